@@ -1,0 +1,1 @@
+"""The alerting server: rule evaluation, alert management, notification delivery and its gRPC API."""

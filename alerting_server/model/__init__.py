@@ -1,0 +1,33 @@
+"""Domain types shared by the stages: frozen dataclasses, no protobuf, no SQL.
+
+Conventions: every timestamp is Unix epoch milliseconds (int); every duration is
+milliseconds (int); None means unset.
+"""
+
+from alerting_server.model.alert import Ack, Alert, AlertHistoryEvent, AlertState, HistoryEventType
+from alerting_server.model.channel import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.model.escalation import EscalationLevel, EscalationPolicy
+from alerting_server.model.routing import InhibitRule, Route
+from alerting_server.model.rule import Rule, RuleHealth, RuleType
+from alerting_server.model.silence import Silence, SilenceState
+
+__all__ = [
+    "Ack",
+    "Alert",
+    "AlertHistoryEvent",
+    "AlertState",
+    "Channel",
+    "ChannelType",
+    "Delivery",
+    "DeliveryStatus",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "HistoryEventType",
+    "InhibitRule",
+    "Route",
+    "Rule",
+    "RuleHealth",
+    "RuleType",
+    "Silence",
+    "SilenceState",
+]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class AlertState(enum.IntEnum):
+    """Ordered as Prometheus orders them: inactive < pending < firing; resolved ends an alert."""
+
+    INACTIVE = 0
+    PENDING = 1
+    FIRING = 2
+    RESOLVED = 3
+
+
+@dataclass(frozen=True)
+class Ack:
+    by: str
+    comment: str
+    at: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    fingerprint: str
+    labels: dict[str, str]
+    state: AlertState
+    annotations: dict[str, str] = field(default_factory=dict)
+    rule: str = ""
+    rule_id: str = ""
+    value: float = 0.0
+    started_at: int = 0
+    fired_at: int | None = None
+    resolved_at: int | None = None
+    updated_at: int = 0
+    ack: Ack | None = None
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    escalation_level: int = 0
+    generator_url: str = ""
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.ack is not None
+
+
+class HistoryEventType(enum.Enum):
+    STATE_CHANGE = "state_change"
+    NOTIFICATION = "notification"
+    ESCALATION = "escalation"
+    ACKNOWLEDGED = "acknowledged"
+    UNACKNOWLEDGED = "unacknowledged"
+    SILENCED = "silenced"
+    UNSILENCED = "unsilenced"
+    INHIBITED = "inhibited"
+    UNINHIBITED = "uninhibited"
+
+
+@dataclass(frozen=True)
+class AlertHistoryEvent:
+    fingerprint: str
+    type: HistoryEventType
+    at: int
+    id: str = ""
+    state: AlertState | None = None
+    value: float | None = None
+    channel: str = ""
+    outcome: str = ""
+    attempts: int = 0
+    level: int = 0
+    by: str = ""
+    comment: str = ""
+    message: str = ""

@@ -1,0 +1,1 @@
+"""Generated code of the alerting.v1 protobuf package (make gen)."""
