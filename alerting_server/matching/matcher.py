@@ -1,0 +1,71 @@
+"""Label matchers with Prometheus/Alertmanager semantics."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeGuard
+
+from alerting_server.matching.errors import MatcherError
+from alerting_server.matching.regex import compile_re2
+
+# Only these names can be written bare in the classic syntax; `str` quotes any other so that
+# parse_matcher reads it back (Alertmanager would print `foo🙂` bare and then fail to parse it).
+_BARE_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+MatchOp = Literal["=", "!=", "=~", "!~"]
+MATCH_OPS: tuple[MatchOp, ...] = ("=", "!=", "=~", "!~")
+
+
+def is_match_op(text: str) -> TypeGuard[MatchOp]:
+    return text in MATCH_OPS
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """`name op value`; a label that is absent matches as the empty string.
+
+    Regexes are RE2 syntax and fully anchored, as in Prometheus: `host=~"web"` does
+    not match `web01`.
+    """
+
+    name: str
+    op: MatchOp
+    value: str
+    _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.op not in MATCH_OPS:
+            raise MatcherError(f"unknown match operator {self.op!r}; expected one of = != =~ !~")
+        if not self.name:
+            raise MatcherError("matcher label name is empty")
+        if self.op in ("=~", "!~"):
+            object.__setattr__(self, "_regex", compile_re2(self.value))
+
+    def matches_value(self, value: str) -> bool:
+        if self._regex is not None:
+            return (self._regex.fullmatch(value) is not None) == (self.op == "=~")
+        return (value == self.value) == (self.op == "=")
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return self.matches_value(labels.get(self.name, ""))
+
+    def matches_empty(self) -> bool:
+        """True when the matcher also selects alerts that lack the label altogether."""
+        return self.matches_value("")
+
+    def __str__(self) -> str:
+        name = json.dumps(self.name, ensure_ascii=False) if not _BARE_NAME.fullmatch(self.name) else self.name
+        return f'{name}{self.op}"{escape_value(self.value)}"'
+
+
+def escape_value(value: str) -> str:
+    """OpenMetrics escaping, the one Alertmanager prints matcher values with."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
+    return all(m.matches(labels) for m in matchers)
