@@ -1,0 +1,527 @@
+"""AsyncAlertingClient: the asyncio client (grpc.aio), one typed method per RPC of alerting.v1."""
+
+# `timeout` is the gRPC deadline, which travels to the server with the call; asyncio.timeout would
+# only stop waiting locally. So these async methods take it as a parameter, like grpc.aio does.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import Self, TypeVar
+
+import grpc
+import grpc.aio
+
+from alerting.client import _requests
+from alerting.client._config import (
+    DEFAULT_RETRY,
+    USE_CLIENT_DEFAULT,
+    ChannelOption,
+    ConnectConfig,
+    RetryPolicy,
+    Timeout,
+    TLSConfig,
+)
+from alerting.client._pagination import async_pages
+from alerting.client.errors import from_rpc_error
+from alerting.v1 import ack_service_pb2 as ack_pb
+from alerting.v1 import ack_service_pb2_grpc as ack_grpc
+from alerting.v1 import alert_service_pb2 as alert_pb
+from alerting.v1 import alert_service_pb2_grpc as alert_grpc
+from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import channel_service_pb2_grpc as channel_grpc
+from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
+from alerting.v1 import escalation_policy_service_pb2_grpc as escalation_grpc
+from alerting.v1 import metrics_service_pb2 as metrics_pb
+from alerting.v1 import metrics_service_pb2_grpc as metrics_grpc
+from alerting.v1 import routing_service_pb2 as routing_pb
+from alerting.v1 import routing_service_pb2_grpc as routing_grpc
+from alerting.v1 import rule_service_pb2 as rule_pb
+from alerting.v1 import rule_service_pb2_grpc as rule_grpc
+from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting.v1 import silence_service_pb2_grpc as silence_grpc
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+class AsyncAlertingClient:
+    """Asyncio client of the alerting service over one grpc.aio channel; same behaviour as AlertingClient.
+
+    Create it inside a running event loop (`await AsyncAlertingClient.connect(...)` or
+    `async with AsyncAlertingClient(...)`), since the aio channel binds to the loop.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: bool | TLSConfig = False,
+        token: str | None = None,
+        timeout: float | None = 10.0,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        metadata: Sequence[tuple[str, str]] = (),
+        options: Sequence[ChannelOption] = (),
+    ) -> None:
+        self._config = ConnectConfig(target, tls, token, timeout, retry, tuple(metadata), tuple(options))
+        credentials = self._config.credentials()
+        if credentials is None:
+            self._channel = grpc.aio.insecure_channel(target, options=self._config.channel_options())
+        else:
+            self._channel = grpc.aio.secure_channel(
+                target, credentials, options=self._config.channel_options()
+            )
+        self._metadata = self._config.call_metadata()
+        self._rules = rule_grpc.RuleServiceStub(self._channel)
+        self._alerts = alert_grpc.AlertServiceStub(self._channel)
+        self._acks = ack_grpc.AckServiceStub(self._channel)
+        self._channels = channel_grpc.ChannelServiceStub(self._channel)
+        self._silences = silence_grpc.SilenceServiceStub(self._channel)
+        self._routing = routing_grpc.RoutingServiceStub(self._channel)
+        self._escalation = escalation_grpc.EscalationPolicyServiceStub(self._channel)
+        self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
+
+    @classmethod
+    async def connect(
+        cls,
+        target: str,
+        *,
+        tls: bool | TLSConfig = False,
+        token: str | None = None,
+        timeout: float | None = 10.0,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        metadata: Sequence[tuple[str, str]] = (),
+        options: Sequence[ChannelOption] = (),
+    ) -> Self:
+        """A client for `target` ("host:port"); the channel connects lazily on the first call."""
+        return cls(
+            target, tls=tls, token=token, timeout=timeout, retry=retry, metadata=metadata, options=options
+        )
+
+    async def close(self) -> None:
+        await self._channel.close(grace=None)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _unary(
+        self, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req, timeout: Timeout
+    ) -> Resp:
+        try:
+            return await method(
+                request, timeout=self._config.resolve_timeout(timeout), metadata=self._metadata
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from exc
+
+    # Rules
+
+    async def create_rule(self, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
+        return (await self._unary(self._rules.CreateRule, rule_pb.CreateRuleRequest(rule=rule), timeout)).rule
+
+    async def get_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
+        return (await self._unary(self._rules.GetRule, rule_pb.GetRuleRequest(id=id), timeout)).rule
+
+    async def list_rules(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> rule_pb.ListRulesResponse:
+        request = rule_pb.ListRulesRequest(page_size=page_size, page_token=page_token)
+        return await self._unary(self._rules.ListRules, request, timeout)
+
+    def iter_rules(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[rule_pb.Rule]:
+        return async_pages(
+            lambda token: self.list_rules(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.rules,
+        )
+
+    async def update_rule(
+        self, id: str, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> rule_pb.Rule:
+        return (
+            await self._unary(self._rules.UpdateRule, rule_pb.UpdateRuleRequest(id=id, rule=rule), timeout)
+        ).rule
+
+    async def delete_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        await self._unary(self._rules.DeleteRule, rule_pb.DeleteRuleRequest(id=id), timeout)
+
+    async def import_rules(
+        self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> list[rule_pb.Rule]:
+        """Create or replace the rules of a Prometheus rule file (YAML text)."""
+        return list(
+            (
+                await self._unary(
+                    self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout
+                )
+            ).rules
+        )
+
+    async def export_rules(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> str:
+        """Every rule as a Prometheus rule file (YAML text)."""
+        return (await self._unary(self._rules.ExportRules, rule_pb.ExportRulesRequest(), timeout)).content
+
+    # Alerts
+
+    async def list_alerts(
+        self,
+        *,
+        state: alert_pb.AlertState.ValueType | None = None,
+        rule: str = "",
+        filter: str = "",
+        acknowledged: bool | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> alert_pb.ListAlertsResponse:
+        request = _requests.list_alerts(state, rule, filter, acknowledged, page_size, page_token)
+        return await self._unary(self._alerts.ListAlerts, request, timeout)
+
+    def iter_alerts(
+        self,
+        *,
+        state: alert_pb.AlertState.ValueType | None = None,
+        rule: str = "",
+        filter: str = "",
+        acknowledged: bool | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> AsyncIterator[alert_pb.Alert]:
+        return async_pages(
+            lambda token: self.list_alerts(
+                state=state,
+                rule=rule,
+                filter=filter,
+                acknowledged=acknowledged,
+                page_size=page_size,
+                page_token=token,
+                timeout=timeout,
+            ),
+            lambda page: page.alerts,
+        )
+
+    async def get_alert(self, fingerprint: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> alert_pb.Alert:
+        request = alert_pb.GetAlertRequest(fingerprint=fingerprint)
+        return (await self._unary(self._alerts.GetAlert, request, timeout)).alert
+
+    async def list_alert_history(
+        self,
+        fingerprint: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> alert_pb.ListAlertHistoryResponse:
+        request = alert_pb.ListAlertHistoryRequest(
+            fingerprint=fingerprint, page_size=page_size, page_token=page_token
+        )
+        return await self._unary(self._alerts.ListAlertHistory, request, timeout)
+
+    def iter_alert_history(
+        self, fingerprint: str, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[alert_pb.AlertHistoryEvent]:
+        return async_pages(
+            lambda token: self.list_alert_history(
+                fingerprint, page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.events,
+        )
+
+    async def list_alert_groups(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.ListAlertGroupsResponse:
+        request = alert_pb.ListAlertGroupsRequest(page_size=page_size, page_token=page_token)
+        return await self._unary(self._alerts.ListAlertGroups, request, timeout)
+
+    def iter_alert_groups(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[alert_pb.AlertGroup]:
+        return async_pages(
+            lambda token: self.list_alert_groups(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.groups,
+        )
+
+    async def watch_alerts(
+        self,
+        *,
+        filter: str = "",
+        states: Iterable[alert_pb.AlertState.ValueType] = (),
+        since_revision: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[alert_pb.WatchAlertsResponse]:
+        """The alert event stream; it has no deadline unless `timeout` is given.
+
+        Closing the iterator (`aclose()`, or `contextlib.aclosing(...)`) cancels the stream.
+        """
+        request = _requests.watch_alerts(filter, states, since_revision)
+        call = self._alerts.WatchAlerts(request, timeout=timeout, metadata=self._metadata)
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from exc
+        finally:
+            call.cancel()
+
+    # Acknowledgement
+
+    async def acknowledge(
+        self, fingerprint: str, *, by: str, comment: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.Alert:
+        request = ack_pb.AcknowledgeRequest(fingerprint=fingerprint, by=by, comment=comment)
+        return (await self._unary(self._acks.Acknowledge, request, timeout)).alert
+
+    async def unacknowledge(
+        self, fingerprint: str, *, by: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.Alert:
+        request = ack_pb.UnacknowledgeRequest(fingerprint=fingerprint, by=by)
+        return (await self._unary(self._acks.Unacknowledge, request, timeout)).alert
+
+    # Channels and deliveries
+
+    async def create_channel(
+        self, channel: channel_pb.Channel, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.Channel:
+        request = channel_pb.CreateChannelRequest(channel=channel)
+        return (await self._unary(self._channels.CreateChannel, request, timeout)).channel
+
+    async def get_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Channel:
+        return (
+            await self._unary(self._channels.GetChannel, channel_pb.GetChannelRequest(id=id), timeout)
+        ).channel
+
+    async def list_channels(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.ListChannelsResponse:
+        request = channel_pb.ListChannelsRequest(page_size=page_size, page_token=page_token)
+        return await self._unary(self._channels.ListChannels, request, timeout)
+
+    def iter_channels(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[channel_pb.Channel]:
+        return async_pages(
+            lambda token: self.list_channels(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.channels,
+        )
+
+    async def update_channel(
+        self, id: str, channel: channel_pb.Channel, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.Channel:
+        request = channel_pb.UpdateChannelRequest(id=id, channel=channel)
+        return (await self._unary(self._channels.UpdateChannel, request, timeout)).channel
+
+    async def delete_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        await self._unary(self._channels.DeleteChannel, channel_pb.DeleteChannelRequest(id=id), timeout)
+
+    async def test_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Delivery:
+        """Send a test notification through the channel now; returns its delivery."""
+        return (
+            await self._unary(self._channels.TestChannel, channel_pb.TestChannelRequest(id=id), timeout)
+        ).delivery
+
+    async def list_deliveries(
+        self,
+        *,
+        channel_id: str = "",
+        fingerprint: str = "",
+        status: channel_pb.DeliveryStatus.ValueType | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> channel_pb.ListDeliveriesResponse:
+        request = _requests.list_deliveries(channel_id, fingerprint, status, page_size, page_token)
+        return await self._unary(self._channels.ListDeliveries, request, timeout)
+
+    def iter_deliveries(
+        self,
+        *,
+        channel_id: str = "",
+        fingerprint: str = "",
+        status: channel_pb.DeliveryStatus.ValueType | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> AsyncIterator[channel_pb.Delivery]:
+        return async_pages(
+            lambda token: self.list_deliveries(
+                channel_id=channel_id,
+                fingerprint=fingerprint,
+                status=status,
+                page_size=page_size,
+                page_token=token,
+                timeout=timeout,
+            ),
+            lambda page: page.deliveries,
+        )
+
+    # Silences
+
+    async def create_silence(
+        self, silence: silence_pb.Silence, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> silence_pb.Silence:
+        request = silence_pb.CreateSilenceRequest(silence=silence)
+        return (await self._unary(self._silences.CreateSilence, request, timeout)).silence
+
+    async def get_silence(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> silence_pb.Silence:
+        return (
+            await self._unary(self._silences.GetSilence, silence_pb.GetSilenceRequest(id=id), timeout)
+        ).silence
+
+    async def list_silences(
+        self,
+        *,
+        state: silence_pb.SilenceState.ValueType | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> silence_pb.ListSilencesResponse:
+        request = _requests.list_silences(state, page_size, page_token)
+        return await self._unary(self._silences.ListSilences, request, timeout)
+
+    def iter_silences(
+        self,
+        *,
+        state: silence_pb.SilenceState.ValueType | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> AsyncIterator[silence_pb.Silence]:
+        return async_pages(
+            lambda token: self.list_silences(
+                state=state, page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.silences,
+        )
+
+    async def expire_silence(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        await self._unary(self._silences.ExpireSilence, silence_pb.ExpireSilenceRequest(id=id), timeout)
+
+    # Routing tree and inhibition
+
+    async def get_routing(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> routing_pb.Route:
+        return (await self._unary(self._routing.GetRouting, routing_pb.GetRoutingRequest(), timeout)).route
+
+    async def update_routing(
+        self, route: routing_pb.Route, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.Route:
+        request = routing_pb.UpdateRoutingRequest(route=route)
+        return (await self._unary(self._routing.UpdateRouting, request, timeout)).route
+
+    async def create_inhibit_rule(
+        self, inhibit_rule: routing_pb.InhibitRule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.InhibitRule:
+        request = routing_pb.CreateInhibitRuleRequest(inhibit_rule=inhibit_rule)
+        return (await self._unary(self._routing.CreateInhibitRule, request, timeout)).inhibit_rule
+
+    async def get_inhibit_rule(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.InhibitRule:
+        request = routing_pb.GetInhibitRuleRequest(id=id)
+        return (await self._unary(self._routing.GetInhibitRule, request, timeout)).inhibit_rule
+
+    async def list_inhibit_rules(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.ListInhibitRulesResponse:
+        request = routing_pb.ListInhibitRulesRequest(page_size=page_size, page_token=page_token)
+        return await self._unary(self._routing.ListInhibitRules, request, timeout)
+
+    def iter_inhibit_rules(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[routing_pb.InhibitRule]:
+        return async_pages(
+            lambda token: self.list_inhibit_rules(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.inhibit_rules,
+        )
+
+    async def delete_inhibit_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        await self._unary(
+            self._routing.DeleteInhibitRule, routing_pb.DeleteInhibitRuleRequest(id=id), timeout
+        )
+
+    # Escalation policies
+
+    async def create_escalation_policy(
+        self, escalation_policy: escalation_pb.EscalationPolicy, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.CreateEscalationPolicyRequest(escalation_policy=escalation_policy)
+        return (
+            await self._unary(self._escalation.CreateEscalationPolicy, request, timeout)
+        ).escalation_policy
+
+    async def get_escalation_policy(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.GetEscalationPolicyRequest(id=id)
+        return (await self._unary(self._escalation.GetEscalationPolicy, request, timeout)).escalation_policy
+
+    async def list_escalation_policies(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.ListEscalationPoliciesResponse:
+        request = escalation_pb.ListEscalationPoliciesRequest(page_size=page_size, page_token=page_token)
+        return await self._unary(self._escalation.ListEscalationPolicies, request, timeout)
+
+    def iter_escalation_policies(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[escalation_pb.EscalationPolicy]:
+        return async_pages(
+            lambda token: self.list_escalation_policies(
+                page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.escalation_policies,
+        )
+
+    async def update_escalation_policy(
+        self,
+        id: str,
+        escalation_policy: escalation_pb.EscalationPolicy,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.UpdateEscalationPolicyRequest(id=id, escalation_policy=escalation_policy)
+        return (
+            await self._unary(self._escalation.UpdateEscalationPolicy, request, timeout)
+        ).escalation_policy
+
+    async def delete_escalation_policy(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        request = escalation_pb.DeleteEscalationPolicyRequest(id=id)
+        await self._unary(self._escalation.DeleteEscalationPolicy, request, timeout)
+
+    # Metrics
+
+    async def write(
+        self, samples: Iterable[metrics_pb.Sample], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> metrics_pb.WriteResponse:
+        """Write samples to the embedded store; the response counts accepted and rejected ones."""
+        return await self._unary(self._metrics.Write, metrics_pb.WriteRequest(samples=samples), timeout)
+
+    async def query(
+        self,
+        query: str,
+        *,
+        time_ms: int | None = None,
+        datasource: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.QueryResponse:
+        """An instant PromQL query at `time_ms` (epoch ms; the server's now when None)."""
+        return await self._unary(self._metrics.Query, _requests.query(query, time_ms, datasource), timeout)
+
+    async def query_range(
+        self,
+        query: str,
+        *,
+        start_ms: int,
+        end_ms: int,
+        step_ms: int,
+        datasource: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.QueryRangeResponse:
+        request = _requests.query_range(query, start_ms, end_ms, step_ms, datasource)
+        return await self._unary(self._metrics.QueryRange, request, timeout)

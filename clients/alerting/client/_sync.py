@@ -1,0 +1,494 @@
+"""AlertingClient: the blocking client, one typed method per RPC of alerting.v1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import Self, TypeVar
+
+import grpc
+
+from alerting.client import _requests
+from alerting.client._config import (
+    DEFAULT_RETRY,
+    USE_CLIENT_DEFAULT,
+    ChannelOption,
+    ConnectConfig,
+    RetryPolicy,
+    Timeout,
+    TLSConfig,
+)
+from alerting.client._pagination import pages
+from alerting.client.errors import from_rpc_error
+from alerting.v1 import ack_service_pb2 as ack_pb
+from alerting.v1 import ack_service_pb2_grpc as ack_grpc
+from alerting.v1 import alert_service_pb2 as alert_pb
+from alerting.v1 import alert_service_pb2_grpc as alert_grpc
+from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import channel_service_pb2_grpc as channel_grpc
+from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
+from alerting.v1 import escalation_policy_service_pb2_grpc as escalation_grpc
+from alerting.v1 import metrics_service_pb2 as metrics_pb
+from alerting.v1 import metrics_service_pb2_grpc as metrics_grpc
+from alerting.v1 import routing_service_pb2 as routing_pb
+from alerting.v1 import routing_service_pb2_grpc as routing_grpc
+from alerting.v1 import rule_service_pb2 as rule_pb
+from alerting.v1 import rule_service_pb2_grpc as rule_grpc
+from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting.v1 import silence_service_pb2_grpc as silence_grpc
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+class AlertingClient:
+    """Blocking client of the alerting service over one gRPC channel.
+
+    Every call carries the bearer token (when given) and a deadline of `timeout` seconds unless the
+    call passes its own `timeout` (None: no deadline). Calls that fail with UNAVAILABLE are retried
+    by the channel according to `retry`. Failures raise `alerting.client.errors.AlertingError`.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: bool | TLSConfig = False,
+        token: str | None = None,
+        timeout: float | None = 10.0,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        metadata: Sequence[tuple[str, str]] = (),
+        options: Sequence[ChannelOption] = (),
+    ) -> None:
+        self._config = ConnectConfig(target, tls, token, timeout, retry, tuple(metadata), tuple(options))
+        credentials = self._config.credentials()
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=self._config.channel_options())
+        else:
+            self._channel = grpc.secure_channel(target, credentials, options=self._config.channel_options())
+        self._metadata = self._config.call_metadata()
+        self._rules = rule_grpc.RuleServiceStub(self._channel)
+        self._alerts = alert_grpc.AlertServiceStub(self._channel)
+        self._acks = ack_grpc.AckServiceStub(self._channel)
+        self._channels = channel_grpc.ChannelServiceStub(self._channel)
+        self._silences = silence_grpc.SilenceServiceStub(self._channel)
+        self._routing = routing_grpc.RoutingServiceStub(self._channel)
+        self._escalation = escalation_grpc.EscalationPolicyServiceStub(self._channel)
+        self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
+
+    @classmethod
+    def connect(
+        cls,
+        target: str,
+        *,
+        tls: bool | TLSConfig = False,
+        token: str | None = None,
+        timeout: float | None = 10.0,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        metadata: Sequence[tuple[str, str]] = (),
+        options: Sequence[ChannelOption] = (),
+    ) -> Self:
+        """A client for `target` ("host:port"); the channel connects lazily on the first call."""
+        return cls(
+            target, tls=tls, token=token, timeout=timeout, retry=retry, metadata=metadata, options=options
+        )
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _unary(self, method: grpc.UnaryUnaryMultiCallable[Req, Resp], request: Req, timeout: Timeout) -> Resp:
+        try:
+            return method(request, timeout=self._config.resolve_timeout(timeout), metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from exc
+
+    # Rules
+
+    def create_rule(self, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
+        return self._unary(self._rules.CreateRule, rule_pb.CreateRuleRequest(rule=rule), timeout).rule
+
+    def get_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
+        return self._unary(self._rules.GetRule, rule_pb.GetRuleRequest(id=id), timeout).rule
+
+    def list_rules(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> rule_pb.ListRulesResponse:
+        request = rule_pb.ListRulesRequest(page_size=page_size, page_token=page_token)
+        return self._unary(self._rules.ListRules, request, timeout)
+
+    def iter_rules(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[rule_pb.Rule]:
+        return pages(
+            lambda token: self.list_rules(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.rules,
+        )
+
+    def update_rule(
+        self, id: str, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> rule_pb.Rule:
+        return self._unary(self._rules.UpdateRule, rule_pb.UpdateRuleRequest(id=id, rule=rule), timeout).rule
+
+    def delete_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        self._unary(self._rules.DeleteRule, rule_pb.DeleteRuleRequest(id=id), timeout)
+
+    def import_rules(self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[rule_pb.Rule]:
+        """Create or replace the rules of a Prometheus rule file (YAML text)."""
+        return list(
+            self._unary(self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout).rules
+        )
+
+    def export_rules(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> str:
+        """Every rule as a Prometheus rule file (YAML text)."""
+        return self._unary(self._rules.ExportRules, rule_pb.ExportRulesRequest(), timeout).content
+
+    # Alerts
+
+    def list_alerts(
+        self,
+        *,
+        state: alert_pb.AlertState.ValueType | None = None,
+        rule: str = "",
+        filter: str = "",
+        acknowledged: bool | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> alert_pb.ListAlertsResponse:
+        request = _requests.list_alerts(state, rule, filter, acknowledged, page_size, page_token)
+        return self._unary(self._alerts.ListAlerts, request, timeout)
+
+    def iter_alerts(
+        self,
+        *,
+        state: alert_pb.AlertState.ValueType | None = None,
+        rule: str = "",
+        filter: str = "",
+        acknowledged: bool | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Iterator[alert_pb.Alert]:
+        return pages(
+            lambda token: self.list_alerts(
+                state=state,
+                rule=rule,
+                filter=filter,
+                acknowledged=acknowledged,
+                page_size=page_size,
+                page_token=token,
+                timeout=timeout,
+            ),
+            lambda page: page.alerts,
+        )
+
+    def get_alert(self, fingerprint: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> alert_pb.Alert:
+        request = alert_pb.GetAlertRequest(fingerprint=fingerprint)
+        return self._unary(self._alerts.GetAlert, request, timeout).alert
+
+    def list_alert_history(
+        self,
+        fingerprint: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> alert_pb.ListAlertHistoryResponse:
+        request = alert_pb.ListAlertHistoryRequest(
+            fingerprint=fingerprint, page_size=page_size, page_token=page_token
+        )
+        return self._unary(self._alerts.ListAlertHistory, request, timeout)
+
+    def iter_alert_history(
+        self, fingerprint: str, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[alert_pb.AlertHistoryEvent]:
+        return pages(
+            lambda token: self.list_alert_history(
+                fingerprint, page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.events,
+        )
+
+    def list_alert_groups(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.ListAlertGroupsResponse:
+        request = alert_pb.ListAlertGroupsRequest(page_size=page_size, page_token=page_token)
+        return self._unary(self._alerts.ListAlertGroups, request, timeout)
+
+    def iter_alert_groups(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[alert_pb.AlertGroup]:
+        return pages(
+            lambda token: self.list_alert_groups(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.groups,
+        )
+
+    def watch_alerts(
+        self,
+        *,
+        filter: str = "",
+        states: Iterable[alert_pb.AlertState.ValueType] = (),
+        since_revision: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[alert_pb.WatchAlertsResponse]:
+        """The alert event stream; it has no deadline unless `timeout` is given.
+
+        Closing the iterator (or leaving a `with contextlib.closing(...)` block) cancels the stream.
+        """
+        request = _requests.watch_alerts(filter, states, since_revision)
+        call = self._alerts.WatchAlerts(request, timeout=timeout, metadata=self._metadata)
+        try:
+            yield from call
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from exc
+        finally:
+            call.cancel()  # type: ignore[no-untyped-call]  # grpc-stubs leaves RpcContext.cancel unannotated
+
+    # Acknowledgement
+
+    def acknowledge(
+        self, fingerprint: str, *, by: str, comment: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.Alert:
+        request = ack_pb.AcknowledgeRequest(fingerprint=fingerprint, by=by, comment=comment)
+        return self._unary(self._acks.Acknowledge, request, timeout).alert
+
+    def unacknowledge(
+        self, fingerprint: str, *, by: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.Alert:
+        request = ack_pb.UnacknowledgeRequest(fingerprint=fingerprint, by=by)
+        return self._unary(self._acks.Unacknowledge, request, timeout).alert
+
+    # Channels and deliveries
+
+    def create_channel(
+        self, channel: channel_pb.Channel, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.Channel:
+        request = channel_pb.CreateChannelRequest(channel=channel)
+        return self._unary(self._channels.CreateChannel, request, timeout).channel
+
+    def get_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Channel:
+        return self._unary(self._channels.GetChannel, channel_pb.GetChannelRequest(id=id), timeout).channel
+
+    def list_channels(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.ListChannelsResponse:
+        request = channel_pb.ListChannelsRequest(page_size=page_size, page_token=page_token)
+        return self._unary(self._channels.ListChannels, request, timeout)
+
+    def iter_channels(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[channel_pb.Channel]:
+        return pages(
+            lambda token: self.list_channels(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.channels,
+        )
+
+    def update_channel(
+        self, id: str, channel: channel_pb.Channel, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> channel_pb.Channel:
+        request = channel_pb.UpdateChannelRequest(id=id, channel=channel)
+        return self._unary(self._channels.UpdateChannel, request, timeout).channel
+
+    def delete_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        self._unary(self._channels.DeleteChannel, channel_pb.DeleteChannelRequest(id=id), timeout)
+
+    def test_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Delivery:
+        """Send a test notification through the channel now; returns its delivery."""
+        return self._unary(self._channels.TestChannel, channel_pb.TestChannelRequest(id=id), timeout).delivery
+
+    def list_deliveries(
+        self,
+        *,
+        channel_id: str = "",
+        fingerprint: str = "",
+        status: channel_pb.DeliveryStatus.ValueType | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> channel_pb.ListDeliveriesResponse:
+        request = _requests.list_deliveries(channel_id, fingerprint, status, page_size, page_token)
+        return self._unary(self._channels.ListDeliveries, request, timeout)
+
+    def iter_deliveries(
+        self,
+        *,
+        channel_id: str = "",
+        fingerprint: str = "",
+        status: channel_pb.DeliveryStatus.ValueType | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Iterator[channel_pb.Delivery]:
+        return pages(
+            lambda token: self.list_deliveries(
+                channel_id=channel_id,
+                fingerprint=fingerprint,
+                status=status,
+                page_size=page_size,
+                page_token=token,
+                timeout=timeout,
+            ),
+            lambda page: page.deliveries,
+        )
+
+    # Silences
+
+    def create_silence(
+        self, silence: silence_pb.Silence, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> silence_pb.Silence:
+        request = silence_pb.CreateSilenceRequest(silence=silence)
+        return self._unary(self._silences.CreateSilence, request, timeout).silence
+
+    def get_silence(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> silence_pb.Silence:
+        return self._unary(self._silences.GetSilence, silence_pb.GetSilenceRequest(id=id), timeout).silence
+
+    def list_silences(
+        self,
+        *,
+        state: silence_pb.SilenceState.ValueType | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> silence_pb.ListSilencesResponse:
+        request = _requests.list_silences(state, page_size, page_token)
+        return self._unary(self._silences.ListSilences, request, timeout)
+
+    def iter_silences(
+        self,
+        *,
+        state: silence_pb.SilenceState.ValueType | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Iterator[silence_pb.Silence]:
+        return pages(
+            lambda token: self.list_silences(
+                state=state, page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.silences,
+        )
+
+    def expire_silence(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        self._unary(self._silences.ExpireSilence, silence_pb.ExpireSilenceRequest(id=id), timeout)
+
+    # Routing tree and inhibition
+
+    def get_routing(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> routing_pb.Route:
+        return self._unary(self._routing.GetRouting, routing_pb.GetRoutingRequest(), timeout).route
+
+    def update_routing(
+        self, route: routing_pb.Route, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.Route:
+        request = routing_pb.UpdateRoutingRequest(route=route)
+        return self._unary(self._routing.UpdateRouting, request, timeout).route
+
+    def create_inhibit_rule(
+        self, inhibit_rule: routing_pb.InhibitRule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.InhibitRule:
+        request = routing_pb.CreateInhibitRuleRequest(inhibit_rule=inhibit_rule)
+        return self._unary(self._routing.CreateInhibitRule, request, timeout).inhibit_rule
+
+    def get_inhibit_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> routing_pb.InhibitRule:
+        request = routing_pb.GetInhibitRuleRequest(id=id)
+        return self._unary(self._routing.GetInhibitRule, request, timeout).inhibit_rule
+
+    def list_inhibit_rules(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> routing_pb.ListInhibitRulesResponse:
+        request = routing_pb.ListInhibitRulesRequest(page_size=page_size, page_token=page_token)
+        return self._unary(self._routing.ListInhibitRules, request, timeout)
+
+    def iter_inhibit_rules(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[routing_pb.InhibitRule]:
+        return pages(
+            lambda token: self.list_inhibit_rules(page_size=page_size, page_token=token, timeout=timeout),
+            lambda page: page.inhibit_rules,
+        )
+
+    def delete_inhibit_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        self._unary(self._routing.DeleteInhibitRule, routing_pb.DeleteInhibitRuleRequest(id=id), timeout)
+
+    # Escalation policies
+
+    def create_escalation_policy(
+        self, escalation_policy: escalation_pb.EscalationPolicy, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.CreateEscalationPolicyRequest(escalation_policy=escalation_policy)
+        return self._unary(self._escalation.CreateEscalationPolicy, request, timeout).escalation_policy
+
+    def get_escalation_policy(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.GetEscalationPolicyRequest(id=id)
+        return self._unary(self._escalation.GetEscalationPolicy, request, timeout).escalation_policy
+
+    def list_escalation_policies(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> escalation_pb.ListEscalationPoliciesResponse:
+        request = escalation_pb.ListEscalationPoliciesRequest(page_size=page_size, page_token=page_token)
+        return self._unary(self._escalation.ListEscalationPolicies, request, timeout)
+
+    def iter_escalation_policies(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Iterator[escalation_pb.EscalationPolicy]:
+        return pages(
+            lambda token: self.list_escalation_policies(
+                page_size=page_size, page_token=token, timeout=timeout
+            ),
+            lambda page: page.escalation_policies,
+        )
+
+    def update_escalation_policy(
+        self,
+        id: str,
+        escalation_policy: escalation_pb.EscalationPolicy,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> escalation_pb.EscalationPolicy:
+        request = escalation_pb.UpdateEscalationPolicyRequest(id=id, escalation_policy=escalation_policy)
+        return self._unary(self._escalation.UpdateEscalationPolicy, request, timeout).escalation_policy
+
+    def delete_escalation_policy(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        request = escalation_pb.DeleteEscalationPolicyRequest(id=id)
+        self._unary(self._escalation.DeleteEscalationPolicy, request, timeout)
+
+    # Metrics
+
+    def write(
+        self, samples: Iterable[metrics_pb.Sample], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> metrics_pb.WriteResponse:
+        """Write samples to the embedded store; the response counts accepted and rejected ones."""
+        return self._unary(self._metrics.Write, metrics_pb.WriteRequest(samples=samples), timeout)
+
+    def query(
+        self,
+        query: str,
+        *,
+        time_ms: int | None = None,
+        datasource: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.QueryResponse:
+        """An instant PromQL query at `time_ms` (epoch ms; the server's now when None)."""
+        return self._unary(self._metrics.Query, _requests.query(query, time_ms, datasource), timeout)
+
+    def query_range(
+        self,
+        query: str,
+        *,
+        start_ms: int,
+        end_ms: int,
+        step_ms: int,
+        datasource: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.QueryRangeResponse:
+        request = _requests.query_range(query, start_ms, end_ms, step_ms, datasource)
+        return self._unary(self._metrics.QueryRange, request, timeout)
