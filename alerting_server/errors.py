@@ -56,7 +56,10 @@ class InvalidArgument(AlertingError):
     def prefixed(self, prefix: str) -> InvalidArgument:
         """The same violations with every field path under `prefix`."""
         return InvalidArgument(
-            [FieldViolation(f"{prefix}.{v.field}" if v.field else prefix, v.description) for v in self.violations]
+            [
+                FieldViolation(f"{prefix}.{v.field}" if v.field else prefix, v.description)
+                for v in self.violations
+            ]
         )
 
 

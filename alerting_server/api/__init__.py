@@ -1,0 +1,1 @@
+"""gRPC servicers: protobuf stays here; the engine sees only domain types."""

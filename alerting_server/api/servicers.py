@@ -1,0 +1,485 @@
+"""The gRPC servicers of the resources: validate, store, convert. Behaviour lives in the stages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from alerting.v1 import (
+    ack_service_pb2,
+    ack_service_pb2_grpc,
+    alert_service_pb2,
+    alert_service_pb2_grpc,
+    channel_service_pb2,
+    channel_service_pb2_grpc,
+    escalation_policy_service_pb2,
+    escalation_policy_service_pb2_grpc,
+    metrics_service_pb2,
+    metrics_service_pb2_grpc,
+    routing_service_pb2,
+    routing_service_pb2_grpc,
+    rule_service_pb2,
+    rule_service_pb2_grpc,
+    silence_service_pb2,
+    silence_service_pb2_grpc,
+)
+from alerting_server import model
+from alerting_server.api import convert
+from alerting_server.clock import Clock
+from alerting_server.errors import InvalidArgument, NotFound, Unimplemented
+from alerting_server.matching import Matcher, parse_matchers
+from alerting_server.pagination import PageRequest
+from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
+from alerting_server.store import Store
+from alerting_server.validation import channels as channel_config
+from alerting_server.validation import resources as validate
+
+Context = Any  # grpc.aio.ServicerContext; servicers never touch it beyond what the interceptors do
+
+
+def _require(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgument.field(field, "required")
+    return value
+
+
+def _require_message(request: Any, field: str) -> Any:
+    if not request.HasField(field):
+        raise InvalidArgument.field(field, "required")
+    return getattr(request, field)
+
+
+class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def _check_references(self, rule: model.Rule) -> None:
+        if rule.escalation_policy_id:
+            try:
+                await self._store.escalation_policies.get(rule.escalation_policy_id)
+            except NotFound:
+                raise InvalidArgument.field(
+                    "escalation_policy_id", f"no escalation policy with id {rule.escalation_policy_id!r}"
+                ) from None
+
+    async def CreateRule(
+        self, request: rule_service_pb2.CreateRuleRequest, context: Context
+    ) -> rule_service_pb2.CreateRuleResponse:
+        rule = convert.rule_from_pb(_require_message(request, "rule"))
+        validate.validate_rule(rule)
+        await self._check_references(rule)
+        created = await self._store.rules.create(rule, self._clock.now_ms())
+        return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
+
+    async def GetRule(
+        self, request: rule_service_pb2.GetRuleRequest, context: Context
+    ) -> rule_service_pb2.GetRuleResponse:
+        rule = await self._store.rules.get(_require(request.id, "id"))
+        return rule_service_pb2.GetRuleResponse(rule=convert.rule_to_pb(rule))
+
+    async def ListRules(
+        self, request: rule_service_pb2.ListRulesRequest, context: Context
+    ) -> rule_service_pb2.ListRulesResponse:
+        page = await self._store.rules.list(PageRequest.parse(request.page_size, request.page_token, "rules"))
+        return rule_service_pb2.ListRulesResponse(
+            rules=[convert.rule_to_pb(r) for r in page.items], next_page_token=page.next_page_token
+        )
+
+    async def UpdateRule(
+        self, request: rule_service_pb2.UpdateRuleRequest, context: Context
+    ) -> rule_service_pb2.UpdateRuleResponse:
+        rule_id = _require(request.id, "id")
+        rule = convert.rule_from_pb(_require_message(request, "rule"))
+        validate.validate_rule(rule)
+        await self._check_references(rule)
+        updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
+        return rule_service_pb2.UpdateRuleResponse(rule=convert.rule_to_pb(updated))
+
+    async def DeleteRule(
+        self, request: rule_service_pb2.DeleteRuleRequest, context: Context
+    ) -> rule_service_pb2.DeleteRuleResponse:
+        await self._store.rules.delete(_require(request.id, "id"))
+        return rule_service_pb2.DeleteRuleResponse()
+
+    async def ImportRules(
+        self, request: rule_service_pb2.ImportRulesRequest, context: Context
+    ) -> rule_service_pb2.ImportRulesResponse:
+        groups = parse_rule_file(_require(request.content, "content"))
+        rules: list[model.Rule] = []
+        errors: list[InvalidArgument] = []
+        for gi, group in enumerate(groups):
+            for ri, rule in enumerate(group.rules):
+                try:
+                    validate.validate_rule(rule)
+                except InvalidArgument as exc:
+                    errors.append(
+                        InvalidArgument(
+                            [
+                                type(v)(
+                                    f"content.groups[{gi}].rules[{ri}].{file_field(v.field)}", v.description
+                                )
+                                for v in exc.violations
+                            ]
+                        )
+                    )
+                rules.append(rule)
+        if errors:
+            raise InvalidArgument([v for e in errors for v in e.violations])
+        stored = await self._store.rules.replace_groups(rules, self._clock.now_ms())
+        return rule_service_pb2.ImportRulesResponse(rules=[convert.rule_to_pb(r) for r in stored])
+
+    async def ExportRules(
+        self, request: rule_service_pb2.ExportRulesRequest, context: Context
+    ) -> rule_service_pb2.ExportRulesResponse:
+        return rule_service_pb2.ExportRulesResponse(content=dump_rule_file(await self._store.rules.all()))
+
+
+class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    @staticmethod
+    def _from_pb(msg: channel_service_pb2.Channel) -> model.Channel:
+        if msg.type not in convert.CHANNEL_TYPE_FROM_PB:
+            raise InvalidArgument.field("type", "required: one of email, slack, pagerduty, webhook")
+        return model.Channel(
+            name=msg.name,
+            type=convert.CHANNEL_TYPE_FROM_PB[msg.type],
+            config=convert.struct_from_pb(msg.config),
+        )
+
+    @staticmethod
+    def _to_pb(channel: model.Channel) -> channel_service_pb2.Channel:
+        redacted = model.Channel(
+            name=channel.name,
+            type=channel.type,
+            config=channel_config.redact(channel.type, channel.config),
+            id=channel.id,
+            created_at=channel.created_at,
+            updated_at=channel.updated_at,
+        )
+        return convert.channel_to_pb(redacted)
+
+    async def CreateChannel(
+        self, request: channel_service_pb2.CreateChannelRequest, context: Context
+    ) -> channel_service_pb2.CreateChannelResponse:
+        channel = self._from_pb(_require_message(request, "channel"))
+        validate.validate_channel(channel)
+        created = await self._store.channels.create(channel, self._clock.now_ms())
+        return channel_service_pb2.CreateChannelResponse(channel=self._to_pb(created))
+
+    async def GetChannel(
+        self, request: channel_service_pb2.GetChannelRequest, context: Context
+    ) -> channel_service_pb2.GetChannelResponse:
+        channel = await self._store.channels.get(_require(request.id, "id"))
+        return channel_service_pb2.GetChannelResponse(channel=self._to_pb(channel))
+
+    async def ListChannels(
+        self, request: channel_service_pb2.ListChannelsRequest, context: Context
+    ) -> channel_service_pb2.ListChannelsResponse:
+        page = await self._store.channels.list(
+            PageRequest.parse(request.page_size, request.page_token, "channels")
+        )
+        return channel_service_pb2.ListChannelsResponse(
+            channels=[self._to_pb(c) for c in page.items], next_page_token=page.next_page_token
+        )
+
+    async def UpdateChannel(
+        self, request: channel_service_pb2.UpdateChannelRequest, context: Context
+    ) -> channel_service_pb2.UpdateChannelResponse:
+        channel_id = _require(request.id, "id")
+        channel = self._from_pb(_require_message(request, "channel"))
+        stored = await self._store.channels.get(channel_id)
+        if stored.type is channel.type:
+            config = channel_config.merge_secrets(channel.type, channel.config, stored.config)
+            channel = model.Channel(name=channel.name, type=channel.type, config=config)
+        validate.validate_channel(channel)
+        updated = await self._store.channels.update(channel_id, channel, self._clock.now_ms())
+        return channel_service_pb2.UpdateChannelResponse(channel=self._to_pb(updated))
+
+    async def DeleteChannel(
+        self, request: channel_service_pb2.DeleteChannelRequest, context: Context
+    ) -> channel_service_pb2.DeleteChannelResponse:
+        await self._store.channels.delete(_require(request.id, "id"))
+        return channel_service_pb2.DeleteChannelResponse()
+
+    async def TestChannel(
+        self, request: channel_service_pb2.TestChannelRequest, context: Context
+    ) -> channel_service_pb2.TestChannelResponse:
+        await self._store.channels.get(_require(request.id, "id"))
+        raise Unimplemented("test notifications need the notification dispatcher, which is not built yet")
+
+    async def ListDeliveries(
+        self, request: channel_service_pb2.ListDeliveriesRequest, context: Context
+    ) -> channel_service_pb2.ListDeliveriesResponse:
+        status = convert.DELIVERY_STATUS_FROM_PB.get(request.status)
+        page = await self._store.deliveries.list(
+            PageRequest.parse(request.page_size, request.page_token, "deliveries"),
+            channel_id=request.channel_id or None,
+            fingerprint=request.fingerprint or None,
+            status=status,
+        )
+        return channel_service_pb2.ListDeliveriesResponse(
+            deliveries=[convert.delivery_to_pb(d) for d in page.items], next_page_token=page.next_page_token
+        )
+
+
+class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def CreateSilence(
+        self, request: silence_service_pb2.CreateSilenceRequest, context: Context
+    ) -> silence_service_pb2.CreateSilenceResponse:
+        now = self._clock.now_ms()
+        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        validate.validate_silence(silence, now)
+        created = await self._store.silences.create(silence, now)
+        return silence_service_pb2.CreateSilenceResponse(silence=convert.silence_to_pb(created, now))
+
+    async def GetSilence(
+        self, request: silence_service_pb2.GetSilenceRequest, context: Context
+    ) -> silence_service_pb2.GetSilenceResponse:
+        silence = await self._store.silences.get(_require(request.id, "id"))
+        return silence_service_pb2.GetSilenceResponse(
+            silence=convert.silence_to_pb(silence, self._clock.now_ms())
+        )
+
+    async def ListSilences(
+        self, request: silence_service_pb2.ListSilencesRequest, context: Context
+    ) -> silence_service_pb2.ListSilencesResponse:
+        now = self._clock.now_ms()
+        page = await self._store.silences.list(
+            PageRequest.parse(request.page_size, request.page_token, "silences"),
+            state=convert.SILENCE_STATE_FROM_PB.get(request.state),
+            now=now,
+        )
+        return silence_service_pb2.ListSilencesResponse(
+            silences=[convert.silence_to_pb(s, now) for s in page.items], next_page_token=page.next_page_token
+        )
+
+    async def ExpireSilence(
+        self, request: silence_service_pb2.ExpireSilenceRequest, context: Context
+    ) -> silence_service_pb2.ExpireSilenceResponse:
+        await self._store.silences.expire(_require(request.id, "id"), self._clock.now_ms())
+        return silence_service_pb2.ExpireSilenceResponse()
+
+
+class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def GetRouting(
+        self, request: routing_service_pb2.GetRoutingRequest, context: Context
+    ) -> routing_service_pb2.GetRoutingResponse:
+        route = await self._store.routing.get()
+        if route is None:
+            raise NotFound("no routing tree has been set: PUT /routing")
+        return routing_service_pb2.GetRoutingResponse(route=convert.route_to_pb(route))
+
+    async def UpdateRouting(
+        self, request: routing_service_pb2.UpdateRoutingRequest, context: Context
+    ) -> routing_service_pb2.UpdateRoutingResponse:
+        route = convert.route_from_pb(_require_message(request, "route"))
+        channels = await self._store.channels.all()
+        policies = await self._store.escalation_policies.all()
+        validate.validate_route(
+            route,
+            {c.id for c in channels} | {c.name for c in channels},
+            {p.id for p in policies},
+        )
+        stored = await self._store.routing.put(route, self._clock.now_ms())
+        return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
+
+    async def CreateInhibitRule(
+        self, request: routing_service_pb2.CreateInhibitRuleRequest, context: Context
+    ) -> routing_service_pb2.CreateInhibitRuleResponse:
+        rule = convert.inhibit_rule_from_pb(_require_message(request, "inhibit_rule"))
+        validate.validate_inhibit_rule(rule)
+        created = await self._store.inhibit_rules.create(rule, self._clock.now_ms())
+        return routing_service_pb2.CreateInhibitRuleResponse(inhibit_rule=convert.inhibit_rule_to_pb(created))
+
+    async def GetInhibitRule(
+        self, request: routing_service_pb2.GetInhibitRuleRequest, context: Context
+    ) -> routing_service_pb2.GetInhibitRuleResponse:
+        rule = await self._store.inhibit_rules.get(_require(request.id, "id"))
+        return routing_service_pb2.GetInhibitRuleResponse(inhibit_rule=convert.inhibit_rule_to_pb(rule))
+
+    async def ListInhibitRules(
+        self, request: routing_service_pb2.ListInhibitRulesRequest, context: Context
+    ) -> routing_service_pb2.ListInhibitRulesResponse:
+        page = await self._store.inhibit_rules.list(
+            PageRequest.parse(request.page_size, request.page_token, "inhibit_rules")
+        )
+        return routing_service_pb2.ListInhibitRulesResponse(
+            inhibit_rules=[convert.inhibit_rule_to_pb(r) for r in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def DeleteInhibitRule(
+        self, request: routing_service_pb2.DeleteInhibitRuleRequest, context: Context
+    ) -> routing_service_pb2.DeleteInhibitRuleResponse:
+        await self._store.inhibit_rules.delete(_require(request.id, "id"))
+        return routing_service_pb2.DeleteInhibitRuleResponse()
+
+
+class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPolicyServiceServicer):
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def _validate(self, policy: model.EscalationPolicy) -> None:
+        channels = await self._store.channels.all()
+        validate.validate_escalation_policy(policy, {c.id for c in channels} | {c.name for c in channels})
+
+    async def CreateEscalationPolicy(
+        self, request: escalation_policy_service_pb2.CreateEscalationPolicyRequest, context: Context
+    ) -> escalation_policy_service_pb2.CreateEscalationPolicyResponse:
+        policy = convert.policy_from_pb(_require_message(request, "escalation_policy"))
+        await self._validate(policy)
+        created = await self._store.escalation_policies.create(policy, self._clock.now_ms())
+        return escalation_policy_service_pb2.CreateEscalationPolicyResponse(
+            escalation_policy=convert.policy_to_pb(created)
+        )
+
+    async def GetEscalationPolicy(
+        self, request: escalation_policy_service_pb2.GetEscalationPolicyRequest, context: Context
+    ) -> escalation_policy_service_pb2.GetEscalationPolicyResponse:
+        policy = await self._store.escalation_policies.get(_require(request.id, "id"))
+        return escalation_policy_service_pb2.GetEscalationPolicyResponse(
+            escalation_policy=convert.policy_to_pb(policy)
+        )
+
+    async def ListEscalationPolicies(
+        self, request: escalation_policy_service_pb2.ListEscalationPoliciesRequest, context: Context
+    ) -> escalation_policy_service_pb2.ListEscalationPoliciesResponse:
+        page = await self._store.escalation_policies.list(
+            PageRequest.parse(request.page_size, request.page_token, "escalation_policies")
+        )
+        return escalation_policy_service_pb2.ListEscalationPoliciesResponse(
+            escalation_policies=[convert.policy_to_pb(p) for p in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def UpdateEscalationPolicy(
+        self, request: escalation_policy_service_pb2.UpdateEscalationPolicyRequest, context: Context
+    ) -> escalation_policy_service_pb2.UpdateEscalationPolicyResponse:
+        policy_id = _require(request.id, "id")
+        policy = convert.policy_from_pb(_require_message(request, "escalation_policy"))
+        await self._validate(policy)
+        updated = await self._store.escalation_policies.update(policy_id, policy, self._clock.now_ms())
+        return escalation_policy_service_pb2.UpdateEscalationPolicyResponse(
+            escalation_policy=convert.policy_to_pb(updated)
+        )
+
+    async def DeleteEscalationPolicy(
+        self, request: escalation_policy_service_pb2.DeleteEscalationPolicyRequest, context: Context
+    ) -> escalation_policy_service_pb2.DeleteEscalationPolicyResponse:
+        await self._store.escalation_policies.delete(_require(request.id, "id"))
+        return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
+
+
+def alert_matches(
+    alert: model.Alert, request: alert_service_pb2.ListAlertsRequest, matchers: list[Matcher]
+) -> bool:
+    if request.state and convert.ALERT_STATE_FROM_PB.get(request.state) is not alert.state:
+        return False
+    if request.rule and alert.rule != request.rule:
+        return False
+    if request.HasField("acknowledged") and alert.acknowledged != request.acknowledged:
+        return False
+    return all(m.matches(alert.labels) for m in matchers)
+
+
+def parse_filter(text: str, field: str = "filter") -> list[Matcher]:
+    if not text:
+        return []
+    try:
+        return parse_matchers(text)
+    except ValueError as exc:
+        raise InvalidArgument.field(field, str(exc)) from None
+
+
+class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
+    """Reads alerts as the store holds them; grouping and watching come with the alert-management stage."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def ListAlerts(
+        self, request: alert_service_pb2.ListAlertsRequest, context: Context
+    ) -> alert_service_pb2.ListAlertsResponse:
+        page = PageRequest.parse(request.page_size, request.page_token, "alerts")
+        matchers = parse_filter(request.filter)
+        alerts = sorted(
+            (a for a in await self._store.alerts.all() if alert_matches(a, request, matchers)),
+            key=lambda a: (a.started_at, a.fingerprint),
+        )
+        items = alerts[page.offset : page.offset + page.size]
+        more = page.offset + page.size < len(alerts)
+        return alert_service_pb2.ListAlertsResponse(
+            alerts=[convert.alert_to_pb(a) for a in items],
+            next_page_token=page.next_token("alerts", len(items), more),
+        )
+
+    async def GetAlert(
+        self, request: alert_service_pb2.GetAlertRequest, context: Context
+    ) -> alert_service_pb2.GetAlertResponse:
+        alert = await self._store.alerts.get(_require(request.fingerprint, "fingerprint"))
+        return alert_service_pb2.GetAlertResponse(alert=convert.alert_to_pb(alert))
+
+    async def ListAlertHistory(
+        self, request: alert_service_pb2.ListAlertHistoryRequest, context: Context
+    ) -> alert_service_pb2.ListAlertHistoryResponse:
+        fingerprint = _require(request.fingerprint, "fingerprint")
+        page = await self._store.history.list(
+            fingerprint, PageRequest.parse(request.page_size, request.page_token, "history")
+        )
+        return alert_service_pb2.ListAlertHistoryResponse(
+            events=[convert.history_event_to_pb(e) for e in page.items], next_page_token=page.next_page_token
+        )
+
+    async def ListAlertGroups(
+        self, request: alert_service_pb2.ListAlertGroupsRequest, context: Context
+    ) -> alert_service_pb2.ListAlertGroupsResponse:
+        raise Unimplemented("alert groups come with the alert-management stage, which is not built yet")
+
+    async def WatchAlerts(
+        self, request: alert_service_pb2.WatchAlertsRequest, context: Context
+    ) -> AsyncIterator[alert_service_pb2.WatchAlertsResponse]:
+        raise Unimplemented("WatchAlerts comes with the alert-management stage, which is not built yet")
+        yield  # pragma: no cover - makes this an async generator, as the streaming handler must be
+
+
+class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
+    async def Acknowledge(
+        self, request: ack_service_pb2.AcknowledgeRequest, context: Context
+    ) -> ack_service_pb2.AcknowledgeResponse:
+        raise Unimplemented("acknowledgement comes with the escalation stage, which is not built yet")
+
+    async def Unacknowledge(
+        self, request: ack_service_pb2.UnacknowledgeRequest, context: Context
+    ) -> ack_service_pb2.UnacknowledgeResponse:
+        raise Unimplemented("acknowledgement comes with the escalation stage, which is not built yet")
+
+
+class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
+    async def Write(
+        self, request: metrics_service_pb2.WriteRequest, context: Context
+    ) -> metrics_service_pb2.WriteResponse:
+        raise Unimplemented("the embedded time-series store is not built yet")
+
+    async def Query(
+        self, request: metrics_service_pb2.QueryRequest, context: Context
+    ) -> metrics_service_pb2.QueryResponse:
+        raise Unimplemented("the query engine is not built yet")
+
+    async def QueryRange(
+        self, request: metrics_service_pb2.QueryRangeRequest, context: Context
+    ) -> metrics_service_pb2.QueryRangeResponse:
+        raise Unimplemented("the query engine is not built yet")

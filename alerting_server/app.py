@@ -1,0 +1,225 @@
+"""Wiring: the store, the servicers, the gRPC server and the REST gateway, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import tempfile
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import uvicorn
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from alerting.v1 import (
+    ack_service_pb2,
+    ack_service_pb2_grpc,
+    alert_service_pb2,
+    alert_service_pb2_grpc,
+    channel_service_pb2,
+    channel_service_pb2_grpc,
+    escalation_policy_service_pb2,
+    escalation_policy_service_pb2_grpc,
+    metrics_service_pb2,
+    metrics_service_pb2_grpc,
+    routing_service_pb2,
+    routing_service_pb2_grpc,
+    rule_service_pb2,
+    rule_service_pb2_grpc,
+    silence_service_pb2,
+    silence_service_pb2_grpc,
+)
+from alerting_server.api import servicers
+from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
+from alerting_server.auth import Authenticator
+from alerting_server.clock import Clock, SystemClock
+from alerting_server.config import Config, TLSConfig
+from alerting_server.store import Store
+from gateway import create_app
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (rule_service_pb2, "RuleService"),
+        (alert_service_pb2, "AlertService"),
+        (channel_service_pb2, "ChannelService"),
+        (ack_service_pb2, "AckService"),
+        (silence_service_pb2, "SilenceService"),
+        (routing_service_pb2, "RoutingService"),
+        (escalation_policy_service_pb2, "EscalationPolicyService"),
+        (metrics_service_pb2, "MetricsService"),
+    )
+)
+
+
+class _GatewayServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the application owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _server_credentials(tls: TLSConfig) -> grpc.ServerCredentials:
+    ca = Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [(Path(tls.key_file).read_bytes(), Path(tls.cert_file).read_bytes())],
+        root_certificates=ca,
+        require_client_auth=ca is not None,
+    )
+
+
+@dataclass
+class Addresses:
+    grpc: str
+    http: str
+
+
+class AlertingApp:
+    """One running server. start() binds both ports; stop() drains and flushes."""
+
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self._store: Store | None = None
+        self._grpc: aio.Server | None = None
+        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        self._http: _GatewayServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self._socket_dir = tempfile.TemporaryDirectory(prefix="alerting-")
+        self.addresses = Addresses(grpc="", http="")
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "start() first"
+        return self._store
+
+    async def start(self) -> None:
+        self._store = await Store.open(self.config.database_url)
+        await self._store.migrate()
+        await self._start_grpc(self._store)
+        await self._start_http()
+        log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
+
+    async def _start_grpc(self, store: Store) -> None:
+        interceptors: list[aio.ServerInterceptor[object, object]] = [ErrorInterceptor()]
+        authenticator = Authenticator(self.config.tokens)
+        if authenticator.enabled:
+            interceptors.append(AuthInterceptor(authenticator))
+        server = aio.server(
+            interceptors=interceptors,
+            options=[("grpc.max_receive_message_length", self.config.max_request_bytes)],
+        )
+        clock = self.clock
+        rule_service_pb2_grpc.add_RuleServiceServicer_to_server(servicers.RuleServicer(store, clock), server)
+        alert_service_pb2_grpc.add_AlertServiceServicer_to_server(
+            servicers.AlertServicer(store, clock), server
+        )
+        channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
+            servicers.ChannelServicer(store, clock), server
+        )
+        ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(), server)
+        silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
+            servicers.SilenceServicer(store, clock), server
+        )
+        routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(
+            servicers.RoutingServicer(store, clock), server
+        )
+        escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
+            servicers.EscalationPolicyServicer(store, clock), server
+        )
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(servicers.MetricsServicer(), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
+        )
+
+        tls = self.config.tls
+        if tls is None:
+            port = server.add_insecure_port(self.config.grpc_listen)
+        else:
+            port = server.add_secure_port(self.config.grpc_listen, _server_credentials(tls))
+        if port == 0:
+            raise OSError(f"cannot listen for gRPC on {self.config.grpc_listen}")
+        # The gateway's own way in: a private socket, so it needs no TLS client identity of its own.
+        self._internal_target = f"unix:{os.path.join(self._socket_dir.name, 'grpc.sock')}"
+        server.add_insecure_port(self._internal_target)
+        await server.start()
+        self._grpc = server
+        host, _ = _split_listen(self.config.grpc_listen)
+        self.addresses.grpc = f"{host}:{port}"
+        for name in ("", *SERVICE_NAMES):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def _start_http(self) -> None:
+        host, port = _split_listen(self.config.http_listen)
+        app = create_app(self._internal_target, max_body_bytes=self.config.max_request_bytes)
+        tls = self.config.tls
+        uv_config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
+            ssl_ca_certs=tls.client_ca_file if tls and tls.client_ca_file else None,
+        )
+        self._http = _GatewayServer(uv_config)
+        self._http_task = asyncio.create_task(self._http.serve())
+        while not self._http.started:
+            if self._http_task.done():
+                await self._http_task
+                raise OSError(f"cannot listen for HTTP on {self.config.http_listen}")
+            await asyncio.sleep(0.01)
+        bound = self._http.servers[0].sockets[0].getsockname()
+        self.addresses.http = f"{host}:{bound[1]}"
+
+    async def stop(self) -> None:
+        """Graceful: stop accepting, let in-flight calls finish (up to the grace period), flush, close."""
+        await self._health.enter_graceful_shutdown()
+        grace = self.config.shutdown_grace_ms / 1000
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._http_task), grace)
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+        if self._store is not None:
+            await self._store.close()
+        self._socket_dir.cleanup()
+
+
+async def serve(config: Config) -> int:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully and returns the exit code."""
+    app = AlertingApp(config)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await app.start()
+    except Exception:
+        await app.stop()
+        raise
+    # Printed for people and for tests that start the server on port 0.
+    print(f"alerting-server: gRPC on {app.addresses.grpc}, HTTP on {app.addresses.http}", flush=True)
+    await stopping.wait()
+    log.info("shutting down")
+    await app.stop()
+    return 0

@@ -1,0 +1,65 @@
+"""The `alerting-server` command: serve, and the tools that share the server's engine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from alerting_server import config as config_module
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from alerting_server.app import serve
+
+    try:
+        config = config_module.load(
+            args.config,
+            overrides={
+                "grpc_listen": args.grpc_listen,
+                "http_listen": args.http_listen,
+                "database_url": args.database_url,
+            },
+        )
+    except config_module.ConfigError as exc:
+        print(f"alerting-server: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(serve(config))
+    except OSError as exc:
+        print(f"alerting-server: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alerting-server", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the gRPC API and the REST gateway")
+    serve.add_argument("--config", help="YAML configuration file")
+    serve.add_argument(
+        "--grpc-listen", help="gRPC host:port (env ALERTING_GRPC_LISTEN; default 127.0.0.1:50051)"
+    )
+    serve.add_argument(
+        "--http-listen", help="REST host:port (env ALERTING_HTTP_LISTEN; default 127.0.0.1:8080)"
+    )
+    serve.add_argument(
+        "--database-url", help="SQLAlchemy URL (env ALERTING_DATABASE_URL; default sqlite:///./alerting.db)"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Server configuration: defaults < YAML file < environment (ALERTING_*) < command-line flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alerting.durations import parse_duration
+from alerting_server.auth import SCOPES, Token
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key and the reason."""
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    cert_file: str
+    key_file: str
+    # When set, clients must present a certificate signed by this CA (mTLS).
+    client_ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    grpc_listen: str = "127.0.0.1:50051"
+    http_listen: str = "127.0.0.1:8080"
+    database_url: str = "sqlite+aiosqlite:///./alerting.db"
+    # Base URL of the REST gateway as users reach it; used in links in notifications.
+    external_url: str = ""
+    tokens: tuple[Token, ...] = ()
+    tls: TLSConfig | None = None
+    # How long in-flight calls may take to finish on SIGTERM.
+    shutdown_grace_ms: int = 10_000
+    max_request_bytes: int = 4 * 1024 * 1024
+
+    @property
+    def public_url(self) -> str:
+        return self.external_url or f"http://{self.http_listen}"
+
+
+_ENV = {
+    "ALERTING_GRPC_LISTEN": "grpc_listen",
+    "ALERTING_HTTP_LISTEN": "http_listen",
+    "ALERTING_DATABASE_URL": "database_url",
+    "ALERTING_EXTERNAL_URL": "external_url",
+}
+_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url"}
+_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes"}
+
+
+def _listen(value: Any, key: str) -> str:
+    text = str(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{key}: {text!r} is not host:port")
+    return text
+
+
+def _tokens(node: Any) -> tuple[Token, ...]:
+    if node is None:
+        return ()
+    if not isinstance(node, dict) or set(node) - {"tokens"}:
+        raise ConfigError("auth: expected a map with the key 'tokens'")
+    tokens = []
+    for i, item in enumerate(node.get("tokens") or []):
+        if not isinstance(item, dict) or set(item) - {"name", "token", "scope"}:
+            raise ConfigError(f"auth.tokens[{i}]: expected a map of name, token, scope")
+        token, scope = str(item.get("token") or ""), str(item.get("scope") or "read")
+        if len(token) < 16:
+            raise ConfigError(f"auth.tokens[{i}].token: must be at least 16 characters")
+        if scope not in SCOPES:
+            raise ConfigError(f"auth.tokens[{i}].scope: must be one of {', '.join(SCOPES)}")
+        tokens.append(Token(name=str(item.get("name") or f"token-{i}"), token=token, scope=scope))
+    return tuple(tokens)
+
+
+def _tls(node: Any) -> TLSConfig | None:
+    if node is None:
+        return None
+    if not isinstance(node, dict) or set(node) - {f.name for f in fields(TLSConfig)}:
+        raise ConfigError("tls: expected a map of cert_file, key_file, client_ca_file")
+    if not node.get("cert_file") or not node.get("key_file"):
+        raise ConfigError("tls: cert_file and key_file are required")
+    for key in ("cert_file", "key_file", "client_ca_file"):
+        if node.get(key) and not Path(node[key]).is_file():
+            raise ConfigError(f"tls.{key}: no such file {node[key]!r}")
+    return TLSConfig(str(node["cert_file"]), str(node["key_file"]), str(node.get("client_ca_file") or ""))
+
+
+def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
+    unknown = set(doc) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
+    config = base or Config()
+    changes: dict[str, Any] = {}
+    for key in _SIMPLE_KEYS & set(doc):
+        changes[key] = _listen(doc[key], key) if key.endswith("_listen") else str(doc[key])
+    if "auth" in doc:
+        changes["tokens"] = _tokens(doc["auth"])
+    if "tls" in doc:
+        changes["tls"] = _tls(doc["tls"])
+    if "shutdown_grace" in doc:
+        try:
+            changes["shutdown_grace_ms"] = parse_duration(str(doc["shutdown_grace"]))
+        except ValueError as exc:
+            raise ConfigError(f"shutdown_grace: {exc}") from None
+    if "max_request_bytes" in doc:
+        value = doc["max_request_bytes"]
+        if not isinstance(value, int) or value <= 0:
+            raise ConfigError("max_request_bytes: must be a positive integer")
+        changes["max_request_bytes"] = value
+    return replace(config, **changes)
+
+
+def load(
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str | None] | None = None,
+) -> Config:
+    """The effective configuration; ConfigError names the bad key."""
+    config = Config()
+    if path:
+        try:
+            doc = yaml.safe_load(Path(path).read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if doc is not None and not isinstance(doc, dict):
+            raise ConfigError(f"config file {path}: expected a map at the top level")
+        config = from_mapping(doc or {}, config)
+    env = os.environ if env is None else env
+    from_env = {key: env[name] for name, key in _ENV.items() if env.get(name)}
+    from_flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return from_mapping({**from_env, **from_flags}, config)

@@ -1,0 +1,1 @@
+"""Rules: Prometheus rule files, evaluation and the alert state machine."""
