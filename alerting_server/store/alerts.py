@@ -1,0 +1,106 @@
+"""Alert state by fingerprint, written behind in batches by the alert stage."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alerting_server.errors import NotFound
+from alerting_server.model import Ack, Alert, AlertState
+from alerting_server.store.database import Database, fetch_one, upsert
+from alerting_server.store.tables import alerts as t
+
+
+def state_name(state: AlertState) -> str:
+    return state.name.lower()
+
+
+def state_from_name(name: str) -> AlertState:
+    return AlertState[name.upper()]
+
+
+def _values(alert: Alert) -> dict[str, object]:
+    ack = alert.ack
+    return {
+        "fingerprint": alert.fingerprint,
+        "rule_id": alert.rule_id,
+        "rule": alert.rule,
+        "state": state_name(alert.state),
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "value": alert.value,
+        "started_at": alert.started_at,
+        "fired_at": alert.fired_at,
+        "resolved_at": alert.resolved_at,
+        "updated_at": alert.updated_at,
+        "ack_by": None if ack is None else ack.by,
+        "ack_comment": None if ack is None else ack.comment,
+        "ack_at": None if ack is None else ack.at,
+        "silenced_by": list(alert.silenced_by),
+        "inhibited_by": list(alert.inhibited_by),
+        "escalation_level": alert.escalation_level,
+        "generator_url": alert.generator_url,
+    }
+
+
+def _alert(row: RowMapping) -> Alert:
+    return Alert(
+        fingerprint=row.fingerprint,
+        labels=dict(row.labels),
+        state=state_from_name(row.state),
+        annotations=dict(row.annotations),
+        rule=row.rule,
+        rule_id=row.rule_id,
+        # SQLite turns NaN into NULL on the way in.
+        value=math.nan if row.value is None else row.value,
+        started_at=row.started_at,
+        fired_at=row.fired_at,
+        resolved_at=row.resolved_at,
+        updated_at=row.updated_at,
+        ack=None if row.ack_at is None else Ack(by=row.ack_by, comment=row.ack_comment, at=row.ack_at),
+        silenced_by=tuple(row.silenced_by),
+        inhibited_by=tuple(row.inhibited_by),
+        escalation_level=row.escalation_level,
+        generator_url=row.generator_url,
+    )
+
+
+class AlertRepository:
+    """Writes take an optional connection so that a caller can join them with other writes
+    (an outbox row and the state change that caused it) in one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert_many(self, alerts: Iterable[Alert], connection: AsyncConnection | None = None) -> None:
+        rows = [_values(alert) for alert in alerts]
+        if not rows:
+            return
+        async with self._db.write(connection) as conn:
+            await conn.execute(upsert(conn, t), rows)
+
+    async def get(self, fingerprint: str) -> Alert:
+        async with self._db.read() as connection:
+            row = await fetch_one(connection, sa.select(t).where(t.c.fingerprint == fingerprint))
+        if row is None:
+            raise NotFound(f"alert {fingerprint!r} not found")
+        return _alert(row)
+
+    async def all(self) -> builtins.list[Alert]:
+        async with self._db.read() as connection:
+            rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
+        return [_alert(row) for row in rows]
+
+    async def delete_many(
+        self, fingerprints: Iterable[str], connection: AsyncConnection | None = None
+    ) -> None:
+        keys = sorted(set(fingerprints))
+        if not keys:
+            return
+        async with self._db.write(connection) as conn:
+            await conn.execute(t.delete().where(t.c.fingerprint.in_(keys)))

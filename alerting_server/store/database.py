@@ -1,0 +1,79 @@
+"""Transactions and the helpers every repository shares."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from alerting_server.pagination import Page, PageRequest
+from alerting_server.store.engine import SQLITE_BEGIN
+
+T = TypeVar("T")
+
+
+class Database:
+    """One engine; reads and writes each run in one transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        # A transaction even for reads: a page and its "more" probe see one snapshot.
+        async with self.engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def write(self, connection: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
+        """A new write transaction, or the caller's when it passes one (to join several writes)."""
+        if connection is not None:
+            yield connection
+            return
+        async with self._writer.begin() as new:
+            yield new
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def fetch_page(
+    connection: AsyncConnection,
+    query: sa.Select[Any],
+    page: PageRequest,
+    kind: str,
+    convert: Callable[[RowMapping], T],
+) -> Page[T]:
+    # One row beyond the page tells whether there is a next page without a COUNT.
+    rows = (await connection.execute(query.limit(page.size + 1).offset(page.offset))).mappings().all()
+    items = [convert(row) for row in rows[: page.size]]
+    return Page(items, page.next_token(kind, len(items), len(rows) > page.size))
+
+
+async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMapping | None:
+    row: RowMapping | None = (await connection.execute(query)).mappings().first()
+    return row
+
+
+def upsert(connection: AsyncConnection, table: sa.Table) -> sa.Insert:
+    """INSERT that overwrites every non-key column of the row whose primary key is taken."""
+    key = [column.name for column in table.primary_key.columns]
+    if connection.dialect.name == "postgresql":
+        pg = postgresql.insert(table)
+        return pg.on_conflict_do_update(index_elements=key, set_=_others(table, pg.excluded, key))
+    lite = sqlite.insert(table)
+    return lite.on_conflict_do_update(index_elements=key, set_=_others(table, lite.excluded, key))
+
+
+def _others(
+    table: sa.Table, excluded: sa.ColumnCollection[str, sa.ColumnElement[Any]], key: list[str]
+) -> dict[str, sa.ColumnElement[Any]]:
+    return {column.name: excluded[column.name] for column in table.columns if column.name not in key}

@@ -1,0 +1,73 @@
+"""The async engine: URL normalisation and the SQLite settings that make it durable and concurrent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_URL = "sqlite+aiosqlite:///./alerting.db"
+
+# Execution option that makes a SQLite transaction take the write lock at BEGIN: a deferred
+# transaction that reads and then writes fails at once with SQLITE_BUSY when another writer
+# committed in between, whereas BEGIN IMMEDIATE waits for the lock under busy_timeout.
+SQLITE_BEGIN = "alerting_sqlite_begin"
+
+_BUSY_TIMEOUT_MS = 10_000
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # FULL syncs the WAL on every commit: a committed outbox row survives SIGKILL and power loss.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
+)
+
+
+def normalize_url(url: str) -> URL:
+    """Accepts `postgresql://`, `postgres://`, `sqlite:///path` and names the async driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def is_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, pool_pre_ping=True)
+    if is_memory(parsed):
+        # One shared connection, or every checkout would see its own empty database.
+        engine = create_async_engine(parsed, poolclass=StaticPool)
+    else:
+        engine = create_async_engine(parsed)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+        # The sqlite3 module's own transaction handling skips BEGIN before SELECT and DDL;
+        # we emit BEGIN ourselves so that every transaction is a real one.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

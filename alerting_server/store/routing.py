@@ -1,0 +1,78 @@
+"""The notification policy tree, stored whole as JSON in a single row."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import sqlalchemy as sa
+
+from alerting_server.model import Route
+from alerting_server.store.database import Database, upsert
+from alerting_server.store.tables import routing as t
+
+_ROW_ID = 1
+
+
+# Functional syntax because `continue`, Alertmanager's spelling, is a Python keyword.
+RouteJSON = TypedDict(
+    "RouteJSON",
+    {
+        "receiver": str,
+        "group_by": "list[str] | None",
+        "group_wait": "int | None",
+        "group_interval": "int | None",
+        "repeat_interval": "int | None",
+        "matchers": "list[str]",
+        "continue": bool,
+        "escalation_policy_id": str,
+        "routes": "list[RouteJSON]",
+    },
+)
+
+
+def route_to_json(route: Route) -> RouteJSON:
+    return {
+        "receiver": route.receiver,
+        "group_by": None if route.group_by is None else list(route.group_by),
+        "group_wait": route.group_wait,
+        "group_interval": route.group_interval,
+        "repeat_interval": route.repeat_interval,
+        "matchers": list(route.matchers),
+        "continue": route.continue_,
+        "escalation_policy_id": route.escalation_policy_id,
+        "routes": [route_to_json(child) for child in route.routes],
+    }
+
+
+def route_from_json(data: RouteJSON) -> Route:
+    group_by = data["group_by"]
+    return Route(
+        receiver=data["receiver"],
+        group_by=None if group_by is None else tuple(group_by),
+        group_wait=data["group_wait"],
+        group_interval=data["group_interval"],
+        repeat_interval=data["repeat_interval"],
+        matchers=tuple(data["matchers"]),
+        continue_=data["continue"],
+        escalation_policy_id=data["escalation_policy_id"],
+        routes=tuple(route_from_json(child) for child in data["routes"]),
+    )
+
+
+class RoutingRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self) -> Route | None:
+        """The stored tree, or None before the first put."""
+        async with self._db.read() as connection:
+            tree: RouteJSON | None = (
+                await connection.execute(sa.select(t.c.tree).where(t.c.id == _ROW_ID))
+            ).scalar_one_or_none()
+        return None if tree is None else route_from_json(tree)
+
+    async def put(self, route: Route, now: int) -> Route:
+        values = {"id": _ROW_ID, "tree": route_to_json(route), "updated_at": now}
+        async with self._db.write() as connection:
+            await connection.execute(upsert(connection, t), values)
+        return route

@@ -1,0 +1,191 @@
+"""Alerting and recording rules."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from alerting_server.errors import AlreadyExists, NotFound
+from alerting_server.model import Rule, RuleHealth, RuleType
+from alerting_server.pagination import Page, PageRequest
+from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.tables import rules as t
+
+KIND = "rules"
+_ORDER = (t.c.created_at, t.c.position, t.c.id)
+
+
+def _values(rule: Rule, position: int = 0) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "group_name": rule.group,
+        "name": rule.name,
+        "severity": rule.severity,
+        "type": rule.type.value,
+        "query": rule.query,
+        "duration": rule.duration,
+        "keep_firing_for": rule.keep_firing_for,
+        "labels": dict(rule.labels),
+        "annotations": dict(rule.annotations),
+        "interval": rule.interval,
+        "datasource": rule.datasource,
+        "escalation_policy_id": rule.escalation_policy_id,
+        "health": rule.health.value,
+        "last_evaluation": rule.last_evaluation,
+        "last_error": rule.last_error,
+        "last_evaluation_duration": rule.last_evaluation_duration,
+        "position": position,
+        "created_at": rule.created_at,
+        "updated_at": rule.updated_at,
+    }
+
+
+def _rule(row: RowMapping) -> Rule:
+    return Rule(
+        id=row.id,
+        name=row.name,
+        query=row.query,
+        type=RuleType(row.type),
+        duration=row.duration,
+        keep_firing_for=row.keep_firing_for,
+        severity=row.severity,
+        labels=dict(row.labels),
+        annotations=dict(row.annotations),
+        group=row.group_name,
+        interval=row.interval,
+        datasource=row.datasource,
+        escalation_policy_id=row.escalation_policy_id,
+        health=RuleHealth(row.health),
+        last_evaluation=row.last_evaluation,
+        last_error=row.last_error,
+        last_evaluation_duration=row.last_evaluation_duration,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _conflict(rule: Rule) -> AlreadyExists:
+    return AlreadyExists(
+        f"a rule named {rule.name!r} with severity {rule.severity!r} already exists in group {rule.group!r}"
+    )
+
+
+def _not_found(rule_id: str) -> NotFound:
+    return NotFound(f"rule {rule_id!r} not found")
+
+
+class RuleRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, rule: Rule, now: int) -> Rule:
+        stored = dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now)
+        try:
+            async with self._db.write() as connection:
+                await connection.execute(t.insert().values(_values(stored)))
+        except IntegrityError:
+            raise _conflict(rule) from None
+        return stored
+
+    async def get(self, rule_id: str) -> Rule:
+        async with self._db.read() as connection:
+            row = await fetch_one(connection, sa.select(t).where(t.c.id == rule_id))
+        if row is None:
+            raise _not_found(rule_id)
+        return _rule(row)
+
+    async def list(self, page: PageRequest) -> Page[Rule]:
+        async with self._db.read() as connection:
+            return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, _rule)
+
+    async def all(self) -> builtins.list[Rule]:
+        async with self._db.read() as connection:
+            rows = (await connection.execute(sa.select(t).order_by(*_ORDER))).mappings().all()
+        return [_rule(row) for row in rows]
+
+    async def update(self, rule_id: str, rule: Rule, now: int) -> Rule:
+        """Replaces the definition. Health starts over: it described the previous definition."""
+        try:
+            async with self._db.write() as connection:
+                row = await fetch_one(
+                    connection, sa.select(t.c.created_at, t.c.position).where(t.c.id == rule_id)
+                )
+                if row is None:
+                    raise _not_found(rule_id)
+                stored = dataclasses.replace(
+                    rule,
+                    id=rule_id,
+                    created_at=row.created_at,
+                    updated_at=now,
+                    health=RuleHealth.UNKNOWN,
+                    last_evaluation=None,
+                    last_error="",
+                    last_evaluation_duration=None,
+                )
+                await connection.execute(
+                    t.update().where(t.c.id == rule_id).values(_values(stored, row.position))
+                )
+        except IntegrityError:
+            raise _conflict(rule) from None
+        return stored
+
+    async def delete(self, rule_id: str) -> None:
+        async with self._db.write() as connection:
+            result = await connection.execute(t.delete().where(t.c.id == rule_id))
+        if result.rowcount == 0:
+            raise _not_found(rule_id)
+
+    async def replace_groups(self, rules: builtins.list[Rule], now: int) -> builtins.list[Rule]:
+        """Prometheus rule-file import: every group named by `rules` becomes exactly `rules`.
+
+        One transaction: on a conflict within `rules` nothing changes.
+        """
+        stored = [dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now) for rule in rules]
+        groups = sorted({rule.group for rule in rules})
+        if not groups:
+            return []
+        try:
+            async with self._db.write() as connection:
+                await connection.execute(t.delete().where(t.c.group_name.in_(groups)))
+                await connection.execute(
+                    t.insert(), [_values(rule, position) for position, rule in enumerate(stored)]
+                )
+        except IntegrityError:
+            raise AlreadyExists(_duplicate_message(rules)) from None
+        return stored
+
+    async def set_health(
+        self,
+        rule_id: str,
+        health: RuleHealth,
+        last_evaluation: int | None,
+        last_error: str,
+        last_evaluation_duration: int | None,
+    ) -> None:
+        async with self._db.write() as connection:
+            result = await connection.execute(
+                t.update()
+                .where(t.c.id == rule_id)
+                .values(
+                    health=health.value,
+                    last_evaluation=last_evaluation,
+                    last_error=last_error,
+                    last_evaluation_duration=last_evaluation_duration,
+                )
+            )
+        if result.rowcount == 0:
+            raise _not_found(rule_id)
+
+
+def _duplicate_message(rules: list[Rule]) -> str:
+    seen: set[tuple[str, str, str]] = set()
+    for rule in rules:
+        key = (rule.group, rule.name, rule.severity)
+        if key in seen:
+            return _conflict(rule).message
+        seen.add(key)
+    return "the rules conflict with existing rules"

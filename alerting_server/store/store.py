@@ -1,0 +1,55 @@
+"""The durable store: one engine, its repositories, migrations at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from alerting_server.store import migrate
+from alerting_server.store.alerts import AlertRepository
+from alerting_server.store.channels import ChannelRepository
+from alerting_server.store.database import Database
+from alerting_server.store.deliveries import DeliveryRepository
+from alerting_server.store.engine import DEFAULT_URL, create_engine
+from alerting_server.store.escalation_policies import EscalationPolicyRepository
+from alerting_server.store.history import HistoryRepository
+from alerting_server.store.inhibit_rules import InhibitRuleRepository
+from alerting_server.store.routing import RoutingRepository
+from alerting_server.store.rules import RuleRepository
+from alerting_server.store.silences import SilenceRepository
+
+
+class Store:
+    """Open with `await Store.open(url)`, then `await store.migrate()`; `await store.close()` at the end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._db = Database(engine)
+        self.rules = RuleRepository(self._db)
+        self.channels = ChannelRepository(self._db)
+        self.silences = SilenceRepository(self._db)
+        self.inhibit_rules = InhibitRuleRepository(self._db)
+        self.routing = RoutingRepository(self._db)
+        self.escalation_policies = EscalationPolicyRepository(self._db)
+        self.alerts = AlertRepository(self._db)
+        self.history = HistoryRepository(self._db)
+        self.deliveries = DeliveryRepository(self._db)
+
+    @classmethod
+    async def open(cls, url: str = DEFAULT_URL) -> Store:
+        """`sqlite:///path`, `sqlite+aiosqlite:///path`, `postgresql://...` or `postgresql+asyncpg://...`."""
+        return cls(create_engine(url))
+
+    async def migrate(self) -> None:
+        await migrate.upgrade(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction to pass to several repositories' `connection=` parameters."""
+        async with self._db.write() as connection:
+            yield connection
+
+    async def close(self) -> None:
+        await self.engine.dispose()

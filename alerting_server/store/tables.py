@@ -1,0 +1,240 @@
+"""The schema as SQLAlchemy Core tables; migrations/versions/ creates exactly this (a test compares them).
+
+Timestamps are BigInteger epoch milliseconds, durations BigInteger milliseconds. Enums are
+stored as their string values so that the database stays readable without the code.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# JSONB on PostgreSQL: binary, comparable, indexable; plain JSON text on SQLite.
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+ID = 64
+NAME = 255
+FINGERPRINT = 128
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("group_name", sa.String(NAME), nullable=False),
+    sa.Column("name", sa.String(NAME), nullable=False),
+    sa.Column("severity", sa.String(NAME), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("query", sa.Text(), nullable=False),
+    sa.Column("duration", sa.BigInteger(), nullable=False),
+    sa.Column("keep_firing_for", sa.BigInteger(), nullable=False),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("annotations", JSON, nullable=False),
+    sa.Column("interval", sa.BigInteger(), nullable=True),
+    sa.Column("datasource", sa.String(NAME), nullable=False),
+    sa.Column("escalation_policy_id", sa.String(ID), nullable=False),
+    sa.Column("health", sa.String(16), nullable=False),
+    sa.Column("last_evaluation", sa.BigInteger(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=False),
+    sa.Column("last_evaluation_duration", sa.BigInteger(), nullable=True),
+    # Order within one import, so that a group keeps the order of its rule file.
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.UniqueConstraint("group_name", "name", "severity"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False, unique=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("config", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("matchers", JSON, nullable=False),
+    sa.Column("starts_at", sa.BigInteger(), nullable=False),
+    sa.Column("ends_at", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("created_by", sa.String(NAME), nullable=False),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+inhibit_rules = sa.Table(
+    "inhibit_rules",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("source_matchers", JSON, nullable=False),
+    sa.Column("target_matchers", JSON, nullable=False),
+    sa.Column("equal", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+# One row (id 1): the route tree is read and written whole.
+routing = sa.Table(
+    "routing",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("tree", JSON, nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+escalation_policies = sa.Table(
+    "escalation_policies",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False, unique=True),
+    sa.Column("levels", JSON, nullable=False),
+    sa.Column("repeat", sa.Integer(), nullable=False),
+    sa.Column("ack_timeout", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("fingerprint", sa.String(FINGERPRINT), primary_key=True),
+    sa.Column("rule_id", sa.String(ID), nullable=False, index=True),
+    sa.Column("rule", sa.String(NAME), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("annotations", JSON, nullable=False),
+    # Nullable because SQLite stores NaN, a legitimate sample value, as NULL.
+    sa.Column("value", sa.Double(), nullable=True),
+    sa.Column("started_at", sa.BigInteger(), nullable=False),
+    sa.Column("fired_at", sa.BigInteger(), nullable=True),
+    sa.Column("resolved_at", sa.BigInteger(), nullable=True),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("ack_by", sa.String(NAME), nullable=True),
+    sa.Column("ack_comment", sa.Text(), nullable=True),
+    sa.Column("ack_at", sa.BigInteger(), nullable=True),
+    sa.Column("silenced_by", JSON, nullable=False),
+    sa.Column("inhibited_by", JSON, nullable=False),
+    sa.Column("escalation_level", sa.Integer(), nullable=False),
+    sa.Column("generator_url", sa.Text(), nullable=False),
+)
+
+alert_history = sa.Table(
+    "alert_history",
+    metadata,
+    # Insertion order breaks ties between events of the same millisecond.
+    sa.Column("seq", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(ID), nullable=False, unique=True),
+    sa.Column("fingerprint", sa.String(FINGERPRINT), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Column("value", sa.Double(), nullable=True),
+    sa.Column("channel", sa.String(NAME), nullable=False),
+    sa.Column("outcome", sa.Text(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("level", sa.Integer(), nullable=False),
+    sa.Column("by", sa.String(NAME), nullable=False),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Index(None, "fingerprint", "at", "seq"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("channel_id", sa.String(ID), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("group_key", sa.Text(), nullable=False),
+    sa.Column("fingerprints", JSON, nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=False),
+    sa.Column("idempotency_key", sa.String(NAME), nullable=False),
+    sa.Column("next_attempt_at", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("delivered_at", sa.BigInteger(), nullable=True),
+    # Workers claim the due rows of a status: pending/retrying ordered by next_attempt_at.
+    sa.Index(None, "status", "next_attempt_at"),
+)
+
+# The fingerprints of a delivery again, one row each, so that "deliveries of this alert" is an
+# indexed lookup on both databases instead of a dialect-specific JSON containment test.
+delivery_alerts = sa.Table(
+    "delivery_alerts",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        sa.String(ID),
+        sa.ForeignKey("deliveries.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("fingerprint", sa.String(FINGERPRINT), primary_key=True, index=True),
+)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("seq", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column(
+        "delivery_id",
+        sa.String(ID),
+        sa.ForeignKey("deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=False),
+    sa.Column("duration", sa.BigInteger(), nullable=True),
+)
+
+# What was last sent for a group to a receiver's channel (Alertmanager's nflog), so that a
+# restart neither re-sends an unchanged group nor forgets the repeat_interval clock.
+notification_log = sa.Table(
+    "notification_log",
+    metadata,
+    sa.Column("group_key", sa.Text(), primary_key=True),
+    sa.Column("receiver", sa.String(NAME), primary_key=True),
+    sa.Column("channel_id", sa.String(ID), primary_key=True),
+    sa.Column("hash", sa.String(128), nullable=False),
+    sa.Column("firing", JSON, nullable=False),
+    sa.Column("resolved", JSON, nullable=False),
+    sa.Column("sent_at", sa.BigInteger(), nullable=False),
+    sa.Column("expires_at", sa.BigInteger(), nullable=True),
+)
+
+aggregation_groups = sa.Table(
+    "aggregation_groups",
+    metadata,
+    sa.Column("group_key", sa.Text(), primary_key=True),
+    sa.Column("route", sa.Text(), nullable=False),
+    sa.Column("receiver", sa.String(NAME), nullable=False),
+    sa.Column("labels", JSON, nullable=False),
+    sa.Column("fingerprints", JSON, nullable=False),
+    sa.Column("hash", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("next_flush_at", sa.BigInteger(), nullable=True),
+    sa.Column("last_flush_at", sa.BigInteger(), nullable=True),
+)
