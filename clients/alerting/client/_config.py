@@ -20,7 +20,7 @@ from alerting.v1 import (
 )
 
 _SERVICES = [
-    name
+    service.full_name
     for module in (
         ack_service_pb2,
         alert_service_pb2,
@@ -31,7 +31,7 @@ _SERVICES = [
         rule_service_pb2,
         silence_service_pb2,
     )
-    for name in module.DESCRIPTOR.services_by_name
+    for service in module.DESCRIPTOR.services_by_name.values()
 ]
 
 
