@@ -1,0 +1,44 @@
+"""Input validation of every API resource: bad input becomes InvalidArgument naming each field.
+
+resources   validate_rule, validate_channel, validate_silence, validate_route, ...
+channels    per-type channel config schemas, secret redaction and merging
+promql      check_query -> QueryInfo (value type, metrics read)
+names       label, metric, rule and resource names
+durations   durations in ms and as Prometheus strings
+templates   label and annotation templates
+matchers    lists of matcher strings
+"""
+
+from alerting_server.validation.channels import (
+    SECRET_PLACEHOLDER,
+    check_channel_config,
+    merge_secrets,
+    redact,
+    secret_fields,
+)
+from alerting_server.validation.promql import QueryInfo, ValueType, check_query
+from alerting_server.validation.resources import (
+    validate_channel,
+    validate_escalation_policy,
+    validate_inhibit_rule,
+    validate_route,
+    validate_rule,
+    validate_silence,
+)
+
+__all__ = [
+    "SECRET_PLACEHOLDER",
+    "QueryInfo",
+    "ValueType",
+    "check_channel_config",
+    "check_query",
+    "merge_secrets",
+    "redact",
+    "secret_fields",
+    "validate_channel",
+    "validate_escalation_policy",
+    "validate_inhibit_rule",
+    "validate_route",
+    "validate_rule",
+    "validate_silence",
+]
