@@ -1,0 +1,177 @@
+"""Servicers in an in-process grpc.aio server, with a real SQLite store and an injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc import aio
+from grpc_status import rpc_status
+
+from alerting.v1 import (
+    channel_service_pb2,
+    channel_service_pb2_grpc,
+    rule_service_pb2,
+    rule_service_pb2_grpc,
+    silence_service_pb2,
+    silence_service_pb2_grpc,
+)
+from alerting_server.api import servicers
+from alerting_server.api.interceptors import ErrorInterceptor
+from alerting_server.store import Store
+
+NOW = 1_700_000_000_000
+
+
+class FixedClock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+class Exploding(rule_service_pb2_grpc.RuleServiceServicer):
+    async def GetRule(self, request: Any, context: Any) -> rule_service_pb2.GetRuleResponse:
+        raise RuntimeError("secret internals /etc/passwd")
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[tuple[aio.Channel, Store, FixedClock]]:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    await store.migrate()
+    clock = FixedClock(NOW)
+    server = aio.server(interceptors=[ErrorInterceptor()])
+    rule_service_pb2_grpc.add_RuleServiceServicer_to_server(servicers.RuleServicer(store, clock), server)
+    channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
+        servicers.ChannelServicer(store, clock), server
+    )
+    silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
+        servicers.SilenceServicer(store, clock), server
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    yield channel, store, clock
+    await channel.close()
+    await server.stop(None)
+    await store.close()
+
+
+def _violations(error: aio.AioRpcError) -> list[tuple[str, str]]:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    result = []
+    for detail in status.details:
+        bad = error_details_pb2.BadRequest()
+        assert detail.Unpack(bad)
+        result += [(v.field, v.description) for v in bad.field_violations]
+    return result
+
+
+async def test_create_stamps_the_injected_clock(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, store, clock = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    created = (
+        await stub.CreateRule(
+            rule_service_pb2.CreateRuleRequest(rule=rule_service_pb2.Rule(name="r", query="up == 0"))
+        )
+    ).rule
+    assert created.created_at.ToMilliseconds() == NOW
+    clock.now = NOW + 5_000
+    updated = (
+        await stub.UpdateRule(
+            rule_service_pb2.UpdateRuleRequest(
+                id=created.id, rule=rule_service_pb2.Rule(name="r", query="up == 1")
+            )
+        )
+    ).rule
+    assert updated.created_at.ToMilliseconds() == NOW
+    assert updated.updated_at.ToMilliseconds() == NOW + 5_000
+    assert [r.query for r in await store.rules.all()] == ["up == 1"]
+
+
+async def test_every_violation_is_reported_and_nothing_written(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    bad = rule_service_pb2.Rule(
+        name="", query="rate(x[5m]", labels={"__reserved": "x"}, annotations={"s": "{{ nope }}"}
+    )
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.CreateRule(rule_service_pb2.CreateRuleRequest(rule=bad))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = {f for f, _ in _violations(info.value)}
+    assert {"name", "query", "annotations.s"} <= fields
+    assert any(f.startswith("labels") for f in fields)
+    assert await store.rules.all() == []
+
+
+async def test_missing_resource_and_missing_id(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, _, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.GetRule(rule_service_pb2.GetRuleRequest(id="nope"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.GetRule(rule_service_pb2.GetRuleRequest())
+    assert _violations(info.value) == [("id", "required")]
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.CreateRule(rule_service_pb2.CreateRuleRequest())
+    assert _violations(info.value) == [("rule", "required")]
+
+
+async def test_silence_state_follows_the_clock(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, _, clock = env
+    stub = silence_service_pb2_grpc.SilenceServiceStub(channel)
+    silence = silence_service_pb2.Silence(matchers=['a="b"'], created_by="me", comment="c")
+    silence.starts_at.FromMilliseconds(NOW + 60_000)
+    silence.ends_at.FromMilliseconds(NOW + 120_000)
+    created = (await stub.CreateSilence(silence_service_pb2.CreateSilenceRequest(silence=silence))).silence
+    assert created.state == silence_service_pb2.SILENCE_STATE_PENDING
+    clock.now = NOW + 60_000
+    got = (await stub.GetSilence(silence_service_pb2.GetSilenceRequest(id=created.id))).silence
+    assert got.state == silence_service_pb2.SILENCE_STATE_ACTIVE
+    await stub.ExpireSilence(silence_service_pb2.ExpireSilenceRequest(id=created.id))
+    got = (await stub.GetSilence(silence_service_pb2.GetSilenceRequest(id=created.id))).silence
+    assert got.state == silence_service_pb2.SILENCE_STATE_EXPIRED
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.ExpireSilence(silence_service_pb2.ExpireSilenceRequest(id=created.id))
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_channel_update_keeps_redacted_secrets(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, store, _ = env
+    stub = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    msg = channel_service_pb2.Channel(name="hook", type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK)
+    msg.config.update({"url": "http://127.0.0.1:9/a", "hmac_secret": "k1"})
+    created = (await stub.CreateChannel(channel_service_pb2.CreateChannelRequest(channel=msg))).channel
+    assert created.config["hmac_secret"] == "<secret>"
+    msg.config.update({"url": "http://127.0.0.1:9/b", "hmac_secret": "<secret>"})
+    await stub.UpdateChannel(channel_service_pb2.UpdateChannelRequest(id=created.id, channel=msg))
+    stored = await store.channels.get(created.id)
+    assert stored.config == {"url": "http://127.0.0.1:9/b", "hmac_secret": "k1"}
+
+
+async def test_unexpected_errors_are_internal_without_details(tmp_path: Path) -> None:
+    server = aio.server(interceptors=[ErrorInterceptor()])
+    rule_service_pb2_grpc.add_RuleServiceServicer_to_server(Exploding(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+            with pytest.raises(aio.AioRpcError) as info:
+                await stub.GetRule(rule_service_pb2.GetRuleRequest(id="x"))
+            assert info.value.code() == grpc.StatusCode.INTERNAL
+            assert "passwd" not in (info.value.details() or "")
+            with pytest.raises(aio.AioRpcError) as info:
+                await stub.ListRules(rule_service_pb2.ListRulesRequest())
+            assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await server.stop(None)

@@ -1,0 +1,84 @@
+"""The real `alerting-server serve` process, started for a test and talked to over the wire."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+_READY = re.compile(r"alerting-server: gRPC on (\S+), HTTP on (\S+)")
+
+
+class ServerProcess:
+    """Starts the server on free ports with its state in `database_url`; restartable on the same state."""
+
+    def __init__(self, database_url: str, workdir: Path, extra_args: Sequence[str] = ()) -> None:
+        self.database_url = database_url
+        self.workdir = workdir
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen[str] | None = None
+        self.grpc_target = ""
+        self.base_url = ""
+        self.output: list[str] = []
+
+    def start(self, timeout: float = 30.0) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "alerting_server.cli",
+            "serve",
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--database-url",
+            self.database_url,
+            *self.extra_args,
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTING_")}
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        ready = threading.Event()
+        proc = self.proc
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                self.output.append(line)
+                m = _READY.search(line)
+                if m:
+                    self.grpc_target, http = m.group(1), m.group(2)
+                    self.base_url = f"http://{http}"
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout):
+            self.kill()
+            raise RuntimeError("server did not start:\n" + "".join(self.output))
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM and wait: the exit code of a graceful shutdown."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()

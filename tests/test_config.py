@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alerting_server import config
+from alerting_server.auth import Authenticator, Token, required_scope
+from alerting_server.errors import PermissionDenied, Unauthenticated
+
+
+def test_defaults_need_no_configuration() -> None:
+    c = config.load(None, env={})
+    assert (c.grpc_listen, c.http_listen) == ("127.0.0.1:50051", "127.0.0.1:8080")
+    assert c.database_url == "sqlite+aiosqlite:///./alerting.db"
+    assert c.tokens == ()
+
+
+def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("grpc_listen: 0.0.0.0:1\nhttp_listen: 0.0.0.0:2\ndatabase_url: sqlite:///file.db\n")
+    env = {"ALERTING_HTTP_LISTEN": "127.0.0.1:3", "ALERTING_DATABASE_URL": "sqlite:///env.db"}
+    c = config.load(str(f), env=env, overrides={"database_url": "sqlite:///flag.db", "grpc_listen": None})
+    assert c.grpc_listen == "0.0.0.0:1"
+    assert c.http_listen == "127.0.0.1:3"
+    assert c.database_url == "sqlite:///flag.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("grpc_listen: nowhere\n", "grpc_listen"),
+        ("colour: blue\n", "colour"),
+        ("auth: {tokens: [{token: short}]}\n", "auth.tokens[0].token"),
+        ("auth: {tokens: [{token: 0123456789abcdef, scope: root}]}\n", "auth.tokens[0].scope"),
+        ("tls: {cert_file: /nope.pem, key_file: /nope.key}\n", "tls.cert_file"),
+        ("shutdown_grace: soon\n", "shutdown_grace"),
+        ("- a list\n", "top level"),
+        ("a: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_configuration_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(text)
+    with pytest.raises(config.ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        config.load(str(f), env={})
+
+
+def test_scopes_of_methods() -> None:
+    assert required_scope("/alerting.v1.RuleService/ListRules") == "read"
+    assert required_scope("/alerting.v1.AlertService/WatchAlerts") == "read"
+    assert required_scope("/alerting.v1.RuleService/CreateRule") == "write"
+    assert required_scope("/alerting.v1.AckService/Acknowledge") == "write"
+    assert required_scope("/alerting.v1.RoutingService/UpdateRouting") == "admin"
+    assert required_scope("/alerting.v1.ChannelService/TestChannel") == "write"
+
+
+def test_authenticator() -> None:
+    auth = Authenticator((Token("ro", "r" * 16, "read"), Token("root", "a" * 16, "admin")))
+    with pytest.raises(Unauthenticated):
+        auth.check("", "/alerting.v1.RuleService/ListRules")
+    with pytest.raises(Unauthenticated):
+        auth.check("Bearer " + "x" * 16, "/alerting.v1.RuleService/ListRules")
+    assert auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/ListRules").name == "ro"
+    with pytest.raises(PermissionDenied, match="needs 'write'"):
+        auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/CreateRule")
+    assert auth.check("bearer " + "a" * 16, "/alerting.v1.RoutingService/UpdateRouting").name == "root"
