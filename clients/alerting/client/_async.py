@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -258,7 +258,7 @@ class AsyncAlertingClient:
         states: Iterable[alert_pb.AlertState.ValueType] = (),
         since_revision: int = 0,
         timeout: float | None = None,
-    ) -> AsyncIterator[alert_pb.WatchAlertsResponse]:
+    ) -> AsyncGenerator[alert_pb.WatchAlertsResponse]:
         """The alert event stream; it has no deadline unless `timeout` is given.
 
         Closing the iterator (`aclose()`, or `contextlib.aclosing(...)`) cancels the stream.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -240,7 +240,7 @@ class AlertingClient:
         states: Iterable[alert_pb.AlertState.ValueType] = (),
         since_revision: int = 0,
         timeout: float | None = None,
-    ) -> Iterator[alert_pb.WatchAlertsResponse]:
+    ) -> Generator[alert_pb.WatchAlertsResponse]:
         """The alert event stream; it has no deadline unless `timeout` is given.
 
         Closing the iterator (or leaving a `with contextlib.closing(...)` block) cancels the stream.
