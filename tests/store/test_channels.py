@@ -57,7 +57,12 @@ async def test_update_keeps_id_and_created_at_and_checks_the_name(store: Store) 
     pager = await store.channels.create(Channel(name="pager", type=ChannelType.PAGERDUTY), NOW + 1)
     renamed = Channel(name="ops-2", type=ChannelType.SLACK, config={"webhook_url": "https://y"})
     updated = await store.channels.update(created.id, renamed, NOW + 5)
-    assert (updated.id, updated.name, updated.created_at, updated.updated_at) == (created.id, "ops-2", NOW, NOW + 5)
+    assert (updated.id, updated.name, updated.created_at, updated.updated_at) == (
+        created.id,
+        "ops-2",
+        NOW,
+        NOW + 5,
+    )
     assert await store.channels.get(created.id) == updated
     with pytest.raises(AlreadyExists, match="pager"):
         await store.channels.update(created.id, Channel(name="pager", type=ChannelType.SLACK), NOW + 6)
@@ -72,7 +77,9 @@ async def test_delete_frees_the_name(store: Store) -> None:
 
 
 async def test_list_pages(store: Store) -> None:
-    created = [await store.channels.create(Channel(name=f"c{i}", type=ChannelType.SLACK), NOW + i) for i in range(3)]
+    created = [
+        await store.channels.create(Channel(name=f"c{i}", type=ChannelType.SLACK), NOW + i) for i in range(3)
+    ]
     first = await store.channels.list(PageRequest.parse(2, "", "channels"))
     second = await store.channels.list(PageRequest.parse(2, first.next_page_token, "channels"))
     assert first.items + second.items == created

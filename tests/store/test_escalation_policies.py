@@ -62,9 +62,12 @@ async def test_update_and_delete(store: Store) -> None:
 
 async def test_list_pages(store: Store) -> None:
     created = [
-        await store.escalation_policies.create(EscalationPolicy(name=f"p{i}", levels=()), NOW + i) for i in range(3)
+        await store.escalation_policies.create(EscalationPolicy(name=f"p{i}", levels=()), NOW + i)
+        for i in range(3)
     ]
     first = await store.escalation_policies.list(PageRequest(size=2))
-    second = await store.escalation_policies.list(PageRequest.parse(2, first.next_page_token, "escalation_policies"))
+    second = await store.escalation_policies.list(
+        PageRequest.parse(2, first.next_page_token, "escalation_policies")
+    )
     assert first.items + second.items == created
     assert second.next_page_token == ""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from alerting_server.store import Store
 NOW = 1_700_000_000_000
 
 
-def rule(name: str = "high_cpu", group: str = "default", severity: str = "warning", **kw: object) -> Rule:
+def rule(name: str = "high_cpu", group: str = "default", severity: str = "warning", **kw: Any) -> Rule:
     return dataclasses.replace(
         Rule(name=name, query="avg(cpu_usage) > 80", group=group, severity=severity), **kw
     )
