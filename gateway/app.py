@@ -1,0 +1,93 @@
+"""The gateway application: every annotated RPC as a REST route, plus operations endpoints."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+import grpc
+from google.protobuf.descriptor import FileDescriptor
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway import ops
+from gateway.backend import Backend, ChannelOptions
+from gateway.body import DEFAULT_MAX_BODY_BYTES
+from gateway.errors import Endpoint, GatewayError
+from gateway.openapi import OPS_ROUTES, openapi_document
+from gateway.promapi import prometheus_endpoint, serves_prometheus
+from gateway.routes import default_files, discover_routes
+from gateway.sse import stream_endpoint
+from gateway.telemetry import MetricsMiddleware
+from gateway.unary import unary_endpoint
+
+
+def create_app(
+    grpc_target: str,
+    *,
+    channel: grpc.aio.Channel | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    timeout: float | None = 30.0,
+    readiness_timeout: float = 2.0,
+    sse_keepalive: float | None = 15.0,
+    channel_options: ChannelOptions = (),
+    files: Iterable[FileDescriptor] | None = None,
+) -> Starlette:
+    """The REST gateway onto the gRPC server at `grpc_target`.
+
+    `channel`: use this channel (it stays the caller's to close) instead of opening an insecure one
+    to `grpc_target`. `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
+    deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
+    event streams. `files`: the proto files whose annotated services are served (default: every
+    `alerting.v1` file).
+    """
+    backend = Backend(grpc_target, channel=channel, timeout=timeout, channel_options=channel_options)
+    rpc_routes = discover_routes(default_files() if files is None else files)
+    document = openapi_document(rpc_routes)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document)
+
+    operations: dict[str, Endpoint] = {
+        "/healthz": ops.healthz,
+        "/readyz": ops.readyz(backend, readiness_timeout),
+        "/metrics": ops.metrics,
+        "/openapi.json": openapi,
+    }
+    routes: list[BaseRoute] = [Route(path, operations[path], methods=["GET"]) for path in OPS_ROUTES]
+    for route in rpc_routes:
+        methods = [route.http_method]
+        if serves_prometheus(route):
+            endpoint = prometheus_endpoint(route, backend, max_body_bytes)
+            methods.append("POST")
+        elif route.server_streaming:
+            endpoint = stream_endpoint(route, backend, sse_keepalive)
+        else:
+            endpoint = unary_endpoint(route, backend, max_body_bytes)
+        routes.append(Route(route.path, endpoint, methods=methods, name=route.name))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await backend.close()
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(MetricsMiddleware)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Router errors (no such path, method not allowed) in the REST error body."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "NOT_FOUND", 405: "UNIMPLEMENTED"}.get(exc.status_code, "UNKNOWN")
+    response = GatewayError(exc.status_code, code, exc.detail).response()
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response

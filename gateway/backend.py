@@ -1,0 +1,69 @@
+"""The gRPC side of the gateway: one channel shared by every route, opened on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from google.protobuf.message import Message
+from starlette.requests import Request
+
+from gateway.routes import RpcRoute
+
+ChannelOptions = Sequence[tuple[str, str | int]]
+
+
+class Backend:
+    """Generic unary and server-streaming calls of routes, with the caller's credentials."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        channel: grpc.aio.Channel | None = None,
+        timeout: float | None = 30.0,
+        channel_options: ChannelOptions = (),
+    ) -> None:
+        self._target = target
+        self._channel = channel
+        self._owned = channel is None
+        self._timeout = timeout
+        self._options = list(channel_options)
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        # Opened lazily: an aio channel belongs to the event loop it is created in, and the app
+        # object is built before any loop runs.
+        if self._channel is None:
+            self._channel = grpc.aio.insecure_channel(self._target, options=self._options)
+        return self._channel
+
+    async def close(self) -> None:
+        if self._owned and self._channel is not None:
+            await self._channel.close(None)
+            self._channel = None
+
+    async def unary(self, route: RpcRoute, message: Message, request: Request) -> Message:
+        call = self.channel.unary_unary(
+            route.grpc_path,
+            request_serializer=route.request_class.SerializeToString,
+            response_deserializer=route.response_class.FromString,
+        )
+        response: Message = await call(message, timeout=self._timeout, metadata=call_metadata(request))
+        return response
+
+    def stream(
+        self, route: RpcRoute, message: Message, request: Request
+    ) -> grpc.aio.UnaryStreamCall[Message, Message]:
+        call = self.channel.unary_stream(
+            route.grpc_path,
+            request_serializer=route.request_class.SerializeToString,
+            response_deserializer=route.response_class.FromString,
+        )
+        return call(message, metadata=call_metadata(request))
+
+
+def call_metadata(request: Request) -> list[tuple[str, str]]:
+    """gRPC metadata carried over from the HTTP request: the bearer token."""
+    authorization = request.headers.get("authorization")
+    return [("authorization", authorization)] if authorization else []

@@ -1,0 +1,88 @@
+"""Parameters and values of Prometheus' HTTP API, parsed and formatted exactly as Prometheus does.
+
+Times are unix seconds with decimals or RFC 3339; a step is float seconds or a Prometheus duration;
+sample values are strings in Go's shortest decimal form ("85.5", "1", "NaN", "+Inf").
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+
+from alerting.durations import parse_duration
+
+_MAX_INT64 = 2**63 - 1
+
+
+class PromError(ValueError):
+    """A `bad_data` error, worded like Prometheus'."""
+
+
+def parse_time(text: str, name: str) -> int:
+    """Epoch milliseconds of a `time`/`start`/`end` parameter."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(seconds):
+            whole = math.trunc(seconds)
+            return whole * 1000 + round((seconds - whole) * 1000)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise PromError(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+    delta = parsed - datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    return delta // datetime.timedelta(milliseconds=1)
+
+
+def parse_step(text: str, name: str = "step") -> int:
+    """Milliseconds of a `step` parameter."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        nanos = seconds * 1e9
+        if not math.isfinite(nanos) or abs(nanos) > _MAX_INT64:
+            raise PromError(
+                f'invalid parameter "{name}": cannot parse "{text}" to a valid duration. It overflows int64'
+            )
+        return round(seconds * 1000)
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise PromError(f'invalid parameter "{name}": cannot parse "{text}" to a valid duration') from None
+
+
+def check_range(start_ms: int, end_ms: int, step_ms: int) -> None:
+    """The limits Prometheus puts on a range query."""
+    if end_ms < start_ms:
+        raise PromError("end timestamp must not be before start time")
+    if step_ms <= 0:
+        raise PromError(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer"
+        )
+    if (end_ms - start_ms) // step_ms > 11_000:
+        raise PromError(
+            "exceeded maximum resolution of 11,000 points per timeseries. "
+            "Try decreasing the query resolution (?step=XX)"
+        )
+
+
+def format_value(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'f', -1, 64), plus Prometheus' spelling of the infinities."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_time(ms: int) -> int | float:
+    """Unix seconds as a JSON number: integral when it is, milliseconds as decimals otherwise."""
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
