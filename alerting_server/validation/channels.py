@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from alerting_server.errors import Violations
 from alerting_server.model import ChannelType
+from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
 from alerting_server.validation.durations import parse_duration_field
 from alerting_server.validation.limits import (
     MAX_CONFIG_STRING_LENGTH,
@@ -273,7 +274,8 @@ def _check_pagerduty_severity(v: Violations, field: str, value: object) -> None:
     if not isinstance(value, str):
         v.add(field, f"must be a string, got {_json_type(value)}")
     elif "{{" in value:
-        check_template(v, field, value)
+        # Rendered per notification, like Alertmanager's templates, with its functions.
+        check_template(v, field, value, "severity", ALERTMANAGER_FUNCTIONS)
     elif value not in PAGERDUTY_SEVERITIES:
         v.add(field, f"must be one of {', '.join(PAGERDUTY_SEVERITIES)} (or a template), got {value!r}")
 

@@ -34,7 +34,7 @@ from alerting_server.validation.names import (
     is_valid_utf8,
 )
 from alerting_server.validation.promql import ValueType, check_query
-from alerting_server.validation.templates import check_templates
+from alerting_server.validation.templates import check_rule_templates
 
 GROUP_BY_ALL = "..."
 _SEVERITY_LABEL = "severity"
@@ -65,9 +65,8 @@ def validate_rule(rule: Rule) -> None:
     if alerting:
         _check_annotations(v, rule.annotations)
         # Prometheus expands an alerting rule's labels and annotations as templates.
-        template_name = f"__alert_{rule.name}"
-        check_templates(v, "labels", rule.labels, template_name)
-        check_templates(v, "annotations", rule.annotations, template_name)
+        check_rule_templates(v, "labels", rule.labels, rule.name)
+        check_rule_templates(v, "annotations", rule.annotations, rule.name)
     else:
         # What Prometheus' rule file parser refuses in a recording rule.
         for field, is_set in (

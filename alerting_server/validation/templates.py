@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from alerting_server.errors import Violations
 from alerting_server.templating import TemplateError, parse_template
 
+# Prometheus puts these in front of every alerting rule template before parsing it, which is
+# what makes `$value` and `$labels` defined; without them the parser rejects both.
+RULE_TEMPLATE_DEFS = (
+    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+    "{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+)
 
-def check_template(v: Violations, field: str, text: str, name: str = "") -> None:
+
+def check_template(
+    v: Violations, field: str, text: str, name: str = "", funcs: Collection[str] | None = None
+) -> None:
     """Record the parser's Go-style message when `text` is not a valid template.
 
-    `name` goes into the message (`template: __alert_HighCPU:1: ...`); Prometheus names a
-    rule's templates `__alert_<rule name>`. It defaults to the field's last key.
+    `name` goes into the message (`template: summary:1: ...`); it defaults to the field's last
+    key. `funcs` are the callable functions besides Go's builtins (default: Prometheus').
     """
     try:
-        parse_template(text, name or field.rpartition(".")[2])
+        parse_template(text, name or field.rpartition(".")[2], funcs)
     except TemplateError as e:
         v.add(field, str(e))
 
 
-def check_templates(v: Violations, field: str, templates: Mapping[str, str], name: str = "") -> None:
+def check_rule_templates(v: Violations, field: str, templates: Mapping[str, str], rule_name: str) -> None:
+    """An alerting rule's label or annotation templates, parsed as Prometheus parses them.
+
+    The message names the template `__alert_<rule name>`, as promtool's does.
+    """
     for key, text in templates.items():
-        check_template(v, f"{field}.{key}", text, name)
+        try:
+            parse_template(RULE_TEMPLATE_DEFS + text, f"__alert_{rule_name}")
+        except TemplateError as e:
+            v.add(f"{field}.{key}", str(e))
