@@ -32,7 +32,8 @@ _POSIX_CLASSES = {
     "xdigit": "0-9A-Fa-f",
 }
 _RE2_FLAGS = set("imsU")
-_QUANTIFIER_END = set("*+?}")
+_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+_MAX_REPEAT = 1000
 
 
 class _Translator:
@@ -76,11 +77,8 @@ class _Translator:
                 self.out.append(c)
                 self.pos += 1
                 self.after_quantifier()
-            elif c == "{" and re.match(r"\{\d+(,\d*)?\}", src[self.pos :]):
-                end = src.index("}", self.pos)
-                self.out.append(src[self.pos : end + 1])
-                self.pos = end + 1
-                self.after_quantifier()
+            elif c == "{":
+                self.repeat()
             else:
                 self.out.append(c)
                 self.pos += 1
@@ -89,12 +87,25 @@ class _Translator:
         self.out.append(")" * len(self.open_flags[0]))
         return "".join(self.out)
 
+    def repeat(self) -> None:
+        m = _REPEAT.match(self.src, self.pos)
+        if m is None:
+            # Not a repetition, so RE2 reads a literal brace; Python would take `{,3}` as one.
+            self.out.append("\\{")
+            self.pos += 1
+            return
+        if any(int(n) > _MAX_REPEAT for n in m.groups() if n):
+            raise self.fail(f"invalid repeat count {m.group(0)}: at most {_MAX_REPEAT}")
+        self.out.append(m.group(0))
+        self.pos = m.end()
+        self.after_quantifier()
+
     def after_quantifier(self) -> None:
         # `?` after a quantifier is RE2's non-greedy form; `+` is Python's possessive form.
         if self.pos < len(self.src) and self.src[self.pos] == "?":
             self.out.append("?")
             self.pos += 1
-        if self.pos < len(self.src) and self.src[self.pos] in _QUANTIFIER_END:
+        if self.src.startswith(("*", "+", "?"), self.pos) or _REPEAT.match(self.src, self.pos):
             raise self.fail(f"invalid nested repetition operator at position {self.pos}")
 
     def escape(self, in_class: bool) -> None:

@@ -46,6 +46,10 @@ from alerting_server.matching import Matcher, MatcherError, MatchOp, matches_all
         ("=~", "(?P<first>a)(?<second>b)", "ab", True),
         ("=~", "[a&&b]", "&", True),
         ("=~", "a{2,3}?", "aa", True),
+        # Braces that are no repetition are literal in RE2; Python would read {,3} as one.
+        ("=~", "a{,3}", "a{,3}", True),
+        ("=~", "a*{,3}", "aa{,3}", True),
+        ("=~", "{foo}", "{foo}", True),
     ],
 )
 def test_matches_value(op: MatchOp, pattern: str, value: str, expected: bool) -> None:
@@ -118,6 +122,8 @@ def test_str(name: str, op: MatchOp, value: str, expected: str) -> None:
         ("a*+", "invalid nested repetition operator"),
         ("a{2}+", "invalid nested repetition operator"),
         ("a**", "invalid nested repetition operator"),
+        ("a*{2}", "invalid nested repetition operator"),
+        ("a{1001}", "invalid repeat count {1001}: at most 1000"),
         ("(?>a)", "atomic groups are not supported"),
         ("(?(1)a|b)", "conditional groups are not supported"),
         ("(?#note)a", "comments are not supported"),
