@@ -116,7 +116,7 @@ class AlertingApp:
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
 
     async def _start_grpc(self, store: Store) -> None:
-        interceptors: list[aio.ServerInterceptor[object, object]] = [ErrorInterceptor()]
+        interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens)
         if authenticator.enabled:
             interceptors.append(AuthInterceptor(authenticator))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 from grpc import aio
@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 
 Behaviour = Callable[[Any, Any], Any]
 Guard = Callable[[aio.ServicerContext[Any, Any]], None]
-Handler = grpc.RpcMethodHandler[Any, Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+# The stubs make these generic; at run time they are not.
+if TYPE_CHECKING:
+    _Interceptor = aio.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = aio.ServerInterceptor
 
 
 async def _abort(context: aio.ServicerContext[Any, Any], exc: BaseException, method: str) -> None:
@@ -77,7 +83,7 @@ def _wrap(handler: Handler, method: str, guard: Guard | None) -> Handler:
     return handler
 
 
-class ErrorInterceptor(aio.ServerInterceptor[Any, Any]):
+class ErrorInterceptor(_Interceptor):
     """Maps AlertingError to its status (BadRequest details included), and anything else to INTERNAL."""
 
     async def intercept_service(
@@ -92,7 +98,7 @@ class ErrorInterceptor(aio.ServerInterceptor[Any, Any]):
         return _wrap(handler, method, None)
 
 
-class AuthInterceptor(aio.ServerInterceptor[Any, Any]):
+class AuthInterceptor(_Interceptor):
     """Checks the bearer token and its scope for every alerting.v1 call (health and reflection stay open)."""
 
     def __init__(self, authenticator: Authenticator) -> None:

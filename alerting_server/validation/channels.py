@@ -94,7 +94,8 @@ SCHEMAS: dict[ChannelType, dict[str, FieldSpec]] = {
         "send_resolved": FieldSpec(Kind.BOOL),
     },
     ChannelType.WEBHOOK: {
-        "url": FieldSpec(Kind.URL, required=True),
+        # A secret as in Alertmanager (SecretURL): webhook URLs often carry tokens.
+        "url": FieldSpec(Kind.URL, required=True, secret=True),
         "headers": FieldSpec(Kind.HEADERS),
         "hmac_secret": FieldSpec(Kind.STRING, secret=True),
         "max_alerts": FieldSpec(Kind.COUNT),

@@ -35,9 +35,12 @@ class FixedClock:
         return self.now
 
 
-class Exploding(rule_service_pb2_grpc.RuleServiceServicer):
+class Exploding(servicers.RuleServicer):
     async def GetRule(self, request: Any, context: Any) -> rule_service_pb2.GetRuleResponse:
         raise RuntimeError("secret internals /etc/passwd")
+
+    async def ListRules(self, request: Any, context: Any) -> rule_service_pb2.ListRulesResponse:
+        raise NotImplementedError
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[aio.Channel, Store, FixedCl
     await server.start()
     channel = aio.insecure_channel(f"127.0.0.1:{port}")
     yield channel, store, clock
-    await channel.close()
+    await channel.close(None)
     await server.stop(None)
     await store.close()
 
@@ -152,15 +155,17 @@ async def test_channel_update_keeps_redacted_secrets(env: tuple[aio.Channel, Sto
     msg.config.update({"url": "http://127.0.0.1:9/a", "hmac_secret": "k1"})
     created = (await stub.CreateChannel(channel_service_pb2.CreateChannelRequest(channel=msg))).channel
     assert created.config["hmac_secret"] == "<secret>"
+    assert created.config["url"] == "<secret>"
     msg.config.update({"url": "http://127.0.0.1:9/b", "hmac_secret": "<secret>"})
     await stub.UpdateChannel(channel_service_pb2.UpdateChannelRequest(id=created.id, channel=msg))
     stored = await store.channels.get(created.id)
     assert stored.config == {"url": "http://127.0.0.1:9/b", "hmac_secret": "k1"}
 
 
-async def test_unexpected_errors_are_internal_without_details(tmp_path: Path) -> None:
+async def test_unexpected_errors_are_internal_without_details(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    _, store, clock = env
     server = aio.server(interceptors=[ErrorInterceptor()])
-    rule_service_pb2_grpc.add_RuleServiceServicer_to_server(Exploding(), server)
+    rule_service_pb2_grpc.add_RuleServiceServicer_to_server(Exploding(store, clock), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:

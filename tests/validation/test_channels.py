@@ -271,12 +271,13 @@ def test_secret_fields() -> None:
     assert secret_fields(ChannelType.EMAIL) == {"password"}
     assert secret_fields(ChannelType.SLACK) == {"webhook_url"}
     assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key"}
-    assert secret_fields(ChannelType.WEBHOOK) == {"hmac_secret"}
+    assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret"}
 
 
 def test_redact_hides_secrets_and_authorization_headers() -> None:
     assert redact(ChannelType.WEBHOOK, WEBHOOK) == {
         **WEBHOOK,
+        "url": "<secret>",
         "hmac_secret": "<secret>",
         "headers": {"Authorization": "<secret>", "X-Env": "prod"},
     }
