@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import grpc
 import grpc.aio
-from google.protobuf import message_factory
+from google.protobuf import any_pb2, message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from alerting.v1 import (
     ack_service_pb2,
@@ -122,3 +124,29 @@ async def start(fake: FakeAlertingServer) -> grpc.aio.Server:
     await server.start()
     fake.target = f"127.0.0.1:{port}"
     return server
+
+
+def rejecting(message: str, violations: list[tuple[str, str]]) -> UnaryHandler:
+    """A handler that fails with INVALID_ARGUMENT and a google.rpc.BadRequest, as the real API does."""
+
+    async def handler(request: Message, context: Context) -> Message:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(bad_request)
+        status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message, details=[detail])
+        # grpc-stubs do not declare abort_with_status on the aio context, which grpc.aio has.
+        await context.abort_with_status(rpc_status.to_status(status))  # type: ignore[attr-defined]
+        raise AssertionError("abort_with_status returned")
+
+    return handler
+
+
+def aborting(code: grpc.StatusCode, message: str) -> UnaryHandler:
+    async def handler(request: Message, context: Context) -> Message:
+        await context.abort(code, message)
+
+    return handler

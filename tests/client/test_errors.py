@@ -6,10 +6,6 @@ import asyncio
 
 import grpc
 import pytest
-from google.protobuf import any_pb2
-from google.protobuf.message import Message
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from alerting.client import (
     AlertingClient,
@@ -23,25 +19,10 @@ from alerting.client import (
 from alerting.client.errors import from_rpc_error
 from alerting.v1 import rule_service_pb2 as rule_pb
 
-from .fakes import Context, FakeAlertingServer, UnaryHandler
-
-
-async def reject_rule(request: Message, context: Context) -> Message:
-    bad_request = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field="rule.query", description="unexpected '>'"),
-            error_details_pb2.BadRequest.FieldViolation(field="rule.duration", description="not a duration"),
-        ]
-    )
-    detail = any_pb2.Any()
-    detail.Pack(bad_request)
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="invalid rule", details=[detail])
-    # grpc-stubs do not declare abort_with_status on the aio context, which grpc.aio has.
-    await context.abort_with_status(rpc_status.to_status(status))  # type: ignore[attr-defined]
-    raise AssertionError("abort_with_status returned")
-
+from .fakes import FakeAlertingServer, aborting, rejecting
 
 EXPECTED_VIOLATIONS = [("rule.query", "unexpected '>'"), ("rule.duration", "not a duration")]
+reject_rule = rejecting("invalid rule", EXPECTED_VIOLATIONS)
 
 
 async def test_sync_invalid_argument_carries_field_violations(fake: FakeAlertingServer) -> None:
@@ -63,13 +44,6 @@ async def test_async_invalid_argument_carries_field_violations(fake: FakeAlertin
     assert raised.value.field_violations == EXPECTED_VIOLATIONS
 
 
-def _aborting(code: grpc.StatusCode, message: str) -> UnaryHandler:
-    async def handler(request: Message, context: Context) -> Message:
-        await context.abort(code, message)
-
-    return handler
-
-
 @pytest.mark.parametrize(
     ("code", "error_type"),
     [
@@ -82,7 +56,7 @@ def _aborting(code: grpc.StatusCode, message: str) -> UnaryHandler:
 async def test_plain_status_maps_to_its_subclass_without_violations(
     fake: FakeAlertingServer, code: grpc.StatusCode, error_type: type[AlertingError]
 ) -> None:
-    fake.unary["GetRule"] = _aborting(code, "rule r9 not found")
+    fake.unary["GetRule"] = aborting(code, "rule r9 not found")
     async with AsyncAlertingClient(fake.target) as client:
         with pytest.raises(error_type) as raised:
             await client.get_rule("r9")
