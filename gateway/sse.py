@@ -41,7 +41,7 @@ def stream_endpoint(route: RpcRoute, backend: Backend, keepalive: float | None) 
             setattr(message, RESUME_FIELD, int(last_event_id))
         call = backend.stream(route, message, request)
         return StreamingResponse(
-            _events(call, keepalive),
+            sse_events(call, keepalive),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -65,7 +65,7 @@ def _dumps(data: JSON) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-async def _events(
+async def sse_events(
     call: grpc.aio.UnaryStreamCall[Message, Message], keepalive: float | None
 ) -> AsyncIterator[str]:
     read: asyncio.Future[object] | None = None
