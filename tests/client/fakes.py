@@ -117,10 +117,15 @@ class FakeAlertingServer:
         )
 
 
-async def start(fake: FakeAlertingServer) -> grpc.aio.Server:
+async def start(
+    fake: FakeAlertingServer, credentials: grpc.ServerCredentials | None = None
+) -> grpc.aio.Server:
     server = grpc.aio.server()
     server.add_generic_rpc_handlers(fake.handlers())
-    port = server.add_insecure_port("127.0.0.1:0")
+    if credentials is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", credentials)
     await server.start()
     fake.target = f"127.0.0.1:{port}"
     return server
