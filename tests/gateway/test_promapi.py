@@ -107,7 +107,8 @@ async def test_bad_query_is_bad_data(client: httpx.AsyncClient) -> None:
         ),
         (
             {"query": "up", "start": "0", "end": "100000", "step": "1"},
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+            "exceeded maximum resolution of 11,000 points per timeseries. "
+            "Try decreasing the query resolution (?step=XX)",
         ),
     ],
 )

@@ -111,7 +111,7 @@ class SilentCall:
 
     async def read(self) -> object:
         await self.end.wait()
-        return grpc.aio.EOF
+        return grpc.aio.EOF  # type: ignore[attr-defined]  # missing from grpc-stubs
 
     def cancel(self) -> bool:
         self.cancelled = True
