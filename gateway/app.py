@@ -18,7 +18,7 @@ from gateway import ops
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
-from gateway.openapi import OPS_ROUTES, openapi_document
+from gateway.openapi import openapi_document
 from gateway.promapi import prometheus_endpoint, serves_prometheus
 from gateway.routes import default_files, discover_routes
 from gateway.sse import stream_endpoint
@@ -30,6 +30,7 @@ def create_app(
     grpc_target: str,
     *,
     channel: grpc.aio.Channel | None = None,
+    credentials: grpc.ChannelCredentials | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     timeout: float | None = 30.0,
     readiness_timeout: float = 2.0,
@@ -40,12 +41,19 @@ def create_app(
     """The REST gateway onto the gRPC server at `grpc_target`.
 
     `channel`: use this channel (it stays the caller's to close) instead of opening an insecure one
-    to `grpc_target`. `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
+    to `grpc_target`. `credentials`: TLS credentials of the channel (insecure without).
+    `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
     deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
     event streams. `files`: the proto files whose annotated services are served (default: every
     `alerting.v1` file).
     """
-    backend = Backend(grpc_target, channel=channel, timeout=timeout, channel_options=channel_options)
+    backend = Backend(
+        grpc_target,
+        channel=channel,
+        credentials=credentials,
+        timeout=timeout,
+        channel_options=channel_options,
+    )
     rpc_routes = discover_routes(default_files() if files is None else files)
     document = openapi_document(rpc_routes)
 
@@ -58,7 +66,7 @@ def create_app(
         "/metrics": ops.metrics,
         "/openapi.json": openapi,
     }
-    routes: list[BaseRoute] = [Route(path, operations[path], methods=["GET"]) for path in OPS_ROUTES]
+    routes: list[BaseRoute] = [Route(path, operations[path], methods=["GET"]) for path in ops.OPERATIONS]
     for route in rpc_routes:
         methods = [route.http_method]
         if serves_prometheus(route):

@@ -21,12 +21,14 @@ class Backend:
         target: str,
         *,
         channel: grpc.aio.Channel | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
         timeout: float | None = 30.0,
         channel_options: ChannelOptions = (),
     ) -> None:
         self._target = target
         self._channel = channel
         self._owned = channel is None
+        self._credentials = credentials
         self._timeout = timeout
         self._options = list(channel_options)
 
@@ -35,7 +37,12 @@ class Backend:
         # Opened lazily: an aio channel belongs to the event loop it is created in, and the app
         # object is built before any loop runs.
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self._target, options=self._options)
+            if self._credentials is None:
+                self._channel = grpc.aio.insecure_channel(self._target, options=self._options)
+            else:
+                self._channel = grpc.aio.secure_channel(
+                    self._target, self._credentials, options=self._options
+                )
         return self._channel
 
     async def close(self) -> None:

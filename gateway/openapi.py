@@ -13,18 +13,13 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from gateway.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
 from gateway.naming import enum_json_names
+from gateway.ops import OPERATIONS
 from gateway.params import query_fields
 from gateway.promapi import serves_prometheus
 from gateway.routes import RpcRoute
 from gateway.shapes import raw_request_body, response_shape
 from gateway.sse import RESUME_FIELD
 
-OPS_ROUTES: dict[str, str] = {
-    "/healthz": "Liveness: the gateway process answers.",
-    "/readyz": "Readiness: the gRPC server reports SERVING.",
-    "/metrics": "Prometheus exposition of the process's metrics.",
-    "/openapi.json": "This document.",
-}
 _SCALARS: dict[int, JSONObject] = {
     FieldDescriptor.TYPE_STRING: {"type": "string"},
     FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
@@ -103,7 +98,7 @@ def openapi_path(path: str) -> str:
 def openapi_document(routes: Sequence[RpcRoute]) -> JSONObject:
     schemas: JSONObject = {"Error": _ERROR, "PrometheusResult": _PROMETHEUS_RESULT}
     paths: dict[str, JSONObject] = {}
-    for path, summary in OPS_ROUTES.items():
+    for path, summary in OPERATIONS.items():
         paths[path] = {}
         paths[path]["get"] = {
             "operationId": path.strip("/").replace(".", "_"),

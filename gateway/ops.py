@@ -12,6 +12,13 @@ from gateway.backend import Backend, call_metadata
 from gateway.errors import Endpoint
 
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+# Path -> what it answers; served with GET.
+OPERATIONS: dict[str, str] = {
+    "/healthz": "Liveness: the gateway process answers.",
+    "/readyz": "Readiness: the gRPC server reports SERVING.",
+    "/metrics": "Prometheus exposition of the process's metrics.",
+    "/openapi.json": "This document.",
+}
 
 
 async def healthz(request: Request) -> Response:

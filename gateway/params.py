@@ -58,7 +58,8 @@ def fill_query(
     for key, value in params:
         if key not in by_name:
             raise MappingError(key, "unknown query parameter")
-        values.setdefault(key, []).append(value)
+        if value:  # `?state=` is how forms and scripts say "no filter"
+            values.setdefault(key, []).append(value)
     for key, texts in values.items():
         field = by_name[key]
         if field.is_repeated:

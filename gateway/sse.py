@@ -2,7 +2,8 @@
 
 Each message is one event: `id:` its revision, `event:` its type, `data:` its REST JSON. A client
 that reconnects sends the last id back as `Last-Event-ID`, which resumes the stream from that
-revision. A gRPC error ends the stream with an `event: error` whose data is the REST error body.
+revision (the header wins over a `since_revision` parameter: it is the more recent of the two).
+A gRPC error ends the stream with an `event: error` whose data is the REST error body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.backend import Backend
-from gateway.errors import Endpoint, from_rpc_error, guarded, invalid_argument
+from gateway.errors import (
+    Endpoint,
+    GatewayError,
+    from_rpc_error,
+    guarded,
+    internal_error,
+    invalid_argument,
+    log,
+)
 from gateway.jsonmap import JSON, descriptor_of, to_json
 from gateway.routes import RpcRoute
 from gateway.unary import build_request
@@ -60,6 +69,10 @@ def format_event(message: Message) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def _error_event(error: GatewayError) -> str:
+    return f"event: error\ndata: {_dumps(error.body())}\n\n"
+
+
 def _dumps(data: JSON) -> str:
     # Compact JSON never contains a raw newline, which would end the SSE data line.
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
@@ -81,7 +94,10 @@ async def sse_events(
                 return
             yield format_event(item)
     except grpc.aio.AioRpcError as exc:
-        yield f"event: error\ndata: {_dumps(from_rpc_error(exc).body())}\n\n"
+        yield _error_event(from_rpc_error(exc))
+    except Exception:
+        log.exception("event stream failed")
+        yield _error_event(internal_error())
     finally:
         if read is not None and not read.done():
             read.cancel()

@@ -124,3 +124,13 @@ async def test_path_wins_over_the_body(client: httpx.AsyncClient, server: FakeSe
 
     sent = server.last("Acknowledge")
     assert sent.fingerprint == "abc123"  # type: ignore[attr-defined]
+
+
+async def test_empty_query_parameters_mean_unset(client: httpx.AsyncClient, server: FakeServer) -> None:
+    response = await client.get("/alerts?state=&acknowledged=&page_size=")
+
+    assert response.status_code == 200
+    sent = server.last("ListAlerts")
+    assert isinstance(sent, alert_service_pb2.ListAlertsRequest)
+    assert sent.state == alert_service_pb2.ALERT_STATE_UNSPECIFIED
+    assert not sent.HasField("acknowledged")
