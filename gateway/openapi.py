@@ -14,7 +14,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from gateway.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
 from gateway.naming import enum_json_names
 from gateway.ops import OPERATIONS
-from gateway.params import query_fields
+from gateway.params import route_query_fields
 from gateway.promapi import serves_prometheus
 from gateway.routes import RpcRoute
 from gateway.shapes import raw_request_body, response_shape
@@ -127,10 +127,9 @@ def _operation(route: RpcRoute, schemas: JSONObject) -> JSONObject:
         {"name": name, "in": "path", "required": True, "schema": _field_schema(request_fields[name], schemas)}
         for name in route.path_params
     ]
-    excluded = list(request_fields) if route.body == "*" else [*route.path_params, route.body]
     parameters += [
         {"name": field.name, "in": "query", "required": False, "schema": _field_schema(field, schemas)}
-        for field in query_fields(route.request_class, excluded)
+        for field in route_query_fields(route)
     ]
     operation: JSONObject = {
         "operationId": f"{route.method.containing_service.name}_{route.method.name}",

@@ -13,6 +13,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.jsonmap import JSON, MappingError, descriptor_of, set_field
+from gateway.routes import RpcRoute
 
 TIMESTAMP = "google.protobuf.Timestamp"
 
@@ -43,6 +44,14 @@ def query_fields(message_class: type[Message], exclude: Iterable[str] = ()) -> l
         for field in descriptor_of(message_class()).fields
         if field.name not in skip and _settable(field)
     ]
+
+
+def route_query_fields(route: RpcRoute) -> list[FieldDescriptor]:
+    """The query parameters of a route: with `body: "*"` the body is the whole request and there are
+    none; otherwise every settable field that neither the path nor the body fills."""
+    if route.body == "*":
+        return []
+    return query_fields(route.request_class, [*route.path_params, route.body])
 
 
 def _settable(field: FieldDescriptor) -> bool:

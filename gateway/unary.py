@@ -17,7 +17,7 @@ from gateway.jsonmap import (
     set_field,
     to_json,
 )
-from gateway.params import fill_path, fill_query, query_fields
+from gateway.params import fill_path, fill_query, route_query_fields
 from gateway.routes import RpcRoute
 from gateway.shapes import raw_request_body, response_shape
 
@@ -27,20 +27,13 @@ async def build_request(route: RpcRoute, request: Request, max_body_bytes: int) 
     message = route.request_class()
     if route.body:
         raw = await read_body(request, max_body_bytes)
-        await _fill_body(route, message, raw)
-    # With `body: "*"` the body is the whole request; otherwise the query fills what the path and
-    # the body do not.
-    excluded = (
-        [f.name for f in descriptor_of(message).fields]
-        if route.body == "*"
-        else [*route.path_params, route.body]
-    )
-    fill_query(message, request.query_params.multi_items(), query_fields(route.request_class, excluded))
+        _fill_body(route, message, raw)
+    fill_query(message, request.query_params.multi_items(), route_query_fields(route))
     fill_path(message, request.path_params)
     return message
 
 
-async def _fill_body(route: RpcRoute, message: Message, raw: bytes) -> None:
+def _fill_body(route: RpcRoute, message: Message, raw: bytes) -> None:
     raw_field = raw_request_body(route)
     if raw_field is not None:
         try:
