@@ -31,6 +31,9 @@ class Backend:
         self._credentials = credentials
         self._timeout = timeout
         self._options = list(channel_options)
+        # Multi-callables by gRPC method path, made once per channel.
+        self._unary: dict[str, grpc.aio.UnaryUnaryMultiCallable[Message, Message]] = {}
+        self._streams: dict[str, grpc.aio.UnaryStreamMultiCallable[Message, Message]] = {}
 
     @property
     def channel(self) -> grpc.aio.Channel:
@@ -49,24 +52,30 @@ class Backend:
         if self._owned and self._channel is not None:
             await self._channel.close(None)
             self._channel = None
+            self._unary.clear()
+            self._streams.clear()
 
     async def unary(self, route: RpcRoute, message: Message, request: Request) -> Message:
-        call = self.channel.unary_unary(
-            route.grpc_path,
-            request_serializer=route.request_class.SerializeToString,
-            response_deserializer=route.response_class.FromString,
-        )
+        call = self._unary.get(route.grpc_path)
+        if call is None:
+            call = self._unary[route.grpc_path] = self.channel.unary_unary(
+                route.grpc_path,
+                request_serializer=route.request_class.SerializeToString,
+                response_deserializer=route.response_class.FromString,
+            )
         response: Message = await call(message, timeout=self._timeout, metadata=call_metadata(request))
         return response
 
     def stream(
         self, route: RpcRoute, message: Message, request: Request
     ) -> grpc.aio.UnaryStreamCall[Message, Message]:
-        call = self.channel.unary_stream(
-            route.grpc_path,
-            request_serializer=route.request_class.SerializeToString,
-            response_deserializer=route.response_class.FromString,
-        )
+        call = self._streams.get(route.grpc_path)
+        if call is None:
+            call = self._streams[route.grpc_path] = self.channel.unary_stream(
+                route.grpc_path,
+                request_serializer=route.request_class.SerializeToString,
+                response_deserializer=route.response_class.FromString,
+            )
         return call(message, metadata=call_metadata(request))
 
 

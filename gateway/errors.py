@@ -20,7 +20,7 @@ from google.rpc import error_details_pb2, status_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.jsonmap import JSONObject, MappingError
+from gateway.jsonmap import JSON, JSONObject, MappingError
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class GatewayError(Exception):
         self.details = tuple(details)
 
     def body(self) -> JSONObject:
-        details: list[JSONObject] = [{"field": v.field, "description": v.description} for v in self.details]
-        return {"error": {"code": self.code, "message": self.message, "details": list(details)}}
+        details: list[JSON] = [{"field": v.field, "description": v.description} for v in self.details]
+        return {"error": {"code": self.code, "message": self.message, "details": details}}
 
     def response(self) -> JSONResponse:
         return JSONResponse(self.body(), status_code=self.status)

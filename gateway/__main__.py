@@ -1,0 +1,31 @@
+"""`python -m gateway`: serve the REST gateway in front of a running gRPC server."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.body import DEFAULT_MAX_BODY_BYTES
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
+    parser.add_argument("--grpc-target", default="127.0.0.1:50051", help="host:port of the gRPC server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--timeout", type=float, default=30.0, help="deadline of unary calls, seconds")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    app = create_app(args.grpc_target, max_body_bytes=args.max_body_bytes, timeout=args.timeout)
+    uvicorn.run(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
