@@ -25,6 +25,7 @@ class ServerProcess:
         self.grpc_target = ""
         self.base_url = ""
         self.output: list[str] = []
+        self._pump: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> None:
         cmd = [
@@ -62,7 +63,9 @@ class ServerProcess:
                     self.base_url = f"http://{http}"
                     ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        pump_thread = threading.Thread(target=pump, daemon=True)
+        pump_thread.start()
+        self._pump = pump_thread
         if not ready.wait(timeout):
             self.kill()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
@@ -71,13 +74,22 @@ class ServerProcess:
         """SIGKILL: no chance to flush anything."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        self._reap(10)
+
+    def _reap(self, timeout: float) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout)
+        if self._pump is not None:
+            self._pump.join(timeout)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
 
     def terminate(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait: the exit code of a graceful shutdown."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
+        return self._reap(timeout)
 
     def restart(self) -> None:
         self.kill()
