@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 
 from alerting_server.templating import nodes
+from alerting_server.templating.builtins import BUILTINS
+from alerting_server.templating.executor import execute
 from alerting_server.templating.names import BUILTIN_FUNCTIONS, PROMETHEUS_FUNCTIONS
 from alerting_server.templating.parser import parse
+from alerting_server.templating.prometheus_funcs import prometheus_functions
 
 
 class Template:
@@ -20,6 +23,33 @@ class Template:
     @property
     def root(self) -> nodes.ListNode:
         return self.trees[self.name]
+
+    def execute(self, data: object, funcs: Mapping[str, Callable[..., object]] | None = None) -> str:
+        """Renders the template on `data`; raises TemplateError as Go's Execute would fail.
+
+        `funcs` supplies the functions the template calls (besides Go's builtins); by default
+        Prometheus' functions without a query engine or external URL. `tmpl` is always bound to
+        this template's set.
+        """
+        table: dict[str, Callable[..., object]] = dict(BUILTINS)
+        table.update(prometheus_functions() if funcs is None else funcs)
+        table["tmpl"] = self._tmpl(table)
+        return execute(self.text, self.name, self.trees, table, data)
+
+    def execute_template(
+        self, template_name: str, data: object, funcs: Mapping[str, Callable[..., object]] | None = None
+    ) -> str:
+        """Renders one {{define}}d template of the set (Go's ExecuteTemplate)."""
+        table: dict[str, Callable[..., object]] = dict(BUILTINS)
+        table.update(prometheus_functions() if funcs is None else funcs)
+        table["tmpl"] = self._tmpl(table)
+        return execute(self.text, self.name, self.trees, table, data, template_name)
+
+    def _tmpl(self, table: Mapping[str, Callable[..., object]]) -> Callable[[str, object], str]:
+        def tmpl(name: str, data: object) -> str:
+            return execute(self.text, self.name, self.trees, table, data, name)
+
+        return tmpl
 
 
 def parse_template(text: str, name: str = "template", funcs: Collection[str] | None = None) -> Template:
