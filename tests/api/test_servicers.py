@@ -162,7 +162,9 @@ async def test_channel_update_keeps_redacted_secrets(env: tuple[aio.Channel, Sto
     assert stored.config == {"url": "http://127.0.0.1:9/b", "hmac_secret": "k1"}
 
 
-async def test_unexpected_errors_are_internal_without_details(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+async def test_unexpected_errors_are_internal_without_details(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
     _, store, clock = env
     server = aio.server(interceptors=[ErrorInterceptor()])
     rule_service_pb2_grpc.add_RuleServiceServicer_to_server(Exploding(store, clock), server)
