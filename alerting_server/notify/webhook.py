@@ -1,0 +1,91 @@
+"""Alertmanager's webhook integration: its JSON message, version "4", so existing receivers work.
+
+Additions that receivers may ignore: an `Idempotency-Key` header stable across retries of one
+notification, and with a shared secret an HMAC-SHA256 of the body in `X-Alerting-Signature`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.classify import from_response, scrub, url_secrets
+from alerting_server.notify.http import encode_json, post
+from alerting_server.notify.message import AlertData, Message, go_time, truncate
+from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.validation.channels import SECRET_HEADERS
+
+SIGNATURE_HEADER = "X-Alerting-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def webhook_payload(message: Message) -> dict[str, Any]:
+    """The JSON object of webhook.go's Message, fields in the order Go writes them."""
+    return {
+        "receiver": message.receiver,
+        "status": message.status,
+        "alerts": [_alert(a) for a in message.alerts],
+        "groupLabels": _kv(message.group_labels),
+        "commonLabels": _kv(message.common_labels),
+        "commonAnnotations": _kv(message.common_annotations),
+        "externalURL": message.external_url,
+        "version": "4",
+        "groupKey": message.group_key,
+        "truncatedAlerts": message.truncated_alerts,
+    }
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class WebhookNotifier:
+    client: httpx.AsyncClient
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    hmac_secret: str = ""
+    max_alerts: int = 0
+    timeout: httpx.Timeout | None = None
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
+        body = encode_json(webhook_payload(truncate(message, self.max_alerts)))
+        headers = {**self.headers, IDEMPOTENCY_HEADER: idempotency_key}
+        if self.hmac_secret:
+            headers[SIGNATURE_HEADER] = signature(self.hmac_secret, body)
+        sent = await post(self.client, self.url, body, headers, timeouts=self.timeout)
+        if isinstance(sent, DeliveryResult):
+            return sent
+        response, data = sent
+        if response.is_success:
+            return DELIVERED
+        reason = scrub(data.decode(errors="replace"), self._secrets())
+        return from_response(response, reason, self.clock.now_ms())
+
+    def _secrets(self) -> list[str]:
+        headers = [v for k, v in self.headers.items() if k.lower() in SECRET_HEADERS]
+        return [*url_secrets(self.url), self.hmac_secret, *headers]
+
+
+def _alert(alert: AlertData) -> dict[str, Any]:
+    return {
+        "status": alert.status,
+        "labels": _kv(alert.labels),
+        "annotations": _kv(alert.annotations),
+        "startsAt": go_time(alert.starts_at),
+        "endsAt": go_time(alert.ends_at),
+        "generatorURL": alert.generator_url,
+        "fingerprint": alert.fingerprint,
+    }
+
+
+def _kv(labels: Mapping[str, str]) -> dict[str, str]:
+    # Go marshals maps with sorted keys.
+    return dict(sorted(labels.items()))
