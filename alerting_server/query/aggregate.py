@@ -1,0 +1,262 @@
+"""Aggregation operators (sum, avg, topk, quantile, count_values, ...) over step-aligned vectors."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from alerting_server.query.errors import QueryError
+from alerting_server.query.labels import METRIC_NAME, Labels, keep, with_label, without
+from alerting_server.query.mathx import kahan_inc_np, mean, quantile
+from alerting_server.query.steps import Scalar, StepSeries, Vector
+
+
+def grouping_labels(labels: Labels, grouping: Sequence[str], is_without: bool) -> Labels:
+    if is_without:
+        return without(labels, [*grouping, METRIC_NAME])
+    return keep(labels, grouping)
+
+
+def _groups(vector: Vector, grouping: Sequence[str], is_without: bool) -> dict[Labels, list[StepSeries]]:
+    groups: dict[Labels, list[StepSeries]] = {}
+    for s in vector:
+        groups.setdefault(grouping_labels(s.labels, grouping, is_without), []).append(s)
+    return groups
+
+
+def _stack(members: list[StepSeries]) -> tuple[np.ndarray, np.ndarray]:
+    return np.vstack([m.values for m in members]), np.vstack([m.present for m in members])
+
+
+def _fold(members: list[StepSeries], n: int, step: Callable[[np.ndarray, np.ndarray, np.ndarray], None]) -> tuple[
+    np.ndarray, np.ndarray
+]:
+    """Run `step(acc, x, mask)` per member, seeding each lane with its first present value."""
+    acc = np.zeros(n)
+    seen = np.zeros(n, dtype=bool)
+    for m in members:
+        new = m.present & ~seen
+        acc[new] = m.values[new]
+        upd = m.present & seen
+        if upd.any():
+            step(acc, m.values, upd)
+        seen |= m.present
+    return acc, seen
+
+
+def simple(op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar | None) -> Vector:
+    """sum avg count group min max stddev stdvar quantile."""
+    out: Vector = []
+    for labels, members in _groups(vector, grouping, is_without).items():
+        drop = any(m.drop_name for m in members)
+        present = np.logical_or.reduce([m.present for m in members])
+        if op == "sum":
+            total = np.zeros(n)
+            comp = np.zeros(n)
+            seen = np.zeros(n, dtype=bool)
+            for m in members:
+                new = m.present & ~seen
+                total[new] = m.values[new]
+                upd = m.present & seen
+                t, c = kahan_inc_np(m.values, total, comp)
+                total = np.where(upd, t, total)
+                comp = np.where(upd, c, comp)
+                seen |= m.present
+            with np.errstate(invalid="ignore"):
+                values = np.where(np.isinf(total), total, total + comp)
+        elif op == "avg":
+            values = np.full(n, np.nan)
+            for i in np.nonzero(present)[0]:
+                values[i] = mean([float(m.values[i]) for m in members if m.present[i]])
+        elif op == "count":
+            values = np.sum([m.present for m in members], axis=0).astype(np.float64)
+        elif op == "group":
+            values = np.ones(n)
+        elif op in ("max", "min"):
+
+            def better(acc: np.ndarray, x: np.ndarray, mask: np.ndarray, is_max: bool = op == "max") -> None:
+                with np.errstate(invalid="ignore"):
+                    cond = (acc < x) if is_max else (acc > x)
+                take = mask & (cond | np.isnan(acc))
+                acc[take] = x[take]
+
+            values, _ = _fold(members, n, better)
+        elif op in ("stddev", "stdvar"):
+            values = _variance(members, n, op == "stddev")
+        elif op == "quantile":
+            assert param is not None
+            values = np.full(n, np.nan)
+            for i in np.nonzero(present)[0]:
+                values[i] = quantile(float(param[i]), [float(m.values[i]) for m in members if m.present[i]])
+        else:
+            raise QueryError(f"unknown aggregation {op}")
+        out.append(StepSeries(labels, values, present, drop_name=drop))
+    return out
+
+
+def _variance(members: list[StepSeries], n: int, sqrt: bool) -> np.ndarray:
+    count = np.zeros(n)
+    avg = np.zeros(n)
+    acc = np.zeros(n)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for m in members:
+            p = m.present
+            x = m.values
+            first = p & (count == 0)
+            acc[first] = np.where(np.isnan(x[first]) | np.isinf(x[first]), np.nan, 0.0)
+            avg[first] = x[first]
+            upd = p & (count > 0)
+            count = count + p
+            delta = x - avg
+            new_avg = avg + delta / np.where(count == 0, 1, count)
+            acc = np.where(upd, acc + delta * (x - new_avg), acc)
+            avg = np.where(upd, new_avg, avg)
+        result = acc / np.where(count == 0, 1, count)
+    return np.sqrt(result) if sqrt else result
+
+
+def _go_heap_up(h: list[tuple[float, int]], j: int, less: Callable[[float, float], bool]) -> None:
+    while j > 0:
+        i = (j - 1) // 2
+        if i == j or not less(h[j][0], h[i][0]):
+            break
+        h[i], h[j] = h[j], h[i]
+        j = i
+
+
+def _go_heap_down(h: list[tuple[float, int]], i: int, less: Callable[[float, float], bool]) -> None:
+    n = len(h)
+    while True:
+        j1 = 2 * i + 1
+        if j1 >= n:
+            break
+        j = j1
+        j2 = j1 + 1
+        if j2 < n and less(h[j2][0], h[j1][0]):
+            j = j2
+        if not less(h[j][0], h[i][0]):
+            break
+        h[i], h[j] = h[j], h[i]
+        i = j
+
+
+def _replaces(op: str, top: float, v: float) -> bool:
+    beats = top < v if op == "topk" else top > v
+    return beats or (math.isnan(top) and not math.isnan(v))
+
+
+def _less_asc(a: float, b: float) -> bool:
+    return math.isnan(a) or a < b
+
+
+def _less_desc(a: float, b: float) -> bool:
+    return math.isnan(a) or a > b
+
+
+def top_bottom(
+    op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar
+) -> tuple[Vector, list[int]]:
+    """topk / bottomk / limitk / limit_ratio; returns the series and, for step 0, their order."""
+    groups = _groups(vector, grouping, is_without)
+    selected = [np.zeros(n, dtype=bool) for _ in vector]
+    index_of = {id(s): i for i, s in enumerate(vector)}
+    order0: list[int] = []
+    for step in range(n):
+        f = float(param[step])
+        if op == "limit_ratio":
+            if math.isnan(f):
+                raise QueryError("Ratio value is NaN")
+            ratio = max(-1.0, min(1.0, f))
+        else:
+            if math.isnan(f):
+                raise QueryError("Parameter value is NaN")
+            if abs(f) >= 2**63:
+                raise QueryError(f"Scalar value {f} overflows int64")
+            k = min(int(f), len(vector))
+            if k < 1:
+                continue
+        if op == "limit_ratio" and f == 0:
+            continue
+        for members in groups.values():
+            chosen: list[int] = []
+            if op in ("topk", "bottomk"):
+                less = _less_asc if op == "topk" else _less_desc
+                heap: list[tuple[float, int]] = []
+                for m in members:
+                    if not m.present[step]:
+                        continue
+                    v = float(m.values[step])
+                    idx = index_of[id(m)]
+                    if len(heap) < k:
+                        heap.append((v, idx))
+                        _go_heap_up(heap, len(heap) - 1, less)
+                    elif _replaces(op, heap[0][0], v):
+                        heap[0] = (v, idx)
+                        if k > 1:
+                            _go_heap_down(heap, 0, less)
+                ordered = sorted(heap, key=lambda e: _sort_key(e[0]), reverse=op == "topk")
+                if op == "bottomk":
+                    ordered = sorted(heap, key=lambda e: _sort_key_bottom(e[0]))
+                chosen = [idx for _, idx in ordered]
+            elif op == "limitk":
+                chosen = [index_of[id(m)] for m in members if m.present[step]][:k]
+            else:
+                chosen = [
+                    index_of[id(m)]
+                    for m in members
+                    if m.present[step] and _ratio_sample(ratio, _ratio_offset(m.labels))
+                ]
+            for idx in chosen:
+                selected[idx][step] = True
+            if step == 0:
+                order0.extend(chosen)
+    out = [
+        StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name)
+        for s, sel in zip(vector, selected, strict=True)
+    ]
+    return out, order0
+
+
+def _sort_key(v: float) -> tuple[int, float]:
+    # topk output: descending, NaN last (reverse of ascending-with-NaN-first).
+    return (0, 0.0) if math.isnan(v) else (1, v)
+
+
+def _sort_key_bottom(v: float) -> tuple[int, float]:
+    return (1, 0.0) if math.isnan(v) else (0, v)
+
+
+def _ratio_offset(labels: Labels) -> float:
+    from alerting_server.query.xxhash import labels_hash
+
+    return labels_hash(labels) / float(2**64 - 1)
+
+
+def _ratio_sample(ratio: float, offset: float) -> bool:
+    return (ratio >= 0 and offset < ratio) or (ratio < 0 and offset >= 1.0 + ratio)
+
+
+def format_value(f: float) -> str:
+    """strconv.FormatFloat(f, 'f', -1, 64)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    return np.format_float_positional(f, unique=True, trim="-")
+
+
+def count_values(
+    vector: Vector, value_label: str, grouping: Sequence[str], is_without: bool, n: int
+) -> Vector:
+    counts: dict[Labels, np.ndarray] = {}
+    for s in vector:
+        for step in np.nonzero(s.present)[0]:
+            metric = with_label(s.labels, value_label, format_value(float(s.values[step])))
+            if is_without:
+                key = without(metric, [*grouping, METRIC_NAME])
+            else:
+                key = keep(metric, [*grouping, value_label])
+            counts.setdefault(key, np.zeros(n))[step] += 1
+    return [StepSeries(labels, c, c > 0) for labels, c in counts.items()]

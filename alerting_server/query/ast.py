@@ -1,0 +1,103 @@
+"""Reading the promql-parser AST: times, matchers and modifiers as plain Python values."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import promql_parser as pp
+
+from alerting_server.query.labels import METRIC_NAME, Matcher, MatchType
+
+_MATCH_TYPES = {
+    "Equal": MatchType.EQUAL,
+    "NotEqual": MatchType.NOT_EQUAL,
+    "Re": MatchType.REGEX,
+    "NotRe": MatchType.NOT_REGEX,
+}
+
+
+def match_type(op: pp.MatchOp) -> MatchType:
+    return _MATCH_TYPES[str(op).rsplit(".", 1)[-1]]
+_SYSTEM_TIME = re.compile(r"at: Some\(\s*At\(\s*SystemTime \{\s*tv_sec: (-?\d+),\s*tv_nsec: (\d+),?\s*\}")
+
+
+def duration_ms(d: timedelta | None) -> int:
+    if d is None:
+        return 0
+    return (d.days * 86_400 + d.seconds) * 1000 + d.microseconds // 1000
+
+
+class AtTime:
+    """The `@` modifier: a fixed time in ms, or the query's start() / end()."""
+
+    def __init__(self, kind: str, t_ms: int = 0) -> None:
+        self.kind = kind
+        self.t_ms = t_ms
+
+    def resolve(self, start_ms: int, end_ms: int) -> int:
+        if self.kind == "start":
+            return start_ms
+        if self.kind == "end":
+            return end_ms
+        return self.t_ms
+
+
+def at_of(node: pp.VectorSelector | pp.SubqueryExpr) -> AtTime | None:
+    at = node.at
+    if at is None:
+        return None
+    if at.type == pp.AtModifierType.Start:
+        return AtTime("start")
+    if at.type == pp.AtModifierType.End:
+        return AtTime("end")
+    try:
+        when = at.at
+    except BaseException:  # noqa: BLE001 - the binding panics on times before the epoch.
+        when = None
+    if when is not None:
+        return AtTime("at", round(when.timestamp() * 1000))
+    # Fall back to the node's debug form, which carries the raw seconds and nanoseconds.
+    found = _SYSTEM_TIME.findall(repr(node))
+    if not found:
+        raise ValueError("cannot read the @ modifier")
+    sec, nsec = found[-1]
+    return AtTime("at", int(sec) * 1000 + int(nsec) // 1_000_000)
+
+
+def selector_matchers(vs: pp.VectorSelector) -> list[list[Matcher]]:
+    """Matcher groups (more than one when the selector uses `or`), with the metric name."""
+    groups_raw = vs.matchers.or_matchers or [vs.matchers.matchers]
+    groups = []
+    for raw in groups_raw:
+        group = [Matcher.of(match_type(m.op), m.name, m.value) for m in raw]
+        if vs.name is not None:
+            group.append(Matcher.of(MatchType.EQUAL, METRIC_NAME, vs.name))
+        groups.append(group)
+    return groups
+
+
+def unwrap_parens(node: pp.Expr) -> pp.Expr:
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    return node
+
+
+def metric_names(expr: pp.Expr) -> set[str]:
+    """Metric names a query reads (equality matchers on __name__); '' when a selector has none."""
+    names: set[str] = set()
+
+    def visit(node: pp.Expr) -> bool:
+        if isinstance(node, pp.VectorSelector):
+            found = False
+            for group in selector_matchers(node):
+                for m in group:
+                    if m.name == METRIC_NAME and m.type is MatchType.EQUAL:
+                        names.add(m.value)
+                        found = True
+            if not found:
+                names.add("")
+        return True
+
+    pp.walk(expr, visit)
+    return names

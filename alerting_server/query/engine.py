@@ -1,0 +1,131 @@
+"""The query engine: PromQL text in, a Result out (instant and range queries)."""
+
+from __future__ import annotations
+
+import numpy as np
+import promql_parser as pp
+
+from alerting_server.errors import FieldViolation, InvalidArgument
+from alerting_server.query.ast import metric_names, unwrap_parens
+from alerting_server.query.errors import QueryError
+from alerting_server.query.evaluator import Evaluator
+from alerting_server.query.labels import Labels, drop_name
+from alerting_server.query.result import Result, ResultSeries, ValueKind
+from alerting_server.query.steps import Matrix, Steps, StepSeries
+from alerting_server.query.storage import Queryable
+
+DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
+DEFAULT_SUBQUERY_STEP_MS = 60 * 1000
+_ORDERING = {"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"}
+
+
+def parse(query: str) -> pp.Expr:
+    """Parse PromQL; a syntax error is InvalidArgument with the parser's message."""
+    try:
+        return pp.parse(query)
+    except ValueError as e:
+        raise InvalidArgument([FieldViolation("query", str(e))], f"parse error: {e}") from e
+
+
+def read_metric_names(query: str) -> set[str]:
+    """Metric names the query selects by name; '' stands for a selector without one."""
+    return metric_names(parse(query))
+
+
+class Engine:
+    def __init__(
+        self,
+        storage: Queryable,
+        *,
+        lookback_ms: int = DEFAULT_LOOKBACK_MS,
+        subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
+    ) -> None:
+        self.storage = storage
+        self.lookback_ms = lookback_ms
+        self.subquery_step_ms = subquery_step_ms
+
+    def _evaluator(self, start: int, end: int, step: int) -> Evaluator:
+        return Evaluator(self.storage, start, end, step, self.lookback_ms, self.subquery_step_ms)
+
+    def instant(self, query: str, t_ms: int) -> Result:
+        expr = parse(query)
+        ev = self._evaluator(t_ms, t_ms, 0)
+        value = ev.eval(expr, Steps(t_ms, t_ms, 0))
+        notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}
+        if isinstance(value, str):
+            return Result(ValueKind.STRING, string=value, t_ms=t_ms, **notes)
+        if isinstance(value, np.ndarray):
+            return Result(ValueKind.SCALAR, scalar=float(value[0]), t_ms=t_ms, **notes)
+        if isinstance(value, Matrix):
+            series = [ResultSeries(s.labels, s.timestamps, s.values) for s in _windowed(value) if len(s.timestamps)]
+            return Result(ValueKind.MATRIX, series, t_ms=t_ms, **notes)
+        series = _cleanup(value)
+        seen: set[Labels] = set()
+        out = []
+        for s in series:
+            if not s.present[0]:
+                continue
+            if s.labels in seen:
+                raise QueryError("vector cannot contain metrics with the same labelset")
+            seen.add(s.labels)
+            out.append(ResultSeries(s.labels, np.array([t_ms], dtype=np.int64), s.values[:1].copy()))
+        top = unwrap_parens(expr)
+        ordered = (isinstance(top, pp.Call) and top.func.name in _ORDERING) or (
+            isinstance(top, pp.AggregateExpr) and str(top.op) in ("topk", "bottomk")
+        )
+        if ordered and ev.order is not None:
+            rank = {labels: i for i, labels in enumerate(ev.order)}
+            out.sort(key=lambda r: rank.get(r.labels, len(rank)))
+        else:
+            out.sort(key=lambda r: r.labels)
+        return Result(ValueKind.VECTOR, out, t_ms=t_ms, **notes)
+
+    def range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
+        if step_ms <= 0:
+            raise InvalidArgument.field("step", "zero or negative query resolution step widths are not accepted")
+        if end_ms < start_ms:
+            raise InvalidArgument.field("end", "end timestamp must not be before start time")
+        expr = parse(query)
+        ev = self._evaluator(start_ms, end_ms, step_ms)
+        span = Steps(start_ms, end_ms, step_ms)
+        value = ev.eval(expr, span)
+        notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}
+        times = span.times
+        if isinstance(value, np.ndarray):
+            return Result(ValueKind.MATRIX, [ResultSeries((), times, value.copy())], t_ms=end_ms, **notes)
+        if isinstance(value, str) or isinstance(value, Matrix):
+            kind = "string" if isinstance(value, str) else "range vector"
+            raise QueryError(f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector')
+        merged: dict[Labels, StepSeries] = {}
+        for s in _cleanup(value):
+            prior = merged.get(s.labels)
+            if prior is None:
+                merged[s.labels] = StepSeries(s.labels, s.values.copy(), s.present.copy())
+                continue
+            if (prior.present & s.present).any():
+                raise QueryError("vector cannot contain metrics with the same labelset")
+            prior.values[s.present] = s.values[s.present]
+            prior.present |= s.present
+        out = [
+            ResultSeries(labels, times[s.present], s.values[s.present])
+            for labels, s in sorted(merged.items())
+            if s.present.any()
+        ]
+        return Result(ValueKind.MATRIX, out, t_ms=end_ms, **notes)
+
+
+def _cleanup(vector: list[StepSeries]) -> list[StepSeries]:
+    """Apply the delayed __name__ removal of Prometheus 3."""
+    return [
+        StepSeries(drop_name(s.labels), s.values, s.present) if s.drop_name else s for s in vector if s.present.any()
+    ]
+
+
+def _windowed(matrix: Matrix) -> list[ResultSeries]:
+    end = int(matrix.window_end[0])
+    out = []
+    for s in matrix.series:
+        keep = (s.timestamps > end - matrix.range_ms) & (s.timestamps <= end)
+        labels = drop_name(s.labels) if s.drop_name else s.labels
+        out.append(ResultSeries(labels, s.timestamps[keep], s.values[keep]))
+    return out

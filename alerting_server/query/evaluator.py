@@ -1,0 +1,259 @@
+"""Evaluation of a parsed PromQL expression over a span of steps (Prometheus 3 semantics)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import promql_parser as pp
+
+from alerting_server.query import aggregate, binary, functions
+from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
+from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.labels import METRIC_NAME, Labels, get
+from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
+from alerting_server.query.steps import Matrix, RawSeries, Scalar, Steps, StepSeries, Value, Vector
+from alerting_server.query.storage import Queryable, SeriesData, stale_mask
+
+_CARD = {
+    "OneToOne": "one-to-one",
+    "ManyToOne": "many-to-one",
+    "OneToMany": "one-to-many",
+    "ManyToMany": "many-to-many",
+}
+_COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")
+
+
+@dataclass
+class Annotations:
+    warnings: list[str] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def info(self, text: str) -> None:
+        if text not in self.infos:
+            self.infos.append(text)
+
+
+@dataclass
+class Evaluator:
+    storage: Queryable
+    query_start: int
+    query_end: int
+    query_step: int
+    lookback_ms: int
+    subquery_step_ms: int
+    annotations: Annotations = field(default_factory=Annotations)
+    # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
+    order: list[Labels] | None = None
+
+    def eval(self, node: pp.Expr, span: Steps) -> Value:
+        if isinstance(node, pp.ParenExpr):
+            return self.eval(node.expr, span)
+        if isinstance(node, pp.NumberLiteral):
+            return np.full(span.n, node.val)
+        if isinstance(node, pp.StringLiteral):
+            return node.val
+        if isinstance(node, pp.UnaryExpr):
+            return self._negate(self.eval(node.expr, span))
+        if isinstance(node, pp.VectorSelector):
+            return self.vector_selector(node, span)
+        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr):
+            return self.matrix(node, span)
+        if isinstance(node, pp.Call):
+            return functions.call(self, node, span)
+        if isinstance(node, pp.AggregateExpr):
+            return self._aggregate(node, span)
+        if isinstance(node, pp.BinaryExpr):
+            return self._binary(node, span)
+        raise QueryError(f"unsupported expression {node}")
+
+    def vector(self, node: pp.Expr, span: Steps) -> Vector:
+        value = self.eval(node, span)
+        if not isinstance(value, list):
+            raise QueryError(f"expected instant vector, got {type(value).__name__}")
+        return value
+
+    def scalar(self, node: pp.Expr, span: Steps) -> Scalar:
+        value = self.eval(node, span)
+        if not isinstance(value, np.ndarray):
+            raise QueryError(f"expected scalar, got {type(value).__name__}")
+        return value
+
+    def _negate(self, value: Value) -> Value:
+        if isinstance(value, np.ndarray):
+            return -value
+        if isinstance(value, list):
+            return [StepSeries(s.labels, -s.values, s.present, True) for s in value]
+        raise QueryError("unary minus needs a scalar or instant vector")
+
+    # --- selectors -------------------------------------------------------------------------
+
+    def _ref_times(self, at: AtTime | None, offset_ms: int, span: Steps) -> np.ndarray:
+        if at is not None:
+            return np.full(span.n, at.resolve(self.query_start, self.query_end) - offset_ms, dtype=np.int64)
+        return span.times - offset_ms
+
+    def _select(self, vs: pp.VectorSelector, mint: int, maxt: int) -> list[SeriesData]:
+        groups = selector_matchers(vs)
+        found: dict[Labels, SeriesData] = {}
+        for group in groups:
+            for s in self.storage.select(group, mint, maxt):
+                found.setdefault(s.labels, s)
+        for s in found.values():
+            if s.native_histograms:
+                raise NativeHistogramsUnsupported(f"series {get(s.labels, METRIC_NAME)!r} holds native histograms")
+        return [found[k] for k in sorted(found)]
+
+    def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
+        ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
+        data = self._select(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        out: Vector = []
+        for s in data:
+            idx = np.searchsorted(s.timestamps, ref, "right") - 1
+            ok = idx >= 0
+            safe = np.where(ok, idx, 0)
+            ts = s.timestamps[safe]
+            vals = s.values[safe]
+            ok &= ts > ref - self.lookback_ms
+            ok &= ~stale_mask(vals)
+            if ok.any():
+                out.append(StepSeries(s.labels, vals.copy(), ok, sample_ts=ts))
+        return out
+
+    def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
+        if isinstance(node, pp.MatrixSelector):
+            vs = node.vector_selector
+            range_ms = duration_ms(node.range)
+            end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
+            series = []
+            for s in self._select(vs, int(end.min()) - range_ms + 1, int(end.max())):
+                keep = ~stale_mask(s.values)
+                series.append(RawSeries(s.labels, s.timestamps[keep], s.values[keep]))
+            return Matrix(series, end, range_ms)
+        return self._subquery(node, span)
+
+    def _subquery(self, node: pp.SubqueryExpr, span: Steps) -> Matrix:
+        range_ms = duration_ms(node.range)
+        offset = duration_ms(node.offset)
+        step = duration_ms(node.step) or self.subquery_step_ms
+        at = at_of(node)
+        end = self._ref_times(at, offset, span)
+        outer_start, outer_end = int(end.min()), int(end.max())
+        first = outer_start - range_ms
+        start = step * int(first / step) if first >= 0 else -step * int(-first / step)
+        if start <= first:
+            start += step
+        inner = Steps(start, outer_end, step) if outer_end >= start else None
+        series: list[RawSeries] = []
+        if inner is not None:
+            value = self.eval(node.expr, inner)
+            if isinstance(value, np.ndarray):
+                raise QueryError("subquery is only allowed on instant vector")
+            if not isinstance(value, list):
+                raise QueryError("subquery is only allowed on instant vector")
+            times = inner.times
+            for s in value:
+                series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name))
+        return Matrix(series, end, range_ms)
+
+    def range_function(self, name: str, node: pp.Call, span: Steps) -> Vector:
+        """Apply a range-vector function to every series and step."""
+        matrix_index = next(
+            i for i, a in enumerate(node.args) if isinstance(unwrap_parens(a), pp.MatrixSelector | pp.SubqueryExpr)
+        )
+        params = [self.scalar(a, span) for i, a in enumerate(node.args) if i != matrix_index]
+        matrix = self.matrix(unwrap_parens(node.args[matrix_index]), span)
+        fn = RANGE_FUNCTIONS[name]
+        times = span.times
+        if name in ("quantile_over_time",):
+            for q in set(params[0].tolist()):
+                if math.isnan(q) or q < 0 or q > 1:
+                    self.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
+        out: Vector = []
+        for s in matrix.series:
+            lo = np.searchsorted(s.timestamps, matrix.window_end - matrix.range_ms, "right")
+            hi = np.searchsorted(s.timestamps, matrix.window_end, "right")
+            values = np.zeros(span.n)
+            present = np.zeros(span.n, dtype=bool)
+            for i in np.nonzero(hi > lo)[0]:
+                a, b = int(lo[i]), int(hi[i])
+                window = Window(
+                    int(matrix.window_end[i]) - matrix.range_ms,
+                    int(matrix.window_end[i]),
+                    matrix.range_ms,
+                    int(times[i]),
+                    tuple(float(p[i]) for p in params),
+                )
+                result = fn(s.timestamps[a:b], s.values[a:b], window)
+                if result is not None:
+                    values[i] = result
+                    present[i] = True
+            if not present.any():
+                continue
+            keeps = name in KEEPS_NAME
+            out.append(StepSeries(s.labels, values, present, drop_name=s.drop_name if keeps else True))
+            if name in ("rate", "increase"):
+                metric = get(s.labels, METRIC_NAME)
+                if metric and not metric.endswith(_COUNTER_SUFFIXES):
+                    self.annotations.info(
+                        "PromQL info: metric might not be a counter, name does not end in "
+                        f'_total/_sum/_count/_bucket: "{metric}"'
+                    )
+        return out
+
+    # --- aggregation -----------------------------------------------------------------------
+
+    def _aggregate(self, node: pp.AggregateExpr, span: Steps) -> Vector:
+        op = str(node.op)
+        modifier = node.modifier
+        is_without = modifier is not None and modifier.type == pp.AggModifierType.Without
+        grouping = sorted(modifier.labels) if modifier is not None else []
+        if op == "count_values":
+            label = self.eval(node.param, span)
+            assert isinstance(label, str)
+            if not label or not label.isprintable():
+                raise QueryError(f'invalid label name "{label}"')
+            return aggregate.count_values(self.vector(node.expr, span), label, grouping, is_without, span.n)
+        param = self.scalar(node.param, span) if node.param is not None else None
+        vector = self.vector(node.expr, span)
+        if op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            assert param is not None
+            out, order = aggregate.top_bottom(op, vector, grouping, is_without, span.n, param)
+            self.order = [vector[i].labels for i in order] if op in ("topk", "bottomk") else None
+            return [s for s in out if s.present.any()]
+        if op == "quantile" and param is not None:
+            for q in set(param.tolist()):
+                if math.isnan(q) or q < 0 or q > 1:
+                    self.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
+        return aggregate.simple(op, vector, grouping, is_without, span.n, param)
+
+    # --- binary operators ------------------------------------------------------------------
+
+    def _binary(self, node: pp.BinaryExpr, span: Steps) -> Value:
+        op = str(node.op)
+        mod = node.modifier
+        return_bool = mod is not None and mod.return_bool
+        lhs = self.eval(node.lhs, span)
+        rhs = self.eval(node.rhs, span)
+        if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray):
+            return binary.scalar_scalar(op, lhs, rhs)
+        if isinstance(lhs, list) and isinstance(rhs, np.ndarray):
+            return binary.vector_scalar(op, lhs, rhs, False, return_bool)
+        if isinstance(lhs, np.ndarray) and isinstance(rhs, list):
+            return binary.vector_scalar(op, rhs, lhs, True, return_bool)
+        if not (isinstance(lhs, list) and isinstance(rhs, list)):
+            raise QueryError(f"binary operator {op} needs scalars or instant vectors")
+        matching = binary.matching_of(
+            _CARD[str(mod.card).rsplit('.', 1)[-1]] if mod is not None else ("many-to-many" if op in binary.SET_OPS else "one-to-one"),
+            mod is not None and mod.matching is not None and mod.matching.type == pp.LabelModifierType.Include,
+            mod.matching.labels if mod is not None and mod.matching is not None else [],
+            (mod.group_labels or []) if mod is not None else [],
+        )
+        if op in binary.SET_OPS:
+            return binary.set_op(op, lhs, rhs, matching, span.n)
+        return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)

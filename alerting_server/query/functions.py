@@ -1,0 +1,384 @@
+"""PromQL function calls other than the range-vector ones (see range_functions)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import promql_parser as pp
+
+from alerting_server.query.ast import unwrap_parens
+from alerting_server.query.errors import QueryError
+from alerting_server.query.labels import METRIC_NAME, Labels, format_series, get, with_label, without
+from alerting_server.query.mathx import bucket_fraction, bucket_quantile
+from alerting_server.query.range_functions import RANGE_FUNCTIONS
+from alerting_server.query.steps import Scalar, Steps, StepSeries, Value, Vector
+from alerting_server.query.storage import Values
+
+if TYPE_CHECKING:
+    from alerting_server.query.evaluator import Evaluator
+
+_MATH: dict[str, Callable[[Values], Values]] = {
+    "abs": np.abs,
+    "ceil": np.ceil,
+    "floor": np.floor,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "ln": np.log,
+    "log2": np.log2,
+    "log10": np.log10,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "rad": lambda v: v * math.pi / 180,
+    "deg": lambda v: v * 180 / math.pi,
+    "sgn": np.sign,
+}
+
+_HISTOGRAM_ONLY = {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
+
+
+def _date_part(name: str, seconds: float) -> float:
+    if math.isnan(seconds) or math.isinf(seconds):
+        return math.nan
+    try:
+        t = datetime.fromtimestamp(int(seconds), UTC)
+    except (OverflowError, OSError, ValueError):
+        return math.nan
+    if name == "year":
+        return float(t.year)
+    if name == "month":
+        return float(t.month)
+    if name == "day_of_month":
+        return float(t.day)
+    if name == "day_of_year":
+        return float(t.timetuple().tm_yday)
+    if name == "day_of_week":
+        return float((t.weekday() + 1) % 7)
+    if name == "hour":
+        return float(t.hour)
+    if name == "minute":
+        return float(t.minute)
+    # days_in_month
+    nxt = datetime(t.year + (t.month == 12), t.month % 12 + 1, 1, tzinfo=UTC)
+    return float((nxt - datetime(t.year, t.month, 1, tzinfo=UTC)).days)
+
+
+_DATE_FUNCS = {"year", "month", "day_of_month", "day_of_year", "day_of_week", "hour", "minute", "days_in_month"}
+
+
+def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
+    name = node.func.name
+    args = [unwrap_parens(a) for a in node.args]
+    n = span.n
+    if name in RANGE_FUNCTIONS and any(isinstance(a, pp.MatrixSelector | pp.SubqueryExpr) for a in args):
+        if name == "absent_over_time":
+            return _absent(ev.range_function(name, node, span), args[0], n)
+        return ev.range_function(name, node, span)
+    if name == "time":
+        return span.times / 1000.0
+    if name == "pi":
+        return np.full(n, math.pi)
+    if name == "step":
+        return np.full(n, (ev.query_step if ev.query_end != ev.query_start else 0) / 1000.0)
+    if name == "range":
+        return np.full(n, (ev.query_end - ev.query_start) / 1000.0)
+    if name in ("min_of", "max_of"):
+        a, b = ev.scalar(args[0], span), ev.scalar(args[1], span)
+        return np.minimum(a, b) if name == "min_of" else np.maximum(a, b)
+    if name == "vector":
+        return [StepSeries((), ev.scalar(args[0], span).copy(), np.ones(n, dtype=bool))]
+    if name == "scalar":
+        return _scalar(ev.vector(args[0], span), n)
+    if name == "timestamp":
+        return _timestamp(ev.vector(args[0], span), span, isinstance(args[0], pp.VectorSelector))
+    if name == "absent":
+        return _absent(ev.vector(args[0], span), args[0], n)
+    if name in _MATH:
+        fn = _MATH[name]
+        with np.errstate(all="ignore"):
+            return [StepSeries(s.labels, fn(s.values), s.present, True) for s in ev.vector(args[0], span)]
+    if name == "round":
+        to_nearest = ev.scalar(args[1], span) if len(args) > 1 else np.ones(n)
+        with np.errstate(all="ignore"):
+            inverse = 1.0 / to_nearest
+            return [
+                StepSeries(s.labels, np.floor(s.values * inverse + 0.5) / inverse, s.present, True)
+                for s in ev.vector(args[0], span)
+            ]
+    if name in ("clamp", "clamp_min", "clamp_max"):
+        return _clamp(ev, name, args, span)
+    if name in _DATE_FUNCS:
+        if not args:
+            times = span.times / 1000.0
+            return [StepSeries((), np.array([_date_part(name, t) for t in times]), np.ones(n, dtype=bool))]
+        return [
+            StepSeries(s.labels, np.array([_date_part(name, v) for v in s.values]), s.present, True)
+            for s in ev.vector(args[0], span)
+        ]
+    if name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
+        vector = ev.vector(args[0], span)
+        ev.order = _sorted_labels(name, vector, [_string(ev, a, span) for a in args[1:]])
+        return vector
+    if name == "label_replace":
+        return _label_replace(ev, args, span)
+    if name == "label_join":
+        return _label_join(ev, args, span)
+    if name == "histogram_quantile":
+        return _histogram_quantile(ev, args, span)
+    if name == "histogram_fraction":
+        return _histogram_fraction(ev, args, span)
+    if name in _HISTOGRAM_ONLY:
+        ev.vector(args[0], span)
+        return []
+    if name == "info":
+        return ev.vector(args[0], span)
+    raise QueryError(f"function {name} is not supported")
+
+
+def _string(ev: Evaluator, node: pp.Expr, span: Steps) -> str:
+    value = ev.eval(node, span)
+    if not isinstance(value, str):
+        raise QueryError("expected a string argument")
+    return value
+
+
+def _scalar(vector: Vector, n: int) -> Scalar:
+    if not vector:
+        return np.full(n, math.nan)
+    counts = np.sum([s.present for s in vector], axis=0)
+    total = np.sum([np.where(s.present, s.values, 0.0) for s in vector], axis=0)
+    return np.where(counts == 1, total, math.nan)
+
+
+def _timestamp(vector: Vector, span: Steps, from_selector: bool) -> Vector:
+    out = []
+    for s in vector:
+        ts = s.sample_ts if from_selector and s.sample_ts is not None else span.times
+        out.append(StepSeries(s.labels, ts / 1000.0, s.present, True))
+    return out
+
+
+def absent_labels(node: pp.Expr) -> Labels:
+    node = unwrap_parens(node)
+    if isinstance(node, pp.MatrixSelector):
+        node = node.vector_selector
+    if not isinstance(node, pp.VectorSelector):
+        return ()
+    out: dict[str, str] = {}
+    has: set[str] = set()
+    for m in node.matchers.matchers:
+        if m.name == METRIC_NAME:
+            continue
+        if m.op == pp.MatchOp.Equal and m.name not in has:
+            out[m.name] = m.value
+            has.add(m.name)
+        else:
+            out.pop(m.name, None)
+    return tuple(sorted((k, v) for k, v in out.items() if v != ""))
+
+
+def _absent(vector: Vector, arg: pp.Expr, n: int) -> Vector:
+    present = np.zeros(n, dtype=bool)
+    for s in vector:
+        present |= s.present
+    if present.all():
+        return []
+    return [StepSeries(absent_labels(arg), np.ones(n), ~present, True)]
+
+
+def _clamp(ev: Evaluator, name: str, args: list[pp.Expr], span: Steps) -> Vector:
+    vector = ev.vector(args[0], span)
+    n = span.n
+    if name == "clamp":
+        low, high = ev.scalar(args[1], span), ev.scalar(args[2], span)
+    elif name == "clamp_min":
+        low, high = ev.scalar(args[1], span), np.full(n, math.inf)
+    else:
+        low, high = np.full(n, -math.inf), ev.scalar(args[1], span)
+    valid = ~(high < low)
+    return [
+        StepSeries(s.labels, np.maximum(low, np.minimum(high, s.values)), s.present & valid, True)
+        for s in vector
+        if (s.present & valid).any()
+    ]
+
+
+def _natsort_key(value: str) -> list[tuple[int, int, str]]:
+    return [(0, int(c), "") if c.isdigit() else (1, 0, c) for c in re.findall(r"\d+|\D+", value)]
+
+
+def _sorted_labels(name: str, vector: Vector, label_names: list[str]) -> list[Labels]:
+    live = [s for s in vector if s.present[0]]
+    if name in ("sort", "sort_desc"):
+
+        def key(s: StepSeries) -> tuple[int, float]:
+            v = float(s.values[0])
+            if math.isnan(v):
+                return (1, 0.0)
+            return (0, v if name == "sort" else -v)
+
+        return [s.labels for s in sorted(live, key=key)]
+    ordered = sorted(live, key=lambda s: ([_natsort_key(get(s.labels, ln)) for ln in label_names], s.labels))
+    if name == "sort_by_label_desc":
+        ordered.reverse()
+    return [s.labels for s in ordered]
+
+
+def valid_label_name(name: str) -> bool:
+    if not name:
+        return False
+    try:
+        raw = name.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    # The parser turns `\xff` escapes into code points; Go keeps them as bytes, and a name
+    # that is not valid UTF-8 is rejected.
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_GO_TEMPLATE = re.compile(r"\$(?:\$|\{(\w+)\}|(\w+))")
+
+
+def _expand(template: str, match: re.Match[str]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        ref = m.group(1) or m.group(2)
+        try:
+            group = match.group(int(ref)) if ref.isdigit() else match.group(ref)
+        except IndexError:
+            return ""
+        return group or ""
+
+    return _GO_TEMPLATE.sub(repl, template)
+
+
+def _merge_same_labels(vector: Vector) -> Vector:
+    merged: dict[Labels, StepSeries] = {}
+    order: list[Labels] = []
+    for s in vector:
+        key = s.labels
+        prior = merged.get(key)
+        if prior is None:
+            merged[key] = StepSeries(s.labels, s.values.copy(), s.present.copy(), s.drop_name, s.sample_ts)
+            order.append(key)
+            continue
+        if (prior.present & s.present).any():
+            raise QueryError("vector cannot contain metrics with the same labelset")
+        prior.values[s.present] = s.values[s.present]
+        prior.present |= s.present
+    return [merged[k] for k in order]
+
+
+def _label_replace(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    dst, repl, src, pattern = (_string(ev, a, span) for a in args[1:5])
+    try:
+        regex = re.compile(pattern, re.DOTALL)
+    except re.error as e:
+        raise QueryError(f"invalid regular expression in label_replace(): {pattern}") from e
+    if not valid_label_name(dst):
+        raise QueryError(f"invalid destination label name in label_replace(): {dst}")
+    out = []
+    for s in ev.vector(args[0], span):
+        m = regex.fullmatch(get(s.labels, src))
+        if m is None:
+            out.append(s)
+            continue
+        labels = with_label(s.labels, dst, _expand(repl, m))
+        drop = False if dst == METRIC_NAME else s.drop_name
+        out.append(StepSeries(labels, s.values, s.present, drop, s.sample_ts))
+    return _merge_same_labels(out)
+
+
+def _label_join(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    dst, sep = _string(ev, args[1], span), _string(ev, args[2], span)
+    srcs = [_string(ev, a, span) for a in args[3:]]
+    for src in srcs:
+        if not valid_label_name(src):
+            raise QueryError(f"invalid source label name in label_join(): {src}")
+    if not valid_label_name(dst):
+        raise QueryError(f"invalid destination label name in label_join(): {dst}")
+    out = []
+    for s in ev.vector(args[0], span):
+        labels = with_label(s.labels, dst, sep.join(get(s.labels, src) for src in srcs))
+        drop = False if dst == METRIC_NAME else s.drop_name
+        out.append(StepSeries(labels, s.values, s.present, drop, s.sample_ts))
+    return _merge_same_labels(out)
+
+
+def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[float, StepSeries]]]:
+    groups: dict[Labels, list[tuple[float, StepSeries]]] = {}
+    for s in vector:
+        le = get(s.labels, "le")
+        try:
+            upper = float(le)
+        except ValueError:
+            ev.annotations.warn(
+                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le}" for metric name '
+                f'"{get(s.labels, METRIC_NAME)}"'
+            )
+            continue
+        groups.setdefault(without(s.labels, ["le"]), []).append((upper, s))
+    return groups
+
+
+def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    q = ev.scalar(args[0], span)
+    vector = ev.vector(args[1], span)
+    for value in set(q.tolist()):
+        if math.isnan(value) or value < 0 or value > 1:
+            ev.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {value:g}")
+    out = []
+    for labels, buckets in _bucket_groups(ev, vector).items():
+        values = np.zeros(span.n)
+        present = np.zeros(span.n, dtype=bool)
+        for i in range(span.n):
+            live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
+            if not live:
+                continue
+            result, forced = bucket_quantile(float(q[i]), live)
+            if forced:
+                ev.annotations.info(
+                    "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
+                    f"for metric name {format_series(labels)}"
+                )
+            values[i] = result
+            present[i] = True
+        if present.any():
+            out.append(StepSeries(labels, values, present, True))
+    return out
+
+
+def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
+    vector = ev.vector(args[2], span)
+    out = []
+    for labels, buckets in _bucket_groups(ev, vector).items():
+        values = np.zeros(span.n)
+        present = np.zeros(span.n, dtype=bool)
+        for i in range(span.n):
+            live = [(ub, float(s.values[i])) for ub, s in buckets if s.present[i]]
+            if live:
+                values[i] = bucket_fraction(float(lower[i]), float(upper[i]), live)
+                present[i] = True
+        if present.any():
+            out.append(StepSeries(labels, values, present, True))
+    return out

@@ -1,0 +1,145 @@
+"""Label sets: sorted tuples of (name, value) pairs, hashable and cheap to compare."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+Labels = tuple[tuple[str, str], ...]
+
+METRIC_NAME = "__name__"
+EMPTY: Labels = ()
+
+
+def from_mapping(labels: Mapping[str, str]) -> Labels:
+    """A label set from a mapping; empty values are dropped, as Prometheus does."""
+    return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
+
+
+def from_pairs(pairs: Iterable[tuple[str, str]]) -> Labels:
+    return tuple(sorted((k, v) for k, v in pairs if v != ""))
+
+
+def get(labels: Labels, name: str) -> str:
+    for k, v in labels:
+        if k == name:
+            return v
+    return ""
+
+
+def without(labels: Labels, names: Iterable[str]) -> Labels:
+    drop = set(names)
+    return tuple(p for p in labels if p[0] not in drop)
+
+
+def keep(labels: Labels, names: Iterable[str]) -> Labels:
+    wanted = set(names)
+    return tuple(p for p in labels if p[0] in wanted)
+
+
+def with_label(labels: Labels, name: str, value: str) -> Labels:
+    rest = [p for p in labels if p[0] != name]
+    if value != "":
+        rest.append((name, value))
+    return tuple(sorted(rest))
+
+
+def drop_name(labels: Labels) -> Labels:
+    if labels and labels[0][0] == METRIC_NAME:
+        return labels[1:]
+    return tuple(p for p in labels if p[0] != METRIC_NAME)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def format_labels(labels: Labels) -> str:
+    """Prometheus' `labels.Labels.String()`: `{__name__="x", a="b"}`."""
+    return "{" + ", ".join(f"{k}={_quote(v)}" for k, v in labels) + "}"
+
+
+def format_series(labels: Labels) -> str:
+    """The test-file notation: `name{a="b"}`."""
+    name = get(labels, METRIC_NAME)
+    rest = ", ".join(f"{k}={_quote(v)}" for k, v in labels if k != METRIC_NAME)
+    return f"{name}{{{rest}}}" if rest or not name else name
+
+
+_INLINE_FLAGS = re.compile(r"\(\?([imsU]+)\)")
+
+
+def go_regex(pattern: str) -> str:
+    """Translate Go (RE2) inline flags `(?i)` mid-pattern, which Python rejects, into scoped groups."""
+    out: list[str] = []
+    closers: list[int] = [0]  # pending ")" to emit when the enclosing group closes
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            if pattern[i + 1 : i + 2] == "]":
+                out.append("]")
+                i += 1
+            i += 1
+            continue
+        flags = _INLINE_FLAGS.match(pattern, i)
+        if flags:
+            out.append(f"(?{flags.group(1).replace('U', '')}:")
+            closers[-1] += 1
+            i = flags.end()
+            continue
+        if c == "(":
+            closers.append(0)
+        elif c == ")" and len(closers) > 1:
+            out.append(")" * closers.pop())
+        out.append(c)
+        i += 1
+    out.append(")" * closers[0])
+    return "".join(out)
+
+
+class MatchType(Enum):
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    REGEX = "=~"
+    NOT_REGEX = "!~"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One label matcher; regexes are fully anchored and `.` matches newlines, as in Prometheus."""
+
+    type: MatchType
+    name: str
+    value: str
+    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, type: MatchType, name: str, value: str) -> Matcher:
+        regex = None
+        if type in (MatchType.REGEX, MatchType.NOT_REGEX):
+            regex = re.compile(go_regex(value), re.DOTALL)
+        return cls(type, name, value, regex)
+
+    def matches(self, value: str) -> bool:
+        if self.type is MatchType.EQUAL:
+            return value == self.value
+        if self.type is MatchType.NOT_EQUAL:
+            return value != self.value
+        assert self._regex is not None
+        hit = self._regex.fullmatch(value) is not None
+        return hit if self.type is MatchType.REGEX else not hit

@@ -1,0 +1,203 @@
+"""Numeric helpers that must round exactly as Prometheus does (Kahan sums, quantiles, buckets)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from alerting_server.query.storage import Values
+
+SMALL_DELTA_TOLERANCE = 1e-12
+
+
+def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
+    """kahansum.Inc: Neumaier's compensated summation step."""
+    t = total + inc
+    if math.isinf(t):
+        c = 0.0
+    elif abs(total) >= abs(inc):
+        c += (total - t) + inc
+    else:
+        c += (inc - t) + total
+    return t, c
+
+
+def kahan_inc_np(inc: Values, total: Values, c: Values) -> tuple[Values, Values]:
+    """kahan_inc over arrays (one lane per step)."""
+    t = total + inc
+    with np.errstate(invalid="ignore", over="ignore"):
+        comp = np.where(np.abs(total) >= np.abs(inc), (total - t) + inc, (inc - t) + total)
+        c = np.where(np.isinf(t), 0.0, c + comp)
+    return t, c
+
+
+def kahan_sum(values: Sequence[float]) -> float:
+    total, c = 0.0, 0.0
+    for v in values:
+        total, c = kahan_inc(v, total, c)
+    if math.isinf(total):
+        return total
+    return total + c
+
+
+def mean(values: Sequence[float]) -> float:
+    """avg_over_time: direct mean with Kahan summation, incremental once the sum overflows."""
+    total, count = values[0], 1.0
+    avg, c = 0.0, 0.0
+    incremental = False
+    for i, f in enumerate(values[1:]):
+        count = float(i + 2)
+        if not incremental:
+            new_total, new_c = kahan_inc(f, total, c)
+            if not math.isinf(new_total):
+                total, c = new_total, new_c
+                continue
+            incremental = True
+            avg = total / (count - 1)
+            c /= count - 1
+        q = (count - 1) / count
+        avg, c = kahan_inc(f / count, q * avg, q * c)
+    if incremental:
+        return avg + c
+    return total / count + c / count
+
+
+def _nan_first_key(v: float) -> tuple[int, float]:
+    return (0, 0.0) if math.isnan(v) else (1, v)
+
+
+def quantile(q: float, values: Sequence[float]) -> float:
+    """The quantile of a set of floats, NaN sorted first, as promql's quantile()."""
+    if not values or math.isnan(q):
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    ordered = sorted(values, key=_nan_first_key)
+    n = float(len(ordered))
+    rank = q * (n - 1)
+    lower = max(0.0, math.floor(rank))
+    upper = min(n - 1, lower + 1)
+    weight = rank - math.floor(rank)
+    return ordered[int(lower)] * (1 - weight) + ordered[int(upper)] * weight
+
+
+def almost_equal(a: float, b: float, epsilon: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    if a == b:
+        return True
+    abs_sum = abs(a) + abs(b)
+    diff = abs(a - b)
+    min_normal = 2.2250738585072014e-308
+    if a == 0 or b == 0 or abs_sum < min_normal:
+        return diff < epsilon * min_normal
+    return diff / min(abs_sum, 1.7976931348623157e308) < epsilon
+
+
+def _coalesce(buckets: list[list[float]]) -> list[list[float]]:
+    out: list[list[float]] = []
+    for upper, count in buckets:
+        if out and out[-1][0] == upper:
+            out[-1][1] += count
+        else:
+            out.append([upper, count])
+    return out
+
+
+def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bool]:
+    """histogram_quantile over classic buckets (upper bound, cumulative count).
+
+    Returns the quantile and whether monotonicity had to be forced.
+    """
+    if math.isnan(q):
+        return math.nan, False
+    if q < 0:
+        return -math.inf, False
+    if q > 1:
+        return math.inf, False
+    buckets = sorted(([u, c] for u, c in raw), key=lambda b: b[0])
+    if not math.isinf(buckets[-1][0]) or buckets[-1][0] < 0:
+        return math.nan, False
+    buckets = _coalesce(buckets)
+    forced = False
+    prev = buckets[0][1]
+    for b in buckets[1:]:
+        curr = b[1]
+        if curr == prev:
+            continue
+        if almost_equal(prev, curr, SMALL_DELTA_TOLERANCE):
+            b[1] = prev
+            continue
+        if curr < prev:
+            b[1] = prev
+            forced = True
+            continue
+        prev = curr
+    if len(buckets) < 2:
+        return math.nan, forced
+    observations = buckets[-1][1]
+    if observations == 0:
+        return math.nan, forced
+    rank = q * observations
+    b = len(buckets) - 1
+    for i in range(len(buckets) - 1):
+        if buckets[i][1] >= rank:
+            b = i
+            break
+    if b == len(buckets) - 1:
+        return buckets[-2][0], forced
+    if b == 0 and buckets[0][0] <= 0:
+        return buckets[0][0], forced
+    start = 0.0
+    end = buckets[b][0]
+    count = buckets[b][1]
+    if b > 0:
+        start = buckets[b - 1][0]
+        count -= buckets[b - 1][1]
+        rank -= buckets[b - 1][1]
+    return start + (end - start) * (rank / count), forced
+
+
+def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) -> float:
+    """histogram_fraction over classic buckets."""
+    buckets = sorted(([u, c] for u, c in raw), key=lambda b: b[0])
+    if not math.isinf(buckets[-1][0]) or buckets[-1][0] < 0:
+        return math.nan
+    buckets = _coalesce(buckets)
+    count = buckets[-1][1]
+    if count == 0 or math.isnan(lower) or math.isnan(upper):
+        return math.nan
+    if lower >= upper:
+        return 0.0
+    rank = lower_rank = upper_rank = 0.0
+    lower_set = upper_set = False
+    for i, (upper_bound, bcount) in enumerate(buckets):
+        lower_bound = buckets[i - 1][0] if i > 0 else -math.inf
+        if i == 0 and upper_bound > 0:
+            lower_bound = 0.0
+
+        def interpolate(v: float, lb: float = lower_bound, ub: float = upper_bound, bc: float = bcount) -> float:
+            return rank + (bc - rank) * (v - lb) / (ub - lb)
+
+        if not lower_set and lower_bound >= lower:
+            lower_rank, lower_set = rank, True
+        if not upper_set and lower_bound >= upper:
+            upper_rank, upper_set = rank, True
+        if lower_set and upper_set:
+            break
+        if not lower_set and lower_bound < lower < upper_bound:
+            lower_rank, lower_set = interpolate(lower), True
+        if not upper_set and lower_bound < upper < upper_bound:
+            upper_rank, upper_set = interpolate(upper), True
+        if lower_set and upper_set:
+            break
+        rank = bcount
+    if not lower_set or lower_rank > count:
+        lower_rank = count
+    if not upper_set or upper_rank > count:
+        upper_rank = count
+    return (upper_rank - lower_rank) / count

@@ -1,0 +1,625 @@
+"""Runner of Prometheus' promqltest files (`promql/promqltest/testdata/*.test`).
+
+The format: `load <interval>` blocks of series in expanding notation, `clear`, and
+`eval instant at <t> <expr>` / `eval range from <t> to <t> step <d> <expr>` blocks with the
+expected result and `expect ...` lines. Results are compared as promqltest does: same set of
+series, floats equal within a relative 1e-6, order only when `ordered`; an instant eval is
+also re-run as a range query around its time and must agree.
+
+Cases that need native histograms (`{{...}}` samples) are counted as unsupported.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from alerting.durations import parse_duration
+
+from alerting_server.errors import InvalidArgument
+from alerting_server.query.engine import Engine
+from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
+from alerting_server.query.result import Result, ValueKind
+from alerting_server.query.storage import STALE_NAN, SeriesData
+from alerting_server.query.tsdb import TSDB, Sample
+
+EPSILON = 1e-6
+MIN_NORMAL = 2.2250738585072014e-308
+
+_NUMBER = r"[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI]nf|[nN]a[nN])"
+_ITEM = re.compile(rf"^(?P<base>{_NUMBER}|stale)(?:(?P<delta>[+-](?:{_NUMBER[5:]}))?x(?P<times>\d+))?$")
+_BLANK = re.compile(r"^_(?:x(?P<times>\d+))?$")
+_EVAL_INSTANT = re.compile(r"^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$")
+_EVAL_RANGE = re.compile(r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$")
+_EXPECT = re.compile(r"^expect\s+(ordered|fail|warn|no_warn|info|no_info)(?:\s+(regex|msg):(.+))?$")
+_LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
+_CONTEXT_FUNCS = re.compile(r"(start|end|range|step)\(\)")
+
+
+class HistogramValue:
+    """A `{{...}}` native-histogram sample: kept only to mark the case unsupported."""
+
+
+HISTOGRAM = HistogramValue()
+SeqValue = float | None | HistogramValue  # None = omitted (`_`)
+
+
+class TestFileError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+
+
+def parse_number(text: str) -> float:
+    try:
+        return float(int(text, 0))
+    except ValueError:
+        return float(text)
+
+
+def _duration_ms(text: str) -> int:
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text) * 1000
+    return parse_duration(text)
+
+
+def _unquote(text: str) -> str:
+    if text.startswith("`"):
+        return text[1:-1]
+    value = ast.literal_eval(text)
+    assert isinstance(value, str)
+    return value
+
+
+_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
+_IDENT = r"[a-zA-Z_:][a-zA-Z0-9_:.]*"
+_LABEL = re.compile(rf"\s*(?:(?P<name>{_IDENT}|{_STRING})\s*(?P<op>=~|!~|!=|=)\s*(?P<value>{_STRING})|(?P<bare>{_STRING}))\s*")
+
+
+def parse_series_desc(text: str, line: int) -> tuple[Labels, list[SeqValue]]:
+    """`name{a="b"} 1+2x3 _ stale {{...}}` -> labels and the expanded values."""
+    text = text.strip()
+    pairs: list[tuple[str, str]] = []
+    m = re.match(_IDENT, text)
+    pos = 0
+    if m:
+        pairs.append((METRIC_NAME, m.group(0)))
+        pos = m.end()
+    if pos < len(text) and text[pos] == "{":
+        pos += 1
+        while True:
+            if text[pos:].lstrip().startswith("}"):
+                pos = text.index("}", pos) + 1
+                break
+            lm = _LABEL.match(text, pos)
+            if not lm:
+                raise TestFileError(line, f"bad label set in {text!r}")
+            if lm.group("bare"):
+                pairs.append((METRIC_NAME, _unquote(lm.group("bare"))))
+            else:
+                name = lm.group("name")
+                pairs.append((_unquote(name) if name[0] in "\"'`" else name, _unquote(lm.group("value"))))
+            pos = lm.end()
+            if text[pos] == ",":
+                pos += 1
+    return from_pairs(pairs), parse_values(text[pos:], line)
+
+
+def parse_values(text: str, line: int) -> list[SeqValue]:
+    values: list[SeqValue] = []
+    tokens = re.findall(r"\{\{.*?\}\}(?:[+-]\{\{.*?\}\})?(?:x\d+)?|\S+", text)
+    for token in tokens:
+        if token.startswith("{{"):
+            times = re.search(r"\}\}x(\d+)$", token)
+            values.extend([HISTOGRAM] * (int(times.group(1)) + 1 if times else 1))
+            continue
+        blank = _BLANK.match(token)
+        if blank:
+            values.extend([None] * (int(blank.group("times")) if blank.group("times") else 1))
+            continue
+        item = _ITEM.match(token)
+        if not item:
+            raise TestFileError(line, f"bad sample value {token!r}")
+        base = STALE_NAN if item.group("base") == "stale" else parse_number(item.group("base"))
+        if item.group("times") is None:
+            values.append(base)
+            continue
+        delta = parse_number(item.group("delta")) if item.group("delta") else 0.0
+        current = base
+        values.append(current)
+        for _ in range(int(item.group("times"))):
+            current += delta
+            values.append(current)
+    return values
+
+
+@dataclass
+class LoadCmd:
+    line: int
+    interval_ms: int
+    with_nhcb: bool
+    series: list[tuple[Labels, list[SeqValue]]] = field(default_factory=list)
+
+
+@dataclass
+class ClearCmd:
+    line: int
+
+
+@dataclass
+class Expect:
+    message: str | None = None
+    regex: re.Pattern[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        if self.regex is not None:
+            return self.regex.search(text) is not None
+        return self.message is None or self.message == text
+
+
+@dataclass
+class EvalCmd:
+    line: int
+    expr: str
+    is_range: bool
+    start_ms: int
+    end_ms: int = 0
+    step_ms: int = 0
+    fail: bool = False
+    ordered: bool = False
+    warn: bool = False
+    info: bool = False
+    fail_message: str | None = None
+    fail_regexp: re.Pattern[str] | None = None
+    expects: dict[str, list[Expect]] = field(default_factory=dict)
+    expected: dict[Labels, tuple[int, list[SeqValue]]] = field(default_factory=dict)
+    expect_scalar: bool = False
+    expected_string: str | None = None
+    exclude_from_range: bool = False
+    uses_histograms: bool = False
+
+    def is_ordered(self) -> bool:
+        return self.ordered or bool(self.expects.get("ordered"))
+
+    def is_fail(self) -> bool:
+        return self.fail or bool(self.expects.get("fail"))
+
+
+Command = LoadCmd | ClearCmd | EvalCmd
+
+
+def parse_file(text: str) -> list[Command]:
+    lines = []
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        lines.append("" if stripped.startswith("#") else stripped)
+    cmds: list[Command] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line:
+            i += 1
+            continue
+        word = re.split(r"[\t ]+", line, maxsplit=1)[0].lower()
+        if word == "clear":
+            cmds.append(ClearCmd(i + 1))
+            i += 1
+        elif word.startswith("load"):
+            i, load = _parse_load(lines, i)
+            cmds.append(load)
+        elif word.startswith("eval"):
+            i, ev = _parse_eval(lines, i)
+            cmds.append(ev)
+        else:
+            raise TestFileError(i + 1, f"invalid command {line!r}")
+    return cmds
+
+
+def _parse_load(lines: list[str], i: int) -> tuple[int, LoadCmd]:
+    m = _LOAD.match(lines[i])
+    if not m:
+        raise TestFileError(i + 1, "invalid load command")
+    cmd = LoadCmd(i + 1, _duration_ms(m.group(2)), m.group(1) == "with_nhcb")
+    i += 1
+    defined: dict[Labels, list[SeqValue]] = {}
+    while i < len(lines) and lines[i]:
+        labels, values = parse_series_desc(lines[i], i + 1)
+        defined[labels] = values  # a later definition of the same series replaces the earlier one
+        i += 1
+    cmd.series = list(defined.items())
+    return i, cmd
+
+
+def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
+    head = lines[i]
+    inst = _EVAL_INSTANT.match(head)
+    rng = None if inst else _EVAL_RANGE.match(head)
+    if inst:
+        mod, expr = inst.group(1), inst.group(3)
+        cmd = EvalCmd(i + 1, expr, False, _duration_ms(inst.group(2) or "0s"))
+    elif rng:
+        mod, expr = rng.group(1), rng.group(5)
+        cmd = EvalCmd(i + 1, expr, True, _duration_ms(rng.group(2)), _duration_ms(rng.group(3)))
+        cmd.step_ms = _duration_ms(rng.group(4))
+    else:
+        raise TestFileError(i + 1, f"invalid eval command {head!r}")
+    cmd.fail = mod == "fail"
+    cmd.ordered = mod == "ordered"
+    cmd.warn = mod == "warn"
+    cmd.info = mod == "info"
+    pos = 1
+    i += 1
+    while i < len(lines) and lines[i]:
+        line = lines[i]
+        i += 1
+        if cmd.fail and line.startswith("expected_fail_message"):
+            cmd.fail_message = line.removeprefix("expected_fail_message").strip()
+            break
+        if cmd.fail and line.startswith("expected_fail_regexp"):
+            cmd.fail_regexp = re.compile(line.removeprefix("expected_fail_regexp").strip())
+            break
+        if line.startswith("expect string"):
+            cmd.expected_string = _unquote(line.removeprefix("expect string").strip())
+            cmd.exclude_from_range = True
+            continue
+        if line.split(" ")[0] == "expect":
+            em = _EXPECT.match(line)
+            if not em:
+                raise TestFileError(i, f"invalid expect line {line!r}")
+            expect = Expect()
+            if em.group(2) == "msg":
+                expect.message = em.group(3).strip()
+            elif em.group(2) == "regex":
+                expect.regex = re.compile(em.group(3).strip())
+            cmd.expects.setdefault(em.group(1), []).append(expect)
+            continue
+        try:
+            cmd.expected[()] = (0, [parse_number(line)])
+            cmd.expect_scalar = True
+            break
+        except ValueError:
+            pass
+        labels, values = parse_series_desc(line, i)
+        if any(v is HISTOGRAM for v in values):
+            cmd.uses_histograms = True
+        cmd.expected[labels] = (pos, values)
+        pos += 1
+    return i, cmd
+
+
+def almost_equal(a: float, b: float, epsilon: float = EPSILON) -> bool:
+    """util/almost.Equal: both NaN is equal; otherwise a relative tolerance."""
+    if math.isnan(a) and math.isnan(b):
+        return True
+    if a == b:
+        return True
+    abs_sum = abs(a) + abs(b)
+    diff = abs(a - b)
+    if a == 0 or b == 0 or abs_sum < MIN_NORMAL:
+        return diff < epsilon * MIN_NORMAL
+    return diff / min(abs_sum, sys.float_info.max) < epsilon
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _fmt(v: float) -> str:
+    return repr(v).replace("inf", "Inf").replace("nan", "NaN")
+
+
+def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, end_ms: int) -> None:
+    """Raise _Mismatch with promqltest's wording when `result` is not what `cmd` expects."""
+    kind = result.kind
+    if kind is ValueKind.STRING:
+        if cmd.expected_string != result.string:
+            raise _Mismatch(f'expected string "{cmd.expected_string}" but got "{result.string}"')
+        return
+    if kind is ValueKind.SCALAR:
+        if not cmd.expect_scalar:
+            raise _Mismatch(f"expected vector or matrix result, but got scalar {_fmt(result.scalar)}")
+        exp = cmd.expected[()][1][0]
+        assert isinstance(exp, float)
+        if not almost_equal(exp, result.scalar):
+            raise _Mismatch(f"expected scalar {_fmt(exp)} but got {_fmt(result.scalar)}")
+        return
+    if cmd.expect_scalar:
+        raise _Mismatch(f"expected scalar result, but got {kind.value} {result.describe()}")
+    seen: set[Labels] = set()
+    if kind is ValueKind.VECTOR:
+        for index, series in enumerate(result.series):
+            if series.labels not in cmd.expected:
+                raise _Mismatch(
+                    f"unexpected metric {format_series(series.labels)} in result, has value "
+                    f"{_fmt(float(series.values[0]))}"
+                )
+            pos, vals = cmd.expected[series.labels]
+            if cmd.is_ordered() and pos != index + 1:
+                raise _Mismatch(
+                    f"expected metric {format_series(series.labels)} at position {pos} but was at {index + 1}"
+                )
+            exp = vals[0]
+            assert isinstance(exp, float)
+            got = float(series.values[0])
+            if not almost_equal(exp, got):
+                raise _Mismatch(f"expected {_fmt(exp)} for {format_series(series.labels)} but got {_fmt(got)}")
+            seen.add(series.labels)
+    else:
+        if cmd.is_ordered():
+            raise _Mismatch("expected ordered result, but query returned a matrix")
+        for series in result.series:
+            if series.labels not in cmd.expected:
+                raise _Mismatch(f"unexpected metric {format_series(series.labels)} in result, has {series.describe()}")
+            seen.add(series.labels)
+            expected_points: list[tuple[int, float]] = []
+            for index, value in enumerate(cmd.expected[series.labels][1]):
+                t = start_ms + index * step_ms
+                if t > end_ms:
+                    raise _Mismatch(f"expected more points for {format_series(series.labels)} than the range has")
+                if isinstance(value, float):
+                    expected_points.append((t, value))
+            got = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
+            if len(got) != len(expected_points) or any(
+                te != tg or not almost_equal(ve, vg) for (te, ve), (tg, vg) in zip(expected_points, got, strict=False)
+            ):
+                raise _Mismatch(
+                    f"expected {[(t, _fmt(v)) for t, v in expected_points]} for "
+                    f"{format_series(series.labels)}, got {series.describe()}"
+                )
+    for labels in cmd.expected:
+        if labels not in seen:
+            raise _Mismatch(f"expected metric {format_series(labels)} not found")
+
+
+def _check_annotations(cmd: EvalCmd, result: Result) -> None:
+    warnings, infos = result.warnings, result.infos
+    if cmd.warn and not warnings:
+        raise _Mismatch("expected warnings but got none")
+    if cmd.info and not infos:
+        raise _Mismatch("expected info annotations but got none")
+    for kind, actual in (("warn", warnings), ("info", infos)):
+        expects = cmd.expects.get(kind, [])
+        if not expects:
+            continue
+        if not actual:
+            raise _Mismatch(f"expected {kind} annotations but none were found")
+        for e in expects:
+            if not any(e.matches(a) for a in actual):
+                raise _Mismatch(f"expected {kind} annotation matching {e.message or e.regex}, found {actual}")
+        for a in actual:
+            if not any(e.matches(a) for e in expects):
+                raise _Mismatch(f"unexpected {kind} annotation {a!r}")
+    if "no_warn" in cmd.expects and warnings:
+        raise _Mismatch(f"unexpected warning annotations: {warnings}")
+    if "no_info" in cmd.expects and infos:
+        raise _Mismatch(f"unexpected info annotations: {infos}")
+
+
+def _check_failure(cmd: EvalCmd, error: Exception) -> None:
+    text = str(error)
+    if cmd.fail_message is not None and cmd.fail_message != text:
+        raise _Mismatch(f"expected error {cmd.fail_message!r}, but got: {text}")
+    if cmd.fail_regexp is not None and not cmd.fail_regexp.search(text):
+        raise _Mismatch(f"expected error matching {cmd.fail_regexp.pattern!r}, but got: {text}")
+    fails = cmd.expects.get("fail")
+    if fails and not fails[0].matches(text):
+        raise _Mismatch(f"expected error matching {fails[0].message or fails[0].regex}, but got: {text}")
+
+
+class _TestStorage:
+    """The store plus the series that held native histograms (kept aside, never evaluated)."""
+
+    def __init__(self) -> None:
+        self.tsdb = TSDB(retention_ms=1 << 62)
+        self.histogram_series: set[Labels] = set()
+
+    def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
+        found = self.tsdb.select(matchers, mint_ms, maxt_ms)
+        marked = [
+            SeriesData(labels, _EMPTY_TS, _EMPTY_VS, native_histograms=True)
+            for labels in self.histogram_series
+            if all(m.matches(_get(labels, m.name)) for m in matchers)
+        ]
+        if not marked:
+            return found
+        return sorted(found + marked, key=lambda s: s.labels)
+
+    def load(self, cmd: LoadCmd) -> None:
+        batch: list[Sample] = []
+        for labels, values in cmd.series:
+            if any(v is HISTOGRAM for v in values):
+                self.histogram_series.add(labels)
+                continue
+            for index, value in enumerate(values):
+                if isinstance(value, float):
+                    batch.append(Sample(labels, index * cmd.interval_ms, value))
+            if cmd.with_nhcb:
+                self._mark_nhcb(labels)
+        result = self.tsdb.append(batch)
+        if result.rejected:
+            raise TestFileError(cmd.line, f"load rejected samples: {result.errors[:3]}")
+
+    def _mark_nhcb(self, labels: Labels) -> None:
+        name = _get(labels, METRIC_NAME)
+        for suffix in ("_bucket", "_count", "_sum"):
+            if name.endswith(suffix):
+                base = tuple(
+                    (k, name.removesuffix(suffix) if k == METRIC_NAME else v) for k, v in labels if k != "le"
+                )
+                self.histogram_series.add(base)
+
+
+def _get(labels: Labels, name: str) -> str:
+    for k, v in labels:
+        if k == name:
+            return v
+    return ""
+
+
+_EMPTY_TS = __import__("numpy").empty(0, dtype="int64")
+_EMPTY_VS = __import__("numpy").empty(0, dtype="float64")
+
+
+@dataclass
+class Outcome:
+    status: str  # "passed" | "failed" | "unsupported"
+    detail: str = ""
+
+
+def run_eval(engine: Engine, cmd: EvalCmd) -> Outcome:
+    if cmd.uses_histograms:
+        return Outcome("unsupported", "expects native histogram values")
+    try:
+        _run_eval(engine, cmd)
+    except NativeHistogramsUnsupported as e:
+        return Outcome("unsupported", str(e))
+    except _Mismatch as e:
+        return Outcome("failed", str(e))
+    except Exception as e:  # noqa: BLE001 - an engine bug must fail this case, not the whole run.
+        return Outcome("failed", f"engine crashed: {type(e).__name__}: {e}")
+    return Outcome("passed")
+
+
+def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
+    try:
+        if cmd.is_range:
+            result = engine.range(cmd.expr, cmd.start_ms, cmd.end_ms, cmd.step_ms)
+        else:
+            result = engine.instant(cmd.expr, cmd.start_ms)
+    except NativeHistogramsUnsupported:
+        raise
+    except (QueryError, InvalidArgument) as e:
+        if cmd.is_fail():
+            _check_failure(cmd, e)
+            return
+        raise _Mismatch(f"error evaluating query: {e}") from e
+    if cmd.is_fail():
+        raise _Mismatch(f"expected error evaluating query but got none; result {result.describe()}")
+    _check_annotations(cmd, result)
+    if cmd.is_range:
+        compare_result(cmd, result, cmd.start_ms, cmd.step_ms, cmd.end_ms)
+        return
+    compare_result(cmd, result, cmd.start_ms, 0, cmd.start_ms)
+    if cmd.exclude_from_range or _CONTEXT_FUNCS.search(cmd.expr) or cmd.is_ordered():
+        return
+    # promqltest re-runs every instant query as a range query and checks the middle step.
+    try:
+        ranged = engine.range(cmd.expr, cmd.start_ms - 60_000, cmd.start_ms + 60_000, 60_000)
+    except QueryError as e:
+        raise _Mismatch(f"error evaluating query in range mode: {e}") from e
+    middle = ranged.at(cmd.start_ms)
+    if result.kind is ValueKind.SCALAR:
+        middle = Result.of_scalar(float(middle.series[0].values[0]), cmd.start_ms)
+    try:
+        compare_result(cmd, middle, cmd.start_ms, 0, cmd.start_ms)
+    except _Mismatch as e:
+        raise _Mismatch(f"range mode: {e}") from e
+
+
+@dataclass
+class FileReport:
+    path: str
+    passed: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    known: int = 0
+    failures: list[tuple[int, str, str, bool]] = field(default_factory=list)  # line, expr, detail, known
+
+    @property
+    def rate(self) -> float:
+        total = self.passed + self.failed
+        return self.passed / total if total else 1.0
+
+
+def run_file(path: str, known_failures: Mapping[str, str] | None = None) -> FileReport:
+    report = FileReport(path)
+    name = Path(path).name
+    storage = _TestStorage()
+    engine = Engine(storage)
+    for cmd in parse_file(Path(path).read_text()):
+        if isinstance(cmd, ClearCmd):
+            storage = _TestStorage()
+            engine = Engine(storage)
+        elif isinstance(cmd, LoadCmd):
+            storage.load(cmd)
+        else:
+            outcome = run_eval(engine, cmd)
+            if outcome.status == "passed":
+                report.passed += 1
+            elif outcome.status == "unsupported":
+                report.unsupported += 1
+            else:
+                report.failed += 1
+                known = known_failures is not None and f"{name}:{cmd.line}" in known_failures
+                report.known += known
+                report.failures.append((cmd.line, cmd.expr, outcome.detail, known))
+    return report
+
+
+def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] | None = None) -> int:
+    """Run test files, print per-file and total counts and every failing case.
+
+    Returns 0 only when every failure is in `known_failures` (keys `file.test:line`).
+    """
+    totals = FileReport("total")
+    unexpected = 0
+    for path in paths:
+        try:
+            report = run_file(path, known_failures)
+        except TestFileError as e:
+            out.write(f"{path}: cannot parse: {e}\n")
+            unexpected += 1
+            continue
+        name = Path(path).name
+        for line, expr, detail, known in report.failures:
+            tag = "KNOWN FAILURE" if known else "FAIL"
+            out.write(f"{tag} {name}:{line}: {expr}\n    {detail}\n")
+        out.write(
+            f"{name}: passed {report.passed}, failed {report.failed} ({report.known} known), "
+            f"unsupported {report.unsupported}, pass rate {report.rate:.1%}\n"
+        )
+        totals.passed += report.passed
+        totals.failed += report.failed
+        totals.unsupported += report.unsupported
+        totals.known += report.known
+        unexpected += report.failed - report.known
+    out.write(
+        f"TOTAL: passed {totals.passed}, failed {totals.failed} ({totals.known} known), "
+        f"unsupported {totals.unsupported}, pass rate {totals.rate:.1%}\n"
+    )
+    return 0 if unexpected == 0 else 1
+
+
+def load_known_failures(path: str | Path) -> dict[str, str]:
+    """`file.test:line reason...` per line; `#` starts a comment."""
+    known: dict[str, str] = {}
+    for raw in Path(path).read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, reason = line.partition(" ")
+        known[key] = reason.strip()
+    return known
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    known = None
+    if args[:1] == ["--known-failures"]:
+        known = load_known_failures(args[1])
+        args = args[2:]
+    if not args:
+        sys.stderr.write("usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n")
+        return 2
+    return run_files(args, sys.stdout, known)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""The seam between the evaluator and whatever holds the samples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from alerting_server.query.labels import Labels, Matcher
+
+# Prometheus marks a series as gone with this exact NaN payload (value.StaleNaN).
+STALE_NAN_BITS = 0x7FF0000000000002
+STALE_NAN: float = float(np.array([STALE_NAN_BITS], dtype=np.uint64).view(np.float64)[0])
+
+Timestamps = npt.NDArray[np.int64]
+Values = npt.NDArray[np.float64]
+
+
+def stale_mask(values: Values) -> npt.NDArray[np.bool_]:
+    return values.view(np.uint64) == np.uint64(STALE_NAN_BITS)
+
+
+def is_stale(value: float) -> bool:
+    return bool(np.array([value], dtype=np.float64).view(np.uint64)[0] == STALE_NAN_BITS)
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """The samples of one series inside a requested time window, sorted by time.
+
+    `native_histograms` marks a series that holds native-histogram samples, which the
+    evaluator refuses rather than answering with a wrong number.
+    """
+
+    labels: Labels
+    timestamps: Timestamps
+    values: Values
+    native_histograms: bool = False
+
+
+class Queryable(Protocol):
+    def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
+        """Series matching every matcher, with their samples in [mint_ms, maxt_ms], sorted by labels."""
+        ...

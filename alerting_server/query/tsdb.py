@@ -1,0 +1,234 @@
+"""The embedded time-series store: series keyed by label set, samples in numpy chunks.
+
+Each series keeps sealed chunks (two parallel arrays: int64 ms timestamps, float64 values)
+and one pre-allocated head chunk that appends go into; an inverted index maps
+`(label, value)` to series ids so that selection touches only the candidate series.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alerting_server.errors import ResourceExhausted
+from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, MatchType
+from alerting_server.query.storage import SeriesData, Timestamps, Values
+
+DEFAULT_RETENTION_MS = 6 * 3600 * 1000
+DEFAULT_MAX_SERIES = 1_000_000
+CHUNK_SIZE = 240
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: Labels
+    t_ms: int
+    value: float
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    accepted: int
+    rejected: int
+    errors: tuple[tuple[int, str], ...] = field(default=())
+
+
+class _Series:
+    __slots__ = ("chunks", "head_n", "head_t", "head_v", "labels", "last_t", "last_v")
+
+    def __init__(self, labels: Labels) -> None:
+        self.labels = labels
+        self.chunks: list[tuple[Timestamps, Values]] = []
+        self.head_t: Timestamps = np.empty(CHUNK_SIZE, dtype=np.int64)
+        self.head_v: Values = np.empty(CHUNK_SIZE, dtype=np.float64)
+        self.head_n = 0
+        self.last_t: int | None = None
+        self.last_v = 0.0
+
+    def append(self, t: int, v: float) -> None:
+        if self.head_n == CHUNK_SIZE:
+            self.chunks.append((self.head_t, self.head_v))
+            self.head_t = np.empty(CHUNK_SIZE, dtype=np.int64)
+            self.head_v = np.empty(CHUNK_SIZE, dtype=np.float64)
+            self.head_n = 0
+        self.head_t[self.head_n] = t
+        self.head_v[self.head_n] = v
+        self.head_n += 1
+        self.last_t = t
+        self.last_v = v
+
+    def window(self, mint: int, maxt: int) -> tuple[Timestamps, Values]:
+        parts_t: list[Timestamps] = []
+        parts_v: list[Values] = []
+        for ts, vs in self.chunks:
+            if ts[-1] >= mint and ts[0] <= maxt:
+                parts_t.append(ts)
+                parts_v.append(vs)
+        if self.head_n and self.head_t[self.head_n - 1] >= mint and self.head_t[0] <= maxt:
+            parts_t.append(self.head_t[: self.head_n])
+            parts_v.append(self.head_v[: self.head_n])
+        if not parts_t:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        ts = parts_t[0] if len(parts_t) == 1 else np.concatenate(parts_t)
+        vs = parts_v[0] if len(parts_v) == 1 else np.concatenate(parts_v)
+        lo = int(np.searchsorted(ts, mint, "left"))
+        hi = int(np.searchsorted(ts, maxt, "right"))
+        return ts[lo:hi].copy(), vs[lo:hi].copy()
+
+    def drop_before(self, t: int) -> None:
+        self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]
+        if self.chunks and self.chunks[0][0][0] < t:
+            ts, vs = self.chunks[0]
+            lo = int(np.searchsorted(ts, t, "left"))
+            self.chunks[0] = (ts[lo:].copy(), vs[lo:].copy())
+        if not self.chunks and self.head_n and self.head_t[0] < t:
+            lo = int(np.searchsorted(self.head_t[: self.head_n], t, "left"))
+            keep = self.head_n - lo
+            self.head_t[:keep] = self.head_t[lo : self.head_n]
+            self.head_v[:keep] = self.head_v[lo : self.head_n]
+            self.head_n = keep
+
+    def empty(self) -> bool:
+        return not self.chunks and self.head_n == 0
+
+
+def _same_value(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+class TSDB:
+    """In-memory store with a retention window and a series limit."""
+
+    def __init__(self, *, retention_ms: int = DEFAULT_RETENTION_MS, max_series: int = DEFAULT_MAX_SERIES) -> None:
+        self.retention_ms = retention_ms
+        self.max_series = max_series
+        self._series: dict[int, _Series] = {}
+        self._ids: dict[Labels, int] = {}
+        self._postings: dict[tuple[str, str], set[int]] = {}
+        self._names: dict[str, set[int]] = {}
+        self._next_id = 0
+
+    @property
+    def series_count(self) -> int:
+        return len(self._series)
+
+    def append(self, batch: Sequence[Sample]) -> WriteResult:
+        """Append a batch; out-of-order samples are rejected one by one, the rest accepted.
+
+        Raises ResourceExhausted, without writing anything, when the batch would create more
+        series than the limit allows.
+        """
+        new = {s.labels for s in batch if s.labels not in self._ids}
+        if len(self._series) + len(new) > self.max_series:
+            raise ResourceExhausted(
+                f"series limit of {self.max_series} reached: the write would create {len(new)} new series "
+                f"on top of {len(self._series)}"
+            )
+        accepted = 0
+        errors: list[tuple[int, str]] = []
+        for index, sample in enumerate(batch):
+            series = self._get_or_create(sample.labels)
+            last = series.last_t
+            if last is not None and sample.t_ms <= last:
+                if sample.t_ms == last and _same_value(sample.value, series.last_v):
+                    accepted += 1
+                    continue
+                reason = (
+                    f"duplicate sample for timestamp {sample.t_ms}"
+                    if sample.t_ms == last
+                    else f"out of order sample: timestamp {sample.t_ms} is older than the series head {last}"
+                )
+                errors.append((index, reason))
+                continue
+            series.append(sample.t_ms, sample.value)
+            accepted += 1
+        for labels in new:
+            if self._series[self._ids[labels]].empty():
+                self._remove(self._ids[labels])
+        return WriteResult(accepted, len(errors), tuple(errors))
+
+    def _get_or_create(self, labels: Labels) -> _Series:
+        sid = self._ids.get(labels)
+        if sid is not None:
+            return self._series[sid]
+        sid = self._next_id
+        self._next_id += 1
+        series = _Series(labels)
+        self._series[sid] = series
+        self._ids[labels] = sid
+        for pair in labels:
+            self._postings.setdefault(pair, set()).add(sid)
+            self._names.setdefault(pair[0], set()).add(sid)
+        return series
+
+    def _remove(self, sid: int) -> None:
+        series = self._series.pop(sid)
+        del self._ids[series.labels]
+        for pair in series.labels:
+            self._postings[pair].discard(sid)
+            if not self._postings[pair]:
+                del self._postings[pair]
+            self._names[pair[0]].discard(sid)
+            if not self._names[pair[0]]:
+                del self._names[pair[0]]
+
+    def enforce_retention(self, now_ms: int) -> None:
+        """Drop samples older than the retention window, and series left without samples."""
+        cutoff = now_ms - self.retention_ms
+        for sid in list(self._series):
+            series = self._series[sid]
+            series.drop_before(cutoff)
+            if series.empty():
+                self._remove(sid)
+
+    def _candidates(self, matcher: Matcher) -> set[int] | None:
+        """Series ids the matcher selects; None means "every series" (nothing to narrow)."""
+        if matcher.matches(""):
+            # Series without the label match too, so exclude only those whose value fails.
+            having = self._names.get(matcher.name, set())
+            failing = {
+                sid
+                for (name, value), ids in self._postings.items()
+                if name == matcher.name and not matcher.matches(value)
+                for sid in ids
+            }
+            if not failing:
+                return None
+            return set(self._series) - failing if having else None
+        if matcher.type is MatchType.EQUAL:
+            return set(self._postings.get((matcher.name, matcher.value), set()))
+        return {
+            sid
+            for (name, value), ids in self._postings.items()
+            if name == matcher.name and matcher.matches(value)
+            for sid in ids
+        }
+
+    def select_ids(self, matchers: Iterable[Matcher]) -> list[int]:
+        result: set[int] | None = None
+        ordered = sorted(matchers, key=lambda m: (m.type is not MatchType.EQUAL, m.name != METRIC_NAME))
+        for matcher in ordered:
+            cands = self._candidates(matcher)
+            if cands is None:
+                continue
+            result = cands if result is None else result & cands
+            if not result:
+                return []
+        ids = list(self._series) if result is None else list(result)
+        ids.sort(key=lambda sid: self._series[sid].labels)
+        return ids
+
+    def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
+        out = []
+        for sid in self.select_ids(matchers):
+            series = self._series[sid]
+            ts, vs = series.window(mint_ms, maxt_ms)
+            if len(ts):
+                out.append(SeriesData(series.labels, ts, vs))
+        return out
+
+    def label_values(self, name: str) -> list[str]:
+        return sorted({value for (label, value) in self._postings if label == name})
