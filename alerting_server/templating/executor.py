@@ -462,6 +462,7 @@ def execute(
     state = State(text, name, target, trees, funcs, out)
     if tree is None:
         raise TemplateError(f'template: {name}: "{target}" is an incomplete or empty template')
-    state.push("$", data)
-    state.walk(data, tree)
+    dot = NO_VALUE if data is None else data  # Go: reflect.ValueOf(nil) is the invalid value
+    state.push("$", dot)
+    state.walk(dot, tree)
     return "".join(out)
