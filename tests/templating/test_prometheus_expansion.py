@@ -36,6 +36,11 @@ def metric(value: float, **labels: str) -> _Sample:
     return _Sample({"__name__": "metric", **labels}, value)
 
 
+ALL_HUMANIZERS = (
+    "{{ range . }}{{ humanize . }}:{{ humanize1024 . }}:"
+    "{{ humanizeDuration . }}:{{humanizeTimestamp .}}:{{ end }}"
+)
+
 CASES: list[tuple[str, object, list[_Sample], str]] = [
     ("plain text", None, [], "plain text"),
     ("{{ 1 }}", None, [], "1"),
@@ -127,13 +132,13 @@ CASES: list[tuple[str, object, list[_Sample], str]] = [
     ),
     ("{{ range . }}{{ humanizeDuration . }}:{{ end }}", [0, -1, 1, 1234567], [], "0s:-1s:1s:14d 6h 56m 7s:"),
     (
-        "{{ range . }}{{ humanize . }}:{{ humanize1024 . }}:{{ humanizeDuration . }}:{{humanizeTimestamp .}}:{{ end }}",
+        ALL_HUMANIZERS,
         [math.inf, -math.inf, math.nan],
         [],
         "+Inf:+Inf:+Inf:+Inf:-Inf:-Inf:-Inf:-Inf:NaN:NaN:NaN:NaN:",
     ),
     (
-        "{{ range . }}{{ humanize . }}:{{ humanize1024 . }}:{{ humanizeDuration . }}:{{humanizeTimestamp .}}:{{ end }}",
+        ALL_HUMANIZERS,
         ["+Inf", "-Inf", "NaN"],
         [],
         "+Inf:+Inf:+Inf:+Inf:-Inf:-Inf:-Inf:-Inf:NaN:NaN:NaN:NaN:",
