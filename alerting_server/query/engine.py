@@ -44,12 +44,12 @@ class Engine:
         self.lookback_ms = lookback_ms
         self.subquery_step_ms = subquery_step_ms
 
-    def _evaluator(self, start: int, end: int, step: int) -> Evaluator:
-        return Evaluator(self.storage, start, end, step, self.lookback_ms, self.subquery_step_ms)
+    def _evaluator(self, query: str, start: int, end: int, step: int) -> Evaluator:
+        return Evaluator(self.storage, query, start, end, step, self.lookback_ms, self.subquery_step_ms)
 
     def instant(self, query: str, t_ms: int) -> Result:
         expr = parse(query)
-        ev = self._evaluator(t_ms, t_ms, 0)
+        ev = self._evaluator(query, t_ms, t_ms, 0)
         value = ev.eval(expr, Steps(t_ms, t_ms, 0))
         notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}
         if isinstance(value, str):
@@ -86,7 +86,7 @@ class Engine:
         if end_ms < start_ms:
             raise InvalidArgument.field("end", "end timestamp must not be before start time")
         expr = parse(query)
-        ev = self._evaluator(start_ms, end_ms, step_ms)
+        ev = self._evaluator(query, start_ms, end_ms, step_ms)
         span = Steps(start_ms, end_ms, step_ms)
         value = ev.eval(expr, span)
         notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}

@@ -12,6 +12,7 @@ from alerting_server.query import aggregate, binary, functions
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.labels import METRIC_NAME, Labels, get
+from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.steps import Matrix, RawSeries, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Queryable, SeriesData, stale_mask
@@ -42,6 +43,7 @@ class Annotations:
 @dataclass
 class Evaluator:
     storage: Queryable
+    query: str
     query_start: int
     query_end: int
     query_step: int
@@ -90,6 +92,22 @@ class Evaluator:
         if isinstance(value, list):
             return [StepSeries(s.labels, -s.values, s.present, True) for s in value]
         raise QueryError("unary minus needs a scalar or instant vector")
+
+    def position(self, node: pp.Expr) -> str:
+        """` (line:col)` of a node, as Prometheus appends to annotations; found by its text."""
+        text = str(node)
+        at = self.query.find(text)
+        if at < 0:
+            return ""
+        line = self.query.count("\n", 0, at) + 1
+        return f" ({line}:{at - (self.query.rfind(chr(10), 0, at) + 1) + 1})"
+
+    def check_quantile(self, q: Scalar, node: pp.Expr) -> None:
+        for value in dict.fromkeys(q.tolist()):
+            if math.isnan(value) or value < 0 or value > 1:
+                self.annotations.warn(
+                    f"PromQL warning: quantile value should be between 0 and 1, got {go_g(value)}{self.position(node)}"
+                )
 
     # --- selectors -------------------------------------------------------------------------
 
@@ -170,10 +188,8 @@ class Evaluator:
         matrix = self.matrix(unwrap_parens(node.args[matrix_index]), span)
         fn = RANGE_FUNCTIONS[name]
         times = span.times
-        if name in ("quantile_over_time",):
-            for q in set(params[0].tolist()):
-                if math.isnan(q) or q < 0 or q > 1:
-                    self.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
+        if name == "quantile_over_time":
+            self.check_quantile(params[0], node.args[0])
         out: Vector = []
         for s in matrix.series:
             lo = np.searchsorted(s.timestamps, matrix.window_end - matrix.range_ms, "right")
@@ -202,7 +218,7 @@ class Evaluator:
                 if metric and not metric.endswith(_COUNTER_SUFFIXES):
                     self.annotations.info(
                         "PromQL info: metric might not be a counter, name does not end in "
-                        f'_total/_sum/_count/_bucket: "{metric}"'
+                        f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
                     )
         return out
 
@@ -227,9 +243,7 @@ class Evaluator:
             self.order = [vector[i].labels for i in order] if op in ("topk", "bottomk") else None
             return [s for s in out if s.present.any()]
         if op == "quantile" and param is not None:
-            for q in set(param.tolist()):
-                if math.isnan(q) or q < 0 or q > 1:
-                    self.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {q:g}")
+            self.check_quantile(param, node.param)
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
 
     # --- binary operators ------------------------------------------------------------------

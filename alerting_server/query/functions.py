@@ -90,6 +90,10 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return ev.range_function(name, node, span)
     if name == "time":
         return span.times / 1000.0
+    if name == "start":
+        return np.full(n, ev.query_start / 1000.0)
+    if name == "end":
+        return np.full(n, ev.query_end / 1000.0)
     if name == "pi":
         return np.full(n, math.pi)
     if name == "step":
@@ -343,9 +347,7 @@ def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[flo
 def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     q = ev.scalar(args[0], span)
     vector = ev.vector(args[1], span)
-    for value in set(q.tolist()):
-        if math.isnan(value) or value < 0 or value > 1:
-            ev.annotations.warn(f"PromQL warning: quantile value should be between 0 and 1, got {value:g}")
+    ev.check_quantile(q, args[0])
     out = []
     for labels, buckets in _bucket_groups(ev, vector).items():
         values = np.zeros(span.n)

@@ -14,6 +14,7 @@ SMALL_DELTA_TOLERANCE = 1e-12
 
 def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
     """kahansum.Inc: Neumaier's compensated summation step."""
+    inc, total, c = float(inc), float(total), float(c)
     t = total + inc
     if math.isinf(t):
         c = 0.0
@@ -26,11 +27,24 @@ def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
 
 def kahan_inc_np(inc: Values, total: Values, c: Values) -> tuple[Values, Values]:
     """kahan_inc over arrays (one lane per step)."""
-    t = total + inc
     with np.errstate(invalid="ignore", over="ignore"):
+        t = total + inc
         comp = np.where(np.abs(total) >= np.abs(inc), (total - t) + inc, (inc - t) + total)
         c = np.where(np.isinf(t), 0.0, c + comp)
     return t, c
+
+
+def go_g(f: float) -> str:
+    """Go's %g (strconv 'g', shortest): used where Prometheus prints floats into messages."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    mantissa, exp_text = np.format_float_scientific(f, unique=True, trim="-").split("e")
+    exp = int(exp_text)
+    if exp < -4 or exp >= 21:
+        return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    return str(np.format_float_positional(f, unique=True, trim="-"))
 
 
 def kahan_sum(values: Sequence[float]) -> float:

@@ -33,8 +33,8 @@ from alerting_server.query.tsdb import TSDB, Sample
 EPSILON = 1e-6
 MIN_NORMAL = 2.2250738585072014e-308
 
-_NUMBER = r"[+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI]nf|[nN]a[nN])"
-_ITEM = re.compile(rf"^(?P<base>{_NUMBER}|stale)(?:(?P<delta>[+-](?:{_NUMBER[5:]}))?x(?P<times>\d+))?$")
+_NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI]nf|[nN]a[nN])"
+_ITEM = re.compile(rf"^(?P<base>{_NUMBER}|stale)(?:(?P<delta>{_NUMBER})?x(?P<times>\d+))?$")
 _BLANK = re.compile(r"^_(?:x(?P<times>\d+))?$")
 _EVAL_INSTANT = re.compile(r"^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$")
 _EVAL_RANGE = re.compile(r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$")

@@ -202,6 +202,8 @@ def _quantile_over_time(ts: Timestamps, vs: Values, w: Window) -> float | None:
 
 def _mad_over_time(ts: Timestamps, vs: Values, w: Window) -> float | None:
     values = vs.tolist()
+    if np.isnan(vs).any():
+        return math.nan
     median = quantile(0.5, values)
     return quantile(0.5, [abs(v - median) for v in values])
 
