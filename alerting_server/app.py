@@ -38,9 +38,12 @@ from alerting.v1 import (
 )
 from alerting_server.api import servicers
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
+from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.query.engine import Engine
+from alerting_server.query.tsdb import TSDB
 from alerting_server.store import Store
 from gateway import create_app
 
@@ -100,8 +103,11 @@ class AlertingApp:
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._http: _GatewayServer | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self._gateway_channel: aio.Channel | None = None
         self._socket_dir = tempfile.TemporaryDirectory(prefix="alerting-")
         self.addresses = Addresses(grpc="", http="")
+        self.tsdb = TSDB()
+        self.engine = Engine(self.tsdb)
 
     @property
     def store(self) -> Store:
@@ -142,7 +148,9 @@ class AlertingApp:
         escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
             servicers.EscalationPolicyServicer(store, clock), server
         )
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(servicers.MetricsServicer(), server)
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
+            MetricsServicer(self.tsdb, self.engine, clock), server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
@@ -167,7 +175,10 @@ class AlertingApp:
 
     async def _start_http(self) -> None:
         host, port = _split_listen(self.config.http_listen)
-        app = create_app(self._internal_target, max_body_bytes=self.config.max_request_bytes)
+        self._gateway_channel = aio.insecure_channel(self._internal_target)
+        app = create_app(
+            self._internal_target, channel=self._gateway_channel, max_body_bytes=self.config.max_request_bytes
+        )
         tls = self.config.tls
         uv_config = uvicorn.Config(
             app,
@@ -198,6 +209,8 @@ class AlertingApp:
             self._http.should_exit = True
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._http_task), grace)
+        if self._gateway_channel is not None:
+            await self._gateway_channel.close(None)
         if self._grpc is not None:
             await self._grpc.stop(grace)
         if self._store is not None:

@@ -9,21 +9,25 @@ from grpc_status import rpc_status
 
 from alerting_server import errors
 
-_CODES: dict[type[errors.AlertingError], tuple[grpc.StatusCode, int]] = {
-    errors.InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT),
-    errors.NotFound: (grpc.StatusCode.NOT_FOUND, code_pb2.NOT_FOUND),
-    errors.AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, code_pb2.ALREADY_EXISTS),
-    errors.FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION),
-    errors.Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
-    errors.PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
-    errors.ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, code_pb2.RESOURCE_EXHAUSTED),
-    errors.Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, code_pb2.UNIMPLEMENTED),
-    errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
+# By the error's code name, so that a stage's own subclasses (a query error) map without being listed here.
+_CODES: dict[str, tuple[grpc.StatusCode, int]] = {
+    name: (getattr(grpc.StatusCode, name), getattr(code_pb2, name))
+    for name in (
+        "INVALID_ARGUMENT",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "FAILED_PRECONDITION",
+        "UNAUTHENTICATED",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "UNIMPLEMENTED",
+        "UNAVAILABLE",
+    )
 }
 
 
 def to_grpc_status(error: errors.AlertingError) -> grpc.Status:
-    _, code = _CODES.get(type(error), (grpc.StatusCode.UNKNOWN, code_pb2.UNKNOWN))
+    _, code = _CODES.get(error.code, (grpc.StatusCode.UNKNOWN, code_pb2.UNKNOWN))
     status = status_pb2.Status(code=code, message=error.message)
     if isinstance(error, errors.InvalidArgument):
         bad_request = error_details_pb2.BadRequest(

@@ -14,8 +14,6 @@ from alerting.v1 import (
     channel_service_pb2_grpc,
     escalation_policy_service_pb2,
     escalation_policy_service_pb2_grpc,
-    metrics_service_pb2,
-    metrics_service_pb2_grpc,
     routing_service_pb2,
     routing_service_pb2_grpc,
     rule_service_pb2,
@@ -466,20 +464,3 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
         self, request: ack_service_pb2.UnacknowledgeRequest, context: Context
     ) -> ack_service_pb2.UnacknowledgeResponse:
         raise Unimplemented("acknowledgement comes with the escalation stage, which is not built yet")
-
-
-class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
-    async def Write(
-        self, request: metrics_service_pb2.WriteRequest, context: Context
-    ) -> metrics_service_pb2.WriteResponse:
-        raise Unimplemented("the embedded time-series store is not built yet")
-
-    async def Query(
-        self, request: metrics_service_pb2.QueryRequest, context: Context
-    ) -> metrics_service_pb2.QueryResponse:
-        raise Unimplemented("the query engine is not built yet")
-
-    async def QueryRange(
-        self, request: metrics_service_pb2.QueryRangeRequest, context: Context
-    ) -> metrics_service_pb2.QueryRangeResponse:
-        raise Unimplemented("the query engine is not built yet")
