@@ -1,0 +1,150 @@
+"""PagerDuty Events API v2: one incident per aggregation group, keyed by a hash of the group key.
+
+A firing group triggers (again: PagerDuty folds repeats into the open incident by dedup_key), an
+all-resolved group resolves, and an acknowledgement is sent on its own with `acknowledge`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.classify import from_response, scrub, url_secrets
+from alerting_server.notify.http import encode_json, post
+from alerting_server.notify.message import AlertData, Message
+from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.notify.texts import SEVERITIES, group_severity, subject
+from alerting_server.validation.channels import PAGERDUTY_DEFAULT_URL
+
+EventAction = Literal["trigger", "acknowledge", "resolve"]
+
+CLIENT = "Alerting"
+MAX_SUMMARY = 1024
+# PagerDuty rejects events over 512 kB; custom details are what grows, and what is dropped.
+MAX_EVENT_BYTES = 512_000
+DEFAULT_SEVERITY = "error"
+
+
+def dedup_key(group_key: str) -> str:
+    """Alertmanager's notify.Key.Hash: the hex SHA-256 of the group key, so incidents line up with it."""
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+def truncate_summary(text: str) -> str:
+    # As Alertmanager's notify.Truncate: an ellipsis marks the cut, within the limit.
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
+
+
+def event_payload(
+    message: Message, *, routing_key: str, default_severity: str = DEFAULT_SEVERITY
+) -> dict[str, Any]:
+    action: EventAction = "trigger" if message.status == "firing" else "resolve"
+    event: dict[str, Any] = {
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": dedup_key(message.group_key),
+    }
+    if action == "resolve":
+        # PagerDuty needs nothing but the key to resolve; a payload would be ignored.
+        return event
+    event["payload"] = {
+        "summary": truncate_summary(subject(message)),
+        "source": message.common_labels.get("instance") or CLIENT,
+        "severity": group_severity(message) or default_severity,
+        "custom_details": {
+            "firing": [_details(a) for a in message.firing],
+            "resolved": [_details(a) for a in message.resolved],
+            "num_firing": len(message.firing),
+            "num_resolved": len(message.resolved),
+            "truncated_alerts": message.truncated_alerts,
+        },
+    }
+    event["client"] = CLIENT
+    if message.external_url:
+        event["client_url"] = f"{message.external_url}/#/alerts?receiver={quote(message.receiver, safe='')}"
+    event["links"] = _links(message)
+    return event
+
+
+@dataclass(frozen=True)
+class PagerDutyNotifier:
+    client: httpx.AsyncClient
+    routing_key: str
+    url: str = PAGERDUTY_DEFAULT_URL
+    severity: str = DEFAULT_SEVERITY
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
+        # The dedup_key is the idempotency: a retried trigger updates the same incident.
+        default = self.severity if self.severity in SEVERITIES else DEFAULT_SEVERITY
+        return await self._send(
+            event_payload(message, routing_key=self.routing_key, default_severity=default)
+        )
+
+    async def acknowledge(self, group_key: str) -> DeliveryResult:
+        return await self._send(
+            {
+                "routing_key": self.routing_key,
+                "event_action": "acknowledge",
+                "dedup_key": dedup_key(group_key),
+            }
+        )
+
+    async def _send(self, event: dict[str, Any]) -> DeliveryResult:
+        body = encode_json(event)
+        if len(body) > MAX_EVENT_BYTES and "payload" in event:
+            event["payload"]["custom_details"] = {
+                "error": f"custom details removed: the event exceeded PagerDuty's {MAX_EVENT_BYTES} bytes"
+            }
+            body = encode_json(event)
+        sent = await post(self.client, self.url, body, {})
+        if isinstance(sent, DeliveryResult):
+            return sent
+        response, data = sent
+        if response.is_success:
+            return DELIVERED
+        reason = scrub(_error_text(data), [self.routing_key, *url_secrets(self.url)])
+        return from_response(response, reason, self.clock.now_ms())
+
+
+def _details(alert: AlertData) -> dict[str, Any]:
+    return {
+        "labels": dict(sorted(alert.labels.items())),
+        "annotations": dict(sorted(alert.annotations.items())),
+    }
+
+
+def _links(message: Message) -> list[dict[str, str]]:
+    links = []
+    if message.external_url:
+        links.append({"href": message.external_url, "text": "Alerts"})
+    if message.ack_url:
+        links.append({"href": message.ack_url, "text": "Acknowledge"})
+    seen = set()
+    for alert in message.firing:
+        if alert.generator_url and alert.generator_url not in seen:
+            seen.add(alert.generator_url)
+            links.append({"href": alert.generator_url, "text": "Source"})
+    return links
+
+
+def _error_text(data: bytes) -> str:
+    """PagerDuty's `{"status", "message", "errors": [...]}`, told as Alertmanager's errDetails does."""
+    text = data.decode(errors="replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(body, Mapping):
+        return text
+    errors = body.get("errors")
+    details = ", ".join(str(e) for e in errors) if isinstance(errors, list) else ""
+    message = str(body.get("message") or body.get("status") or "")
+    return f"{message}: {details}" if details else message
