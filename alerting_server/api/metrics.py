@@ -1,0 +1,124 @@
+"""MetricsService: writes into the embedded time-series store and PromQL queries over it."""
+
+from __future__ import annotations
+
+import math
+
+from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+from alerting_server.api.convert import ts_from_pb
+from alerting_server.clock import Clock
+from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.query.engine import Engine
+from alerting_server.query.labels import from_mapping
+from alerting_server.query.result import Result, ValueKind
+from alerting_server.query.tsdb import TSDB, Sample
+from alerting_server.validation.names import check_label_name, check_metric_name
+
+_RESULT_TYPE = {
+    ValueKind.VECTOR: metrics_service_pb2.RESULT_TYPE_VECTOR,
+    ValueKind.MATRIX: metrics_service_pb2.RESULT_TYPE_MATRIX,
+    ValueKind.SCALAR: metrics_service_pb2.RESULT_TYPE_SCALAR,
+    ValueKind.STRING: metrics_service_pb2.RESULT_TYPE_STRING,
+}
+# Prometheus' cap on the points of one range query.
+MAX_RANGE_POINTS = 11_000
+
+
+def _series(result: Result) -> list[metrics_service_pb2.Series]:
+    return [
+        metrics_service_pb2.Series(
+            labels=s.labels_dict,
+            points=[metrics_service_pb2.Point(timestamp_ms=t, value=v) for t, v in s.points()],
+        )
+        for s in result.series
+    ]
+
+
+def samples_from_pb(request: metrics_service_pb2.WriteRequest, now: int) -> list[Sample]:
+    """Validated samples; every bad one is named (samples[3].name) and none is written then."""
+    violations = Violations()
+    samples = []
+    for i, s in enumerate(request.samples):
+        check_metric_name(violations, f"samples[{i}].name", s.name)
+        for name in s.labels:
+            check_label_name(violations, f"samples[{i}].labels.{name}", name)
+        if "__name__" in s.labels:
+            violations.add(f"samples[{i}].labels.__name__", "set the metric name in `name`")
+        t = ts_from_pb(s, "timestamp")
+        samples.append(
+            Sample(from_mapping({**s.labels, "__name__": s.name}), now if t is None else t, s.value)
+        )
+    violations.raise_if_any()
+    return samples
+
+
+class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def __init__(self, tsdb: TSDB, engine: Engine, clock: Clock) -> None:
+        self._tsdb = tsdb
+        self._engine = engine
+        self._clock = clock
+
+    async def Write(
+        self, request: metrics_service_pb2.WriteRequest, context: object
+    ) -> metrics_service_pb2.WriteResponse:
+        result = self._tsdb.append(samples_from_pb(request, self._clock.now_ms()))
+        return metrics_service_pb2.WriteResponse(
+            accepted=result.accepted,
+            rejected=result.rejected,
+            errors=[metrics_service_pb2.SampleError(index=i, reason=reason) for i, reason in result.errors],
+        )
+
+    def _check_source(self, datasource: str) -> None:
+        if datasource not in ("", "embedded"):
+            raise InvalidArgument.field(
+                "datasource", f"unknown datasource {datasource!r}; configured: embedded"
+            )
+
+    async def Query(
+        self, request: metrics_service_pb2.QueryRequest, context: object
+    ) -> metrics_service_pb2.QueryResponse:
+        if not request.query:
+            raise InvalidArgument.field("query", "required")
+        self._check_source(request.datasource)
+        t = ts_from_pb(request, "time")
+        result = self._engine.instant(request.query, self._clock.now_ms() if t is None else t)
+        response = metrics_service_pb2.QueryResponse(
+            result_type=_RESULT_TYPE[result.kind], series=_series(result), warnings=result.warnings
+        )
+        if result.kind is ValueKind.SCALAR:
+            response.scalar.CopyFrom(metrics_service_pb2.Point(timestamp_ms=result.t_ms, value=result.scalar))
+        elif result.kind is ValueKind.STRING:
+            response.scalar.timestamp_ms = result.t_ms
+            response.string_value = result.string
+        return response
+
+    async def QueryRange(
+        self, request: metrics_service_pb2.QueryRangeRequest, context: object
+    ) -> metrics_service_pb2.QueryRangeResponse:
+        violations = Violations()
+        if not request.query:
+            violations.add("query", "required")
+        start, end = ts_from_pb(request, "start"), ts_from_pb(request, "end")
+        step = request.step.ToMilliseconds() if request.HasField("step") else 0
+        if start is None:
+            violations.add("start", "required")
+        if end is None:
+            violations.add("end", "required")
+        if step <= 0:
+            violations.add("step", "zero or negative query resolution step widths are not accepted")
+        violations.raise_if_any()
+        assert start is not None
+        assert end is not None
+        if end < start:
+            raise InvalidArgument.field("end", "end timestamp must not be before start time")
+        if math.floor((end - start) / step) > MAX_RANGE_POINTS:
+            raise InvalidArgument.field(
+                "step",
+                "exceeded maximum resolution of 11,000 points per timeseries; "
+                "try decreasing the query resolution",
+            )
+        self._check_source(request.datasource)
+        result = self._engine.range(request.query, start, end, step)
+        return metrics_service_pb2.QueryRangeResponse(
+            result_type=_RESULT_TYPE[result.kind], series=_series(result), warnings=result.warnings
+        )

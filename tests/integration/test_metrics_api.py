@@ -1,0 +1,81 @@
+"""Samples in through POST /samples, PromQL out through the Prometheus HTTP API shape."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+
+def test_write_then_query_instant_and_range(http: httpx.Client) -> None:
+    now = int(time.time() * 1000)
+    samples = [
+        {
+            "name": "cpu_usage",
+            "labels": {"host": f"server0{h}"},
+            "value": 80.0 + h + i,
+            "timestamp": now - 60_000 + i * 15_000,
+        }
+        for h in (1, 2)
+        for i in range(4)
+    ]
+    r = http.post("/samples", json={"samples": samples})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 8, "rejected": 0, "errors": []}
+
+    r = http.get("/api/v1/query", params={"query": "avg(cpu_usage) > 80", "time": (now + 1000) / 1000})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "success"
+    assert body["data"]["resultType"] == "vector"
+    [series] = body["data"]["result"]
+    assert series["metric"] == {}
+    assert series["value"][1] == "84.5"
+
+    r = http.get(
+        "/api/v1/query_range",
+        params={
+            "query": 'cpu_usage{host="server01"}',
+            "start": (now - 60_000) / 1000,
+            "end": now / 1000,
+            "step": "15s",
+        },
+    )
+    assert r.status_code == 200, r.text
+    [series] = r.json()["data"]["result"]
+    assert series["metric"] == {"__name__": "cpu_usage", "host": "server01"}
+    # The last step, at `end`, sees the newest sample through the 5m lookback.
+    assert [v for _, v in series["values"]] == ["81", "82", "83", "84", "84"]
+
+
+def test_out_of_order_samples_are_rejected_one_by_one(http: httpx.Client) -> None:
+    now = int(time.time() * 1000)
+    first = {"name": "m", "labels": {}, "value": 1, "timestamp": now}
+    assert http.post("/samples", json={"samples": [first]}).json()["accepted"] == 1
+    r = http.post(
+        "/samples",
+        json={
+            "samples": [{**first, "timestamp": now - 1000}, {**first, "timestamp": now + 1000, "value": 2}]
+        },
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["errors"][0]["index"] == 0
+    assert "out of order" in body["errors"][0]["reason"]
+
+
+def test_bad_samples_and_queries_are_400_naming_the_field(http: httpx.Client) -> None:
+    r = http.post(
+        "/samples",
+        json={"samples": [{"name": "9bad", "value": 1}, {"name": "ok", "labels": {"bad-label": "x"}}]},
+    )
+    assert r.status_code == 400
+    fields = {d["field"] for d in r.json()["error"]["details"]}
+    assert {"samples[0].name", "samples[1].labels.bad-label"} <= fields
+    assert http.get("/api/v1/query", params={"query": "ok"}).json()["data"]["result"] == []
+
+    r = http.get("/api/v1/query", params={"query": "sum(rate(x[5m])"})
+    assert r.status_code == 400
+    assert r.json()["status"] == "error"
+    assert r.json()["errorType"] == "bad_data"
