@@ -51,10 +51,14 @@ class Inhibitor:
         self._rules = [_CompiledRule(r) for r in rules]
 
     def update(self, alerts: Iterable[Alert], now: int) -> None:
-        """Replace the known alerts; those not firing at `now` are dropped, as they cannot inhibit."""
+        """Replace the known alerts; those not firing at `now` are dropped, as they cannot inhibit.
+
+        Of several versions of one alert (same fingerprint) the last one given counts, as in a store.
+        """
         for rule in self._rules:
             rule.sources = []
-        for alert in alerts:
+        latest = {a.fingerprint: a for a in alerts}
+        for alert in latest.values():
             if not is_firing(alert, now):
                 continue
             for rule in self._rules:
