@@ -14,13 +14,13 @@ from alerting_server.templating import StrMap, TemplateError, parse_template
 class Inner:
     Name: str = "inner"
 
-    def Greet(self, who: str) -> str:  # noqa: N802 - a Go method name, called as .Greet
+    def Greet(self, who: str) -> str:  # a Go method name: templates call .Greet
         return "hello " + who
 
 
 @dataclass
 class Data:
-    I: int = 17
+    Int: int = 17
     F: float = 85.5
     S: str = "xyz"
     B: bool = True
@@ -46,7 +46,7 @@ CASES = [
     ("trim newline", "a\n{{- /* c */ -}}\nb", "ab"),
     ("minus number", "{{-3}}", "-3"),
     # fields, maps, variables
-    ("field", "{{.I}} {{.S}} {{.F}}", "17 xyz 85.5"),
+    ("field", "{{.Int}} {{.S}} {{.F}}", "17 xyz 85.5"),
     ("map key", "{{.MSI.two}}", "2"),
     ("missing key of interface map", "{{.MSI.nope}}", "<no value>"),
     ("missing key of string map", "[{{.Labels.nope}}]", "[]"),
@@ -55,7 +55,7 @@ CASES = [
     ("method", '{{.Nested.Greet "you"}}', "hello you"),
     ("method piped", '{{"me" | .Nested.Greet}}', "hello me"),
     ("root", "{{with .Nested}}{{$.S}}{{.Name}}{{end}}", "xyzinner"),
-    ("declare", "{{$x := .I}}{{$x}}", "17"),
+    ("declare", "{{$x := .Int}}{{$x}}", "17"),
     ("assign", "{{$x := 1}}{{if true}}{{$x = 2}}{{end}}{{$x}}", "2"),
     ("variable field", "{{$l := .Labels}}{{$l.host}}", "server01"),
     ("parenthesized", "{{(.Nested).Name}}", "inner"),
@@ -74,7 +74,7 @@ CASES = [
     ("if zero", "{{if 0}}yes{{else}}no{{end}}", "no"),
     ("if nil", "{{if .Nil}}yes{{else}}no{{end}}", "no"),
     ("if empty slice", "{{if .Nested.Name}}{{if slice .SI 0 0}}y{{else}}n{{end}}{{end}}", "n"),
-    ("else if", "{{if false}}a{{else if .I}}b{{else}}c{{end}}", "b"),
+    ("else if", "{{if false}}a{{else if .Int}}b{{else}}c{{end}}", "b"),
     ("with", "{{with .S}}{{.}}{{end}}", "xyz"),
     ("with else", "{{with .Empty}}{{.}}{{else}}none{{end}}", "none"),
     ("with else with", "{{with .Empty}}a{{else with .S}}{{.}}{{end}}", "xyz"),
@@ -91,13 +91,13 @@ CASES = [
     # templates
     ("define", '{{define "t"}}[{{.}}]{{end}}{{template "t" .S}}', "[xyz]"),
     ("template no data", '{{define "t"}}{{.}}{{end}}{{template "t"}}', "<no value>"),
-    ("block", '{{block "b" .I}}({{.}}){{end}}', "(17)"),
+    ("block", '{{block "b" .Int}}({{.}}){{end}}', "(17)"),
     # builtins
     ("and", "{{and 1 0 2}} {{and 1 2}}", "0 2"),
     ("or", '{{or 0 "" "x"}} {{or 0 ""}}', "x "),
     ("not", "{{not 0}} {{not .S}}", "true false"),
     ("and short-circuits", "{{and false (index .SI 10)}}", "false"),
-    ("eq", '{{eq 1 1}} {{eq "a" "b"}} {{eq .I 1 2 17}}', "true false true"),
+    ("eq", '{{eq 1 1}} {{eq "a" "b"}} {{eq .Int 1 2 17}}', "true false true"),
     (
         "ne lt le gt ge",
         "{{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt 1.5 2.5}} {{ge .F 80.0}}",
@@ -140,8 +140,9 @@ EXEC_ERRORS = [
         'template: x:1:2: executing "x" at <index .SI 10>: error calling index: index out of range: 10',
     ),
     (
-        "{{eq .I 1.5}}",
-        'template: x:1:2: executing "x" at <eq .I 1.5>: error calling eq: incompatible types for comparison',
+        "{{eq .Int 1.5}}",
+        'template: x:1:2: executing "x" at <eq .Int 1.5>: '
+        "error calling eq: incompatible types for comparison",
     ),
     (
         "{{lt .B true}}",
@@ -159,11 +160,11 @@ EXEC_ERRORS = [
         'template: x:1:14: executing "x" at <.Nested.Greet>: wrong number of args for Greet: want 1 got 0',
     ),
     ("{{len 3}}", 'template: x:1:2: executing "x" at <len 3>: error calling len: len of type int'),
-    ("{{range .I}}{{end}}", ""),
+    ("{{range .Int}}{{end}}", ""),
     ("\n {{toUpper 3}}", 'template: x:2:11: executing "x" at <3>: expected string; found 3'),
     (
-        "{{.I | toUpper}}",
-        'template: x:1:7: executing "x" at <toUpper>: wrong type for value; expected string; got int',
+        "{{.Int | toUpper}}",
+        'template: x:1:9: executing "x" at <toUpper>: wrong type for value; expected string; got int',
     ),
     (
         "{{humanize}}",
