@@ -36,6 +36,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
 
 
+def _promql_test(args: argparse.Namespace) -> int:
+    from alerting_server.query import promqltest
+
+    known = promqltest.load_known_failures(args.known_failures) if args.known_failures else None
+    return promqltest.run_files(args.files, sys.stdout, known)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerting-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)
+    promql = commands.add_parser(
+        "promql-test", help="run PromQL test files (Prometheus' promqltest format) against the engine"
+    )
+    promql.add_argument("files", nargs="+", metavar="FILE")
+    promql.add_argument(
+        "--known-failures", help="file of `file.test:line reason` lines not to count as failures"
+    )
+    promql.set_defaults(func=_promql_test)
     return parser
 
 
