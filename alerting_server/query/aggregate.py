@@ -30,9 +30,9 @@ def _stack(members: list[StepSeries]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack([m.values for m in members]), np.vstack([m.present for m in members])
 
 
-def _fold(members: list[StepSeries], n: int, step: Callable[[np.ndarray, np.ndarray, np.ndarray], None]) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def _fold(
+    members: list[StepSeries], n: int, step: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+) -> tuple[np.ndarray, np.ndarray]:
     """Run `step(acc, x, mask)` per member, seeding each lane with its first present value."""
     acc = np.zeros(n)
     seen = np.zeros(n, dtype=bool)
@@ -46,7 +46,9 @@ def _fold(members: list[StepSeries], n: int, step: Callable[[np.ndarray, np.ndar
     return acc, seen
 
 
-def simple(op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar | None) -> Vector:
+def simple(
+    op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar | None
+) -> Vector:
     """sum avg count group min max stddev stdvar quantile."""
     out: Vector = []
     for labels, members in _groups(vector, grouping, is_without).items():

@@ -19,6 +19,8 @@ _MATCH_TYPES = {
 
 def match_type(op: pp.MatchOp) -> MatchType:
     return _MATCH_TYPES[str(op).rsplit(".", 1)[-1]]
+
+
 _SYSTEM_TIME = re.compile(r"at: Some\(\s*At\(\s*SystemTime \{\s*tv_sec: (-?\d+),\s*tv_nsec: (\d+),?\s*\}")
 
 
@@ -53,7 +55,7 @@ def at_of(node: pp.VectorSelector | pp.SubqueryExpr) -> AtTime | None:
         return AtTime("end")
     try:
         when = at.at
-    except BaseException:  # noqa: BLE001 - the binding panics on times before the epoch.
+    except BaseException:
         when = None
     if when is not None:
         return AtTime("at", round(when.timestamp() * 1000))

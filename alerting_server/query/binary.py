@@ -15,6 +15,9 @@ from alerting_server.query.storage import Values
 ARITHMETIC = {"+", "-", "*", "/", "^", "%", "atan2"}
 COMPARISON = {"==", "!=", ">", "<", ">=", "<="}
 SET_OPS = {"and", "or", "unless"}
+_MANY_TO_ONE_IMPLICIT = (
+    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+)
 
 
 def apply(op: str, lhs: Values, rhs: Values) -> Values:
@@ -39,17 +42,20 @@ def apply(op: str, lhs: Values, rhs: Values) -> Values:
 
 def compare(op: str, lhs: Values, rhs: Values) -> Mask:
     with np.errstate(invalid="ignore"):
+        result: Mask
         if op == "==":
-            return lhs == rhs
-        if op == "!=":
-            return lhs != rhs
-        if op == ">":
-            return lhs > rhs
-        if op == "<":
-            return lhs < rhs
-        if op == ">=":
-            return lhs >= rhs
-        return lhs <= rhs
+            result = np.equal(lhs, rhs)
+        elif op == "!=":
+            result = np.not_equal(lhs, rhs)
+        elif op == ">":
+            result = np.greater(lhs, rhs)
+        elif op == "<":
+            result = np.less(lhs, rhs)
+        elif op == ">=":
+            result = np.greater_equal(lhs, rhs)
+        else:
+            result = np.less_equal(lhs, rhs)
+        return result
 
 
 def scalar_scalar(op: str, lhs: Scalar, rhs: Scalar) -> Scalar:
@@ -102,7 +108,9 @@ def set_op(op: str, lhs: Vector, rhs: Vector, matching: Matching, n: int) -> Vec
         for s in lhs:
             sig = matching.signature(s.labels)
             lhs_present[sig] = lhs_present.get(sig, np.zeros(n, dtype=bool)) | s.present
-        out = list(lhs) + [_masked(s, s.present & ~lhs_present.get(matching.signature(s.labels), none)) for s in rhs]
+        out = list(lhs) + [
+            _masked(s, s.present & ~lhs_present.get(matching.signature(s.labels), none)) for s in rhs
+        ]
     return [s for s in out if s.present.any()]
 
 
@@ -150,9 +158,9 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
             dupes = sorted(format_labels(s.labels) for s in group if s.present[step])[:2]
             side = "left" if swapped else "right"
             raise QueryError(
-                f"found duplicate series for the match group {format_labels(sig)} on the {side} hand-side of the "
-                f"operation: [{dupes[0]}, {dupes[1]}];many-to-many matching not allowed: matching labels must be "
-                "unique on one side"
+                f"found duplicate series for the match group {format_labels(sig)} on the {side} "
+                f"hand-side of the operation: [{dupes[0]}, {dupes[1]}];many-to-many matching not allowed: "
+                "matching labels must be unique on one side"
             )
     lhs_by_sig: dict[Labels, list[StepSeries]] = {}
     for s in lhs:
@@ -167,9 +175,7 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
         if matching.card == "one-to-one" and len(lgroup) > 1:
             matched = np.sum([ls.present & r_any for ls in lgroup], axis=0)
             if (matched > 1).any():
-                raise QueryError(
-                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
-                )
+                raise QueryError(_MANY_TO_ONE_IMPLICIT)
         seen_metric: dict[Labels, Mask] = {}
         for ls in lgroup:
             for rs in rgroup:
@@ -180,7 +186,9 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
                 if matching.card != "one-to-one":
                     prior = seen_metric.get(metric)
                     if prior is not None and (prior & both).any():
-                        raise QueryError("multiple matches for labels: grouping labels must ensure unique matches")
+                        raise QueryError(
+                            "multiple matches for labels: grouping labels must ensure unique matches"
+                        )
                     seen_metric[metric] = both if prior is None else prior | both
                 lv, rv = (rs.values, ls.values) if swapped else (ls.values, rs.values)
                 if op in COMPARISON:
@@ -199,9 +207,7 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
                     order.append(metric)
                 else:
                     if (existing.present & mask).any():
-                        raise QueryError(
-                            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
-                        )
+                        raise QueryError(_MANY_TO_ONE_IMPLICIT)
                     existing.values[mask] = values[mask]
                     existing.present |= mask
     return [outputs[m] for m in order]

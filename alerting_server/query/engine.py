@@ -51,18 +51,27 @@ class Engine:
         expr = parse(query)
         ev = self._evaluator(query, t_ms, t_ms, 0)
         value = ev.eval(expr, Steps(t_ms, t_ms, 0))
-        notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}
+        notes = ev.annotations
         if isinstance(value, str):
-            return Result(ValueKind.STRING, string=value, t_ms=t_ms, **notes)
+            return Result(
+                ValueKind.STRING, string=value, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos
+            )
         if isinstance(value, np.ndarray):
-            return Result(ValueKind.SCALAR, scalar=float(value[0]), t_ms=t_ms, **notes)
+            return Result(
+                ValueKind.SCALAR,
+                scalar=float(value[0]),
+                t_ms=t_ms,
+                warnings=notes.warnings,
+                infos=notes.infos,
+            )
         if isinstance(value, Matrix):
-            series = [ResultSeries(s.labels, s.timestamps, s.values) for s in _windowed(value) if len(s.timestamps)]
-            return Result(ValueKind.MATRIX, series, t_ms=t_ms, **notes)
-        series = _cleanup(value)
+            series = [
+                ResultSeries(s.labels, s.timestamps, s.values) for s in _windowed(value) if len(s.timestamps)
+            ]
+            return Result(ValueKind.MATRIX, series, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos)
         seen: set[Labels] = set()
         out = []
-        for s in series:
+        for s in _cleanup(value):
             if not s.present[0]:
                 continue
             if s.labels in seen:
@@ -78,24 +87,34 @@ class Engine:
             out.sort(key=lambda r: rank.get(r.labels, len(rank)))
         else:
             out.sort(key=lambda r: r.labels)
-        return Result(ValueKind.VECTOR, out, t_ms=t_ms, **notes)
+        return Result(ValueKind.VECTOR, out, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos)
 
     def range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
         if step_ms <= 0:
-            raise InvalidArgument.field("step", "zero or negative query resolution step widths are not accepted")
+            raise InvalidArgument.field(
+                "step", "zero or negative query resolution step widths are not accepted"
+            )
         if end_ms < start_ms:
             raise InvalidArgument.field("end", "end timestamp must not be before start time")
         expr = parse(query)
         ev = self._evaluator(query, start_ms, end_ms, step_ms)
         span = Steps(start_ms, end_ms, step_ms)
         value = ev.eval(expr, span)
-        notes = {"warnings": ev.annotations.warnings, "infos": ev.annotations.infos}
+        notes = ev.annotations
         times = span.times
         if isinstance(value, np.ndarray):
-            return Result(ValueKind.MATRIX, [ResultSeries((), times, value.copy())], t_ms=end_ms, **notes)
-        if isinstance(value, str) or isinstance(value, Matrix):
+            return Result(
+                ValueKind.MATRIX,
+                [ResultSeries((), times, value.copy())],
+                t_ms=end_ms,
+                warnings=notes.warnings,
+                infos=notes.infos,
+            )
+        if isinstance(value, str | Matrix):
             kind = "string" if isinstance(value, str) else "range vector"
-            raise QueryError(f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector')
+            raise QueryError(
+                f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector'
+            )
         merged: dict[Labels, StepSeries] = {}
         for s in _cleanup(value):
             prior = merged.get(s.labels)
@@ -111,13 +130,15 @@ class Engine:
             for labels, s in sorted(merged.items())
             if s.present.any()
         ]
-        return Result(ValueKind.MATRIX, out, t_ms=end_ms, **notes)
+        return Result(ValueKind.MATRIX, out, t_ms=end_ms, warnings=notes.warnings, infos=notes.infos)
 
 
 def _cleanup(vector: list[StepSeries]) -> list[StepSeries]:
     """Apply the delayed __name__ removal of Prometheus 3."""
     return [
-        StepSeries(drop_name(s.labels), s.values, s.present) if s.drop_name else s for s in vector if s.present.any()
+        StepSeries(drop_name(s.labels), s.values, s.present) if s.drop_name else s
+        for s in vector
+        if s.present.any()
     ]
 
 

@@ -106,7 +106,8 @@ class Evaluator:
         for value in dict.fromkeys(q.tolist()):
             if math.isnan(value) or value < 0 or value > 1:
                 self.annotations.warn(
-                    f"PromQL warning: quantile value should be between 0 and 1, got {go_g(value)}{self.position(node)}"
+                    "PromQL warning: quantile value should be between 0 and 1, "
+                    f"got {go_g(value)}{self.position(node)}"
                 )
 
     # --- selectors -------------------------------------------------------------------------
@@ -124,7 +125,9 @@ class Evaluator:
                 found.setdefault(s.labels, s)
         for s in found.values():
             if s.native_histograms:
-                raise NativeHistogramsUnsupported(f"series {get(s.labels, METRIC_NAME)!r} holds native histograms")
+                raise NativeHistogramsUnsupported(
+                    f"series {get(s.labels, METRIC_NAME)!r} holds native histograms"
+                )
         return [found[k] for k in sorted(found)]
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
@@ -182,10 +185,14 @@ class Evaluator:
     def range_function(self, name: str, node: pp.Call, span: Steps) -> Vector:
         """Apply a range-vector function to every series and step."""
         matrix_index = next(
-            i for i, a in enumerate(node.args) if isinstance(unwrap_parens(a), pp.MatrixSelector | pp.SubqueryExpr)
+            i
+            for i, a in enumerate(node.args)
+            if isinstance(unwrap_parens(a), pp.MatrixSelector | pp.SubqueryExpr)
         )
         params = [self.scalar(a, span) for i, a in enumerate(node.args) if i != matrix_index]
-        matrix = self.matrix(unwrap_parens(node.args[matrix_index]), span)
+        arg = unwrap_parens(node.args[matrix_index])
+        assert isinstance(arg, pp.MatrixSelector | pp.SubqueryExpr)
+        matrix = self.matrix(arg, span)
         fn = RANGE_FUNCTIONS[name]
         times = span.times
         if name == "quantile_over_time":
@@ -230,6 +237,7 @@ class Evaluator:
         is_without = modifier is not None and modifier.type == pp.AggModifierType.Without
         grouping = sorted(modifier.labels) if modifier is not None else []
         if op == "count_values":
+            assert node.param is not None
             label = self.eval(node.param, span)
             assert isinstance(label, str)
             if not label or not label.isprintable():
@@ -242,7 +250,7 @@ class Evaluator:
             out, order = aggregate.top_bottom(op, vector, grouping, is_without, span.n, param)
             self.order = [vector[i].labels for i in order] if op in ("topk", "bottomk") else None
             return [s for s in out if s.present.any()]
-        if op == "quantile" and param is not None:
+        if op == "quantile" and param is not None and node.param is not None:
             self.check_quantile(param, node.param)
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
 
@@ -263,8 +271,12 @@ class Evaluator:
         if not (isinstance(lhs, list) and isinstance(rhs, list)):
             raise QueryError(f"binary operator {op} needs scalars or instant vectors")
         matching = binary.matching_of(
-            _CARD[str(mod.card).rsplit('.', 1)[-1]] if mod is not None else ("many-to-many" if op in binary.SET_OPS else "one-to-one"),
-            mod is not None and mod.matching is not None and mod.matching.type == pp.LabelModifierType.Include,
+            _CARD[str(mod.card).rsplit(".", 1)[-1]]
+            if mod is not None
+            else ("many-to-many" if op in binary.SET_OPS else "one-to-one"),
+            mod is not None
+            and mod.matching is not None
+            and mod.matching.type == pp.LabelModifierType.Include,
             mod.matching.labels if mod is not None and mod.matching is not None else [],
             (mod.group_labels or []) if mod is not None else [],
         )

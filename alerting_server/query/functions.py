@@ -48,7 +48,13 @@ _MATH: dict[str, Callable[[Values], Values]] = {
     "sgn": np.sign,
 }
 
-_HISTOGRAM_ONLY = {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
+_HISTOGRAM_ONLY = {
+    "histogram_count",
+    "histogram_sum",
+    "histogram_avg",
+    "histogram_stddev",
+    "histogram_stdvar",
+}
 
 
 def _date_part(name: str, seconds: float) -> float:
@@ -77,7 +83,16 @@ def _date_part(name: str, seconds: float) -> float:
     return float((nxt - datetime(t.year, t.month, 1, tzinfo=UTC)).days)
 
 
-_DATE_FUNCS = {"year", "month", "day_of_month", "day_of_year", "day_of_week", "hour", "minute", "days_in_month"}
+_DATE_FUNCS = {
+    "year",
+    "month",
+    "day_of_month",
+    "day_of_year",
+    "day_of_week",
+    "hour",
+    "minute",
+    "days_in_month",
+}
 
 
 def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
@@ -336,7 +351,8 @@ def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[flo
             upper = float(le)
         except ValueError:
             ev.annotations.warn(
-                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le}" for metric name '
+                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le}" '
+                "for metric name "
                 f'"{get(s.labels, METRIC_NAME)}"'
             )
             continue

@@ -139,15 +139,15 @@ def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bo
     buckets = _coalesce(buckets)
     forced = False
     prev = buckets[0][1]
-    for b in buckets[1:]:
-        curr = b[1]
+    for bucket in buckets[1:]:
+        curr = bucket[1]
         if curr == prev:
             continue
         if almost_equal(prev, curr, SMALL_DELTA_TOLERANCE):
-            b[1] = prev
+            bucket[1] = prev
             continue
         if curr < prev:
-            b[1] = prev
+            bucket[1] = prev
             forced = True
             continue
         prev = curr
@@ -194,9 +194,6 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
         if i == 0 and upper_bound > 0:
             lower_bound = 0.0
 
-        def interpolate(v: float, lb: float = lower_bound, ub: float = upper_bound, bc: float = bcount) -> float:
-            return rank + (bc - rank) * (v - lb) / (ub - lb)
-
         if not lower_set and lower_bound >= lower:
             lower_rank, lower_set = rank, True
         if not upper_set and lower_bound >= upper:
@@ -204,9 +201,15 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
         if lower_set and upper_set:
             break
         if not lower_set and lower_bound < lower < upper_bound:
-            lower_rank, lower_set = interpolate(lower), True
+            lower_rank, lower_set = (
+                rank + (bcount - rank) * (lower - lower_bound) / (upper_bound - lower_bound),
+                True,
+            )
         if not upper_set and lower_bound < upper < upper_bound:
-            upper_rank, upper_set = interpolate(upper), True
+            upper_rank, upper_set = (
+                rank + (bcount - rank) * (upper - lower_bound) / (upper_bound - lower_bound),
+                True,
+            )
         if lower_set and upper_set:
             break
         rank = bcount

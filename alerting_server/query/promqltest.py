@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting.durations import parse_duration
-
 from alerting_server.errors import InvalidArgument
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
@@ -37,7 +36,9 @@ _NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI]nf|[nN]a[nN])"
 _ITEM = re.compile(rf"^(?P<base>{_NUMBER}|stale)(?:(?P<delta>{_NUMBER})?x(?P<times>\d+))?$")
 _BLANK = re.compile(r"^_(?:x(?P<times>\d+))?$")
 _EVAL_INSTANT = re.compile(r"^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$")
-_EVAL_RANGE = re.compile(r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$")
+_EVAL_RANGE = re.compile(
+    r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$"
+)
 _EXPECT = re.compile(r"^expect\s+(ordered|fail|warn|no_warn|info|no_info)(?:\s+(regex|msg):(.+))?$")
 _LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
 _CONTEXT_FUNCS = re.compile(r"(start|end|range|step)\(\)")
@@ -80,7 +81,9 @@ def _unquote(text: str) -> str:
 
 _STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
 _IDENT = r"[a-zA-Z_:][a-zA-Z0-9_:.]*"
-_LABEL = re.compile(rf"\s*(?:(?P<name>{_IDENT}|{_STRING})\s*(?P<op>=~|!~|!=|=)\s*(?P<value>{_STRING})|(?P<bare>{_STRING}))\s*")
+_LABEL = re.compile(
+    rf"\s*(?:(?P<name>{_IDENT}|{_STRING})\s*(?P<op>=~|!~|!=|=)\s*(?P<value>{_STRING})|(?P<bare>{_STRING}))\s*"
+)
 
 
 def parse_series_desc(text: str, line: int) -> tuple[Labels, list[SeqValue]]:
@@ -349,25 +352,32 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
             assert isinstance(exp, float)
             got = float(series.values[0])
             if not almost_equal(exp, got):
-                raise _Mismatch(f"expected {_fmt(exp)} for {format_series(series.labels)} but got {_fmt(got)}")
+                raise _Mismatch(
+                    f"expected {_fmt(exp)} for {format_series(series.labels)} but got {_fmt(got)}"
+                )
             seen.add(series.labels)
     else:
         if cmd.is_ordered():
             raise _Mismatch("expected ordered result, but query returned a matrix")
         for series in result.series:
             if series.labels not in cmd.expected:
-                raise _Mismatch(f"unexpected metric {format_series(series.labels)} in result, has {series.describe()}")
+                raise _Mismatch(
+                    f"unexpected metric {format_series(series.labels)} in result, has {series.describe()}"
+                )
             seen.add(series.labels)
             expected_points: list[tuple[int, float]] = []
             for index, value in enumerate(cmd.expected[series.labels][1]):
                 t = start_ms + index * step_ms
                 if t > end_ms:
-                    raise _Mismatch(f"expected more points for {format_series(series.labels)} than the range has")
+                    raise _Mismatch(
+                        f"expected more points for {format_series(series.labels)} than the range has"
+                    )
                 if isinstance(value, float):
                     expected_points.append((t, value))
-            got = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
-            if len(got) != len(expected_points) or any(
-                te != tg or not almost_equal(ve, vg) for (te, ve), (tg, vg) in zip(expected_points, got, strict=False)
+            actual = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
+            if len(actual) != len(expected_points) or any(
+                te != tg or not almost_equal(ve, vg)
+                for (te, ve), (tg, vg) in zip(expected_points, actual, strict=False)
             ):
                 raise _Mismatch(
                     f"expected {[(t, _fmt(v)) for t, v in expected_points]} for "
@@ -482,7 +492,7 @@ def run_eval(engine: Engine, cmd: EvalCmd) -> Outcome:
         return Outcome("unsupported", str(e))
     except _Mismatch as e:
         return Outcome("failed", str(e))
-    except Exception as e:  # noqa: BLE001 - an engine bug must fail this case, not the whole run.
+    except Exception as e:
         return Outcome("failed", f"engine crashed: {type(e).__name__}: {e}")
     return Outcome("passed")
 
@@ -616,7 +626,9 @@ def main(argv: list[str] | None = None) -> int:
         known = load_known_failures(args[1])
         args = args[2:]
     if not args:
-        sys.stderr.write("usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n")
+        sys.stderr.write(
+            "usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n"
+        )
         return 2
     return run_files(args, sys.stdout, known)
 

@@ -254,7 +254,7 @@ def _double_exponential_smoothing(ts: Timestamps, vs: Values, w: Window) -> floa
         b = b if i - 1 == 0 else tf * (s1 - s0) + (1 - tf) * b
         y = (1 - sf) * (s1 + b)
         s0, s1 = s1, x + y
-    return s1
+    return float(s1)
 
 
 RANGE_FUNCTIONS: dict[str, RangeFn] = {

@@ -20,7 +20,8 @@ Values = npt.NDArray[np.float64]
 
 
 def stale_mask(values: Values) -> npt.NDArray[np.bool_]:
-    return values.view(np.uint64) == np.uint64(STALE_NAN_BITS)
+    mask: npt.NDArray[np.bool_] = values.view(np.uint64) == np.uint64(STALE_NAN_BITS)
+    return mask
 
 
 def is_stale(value: float) -> bool:

@@ -102,7 +102,9 @@ def _same_value(a: float, b: float) -> bool:
 class TSDB:
     """In-memory store with a retention window and a series limit."""
 
-    def __init__(self, *, retention_ms: int = DEFAULT_RETENTION_MS, max_series: int = DEFAULT_MAX_SERIES) -> None:
+    def __init__(
+        self, *, retention_ms: int = DEFAULT_RETENTION_MS, max_series: int = DEFAULT_MAX_SERIES
+    ) -> None:
         self.retention_ms = retention_ms
         self.max_series = max_series
         self._series: dict[int, _Series] = {}

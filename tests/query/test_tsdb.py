@@ -1,0 +1,100 @@
+import math
+
+import pytest
+
+from alerting_server.errors import ResourceExhausted
+from alerting_server.query.labels import Matcher, MatchType, from_mapping
+from alerting_server.query.storage import STALE_NAN, is_stale
+from alerting_server.query.tsdb import CHUNK_SIZE, TSDB, Sample
+
+UP_A = from_mapping({"__name__": "up", "job": "a"})
+UP_B = from_mapping({"__name__": "up", "job": "b", "env": "prod"})
+REQ = from_mapping({"__name__": "requests_total", "job": "a"})
+
+
+def m(type_: MatchType, name: str, value: str) -> Matcher:
+    return Matcher.of(type_, name, value)
+
+
+def names(db: TSDB, *matchers: Matcher) -> list[dict[str, str]]:
+    return [dict(s.labels) for s in db.select(list(matchers), 0, 10**12)]
+
+
+@pytest.fixture
+def db() -> TSDB:
+    store = TSDB()
+    store.append([Sample(UP_A, 1000, 1.0), Sample(UP_B, 1000, 0.0), Sample(REQ, 1000, 5.0)])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("matchers", "expected_jobs"),
+    [
+        ([m(MatchType.EQUAL, "__name__", "up")], ["a", "b"]),
+        ([m(MatchType.NOT_EQUAL, "job", "a")], ["b"]),
+        ([m(MatchType.REGEX, "__name__", "up|req.*")], ["a", "a", "b"]),
+        ([m(MatchType.REGEX, "__name__", "u")], []),  # regexes are fully anchored
+        ([m(MatchType.NOT_REGEX, "job", "a|c")], ["b"]),
+        ([m(MatchType.EQUAL, "env", "")], ["a", "a"]),  # empty matches a missing label
+        ([m(MatchType.EQUAL, "__name__", "up"), m(MatchType.NOT_EQUAL, "env", "prod")], ["a"]),
+        ([m(MatchType.REGEX, "job", "(?i)A")], ["a", "a"]),
+    ],
+)
+def test_select_by_matchers(db: TSDB, matchers: list[Matcher], expected_jobs: list[str]) -> None:
+    assert sorted(s["job"] for s in names(db, *matchers)) == expected_jobs
+
+
+def test_out_of_order_samples_are_rejected_one_by_one(db: TSDB) -> None:
+    result = db.append([Sample(UP_A, 500, 9.0), Sample(UP_A, 2000, 2.0), Sample(UP_A, 1000, 3.0)])
+    assert (result.accepted, result.rejected) == (1, 2)
+    assert result.errors[0][0] == 0
+    assert "older than the series head 1000" in result.errors[0][1]
+    assert result.errors[1] == (2, "out of order sample: timestamp 1000 is older than the series head 2000")
+    series = db.select([m(MatchType.EQUAL, "job", "a"), m(MatchType.EQUAL, "__name__", "up")], 0, 10_000)
+    assert series[0].timestamps.tolist() == [1000, 2000]
+    assert series[0].values.tolist() == [1.0, 2.0]
+
+
+def test_same_timestamp_same_value_is_idempotent_but_different_value_is_rejected(db: TSDB) -> None:
+    result = db.append([Sample(UP_A, 1000, 1.0), Sample(UP_A, 1000, 7.0)])
+    assert result.accepted == 1
+    assert result.errors == ((1, "duplicate sample for timestamp 1000"),)
+
+
+def test_series_limit_names_the_limit_and_writes_nothing() -> None:
+    store = TSDB(max_series=2)
+    store.append([Sample(UP_A, 1, 1.0), Sample(UP_B, 1, 1.0)])
+    with pytest.raises(ResourceExhausted, match="series limit of 2"):
+        store.append([Sample(UP_A, 2, 1.0), Sample(REQ, 2, 1.0)])
+    assert store.series_count == 2
+    assert store.select([m(MatchType.EQUAL, "job", "a")], 0, 10)[0].timestamps.tolist() == [1]
+
+
+def test_samples_span_many_chunks_and_windows_are_inclusive() -> None:
+    store = TSDB()
+    store.append([Sample(UP_A, t * 1000, float(t)) for t in range(CHUNK_SIZE * 3 + 5)])
+    (series,) = store.select([m(MatchType.EQUAL, "job", "a")], 100_000, 600_000)
+    assert series.timestamps[0] == 100_000
+    assert series.timestamps[-1] == 600_000
+    assert len(series.values) == 501
+    assert series.values.dtype.name == "float64"
+    assert series.timestamps.dtype.name == "int64"
+
+
+def test_retention_drops_old_samples_and_empty_series() -> None:
+    store = TSDB(retention_ms=10_000)
+    store.append([Sample(UP_A, t * 1000, 1.0) for t in range(CHUNK_SIZE + 20)])
+    store.append([Sample(UP_B, 1000, 1.0)])
+    now = (CHUNK_SIZE + 19) * 1000
+    store.enforce_retention(now)
+    (series,) = store.select([m(MatchType.EQUAL, "__name__", "up")], 0, 10**9)
+    assert series.labels == UP_A
+    assert series.timestamps[0] == now - 10_000
+    assert store.series_count == 1
+
+
+def test_stale_marker_is_stored_bit_exact() -> None:
+    store = TSDB()
+    store.append([Sample(UP_A, 1000, 1.0), Sample(UP_A, 2000, STALE_NAN), Sample(UP_A, 3000, math.nan)])
+    values = store.select([m(MatchType.EQUAL, "job", "a")], 0, 10_000)[0].values
+    assert [is_stale(float(v)) for v in values] == [False, True, False]
