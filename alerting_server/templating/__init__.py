@@ -6,6 +6,7 @@ renders them as Prometheus and Alertmanager would.
 """
 
 from alerting_server.templating.alert import AlertTemplateData, render_alert_template
+from alerting_server.templating.alertmanager_funcs import alertmanager_functions
 from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.gotime import GoDuration, GoTime
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS, BUILTIN_FUNCTIONS, PROMETHEUS_FUNCTIONS
@@ -27,6 +28,7 @@ __all__ = [
     "StrMap",
     "Template",
     "TemplateError",
+    "alertmanager_functions",
     "parse_template",
     "prometheus_functions",
     "render_alert_template",
