@@ -14,6 +14,7 @@ from alerting_server.templating.builtins import BuiltinError
 from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.gofmt import format_v
 from alerting_server.templating.signature import signature_of
+from alerting_server.templating.strconv import go_quote
 from alerting_server.templating.values import (
     NO_VALUE,
     go_type_name,
@@ -442,8 +443,6 @@ class State:
 
 
 def _quote(s: str) -> str:
-    from alerting_server.templating.strconv import go_quote
-
     return go_quote(s)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 
 from alerting_server.templating.strconv import go_quote
@@ -280,7 +280,3 @@ def sprintf(fmt: str, *args: object) -> str:
         )
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
-
-
-def sprint_all(values: Sequence[object]) -> str:
-    return sprint(*values)
