@@ -18,7 +18,7 @@ Alerts that fired and resolved between two notifications are not worth one on th
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -92,5 +92,5 @@ class NotificationLog:
     def to_data(self) -> list[dict[str, object]]:
         return [{"group_id": g, "receiver": r, **e.to_data()} for (g, r), e in sorted(self._entries.items())]
 
-    def load(self, data: list[Mapping[str, object]]) -> None:
+    def load(self, data: Sequence[Mapping[str, object]]) -> None:
         self._entries = {(str(d["group_id"]), str(d["receiver"])): LogEntry.from_data(d) for d in data}
