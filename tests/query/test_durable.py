@@ -1,0 +1,80 @@
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from alerting_server.query.durable import DurableTSDB
+from alerting_server.query.labels import Matcher, MatchType, from_mapping
+from alerting_server.query.storage import STALE_NAN, is_stale
+from alerting_server.query.tsdb import Sample
+
+UP = from_mapping({"__name__": "up", "job": "a"})
+ALL = [Matcher.of(MatchType.REGEX, "__name__", ".+")]
+
+
+def test_restart_replays_the_log_and_keeps_stale_markers(tmp_path: Path) -> None:
+    db = DurableTSDB(tmp_path)
+    result = db.append([Sample(UP, 1000, 1.0), Sample(UP, 500, 9.0), Sample(UP, 2000, STALE_NAN)])
+    assert result.rejected == 1
+    db.close()
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+    assert series.timestamps.tolist() == [1000, 2000]
+    assert series.values[0] == 1.0 and is_stale(float(series.values[1]))
+
+
+def test_snapshot_applies_retention_and_truncates_the_log(tmp_path: Path) -> None:
+    db = DurableTSDB(tmp_path, retention_ms=10_000)
+    db.append([Sample(UP, t * 1000, float(t)) for t in range(30)])
+    db.snapshot(now_ms=29_000)
+    assert (tmp_path / "wal").stat().st_size == 0
+    db.append([Sample(UP, 30_000, math.inf)])
+    db.close()
+    with DurableTSDB(tmp_path, retention_ms=10_000) as reopened:
+        (series,) = reopened.select(ALL, 0, 10**9)
+    assert series.timestamps.tolist() == list(range(19_000, 31_000, 1000))
+
+
+def test_a_torn_tail_record_is_ignored(tmp_path: Path) -> None:
+    db = DurableTSDB(tmp_path)
+    db.append([Sample(UP, 1000, 1.0)])
+    db.append([Sample(UP, 2000, 2.0)])
+    db.close()
+    wal = tmp_path / "wal"
+    wal.write_bytes(wal.read_bytes()[:-3])
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+    assert series.timestamps.tolist() == [1000]
+
+
+WRITER = """
+import sys
+from alerting_server.query.durable import DurableTSDB
+from alerting_server.query.labels import from_mapping
+from alerting_server.query.tsdb import Sample
+db = DurableTSDB(sys.argv[1])
+up = from_mapping({"__name__": "up"})
+for t in range(200):
+    db.append([Sample(up, t * 1000, float(t))])
+    if t == 99:
+        db.snapshot(now_ms=t * 1000)
+print("written", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_sigkill_keeps_every_acknowledged_write(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "written"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10**9)
+    assert series.timestamps.tolist() == [t * 1000 for t in range(200)]
