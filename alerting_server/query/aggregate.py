@@ -54,24 +54,18 @@ def simple(
     for labels, members in _groups(vector, grouping, is_without).items():
         drop = any(m.drop_name for m in members)
         present = np.logical_or.reduce([m.present for m in members])
-        if op == "sum":
-            total = np.zeros(n)
-            comp = np.zeros(n)
-            seen = np.zeros(n, dtype=bool)
-            for m in members:
-                new = m.present & ~seen
-                total[new] = m.values[new]
-                upd = m.present & seen
-                t, c = kahan_inc_np(m.values, total, comp)
-                total = np.where(upd, t, total)
-                comp = np.where(upd, c, comp)
-                seen |= m.present
-            with np.errstate(invalid="ignore"):
-                values = np.where(np.isinf(total), total, total + comp)
-        elif op == "avg":
-            values = np.full(n, np.nan)
-            for i in np.nonzero(present)[0]:
-                values[i] = mean([float(m.values[i]) for m in members if m.present[i]])
+        if op in ("sum", "avg"):
+            total, comp = _kahan_sum(members, n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if op == "sum":
+                    values = np.where(np.isinf(total), total, total + comp)
+                else:
+                    count = np.sum([m.present for m in members], axis=0)
+                    values = total / count + comp / count
+            if op == "avg":
+                # Where the running sum overflowed, Prometheus switches to an incremental mean.
+                for i in np.nonzero(present & ~np.isfinite(total))[0]:
+                    values[i] = mean([float(m.values[i]) for m in members if m.present[i]])
         elif op == "count":
             values = np.sum([m.present for m in members], axis=0).astype(np.float64)
         elif op == "group":
@@ -96,6 +90,21 @@ def simple(
             raise QueryError(f"unknown aggregation {op}")
         out.append(StepSeries(labels, values, present, drop_name=drop))
     return out
+
+
+def _kahan_sum(members: list[StepSeries], n: int) -> tuple[np.ndarray, np.ndarray]:
+    total = np.zeros(n)
+    comp = np.zeros(n)
+    seen = np.zeros(n, dtype=bool)
+    for m in members:
+        new = m.present & ~seen
+        total[new] = m.values[new]
+        upd = m.present & seen
+        t, c = kahan_inc_np(m.values, total, comp)
+        total = np.where(upd, t, total)
+        comp = np.where(upd, c, comp)
+        seen |= m.present
+    return total, comp
 
 
 def _variance(members: list[StepSeries], n: int, sqrt: bool) -> np.ndarray:

@@ -21,7 +21,8 @@ def test_restart_replays_the_log_and_keeps_stale_markers(tmp_path: Path) -> None
     with DurableTSDB(tmp_path) as reopened:
         (series,) = reopened.select(ALL, 0, 10_000)
     assert series.timestamps.tolist() == [1000, 2000]
-    assert series.values[0] == 1.0 and is_stale(float(series.values[1]))
+    assert series.values[0] == 1.0
+    assert is_stale(float(series.values[1]))
 
 
 def test_snapshot_applies_retention_and_truncates_the_log(tmp_path: Path) -> None:
