@@ -15,7 +15,7 @@ NOW = 1_700_000_000_000
 
 
 def notifier(client: httpx.AsyncClient, url: str, **kwargs: str) -> SlackNotifier:
-    return SlackNotifier(client=client, webhook_url=url, clock=FixedClock(NOW), **kwargs)  # type: ignore[arg-type]
+    return SlackNotifier(client=client, webhook_url=url, clock=FixedClock(NOW), **kwargs)
 
 
 def body(receiver: Receiver) -> dict[str, Any]:

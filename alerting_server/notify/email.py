@@ -1,0 +1,205 @@
+"""Email over SMTP: plain, STARTTLS or implicit TLS, AUTH when credentials are set.
+
+One message per notification, text and HTML alternatives. Its Message-ID derives from the
+idempotency key, so a notification sent twice (a crash between send and record) carries the
+same Message-ID and mail clients thread or drop the copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+
+from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.classify import scrub
+from alerting_server.notify.message import AlertData, Message, go_time
+from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.notify.texts import sorted_pairs, subject
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def message_id(idempotency_key: str, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "alerting.invalid"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def render_email(
+    message: Message,
+    *,
+    sender: str,
+    to: Sequence[str],
+    idempotency_key: str,
+    now_ms: int,
+    reply_to: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = ", ".join(to)
+    mail["Subject"] = subject(message)
+    if reply_to:
+        mail["Reply-To"] = reply_to
+    mail["Message-ID"] = message_id(idempotency_key, sender)
+    mail["Date"] = format_datetime(dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.UTC))
+    # Configured headers win, Subject and To included, as in Alertmanager's email_config.headers.
+    for name, value in (headers or {}).items():
+        del mail[name]
+        mail[name] = value
+    mail.set_content(_text(message))
+    mail.add_alternative(_html(message), subtype="html")
+    return mail
+
+
+@dataclass(frozen=True)
+class EmailNotifier:
+    sender: str
+    to: tuple[str, ...]
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    tls: bool = False
+    reply_to: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    tls_context: ssl.SSLContext | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
+        mail = render_email(
+            message,
+            sender=self.sender,
+            to=self.to,
+            idempotency_key=idempotency_key,
+            now_ms=self.clock.now_ms(),
+            reply_to=self.reply_to,
+            headers=self.headers,
+        )
+        try:
+            errors, _ = await aiosmtplib.send(
+                mail,
+                sender=parseaddr(self.sender)[1],
+                recipients=[parseaddr(a)[1] for a in self.to],
+                hostname=self.host,
+                port=self.port,
+                username=self.username or None,
+                password=self.password or None,
+                use_tls=self.tls,
+                # Never upgrade on the server's say-so alone: TLS is what the channel asks for.
+                start_tls=self.starttls,
+                tls_context=self.tls_context,
+                timeout=self.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            return self._refused(e.recipients)
+        except aiosmtplib.SMTPResponseException as e:
+            # RFC 5321: 4yz is a transient failure, 5yz a permanent one.
+            return self._failed(400 <= e.code < 500, e.message, e.code)
+        except (
+            aiosmtplib.SMTPTimeoutError,
+            aiosmtplib.SMTPServerDisconnected,
+            aiosmtplib.SMTPConnectError,
+        ) as e:
+            if isinstance(e.__cause__, ssl.SSLCertVerificationError):
+                return self._untrusted(e.__cause__)
+            return self._failed(True, f"{type(e).__name__}: {e}")
+        except ssl.SSLCertVerificationError as e:
+            return self._untrusted(e)
+        except aiosmtplib.SMTPException as e:
+            # What the server cannot do (STARTTLS, AUTH) does not change on a retry.
+            return self._failed(False, str(e))
+        except OSError as e:
+            return self._failed(True, f"{type(e).__name__}: {e}")
+        if errors:
+            # Some recipients took it: the notification is out, the rest are told in the reason.
+            return DeliveryResult(ok=True, reason=self._reason(None, _refusals(errors)))
+        return DELIVERED
+
+    def _refused(self, refused: Sequence[aiosmtplib.SMTPRecipientRefused]) -> DeliveryResult:
+        codes = {r.code for r in refused}
+        text = "all recipients refused: " + "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in refused)
+        return self._failed(
+            any(400 <= c < 500 for c in codes), text, codes.pop() if len(codes) == 1 else None
+        )
+
+    def _untrusted(self, error: ssl.SSLCertVerificationError) -> DeliveryResult:
+        # A certificate the channel does not trust stays untrusted until someone changes a config.
+        return self._failed(False, f"TLS certificate verification failed: {error.verify_message}")
+
+    def _failed(self, retryable: bool, text: str, code: int | None = None) -> DeliveryResult:
+        return DeliveryResult(
+            ok=False, retryable=retryable, status_code=code, reason=self._reason(code, text)
+        )
+
+    def _reason(self, code: int | None, text: str) -> str:
+        return scrub(f"SMTP {code}: {text}" if code else text, [self.password])
+
+
+def _refusals(errors: Mapping[str, aiosmtplib.SMTPResponse]) -> str:
+    return "recipients refused: " + "; ".join(f"{a}: {r.code} {r.message}" for a, r in sorted(errors.items()))
+
+
+def _text(message: Message) -> str:
+    lines = [subject(message), ""]
+    for title, alerts in (("Firing", message.firing), ("Resolved", message.resolved)):
+        if alerts:
+            lines.append(f"{title} alerts:")
+            lines += [_alert_text(a) for a in alerts]
+    if message.truncated_alerts:
+        lines.append(f"... and {message.truncated_alerts} more alerts")
+    if message.ack_url and message.status == "firing":
+        lines.append(f"Acknowledge: {message.ack_url}")
+    if message.external_url:
+        lines.append(f"View alerts: {message.external_url}")
+    return "\n".join(lines) + "\n"
+
+
+def _alert_text(alert: AlertData) -> str:
+    lines = ["Labels:"] + [f"  - {k} = {v}" for k, v in sorted_pairs(alert.labels)]
+    lines += ["Annotations:"] + [f"  - {k} = {v}" for k, v in sorted(alert.annotations.items())]
+    lines.append(f"Started: {go_time(alert.starts_at)}")
+    if alert.generator_url:
+        lines.append(f"Source: {alert.generator_url}")
+    return "\n".join(lines) + "\n"
+
+
+def _html(message: Message) -> str:
+    e = html.escape
+    colour = "#E01E5A" if message.status == "firing" else "#2EB67D"
+    parts = [
+        '<!DOCTYPE html><html><body style="font-family: sans-serif">',
+        f'<h2 style="color: {colour}">{e(subject(message))}</h2>',
+    ]
+    for title, alerts in (("Firing", message.firing), ("Resolved", message.resolved)):
+        if not alerts:
+            continue
+        parts.append(f"<h3>{title}</h3>")
+        for alert in alerts:
+            rows = "".join(
+                f'<tr><th align="left">{e(k)}</th><td>{e(v)}</td></tr>' for k, v in sorted_pairs(alert.labels)
+            )
+            rows += "".join(
+                f'<tr><th align="left">{e(k)}</th><td>{e(v)}</td></tr>'
+                for k, v in sorted(alert.annotations.items())
+            )
+            parts.append(f"<table>{rows}</table>")
+            if alert.generator_url:
+                parts.append(f'<p><a href="{e(alert.generator_url)}">Source</a></p>')
+    if message.truncated_alerts:
+        parts.append(f"<p>... and {message.truncated_alerts} more alerts</p>")
+    if message.ack_url and message.status == "firing":
+        parts.append(f'<p><a href="{e(message.ack_url)}">Acknowledge</a></p>')
+    if message.external_url:
+        parts.append(f'<p><a href="{e(message.external_url)}">View alerts</a></p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
