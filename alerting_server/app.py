@@ -42,8 +42,8 @@ from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
-from alerting_server.query.tsdb import TSDB
 from alerting_server.store import Store
 from gateway import create_app
 
@@ -106,22 +106,37 @@ class AlertingApp:
         self._gateway_channel: aio.Channel | None = None
         self._socket_dir = tempfile.TemporaryDirectory(prefix="alerting-")
         self.addresses = Addresses(grpc="", http="")
-        self.tsdb = TSDB()
-        self.engine = Engine(self.tsdb)
+        self._tsdb: DurableTSDB | None = None
+        self._snapshots: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
         assert self._store is not None, "start() first"
         return self._store
 
+    @property
+    def tsdb(self) -> DurableTSDB:
+        assert self._tsdb is not None, "start() first"
+        return self._tsdb
+
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
         await self._store.migrate()
-        await self._start_grpc(self._store)
+        self._tsdb = await asyncio.to_thread(DurableTSDB, Path(self.config.data_dir) / "tsdb")
+        self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
+        await self._start_grpc(self._store, self._tsdb)
         await self._start_http()
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
 
-    async def _start_grpc(self, store: Store) -> None:
+    async def _snapshot_loop(self, tsdb: DurableTSDB) -> None:
+        while True:
+            await asyncio.sleep(self.config.snapshot_interval_ms / 1000)
+            try:
+                tsdb.snapshot(self.clock.now_ms())
+            except OSError:
+                log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
+
+    async def _start_grpc(self, store: Store, tsdb: DurableTSDB) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens)
         if authenticator.enabled:
@@ -149,7 +164,7 @@ class AlertingApp:
             servicers.EscalationPolicyServicer(store, clock), server
         )
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-            MetricsServicer(self.tsdb, self.engine, clock), server
+            MetricsServicer(tsdb, Engine(tsdb), clock), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -213,6 +228,14 @@ class AlertingApp:
             await self._gateway_channel.close(None)
         if self._grpc is not None:
             await self._grpc.stop(grace)
+        if self._snapshots is not None:
+            self._snapshots.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._snapshots
+        if self._tsdb is not None:
+            # A snapshot on the way out makes the next start replay no log.
+            self._tsdb.snapshot(self.clock.now_ms())
+            self._tsdb.close()
         if self._store is not None:
             await self._store.close()
         self._socket_dir.cleanup()

@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
                 "grpc_listen": args.grpc_listen,
                 "http_listen": args.http_listen,
                 "database_url": args.database_url,
+                "data_dir": args.data_dir,
             },
         )
     except config_module.ConfigError as exc:
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--database-url", help="SQLAlchemy URL (env ALERTING_DATABASE_URL; default sqlite:///./alerting.db)"
+    )
+    serve.add_argument(
+        "--data-dir",
+        help="directory of the embedded time-series store (env ALERTING_DATA_DIR; default ./data)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)

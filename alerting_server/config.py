@@ -31,6 +31,10 @@ class Config:
     grpc_listen: str = "127.0.0.1:50051"
     http_listen: str = "127.0.0.1:8080"
     database_url: str = "sqlite+aiosqlite:///./alerting.db"
+    # Where the embedded time-series store keeps its write-ahead log and snapshots.
+    data_dir: str = "./data"
+    # How often the time-series store folds its log into a snapshot.
+    snapshot_interval_ms: int = 10 * 60 * 1000
     # Base URL of the REST gateway as users reach it; used in links in notifications.
     external_url: str = ""
     tokens: tuple[Token, ...] = ()
@@ -49,8 +53,9 @@ _ENV = {
     "ALERTING_HTTP_LISTEN": "http_listen",
     "ALERTING_DATABASE_URL": "database_url",
     "ALERTING_EXTERNAL_URL": "external_url",
+    "ALERTING_DATA_DIR": "data_dir",
 }
-_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url"}
+_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir"}
 _KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes"}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Protocol
 
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from alerting_server.api.convert import ts_from_pb
@@ -11,7 +13,7 @@ from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.query.engine import Engine
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.result import Result, ValueKind
-from alerting_server.query.tsdb import TSDB, Sample
+from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.validation.names import check_label_name, check_metric_name
 
 _RESULT_TYPE = {
@@ -52,8 +54,12 @@ def samples_from_pb(request: metrics_service_pb2.WriteRequest, now: int) -> list
     return samples
 
 
+class Appender(Protocol):
+    def append(self, batch: Sequence[Sample]) -> WriteResult: ...
+
+
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def __init__(self, tsdb: TSDB, engine: Engine, clock: Clock) -> None:
+    def __init__(self, tsdb: Appender, engine: Engine, clock: Clock) -> None:
         self._tsdb = tsdb
         self._engine = engine
         self._clock = clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import grpc
@@ -42,6 +43,23 @@ def test_sigkill_loses_nothing(server: ServerProcess, http: httpx.Client) -> Non
         assert again.get("/routing").json() == routing
 
 
+def test_sigkill_keeps_accepted_samples(server: ServerProcess, http: httpx.Client) -> None:
+    now = int(time.time() * 1000)
+    samples = [
+        {"name": "queue_depth", "labels": {"q": "a"}, "value": float(i), "timestamp": now - 10_000 + i}
+        for i in range(5)
+    ]
+    assert http.post("/samples", json={"samples": samples}).json()["accepted"] == 5
+    server.restart()
+    with httpx.Client(base_url=server.base_url, timeout=10) as again:
+        r = again.get("/api/v1/query", params={"query": "queue_depth[1m]", "time": now / 1000})
+        [series] = r.json()["data"]["result"]
+        assert [v for _, v in series["values"]] == ["0", "1", "2", "3", "4"]
+        # The restored series keeps rejecting what is older than its head.
+        late = again.post("/samples", json={"samples": [{**samples[0], "timestamp": now - 20_000}]}).json()
+        assert late["rejected"] == 1
+
+
 def test_sigterm_exits_zero_after_draining(server: ServerProcess, http: httpx.Client) -> None:
     assert http.post("/rules", json={"name": "r", "query": "up == 0"}).status_code == 201
     assert server.terminate() == 0
@@ -50,7 +68,12 @@ def test_sigterm_exits_zero_after_draining(server: ServerProcess, http: httpx.Cl
 
 async def test_graceful_stop_finishes_accepted_calls_and_keeps_them(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
-    config = Config(grpc_listen="127.0.0.1:0", http_listen="127.0.0.1:0", database_url=url)
+    config = Config(
+        grpc_listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        database_url=url,
+        data_dir=str(tmp_path / "data"),
+    )
     app = AlertingApp(config)
     await app.start()
     client = AsyncAlertingClient(app.addresses.grpc, retry=None)
