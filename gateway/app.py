@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import ops
+from gateway import ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -77,6 +77,14 @@ def create_app(
         else:
             endpoint = unary_endpoint(route, backend, max_body_bytes)
         routes.append(Route(route.path, endpoint, methods=methods, name=route.name))
+    routes.append(
+        Route(
+            remote_write.PATH,
+            remote_write.remote_write_endpoint(backend, max_body_bytes),
+            methods=["POST"],
+            name="prometheus.RemoteWrite",
+        )
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,0 +1,212 @@
+"""Prometheus remote-write 1.0 ingest (`POST /api/v1/write`) onto MetricsService.Write.
+
+The body is a snappy block-compressed `prometheus.WriteRequest`. Answers follow Prometheus' own
+receiver (storage/remote/write_handler.go), because senders decide on the status whether to retry:
+204 when written; 400 (never retried) for a body that does not decode, an invalid series, or samples
+the store refuses as out of order or duplicate; 415 for another protocol or encoding; 429 and 5xx (retried
+with back-off) from the gRPC status of the write. Error bodies are plain text, as Prometheus writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, TypeAlias, cast
+
+import cramjam
+import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError, Message
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from alerting.v1 import metrics_service_pb2
+from gateway.backend import Backend
+from gateway.body import read_body
+from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
+from gateway.routes import RpcRoute, discover_routes
+
+PATH = "/api/v1/write"
+WRITE = "alerting.v1.MetricsService.Write"
+# A snappy block expands at most ~21x; the cap keeps a small hostile body from costing a large buffer.
+DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+_MEDIA_TYPE = "application/x-protobuf"
+_V1_MESSAGE = "prometheus.WriteRequest"
+_FIELD = descriptor_pb2.FieldDescriptorProto
+_Type: TypeAlias = descriptor_pb2.FieldDescriptorProto.Type.ValueType
+
+
+class RemoteWriteError(Exception):
+    """A request answered with `status` and a plain-text body, before anything is written."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class PromLabel(Protocol):
+    name: str
+    value: str
+
+
+class PromSample(Protocol):
+    value: float
+    timestamp: int
+
+
+class PromTimeSeries(Protocol):
+    labels: Sequence[PromLabel]
+    samples: Sequence[PromSample]
+    histograms: Sequence[Message]
+
+
+class PromWriteRequest(Protocol):
+    timeseries: Sequence[PromTimeSeries]
+
+
+def _message(name: str, *fields: tuple[str, int, _Type, str]) -> descriptor_pb2.DescriptorProto:
+    message = descriptor_pb2.DescriptorProto(name=name)
+    for field_name, number, field_type, type_name in fields:
+        message.field.add(
+            name=field_name, number=number, type=field_type, type_name=type_name, label=_FIELD.LABEL_REPEATED
+        )
+    return message
+
+
+def _scalar(name: str, number: int, field_type: _Type) -> descriptor_pb2.FieldDescriptorProto:
+    return _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_OPTIONAL)
+
+
+def _write_request_class() -> type[Message]:
+    """prompb's WriteRequest, declared only as far as this receiver reads it.
+
+    Undeclared fields (metadata, exemplars, a histogram's contents) parse as unknown fields and are
+    dropped; `histograms` is declared, empty, only so that its presence can be refused.
+    """
+    label = descriptor_pb2.DescriptorProto(
+        name="Label", field=[_scalar("name", 1, _FIELD.TYPE_STRING), _scalar("value", 2, _FIELD.TYPE_STRING)]
+    )
+    sample = descriptor_pb2.DescriptorProto(
+        name="Sample",
+        field=[_scalar("value", 1, _FIELD.TYPE_DOUBLE), _scalar("timestamp", 2, _FIELD.TYPE_INT64)],
+    )
+    series = _message(
+        "TimeSeries",
+        ("labels", 1, _FIELD.TYPE_MESSAGE, ".prometheus.Label"),
+        ("samples", 2, _FIELD.TYPE_MESSAGE, ".prometheus.Sample"),
+        ("histograms", 4, _FIELD.TYPE_MESSAGE, ".prometheus.Histogram"),
+    )
+    request = _message("WriteRequest", ("timeseries", 1, _FIELD.TYPE_MESSAGE, ".prometheus.TimeSeries"))
+    file = descriptor_pb2.FileDescriptorProto(
+        name="gateway/prometheus_remote_write.proto",
+        package="prometheus",
+        syntax="proto3",
+        message_type=[request, series, label, sample, descriptor_pb2.DescriptorProto(name="Histogram")],
+    )
+    # A private pool: the generated alerting.v1 code owns the default one, and another library may
+    # register its own `prometheus.WriteRequest` there.
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(_V1_MESSAGE))
+
+
+WriteRequest = _write_request_class()
+
+
+def check_headers(content_type: str, content_encoding: str) -> None:
+    """415 unless the request is remote-write 1.0; missing headers mean 1.0, as in Prometheus."""
+    media_type, *params = [part.strip() for part in (content_type or _MEDIA_TYPE).split(";")]
+    if media_type != _MEDIA_TYPE:
+        raise RemoteWriteError(415, f"expected {_MEDIA_TYPE} as the media type, got {content_type}")
+    for param in params:
+        key, sep, value = param.partition("=")
+        if not sep:
+            raise RemoteWriteError(415, f"malformed content-type parameter {param!r} in {content_type}")
+        if key == "proto" and value != _V1_MESSAGE:
+            raise RemoteWriteError(415, f"{value} protobuf message is not accepted; accepted {_V1_MESSAGE}")
+    if content_encoding and content_encoding.lower() != "snappy":
+        raise RemoteWriteError(415, f"{content_encoding} encoding is not accepted; only snappy is")
+
+
+def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> PromWriteRequest:
+    """The WriteRequest of a snappy-compressed body."""
+    try:
+        size = cramjam.snappy.decompress_raw_len(body)
+        if size > max_decompressed_bytes:
+            raise RemoteWriteError(413, f"decompressed body of {size} bytes exceeds {max_decompressed_bytes}")
+        raw = bytes(cramjam.snappy.decompress_raw(body))
+    except cramjam.DecompressionError as exc:
+        raise RemoteWriteError(400, str(exc)) from None
+    request = WriteRequest()
+    try:
+        request.ParseFromString(raw)
+    except DecodeError as exc:
+        raise RemoteWriteError(400, f"malformed protobuf: {exc}") from None
+    return cast(PromWriteRequest, request)
+
+
+def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
+    """The MetricsService samples of every series; 400 for the first series that cannot be stored."""
+    out = metrics_service_pb2.WriteRequest()
+    for index, series in enumerate(request.timeseries):
+        if series.histograms:
+            raise RemoteWriteError(400, "native histograms are not supported")
+        labels: dict[str, str] = {}
+        for label in series.labels:
+            if label.name in labels:
+                raise RemoteWriteError(400, f"timeseries[{index}]: duplicate label {label.name!r}")
+            labels[label.name] = label.value
+        name = labels.pop("__name__", "")
+        if not name:
+            raise RemoteWriteError(400, f"timeseries[{index}]: series without a __name__ label: {labels}")
+        # In Prometheus an empty label value is the same as the label being absent.
+        labels = {k: v for k, v in labels.items() if v}
+        for sample in series.samples:
+            pb = out.samples.add(name=name, labels=labels, value=sample.value)
+            pb.timestamp.FromMilliseconds(sample.timestamp)
+    return out
+
+
+def rejected_message(response: metrics_service_pb2.WriteResponse) -> str:
+    reasons = "; ".join(f"sample {e.index}: {e.reason}" for e in response.errors[:10])
+    return f"{response.rejected} of {response.rejected + response.accepted} samples rejected: {reasons}"
+
+
+def remote_write_endpoint(
+    backend: Backend,
+    max_body_bytes: int,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+) -> Endpoint:
+    route = _write_route()
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            check_headers(
+                request.headers.get("content-type", ""), request.headers.get("content-encoding", "")
+            )
+            body = await read_body(request, max_body_bytes)
+            samples = to_samples(decode(body, max_decompressed_bytes))
+            if samples.samples:
+                response = await backend.unary(route, samples, request)
+                assert isinstance(response, metrics_service_pb2.WriteResponse)
+                if response.rejected:
+                    # Prometheus answers 400 to out-of-order and duplicate samples so that the sender
+                    # drops the batch instead of retrying what can never be accepted.
+                    raise RemoteWriteError(400, rejected_message(response))
+        except RemoteWriteError as exc:
+            return PlainTextResponse(exc.message, status_code=exc.status)
+        except GatewayError as exc:
+            return PlainTextResponse(exc.message, status_code=exc.status)
+        except grpc.aio.AioRpcError as exc:
+            error = from_rpc_error(exc)
+            return PlainTextResponse(error.message, status_code=error.status)
+        except Exception:
+            log.exception("unexpected error serving %s", request.url.path)
+            return PlainTextResponse("internal error", status_code=500)
+        return Response(status_code=204)
+
+    return endpoint
+
+
+def _write_route() -> RpcRoute:
+    return next(r for r in discover_routes([metrics_service_pb2.DESCRIPTOR]) if r.name == WRITE)
