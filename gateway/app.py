@@ -56,6 +56,9 @@ def create_app(
     )
     rpc_routes = discover_routes(default_files() if files is None else files)
     document = openapi_document(rpc_routes)
+    paths = document["paths"]
+    assert isinstance(paths, dict)
+    paths[remote_write.PATH] = remote_write.OPENAPI_PATH_ITEM
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)

@@ -23,6 +23,7 @@ from alerting.v1 import metrics_service_pb2
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
+from gateway.jsonmap import JSONObject
 from gateway.routes import RpcRoute, discover_routes
 
 PATH = "/api/v1/write"
@@ -33,6 +34,27 @@ _MEDIA_TYPE = "application/x-protobuf"
 _V1_MESSAGE = "prometheus.WriteRequest"
 _FIELD = descriptor_pb2.FieldDescriptorProto
 _Type: TypeAlias = descriptor_pb2.FieldDescriptorProto.Type.ValueType
+
+
+_TEXT_ERROR: JSONObject = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+# The OpenAPI path item of the endpoint: it is served, so it is documented with the RPC routes.
+OPENAPI_PATH_ITEM: JSONObject = {
+    "post": {
+        "operationId": "PrometheusRemoteWrite",
+        "tags": ["MetricsService"],
+        "summary": "Prometheus remote-write 1.0: a snappy-compressed prometheus.WriteRequest",
+        "requestBody": {
+            "required": True,
+            "content": {_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        "responses": {
+            "204": {"description": "Written"},
+            "400": {"description": "Undecodable body, invalid series or refused samples", **_TEXT_ERROR},
+            "415": {"description": "Not remote-write 1.0 with snappy", **_TEXT_ERROR},
+            "default": {"description": "Error", **_TEXT_ERROR},
+        },
+    }
+}
 
 
 class RemoteWriteError(Exception):
