@@ -24,7 +24,7 @@ from alerting.v1 import (
 from alerting_server import model
 from alerting_server.api import convert
 from alerting_server.clock import Clock
-from alerting_server.errors import InvalidArgument, NotFound, Unimplemented
+from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.matching import Matcher, parse_matchers
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
@@ -105,25 +105,18 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     ) -> rule_service_pb2.ImportRulesResponse:
         groups = parse_rule_file(_require(request.content, "content"))
         rules: list[model.Rule] = []
-        errors: list[InvalidArgument] = []
+        violations = Violations()
         for gi, group in enumerate(groups):
             for ri, rule in enumerate(group.rules):
                 try:
                     validate.validate_rule(rule)
                 except InvalidArgument as exc:
-                    errors.append(
-                        InvalidArgument(
-                            [
-                                type(v)(
-                                    f"content.groups[{gi}].rules[{ri}].{file_field(v.field)}", v.description
-                                )
-                                for v in exc.violations
-                            ]
+                    for v in exc.violations:
+                        violations.add(
+                            f"content.groups[{gi}].rules[{ri}].{file_field(v.field)}", v.description
                         )
-                    )
                 rules.append(rule)
-        if errors:
-            raise InvalidArgument([v for e in errors for v in e.violations])
+        violations.raise_if_any()
         stored = await self._store.rules.replace_groups(rules, self._clock.now_ms())
         return rule_service_pb2.ImportRulesResponse(rules=[convert.rule_to_pb(r) for r in stored])
 
