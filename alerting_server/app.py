@@ -18,22 +18,15 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from alerting.services import SERVICE_NAMES
 from alerting.v1 import (
-    ack_service_pb2,
     ack_service_pb2_grpc,
-    alert_service_pb2,
     alert_service_pb2_grpc,
-    channel_service_pb2,
     channel_service_pb2_grpc,
-    escalation_policy_service_pb2,
     escalation_policy_service_pb2_grpc,
-    metrics_service_pb2,
     metrics_service_pb2_grpc,
-    routing_service_pb2,
     routing_service_pb2_grpc,
-    rule_service_pb2,
     rule_service_pb2_grpc,
-    silence_service_pb2,
     silence_service_pb2_grpc,
 )
 from alerting_server.api import servicers
@@ -48,20 +41,6 @@ from alerting_server.store import Store
 from gateway import create_app
 
 log = logging.getLogger(__name__)
-
-SERVICE_NAMES = tuple(
-    module.DESCRIPTOR.services_by_name[name].full_name
-    for module, name in (
-        (rule_service_pb2, "RuleService"),
-        (alert_service_pb2, "AlertService"),
-        (channel_service_pb2, "ChannelService"),
-        (ack_service_pb2, "AckService"),
-        (silence_service_pb2, "SilenceService"),
-        (routing_service_pb2, "RoutingService"),
-        (escalation_policy_service_pb2, "EscalationPolicyService"),
-        (metrics_service_pb2, "MetricsService"),
-    )
-)
 
 
 class _GatewayServer(uvicorn.Server):

@@ -7,8 +7,6 @@ tried before `/alerts/{fingerprint}`), which is the order a first-match router n
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +15,8 @@ from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor
 from google.protobuf.message import Message
+
+from alerting.services import FILES
 
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?:=([^}]*))?\}")
 _PATTERNS = ("get", "put", "post", "delete", "patch")
@@ -51,15 +51,8 @@ class RpcRoute:
 
 
 def default_files() -> list[FileDescriptor]:
-    """The file descriptors of every generated `alerting.v1` module."""
-    import alerting.v1
-
-    files = []
-    for info in pkgutil.iter_modules(alerting.v1.__path__):
-        if info.name.endswith("_pb2"):
-            module = importlib.import_module(f"alerting.v1.{info.name}")
-            files.append(module.DESCRIPTOR)
-    return files
+    """The file descriptors of every `alerting.v1` service."""
+    return list(FILES)
 
 
 def discover_routes(files: Iterable[FileDescriptor]) -> list[RpcRoute]:

@@ -18,31 +18,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from alerting.v1 import (
-    ack_service_pb2,
-    alert_service_pb2,
-    channel_service_pb2,
-    escalation_policy_service_pb2,
-    metrics_service_pb2,
-    routing_service_pb2,
-    rule_service_pb2,
-    silence_service_pb2,
-)
-
-SERVICES = [
-    service
-    for module in (
-        ack_service_pb2,
-        alert_service_pb2,
-        channel_service_pb2,
-        escalation_policy_service_pb2,
-        metrics_service_pb2,
-        routing_service_pb2,
-        rule_service_pb2,
-        silence_service_pb2,
-    )
-    for service in module.DESCRIPTOR.services_by_name.values()
-]
+from alerting.services import SERVICES
 
 Context = grpc.aio.ServicerContext[Message, Message]
 UnaryHandler = Callable[[Message, Context], Awaitable[Message]]

@@ -10,6 +10,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
 from alerting.client import AlertingClient, AsyncAlertingClient
+from alerting.services import SERVICES
 from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
@@ -19,7 +20,7 @@ from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 
-from .fakes import SERVICES, FakeAlertingServer
+from .fakes import FakeAlertingServer
 
 RULE = rule_pb.Rule(id="r1", name="high_cpu", query="avg(cpu_usage) > 80")
 ALERT = alert_pb.Alert(fingerprint="fp1", rule="high_cpu", state=alert_pb.ALERT_STATE_FIRING)

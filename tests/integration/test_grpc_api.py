@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from alerting.client import AlertingClient, InvalidArgumentError, NotFoundError, UnimplementedError
+from alerting.services import SERVICE_NAMES
 from alerting.v1 import channel_service_pb2, rule_service_pb2
-from alerting_server.app import SERVICE_NAMES
 from tests.integration.server import ServerProcess
 
 

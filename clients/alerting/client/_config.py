@@ -8,31 +8,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from alerting.v1 import (
-    ack_service_pb2,
-    alert_service_pb2,
-    channel_service_pb2,
-    escalation_policy_service_pb2,
-    metrics_service_pb2,
-    routing_service_pb2,
-    rule_service_pb2,
-    silence_service_pb2,
-)
-
-_SERVICES = [
-    service.full_name
-    for module in (
-        ack_service_pb2,
-        alert_service_pb2,
-        channel_service_pb2,
-        escalation_policy_service_pb2,
-        metrics_service_pb2,
-        routing_service_pb2,
-        rule_service_pb2,
-        silence_service_pb2,
-    )
-    for service in module.DESCRIPTOR.services_by_name.values()
-]
+from alerting.services import SERVICE_NAMES
 
 
 @dataclass(frozen=True)
@@ -74,7 +50,7 @@ class RetryPolicy:
             {
                 "methodConfig": [
                     {
-                        "name": [{"service": service} for service in _SERVICES],
+                        "name": [{"service": service} for service in SERVICE_NAMES],
                         "retryPolicy": {
                             "maxAttempts": self.max_attempts,
                             "initialBackoff": f"{self.initial_backoff}s",
