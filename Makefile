@@ -40,6 +40,7 @@ lint: setup gen-check
 
 peers:
 	scripts/peers.sh
+	scripts/install-prometheus.sh
 
 test: lint peers
 	$(VENV)/bin/pytest
