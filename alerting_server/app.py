@@ -35,6 +35,7 @@ from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
 from alerting_server.store import Store
@@ -87,6 +88,7 @@ class AlertingApp:
         self.addresses = Addresses(grpc="", http="")
         self._tsdb: DurableTSDB | None = None
         self._snapshots: asyncio.Task[None] | None = None
+        self._datasources: Datasources | None = None
 
     @property
     def store(self) -> Store:
@@ -98,12 +100,18 @@ class AlertingApp:
         assert self._tsdb is not None, "start() first"
         return self._tsdb
 
+    @property
+    def datasources(self) -> Datasources:
+        assert self._datasources is not None, "start() first"
+        return self._datasources
+
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
         await self._store.migrate()
         self._tsdb = await asyncio.to_thread(DurableTSDB, Path(self.config.data_dir) / "tsdb")
         self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
-        await self._start_grpc(self._store, self._tsdb)
+        self._datasources = Datasources.from_config(Engine(self._tsdb), self.config.datasources)
+        await self._start_grpc(self._store, self._tsdb, self._datasources)
         await self._start_http()
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
 
@@ -115,7 +123,7 @@ class AlertingApp:
             except OSError:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
-    async def _start_grpc(self, store: Store, tsdb: DurableTSDB) -> None:
+    async def _start_grpc(self, store: Store, tsdb: DurableTSDB, datasources: Datasources) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens)
         if authenticator.enabled:
@@ -143,7 +151,7 @@ class AlertingApp:
             servicers.EscalationPolicyServicer(store, clock), server
         )
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-            MetricsServicer(tsdb, Engine(tsdb), clock), server
+            MetricsServicer(tsdb, datasources, clock), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -207,6 +215,8 @@ class AlertingApp:
             await self._gateway_channel.close(None)
         if self._grpc is not None:
             await self._grpc.stop(grace)
+        if self._datasources is not None:
+            await self._datasources.close()
         if self._snapshots is not None:
             self._snapshots.cancel()
             with contextlib.suppress(asyncio.CancelledError):

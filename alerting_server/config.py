@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -27,6 +28,24 @@ class TLSConfig:
 
 
 @dataclass(frozen=True)
+class BasicAuth:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DatasourceConfig:
+    """A named Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics)."""
+
+    name: str
+    url: str
+    bearer_token: str = ""
+    basic_auth: BasicAuth | None = None
+    timeout_ms: int = 30_000
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     grpc_listen: str = "127.0.0.1:50051"
     http_listen: str = "127.0.0.1:8080"
@@ -42,6 +61,7 @@ class Config:
     # How long in-flight calls may take to finish on SIGTERM.
     shutdown_grace_ms: int = 10_000
     max_request_bytes: int = 4 * 1024 * 1024
+    datasources: tuple[DatasourceConfig, ...] = ()
 
     @property
     def public_url(self) -> str:
@@ -56,7 +76,9 @@ _ENV = {
     "ALERTING_DATA_DIR": "data_dir",
 }
 _SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir"}
-_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes"}
+_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes", "datasources"}
+# The query engine inside this server; no configured source may take its name.
+EMBEDDED_DATASOURCE = "embedded"
 
 
 def _listen(value: Any, key: str) -> str:
@@ -98,6 +120,64 @@ def _tls(node: Any) -> TLSConfig | None:
     return TLSConfig(str(node["cert_file"]), str(node["key_file"]), str(node.get("client_ca_file") or ""))
 
 
+def _datasource(item: Any, key: str) -> DatasourceConfig:
+    allowed = {f.name for f in fields(DatasourceConfig)} - {"timeout_ms"} | {"timeout"}
+    if not isinstance(item, dict) or set(item) - allowed:
+        raise ConfigError(f"{key}: expected a map of {', '.join(sorted(allowed))}")
+    name = str(item.get("name") or "")
+    if not name:
+        raise ConfigError(f"{key}.name: required")
+    url = str(item.get("url") or "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}.url: {url!r} is not an http:// or https:// URL")
+    basic = item.get("basic_auth")
+    if basic is not None and (
+        not isinstance(basic, dict) or set(basic) != {"username", "password"} or not basic["username"]
+    ):
+        raise ConfigError(f"{key}.basic_auth: expected a map of username and password")
+    bearer = str(item.get("bearer_token") or "")
+    if bearer and basic is not None:
+        raise ConfigError(f"{key}: at most one of bearer_token and basic_auth")
+    headers = item.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigError(f"{key}.headers: expected a map of header names to strings")
+    if (bearer or basic is not None) and "authorization" in {str(h).lower() for h in headers}:
+        raise ConfigError(f"{key}.headers.Authorization: conflicts with bearer_token or basic_auth")
+    timeout_ms = 30_000
+    if "timeout" in item:
+        try:
+            timeout_ms = parse_duration(str(item["timeout"]))
+        except ValueError as exc:
+            raise ConfigError(f"{key}.timeout: {exc}") from None
+        if timeout_ms <= 0:
+            raise ConfigError(f"{key}.timeout: must be positive")
+    return DatasourceConfig(
+        name=name,
+        url=url,
+        bearer_token=bearer,
+        basic_auth=None if basic is None else BasicAuth(str(basic["username"]), str(basic["password"])),
+        timeout_ms=timeout_ms,
+        headers=tuple((str(k), v) for k, v in headers.items()),
+    )
+
+
+def _datasources(node: Any) -> tuple[DatasourceConfig, ...]:
+    if node is None:
+        return ()
+    if not isinstance(node, list):
+        raise ConfigError("datasources: expected a list")
+    sources: list[DatasourceConfig] = []
+    for i, item in enumerate(node):
+        source = _datasource(item, f"datasources[{i}]")
+        if source.name == EMBEDDED_DATASOURCE:
+            raise ConfigError(f"datasources[{i}].name: {EMBEDDED_DATASOURCE!r} is the built-in datasource")
+        if any(s.name == source.name for s in sources):
+            raise ConfigError(f"datasources[{i}].name: {source.name!r} is already taken")
+        sources.append(source)
+    return tuple(sources)
+
+
 def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
     unknown = set(doc) - _KNOWN_KEYS
     if unknown:
@@ -110,6 +190,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["tokens"] = _tokens(doc["auth"])
     if "tls" in doc:
         changes["tls"] = _tls(doc["tls"])
+    if "datasources" in doc:
+        changes["datasources"] = _datasources(doc["datasources"])
     if "shutdown_grace" in doc:
         try:
             changes["shutdown_grace_ms"] = parse_duration(str(doc["shutdown_grace"]))

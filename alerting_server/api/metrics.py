@@ -10,7 +10,7 @@ from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from alerting_server.api.convert import ts_from_pb
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, Violations
-from alerting_server.query.engine import Engine
+from alerting_server.query.datasources import Datasources
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.tsdb import Sample, WriteResult
@@ -59,9 +59,9 @@ class Appender(Protocol):
 
 
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def __init__(self, tsdb: Appender, engine: Engine, clock: Clock) -> None:
+    def __init__(self, tsdb: Appender, datasources: Datasources, clock: Clock) -> None:
         self._tsdb = tsdb
-        self._engine = engine
+        self._datasources = datasources
         self._clock = clock
 
     async def Write(
@@ -74,20 +74,15 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             errors=[metrics_service_pb2.SampleError(index=i, reason=reason) for i, reason in result.errors],
         )
 
-    def _check_source(self, datasource: str) -> None:
-        if datasource not in ("", "embedded"):
-            raise InvalidArgument.field(
-                "datasource", f"unknown datasource {datasource!r}; configured: embedded"
-            )
-
     async def Query(
         self, request: metrics_service_pb2.QueryRequest, context: object
     ) -> metrics_service_pb2.QueryResponse:
         if not request.query:
             raise InvalidArgument.field("query", "required")
-        self._check_source(request.datasource)
         t = ts_from_pb(request, "time")
-        result = self._engine.instant(request.query, self._clock.now_ms() if t is None else t)
+        result = await self._datasources.instant(
+            request.datasource, request.query, self._clock.now_ms() if t is None else t
+        )
         response = metrics_service_pb2.QueryResponse(
             result_type=_RESULT_TYPE[result.kind], series=_series(result), warnings=result.warnings
         )
@@ -123,8 +118,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
                 "exceeded maximum resolution of 11,000 points per timeseries; "
                 "try decreasing the query resolution",
             )
-        self._check_source(request.datasource)
-        result = self._engine.range(request.query, start, end, step)
+        result = await self._datasources.range(request.datasource, request.query, start, end, step)
         return metrics_service_pb2.QueryRangeResponse(
             result_type=_RESULT_TYPE[result.kind], series=_series(result), warnings=result.warnings
         )
