@@ -252,6 +252,16 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
             silences=[convert.silence_to_pb(s, now) for s in page.items], next_page_token=page.next_page_token
         )
 
+    async def UpdateSilence(
+        self, request: silence_service_pb2.UpdateSilenceRequest, context: Context
+    ) -> silence_service_pb2.UpdateSilenceResponse:
+        silence_id = _require(request.id, "id")
+        now = self._clock.now_ms()
+        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        validate.validate_silence(silence, now)
+        updated = await self._store.silences.update(silence_id, silence, now)
+        return silence_service_pb2.UpdateSilenceResponse(silence=convert.silence_to_pb(updated, now))
+
     async def ExpireSilence(
         self, request: silence_service_pb2.ExpireSilenceRequest, context: Context
     ) -> silence_service_pb2.ExpireSilenceResponse:
@@ -417,6 +427,11 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
             alerts=[convert.alert_to_pb(a) for a in items],
             next_page_token=page.next_token("alerts", len(items), more),
         )
+
+    async def CreateAlerts(
+        self, request: alert_service_pb2.CreateAlertsRequest, context: Context
+    ) -> alert_service_pb2.CreateAlertsResponse:
+        raise Unimplemented("posting alerts comes with the alert-management stage, which is not wired yet")
 
     async def GetAlert(
         self, request: alert_service_pb2.GetAlertRequest, context: Context

@@ -53,6 +53,11 @@ def _in_state(state: SilenceState, now: int) -> sa.ColumnElement[bool]:
     return sa.and_(t.c.starts_at <= now, t.c.ends_at > now)
 
 
+def _ended(silence: Silence, now: int) -> Silence:
+    """The silence ended at `now`; a pending one also starts then, so that it never ends before it starts."""
+    return dataclasses.replace(silence, starts_at=min(silence.starts_at, now), ends_at=now, updated_at=now)
+
+
 def _not_found(silence_id: str) -> NotFound:
     return NotFound(f"silence {silence_id!r} not found")
 
@@ -95,8 +100,26 @@ class SilenceRepository:
             silence = _silence(row)
             if silence.state(now) is SilenceState.EXPIRED:
                 raise FailedPrecondition(f"silence {silence_id!r} has already expired")
-            expired = dataclasses.replace(
-                silence, starts_at=min(silence.starts_at, now), ends_at=now, updated_at=now
-            )
+            expired = _ended(silence, now)
             await connection.execute(t.update().where(t.c.id == silence_id).values(_values(expired)))
         return expired
+
+    async def update(self, silence_id: str, silence: Silence, now: int) -> Silence:
+        """Alertmanager's update: in place while the silence has not expired and its matchers stay the
+        same; otherwise, in the same transaction, the old one expires and `silence` is stored anew."""
+        async with self._db.write() as connection:
+            row = await fetch_one(connection, sa.select(t).where(t.c.id == silence_id))
+            if row is None:
+                raise _not_found(silence_id)
+            old = _silence(row)
+            expired = old.state(now) is SilenceState.EXPIRED
+            if not expired and old.matchers == silence.matchers:
+                updated = dataclasses.replace(silence, id=old.id, created_at=old.created_at, updated_at=now)
+                await connection.execute(t.update().where(t.c.id == silence_id).values(_values(updated)))
+                return updated
+            if not expired:
+                ended = _ended(old, now)
+                await connection.execute(t.update().where(t.c.id == silence_id).values(_values(ended)))
+            stored = dataclasses.replace(silence, id=new_id(), created_at=now, updated_at=now)
+            await connection.execute(t.insert().values(_values(stored)))
+            return stored

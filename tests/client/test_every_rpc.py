@@ -144,6 +144,15 @@ CASES = [
         LIST_ALERTS,
     ),
     Case(
+        "create_alerts",
+        ([alert_pb.PostableAlert(labels={"alertname": "A"})],),
+        {},
+        "CreateAlerts",
+        alert_pb.CreateAlertsRequest(alerts=[alert_pb.PostableAlert(labels={"alertname": "A"})]),
+        alert_pb.CreateAlertsResponse(fingerprints=["fp1"]),
+        ["fp1"],
+    ),
+    Case(
         "get_alert",
         ("fp1",),
         {},
@@ -268,6 +277,15 @@ CASES = [
         silence_pb.ListSilencesRequest(state=silence_pb.SILENCE_STATE_ACTIVE),
         SILENCES,
         SILENCES,
+    ),
+    Case(
+        "update_silence",
+        ("s1", SILENCE),
+        {},
+        "UpdateSilence",
+        silence_pb.UpdateSilenceRequest(id="s1", silence=SILENCE),
+        silence_pb.UpdateSilenceResponse(silence=SILENCE),
+        SILENCE,
     ),
     Case(
         "expire_silence",

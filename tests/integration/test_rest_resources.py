@@ -75,7 +75,13 @@ RESOURCES = [
             "created_by": "alice",
             "comment": "maintenance",
         },
-        {},
+        # Same matchers: updated in place, as Alertmanager does.
+        {
+            "matchers": ['host="server01"'],
+            "ends_at": 4102444900000,
+            "created_by": "alice",
+            "comment": "longer",
+        },
         [
             (
                 {"matchers": ["host=~"], "ends_at": 4102444800000, "created_by": "a", "comment": "c"},
@@ -252,6 +258,20 @@ def test_channel_secrets_are_redacted_and_kept_on_update(http: httpx.Client) -> 
     )
     assert r.status_code == 200, r.text
     assert r.json()["config"] == {"url": "<secret>", "hmac_secret": "<secret>"}
+
+
+def test_silence_update_with_new_matchers_replaces_it(http: httpx.Client) -> None:
+    body = {"matchers": ['host="a"'], "ends_at": 4102444800000, "created_by": "alice", "comment": "c"}
+    old = http.post("/silences", json=body).json()
+    r = http.put(f"/silences/{old['id']}", json={**body, "matchers": ['host="b"']})
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert new["id"] != old["id"]
+    assert new["matchers"] == ['host="b"']
+    assert http.get(f"/silences/{old['id']}").json()["state"] == "expired"
+    r = http.put(f"/silences/{new['id']}", json={**body, "matchers": []})
+    assert r.status_code == 400
+    assert http.get(f"/silences/{new['id']}").json() == new
 
 
 def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:

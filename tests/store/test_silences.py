@@ -72,3 +72,35 @@ async def test_expire_twice_is_failed_precondition(store: Store) -> None:
     with pytest.raises(FailedPrecondition, match=created.id):
         await store.silences.expire(created.id, NOW + 1)
     assert (await store.silences.get(created.id)).ends_at == NOW
+
+
+async def test_update_in_place_keeps_the_id_while_matchers_stay(store: Store) -> None:
+    created = await store.silences.create(silence(NOW - HOUR, NOW + HOUR), NOW - HOUR)
+    longer = silence(NOW - HOUR, NOW + 3 * HOUR)
+    updated = await store.silences.update(created.id, longer, NOW)
+    assert (updated.id, updated.created_at, updated.updated_at, updated.ends_at) == (
+        created.id,
+        created.created_at,
+        NOW,
+        NOW + 3 * HOUR,
+    )
+    assert await store.silences.all() == [updated]
+
+
+async def test_update_with_other_matchers_expires_the_old_and_creates_a_new_one(store: Store) -> None:
+    created = await store.silences.create(silence(NOW - HOUR, NOW + HOUR), NOW - HOUR)
+    other = Silence(('host="server02"',), NOW, NOW + HOUR, "bob", "other host")
+    replacement = await store.silences.update(created.id, other, NOW)
+    assert replacement.id != created.id
+    assert replacement.matchers == ('host="server02"',)
+    old = await store.silences.get(created.id)
+    assert (old.ends_at, old.state(NOW)) == (NOW, SilenceState.EXPIRED)
+
+
+async def test_update_of_an_expired_silence_creates_a_new_one(store: Store) -> None:
+    created = await store.silences.create(silence(NOW - 2 * HOUR, NOW - HOUR), NOW - 2 * HOUR)
+    renewed = await store.silences.update(created.id, silence(NOW, NOW + HOUR), NOW)
+    assert renewed.id != created.id
+    assert (await store.silences.get(created.id)).ends_at == NOW - HOUR
+    with pytest.raises(NotFound):
+        await store.silences.update("nope", silence(NOW, NOW + HOUR), NOW)

@@ -210,6 +210,13 @@ class AsyncAlertingClient:
             lambda page: page.alerts,
         )
 
+    async def create_alerts(
+        self, alerts: Sequence[alert_pb.PostableAlert], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> list[str]:
+        """Posts alerts from outside; returns their fingerprints in order."""
+        request = alert_pb.CreateAlertsRequest(alerts=alerts)
+        return list((await self._unary(self._alerts.CreateAlerts, request, timeout)).fingerprints)
+
     async def get_alert(self, fingerprint: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> alert_pb.Alert:
         request = alert_pb.GetAlertRequest(fingerprint=fingerprint)
         return (await self._unary(self._alerts.GetAlert, request, timeout)).alert
@@ -400,6 +407,13 @@ class AsyncAlertingClient:
             ),
             lambda page: page.silences,
         )
+
+    async def update_silence(
+        self, id: str, silence: silence_pb.Silence, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> silence_pb.Silence:
+        """Alertmanager's update: in place, or a new silence (new id) when the matchers changed."""
+        request = silence_pb.UpdateSilenceRequest(id=id, silence=silence)
+        return (await self._unary(self._silences.UpdateSilence, request, timeout)).silence
 
     async def expire_silence(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
         await self._unary(self._silences.ExpireSilence, silence_pb.ExpireSilenceRequest(id=id), timeout)

@@ -190,6 +190,8 @@ class Alert(_message.Message):
     RULE_ID_FIELD_NUMBER: _builtins.int
     GENERATOR_URL_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ENDS_AT_FIELD_NUMBER: _builtins.int
+    RECEIVERS_FIELD_NUMBER: _builtins.int
     fingerprint: _builtins.str
     """Stable hash of the sorted label set."""
     rule: _builtins.str
@@ -220,6 +222,14 @@ class Alert(_message.Message):
     def inhibited_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ends_at(self) -> _timestamp_pb2.Timestamp:
+        """When the alert ends (resolved) or is expected to end unless refreshed."""
+
+    @_builtins.property
+    def receivers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Receivers of the routes the alert matches."""
+
     def __init__(
         self,
         *,
@@ -240,10 +250,12 @@ class Alert(_message.Message):
         rule_id: _builtins.str = ...,
         generator_url: _builtins.str = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        ends_at: _timestamp_pb2.Timestamp | None = ...,
+        receivers: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "fired_at", b"fired_at", "resolved_at", b"resolved_at", "started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "ends_at", b"ends_at", "fired_at", b"fired_at", "resolved_at", b"resolved_at", "started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "acknowledged", b"acknowledged", "annotations", b"annotations", "escalation_level", b"escalation_level", "fingerprint", b"fingerprint", "fired_at", b"fired_at", "generator_url", b"generator_url", "inhibited_by", b"inhibited_by", "labels", b"labels", "resolved_at", b"resolved_at", "rule", b"rule", "rule_id", b"rule_id", "silenced_by", b"silenced_by", "started_at", b"started_at", "state", b"state", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "acknowledged", b"acknowledged", "annotations", b"annotations", "ends_at", b"ends_at", "escalation_level", b"escalation_level", "fingerprint", b"fingerprint", "fired_at", b"fired_at", "generator_url", b"generator_url", "inhibited_by", b"inhibited_by", "labels", b"labels", "receivers", b"receivers", "resolved_at", b"resolved_at", "rule", b"rule", "rule_id", b"rule_id", "silenced_by", b"silenced_by", "started_at", b"started_at", "state", b"state", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -259,6 +271,9 @@ class ListAlertsRequest(_message.Message):
     ACKNOWLEDGED_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SILENCED_FIELD_NUMBER: _builtins.int
+    INHIBITED_FIELD_NUMBER: _builtins.int
+    RECEIVER_FIELD_NUMBER: _builtins.int
     state: Global___AlertState.ValueType
     rule: _builtins.str
     """Rule name."""
@@ -267,6 +282,10 @@ class ListAlertsRequest(_message.Message):
     acknowledged: _builtins.bool
     page_size: _builtins.int
     page_token: _builtins.str
+    silenced: _builtins.bool
+    """Alertmanager's filters: silenced and inhibited alerts, alerts routed to a receiver (regex)."""
+    inhibited: _builtins.bool
+    receiver: _builtins.str
     def __init__(
         self,
         *,
@@ -276,14 +295,26 @@ class ListAlertsRequest(_message.Message):
         acknowledged: _builtins.bool | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        silenced: _builtins.bool | None = ...,
+        inhibited: _builtins.bool | None = ...,
+        receiver: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "acknowledged", b"acknowledged"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "inhibited", b"inhibited", "silenced", b"silenced"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "acknowledged", b"acknowledged", "filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "rule", b"rule", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "filter", b"filter", "inhibited", b"inhibited", "page_size", b"page_size", "page_token", b"page_token", "receiver", b"receiver", "rule", b"rule", "silenced", b"silenced", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__acknowledged: _TypeAlias = _typing.Literal["acknowledged"]  # noqa: Y015
     _WhichOneofArgType__acknowledged: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged"]  # noqa: Y015
+    _WhichOneofReturnType__inhibited: _TypeAlias = _typing.Literal["inhibited"]  # noqa: Y015
+    _WhichOneofArgType__inhibited: _TypeAlias = _typing.Literal["_inhibited", b"_inhibited"]  # noqa: Y015
+    _WhichOneofReturnType__silenced: _TypeAlias = _typing.Literal["silenced"]  # noqa: Y015
+    _WhichOneofArgType__silenced: _TypeAlias = _typing.Literal["_silenced", b"_silenced"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__acknowledged) -> _WhichOneofReturnType__acknowledged | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__inhibited) -> _WhichOneofReturnType__inhibited | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__silenced) -> _WhichOneofReturnType__silenced | None: ...
 
 Global___ListAlertsRequest: _TypeAlias = ListAlertsRequest  # noqa: Y015
 
@@ -309,6 +340,123 @@ class ListAlertsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAlertsResponse: _TypeAlias = ListAlertsResponse  # noqa: Y015
+
+@_typing.final
+class PostableAlert(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class AnnotationsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    LABELS_FIELD_NUMBER: _builtins.int
+    ANNOTATIONS_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    ENDS_AT_FIELD_NUMBER: _builtins.int
+    GENERATOR_URL_FIELD_NUMBER: _builtins.int
+    generator_url: _builtins.str
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def annotations(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def starts_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        annotations: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        starts_at: _timestamp_pb2.Timestamp | None = ...,
+        ends_at: _timestamp_pb2.Timestamp | None = ...,
+        generator_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ends_at", b"ends_at", "starts_at", b"starts_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annotations", b"annotations", "ends_at", b"ends_at", "generator_url", b"generator_url", "labels", b"labels", "starts_at", b"starts_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostableAlert: _TypeAlias = PostableAlert  # noqa: Y015
+
+@_typing.final
+class CreateAlertsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___PostableAlert]: ...
+    def __init__(
+        self,
+        *,
+        alerts: _abc.Iterable[Global___PostableAlert] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAlertsRequest: _TypeAlias = CreateAlertsRequest  # noqa: Y015
+
+@_typing.final
+class CreateAlertsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FINGERPRINTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def fingerprints(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fingerprint of each posted alert, in request order."""
+
+    def __init__(
+        self,
+        *,
+        fingerprints: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fingerprints", b"fingerprints"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAlertsResponse: _TypeAlias = CreateAlertsResponse  # noqa: Y015
 
 @_typing.final
 class GetAlertRequest(_message.Message):

@@ -40,6 +40,11 @@ class AlertServiceStub:
                 request_serializer=alerting_dot_v1_dot_alert__service__pb2.ListAlertsRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_alert__service__pb2.ListAlertsResponse.FromString,
                 _registered_method=True)
+        self.CreateAlerts = channel.unary_unary(
+                '/alerting.v1.AlertService/CreateAlerts',
+                request_serializer=alerting_dot_v1_dot_alert__service__pb2.CreateAlertsRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_alert__service__pb2.CreateAlertsResponse.FromString,
+                _registered_method=True)
         self.GetAlert = channel.unary_unary(
                 '/alerting.v1.AlertService/GetAlert',
                 request_serializer=alerting_dot_v1_dot_alert__service__pb2.GetAlertRequest.SerializeToString,
@@ -68,6 +73,14 @@ class AlertServiceServicer:
 
     def ListAlerts(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAlerts(self, request, context):
+        """CreateAlerts posts alerts from outside (as Prometheus posts to Alertmanager); the same labels update
+        the same alert. An alert without ends_at resolves after the resolve timeout unless posted again.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -105,6 +118,11 @@ def add_AlertServiceServicer_to_server(servicer, server):
                     servicer.ListAlerts,
                     request_deserializer=alerting_dot_v1_dot_alert__service__pb2.ListAlertsRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_alert__service__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'CreateAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAlerts,
+                    request_deserializer=alerting_dot_v1_dot_alert__service__pb2.CreateAlertsRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_alert__service__pb2.CreateAlertsResponse.SerializeToString,
             ),
             'GetAlert': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAlert,
@@ -155,6 +173,33 @@ class AlertService:
             '/alerting.v1.AlertService/ListAlerts',
             alerting_dot_v1_dot_alert__service__pb2.ListAlertsRequest.SerializeToString,
             alerting_dot_v1_dot_alert__service__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.AlertService/CreateAlerts',
+            alerting_dot_v1_dot_alert__service__pb2.CreateAlertsRequest.SerializeToString,
+            alerting_dot_v1_dot_alert__service__pb2.CreateAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,

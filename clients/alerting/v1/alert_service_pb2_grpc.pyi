@@ -34,6 +34,10 @@ class AlertServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AlertServiceAsyncStub: ...
     ListAlerts: _grpc.UnaryUnaryMultiCallable[_alert_service_pb2.ListAlertsRequest, _alert_service_pb2.ListAlertsResponse]
+    CreateAlerts: _grpc.UnaryUnaryMultiCallable[_alert_service_pb2.CreateAlertsRequest, _alert_service_pb2.CreateAlertsResponse]
+    """CreateAlerts posts alerts from outside (as Prometheus posts to Alertmanager); the same labels update
+    the same alert. An alert without ends_at resolves after the resolve timeout unless posted again.
+    """
     GetAlert: _grpc.UnaryUnaryMultiCallable[_alert_service_pb2.GetAlertRequest, _alert_service_pb2.GetAlertResponse]
     ListAlertHistory: _grpc.UnaryUnaryMultiCallable[_alert_service_pb2.ListAlertHistoryRequest, _alert_service_pb2.ListAlertHistoryResponse]
     """ListAlertHistory lists every state change, notification, escalation and ack of an alert, in order."""
@@ -47,6 +51,10 @@ class AlertServiceAsyncStub(AlertServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListAlerts: _aio.UnaryUnaryMultiCallable[_alert_service_pb2.ListAlertsRequest, _alert_service_pb2.ListAlertsResponse]  # type: ignore[assignment]
+    CreateAlerts: _aio.UnaryUnaryMultiCallable[_alert_service_pb2.CreateAlertsRequest, _alert_service_pb2.CreateAlertsResponse]  # type: ignore[assignment]
+    """CreateAlerts posts alerts from outside (as Prometheus posts to Alertmanager); the same labels update
+    the same alert. An alert without ends_at resolves after the resolve timeout unless posted again.
+    """
     GetAlert: _aio.UnaryUnaryMultiCallable[_alert_service_pb2.GetAlertRequest, _alert_service_pb2.GetAlertResponse]  # type: ignore[assignment]
     ListAlertHistory: _aio.UnaryUnaryMultiCallable[_alert_service_pb2.ListAlertHistoryRequest, _alert_service_pb2.ListAlertHistoryResponse]  # type: ignore[assignment]
     """ListAlertHistory lists every state change, notification, escalation and ack of an alert, in order."""
@@ -63,6 +71,16 @@ class AlertServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _alert_service_pb2.ListAlertsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_alert_service_pb2.ListAlertsResponse, _abc.Awaitable[_alert_service_pb2.ListAlertsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateAlerts(
+        self,
+        request: _alert_service_pb2.CreateAlertsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_alert_service_pb2.CreateAlertsResponse, _abc.Awaitable[_alert_service_pb2.CreateAlertsResponse]]:
+        """CreateAlerts posts alerts from outside (as Prometheus posts to Alertmanager); the same labels update
+        the same alert. An alert without ends_at resolves after the resolve timeout unless posted again.
+        """
 
     @_abc_1.abstractmethod
     def GetAlert(

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/silence_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x07Silence\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08matchers\x18\x02 \x03(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\x12(\n\x05state\x18\x07 \x01(\x0e\x32\x19.alerting.v1.SilenceState\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x14\x43reateSilenceRequest\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\">\n\x15\x43reateSilenceResponse\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\"\x1f\n\x11GetSilenceRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetSilenceResponse\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\"f\n\x13ListSilencesRequest\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.alerting.v1.SilenceState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x14ListSilencesResponse\x12&\n\x08silences\x18\x01 \x03(\x0b\x32\x14.alerting.v1.Silence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x14\x45xpireSilenceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x45xpireSilenceResponse*}\n\x0cSilenceState\x12\x1d\n\x19SILENCE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SILENCE_STATE_PENDING\x10\x01\x12\x18\n\x14SILENCE_STATE_ACTIVE\x10\x02\x12\x19\n\x15SILENCE_STATE_EXPIRED\x10\x03\x32\xc3\x03\n\x0eSilenceService\x12r\n\rCreateSilence\x12!.alerting.v1.CreateSilenceRequest\x1a\".alerting.v1.CreateSilenceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\t/silences:\x07silence\x12\x65\n\nGetSilence\x12\x1e.alerting.v1.GetSilenceRequest\x1a\x1f.alerting.v1.GetSilenceResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/silences/{id}\x12\x66\n\x0cListSilences\x12 .alerting.v1.ListSilencesRequest\x1a!.alerting.v1.ListSilencesResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/silences\x12n\n\rExpireSilence\x12!.alerting.v1.ExpireSilenceRequest\x1a\".alerting.v1.ExpireSilenceResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/silences/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/silence_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x07Silence\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08matchers\x18\x02 \x03(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\x12(\n\x05state\x18\x07 \x01(\x0e\x32\x19.alerting.v1.SilenceState\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x14\x43reateSilenceRequest\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\">\n\x15\x43reateSilenceResponse\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\"\x1f\n\x11GetSilenceRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetSilenceResponse\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\"f\n\x13ListSilencesRequest\x12(\n\x05state\x18\x01 \x01(\x0e\x32\x19.alerting.v1.SilenceState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x14ListSilencesResponse\x12&\n\x08silences\x18\x01 \x03(\x0b\x32\x14.alerting.v1.Silence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"I\n\x14UpdateSilenceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x07silence\x18\x02 \x01(\x0b\x32\x14.alerting.v1.Silence\">\n\x15UpdateSilenceResponse\x12%\n\x07silence\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Silence\"\"\n\x14\x45xpireSilenceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x45xpireSilenceResponse*}\n\x0cSilenceState\x12\x1d\n\x19SILENCE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SILENCE_STATE_PENDING\x10\x01\x12\x18\n\x14SILENCE_STATE_ACTIVE\x10\x02\x12\x19\n\x15SILENCE_STATE_EXPIRED\x10\x03\x32\xbc\x04\n\x0eSilenceService\x12r\n\rCreateSilence\x12!.alerting.v1.CreateSilenceRequest\x1a\".alerting.v1.CreateSilenceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\t/silences:\x07silence\x12\x65\n\nGetSilence\x12\x1e.alerting.v1.GetSilenceRequest\x1a\x1f.alerting.v1.GetSilenceResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/silences/{id}\x12\x66\n\x0cListSilences\x12 .alerting.v1.ListSilencesRequest\x1a!.alerting.v1.ListSilencesResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/silences\x12w\n\rUpdateSilence\x12!.alerting.v1.UpdateSilenceRequest\x1a\".alerting.v1.UpdateSilenceResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x1a\x0e/silences/{id}:\x07silence\x12n\n\rExpireSilence\x12!.alerting.v1.ExpireSilenceRequest\x1a\".alerting.v1.ExpireSilenceResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/silences/{id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,10 +39,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SILENCESERVICE'].methods_by_name['GetSilence']._serialized_options = b'\202\323\344\223\002\020\022\016/silences/{id}'
   _globals['_SILENCESERVICE'].methods_by_name['ListSilences']._loaded_options = None
   _globals['_SILENCESERVICE'].methods_by_name['ListSilences']._serialized_options = b'\202\323\344\223\002\013\022\t/silences'
+  _globals['_SILENCESERVICE'].methods_by_name['UpdateSilence']._loaded_options = None
+  _globals['_SILENCESERVICE'].methods_by_name['UpdateSilence']._serialized_options = b'\202\323\344\223\002\031\032\016/silences/{id}:\007silence'
   _globals['_SILENCESERVICE'].methods_by_name['ExpireSilence']._loaded_options = None
   _globals['_SILENCESERVICE'].methods_by_name['ExpireSilence']._serialized_options = b'\202\323\344\223\002\020*\016/silences/{id}'
-  _globals['_SILENCESTATE']._serialized_start=897
-  _globals['_SILENCESTATE']._serialized_end=1022
+  _globals['_SILENCESTATE']._serialized_start=1036
+  _globals['_SILENCESTATE']._serialized_end=1161
   _globals['_SILENCE']._serialized_start=114
   _globals['_SILENCE']._serialized_end=420
   _globals['_CREATESILENCEREQUEST']._serialized_start=422
@@ -57,10 +59,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSILENCESREQUEST']._serialized_end=745
   _globals['_LISTSILENCESRESPONSE']._serialized_start=747
   _globals['_LISTSILENCESRESPONSE']._serialized_end=834
-  _globals['_EXPIRESILENCEREQUEST']._serialized_start=836
-  _globals['_EXPIRESILENCEREQUEST']._serialized_end=870
-  _globals['_EXPIRESILENCERESPONSE']._serialized_start=872
-  _globals['_EXPIRESILENCERESPONSE']._serialized_end=895
-  _globals['_SILENCESERVICE']._serialized_start=1025
-  _globals['_SILENCESERVICE']._serialized_end=1476
+  _globals['_UPDATESILENCEREQUEST']._serialized_start=836
+  _globals['_UPDATESILENCEREQUEST']._serialized_end=909
+  _globals['_UPDATESILENCERESPONSE']._serialized_start=911
+  _globals['_UPDATESILENCERESPONSE']._serialized_end=973
+  _globals['_EXPIRESILENCEREQUEST']._serialized_start=975
+  _globals['_EXPIRESILENCEREQUEST']._serialized_end=1009
+  _globals['_EXPIRESILENCERESPONSE']._serialized_start=1011
+  _globals['_EXPIRESILENCERESPONSE']._serialized_end=1034
+  _globals['_SILENCESERVICE']._serialized_start=1164
+  _globals['_SILENCESERVICE']._serialized_end=1736
 # @@protoc_insertion_point(module_scope)

@@ -218,6 +218,49 @@ class ListSilencesResponse(_message.Message):
 Global___ListSilencesResponse: _TypeAlias = ListSilencesResponse  # noqa: Y015
 
 @_typing.final
+class UpdateSilenceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SILENCE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    @_builtins.property
+    def silence(self) -> Global___Silence: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        silence: Global___Silence | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["silence", b"silence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "silence", b"silence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSilenceRequest: _TypeAlias = UpdateSilenceRequest  # noqa: Y015
+
+@_typing.final
+class UpdateSilenceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SILENCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def silence(self) -> Global___Silence: ...
+    def __init__(
+        self,
+        *,
+        silence: Global___Silence | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["silence", b"silence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["silence", b"silence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSilenceResponse: _TypeAlias = UpdateSilenceResponse  # noqa: Y015
+
+@_typing.final
 class ExpireSilenceRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

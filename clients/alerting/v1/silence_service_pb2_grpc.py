@@ -50,6 +50,11 @@ class SilenceServiceStub:
                 request_serializer=alerting_dot_v1_dot_silence__service__pb2.ListSilencesRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_silence__service__pb2.ListSilencesResponse.FromString,
                 _registered_method=True)
+        self.UpdateSilence = channel.unary_unary(
+                '/alerting.v1.SilenceService/UpdateSilence',
+                request_serializer=alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceResponse.FromString,
+                _registered_method=True)
         self.ExpireSilence = channel.unary_unary(
                 '/alerting.v1.SilenceService/ExpireSilence',
                 request_serializer=alerting_dot_v1_dot_silence__service__pb2.ExpireSilenceRequest.SerializeToString,
@@ -79,6 +84,14 @@ class SilenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateSilence(self, request, context):
+        """UpdateSilence changes a silence as Alertmanager does: in place while it has not expired and its
+        matchers stay the same; otherwise the old one expires and the new one gets a new id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExpireSilence(self, request, context):
         """ExpireSilence ends the silence now; it stays readable as expired.
         """
@@ -103,6 +116,11 @@ def add_SilenceServiceServicer_to_server(servicer, server):
                     servicer.ListSilences,
                     request_deserializer=alerting_dot_v1_dot_silence__service__pb2.ListSilencesRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_silence__service__pb2.ListSilencesResponse.SerializeToString,
+            ),
+            'UpdateSilence': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSilence,
+                    request_deserializer=alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceResponse.SerializeToString,
             ),
             'ExpireSilence': grpc.unary_unary_rpc_method_handler(
                     servicer.ExpireSilence,
@@ -192,6 +210,33 @@ class SilenceService:
             '/alerting.v1.SilenceService/ListSilences',
             alerting_dot_v1_dot_silence__service__pb2.ListSilencesRequest.SerializeToString,
             alerting_dot_v1_dot_silence__service__pb2.ListSilencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSilence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.SilenceService/UpdateSilence',
+            alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceRequest.SerializeToString,
+            alerting_dot_v1_dot_silence__service__pb2.UpdateSilenceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,10 @@ class SilenceServiceStub:
     CreateSilence: _grpc.UnaryUnaryMultiCallable[_silence_service_pb2.CreateSilenceRequest, _silence_service_pb2.CreateSilenceResponse]
     GetSilence: _grpc.UnaryUnaryMultiCallable[_silence_service_pb2.GetSilenceRequest, _silence_service_pb2.GetSilenceResponse]
     ListSilences: _grpc.UnaryUnaryMultiCallable[_silence_service_pb2.ListSilencesRequest, _silence_service_pb2.ListSilencesResponse]
+    UpdateSilence: _grpc.UnaryUnaryMultiCallable[_silence_service_pb2.UpdateSilenceRequest, _silence_service_pb2.UpdateSilenceResponse]
+    """UpdateSilence changes a silence as Alertmanager does: in place while it has not expired and its
+    matchers stay the same; otherwise the old one expires and the new one gets a new id.
+    """
     ExpireSilence: _grpc.UnaryUnaryMultiCallable[_silence_service_pb2.ExpireSilenceRequest, _silence_service_pb2.ExpireSilenceResponse]
     """ExpireSilence ends the silence now; it stays readable as expired."""
 
@@ -47,6 +51,10 @@ class SilenceServiceAsyncStub(SilenceServiceStub):
     CreateSilence: _aio.UnaryUnaryMultiCallable[_silence_service_pb2.CreateSilenceRequest, _silence_service_pb2.CreateSilenceResponse]  # type: ignore[assignment]
     GetSilence: _aio.UnaryUnaryMultiCallable[_silence_service_pb2.GetSilenceRequest, _silence_service_pb2.GetSilenceResponse]  # type: ignore[assignment]
     ListSilences: _aio.UnaryUnaryMultiCallable[_silence_service_pb2.ListSilencesRequest, _silence_service_pb2.ListSilencesResponse]  # type: ignore[assignment]
+    UpdateSilence: _aio.UnaryUnaryMultiCallable[_silence_service_pb2.UpdateSilenceRequest, _silence_service_pb2.UpdateSilenceResponse]  # type: ignore[assignment]
+    """UpdateSilence changes a silence as Alertmanager does: in place while it has not expired and its
+    matchers stay the same; otherwise the old one expires and the new one gets a new id.
+    """
     ExpireSilence: _aio.UnaryUnaryMultiCallable[_silence_service_pb2.ExpireSilenceRequest, _silence_service_pb2.ExpireSilenceResponse]  # type: ignore[assignment]
     """ExpireSilence ends the silence now; it stays readable as expired."""
 
@@ -73,6 +81,16 @@ class SilenceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _silence_service_pb2.ListSilencesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_silence_service_pb2.ListSilencesResponse, _abc.Awaitable[_silence_service_pb2.ListSilencesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateSilence(
+        self,
+        request: _silence_service_pb2.UpdateSilenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_silence_service_pb2.UpdateSilenceResponse, _abc.Awaitable[_silence_service_pb2.UpdateSilenceResponse]]:
+        """UpdateSilence changes a silence as Alertmanager does: in place while it has not expired and its
+        matchers stay the same; otherwise the old one expires and the new one gets a new id.
+        """
 
     @_abc_1.abstractmethod
     def ExpireSilence(
