@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -15,6 +16,8 @@ from alerting_server.errors import FailedPrecondition, InvalidArgument, Resource
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.result import Result, ResultSeries, ValueKind
+
+log = logging.getLogger(__name__)
 
 # Pauses before the second and third attempts: long enough for a restarting peer, short enough for a rule.
 DEFAULT_BACKOFF_S = (0.1, 0.4)
@@ -89,7 +92,8 @@ class PrometheusSource:
         for delay in self._backoff_s:
             try:
                 return await self._attempt(path, form)
-            except _Retryable:
+            except _Retryable as exc:
+                log.info("datasource %r: %s; retrying in %gs", self.name, exc.reason, delay)
                 await asyncio.sleep(delay)
         try:
             return await self._attempt(path, form)
@@ -111,7 +115,7 @@ class PrometheusSource:
         except httpx.TimeoutException:
             raise _Retryable(f"no answer within {self._timeout_ms / 1000:g}s") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"cannot connect ({type(exc).__name__})") from None
+            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
         if response.status_code >= 500:
             raise _Retryable(f"HTTP {response.status_code}{self._error_suffix(response)}")
         if response.status_code == 429:

@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from alerting.v1 import metrics_service_pb2
 from alerting_server import config
+from alerting_server.api.metrics import MetricsServicer
 from alerting_server.config import BasicAuth, DatasourceConfig
 from alerting_server.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, Unavailable
 from alerting_server.query.datasources import Datasources
@@ -263,7 +265,9 @@ async def test_unreachable_source_is_unavailable(client: httpx.AsyncClient) -> N
         "gone", f"http://u:pw@127.0.0.1:{port}", client=client, basic_auth=("u", "pw"), backoff_s=(0.0,)
     )
 
-    with pytest.raises(Unavailable, match="'gone' is unavailable after 2 attempts: cannot connect") as caught:
+    with pytest.raises(
+        Unavailable, match="'gone' is unavailable after 2 attempts: connection failed"
+    ) as caught:
         await src.instant("up", 0)
 
     assert "pw" not in caught.value.message
@@ -337,6 +341,35 @@ async def test_registry_dispatches_by_name(prom: FakePrometheus) -> None:
     [violation] = caught.value.violations
     assert violation.field == "datasource"
     assert violation.description == "unknown datasource 'prom-us'; configured: embedded, prom-eu"
+
+
+class StoppedClock:
+    def now_ms(self) -> int:
+        return 60_000
+
+
+async def test_metrics_service_queries_the_named_source(prom: FakePrometheus) -> None:
+    prom.answers = [
+        success("vector", [{"metric": {"job": "a"}, "value": [60, "1"]}]),
+        success("matrix", [{"metric": {"job": "a"}, "values": [[0, "1"], [60, "2"]]}], warnings=["w"]),
+    ]
+    db = TSDB()
+    sources = Datasources.from_config(Engine(db), [DatasourceConfig("prom-eu", prom.url)])
+    servicer = MetricsServicer(db, sources, StoppedClock())
+
+    instant = await servicer.Query(metrics_service_pb2.QueryRequest(query="up", datasource="prom-eu"), None)
+    request = metrics_service_pb2.QueryRangeRequest(query="up", datasource="prom-eu")
+    request.start.FromMilliseconds(0)
+    request.end.FromMilliseconds(60_000)
+    request.step.FromMilliseconds(60_000)
+    ranged = await servicer.QueryRange(request, None)
+    await sources.close()
+
+    assert prom.seen[0].form["time"] == "60.000"
+    assert [(p.timestamp_ms, p.value) for p in instant.series[0].points] == [(60_000, 1.0)]
+    assert prom.seen[1].form["step"] == "60.000"
+    assert [(p.timestamp_ms, p.value) for p in ranged.series[0].points] == [(0, 1.0), (60_000, 2.0)]
+    assert list(ranged.warnings) == ["w"]
 
 
 async def test_close_closes_the_shared_client(prom: FakePrometheus) -> None:
