@@ -62,6 +62,8 @@ async def test_alert_output_shape(client: httpx.AsyncClient) -> None:
                 "rule_id": "",
                 "generator_url": "",
                 "updated_at": None,
+                "ends_at": None,
+                "receivers": [],
             }
         ],
         "next_page_token": "next",

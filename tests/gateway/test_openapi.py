@@ -46,6 +46,9 @@ async def test_operations_describe_the_rest_shape(client: httpx.AsyncClient) -> 
         "acknowledged",
         "page_size",
         "page_token",
+        "silenced",
+        "inhibited",
+        "receiver",
     }
     assert "application/yaml" in paths["/rules:export"]["get"]["responses"]["200"]["content"]
     assert "application/yaml" in paths["/rules:import"]["post"]["requestBody"]["content"]
