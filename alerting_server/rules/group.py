@@ -1,0 +1,114 @@
+"""A rule group evaluated at one timestamp, as Prometheus' rules/group.go does it.
+
+Rules run in file order and each one's output is written before the next runs, so a recording
+rule feeds the rules after it. A series a rule produced on its previous evaluation and not on
+this one gets a stale marker at this timestamp, so queries stop seeing it at once instead of
+after the 5-minute lookback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from alerting_server.errors import AlertingError
+from alerting_server.model import Rule, RuleType
+from alerting_server.model.alert import Alert
+from alerting_server.model.rule import RuleHealth
+from alerting_server.query.labels import Labels
+from alerting_server.query.storage import STALE_NAN
+from alerting_server.query.tsdb import Sample, WriteResult
+from alerting_server.query.xxhash import labels_hash
+from alerting_server.rules.alerting import AlertChange, AlertingRule
+from alerting_server.rules.recording import RecordingRule
+from alerting_server.rules.vector import QueryFunc
+
+DEFAULT_INTERVAL_MS = 15_000
+
+
+class Appendable(Protocol):
+    def append(self, batch: Sequence[Sample]) -> WriteResult: ...
+
+
+@dataclass
+class RuleStatus:
+    health: RuleHealth = RuleHealth.UNKNOWN
+    last_error: str = ""
+    last_evaluation: int | None = None
+    last_evaluation_duration_s: float | None = None
+
+
+@dataclass
+class GroupEval:
+    changes: list[AlertChange] = field(default_factory=list)
+    samples_written: int = 0
+
+
+class Group:
+    def __init__(
+        self,
+        name: str,
+        rules: Sequence[Rule],
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        *,
+        file: str = "",
+        external_labels: Mapping[str, str] | None = None,
+        external_url: str = "",
+    ) -> None:
+        self.name = name
+        self.file = file
+        self.interval_ms = interval_ms
+        self.rules: list[AlertingRule | RecordingRule] = [
+            RecordingRule(r)
+            if r.type is RuleType.RECORDING
+            else AlertingRule(r, external_labels, external_url)
+            for r in rules
+        ]
+        self.status = [RuleStatus() for _ in self.rules]
+        self._previous: list[dict[Labels, None]] = [{} for _ in self.rules]
+
+    def eval(self, ts: int, query: QueryFunc, storage: Appendable) -> GroupEval:
+        out = GroupEval()
+        for i, rule in enumerate(self.rules):
+            status = self.status[i]
+            started = time.perf_counter()
+            status.last_evaluation = ts
+            try:
+                if isinstance(rule, AlertingRule):
+                    result = rule.eval(ts, query)
+                    samples = result.samples
+                    out.changes.extend(result.changes)
+                else:
+                    samples = rule.eval(ts, query)
+            except AlertingError as err:
+                status.health = RuleHealth.ERR
+                status.last_error = err.message
+                status.last_evaluation_duration_s = time.perf_counter() - started
+                continue
+            status.health = RuleHealth.OK
+            status.last_error = ""
+            written = storage.append(samples)
+            failed = dict(written.errors)
+            if failed:
+                status.health = RuleHealth.ERR
+                status.last_error = next(iter(failed.values()))
+            returned = {s.labels: None for n, s in enumerate(samples) if n not in failed}
+            stale = [Sample(labels, ts, STALE_NAN) for labels in self._previous[i] if labels not in returned]
+            if stale:
+                storage.append(stale)
+            self._previous[i] = returned
+            out.samples_written += written.accepted
+            status.last_evaluation_duration_s = time.perf_counter() - started
+        return out
+
+    def alerts(self) -> list[Alert]:
+        return [a for r in self.rules if isinstance(r, AlertingRule) for a in r.alerts()]
+
+    def eval_timestamp(self, now_ms: int) -> int:
+        """The latest evaluation slot at or before `now_ms`: groups are spread over their interval by a hash
+        of name and file, so they do not all evaluate in the same millisecond (Group.EvalTimestamp)."""
+        offset = labels_hash((("file", self.file), ("name", self.name))) % self.interval_ms
+        adjusted = now_ms - offset
+        return adjusted - adjusted % self.interval_ms + offset
