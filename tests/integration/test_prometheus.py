@@ -1,4 +1,4 @@
-"""A real Prometheus remote-writes its own series to us; we serve them back through PromQL."""
+"""A real Prometheus as a peer: it remote-writes its own series to us, and serves as a datasource."""
 
 from __future__ import annotations
 
@@ -13,23 +13,23 @@ from tests.integration.peers import PeerProcess, free_port, peer_binary, wait_fo
 from tests.integration.server import ServerProcess
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path, server: ServerProcess) -> Iterator[PeerProcess]:
-    port = free_port()
-    config = {
+def start_prometheus(tmp_path: Path, port: int, remote_write_url: str = "") -> PeerProcess:
+    """A real Prometheus scraping itself every second, optionally remote-writing to `remote_write_url`."""
+    config: dict[str, object] = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "scrape_configs": [
             {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
         ],
-        "remote_write": [
+    }
+    if remote_write_url:
+        config["remote_write"] = [
             {
-                "url": f"{server.base_url}/api/v1/write",
+                "url": remote_write_url,
                 "queue_config": {"batch_send_deadline": "500ms", "min_backoff": "100ms", "max_backoff": "1s"},
             }
-        ],
-    }
+        ]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    peer = PeerProcess(
+    return PeerProcess(
         [
             str(peer_binary("prometheus")),
             f"--config.file={tmp_path / 'prometheus.yml'}",
@@ -38,12 +38,17 @@ def prometheus(tmp_path: Path, server: ServerProcess) -> Iterator[PeerProcess]:
         ],
         tmp_path / "prometheus.log",
     )
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path, server: ServerProcess) -> Iterator[PeerProcess]:
+    peer = start_prometheus(tmp_path, free_port(), f"{server.base_url}/api/v1/write")
     yield peer
     peer.stop()
 
 
-def _query(http: httpx.Client, query: str) -> list[dict[str, object]]:
-    r = http.get("/api/v1/query", params={"query": query})
+def _query(http: httpx.Client, query: str, datasource: str = "") -> list[dict[str, object]]:
+    r = http.get("/api/v1/query", params={"query": query, "datasource": datasource})
     assert r.status_code == 200, r.text
     result: list[dict[str, object]] = r.json()["data"]["result"]
     return result
@@ -69,3 +74,35 @@ def test_prometheus_remote_write_arrives_and_is_queryable(
     log = prometheus.output()
     assert "non-recoverable error" not in log, log
     assert "Failed to send batch" not in log, log
+
+
+def test_a_prometheus_datasource_answers_queries_through_us(tmp_path: Path) -> None:
+    port = free_port()
+    peer = start_prometheus(tmp_path, port)
+    datasource = {"name": "prom", "url": f"http://127.0.0.1:{port}", "timeout": "5s"}
+    (tmp_path / "alerting.yaml").write_text(yaml.safe_dump({"datasources": [datasource]}))
+    server = ServerProcess(
+        f"sqlite:///{tmp_path / 'a.db'}", tmp_path, ["--config", str(tmp_path / "alerting.yaml")]
+    )
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as http:
+            up = 'up{job="prometheus"}'
+            wait_for(lambda: bool(_query(http, up, "prom")), 30, "Prometheus to scrape itself")
+            [series] = _query(http, up, "prom")
+            assert series["metric"] == {
+                "__name__": "up",
+                "instance": f"127.0.0.1:{port}",
+                "job": "prometheus",
+            }
+            # The embedded store has none of it: the answer really came from the datasource.
+            assert _query(http, up) == []
+            assert (
+                http.get("/api/v1/query", params={"query": "sum(", "datasource": "prom"}).status_code == 400
+            )
+            r = http.get("/api/v1/query", params={"query": "up", "datasource": "nope"})
+            assert r.status_code == 400
+            assert "prom" in r.text
+    finally:
+        server.kill()
+        peer.stop()
