@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from alerting_server.query.errors import QueryError
+from alerting_server.query.groups import any_per_group, count_per_group, group_rows, kahan_sum
 from alerting_server.query.labels import METRIC_NAME, Labels, keep, with_label, without
-from alerting_server.query.mathx import kahan_inc_np, mean, quantile
+from alerting_server.query.mathx import mean, quantile
 from alerting_server.query.steps import Scalar, StepSeries, Vector
 
 
@@ -19,7 +20,9 @@ def grouping_labels(labels: Labels, grouping: Sequence[str], is_without: bool) -
     return keep(labels, grouping)
 
 
-def _groups(vector: Vector, grouping: Sequence[str], is_without: bool) -> dict[Labels, list[StepSeries]]:
+def _groups(
+    vector: Sequence[StepSeries], grouping: Sequence[str], is_without: bool
+) -> dict[Labels, list[StepSeries]]:
     groups: dict[Labels, list[StepSeries]] = {}
     for s in vector:
         groups.setdefault(grouping_labels(s.labels, grouping, is_without), []).append(s)
@@ -50,23 +53,13 @@ def simple(
     op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar | None
 ) -> Vector:
     """sum avg count group min max stddev stdvar quantile."""
-    out: Vector = []
-    for labels, members in _groups(vector, grouping, is_without).items():
+    if op in ("sum", "avg", "count", "group"):
+        return _columnar(op, vector, grouping, is_without, n)
+    out: list[StepSeries] = []
+    for labels, members in _groups(list(vector), grouping, is_without).items():
         drop = any(m.drop_name for m in members)
         present = np.logical_or.reduce([m.present for m in members])
-        if op in ("sum", "avg"):
-            total, comp = _kahan_sum(members, n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if op == "sum":
-                    values = np.where(np.isinf(total), total, total + comp)
-                else:
-                    count = np.sum([m.present for m in members], axis=0)
-                    values = total / count + comp / count
-            if op == "avg":
-                # Where the running sum overflowed, Prometheus switches to an incremental mean.
-                for i in np.nonzero(present & ~np.isfinite(total))[0]:
-                    values[i] = mean([float(m.values[i]) for m in members if m.present[i]])
-        elif op == "count":
+        if op == "count":
             values = np.sum([m.present for m in members], axis=0).astype(np.float64)
         elif op == "group":
             values = np.ones(n)
@@ -89,22 +82,31 @@ def simple(
         else:
             raise QueryError(f"unknown aggregation {op}")
         out.append(StepSeries(labels, values, present, drop_name=drop))
-    return out
+    return Vector.of(out, n)
 
 
-def _kahan_sum(members: list[StepSeries], n: int) -> tuple[np.ndarray, np.ndarray]:
-    total = np.zeros(n)
-    comp = np.zeros(n)
-    seen = np.zeros(n, dtype=bool)
-    for m in members:
-        new = m.present & ~seen
-        total[new] = m.values[new]
-        upd = m.present & seen
-        t, c = kahan_inc_np(m.values, total, comp)
-        total = np.where(upd, t, total)
-        comp = np.where(upd, c, comp)
-        seen |= m.present
-    return total, comp
+def _columnar(op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int) -> Vector:
+    """sum avg count group, for every group at once."""
+    groups = group_rows(vector.labels, grouping, is_without)
+    count = count_per_group(groups, vector.present)
+    present = count > 0
+    drop = any_per_group(groups, vector.drop_name)
+    if op == "count":
+        return Vector(groups.labels, count.astype(np.float64), present, drop)
+    if op == "group":
+        return Vector(groups.labels, np.ones((groups.count, n)), present, drop)
+    total, comp = kahan_sum(groups, vector.values, vector.present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if op == "sum":
+            values = np.where(np.isinf(total), total, total + comp)
+        else:
+            values = total / count + comp / count
+    if op == "avg":
+        # Where the running sum overflowed, Prometheus switches to an incremental mean.
+        for g, i in zip(*np.nonzero(present & ~np.isfinite(total)), strict=True):
+            members = np.flatnonzero((groups.ids == g) & vector.present[:, i])
+            values[g, i] = mean(vector.values[members, i].tolist())
+    return Vector(groups.labels, values, present, drop)
 
 
 def _variance(members: list[StepSeries], n: int, sqrt: bool) -> np.ndarray:
@@ -170,9 +172,10 @@ def top_bottom(
     op: str, vector: Vector, grouping: Sequence[str], is_without: bool, n: int, param: Scalar
 ) -> tuple[Vector, list[int]]:
     """topk / bottomk / limitk / limit_ratio; returns the series and, for step 0, their order."""
-    groups = _groups(vector, grouping, is_without)
-    selected = [np.zeros(n, dtype=bool) for _ in vector]
-    index_of = {id(s): i for i, s in enumerate(vector)}
+    rows = list(vector)
+    groups = _groups(rows, grouping, is_without)
+    selected = [np.zeros(n, dtype=bool) for _ in rows]
+    index_of = {id(s): i for i, s in enumerate(rows)}
     order0: list[int] = []
     for step in range(n):
         f = float(param[step])
@@ -225,9 +228,9 @@ def top_bottom(
                 order0.extend(chosen)
     out = [
         StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name)
-        for s, sel in zip(vector, selected, strict=True)
+        for s, sel in zip(rows, selected, strict=True)
     ]
-    return out, order0
+    return Vector.of(out, n), order0
 
 
 def _sort_key(v: float) -> tuple[int, float]:
@@ -270,4 +273,4 @@ def count_values(
             else:
                 key = keep(metric, [*grouping, value_label])
             counts.setdefault(key, np.zeros(n))[step] += 1
-    return [StepSeries(labels, c, c > 0) for labels, c in counts.items()]
+    return Vector.of([StepSeries(labels, c, c > 0) for labels, c in counts.items()], n)

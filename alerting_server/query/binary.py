@@ -63,21 +63,13 @@ def scalar_scalar(op: str, lhs: Scalar, rhs: Scalar) -> Scalar:
 
 
 def vector_scalar(op: str, vector: Vector, scalar: Scalar, scalar_on_left: bool, return_bool: bool) -> Vector:
-    out: Vector = []
-    for s in vector:
-        lv, rv = (scalar, s.values) if scalar_on_left else (s.values, scalar)
-        drop = s.drop_name or op in ARITHMETIC or return_bool
-        if op in COMPARISON:
-            cond = compare(op, lv, rv)
-            if return_bool:
-                out.append(StepSeries(s.labels, cond.astype(np.float64), s.present.copy(), drop))
-            else:
-                keep_mask = s.present & cond
-                if keep_mask.any():
-                    out.append(StepSeries(s.labels, s.values, keep_mask, s.drop_name, s.sample_ts))
-        else:
-            out.append(StepSeries(s.labels, apply(op, lv, rv), s.present.copy(), drop))
-    return [s for s in out if s.present.any()]
+    lv, rv = (scalar, vector.values) if scalar_on_left else (vector.values, scalar)
+    if op in COMPARISON and not return_bool:
+        kept = vector.present & compare(op, lv, rv)
+        return Vector(vector.labels, vector.values, kept, vector.drop_name, vector.sample_ts).live()
+    drop = vector.drop_name | (op in ARITHMETIC or return_bool)
+    values = compare(op, lv, rv).astype(np.float64) if op in COMPARISON else apply(op, lv, rv)
+    return Vector(vector.labels, values, vector.present, drop).live()
 
 
 @dataclass(frozen=True)
@@ -108,10 +100,10 @@ def set_op(op: str, lhs: Vector, rhs: Vector, matching: Matching, n: int) -> Vec
         for s in lhs:
             sig = matching.signature(s.labels)
             lhs_present[sig] = lhs_present.get(sig, np.zeros(n, dtype=bool)) | s.present
-        out = list(lhs) + [
+        out = [*lhs] + [
             _masked(s, s.present & ~lhs_present.get(matching.signature(s.labels), none)) for s in rhs
         ]
-    return [s for s in out if s.present.any()]
+    return Vector.of([s for s in out if s.present.any()], n)
 
 
 def _masked(s: StepSeries, mask: Mask) -> StepSeries:
@@ -143,7 +135,7 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
     if swapped:
         lhs, rhs = rhs, lhs
     if not lhs or not rhs:
-        return []
+        return Vector.empty(n)
     lhs_any = np.logical_or.reduce([s.present for s in lhs])
     by_sig: dict[Labels, list[StepSeries]] = {}
     for s in rhs:
@@ -210,7 +202,7 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
                         raise QueryError(_MANY_TO_ONE_IMPLICIT)
                     existing.values[mask] = values[mask]
                     existing.present |= mask
-    return [outputs[m] for m in order]
+    return Vector.of([outputs[m] for m in order], n)
 
 
 def matching_of(card: str, on: bool, labels: Sequence[str], include: Sequence[str]) -> Matching:

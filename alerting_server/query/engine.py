@@ -11,7 +11,7 @@ from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
 from alerting_server.query.labels import Labels, drop_name
 from alerting_server.query.result import Result, ResultSeries, ValueKind
-from alerting_server.query.steps import Matrix, Steps, StepSeries
+from alerting_server.query.steps import Matrix, Steps, StepSeries, Vector
 from alerting_server.query.storage import Queryable
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
@@ -69,15 +69,7 @@ class Engine:
                 ResultSeries(s.labels, s.timestamps, s.values) for s in _windowed(value) if len(s.timestamps)
             ]
             return Result(ValueKind.MATRIX, series, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos)
-        seen: set[Labels] = set()
-        out = []
-        for s in _cleanup(value):
-            if not s.present[0]:
-                continue
-            if s.labels in seen:
-                raise QueryError("vector cannot contain metrics with the same labelset")
-            seen.add(s.labels)
-            out.append(ResultSeries(s.labels, np.array([t_ms], dtype=np.int64), s.values[:1].copy()))
+        out = _instant_series(value, t_ms)
         top = unwrap_parens(expr)
         ordered = (isinstance(top, pp.Call) and top.func.name in _ORDERING) or (
             isinstance(top, pp.AggregateExpr) and str(top.op) in ("topk", "bottomk")
@@ -116,7 +108,7 @@ class Engine:
                 f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector'
             )
         merged: dict[Labels, StepSeries] = {}
-        for s in _cleanup(value):
+        for s in _cleanup(list(value)):
             prior = merged.get(s.labels)
             if prior is None:
                 merged[s.labels] = StepSeries(s.labels, s.values.copy(), s.present.copy())
@@ -131,6 +123,19 @@ class Engine:
             if s.present.any()
         ]
         return Result(ValueKind.MATRIX, out, t_ms=end_ms, warnings=notes.warnings, infos=notes.infos)
+
+
+def _instant_series(vector: Vector, t_ms: int) -> list[ResultSeries]:
+    """The series with a sample at the one step, their __name__ dropped where Prometheus 3 does."""
+    rows = np.flatnonzero(vector.present[:, 0]).tolist()
+    names = vector.labels
+    dropping = vector.drop_name.tolist()
+    labels = [drop_name(names[i]) if dropping[i] else names[i] for i in rows]
+    if len(set(labels)) != len(labels):
+        raise QueryError("vector cannot contain metrics with the same labelset")
+    values = vector.values[rows, :1]
+    times = np.full((len(rows), 1), t_ms, dtype=np.int64)
+    return [ResultSeries(lbl, times[j], values[j]) for j, lbl in enumerate(labels)]
 
 
 def _cleanup(vector: list[StepSeries]) -> list[StepSeries]:

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, functions
+from alerting_server.query import aggregate, binary, functions, segments
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.extrapolated import EXTRAPOLATED, extrapolated
 from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
-from alerting_server.query.steps import Matrix, RawSeries, Scalar, Steps, StepSeries, Value, Vector
-from alerting_server.query.storage import Queryable, SeriesData, stale_mask
+from alerting_server.query.segments import Index
+from alerting_server.query.steps import Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
+from alerting_server.query.storage import Queryable, SeriesData, Values, stale_mask
 
 _CARD = {
     "OneToOne": "one-to-one",
@@ -24,6 +26,17 @@ _CARD = {
     "ManyToMany": "many-to-many",
 }
 _COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")
+
+
+def _labels_of(s: SeriesData) -> Labels:
+    return s.labels
+
+
+def _metric_names(series: list[Labels]) -> list[str]:
+    return [
+        labels[0][1] if labels and labels[0][0] == METRIC_NAME else get(labels, METRIC_NAME)
+        for labels in series
+    ]
 
 
 @dataclass
@@ -76,7 +89,7 @@ class Evaluator:
 
     def vector(self, node: pp.Expr, span: Steps) -> Vector:
         value = self.eval(node, span)
-        if not isinstance(value, list):
+        if not isinstance(value, Vector):
             raise QueryError(f"expected instant vector, got {type(value).__name__}")
         return value
 
@@ -89,8 +102,8 @@ class Evaluator:
     def _negate(self, value: Value) -> Value:
         if isinstance(value, np.ndarray):
             return -value
-        if isinstance(value, list):
-            return [StepSeries(s.labels, -s.values, s.present, True) for s in value]
+        if isinstance(value, Vector):
+            return Vector(value.labels, -value.values, value.present, np.ones(len(value), dtype=bool))
         raise QueryError("unary minus needs a scalar or instant vector")
 
     def position(self, node: pp.Expr) -> str:
@@ -119,43 +132,57 @@ class Evaluator:
 
     def _select(self, vs: pp.VectorSelector, mint: int, maxt: int) -> list[SeriesData]:
         groups = selector_matchers(vs)
-        found: dict[Labels, SeriesData] = {}
-        for group in groups:
-            for s in self.storage.select(group, mint, maxt):
-                found.setdefault(s.labels, s)
-        for s in found.values():
+        if len(groups) == 1:
+            data = self.storage.select(groups[0], mint, maxt)
+        else:
+            found: dict[Labels, SeriesData] = {}
+            for group in groups:
+                for s in self.storage.select(group, mint, maxt):
+                    found.setdefault(s.labels, s)
+            data = list(found.values())
+        for s in data:
             if s.native_histograms:
                 raise NativeHistogramsUnsupported(
                     f"series {get(s.labels, METRIC_NAME)!r} holds native histograms"
                 )
-        return [found[k] for k in sorted(found)]
+        data.sort(key=_labels_of)
+        return data
+
+    def _select_flat(self, vs: pp.VectorSelector, mint: int, maxt: int) -> Matrix:
+        """The selected series as one flat matrix, window fields left for the caller."""
+        data = self._select(vs, mint, maxt)
+        empty = np.empty(0, dtype=np.int64)
+        return Matrix.of([RawSeries(s.labels, s.timestamps, s.values) for s in data], empty, 0)
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
-        data = self._select(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
-        out: Vector = []
-        for s in data:
-            idx = np.searchsorted(s.timestamps, ref, "right") - 1
-            ok = idx >= 0
-            safe = np.where(ok, idx, 0)
-            ts = s.timestamps[safe]
-            vals = s.values[safe]
-            ok &= ts > ref - self.lookback_ms
-            ok &= ~stale_mask(vals)
-            if ok.any():
-                out.append(StepSeries(s.labels, vals.copy(), ok, sample_ts=ts))
-        return out
+        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        k = len(flat.labels)
+        if k == 0:
+            return Vector.empty(span.n)
+        starts = flat.offsets[:-1, None]
+        idx = segments.search(flat.timestamps, flat.offsets, ref) - 1
+        ok = idx >= starts
+        # Steps before the first sample read it too, as a placeholder behind the mask.
+        safe = np.where(ok, idx, starts)
+        ts = flat.timestamps[safe]
+        vals = flat.values[safe]
+        ok &= ts > ref - self.lookback_ms
+        ok &= ~stale_mask(vals)
+        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts).live()
 
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
         if isinstance(node, pp.MatrixSelector):
             vs = node.vector_selector
             range_ms = duration_ms(node.range)
             end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
-            series = []
-            for s in self._select(vs, int(end.min()) - range_ms + 1, int(end.max())):
-                keep = ~stale_mask(s.values)
-                series.append(RawSeries(s.labels, s.timestamps[keep], s.values[keep]))
-            return Matrix(series, end, range_ms)
+            flat = self._select_flat(vs, int(end.min()) - range_ms + 1, int(end.max()))
+            keep = ~stale_mask(flat.values)
+            kept_before = np.concatenate(([0], np.cumsum(keep)))
+            offsets = kept_before[flat.offsets]
+            return Matrix(
+                flat.labels, flat.timestamps[keep], flat.values[keep], offsets, flat.drop_name, end, range_ms
+            )
         return self._subquery(node, span)
 
     def _subquery(self, node: pp.SubqueryExpr, span: Steps) -> Matrix:
@@ -173,14 +200,12 @@ class Evaluator:
         series: list[RawSeries] = []
         if inner is not None:
             value = self.eval(node.expr, inner)
-            if isinstance(value, np.ndarray):
-                raise QueryError("subquery is only allowed on instant vector")
-            if not isinstance(value, list):
+            if not isinstance(value, Vector):
                 raise QueryError("subquery is only allowed on instant vector")
             times = inner.times
             for s in value:
                 series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name))
-        return Matrix(series, end, range_ms)
+        return Matrix.of(series, end, range_ms)
 
     def range_function(self, name: str, node: pp.Call, span: Steps) -> Vector:
         """Apply a range-vector function to every series and step."""
@@ -193,41 +218,48 @@ class Evaluator:
         arg = unwrap_parens(node.args[matrix_index])
         assert isinstance(arg, pp.MatrixSelector | pp.SubqueryExpr)
         matrix = self.matrix(arg, span)
-        fn = RANGE_FUNCTIONS[name]
-        times = span.times
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
-        out: Vector = []
-        for s in matrix.series:
-            lo = np.searchsorted(s.timestamps, matrix.window_end - matrix.range_ms, "right")
-            hi = np.searchsorted(s.timestamps, matrix.window_end, "right")
-            values = np.zeros(span.n)
-            present = np.zeros(span.n, dtype=bool)
-            for i in np.nonzero(hi > lo)[0]:
-                a, b = int(lo[i]), int(hi[i])
-                window = Window(
-                    int(matrix.window_end[i]) - matrix.range_ms,
-                    int(matrix.window_end[i]),
-                    matrix.range_ms,
-                    int(times[i]),
-                    tuple(float(p[i]) for p in params),
-                )
-                result = fn(s.timestamps[a:b], s.values[a:b], window)
-                if result is not None:
-                    values[i] = result
-                    present[i] = True
-            if not present.any():
-                continue
-            keeps = name in KEEPS_NAME
-            out.append(StepSeries(s.labels, values, present, drop_name=s.drop_name if keeps else True))
-            if name in ("rate", "increase"):
-                metric = get(s.labels, METRIC_NAME)
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        if name in EXTRAPOLATED:
+            values, present = extrapolated(name, matrix, lo, hi)
+        else:
+            values, present = self._each_window(name, matrix, lo, hi, params, span)
+        keeps = name in KEEPS_NAME
+        drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
+        out = Vector(matrix.labels, values, present, drop).live()
+        if name in ("rate", "increase"):
+            for metric in dict.fromkeys(_metric_names(out.labels)):
                 if metric and not metric.endswith(_COUNTER_SUFFIXES):
                     self.annotations.info(
                         "PromQL info: metric might not be a counter, name does not end in "
                         f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
                     )
         return out
+
+    def _each_window(
+        self, name: str, matrix: Matrix, lo: Index, hi: Index, params: list[Scalar], span: Steps
+    ) -> tuple[Values, Mask]:
+        """A range function that is not vectorised, called once per series and step."""
+        fn = RANGE_FUNCTIONS[name]
+        times = span.times
+        values = np.zeros(lo.shape)
+        present = np.zeros(lo.shape, dtype=bool)
+        for row, i in zip(*np.nonzero(hi > lo), strict=True):
+            a, b = int(lo[row, i]), int(hi[row, i])
+            window = Window(
+                int(matrix.window_end[i]) - matrix.range_ms,
+                int(matrix.window_end[i]),
+                matrix.range_ms,
+                int(times[i]),
+                tuple(float(p[i]) for p in params),
+            )
+            result = fn(matrix.timestamps[a:b], matrix.values[a:b], window)
+            if result is not None:
+                values[row, i] = result
+                present[row, i] = True
+        return values, present
 
     # --- aggregation -----------------------------------------------------------------------
 
@@ -248,8 +280,8 @@ class Evaluator:
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
             assert param is not None
             out, order = aggregate.top_bottom(op, vector, grouping, is_without, span.n, param)
-            self.order = [vector[i].labels for i in order] if op in ("topk", "bottomk") else None
-            return [s for s in out if s.present.any()]
+            self.order = [vector.labels[i] for i in order] if op in ("topk", "bottomk") else None
+            return out.live()
         if op == "quantile" and param is not None and node.param is not None:
             self.check_quantile(param, node.param)
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
@@ -264,11 +296,11 @@ class Evaluator:
         rhs = self.eval(node.rhs, span)
         if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray):
             return binary.scalar_scalar(op, lhs, rhs)
-        if isinstance(lhs, list) and isinstance(rhs, np.ndarray):
+        if isinstance(lhs, Vector) and isinstance(rhs, np.ndarray):
             return binary.vector_scalar(op, lhs, rhs, False, return_bool)
-        if isinstance(lhs, np.ndarray) and isinstance(rhs, list):
+        if isinstance(lhs, np.ndarray) and isinstance(rhs, Vector):
             return binary.vector_scalar(op, rhs, lhs, True, return_bool)
-        if not (isinstance(lhs, list) and isinstance(rhs, list)):
+        if not (isinstance(lhs, Vector) and isinstance(rhs, Vector)):
             raise QueryError(f"binary operator {op} needs scalars or instant vectors")
         matching = binary.matching_of(
             _CARD[str(mod.card).rsplit(".", 1)[-1]]

@@ -16,7 +16,7 @@ from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import METRIC_NAME, Labels, format_series, get, with_label, without
 from alerting_server.query.mathx import bucket_fraction, bucket_quantile
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
-from alerting_server.query.steps import Scalar, Steps, StepSeries, Value, Vector
+from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Values
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         a, b = ev.scalar(args[0], span), ev.scalar(args[1], span)
         return np.minimum(a, b) if name == "min_of" else np.maximum(a, b)
     if name == "vector":
-        return [StepSeries((), ev.scalar(args[0], span).copy(), np.ones(n, dtype=bool))]
+        return Vector.of([StepSeries((), ev.scalar(args[0], span).copy(), np.ones(n, dtype=bool))], n)
     if name == "scalar":
         return _scalar(ev.vector(args[0], span), n)
     if name == "timestamp":
@@ -128,26 +128,29 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _absent(ev.vector(args[0], span), args[0], n)
     if name in _MATH:
         fn = _MATH[name]
+        vector = ev.vector(args[0], span)
         with np.errstate(all="ignore"):
-            return [StepSeries(s.labels, fn(s.values), s.present, True) for s in ev.vector(args[0], span)]
+            return _renamed(vector, fn(vector.values))
     if name == "round":
         to_nearest = ev.scalar(args[1], span) if len(args) > 1 else np.ones(n)
+        vector = ev.vector(args[0], span)
         with np.errstate(all="ignore"):
             inverse = 1.0 / to_nearest
-            return [
-                StepSeries(s.labels, np.floor(s.values * inverse + 0.5) / inverse, s.present, True)
-                for s in ev.vector(args[0], span)
-            ]
+            return _renamed(vector, np.floor(vector.values * inverse + 0.5) / inverse)
     if name in ("clamp", "clamp_min", "clamp_max"):
         return _clamp(ev, name, args, span)
     if name in _DATE_FUNCS:
         if not args:
             times = span.times / 1000.0
-            return [StepSeries((), np.array([_date_part(name, t) for t in times]), np.ones(n, dtype=bool))]
-        return [
-            StepSeries(s.labels, np.array([_date_part(name, v) for v in s.values]), s.present, True)
-            for s in ev.vector(args[0], span)
-        ]
+            row = StepSeries((), np.array([_date_part(name, t) for t in times]), np.ones(n, dtype=bool))
+            return Vector.of([row], n)
+        return Vector.of(
+            [
+                StepSeries(s.labels, np.array([_date_part(name, v) for v in s.values]), s.present, True)
+                for s in ev.vector(args[0], span)
+            ],
+            n,
+        )
     if name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
         vector = ev.vector(args[0], span)
         ev.order = _sorted_labels(name, vector, [_string(ev, a, span) for a in args[1:]])
@@ -162,7 +165,7 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _histogram_fraction(ev, args, span)
     if name in _HISTOGRAM_ONLY:
         ev.vector(args[0], span)
-        return []
+        return Vector.empty(n)
     if name == "info":
         return ev.vector(args[0], span)
     raise QueryError(f"function {name} is not supported")
@@ -175,20 +178,24 @@ def _string(ev: Evaluator, node: pp.Expr, span: Steps) -> str:
     return value
 
 
+def _renamed(vector: Vector, values: Values) -> Vector:
+    """A function of the values that drops the metric name."""
+    return Vector(vector.labels, values, vector.present, np.ones(len(vector), dtype=bool))
+
+
 def _scalar(vector: Vector, n: int) -> Scalar:
     if not vector:
         return np.full(n, math.nan)
-    counts = np.sum([s.present for s in vector], axis=0)
-    total = np.sum([np.where(s.present, s.values, 0.0) for s in vector], axis=0)
+    counts = vector.present.sum(axis=0)
+    # Only the steps with exactly one sample are read, so the order of the sum is irrelevant.
+    total = np.where(vector.present, vector.values, 0.0).sum(axis=0)
     return np.where(counts == 1, total, math.nan)
 
 
 def _timestamp(vector: Vector, span: Steps, from_selector: bool) -> Vector:
-    out = []
-    for s in vector:
-        ts = s.sample_ts if from_selector and s.sample_ts is not None else span.times
-        out.append(StepSeries(s.labels, ts / 1000.0, s.present, True))
-    return out
+    if from_selector and vector.sample_ts is not None:
+        return _renamed(vector, vector.sample_ts / 1000.0)
+    return _renamed(vector, np.broadcast_to(span.times / 1000.0, vector.values.shape).copy())
 
 
 def absent_labels(node: pp.Expr) -> Labels:
@@ -211,12 +218,10 @@ def absent_labels(node: pp.Expr) -> Labels:
 
 
 def _absent(vector: Vector, arg: pp.Expr, n: int) -> Vector:
-    present = np.zeros(n, dtype=bool)
-    for s in vector:
-        present |= s.present
+    present: Mask = np.logical_or.reduce(vector.present, axis=0)
     if present.all():
-        return []
-    return [StepSeries(absent_labels(arg), np.ones(n), ~present, True)]
+        return Vector.empty(n)
+    return Vector.of([StepSeries(absent_labels(arg), np.ones(n), ~present, True)], n)
 
 
 def _clamp(ev: Evaluator, name: str, args: list[pp.Expr], span: Steps) -> Vector:
@@ -229,11 +234,9 @@ def _clamp(ev: Evaluator, name: str, args: list[pp.Expr], span: Steps) -> Vector
     else:
         low, high = np.full(n, -math.inf), ev.scalar(args[1], span)
     valid = ~(high < low)
-    return [
-        StepSeries(s.labels, np.maximum(low, np.minimum(high, s.values)), s.present & valid, True)
-        for s in vector
-        if (s.present & valid).any()
-    ]
+    clamped = _renamed(vector, np.maximum(low, np.minimum(high, vector.values)))
+    clamped.present = vector.present & valid
+    return clamped.live()
 
 
 def _natsort_key(value: str) -> list[tuple[int, int, str]]:
@@ -290,7 +293,7 @@ def _expand(template: str, match: re.Match[str]) -> str:
     return _GO_TEMPLATE.sub(repl, template)
 
 
-def _merge_same_labels(vector: Vector) -> Vector:
+def _merge_same_labels(vector: list[StepSeries], n: int) -> Vector:
     merged: dict[Labels, StepSeries] = {}
     order: list[Labels] = []
     for s in vector:
@@ -304,7 +307,7 @@ def _merge_same_labels(vector: Vector) -> Vector:
             raise QueryError("vector cannot contain metrics with the same labelset")
         prior.values[s.present] = s.values[s.present]
         prior.present |= s.present
-    return [merged[k] for k in order]
+    return Vector.of([merged[k] for k in order], n)
 
 
 def _label_replace(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
@@ -324,7 +327,7 @@ def _label_replace(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
         labels = with_label(s.labels, dst, _expand(repl, m))
         drop = False if dst == METRIC_NAME else s.drop_name
         out.append(StepSeries(labels, s.values, s.present, drop, s.sample_ts))
-    return _merge_same_labels(out)
+    return _merge_same_labels(out, span.n)
 
 
 def _label_join(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
@@ -340,7 +343,7 @@ def _label_join(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
         labels = with_label(s.labels, dst, sep.join(get(s.labels, src) for src in srcs))
         drop = False if dst == METRIC_NAME else s.drop_name
         out.append(StepSeries(labels, s.values, s.present, drop, s.sample_ts))
-    return _merge_same_labels(out)
+    return _merge_same_labels(out, span.n)
 
 
 def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[float, StepSeries]]]:
@@ -382,7 +385,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
             present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    return out
+    return Vector.of(out, span.n)
 
 
 def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
@@ -399,4 +402,4 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
                 present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    return out
+    return Vector.of(out, span.n)

@@ -1,12 +1,14 @@
 """Values during evaluation: every node yields its value at all steps of the query at once.
 
-An instant vector is a list of StepSeries, each with one value slot per step and a mask of
-the steps where the series has a sample; a scalar is one float per step. An instant query is
-the one-step case. This keeps the per-step work in numpy instead of Python loops.
+An instant vector is columnar: one row per series in 2-D arrays of values and of a mask of the
+steps where the series has a sample; a scalar is one float per step. An instant query is the
+one-step case. This keeps the per-series and per-step work in numpy instead of Python loops;
+code that is not hot reads the rows one at a time as StepSeries views.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,13 +61,120 @@ class RawSeries:
 
 @dataclass(frozen=True)
 class Matrix:
-    """A range vector: raw series plus, for each step, the window end and length (ms)."""
+    """A range vector, columnar: series i owns samples offsets[i]:offsets[i+1] of the flat arrays.
 
-    series: list[RawSeries]
+    `window_end` and `range_ms` give, for each step, the end and length (ms) of its window.
+    """
+
+    labels: list[Labels]
+    timestamps: Timestamps
+    values: Values
+    offsets: npt.NDArray[np.intp]
+    drop_name: Mask
     window_end: Timestamps
     range_ms: int
 
+    @classmethod
+    def of(cls, series: Sequence[RawSeries], window_end: Timestamps, range_ms: int) -> Matrix:
+        lengths = [len(s.timestamps) for s in series]
+        offsets = np.zeros(len(series) + 1, dtype=np.intp)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(
+            [s.labels for s in series],
+            np.concatenate([s.timestamps for s in series]) if series else np.empty(0, dtype=np.int64),
+            np.concatenate([s.values for s in series]) if series else np.empty(0),
+            offsets,
+            np.array([s.drop_name for s in series], dtype=bool),
+            window_end,
+            range_ms,
+        )
 
-Vector = list[StepSeries]
+    @property
+    def series(self) -> list[RawSeries]:
+        bounds = self.offsets.tolist()
+        return [
+            RawSeries(labels, self.timestamps[a:b], self.values[a:b], bool(drop))
+            for labels, a, b, drop in zip(
+                self.labels, bounds, bounds[1:], self.drop_name.tolist(), strict=False
+            )
+        ]
+
+
+class Vector:
+    """An instant vector: row i is series `labels[i]`, with `values[i]`, `present[i]` over the steps."""
+
+    __slots__ = ("drop_name", "labels", "present", "sample_ts", "values")
+
+    def __init__(
+        self,
+        labels: list[Labels],
+        values: npt.NDArray[np.float64],
+        present: npt.NDArray[np.bool_],
+        drop_name: npt.NDArray[np.bool_],
+        sample_ts: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        self.labels = labels
+        self.values = values
+        self.present = present
+        self.drop_name = drop_name
+        self.sample_ts = sample_ts
+
+    @classmethod
+    def empty(cls, n: int) -> Vector:
+        return cls([], np.empty((0, n)), np.empty((0, n), dtype=bool), np.empty(0, dtype=bool))
+
+    @classmethod
+    def of(cls, rows: Sequence[StepSeries], n: int) -> Vector:
+        """Stack rows (copying their arrays, so later edits of the rows do not leak in)."""
+        if not rows:
+            return cls.empty(n)
+        stamps = [r.sample_ts for r in rows]
+        sample_ts = None
+        if all(t is not None for t in stamps):
+            sample_ts = np.array(stamps, dtype=np.int64).reshape(len(rows), n)
+        return cls(
+            [r.labels for r in rows],
+            np.array([r.values for r in rows], dtype=np.float64).reshape(len(rows), n),
+            np.array([r.present for r in rows], dtype=bool).reshape(len(rows), n),
+            np.array([r.drop_name for r in rows], dtype=bool),
+            sample_ts,
+        )
+
+    @property
+    def n(self) -> int:
+        return int(self.values.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __bool__(self) -> bool:
+        return bool(self.labels)
+
+    def row(self, i: int) -> StepSeries:
+        ts = self.sample_ts[i] if self.sample_ts is not None else None
+        return StepSeries(self.labels[i], self.values[i], self.present[i], bool(self.drop_name[i]), ts)
+
+    def __iter__(self) -> Iterator[StepSeries]:
+        return (self.row(i) for i in range(len(self.labels)))
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Vector:
+        """The vector of the given rows, in that order."""
+        labels = self.labels
+        return Vector(
+            [labels[i] for i in rows.tolist()],
+            self.values[rows],
+            self.present[rows],
+            self.drop_name[rows],
+            self.sample_ts[rows] if self.sample_ts is not None else None,
+        )
+
+    def live(self) -> Vector:
+        """Without the series that have no sample at any step."""
+        alive = self.present.any(axis=1)
+        if alive.all():
+            return self
+        return self.take(np.flatnonzero(alive))
+
+
 Scalar = Values
 Value = Vector | Scalar | str | Matrix

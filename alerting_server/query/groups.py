@@ -1,0 +1,95 @@
+"""Grouping the rows of a columnar vector, and sums over the groups that round as Prometheus does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from alerting_server.query.labels import METRIC_NAME, Labels
+from alerting_server.query.steps import Mask
+
+Ids = npt.NDArray[np.intp]
+Floats = npt.NDArray[np.float64]
+
+# A padded (rank x group x step) block is used while it wastes at most this factor over the input.
+_PADDING_SLACK = 2
+
+
+@dataclass(frozen=True)
+class Groups:
+    """`ids[i]` is the group of row i; groups are numbered in order of first appearance."""
+
+    labels: list[Labels]
+    ids: Ids
+
+    @property
+    def count(self) -> int:
+        return len(self.labels)
+
+
+def group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:
+    names = {*grouping, METRIC_NAME} if is_without else set(grouping)
+    index: dict[Labels, int] = {}
+    ids = np.empty(len(series), dtype=np.intp)
+    for i, labels in enumerate(series):
+        key = tuple([p for p in labels if (p[0] in names) is not is_without])
+        ids[i] = index.setdefault(key, len(index))
+    return Groups(list(index), ids)
+
+
+def any_per_group(groups: Groups, mask: Mask) -> Mask:
+    """OR of the rows' masks (rows x steps) per group."""
+    return count_per_group(groups, mask) > 0
+
+
+def count_per_group(groups: Groups, mask: Mask) -> npt.NDArray[np.int64]:
+    out = np.zeros((groups.count, *mask.shape[1:]), dtype=np.int64)
+    np.add.at(out, groups.ids, mask.astype(np.int64))
+    return out
+
+
+def kahan_sum(groups: Groups, values: Floats, present: Mask) -> tuple[Floats, Floats]:
+    """Per group and step, Neumaier's sum of the present values in row order (kahansum.Inc).
+
+    Returns the running sum and its compensation, exactly as a member-by-member loop would.
+    Absent values are replaced by -0.0, which leaves both the running sum and the compensation
+    bit for bit unchanged, so every group can be summed along one axis at once.
+    """
+    n = values.shape[1]
+    filled = np.where(present, values, -0.0)
+    order = np.argsort(groups.ids, kind="stable")
+    sorted_ids = groups.ids[order]
+    sizes = np.bincount(groups.ids, minlength=groups.count)
+    total = np.zeros((groups.count, n))
+    comp = np.zeros((groups.count, n))
+    if not len(order):
+        return total, comp
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    longest = int(sizes.max())
+    if longest * groups.count <= _PADDING_SLACK * len(order) + 1024:
+        rank = np.arange(len(order)) - starts[sorted_ids]
+        block = np.full((longest, groups.count, n), -0.0)
+        block[rank, sorted_ids] = filled[order]
+        return _neumaier(block)
+    for g in range(groups.count):
+        rows = order[starts[g] : starts[g] + sizes[g]]
+        t, c = _neumaier(filled[rows][:, None, :])
+        total[g], comp[g] = t[0], c[0]
+    return total, comp
+
+
+def _neumaier(block: Floats) -> tuple[Floats, Floats]:
+    """Sum along axis 0 (rank) of a (rank x group x step) block, seeded with the first row."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        running = np.cumsum(block, axis=0)
+        prev, cur, inc = running[:-1], running[1:], block[1:]
+        err = np.where(np.abs(prev) >= np.abs(inc), (prev - cur) + inc, (inc - cur) + prev)
+        # The compensation restarts from zero whenever the running sum becomes infinite.
+        rank = np.arange(block.shape[0]).reshape(-1, 1, 1)
+        last_inf = np.where(np.isinf(running), rank, -1).max(axis=0)
+        err = np.where(rank[1:] > last_inf, err, 0.0)
+        comp = np.cumsum(np.concatenate([np.zeros((1, *block.shape[1:])), err]), axis=0)[-1]
+    return running[-1], comp
