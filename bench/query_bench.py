@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import http_ingest
 import numpy as np
 import numpy.typing as npt
 
@@ -257,7 +258,6 @@ def main() -> None:
     small = small_scale(rng)
     scales: Json = {str(SMALL): small.json()}
     skipped: Json = {
-        "gateway_http_ingest": "not measured here: HTTP ingest figures come in a later bench",
         f"ratio_of_rates@{LARGE}": f"the brief keeps this shape to {SMALL} series",
         f"histogram_quantile@{LARGE}": f"the brief keeps this shape to {SMALL} series",
     }
@@ -287,6 +287,7 @@ def main() -> None:
         "scrape_interval_ms": STEP_MS,
         "query_t_ms": QUERY_T_MS,
         "ingest": small.loads[0].json(),
+        "http_ingest": http_ingest.measure(),
         "scales": scales,
         "skipped": skipped,
         "large_projected_seconds": round(projected, 1),
