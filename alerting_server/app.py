@@ -108,7 +108,12 @@ class AlertingApp:
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
         await self._store.migrate()
-        self._tsdb = await asyncio.to_thread(DurableTSDB, Path(self.config.data_dir) / "tsdb")
+        self._tsdb = await asyncio.to_thread(
+            DurableTSDB,
+            Path(self.config.data_dir) / "tsdb",
+            retention_ms=self.config.tsdb_retention_ms,
+            max_series=self.config.tsdb_max_series,
+        )
         self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
         self._datasources = Datasources.from_config(Engine(self._tsdb), self.config.datasources)
         await self._start_grpc(self._store, self._tsdb, self._datasources)

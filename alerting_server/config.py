@@ -54,6 +54,9 @@ class Config:
     data_dir: str = "./data"
     # How often the time-series store folds its log into a snapshot.
     snapshot_interval_ms: int = 10 * 60 * 1000
+    # How long the embedded store keeps samples, and how many series it holds at most.
+    tsdb_retention_ms: int = 6 * 3600 * 1000
+    tsdb_max_series: int = 1_000_000
     # Base URL of the REST gateway as users reach it; used in links in notifications.
     external_url: str = ""
     tokens: tuple[Token, ...] = ()
@@ -76,7 +79,7 @@ _ENV = {
     "ALERTING_DATA_DIR": "data_dir",
 }
 _SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir"}
-_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes", "datasources"}
+_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes", "datasources", "tsdb"}
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
 
@@ -193,16 +196,43 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
     if "datasources" in doc:
         changes["datasources"] = _datasources(doc["datasources"])
     if "shutdown_grace" in doc:
-        try:
-            changes["shutdown_grace_ms"] = parse_duration(str(doc["shutdown_grace"]))
-        except ValueError as exc:
-            raise ConfigError(f"shutdown_grace: {exc}") from None
+        changes["shutdown_grace_ms"] = _duration(doc["shutdown_grace"], "shutdown_grace")
     if "max_request_bytes" in doc:
-        value = doc["max_request_bytes"]
-        if not isinstance(value, int) or value <= 0:
-            raise ConfigError("max_request_bytes: must be a positive integer")
-        changes["max_request_bytes"] = value
+        changes["max_request_bytes"] = _positive_int(doc["max_request_bytes"], "max_request_bytes")
+    if "tsdb" in doc:
+        changes.update(_tsdb(doc["tsdb"]))
     return replace(config, **changes)
+
+
+def _duration(value: Any, key: str) -> int:
+    try:
+        ms = parse_duration(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    if ms <= 0:
+        raise ConfigError(f"{key}: must be longer than 0s")
+    return ms
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{key}: must be a positive integer")
+    return value
+
+
+def _tsdb(node: Any) -> dict[str, int]:
+    keys = {
+        "retention": "tsdb_retention_ms",
+        "max_series": "tsdb_max_series",
+        "snapshot_interval": "snapshot_interval_ms",
+    }
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise ConfigError(f"tsdb: expected a map of {', '.join(keys)}")
+    changes = {}
+    for key, value in node.items():
+        path = f"tsdb.{key}"
+        changes[keys[key]] = _positive_int(value, path) if key == "max_series" else _duration(value, path)
+    return changes
 
 
 def load(

@@ -35,6 +35,11 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
         ("auth: {tokens: [{token: 0123456789abcdef, scope: root}]}\n", "auth.tokens[0].scope"),
         ("tls: {cert_file: /nope.pem, key_file: /nope.key}\n", "tls.cert_file"),
         ("shutdown_grace: soon\n", "shutdown_grace"),
+        ("shutdown_grace: 0s\n", "shutdown_grace"),
+        ("max_request_bytes: true\n", "max_request_bytes"),
+        ("tsdb: {retention: forever}\n", "tsdb.retention"),
+        ("tsdb: {max_series: -1}\n", "tsdb.max_series"),
+        ("tsdb: {shards: 2}\n", "tsdb: expected"),
         ("- a list\n", "top level"),
         ("a: [\n", "not valid YAML"),
     ],
@@ -65,3 +70,10 @@ def test_authenticator() -> None:
     with pytest.raises(PermissionDenied, match="needs 'write'"):
         auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/CreateRule")
     assert auth.check("bearer " + "a" * 16, "/alerting.v1.RoutingService/UpdateRouting").name == "root"
+
+
+def test_tsdb_settings(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("tsdb: {retention: 2h, max_series: 500, snapshot_interval: 1m}\n")
+    c = config.load(str(f), env={})
+    assert (c.tsdb_retention_ms, c.tsdb_max_series, c.snapshot_interval_ms) == (7_200_000, 500, 60_000)

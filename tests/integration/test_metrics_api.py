@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
+
+from tests.integration.server import ServerProcess
 
 
 def test_write_then_query_instant_and_range(http: httpx.Client) -> None:
@@ -79,3 +82,34 @@ def test_bad_samples_and_queries_are_400_naming_the_field(http: httpx.Client) ->
     assert r.status_code == 400
     assert r.json()["status"] == "error"
     assert r.json()["errorType"] == "bad_data"
+
+
+def test_the_series_limit_is_resource_exhausted_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "alerting.yaml").write_text("tsdb: {max_series: 2}\n")
+    server = ServerProcess(
+        f"sqlite:///{tmp_path / 'a.db'}", tmp_path, ["--config", str(tmp_path / "alerting.yaml")]
+    )
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as http:
+            now = int(time.time() * 1000)
+            two = [{"name": "m", "labels": {"i": str(i)}, "value": 1, "timestamp": now} for i in range(2)]
+            assert http.post("/samples", json={"samples": two}).json()["accepted"] == 2
+            third = {"name": "m", "labels": {"i": "3"}, "value": 1, "timestamp": now}
+            r = http.post("/samples", json={"samples": [third, {**two[0], "timestamp": now + 1}]})
+            assert r.status_code == 429, r.text
+            assert r.json()["error"]["code"] == "RESOURCE_EXHAUSTED"
+            assert "series limit of 2" in r.json()["error"]["message"]
+            # Nothing of the refused batch was written, and known series still take samples.
+            assert (
+                http.get("/api/v1/query", params={"query": "count(m)"}).json()["data"]["result"][0]["value"][
+                    1
+                ]
+                == "2"
+            )
+            assert (
+                http.post("/samples", json={"samples": [{**two[0], "timestamp": now + 2}]}).json()["accepted"]
+                == 1
+            )
+    finally:
+        server.kill()
