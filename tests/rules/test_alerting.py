@@ -57,7 +57,8 @@ def test_pending_then_firing_at_exactly_for() -> None:
             r.eval(ts, q)
         assert states(r) == want, ts
     alert = r.alerts()[0]
-    assert alert.started_at == 0 and alert.fired_at == 5 * M
+    assert alert.started_at == 0
+    assert alert.fired_at == 5 * M
     assert alert.labels == {"instance": "a", "alertname": "Down"}
 
 
