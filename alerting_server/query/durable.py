@@ -23,7 +23,7 @@ from typing import BinaryIO
 import numpy as np
 
 from alerting_server.query.labels import Labels, Matcher
-from alerting_server.query.storage import SeriesData
+from alerting_server.query.storage import FlatSeries, SeriesData
 from alerting_server.query.tsdb import DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, TSDB, Sample, WriteResult
 
 _HEADER = struct.Struct("<II")
@@ -114,6 +114,9 @@ class DurableTSDB:
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         return self.db.select(matchers, mint_ms, maxt_ms)
+
+    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        return self.db.select_flat(matchers, mint_ms, maxt_ms)
 
     def snapshot(self, now_ms: int) -> None:
         """Apply retention, write every series to a new snapshot, then start an empty log."""

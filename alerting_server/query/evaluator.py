@@ -17,7 +17,7 @@ from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
 from alerting_server.query.steps import Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
-from alerting_server.query.storage import Queryable, SeriesData, Values, stale_mask
+from alerting_server.query.storage import FlatQueryable, Queryable, SeriesData, Values, stale_mask
 
 _CARD = {
     "OneToOne": "one-to-one",
@@ -150,8 +150,13 @@ class Evaluator:
 
     def _select_flat(self, vs: pp.VectorSelector, mint: int, maxt: int) -> Matrix:
         """The selected series as one flat matrix, window fields left for the caller."""
-        data = self._select(vs, mint, maxt)
         empty = np.empty(0, dtype=np.int64)
+        groups = selector_matchers(vs)
+        if len(groups) == 1 and isinstance(self.storage, FlatQueryable):
+            flat = self.storage.select_flat(groups[0], mint, maxt)
+            drop = np.zeros(len(flat.labels), dtype=bool)
+            return Matrix(flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0)
+        data = self._select(vs, mint, maxt)
         return Matrix.of([RawSeries(s.labels, s.timestamps, s.values) for s in data], empty, 0)
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,25 @@ class SeriesData:
     timestamps: Timestamps
     values: Values
     native_histograms: bool = False
+
+
+@dataclass(frozen=True)
+class FlatSeries:
+    """Many series at once: series i is `labels[i]` with samples offsets[i]:offsets[i+1], sorted by labels."""
+
+    labels: list[Labels]
+    timestamps: Timestamps
+    values: Values
+    offsets: npt.NDArray[np.intp]
+
+
+@runtime_checkable
+class FlatQueryable(Protocol):
+    """A store that can answer a selection without one SeriesData object per series."""
+
+    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        """What select() returns, as one FlatSeries."""
+        ...
 
 
 class Queryable(Protocol):

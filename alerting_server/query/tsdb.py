@@ -15,7 +15,7 @@ import numpy as np
 
 from alerting_server.errors import ResourceExhausted
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, MatchType
-from alerting_server.query.storage import SeriesData, Timestamps, Values
+from alerting_server.query.storage import FlatSeries, SeriesData, Timestamps, Values
 
 DEFAULT_RETENTION_MS = 6 * 3600 * 1000
 DEFAULT_MAX_SERIES = 1_000_000
@@ -37,7 +37,7 @@ class WriteResult:
 
 
 class _Series:
-    __slots__ = ("chunks", "head_n", "head_t", "head_v", "labels", "last_t", "last_v")
+    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "labels", "last_t", "last_v")
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
@@ -45,6 +45,8 @@ class _Series:
         self.head_t: Timestamps = np.empty(CHUNK_SIZE, dtype=np.int64)
         self.head_v: Values = np.empty(CHUNK_SIZE, dtype=np.float64)
         self.head_n = 0
+        # The head chunk's first timestamp, kept as a Python int for cheap window checks.
+        self.first_t = 0
         self.last_t: int | None = None
         self.last_v = 0.0
 
@@ -54,6 +56,8 @@ class _Series:
             self.head_t = np.empty(CHUNK_SIZE, dtype=np.int64)
             self.head_v = np.empty(CHUNK_SIZE, dtype=np.float64)
             self.head_n = 0
+        if self.head_n == 0:
+            self.first_t = t
         self.head_t[self.head_n] = t
         self.head_v[self.head_n] = v
         self.head_n += 1
@@ -78,6 +82,17 @@ class _Series:
         hi = int(np.searchsorted(ts, maxt, "right"))
         return ts[lo:hi].copy(), vs[lo:hi].copy()
 
+    def head_window(self, mint: int, maxt: int) -> tuple[Timestamps, Values]:
+        """window() of a series that has only its head chunk, as views (the caller copies them)."""
+        n = self.head_n
+        if not n:
+            return self.head_t[:0], self.head_v[:0]
+        head_t = self.head_t[:n]
+        lo = 0 if self.first_t >= mint else int(head_t.searchsorted(mint, "left"))
+        assert self.last_t is not None
+        hi = n if self.last_t <= maxt else int(head_t.searchsorted(maxt, "right"))
+        return head_t[lo:hi], self.head_v[lo:hi]
+
     def drop_before(self, t: int) -> None:
         self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]
         if self.chunks and self.chunks[0][0][0] < t:
@@ -90,6 +105,8 @@ class _Series:
             self.head_t[:keep] = self.head_t[lo : self.head_n]
             self.head_v[:keep] = self.head_v[lo : self.head_n]
             self.head_n = keep
+            if keep:
+                self.first_t = int(self.head_t[0])
 
     def empty(self) -> bool:
         return not self.chunks and self.head_n == 0
@@ -231,6 +248,27 @@ class TSDB:
             if len(ts):
                 out.append(SeriesData(series.labels, ts, vs))
         return out
+
+    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        """select() without the per-series objects: what the evaluator reads."""
+        labels: list[Labels] = []
+        parts_t: list[Timestamps] = []
+        parts_v: list[Values] = []
+        for sid in self.select_ids(matchers):
+            series = self._series[sid]
+            if series.chunks:
+                ts, vs = series.window(mint_ms, maxt_ms)
+            else:
+                ts, vs = series.head_window(mint_ms, maxt_ms)
+            if len(ts):
+                labels.append(series.labels)
+                parts_t.append(ts)
+                parts_v.append(vs)
+        offsets = np.zeros(len(labels) + 1, dtype=np.intp)
+        np.cumsum([len(t) for t in parts_t], out=offsets[1:])
+        if not labels:
+            return FlatSeries([], np.empty(0, dtype=np.int64), np.empty(0), offsets)
+        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets)
 
     def label_values(self, name: str) -> list[str]:
         return sorted({value for (label, value) in self._postings if label == name})
