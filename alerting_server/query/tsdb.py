@@ -82,17 +82,6 @@ class _Series:
         hi = int(np.searchsorted(ts, maxt, "right"))
         return ts[lo:hi].copy(), vs[lo:hi].copy()
 
-    def head_window(self, mint: int, maxt: int) -> tuple[Timestamps, Values]:
-        """window() of a series that has only its head chunk, as views (the caller copies them)."""
-        n = self.head_n
-        if not n:
-            return self.head_t[:0], self.head_v[:0]
-        head_t = self.head_t[:n]
-        lo = 0 if self.first_t >= mint else int(head_t.searchsorted(mint, "left"))
-        assert self.last_t is not None
-        hi = n if self.last_t <= maxt else int(head_t.searchsorted(maxt, "right"))
-        return head_t[lo:hi], self.head_v[lo:hi]
-
     def drop_before(self, t: int) -> None:
         self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]
         if self.chunks and self.chunks[0][0][0] < t:
@@ -254,16 +243,29 @@ class TSDB:
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
+        all_series = self._series
         for sid in self.select_ids(matchers):
-            series = self._series[sid]
-            if series.chunks:
+            series = all_series[sid]
+            n = series.head_n
+            if series.chunks or not n:
                 ts, vs = series.window(mint_ms, maxt_ms)
+                if not len(ts):
+                    continue
             else:
-                ts, vs = series.head_window(mint_ms, maxt_ms)
-            if len(ts):
-                labels.append(series.labels)
-                parts_t.append(ts)
-                parts_v.append(vs)
+                # Inlined head_window: this loop runs once per selected series.
+                last = series.last_t
+                assert last is not None
+                if last < mint_ms or series.first_t > maxt_ms:
+                    continue
+                head_t = series.head_t
+                lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
+                hi = n if last <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
+                if lo >= hi:
+                    continue
+                ts, vs = head_t[lo:hi], series.head_v[lo:hi]
+            labels.append(series.labels)
+            parts_t.append(ts)
+            parts_v.append(vs)
         offsets = np.zeros(len(labels) + 1, dtype=np.intp)
         np.cumsum([len(t) for t in parts_t], out=offsets[1:])
         if not labels:
