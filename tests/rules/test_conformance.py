@@ -78,3 +78,13 @@ def test_unittest_yml_as_is_fails_only_for_native_histograms() -> None:
     assert rc == 1
     failures = [line for line in output.splitlines() if line.startswith("    ")]
     assert failures == ['    input series "test_histogram": native histograms are not supported']
+
+
+def test_fuzzy_compare_accepts_one_ulp_only_when_asked() -> None:
+    rc, fuzzy = run(CONFORMANCE / "rules_run_fuzzy.yml")
+    assert rc == 1
+    assert "2.9999999999999987E+00" in fuzzy
+    assert "2.9999999999999996E+00" not in fuzzy
+    rc, exact = run(CONFORMANCE / "rules_run_no_fuzzy.yml")
+    assert rc == 1
+    assert "2.9999999999999996E+00" in exact
