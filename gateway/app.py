@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import ops, remote_write
+from gateway import alertmanager, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -59,6 +59,7 @@ def create_app(
     paths = document["paths"]
     assert isinstance(paths, dict)
     paths[remote_write.PATH] = remote_write.OPENAPI_PATH_ITEM
+    paths.update(alertmanager.OPENAPI_PATHS)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
@@ -88,6 +89,7 @@ def create_app(
             name="prometheus.RemoteWrite",
         )
     )
+    routes.extend(alertmanager.alertmanager_routes(backend, max_body_bytes))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
