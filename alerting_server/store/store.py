@@ -19,6 +19,7 @@ from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.silences import SilenceRepository
+from alerting_server.store.stage_state import StageStateRepository
 
 
 class Store:
@@ -36,6 +37,7 @@ class Store:
         self.alerts = AlertRepository(self._db)
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
+        self.stage_state = StageStateRepository(self._db)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL) -> Store:

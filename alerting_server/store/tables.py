@@ -209,32 +209,12 @@ delivery_attempts = sa.Table(
     sa.Column("duration", sa.BigInteger(), nullable=True),
 )
 
-# What was last sent for a group to a receiver's channel (Alertmanager's nflog), so that a
-# restart neither re-sends an unchanged group nor forgets the repeat_interval clock.
-notification_log = sa.Table(
-    "notification_log",
+# Stage state kept as one JSON document per stage (the alert dispatcher's groups, timers and
+# notification log), written in the same transaction as the outbox rows it caused.
+stage_state = sa.Table(
+    "stage_state",
     metadata,
-    sa.Column("group_key", sa.Text(), primary_key=True),
-    sa.Column("receiver", sa.String(NAME), primary_key=True),
-    sa.Column("channel_id", sa.String(ID), primary_key=True),
-    sa.Column("hash", sa.String(128), nullable=False),
-    sa.Column("firing", JSON, nullable=False),
-    sa.Column("resolved", JSON, nullable=False),
-    sa.Column("sent_at", sa.BigInteger(), nullable=False),
-    sa.Column("expires_at", sa.BigInteger(), nullable=True),
-)
-
-aggregation_groups = sa.Table(
-    "aggregation_groups",
-    metadata,
-    sa.Column("group_key", sa.Text(), primary_key=True),
-    sa.Column("route", sa.Text(), nullable=False),
-    sa.Column("receiver", sa.String(NAME), nullable=False),
-    sa.Column("labels", JSON, nullable=False),
-    sa.Column("fingerprints", JSON, nullable=False),
-    sa.Column("hash", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("name", sa.String(NAME), primary_key=True),
+    sa.Column("data", JSON, nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
-    sa.Column("next_flush_at", sa.BigInteger(), nullable=True),
-    sa.Column("last_flush_at", sa.BigInteger(), nullable=True),
 )
