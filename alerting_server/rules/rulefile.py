@@ -15,6 +15,7 @@ from alerting.durations import format_duration, parse_duration
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.model import Rule, RuleType
 from alerting_server.model.rule import DEFAULT_GROUP
+from alerting_server.rules import goyaml
 
 _GROUP_KEYS = {"name", "interval", "rules", "query_offset", "limit", "labels"}
 _RULE_KEYS = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
@@ -53,10 +54,10 @@ def _string_map(value: Any, path: str, violations: Violations) -> dict[str, str]
         return {}
     result: dict[str, str] = {}
     for k, v in value.items():
-        if not isinstance(v, str | int | float | bool):
+        if not isinstance(v, str):
             violations.add(f"{path}.{k}", "must be a string")
             continue
-        result[str(k)] = v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+        result[str(k)] = v
     return result
 
 
@@ -109,7 +110,7 @@ def _parse_rule(
 def parse_rule_file(content: str, field: str = "content") -> list[RuleGroup]:
     """The groups of a rule file; InvalidArgument naming `field` and the place in the file when malformed."""
     try:
-        doc = yaml.safe_load(content)
+        doc = goyaml.load(content)
     except yaml.YAMLError as exc:
         raise InvalidArgument.field(field, f"not a valid YAML rule file: {exc}") from None
     if doc is None:

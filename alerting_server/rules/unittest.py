@@ -32,7 +32,6 @@ from alerting_server.rules.unittest_file import (
     TestFileError,
     TestGroup,
     UnitTestFile,
-    as_string_scalars,
     parse_unit_test_file,
 )
 from alerting_server.rules.vector import engine_query_func
@@ -105,7 +104,7 @@ def _load_rules(files: Sequence[str]) -> tuple[list[_LoadedGroup], list[str]]:
     for path in files:
         try:
             with open(path, encoding="utf-8") as f:
-                parsed = parse_rule_file(as_string_scalars(f.read()), field=path)
+                parsed = parse_rule_file(f.read(), field=path)
         except OSError as exc:
             errors.append(f"{path}: {exc.strerror}")
             continue

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from alerting.durations import parse_duration
+from alerting_server.rules import goyaml
 
 DEFAULT_EVALUATION_INTERVAL_MS = 60_000
 
@@ -18,28 +19,6 @@ class TestFileError(Exception):
     """A test file that cannot be read: promtool reports it and fails the file."""
 
     __test__ = False  # not a pytest class
-
-
-class _StringLoader(yaml.SafeLoader):
-    """Every scalar stays a string, as Go unmarshals into string fields: `values: 0x10` is not 16."""
-
-
-_StringLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def as_string_scalars(text: str) -> str:
-    """The YAML with every scalar quoted as a string, so that `expr: 1` reads as Go reads it: "1".
-
-    Invalid YAML is returned unchanged, for the rule-file parser to report.
-    """
-    try:
-        doc = yaml.load(text, Loader=_StringLoader)
-    except yaml.YAMLError:
-        return text
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
 @dataclass(frozen=True)
@@ -234,7 +213,7 @@ def _test_group(node: Any, default_interval: int) -> TestGroup:
 
 def parse_unit_test_file(text: str) -> UnitTestFile:
     try:
-        doc = yaml.load(text, Loader=_StringLoader)
+        doc = goyaml.load(text)
     except yaml.YAMLError as exc:
         raise TestFileError(f"yaml: {exc}") from None
     m = _map(

@@ -83,3 +83,11 @@ def test_bad_files_name_the_place(text: str, field: str) -> None:
 
 def test_empty_file_has_no_groups() -> None:
     assert parse_rule_file("") == []
+
+
+def test_scalars_are_strings_as_go_reads_them() -> None:
+    [group] = parse_rule_file(
+        "groups: [{name: g, rules: [{alert: 1, expr: 1, labels: {severity: 2, on: true}}]}]"
+    )
+    [rule] = group.rules
+    assert (rule.name, rule.query, rule.severity, rule.labels) == ("1", "1", "2", {"on": "true"})
