@@ -44,6 +44,12 @@ def _promql_test(args: argparse.Namespace) -> int:
     return promqltest.run_files(args.files, sys.stdout, known)
 
 
+def _test_rules(args: argparse.Namespace) -> int:
+    from alerting_server.rules.unittest import run_rule_tests
+
+    return run_rule_tests(args.files, sys.stdout, sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerting-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--known-failures", help="file of `file.test:line reason` lines not to count as failures"
     )
     promql.set_defaults(func=_promql_test)
+    rules = commands.add_parser(
+        "test-rules", help="run rule unit tests (the format of `promtool test rules`)"
+    )
+    rules.add_argument("files", nargs="+", metavar="FILE")
+    rules.set_defaults(func=_test_rules)
     return parser
 
 

@@ -35,3 +35,12 @@ def test_serve_rejects_a_bad_config_with_exit_2(tmp_path: Path, capsys: pytest.C
     cfg.write_text("nonsense: true\n")
     assert main(["serve", "--config", str(cfg)]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+def test_test_rules_runs_promtool_files(capsys: pytest.CaptureFixture[str]) -> None:
+    conformance = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rules"
+    assert main(["test-rules", str(conformance / "long-period.yml")]) == 0
+    assert "SUCCESS" in capsys.readouterr().out
+    assert main(["test-rules", str(conformance / "failing.yml")]) == 1
+    # As promtool: failures on stderr.
+    assert "FAILED" in capsys.readouterr().err
