@@ -1,0 +1,123 @@
+"""WatchAlerts fan-out: every alert change gets a monotonic revision and goes to each subscriber.
+
+Publishing never waits: a subscriber whose buffer is full is cut off (RESOURCE_EXHAUSTED) and may
+resume from its last revision while that is still retained. Resuming from a revision older than
+the retained window is FAILED_PRECONDITION, so a client never silently misses a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from alerting_server.errors import FailedPrecondition, ResourceExhausted
+from alerting_server.model import Alert
+
+DEFAULT_RETAINED_EVENTS = 10_000
+DEFAULT_SUBSCRIBER_BUFFER = 1_000
+
+
+class EventType(enum.Enum):
+    SNAPSHOT = "snapshot"
+    CREATED = "created"
+    STATE_CHANGED = "state_changed"
+    VALUE_CHANGED = "value_changed"
+    RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    UNACKNOWLEDGED = "unacknowledged"
+    REMOVED = "removed"
+    UPDATED = "updated"
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    type: EventType
+    alert: Alert
+    revision: int
+
+
+class Subscription:
+    """One subscriber's bounded buffer."""
+
+    def __init__(self, buffer: int) -> None:
+        self._buffer = buffer
+        self._events: deque[AlertEvent] = deque()
+        self._ready = asyncio.Event()
+        self.overflowed = False
+        self.delivered = 0
+
+    def push(self, event: AlertEvent) -> None:
+        if len(self._events) >= self._buffer:
+            self.overflowed = True
+        else:
+            self._events.append(event)
+        self._ready.set()
+
+    async def next(self) -> AlertEvent:
+        """The next event; what was buffered still comes, then ResourceExhausted if it fell behind."""
+        while not self._events:
+            if self.overflowed:
+                raise ResourceExhausted(
+                    f"watcher fell more than {self._buffer} events behind; "
+                    f"resume with since_revision={self.delivered}"
+                )
+            self._ready.clear()
+            await self._ready.wait()
+        event = self._events.popleft()
+        self.delivered = event.revision
+        return event
+
+
+class WatchHub:
+    def __init__(
+        self, retained: int = DEFAULT_RETAINED_EVENTS, subscriber_buffer: int = DEFAULT_SUBSCRIBER_BUFFER
+    ) -> None:
+        self.revision = 0
+        self._log: deque[AlertEvent] = deque(maxlen=retained)
+        self._buffer = subscriber_buffer
+        self._subscribers: set[Subscription] = set()
+
+    def publish(self, changes: Iterable[tuple[EventType, Alert]]) -> None:
+        for kind, alert in changes:
+            self.revision += 1
+            event = AlertEvent(kind, alert, self.revision)
+            self._log.append(event)
+            for sub in list(self._subscribers):
+                sub.push(event)
+                if sub.overflowed:
+                    self._subscribers.discard(sub)
+
+    def subscribe(
+        self, since_revision: int, current: Callable[[], Iterable[Alert]]
+    ) -> tuple[list[AlertEvent], Subscription]:
+        """What to send first (a snapshot, or the retained events after `since_revision`) and the live feed.
+
+        Both are taken at one point in the event loop, so nothing falls between them.
+        """
+        if since_revision < 0:
+            raise FailedPrecondition("since_revision must not be negative")
+        if since_revision == 0:
+            first = [AlertEvent(EventType.SNAPSHOT, a, self.revision) for a in current()]
+        else:
+            if since_revision > self.revision:
+                raise FailedPrecondition(f"revision {since_revision} is ahead of the latest, {self.revision}")
+            oldest = self._log[0].revision if self._log else self.revision + 1
+            if since_revision < oldest - 1:
+                raise FailedPrecondition(
+                    f"revision {since_revision} is no longer retained (oldest retained: {oldest}); "
+                    "watch again from 0 for a snapshot"
+                )
+            first = [e for e in self._log if e.revision > since_revision]
+        sub = Subscription(self._buffer)
+        self._subscribers.add(sub)
+        return first, sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscribers.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
