@@ -105,6 +105,8 @@ def served(handler: Endpoint) -> Endpoint:
             return exc.response()
         except models.SchemaError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
+        except models.InvalidSilence as exc:
+            return JSONResponse(str(exc), status_code=400)
         except GatewayError as exc:
             return JSONResponse(exc.message, status_code=exc.status)
         except grpc.aio.AioRpcError as exc:

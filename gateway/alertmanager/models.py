@@ -37,6 +37,10 @@ class SchemaError(ValueError):
         return {"code": 602 if self.status == 422 else self.status, "message": self.message}
 
 
+class InvalidSilence(ValueError):
+    """A silence that fits the schema but that Alertmanager's handler refuses; the message is its text."""
+
+
 # --- alerts -----------------------------------------------------------------------------------
 
 
@@ -220,17 +224,24 @@ def _matcher(item: JSON, index: int) -> Matcher:
         if item.get(key) is None:
             raise SchemaError(422, f"matchers.{index}.{key} in body is required")
     name, value = _string(item["name"], "name"), _string(item["value"], "value")
-    is_regex = item["isRegex"]
-    is_equal = True if item.get("isEqual") is None else item["isEqual"]
-    if not isinstance(is_regex, bool) or not isinstance(is_equal, bool):
-        raise SchemaError(400, _unmarshal_error("bool", is_regex, "Matcher.isRegex"))
+    is_regex, is_equal = _flag(item, "isRegex", index), _flag(item, "isEqual", index)
     matcher = from_api(name, value, is_regex, is_equal)
     if matcher.is_regex:
         try:
             parse_matcher(str(matcher))
         except MatcherError as exc:
-            raise SchemaError(400, f"failed to convert API silence to internal silence: {exc}") from None
+            raise InvalidSilence(f"failed to convert API silence to internal silence: {exc}") from None
     return matcher
+
+
+def _flag(item: JSONObject, key: str, index: int) -> bool:
+    """A boolean matcher property; absent or null is true (only isEqual may be absent by then)."""
+    flag = item.get(key)
+    if flag is None:
+        return True
+    if not isinstance(flag, bool):
+        raise SchemaError(400, _unmarshal_error("bool", flag, f"matchers.{index}.{key}"))
+    return flag
 
 
 def _label_set(value: JSON, key: str) -> dict[str, str]:
@@ -256,4 +267,7 @@ def _time(value: JSON, key: str) -> int:
 
 
 def _unmarshal_error(expected: str, value: JSON, target: str) -> str:
-    return f"json: cannot unmarshal {type(value).__name__} into {target}, expected {expected}"
+    """encoding/json's wording, with JSON's names for the value's type."""
+    kinds = {dict: "object", list: "array", str: "string", bool: "bool", int: "number", float: "number"}
+    kind = kinds.get(type(value), "null")
+    return f"json: cannot unmarshal {kind} into {target}, expected {expected}"
