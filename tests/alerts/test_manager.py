@@ -1,0 +1,168 @@
+"""The live pipeline against a real SQLite store, stepped with explicit timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerting_server.alerts.manager import AlertManager, PostedAlert
+from alerting_server.alerts.watch import EventType, WatchHub
+from alerting_server.model import AlertState, Channel, ChannelType, DeliveryStatus, Route, Silence
+from alerting_server.pagination import PageRequest
+from alerting_server.store import Store
+
+T0 = 1_700_000_000_000
+SEC = 1000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    await s.migrate()
+    await s.channels.create(Channel(name="ops", type=ChannelType.WEBHOOK, config={"url": "http://x"}), T0)
+    await s.routing.put(Route(receiver="ops", group_by=("alertname",), group_wait=30 * SEC), T0)
+    yield s
+    await s.close()
+
+
+async def manager(store: Store, clock: Clock) -> AlertManager:
+    m = AlertManager(store, clock, WatchHub())
+    await m.load()
+    return m
+
+
+async def deliveries(store: Store) -> list[dict[str, Any]]:
+    page = await store.deliveries.list(PageRequest(), channel_id=None, fingerprint=None, status=None)
+    return [await store.deliveries.payload(d.id) for d in page.items]
+
+
+def cpu(host: str, ends_at: int | None = None) -> PostedAlert:
+    return PostedAlert({"alertname": "HighCPU", "host": host}, {"summary": f"cpu on {host}"}, T0, ends_at)
+
+
+async def test_posted_alerts_are_grouped_and_queued_after_group_wait(store: Store) -> None:
+    clock = Clock()
+    m = await manager(store, clock)
+    _, watcher = m.hub.subscribe(0, m.alerts)
+    [fp_a, fp_b] = await m.post([cpu("a"), cpu("b")])
+    # Durable before the call returns.
+    assert {a.fingerprint for a in await store.alerts.all()} == {fp_a, fp_b}
+    assert (await watcher.next()).type is EventType.CREATED
+    await m.tick(T0 + 29_999)
+    assert await deliveries(store) == []
+    await m.tick(T0 + 30_000)
+    [payload] = await deliveries(store)
+    assert payload["receiver"] == "ops"
+    assert payload["group_labels"] == {"alertname": "HighCPU"}
+    assert sorted(a["labels"]["host"] for a in payload["firing"]) == ["a", "b"]
+    assert m.receivers(m.get(fp_a)) == ["ops"]
+    [group] = m.groups()
+    assert set(group.alerts) == {fp_a, fp_b}
+
+
+async def test_posting_the_same_labels_again_updates_the_one_alert(store: Store) -> None:
+    m = await manager(store, Clock())
+    first = await m.post([cpu("a")])
+    again = await m.post(
+        [PostedAlert({"host": "a", "alertname": "HighCPU"}, {"summary": "new"}, T0 + 5 * SEC)]
+    )
+    assert first == again
+    [alert] = m.alerts()
+    assert alert.annotations == {"summary": "new"}
+    assert alert.started_at == T0
+
+
+async def test_silenced_alerts_are_not_notified_and_say_why(store: Store) -> None:
+    clock = Clock()
+    silence = await store.silences.create(
+        Silence(('host="a"',), T0 - SEC, T0 + 3600 * SEC, "alice", "maintenance"), T0
+    )
+    m = await manager(store, clock)
+    [fp] = await m.post([cpu("a")])
+    await m.tick(T0 + 30 * SEC)
+    assert m.get(fp).silenced_by == (silence.id,)
+    assert (await store.alerts.get(fp)).silenced_by == (silence.id,)
+    assert await deliveries(store) == []
+
+
+async def test_without_ends_at_an_alert_resolves_after_the_resolve_timeout(store: Store) -> None:
+    clock = Clock()
+    m = await manager(store, clock)
+    [fp] = await m.post([cpu("a")])
+    await m.tick(T0 + 30 * SEC)
+    assert len(await deliveries(store)) == 1
+    await m.tick(T0 + 5 * 60 * SEC - 1)
+    assert m.get(fp).state is AlertState.FIRING
+    await m.tick(T0 + 5 * 60 * SEC)
+    assert m.get(fp).state is AlertState.RESOLVED
+    # The group notifies the resolution at its next group_interval (5m after the first flush).
+    await m.tick(T0 + 30 * SEC + 5 * 60 * SEC)
+    resolved = (await deliveries(store))[-1]
+    assert [a["fingerprint"] for a in resolved["resolved"]] == [fp]
+    # Resolved alerts are kept 15 minutes, then dropped.
+    await m.tick(T0 + 5 * 60 * SEC + 15 * 60 * SEC)
+    assert m.alerts() == []
+    assert await store.alerts.all() == []
+
+
+async def test_an_alert_that_fires_and_resolves_inside_group_wait_is_never_notified(store: Store) -> None:
+    m = await manager(store, Clock())
+    await m.post([cpu("a", ends_at=T0 + 10 * SEC)])
+    await m.tick(T0 + 10 * SEC)
+    await m.tick(T0 + 30 * SEC)
+    await m.tick(T0 + 10 * 60 * SEC)
+    assert await deliveries(store) == []
+
+
+async def test_a_restart_does_not_notify_again(store: Store) -> None:
+    clock = Clock()
+    m = await manager(store, clock)
+    await m.post([cpu("a")])
+    await m.tick(T0 + 30 * SEC)
+    assert len(await deliveries(store)) == 1
+    again = await manager(store, clock)
+    # Re-posted by Prometheus after our restart: same alert, nothing new to say.
+    for t in (T0 + 31 * SEC, T0 + 60 * SEC, T0 + 6 * 60 * SEC):
+        clock.now = t
+        await again.post([cpu("a")])
+        await again.tick(t)
+    assert len(await deliveries(store)) == 1
+
+
+async def test_a_routing_change_applies_on_reload(store: Store) -> None:
+    clock = Clock()
+    pager = await store.channels.create(
+        Channel(name="pager", type=ChannelType.WEBHOOK, config={"url": "http://y"}), T0
+    )
+    m = await manager(store, clock)
+    await store.routing.put(
+        Route(receiver="ops", group_wait=0, routes=(Route(receiver=pager.id, matchers=('host="a"',)),)), T0
+    )
+    await m.reload()
+    [fp] = await m.post([cpu("a")])
+    await m.tick(T0)
+    [payload] = await deliveries(store)
+    assert payload["receiver"] == "pager"
+    assert m.receivers(m.get(fp)) == ["pager"]
+
+
+async def test_every_queued_delivery_is_pending_with_a_stable_key(store: Store) -> None:
+    m = await manager(store, Clock())
+    await m.post([cpu("a")])
+    await m.tick(T0 + 30 * SEC)
+    page = await store.deliveries.list(PageRequest(), channel_id=None, fingerprint=None, status=None)
+    [d] = page.items
+    assert d.status is DeliveryStatus.PENDING
+    assert len(d.idempotency_key) == 32
+    assert d.next_attempt_at == T0 + 30 * SEC
