@@ -29,7 +29,10 @@ from alerting.v1 import (
     rule_service_pb2_grpc,
     silence_service_pb2_grpc,
 )
+from alerting_server.alerts.manager import AlertManager
+from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
+from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
@@ -88,6 +91,7 @@ class AlertingApp:
         self.addresses = Addresses(grpc="", http="")
         self._tsdb: DurableTSDB | None = None
         self._snapshots: asyncio.Task[None] | None = None
+        self._alerts: AlertManager | None = None
         self._datasources: Datasources | None = None
 
     @property
@@ -108,6 +112,8 @@ class AlertingApp:
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
         await self._store.migrate()
+        self._alerts = AlertManager(self._store, self.clock, WatchHub())
+        await self._alerts.start()
         self._tsdb = await asyncio.to_thread(
             DurableTSDB,
             Path(self.config.data_dir) / "tsdb",
@@ -116,7 +122,7 @@ class AlertingApp:
         )
         self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
         self._datasources = Datasources.from_config(Engine(self._tsdb), self.config.datasources)
-        await self._start_grpc(self._store, self._tsdb, self._datasources)
+        await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)
         await self._start_http()
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
 
@@ -128,7 +134,9 @@ class AlertingApp:
             except OSError:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
-    async def _start_grpc(self, store: Store, tsdb: DurableTSDB, datasources: Datasources) -> None:
+    async def _start_grpc(
+        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertManager
+    ) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens)
         if authenticator.enabled:
@@ -139,18 +147,16 @@ class AlertingApp:
         )
         clock = self.clock
         rule_service_pb2_grpc.add_RuleServiceServicer_to_server(servicers.RuleServicer(store, clock), server)
-        alert_service_pb2_grpc.add_AlertServiceServicer_to_server(
-            servicers.AlertServicer(store, clock), server
-        )
+        alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertServicer(alerts, store), server)
         channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-            servicers.ChannelServicer(store, clock), server
+            servicers.ChannelServicer(store, clock, alerts), server
         )
         ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(), server)
         silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
-            servicers.SilenceServicer(store, clock), server
+            servicers.SilenceServicer(store, clock, alerts), server
         )
         routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(
-            servicers.RoutingServicer(store, clock), server
+            servicers.RoutingServicer(store, clock, alerts), server
         )
         escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
             servicers.EscalationPolicyServicer(store, clock), server
@@ -222,6 +228,8 @@ class AlertingApp:
             await self._grpc.stop(grace)
         if self._datasources is not None:
             await self._datasources.close()
+        if self._alerts is not None:
+            await self._alerts.stop()
         if self._snapshots is not None:
             self._snapshots.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
@@ -27,7 +26,7 @@ from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
 from alerting_server.errors import NotFound
-from alerting_server.model import Alert, AlertState, Channel, Delivery, DeliveryStatus, Route
+from alerting_server.model import Alert, AlertState, Channel, Delivery, DeliveryStatus, PostedAlert, Route
 from alerting_server.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,17 +36,6 @@ DEFAULT_RESOLVE_TIMEOUT = 5 * 60_000
 RESOLVED_RETENTION = 15 * 60_000
 # A bound on how long the loop sleeps, so that a lost wake-up costs at most this much.
 MAX_SLEEP_MS = 10_000
-
-
-@dataclass(frozen=True)
-class PostedAlert:
-    """An alert as Prometheus posts it to Alertmanager; times are epoch ms or None."""
-
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    starts_at: int | None = None
-    ends_at: int | None = None
-    generator_url: str = ""
 
 
 def _change(old: Alert | None, new: Alert) -> EventType | None:
@@ -169,6 +157,10 @@ class AlertManager:
         if alert is None:
             raise NotFound(f"alert {fp!r} not found")
         return alert
+
+    def latest(self, alert: Alert) -> Alert:
+        """The current version of an alert a group holds (the group keeps what it last saw)."""
+        return self._alerts.get(alert.fingerprint, alert)
 
     def receivers(self, alert: Alert) -> list[str]:
         """Names of the receivers the alert's routes reach, as Alertmanager lists them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
@@ -297,7 +298,8 @@ ALERT_STATE_TO_PB = {
 ALERT_STATE_FROM_PB = {v: k for k, v in ALERT_STATE_TO_PB.items()}
 
 
-def alert_to_pb(a: model.Alert) -> alert_service_pb2.Alert:
+def alert_to_pb(a: model.Alert, receivers: Sequence[str] = ()) -> alert_service_pb2.Alert:
+    """`resolved_at` only once resolved; `ends_at` also while firing (an external alert's expected end)."""
     ack = None
     if a.ack is not None:
         ack = alert_service_pb2.Ack(by=a.ack.by, comment=a.ack.comment, at=ts_to_pb(a.ack.at))
@@ -310,7 +312,9 @@ def alert_to_pb(a: model.Alert) -> alert_service_pb2.Alert:
         annotations=a.annotations,
         started_at=ts_to_pb(a.started_at),
         fired_at=ts_to_pb(a.fired_at),
-        resolved_at=ts_to_pb(a.resolved_at),
+        resolved_at=ts_to_pb(a.resolved_at if a.state is model.AlertState.RESOLVED else None),
+        ends_at=ts_to_pb(a.resolved_at),
+        receivers=list(receivers),
         acknowledged=a.acknowledged,
         ack=ack,
         silenced_by=list(a.silenced_by),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from alerting.v1 import (
     ack_service_pb2,
     ack_service_pb2_grpc,
-    alert_service_pb2,
-    alert_service_pb2_grpc,
     channel_service_pb2,
     channel_service_pb2_grpc,
     escalation_policy_service_pb2,
@@ -25,7 +22,6 @@ from alerting_server import model
 from alerting_server.api import convert
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
-from alerting_server.matching import Matcher, parse_matchers
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
@@ -33,6 +29,12 @@ from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
 
 Context = Any  # grpc.aio.ServicerContext; servicers never touch it beyond what the interceptors do
+
+
+class ConfigListener(Protocol):
+    """Told after a write that changes how alerts are routed or muted (the alert pipeline)."""
+
+    async def reload(self) -> None: ...
 
 
 def _require(value: str, field: str) -> str:
@@ -127,9 +129,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
 
 
 class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
         self._store = store
         self._clock = clock
+        self._listener = listener
 
     @staticmethod
     def _from_pb(msg: channel_service_pb2.Channel) -> model.Channel:
@@ -159,6 +162,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         channel = self._from_pb(_require_message(request, "channel"))
         validate.validate_channel(channel)
         created = await self._store.channels.create(channel, self._clock.now_ms())
+        await self._listener.reload()
         return channel_service_pb2.CreateChannelResponse(channel=self._to_pb(created))
 
     async def GetChannel(
@@ -188,12 +192,14 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
             channel = model.Channel(name=channel.name, type=channel.type, config=config)
         validate.validate_channel(channel)
         updated = await self._store.channels.update(channel_id, channel, self._clock.now_ms())
+        await self._listener.reload()
         return channel_service_pb2.UpdateChannelResponse(channel=self._to_pb(updated))
 
     async def DeleteChannel(
         self, request: channel_service_pb2.DeleteChannelRequest, context: Context
     ) -> channel_service_pb2.DeleteChannelResponse:
         await self._store.channels.delete(_require(request.id, "id"))
+        await self._listener.reload()
         return channel_service_pb2.DeleteChannelResponse()
 
     async def TestChannel(
@@ -218,9 +224,10 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
 
 
 class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
         self._store = store
         self._clock = clock
+        self._listener = listener
 
     async def CreateSilence(
         self, request: silence_service_pb2.CreateSilenceRequest, context: Context
@@ -229,6 +236,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
         silence = convert.silence_from_pb(_require_message(request, "silence"), now)
         validate.validate_silence(silence, now)
         created = await self._store.silences.create(silence, now)
+        await self._listener.reload()
         return silence_service_pb2.CreateSilenceResponse(silence=convert.silence_to_pb(created, now))
 
     async def GetSilence(
@@ -260,19 +268,22 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
         silence = convert.silence_from_pb(_require_message(request, "silence"), now)
         validate.validate_silence(silence, now)
         updated = await self._store.silences.update(silence_id, silence, now)
+        await self._listener.reload()
         return silence_service_pb2.UpdateSilenceResponse(silence=convert.silence_to_pb(updated, now))
 
     async def ExpireSilence(
         self, request: silence_service_pb2.ExpireSilenceRequest, context: Context
     ) -> silence_service_pb2.ExpireSilenceResponse:
         await self._store.silences.expire(_require(request.id, "id"), self._clock.now_ms())
+        await self._listener.reload()
         return silence_service_pb2.ExpireSilenceResponse()
 
 
 class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
         self._store = store
         self._clock = clock
+        self._listener = listener
 
     async def GetRouting(
         self, request: routing_service_pb2.GetRoutingRequest, context: Context
@@ -294,6 +305,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
             {p.id for p in policies},
         )
         stored = await self._store.routing.put(route, self._clock.now_ms())
+        await self._listener.reload()
         return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
 
     async def CreateInhibitRule(
@@ -302,6 +314,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         rule = convert.inhibit_rule_from_pb(_require_message(request, "inhibit_rule"))
         validate.validate_inhibit_rule(rule)
         created = await self._store.inhibit_rules.create(rule, self._clock.now_ms())
+        await self._listener.reload()
         return routing_service_pb2.CreateInhibitRuleResponse(inhibit_rule=convert.inhibit_rule_to_pb(created))
 
     async def GetInhibitRule(
@@ -325,6 +338,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         self, request: routing_service_pb2.DeleteInhibitRuleRequest, context: Context
     ) -> routing_service_pb2.DeleteInhibitRuleResponse:
         await self._store.inhibit_rules.delete(_require(request.id, "id"))
+        await self._listener.reload()
         return routing_service_pb2.DeleteInhibitRuleResponse()
 
 
@@ -382,84 +396,6 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     ) -> escalation_policy_service_pb2.DeleteEscalationPolicyResponse:
         await self._store.escalation_policies.delete(_require(request.id, "id"))
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
-
-
-def alert_matches(
-    alert: model.Alert, request: alert_service_pb2.ListAlertsRequest, matchers: list[Matcher]
-) -> bool:
-    if request.state and convert.ALERT_STATE_FROM_PB.get(request.state) is not alert.state:
-        return False
-    if request.rule and alert.rule != request.rule:
-        return False
-    if request.HasField("acknowledged") and alert.acknowledged != request.acknowledged:
-        return False
-    return all(m.matches(alert.labels) for m in matchers)
-
-
-def parse_filter(text: str, field: str = "filter") -> list[Matcher]:
-    if not text:
-        return []
-    try:
-        return parse_matchers(text)
-    except ValueError as exc:
-        raise InvalidArgument.field(field, str(exc)) from None
-
-
-class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
-    """Reads alerts as the store holds them; grouping and watching come with the alert-management stage."""
-
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
-
-    async def ListAlerts(
-        self, request: alert_service_pb2.ListAlertsRequest, context: Context
-    ) -> alert_service_pb2.ListAlertsResponse:
-        page = PageRequest.parse(request.page_size, request.page_token, "alerts")
-        matchers = parse_filter(request.filter)
-        alerts = sorted(
-            (a for a in await self._store.alerts.all() if alert_matches(a, request, matchers)),
-            key=lambda a: (a.started_at, a.fingerprint),
-        )
-        items = alerts[page.offset : page.offset + page.size]
-        more = page.offset + page.size < len(alerts)
-        return alert_service_pb2.ListAlertsResponse(
-            alerts=[convert.alert_to_pb(a) for a in items],
-            next_page_token=page.next_token("alerts", len(items), more),
-        )
-
-    async def CreateAlerts(
-        self, request: alert_service_pb2.CreateAlertsRequest, context: Context
-    ) -> alert_service_pb2.CreateAlertsResponse:
-        raise Unimplemented("posting alerts comes with the alert-management stage, which is not wired yet")
-
-    async def GetAlert(
-        self, request: alert_service_pb2.GetAlertRequest, context: Context
-    ) -> alert_service_pb2.GetAlertResponse:
-        alert = await self._store.alerts.get(_require(request.fingerprint, "fingerprint"))
-        return alert_service_pb2.GetAlertResponse(alert=convert.alert_to_pb(alert))
-
-    async def ListAlertHistory(
-        self, request: alert_service_pb2.ListAlertHistoryRequest, context: Context
-    ) -> alert_service_pb2.ListAlertHistoryResponse:
-        fingerprint = _require(request.fingerprint, "fingerprint")
-        page = await self._store.history.list(
-            fingerprint, PageRequest.parse(request.page_size, request.page_token, "history")
-        )
-        return alert_service_pb2.ListAlertHistoryResponse(
-            events=[convert.history_event_to_pb(e) for e in page.items], next_page_token=page.next_page_token
-        )
-
-    async def ListAlertGroups(
-        self, request: alert_service_pb2.ListAlertGroupsRequest, context: Context
-    ) -> alert_service_pb2.ListAlertGroupsResponse:
-        raise Unimplemented("alert groups come with the alert-management stage, which is not built yet")
-
-    async def WatchAlerts(
-        self, request: alert_service_pb2.WatchAlertsRequest, context: Context
-    ) -> AsyncIterator[alert_service_pb2.WatchAlertsResponse]:
-        raise Unimplemented("WatchAlerts comes with the alert-management stage, which is not built yet")
-        yield  # pragma: no cover - makes this an async generator, as the streaming handler must be
 
 
 class AckServicer(ack_service_pb2_grpc.AckServiceServicer):

@@ -4,7 +4,14 @@ Conventions: every timestamp is Unix epoch milliseconds (int); every duration is
 milliseconds (int); None means unset.
 """
 
-from alerting_server.model.alert import Ack, Alert, AlertHistoryEvent, AlertState, HistoryEventType
+from alerting_server.model.alert import (
+    Ack,
+    Alert,
+    AlertHistoryEvent,
+    AlertState,
+    HistoryEventType,
+    PostedAlert,
+)
 from alerting_server.model.channel import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.escalation import EscalationLevel, EscalationPolicy
 from alerting_server.model.routing import InhibitRule, Route
@@ -24,6 +31,7 @@ __all__ = [
     "EscalationPolicy",
     "HistoryEventType",
     "InhibitRule",
+    "PostedAlert",
     "Route",
     "Rule",
     "RuleHealth",

@@ -44,6 +44,17 @@ class Alert:
         return self.ack is not None
 
 
+@dataclass(frozen=True)
+class PostedAlert:
+    """An alert as Prometheus posts it to Alertmanager; times are epoch ms or None."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: int | None = None
+    ends_at: int | None = None
+    generator_url: str = ""
+
+
 class HistoryEventType(enum.Enum):
     STATE_CHANGE = "state_change"
     NOTIFICATION = "notification"

@@ -6,10 +6,19 @@ Field paths are relative to the resource and use the REST JSON names (`duration`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from alerting_server.errors import InvalidArgument, Violations
-from alerting_server.model import Channel, EscalationPolicy, InhibitRule, Route, Rule, RuleType, Silence
+from alerting_server.model import (
+    Channel,
+    EscalationPolicy,
+    InhibitRule,
+    PostedAlert,
+    Route,
+    Rule,
+    RuleType,
+    Silence,
+)
 from alerting_server.model.escalation import MAX_REPEAT
 from alerting_server.validation.channels import check_channel_config
 from alerting_server.validation.durations import check_duration_ms
@@ -263,3 +272,35 @@ def _check_level_channels(
         elif channel in seen:
             v.add(f"{field}[{i}]", f"channel {channel!r} is listed twice")
         seen.add(channel)
+
+
+MAX_POSTED_ALERTS = 10_000
+
+
+def validate_posted_alerts(alerts: Sequence[PostedAlert]) -> None:
+    """Alerts posted from outside, as Alertmanager checks them: labels present and valid, times in order."""
+    v = Violations()
+    if len(alerts) > MAX_POSTED_ALERTS:
+        v.add("alerts", f"at most {MAX_POSTED_ALERTS} alerts per request, got {len(alerts)}")
+    for i, alert in enumerate(alerts):
+        path = f"alerts[{i}]"
+        if not alert.labels:
+            v.add(f"{path}.labels", "at least one label pair required")
+        if len(alert.labels) > MAX_LABELS:
+            v.add(f"{path}.labels", f"at most {MAX_LABELS} labels, got {len(alert.labels)}")
+        for name, value in alert.labels.items():
+            check_label_name(v, f"{path}.labels.{name}", name)
+            check_label_value(v, f"{path}.labels.{name}", value)
+        if len(alert.annotations) > MAX_ANNOTATIONS:
+            v.add(
+                f"{path}.annotations", f"at most {MAX_ANNOTATIONS} annotations, got {len(alert.annotations)}"
+            )
+        for name, value in alert.annotations.items():
+            check_label_name(v, f"{path}.annotations.{name}", name)
+            if len(value) > MAX_ANNOTATION_VALUE_LENGTH:
+                v.add(
+                    f"{path}.annotations.{name}", f"must be at most {MAX_ANNOTATION_VALUE_LENGTH} characters"
+                )
+        if alert.starts_at is not None and alert.ends_at is not None and alert.ends_at < alert.starts_at:
+            v.add(f"{path}.ends_at", "start time must be before end time")
+    v.raise_if_any()

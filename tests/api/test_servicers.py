@@ -35,6 +35,17 @@ class FixedClock:
         return self.now
 
 
+class CountingListener:
+    def __init__(self) -> None:
+        self.reloads = 0
+
+    async def reload(self) -> None:
+        self.reloads += 1
+
+
+LISTENER = CountingListener()
+
+
 class Exploding(servicers.RuleServicer):
     async def GetRule(self, request: Any, context: Any) -> rule_service_pb2.GetRuleResponse:
         raise RuntimeError("secret internals /etc/passwd")
@@ -51,10 +62,10 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[aio.Channel, Store, FixedCl
     server = aio.server(interceptors=[ErrorInterceptor()])
     rule_service_pb2_grpc.add_RuleServiceServicer_to_server(servicers.RuleServicer(store, clock), server)
     channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-        servicers.ChannelServicer(store, clock), server
+        servicers.ChannelServicer(store, clock, LISTENER), server
     )
     silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
-        servicers.SilenceServicer(store, clock), server
+        servicers.SilenceServicer(store, clock, LISTENER), server
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -135,7 +146,10 @@ async def test_silence_state_follows_the_clock(env: tuple[aio.Channel, Store, Fi
     silence = silence_service_pb2.Silence(matchers=['a="b"'], created_by="me", comment="c")
     silence.starts_at.FromMilliseconds(NOW + 60_000)
     silence.ends_at.FromMilliseconds(NOW + 120_000)
+    before = LISTENER.reloads
     created = (await stub.CreateSilence(silence_service_pb2.CreateSilenceRequest(silence=silence))).silence
+    # The alert pipeline hears of every silence change.
+    assert LISTENER.reloads == before + 1
     assert created.state == silence_service_pb2.SILENCE_STATE_PENDING
     clock.now = NOW + 60_000
     got = (await stub.GetSilence(silence_service_pb2.GetSilenceRequest(id=created.id))).silence

@@ -80,4 +80,4 @@ def test_channel_config_is_validated_and_redacted(grpc_client: AlertingClient) -
 
 def test_stages_not_built_yet_answer_unimplemented(grpc_client: AlertingClient) -> None:
     with pytest.raises(UnimplementedError):
-        grpc_client.list_alert_groups()
+        grpc_client.acknowledge("0123456789abcdef", by="alice")

@@ -1,0 +1,180 @@
+"""AlertService: alerts as the live pipeline holds them, posting from outside, groups and WatchAlerts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
+from alerting_server import model
+from alerting_server.alerts.manager import AlertManager
+from alerting_server.alerts.watch import EventType
+from alerting_server.api import convert
+from alerting_server.api.convert import ts_from_pb
+from alerting_server.errors import InvalidArgument
+from alerting_server.matching import Matcher, compile_re2, parse_matchers
+from alerting_server.pagination import PageRequest
+from alerting_server.store import Store
+from alerting_server.validation.resources import validate_posted_alerts
+
+Context = Any
+
+_EVENT_TYPE = {
+    EventType.SNAPSHOT: alert_service_pb2.ALERT_EVENT_TYPE_SNAPSHOT,
+    EventType.CREATED: alert_service_pb2.ALERT_EVENT_TYPE_CREATED,
+    EventType.STATE_CHANGED: alert_service_pb2.ALERT_EVENT_TYPE_STATE_CHANGED,
+    EventType.VALUE_CHANGED: alert_service_pb2.ALERT_EVENT_TYPE_VALUE_CHANGED,
+    EventType.RESOLVED: alert_service_pb2.ALERT_EVENT_TYPE_RESOLVED,
+    EventType.ACKNOWLEDGED: alert_service_pb2.ALERT_EVENT_TYPE_ACKNOWLEDGED,
+    EventType.UNACKNOWLEDGED: alert_service_pb2.ALERT_EVENT_TYPE_UNACKNOWLEDGED,
+    EventType.REMOVED: alert_service_pb2.ALERT_EVENT_TYPE_REMOVED,
+    EventType.UPDATED: alert_service_pb2.ALERT_EVENT_TYPE_UPDATED,
+}
+
+
+def parse_filter(text: str, field: str = "filter") -> list[Matcher]:
+    if not text:
+        return []
+    try:
+        return parse_matchers(text)
+    except ValueError as exc:
+        raise InvalidArgument.field(field, str(exc)) from None
+
+
+def _receiver_regex(text: str) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return compile_re2(text)
+    except ValueError as exc:
+        raise InvalidArgument.field("receiver", str(exc)) from None
+
+
+class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
+    def __init__(self, manager: AlertManager, store: Store) -> None:
+        self._manager = manager
+        self._store = store
+
+    def _to_pb(self, alert: model.Alert) -> alert_service_pb2.Alert:
+        return convert.alert_to_pb(alert, self._manager.receivers(alert))
+
+    def _matches(
+        self,
+        alert: model.Alert,
+        request: alert_service_pb2.ListAlertsRequest,
+        matchers: list[Matcher],
+        receiver: re.Pattern[str] | None,
+    ) -> bool:
+        if request.state and convert.ALERT_STATE_FROM_PB.get(request.state) is not alert.state:
+            return False
+        if request.rule and alert.rule != request.rule:
+            return False
+        if request.HasField("acknowledged") and alert.acknowledged != request.acknowledged:
+            return False
+        if request.HasField("silenced") and bool(alert.silenced_by) != request.silenced:
+            return False
+        if request.HasField("inhibited") and bool(alert.inhibited_by) != request.inhibited:
+            return False
+        if receiver is not None and not any(receiver.fullmatch(r) for r in self._manager.receivers(alert)):
+            return False
+        return all(m.matches(alert.labels) for m in matchers)
+
+    async def ListAlerts(
+        self, request: alert_service_pb2.ListAlertsRequest, context: Context
+    ) -> alert_service_pb2.ListAlertsResponse:
+        page = PageRequest.parse(request.page_size, request.page_token, "alerts")
+        matchers = parse_filter(request.filter)
+        receiver = _receiver_regex(request.receiver)
+        alerts = [a for a in self._manager.alerts() if self._matches(a, request, matchers, receiver)]
+        items = alerts[page.offset : page.offset + page.size]
+        more = page.offset + page.size < len(alerts)
+        return alert_service_pb2.ListAlertsResponse(
+            alerts=[self._to_pb(a) for a in items],
+            next_page_token=page.next_token("alerts", len(items), more),
+        )
+
+    async def CreateAlerts(
+        self, request: alert_service_pb2.CreateAlertsRequest, context: Context
+    ) -> alert_service_pb2.CreateAlertsResponse:
+        posted = [
+            model.PostedAlert(
+                labels={k: v for k, v in a.labels.items() if v},  # an empty value means no such label
+                annotations=dict(a.annotations),
+                starts_at=ts_from_pb(a, "starts_at"),
+                ends_at=ts_from_pb(a, "ends_at"),
+                generator_url=a.generator_url,
+            )
+            for a in request.alerts
+        ]
+        validate_posted_alerts(posted)
+        return alert_service_pb2.CreateAlertsResponse(fingerprints=await self._manager.post(posted))
+
+    async def GetAlert(
+        self, request: alert_service_pb2.GetAlertRequest, context: Context
+    ) -> alert_service_pb2.GetAlertResponse:
+        if not request.fingerprint:
+            raise InvalidArgument.field("fingerprint", "required")
+        return alert_service_pb2.GetAlertResponse(alert=self._to_pb(self._manager.get(request.fingerprint)))
+
+    async def ListAlertHistory(
+        self, request: alert_service_pb2.ListAlertHistoryRequest, context: Context
+    ) -> alert_service_pb2.ListAlertHistoryResponse:
+        if not request.fingerprint:
+            raise InvalidArgument.field("fingerprint", "required")
+        page = await self._store.history.list(
+            request.fingerprint, PageRequest.parse(request.page_size, request.page_token, "history")
+        )
+        return alert_service_pb2.ListAlertHistoryResponse(
+            events=[convert.history_event_to_pb(e) for e in page.items], next_page_token=page.next_page_token
+        )
+
+    async def ListAlertGroups(
+        self, request: alert_service_pb2.ListAlertGroupsRequest, context: Context
+    ) -> alert_service_pb2.ListAlertGroupsResponse:
+        page = PageRequest.parse(request.page_size, request.page_token, "alert_groups")
+        groups = self._manager.groups()
+        items = groups[page.offset : page.offset + page.size]
+        return alert_service_pb2.ListAlertGroupsResponse(
+            groups=[
+                alert_service_pb2.AlertGroup(
+                    labels=g.labels,
+                    route=g.route.route_key,
+                    receiver=self._manager.receiver_name(g.receiver),
+                    alerts=[self._to_pb(self._manager.latest(a)) for _, a in sorted(g.alerts.items())],
+                )
+                for g in items
+            ],
+            next_page_token=page.next_token(
+                "alert_groups", len(items), page.offset + page.size < len(groups)
+            ),
+        )
+
+    async def WatchAlerts(
+        self, request: alert_service_pb2.WatchAlertsRequest, context: Context
+    ) -> AsyncIterator[alert_service_pb2.WatchAlertsResponse]:
+        matchers = parse_filter(request.filter)
+        states = {convert.ALERT_STATE_FROM_PB.get(s) for s in request.states}
+        hub = self._manager.hub
+        first, subscription = hub.subscribe(request.since_revision, self._manager.alerts)
+        try:
+            for event in first:
+                if self._wanted(event.alert, matchers, states):
+                    yield self._event_pb(event.type, event.alert, event.revision)
+            while True:
+                event = await subscription.next()
+                if self._wanted(event.alert, matchers, states):
+                    yield self._event_pb(event.type, event.alert, event.revision)
+        finally:
+            hub.unsubscribe(subscription)
+
+    @staticmethod
+    def _wanted(alert: model.Alert, matchers: list[Matcher], states: set[model.AlertState | None]) -> bool:
+        return (not states or alert.state in states) and all(m.matches(alert.labels) for m in matchers)
+
+    def _event_pb(
+        self, kind: EventType, alert: model.Alert, revision: int
+    ) -> alert_service_pb2.WatchAlertsResponse:
+        return alert_service_pb2.WatchAlertsResponse(
+            type=_EVENT_TYPE[kind], alert=self._to_pb(alert), revision=revision
+        )
