@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from alerting_server.alerts.manager import AlertManager, PostedAlert
+from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType, WatchHub
-from alerting_server.model import AlertState, Channel, ChannelType, DeliveryStatus, Route, Silence
+from alerting_server.model import (
+    AlertState,
+    Channel,
+    ChannelType,
+    DeliveryStatus,
+    PostedAlert,
+    Route,
+    Silence,
+)
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
 
