@@ -330,6 +330,9 @@ class AlertManager:
         self.hub.publish(events)
 
     def _deliveries(self, n: Notification, now: int) -> list[tuple[Delivery, dict[str, object]]]:
+        if not n.receiver:
+            # No routing tree yet: alerts are kept and shown, nobody is notified.
+            return []
         channel = self._channels.get(n.receiver)
         if channel is None:
             log.error(
