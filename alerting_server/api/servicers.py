@@ -19,6 +19,7 @@ from alerting.v1 import (
     silence_service_pb2_grpc,
 )
 from alerting_server import model
+from alerting_server.alerts.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
@@ -307,6 +308,26 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         stored = await self._store.routing.put(route, self._clock.now_ms())
         await self._listener.reload()
         return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
+
+    async def TestRoutes(
+        self, request: routing_service_pb2.TestRoutesRequest, context: Context
+    ) -> routing_service_pb2.TestRoutesResponse:
+        tree = compile_routes(await self._store.routing.get() or model.Route())
+        names = {c.id: c.name for c in await self._store.channels.all()}
+        return routing_service_pb2.TestRoutesResponse(
+            matches=[
+                routing_service_pb2.RouteMatch(
+                    route_key=m.route_key,
+                    receiver=names.get(m.opts.receiver, m.opts.receiver),
+                    group_by=["..."] if m.opts.group_by_all else sorted(m.opts.group_by),
+                    group_wait=convert.dur_to_pb(m.opts.group_wait),
+                    group_interval=convert.dur_to_pb(m.opts.group_interval),
+                    repeat_interval=convert.dur_to_pb(m.opts.repeat_interval),
+                    escalation_policy_id=m.opts.escalation_policy_id,
+                )
+                for m in tree.match(dict(request.labels))
+            ]
+        )
 
     async def CreateInhibitRule(
         self, request: routing_service_pb2.CreateInhibitRuleRequest, context: Context

@@ -139,6 +139,8 @@ DELIVERY_COLUMNS = [
     Column("ATTEMPTS", cell("attempts")),
     Column("LAST ERROR", cell("last_error")),
 ]
+ROUTE_COLUMNS = [Column("ROUTE", cell("route_key")), Column("RECEIVER", cell("receiver"))]
+
 SILENCE_COLUMNS = [
     Column("ID", cell("id")),
     Column("STATE", cell("state")),
@@ -345,6 +347,27 @@ def silences_expire(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return done(f"silence {args.id} expired")
 
 
+# routes
+
+
+def routes_test_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("labels", nargs="+", metavar="NAME=VALUE", help="the labels of an alert")
+
+
+def routes_test(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    labels: dict[str, str] = {}
+    for pair in args.labels:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"not a label: {pair!r}; expected NAME=VALUE")
+        labels[name] = value.strip('"')
+    matches = client.test_routes(labels)
+    if args.output == "table":
+        # As amtool config routes test: the receivers, comma-separated.
+        return done(",".join(m.receiver for m in matches))
+    return many(matches, ROUTE_COLUMNS)
+
+
 COMMANDS: list[Command] = [
     Command("rules", "list", "list every rule", rules_list),
     Command("rules", "get", "show one rule", rules_get, with_id("rule")),
@@ -368,6 +391,8 @@ COMMANDS: list[Command] = [
     Command("silences", "create", "silence matching alerts from now on", silences_create,
             silences_create_arguments),
     Command("silences", "expire", "end a silence now", silences_expire, with_id("silence")),
+    Command("routes", "test", "show the receivers an alert with these labels reaches", routes_test,
+            routes_test_arguments),
 ]  # fmt: skip
 
 

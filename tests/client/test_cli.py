@@ -17,6 +17,7 @@ from alerting.client import AlertingClient
 from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 
@@ -261,13 +262,29 @@ async def test_server_and_token_come_from_the_environment(
 def test_a_new_command_is_one_more_row(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ALERTING_SERVER", raising=False)
 
-    def routes_test(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    def routes_show(client: AlertingClient, args: argparse.Namespace) -> Shown:
         return Shown(text=args.label)
 
     def arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("label")
 
-    extra = Command("routes", "test", "which receivers an alert would reach", routes_test, arguments)
-    args = build_parser([*COMMANDS, extra]).parse_args(["routes", "test", 'a="b"', "-o", "json"])
+    extra = Command("routes", "show", "show a route", routes_show, arguments)
+    args = build_parser([*COMMANDS, extra]).parse_args(["routes", "show", 'a="b"', "-o", "json"])
     assert args.command is extra
     assert (args.label, args.output, args.server) == ('a="b"', "json", "127.0.0.1:50051")
+
+
+async def test_routes_test_prints_receivers_as_amtool_does(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matches = [
+        routing_pb.RouteMatch(route_key='{}/{a="b"}', receiver="ops"),
+        routing_pb.RouteMatch(receiver="pager"),
+    ]
+    fake.respond("TestRoutes", routing_pb.TestRoutesResponse(matches=matches))
+    assert await alertctl(fake, "routes", "test", "a=b", 'c="d"') == 0
+    assert capsys.readouterr().out.strip() == "ops,pager"
+    [call] = fake.called("TestRoutes")
+    assert call.request == routing_pb.TestRoutesRequest(labels={"a": "b", "c": "d"})
+    assert await alertctl(fake, "routes", "test", "nolabel") == 1
+    assert "not a label" in capsys.readouterr().err

@@ -296,6 +296,15 @@ CASES = [
         silence_pb.ExpireSilenceResponse(),
     ),
     Case(
+        "test_routes",
+        ({"severity": "critical"},),
+        {},
+        "TestRoutes",
+        routing_pb.TestRoutesRequest(labels={"severity": "critical"}),
+        routing_pb.TestRoutesResponse(matches=[routing_pb.RouteMatch(route_key="{}", receiver="ops")]),
+        [routing_pb.RouteMatch(route_key="{}", receiver="ops")],
+    ),
+    Case(
         "get_routing",
         (),
         {},

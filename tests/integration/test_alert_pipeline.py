@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections.abc import AsyncGenerator
 
@@ -140,3 +142,39 @@ def test_watch_over_server_sent_events(server: ServerProcess, http: httpx.Client
     assert event["event"] == "snapshot"
     assert json.loads(event["data"])["alert"]["labels"] == {"alertname": "Sse"}
     assert int(event["id"]) >= 1
+
+
+def test_routes_test_over_rest_and_alertctl(server: ServerProcess, http: httpx.Client) -> None:
+    http.post("/channels", json=HOOK)
+    http.post("/channels", json={**HOOK, "name": "pager"})
+    tree = {
+        "receiver": "hook",
+        "routes": [
+            {"matchers": ['severity="critical"'], "receiver": "pager", "continue": True},
+            {"matchers": ['team="db"'], "receiver": "hook", "group_by": ["..."]},
+        ],
+    }
+    assert http.put("/routing", json=tree).status_code == 200
+    r = http.post("/routing:test", json={"labels": {"severity": "critical", "team": "db"}})
+    assert r.status_code == 200, r.text
+    assert [(m["receiver"], m["route_key"]) for m in r.json()["matches"]] == [
+        ("pager", '{}/{severity="critical"}'),
+        ("hook", '{}/{team="db"}'),
+    ]
+    assert r.json()["matches"][1]["group_by"] == ["..."]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alerting.cli",
+            "--server",
+            server.grpc_target,
+            "routes",
+            "test",
+            "severity=warning",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, "hook"), out.stderr

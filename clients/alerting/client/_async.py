@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -428,6 +428,13 @@ class AsyncAlertingClient:
     ) -> routing_pb.Route:
         request = routing_pb.UpdateRoutingRequest(route=route)
         return (await self._unary(self._routing.UpdateRouting, request, timeout)).route
+
+    async def test_routes(
+        self, labels: Mapping[str, str], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> list[routing_pb.RouteMatch]:
+        """The routes, in order, that an alert with these labels reaches."""
+        request = routing_pb.TestRoutesRequest(labels=labels)
+        return list((await self._unary(self._routing.TestRoutes, request, timeout)).matches)
 
     async def create_inhibit_rule(
         self, inhibit_rule: routing_pb.InhibitRule, *, timeout: Timeout = USE_CLIENT_DEFAULT

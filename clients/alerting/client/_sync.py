@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -403,6 +403,13 @@ class AlertingClient:
     ) -> routing_pb.Route:
         request = routing_pb.UpdateRoutingRequest(route=route)
         return self._unary(self._routing.UpdateRouting, request, timeout).route
+
+    def test_routes(
+        self, labels: Mapping[str, str], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> list[routing_pb.RouteMatch]:
+        """The routes, in order, that an alert with these labels reaches."""
+        request = routing_pb.TestRoutesRequest(labels=labels)
+        return list(self._unary(self._routing.TestRoutes, request, timeout).matches)
 
     def create_inhibit_rule(
         self, inhibit_rule: routing_pb.InhibitRule, *, timeout: Timeout = USE_CLIENT_DEFAULT

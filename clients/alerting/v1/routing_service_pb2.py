@@ -27,17 +27,21 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/routing_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x02\n\x05Route\x12\x10\n\x08receiver\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12-\n\ngroup_wait\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x0egroup_interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x32\n\x0frepeat_interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08matchers\x18\x06 \x03(\t\x12\x10\n\x08\x63ontinue\x18\x07 \x01(\x08\x12\x1c\n\x14\x65scalation_policy_id\x18\x08 \x01(\t\x12\"\n\x06routes\x18\t \x03(\x0b\x32\x12.alerting.v1.Route\"\x13\n\x11GetRoutingRequest\"7\n\x12GetRoutingResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\"9\n\x14UpdateRoutingRequest\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\":\n\x15UpdateRoutingResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\"\xba\x01\n\x0bInhibitRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fsource_matchers\x18\x02 \x03(\t\x12\x17\n\x0ftarget_matchers\x18\x03 \x03(\t\x12\r\n\x05\x65qual\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x18\x43reateInhibitRuleRequest\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"K\n\x19\x43reateInhibitRuleResponse\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"#\n\x15GetInhibitRuleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"H\n\x16GetInhibitRuleResponse\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"@\n\x17ListInhibitRulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x18ListInhibitRulesResponse\x12/\n\rinhibit_rules\x18\x01 \x03(\x0b\x32\x18.alerting.v1.InhibitRule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x18\x44\x65leteInhibitRuleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteInhibitRuleResponse2\xdf\x05\n\x0eRoutingService\x12_\n\nGetRouting\x12\x1e.alerting.v1.GetRoutingRequest\x1a\x1f.alerting.v1.GetRoutingResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/routing\x12o\n\rUpdateRouting\x12!.alerting.v1.UpdateRoutingRequest\x1a\".alerting.v1.UpdateRoutingResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x1a\x08/routing:\x05route\x12\x88\x01\n\x11\x43reateInhibitRule\x12%.alerting.v1.CreateInhibitRuleRequest\x1a&.alerting.v1.CreateInhibitRuleResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x0e/inhibit-rules:\x0cinhibit_rule\x12v\n\x0eGetInhibitRule\x12\".alerting.v1.GetInhibitRuleRequest\x1a#.alerting.v1.GetInhibitRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/inhibit-rules/{id}\x12w\n\x10ListInhibitRules\x12$.alerting.v1.ListInhibitRulesRequest\x1a%.alerting.v1.ListInhibitRulesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/inhibit-rules\x12\x7f\n\x11\x44\x65leteInhibitRule\x12%.alerting.v1.DeleteInhibitRuleRequest\x1a&.alerting.v1.DeleteInhibitRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/inhibit-rules/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/routing_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x02\n\x05Route\x12\x10\n\x08receiver\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12-\n\ngroup_wait\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x0egroup_interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x32\n\x0frepeat_interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08matchers\x18\x06 \x03(\t\x12\x10\n\x08\x63ontinue\x18\x07 \x01(\x08\x12\x1c\n\x14\x65scalation_policy_id\x18\x08 \x01(\t\x12\"\n\x06routes\x18\t \x03(\x0b\x32\x12.alerting.v1.Route\"\x13\n\x11GetRoutingRequest\"7\n\x12GetRoutingResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\"9\n\x14UpdateRoutingRequest\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\":\n\x15UpdateRoutingResponse\x12!\n\x05route\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Route\"~\n\x11TestRoutesRequest\x12:\n\x06labels\x18\x01 \x03(\x0b\x32*.alerting.v1.TestRoutesRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf7\x01\n\nRouteMatch\x12\x11\n\troute_key\x18\x01 \x01(\t\x12\x10\n\x08receiver\x18\x02 \x01(\t\x12\x10\n\x08group_by\x18\x03 \x03(\t\x12-\n\ngroup_wait\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x0egroup_interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x32\n\x0frepeat_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14\x65scalation_policy_id\x18\x07 \x01(\t\">\n\x12TestRoutesResponse\x12(\n\x07matches\x18\x01 \x03(\x0b\x32\x17.alerting.v1.RouteMatch\"\xba\x01\n\x0bInhibitRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fsource_matchers\x18\x02 \x03(\t\x12\x17\n\x0ftarget_matchers\x18\x03 \x03(\t\x12\r\n\x05\x65qual\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x18\x43reateInhibitRuleRequest\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"K\n\x19\x43reateInhibitRuleResponse\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"#\n\x15GetInhibitRuleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"H\n\x16GetInhibitRuleResponse\x12.\n\x0cinhibit_rule\x18\x01 \x01(\x0b\x32\x18.alerting.v1.InhibitRule\"@\n\x17ListInhibitRulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x18ListInhibitRulesResponse\x12/\n\rinhibit_rules\x18\x01 \x03(\x0b\x32\x18.alerting.v1.InhibitRule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x18\x44\x65leteInhibitRuleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteInhibitRuleResponse2\xc8\x06\n\x0eRoutingService\x12_\n\nGetRouting\x12\x1e.alerting.v1.GetRoutingRequest\x1a\x1f.alerting.v1.GetRoutingResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/routing\x12o\n\rUpdateRouting\x12!.alerting.v1.UpdateRoutingRequest\x1a\".alerting.v1.UpdateRoutingResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x1a\x08/routing:\x05route\x12g\n\nTestRoutes\x12\x1e.alerting.v1.TestRoutesRequest\x1a\x1f.alerting.v1.TestRoutesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/routing:test:\x01*\x12\x88\x01\n\x11\x43reateInhibitRule\x12%.alerting.v1.CreateInhibitRuleRequest\x1a&.alerting.v1.CreateInhibitRuleResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x0e/inhibit-rules:\x0cinhibit_rule\x12v\n\x0eGetInhibitRule\x12\".alerting.v1.GetInhibitRuleRequest\x1a#.alerting.v1.GetInhibitRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/inhibit-rules/{id}\x12w\n\x10ListInhibitRules\x12$.alerting.v1.ListInhibitRulesRequest\x1a%.alerting.v1.ListInhibitRulesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/inhibit-rules\x12\x7f\n\x11\x44\x65leteInhibitRule\x12%.alerting.v1.DeleteInhibitRuleRequest\x1a&.alerting.v1.DeleteInhibitRuleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/inhibit-rules/{id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alerting.v1.routing_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TESTROUTESREQUEST_LABELSENTRY']._loaded_options = None
+  _globals['_TESTROUTESREQUEST_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_ROUTINGSERVICE'].methods_by_name['GetRouting']._loaded_options = None
   _globals['_ROUTINGSERVICE'].methods_by_name['GetRouting']._serialized_options = b'\202\323\344\223\002\n\022\010/routing'
   _globals['_ROUTINGSERVICE'].methods_by_name['UpdateRouting']._loaded_options = None
   _globals['_ROUTINGSERVICE'].methods_by_name['UpdateRouting']._serialized_options = b'\202\323\344\223\002\021\032\010/routing:\005route'
+  _globals['_ROUTINGSERVICE'].methods_by_name['TestRoutes']._loaded_options = None
+  _globals['_ROUTINGSERVICE'].methods_by_name['TestRoutes']._serialized_options = b'\202\323\344\223\002\022\"\r/routing:test:\001*'
   _globals['_ROUTINGSERVICE'].methods_by_name['CreateInhibitRule']._loaded_options = None
   _globals['_ROUTINGSERVICE'].methods_by_name['CreateInhibitRule']._serialized_options = b'\202\323\344\223\002\036\"\016/inhibit-rules:\014inhibit_rule'
   _globals['_ROUTINGSERVICE'].methods_by_name['GetInhibitRule']._loaded_options = None
@@ -56,24 +60,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATEROUTINGREQUEST']._serialized_end=578
   _globals['_UPDATEROUTINGRESPONSE']._serialized_start=580
   _globals['_UPDATEROUTINGRESPONSE']._serialized_end=638
-  _globals['_INHIBITRULE']._serialized_start=641
-  _globals['_INHIBITRULE']._serialized_end=827
-  _globals['_CREATEINHIBITRULEREQUEST']._serialized_start=829
-  _globals['_CREATEINHIBITRULEREQUEST']._serialized_end=903
-  _globals['_CREATEINHIBITRULERESPONSE']._serialized_start=905
-  _globals['_CREATEINHIBITRULERESPONSE']._serialized_end=980
-  _globals['_GETINHIBITRULEREQUEST']._serialized_start=982
-  _globals['_GETINHIBITRULEREQUEST']._serialized_end=1017
-  _globals['_GETINHIBITRULERESPONSE']._serialized_start=1019
-  _globals['_GETINHIBITRULERESPONSE']._serialized_end=1091
-  _globals['_LISTINHIBITRULESREQUEST']._serialized_start=1093
-  _globals['_LISTINHIBITRULESREQUEST']._serialized_end=1157
-  _globals['_LISTINHIBITRULESRESPONSE']._serialized_start=1159
-  _globals['_LISTINHIBITRULESRESPONSE']._serialized_end=1259
-  _globals['_DELETEINHIBITRULEREQUEST']._serialized_start=1261
-  _globals['_DELETEINHIBITRULEREQUEST']._serialized_end=1299
-  _globals['_DELETEINHIBITRULERESPONSE']._serialized_start=1301
-  _globals['_DELETEINHIBITRULERESPONSE']._serialized_end=1328
-  _globals['_ROUTINGSERVICE']._serialized_start=1331
-  _globals['_ROUTINGSERVICE']._serialized_end=2066
+  _globals['_TESTROUTESREQUEST']._serialized_start=640
+  _globals['_TESTROUTESREQUEST']._serialized_end=766
+  _globals['_TESTROUTESREQUEST_LABELSENTRY']._serialized_start=721
+  _globals['_TESTROUTESREQUEST_LABELSENTRY']._serialized_end=766
+  _globals['_ROUTEMATCH']._serialized_start=769
+  _globals['_ROUTEMATCH']._serialized_end=1016
+  _globals['_TESTROUTESRESPONSE']._serialized_start=1018
+  _globals['_TESTROUTESRESPONSE']._serialized_end=1080
+  _globals['_INHIBITRULE']._serialized_start=1083
+  _globals['_INHIBITRULE']._serialized_end=1269
+  _globals['_CREATEINHIBITRULEREQUEST']._serialized_start=1271
+  _globals['_CREATEINHIBITRULEREQUEST']._serialized_end=1345
+  _globals['_CREATEINHIBITRULERESPONSE']._serialized_start=1347
+  _globals['_CREATEINHIBITRULERESPONSE']._serialized_end=1422
+  _globals['_GETINHIBITRULEREQUEST']._serialized_start=1424
+  _globals['_GETINHIBITRULEREQUEST']._serialized_end=1459
+  _globals['_GETINHIBITRULERESPONSE']._serialized_start=1461
+  _globals['_GETINHIBITRULERESPONSE']._serialized_end=1533
+  _globals['_LISTINHIBITRULESREQUEST']._serialized_start=1535
+  _globals['_LISTINHIBITRULESREQUEST']._serialized_end=1599
+  _globals['_LISTINHIBITRULESRESPONSE']._serialized_start=1601
+  _globals['_LISTINHIBITRULESRESPONSE']._serialized_end=1701
+  _globals['_DELETEINHIBITRULEREQUEST']._serialized_start=1703
+  _globals['_DELETEINHIBITRULEREQUEST']._serialized_end=1741
+  _globals['_DELETEINHIBITRULERESPONSE']._serialized_start=1743
+  _globals['_DELETEINHIBITRULERESPONSE']._serialized_end=1770
+  _globals['_ROUTINGSERVICE']._serialized_start=1773
+  _globals['_ROUTINGSERVICE']._serialized_end=2613
 # @@protoc_insertion_point(module_scope)

@@ -148,6 +148,108 @@ class UpdateRoutingResponse(_message.Message):
 Global___UpdateRoutingResponse: _TypeAlias = UpdateRoutingResponse  # noqa: Y015
 
 @_typing.final
+class TestRoutesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    LABELS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TestRoutesRequest: _TypeAlias = TestRoutesRequest  # noqa: Y015
+
+@_typing.final
+class RouteMatch(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUTE_KEY_FIELD_NUMBER: _builtins.int
+    RECEIVER_FIELD_NUMBER: _builtins.int
+    GROUP_BY_FIELD_NUMBER: _builtins.int
+    GROUP_WAIT_FIELD_NUMBER: _builtins.int
+    GROUP_INTERVAL_FIELD_NUMBER: _builtins.int
+    REPEAT_INTERVAL_FIELD_NUMBER: _builtins.int
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
+    route_key: _builtins.str
+    """Alertmanager's route key, e.g. {}/{severity="critical"}."""
+    receiver: _builtins.str
+    escalation_policy_id: _builtins.str
+    @_builtins.property
+    def group_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def group_wait(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def group_interval(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def repeat_interval(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        route_key: _builtins.str = ...,
+        receiver: _builtins.str = ...,
+        group_by: _abc.Iterable[_builtins.str] | None = ...,
+        group_wait: _duration_pb2.Duration | None = ...,
+        group_interval: _duration_pb2.Duration | None = ...,
+        repeat_interval: _duration_pb2.Duration | None = ...,
+        escalation_policy_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["group_interval", b"group_interval", "group_wait", b"group_wait", "repeat_interval", b"repeat_interval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "route_key", b"route_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RouteMatch: _TypeAlias = RouteMatch  # noqa: Y015
+
+@_typing.final
+class TestRoutesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MATCHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def matches(self) -> _containers.RepeatedCompositeFieldContainer[Global___RouteMatch]: ...
+    def __init__(
+        self,
+        *,
+        matches: _abc.Iterable[Global___RouteMatch] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["matches", b"matches"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TestRoutesResponse: _TypeAlias = TestRoutesResponse  # noqa: Y015
+
+@_typing.final
 class InhibitRule(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -45,6 +45,11 @@ class RoutingServiceStub:
                 request_serializer=alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingResponse.FromString,
                 _registered_method=True)
+        self.TestRoutes = channel.unary_unary(
+                '/alerting.v1.RoutingService/TestRoutes',
+                request_serializer=alerting_dot_v1_dot_routing__service__pb2.TestRoutesRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_routing__service__pb2.TestRoutesResponse.FromString,
+                _registered_method=True)
         self.CreateInhibitRule = channel.unary_unary(
                 '/alerting.v1.RoutingService/CreateInhibitRule',
                 request_serializer=alerting_dot_v1_dot_routing__service__pb2.CreateInhibitRuleRequest.SerializeToString,
@@ -79,6 +84,13 @@ class RoutingServiceServicer:
 
     def UpdateRouting(self, request, context):
         """UpdateRouting replaces the whole tree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestRoutes(self, request, context):
+        """TestRoutes shows which routes and receivers an alert with these labels reaches (amtool config routes test).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,6 +132,11 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     servicer.UpdateRouting,
                     request_deserializer=alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingResponse.SerializeToString,
+            ),
+            'TestRoutes': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestRoutes,
+                    request_deserializer=alerting_dot_v1_dot_routing__service__pb2.TestRoutesRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_routing__service__pb2.TestRoutesResponse.SerializeToString,
             ),
             'CreateInhibitRule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateInhibitRule,
@@ -197,6 +214,33 @@ class RoutingService:
             '/alerting.v1.RoutingService/UpdateRouting',
             alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingRequest.SerializeToString,
             alerting_dot_v1_dot_routing__service__pb2.UpdateRoutingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestRoutes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.RoutingService/TestRoutes',
+            alerting_dot_v1_dot_routing__service__pb2.TestRoutesRequest.SerializeToString,
+            alerting_dot_v1_dot_routing__service__pb2.TestRoutesResponse.FromString,
             options,
             channel_credentials,
             insecure,

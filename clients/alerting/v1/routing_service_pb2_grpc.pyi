@@ -36,6 +36,8 @@ class RoutingServiceStub:
     GetRouting: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.GetRoutingRequest, _routing_service_pb2.GetRoutingResponse]
     UpdateRouting: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.UpdateRoutingRequest, _routing_service_pb2.UpdateRoutingResponse]
     """UpdateRouting replaces the whole tree."""
+    TestRoutes: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.TestRoutesRequest, _routing_service_pb2.TestRoutesResponse]
+    """TestRoutes shows which routes and receivers an alert with these labels reaches (amtool config routes test)."""
     CreateInhibitRule: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.CreateInhibitRuleRequest, _routing_service_pb2.CreateInhibitRuleResponse]
     GetInhibitRule: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.GetInhibitRuleRequest, _routing_service_pb2.GetInhibitRuleResponse]
     ListInhibitRules: _grpc.UnaryUnaryMultiCallable[_routing_service_pb2.ListInhibitRulesRequest, _routing_service_pb2.ListInhibitRulesResponse]
@@ -49,6 +51,8 @@ class RoutingServiceAsyncStub(RoutingServiceStub):
     GetRouting: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.GetRoutingRequest, _routing_service_pb2.GetRoutingResponse]  # type: ignore[assignment]
     UpdateRouting: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.UpdateRoutingRequest, _routing_service_pb2.UpdateRoutingResponse]  # type: ignore[assignment]
     """UpdateRouting replaces the whole tree."""
+    TestRoutes: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.TestRoutesRequest, _routing_service_pb2.TestRoutesResponse]  # type: ignore[assignment]
+    """TestRoutes shows which routes and receivers an alert with these labels reaches (amtool config routes test)."""
     CreateInhibitRule: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.CreateInhibitRuleRequest, _routing_service_pb2.CreateInhibitRuleResponse]  # type: ignore[assignment]
     GetInhibitRule: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.GetInhibitRuleRequest, _routing_service_pb2.GetInhibitRuleResponse]  # type: ignore[assignment]
     ListInhibitRules: _aio.UnaryUnaryMultiCallable[_routing_service_pb2.ListInhibitRulesRequest, _routing_service_pb2.ListInhibitRulesResponse]  # type: ignore[assignment]
@@ -71,6 +75,14 @@ class RoutingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_routing_service_pb2.UpdateRoutingResponse, _abc.Awaitable[_routing_service_pb2.UpdateRoutingResponse]]:
         """UpdateRouting replaces the whole tree."""
+
+    @_abc_1.abstractmethod
+    def TestRoutes(
+        self,
+        request: _routing_service_pb2.TestRoutesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_routing_service_pb2.TestRoutesResponse, _abc.Awaitable[_routing_service_pb2.TestRoutesResponse]]:
+        """TestRoutes shows which routes and receivers an alert with these labels reaches (amtool config routes test)."""
 
     @_abc_1.abstractmethod
     def CreateInhibitRule(
