@@ -30,6 +30,7 @@ from alerting_server.model import Alert, AlertState
 
 DEFAULT_NFLOG_RETENTION = 120 * 3_600_000  # Alertmanager's --data.retention
 SNAPSHOT_VERSION = 1
+NFLOG_GC_EVERY = 60_000
 
 
 class Muter(Protocol):
@@ -94,6 +95,7 @@ class Dispatcher:
         self._groups: dict[str, AlertGroup] = {}
         self._annotations_are_changes = annotations_are_changes
         self.nflog = NotificationLog(nflog_retention)
+        self._last_gc = -NFLOG_GC_EVERY
 
     def ingest(self, alerts: Iterable[Alert], now: int) -> None:
         """Place the latest version of each alert into the groups of every route it matches.
@@ -123,7 +125,10 @@ class Dispatcher:
 
     def due(self, now: int, muters: Sequence[Muter] = ()) -> list[Notification]:
         """Flush every group whose time has come; return what must be sent, in flush order."""
-        self.nflog.gc(now)
+        if now - self._last_gc >= NFLOG_GC_EVERY:
+            # A scan of the whole log; once a minute is soon enough for a retention of days.
+            self._last_gc = now
+            self.nflog.gc(now)
         ready = sorted(
             (g for g in self._groups.values() if g.next_flush <= now), key=lambda g: (g.next_flush, g.id)
         )

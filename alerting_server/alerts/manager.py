@@ -20,6 +20,7 @@ from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.alerts.groups import AlertGroup, Dispatcher, Notification
 from alerting_server.alerts.inhibit import Inhibitor
+from alerting_server.alerts.nflog import LogEntry
 from alerting_server.alerts.routing import RouteNode, compile_routes
 from alerting_server.alerts.silences import SilenceMuter
 from alerting_server.alerts.state import is_resolved
@@ -28,14 +29,15 @@ from alerting_server.clock import Clock
 from alerting_server.errors import NotFound
 from alerting_server.model import Alert, AlertState, Channel, Delivery, DeliveryStatus, PostedAlert, Route
 from alerting_server.store import Store
+from alerting_server.store.nflog import NotificationLogRow
 
 log = logging.getLogger(__name__)
 
-DISPATCHER_STATE = "dispatcher"
 DEFAULT_RESOLVE_TIMEOUT = 5 * 60_000
 RESOLVED_RETENTION = 15 * 60_000
 # A bound on how long the loop sleeps, so that a lost wake-up costs at most this much.
 MAX_SLEEP_MS = 10_000
+FOREVER = 2**62
 
 
 def _change(old: Alert | None, new: Alert) -> EventType | None:
@@ -75,6 +77,12 @@ class AlertManager:
         self._silences = SilenceMuter(())
         self._inhibitor = Inhibitor(())
         self._channels: dict[str, Channel] = {}
+        self._unmuted: set[str] = set()
+        self._mute_all = True
+        self._muted_at = 0
+        self._has_inhibit_rules = False
+        self._next_expiry = FOREVER
+        self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -91,15 +99,14 @@ class AlertManager:
         for alert in await self._store.alerts.all():
             self._alerts[alert.fingerprint] = alert
         await self._load_config()
-        data = await self._store.stage_state.get(DISPATCHER_STATE)
-        if data is not None:
-            try:
-                self._dispatcher.restore(data)
-            except (KeyError, TypeError, ValueError):
-                log.exception("dispatcher state unreadable; groups restart, alerts are re-grouped")
-                self._undispatched.update(self._alerts)
-        else:
-            self._undispatched.update(self._alerts)
+        for row in await self._store.nflog.all():
+            entry = LogEntry(frozenset(row.firing), frozenset(row.resolved), row.sent_at)
+            self._dispatcher.nflog.log(row.group_id, row.receiver, entry)
+        self._dispatcher.nflog.take_changes()
+        # As Alertmanager after a restart: groups are rebuilt from the alerts (group_wait counts
+        # again, or not at all for alerts already older) and the notification log stops resends.
+        self._undispatched.update(self._alerts)
+        self._mute_all = True
 
     async def stop(self) -> None:
         """Stops the loop after its current step; everything it decided is already committed."""
@@ -114,8 +121,7 @@ class AlertManager:
             self._wake.clear()
             now = self._clock.now_ms()
             try:
-                async with self._lock:
-                    deadline = await self._tick(now)
+                deadline = await self.tick(now)
             except Exception:
                 log.exception("alert pipeline step failed; retrying in 1s")
                 deadline = now + 1000
@@ -135,7 +141,9 @@ class AlertManager:
         dispatcher.restore(self._dispatcher.snapshot())
         self._dispatcher = dispatcher
         self._silences = SilenceMuter(await self._store.silences.all())
-        self._inhibitor = Inhibitor(await self._store.inhibit_rules.all())
+        inhibit_rules = await self._store.inhibit_rules.all()
+        self._inhibitor = Inhibitor(inhibit_rules)
+        self._has_inhibit_rules = bool(inhibit_rules)
         channels = await self._store.channels.all()
         self._channels = {c.id: c for c in channels} | {c.name: c for c in channels}
 
@@ -145,6 +153,7 @@ class AlertManager:
             await self._load_config()
             # Regroup every alert under the current tree; the notification log stops resends.
             self._undispatched.update(self._alerts)
+            self._mute_all = True
         self.wake()
 
     # --- reading ---------------------------------------------------------------------------
@@ -184,16 +193,16 @@ class AlertManager:
     async def post(self, posted: Iterable[PostedAlert]) -> list[str]:
         """Alerts from outside (Prometheus, amtool): the same labels update the same alert.
 
-        Committed before this returns: a 200 to Prometheus means the alerts are durable.
+        Returns once they are committed: a 200 to Prometheus means the alerts are durable. Posts
+        that arrive together are applied and committed together, in the next step.
         """
-        async with self._lock:
-            now = self._clock.now_ms()
-            fingerprints = [self._upsert(self._from_posted(p, now), now) for p in posted]
-            # Grouped now, so that group_wait counts from when the alert arrived.
-            self._ingest(now)
-            await self._commit(now, [])
-        self.wake()
-        return fingerprints
+        done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._inbox.append((list(posted), done))
+        if self._task is None:
+            await self.tick(self._clock.now_ms())
+        else:
+            self.wake()
+        return await done
 
     def _from_posted(self, p: PostedAlert, now: int) -> Alert:
         fp = fingerprint(p.labels)
@@ -221,7 +230,10 @@ class AlertManager:
         )
 
     async def apply(self, alerts: Iterable[Alert]) -> None:
-        """New versions of alerts decided elsewhere (rule evaluation); pending ones are kept, not routed."""
+        """New versions of alerts decided elsewhere (rule evaluation); pending ones are kept, not routed.
+
+        In memory at once (GET /alerts shows them); committed with the next step.
+        """
         async with self._lock:
             now = self._clock.now_ms()
             for alert in alerts:
@@ -241,8 +253,22 @@ class AlertManager:
             self._removed.discard(alert.fingerprint)
             self._dirty.add(alert.fingerprint)
             self._undispatched.add(alert.fingerprint)
+            self._unmuted.add(alert.fingerprint)
             self._events.append((kind, alert))
+            deadline = self._expiry(alert)
+            if deadline is not None:
+                self._next_expiry = min(self._next_expiry, deadline)
         return alert.fingerprint
+
+    def _expiry(self, alert: Alert) -> int | None:
+        """When the alert next changes by itself: an external alert resolves, a resolved one goes."""
+        if alert.resolved_at is None:
+            return None
+        if alert.state is AlertState.FIRING:
+            return alert.resolved_at
+        if alert.state is AlertState.RESOLVED:
+            return alert.resolved_at + self._retention
+        return None
 
     # --- the step --------------------------------------------------------------------------
 
@@ -252,11 +278,22 @@ class AlertManager:
             return await self._tick(now)
 
     async def _tick(self, now: int) -> int:
-        self._expire(now)
-        self._mute(now)
-        self._ingest(now)
-        notifications = self._dispatcher.due(now, (self._silences, self._inhibitor))
-        await self._commit(now, notifications)
+        inbox, self._inbox = self._inbox, []
+        answers = [[self._upsert(self._from_posted(p, now), now) for p in posted] for posted, _ in inbox]
+        try:
+            self._expire(now)
+            self._mute(now)
+            self._ingest(now)
+            notifications = self._dispatcher.due(now, (self._silences, self._inhibitor))
+            await self._commit(now, notifications)
+        except BaseException as exc:
+            for _, done in inbox:
+                if not done.done():
+                    done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("stopped"))
+            raise
+        for (_, done), fingerprints in zip(inbox, answers, strict=True):
+            if not done.done():
+                done.set_result(fingerprints)
         return self._next_deadline(now)
 
     def _ingest(self, now: int) -> None:
@@ -266,6 +303,9 @@ class AlertManager:
         self._undispatched.clear()
 
     def _expire(self, now: int) -> None:
+        if now < self._next_expiry:
+            return
+        self._next_expiry = FOREVER
         for alert in list(self._alerts.values()):
             if (
                 alert.state is AlertState.FIRING
@@ -283,10 +323,25 @@ class AlertManager:
                 self._dirty.discard(alert.fingerprint)
                 self._removed.add(alert.fingerprint)
                 self._events.append((EventType.REMOVED, alert))
+                continue
+            deadline = self._expiry(self._alerts[alert.fingerprint])
+            if deadline is not None:
+                self._next_expiry = min(self._next_expiry, deadline)
 
     def _mute(self, now: int) -> None:
-        self._inhibitor.update(self._alerts.values(), now)
-        for alert in list(self._alerts.values()):
+        """Silences and inhibitions of the alerts that may have changed: all of them when the
+        configuration changed, a silence started or ended, or inhibit rules relate alerts to each
+        other; otherwise only the alerts that changed since the last step."""
+        change = self._silences.next_change(self._muted_at)
+        if self._mute_all or self._has_inhibit_rules or (change is not None and change <= now):
+            self._inhibitor.update(self._alerts.values(), now)
+            candidates = list(self._alerts.values())
+        else:
+            candidates = [self._alerts[fp] for fp in self._unmuted if fp in self._alerts]
+        self._mute_all = False
+        self._unmuted.clear()
+        self._muted_at = now
+        for alert in candidates:
             silenced = tuple(self._silences.mutes(alert.labels, now))
             inhibited = tuple(self._inhibitor.inhibited_by(alert.labels))
             if (silenced, inhibited) != (alert.silenced_by, alert.inhibited_by):
@@ -321,8 +376,18 @@ class AlertManager:
                 await self._store.alerts.delete_many(sorted(self._removed), connection=connection)
             for delivery, payload in deliveries:
                 await self._store.deliveries.add(delivery, payload, connection=connection)
-            await self._store.stage_state.put(
-                DISPATCHER_STATE, self._dispatcher.snapshot(), now, connection=connection
+            # What was sent and when, in the same transaction as the outbox rows: a restart
+            # neither loses a notification nor sends it twice.
+            logged, forgotten = self._dispatcher.nflog.take_changes()
+            await self._store.nflog.write(
+                [
+                    NotificationLogRow(
+                        group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at
+                    )
+                    for (group, receiver), e in logged.items()
+                ],
+                forgotten,
+                connection=connection,
             )
         self._dirty.clear()
         self._removed.clear()

@@ -77,17 +77,31 @@ class NotificationLog:
     def __init__(self, retention: int) -> None:
         self.retention = retention
         self._entries: dict[tuple[str, str], LogEntry] = {}
+        # What changed since `take_changes`, so that only that is written back.
+        self._logged: set[tuple[str, str]] = set()
+        self._forgotten: set[tuple[str, str]] = set()
 
     def get(self, group_id: str, receiver: str) -> LogEntry | None:
         return self._entries.get((group_id, receiver))
 
     def log(self, group_id: str, receiver: str, entry: LogEntry) -> None:
         self._entries[(group_id, receiver)] = entry
+        self._logged.add((group_id, receiver))
+        self._forgotten.discard((group_id, receiver))
 
     def gc(self, now: int) -> None:
         expired = [k for k, e in self._entries.items() if e.sent_at + self.retention <= now]
         for key in expired:
             del self._entries[key]
+            self._logged.discard(key)
+            self._forgotten.add(key)
+
+    def take_changes(self) -> tuple[dict[tuple[str, str], LogEntry], set[tuple[str, str]]]:
+        """Entries logged and keys forgotten since the last call."""
+        logged = {k: self._entries[k] for k in self._logged}
+        forgotten = self._forgotten
+        self._logged, self._forgotten = set(), set()
+        return logged, forgotten
 
     def to_data(self) -> list[dict[str, object]]:
         return [{"group_id": g, "receiver": r, **e.to_data()} for (g, r), e in sorted(self._entries.items())]

@@ -16,10 +16,10 @@ from alerting_server.store.engine import DEFAULT_URL, create_engine
 from alerting_server.store.escalation_policies import EscalationPolicyRepository
 from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
+from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.silences import SilenceRepository
-from alerting_server.store.stage_state import StageStateRepository
 
 
 class Store:
@@ -37,7 +37,7 @@ class Store:
         self.alerts = AlertRepository(self._db)
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
-        self.stage_state = StageStateRepository(self._db)
+        self.nflog = NotificationLogRepository(self._db)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL) -> Store:

@@ -209,12 +209,14 @@ delivery_attempts = sa.Table(
     sa.Column("duration", sa.BigInteger(), nullable=True),
 )
 
-# Stage state kept as one JSON document per stage (the alert dispatcher's groups, timers and
-# notification log), written in the same transaction as the outbox rows it caused.
-stage_state = sa.Table(
-    "stage_state",
+# What the alert dispatcher last sent per aggregation group and receiver (Alertmanager's nflog):
+# a restart regroups the alerts and this log keeps it from sending anything twice.
+notification_log = sa.Table(
+    "notification_log",
     metadata,
-    sa.Column("name", sa.String(NAME), primary_key=True),
-    sa.Column("data", JSON, nullable=False),
-    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("group_id", sa.Text(), primary_key=True),
+    sa.Column("receiver", sa.String(NAME), primary_key=True),
+    sa.Column("firing", JSON, nullable=False),
+    sa.Column("resolved", JSON, nullable=False),
+    sa.Column("sent_at", sa.BigInteger(), nullable=False),
 )

@@ -1,4 +1,7 @@
-"""Stage state as JSON documents; the per-row group and notification-log tables it replaces go.
+"""The notification log keyed as the dispatcher keys it: (group id, receiver) -> what was last sent.
+
+Alertmanager persists its nflog and rebuilds aggregation groups from the alerts after a restart;
+so do we: the group table goes, and the log takes the dispatcher's keys.
 
 Revision ID: 0002
 Revises: 0001
@@ -22,19 +25,21 @@ ID = sa.String(64)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "stage_state",
-        sa.Column("name", NAME, nullable=False),
-        sa.Column("data", JSON, nullable=False),
-        sa.Column("updated_at", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name="pk_stage_state"),
-    )
-    # Never written: the dispatcher keeps its groups and log in stage_state.
     op.drop_table("aggregation_groups")
     op.drop_table("notification_log")
+    op.create_table(
+        "notification_log",
+        sa.Column("group_id", sa.Text(), nullable=False),
+        sa.Column("receiver", NAME, nullable=False),
+        sa.Column("firing", JSON, nullable=False),
+        sa.Column("resolved", JSON, nullable=False),
+        sa.Column("sent_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("group_id", "receiver", name="pk_notification_log"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notification_log")
     op.create_table(
         "notification_log",
         sa.Column("group_key", sa.Text(), nullable=False),
@@ -61,4 +66,3 @@ def downgrade() -> None:
         sa.Column("last_flush_at", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("group_key", name="pk_aggregation_groups"),
     )
-    op.drop_table("stage_state")

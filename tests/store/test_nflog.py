@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from alerting_server.store import Store
+from alerting_server.store.nflog import NotificationLogRow
+
+ROW = NotificationLogRow('r0:{alertname="A"}', "ops", ("fp1", "fp2"), (), 1_700_000_000_000)
+
+
+async def test_write_upserts_and_deletes(store: Store) -> None:
+    assert await store.nflog.all() == []
+    await store.nflog.write([ROW], [])
+    later = NotificationLogRow(ROW.group_id, ROW.receiver, ("fp1",), ("fp2",), ROW.sent_at + 1)
+    other = NotificationLogRow("r1:{}", "pager", ("fp3",), (), ROW.sent_at)
+    await store.nflog.write([later, other], [])
+    assert sorted(await store.nflog.all(), key=lambda r: r.group_id) == [later, other]
+    await store.nflog.write([], [(other.group_id, other.receiver)])
+    assert await store.nflog.all() == [later]
+
+
+async def test_write_joins_the_callers_transaction(store: Store) -> None:
+    async def failing() -> None:
+        async with store.transaction() as connection:
+            await store.nflog.write([ROW], [], connection=connection)
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    assert await store.nflog.all() == []
