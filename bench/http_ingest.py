@@ -7,16 +7,12 @@ a sender on the same machine sees. Used by query_bench.py.
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import cramjam
 import httpx
+from serverproc import running_server
 
 from gateway.remote_write import WriteRequest
 
@@ -26,7 +22,6 @@ SERIES_PER_BATCH = 100
 SAMPLES_PER_SERIES = 10
 STEP_MS = 15_000
 T0_MS = 1_700_000_000_000
-_READY = re.compile(r"HTTP on (\S+)")
 
 Json = dict[str, object]
 
@@ -91,37 +86,15 @@ def _measure(base_url: str, path: str, make: Callable[[int, int], bytes], header
 
 
 def measure() -> Json:
-    """Starts the server on free ports in a scratch directory, measures both ingest paths, stops it."""
-    with tempfile.TemporaryDirectory(prefix="alerting-bench-") as scratch:
-        command = [sys.executable, "-m", "alerting_server.cli", "serve", "--log-level", "warning"]
-        command += ["--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
-        proc = subprocess.Popen(
-            command,
-            cwd=scratch,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    """Starts the server, measures both ingest paths, stops it."""
+    with running_server() as server:
+        json_figures = _measure(
+            server.base_url, "/samples", _json_batch, {"Content-Type": "application/json"}
         )
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                m = _READY.search(line)
-                if m:
-                    base_url = f"http://{m.group(1)}"
-                    break
-            else:
-                raise RuntimeError("the server did not start")
-            json_figures = _measure(base_url, "/samples", _json_batch, {"Content-Type": "application/json"})
-            rw_headers = {
-                "Content-Type": "application/x-protobuf",
-                "Content-Encoding": "snappy",
-                "X-Prometheus-Remote-Write-Version": "0.1.0",
-            }
-            rw_figures = _measure(base_url, "/api/v1/write", _remote_write_batch, rw_headers)
-        finally:
-            proc.terminate()
-            proc.wait(30)
-            if proc.stdout is not None:
-                proc.stdout.close()
-        assert Path(scratch, "data").exists()
+        rw_headers = {
+            "Content-Type": "application/x-protobuf",
+            "Content-Encoding": "snappy",
+            "X-Prometheus-Remote-Write-Version": "0.1.0",
+        }
+        rw_figures = _measure(server.base_url, "/api/v1/write", _remote_write_batch, rw_headers)
     return {"json": json_figures, "remote_write": rw_figures}

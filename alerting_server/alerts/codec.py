@@ -10,11 +10,18 @@ from alerting_server.model import Ack, Alert, AlertState
 
 
 def alert_to_data(alert: Alert) -> dict[str, object]:
-    data = dataclasses.asdict(alert)
+    # Field by field rather than dataclasses.asdict, which deep-copies and is many times slower.
+    data = {f.name: getattr(alert, f.name) for f in _FIELDS}
+    data["labels"] = dict(alert.labels)
+    data["annotations"] = dict(alert.annotations)
     data["state"] = alert.state.name.lower()
     data["silenced_by"] = list(alert.silenced_by)
     data["inhibited_by"] = list(alert.inhibited_by)
+    data["ack"] = None if alert.ack is None else dataclasses.asdict(alert.ack)
     return data
+
+
+_FIELDS = dataclasses.fields(Alert)
 
 
 def alert_from_data(data: Mapping[str, Any]) -> Alert:

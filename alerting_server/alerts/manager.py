@@ -83,6 +83,7 @@ class AlertManager:
         self._has_inhibit_rules = False
         self._next_expiry = FOREVER
         self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
+        self._stale = False
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -121,13 +122,33 @@ class AlertManager:
             self._wake.clear()
             now = self._clock.now_ms()
             try:
+                if self._stale:
+                    await self.reload_state()
+                    self._stale = False
                 deadline = await self.tick(now)
             except Exception:
-                log.exception("alert pipeline step failed; retrying in 1s")
+                # Back to the committed state before the next step, so that nothing decided
+                # but not committed (a notification marked sent, say) is lost.
+                log.exception("alert pipeline step failed; reloading the committed state in 1s")
+                self._stale = True
                 deadline = now + 1000
             sleep_ms = min(max(deadline - self._clock.now_ms(), 0), MAX_SLEEP_MS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), sleep_ms / 1000)
+
+    async def reload_state(self) -> None:
+        """Forgets what was decided but not committed (sent marks included) and reloads the store's state,
+        so that a failed commit is redone, not lost."""
+        async with self._lock:
+            self._alerts = {}
+            self._dirty.clear()
+            self._removed.clear()
+            self._undispatched.clear()
+            self._unmuted.clear()
+            self._events = []
+            self._next_expiry = FOREVER
+            self._dispatcher = Dispatcher(self._routes)
+            await self.load()
 
     def wake(self) -> None:
         self._wake.set()
@@ -369,26 +390,19 @@ class AlertManager:
     async def _commit(self, now: int, notifications: list[Notification]) -> None:
         deliveries = [d for n in notifications for d in self._deliveries(n, now)]
         dirty = [self._alerts[fp] for fp in sorted(self._dirty) if fp in self._alerts]
-        async with self._store.transaction() as connection:
-            if dirty:
+        # What was sent and when, in the same transaction as the outbox rows: a restart
+        # neither loses a notification nor sends it twice.
+        logged, forgotten = self._dispatcher.nflog.take_changes()
+        log_rows = [
+            NotificationLogRow(group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at)
+            for (group, receiver), e in logged.items()
+        ]
+        if dirty or self._removed or deliveries or log_rows or forgotten:
+            async with self._store.transaction() as connection:
                 await self._store.alerts.upsert_many(dirty, connection=connection)
-            if self._removed:
                 await self._store.alerts.delete_many(sorted(self._removed), connection=connection)
-            for delivery, payload in deliveries:
-                await self._store.deliveries.add(delivery, payload, connection=connection)
-            # What was sent and when, in the same transaction as the outbox rows: a restart
-            # neither loses a notification nor sends it twice.
-            logged, forgotten = self._dispatcher.nflog.take_changes()
-            await self._store.nflog.write(
-                [
-                    NotificationLogRow(
-                        group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at
-                    )
-                    for (group, receiver), e in logged.items()
-                ],
-                forgotten,
-                connection=connection,
-            )
+                await self._store.deliveries.add_many(deliveries, connection=connection)
+                await self._store.nflog.write(log_rows, forgotten, connection=connection)
         self._dirty.clear()
         self._removed.clear()
         events, self._events = self._events, []

@@ -48,31 +48,41 @@ class DeliveryRepository:
         self, delivery: Delivery, payload: dict[str, Any], connection: AsyncConnection | None = None
     ) -> Delivery:
         """Enqueues one notification; pass the caller's connection to commit it with its cause."""
-        stored = delivery if delivery.id else dataclasses.replace(delivery, id=new_id())
+        [stored] = await self.add_many([(delivery, payload)], connection)
+        return stored
+
+    async def add_many(
+        self, items: list[tuple[Delivery, dict[str, Any]]], connection: AsyncConnection | None = None
+    ) -> list[Delivery]:
+        """Enqueues notifications in one statement per table; ids are assigned where empty."""
+        stored = [d if d.id else dataclasses.replace(d, id=new_id()) for d, _ in items]
+        if not stored:
+            return []
+        rows = [
+            {
+                "id": d.id,
+                "channel_id": d.channel_id,
+                "status": d.status.value,
+                "group_key": d.group_key,
+                "fingerprints": list(d.fingerprints),
+                "payload": payload,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "idempotency_key": d.idempotency_key,
+                "next_attempt_at": d.next_attempt_at,
+                "created_at": d.created_at,
+                "updated_at": d.updated_at,
+                "delivered_at": d.delivered_at,
+            }
+            for d, (_, payload) in zip(stored, items, strict=True)
+        ]
+        links = [
+            {"delivery_id": d.id, "fingerprint": fp} for d in stored for fp in sorted(set(d.fingerprints))
+        ]
         async with self._db.write(connection) as conn:
-            await conn.execute(
-                t.insert().values(
-                    id=stored.id,
-                    channel_id=stored.channel_id,
-                    status=stored.status.value,
-                    group_key=stored.group_key,
-                    fingerprints=list(stored.fingerprints),
-                    payload=payload,
-                    attempts=stored.attempts,
-                    last_error=stored.last_error,
-                    idempotency_key=stored.idempotency_key,
-                    next_attempt_at=stored.next_attempt_at,
-                    created_at=stored.created_at,
-                    updated_at=stored.updated_at,
-                    delivered_at=stored.delivered_at,
-                )
-            )
-            fingerprints = sorted(set(stored.fingerprints))
-            if fingerprints:
-                await conn.execute(
-                    by_alert.insert(),
-                    [{"delivery_id": stored.id, "fingerprint": fp} for fp in fingerprints],
-                )
+            await conn.execute(t.insert(), rows)
+            if links:
+                await conn.execute(by_alert.insert(), links)
         return stored
 
     async def get(self, delivery_id: str) -> Delivery:

@@ -174,3 +174,21 @@ async def test_every_queued_delivery_is_pending_with_a_stable_key(store: Store) 
     assert d.status is DeliveryStatus.PENDING
     assert len(d.idempotency_key) == 32
     assert d.next_attempt_at == T0 + 30 * SEC
+
+
+async def test_a_failed_commit_is_redone_not_lost(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = await manager(store, Clock())
+    await m.post([cpu("a")])
+
+    async def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store.deliveries, "add_many", disk_full)
+        with pytest.raises(OSError, match="disk full"):
+            await m.tick(T0 + 30 * SEC)
+    assert await deliveries(store) == []
+    # The pipeline goes back to what was committed: the flush (and its nflog mark) happens again.
+    await m.reload_state()
+    await m.tick(T0 + 31 * SEC)
+    assert len(await deliveries(store)) == 1
