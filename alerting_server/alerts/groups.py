@@ -18,6 +18,7 @@ writes them to the outbox together with `snapshot()`, which is all the state the
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -95,6 +96,7 @@ class Dispatcher:
         self._groups: dict[str, AlertGroup] = {}
         self._annotations_are_changes = annotations_are_changes
         self.nflog = NotificationLog(nflog_retention)
+        self._timers: list[tuple[int, str]] = []
         self._last_gc = -NFLOG_GC_EVERY
 
     def ingest(self, alerts: Iterable[Alert], now: int) -> None:
@@ -121,6 +123,7 @@ class Dispatcher:
                 group_id, f"{match.route_key}:{format_labels(labels)}", match, labels, next_flush
             )
             self._groups[group_id] = group
+            self._schedule(group)
         group.alerts[alert.fingerprint] = alert
 
     def due(self, now: int, muters: Sequence[Muter] = ()) -> list[Notification]:
@@ -129,11 +132,14 @@ class Dispatcher:
             # A scan of the whole log; once a minute is soon enough for a retention of days.
             self._last_gc = now
             self.nflog.gc(now)
-        ready = sorted(
-            (g for g in self._groups.values() if g.next_flush <= now), key=lambda g: (g.next_flush, g.id)
-        )
+        ready: dict[str, AlertGroup] = {}
+        while self._timers and self._timers[0][0] <= now:
+            at, group_id = heapq.heappop(self._timers)
+            group = self._groups.get(group_id)
+            if group is not None and group.next_flush == at:
+                ready[group_id] = group
         out: list[Notification] = []
-        for group in ready:
+        for group in sorted(ready.values(), key=lambda g: (g.next_flush, g.id)):
             notification = self._flush(group, now, muters)
             if notification is not None:
                 out.append(notification)
@@ -141,6 +147,7 @@ class Dispatcher:
 
     def _flush(self, group: AlertGroup, now: int, muters: Sequence[Muter]) -> Notification | None:
         group.next_flush = now + group.route.opts.group_interval
+        self._schedule(group)
         alerts = sorted(group.alerts.values(), key=_alert_order)
         resolved_now = [a for a in alerts if is_resolved(a, now)]
         visible = [a for a in alerts if not any(m.muted_by(a, now) for m in muters)]
@@ -187,7 +194,17 @@ class Dispatcher:
 
     def next_wakeup(self) -> int | None:
         """When `due` next has something to flush; None when there are no groups."""
-        return min((g.next_flush for g in self._groups.values()), default=None)
+        # A heap of (next_flush, group id) with stale entries dropped lazily: O(log n), not a scan.
+        while self._timers:
+            at, group_id = self._timers[0]
+            group = self._groups.get(group_id)
+            if group is not None and group.next_flush == at:
+                return at
+            heapq.heappop(self._timers)
+        return None
+
+    def _schedule(self, group: AlertGroup) -> None:
+        heapq.heappush(self._timers, (group.next_flush, group.id))
 
     def groups(self) -> list[AlertGroup]:
         """The current groups, ordered by id; for listing, not for changing."""
@@ -221,6 +238,7 @@ class Dispatcher:
             raise ValueError(f"unsupported dispatcher snapshot version {data.get('version')!r}")
         routes = {n.id: n.match_result for n in self._routes.walk()}
         self._groups = {}
+        self._timers = []
         for g in data["groups"]:
             match = routes.get(g["route_id"])
             if match is None:
@@ -236,6 +254,7 @@ class Dispatcher:
             group.alerts = {a.fingerprint: a for a in alerts}
             if group.alerts:
                 self._groups[group_id] = group
+                self._schedule(group)
         self.nflog.load(list(data["nflog"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -65,8 +66,14 @@ async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMa
 
 def upsert(connection: AsyncConnection, table: sa.Table) -> sa.Insert:
     """INSERT that overwrites every non-key column of the row whose primary key is taken."""
+    return _upsert(connection.dialect.name, table)
+
+
+@functools.cache
+def _upsert(dialect: str, table: sa.Table) -> sa.Insert:
+    # Built once per table: constructing the statement costs more than running it.
     key = [column.name for column in table.primary_key.columns]
-    if connection.dialect.name == "postgresql":
+    if dialect == "postgresql":
         pg = postgresql.insert(table)
         return pg.on_conflict_do_update(index_elements=key, set_=_others(table, pg.excluded, key))
     lite = sqlite.insert(table)
