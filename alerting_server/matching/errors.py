@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from alerting.matchers import MatcherError
 
-class MatcherError(ValueError):
-    """A label matcher (or a list of them) could not be parsed or built."""
+__all__ = ["MatcherError", "RegexError"]
 
 
 class RegexError(MatcherError):

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeGuard
 
+# `str` quotes a name that is not a plain label name so that parse_matcher reads it back
+# (Alertmanager would print `foo🙂` bare and then fail to parse it).
+from alerting.matchers import MATCH_OPS, MatchOp, escape_value, format_matcher, is_match_op
 from alerting_server.matching.errors import MatcherError
 from alerting_server.matching.regex import compile_re2
 
-# Only these names can be written bare in the classic syntax; `str` quotes any other so that
-# parse_matcher reads it back (Alertmanager would print `foo🙂` bare and then fail to parse it).
-_BARE_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-
-
-MatchOp = Literal["=", "!=", "=~", "!~"]
-MATCH_OPS: tuple[MatchOp, ...] = ("=", "!=", "=~", "!~")
-
-
-def is_match_op(text: str) -> TypeGuard[MatchOp]:
-    return text in MATCH_OPS
+__all__ = ["MATCH_OPS", "MatchOp", "Matcher", "escape_value", "is_match_op", "matches_all"]
 
 
 @dataclass(frozen=True)
@@ -58,13 +49,7 @@ class Matcher:
         return self.matches_value("")
 
     def __str__(self) -> str:
-        name = json.dumps(self.name, ensure_ascii=False) if not _BARE_NAME.fullmatch(self.name) else self.name
-        return f'{name}{self.op}"{escape_value(self.value)}"'
-
-
-def escape_value(value: str) -> str:
-    """OpenMetrics escaping, the one Alertmanager prints matcher values with."""
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+        return format_matcher(self.name, self.op, self.value)
 
 
 def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:

@@ -4,33 +4,20 @@
   Alertmanager 0.25: the value quoted or bare, OpenMetrics escapes, a stray backslash stays literal);
 - the API object `{"name", "value", "isRegex", "isEqual"}` of a silence;
 - our silence matcher strings and ListAlerts selectors, always quoted so that the server reads them back.
-The gateway talks to the server only over gRPC, so this is its own small parser, not the server's.
+The text syntax itself is `alerting.matchers`, shared with the server; the gateway talks to the
+server only over gRPC, so its matcher evaluates regexes with Python's `re` for its own filters.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
+from alerting.matchers import MatcherError, MatchOp, format_matcher, split_matcher
 from gateway.jsonmap import JSONObject
 
-MatchOp = Literal["=", "!=", "=~", "!~"]
-
-# `=~` before `=`, or `a=~b` would read as the value `~b`. A quoted name is what `str()` writes for a
-# name that is not a plain Prometheus label name.
-_MATCHER = re.compile(
-    r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*|"(?:[^"\\]|\\.)*")\s*(=~|=|!=|!~)\s*(.*?)\s*',
-    re.DOTALL,
-)
-_BARE_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_OPS: dict[str, MatchOp] = {"=": "=", "!=": "!=", "=~": "=~", "!~": "!~"}
-
-
-class MatcherError(ValueError):
-    """A matcher that does not parse; the message is Alertmanager's."""
+__all__ = ["MatchOp", "Matcher", "MatcherError", "from_api", "parse_matcher", "selector"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +35,7 @@ class Matcher:
         return self.op in ("=", "=~")
 
     def __str__(self) -> str:
-        name = self.name if _BARE_NAME.fullmatch(self.name) else json.dumps(self.name, ensure_ascii=False)
-        return f'{name}{self.op}"{escape_value(self.value)}"'
+        return format_matcher(self.name, self.op, self.value)
 
     def to_api(self) -> JSONObject:
         return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
@@ -70,61 +56,16 @@ def from_api(name: str, value: str, is_regex: bool, is_equal: bool = True) -> Ma
     return Matcher(name, op, value)
 
 
-def escape_value(value: str) -> str:
-    """OpenMetrics escaping, the one Alertmanager prints matcher values with."""
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
 def parse_matcher(text: str) -> Matcher:
     """One matcher in the classic syntax; MatcherError with Alertmanager's message."""
-    m = _MATCHER.fullmatch(text)
-    if m is None:
-        raise MatcherError(f"bad matcher format: {text}")
-    raw_name, op, raw_value = m.groups()
-    name = raw_name
-    if raw_name.startswith('"'):
-        try:
-            name = json.loads(raw_name)
-        except ValueError:
-            raise MatcherError(f"bad matcher format: {text}") from None
-    matcher = Matcher(name, _OPS[op], _unescape(raw_value))
+    name, op, value, _ = split_matcher(text)
+    matcher = Matcher(name, op, value)
     if matcher.is_regex:
         try:
             re.compile(matcher.value)
         except re.error as exc:
             raise MatcherError(f"error parsing regexp: {exc}: `{matcher.value}`") from None
     return matcher
-
-
-def _unescape(raw: str) -> str:
-    quoted = raw.startswith('"')
-    body = raw[1:] if quoted else raw
-    expect_trailing_quote = quoted
-    out: list[str] = []
-    escaped = False
-    for i, c in enumerate(body):
-        if escaped:
-            escaped = False
-            if c == "n":
-                out.append("\n")
-            elif c in '"\\':
-                out.append(c)
-            else:
-                out.append("\\" + c)
-        elif c == "\\":
-            if i < len(body) - 1:
-                escaped = True
-            else:
-                out.append("\\")
-        elif c == '"':
-            if not expect_trailing_quote or i < len(body) - 1:
-                raise MatcherError(f"matcher value contains unescaped double quote: {raw}")
-            expect_trailing_quote = False
-        else:
-            out.append(c)
-    if expect_trailing_quote:
-        raise MatcherError(f"matcher value contains unescaped double quote: {raw}")
-    return "".join(out)
 
 
 def selector(matchers: Iterable[Matcher]) -> str:
