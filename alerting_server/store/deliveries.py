@@ -1,8 +1,11 @@
-"""The notification outbox, as read by the API; the notify stage adds claiming and marking."""
+"""The notification outbox: enqueued by the alert pipeline, claimed and marked by the delivery workers."""
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,8 +18,41 @@ from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
 from alerting_server.store.tables import deliveries as t
 from alerting_server.store.tables import delivery_alerts as by_alert
+from alerting_server.store.tables import delivery_attempts as attempts_t
 
 KIND = "deliveries"
+DUE = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row a worker holds the lease of, with what it has to send."""
+
+    delivery: Delivery
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at sending, as delivery_attempts keeps it. `outcome` is the status it led to."""
+
+    attempt: int
+    at: int
+    outcome: str
+    status_code: int | None = None
+    error: str = ""
+    duration: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a delivery goes after an attempt."""
+
+    status: DeliveryStatus
+    attempts: int
+    last_error: str = ""
+    next_attempt_at: int | None = None
+    delivered_at: int | None = None
 
 
 def _delivery(row: RowMapping) -> Delivery:
@@ -118,3 +154,143 @@ class DeliveryRepository:
             query = query.where(t.c.id.in_(of_alert))
         async with self._db.read() as connection:
             return await fetch_page(connection, query, page, KIND, _delivery)
+
+    # --- the delivery workers ------------------------------------------------------------
+
+    async def claim(
+        self,
+        now: int,
+        *,
+        token: str,
+        lease_until: int,
+        limit: int,
+        room: Mapping[str, int] | None = None,
+        default_room: int | None = None,
+    ) -> builtins.list[Claimed]:
+        """Leases up to `limit` due rows, oldest due first, at most `room[channel]` per channel
+        (`default_room` for the others; None: no cap). Channels with no room are not read at all,
+        so that a backlog on one channel never hides another's rows.
+
+        On PostgreSQL the rows are locked with SKIP LOCKED, so replicas claiming at the same moment
+        take disjoint rows; SQLite serialises writers, which is enough for its one process.
+        """
+        free_by_channel = dict(room or {})
+        query = (
+            sa.select(t)
+            .where(t.c.status.in_(DUE), t.c.next_attempt_at <= now)
+            .where(sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now))
+            .order_by(t.c.next_attempt_at, t.c.created_at)
+            .limit(limit)
+        )
+        full = sorted(channel for channel, free in free_by_channel.items() if free <= 0)
+        if full:
+            query = query.where(t.c.channel_id.not_in(full))
+        if default_room is not None and default_room <= 0:
+            query = query.where(t.c.channel_id.in_(sorted(free_by_channel)))
+        async with self._db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await conn.execute(query)).mappings().all()
+            taken: builtins.list[Claimed] = []
+            for row in rows:
+                free = free_by_channel.get(row.channel_id, default_room)
+                if free is not None and free <= 0:
+                    continue
+                if free is not None:
+                    free_by_channel[row.channel_id] = free - 1
+                taken.append(Claimed(_delivery(row), row.payload))
+            if taken:
+                ids = [c.delivery.id for c in taken]
+                await conn.execute(
+                    sa.update(t).where(t.c.id.in_(ids)).values(claimed_until=lease_until, claim_token=token)
+                )
+        return taken
+
+    async def extend(self, ids: Sequence[str], *, token: str, lease_until: int) -> None:
+        """Renews the leases this worker still holds (rows queued behind a slow channel)."""
+        if not ids:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(list(ids)), t.c.claim_token == token)
+                .values(claimed_until=lease_until)
+            )
+
+    async def release(self, ids: Sequence[str], *, token: str) -> None:
+        """Gives rows back unsent (on shutdown), so that the next worker need not wait out the lease."""
+        if not ids:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                sa.update(t)
+                .where(t.c.id.in_(list(ids)), t.c.claim_token == token)
+                .values(claimed_until=None, claim_token=None)
+            )
+
+    async def release_all(self) -> int:
+        """Drops every lease: only for a database one process owns (SQLite), at its start, when any
+        lease left is a crashed predecessor's. Returns how many rows were released."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                sa.update(t).where(t.c.claim_token.is_not(None)).values(claimed_until=None, claim_token=None)
+            )
+        return int(result.rowcount)
+
+    async def insert_claimed(
+        self, delivery: Delivery, payload: dict[str, Any], *, token: str, lease_until: int
+    ) -> Claimed:
+        """Enqueues a row already leased to the caller, which sends it at once (a test message)."""
+        async with self._db.write() as conn:
+            [stored] = await self.add_many([(delivery, payload)], conn)
+            await conn.execute(
+                sa.update(t).where(t.c.id == stored.id).values(claimed_until=lease_until, claim_token=token)
+            )
+        return Claimed(stored, payload)
+
+    async def finish(
+        self, delivery_id: str, *, token: str, attempt: Attempt | None, outcome: Outcome
+    ) -> bool:
+        """Records the attempt and moves the row on, releasing the lease, in one transaction.
+
+        False when the lease was lost (it expired and another worker took the row): the attempt is
+        still recorded, since it happened, but the row is the new holder's to move.
+        """
+        async with self._db.write() as conn:
+            if attempt is not None:
+                await conn.execute(
+                    attempts_t.insert().values(delivery_id=delivery_id, **dataclasses.asdict(attempt))
+                )
+            result = await conn.execute(
+                sa.update(t)
+                .where(t.c.id == delivery_id, t.c.claim_token == token)
+                .values(
+                    status=outcome.status.value,
+                    attempts=outcome.attempts,
+                    last_error=outcome.last_error,
+                    next_attempt_at=outcome.next_attempt_at,
+                    delivered_at=outcome.delivered_at,
+                    updated_at=attempt.at if attempt is not None else t.c.updated_at,
+                    claimed_until=None,
+                    claim_token=None,
+                )
+            )
+        return int(result.rowcount) == 1
+
+    async def attempts(self, delivery_id: str) -> builtins.list[Attempt]:
+        query = (
+            sa.select(attempts_t).where(attempts_t.c.delivery_id == delivery_id).order_by(attempts_t.c.seq)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            Attempt(
+                attempt=r.attempt,
+                at=r.at,
+                outcome=r.outcome,
+                status_code=r.status_code,
+                error=r.error,
+                duration=r.duration,
+            )
+            for r in rows
+        ]

@@ -172,6 +172,10 @@ deliveries = sa.Table(
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
     sa.Column("delivered_at", sa.BigInteger(), nullable=True),
+    # The lease of the worker sending the row: until then nobody else claims it; after it, a
+    # crashed worker's row is due again. The token makes a late worker's outcome a no-op.
+    sa.Column("claimed_until", sa.BigInteger(), nullable=True),
+    sa.Column("claim_token", sa.String(ID), nullable=True),
     # Workers claim the due rows of a status: pending/retrying ordered by next_attempt_at.
     sa.Index(None, "status", "next_attempt_at"),
 )

@@ -1,0 +1,101 @@
+"""One attempt at one outbox row: render, send, decide what next, and record it all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from alerting_server.clock import Clock
+from alerting_server.model import Channel, DeliveryStatus
+from alerting_server.notify.factory import sends_resolved
+from alerting_server.notify.notifier import DeliveryResult, Notifier
+from alerting_server.notify.outcome import RetryPolicy, decide
+from alerting_server.notify.render import ACKNOWLEDGE, ACTION, BadPayload, render
+from alerting_server.store.deliveries import Attempt, Claimed, DeliveryRepository, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Acknowledger(Protocol):
+    """A receiver with incidents of its own that can be acknowledged (PagerDuty)."""
+
+    async def acknowledge(self, group_key: str) -> DeliveryResult: ...
+
+
+@dataclass(frozen=True)
+class Sender:
+    deliveries: DeliveryRepository
+    clock: Clock
+    token: str
+    external_url: str
+    policy: RetryPolicy
+    rand: Callable[[], float]
+
+    async def send(self, channel: Channel, notifier: Notifier, claimed: Claimed) -> Outcome:
+        delivery = claimed.delivery
+        started = self.clock.now_ms()
+        try:
+            result = await self._attempt(channel, notifier, claimed)
+        except BadPayload as e:
+            result = DeliveryResult(ok=False, retryable=False, reason=str(e))
+        if result is None:
+            # Nothing this channel sends (resolved-only, and it does not send resolved): done.
+            outcome = Outcome(DeliveryStatus.DELIVERED, delivery.attempts, delivered_at=started)
+            await self.deliveries.finish(delivery.id, token=self.token, attempt=None, outcome=outcome)
+            return outcome
+        now = self.clock.now_ms()
+        attempts = delivery.attempts + 1
+        outcome = decide(
+            result,
+            attempts=attempts,
+            created_at=delivery.created_at,
+            now=now,
+            policy=self.policy,
+            rand=self.rand,
+        )
+        attempt = Attempt(
+            attempt=attempts,
+            at=started,
+            outcome=outcome.status.value,
+            status_code=result.status_code,
+            error=result.reason,
+            duration=now - started,
+        )
+        held = await self.deliveries.finish(delivery.id, token=self.token, attempt=attempt, outcome=outcome)
+        if not held:
+            log.warning("delivery %s: lease lost while sending; its new holder decides", delivery.id)
+        elif outcome.status is DeliveryStatus.FAILED:
+            log.warning("delivery %s to channel %r failed: %s", delivery.id, channel.name, outcome.last_error)
+        elif outcome.status is DeliveryStatus.RETRYING:
+            log.info(
+                "delivery %s to channel %r: attempt %d failed, retrying: %s",
+                delivery.id,
+                channel.name,
+                attempts,
+                result.reason,
+            )
+        return outcome
+
+    async def _attempt(self, channel: Channel, notifier: Notifier, claimed: Claimed) -> DeliveryResult | None:
+        payload = claimed.payload
+        try:
+            if payload.get(ACTION) == ACKNOWLEDGE:
+                if not isinstance(notifier, Acknowledger):
+                    return None  # Only receivers with incidents of their own have anything to ack.
+                return await notifier.acknowledge(str(payload["group_key"]))
+            message = render(payload, external_url=self.external_url, send_resolved=sends_resolved(channel))
+            if message is None:
+                return None
+            return await notifier.notify(message, idempotency_key=claimed.delivery.idempotency_key)
+        except BadPayload:
+            raise
+        except Exception as e:
+            # A bug in an integration must not kill its worker. Only the type is told: an
+            # exception's text may quote a URL or a header, and so a secret.
+            log.error(
+                "delivery %s: %s raised %s", claimed.delivery.id, type(notifier).__name__, type(e).__name__
+            )
+            return DeliveryResult(ok=False, retryable=True, reason=f"internal error ({type(e).__name__})")

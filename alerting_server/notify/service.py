@@ -1,0 +1,243 @@
+"""The delivery service: claims due outbox rows and hands them to per-channel workers.
+
+One claimer loop leases rows in batches (never more than each channel's queue has room for, so a
+backlog stays in the outbox) and renews the leases it holds; a lease that runs out, because the
+process died, makes the row due again: at-least-once. The alert pipeline may call wake() after
+it commits new rows; without that, short polling bounds the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from alerting_server.clock import Clock
+from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.notify.factory import notifier_for
+from alerting_server.notify.limits import DEFAULT_LIMITS, ChannelLimits
+from alerting_server.notify.notifier import Notifier
+from alerting_server.notify.outcome import RetryPolicy
+from alerting_server.notify.render import synthetic_payload
+from alerting_server.notify.sender import Sender
+from alerting_server.notify.worker import ChannelWorker
+from alerting_server.store import Store
+from alerting_server.store.deliveries import Claimed, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    external_url: str = ""
+    limits: Mapping[ChannelType, ChannelLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_ms: int = 100
+    lease_ms: int = 60_000
+    batch: int = 500
+    # How stale the cached channel configs may get before they are read again.
+    channels_refresh_ms: int = 2_000
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        options: DeliveryOptions | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self.options = options or DeliveryOptions()
+        self._own_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        )
+        self._tls = tls_context
+        self.token = uuid.uuid4().hex
+        self._sender = Sender(
+            store.deliveries, clock, self.token, self.options.external_url, self.options.policy, rand
+        )
+        self._channels: dict[str, Channel] = {}
+        self._channels_read_at: int | None = None
+        self._workers: dict[str, ChannelWorker] = {}
+        self._held: set[str] = set()
+        self._renewed_at = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._running = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._store.engine.dialect.name == "sqlite":
+            # One process owns a SQLite database: any lease left is a crashed predecessor's.
+            released = await self._store.deliveries.release_all()
+            if released:
+                log.info("%d notifications left in flight by the last run are due again", released)
+        self._running = True
+        self._task = asyncio.create_task(self._run(), name="delivery-claimer")
+
+    async def stop(self) -> None:
+        """Stops claiming and sending; rows queued or in flight are released for the next run."""
+        self._running = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for worker in self._workers.values():
+            await worker.stop()
+        self._workers.clear()
+        held, self._held = sorted(self._held), set()
+        try:
+            await self._store.deliveries.release(held, token=self.token)
+        except Exception:
+            log.exception(
+                "could not release %d notifications; they are due again when their lease ends", len(held)
+            )
+        if self._own_client:
+            await self._client.aclose()
+
+    def wake(self) -> None:
+        """New rows were committed: claim now rather than at the next poll."""
+        self._wake.set()
+
+    # --- claiming --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            claimed = 0
+            try:
+                claimed = await self.claim_once(self._clock.now_ms())
+            except Exception:
+                log.exception("claiming notifications failed; trying again in 1s")
+                await asyncio.sleep(1)
+            if claimed:
+                await asyncio.sleep(0)  # More may be due: claim again, after the workers had a turn.
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.options.poll_ms / 1000)
+
+    async def claim_once(self, now: int) -> int:
+        """One pass: renew leases when due, claim what there is room for, hand it out. The count claimed."""
+        opts = self.options
+        if self._channels_read_at is None or now - self._channels_read_at >= opts.channels_refresh_ms:
+            await self._refresh_channels(now)
+        if self._held and now - self._renewed_at >= opts.lease_ms // 3:
+            await self._store.deliveries.extend(
+                sorted(self._held), token=self.token, lease_until=now + opts.lease_ms
+            )
+            self._renewed_at = now
+        room = {channel_id: worker.room() for channel_id, worker in self._workers.items()}
+        # A row of a channel we do not know yet (just created) is taken one at a time: it makes
+        # us read the channels, and a row of a deleted channel fails.
+        rows = await self._store.deliveries.claim(
+            now,
+            token=self.token,
+            lease_until=now + opts.lease_ms,
+            limit=opts.batch,
+            room=room,
+            default_room=1,
+        )
+        if not self._held:
+            self._renewed_at = now
+        for row in rows:
+            self._held.add(row.delivery.id)
+            await self._dispatch(row, now)
+        return len(rows)
+
+    async def _dispatch(self, row: Claimed, now: int) -> None:
+        channel_id = row.delivery.channel_id
+        worker = self._workers.get(channel_id)
+        if worker is None:
+            await self._refresh_channels(now)
+            worker = self._workers.get(channel_id)
+        if worker is None:
+            outcome = Outcome(
+                DeliveryStatus.FAILED,
+                row.delivery.attempts,
+                last_error=f"channel {channel_id} no longer exists",
+            )
+            await self._store.deliveries.finish(
+                row.delivery.id, token=self.token, attempt=None, outcome=outcome
+            )
+            self._held.discard(row.delivery.id)
+            return
+        worker.offer(row)
+
+    async def _refresh_channels(self, now: int) -> None:
+        channels = {c.id: c for c in await self._store.channels.all()}
+        for channel_id, channel in channels.items():
+            worker = self._workers.get(channel_id)
+            if worker is None:
+                self._add_worker(channel)
+            elif (
+                self._channels[channel_id].updated_at != channel.updated_at
+                or worker.channel.type != channel.type
+            ):
+                worker.reconfigure(channel, self._notifier(channel))
+        for channel_id in set(self._workers) - set(channels):
+            # Rows it still holds were claimed while the channel existed: let them go out.
+            log.info("channel %s deleted; its queued notifications are still sent", channel_id)
+        self._channels.update(channels)
+        self._channels_read_at = now
+
+    def _add_worker(self, channel: Channel) -> ChannelWorker:
+        worker = ChannelWorker(
+            channel,
+            self._notifier(channel),
+            self.options.limits[channel.type],
+            self._sender,
+            self._clock,
+            self._done,
+        )
+        if self._running:
+            worker.start()
+        self._workers[channel.id] = worker
+        return worker
+
+    def _notifier(self, channel: Channel) -> Notifier:
+        return notifier_for(channel, self._client, clock=self._clock, tls_context=self._tls)
+
+    def _done(self, worker: ChannelWorker, delivery_id: str) -> None:
+        self._held.discard(delivery_id)
+        if worker.room() == worker.capacity // 2:
+            self.wake()  # Half empty: top it up now rather than at the next poll.
+
+    # --- test notifications ----------------------------------------------------------------
+
+    async def test(self, channel_id: str) -> Delivery:
+        """Sends a synthetic firing alert through the channel now, as any notification is sent;
+        the delivery after that attempt (retries, if any, follow as for any notification)."""
+        channel = await self._store.channels.get(channel_id)
+        now = self._clock.now_ms()
+        payload = synthetic_payload(channel.name, now)
+        delivery = Delivery(
+            id="",
+            channel_id=channel.id,
+            status=DeliveryStatus.PENDING,
+            group_key=str(payload["group_key"]),
+            fingerprints=tuple(str(a["fingerprint"]) for a in payload["firing"]),
+            idempotency_key=uuid.uuid4().hex,
+            created_at=now,
+            updated_at=now,
+            next_attempt_at=now,
+        )
+        claimed = await self._store.deliveries.insert_claimed(
+            delivery, payload, token=self.token, lease_until=now + self.options.lease_ms
+        )
+        await self._sender.send(channel, self._notifier(channel), claimed)
+        return await self._store.deliveries.get(claimed.delivery.id)
