@@ -38,9 +38,12 @@ from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
+from alerting_server.rules.engine import RuleEngine
+from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
 from gateway import create_app
 
@@ -92,7 +95,9 @@ class AlertingApp:
         self._tsdb: DurableTSDB | None = None
         self._snapshots: asyncio.Task[None] | None = None
         self._alerts: AlertManager | None = None
+        self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
+        self._rules: RuleEngine | None = None
 
     @property
     def store(self) -> Store:
@@ -114,6 +119,10 @@ class AlertingApp:
         await self._store.migrate()
         self._alerts = AlertManager(self._store, self.clock, WatchHub())
         await self._alerts.start()
+        self._deliveries = DeliveryService(
+            self._store, self.clock, DeliveryOptions(external_url=self.config.public_url)
+        )
+        await self._deliveries.start()
         self._tsdb = await asyncio.to_thread(
             DurableTSDB,
             Path(self.config.data_dir) / "tsdb",
@@ -121,7 +130,13 @@ class AlertingApp:
             max_series=self.config.tsdb_max_series,
         )
         self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
-        self._datasources = Datasources.from_config(Engine(self._tsdb), self.config.datasources)
+        local = Engine(self._tsdb)
+        self._datasources = Datasources.from_config(local, self.config.datasources)
+        query = engine_query_func(local)
+        self._rules = RuleEngine(
+            self._store.rules, query, self._datasources, self._tsdb, self._alerts, self.clock
+        )
+        await self._rules.start()
         await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)
         await self._start_http()
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
@@ -146,10 +161,12 @@ class AlertingApp:
             options=[("grpc.max_receive_message_length", self.config.max_request_bytes)],
         )
         clock = self.clock
-        rule_service_pb2_grpc.add_RuleServiceServicer_to_server(servicers.RuleServicer(store, clock), server)
+        rule_service_pb2_grpc.add_RuleServiceServicer_to_server(
+            servicers.RuleServicer(store, clock, self._rules), server
+        )
         alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertServicer(alerts, store), server)
         channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-            servicers.ChannelServicer(store, clock, alerts), server
+            servicers.ChannelServicer(store, clock, alerts, self._deliveries), server
         )
         ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(), server)
         silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
@@ -162,7 +179,7 @@ class AlertingApp:
             servicers.EscalationPolicyServicer(store, clock), server
         )
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-            MetricsServicer(tsdb, datasources, clock), server
+            MetricsServicer(tsdb, datasources, clock, self._rules), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -226,10 +243,14 @@ class AlertingApp:
             await self._gateway_channel.close(None)
         if self._grpc is not None:
             await self._grpc.stop(grace)
+        if self._rules is not None:
+            await self._rules.stop()
         if self._datasources is not None:
             await self._datasources.close()
         if self._alerts is not None:
             await self._alerts.stop()
+        if self._deliveries is not None:
+            await self._deliveries.stop()
         if self._snapshots is not None:
             self._snapshots.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
@@ -58,16 +58,27 @@ class Appender(Protocol):
     def append(self, batch: Sequence[Sample]) -> WriteResult: ...
 
 
+class WriteListener(Protocol):
+    """The rule engine: told which metric names got samples, so the rules reading them evaluate now."""
+
+    def written(self, names: Iterable[str]) -> None: ...
+
+
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def __init__(self, tsdb: Appender, datasources: Datasources, clock: Clock) -> None:
+    def __init__(
+        self, tsdb: Appender, datasources: Datasources, clock: Clock, listener: WriteListener | None = None
+    ) -> None:
         self._tsdb = tsdb
         self._datasources = datasources
         self._clock = clock
+        self._listener = listener
 
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
         result = self._tsdb.append(samples_from_pb(request, self._clock.now_ms()))
+        if self._listener is not None and result.accepted:
+            self._listener.written({s.name for s in request.samples})
         return metrics_service_pb2.WriteResponse(
             accepted=result.accepted,
             rejected=result.rejected,

@@ -50,10 +50,21 @@ def _require_message(request: Any, field: str) -> Any:
     return getattr(request, field)
 
 
+class RulesListener(Protocol):
+    """The rule engine: told after every rule write so that the change takes effect at once."""
+
+    async def reload(self) -> None: ...
+
+
 class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: RulesListener | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._listener = listener
+
+    async def _changed(self) -> None:
+        if self._listener is not None:
+            await self._listener.reload()
 
     async def _check_references(self, rule: model.Rule) -> None:
         if rule.escalation_policy_id:
@@ -71,6 +82,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         validate.validate_rule(rule)
         await self._check_references(rule)
         created = await self._store.rules.create(rule, self._clock.now_ms())
+        await self._changed()
         return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
 
     async def GetRule(
@@ -95,12 +107,14 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         validate.validate_rule(rule)
         await self._check_references(rule)
         updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
+        await self._changed()
         return rule_service_pb2.UpdateRuleResponse(rule=convert.rule_to_pb(updated))
 
     async def DeleteRule(
         self, request: rule_service_pb2.DeleteRuleRequest, context: Context
     ) -> rule_service_pb2.DeleteRuleResponse:
         await self._store.rules.delete(_require(request.id, "id"))
+        await self._changed()
         return rule_service_pb2.DeleteRuleResponse()
 
     async def ImportRules(
@@ -121,6 +135,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
                 rules.append(rule)
         violations.raise_if_any()
         stored = await self._store.rules.replace_groups(rules, self._clock.now_ms())
+        await self._changed()
         return rule_service_pb2.ImportRulesResponse(rules=[convert.rule_to_pb(r) for r in stored])
 
     async def ExportRules(
@@ -129,11 +144,20 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         return rule_service_pb2.ExportRulesResponse(content=dump_rule_file(await self._store.rules.all()))
 
 
+class ChannelTester(Protocol):
+    """Sends a test notification through a channel now (the delivery pipeline)."""
+
+    async def test(self, channel_id: str) -> model.Delivery: ...
+
+
 class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
-    def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, listener: ConfigListener, tester: ChannelTester | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
         self._listener = listener
+        self._tester = tester
 
     @staticmethod
     def _from_pb(msg: channel_service_pb2.Channel) -> model.Channel:
@@ -206,8 +230,12 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def TestChannel(
         self, request: channel_service_pb2.TestChannelRequest, context: Context
     ) -> channel_service_pb2.TestChannelResponse:
-        await self._store.channels.get(_require(request.id, "id"))
-        raise Unimplemented("test notifications need the notification dispatcher, which is not built yet")
+        channel_id = _require(request.id, "id")
+        if self._tester is None:
+            await self._store.channels.get(channel_id)
+            raise Unimplemented("this server runs without a delivery pipeline")
+        delivery = await self._tester.test(channel_id)
+        return channel_service_pb2.TestChannelResponse(delivery=convert.delivery_to_pb(delivery))
 
     async def ListDeliveries(
         self, request: channel_service_pb2.ListDeliveriesRequest, context: Context

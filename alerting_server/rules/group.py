@@ -9,7 +9,7 @@ after the 5-minute lookback.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -69,9 +69,15 @@ class Group:
         self.status = [RuleStatus() for _ in self.rules]
         self._previous: list[dict[Labels, None]] = [{} for _ in self.rules]
 
-    def eval(self, ts: int, query: QueryFunc, storage: Appendable) -> GroupEval:
+    def eval(
+        self, ts: int, query: QueryFunc, storage: Appendable, only: Collection[int] | None = None
+    ) -> GroupEval:
+        """Evaluates the rules in order; `only` limits it to those positions (their inputs changed, or an
+        evaluation in slices), which is the same as evaluating the others to the same result."""
         out = GroupEval()
         for i, rule in enumerate(self.rules):
+            if only is not None and i not in only:
+                continue
             status = self.status[i]
             started = time.perf_counter()
             status.last_evaluation = ts

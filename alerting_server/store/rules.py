@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -179,6 +180,42 @@ class RuleRepository:
             )
         if result.rowcount == 0:
             raise _not_found(rule_id)
+
+    async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None:
+        """Many rules' health in one transaction; rules deleted meanwhile are skipped, not an error."""
+        params = [
+            {
+                "rule_id": r.rule_id,
+                "health": r.health.value,
+                "last_evaluation": r.last_evaluation,
+                "last_error": r.last_error,
+                "last_evaluation_duration": r.last_evaluation_duration,
+            }
+            for r in rows
+        ]
+        if not params:
+            return
+        statement = (
+            t.update()
+            .where(t.c.id == sa.bindparam("rule_id"))
+            .values(
+                health=sa.bindparam("health"),
+                last_evaluation=sa.bindparam("last_evaluation"),
+                last_error=sa.bindparam("last_error"),
+                last_evaluation_duration=sa.bindparam("last_evaluation_duration"),
+            )
+        )
+        async with self._db.write() as connection:
+            await connection.execute(statement, params)
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleHealthRow:
+    rule_id: str
+    health: RuleHealth
+    last_evaluation: int | None
+    last_error: str
+    last_evaluation_duration: int | None
 
 
 def _duplicate_message(rules: list[Rule]) -> str:

@@ -1,0 +1,333 @@
+"""The rule engine service: every stored rule evaluated, periodically and when its inputs are written.
+
+One GroupRunner per rule group, each on its own task. Alert changes go to the alert stage
+(AlertManager.apply), which holds and persists them; on start the engine puts each alerting
+rule's state back from the alerts the stage kept for its rule id, so a restart neither resets a
+`for` clock nor notifies again. Rule health is written back to the store in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from alerting_server.clock import Clock
+from alerting_server.model import Alert, AlertState, Rule, RuleType
+from alerting_server.model.rule import RuleHealth
+from alerting_server.rules import telemetry
+from alerting_server.rules.alerting import AlertingRule, AlertInstanceState
+from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
+from alerting_server.rules.runner import Evaluated, GroupRunner, QuerySources
+from alerting_server.rules.vector import QueryFunc
+from alerting_server.store.rules import RuleHealthRow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_INTERVAL_MS = 1000
+DEFAULT_HEALTH_FLUSH_MS = 1000
+_STATE_NAMES = {AlertState.PENDING: "pending", AlertState.FIRING: "firing", AlertState.RESOLVED: "inactive"}
+
+
+class RuleStore(Protocol):
+    async def all(self) -> list[Rule]: ...
+
+    async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None: ...
+
+
+class AlertSink(Protocol):
+    """The alert stage: takes new versions of rule alerts, and holds the ones it persisted."""
+
+    async def apply(self, alerts: Iterable[Alert]) -> None: ...
+
+    def alerts(self) -> list[Alert]: ...
+
+
+def _definition(rule: Rule) -> Rule:
+    """The rule without what evaluation writes back, to tell whether its definition changed."""
+    return dataclasses.replace(
+        rule,
+        health=RuleHealth.UNKNOWN,
+        last_evaluation=None,
+        last_error="",
+        last_evaluation_duration=None,
+        created_at=0,
+        updated_at=0,
+    )
+
+
+def instance_state(alert: Alert) -> AlertInstanceState:
+    """A persisted rule alert as the state its AlertingRule restores."""
+    return AlertInstanceState(
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        state=_STATE_NAMES.get(alert.state, "inactive"),
+        value=alert.value,
+        active_at=alert.started_at,
+        fired_at=alert.fired_at,
+        resolved_at=alert.resolved_at,
+        updated_at=alert.updated_at,
+    )
+
+
+def resolved(alert: Alert, now: int) -> Alert:
+    return dataclasses.replace(alert, state=AlertState.RESOLVED, resolved_at=now, updated_at=now)
+
+
+class RuleEngine:
+    def __init__(
+        self,
+        rules: RuleStore,
+        local_query: QueryFunc,
+        sources: QuerySources,
+        storage: Appendable,
+        alerts: AlertSink,
+        clock: Clock,
+        *,
+        min_interval_ms: int = DEFAULT_MIN_INTERVAL_MS,
+        default_interval_ms: int = DEFAULT_INTERVAL_MS,
+        health_flush_ms: int = DEFAULT_HEALTH_FLUSH_MS,
+        external_labels: Mapping[str, str] | None = None,
+        external_url: str = "",
+    ) -> None:
+        self._rules = rules
+        self._local_query = local_query
+        self._sources = sources
+        self._storage = storage
+        self._alerts = alerts
+        self._clock = clock
+        self._min_interval = min_interval_ms
+        self._default_interval = default_interval_ms
+        self._health_flush = health_flush_ms
+        self._external_labels = dict(external_labels or {})
+        self._external_url = external_url
+        self.runners: dict[str, GroupRunner] = {}
+        self._definitions: dict[str, list[Rule]] = {}
+        self._readers: dict[str, set[str]] = {}
+        self._patterned: set[str] = set()
+        self._health: dict[str, RuleHealthRow] = {}
+        self._outbox: list[Alert] = []
+        self._running = False
+        self._lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Builds the groups from the stored rules and restores their alert state; starts nothing."""
+        persisted: dict[str, list[Alert]] = {}
+        for alert in self._alerts.alerts():
+            if alert.rule_id:
+                persisted.setdefault(alert.rule_id, []).append(alert)
+        await self._sync(await self._rules.all(), persisted, initial=True)
+        # Alerts of rules deleted while the server was down resolve now.
+        known = {r.id for rules in self._definitions.values() for r in rules}
+        now = self._clock.now_ms()
+        orphans = [
+            resolved(a, now)
+            for rule_id, alerts in persisted.items()
+            if rule_id not in known
+            for a in alerts
+            if a.state in (AlertState.PENDING, AlertState.FIRING)
+        ]
+        if orphans:
+            await self._alerts.apply(orphans)
+
+    async def start(self) -> None:
+        await self.load()
+        self._running = True
+        for runner in self.runners.values():
+            runner.start()
+        self._flusher = asyncio.create_task(self._flush_loop(), name="rule-health")
+
+    async def stop(self) -> None:
+        self._running = False
+        for runner in self.runners.values():
+            await runner.stop()
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self.flush()
+
+    async def reload(self) -> None:
+        """Re-reads the rules after an API change: changed groups are rebuilt and evaluated at once,
+        a deleted rule's alerts resolve."""
+        await self._sync(await self._rules.all(), {}, initial=False)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def written(self, names: Iterable[str], *, exclude: str | None = None) -> None:
+        """Samples of these metric names were written: the groups reading them evaluate soon."""
+        hit: dict[str, set[str]] = {}
+        for name in names:
+            for key in self._readers.get(name, ()):
+                hit.setdefault(key, set()).add(name)
+            for key in self._patterned:
+                hit.setdefault(key, set()).add(name)
+        for key, group_names in hit.items():
+            runner = self.runners.get(key)
+            if key != exclude and runner is not None:
+                runner.written(group_names)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def alerting_rule(self, rule_id: str) -> AlertingRule | None:
+        for runner in self.runners.values():
+            for r in runner.group.rules:
+                if isinstance(r, AlertingRule) and r.rule.id == rule_id:
+                    return r
+        return None
+
+    # --- evaluation results ----------------------------------------------------------------
+
+    async def evaluate(self, group: str, ts: int) -> Evaluated:
+        """A full evaluation of `group` at `ts`, its alerts handed on (tests drive this directly)."""
+        out = await self.runners[group].evaluate(ts, None)
+        await self.deliver()
+        return out
+
+    def _on_evaluated(self, runner: GroupRunner, out: Evaluated) -> None:
+        telemetry.EVALUATIONS.labels(runner.name).inc(len(out.positions))
+        recorded: set[str] = set()
+        failures = 0
+        for i in out.positions:
+            rule = runner.rules[i]
+            status = runner.group.status[i]
+            if status.health is RuleHealth.ERR:
+                failures += 1
+            elif rule.type is RuleType.RECORDING:
+                recorded.add(rule.name)
+            duration = status.last_evaluation_duration_s
+            self._health[rule.id] = RuleHealthRow(
+                rule.id,
+                status.health,
+                status.last_evaluation,
+                status.last_error,
+                None if duration is None else round(duration * 1000),
+            )
+        if failures:
+            telemetry.FAILURES.labels(runner.name).inc(failures)
+        if out.result.changes:
+            self._outbox.extend(c.alert for c in out.result.changes)
+            if self._running:
+                asyncio.get_running_loop().create_task(self.deliver())
+        if recorded:
+            self.written(recorded, exclude=runner.name)
+
+    async def deliver(self) -> None:
+        """Hands the alert changes gathered so far to the alert stage, in the order they happened."""
+        alerts, self._outbox = self._outbox, []
+        if alerts:
+            await self._alerts.apply(alerts)
+
+    async def flush(self) -> None:
+        """Writes the rule health gathered since the last flush, in one transaction."""
+        rows, self._health = self._health, {}
+        if rows:
+            await self._rules.set_health_many(rows.values())
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._health_flush / 1000)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("writing rule health failed; retrying with the next batch")
+
+    # --- building groups -------------------------------------------------------------------
+
+    def _group_interval(self, rules: Sequence[Rule]) -> int:
+        for rule in rules:
+            if rule.interval:
+                return rule.interval
+        return self._default_interval
+
+    def _runner(self, name: str, rules: list[Rule]) -> GroupRunner:
+        group = Group(
+            name,
+            rules,
+            self._group_interval(rules),
+            external_labels=self._external_labels,
+            external_url=self._external_url,
+        )
+        return GroupRunner(
+            group,
+            rules,
+            local_query=self._local_query,
+            sources=self._sources,
+            storage=self._storage,
+            clock=self._clock,
+            min_interval_ms=self._min_interval,
+            on_evaluated=self._on_evaluated,
+        )
+
+    async def _sync(self, stored: list[Rule], persisted: Mapping[str, list[Alert]], *, initial: bool) -> None:
+        async with self._lock:
+            wanted: dict[str, list[Rule]] = {}
+            for rule in stored:
+                wanted.setdefault(rule.group, []).append(rule)
+            now = self._clock.now_ms()
+            gone: list[Alert] = []
+            for name in [n for n in self.runners if n not in wanted]:
+                runner = self.runners.pop(name)
+                del self._definitions[name]
+                await runner.stop()
+                gone.extend(self._resolve_all(runner.group, set(), now))
+            for name, rules in wanted.items():
+                definition = [_definition(r) for r in rules]
+                if self._definitions.get(name) == definition:
+                    continue
+                old = self.runners.get(name)
+                runner = self._runner(name, rules)
+                self._restore(runner.group, old.group if old is not None else None, persisted)
+                if old is not None:
+                    await old.stop()
+                    gone.extend(self._resolve_all(old.group, {r.id for r in rules}, now))
+                self.runners[name] = runner
+                self._definitions[name] = definition
+                if self._running:
+                    runner.start()
+                if not initial:
+                    runner.request_full()
+            self._index()
+            telemetry.RULES.set(len(stored))
+        if gone:
+            await self._alerts.apply(gone)
+
+    def _restore(self, group: Group, old: Group | None, persisted: Mapping[str, list[Alert]]) -> None:
+        """A rule keeps its alerts across a rebuild (as Prometheus' CopyState) and across a restart."""
+        previous = {
+            r.rule.id: r for r in (old.rules if old is not None else ()) if isinstance(r, AlertingRule)
+        }
+        for rule in group.rules:
+            if not isinstance(rule, AlertingRule):
+                continue
+            before = previous.get(rule.rule.id)
+            if before is not None:
+                rule.restore_state(before.export_state())
+            elif rule.rule.id in persisted:
+                rule.restore_state([instance_state(a) for a in persisted[rule.rule.id]])
+
+    @staticmethod
+    def _resolve_all(group: Group, kept: set[str], now: int) -> list[Alert]:
+        """The alerts of a group's rules that no longer exist, resolved."""
+        return [
+            resolved(a, now)
+            for r in group.rules
+            if isinstance(r, AlertingRule) and r.rule.id not in kept
+            for a in r.active_alerts()
+        ]
+
+    def _index(self) -> None:
+        self._readers = {}
+        self._patterned = set()
+        for key, runner in self.runners.items():
+            for name in runner.reads.metric_names:
+                self._readers.setdefault(name, set()).add(key)
+            if runner.reads.has_patterns:
+                self._patterned.add(key)

@@ -1,0 +1,203 @@
+"""One rule group on its own task: periodic evaluations at its aligned slots, and extra ones on writes.
+
+The periodic evaluation runs at Prometheus' slot timestamps (Group.eval_timestamp); when an
+evaluation overran and slots went by, they count as missed and the latest slot is evaluated,
+as Prometheus does. A write to a metric the group reads asks for an extra evaluation of the
+rules it can change, at the current time, at most once per `min_interval`: writes that come in
+the meantime are coalesced into the next one.
+
+An embedded group is evaluated on the event loop in slices, yielding between them, so that a
+large group does not hold up the other groups and the API for its whole duration. A group with
+a remote datasource is evaluated in a worker thread, its queries and writes handed back to the
+loop, so a slow remote source delays only its own group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from alerting_server.clock import Clock
+from alerting_server.model import Rule
+from alerting_server.model.rule import DEFAULT_DATASOURCE
+from alerting_server.query.result import Result
+from alerting_server.query.tsdb import Sample, WriteResult
+from alerting_server.rules import telemetry
+from alerting_server.rules.group import Appendable, Group, GroupEval
+from alerting_server.rules.reads import GroupReads
+from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
+
+SLICE = 200
+EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
+
+
+class QuerySources(Protocol):
+    """Datasources: the embedded engine and the named remote ones."""
+
+    async def instant(self, name: str, query: str, t_ms: int) -> Result: ...
+
+
+@dataclass
+class Evaluated:
+    """What one evaluation did: the rule positions it ran and the group's result."""
+
+    ts: int
+    positions: Sequence[int]
+    result: GroupEval = field(default_factory=GroupEval)
+    duration_s: float = 0.0
+
+
+class GroupRunner:
+    def __init__(
+        self,
+        group: Group,
+        rules: Sequence[Rule],
+        *,
+        local_query: QueryFunc,
+        sources: QuerySources,
+        storage: Appendable,
+        clock: Clock,
+        min_interval_ms: int,
+        on_evaluated: Callable[[GroupRunner, Evaluated], None],
+    ) -> None:
+        self.group = group
+        self.rules = list(rules)
+        self.reads = GroupReads(rules)
+        self._local_query = local_query
+        self._sources = sources
+        self._storage = storage
+        self._clock = clock
+        self._min_interval = min_interval_ms
+        self._on_evaluated = on_evaluated
+        self._datasource_of: Mapping[str, str] = {r.query: r.datasource for r in rules}
+        self.remote = any(r.datasource not in EMBEDDED_NAMES for r in rules)
+        self.last_ts: int | None = None
+        self.next_slot = group.eval_timestamp(clock.now_ms()) + group.interval_ms
+        self._written: set[str] = set()
+        self._full_requested = False
+        self._last_extra: int | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.group.name
+
+    # --- requests ------------------------------------------------------------------------
+
+    def written(self, names: Iterable[str]) -> None:
+        """New samples of `names`: the rules reading them evaluate soon."""
+        self._written.update(names)
+        self._wake.set()
+
+    def request_full(self) -> None:
+        """Evaluate every rule soon (the group's rules just changed)."""
+        self._full_requested = True
+        self._wake.set()
+
+    # --- the schedule --------------------------------------------------------------------
+
+    def _extra_due(self) -> int | None:
+        if not self._written and not self._full_requested:
+            return None
+        if self._last_extra is None:
+            return 0
+        return self._last_extra + self._min_interval
+
+    async def step(self, now: int) -> int:
+        """Runs what is due at `now`; returns when the next thing is due (tests drive this directly)."""
+        extra = self._extra_due()
+        if now >= self.next_slot:
+            ts = self.next_slot
+            missed = (now - ts) // self.group.interval_ms
+            if missed > 0:
+                telemetry.MISSED.labels(self.name).inc(missed)
+                ts += missed * self.group.interval_ms
+            self.next_slot = ts + self.group.interval_ms
+            # A full evaluation covers whatever was written before it started.
+            self._written.clear()
+            self._full_requested = False
+            if self.last_ts is None or ts > self.last_ts:
+                await self.evaluate(ts, None)
+        elif extra is not None and now >= extra:
+            self._last_extra = now
+            names, self._written = self._written, set()
+            full, self._full_requested = self._full_requested, False
+            positions = None if full else self.reads.affected(names)
+            if positions is None or positions:
+                ts = now if self.last_ts is None else max(now, self.last_ts + 1)
+                await self.evaluate(ts, positions)
+                telemetry.TRIGGERED.labels(self.name).inc()
+        extra = self._extra_due()
+        return self.next_slot if extra is None else min(self.next_slot, extra)
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            due = await self.step(self._clock.now_ms())
+            delay = max(due - self._clock.now_ms(), 0) / 1000
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"rule-group:{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    # --- evaluating ----------------------------------------------------------------------
+
+    async def evaluate(self, ts: int, positions: Collection[int] | None) -> Evaluated:
+        """Evaluates the rules at `positions` (all when None) at `ts`, in group order."""
+        chosen = sorted(positions) if positions is not None else list(range(len(self.group.rules)))
+        out = Evaluated(ts, chosen)
+        started = time.perf_counter()
+        if self.remote:
+            out.result = await self._eval_in_thread(ts, chosen)
+        else:
+            for begin in range(0, len(chosen), SLICE):
+                if begin:
+                    await asyncio.sleep(0)
+                part = self.group.eval(
+                    ts, self._local_query, self._storage, set(chosen[begin : begin + SLICE])
+                )
+                out.result.changes.extend(part.changes)
+                out.result.samples_written += part.samples_written
+        out.duration_s = time.perf_counter() - started
+        self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)
+        self._on_evaluated(self, out)
+        return out
+
+    async def _eval_in_thread(self, ts: int, chosen: list[int]) -> GroupEval:
+        loop = asyncio.get_running_loop()
+        sources = self._sources
+        local_query = self._local_query
+        storage = self._storage
+
+        async def on_loop_query(expr: str, t_ms: int) -> list[VectorSample]:
+            name = self._datasource_of.get(expr, DEFAULT_DATASOURCE)
+            if name in EMBEDDED_NAMES:
+                return local_query(expr, t_ms)
+            return vector_of(await sources.instant(name, expr, t_ms))
+
+        async def on_loop_append(batch: Sequence[Sample]) -> WriteResult:
+            return storage.append(batch)
+
+        def query(expr: str, t_ms: int) -> list[VectorSample]:
+            return asyncio.run_coroutine_threadsafe(on_loop_query(expr, t_ms), loop).result()
+
+        class _LoopStorage:
+            def append(self, batch: Sequence[Sample]) -> WriteResult:
+                return asyncio.run_coroutine_threadsafe(on_loop_append(batch), loop).result()
+
+        return await asyncio.to_thread(self.group.eval, ts, query, _LoopStorage(), set(chosen))
