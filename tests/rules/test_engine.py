@@ -1,0 +1,303 @@
+"""The rule engine with an injected clock: evaluations are driven directly, nothing sleeps."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import numpy as np
+from prometheus_client import REGISTRY
+
+from alerting_server.model import Alert, AlertState, Rule, RuleType
+from alerting_server.model.rule import RuleHealth
+from alerting_server.query.engine import Engine
+from alerting_server.query.labels import Labels
+from alerting_server.query.result import Result, ResultSeries, ValueKind
+from alerting_server.query.tsdb import TSDB, Sample
+from alerting_server.rules.engine import RuleEngine
+from alerting_server.rules.group import Group
+from alerting_server.rules.reads import GroupReads
+from alerting_server.rules.vector import engine_query_func
+from alerting_server.store.rules import RuleHealthRow
+
+S = 1000
+M = 60 * S
+T0 = 1_700_000_000_000
+
+
+def labels(**kv: str) -> Labels:
+    return tuple(sorted(kv.items()))
+
+
+class Clock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+class Rules:
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.health: list[RuleHealthRow] = []
+
+    async def all(self) -> list[Rule]:
+        return list(self.rules)
+
+    async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None:
+        self.health.extend(rows)
+
+
+class Sink:
+    """The alert stage as the engine sees it: what it was given, latest version per fingerprint."""
+
+    def __init__(self, held: list[Alert] | None = None) -> None:
+        self.held = {a.fingerprint: a for a in held or []}
+        self.applied: list[Alert] = []
+
+    async def apply(self, alerts: Iterable[Alert]) -> None:
+        for a in alerts:
+            self.applied.append(a)
+            self.held[a.fingerprint] = a
+
+    def alerts(self) -> list[Alert]:
+        return list(self.held.values())
+
+
+class Remote:
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.asked: list[tuple[str, str]] = []
+
+    async def instant(self, name: str, query: str, t_ms: int) -> Result:
+        self.asked.append((name, query))
+        series = ResultSeries(labels(source=name), np.array([t_ms]), np.array([self.value]))
+        return Result(ValueKind.VECTOR, [series], t_ms=t_ms)
+
+
+def alerting(rule_id: str, query: str, group: str = "g", **kw: object) -> Rule:
+    return dataclasses.replace(Rule(name=rule_id.upper(), query=query, id=rule_id, group=group), **kw)  # type: ignore[arg-type]
+
+
+def engine_for(
+    rules: list[Rule], *, db: TSDB | None = None, sink: Sink | None = None, remote: Remote | None = None
+) -> tuple[RuleEngine, TSDB, Sink, Rules, Clock]:
+    db = db or TSDB(retention_ms=1 << 62)
+    sink = sink or Sink()
+    store = Rules(rules)
+    clock = Clock(T0)
+    local = engine_query_func(Engine(db))
+    engine = RuleEngine(store, local, remote or Remote(0), db, sink, clock, min_interval_ms=1 * S)
+    return engine, db, sink, store, clock
+
+
+def write(db: TSDB, name: str, t: int, value: float, **kv: str) -> None:
+    db.append([Sample(labels(__name__=name, **kv), t, value)])
+
+
+async def test_a_group_per_name_with_its_interval_and_alerts_to_the_stage() -> None:
+    engine, db, sink, store, _ = engine_for(
+        [
+            alerting("hot", "temp > 30", severity="page", labels={"room": "{{ $labels.room }}!"}),
+            alerting("cold", "temp < 0", group="other", interval=5 * M),
+        ]
+    )
+    await engine.load()
+    assert sorted(engine.runners) == ["g", "other"]
+    assert engine.runners["g"].group.interval_ms == 15 * S
+    assert engine.runners["other"].group.interval_ms == 5 * M
+    write(db, "temp", T0, 35, room="a")
+    await engine.evaluate("g", T0)
+    (alert,) = sink.applied
+    assert alert.state is AlertState.FIRING
+    assert alert.labels == {"alertname": "HOT", "room": "a!", "severity": "page"}
+    assert (alert.rule, alert.rule_id, alert.value, alert.started_at) == ("HOT", "hot", 35.0, T0)
+    await engine.flush()
+    assert [(r.rule_id, r.health, r.last_evaluation) for r in store.health] == [("hot", RuleHealth.OK, T0)]
+    await engine.flush()
+    assert len(store.health) == 1, "a flush writes only what was evaluated since the last one"
+
+
+async def test_periodic_slots_are_aligned_and_overruns_count_as_missed() -> None:
+    engine, *_ = engine_for([alerting("up", "up == 0", group="slots")])
+    await engine.load()
+    runner = engine.runners["slots"]
+    group: Group = runner.group
+    first = group.eval_timestamp(T0) + group.interval_ms
+    assert runner.next_slot == first
+    assert await runner.step(first - 1) == first
+    assert runner.last_ts is None
+    assert await runner.step(first) == first + 15 * S
+    assert runner.last_ts == first
+    # Three slots went by during a long pause: the latest one is evaluated, the others are missed.
+    late = first + 3 * 15 * S + 700
+    assert await runner.step(late) == first + 4 * 15 * S
+    assert runner.last_ts == first + 3 * 15 * S
+    assert (
+        REGISTRY.get_sample_value("alerting_rule_group_iterations_missed_total", {"rule_group": "slots"}) == 2
+    )
+
+
+async def test_a_write_evaluates_only_the_rules_reading_it_and_is_coalesced() -> None:
+    engine, db, sink, store, _ = engine_for(
+        [alerting("a", "a_metric > 1"), alerting("b", "b_metric > 1"), alerting("c", "c_metric > 1")]
+    )
+    await engine.load()
+    runner = engine.runners["g"]
+    now = T0 + 100
+    write(db, "a_metric", now, 5)
+    write(db, "b_metric", now, 5)
+    engine.written(["a_metric"])
+    engine.written(["unrelated"])
+    assert await runner.step(now) == runner.next_slot
+    await engine.deliver()
+    assert [a.rule_id for a in sink.applied] == ["a"]
+    assert {r.rule_id for r in store.health} == set()
+    await engine.flush()
+    assert [r.rule_id for r in store.health] == ["a"]
+
+    # A second write within min_interval waits for it; writes meanwhile are folded into one evaluation.
+    engine.written(["b_metric"])
+    assert await runner.step(now + 10) == now + 1 * S
+    engine.written(["b_metric"])
+    assert runner.last_ts == now
+    await runner.step(now + 1 * S)
+    await engine.deliver()
+    assert [a.rule_id for a in sink.applied] == ["a", "b"]
+    assert runner.last_ts == now + 1 * S
+
+
+async def test_recording_output_triggers_the_rules_reading_it() -> None:
+    rules = [
+        Rule(name="job:x:sum", query="sum by (job) (x)", id="r", type=RuleType.RECORDING, group="rec"),
+        alerting("big", "job:x:sum > 10", group="alerts"),
+        alerting("other", "y > 1", group="alerts"),
+    ]
+    engine, db, sink, _, _ = engine_for(rules)
+    await engine.load()
+    write(db, "x", T0, 6, job="j", i="1")
+    write(db, "x", T0, 7, job="j", i="2")
+    engine.written(["x"])
+    await engine.runners["rec"].step(T0 + 5)
+    await engine.runners["alerts"].step(T0 + 6)
+    await engine.deliver()
+    assert [(a.rule_id, a.labels, a.value) for a in sink.applied] == [
+        ("big", {"alertname": "BIG", "job": "j"}, 13.0)
+    ]
+
+
+def test_downstream_rules_of_a_recording_rule_in_the_same_group() -> None:
+    reads = GroupReads(
+        [
+            alerting("early", "rec > 1"),
+            Rule(name="rec", query="sum(x)", id="r", type=RuleType.RECORDING),
+            alerting("late", "rec > 1"),
+            alerting("any", '{__name__=~"x|z"} > 1'),
+            alerting("none", "y > 1"),
+        ]
+    )
+    assert reads.affected(["x"]) == [1, 2, 3]
+    assert reads.affected(["z"]) == [3]
+    assert reads.affected(["nothing"]) == []
+
+
+async def test_state_is_restored_from_the_stage_so_the_for_clock_runs_on() -> None:
+    rule = alerting("slow", "q > 10", duration=1 * M)
+    engine, db, sink, _, _ = engine_for([rule])
+    await engine.load()
+    write(db, "q", T0, 50)
+    await engine.evaluate("g", T0)
+    (pending,) = sink.alerts()
+    assert (pending.state, pending.started_at) == (AlertState.PENDING, T0)
+
+    # A new process: the stage comes back with what it persisted.
+    restarted, _, sink2, _, _ = engine_for([rule], db=db, sink=Sink(sink.alerts()))
+    await restarted.load()
+    write(db, "q", T0 + 30 * S, 50)
+    await restarted.evaluate("g", T0 + 30 * S)
+    assert sink2.applied == [], "nothing changed: no new alert, no re-notification"
+    write(db, "q", T0 + 60 * S, 50)
+    await restarted.evaluate("g", T0 + 60 * S)
+    (firing,) = sink2.applied
+    assert (firing.state, firing.started_at, firing.fired_at) == (AlertState.FIRING, T0, T0 + 60 * S)
+
+
+async def test_alerts_of_rules_deleted_while_down_resolve_on_load() -> None:
+    held = Alert("fp", {"alertname": "GONE"}, AlertState.FIRING, rule="GONE", rule_id="gone", started_at=T0)
+    external = Alert("ext", {"alertname": "X"}, AlertState.FIRING, started_at=T0)
+    engine, _, sink, _, clock = engine_for([], sink=Sink([held, external]))
+    await engine.load()
+    assert [(a.fingerprint, a.state, a.resolved_at) for a in sink.applied] == [
+        ("fp", AlertState.RESOLVED, clock.now)
+    ]
+
+
+async def test_delete_resolves_and_replace_keeps_state_and_evaluates_at_once() -> None:
+    keep = alerting("keep", "m > 1", duration=5 * M)
+    drop = alerting("drop", "m > 2")
+    engine, db, sink, store, clock = engine_for([keep, drop])
+    await engine.load()
+    write(db, "m", T0, 5)
+    await engine.evaluate("g", T0)
+    assert {a.rule_id: a.state for a in sink.alerts()} == {
+        "keep": AlertState.PENDING,
+        "drop": AlertState.FIRING,
+    }
+
+    store.rules = [dataclasses.replace(keep, annotations={"summary": "changed"})]
+    clock.now = T0 + 1 * S
+    await engine.reload()
+    assert [(a.rule_id, a.state, a.resolved_at) for a in sink.applied[2:]] == [
+        ("drop", AlertState.RESOLVED, T0 + 1 * S)
+    ]
+    runner = engine.runners["g"]
+    assert [r.rule.id for r in runner.group.rules] == ["keep"]
+    # The replaced rule is evaluated at once, its pending alert still counting from T0.
+    await runner.step(T0 + 2 * S)
+    await engine.deliver()
+    last = sink.applied[-1]
+    assert (last.rule_id, last.state, last.started_at, last.annotations) == (
+        "keep",
+        AlertState.PENDING,
+        T0,
+        {"summary": "changed"},
+    )
+
+    store.rules = []
+    await engine.reload()
+    assert engine.runners == {}
+    assert sink.applied[-1].state is AlertState.RESOLVED
+
+
+async def test_a_failing_rule_is_unhealthy_and_the_rest_evaluate() -> None:
+    engine, db, sink, store, _ = engine_for(
+        [alerting("bad", "a * on (job) b"), alerting("good", "c > 1"), alerting("syntax", "c >")]
+    )
+    await engine.load()
+    for i in ("1", "2"):
+        write(db, "a", T0, 1, job="x", i=i)
+        write(db, "b", T0, 1, job="x", i=i)
+    write(db, "c", T0, 2)
+    await engine.evaluate("g", T0)
+    await engine.flush()
+    health = {r.rule_id: (r.health, r.last_error) for r in store.health}
+    assert health["good"] == (RuleHealth.OK, "")
+    assert health["bad"][0] is RuleHealth.ERR
+    assert "many-to-many" in health["bad"][1]
+    assert health["syntax"][0] is RuleHealth.ERR
+    assert [a.rule_id for a in sink.applied] == ["good"]
+
+
+async def test_a_remote_datasource_is_queried_off_the_loop() -> None:
+    remote = Remote(99)
+    engine, db, sink, _, _ = engine_for(
+        [alerting("far", "up > 1", datasource="prom"), alerting("near", "x > 1")], remote=remote
+    )
+    await engine.load()
+    write(db, "x", T0, 5)
+    await engine.evaluate("g", T0)
+    assert remote.asked == [("prom", "up > 1")]
+    assert sorted((a.rule_id, a.value) for a in sink.applied) == [("far", 99.0), ("near", 5.0)]
+    # ALERTS of the remote rule went into the embedded store, written on the loop.
+    assert db.series_count >= 3
