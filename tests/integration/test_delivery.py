@@ -17,13 +17,13 @@ from tests.notify.receiver import Receiver, Reply
 ROUTING = {"receiver": "hook", "group_by": ["alertname"], "group_wait": "0s", "group_interval": "1m"}
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await check():
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 @pytest.fixture
@@ -128,7 +128,9 @@ async def test_5xx_then_200_is_delivered_with_one_key(api: httpx.AsyncClient, re
     assert {r.headers["idempotency-key"] for r in receiver.requests} == {delivery["idempotency_key"]}
 
 
-async def test_a_400_fails_at_once_with_the_receivers_reason(api: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_a_400_fails_at_once_with_the_receivers_reason(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
     receiver.default = Reply(400, b"unknown field 'alerts'")
     await hook_channel(api, receiver.url("/hook"))
     await post_alerts(api, {"alertname": "Rejected"})
