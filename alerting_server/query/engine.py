@@ -13,6 +13,7 @@ from alerting_server.query.labels import Labels, drop_name
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.steps import Matrix, Steps, StepSeries, Vector
 from alerting_server.query.storage import Queryable
+from alerting_server.query.syntax import syntax_error
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000
@@ -24,7 +25,10 @@ def parse(query: str) -> pp.Expr:
     try:
         return pp.parse(query)
     except ValueError as e:
-        raise InvalidArgument([FieldViolation("query", str(e))], f"parse error: {e}") from e
+        found = syntax_error(query)
+        if found is None:
+            raise InvalidArgument([FieldViolation("query", str(e))], f"parse error: {e}") from e
+        raise InvalidArgument([FieldViolation("query", str(found))], str(found)) from e
 
 
 def read_metric_names(query: str) -> set[str]:

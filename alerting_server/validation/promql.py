@@ -9,6 +9,7 @@ import promql_parser
 
 from alerting_server.errors import InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
+from alerting_server.query.syntax import syntax_error
 from alerting_server.validation.limits import MAX_QUERY_LENGTH
 
 _NAME_LABEL = "__name__"
@@ -70,7 +71,8 @@ def check_query(query: str, field: str = "query") -> QueryInfo:
     try:
         expr = promql_parser.parse(query)
     except ValueError as e:
-        raise InvalidArgument.field(field, f"invalid PromQL: {e}") from None
+        found = syntax_error(query)
+        raise InvalidArgument.field(field, f"invalid PromQL: {found or e}") from None
     names: set[str] = set()
     patterns: list[tuple[Matcher, ...]] = []
     try:
