@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from alerting_server.alerts.codec import alert_to_data
+from alerting_server.notify.render import BadPayload, render, synthetic_payload
+from tests.notify.alerts import T0, firing, resolved
+
+
+def payload(firing_alerts: list[object], resolved_alerts: list[object]) -> dict[str, object]:
+    return {
+        "receiver": "ops",
+        "group_key": '{}:{alertname="HighCPU"}',
+        "group_labels": {"alertname": "HighCPU"},
+        "firing": firing_alerts,
+        "resolved": resolved_alerts,
+    }
+
+
+def test_renders_the_group_as_the_pipeline_wrote_it() -> None:
+    data = payload([alert_to_data(firing("HighCPU", "a"))], [alert_to_data(resolved("HighCPU", "c"))])
+    message = render(data, external_url="http://x", send_resolved=True)
+    assert message is not None
+    assert (message.receiver, message.status, message.external_url) == ("ops", "firing", "http://x")
+    assert [a.status for a in message.alerts] == ["firing", "resolved"]
+    assert message.group_labels == {"alertname": "HighCPU"}
+
+
+def test_resolved_alerts_are_left_out_for_channels_that_do_not_send_them() -> None:
+    data = payload([alert_to_data(firing("HighCPU", "a"))], [alert_to_data(resolved("HighCPU", "c"))])
+    message = render(data, external_url="", send_resolved=False)
+    assert message is not None
+    assert [a.status for a in message.alerts] == ["firing"]
+    only_resolved = payload([], [alert_to_data(resolved("HighCPU", "c"))])
+    assert render(only_resolved, external_url="", send_resolved=False) is None
+
+
+def test_an_unreadable_payload_is_a_bad_payload() -> None:
+    with pytest.raises(BadPayload):
+        render({"firing": [{"labels": {}}]}, external_url="", send_resolved=True)
+    with pytest.raises(BadPayload):
+        render({"firing": []}, external_url="", send_resolved=True)
+
+
+def test_the_synthetic_test_notification_is_one_firing_alert() -> None:
+    message = render(synthetic_payload("ops", T0), external_url="", send_resolved=True)
+    assert message is not None
+    [alert] = message.alerts
+    assert alert.labels["alertname"] == "TestNotification"
+    assert (alert.status, alert.starts_at) == ("firing", T0)
