@@ -59,11 +59,16 @@ def test_selector_without_a_name_reads_every_metric() -> None:
     [
         ("", "must not be empty"),
         ("   ", "must not be empty"),
-        ("sum(", "invalid PromQL: unclosed left parenthesis"),
-        ("foo{", "invalid PromQL: unexpected end of input inside braces"),
-        ("rate(x)", "invalid PromQL: expected type matrix in call to function 'rate', got vector"),
-        ("nosuchfn(x)", "invalid PromQL: unknown function with name 'nosuchfn'"),
-        ("$x > 1", "invalid PromQL: unexpected character: '$'"),
+        # Prometheus' messages, with the position.
+        ("sum(", "invalid PromQL: 1:5: parse error: unclosed left parenthesis"),
+        ("foo{", "invalid PromQL: 1:5: parse error: unexpected end of input inside braces"),
+        (
+            "rate(x)",
+            "invalid PromQL: 1:6: parse error: "
+            'expected type range vector in call to function "rate", got instant vector',
+        ),
+        ("nosuchfn(x)", 'invalid PromQL: 1:1: parse error: unknown function with name "nosuchfn"'),
+        ("$x > 1", "invalid PromQL: 1:1: parse error: unexpected character: '$'"),
         ('{__name__=~"(?=a)"}', "invalid PromQL"),
         # Rust's regex engine knows \pL; RE2 does too, but Python's re does not.
         ('{__name__=~"\\\\pL+"}', "Unicode class"),

@@ -59,7 +59,12 @@ def test_valid_rules(rule: Rule) -> None:
         (ALERT, {"name": "bad\nname"}, "name", "must not contain control characters"),
         (RECORDING, {"name": "job-cpu"}, "name", "invalid metric name 'job-cpu'"),
         (ALERT, {"query": ""}, "query", "must not be empty"),
-        (ALERT, {"query": "avg(cpu_usage > 80"}, "query", "invalid PromQL: unclosed left parenthesis"),
+        (
+            ALERT,
+            {"query": "avg(cpu_usage > 80"},
+            "query",
+            "invalid PromQL: 1:19: parse error: unclosed left parenthesis",
+        ),
         (
             ALERT,
             {"query": "cpu_usage[5m]"},
