@@ -82,6 +82,8 @@ def test_bad_samples_and_queries_are_400_naming_the_field(http: httpx.Client) ->
     assert r.status_code == 400
     assert r.json()["status"] == "error"
     assert r.json()["errorType"] == "bad_data"
+    # Prometheus' message, with the position.
+    assert r.json()["error"].endswith("1:16: parse error: unclosed left parenthesis"), r.json()
 
 
 def test_the_series_limit_is_resource_exhausted_naming_it(tmp_path: Path) -> None:
