@@ -1,0 +1,180 @@
+"""The delivery service and its sender on the real SQLite store, against real local receivers;
+the clock is injected, so backoff and leases are computed, not waited for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from alerting_server.alerts.codec import alert_to_data
+from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.notify.factory import notifier_for
+from alerting_server.notify.outcome import RetryPolicy
+from alerting_server.notify.render import ACKNOWLEDGE, ACTION
+from alerting_server.notify.sender import Sender
+from alerting_server.notify.service import DeliveryOptions, DeliveryService
+from alerting_server.store import Store
+from tests.notify.alerts import firing, resolved
+from tests.notify.conftest import FixedClock
+from tests.notify.receiver import Receiver, Reply
+
+T0 = 1_700_000_000_000
+POLICY = RetryPolicy(base_ms=1000, cap_ms=60_000, deadline_ms=600_000)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    await s.migrate()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+async def service(
+    store: Store, clock: FixedClock, client: httpx.AsyncClient
+) -> AsyncIterator[DeliveryService]:
+    options = DeliveryOptions(external_url="http://alerting.example", policy=POLICY)
+    svc = DeliveryService(store, clock, options, http_client=client, rand=lambda: 0.5)
+    yield svc
+    await svc.stop()
+
+
+async def channel(store: Store, kind: ChannelType, config: dict[str, object], name: str = "hook") -> Channel:
+    return await store.channels.create(Channel(name=name, type=kind, config=config), T0)
+
+
+async def enqueue(store: Store, ch: Channel, payload: dict[str, object], key: str = "k1") -> Delivery:
+    row = Delivery(
+        id="",
+        channel_id=ch.id,
+        status=DeliveryStatus.PENDING,
+        group_key=str(payload["group_key"]),
+        idempotency_key=key,
+        created_at=T0,
+        updated_at=T0,
+        next_attempt_at=T0,
+    )
+    return await store.deliveries.add(row, payload)
+
+
+def group(firing_alerts: int = 1, resolved_alerts: int = 0) -> dict[str, object]:
+    return {
+        "receiver": "hook",
+        "group_key": '{}:{alertname="HighCPU"}',
+        "group_labels": {"alertname": "HighCPU"},
+        "firing": [alert_to_data(firing("HighCPU", str(i))) for i in range(firing_alerts)],
+        "resolved": [alert_to_data(resolved("HighCPU", f"r{i}")) for i in range(resolved_alerts)],
+    }
+
+
+async def test_test_notification_is_sent_now_and_recorded(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    delivery = await service.test(ch.id)
+    assert (delivery.status, delivery.attempts, delivery.delivered_at) == (DeliveryStatus.DELIVERED, 1, T0)
+    [request] = receiver.requests
+    body = request.json()
+    assert isinstance(body, dict)
+    assert body["alerts"][0]["labels"]["alertname"] == "TestNotification"
+    assert body["externalURL"] == "http://alerting.example"
+    assert request.headers["idempotency-key"] == delivery.idempotency_key
+    [attempt] = await store.deliveries.attempts(delivery.id)
+    assert (attempt.outcome, attempt.at, attempt.error) == ("delivered", T0, "")
+
+
+async def test_failures_retry_with_backoff_and_permanent_ones_fail(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    receiver.answer(Reply(503, b"busy", {"Retry-After": "7"}), Reply(422, b"no"))
+    first = await service.test(ch.id)
+    assert (first.status, first.next_attempt_at, first.last_error) == (
+        DeliveryStatus.RETRYING,
+        T0 + 7000,
+        "HTTP 503: busy",
+    )
+    second = await service.test(ch.id)
+    assert (second.status, second.last_error) == (DeliveryStatus.FAILED, "HTTP 422: no")
+    [attempt] = await store.deliveries.attempts(second.id)
+    assert (attempt.outcome, attempt.status_code) == ("failed", 422)
+
+
+async def test_claim_once_hands_rows_to_their_channel_within_its_room(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    slack = await channel(store, ChannelType.SLACK, {"webhook_url": receiver.url("/slack")}, name="slack")
+    for i in range(20):
+        await enqueue(store, slack, group(), key=f"k{i}")
+    # The workers are not started: claimed rows stay queued, as behind a slow receiver.
+    assert await service.claim_once(T0) == 5  # Slack's queue holds 5 (1/s for 5 s).
+    assert await service.claim_once(T0) == 0
+    # A channel created after the channels were read: one row at a time until it is known.
+    hook = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    for i in range(3):
+        await enqueue(store, hook, group(), key=f"h{i}")
+    assert await service.claim_once(T0) == 1
+    assert await service.claim_once(T0) == 2
+    assert receiver.requests == []
+
+
+async def test_rows_of_a_deleted_channel_fail(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    row = await enqueue(store, ch, group())
+    await store.channels.delete(ch.id)
+    assert await service.claim_once(T0) == 1
+    stored = await store.deliveries.get(row.id)
+    assert (stored.status, stored.last_error) == (DeliveryStatus.FAILED, f"channel {ch.id} no longer exists")
+
+
+async def test_send_resolved_and_the_acknowledge_seam(
+    store: Store, client: httpx.AsyncClient, receiver: Receiver, clock: FixedClock
+) -> None:
+    slack = await channel(store, ChannelType.SLACK, {"webhook_url": receiver.url("/slack")}, name="slack")
+    pd = await channel(
+        store, ChannelType.PAGERDUTY, {"routing_key": "r" * 32, "url": receiver.url("/pd")}, name="pd"
+    )
+    receiver.default = Reply(202, b'{"status":"success"}')
+    # Slack does not send resolved alerts by default: a resolved-only group is done, unsent.
+    await enqueue(store, slack, group(firing_alerts=0, resolved_alerts=2), key="q")
+    await enqueue(store, pd, {**group(), ACTION: ACKNOWLEDGE}, key="a")
+    sender = Sender(store.deliveries, clock, "w", "", POLICY, lambda: 0.5)
+    claimed = await store.deliveries.claim(T0, token="w", lease_until=T0 + 60_000, limit=5)
+    channels = {slack.id: slack, pd.id: pd}
+    for row in claimed:
+        ch = channels[row.delivery.channel_id]
+        outcome = await sender.send(ch, notifier_for(ch, client, clock=clock), row)
+        assert outcome.status is DeliveryStatus.DELIVERED
+    quiet = next(c.delivery for c in claimed if c.delivery.channel_id == slack.id)
+    assert await store.deliveries.attempts(quiet.id) == []
+    [request] = receiver.requests
+    event = request.json()
+    assert isinstance(event, dict)
+    assert (request.path, event["event_action"]) == ("/pd", "acknowledge")
+
+
+async def test_secrets_stay_out_of_errors_and_logs(
+    store: Store, service: DeliveryService, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "T000/B000/XXXXXXXXSECRET"
+    url = receiver.url(f"/services/{secret}")
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": url})
+    receiver.default = Reply(400, f"bad hook {url}".encode())
+    with caplog.at_level(logging.DEBUG, logger="alerting_server"):
+        delivery = await service.test(ch.id)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert secret not in delivery.last_error
+    assert secret not in caplog.text
+    assert "delivery" in caplog.text
