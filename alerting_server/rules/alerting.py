@@ -293,6 +293,10 @@ class AlertingRule:
         """Pending, firing and (for 15 minutes) resolved alerts, sorted by labels."""
         return [self._alert(self._active[k]) for k in sorted(self._active)]
 
+    def has_alerts(self) -> bool:
+        """Whether any alert is held, resolved ones included (cheaper than alerts())."""
+        return bool(self._active)
+
     def active_alerts(self) -> list[Alert]:
         """Prometheus' ActiveAlerts: pending and firing only."""
         return [a for a in self.alerts() if a.state in (AlertState.PENDING, AlertState.FIRING)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import promql_parser as pp
+
 from alerting_server.errors import InvalidArgument
 from alerting_server.model import Rule, RuleType
 from alerting_server.validation.promql import QueryInfo, check_query
@@ -20,6 +22,46 @@ def query_info(query: str) -> QueryInfo | None:
         return check_query(query)
     except InvalidArgument:
         return None
+
+
+# Functions of their arguments' values only: with no new sample they give what they gave before.
+_VALUE_FUNCTIONS = frozenset(
+    (
+        *("abs", "ceil", "floor", "round", "exp", "ln", "log2", "log10", "sqrt", "sgn", "deg", "rad"),
+        *("clamp", "clamp_max", "clamp_min", "label_replace", "label_join"),
+        *("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"),
+        *("acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "sin", "sinh", "tan", "tanh"),
+    )
+)
+
+
+def time_invariant(query: str) -> bool:
+    """Whether an empty result stays empty until a metric it reads gets a sample.
+
+    Instant selectors without offset or @ see the same latest samples (or, once stale, none);
+    range selectors, subqueries, offsets and clock functions (time, absent, vector) can change
+    with the evaluation time alone, so they are evaluated every time.
+    """
+    try:
+        expr = pp.parse(query)
+    except ValueError:
+        return False
+    invariant = True
+
+    def visit(node: pp.Expr) -> bool:
+        nonlocal invariant
+        if isinstance(node, pp.VectorSelector):
+            invariant &= node.offset is None and node.at is None
+        elif isinstance(node, pp.Call):
+            invariant &= node.func.name in _VALUE_FUNCTIONS
+        elif not isinstance(
+            node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
+        ):
+            invariant = False
+        return invariant
+
+    pp.walk(expr, visit)
+    return invariant
 
 
 class GroupReads:
@@ -58,6 +100,11 @@ class GroupReads:
         hit: set[int] = set()
         for name in names:
             hit.update(self._reading(name))
+        return self.closure(hit)
+
+    def closure(self, positions: Iterable[int]) -> list[int]:
+        """`positions` and the rules after them reading what they record, in group order."""
+        hit = set(positions)
         if not hit:
             return []
         # Downstream of a recording rule that will run: the rules after it reading its metric.

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from alerting_server.clock import Clock
-from alerting_server.model import Rule
-from alerting_server.model.rule import DEFAULT_DATASOURCE
+from alerting_server.model import Rule, RuleType
+from alerting_server.model.rule import DEFAULT_DATASOURCE, RuleHealth
 from alerting_server.query.result import Result
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.rules import telemetry
+from alerting_server.rules.alerting import AlertingRule
 from alerting_server.rules.group import Appendable, Group, GroupEval
-from alerting_server.rules.reads import GroupReads
+from alerting_server.rules.reads import GroupReads, time_invariant
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
 SLICE = 200
@@ -75,6 +76,13 @@ class GroupRunner:
         self._on_evaluated = on_evaluated
         self._datasource_of: Mapping[str, str] = {r.query: r.datasource for r in rules}
         self.remote = any(r.datasource not in EMBEDDED_NAMES for r in rules)
+        self._invariant = [
+            r.type is RuleType.ALERTING and r.datasource in EMBEDDED_NAMES and time_invariant(r.query)
+            for r in rules
+        ]
+        # Metric names written since the last periodic evaluation: what it cannot skip.
+        self._touched: set[str] = set()
+        self.skipped = 0
         self.last_ts: int | None = None
         self.next_slot = group.eval_timestamp(clock.now_ms()) + group.interval_ms
         self._written: set[str] = set()
@@ -92,6 +100,7 @@ class GroupRunner:
     def written(self, names: Iterable[str]) -> None:
         """New samples of `names`: the rules reading them evaluate soon."""
         self._written.update(names)
+        self._touched.update(names)
         self._wake.set()
 
     def request_full(self) -> None:
@@ -122,7 +131,7 @@ class GroupRunner:
             self._written.clear()
             self._full_requested = False
             if self.last_ts is None or ts > self.last_ts:
-                await self.evaluate(ts, None)
+                await self.evaluate(ts, self._periodic_positions())
         elif extra is not None and now >= extra:
             self._last_extra = now
             names, self._written = self._written, set()
@@ -153,6 +162,28 @@ class GroupRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def _periodic_positions(self) -> list[int] | None:
+        """The rules a periodic evaluation must run: a time-invariant rule that returned nothing, is
+        healthy, and read no metric written since, would return nothing again and is skipped."""
+        touched, self._touched = self._touched, set()
+        skip = set()
+        for i, rule in enumerate(self.group.rules):
+            if (
+                self._invariant[i]
+                and isinstance(rule, AlertingRule)
+                and not rule.has_alerts()
+                and self.group.status[i].health is RuleHealth.OK
+            ):
+                skip.add(i)
+        if not skip:
+            return None
+        must = {i for i in range(len(self.group.rules)) if i not in skip}
+        must.update(self.reads.affected(touched))
+        chosen = self.reads.closure(must)
+        self.skipped += len(self.group.rules) - len(chosen)
+        telemetry.SKIPPED.labels(self.name).inc(len(self.group.rules) - len(chosen))
+        return chosen
 
     # --- evaluating ----------------------------------------------------------------------
 

@@ -24,4 +24,10 @@ TRIGGERED = Counter(
     "Extra evaluations of a rule group caused by writes to the metrics its rules read.",
     ["rule_group"],
 )
+SKIPPED = Counter(
+    "alerting_rule_evaluations_skipped",
+    "Periodic rule evaluations skipped: the rule returned nothing, reads nothing written since, and "
+    "does not depend on the evaluation time, so it would return nothing again.",
+    ["rule_group"],
+)
 RULES = Gauge("alerting_rules", "Rules loaded into the evaluation engine.")

@@ -301,3 +301,36 @@ async def test_a_remote_datasource_is_queried_off_the_loop() -> None:
     assert sorted((a.rule_id, a.value) for a in sink.applied) == [("far", 99.0), ("near", 5.0)]
     # ALERTS of the remote rule went into the embedded store, written on the loop.
     assert db.series_count >= 3
+
+
+async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again() -> None:
+    engine, db, sink, store, _ = engine_for(
+        [
+            alerting("thr", "x > 10", group="skip"),
+            alerting("rate", "rate(y[5m]) > 1", group="skip"),
+            alerting("fires", "z > 1", group="skip"),
+        ]
+    )
+    await engine.load()
+    runner = engine.runners["skip"]
+    write(db, "x", T0, 5)
+    write(db, "z", T0, 5)
+    slot = runner.next_slot
+    await runner.step(slot)
+    assert runner.skipped == 0, "the first evaluation runs everything"
+    await engine.flush()
+    store.health.clear()
+
+    # No write since: the threshold rule is skipped; the rate rule depends on time, the firing one holds an alert.
+    await runner.step(slot + 15 * S)
+    await engine.flush()
+    assert runner.skipped == 1
+    assert sorted(r.rule_id for r in store.health) == ["fires", "rate"]
+
+    # A write to x puts the rule back into the next periodic evaluation (which covers the pending extra one).
+    write(db, "x", slot + 20 * S, 50)
+    runner.written(["x"])
+    await runner.step(slot + 30 * S)
+    await engine.deliver()
+    assert runner.skipped == 1
+    assert [a.rule_id for a in sink.applied if a.state is AlertState.FIRING] == ["fires", "thr"]
