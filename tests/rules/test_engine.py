@@ -321,7 +321,7 @@ async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again()
     await engine.flush()
     store.health.clear()
 
-    # No write since: the threshold rule is skipped; the rate rule depends on time, the firing one holds an alert.
+    # No write since: the threshold rule is skipped; the rate rule depends on time, the last holds an alert.
     await runner.step(slot + 15 * S)
     await engine.flush()
     assert runner.skipped == 1
