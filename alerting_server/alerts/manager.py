@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
@@ -84,6 +84,8 @@ class AlertManager:
         self._next_expiry = FOREVER
         self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
         self._stale = False
+        # Told when notifications were queued, so that delivery starts at once rather than at its next poll.
+        self.on_queued: Callable[[], None] | None = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -403,6 +405,8 @@ class AlertManager:
                 await self._store.alerts.delete_many(sorted(self._removed), connection=connection)
                 await self._store.deliveries.add_many(deliveries, connection=connection)
                 await self._store.nflog.write(log_rows, forgotten, connection=connection)
+            if deliveries and self.on_queued is not None:
+                self.on_queued()
         self._dirty.clear()
         self._removed.clear()
         events, self._events = self._events, []

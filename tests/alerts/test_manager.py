@@ -192,3 +192,13 @@ async def test_a_failed_commit_is_redone_not_lost(store: Store, monkeypatch: pyt
     await m.reload_state()
     await m.tick(T0 + 31 * SEC)
     assert len(await deliveries(store)) == 1
+
+
+async def test_queued_notifications_wake_the_delivery_side(store: Store) -> None:
+    m = await manager(store, Clock())
+    woken: list[int] = []
+    m.on_queued = lambda: woken.append(1)
+    await m.post([cpu("a")])
+    assert woken == []
+    await m.tick(T0 + 30 * SEC)
+    assert woken == [1]
