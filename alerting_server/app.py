@@ -123,6 +123,7 @@ class AlertingApp:
             self._store, self.clock, DeliveryOptions(external_url=self.config.public_url)
         )
         await self._deliveries.start()
+        self._alerts.on_queued = self._deliveries.wake
         self._tsdb = await asyncio.to_thread(
             DurableTSDB,
             Path(self.config.data_dir) / "tsdb",
