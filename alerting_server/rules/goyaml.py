@@ -11,7 +11,11 @@ from typing import Any
 import yaml
 
 
-class StringLoader(yaml.SafeLoader):
+# libyaml's loader where PyYAML was built with it: rule files of thousands of rules load ~10x faster.
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StringLoader(_Base):  # type: ignore[valid-type,misc]
     """A SafeLoader whose only implicit type is null."""
 
 

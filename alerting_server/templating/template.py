@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Collection, Mapping
 
 from alerting_server.templating import nodes
@@ -58,7 +60,14 @@ def parse_template(text: str, name: str = "template", funcs: Collection[str] | N
     `funcs` names the functions the template may call besides Go's builtins; by default every
     Prometheus template function.
     """
-    allowed = BUILTIN_FUNCTIONS | frozenset(PROMETHEUS_FUNCTIONS if funcs is None else funcs)
+    return _parse(text, name, None if funcs is None else frozenset(funcs))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str, name: str, funcs: frozenset[str] | None) -> Template:
+    # Rules render the same annotation templates every evaluation: parse each text once.
+    # A Template is not changed by executing it, so one parsed copy serves every caller.
+    allowed = BUILTIN_FUNCTIONS | (PROMETHEUS_FUNCTIONS if funcs is None else funcs)
     trees: dict[str, nodes.ListNode] = {}
     parse(text, name, allowed, trees)
     return Template(name, text, trees)
