@@ -224,3 +224,19 @@ notification_log = sa.Table(
     sa.Column("resolved", JSON, nullable=False),
     sa.Column("sent_at", sa.BigInteger(), nullable=False),
 )
+
+# Where each escalating alert stands, written in the same transaction as the outbox rows of its
+# steps: a restart neither skips a level nor sends one twice. The policy is a snapshot taken when
+# the alert fired, so that editing the policy later does not change an escalation under way.
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    sa.Column("fingerprint", sa.String(FINGERPRINT), primary_key=True),
+    sa.Column("policy", JSON, nullable=False),
+    sa.Column("fired_at", sa.BigInteger(), nullable=False),
+    sa.Column("base", sa.BigInteger(), nullable=False),
+    sa.Column("next_step", sa.Integer(), nullable=False),
+    sa.Column("paused_at", sa.BigInteger(), nullable=True),
+    sa.Column("run", sa.Integer(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
