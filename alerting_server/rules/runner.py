@@ -32,7 +32,9 @@ from alerting_server.rules.group import Appendable, Group, GroupEval
 from alerting_server.rules.reads import GroupReads, time_invariant
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
-SLICE = 200
+# Rules evaluated between two yields to the event loop: small enough that API calls keep being
+# served while thousands of rules evaluate (about 10 ms of work at the engine's pace).
+SLICE = 25
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 
 
