@@ -22,6 +22,7 @@ from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import scrub
 from alerting_server.notify.message import AlertData, Message, go_time
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
 from alerting_server.notify.texts import sorted_pairs, subject
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -41,11 +42,15 @@ def render_email(
     now_ms: int,
     reply_to: str = "",
     headers: Mapping[str, str] | None = None,
+    expander: Expander | None = None,
 ) -> EmailMessage:
+    """`expander` renders the channel's `subject`, `text` and `html` templates, where it has them."""
+    expand = expander or ChannelTemplates().expander(message, now_ms)
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = ", ".join(to)
-    mail["Subject"] = subject(message)
+    # A header value cannot hold a line break; a multi-line template is folded onto one line.
+    mail["Subject"] = " ".join(expand.text("subject", lambda: subject(message)).split())
     if reply_to:
         mail["Reply-To"] = reply_to
     mail["Message-ID"] = message_id(idempotency_key, sender)
@@ -54,8 +59,8 @@ def render_email(
     for name, value in (headers or {}).items():
         del mail[name]
         mail[name] = value
-    mail.set_content(_text(message))
-    mail.add_alternative(_html(message), subtype="html")
+    mail.set_content(expand.text("text", lambda: _text(message)))
+    mail.add_alternative(expand.text("html", lambda: _html(message)), subtype="html")
     return mail
 
 
@@ -74,17 +79,24 @@ class EmailNotifier:
     tls_context: ssl.SSLContext | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     clock: Clock = field(default_factory=SystemClock)
+    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
+        now_ms = self.clock.now_ms()
+        expander = self.templates.expander(message, now_ms)
         mail = render_email(
             message,
             sender=self.sender,
             to=self.to,
             idempotency_key=idempotency_key,
-            now_ms=self.clock.now_ms(),
+            now_ms=now_ms,
             reply_to=self.reply_to,
             headers=self.headers,
+            expander=expander,
         )
+        return noting_template_errors(await self._send(mail), expander)
+
+    async def _send(self, mail: EmailMessage) -> DeliveryResult:
         try:
             errors, _ = await aiosmtplib.send(
                 mail,

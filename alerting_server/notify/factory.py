@@ -15,6 +15,7 @@ from alerting_server.notify.email import EmailNotifier
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.pagerduty import PagerDutyNotifier
 from alerting_server.notify.slack import SlackNotifier
+from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.notify.webhook import WebhookNotifier
 from alerting_server.validation.channels import PAGERDUTY_DEFAULT_URL
 
@@ -62,6 +63,7 @@ def notifier_for(
                 username=c.get("username") or "",
                 icon_emoji=c.get("icon_emoji") or "",
                 clock=now,
+                templates=ChannelTemplates.from_config(channel.type, c),
             )
         case ChannelType.PAGERDUTY:
             return PagerDutyNotifier(
@@ -70,6 +72,7 @@ def notifier_for(
                 url=c.get("url") or PAGERDUTY_DEFAULT_URL,
                 severity=c.get("severity") or "error",
                 clock=now,
+                templates=ChannelTemplates.from_config(channel.type, c),
             )
         case ChannelType.EMAIL:
             host, port = _host_port(c["smarthost"])
@@ -86,6 +89,7 @@ def notifier_for(
                 headers=_headers(c),
                 tls_context=tls_context,
                 clock=now,
+                templates=ChannelTemplates.from_config(channel.type, c),
             )
 
 

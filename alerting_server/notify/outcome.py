@@ -34,7 +34,8 @@ def decide(
 ) -> Outcome:
     """`attempts` counts this one. A retry never lands past the deadline: the last one is at it."""
     if result.ok:
-        return Outcome(DeliveryStatus.DELIVERED, attempts, delivered_at=now)
+        # A reason on success (a template that fell back, recipients refused) stays visible.
+        return Outcome(DeliveryStatus.DELIVERED, attempts, last_error=result.reason, delivered_at=now)
     if not result.retryable:
         return Outcome(DeliveryStatus.FAILED, attempts, last_error=result.reason)
     deadline = created_at + policy.deadline_ms

@@ -20,6 +20,7 @@ from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
 from alerting_server.notify.message import AlertData, Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
 from alerting_server.notify.texts import SEVERITIES, group_severity, subject
 from alerting_server.validation.channels import PAGERDUTY_DEFAULT_URL
 
@@ -43,8 +44,15 @@ def truncate_summary(text: str) -> str:
 
 
 def event_payload(
-    message: Message, *, routing_key: str, default_severity: str = DEFAULT_SEVERITY
+    message: Message,
+    *,
+    routing_key: str,
+    default_severity: str = DEFAULT_SEVERITY,
+    expander: Expander | None = None,
 ) -> dict[str, Any]:
+    """`expander` renders the channel's `summary`, `severity`, `client` and `client_url` templates
+    (Alertmanager's pagerduty_config `description`, `severity`, `client`, `client_url`)."""
+    expand = expander or ChannelTemplates().expander(message, 0)
     action: EventAction = "trigger" if message.status == "firing" else "resolve"
     event: dict[str, Any] = {
         "routing_key": routing_key,
@@ -55,9 +63,9 @@ def event_payload(
         # PagerDuty needs nothing but the key to resolve; a payload would be ignored.
         return event
     event["payload"] = {
-        "summary": truncate_summary(subject(message)),
+        "summary": truncate_summary(expand.text("summary", lambda: subject(message)) or subject(message)),
         "source": message.common_labels.get("instance") or CLIENT,
-        "severity": group_severity(message) or default_severity,
+        "severity": _severity(message, default_severity, expand),
         "custom_details": {
             "firing": [_details(a) for a in message.firing],
             "resolved": [_details(a) for a in message.resolved],
@@ -66,9 +74,10 @@ def event_payload(
             "truncated_alerts": message.truncated_alerts,
         },
     }
-    event["client"] = CLIENT
-    if message.external_url:
-        event["client_url"] = f"{message.external_url}/#/alerts?receiver={quote(message.receiver, safe='')}"
+    event["client"] = expand.text("client", lambda: CLIENT)
+    client_url = expand.text("client_url", lambda: _client_url(message))
+    if client_url:
+        event["client_url"] = client_url
     event["links"] = _links(message)
     return event
 
@@ -80,13 +89,16 @@ class PagerDutyNotifier:
     url: str = PAGERDUTY_DEFAULT_URL
     severity: str = DEFAULT_SEVERITY
     clock: Clock = field(default_factory=SystemClock)
+    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         # The dedup_key is the idempotency: a retried trigger updates the same incident.
         default = self.severity if self.severity in SEVERITIES else DEFAULT_SEVERITY
-        return await self._send(
-            event_payload(message, routing_key=self.routing_key, default_severity=default)
+        expander = self.templates.expander(message, self.clock.now_ms())
+        event = event_payload(
+            message, routing_key=self.routing_key, default_severity=default, expander=expander
         )
+        return noting_template_errors(await self._send(event), expander)
 
     async def acknowledge(self, group_key: str) -> DeliveryResult:
         return await self._send(
@@ -112,6 +124,22 @@ class PagerDutyNotifier:
             return DELIVERED
         reason = scrub(_error_text(data), [self.routing_key, *url_secrets(self.url)])
         return from_response(response, reason, self.clock.now_ms())
+
+
+def _severity(message: Message, default: str, expand: Expander) -> str:
+    """The `severity` template's answer when it names one of PagerDuty's severities; else the
+    most urgent severity label of the group, else the configured default."""
+    if "severity" in expand:
+        rendered = expand.text("severity", str).strip().lower()
+        if rendered in SEVERITIES:
+            return rendered
+    return group_severity(message) or default
+
+
+def _client_url(message: Message) -> str:
+    if not message.external_url:
+        return ""
+    return f"{message.external_url}/#/alerts?receiver={quote(message.receiver, safe='')}"
 
 
 def _details(alert: AlertData) -> dict[str, Any]:

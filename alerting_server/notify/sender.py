@@ -67,6 +67,10 @@ class Sender:
         held = await self.deliveries.finish(delivery.id, token=self.token, attempt=attempt, outcome=outcome)
         if not held:
             log.warning("delivery %s: lease lost while sending; its new holder decides", delivery.id)
+        elif outcome.status is DeliveryStatus.DELIVERED and result.reason:
+            log.warning(
+                "delivery %s to channel %r delivered, but: %s", delivery.id, channel.name, result.reason
+            )
         elif outcome.status is DeliveryStatus.FAILED:
             log.warning("delivery %s to channel %r failed: %s", delivery.id, channel.name, outcome.last_error)
         elif outcome.status is DeliveryStatus.RETRYING:

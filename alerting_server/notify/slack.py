@@ -18,6 +18,7 @@ from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
 from alerting_server.notify.message import AlertData, Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
+from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
 from alerting_server.notify.texts import group_severity, sorted_pairs
 
 RED = "#E01E5A"
@@ -39,18 +40,35 @@ def colour(message: Message) -> str:
 
 
 def slack_payload(
-    message: Message, *, channel: str = "", username: str = "", icon_emoji: str = ""
+    message: Message,
+    *,
+    channel: str = "",
+    username: str = "",
+    icon_emoji: str = "",
+    expander: Expander | None = None,
 ) -> dict[str, Any]:
-    title = _title(message)
+    """`expander` renders the channel's `title`, `text`, `pretext` and `footer` templates, as
+    Alertmanager's slack_config has them; an overridden text replaces the alert sections."""
+    expand = expander or ChannelTemplates().expander(message, 0)
+    # A header is plain text on one line.
+    title = " ".join(expand.text("title", lambda: _title(message)).split()) or _title(message)
     payload: dict[str, Any] = {}
     for key, value in (("channel", channel), ("username", username), ("icon_emoji", icon_emoji)):
         if value:
             payload[key] = value
     payload["text"] = title  # what notifications and clients without Block Kit show
     payload["blocks"] = [{"type": "header", "text": _plain(title[:MAX_HEADER])}]
-    payload["attachments"] = [
-        {"color": colour(message), "fallback": title, "blocks": _detail_blocks(message)}
-    ]
+    attachment: dict[str, Any] = {"color": colour(message), "fallback": title}
+    pretext = expand.text("pretext", str)
+    if pretext:
+        attachment["pretext"] = pretext
+    text = expand.text("text", str)
+    blocks = [{"type": "section", "text": _mrkdwn(text[:MAX_SECTION])}] if text else _alert_blocks(message)
+    attachment["blocks"] = blocks + _action_blocks(message)
+    footer = expand.text("footer", str)
+    if footer:
+        attachment["footer"] = footer
+    payload["attachments"] = [attachment]
     return payload
 
 
@@ -62,12 +80,21 @@ class SlackNotifier:
     username: str = ""
     icon_emoji: str = ""
     clock: Clock = field(default_factory=SystemClock)
+    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
+        expander = self.templates.expander(message, self.clock.now_ms())
         # Slack has no idempotency key: a retry after a lost answer may post twice.
         payload = slack_payload(
-            message, channel=self.channel, username=self.username, icon_emoji=self.icon_emoji
+            message,
+            channel=self.channel,
+            username=self.username,
+            icon_emoji=self.icon_emoji,
+            expander=expander,
         )
+        return noting_template_errors(await self._post(payload), expander)
+
+    async def _post(self, payload: dict[str, Any]) -> DeliveryResult:
         sent = await post(self.client, self.webhook_url, encode_json(payload), {})
         if isinstance(sent, DeliveryResult):
             return sent
@@ -89,7 +116,7 @@ def _title(message: Message) -> str:
     return f"[{', '.join(counts)}] {name or message.common_labels.get('alertname', message.receiver)}"
 
 
-def _detail_blocks(message: Message) -> list[dict[str, Any]]:
+def _alert_blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     shown = message.alerts[:MAX_ALERT_SECTIONS]
     for alert in shown:
@@ -97,6 +124,11 @@ def _detail_blocks(message: Message) -> list[dict[str, Any]]:
     hidden = len(message.alerts) - len(shown) + message.truncated_alerts
     if hidden:
         blocks.append({"type": "context", "elements": [_mrkdwn(f"and {hidden} more alerts")]})
+    return blocks
+
+
+def _action_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
     buttons = []
     if message.external_url:
         buttons.append({"type": "button", "text": _plain("View alerts"), "url": message.external_url})

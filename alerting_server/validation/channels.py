@@ -35,6 +35,9 @@ PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
 # Header values under these names carry credentials, whatever channel type holds them.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
+# Notification templates run longer than other config strings (Alertmanager's HTML is ~10 kB).
+MAX_TEMPLATE_LENGTH = 64 * 1024
+
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 _NEWLINE = re.compile(r"[\r\n]")
@@ -51,6 +54,7 @@ class Kind(enum.Enum):
     HEADERS = "headers"
     DURATION = "duration"
     PAGERDUTY_SEVERITY = "pagerduty_severity"
+    TEMPLATE = "template"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ SCHEMAS: dict[ChannelType, dict[str, FieldSpec]] = {
         "reply_to": FieldSpec(Kind.ADDRESS),
         "headers": FieldSpec(Kind.HEADERS),
         "send_resolved": FieldSpec(Kind.BOOL),
+        # Go templates over Alertmanager's notification data, as in its email_config.
+        "subject": FieldSpec(Kind.TEMPLATE),
+        "text": FieldSpec(Kind.TEMPLATE),
+        "html": FieldSpec(Kind.TEMPLATE),
     },
     ChannelType.SLACK: {
         "webhook_url": FieldSpec(Kind.URL, required=True, secret=True, hint="the Slack incoming webhook URL"),
@@ -81,6 +89,10 @@ SCHEMAS: dict[ChannelType, dict[str, FieldSpec]] = {
         "username": FieldSpec(Kind.STRING),
         "icon_emoji": FieldSpec(Kind.STRING),
         "send_resolved": FieldSpec(Kind.BOOL),
+        "title": FieldSpec(Kind.TEMPLATE),
+        "text": FieldSpec(Kind.TEMPLATE),
+        "pretext": FieldSpec(Kind.TEMPLATE),
+        "footer": FieldSpec(Kind.TEMPLATE),
     },
     ChannelType.PAGERDUTY: {
         "routing_key": FieldSpec(
@@ -92,6 +104,10 @@ SCHEMAS: dict[ChannelType, dict[str, FieldSpec]] = {
         "url": FieldSpec(Kind.URL),
         "severity": FieldSpec(Kind.PAGERDUTY_SEVERITY),
         "send_resolved": FieldSpec(Kind.BOOL),
+        # Alertmanager's pagerduty_config `description`: the incident's summary line.
+        "summary": FieldSpec(Kind.TEMPLATE),
+        "client": FieldSpec(Kind.TEMPLATE),
+        "client_url": FieldSpec(Kind.TEMPLATE),
     },
     ChannelType.WEBHOOK: {
         # A secret as in Alertmanager (SecretURL): webhook URLs often carry tokens.
@@ -281,6 +297,15 @@ def _check_pagerduty_severity(v: Violations, field: str, value: object) -> None:
         v.add(field, f"must be one of {', '.join(PAGERDUTY_SEVERITIES)} (or a template), got {value!r}")
 
 
+def _check_template(v: Violations, field: str, value: object) -> None:
+    if not isinstance(value, str):
+        v.add(field, f"must be a template string, got {_json_type(value)}")
+    elif len(value) > MAX_TEMPLATE_LENGTH:
+        v.add(field, f"must be at most {MAX_TEMPLATE_LENGTH} characters")
+    else:
+        check_template(v, field, value, funcs=ALERTMANAGER_FUNCTIONS)
+
+
 _CHECKS: dict[Kind, Callable[[Violations, str, object], None]] = {
     Kind.STRING: _check_string,
     Kind.BOOL: _check_bool,
@@ -292,6 +317,7 @@ _CHECKS: dict[Kind, Callable[[Violations, str, object], None]] = {
     Kind.HEADERS: _check_headers,
     Kind.DURATION: _check_duration,
     Kind.PAGERDUTY_SEVERITY: _check_pagerduty_severity,
+    Kind.TEMPLATE: _check_template,
 }
 
 

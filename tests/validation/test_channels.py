@@ -110,7 +110,7 @@ def test_required_fields(type: ChannelType, config: dict[str, Any], expected: di
 def test_unknown_fields_are_errors() -> None:
     found = errors(ChannelType.SLACK, {**SLACK, "foo": 1, "webhookurl": "x"})
     assert set(found) == {"config.foo", "config.webhookurl"}
-    assert found["config.foo"].startswith("unknown field for a slack channel (known: channel, icon_emoji,")
+    assert found["config.foo"].startswith("unknown field for a slack channel (known: channel, footer, icon_emoji,")
 
 
 @pytest.mark.parametrize(

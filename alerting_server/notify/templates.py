@@ -1,0 +1,157 @@
+"""A channel's overridden message texts: Go templates over Alertmanager's data model.
+
+The config keys per channel type are Alertmanager's receiver fields (email `subject`, `text`,
+`html`; slack `title`, `text`, `pretext`, `footer`; pagerduty `summary`, `severity`, `client`,
+`client_url`). Validation rejects a template that does not parse; one that fails when it runs
+(a function's error, a missing template) must not cost the notification: the channel's own
+rendering of that part is sent instead, and the error is kept so the delivery can tell it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from alerting_server.model import ChannelType
+from alerting_server.notify.message import Message
+from alerting_server.notify.notifier import DeliveryResult
+from alerting_server.notify.template_data import TemplateData, has_method, template_data
+from alerting_server.templating import (
+    ALERTMANAGER_FUNCTIONS,
+    Template,
+    TemplateError,
+    alertmanager_functions,
+    parse_template,
+)
+from alerting_server.templating import nodes as n
+from alerting_server.templating.builtins import BUILTINS
+from alerting_server.templating.executor import MAX_EXEC_DEPTH, State
+
+TEMPLATE_FIELDS: Mapping[ChannelType, tuple[str, ...]] = {
+    ChannelType.EMAIL: ("subject", "text", "html"),
+    ChannelType.SLACK: ("title", "text", "pretext", "footer"),
+    ChannelType.PAGERDUTY: ("summary", "severity", "client", "client_url"),
+    ChannelType.WEBHOOK: (),
+}
+
+
+def parse(key: str, text: str) -> Template:
+    """Parses one overridden text with Alertmanager's functions; raises TemplateError."""
+    return parse_template(text, key, ALERTMANAGER_FUNCTIONS)
+
+
+@dataclass(frozen=True)
+class ChannelTemplates:
+    """The overridden texts of one channel, parsed once per config."""
+
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    # Texts stored before they were validated, and that do not parse: said at every send.
+    broken: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, type: ChannelType, config: Mapping[str, object]) -> ChannelTemplates:
+        templates: dict[str, Template] = {}
+        broken: dict[str, str] = {}
+        for key in TEMPLATE_FIELDS[type]:
+            text = config.get(key)
+            if not isinstance(text, str) or not text:
+                continue
+            if key == "severity" and "{{" not in text:
+                # A plain PagerDuty severity is the default under the alerts' own severity labels.
+                continue
+            try:
+                templates[key] = parse(key, text)
+            except TemplateError as e:
+                broken[key] = str(e)
+        return cls(templates, broken)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.templates or key in self.broken
+
+    def expander(self, message: Message, now_ms: int) -> Expander:
+        return Expander(self, template_data(message), now_ms)
+
+
+class Expander:
+    """Renders a channel's overridden texts for one message; what failed is kept in `errors`."""
+
+    def __init__(self, templates: ChannelTemplates, data: TemplateData, now_ms: int) -> None:
+        self._templates = templates
+        self._data = data
+        self._funcs = alertmanager_functions(now_ms=now_ms)
+        self.errors: list[str] = []
+
+    def text(self, key: str, default: Callable[[], str]) -> str:
+        """The rendered override of `key`, else `default()` (not overridden, or the override failed)."""
+        broken = self._templates.broken.get(key)
+        if broken is not None:
+            self.errors.append(f"template config.{key}: {broken}")
+            return default()
+        template = self._templates.templates.get(key)
+        if template is None:
+            return default()
+        try:
+            return execute(template, self._data, self._funcs)
+        except TemplateError as e:
+            self.errors.append(f"template config.{key}: {e}")
+            return default()
+        except RecursionError:
+            # A {{define}} that calls itself runs out of Python's stack before Go's depth limit.
+            self.errors.append(f"template config.{key}: exceeded the maximum template depth")
+            return default()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._templates
+
+    def reason(self) -> str:
+        """What to tell of failed templates; "" when all rendered."""
+        if not self.errors:
+            return ""
+        return "; ".join(self.errors) + " (sent with the default text instead)"
+
+
+def noting_template_errors(result: DeliveryResult, expander: Expander) -> DeliveryResult:
+    """`result` with the failed templates told in its reason, which the delivery records."""
+    told = expander.reason()
+    if not told:
+        return result
+    return replace(result, reason=f"{result.reason}; {told}" if result.reason else told)
+
+
+def execute(template: Template, data: object, funcs: Mapping[str, Callable[..., object]]) -> str:
+    """Template.execute, but with Go's method lookup on Alertmanager's map and slice types.
+
+    Go finds `.CommonLabels.Remove` and `.Alerts.Firing` as methods before it reads map keys, and
+    Python lists have no attributes the engine reads, so the engine's State is taught both here.
+    """
+    table: dict[str, Callable[..., object]] = dict(BUILTINS)
+    table.update(funcs)
+    out: list[str] = []
+    state = _State(template.text, template.name, template.name, template.trees, table, out)
+    state.push("$", data)
+    state.walk(data, template.root)
+    return "".join(out)
+
+
+class _State(State):
+    def eval_field(
+        self, dot: object, name: str, node: n.Node, args: list[n.Node], final: object, receiver: object
+    ) -> object:
+        if has_method(receiver, name):
+            return self.eval_call(dot, getattr(receiver, name), node, name, args, final)
+        return super().eval_field(dot, name, node, args, final, receiver)
+
+    def walk_template(self, dot: object, node: n.TemplateNode) -> None:
+        # As the engine's, but the child state is ours too, so {{template}} bodies see the methods.
+        self.at(node)
+        tree = self.trees.get(node.name)
+        if tree is None:
+            raise self.error(f'no such template "{node.name}"')
+        if self.depth >= MAX_EXEC_DEPTH:
+            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
+        new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else None
+        child = _State(
+            self.text, self.parse_name, node.name, self.trees, self.funcs, self.out, self.depth + 1
+        )
+        child.push("$", new_dot)
+        child.walk(new_dot, tree)
