@@ -169,7 +169,7 @@ class AlertingApp:
         channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
             servicers.ChannelServicer(store, clock, alerts, self._deliveries), server
         )
-        ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(), server)
+        ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(alerts), server)
         silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
             servicers.SilenceServicer(store, clock, alerts), server
         )

@@ -5,6 +5,10 @@ recomputes silences and inhibitions, lets the dispatcher flush what is due, and 
 transaction the changed alerts, the dispatcher's state and the outbox rows those flushes caused;
 only then are the changes published to watchers. A crash before the commit loses nothing that
 was promised: the alerts and timers come back as they were and the flush happens again.
+
+The same step climbs the escalations (alerting_server.escalation) and commits their state with
+the outbox rows of their levels, and appends every change to the alerts' history; an
+acknowledgement is one such step of its own, committed before the call returns.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 
+from alerting_server.alerts import history
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.alerts.groups import AlertGroup, Dispatcher, Notification
@@ -26,9 +31,33 @@ from alerting_server.alerts.silences import SilenceMuter
 from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
-from alerting_server.errors import NotFound
-from alerting_server.model import Alert, AlertState, Channel, Delivery, DeliveryStatus, PostedAlert, Route
+from alerting_server.errors import FailedPrecondition, NotFound
+from alerting_server.escalation import (
+    Escalation,
+    EscalationRepository,
+    PolicyFinder,
+    Step,
+    StorePolicies,
+    ack_expired,
+    advance,
+    next_wakeup,
+    restart,
+    start,
+)
+from alerting_server.model import (
+    Ack,
+    Alert,
+    AlertHistoryEvent,
+    AlertState,
+    Channel,
+    ChannelType,
+    Delivery,
+    DeliveryStatus,
+    PostedAlert,
+    Route,
+)
 from alerting_server.store import Store
+from alerting_server.store.database import new_id
 from alerting_server.store.nflog import NotificationLogRow
 
 log = logging.getLogger(__name__)
@@ -38,6 +67,13 @@ RESOLVED_RETENTION = 15 * 60_000
 # A bound on how long the loop sleeps, so that a lost wake-up costs at most this much.
 MAX_SLEEP_MS = 10_000
 FOREVER = 2**62
+PRUNE_EVERY = 3_600_000
+ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
+ACKNOWLEDGE_ACTION = {"action": "acknowledge"}  # notify/render.py's seam: PagerDuty's `acknowledge`
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _change(old: Alert | None, new: Alert) -> EventType | None:
@@ -61,12 +97,25 @@ class AlertManager:
         *,
         resolve_timeout_ms: int = DEFAULT_RESOLVE_TIMEOUT,
         resolved_retention_ms: int = RESOLVED_RETENTION,
+        history_retention_ms: int = history.DEFAULT_RETENTION,
+        policies: PolicyFinder | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self.hub = hub
         self._resolve_timeout = resolve_timeout_ms
         self._retention = resolved_retention_ms
+        self._history_retention = history_retention_ms
+        self._policies = policies or StorePolicies(store)
+        self._escalation_store = EscalationRepository(store.engine)
+        self._escalations: dict[str, Escalation] = {}
+        self._escalations_dirty: set[str] = set()
+        self._escalations_removed: set[str] = set()
+        # Alerts that started firing since the last step: each may start an escalation.
+        self._fired: set[str] = set()
+        self._history: list[AlertHistoryEvent] = []
+        self._queued: list[tuple[Delivery, dict[str, object]]] = []
+        self._pruned_at: int | None = None
         self._alerts: dict[str, Alert] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
@@ -101,6 +150,7 @@ class AlertManager:
         """Loads the alerts, the configuration and the dispatcher state."""
         for alert in await self._store.alerts.all():
             self._alerts[alert.fingerprint] = alert
+        self._escalations = {e.fingerprint: e for e in await self._escalation_store.all()}
         await self._load_config()
         for row in await self._store.nflog.all():
             entry = LogEntry(frozenset(row.firing), frozenset(row.resolved), row.sent_at)
@@ -148,6 +198,11 @@ class AlertManager:
             self._undispatched.clear()
             self._unmuted.clear()
             self._events = []
+            self._escalations_dirty.clear()
+            self._escalations_removed.clear()
+            self._fired.clear()
+            self._history = []
+            self._queued = []
             self._next_expiry = FOREVER
             self._dispatcher = Dispatcher(self._routes)
             await self.load()
@@ -267,11 +322,21 @@ class AlertManager:
     def _upsert(self, alert: Alert, now: int) -> str:
         old = self._alerts.get(alert.fingerprint)
         if old is not None:
+            # An alert that fires again after it resolved is a new incident: its ack is history.
+            again = old.state is AlertState.RESOLVED and alert.state is not AlertState.RESOLVED
             alert = dataclasses.replace(
-                alert, silenced_by=old.silenced_by, inhibited_by=old.inhibited_by, ack=old.ack
+                alert,
+                silenced_by=old.silenced_by,
+                inhibited_by=old.inhibited_by,
+                ack=None if again else old.ack,
+                escalation_level=0 if again else old.escalation_level,
             )
         kind = _change(old, alert)
         if kind is not None:
+            if kind in (EventType.CREATED, EventType.STATE_CHANGED, EventType.RESOLVED):
+                self._history.append(history.state_change(alert, now))
+            if alert.state is AlertState.FIRING and (old is None or old.state is not AlertState.FIRING):
+                self._fired.add(alert.fingerprint)
             self._alerts[alert.fingerprint] = alert
             self._removed.discard(alert.fingerprint)
             self._dirty.add(alert.fingerprint)
@@ -293,6 +358,192 @@ class AlertManager:
             return alert.resolved_at + self._retention
         return None
 
+    # --- acknowledgement -------------------------------------------------------------------
+
+    async def acknowledge(self, fp: str, by: str, comment: str = "") -> Alert:
+        """Stops the alert's escalation and tells its PagerDuty incidents; durable when it returns."""
+        async with self._lock:
+            now = self._clock.now_ms()
+            alert = self._open_alert(fp, "acknowledged")
+            ack = Ack(by=by, comment=comment, at=now)
+            acked = self._replace(alert, ack=ack)
+            self._events.append((EventType.ACKNOWLEDGED, acked))
+            self._history.append(history.acknowledged(fp, ack))
+            if alert.ack is None:
+                self._queued.extend(self._acknowledgements(acked, now))
+            await self._commit_alone(now)
+        self.wake()
+        return acked
+
+    async def unacknowledge(self, fp: str, by: str) -> Alert:
+        """The escalation resumes where it stopped (at the next step)."""
+        async with self._lock:
+            now = self._clock.now_ms()
+            alert = self._open_alert(fp, "unacknowledged")
+            if alert.ack is None:
+                return alert
+            unacked = self._replace(alert, ack=None)
+            self._events.append((EventType.UNACKNOWLEDGED, unacked))
+            self._history.append(history.unacknowledged(fp, by, now))
+            await self._commit_alone(now)
+        self.wake()
+        return unacked
+
+    def _open_alert(self, fp: str, verb: str) -> Alert:
+        alert = self.get(fp)
+        if alert.state is AlertState.RESOLVED:
+            raise FailedPrecondition(f"alert {fp!r} is resolved and cannot be {verb}")
+        return alert
+
+    def _replace(self, alert: Alert, **changes: object) -> Alert:
+        new = dataclasses.replace(alert, **changes)  # type: ignore[arg-type]
+        self._alerts[alert.fingerprint] = new
+        self._dirty.add(alert.fingerprint)
+        return new
+
+    async def _commit_alone(self, now: int) -> None:
+        try:
+            await self._commit(now, [])
+        except BaseException:
+            # Memory is ahead of the store now: the loop reloads the committed state first.
+            self._stale = True
+            self.wake()
+            raise
+
+    def _acknowledgements(self, alert: Alert, now: int) -> list[tuple[Delivery, dict[str, object]]]:
+        """An `acknowledge` to each PagerDuty channel that has an incident for the alert: those of its
+        aggregation groups' receivers, and those of the escalation levels it reached."""
+        targets: list[tuple[str, Channel]] = []
+        for group in self._dispatcher.groups():
+            channel = self._channels.get(group.receiver)
+            if alert.fingerprint in group.alerts and channel is not None:
+                targets.append((group.key, channel))
+        esc = self._escalations.get(alert.fingerprint)
+        if esc is not None:
+            levels = esc.policy.levels[: esc.next_step]  # a repeat reaches no level the first pass missed
+            for name in sorted({name for level in levels for name in level.channels}):
+                channel = self._channels.get(name)
+                if channel is not None:
+                    targets.append((esc.group_key, channel))
+        rows: list[tuple[Delivery, dict[str, object]]] = []
+        seen = set()
+        for group_key, channel in targets:
+            if channel.type is not ChannelType.PAGERDUTY or (group_key, channel.id) in seen:
+                continue
+            seen.add((group_key, channel.id))
+            key = hashlib.sha256(f"ack\x00{group_key}\x00{channel.id}\x00{now}".encode()).hexdigest()[:32]
+            delivery = self._delivery(channel, group_key, (alert.fingerprint,), key, now)
+            rows.append((delivery, {**ACKNOWLEDGE_ACTION, "receiver": channel.name, "group_key": group_key}))
+        return rows
+
+    # --- escalation ------------------------------------------------------------------------
+
+    async def _escalate(self, now: int) -> None:
+        fired, self._fired = self._fired, set()
+        for fp in sorted(fired):
+            alert = self._alerts.get(fp)
+            if alert is None or alert.state is not AlertState.FIRING:
+                continue
+            fired_at = alert.fired_at if alert.fired_at is not None else alert.started_at
+            old = self._escalations.get(fp)
+            if old is not None and old.fired_at == fired_at:
+                continue
+            routes = [m.opts.escalation_policy_id for m in self._routes.match(alert.labels)]
+            policy = await self._policies.for_alert(alert, routes)
+            if policy is not None:
+                self._escalations[fp] = start(fp, policy, fired_at, now)
+                self._escalations_dirty.add(fp)
+            elif old is not None:
+                self._end_escalation(fp)
+        for fp, esc in list(self._escalations.items()):
+            alert = self._alerts.get(fp)
+            if alert is None or alert.state is not AlertState.FIRING:
+                # Resolve ends it (and a resolved alert that fires again starts a new one).
+                self._end_escalation(fp)
+                continue
+            if ack_expired(esc, alert.ack, now):
+                alert = self._replace(alert, ack=None, escalation_level=0)
+                self._events.append((EventType.UNACKNOWLEDGED, alert))
+                self._history.append(history.unacknowledged(fp, "", now, ACK_TIMEOUT_MESSAGE))
+                esc = restart(esc, now)
+            paused = alert.ack is not None or bool(alert.silenced_by) or bool(alert.inhibited_by)
+            new, steps = advance(esc, paused=paused, now=now)
+            if new != esc or esc is not self._escalations[fp]:
+                self._escalations[fp] = new
+                self._escalations_dirty.add(fp)
+            if steps:
+                alert = self._replace(alert, escalation_level=steps[-1].level, updated_at=now)
+                self._events.append((EventType.UPDATED, alert))
+                for s in steps:
+                    self._queued.extend(self._escalation_deliveries(alert, new, s, now))
+
+    def _end_escalation(self, fp: str) -> None:
+        del self._escalations[fp]
+        self._escalations_dirty.discard(fp)
+        self._escalations_removed.add(fp)
+
+    def _escalation_deliveries(
+        self, alert: Alert, esc: Escalation, s: Step, now: int
+    ) -> list[tuple[Delivery, dict[str, object]]]:
+        policy = esc.policy
+        where = f"level {s.level} of escalation policy {policy.name!r}"
+        if s.repeat:
+            where += f", repeat {s.repeat} of {policy.repeat}"
+        rows = []
+        missing = []
+        for name in s.channels:
+            channel = self._channels.get(name)
+            if channel is None:
+                missing.append(name)
+                continue
+            # Stable across a crash and retry of this step, distinct between steps and runs.
+            key = hashlib.sha256(
+                f"esc\x00{alert.fingerprint}\x00{esc.fired_at}\x00{esc.run}\x00{s.index}\x00{channel.id}".encode()
+            ).hexdigest()[:32]
+            delivery = self._delivery(channel, esc.group_key, (alert.fingerprint,), key, now)
+            payload: dict[str, object] = {
+                "receiver": channel.name,
+                "group_key": esc.group_key,
+                "group_labels": dict(alert.labels),
+                "route_key": "",
+                "escalation_policy_id": policy.id,
+                "escalation_level": s.level,
+                "escalation_repeat": s.repeat,
+                "reason": "escalation",
+                "firing": [alert_to_data(alert)],
+                "resolved": [],
+            }
+            rows.append((delivery, payload))
+        message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
+        if missing:
+            log.error("escalation of %s: %s", alert.fingerprint, message)
+        self._history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))
+        return rows
+
+    @staticmethod
+    def _delivery(
+        channel: Channel, group_key: str, fingerprints: tuple[str, ...], key: str, now: int
+    ) -> Delivery:
+        return Delivery(
+            id=new_id(),
+            channel_id=channel.id,
+            status=DeliveryStatus.PENDING,
+            group_key=group_key,
+            fingerprints=fingerprints,
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
+            next_attempt_at=now,
+        )
+
+    async def _prune(self, now: int) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        gone = await history.prune(self._store, now - self._history_retention)
+        if gone:
+            log.info("dropped %d history events older than the retention", gone)
+
     # --- the step --------------------------------------------------------------------------
 
     async def tick(self, now: int) -> int:
@@ -306,9 +557,11 @@ class AlertManager:
         try:
             self._expire(now)
             self._mute(now)
+            await self._escalate(now)
             self._ingest(now)
             notifications = self._dispatcher.due(now, (self._silences, self._inhibitor))
             await self._commit(now, notifications)
+            await self._prune(now)
         except BaseException as exc:
             for _, done in inbox:
                 if not done.done():
@@ -369,6 +622,7 @@ class AlertManager:
             inhibited = tuple(self._inhibitor.inhibited_by(alert.labels))
             if (silenced, inhibited) != (alert.silenced_by, alert.inhibited_by):
                 muted = dataclasses.replace(alert, silenced_by=silenced, inhibited_by=inhibited)
+                self._history.extend(history.muting(alert, muted, now))
                 self._alerts[alert.fingerprint] = muted
                 self._dirty.add(alert.fingerprint)
                 self._events.append((EventType.UPDATED, muted))
@@ -381,6 +635,11 @@ class AlertManager:
         change = self._silences.next_change(now)
         if change is not None:
             times.append(change)
+        for fp, esc in self._escalations.items():
+            alert = self._alerts.get(fp)
+            wakeup = next_wakeup(esc, alert.ack if alert is not None else None)
+            if wakeup is not None:
+                times.append(wakeup)
         for alert in self._alerts.values():
             if alert.resolved_at is None:
                 continue
@@ -390,7 +649,19 @@ class AlertManager:
         return max(min(times), now)
 
     async def _commit(self, now: int, notifications: list[Notification]) -> None:
-        deliveries = [d for n in notifications for d in self._deliveries(n, now)]
+        queued, self._queued = self._queued, []
+        deliveries = queued + [d for n in notifications for d in self._deliveries(n, now)]
+        for delivery, payload in deliveries:
+            for fp in delivery.fingerprints:
+                self._history.append(
+                    history.notification(
+                        fp, str(payload["receiver"]), delivery.id, now, _int(payload.get("escalation_level"))
+                    )
+                )
+        events_to_log, self._history = self._history, []
+        escalated = [
+            self._escalations[fp] for fp in sorted(self._escalations_dirty) if fp in self._escalations
+        ]
         dirty = [self._alerts[fp] for fp in sorted(self._dirty) if fp in self._alerts]
         # What was sent and when, in the same transaction as the outbox rows: a restart
         # neither loses a notification nor sends it twice.
@@ -399,16 +670,29 @@ class AlertManager:
             NotificationLogRow(group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at)
             for (group, receiver), e in logged.items()
         ]
-        if dirty or self._removed or deliveries or log_rows or forgotten:
+        if (
+            dirty
+            or self._removed
+            or deliveries
+            or log_rows
+            or forgotten
+            or events_to_log
+            or escalated
+            or self._escalations_removed
+        ):
             async with self._store.transaction() as connection:
                 await self._store.alerts.upsert_many(dirty, connection=connection)
                 await self._store.alerts.delete_many(sorted(self._removed), connection=connection)
                 await self._store.deliveries.add_many(deliveries, connection=connection)
                 await self._store.nflog.write(log_rows, forgotten, connection=connection)
+                await self._escalation_store.write(escalated, self._escalations_removed, connection)
+                await self._store.history.append(events_to_log, connection=connection)
             if deliveries and self.on_queued is not None:
                 self.on_queued()
         self._dirty.clear()
         self._removed.clear()
+        self._escalations_dirty.clear()
+        self._escalations_removed.clear()
         events, self._events = self._events, []
         self.hub.publish(events)
 
@@ -424,7 +708,8 @@ class AlertManager:
             return []
         key = hashlib.sha256(f"{n.group_id}\x00{channel.id}\x00{n.at}".encode()).hexdigest()[:32]
         delivery = Delivery(
-            id="",
+            # Assigned here so that the history rows of this notification can name it.
+            id=new_id(),
             channel_id=channel.id,
             status=DeliveryStatus.PENDING,
             group_key=n.group_key,

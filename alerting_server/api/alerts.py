@@ -8,6 +8,7 @@ from typing import Any
 
 from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
 from alerting_server import model
+from alerting_server.alerts import history
 from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType
 from alerting_server.api import convert
@@ -125,8 +126,9 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         page = await self._store.history.list(
             request.fingerprint, PageRequest.parse(request.page_size, request.page_token, "history")
         )
+        events = await history.with_delivery_outcomes(self._store, page.items)
         return alert_service_pb2.ListAlertHistoryResponse(
-            events=[convert.history_event_to_pb(e) for e in page.items], next_page_token=page.next_page_token
+            events=[convert.history_event_to_pb(e) for e in events], next_page_token=page.next_page_token
         )
 
     async def ListAlertGroups(

@@ -23,6 +23,7 @@ from alerting_server.alerts.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
+from alerting_server.escalation import validate_ack
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
@@ -447,13 +448,36 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
 
 
+class Acknowledger(Protocol):
+    """The alert pipeline: acknowledges durably and stops the alert's escalation."""
+
+    async def acknowledge(self, fp: str, by: str, comment: str = "") -> model.Alert: ...
+
+    async def unacknowledge(self, fp: str, by: str) -> model.Alert: ...
+
+    def receivers(self, alert: model.Alert) -> list[str]: ...
+
+
 class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
+    def __init__(self, alerts: Acknowledger) -> None:
+        self._alerts = alerts
+
     async def Acknowledge(
         self, request: ack_service_pb2.AcknowledgeRequest, context: Context
     ) -> ack_service_pb2.AcknowledgeResponse:
-        raise Unimplemented("acknowledgement comes with the escalation stage, which is not built yet")
+        fp = _require(request.fingerprint, "fingerprint")
+        validate_ack(request.by, request.comment)
+        alert = await self._alerts.acknowledge(fp, request.by, request.comment)
+        return ack_service_pb2.AcknowledgeResponse(
+            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
+        )
 
     async def Unacknowledge(
         self, request: ack_service_pb2.UnacknowledgeRequest, context: Context
     ) -> ack_service_pb2.UnacknowledgeResponse:
-        raise Unimplemented("acknowledgement comes with the escalation stage, which is not built yet")
+        fp = _require(request.fingerprint, "fingerprint")
+        validate_ack(request.by)
+        alert = await self._alerts.unacknowledge(fp, request.by)
+        return ack_service_pb2.UnacknowledgeResponse(
+            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
+        )

@@ -1,0 +1,97 @@
+"""An alert's history: the events the pipeline records, and what the read path adds to them.
+
+The pipeline appends a row per change in the transaction that makes the change. A notification
+row names its outbox row; its outcome and attempts are read from that row when the history is
+read, so the delivery side never writes history and the two never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from alerting_server.errors import NotFound
+from alerting_server.model import Ack, Alert, AlertHistoryEvent, HistoryEventType
+from alerting_server.store import Store
+from alerting_server.store.tables import alert_history
+
+DEFAULT_RETENTION = 30 * 24 * 3_600_000
+DELIVERY_PREFIX = "delivery "
+
+
+def state_change(alert: Alert, at: int) -> AlertHistoryEvent:
+    return AlertHistoryEvent(
+        alert.fingerprint, HistoryEventType.STATE_CHANGE, at, state=alert.state, value=alert.value
+    )
+
+
+def notification(
+    fingerprint: str, channel: str, delivery_id: str, at: int, level: int = 0
+) -> AlertHistoryEvent:
+    return AlertHistoryEvent(
+        fingerprint,
+        HistoryEventType.NOTIFICATION,
+        at,
+        channel=channel,
+        outcome="pending",
+        level=level,
+        message=DELIVERY_PREFIX + delivery_id,
+    )
+
+
+def escalation(
+    fingerprint: str, level: int, channels: Sequence[str], message: str, at: int
+) -> AlertHistoryEvent:
+    return AlertHistoryEvent(
+        fingerprint, HistoryEventType.ESCALATION, at, level=level, channel=",".join(channels), message=message
+    )
+
+
+def acknowledged(fingerprint: str, ack: Ack) -> AlertHistoryEvent:
+    return AlertHistoryEvent(
+        fingerprint, HistoryEventType.ACKNOWLEDGED, ack.at, by=ack.by, comment=ack.comment
+    )
+
+
+def unacknowledged(fingerprint: str, by: str, at: int, message: str = "") -> AlertHistoryEvent:
+    return AlertHistoryEvent(fingerprint, HistoryEventType.UNACKNOWLEDGED, at, by=by, message=message)
+
+
+def muting(old: Alert, new: Alert, at: int) -> list[AlertHistoryEvent]:
+    """Silenced/unsilenced and inhibited/uninhibited, with the ids of what mutes it now."""
+    events = []
+    fp = new.fingerprint
+    if set(old.silenced_by) != set(new.silenced_by):
+        kind = HistoryEventType.SILENCED if new.silenced_by else HistoryEventType.UNSILENCED
+        events.append(AlertHistoryEvent(fp, kind, at, message=",".join(new.silenced_by or old.silenced_by)))
+    if set(old.inhibited_by) != set(new.inhibited_by):
+        kind = HistoryEventType.INHIBITED if new.inhibited_by else HistoryEventType.UNINHIBITED
+        events.append(AlertHistoryEvent(fp, kind, at, message=",".join(new.inhibited_by or old.inhibited_by)))
+    return events
+
+
+async def with_delivery_outcomes(
+    store: Store, events: Sequence[AlertHistoryEvent]
+) -> list[AlertHistoryEvent]:
+    """Notification events with the current status and attempts of their outbox rows."""
+    merged = []
+    for event in events:
+        if event.type is HistoryEventType.NOTIFICATION and event.message.startswith(DELIVERY_PREFIX):
+            try:
+                delivery = await store.deliveries.get(event.message.removeprefix(DELIVERY_PREFIX))
+            except NotFound:
+                event = dataclasses.replace(event, outcome="unknown (the delivery record is gone)")
+            else:
+                outcome = delivery.status.value
+                if delivery.last_error:
+                    outcome = f"{outcome}: {delivery.last_error}"
+                event = dataclasses.replace(event, outcome=outcome, attempts=delivery.attempts)
+        merged.append(event)
+    return merged
+
+
+async def prune(store: Store, before: int) -> int:
+    """Deletes the history older than `before`; returns how many events went."""
+    async with store.transaction() as connection:
+        result = await connection.execute(alert_history.delete().where(alert_history.c.at < before))
+    return int(result.rowcount)

@@ -1,0 +1,85 @@
+"""Escalation state, one row per escalating alert; written with the outbox rows of its steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from alerting_server.escalation.state import Escalation
+from alerting_server.model import EscalationLevel, EscalationPolicy
+from alerting_server.store.database import upsert
+from alerting_server.store.tables import escalations as t
+
+
+def policy_to_data(policy: EscalationPolicy) -> dict[str, object]:
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "levels": [{"after": level.after, "channels": list(level.channels)} for level in policy.levels],
+        "repeat": policy.repeat,
+        "ack_timeout": policy.ack_timeout,
+    }
+
+
+def policy_from_data(data: Mapping[str, Any]) -> EscalationPolicy:
+    return EscalationPolicy(
+        id=str(data["id"]),
+        name=str(data["name"]),
+        levels=tuple(
+            EscalationLevel(after=int(level["after"]), channels=tuple(level["channels"]))
+            for level in data["levels"]
+        ),
+        repeat=int(data["repeat"]),
+        ack_timeout=None if data["ack_timeout"] is None else int(data["ack_timeout"]),
+    )
+
+
+def _values(esc: Escalation) -> dict[str, object]:
+    return {
+        "fingerprint": esc.fingerprint,
+        "policy": policy_to_data(esc.policy),
+        "fired_at": esc.fired_at,
+        "base": esc.base,
+        "next_step": esc.next_step,
+        "paused_at": esc.paused_at,
+        "run": esc.run,
+        "updated_at": esc.updated_at,
+    }
+
+
+def _escalation(row: RowMapping) -> Escalation:
+    return Escalation(
+        fingerprint=row.fingerprint,
+        policy=policy_from_data(row.policy),
+        fired_at=row.fired_at,
+        base=row.base,
+        next_step=row.next_step,
+        paused_at=row.paused_at,
+        run=row.run,
+        updated_at=row.updated_at,
+    )
+
+
+class EscalationRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def all(self) -> list[Escalation]:
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
+        return [_escalation(row) for row in rows]
+
+    async def write(
+        self, changed: Iterable[Escalation], removed: Iterable[str], connection: AsyncConnection
+    ) -> None:
+        """In the caller's transaction: the one that also holds the outbox rows of these steps."""
+        rows = [_values(esc) for esc in changed]
+        if rows:
+            await connection.execute(upsert(connection, t), rows)
+        gone = sorted(set(removed))
+        if gone:
+            await connection.execute(t.delete().where(t.c.fingerprint.in_(gone)))

@@ -1,0 +1,76 @@
+"""One alert's escalation and the transitions that move it, all at an explicit `now`."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from alerting_server.escalation.plan import Step, step, total_steps
+from alerting_server.model import Ack, EscalationPolicy
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """`policy` is the snapshot taken when the alert fired. `base` is when the climb started, moved
+    later by every pause (acknowledged or muted), so that a resumed climb picks up where it stopped.
+    `run` counts restarts (acknowledgement timeouts); it keeps the steps of two runs apart."""
+
+    fingerprint: str
+    policy: EscalationPolicy
+    fired_at: int
+    base: int
+    next_step: int = 0
+    paused_at: int | None = None
+    run: int = 0
+    updated_at: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.next_step >= total_steps(self.policy)
+
+    @property
+    def group_key(self) -> str:
+        """Groups one alert's escalation notifications, as a receiver sees them (PagerDuty's incident)."""
+        return f"escalation/{self.policy.id or self.policy.name}/{self.fingerprint}"
+
+
+def start(fingerprint: str, policy: EscalationPolicy, fired_at: int, now: int) -> Escalation:
+    return Escalation(fingerprint, policy, fired_at=fired_at, base=fired_at, updated_at=now)
+
+
+def advance(esc: Escalation, *, paused: bool, now: int) -> tuple[Escalation, list[Step]]:
+    """Pauses, resumes, and returns the steps due by `now`: every one of them, in order, so that
+    a process that was down through several levels sends each once rather than skipping any."""
+    if paused:
+        if esc.paused_at is None:
+            return dataclasses.replace(esc, paused_at=now, updated_at=now), []
+        return esc, []
+    if esc.paused_at is not None:
+        esc = dataclasses.replace(esc, base=esc.base + (now - esc.paused_at), paused_at=None, updated_at=now)
+    due: list[Step] = []
+    while (s := step(esc.policy, esc.base, esc.next_step + len(due))) is not None and s.due <= now:
+        due.append(s)
+    if due:
+        esc = dataclasses.replace(esc, next_step=esc.next_step + len(due), updated_at=now)
+    return esc, due
+
+
+def ack_expired(esc: Escalation, ack: Ack | None, now: int) -> bool:
+    timeout = esc.policy.ack_timeout
+    return ack is not None and timeout is not None and ack.at + timeout <= now
+
+
+def restart(esc: Escalation, now: int) -> Escalation:
+    """From level 0 again, counted from `now`: an acknowledgement that timed out."""
+    return dataclasses.replace(esc, base=now, next_step=0, paused_at=None, run=esc.run + 1, updated_at=now)
+
+
+def next_wakeup(esc: Escalation, ack: Ack | None) -> int | None:
+    """When this escalation next needs a step: its next level, or the end of its acknowledgement."""
+    if ack is not None:
+        timeout = esc.policy.ack_timeout
+        return None if timeout is None else ack.at + timeout
+    if esc.paused_at is not None:
+        return None
+    s = step(esc.policy, esc.base, esc.next_step)
+    return None if s is None else s.due
