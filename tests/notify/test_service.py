@@ -178,3 +178,21 @@ async def test_secrets_stay_out_of_errors_and_logs(
     assert secret not in delivery.last_error
     assert secret not in caplog.text
     assert "delivery" in caplog.text
+
+
+async def test_a_template_failing_at_send_time_still_delivers_and_says_why(
+    store: Store, service: DeliveryService, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Valid at create time; at send time `index` finds a string where it wants a map.
+    config = {"webhook_url": receiver.url("/slack"), "title": '{{ index .CommonLabels "a" "b" }}'}
+    ch = await channel(store, ChannelType.SLACK, config, name="slack")
+    with caplog.at_level(logging.WARNING, logger="alerting_server"):
+        delivery = await service.test(ch.id)
+    assert delivery.status is DeliveryStatus.DELIVERED
+    assert delivery.last_error.startswith("template config.title: template: title:1:")
+    [attempt] = await store.deliveries.attempts(delivery.id)
+    assert (attempt.outcome, attempt.error) == ("delivered", delivery.last_error)
+    assert "template config.title" in caplog.text
+    body = receiver.requests[0].json()
+    assert isinstance(body, dict)
+    assert body["text"] == "[FIRING:1] TestNotification"

@@ -110,7 +110,9 @@ def test_required_fields(type: ChannelType, config: dict[str, Any], expected: di
 def test_unknown_fields_are_errors() -> None:
     found = errors(ChannelType.SLACK, {**SLACK, "foo": 1, "webhookurl": "x"})
     assert set(found) == {"config.foo", "config.webhookurl"}
-    assert found["config.foo"].startswith("unknown field for a slack channel (known: channel, footer, icon_emoji,")
+    assert found["config.foo"].startswith(
+        "unknown field for a slack channel (known: channel, footer, icon_emoji,"
+    )
 
 
 @pytest.mark.parametrize(
@@ -319,3 +321,34 @@ def test_placeholder_without_a_stored_secret_is_an_error() -> None:
     assert "send the secret itself" in found["config.hmac_secret"]
     found = errors(ChannelType.PAGERDUTY, {"routing_key": "<secret>"})
     assert set(found) == {"config.routing_key"}
+
+
+@pytest.mark.parametrize(
+    ("type", "key"),
+    [
+        (ChannelType.EMAIL, "subject"),
+        (ChannelType.EMAIL, "text"),
+        (ChannelType.EMAIL, "html"),
+        (ChannelType.SLACK, "title"),
+        (ChannelType.SLACK, "text"),
+        (ChannelType.SLACK, "pretext"),
+        (ChannelType.SLACK, "footer"),
+        (ChannelType.PAGERDUTY, "summary"),
+        (ChannelType.PAGERDUTY, "client"),
+        (ChannelType.PAGERDUTY, "client_url"),
+    ],
+)
+def test_message_templates_are_parsed_with_alertmanagers_functions(type: ChannelType, key: str) -> None:
+    good = '{{ range .Alerts.Firing }}{{ .Labels.instance | toUpper }}{{ end }} {{ .CommonLabels.Names | join "," }}'
+    validate_channel(Channel(name="ch", type=type, config={**GOOD[type], key: good}))
+    assert errors(type, {**GOOD[type], key: "{{ .Status "}) == {
+        f"config.{key}": f"template: {key}:1: unclosed action"
+    }
+    # Prometheus' query functions are not Alertmanager's.
+    found = errors(type, {**GOOD[type], key: "{{ humanize 1 }}"})
+    assert found == {f"config.{key}": f'template: {key}:1: function "humanize" not defined'}
+    assert errors(type, {**GOOD[type], key: 3}) == {f"config.{key}": "must be a template string, got number"}
+
+
+def test_webhooks_have_no_message_templates() -> None:
+    assert list(errors(ChannelType.WEBHOOK, {**GOOD[ChannelType.WEBHOOK], "text": "x"})) == ["config.text"]
