@@ -184,7 +184,10 @@ async def test_a_template_failing_at_send_time_still_delivers_and_says_why(
     store: Store, service: DeliveryService, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Valid at create time; at send time `index` finds a string where it wants a map.
-    config = {"webhook_url": receiver.url("/slack"), "title": '{{ index .CommonLabels "a" "b" }}'}
+    config: dict[str, object] = {
+        "webhook_url": receiver.url("/slack"),
+        "title": '{{ index .CommonLabels "a" "b" }}',
+    }
     ch = await channel(store, ChannelType.SLACK, config, name="slack")
     with caplog.at_level(logging.WARNING, logger="alerting_server"):
         delivery = await service.test(ch.id)

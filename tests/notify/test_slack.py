@@ -14,8 +14,17 @@ from tests.notify.receiver import Receiver, Reply
 NOW = 1_700_000_000_000
 
 
-def notifier(client: httpx.AsyncClient, url: str, **kwargs: str) -> SlackNotifier:
-    return SlackNotifier(client=client, webhook_url=url, clock=FixedClock(NOW), **kwargs)
+def notifier(
+    client: httpx.AsyncClient, url: str, channel: str = "", username: str = "", icon_emoji: str = ""
+) -> SlackNotifier:
+    return SlackNotifier(
+        client=client,
+        webhook_url=url,
+        channel=channel,
+        username=username,
+        icon_emoji=icon_emoji,
+        clock=FixedClock(NOW),
+    )
 
 
 def body(receiver: Receiver) -> dict[str, Any]:

@@ -44,7 +44,8 @@ def render(text: str, now_ms: int = T0) -> tuple[str, list[str]]:
             "alertname=HighCPU, severity=critical|alertname=HighCPU, severity=critical",
         ),
         (
-            '{{ range $k, $v := .GroupLabels }}{{ $k }}={{ $v }}{{ end }} {{ index .CommonLabels "severity" }}',
+            "{{ range $k, $v := .GroupLabels }}{{ $k }}={{ $v }}{{ end }} "
+            '{{ index .CommonLabels "severity" }}',
             "alertname=HighCPU critical",
         ),
         ("[{{ .CommonLabels.nothere }}] {{ .CommonAnnotations }}", "[] "),

@@ -339,7 +339,10 @@ def test_placeholder_without_a_stored_secret_is_an_error() -> None:
     ],
 )
 def test_message_templates_are_parsed_with_alertmanagers_functions(type: ChannelType, key: str) -> None:
-    good = '{{ range .Alerts.Firing }}{{ .Labels.instance | toUpper }}{{ end }} {{ .CommonLabels.Names | join "," }}'
+    good = (
+        "{{ range .Alerts.Firing }}{{ .Labels.instance | toUpper }}{{ end }}"
+        '{{ .CommonLabels.Names | join "," }}'
+    )
     validate_channel(Channel(name="ch", type=type, config={**GOOD[type], key: good}))
     assert errors(type, {**GOOD[type], key: "{{ .Status "}) == {
         f"config.{key}": f"template: {key}:1: unclosed action"
