@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import promql_parser as pp
 
@@ -23,12 +25,18 @@ _ORDERING = {"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"}
 def parse(query: str) -> pp.Expr:
     """Parse PromQL; a syntax error is InvalidArgument with the parser's message."""
     try:
-        return pp.parse(query)
+        return _parsed(query)
     except ValueError as e:
         found = syntax_error(query)
         if found is None:
             raise InvalidArgument([FieldViolation("query", str(e))], f"parse error: {e}") from e
         raise InvalidArgument([FieldViolation("query", str(found))], str(found)) from e
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed(query: str) -> pp.Expr:
+    # Rules run the same queries every evaluation; the tree is only read, so one parse serves all.
+    return pp.parse(query)
 
 
 def read_metric_names(query: str) -> set[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import promql_parser as pp
@@ -152,8 +154,8 @@ class Evaluator:
         """The selected series as one flat matrix, window fields left for the caller."""
         empty = np.empty(0, dtype=np.int64)
         groups = selector_matchers(vs)
-        if len(groups) == 1 and isinstance(self.storage, FlatQueryable):
-            flat = self.storage.select_flat(groups[0], mint, maxt)
+        if len(groups) == 1 and _is_flat(type(self.storage)):
+            flat = cast(FlatQueryable, self.storage).select_flat(groups[0], mint, maxt)
             drop = np.zeros(len(flat.labels), dtype=bool)
             return Matrix(flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0)
         data = self._select(vs, mint, maxt)
@@ -320,3 +322,9 @@ class Evaluator:
         if op in binary.SET_OPS:
             return binary.set_op(op, lhs, rhs, matching, span.n)
         return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)
+
+
+@functools.cache
+def _is_flat(storage_type: type) -> bool:
+    # A runtime Protocol check inspects the class every time; selectors are evaluated per rule.
+    return issubclass(storage_type, FlatQueryable)

@@ -112,6 +112,7 @@ class RuleEngine:
         self._outbox: list[Alert] = []
         self._running = False
         self._lock = asyncio.Lock()
+        self._cpu = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -264,6 +265,7 @@ class RuleEngine:
             clock=self._clock,
             min_interval_ms=self._min_interval,
             on_evaluated=self._on_evaluated,
+            cpu=self._cpu,
         )
 
     async def _sync(self, stored: list[Rule], persisted: Mapping[str, list[Alert]], *, initial: bool) -> None:

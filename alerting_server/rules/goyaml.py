@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-
 # libyaml's loader where PyYAML was built with it: rule files of thousands of rules load ~10x faster.
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -66,8 +66,12 @@ class GroupRunner:
         clock: Clock,
         min_interval_ms: int,
         on_evaluated: Callable[[GroupRunner, Evaluated], None],
+        cpu: asyncio.Lock | None = None,
     ) -> None:
         self.group = group
+        # Shared by every group: one slice evaluates at a time, so that however many groups are due,
+        # the event loop runs at most one slice between serving API calls.
+        self._cpu = cpu or asyncio.Lock()
         self.rules = list(rules)
         self.reads = GroupReads(rules)
         self._local_query = local_query
@@ -198,11 +202,11 @@ class GroupRunner:
             out.result = await self._eval_in_thread(ts, chosen)
         else:
             for begin in range(0, len(chosen), SLICE):
-                if begin:
-                    await asyncio.sleep(0)
-                part = self.group.eval(
-                    ts, self._local_query, self._storage, set(chosen[begin : begin + SLICE])
-                )
+                async with self._cpu:
+                    part = self.group.eval(
+                        ts, self._local_query, self._storage, set(chosen[begin : begin + SLICE])
+                    )
+                await asyncio.sleep(0)
                 out.result.changes.extend(part.changes)
                 out.result.samples_written += part.samples_written
         out.duration_s = time.perf_counter() - started
