@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -67,7 +68,11 @@ def _records(path: Path) -> Iterator[bytes]:
 
 
 class DurableTSDB:
-    """A TSDB whose accepted writes survive a restart or SIGKILL."""
+    """A TSDB whose accepted writes survive a restart or SIGKILL.
+
+    Safe to share between threads: rule evaluation reads it from its own thread while the API
+    writes on the event loop. Each call holds one lock for its duration.
+    """
 
     def __init__(
         self,
@@ -81,6 +86,7 @@ class DurableTSDB:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
         self.db = TSDB(retention_ms=retention_ms, max_series=max_series)
+        self._lock = threading.RLock()
         self._load()
         self._wal: BinaryIO = (self.directory / "wal").open("ab")
 
@@ -94,6 +100,10 @@ class DurableTSDB:
                 self.db.append(_decode(body))
 
     def append(self, batch: Sequence[Sample]) -> WriteResult:
+        with self._lock:
+            return self._append(batch)
+
+    def _append(self, batch: Sequence[Sample]) -> WriteResult:
         result = self.db.append(batch)
         rejected = {index for index, _ in result.errors}
         kept = [s for i, s in enumerate(batch) if i not in rejected]
@@ -113,13 +123,19 @@ class DurableTSDB:
         return result
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
-        return self.db.select(matchers, mint_ms, maxt_ms)
+        with self._lock:
+            return self.db.select(matchers, mint_ms, maxt_ms)
 
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
-        return self.db.select_flat(matchers, mint_ms, maxt_ms)
+        with self._lock:
+            return self.db.select_flat(matchers, mint_ms, maxt_ms)
 
     def snapshot(self, now_ms: int) -> None:
         """Apply retention, write every series to a new snapshot, then start an empty log."""
+        with self._lock:
+            self._snapshot(now_ms)
+
+    def _snapshot(self, now_ms: int) -> None:
         self.db.enforce_retention(now_ms)
         tmp = self.directory / "snapshot.tmp"
         with tmp.open("wb") as out:
@@ -136,7 +152,8 @@ class DurableTSDB:
             os.fsync(self._wal.fileno())
 
     def close(self) -> None:
-        self._wal.close()
+        with self._lock:
+            self._wal.close()
 
     def __enter__(self) -> DurableTSDB:
         return self

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from alerting_server.clock import Clock
@@ -112,7 +113,8 @@ class RuleEngine:
         self._outbox: list[Alert] = []
         self._running = False
         self._lock = asyncio.Lock()
-        self._cpu = asyncio.Lock()
+        # One thread evaluates every embedded group, off the event loop (the store is thread-safe).
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval")
         self._flusher: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -265,7 +267,7 @@ class RuleEngine:
             clock=self._clock,
             min_interval_ms=self._min_interval,
             on_evaluated=self._on_evaluated,
-            cpu=self._cpu,
+            executor=self._executor,
         )
 
     async def _sync(self, stored: list[Rule], persisted: Mapping[str, list[Alert]], *, initial: bool) -> None:

@@ -15,9 +15,11 @@ loop, so a slow remote source delays only its own group.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,9 +34,6 @@ from alerting_server.rules.group import Appendable, Group, GroupEval
 from alerting_server.rules.reads import GroupReads, time_invariant
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
-# Rules evaluated between two yields to the event loop: small enough that API calls keep being
-# served while thousands of rules evaluate (about 10 ms of work at the engine's pace).
-SLICE = 25
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 
 
@@ -66,12 +65,13 @@ class GroupRunner:
         clock: Clock,
         min_interval_ms: int,
         on_evaluated: Callable[[GroupRunner, Evaluated], None],
-        cpu: asyncio.Lock | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.group = group
-        # Shared by every group: one slice evaluates at a time, so that however many groups are due,
-        # the event loop runs at most one slice between serving API calls.
-        self._cpu = cpu or asyncio.Lock()
+        # Embedded groups evaluate here, off the event loop, so that however many rules there are
+        # the API keeps being served; the engine shares one thread between all its groups.
+        self._executor = executor
+        self._inflight: concurrent.futures.Future[GroupEval] | None = None
         self.rules = list(rules)
         self.reads = GroupReads(rules)
         self._local_query = local_query
@@ -168,6 +168,12 @@ class GroupRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None and not inflight.cancel():
+            # An evaluation already running in the thread cannot be interrupted: let it end before
+            # anyone reads or copies this group's state.
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(inflight)
 
     def _periodic_positions(self) -> list[int] | None:
         """The rules a periodic evaluation must run: a time-invariant rule that returned nothing, is
@@ -201,19 +207,18 @@ class GroupRunner:
         if self.remote:
             out.result = await self._eval_in_thread(ts, chosen)
         else:
-            for begin in range(0, len(chosen), SLICE):
-                async with self._cpu:
-                    part = self.group.eval(
-                        ts, self._local_query, self._storage, set(chosen[begin : begin + SLICE])
-                    )
-                await asyncio.sleep(0)
-                out.result.changes.extend(part.changes)
-                out.result.samples_written += part.samples_written
+            out.result = await self._eval_off_loop(ts, set(chosen))
         out.duration_s = time.perf_counter() - started
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)
         self._on_evaluated(self, out)
         return out
+
+    async def _eval_off_loop(self, ts: int, chosen: set[int]) -> GroupEval:
+        if self._executor is None:
+            return self.group.eval(ts, self._local_query, self._storage, chosen)
+        self._inflight = self._executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
+        return await asyncio.wrap_future(self._inflight)
 
     async def _eval_in_thread(self, ts: int, chosen: list[int]) -> GroupEval:
         loop = asyncio.get_running_loop()
