@@ -115,6 +115,7 @@ class RuleEngine:
         self._lock = asyncio.Lock()
         # One thread evaluates every embedded group, off the event loop (the store is thread-safe).
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval")
+        self._urgent_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval-triggered")
         self._flusher: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -268,6 +269,7 @@ class RuleEngine:
             min_interval_ms=self._min_interval,
             on_evaluated=self._on_evaluated,
             executor=self._executor,
+            urgent_executor=self._urgent_executor,
         )
 
     async def _sync(self, stored: list[Rule], persisted: Mapping[str, list[Alert]], *, initial: bool) -> None:

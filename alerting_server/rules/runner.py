@@ -66,11 +66,15 @@ class GroupRunner:
         min_interval_ms: int,
         on_evaluated: Callable[[GroupRunner, Evaluated], None],
         executor: Executor | None = None,
+        urgent_executor: Executor | None = None,
     ) -> None:
         self.group = group
         # Embedded groups evaluate here, off the event loop, so that however many rules there are
         # the API keeps being served; the engine shares one thread between all its groups.
         self._executor = executor
+        # Evaluations triggered by new samples get their own thread, so that detection does not
+        # wait behind the periodic evaluation of large groups.
+        self._urgent_executor = urgent_executor or executor
         self._inflight: concurrent.futures.Future[GroupEval] | None = None
         self.rules = list(rules)
         self.reads = GroupReads(rules)
@@ -145,7 +149,7 @@ class GroupRunner:
             positions = None if full else self.reads.affected(names)
             if positions is None or positions:
                 ts = now if self.last_ts is None else max(now, self.last_ts + 1)
-                await self.evaluate(ts, positions)
+                await self.evaluate(ts, positions, urgent=True)
                 telemetry.TRIGGERED.labels(self.name).inc()
         extra = self._extra_due()
         return self.next_slot if extra is None else min(self.next_slot, extra)
@@ -199,7 +203,9 @@ class GroupRunner:
 
     # --- evaluating ----------------------------------------------------------------------
 
-    async def evaluate(self, ts: int, positions: Collection[int] | None) -> Evaluated:
+    async def evaluate(
+        self, ts: int, positions: Collection[int] | None, *, urgent: bool = False
+    ) -> Evaluated:
         """Evaluates the rules at `positions` (all when None) at `ts`, in group order."""
         chosen = sorted(positions) if positions is not None else list(range(len(self.group.rules)))
         out = Evaluated(ts, chosen)
@@ -207,17 +213,18 @@ class GroupRunner:
         if self.remote:
             out.result = await self._eval_in_thread(ts, chosen)
         else:
-            out.result = await self._eval_off_loop(ts, set(chosen))
+            out.result = await self._eval_off_loop(ts, set(chosen), urgent)
         out.duration_s = time.perf_counter() - started
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)
         self._on_evaluated(self, out)
         return out
 
-    async def _eval_off_loop(self, ts: int, chosen: set[int]) -> GroupEval:
-        if self._executor is None:
+    async def _eval_off_loop(self, ts: int, chosen: set[int], urgent: bool) -> GroupEval:
+        executor = self._urgent_executor if urgent else self._executor
+        if executor is None:
             return self.group.eval(ts, self._local_query, self._storage, chosen)
-        self._inflight = self._executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
+        self._inflight = executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
         return await asyncio.wrap_future(self._inflight)
 
     async def _eval_in_thread(self, ts: int, chosen: list[int]) -> GroupEval:
