@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Collection, Mapping
 
 from alerting_server.templating import nodes
