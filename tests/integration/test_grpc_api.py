@@ -8,7 +8,7 @@ from google.protobuf import duration_pb2, struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from alerting.client import AlertingClient, InvalidArgumentError, NotFoundError, UnimplementedError
+from alerting.client import AlertingClient, InvalidArgumentError, NotFoundError
 from alerting.services import SERVICE_NAMES
 from alerting.v1 import channel_service_pb2, rule_service_pb2
 from tests.integration.server import ServerProcess
@@ -76,8 +76,3 @@ def test_channel_config_is_validated_and_redacted(grpc_client: AlertingClient) -
     with pytest.raises(InvalidArgumentError) as info:
         grpc_client.create_channel(channel_service_pb2.Channel(name="x", config=config))
     assert ("type", "required: one of email, slack, pagerduty, webhook") in info.value.field_violations
-
-
-def test_stages_not_built_yet_answer_unimplemented(grpc_client: AlertingClient) -> None:
-    with pytest.raises(UnimplementedError):
-        grpc_client.acknowledge("0123456789abcdef", by="alice")
