@@ -2,17 +2,22 @@
 
 Prints one JSON document. Three runs, each on a fresh server with a webhook channel and a routing
 tree grouping by alertname: batches of 100 alerts, one alert per request, and 20,000 distinct groups.
-Four concurrent clients each. Afterwards it counts the alerts the server holds (none may be lost)
-and the notifications it queued in its outbox.
+Four concurrent clients each. Afterwards it counts the alerts the server holds (none may be lost),
+the notifications it queued in its outbox, and waits for them to reach a local webhook receiver
+(how many were delivered and how many failed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 from serverproc import Running, running_server
@@ -46,12 +51,63 @@ async def _post_all(base_url: str, bodies: list[list[Json]]) -> float:
     return time.perf_counter() - began
 
 
-def _setup(server: Running) -> None:
+class _Sink(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver that accepts everything and counts what it got."""
+
+    received = 0
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with _Sink.lock:
+            _Sink.received += 1
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _receiver() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _setup(server: Running, url: str) -> None:
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
-        channel = {"name": "sink", "type": "webhook", "config": {"url": "http://127.0.0.1:9/sink"}}
+        channel = {"name": "sink", "type": "webhook", "config": {"url": url}}
         http.post("/channels", json=channel).raise_for_status()
         routing = {"receiver": "sink", "group_by": ["alertname"], "group_wait": "1s", "group_interval": "1m"}
         http.put("/routing", json=routing).raise_for_status()
+
+
+def _drain(server: Running, timeout_s: float) -> dict[str, int]:
+    """Waits until no notification is pending or retrying; the count per delivery status."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts: dict[str, int] = {}
+        with httpx.Client(base_url=server.base_url, timeout=60) as http:
+            for status in ("pending", "retrying", "delivered", "failed"):
+                n, token = 0, ""
+                while True:
+                    body = http.get(
+                        "/deliveries", params={"status": status, "page_size": 1000, "page_token": token}
+                    ).json()
+                    n += len(body["deliveries"])
+                    token = body["next_page_token"]
+                    if not token:
+                        break
+                counts[status] = n
+        if counts["pending"] + counts["retrying"] == 0 or time.monotonic() > deadline:
+            return counts
+        time.sleep(1)
 
 
 def _count(server: Running) -> tuple[int, int]:
@@ -71,11 +127,15 @@ def _count(server: Running) -> tuple[int, int]:
 
 
 def _run(name: str, bodies: list[list[Json]], distinct: int, settle_s: float) -> Json:
-    with running_server() as server:
-        _setup(server)
+    with _receiver() as url, running_server() as server:
+        _Sink.received = 0
+        _setup(server, url)
         seconds = asyncio.run(_post_all(server.base_url, bodies))
         time.sleep(settle_s)  # group_wait and the pipeline's step, so the outbox holds every group
         held, queued = _count(server)
+        began = time.perf_counter()
+        deliveries = _drain(server, 300)
+        drain_s = time.perf_counter() - began
     alerts = sum(len(b) for b in bodies)
     return {
         "run": name,
@@ -88,6 +148,9 @@ def _run(name: str, bodies: list[list[Json]], distinct: int, settle_s: float) ->
         "alerts_held": held,
         "lost": distinct - held,
         "notifications_queued": queued,
+        "notifications_by_status": deliveries,
+        "webhook_requests_received": _Sink.received,
+        "drain_seconds": round(drain_s, 1),
     }
 
 
