@@ -38,6 +38,8 @@ from alerting_server.api.metrics import MetricsServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.escalation.links import AckLinks
+from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
@@ -98,6 +100,7 @@ class AlertingApp:
         self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
         self._rules: RuleEngine | None = None
+        self._links: AckLinks | None = None
 
     @property
     def store(self) -> Store:
@@ -117,7 +120,15 @@ class AlertingApp:
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
         await self._store.migrate()
-        self._alerts = AlertManager(self._store, self.clock, WatchHub())
+        secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
+        self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
+        self._alerts = AlertManager(
+            self._store,
+            self.clock,
+            WatchHub(),
+            history_retention_ms=self.config.history_retention_ms,
+            links=self._links,
+        )
         await self._alerts.start()
         self._deliveries = DeliveryService(
             self._store, self.clock, DeliveryOptions(external_url=self.config.public_url)
@@ -169,7 +180,9 @@ class AlertingApp:
         channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
             servicers.ChannelServicer(store, clock, alerts, self._deliveries), server
         )
-        ack_service_pb2_grpc.add_AckServiceServicer_to_server(servicers.AckServicer(alerts), server)
+        ack_service_pb2_grpc.add_AckServiceServicer_to_server(
+            servicers.AckServicer(alerts, clock, self._links), server
+        )
         silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
             servicers.SilenceServicer(store, clock, alerts), server
         )

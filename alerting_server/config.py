@@ -65,6 +65,11 @@ class Config:
     shutdown_grace_ms: int = 10_000
     max_request_bytes: int = 4 * 1024 * 1024
     datasources: tuple[DatasourceConfig, ...] = ()
+    # Key of the signed acknowledgement links in notifications; empty: one generated and kept in the store.
+    ack_link_secret: str = ""
+    ack_link_ttl_ms: int = 24 * 3600 * 1000
+    # How long an alert's history is kept.
+    history_retention_ms: int = 30 * 24 * 3600 * 1000
 
     @property
     def public_url(self) -> str:
@@ -77,9 +82,19 @@ _ENV = {
     "ALERTING_DATABASE_URL": "database_url",
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
+    "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
 }
-_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir"}
-_KNOWN_KEYS = _SIMPLE_KEYS | {"auth", "tls", "shutdown_grace", "max_request_bytes", "datasources", "tsdb"}
+_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir", "ack_link_secret"}
+_KNOWN_KEYS = _SIMPLE_KEYS | {
+    "auth",
+    "tls",
+    "shutdown_grace",
+    "max_request_bytes",
+    "datasources",
+    "tsdb",
+    "ack_link_ttl",
+    "history_retention",
+}
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
 
@@ -201,6 +216,10 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["max_request_bytes"] = _positive_int(doc["max_request_bytes"], "max_request_bytes")
     if "tsdb" in doc:
         changes.update(_tsdb(doc["tsdb"]))
+    if "ack_link_ttl" in doc:
+        changes["ack_link_ttl_ms"] = _duration(doc["ack_link_ttl"], "ack_link_ttl")
+    if "history_retention" in doc:
+        changes["history_retention_ms"] = _duration(doc["history_retention"], "history_retention")
     return replace(config, **changes)
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import alertmanager, ops, remote_write
+from gateway import ackpage, alertmanager, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -71,6 +71,7 @@ def create_app(
         "/openapi.json": openapi,
     }
     routes: list[BaseRoute] = [Route(path, operations[path], methods=["GET"]) for path in ops.OPERATIONS]
+    ack_json: dict[str, Endpoint] = {}
     for route in rpc_routes:
         methods = [route.http_method]
         if serves_prometheus(route):
@@ -80,7 +81,13 @@ def create_app(
             endpoint = stream_endpoint(route, backend, sse_keepalive)
         else:
             endpoint = unary_endpoint(route, backend, max_body_bytes)
+        if route.path == ackpage.PATH:
+            # Served by the page, which answers browsers in HTML and hands JSON callers to these.
+            ack_json[route.name] = endpoint
+            continue
         routes.append(Route(route.path, endpoint, methods=methods, name=route.name))
+    if ack_json:
+        routes.append(ackpage.ack_page_route(backend, rpc_routes, ack_json, max_body_bytes))
     routes.append(
         Route(
             remote_write.PATH,

@@ -44,6 +44,7 @@ from alerting_server.escalation import (
     restart,
     start,
 )
+from alerting_server.escalation.links import AckLinks
 from alerting_server.model import (
     Ack,
     Alert,
@@ -99,6 +100,7 @@ class AlertManager:
         resolved_retention_ms: int = RESOLVED_RETENTION,
         history_retention_ms: int = history.DEFAULT_RETENTION,
         policies: PolicyFinder | None = None,
+        links: AckLinks | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -107,6 +109,7 @@ class AlertManager:
         self._retention = resolved_retention_ms
         self._history_retention = history_retention_ms
         self._policies = policies or StorePolicies(store)
+        self._links = links
         self._escalation_store = EscalationRepository(store.engine)
         self._escalations: dict[str, Escalation] = {}
         self._escalations_dirty: set[str] = set()
@@ -513,6 +516,8 @@ class AlertManager:
                 "firing": [alert_to_data(alert)],
                 "resolved": [],
             }
+            if self._links is not None:
+                payload["ack_url"] = self._links.url(alert.fingerprint, now)
             rows.append((delivery, payload))
         message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
         if missing:
@@ -729,4 +734,10 @@ class AlertManager:
             "firing": [alert_to_data(a) for a in n.firing],
             "resolved": [alert_to_data(a) for a in n.resolved],
         }
+        if self._links is not None:
+            # One link per firing alert: a token acknowledges exactly one alert.
+            urls = {a.fingerprint: self._links.url(a.fingerprint, now) for a in n.firing}
+            payload["ack_urls"] = urls
+            if len(urls) == 1:
+                [payload["ack_url"]] = urls.values()
         return [(delivery, payload)]

@@ -24,6 +24,7 @@ from alerting_server.api import convert
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.escalation import validate_ack
+from alerting_server.escalation.links import AckLinks
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
@@ -457,10 +458,23 @@ class Acknowledger(Protocol):
 
     def receivers(self, alert: model.Alert) -> list[str]: ...
 
+    def get(self, fp: str) -> model.Alert: ...
+
+
+# Who acknowledged, when a link was followed without saying.
+LINK_USER = "link"
+
 
 class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
-    def __init__(self, alerts: Acknowledger) -> None:
+    def __init__(self, alerts: Acknowledger, clock: Clock, links: AckLinks | None = None) -> None:
         self._alerts = alerts
+        self._clock = clock
+        self._links = links
+
+    def _verify(self, token: str) -> tuple[str, int]:
+        if self._links is None:
+            raise Unimplemented("this server signs no acknowledgement links")
+        return self._links.verify(_require(token, "token"), self._clock.now_ms())
 
     async def Acknowledge(
         self, request: ack_service_pb2.AcknowledgeRequest, context: Context
@@ -479,5 +493,29 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
         validate_ack(request.by)
         alert = await self._alerts.unacknowledge(fp, request.by)
         return ack_service_pb2.UnacknowledgeResponse(
+            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
+        )
+
+    async def GetAckToken(
+        self, request: ack_service_pb2.GetAckTokenRequest, context: Context
+    ) -> ack_service_pb2.GetAckTokenResponse:
+        fp, expires_at = self._verify(request.token)
+        alert = self._alerts.get(fp)
+        return ack_service_pb2.GetAckTokenResponse(
+            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert)),
+            expires_at=convert.ts_to_pb(expires_at),
+        )
+
+    async def AcknowledgeByToken(
+        self, request: ack_service_pb2.AcknowledgeByTokenRequest, context: Context
+    ) -> ack_service_pb2.AcknowledgeByTokenResponse:
+        fp, _ = self._verify(request.token)
+        by = request.by or LINK_USER
+        validate_ack(by, request.comment)
+        alert = self._alerts.get(fp)
+        # A link followed twice (or after someone else acknowledged) keeps the first acknowledgement.
+        if not alert.acknowledged:
+            alert = await self._alerts.acknowledge(fp, by, request.comment)
+        return ack_service_pb2.AcknowledgeByTokenResponse(
             alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
         )

@@ -240,3 +240,13 @@ escalations = sa.Table(
     sa.Column("run", sa.Integer(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
 )
+
+# Secrets the server generates for itself (the key of acknowledgement links), kept so that what
+# was signed before a restart still verifies after it.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(NAME), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+)

@@ -12,6 +12,7 @@ from alerting_server.alerts import history
 from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.errors import FailedPrecondition, NotFound
+from alerting_server.escalation.links import AckLinks
 from alerting_server.model import (
     AlertState,
     Channel,
@@ -203,3 +204,23 @@ async def test_history_older_than_the_retention_is_pruned_by_the_step(store: Sto
     await m.tick(T0 + 3601 * SEC)
     await m.tick(T0 + 2 * 3600 * SEC)
     assert [kind for kind, _ in await events(store, fp)] == [HistoryEventType.ACKNOWLEDGED]
+
+
+async def test_notifications_carry_a_signed_link_per_firing_alert(store: Store) -> None:
+    links = AckLinks(b"k", "https://alerts.example", ttl_ms=3600 * SEC)
+    m = AlertManager(store, Clock(), WatchHub(), links=links)
+    await m.load()
+    [fp_b, fp_c] = await m.post([cpu("b"), cpu("c")])
+    await m.tick(T0)
+    [ops] = await payloads(store)
+    urls = ops["ack_urls"]
+    assert isinstance(urls, dict)
+    assert sorted(urls) == sorted([fp_b, fp_c])
+    for fp, url in urls.items():
+        assert links.verify(url.removeprefix("https://alerts.example/ack/"), T0) == (fp, T0 + 3600 * SEC)
+    assert "ack_url" not in ops  # a link acknowledges one alert; this group has two
+    # A group of one alert (host a goes to PagerDuty alone) carries its link as the group's too.
+    [fp_a] = await m.post([cpu("a")])
+    await m.tick(T0 + SEC)
+    pd = next(p for p in await payloads(store) if p["receiver"] == "pd")
+    assert pd["ack_url"] == pd["ack_urls"][fp_a]  # type: ignore[index]

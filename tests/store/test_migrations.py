@@ -20,7 +20,7 @@ def _diff(connection: Connection) -> list[object]:
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert HEAD == "0004"
+    assert HEAD == "0005"
     assert await current_revision(store.engine) == HEAD
 
 

@@ -275,6 +275,19 @@ class AlertingClient:
         request = ack_pb.UnacknowledgeRequest(fingerprint=fingerprint, by=by)
         return self._unary(self._acks.Unacknowledge, request, timeout).alert
 
+    def get_ack_token(
+        self, token: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> ack_pb.GetAckTokenResponse:
+        """The alert a signed acknowledgement link names, and when the link expires."""
+        request = ack_pb.GetAckTokenRequest(token=token)
+        return self._unary(self._acks.GetAckToken, request, timeout)
+
+    def acknowledge_by_token(
+        self, token: str, *, by: str = "", comment: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> alert_pb.Alert:
+        request = ack_pb.AcknowledgeByTokenRequest(token=token, by=by, comment=comment)
+        return self._unary(self._acks.AcknowledgeByToken, request, timeout).alert
+
     # Channels and deliveries
 
     def create_channel(

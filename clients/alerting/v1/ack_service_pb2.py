@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from alerting.v1 import alert_service_pb2 as alerting_dot_v1_dot_alert__service__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61lerting/v1/ack_service.proto\x12\x0b\x61lerting.v1\x1a\x1f\x61lerting/v1/alert_service.proto\x1a\x1cgoogle/api/annotations.proto\"F\n\x12\x41\x63knowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"8\n\x13\x41\x63knowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"7\n\x14UnacknowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\":\n\x15UnacknowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert2\x84\x02\n\nAckService\x12v\n\x0b\x41\x63knowledge\x12\x1f.alerting.v1.AcknowledgeRequest\x1a .alerting.v1.AcknowledgeResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/alerts/{fingerprint}/ack:\x01*\x12~\n\rUnacknowledge\x12!.alerting.v1.UnacknowledgeRequest\x1a\".alerting.v1.UnacknowledgeResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/alerts/{fingerprint}/unack:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61lerting/v1/ack_service.proto\x12\x0b\x61lerting.v1\x1a\x1f\x61lerting/v1/alert_service.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"F\n\x12\x41\x63knowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"8\n\x13\x41\x63knowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"7\n\x14UnacknowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\":\n\x15UnacknowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"#\n\x12GetAckTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"h\n\x13GetAckTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x19\x41\x63knowledgeByTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"?\n\x1a\x41\x63knowledgeByTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert2\xec\x03\n\nAckService\x12v\n\x0b\x41\x63knowledge\x12\x1f.alerting.v1.AcknowledgeRequest\x1a .alerting.v1.AcknowledgeResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/alerts/{fingerprint}/ack:\x01*\x12~\n\rUnacknowledge\x12!.alerting.v1.UnacknowledgeRequest\x1a\".alerting.v1.UnacknowledgeResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/alerts/{fingerprint}/unack:\x01*\x12\x66\n\x0bGetAckToken\x12\x1f.alerting.v1.GetAckTokenRequest\x1a .alerting.v1.GetAckTokenResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/ack/{token}\x12~\n\x12\x41\x63knowledgeByToken\x12&.alerting.v1.AcknowledgeByTokenRequest\x1a\'.alerting.v1.AcknowledgeByTokenResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/ack/{token}:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,14 +38,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACKSERVICE'].methods_by_name['Acknowledge']._serialized_options = b'\202\323\344\223\002\036\"\031/alerts/{fingerprint}/ack:\001*'
   _globals['_ACKSERVICE'].methods_by_name['Unacknowledge']._loaded_options = None
   _globals['_ACKSERVICE'].methods_by_name['Unacknowledge']._serialized_options = b'\202\323\344\223\002 \"\033/alerts/{fingerprint}/unack:\001*'
-  _globals['_ACKNOWLEDGEREQUEST']._serialized_start=109
-  _globals['_ACKNOWLEDGEREQUEST']._serialized_end=179
-  _globals['_ACKNOWLEDGERESPONSE']._serialized_start=181
-  _globals['_ACKNOWLEDGERESPONSE']._serialized_end=237
-  _globals['_UNACKNOWLEDGEREQUEST']._serialized_start=239
-  _globals['_UNACKNOWLEDGEREQUEST']._serialized_end=294
-  _globals['_UNACKNOWLEDGERESPONSE']._serialized_start=296
-  _globals['_UNACKNOWLEDGERESPONSE']._serialized_end=354
-  _globals['_ACKSERVICE']._serialized_start=357
-  _globals['_ACKSERVICE']._serialized_end=617
+  _globals['_ACKSERVICE'].methods_by_name['GetAckToken']._loaded_options = None
+  _globals['_ACKSERVICE'].methods_by_name['GetAckToken']._serialized_options = b'\202\323\344\223\002\016\022\014/ack/{token}'
+  _globals['_ACKSERVICE'].methods_by_name['AcknowledgeByToken']._loaded_options = None
+  _globals['_ACKSERVICE'].methods_by_name['AcknowledgeByToken']._serialized_options = b'\202\323\344\223\002\021\"\014/ack/{token}:\001*'
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_start=142
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_end=212
+  _globals['_ACKNOWLEDGERESPONSE']._serialized_start=214
+  _globals['_ACKNOWLEDGERESPONSE']._serialized_end=270
+  _globals['_UNACKNOWLEDGEREQUEST']._serialized_start=272
+  _globals['_UNACKNOWLEDGEREQUEST']._serialized_end=327
+  _globals['_UNACKNOWLEDGERESPONSE']._serialized_start=329
+  _globals['_UNACKNOWLEDGERESPONSE']._serialized_end=387
+  _globals['_GETACKTOKENREQUEST']._serialized_start=389
+  _globals['_GETACKTOKENREQUEST']._serialized_end=424
+  _globals['_GETACKTOKENRESPONSE']._serialized_start=426
+  _globals['_GETACKTOKENRESPONSE']._serialized_end=530
+  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_start=532
+  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_end=603
+  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_start=605
+  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_end=668
+  _globals['_ACKSERVICE']._serialized_start=671
+  _globals['_ACKSERVICE']._serialized_end=1163
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,16 @@ class AckServiceStub:
                 request_serializer=alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeResponse.FromString,
                 _registered_method=True)
+        self.GetAckToken = channel.unary_unary(
+                '/alerting.v1.AckService/GetAckToken',
+                request_serializer=alerting_dot_v1_dot_ack__service__pb2.GetAckTokenRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_ack__service__pb2.GetAckTokenResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeByToken = channel.unary_unary(
+                '/alerting.v1.AckService/AcknowledgeByToken',
+                request_serializer=alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenResponse.FromString,
+                _registered_method=True)
 
 
 class AckServiceServicer:
@@ -63,6 +73,21 @@ class AckServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAckToken(self, request, context):
+        """What a signed acknowledgement link (carried in notifications) names, without acknowledging:
+        the confirmation page. A tampered or expired token is INVALID_ARGUMENT naming the reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeByToken(self, request, context):
+        """Acknowledges the one alert a signed link names; the link is the credential.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AckServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +100,16 @@ def add_AckServiceServicer_to_server(servicer, server):
                     servicer.Unacknowledge,
                     request_deserializer=alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeResponse.SerializeToString,
+            ),
+            'GetAckToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAckToken,
+                    request_deserializer=alerting_dot_v1_dot_ack__service__pb2.GetAckTokenRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_ack__service__pb2.GetAckTokenResponse.SerializeToString,
+            ),
+            'AcknowledgeByToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeByToken,
+                    request_deserializer=alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +167,60 @@ class AckService:
             '/alerting.v1.AckService/Unacknowledge',
             alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeRequest.SerializeToString,
             alerting_dot_v1_dot_ack__service__pb2.UnacknowledgeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAckToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.AckService/GetAckToken',
+            alerting_dot_v1_dot_ack__service__pb2.GetAckTokenRequest.SerializeToString,
+            alerting_dot_v1_dot_ack__service__pb2.GetAckTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeByToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.AckService/AcknowledgeByToken',
+            alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenRequest.SerializeToString,
+            alerting_dot_v1_dot_ack__service__pb2.AcknowledgeByTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,12 @@ class AckServiceStub:
     def __new__(cls, channel: _aio.Channel) -> AckServiceAsyncStub: ...
     Acknowledge: _grpc.UnaryUnaryMultiCallable[_ack_service_pb2.AcknowledgeRequest, _ack_service_pb2.AcknowledgeResponse]
     Unacknowledge: _grpc.UnaryUnaryMultiCallable[_ack_service_pb2.UnacknowledgeRequest, _ack_service_pb2.UnacknowledgeResponse]
+    GetAckToken: _grpc.UnaryUnaryMultiCallable[_ack_service_pb2.GetAckTokenRequest, _ack_service_pb2.GetAckTokenResponse]
+    """What a signed acknowledgement link (carried in notifications) names, without acknowledging:
+    the confirmation page. A tampered or expired token is INVALID_ARGUMENT naming the reason.
+    """
+    AcknowledgeByToken: _grpc.UnaryUnaryMultiCallable[_ack_service_pb2.AcknowledgeByTokenRequest, _ack_service_pb2.AcknowledgeByTokenResponse]
+    """Acknowledges the one alert a signed link names; the link is the credential."""
 
 @_typing.type_check_only
 class AckServiceAsyncStub(AckServiceStub):
@@ -43,6 +49,12 @@ class AckServiceAsyncStub(AckServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Acknowledge: _aio.UnaryUnaryMultiCallable[_ack_service_pb2.AcknowledgeRequest, _ack_service_pb2.AcknowledgeResponse]  # type: ignore[assignment]
     Unacknowledge: _aio.UnaryUnaryMultiCallable[_ack_service_pb2.UnacknowledgeRequest, _ack_service_pb2.UnacknowledgeResponse]  # type: ignore[assignment]
+    GetAckToken: _aio.UnaryUnaryMultiCallable[_ack_service_pb2.GetAckTokenRequest, _ack_service_pb2.GetAckTokenResponse]  # type: ignore[assignment]
+    """What a signed acknowledgement link (carried in notifications) names, without acknowledging:
+    the confirmation page. A tampered or expired token is INVALID_ARGUMENT naming the reason.
+    """
+    AcknowledgeByToken: _aio.UnaryUnaryMultiCallable[_ack_service_pb2.AcknowledgeByTokenRequest, _ack_service_pb2.AcknowledgeByTokenResponse]  # type: ignore[assignment]
+    """Acknowledges the one alert a signed link names; the link is the credential."""
 
 class AckServiceServicer(metaclass=_abc_1.ABCMeta):
     """AckService acknowledges alerts, which stops their escalation."""
@@ -60,5 +72,23 @@ class AckServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ack_service_pb2.UnacknowledgeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ack_service_pb2.UnacknowledgeResponse, _abc.Awaitable[_ack_service_pb2.UnacknowledgeResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAckToken(
+        self,
+        request: _ack_service_pb2.GetAckTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ack_service_pb2.GetAckTokenResponse, _abc.Awaitable[_ack_service_pb2.GetAckTokenResponse]]:
+        """What a signed acknowledgement link (carried in notifications) names, without acknowledging:
+        the confirmation page. A tampered or expired token is INVALID_ARGUMENT naming the reason.
+        """
+
+    @_abc_1.abstractmethod
+    def AcknowledgeByToken(
+        self,
+        request: _ack_service_pb2.AcknowledgeByTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ack_service_pb2.AcknowledgeByTokenResponse, _abc.Awaitable[_ack_service_pb2.AcknowledgeByTokenResponse]]:
+        """Acknowledges the one alert a signed link names; the link is the credential."""
 
 def add_AckServiceServicer_to_server(servicer: AckServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

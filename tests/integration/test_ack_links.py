@@ -1,0 +1,111 @@
+"""Signed acknowledgement links over the wire: the confirmation page, acknowledging by form post,
+and tampered or expired links refused with a page that says why, changing nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from alerting_server.escalation.links import AckLinks
+from tests.integration.server import ServerProcess
+
+SECRET = "integration-test-secret"
+ALERT = {"alertname": "DiskFull", "host": "db1"}
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"ack_link_secret: {SECRET}\nack_link_ttl: 1h\n")
+    proc = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--config", str(config)]
+    )
+    proc.start()
+    yield proc
+    proc.kill()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def fired(http: httpx.Client) -> str:
+    r = http.post("/api/v2/alerts", json=[{"labels": ALERT, "annotations": {"summary": "disk <full>"}}])
+    assert r.status_code == 200, r.text
+    [alert] = http.get("/alerts").json()["alerts"]
+    fingerprint: str = alert["fingerprint"]
+    return fingerprint
+
+
+def acknowledged(http: httpx.Client, fp: str) -> bool:
+    found: bool = http.get(f"/alerts/{fp}").json()["acknowledged"]
+    return found
+
+
+def test_a_signed_link_shows_a_confirmation_page_then_acknowledges(http: httpx.Client) -> None:
+    fp = fired(http)
+    token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+    page = http.get(f"/ack/{token}", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    assert "Acknowledge this alert?" in page.text
+    assert "disk &lt;full&gt;" in page.text  # escaped, never markup from an alert
+    assert '<form method="post">' in page.text
+    assert not acknowledged(http, fp)  # looking is not acknowledging
+
+    done = http.post(f"/ack/{token}", data={"by": "alice", "comment": "from my phone"})
+    assert done.status_code == 200, done.text
+    assert "<h1>Acknowledged</h1>" in done.text
+    alert = http.get(f"/alerts/{fp}").json()
+    assert alert["ack"]["by"] == "alice"
+    assert alert["ack"]["comment"] == "from my phone"
+    # Following the link again keeps the first acknowledgement.
+    again = http.post(f"/ack/{token}", data={"by": "bob"})
+    assert again.status_code == 200
+    assert http.get(f"/alerts/{fp}").json()["ack"]["by"] == "alice"
+
+
+def test_json_callers_get_the_api_answer(http: httpx.Client) -> None:
+    fp = fired(http)
+    token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+    looked = http.get(f"/ack/{token}")
+    assert looked.status_code == 200, looked.text
+    assert looked.json()["alert"]["fingerprint"] == fp
+    done = http.post(f"/ack/{token}", json={})
+    assert done.status_code == 200, done.text
+    assert done.json()["ack"]["by"] == "link"  # the alert, as POST /alerts/{fingerprint}/ack answers
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda fp: AckLinks(b"not-the-secret", "").token(fp, now_ms()), "altered"),
+        (lambda fp: AckLinks(SECRET.encode(), "").token(fp, now_ms()).replace(fp, "0" * 16), "altered"),
+        (lambda fp: AckLinks(SECRET.encode(), "", ttl_ms=-1000).token(fp, now_ms()), "expired"),
+        (lambda fp: "nonsense", "not an acknowledgement link"),
+    ],
+)
+def test_a_tampered_or_expired_link_is_refused_and_changes_nothing(
+    http: httpx.Client, make: object, words: str
+) -> None:
+    fp = fired(http)
+    assert callable(make)
+    token = make(fp)
+    page = http.get(f"/ack/{token}", headers=HTML)
+    assert page.status_code == 400
+    assert "This acknowledgement link is not valid" in page.text
+    assert words in page.text
+    refused = http.post(f"/ack/{token}", data={"by": "mallory"})
+    assert refused.status_code == 400
+    assert "Nothing was acknowledged." in refused.text
+    assert not acknowledged(http, fp)
+    api = http.post(f"/ack/{token}", json={"by": "mallory"})
+    assert api.status_code == 400
+    assert api.json()["error"]["details"][0]["field"] == "token"
+    assert not acknowledged(http, fp)
