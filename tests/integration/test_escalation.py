@@ -176,3 +176,38 @@ async def test_sigkill_between_levels_neither_skips_nor_repeats_a_level(
     await eventually(all_levels, 15, "levels 1 and 2 after the restart")
     await asyncio.sleep(1)
     assert Counter(paths(receiver)) == {"/l0": 1, "/l1": 1, "/l2": 1}
+
+
+async def test_an_acknowledgement_timeout_restarts_the_escalation_from_level_0(
+    server: ServerProcess, api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    for name in ("group", "l0", "l1"):
+        r = await api.post(
+            "/channels", json={"name": name, "type": "webhook", "config": {"url": receiver.url(f"/{name}")}}
+        )
+        assert r.status_code == 201, r.text
+    levels = [{"after": "0s", "channels": ["l0"]}, {"after": "1m", "channels": ["l1"]}]
+    r = await api.post("/escalation-policies", json={"name": "db", "levels": levels, "ack_timeout": "2s"})
+    assert r.status_code == 201, r.text
+    routing = {"receiver": "group", "group_wait": "1h", "escalation_policy_id": r.json()["id"]}
+    assert (await api.put("/routing", json=routing)).status_code == 200
+    assert (await api.post("/api/v2/alerts", json=[{"labels": ALERT, "annotations": {}}])).status_code == 200
+    [listed] = (await api.get("/alerts")).json()["alerts"]
+    fp = listed["fingerprint"]
+
+    async def level_0() -> bool:
+        return paths(receiver) == ["/l0"]
+
+    await eventually(level_0, 10, "level 0")
+    assert (await api.post(f"/alerts/{fp}/ack", json={"by": "alice"})).status_code == 200
+
+    async def again() -> bool:
+        return paths(receiver) == ["/l0", "/l0"]
+
+    await eventually(again, 10, "level 0 again after the acknowledgement timed out")
+    assert (await alert(api, fp))["acknowledged"] is False
+    events = (await api.get(f"/alerts/{fp}/history")).json()["events"]
+    assert [e["type"] for e in events if e["type"] in ("acknowledged", "unacknowledged")] == [
+        "acknowledged",
+        "unacknowledged",
+    ]
