@@ -490,7 +490,7 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
         self, request: ack_service_pb2.UnacknowledgeRequest, context: Context
     ) -> ack_service_pb2.UnacknowledgeResponse:
         fp = _require(request.fingerprint, "fingerprint")
-        validate_ack(request.by)
+        validate_ack(request.by, by_required=False)
         alert = await self._alerts.unacknowledge(fp, request.by)
         return ack_service_pb2.UnacknowledgeResponse(
             alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))

@@ -9,9 +9,10 @@ from alerting_server.validation.limits import MAX_COMMENT_LENGTH
 MAX_BY_LENGTH = 255
 
 
-def validate_ack(by: str, comment: str = "") -> None:
+def validate_ack(by: str, comment: str = "", *, by_required: bool = True) -> None:
+    """`by` is required to acknowledge; withdrawing one may leave it out (alertctl alerts unack does)."""
     v = Violations()
-    if not by.strip():
+    if by_required and not by.strip():
         v.add("by", "is required: who acknowledges")
     elif len(by) > MAX_BY_LENGTH:
         v.add("by", f"must be at most {MAX_BY_LENGTH} characters, got {len(by)}")
