@@ -22,9 +22,15 @@ class Token:
     scope: str
 
 
-def required_scope(method: str) -> str:
-    """The scope a full gRPC method name (/alerting.v1.RuleService/CreateRule) needs."""
+# Signed acknowledgement links authenticate by their own HMAC: whoever holds the link may use it.
+_SIGNED_LINK_METHODS = frozenset({"GetAckToken", "AcknowledgeByToken"})
+
+
+def required_scope(method: str) -> str | None:
+    """The scope a full gRPC method name (/alerting.v1.RuleService/CreateRule) needs; None: no token."""
     service, _, name = method.rpartition("/")
+    if service.endswith("AckService") and name in _SIGNED_LINK_METHODS:
+        return None
     if name.startswith(_READ_PREFIXES):
         return "read"
     if service.endswith(_ADMIN_SERVICES) and name != "TestChannel":
@@ -50,9 +56,11 @@ class Authenticator:
                 return token
         raise Unauthenticated("invalid bearer token")
 
-    def check(self, authorization: str, method: str) -> Token:
-        token = self.identify(authorization)
+    def check(self, authorization: str, method: str) -> Token | None:
         needed = required_scope(method)
+        if needed is None:
+            return None
+        token = self.identify(authorization)
         if _RANK[token.scope] < _RANK[needed]:
             raise PermissionDenied(
                 f"token {token.name!r} has scope {token.scope!r}; {method} needs {needed!r}"

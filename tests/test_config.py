@@ -58,6 +58,9 @@ def test_scopes_of_methods() -> None:
     assert required_scope("/alerting.v1.AckService/Acknowledge") == "write"
     assert required_scope("/alerting.v1.RoutingService/UpdateRouting") == "admin"
     assert required_scope("/alerting.v1.ChannelService/TestChannel") == "write"
+    # A signed acknowledgement link carries its own authentication.
+    assert required_scope("/alerting.v1.AckService/AcknowledgeByToken") is None
+    assert required_scope("/alerting.v1.AckService/Acknowledge") == "write"
 
 
 def test_authenticator() -> None:
@@ -66,10 +69,15 @@ def test_authenticator() -> None:
         auth.check("", "/alerting.v1.RuleService/ListRules")
     with pytest.raises(Unauthenticated):
         auth.check("Bearer " + "x" * 16, "/alerting.v1.RuleService/ListRules")
-    assert auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/ListRules").name == "ro"
+    ro = auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/ListRules")
+    assert ro is not None
+    assert ro.name == "ro"
+    assert auth.check("", "/alerting.v1.AckService/GetAckToken") is None
     with pytest.raises(PermissionDenied, match="needs 'write'"):
         auth.check("Bearer " + "r" * 16, "/alerting.v1.RuleService/CreateRule")
-    assert auth.check("bearer " + "a" * 16, "/alerting.v1.RoutingService/UpdateRouting").name == "root"
+    root = auth.check("bearer " + "a" * 16, "/alerting.v1.RoutingService/UpdateRouting")
+    assert root is not None
+    assert root.name == "root"
 
 
 def test_tsdb_settings(tmp_path: Path) -> None:

@@ -109,3 +109,27 @@ def test_a_tampered_or_expired_link_is_refused_and_changes_nothing(
     assert api.status_code == 400
     assert api.json()["error"]["details"][0]["field"] == "token"
     assert not acknowledged(http, fp)
+
+
+def test_a_link_needs_no_bearer_token_when_tokens_are_on(tmp_path: Path) -> None:
+    admin = "admin-token-0123456789"
+    config = tmp_path / "secured.yaml"
+    config.write_text(
+        f"ack_link_secret: {SECRET}\nauth: {{tokens: [{{name: ops, token: {admin}, scope: admin}}]}}\n"
+    )
+    proc = ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", tmp_path, ["--config", str(config)])
+    proc.start()
+    try:
+        with httpx.Client(base_url=proc.base_url, timeout=10) as http:
+            bearer = {"Authorization": f"Bearer {admin}"}
+            r = http.post("/api/v2/alerts", json=[{"labels": ALERT}], headers=bearer)
+            assert r.status_code == 200, r.text
+            fp = http.get("/alerts", headers=bearer).json()["alerts"][0]["fingerprint"]
+            # The link alone is enough; the rest of the API still needs the token.
+            token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+            assert http.get(f"/ack/{token}", headers=HTML).status_code == 200
+            assert http.post(f"/ack/{token}", data={"by": "alice"}).status_code == 200
+            assert http.get(f"/alerts/{fp}").status_code == 401
+            assert http.get(f"/alerts/{fp}", headers=bearer).json()["ack"]["by"] == "alice"
+    finally:
+        proc.kill()

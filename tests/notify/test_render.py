@@ -48,3 +48,13 @@ def test_the_synthetic_test_notification_is_one_firing_alert() -> None:
     [alert] = message.alerts
     assert alert.labels["alertname"] == "TestNotification"
     assert (alert.status, alert.starts_at) == ("firing", T0)
+
+
+def test_the_signed_acknowledgement_link_reaches_the_message() -> None:
+    data = {**payload([alert_to_data(firing("HighCPU", "a"))], []), "ack_url": "http://x/ack/v1.abc"}
+    message = render(data, external_url="http://x", send_resolved=True)
+    assert message is not None
+    assert message.ack_url == "http://x/ack/v1.abc"
+    plain = render(payload([alert_to_data(firing("HighCPU", "a"))], []), external_url="", send_resolved=True)
+    assert plain is not None
+    assert plain.ack_url == ""
