@@ -182,6 +182,8 @@ def _alert_text(alert: AlertData) -> str:
     lines.append(f"Started: {go_time(alert.starts_at)}")
     if alert.generator_url:
         lines.append(f"Source: {alert.generator_url}")
+    if alert.ack_url:
+        lines.append(f"Acknowledge: {alert.ack_url}")
     return "\n".join(lines) + "\n"
 
 
@@ -207,6 +209,8 @@ def _html(message: Message) -> str:
             parts.append(f"<table>{rows}</table>")
             if alert.generator_url:
                 parts.append(f'<p><a href="{e(alert.generator_url)}">Source</a></p>')
+            if alert.ack_url:
+                parts.append(f'<p><a href="{e(alert.ack_url)}">Acknowledge this alert</a></p>')
     if message.truncated_alerts:
         parts.append(f"<p>... and {message.truncated_alerts} more alerts</p>")
     if message.ack_url and message.status == "firing":

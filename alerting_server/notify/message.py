@@ -29,6 +29,8 @@ class AlertData:
     ends_at: int | None
     generator_url: str
     fingerprint: str
+    # A signed link that acknowledges this alert; not part of Alertmanager's data.
+    ack_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,17 @@ def build_message(
     resolved: Iterable[Alert] = (),
     external_url: str = "",
     ack_url: str = "",
+    ack_urls: Mapping[str, str] | None = None,
     max_alerts: int = 0,
 ) -> Message:
-    """Firing alerts first, then resolved ones, each ordered by label set so a group renders stably."""
-    alerts = [_alert_data(a, "firing") for a in _sorted(firing)]
+    """Firing alerts first, then resolved ones, each ordered by label set so a group renders stably.
+
+    `ack_urls` are the signed acknowledgement links of firing alerts, by fingerprint.
+    """
+    links = ack_urls or {}
+    alerts = [
+        replace(_alert_data(a, "firing"), ack_url=links.get(a.fingerprint, "")) for a in _sorted(firing)
+    ]
     alerts += [_alert_data(a, "resolved") for a in _sorted(resolved)]
     message = Message(
         receiver=receiver,
@@ -116,10 +125,17 @@ def _alert_data(alert: Alert, status: Status) -> AlertData:
     ends_at = None
     if status == "resolved":
         ends_at = alert.resolved_at if alert.resolved_at is not None else alert.updated_at
+    annotations = dict(alert.annotations)
+    if alert.ack is not None:
+        # Later notifications say who is on it, for every receiver (webhooks included).
+        annotations["acknowledged_by"] = alert.ack.by
+        annotations["acknowledged_at"] = go_time(alert.ack.at)
+        if alert.ack.comment:
+            annotations["acknowledgement_comment"] = alert.ack.comment
     return AlertData(
         status=status,
         labels=dict(alert.labels),
-        annotations=dict(alert.annotations),
+        annotations=annotations,
         starts_at=alert.started_at,
         ends_at=ends_at,
         generator_url=alert.generator_url,

@@ -31,8 +31,9 @@ def render(payload: Mapping[str, Any], *, external_url: str, send_resolved: bool
         receiver = str(payload["receiver"])
         group_key = str(payload["group_key"])
         group_labels = {str(k): str(v) for k, v in payload.get("group_labels", {}).items()}
-        # The signed acknowledgement link, when the group has one firing alert to acknowledge.
+        # Signed acknowledgement links: one per firing alert, and the group's own when it has one alert.
         ack_url = str(payload.get("ack_url", ""))
+        ack_urls = {str(k): str(v) for k, v in payload.get("ack_urls", {}).items()}
     except (KeyError, ValueError, TypeError, AttributeError) as e:
         raise BadPayload(f"unreadable notification payload ({type(e).__name__}: {e})") from None
     if not firing and not resolved:
@@ -45,6 +46,7 @@ def render(payload: Mapping[str, Any], *, external_url: str, send_resolved: bool
         resolved=resolved,
         external_url=external_url,
         ack_url=ack_url,
+        ack_urls=ack_urls,
     )
 
 

@@ -154,6 +154,8 @@ def _alert_text(alert: AlertData) -> str:
         lines.append(f"*{_escape(key)}:* {_escape(value)}")
     if alert.generator_url:
         lines.append(f"<{alert.generator_url}|Source>")
+    if alert.ack_url:
+        lines.append(f"<{alert.ack_url}|Acknowledge>")
     return "\n".join(lines)
 
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from alerting_server.alerts.codec import alert_to_data
+from alerting_server.model import Ack
+from alerting_server.notify.email import render_email
 from alerting_server.notify.render import BadPayload, render, synthetic_payload
+from alerting_server.notify.webhook import webhook_payload
 from tests.notify.alerts import T0, firing, resolved
 
 
@@ -58,3 +63,29 @@ def test_the_signed_acknowledgement_link_reaches_the_message() -> None:
     plain = render(payload([alert_to_data(firing("HighCPU", "a"))], []), external_url="", send_resolved=True)
     assert plain is not None
     assert plain.ack_url == ""
+
+
+def test_each_firing_alert_carries_its_own_link_and_acked_alerts_say_who() -> None:
+    a, b = firing("HighCPU", "a"), firing("HighCPU", "b")
+    acked = dataclasses.replace(b, ack=Ack(by="alice", comment="on it", at=T0))
+    data = {
+        **payload([alert_to_data(a), alert_to_data(acked)], []),
+        "ack_urls": {a.fingerprint: "http://x/ack/a", b.fingerprint: "http://x/ack/b"},
+    }
+    message = render(data, external_url="http://x", send_resolved=True)
+    assert message is not None
+    assert message.ack_url == ""  # two alerts: no one link for the group
+    assert {m.fingerprint: m.ack_url for m in message.alerts} == {
+        a.fingerprint: "http://x/ack/a",
+        b.fingerprint: "http://x/ack/b",
+    }
+    [first, second] = message.alerts
+    assert "acknowledged_by" not in first.annotations
+    assert second.annotations["acknowledged_by"] == "alice"
+    assert second.annotations["acknowledgement_comment"] == "on it"
+    assert second.annotations["acknowledged_at"] == "2023-11-14T22:13:20Z"
+    assert webhook_payload(message)["alerts"][1]["annotations"]["acknowledged_by"] == "alice"
+    mail = render_email(message, sender="a@x.org", to=["b@x.org"], idempotency_key="k", now_ms=T0)
+    plain = mail.get_body(preferencelist=("plain",))
+    assert plain is not None
+    assert "Acknowledge: http://x/ack/a" in plain.get_content()
