@@ -39,7 +39,9 @@ class DeliveryOptions:
     external_url: str = ""
     limits: Mapping[ChannelType, ChannelLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    poll_ms: int = 100
+    # The alert pipeline wakes the service when it queues rows; the poll finds retries that came due
+    # (and rows other replicas queued) without holding SQLite's write lock ten times a second.
+    poll_ms: int = 1000
     lease_ms: int = 60_000
     batch: int = 500
     # How stale the cached channel configs may get before they are read again.
