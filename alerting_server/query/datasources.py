@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import httpx
 
 from alerting_server.config import EMBEDDED_DATASOURCE, DatasourceConfig
 from alerting_server.errors import InvalidArgument
+from alerting_server.query.labels import Labels
 from alerting_server.query.remote import PrometheusSource
 from alerting_server.query.result import Result
 
@@ -17,6 +18,8 @@ class LocalEngine(Protocol):
     """The embedded engine: synchronous, in-process (alerting_server.query.engine.Engine)."""
 
     def instant(self, query: str, t_ms: int) -> Result: ...
+
+    def instant_many(self, queries: Iterable[str], t_ms: int) -> dict[str, list[tuple[Labels, float]]]: ...
 
     def range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result: ...
 

@@ -17,7 +17,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -129,6 +129,18 @@ class DurableTSDB:
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
         with self._lock:
             return self.db.select_flat(matchers, mint_ms, maxt_ms)
+
+    def select_ids(self, matchers: Sequence[Matcher]) -> list[int]:
+        with self._lock:
+            return self.db.select_ids(matchers)
+
+    def series_labels(self, ids: Iterable[int]) -> list[Labels]:
+        with self._lock:
+            return self.db.series_labels(ids)
+
+    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        with self._lock:
+            return self.db.select_flat_ids(ids, mint_ms, maxt_ms)
 
     def snapshot(self, now_ms: int) -> None:
         """Apply retention, write every series to a new snapshot, then start an empty log."""

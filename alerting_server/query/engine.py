@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
+from alerting_server.query import shared
 from alerting_server.query.ast import metric_names, unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
@@ -37,6 +40,21 @@ def parse(query: str) -> pp.Expr:
 def _parsed(query: str) -> pp.Expr:
     # Rules run the same queries every evaluation; the tree is only read, so one parse serves all.
     return pp.parse(query)
+
+
+@functools.lru_cache(maxsize=16384)
+def _plan(query: str) -> shared.Plan | None:
+    try:
+        return shared.plan(parse(query))
+    except InvalidArgument:
+        return None
+
+
+@functools.cache
+def _shares(storage_type: type) -> bool:
+    return all(
+        callable(getattr(storage_type, m, None)) for m in ("select_ids", "series_labels", "select_flat_ids")
+    )
 
 
 def read_metric_names(query: str) -> set[str]:
@@ -92,6 +110,22 @@ class Engine:
         else:
             out.sort(key=lambda r: r.labels)
         return Result(ValueKind.VECTOR, out, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos)
+
+    def instant_many(self, queries: Iterable[str], t_ms: int) -> dict[str, list[tuple[Labels, float]]]:
+        """Instant vectors of the queries that share their evaluation with others (query/shared.py),
+        each exactly what instant() gives; the queries missing from the answer are for instant()."""
+        if not _shares(type(self.storage)):
+            return {}
+        plans = [(q, p) for q in queries if (p := _plan(q)) is not None]
+        if len(plans) < 2:
+            return {}
+        store = cast(shared.SharedStore, self.storage)
+        return shared.evaluate_shared(store, plans, t_ms, self._rows_on)
+
+    def _rows_on(self, storage: Queryable, query: str, t_ms: int) -> list[tuple[Labels, float]]:
+        engine = Engine(storage, lookback_ms=self.lookback_ms, subquery_step_ms=self.subquery_step_ms)
+        result = engine.instant(query, t_ms)
+        return [(s.labels, float(s.values[0])) for s in result.series]
 
     def range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
         if step_ms <= 0:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from alerting_server.errors import ResourceExhausted
-from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, MatchType
+from alerting_server.query.labels import Labels, Matcher, MatchType
 from alerting_server.query.storage import FlatSeries, SeriesData, Timestamps, Values
 
 DEFAULT_RETENTION_MS = 6 * 3600 * 1000
 DEFAULT_MAX_SERIES = 1_000_000
 CHUNK_SIZE = 240
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ class TSDB:
             if series.empty():
                 self._remove(sid)
 
-    def _candidates(self, matcher: Matcher) -> set[int] | None:
+    def _candidates(self, matcher: Matcher) -> AbstractSet[int] | None:
         """Series ids the matcher selects; None means "every series" (nothing to narrow)."""
         if matcher.matches(""):
             # Series without the label match too, so exclude only those whose value fails.
@@ -207,7 +209,8 @@ class TSDB:
                 return None
             return set(self._series) - failing if having else None
         if matcher.type is MatchType.EQUAL:
-            return set(self._postings.get((matcher.name, matcher.value), set()))
+            # The postings themselves: select_ids only intersects them, it never changes them.
+            return self._postings.get((matcher.name, matcher.value), _NONE)
         return {
             sid
             for (name, value), ids in self._postings.items()
@@ -216,18 +219,31 @@ class TSDB:
         }
 
     def select_ids(self, matchers: Iterable[Matcher]) -> list[int]:
-        result: set[int] | None = None
-        ordered = sorted(matchers, key=lambda m: (m.type is not MatchType.EQUAL, m.name != METRIC_NAME))
-        for matcher in ordered:
+        """Ids of the series matching every matcher, sorted by their labels."""
+        sets: list[AbstractSet[int]] = []
+        for matcher in matchers:
             cands = self._candidates(matcher)
             if cands is None:
                 continue
-            result = cands if result is None else result & cands
-            if not result:
+            if not cands:
                 return []
-        ids = list(self._series) if result is None else list(result)
-        ids.sort(key=lambda sid: self._series[sid].labels)
+            sets.append(cands)
+        if not sets:
+            ids = list(self._series)
+        else:
+            # Smallest first: intersecting walks the smaller set, so one narrow matcher makes it cheap.
+            sets.sort(key=len)
+            found = set(sets[0]).intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+            ids = list(found)
+        if len(ids) > 1:
+            series = self._series
+            ids.sort(key=lambda sid: series[sid].labels)
         return ids
+
+    def series_labels(self, ids: Iterable[int]) -> list[Labels]:
+        """The labels of the series with these ids that still exist."""
+        series = self._series
+        return [series[sid].labels for sid in ids if sid in series]
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         out = []
@@ -240,12 +256,19 @@ class TSDB:
 
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
         """select() without the per-series objects: what the evaluator reads."""
+        return self.select_flat_ids(self.select_ids(matchers), mint_ms, maxt_ms)
+
+    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        """The samples in [mint_ms, maxt_ms] of the series with these ids (in this order, the ones that
+        still exist and have samples there), as one FlatSeries."""
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
         all_series = self._series
-        for sid in self.select_ids(matchers):
-            series = all_series[sid]
+        for sid in ids:
+            series = all_series.get(sid)
+            if series is None:
+                continue
             n = series.head_n
             if series.chunks or not n:
                 ts, vs = series.window(mint_ms, maxt_ms)

@@ -17,15 +17,32 @@ from alerting_server.errors import AlertingError
 from alerting_server.model import Rule, RuleType
 from alerting_server.model.alert import Alert
 from alerting_server.model.rule import RuleHealth
+from alerting_server.query.engine import read_metric_names
 from alerting_server.query.labels import Labels
 from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.query.xxhash import labels_hash
-from alerting_server.rules.alerting import AlertChange, AlertingRule
+from alerting_server.rules.alerting import ALERT_FOR_STATE_METRIC, ALERT_METRIC, AlertChange, AlertingRule
 from alerting_server.rules.recording import RecordingRule
-from alerting_server.rules.vector import QueryFunc
+from alerting_server.rules.vector import EngineQuery, Prefetched, QueryFunc
 
 DEFAULT_INTERVAL_MS = 15_000
+
+
+def _shareable(rules: Sequence[AlertingRule | RecordingRule]) -> list[bool]:
+    """Which rules' queries may be evaluated ahead of the group: those that read nothing the group's
+    own rules write (recorded metrics, ALERTS), which would otherwise change under them."""
+    written = {r.name for r in rules if isinstance(r, RecordingRule)}
+    if any(isinstance(r, AlertingRule) for r in rules):
+        written |= {ALERT_METRIC, ALERT_FOR_STATE_METRIC}
+    out = []
+    for rule in rules:
+        try:
+            names = read_metric_names(rule.rule.query)
+        except AlertingError:
+            names = {""}
+        out.append("" not in names and not names & written)
+    return out
 
 
 class Appendable(Protocol):
@@ -68,6 +85,7 @@ class Group:
         ]
         self.status = [RuleStatus() for _ in self.rules]
         self._previous: list[dict[Labels, None]] = [{} for _ in self.rules]
+        self._shareable = _shareable(self.rules)
 
     def eval(
         self, ts: int, query: QueryFunc, storage: Appendable, only: Collection[int] | None = None
@@ -75,6 +93,7 @@ class Group:
         """Evaluates the rules in order; `only` limits it to those positions (their inputs changed, or an
         evaluation in slices), which is the same as evaluating the others to the same result."""
         out = GroupEval()
+        query = self._prefetch(ts, query, only)
         for i, rule in enumerate(self.rules):
             if only is not None and i not in only:
                 continue
@@ -108,6 +127,24 @@ class Group:
             out.samples_written += written.accepted
             status.last_evaluation_duration_s = time.perf_counter() - started
         return out
+
+    def _prefetch(self, ts: int, query: QueryFunc, only: Collection[int] | None) -> QueryFunc:
+        """The rules' queries that the embedded engine can evaluate together, evaluated ahead."""
+        if not isinstance(query, EngineQuery):
+            return query
+        exprs = [
+            rule.rule.query
+            for i, rule in enumerate(self.rules)
+            if self._shareable[i] and (only is None or i in only)
+        ]
+        if len(exprs) < 2:
+            return query
+        try:
+            results = query.many(exprs, ts)
+        except AlertingError:
+            # Each rule then runs its own query and reports its own error.
+            return query
+        return Prefetched(query, ts, results) if results else query
 
     def alerts(self) -> list[Alert]:
         return [a for r in self.rules if isinstance(r, AlertingRule) for a in r.alerts()]

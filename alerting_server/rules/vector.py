@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from alerting_server.query.datasources import LocalEngine
@@ -20,13 +20,41 @@ class VectorSample:
 QueryFunc = Callable[[str, int], list[VectorSample]]
 
 
-def engine_query_func(engine: LocalEngine) -> QueryFunc:
-    """rules.EngineQueryFunc: a scalar becomes one label-less sample, anything else but a vector fails."""
+class EngineQuery:
+    """rules.EngineQueryFunc: a scalar becomes one label-less sample, anything else but a vector fails.
 
-    def query(expr: str, t_ms: int) -> list[VectorSample]:
-        return vector_of(engine.instant(expr, t_ms))
+    On the embedded engine, many queries at one timestamp can also be evaluated together (many)."""
 
-    return query
+    def __init__(self, engine: LocalEngine) -> None:
+        self._engine = engine
+
+    def __call__(self, expr: str, t_ms: int) -> list[VectorSample]:
+        return vector_of(self._engine.instant(expr, t_ms))
+
+    def many(self, exprs: Iterable[str], t_ms: int) -> dict[str, list[VectorSample]]:
+        """The results of those of `exprs` that the engine evaluates together; the others are missing."""
+        found = self._engine.instant_many(exprs, t_ms)
+        return {expr: [VectorSample(labels, value) for labels, value in rows] for expr, rows in found.items()}
+
+
+def engine_query_func(engine: LocalEngine) -> EngineQuery:
+    return EngineQuery(engine)
+
+
+class Prefetched:
+    """A QueryFunc answering the queries evaluated ahead at `ts` from their results, the rest as usual."""
+
+    def __init__(self, query: QueryFunc, ts: int, results: Mapping[str, list[VectorSample]]) -> None:
+        self._query = query
+        self._ts = ts
+        self._results = results
+
+    def __call__(self, expr: str, t_ms: int) -> list[VectorSample]:
+        if t_ms == self._ts:
+            found = self._results.get(expr)
+            if found is not None:
+                return found
+        return self._query(expr, t_ms)
 
 
 def vector_of(result: Result) -> list[VectorSample]:

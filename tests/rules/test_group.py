@@ -10,6 +10,7 @@ from alerting_server.model.rule import RuleHealth
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import Labels
+from alerting_server.query.result import Result
 from alerting_server.query.storage import is_stale
 from alerting_server.query.tsdb import TSDB, Sample
 from alerting_server.rules.alerting import ChangeKind
@@ -127,3 +128,44 @@ def test_eval_timestamp_is_aligned_to_the_interval_with_a_stable_offset() -> Non
     assert first <= 1_000_000 < first + 15_000
     assert group.eval_timestamp(first + 15_000) == first + 15_000
     assert group.eval_timestamp(first + 14_999) == first
+
+
+class CountingEngine(Engine):
+    def __init__(self, db: TSDB) -> None:
+        super().__init__(db)
+        self.alone: list[str] = []
+
+    def instant(self, query: str, t_ms: int) -> Result:
+        self.alone.append(query)
+        return super().instant(query, t_ms)
+
+
+def test_rules_of_one_kind_are_evaluated_together_and_alert_as_alone() -> None:
+    db = store(*[(labels(__name__="cpu", host=f"h{i}"), 0, float(i * 10)) for i in range(5)])
+    rules = [Rule(name=f"Hot{i}", query=f'cpu{{host="h{i}"}} > 25', id=f"r{i}") for i in range(5)]
+    engine = CountingEngine(db)
+    group = Group("g", [*rules, Rule(name="Sum", query="sum(cpu) > 1", id="s")])
+    group.eval(0, engine_query_func(engine), db)
+    # The five thresholds are evaluated together (instant_many); only the aggregation alone.
+    assert engine.alone == ["sum(cpu) > 1"]
+    firing = sorted(a.labels["alertname"] for a in group.alerts() if a.state is AlertState.FIRING)
+    assert firing == ["Hot3", "Hot4", "Sum"]
+    assert all(s.health is RuleHealth.OK for s in group.status)
+
+
+def test_rules_reading_what_the_group_writes_are_evaluated_in_order() -> None:
+    db = store((labels(__name__="x", job="a"), 0, 3.0), (labels(__name__="x", job="b"), 0, 4.0))
+    engine = CountingEngine(db)
+    group = Group(
+        "g",
+        [
+            record("job:x:doubled", "x * 2"),
+            Rule(name="BigA", query='job:x:doubled{job="a"} > 5'),
+            Rule(name="BigB", query='job:x:doubled{job="b"} > 5'),
+            Rule(name="AlertsA", query='ALERTS{alertname="BigA"} > 0'),
+            Rule(name="AlertsB", query='ALERTS{alertname="BigB"} > 0'),
+        ],
+    )
+    group.eval(0, engine_query_func(engine), db)
+    assert sorted(a.labels["alertname"] for a in group.alerts()) == ["AlertsA", "AlertsB", "BigA", "BigB"]
+    assert len(engine.alone) == 5

@@ -1,0 +1,204 @@
+"""Many instant queries at one timestamp, sharing the evaluation of their common part.
+
+A rule set typically holds many queries of one kind: the same function over the same metric, each
+picking its own series by label and comparing them to its own threshold
+(`rate(http_requests_total{job="a"}[5m]) > 10`, `rate(http_requests_total{job="b"}[5m]) > 20`).
+Evaluated one at a time, each pays the evaluator's whole per-query cost for a series or two. Here
+the queries of one kind are evaluated together: their kind (`rate(http_requests_total[5m])`) once,
+over the union of the series they select, then each query takes the rows of its own series back and
+applies its own comparison.
+
+A query qualifies only when every row of its result comes from one input series alone, so that
+evaluating over a union and picking rows is exactly evaluating it alone: a selector naming its metric
+with an equality matcher, without `offset` or `@`, or a per-series range function of one, optionally
+filtered by a comparison with a number (without `bool`). Anything else is left to Engine.instant.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import promql_parser as pp
+
+from alerting_server.query.ast import duration_ms, selector_matchers, unwrap_parens
+from alerting_server.query.errors import QueryError
+from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, MatchType, drop_name
+from alerting_server.query.storage import FlatSeries, Queryable, SeriesData
+
+# Range functions whose value for a series is computed from that series' samples alone.
+_PER_SERIES = frozenset(
+    {
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "deriv",
+        "changes",
+        "resets",
+        "sum_over_time",
+        "avg_over_time",
+        "count_over_time",
+        "max_over_time",
+        "min_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "mad_over_time",
+        "last_over_time",
+        "first_over_time",
+        "present_over_time",
+    }
+)
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+_MIRROR = {"==": "==", "!=": "!=", ">": "<", "<": ">", ">=": "<=", "<=": ">="}
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+Rows = list[tuple[Labels, float]]
+
+
+class SharedStore(Protocol):
+    """What the shared evaluation reads from the store: selection by ids (TSDB, DurableTSDB)."""
+
+    def select_ids(self, matchers: Sequence[Matcher]) -> list[int]: ...
+
+    def series_labels(self, ids: Iterable[int]) -> list[Labels]: ...
+
+    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one query is evaluated with others: its kind, its own matchers, its own comparison."""
+
+    kind: str
+    matchers: tuple[Matcher, ...]
+    # `value <op> threshold` keeps a row (a comparison with the number on the left is mirrored).
+    op: str | None = None
+    threshold: float = 0.0
+
+    def keeps(self, value: float) -> bool:
+        return self.op is None or _COMPARE[self.op](value, self.threshold)
+
+
+def _selector_kind(vs: pp.VectorSelector) -> tuple[str, list[Matcher]] | None:
+    if vs.offset is not None or vs.at is not None:
+        return None
+    groups = selector_matchers(vs)
+    if len(groups) != 1:
+        return None
+    names = [m.value for m in groups[0] if m.name == METRIC_NAME and m.type is MatchType.EQUAL]
+    if len(names) != 1 or not _METRIC_NAME.fullmatch(names[0]):
+        return None
+    return names[0], groups[0]
+
+
+def _series_kind(node: pp.Expr) -> tuple[str, list[Matcher]] | None:
+    """The query without its matchers, when `node` is a selector or a per-series range function of one."""
+    node = unwrap_parens(node)
+    if isinstance(node, pp.VectorSelector):
+        return _selector_kind(node)
+    if not (isinstance(node, pp.Call) and node.func.name in _PER_SERIES and len(node.args) == 1):
+        return None
+    arg = unwrap_parens(node.args[0])
+    if not isinstance(arg, pp.MatrixSelector):
+        return None
+    found = _selector_kind(arg.vector_selector)
+    if found is None:
+        return None
+    name, matchers = found
+    return f"{node.func.name}({name}[{duration_ms(arg.range)}ms])", matchers
+
+
+def plan(expr: pp.Expr) -> Plan | None:
+    """The shared plan of a parsed query, or None when it must be evaluated on its own."""
+    node = unwrap_parens(expr)
+    if isinstance(node, pp.BinaryExpr):
+        op = str(node.op)
+        if op not in _COMPARE or (node.modifier is not None and node.modifier.return_bool):
+            return None
+        lhs, rhs = unwrap_parens(node.lhs), unwrap_parens(node.rhs)
+        if isinstance(rhs, pp.NumberLiteral):
+            found, threshold = _series_kind(lhs), float(rhs.val)
+        elif isinstance(lhs, pp.NumberLiteral):
+            found, threshold, op = _series_kind(rhs), float(lhs.val), _MIRROR[op]
+        else:
+            return None
+        if found is None:
+            return None
+        return Plan(found[0], tuple(found[1]), op, threshold)
+    found = _series_kind(node)
+    return None if found is None else Plan(found[0], tuple(found[1]))
+
+
+class _Union:
+    """The store as the evaluator of a kind sees it: every selection is the union of the series picked."""
+
+    def __init__(self, store: SharedStore, ids: list[int]) -> None:
+        self._store = store
+        self._ids = ids
+
+    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        return self._store.select_flat_ids(self._ids, mint_ms, maxt_ms)
+
+    def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
+        flat = self.select_flat(matchers, mint_ms, maxt_ms)
+        o = flat.offsets
+        return [
+            SeriesData(labels, flat.timestamps[o[i] : o[i + 1]], flat.values[o[i] : o[i + 1]])
+            for i, labels in enumerate(flat.labels)
+        ]
+
+
+Evaluate = Callable[[Queryable, str, int], Rows]
+
+
+def evaluate_shared(
+    store: SharedStore, plans: Sequence[tuple[str, Plan]], t_ms: int, evaluate: Evaluate
+) -> dict[str, Rows]:
+    """The results at `t_ms` of the planned queries that share their kind with another one.
+
+    `evaluate(storage, kind, t_ms)` runs one query on a store. A kind whose evaluation fails is left
+    out, so that each of its queries fails on its own, with its own message."""
+    kinds: dict[str, list[tuple[str, Plan]]] = {}
+    for query, p in plans:
+        kinds.setdefault(p.kind, []).append((query, p))
+    out: dict[str, Rows] = {}
+    for kind, members in kinds.items():
+        if len(members) < 2:
+            continue
+        picked = [store.select_ids(p.matchers) for _, p in members]
+        union = sorted({sid for ids in picked for sid in ids})
+        labels_of = dict(zip(union, store.series_labels(union), strict=False))
+        try:
+            rows = evaluate(_Union(store, _by_labels(union, labels_of)), kind, t_ms)
+        except QueryError:
+            continue
+        # Every series of a kind has the same name, so the labels without it tell the series apart.
+        by_series = {drop_name(labels): (labels, value) for labels, value in rows}
+        for (query, p), ids in zip(members, picked, strict=True):
+            found = []
+            for sid in ids:
+                labels = labels_of.get(sid)
+                row = None if labels is None else by_series.get(drop_name(labels))
+                if row is not None and p.keeps(row[1]):
+                    found.append(row)
+            found.sort()
+            out[query] = found
+    return out
+
+
+def _by_labels(ids: list[int], labels_of: dict[int, Labels]) -> list[int]:
+    present = [sid for sid in ids if sid in labels_of]
+    present.sort(key=labels_of.__getitem__)
+    return present
