@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from alerting.v1 import (
@@ -55,7 +56,7 @@ def _require_message(request: Any, field: str) -> Any:
 class RulesListener(Protocol):
     """The rule engine: told after every rule write so that the change takes effect at once."""
 
-    async def reload(self) -> None: ...
+    async def reload(self, groups: Collection[str] | None = None) -> None: ...
 
 
 class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
@@ -64,9 +65,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         self._clock = clock
         self._listener = listener
 
-    async def _changed(self) -> None:
+    async def _changed(self, groups: Collection[str]) -> None:
+        """The rules of these groups changed: only they are rebuilt."""
         if self._listener is not None:
-            await self._listener.reload()
+            await self._listener.reload(groups)
 
     async def _check_references(self, rule: model.Rule) -> None:
         if rule.escalation_policy_id:
@@ -84,7 +86,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         validate.validate_rule(rule)
         await self._check_references(rule)
         created = await self._store.rules.create(rule, self._clock.now_ms())
-        await self._changed()
+        await self._changed({created.group})
         return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
 
     async def GetRule(
@@ -108,15 +110,18 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
         await self._check_references(rule)
+        before = await self._store.rules.get(rule_id)
         updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
-        await self._changed()
+        # A rule moved to another group leaves its old one.
+        await self._changed({before.group, updated.group})
         return rule_service_pb2.UpdateRuleResponse(rule=convert.rule_to_pb(updated))
 
     async def DeleteRule(
         self, request: rule_service_pb2.DeleteRuleRequest, context: Context
     ) -> rule_service_pb2.DeleteRuleResponse:
-        await self._store.rules.delete(_require(request.id, "id"))
-        await self._changed()
+        rule = await self._store.rules.get(_require(request.id, "id"))
+        await self._store.rules.delete(rule.id)
+        await self._changed({rule.group})
         return rule_service_pb2.DeleteRuleResponse()
 
     async def ImportRules(
@@ -137,7 +142,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
                 rules.append(rule)
         violations.raise_if_any()
         stored = await self._store.rules.replace_groups(rules, self._clock.now_ms())
-        await self._changed()
+        await self._changed({r.group for r in rules})
         return rule_service_pb2.ImportRulesResponse(rules=[convert.rule_to_pb(r) for r in stored])
 
     async def ExportRules(

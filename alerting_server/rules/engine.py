@@ -12,13 +12,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from alerting_server.clock import Clock
 from alerting_server.model import Alert, AlertState, Rule, RuleType
 from alerting_server.model.rule import RuleHealth
+from alerting_server.query.labels import METRIC_NAME, get
+from alerting_server.query.storage import STALE_NAN
+from alerting_server.query.tsdb import Sample
 from alerting_server.rules import telemetry
 from alerting_server.rules.alerting import AlertingRule, AlertInstanceState
 from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
@@ -35,6 +38,8 @@ _STATE_NAMES = {AlertState.PENDING: "pending", AlertState.FIRING: "firing", Aler
 
 class RuleStore(Protocol):
     async def all(self) -> list[Rule]: ...
+
+    async def in_groups(self, groups: Iterable[str]) -> list[Rule]: ...
 
     async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None: ...
 
@@ -70,6 +75,7 @@ def instance_state(alert: Alert) -> AlertInstanceState:
         active_at=alert.started_at,
         fired_at=alert.fired_at,
         resolved_at=alert.resolved_at,
+        keep_firing_since=alert.keep_firing_since,
         updated_at=alert.updated_at,
     )
 
@@ -158,10 +164,13 @@ class RuleEngine:
             self._flusher = None
         await self.flush()
 
-    async def reload(self) -> None:
-        """Re-reads the rules after an API change: changed groups are rebuilt and evaluated at once,
-        a deleted rule's alerts resolve."""
-        await self._sync(await self._rules.all(), {}, initial=False)
+    async def reload(self, groups: Collection[str] | None = None) -> None:
+        """Re-reads the rules after an API change (of the named groups only, when given): changed groups
+        are rebuilt and evaluated at once, a deleted rule's alerts resolve."""
+        if groups is None:
+            await self._sync(await self._rules.all(), {}, initial=False)
+        else:
+            await self._sync(await self._rules.in_groups(groups), {}, initial=False, scope=set(groups))
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -272,62 +281,96 @@ class RuleEngine:
             urgent_executor=self._urgent_executor,
         )
 
-    async def _sync(self, stored: list[Rule], persisted: Mapping[str, list[Alert]], *, initial: bool) -> None:
+    async def _sync(
+        self,
+        stored: list[Rule],
+        persisted: Mapping[str, list[Alert]],
+        *,
+        initial: bool,
+        scope: Collection[str] | None = None,
+    ) -> None:
+        """Rebuilds the groups whose rules changed; `stored` holds every rule, or (with `scope`) the rules
+        of the groups named there, the others left as they are."""
         async with self._lock:
             wanted: dict[str, list[Rule]] = {}
             for rule in stored:
                 wanted.setdefault(rule.group, []).append(rule)
             now = self._clock.now_ms()
-            gone: list[Alert] = []
-            for name in [n for n in self.runners if n not in wanted]:
-                runner = self.runners.pop(name)
+            replaced: list[GroupRunner] = []
+            for name in [n for n in self.runners if n not in wanted and (scope is None or n in scope)]:
+                replaced.append(self.runners.pop(name))
                 del self._definitions[name]
-                await runner.stop()
-                gone.extend(self._resolve_all(runner.group, set(), now))
+            built: list[GroupRunner] = []
             for name, rules in wanted.items():
                 definition = [_definition(r) for r in rules]
                 if self._definitions.get(name) == definition:
                     continue
                 old = self.runners.get(name)
-                runner = self._runner(name, rules)
-                self._restore(runner.group, old.group if old is not None else None, persisted)
                 if old is not None:
-                    await old.stop()
-                    gone.extend(self._resolve_all(old.group, {r.id for r in rules}, now))
-                self.runners[name] = runner
+                    replaced.append(old)
+                self.runners[name] = runner = self._runner(name, rules)
                 self._definitions[name] = definition
+                built.append(runner)
+            # An evaluation still running in an old group ends before its state is read.
+            for old in replaced:
+                await old.stop()
+            adopted = self._carry_over(built, replaced, persisted)
+            gone, stale = self._leftovers(replaced, adopted, now)
+            for runner in built:
                 if self._running:
                     runner.start()
                 if not initial:
                     runner.request_full()
             self._index()
-            telemetry.RULES.set(len(stored))
+            telemetry.RULES.set(sum(len(rules) for rules in self._definitions.values()))
+        if stale:
+            self._mark_stale(stale)
         if gone:
             await self._alerts.apply(gone)
 
-    def _restore(self, group: Group, old: Group | None, persisted: Mapping[str, list[Alert]]) -> None:
-        """A rule keeps its alerts across a rebuild (as Prometheus' CopyState) and across a restart."""
+    @staticmethod
+    def _carry_over(
+        built: Sequence[GroupRunner], replaced: Sequence[GroupRunner], persisted: Mapping[str, list[Alert]]
+    ) -> set[str]:
+        """A rule keeps its alerts and its series across a rebuild, also into another group (as
+        Prometheus' CopyState), and its alerts across a restart. Returns the ids of the rules kept."""
         previous = {
-            r.rule.id: r for r in (old.rules if old is not None else ()) if isinstance(r, AlertingRule)
+            rule.rule.id: (runner.group, i)
+            for runner in replaced
+            for i, rule in enumerate(runner.group.rules)
         }
-        for rule in group.rules:
-            if not isinstance(rule, AlertingRule):
-                continue
-            before = previous.get(rule.rule.id)
-            if before is not None:
-                rule.restore_state(before.export_state())
-            elif rule.rule.id in persisted:
-                rule.restore_state([instance_state(a) for a in persisted[rule.rule.id]])
+        kept: set[str] = set()
+        for runner in built:
+            for i, rule in enumerate(runner.group.rules):
+                found = previous.get(rule.rule.id)
+                if found is not None:
+                    runner.group.adopt(i, *found)
+                    kept.add(rule.rule.id)
+                elif isinstance(rule, AlertingRule) and rule.rule.id in persisted:
+                    rule.restore_state([instance_state(a) for a in persisted[rule.rule.id]])
+        return kept
 
     @staticmethod
-    def _resolve_all(group: Group, kept: set[str], now: int) -> list[Alert]:
-        """The alerts of a group's rules that no longer exist, resolved."""
-        return [
-            resolved(a, now)
-            for r in group.rules
-            if isinstance(r, AlertingRule) and r.rule.id not in kept
-            for a in r.active_alerts()
-        ]
+    def _leftovers(
+        replaced: Sequence[GroupRunner], kept: set[str], now: int
+    ) -> tuple[list[Alert], list[Sample]]:
+        """What the rules that no longer exist leave behind: their alerts, resolved, and a stale marker
+        for every series they wrote last, so that queries stop seeing them at once."""
+        gone: list[Alert] = []
+        stale: list[Sample] = []
+        for runner in replaced:
+            ts = now if runner.last_ts is None else max(now, runner.last_ts + 1)
+            for i, rule in enumerate(runner.group.rules):
+                if rule.rule.id in kept:
+                    continue
+                if isinstance(rule, AlertingRule):
+                    gone.extend(resolved(a, now) for a in rule.active_alerts())
+                stale.extend(Sample(labels, ts, STALE_NAN) for labels in runner.group.previous_series(i))
+        return gone, stale
+
+    def _mark_stale(self, stale: Sequence[Sample]) -> None:
+        self._storage.append(stale)
+        self.written({get(s.labels, METRIC_NAME) for s in stale})
 
     def _index(self) -> None:
         self._readers = {}

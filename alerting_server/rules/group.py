@@ -128,6 +128,17 @@ class Group:
             status.last_evaluation_duration_s = time.perf_counter() - started
         return out
 
+    def previous_series(self, i: int) -> list[Labels]:
+        """The series rule `i` wrote at its last evaluation."""
+        return list(self._previous[i])
+
+    def adopt(self, i: int, old: Group, j: int) -> None:
+        """Rule `i` is rule `j` of `old`, rebuilt: it takes over that one's alerts and written series."""
+        self._previous[i] = old._previous[j]
+        new, before = self.rules[i], old.rules[j]
+        if isinstance(new, AlertingRule) and isinstance(before, AlertingRule):
+            new.restore_state(before.export_state())
+
     def _prefetch(self, ts: int, query: QueryFunc, only: Collection[int] | None) -> QueryFunc:
         """The rules' queries that the embedded engine can evaluate together, evaluated ahead."""
         if not isinstance(query, EngineQuery):

@@ -39,7 +39,7 @@ class CountingListener:
     def __init__(self) -> None:
         self.reloads = 0
 
-    async def reload(self) -> None:
+    async def reload(self, groups: object = None) -> None:
         self.reloads += 1
 
 

@@ -45,6 +45,10 @@ class Rules:
     async def all(self) -> list[Rule]:
         return list(self.rules)
 
+    async def in_groups(self, groups: Iterable[str]) -> list[Rule]:
+        names = set(groups)
+        return [r for r in self.rules if r.group in names]
+
     async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None:
         self.health.extend(rows)
 
@@ -268,6 +272,78 @@ async def test_delete_resolves_and_replace_keeps_state_and_evaluates_at_once() -
     await engine.reload()
     assert engine.runners == {}
     assert sink.applied[-1].state is AlertState.RESOLVED
+
+
+async def test_reloading_named_groups_leaves_the_others_alone() -> None:
+    a, b = alerting("a", "m > 1", group="ga"), alerting("b", "m > 1", group="gb")
+    engine, _, _, store, _ = engine_for([a, b])
+    await engine.load()
+    before = dict(engine.runners)
+    # gb changed in the store, but only ga is named: gb is not looked at.
+    store.rules = [dataclasses.replace(a, query="m > 2"), dataclasses.replace(b, query="m > 3")]
+    await engine.reload({"ga"})
+    assert engine.runners["ga"] is not before["ga"]
+    assert engine.runners["gb"] is before["gb"]
+    assert engine.runners["gb"].group.rules[0].rule.query == "m > 1"
+    store.rules = [b]
+    await engine.reload({"ga"})
+    assert sorted(engine.runners) == ["gb"]
+
+
+async def test_a_rule_moved_to_another_group_keeps_its_alerts_and_for_clock() -> None:
+    rule = alerting("mv", "m > 1", duration=5 * M)
+    engine, db, sink, store, clock = engine_for([rule, alerting("stay", "m > 100")])
+    await engine.load()
+    write(db, "m", T0, 5)
+    await engine.evaluate("g", T0)
+    assert [(a.rule_id, a.state) for a in sink.applied] == [("mv", AlertState.PENDING)]
+
+    store.rules = [dataclasses.replace(rule, group="other"), alerting("stay", "m > 100")]
+    clock.now = T0 + 1 * S
+    await engine.reload({"g", "other"})
+    assert len(sink.applied) == 1, "nothing resolved, nothing new"
+    assert [r.rule.id for r in engine.runners["other"].group.rules] == ["mv"]
+    write(db, "m", T0 + 5 * M, 5)
+    await engine.evaluate("other", T0 + 5 * M)
+    last = sink.applied[-1]
+    assert (last.rule_id, last.state, last.started_at) == ("mv", AlertState.FIRING, T0)
+
+
+async def test_series_of_deleted_rules_are_marked_stale_at_once() -> None:
+    rec = Rule(name="job:m", query="m", id="rec", type=RuleType.RECORDING, group="g")
+    alert = alerting("hi", "m > 1", group="g")
+    engine, db, sink, store, clock = engine_for([rec, alert, alerting("kept", "m > 1", group="g2")])
+    await engine.load()
+    write(db, "m", T0, 5, job="a")
+    await engine.evaluate("g", T0)
+    await engine.evaluate("g2", T0)
+    query = Engine(db)
+    assert len(query.instant("job:m", T0 + 10 * S).series) == 1
+    assert len(query.instant('ALERTS{alertname="HI"}', T0 + 10 * S).series) == 1
+
+    store.rules = [alerting("kept", "m > 1", group="g2")]
+    clock.now = T0 + 10 * S
+    await engine.reload({"g"})
+    # Within the 5-minute lookback they would still show without the markers.
+    assert query.instant("job:m", T0 + 11 * S).series == []
+    assert query.instant('ALERTS{alertname="HI"}', T0 + 11 * S).series == []
+    assert len(query.instant('ALERTS{alertname="KEPT"}', T0 + 11 * S).series) == 1
+    assert sink.applied[-1].rule_id == "hi"
+    assert sink.applied[-1].state is AlertState.RESOLVED
+
+
+async def test_a_rule_removed_from_a_rebuilt_group_gets_its_series_marked_stale() -> None:
+    recs = [Rule(name=f"r{i}", query="m", id=f"r{i}", type=RuleType.RECORDING, group="g") for i in range(2)]
+    engine, db, _, store, clock = engine_for(recs)
+    await engine.load()
+    write(db, "m", T0, 5)
+    await engine.evaluate("g", T0)
+    store.rules = [recs[0]]
+    clock.now = T0 + 10 * S
+    await engine.reload({"g"})
+    query = Engine(db)
+    assert query.instant("r1", T0 + 11 * S).series == []
+    assert len(query.instant("r0", T0 + 11 * S).series) == 1
 
 
 async def test_a_failing_rule_is_unhealthy_and_the_rest_evaluate() -> None:
