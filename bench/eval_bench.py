@@ -9,7 +9,7 @@ posted through POST /samples crosses a `duration: 0s` threshold; the time until 
 it firing is measured, once per probe rule (each in its own group, so no probe waits for the
 coalescing of another).
 
-Usage: python bench/eval_bench.py [sizes...]   (default: 1000 10000)
+Usage: python bench/eval_bench.py [sizes...]   (default: 1000 10000 100000)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from serverproc import Running, running_server
 SERIES = 10_000
 GROUP_SIZE = 100
 PROBES = 40
+IMPORT_CHUNK = 10_000
 WINDOW_S = 10.0
 Json = dict[str, object]
 
@@ -50,11 +51,19 @@ def _load_series(http: httpx.Client) -> None:
         http.post("/samples", json={"samples": samples}).raise_for_status()
 
 
-def _rule_file(count: int, interval: str) -> str:
+def _rule_files(count: int, interval: str) -> list[str]:
+    """The rules as files of at most IMPORT_CHUNK rules each (a request body has a size limit)."""
+    return [
+        _rule_file(begin, min(begin + IMPORT_CHUNK, count), interval)
+        for begin in range(0, count, IMPORT_CHUNK)
+    ]
+
+
+def _rule_file(first: int, end: int, interval: str) -> str:
     lines = ["groups:"]
-    for g in range(0, count, GROUP_SIZE):
+    for g in range(first, end, GROUP_SIZE):
         lines += [f"  - name: bench{g // GROUP_SIZE}", f"    interval: {interval}", "    rules:"]
-        for i in range(g, min(g + GROUP_SIZE, count)):
+        for i in range(g, min(g + GROUP_SIZE, end)):
             host = f"h{i % SERIES}"
             if i % 2:
                 expr = f'rate(reqs_total{{host="{host}"}}[5m]) > 100'
@@ -71,7 +80,8 @@ def _import(http: httpx.Client, content: str) -> None:
 
 
 def _throughput(http: httpx.Client, count: int) -> Json:
-    _import(http, _rule_file(count, "1s"))
+    for content in _rule_files(count, "1s"):
+        _import(http, content)
     time.sleep(3)
     before = http.get("/metrics").text
     began = time.monotonic()
@@ -100,7 +110,8 @@ def _throughput(http: httpx.Client, count: int) -> Json:
 
 
 def _latency(http: httpx.Client, count: int) -> Json:
-    _import(http, _rule_file(count, "15s"))
+    for content in _rule_files(count, "15s"):
+        _import(http, content)
     probes = "groups:\n" + "".join(
         f"  - name: probe{k}\n    interval: 1h\n    rules:\n"
         f"      - alert: Probe{k}\n        expr: probe{k} > 0\n        for: 0s\n"
@@ -139,7 +150,7 @@ def _run(server: Running, count: int) -> Json:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10_000]
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10_000, 100_000]
     results = []
     for count in sizes:
         with running_server() as server:
