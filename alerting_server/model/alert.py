@@ -38,6 +38,10 @@ class Alert:
     inhibited_by: tuple[str, ...] = ()
     escalation_level: int = 0
     generator_url: str = ""
+    # A rule alert whose series is gone but which keeps firing for the rule's keep_firing_for:
+    # the first evaluation without the series (epoch ms). Kept so that a restart does not start
+    # that period over; not part of the public API.
+    keep_firing_since: int | None = None
 
     @property
     def acknowledged(self) -> bool:

@@ -41,6 +41,9 @@ class ChangeKind(enum.Enum):
     STATE_CHANGED = "state_changed"
     VALUE_CHANGED = "value_changed"
     RESOLVED = "resolved"
+    # A firing alert's series went away (or came back) within keep_firing_for: nothing anyone is
+    # told about, but the new keep_firing_since must be persisted so that a restart keeps it.
+    KEEP_FIRING = "keep_firing"
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,9 @@ class AlertingRule:
         if new.state is not AlertState.INACTIVE and (not same_value or old.annotations != new.annotations):
             new.updated_at = ts
             return AlertChange(ChangeKind.VALUE_CHANGED, self._alert(new), old.public_state)
+        if old.keep_firing_since != new.keep_firing_since:
+            # updated_at stays: nothing visible changed.
+            return AlertChange(ChangeKind.KEEP_FIRING, self._alert(new), old.public_state)
         return None
 
     def _alerts_sample(self, a: _Instance, ts: int) -> Sample:
@@ -287,6 +293,7 @@ class AlertingRule:
             fired_at=a.fired_at,
             resolved_at=a.resolved_at if a.state is AlertState.INACTIVE else None,
             updated_at=a.updated_at,
+            keep_firing_since=a.keep_firing_since,
         )
 
     def alerts(self) -> list[Alert]:

@@ -45,6 +45,7 @@ def _values(alert: Alert) -> dict[str, object]:
         "inhibited_by": list(alert.inhibited_by),
         "escalation_level": alert.escalation_level,
         "generator_url": alert.generator_url,
+        "keep_firing_since": alert.keep_firing_since,
     }
 
 
@@ -67,6 +68,7 @@ def _alert(row: RowMapping) -> Alert:
         inhibited_by=tuple(row.inhibited_by),
         escalation_level=row.escalation_level,
         generator_url=row.generator_url,
+        keep_firing_since=row.keep_firing_since,
     )
 
 

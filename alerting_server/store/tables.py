@@ -133,6 +133,7 @@ alerts = sa.Table(
     sa.Column("inhibited_by", JSON, nullable=False),
     sa.Column("escalation_level", sa.Integer(), nullable=False),
     sa.Column("generator_url", sa.Text(), nullable=False),
+    sa.Column("keep_firing_since", sa.BigInteger(), nullable=True),
 )
 
 alert_history = sa.Table(

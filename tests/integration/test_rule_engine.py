@@ -75,6 +75,45 @@ def test_pending_survives_sigkill_with_its_started_at(server: ServerProcess, htt
         assert [(a["state"], a["started_at"]) for a in after] == [("pending", started)]
 
 
+def test_keep_firing_for_survives_sigkill_and_ends_on_time(server: ServerProcess, http: httpx.Client) -> None:
+    keep_ms = 5000
+    rule = _create(
+        http, name="Flaky", query="errors > 10", duration="0s", keep_firing_for="5s", interval="1h"
+    )
+    _post_sample(http, "errors", 50, job="a")
+    _wait(lambda: _alerts(http, state="firing"))
+
+    def evaluated_since(t: int) -> object:
+        last = http.get(f"/rules/{rule['id']}").json()["last_evaluation"]
+        return last if last is not None and last >= t else None
+
+    posted = int(time.time() * 1000)
+    _post_sample(http, "errors", 0, job="a")
+    # The interval is 1h: the only evaluation after `posted` is the one this write caused, the
+    # first without the series, which starts the keep_firing_for period (rule health lags by up to 1s).
+    since = _wait(lambda: evaluated_since(posted))
+    assert isinstance(since, int)
+    assert [a["state"] for a in _alerts(http)] == ["firing"]
+    # The alert stage commits behind; give it its step before pulling the plug.
+    time.sleep(1.5)
+    server.kill()
+    server.start()
+    with httpx.Client(base_url=server.base_url, timeout=10) as again:
+        assert [a["state"] for a in _alerts(again)] == ["firing"]
+
+        def resolved() -> list[Json]:
+            _post_sample(again, "errors", 0, job="a")  # each write is an evaluation (at most one a second)
+            time.sleep(0.1)
+            return _alerts(again, state="resolved")
+
+        done = _wait(resolved, timeout=keep_ms / 1000 + 10)
+        assert isinstance(done, list)
+        (alert,) = done
+    # Not before the period is over, and not a period counted from the restart (1.5s and more later).
+    late = alert["resolved_at"] - (since + keep_ms)
+    assert 0 <= late < 1200, late
+
+
 def test_deleting_a_rule_resolves_its_alerts(http: httpx.Client) -> None:
     rule = _create(http, name="Down", query="up == 0", duration="0s", interval="1h")
     _post_sample(http, "up", 0, job="api")

@@ -82,3 +82,14 @@ async def test_upsert_many_is_one_transaction(store: Store) -> None:
     with pytest.raises(IntegrityError):
         await store.alerts.upsert_many([alert("a"), broken])
     assert await store.alerts.all() == []
+
+
+async def test_keep_firing_since_round_trips(store: Store) -> None:
+    kept = alert("k", state=AlertState.FIRING, fired_at=NOW, keep_firing_since=NOW + 60_000)
+    await store.alerts.upsert_many([kept, alert("plain")])
+    assert await store.alerts.get("k") == kept
+    assert (await store.alerts.get("plain")).keep_firing_since is None
+    # The series came back: the period is over, and the column is cleared.
+    back = dataclasses.replace(kept, keep_firing_since=None)
+    await store.alerts.upsert_many([back])
+    assert await store.alerts.get("k") == back

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from alerting_server.model import Channel, ChannelType
+from alerting_server.model import Alert, AlertState, Channel, ChannelType
 from alerting_server.store import Store
-from alerting_server.store.migrate import alembic_config, current_revision
-from alerting_server.store.tables import metadata
+from alerting_server.store.migrate import alembic_config, current_revision, upgrade
+from alerting_server.store.tables import alerts, metadata
+from tests.pg import temporary_database
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -20,7 +25,7 @@ def _diff(connection: Connection) -> list[object]:
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert HEAD == "0005"
+    assert HEAD == "0006"
     assert await current_revision(store.engine) == HEAD
 
 
@@ -44,3 +49,54 @@ async def test_a_second_store_on_the_same_database_migrates_as_a_no_op(store: St
         assert await current_revision(other.engine) == HEAD
     finally:
         await other.close()
+
+
+@pytest.fixture
+async def fresh_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of its own, to migrate step by step."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    async with temporary_database() as url:
+        yield url
+
+
+async def test_0006_adds_keep_firing_since_and_keeps_the_alerts(fresh_url: str) -> None:
+    store = await Store.open(fresh_url)
+    try:
+        await upgrade(store.engine, "0005")
+        row = {
+            "fingerprint": "fp",
+            "rule_id": "r1",
+            "rule": "Down",
+            "state": "firing",
+            "labels": {"alertname": "Down"},
+            "annotations": {},
+            "value": 1.0,
+            "started_at": 1000,
+            "fired_at": 1000,
+            "updated_at": 1000,
+            "silenced_by": [],
+            "inhibited_by": [],
+            "escalation_level": 0,
+            "generator_url": "",
+        }
+        # The row as 0005 has it: the insert names only the columns given, not keep_firing_since.
+        async with store.transaction() as connection:
+            await connection.execute(alerts.insert(), row)
+        await store.migrate()
+        assert await current_revision(store.engine) == HEAD
+        before = Alert(
+            "fp",
+            {"alertname": "Down"},
+            AlertState.FIRING,
+            rule="Down",
+            rule_id="r1",
+            value=1.0,
+            started_at=1000,
+            fired_at=1000,
+            updated_at=1000,
+        )
+        assert await store.alerts.all() == [before]
+    finally:
+        await store.close()
