@@ -146,7 +146,14 @@ class AlertingApp:
         self._datasources = Datasources.from_config(local, self.config.datasources)
         query = engine_query_func(local)
         self._rules = RuleEngine(
-            self._store.rules, query, self._datasources, self._tsdb, self._alerts, self.clock
+            self._store.rules,
+            query,
+            self._datasources,
+            self._tsdb,
+            self._alerts,
+            self.clock,
+            min_interval_ms=self.config.rules_min_interval_ms,
+            default_interval_ms=self.config.rules_evaluation_interval_ms,
         )
         await self._rules.start()
         await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)

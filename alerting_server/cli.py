@@ -22,6 +22,8 @@ def _serve(args: argparse.Namespace) -> int:
                 "http_listen": args.http_listen,
                 "database_url": args.database_url,
                 "data_dir": args.data_dir,
+                "rules.evaluation_interval": args.rules_evaluation_interval,
+                "rules.min_interval": args.rules_min_interval,
             },
         )
     except config_module.ConfigError as exc:
@@ -67,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir",
         help="directory of the embedded time-series store (env ALERTING_DATA_DIR; default ./data)",
+    )
+    serve.add_argument(
+        "--rules-evaluation-interval",
+        help="interval of rule groups that set none (env ALERTING_RULES_EVALUATION_INTERVAL; default 15s)",
+    )
+    serve.add_argument(
+        "--rules-min-interval",
+        help="least time between evaluations caused by writes (env ALERTING_RULES_MIN_INTERVAL; default 1s)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)

@@ -70,6 +70,10 @@ class Config:
     ack_link_ttl_ms: int = 24 * 3600 * 1000
     # How long an alert's history is kept.
     history_retention_ms: int = 30 * 24 * 3600 * 1000
+    # The evaluation interval of rule groups that set none, and how often at most writes of
+    # the samples a group reads make it evaluate between its periodic evaluations.
+    rules_evaluation_interval_ms: int = 15_000
+    rules_min_interval_ms: int = 1000
 
     @property
     def public_url(self) -> str:
@@ -83,6 +87,8 @@ _ENV = {
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
     "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
+    "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
+    "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
 }
 _SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir", "ack_link_secret"}
 _KNOWN_KEYS = _SIMPLE_KEYS | {
@@ -94,6 +100,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "tsdb",
     "ack_link_ttl",
     "history_retention",
+    "rules",
 }
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
@@ -220,6 +227,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["ack_link_ttl_ms"] = _duration(doc["ack_link_ttl"], "ack_link_ttl")
     if "history_retention" in doc:
         changes["history_retention_ms"] = _duration(doc["history_retention"], "history_retention")
+    if "rules" in doc:
+        changes.update(_rules(doc["rules"]))
     return replace(config, **changes)
 
 
@@ -254,6 +263,25 @@ def _tsdb(node: Any) -> dict[str, int]:
     return changes
 
 
+def _rules(node: Any) -> dict[str, int]:
+    keys = {"evaluation_interval": "rules_evaluation_interval_ms", "min_interval": "rules_min_interval_ms"}
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise ConfigError(f"rules: expected a map of {', '.join(keys)}")
+    return {keys[key]: _duration(value, f"rules.{key}") for key, value in node.items()}
+
+
+def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings from the environment and flags as the file has them: `rules.min_interval` under `rules`."""
+    doc: dict[str, Any] = {}
+    for key, value in flat.items():
+        section, dot, name = key.partition(".")
+        if dot:
+            doc.setdefault(section, {})[name] = value
+        else:
+            doc[key] = value
+    return doc
+
+
 def load(
     path: str | None = None,
     env: Mapping[str, str] | None = None,
@@ -274,4 +302,4 @@ def load(
     env = os.environ if env is None else env
     from_env = {key: env[name] for name, key in _ENV.items() if env.get(name)}
     from_flags = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return from_mapping({**from_env, **from_flags}, config)
+    return from_mapping(_nested({**from_env, **from_flags}), config)

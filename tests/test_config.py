@@ -40,6 +40,12 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
         ("tsdb: {retention: forever}\n", "tsdb.retention"),
         ("tsdb: {max_series: -1}\n", "tsdb.max_series"),
         ("tsdb: {shards: 2}\n", "tsdb: expected"),
+        ("rules: {evaluation_interval: soon}\n", "rules.evaluation_interval"),
+        ("rules: {evaluation_interval: 0s}\n", "rules.evaluation_interval"),
+        ("rules: {min_interval: 0s}\n", "rules.min_interval"),
+        ("rules: {min_interval: -1s}\n", "rules.min_interval"),
+        ("rules: {interval: 1m}\n", "rules: expected"),
+        ("rules: 15s\n", "rules: expected"),
         ("- a list\n", "top level"),
         ("a: [\n", "not valid YAML"),
     ],
@@ -85,3 +91,32 @@ def test_tsdb_settings(tmp_path: Path) -> None:
     f.write_text("tsdb: {retention: 2h, max_series: 500, snapshot_interval: 1m}\n")
     c = config.load(str(f), env={})
     assert (c.tsdb_retention_ms, c.tsdb_max_series, c.snapshot_interval_ms) == (7_200_000, 500, 60_000)
+
+
+def test_rules_settings(tmp_path: Path) -> None:
+    defaults = config.load(None, env={})
+    assert (defaults.rules_evaluation_interval_ms, defaults.rules_min_interval_ms) == (15_000, 1000)
+    f = tmp_path / "c.yaml"
+    f.write_text("rules: {evaluation_interval: 1m, min_interval: 5s}\n")
+    c = config.load(str(f), env={})
+    assert (c.rules_evaluation_interval_ms, c.rules_min_interval_ms) == (60_000, 5000)
+
+
+def test_rules_settings_from_flags_over_environment_over_file(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("rules: {evaluation_interval: 1m, min_interval: 5s}\n")
+    env = {"ALERTING_RULES_EVALUATION_INTERVAL": "30s", "ALERTING_RULES_MIN_INTERVAL": "2s"}
+    c = config.load(str(f), env=env, overrides={"rules.evaluation_interval": None})
+    assert (c.rules_evaluation_interval_ms, c.rules_min_interval_ms) == (30_000, 2000)
+    c = config.load(str(f), env=env, overrides={"rules.min_interval": "500ms"})
+    assert (c.rules_evaluation_interval_ms, c.rules_min_interval_ms) == (30_000, 500)
+    # One key from the environment leaves the file's other key alone.
+    c = config.load(str(f), env={"ALERTING_RULES_MIN_INTERVAL": "3s"})
+    assert (c.rules_evaluation_interval_ms, c.rules_min_interval_ms) == (60_000, 3000)
+
+
+def test_bad_rules_settings_from_environment_and_flags_name_the_key() -> None:
+    with pytest.raises(config.ConfigError, match=r"rules\.min_interval: must be longer than 0s"):
+        config.load(None, env={"ALERTING_RULES_MIN_INTERVAL": "0s"})
+    with pytest.raises(config.ConfigError, match=r"rules\.evaluation_interval"):
+        config.load(None, env={}, overrides={"rules.evaluation_interval": "often"})

@@ -37,6 +37,11 @@ def test_serve_rejects_a_bad_config_with_exit_2(tmp_path: Path, capsys: pytest.C
     assert "nonsense" in capsys.readouterr().err
 
 
+def test_serve_rejects_a_bad_rules_flag_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--rules-min-interval", "0s"]) == 2
+    assert "rules.min_interval" in capsys.readouterr().err
+
+
 def test_test_rules_runs_promtool_files(capsys: pytest.CaptureFixture[str]) -> None:
     conformance = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rules"
     assert main(["test-rules", str(conformance / "long-period.yml")]) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -112,6 +113,30 @@ def test_keep_firing_for_survives_sigkill_and_ends_on_time(server: ServerProcess
     # Not before the period is over, and not a period counted from the restart (1.5s and more later).
     late = alert["resolved_at"] - (since + keep_ms)
     assert 0 <= late < 1200, late
+
+
+def test_groups_without_interval_evaluate_at_the_configured_one(tmp_path: Path) -> None:
+    proc = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--rules-evaluation-interval", "1s"]
+    )
+    proc.start()
+    try:
+        with httpx.Client(base_url=proc.base_url, timeout=10) as http:
+            rule = _create(http, name="Hot", query="temp > 30", duration="0s")
+            _post_sample(http, "temp", 40, room="a")
+            _wait(lambda: _alerts(http, state="firing"))
+            seen: set[int | None] = set()
+
+            def evaluations() -> bool:
+                seen.add(http.get(f"/rules/{rule['id']}").json()["last_evaluation"])
+                time.sleep(0.1)
+                return len(seen - {None}) >= 6
+
+            # Two evaluations came from the create and the write; no write since, so only periodic
+            # evaluations (15s apart by default, at most one in this time) make the others.
+            _wait(evaluations, timeout=8)
+    finally:
+        proc.kill()
 
 
 def test_deleting_a_rule_resolves_its_alerts(http: httpx.Client) -> None:
