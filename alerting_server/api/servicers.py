@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from alerting_server.escalation.links import AckLinks
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
+from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
 
@@ -58,6 +60,10 @@ class RulesListener(Protocol):
 
     async def reload(self, groups: Collection[str] | None = None) -> None: ...
 
+    def status(self, rule_id: str) -> RuleHealthRow | None:
+        """The rule's health as of its latest evaluation, newer than the store's."""
+        ...
+
 
 class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     def __init__(self, store: Store, clock: Clock, listener: RulesListener | None = None) -> None:
@@ -69,6 +75,18 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         """The rules of these groups changed: only they are rebuilt."""
         if self._listener is not None:
             await self._listener.reload(groups)
+
+    def _live(self, rule: model.Rule) -> model.Rule:
+        row = self._listener.status(rule.id) if self._listener is not None else None
+        if row is None:
+            return rule
+        return dataclasses.replace(
+            rule,
+            health=row.health,
+            last_evaluation=row.last_evaluation,
+            last_error=row.last_error,
+            last_evaluation_duration=row.last_evaluation_duration,
+        )
 
     async def _check_references(self, rule: model.Rule) -> None:
         if rule.escalation_policy_id:
@@ -93,14 +111,15 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         self, request: rule_service_pb2.GetRuleRequest, context: Context
     ) -> rule_service_pb2.GetRuleResponse:
         rule = await self._store.rules.get(_require(request.id, "id"))
-        return rule_service_pb2.GetRuleResponse(rule=convert.rule_to_pb(rule))
+        return rule_service_pb2.GetRuleResponse(rule=convert.rule_to_pb(self._live(rule)))
 
     async def ListRules(
         self, request: rule_service_pb2.ListRulesRequest, context: Context
     ) -> rule_service_pb2.ListRulesResponse:
         page = await self._store.rules.list(PageRequest.parse(request.page_size, request.page_token, "rules"))
         return rule_service_pb2.ListRulesResponse(
-            rules=[convert.rule_to_pb(r) for r in page.items], next_page_token=page.next_page_token
+            rules=[convert.rule_to_pb(self._live(r)) for r in page.items],
+            next_page_token=page.next_page_token,
         )
 
     async def UpdateRule(

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MIN_INTERVAL_MS = 1000
 DEFAULT_HEALTH_FLUSH_MS = 1000
+HEALTH_REFRESH_MS = 5 * 60 * 1000
 _STATE_NAMES = {AlertState.PENDING: "pending", AlertState.FIRING: "firing", AlertState.RESOLVED: "inactive"}
 
 
@@ -63,6 +64,14 @@ def _definition(rule: Rule) -> Rule:
         created_at=0,
         updated_at=0,
     )
+
+
+def _worth_storing(stored: RuleHealthRow | None, row: RuleHealthRow) -> bool:
+    """Health is stored when it changes, and otherwise now and then: every evaluation of every rule
+    would be a steady stream of writes, and reads take the latest from the engine (status)."""
+    if stored is None or (stored.health, stored.last_error) != (row.health, row.last_error):
+        return True
+    return (row.last_evaluation or 0) - (stored.last_evaluation or 0) >= HEALTH_REFRESH_MS
 
 
 def instance_state(alert: Alert) -> AlertInstanceState:
@@ -115,7 +124,10 @@ class RuleEngine:
         self._definitions: dict[str, list[Rule]] = {}
         self._readers: dict[str, set[str]] = {}
         self._patterned: set[str] = set()
+        # Health of the latest evaluation of each rule; what of it is to be stored; what was stored.
+        self._live: dict[str, RuleHealthRow] = {}
         self._health: dict[str, RuleHealthRow] = {}
+        self._stored: dict[str, RuleHealthRow] = {}
         self._outbox: list[Alert] = []
         self._running = False
         self._lock = asyncio.Lock()
@@ -216,13 +228,16 @@ class RuleEngine:
             elif rule.type is RuleType.RECORDING:
                 recorded.add(rule.name)
             duration = status.last_evaluation_duration_s
-            self._health[rule.id] = RuleHealthRow(
+            row = RuleHealthRow(
                 rule.id,
                 status.health,
                 status.last_evaluation,
                 status.last_error,
                 None if duration is None else round(duration * 1000),
             )
+            self._live[rule.id] = row
+            if _worth_storing(self._stored.get(rule.id), row):
+                self._health[rule.id] = row
         if failures:
             telemetry.FAILURES.labels(runner.name).inc(failures)
         if out.result.changes:
@@ -238,11 +253,22 @@ class RuleEngine:
         if alerts:
             await self._alerts.apply(alerts)
 
+    def status(self, rule_id: str) -> RuleHealthRow | None:
+        """The rule's health as of its latest evaluation (the store has it only when it changed)."""
+        return self._live.get(rule_id)
+
     async def flush(self) -> None:
-        """Writes the rule health gathered since the last flush, in one transaction."""
+        """Writes the rule health gathered since the last flush, in one transaction; when that fails, the
+        rows are written with the next flush."""
         rows, self._health = self._health, {}
-        if rows:
+        if not rows:
+            return
+        try:
             await self._rules.set_health_many(rows.values())
+        except BaseException:
+            self._health = {**rows, **self._health}
+            raise
+        self._stored.update(rows)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -314,6 +340,11 @@ class RuleEngine:
             # An evaluation still running in an old group ends before its state is read.
             for old in replaced:
                 await old.stop()
+            for runner in [*replaced, *built]:
+                # A rebuilt rule's health starts over, as the store's does.
+                for r in runner.rules:
+                    self._live.pop(r.id, None)
+                    self._stored.pop(r.id, None)
             adopted = self._carry_over(built, replaced, persisted)
             gone, stale = self._leftovers(replaced, adopted, now)
             for runner in built:

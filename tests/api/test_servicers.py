@@ -42,6 +42,9 @@ class CountingListener:
     async def reload(self, groups: object = None) -> None:
         self.reloads += 1
 
+    def status(self, rule_id: str) -> None:
+        return None
+
 
 LISTENER = CountingListener()
 

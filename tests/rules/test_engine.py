@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 
 import numpy as np
+import pytest
 from prometheus_client import REGISTRY
 
 from alerting_server.model import Alert, AlertState, Rule, RuleType
@@ -274,6 +275,58 @@ async def test_delete_resolves_and_replace_keeps_state_and_evaluates_at_once() -
     assert sink.applied[-1].state is AlertState.RESOLVED
 
 
+async def test_health_is_stored_when_it_changes_and_read_live() -> None:
+    engine, db, _, store, _ = engine_for([alerting("r", "m > 1"), alerting("j", "a * on (job) b")])
+    await engine.load()
+    write(db, "m", T0, 5)
+    for name in ("a", "b"):
+        write(db, name, T0, 1, job="x", i="1")
+    await engine.evaluate("g", T0)
+    await engine.flush()
+    assert sorted((r.rule_id, r.health, r.last_evaluation) for r in store.health) == [
+        ("j", RuleHealth.OK, T0),
+        ("r", RuleHealth.OK, T0),
+    ]
+    # Unchanged health is not written again, but the engine answers with the latest evaluation.
+    await engine.evaluate("g", T0 + 15 * S)
+    await engine.flush()
+    assert len(store.health) == 2
+    live = engine.status("r")
+    assert live is not None
+    assert (live.health, live.last_evaluation) == (RuleHealth.OK, T0 + 15 * S)
+    # A change is written at once; unchanged health that was stored long ago is written again.
+    for name in ("a", "b"):
+        write(db, name, T0 + 20 * S, 1, job="x", i="2")
+    await engine.evaluate("g", T0 + 20 * S)
+    await engine.flush()
+    assert [(r.rule_id, r.health, r.last_evaluation) for r in store.health[2:]] == [
+        ("j", RuleHealth.ERR, T0 + 20 * S)
+    ]
+    await engine.evaluate("g", T0 + 6 * M)
+    await engine.flush()
+    assert sorted((r.rule_id, r.last_evaluation) for r in store.health[3:]) == [
+        ("j", T0 + 6 * M),
+        ("r", T0 + 6 * M),
+    ]
+
+
+async def test_health_that_failed_to_be_stored_is_stored_with_the_next_flush() -> None:
+    engine, _, _, store, _ = engine_for([alerting("r", "m > 1")])
+    await engine.load()
+    await engine.evaluate("g", T0)
+
+    async def broken(rows: Iterable[RuleHealthRow]) -> None:
+        raise OSError("disk full")
+
+    working = store.set_health_many
+    store.set_health_many = broken  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="disk full"):
+        await engine.flush()
+    store.set_health_many = working  # type: ignore[method-assign]
+    await engine.flush()
+    assert [(r.rule_id, r.last_evaluation) for r in store.health] == [("r", T0)]
+
+
 async def test_reloading_named_groups_leaves_the_others_alone() -> None:
     a, b = alerting("a", "m > 1", group="ga"), alerting("b", "m > 1", group="gb")
     engine, _, _, store, _ = engine_for([a, b])
@@ -380,7 +433,7 @@ async def test_a_remote_datasource_is_queried_off_the_loop() -> None:
 
 
 async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again() -> None:
-    engine, db, sink, store, _ = engine_for(
+    engine, db, sink, _, _ = engine_for(
         [
             alerting("thr", "x > 10", group="skip"),
             alerting("rate", "rate(y[5m]) > 1", group="skip"),
@@ -394,14 +447,12 @@ async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again()
     slot = runner.next_slot
     await runner.step(slot)
     assert runner.skipped == 0, "the first evaluation runs everything"
-    await engine.flush()
-    store.health.clear()
 
     # No write since: the threshold rule is skipped; the rate rule depends on time, the last holds an alert.
     await runner.step(slot + 15 * S)
-    await engine.flush()
     assert runner.skipped == 1
-    assert sorted(r.rule_id for r in store.health) == ["fires", "rate"]
+    evaluated = {r: status.last_evaluation for r in ("thr", "rate", "fires") if (status := engine.status(r))}
+    assert evaluated == {"thr": slot, "rate": slot + 15 * S, "fires": slot + 15 * S}
 
     # A write to x puts the rule back into the next periodic evaluation (which covers the pending extra one).
     write(db, "x", slot + 20 * S, 50)
