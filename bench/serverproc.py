@@ -6,9 +6,11 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 _READY = re.compile(r"gRPC on (\S+), HTTP on (\S+)")
 
@@ -18,6 +20,15 @@ class Running:
     base_url: str
     grpc_target: str
     directory: str
+
+
+def _copy(stream: IO[str], path: str) -> None:
+    with open(path, "a") as out:
+        for line in stream:
+            out.write(line)
+            out.flush()
+            if " ERROR " in line or "Traceback" in line:
+                sys.stderr.write(f"server: {line}")
 
 
 @contextmanager
@@ -36,6 +47,9 @@ def running_server() -> Iterator[Running]:
                     break
             else:
                 raise RuntimeError("the server did not start")
+            # Keep reading what the server prints: a full pipe would block its logging, and it.
+            log_path = f"{scratch}/server.log"
+            threading.Thread(target=_copy, args=(proc.stdout, log_path), daemon=True).start()
             yield Running(f"http://{m.group(2)}", m.group(1), scratch)
         finally:
             proc.terminate()

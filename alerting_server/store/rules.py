@@ -20,6 +20,7 @@ KIND = "rules"
 _ORDER = (t.c.created_at, t.c.position, t.c.id)
 # Group names per IN (...) list: well under the bound-parameter limits of SQLite and PostgreSQL.
 _IN_CHUNK = 500
+_HEALTH_CHUNK = 2000
 
 
 def _values(rule: Rule, position: int = 0) -> dict[str, object]:
@@ -195,7 +196,9 @@ class RuleRepository:
             raise _not_found(rule_id)
 
     async def set_health_many(self, rows: Iterable[RuleHealthRow]) -> None:
-        """Many rules' health in one transaction; rules deleted meanwhile are skipped, not an error."""
+        """Many rules' health, in transactions of at most _HEALTH_CHUNK rows so that no other writer
+        waits long for the lock (health is advisory: a crash between two of them loses nothing that
+        the next evaluation does not write again); rules deleted meanwhile are skipped."""
         params = [
             {
                 "rule_id": r.rule_id,
@@ -218,8 +221,9 @@ class RuleRepository:
                 last_evaluation_duration=sa.bindparam("last_evaluation_duration"),
             )
         )
-        async with self._db.write() as connection:
-            await connection.execute(statement, params)
+        for begin in range(0, len(params), _HEALTH_CHUNK):
+            async with self._db.write() as connection:
+                await connection.execute(statement, params[begin : begin + _HEALTH_CHUNK])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
+from alerting_server.store.rules import RuleHealthRow
 
 NOW = 1_700_000_000_000
 
@@ -153,3 +154,21 @@ async def test_set_health(store: Store) -> None:
         12,
     )
     assert got.updated_at == NOW
+
+
+async def test_set_health_many_writes_every_row_of_a_large_batch(store: Store) -> None:
+    rules = await store.rules.replace_groups([rule(f"r{i}", group="big") for i in range(4_500)], NOW)
+    rows = [RuleHealthRow(r.id, RuleHealth.OK, NOW + i, "", i % 7) for i, r in enumerate(rules)]
+    await store.rules.set_health_many([*rows, RuleHealthRow("deleted", RuleHealth.ERR, NOW, "x", 1)])
+    got = {r.id: (r.health, r.last_evaluation) for r in await store.rules.all()}
+    assert got == {r.id: (RuleHealth.OK, NOW + i) for i, r in enumerate(rules)}
+
+
+async def test_in_groups_reads_only_the_named_groups(store: Store) -> None:
+    await store.rules.replace_groups(
+        [rule("a", group="g1"), rule("b", group="g2"), rule("c", group="g3")], NOW
+    )
+    names = [(r.group, r.name) for r in await store.rules.in_groups(["g3", "g1", "nope"])]
+    assert sorted(names) == [("g1", "a"), ("g3", "c")]
+    many = [f"x{i}" for i in range(1_200)]
+    assert [r.name for r in await store.rules.in_groups([*many, "g2"])] == ["b"]
