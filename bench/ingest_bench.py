@@ -52,8 +52,10 @@ async def _post_all(base_url: str, bodies: list[list[Json]]) -> float:
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):
-    """A webhook receiver that accepts everything and counts what it got."""
+    """A webhook receiver that accepts everything and counts what it got (keeping connections open,
+    as receivers behind any HTTP server do)."""
 
+    protocol_version = "HTTP/1.1"
     received = 0
     lock = threading.Lock()
 
@@ -62,6 +64,7 @@ class _Sink(http.server.BaseHTTPRequestHandler):
         with _Sink.lock:
             _Sink.received += 1
         self.send_response(200)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:

@@ -153,6 +153,9 @@ class AlertManager:
         """Loads the alerts, the configuration and the dispatcher state."""
         for alert in await self._store.alerts.all():
             self._alerts[alert.fingerprint] = alert
+            deadline = self._expiry(alert)
+            if deadline is not None:
+                self._next_expiry = min(self._next_expiry, deadline)
         self._escalations = {e.fingerprint: e for e in await self._escalation_store.all()}
         await self._load_config()
         for row in await self._store.nflog.all():
@@ -645,12 +648,9 @@ class AlertManager:
             wakeup = next_wakeup(esc, alert.ack if alert is not None else None)
             if wakeup is not None:
                 times.append(wakeup)
-        for alert in self._alerts.values():
-            if alert.resolved_at is None:
-                continue
-            times.append(
-                alert.resolved_at if alert.state is AlertState.FIRING else alert.resolved_at + self._retention
-            )
+        # The earliest time an alert resolves or goes by itself (kept by _upsert and _expire), rather
+        # than a walk over every alert at every step.
+        times.append(self._next_expiry)
         return max(min(times), now)
 
     async def _commit(self, now: int, notifications: list[Notification]) -> None:

@@ -148,6 +148,23 @@ async def test_a_restart_does_not_notify_again(store: Store) -> None:
     assert len(await deliveries(store)) == 1
 
 
+async def test_after_a_restart_alerts_still_resolve_at_their_time_and_the_loop_wakes_for_it(
+    store: Store,
+) -> None:
+    clock = Clock()
+    m = await manager(store, clock)
+    [fp] = await m.post([cpu("a")])
+    await m.tick(T0 + 30 * SEC)
+    again = await manager(store, clock)
+    assert await again.tick(T0 + 31 * SEC) <= T0 + 5 * 60 * SEC
+    await again.tick(T0 + 5 * 60 * SEC - 1)
+    assert again.get(fp).state is AlertState.FIRING
+    # Resolved alerts are dropped 15 minutes later: the next deadline says so.
+    assert await again.tick(T0 + 5 * 60 * SEC) <= T0 + 20 * 60 * SEC
+    assert again.get(fp).state is AlertState.RESOLVED
+    assert (await store.alerts.get(fp)).state is AlertState.RESOLVED
+
+
 async def test_a_routing_change_applies_on_reload(store: Store) -> None:
     clock = Clock()
     pager = await store.channels.create(
