@@ -42,9 +42,9 @@ def test_posted_alerts_reach_the_outbox_as_one_group(http: httpx.Client) -> None
     assert sorted(a["labels"]["host"] for a in group["alerts"]) == ["a", "b"]
     [alert] = http.get("/alerts", params={"filter": '{host="a"}'}).json()["alerts"]
     assert alert["receivers"] == ["hook"]
-    assert http.get("/deliveries", params={"fingerprint": alert["fingerprint"]}).json()["deliveries"] == [
-        delivery
-    ]
+    # The delivery itself may have been attempted meanwhile (the receiver is not listening).
+    by_alert = http.get("/deliveries", params={"fingerprint": alert["fingerprint"]}).json()["deliveries"]
+    assert [d["id"] for d in by_alert] == [delivery["id"]]
 
 
 def test_inhibited_alerts_say_by_what(http: httpx.Client) -> None:
