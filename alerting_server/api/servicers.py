@@ -73,9 +73,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         self._listener = listener
 
     async def _changed(self, groups: Collection[str]) -> None:
-        """The rules of these groups changed: only they are rebuilt."""
+        """The rules of these groups changed (committed): only they are rebuilt. A call cancelled meanwhile
+        (its deadline passed) does not stop the rebuild, or the engine would not run what the store holds."""
         if self._listener is not None:
-            await self._listener.reload(groups)
+            await asyncio.shield(self._listener.reload(groups))
 
     def _live(self, rule: model.Rule) -> model.Rule:
         row = self._listener.status(rule.id) if self._listener is not None else None

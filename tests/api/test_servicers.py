@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,37 @@ async def test_unexpected_errors_are_internal_without_details(
             assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
     finally:
         await server.stop(None)
+
+
+class SlowListener:
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.reloaded: list[list[str]] = []
+
+    async def reload(self, groups: Collection[str] | None = None) -> None:
+        self.started.set()
+        await asyncio.sleep(0.05)
+        self.reloaded.append(sorted(groups or ()))
+
+    def status(self, rule_id: str) -> None:
+        return None
+
+
+async def test_a_rule_write_cancelled_after_its_commit_still_reaches_the_engine(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    await store.migrate()
+    listener = SlowListener()
+    servicer = servicers.RuleServicer(store, FixedClock(NOW), listener)
+    content = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
+    call = asyncio.create_task(
+        servicer.ImportRules(rule_service_pb2.ImportRulesRequest(content=content), None)
+    )
+    await listener.started.wait()
+    # The deadline passes while the engine rebuilds: the caller hears so, the rebuild goes on.
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await asyncio.sleep(0.2)
+    assert listener.reloaded == [["g"]]
+    assert [r.name for r in await store.rules.all()] == ["A"]
+    await store.close()
