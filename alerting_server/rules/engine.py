@@ -25,6 +25,7 @@ from alerting_server.query.tsdb import Sample
 from alerting_server.rules import telemetry
 from alerting_server.rules.alerting import AlertingRule, AlertInstanceState
 from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
+from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.runner import Evaluated, GroupRunner, QuerySources
 from alerting_server.rules.vector import QueryFunc
 from alerting_server.store.rules import RuleHealthRow
@@ -135,6 +136,8 @@ class RuleEngine:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval")
         self._urgent_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval-triggered")
         self._flusher: asyncio.Task[None] | None = None
+        self._pacer = Pacer()
+        self._pacing: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -164,11 +167,17 @@ class RuleEngine:
         for runner in self.runners.values():
             runner.start()
         self._flusher = asyncio.create_task(self._flush_loop(), name="rule-health")
+        self._pacing = asyncio.create_task(self._pacer.watch(), name="rule-pacer")
 
     async def stop(self) -> None:
         self._running = False
         for runner in self.runners.values():
             await runner.stop()
+        if self._pacing is not None:
+            self._pacing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pacing
+            self._pacing = None
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -305,6 +314,7 @@ class RuleEngine:
             on_evaluated=self._on_evaluated,
             executor=self._executor,
             urgent_executor=self._urgent_executor,
+            pacer=self._pacer,
         )
 
     async def _sync(

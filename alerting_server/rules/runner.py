@@ -31,6 +31,7 @@ from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.rules import telemetry
 from alerting_server.rules.alerting import AlertingRule
 from alerting_server.rules.group import Appendable, Group, GroupEval
+from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.reads import GroupReads, time_invariant
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
@@ -67,6 +68,7 @@ class GroupRunner:
         on_evaluated: Callable[[GroupRunner, Evaluated], None],
         executor: Executor | None = None,
         urgent_executor: Executor | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.group = group
         # Embedded groups evaluate here, off the event loop, so that however many rules there are
@@ -75,6 +77,8 @@ class GroupRunner:
         # Evaluations triggered by new samples get their own thread, so that detection does not
         # wait behind the periodic evaluation of large groups.
         self._urgent_executor = urgent_executor or executor
+        # Periodic evaluations in the thread give way to a lagging event loop.
+        self._pacer = pacer
         self._inflight: concurrent.futures.Future[GroupEval] | None = None
         self.rules = list(rules)
         self.reads = GroupReads(rules)
@@ -224,8 +228,15 @@ class GroupRunner:
         executor = self._urgent_executor if urgent else self._executor
         if executor is None:
             return self.group.eval(ts, self._local_query, self._storage, chosen)
-        self._inflight = executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
+        if urgent or self._pacer is None:
+            self._inflight = executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
+        else:
+            self._inflight = executor.submit(self._paced_eval, self._pacer, ts, chosen)
         return await asyncio.wrap_future(self._inflight)
+
+    def _paced_eval(self, pacer: Pacer, ts: int, chosen: set[int]) -> GroupEval:
+        pacer.step_aside()
+        return self.group.eval(ts, self._local_query, self._storage, chosen)
 
     async def _eval_in_thread(self, ts: int, chosen: list[int]) -> GroupEval:
         loop = asyncio.get_running_loop()
