@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,10 +25,6 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        # SQLite has one writer at a time, and a waiting writer polls for the lock: one that commits
-        # and begins again at once (a batch written in several transactions) can starve it past its
-        # busy timeout. This process's writers take turns here instead, first come first served.
-        self._turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -43,11 +38,7 @@ class Database:
         if connection is not None:
             yield connection
             return
-        if self._turn is None:
-            async with self._writer.begin() as new:
-                yield new
-            return
-        async with self._turn, self._writer.begin() as new:
+        async with self._writer.begin() as new:
             yield new
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import dataclasses
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ _ORDER = (t.c.created_at, t.c.position, t.c.id)
 # Group names per IN (...) list: well under the bound-parameter limits of SQLite and PostgreSQL.
 _IN_CHUNK = 500
 _HEALTH_CHUNK = 2000
+_HEALTH_CHUNK_PAUSE_S = 0.05
 
 
 def _values(rule: Rule, position: int = 0) -> dict[str, object]:
@@ -222,6 +224,10 @@ class RuleRepository:
             )
         )
         for begin in range(0, len(params), _HEALTH_CHUNK):
+            if begin:
+                # A writer waiting for SQLite's lock polls for it: between two chunks, leave it time to
+                # get in, or back-to-back transactions starve it past its busy timeout.
+                await asyncio.sleep(_HEALTH_CHUNK_PAUSE_S)
             async with self._db.write() as connection:
                 await connection.execute(statement, params[begin : begin + _HEALTH_CHUNK])
 

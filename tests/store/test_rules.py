@@ -172,3 +172,25 @@ async def test_in_groups_reads_only_the_named_groups(store: Store) -> None:
     assert sorted(names) == [("g1", "a"), ("g3", "c")]
     many = [f"x{i}" for i in range(1_200)]
     assert [r.name for r in await store.rules.in_groups([*many, "g2"])] == ["b"]
+
+
+async def test_a_large_health_write_lets_other_writers_in(store: Store) -> None:
+    """Health of many rules is written in chunks; a writer that comes meanwhile (a notification claim, the
+    alert pipeline) is served between two of them, not after all of them."""
+    import asyncio
+
+    rules = await store.rules.replace_groups([rule(f"r{i}", group="big") for i in range(20_000)], NOW)
+    rows = [RuleHealthRow(r.id, RuleHealth.OK, NOW, "", 1) for r in rules]
+    order: list[str] = []
+
+    async def health() -> None:
+        await store.rules.set_health_many(rows)
+        order.append("health")
+
+    async def other() -> None:
+        await asyncio.sleep(0.02)
+        await store.rules.create(rule("other", group="elsewhere"), NOW)
+        order.append("other")
+
+    await asyncio.gather(health(), other())
+    assert order == ["other", "health"]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from alerting_server.model import (
@@ -44,27 +42,3 @@ async def test_writes_joined_in_one_transaction_roll_back_together(store: Store)
     assert await store.alerts.all() == []
     assert (await store.deliveries.list(PageRequest())).items == []
     assert (await store.history.list("a", PageRequest())).items == []
-
-
-async def test_a_writer_committing_back_to_back_does_not_starve_another(store: Store) -> None:
-    """Many short transactions in a row (a large batch written in chunks) and one other writer: the
-    other one is served in its turn, not after the whole batch (nor failed by the busy timeout)."""
-    import asyncio
-
-    order: list[str] = []
-
-    async def batch() -> None:
-        for i in range(40):
-            async with store.transaction() as connection:
-                await store.history.append([dataclasses.replace(EVENT, id=f"e{i}")], connection)
-                await asyncio.sleep(0.01)
-            order.append(f"chunk{i}")
-
-    async def other() -> None:
-        await asyncio.sleep(0.05)
-        async with store.transaction() as connection:
-            await store.alerts.upsert_many([FIRING], connection)
-        order.append("other")
-
-    await asyncio.gather(batch(), other())
-    assert order.index("other") < 15, order
