@@ -42,7 +42,9 @@ def _parsed(query: str) -> pp.Expr:
     return pp.parse(query)
 
 
-@functools.lru_cache(maxsize=16384)
+# A plan is small (a kind, matchers, a comparison): room for every rule of a large rule set, so that
+# evaluating them does not parse again what a smaller cache would have let go.
+@functools.lru_cache(maxsize=1 << 18)
 def _plan(query: str) -> shared.Plan | None:
     try:
         return shared.plan(parse(query))
