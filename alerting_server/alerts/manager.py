@@ -153,9 +153,7 @@ class AlertManager:
         """Loads the alerts, the configuration and the dispatcher state."""
         for alert in await self._store.alerts.all():
             self._alerts[alert.fingerprint] = alert
-            deadline = self._expiry(alert)
-            if deadline is not None:
-                self._next_expiry = min(self._next_expiry, deadline)
+            self._track_expiry(alert)
         self._escalations = {e.fingerprint: e for e in await self._escalation_store.all()}
         await self._load_config()
         for row in await self._store.nflog.all():
@@ -349,10 +347,14 @@ class AlertManager:
             self._undispatched.add(alert.fingerprint)
             self._unmuted.add(alert.fingerprint)
             self._events.append((kind, alert))
-            deadline = self._expiry(alert)
-            if deadline is not None:
-                self._next_expiry = min(self._next_expiry, deadline)
+            self._track_expiry(alert)
         return alert.fingerprint
+
+    def _track_expiry(self, alert: Alert) -> None:
+        """Keeps _next_expiry at or before the alert's next change by itself."""
+        deadline = self._expiry(alert)
+        if deadline is not None:
+            self._next_expiry = min(self._next_expiry, deadline)
 
     def _expiry(self, alert: Alert) -> int | None:
         """When the alert next changes by itself: an external alert resolves, a resolved one goes."""
@@ -608,9 +610,7 @@ class AlertManager:
                 self._removed.add(alert.fingerprint)
                 self._events.append((EventType.REMOVED, alert))
                 continue
-            deadline = self._expiry(self._alerts[alert.fingerprint])
-            if deadline is not None:
-                self._next_expiry = min(self._next_expiry, deadline)
+            self._track_expiry(self._alerts[alert.fingerprint])
 
     def _mute(self, now: int) -> None:
         """Silences and inhibitions of the alerts that may have changed: all of them when the
