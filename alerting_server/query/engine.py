@@ -54,9 +54,8 @@ def _plan(query: str) -> shared.Plan | None:
 
 @functools.cache
 def _shares(storage_type: type) -> bool:
-    return all(
-        callable(getattr(storage_type, m, None)) for m in ("select_ids", "series_labels", "select_flat_ids")
-    )
+    # As evaluator._is_flat: a runtime Protocol check inspects the class every time.
+    return issubclass(storage_type, shared.SharedStore)
 
 
 def read_metric_names(query: str) -> set[str]:

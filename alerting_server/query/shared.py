@@ -20,7 +20,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import promql_parser as pp
 
@@ -67,6 +67,7 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 Rows = list[tuple[Labels, float]]
 
 
+@runtime_checkable
 class SharedStore(Protocol):
     """What the shared evaluation reads from the store: selection by ids (TSDB, DurableTSDB)."""
 
