@@ -17,12 +17,12 @@ from alerting_server.errors import AlertingError
 from alerting_server.model import Rule, RuleType
 from alerting_server.model.alert import Alert
 from alerting_server.model.rule import RuleHealth
-from alerting_server.query.engine import read_metric_names
 from alerting_server.query.labels import Labels
 from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.query.xxhash import labels_hash
 from alerting_server.rules.alerting import ALERT_FOR_STATE_METRIC, ALERT_METRIC, AlertChange, AlertingRule
+from alerting_server.rules.reads import query_info
 from alerting_server.rules.recording import RecordingRule
 from alerting_server.rules.vector import EngineQuery, Prefetched, QueryFunc
 
@@ -37,11 +37,9 @@ def _shareable(rules: Sequence[AlertingRule | RecordingRule]) -> list[bool]:
         written |= {ALERT_METRIC, ALERT_FOR_STATE_METRIC}
     out = []
     for rule in rules:
-        try:
-            names = read_metric_names(rule.rule.query)
-        except AlertingError:
-            names = {""}
-        out.append("" not in names and not names & written)
+        info = query_info(rule.rule.query)
+        # A selector naming no single metric could read anything: never ahead.
+        out.append(info is not None and not info.name_matchers and not info.metric_names & written)
     return out
 
 
