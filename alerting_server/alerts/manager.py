@@ -20,6 +20,8 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 
+from sqlalchemy.engine import Connection
+
 from alerting_server.alerts import history
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
@@ -685,13 +687,17 @@ class AlertManager:
             or escalated
             or self._escalations_removed
         ):
-            async with self._store.transaction() as connection:
-                await self._store.alerts.upsert_many(dirty, connection=connection)
-                await self._store.alerts.delete_many(sorted(self._removed), connection=connection)
-                await self._store.deliveries.add_many(deliveries, connection=connection)
-                await self._store.nflog.write(log_rows, forgotten, connection=connection)
-                await self._escalation_store.write(escalated, self._escalations_removed, connection)
-                await self._store.history.append(events_to_log, connection=connection)
+            store, removed, gone = self._store, sorted(self._removed), sorted(self._escalations_removed)
+
+            def write(connection: Connection) -> None:
+                store.alerts.upsert_many_in(connection, dirty)
+                store.alerts.delete_many_in(connection, removed)
+                store.deliveries.add_many_in(connection, deliveries)
+                store.nflog.write_in(connection, log_rows, forgotten)
+                EscalationRepository.write_in(connection, escalated, gone)
+                store.history.append_in(connection, events_to_log)
+
+            await store.write(write)
             if deliveries and self.on_queued is not None:
                 self.on_queued()
         self._dirty.clear()

@@ -8,7 +8,7 @@ advance(esc, paused=, now=) -> (Escalation, [Step])             steps due by now
 ack_expired(esc, ack, now) / restart(esc, now)                  acknowledgement timeout: from level 0
 next_wakeup(esc, ack) -> int | None
 StorePolicies(store).for_alert(alert, route_policy_ids)         the rule's policy, else the route's
-EscalationRepository(engine).all() / .write(changed, removed, connection)
+EscalationRepository(engine).all() / .write_in(connection, changed, removed) (in Store.write)
 validate_ack(by, comment)
 """
 

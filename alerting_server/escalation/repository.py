@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerting_server.escalation.state import Escalation
 from alerting_server.model import EscalationLevel, EscalationPolicy
@@ -73,13 +73,12 @@ class EscalationRepository:
             rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
         return [_escalation(row) for row in rows]
 
-    async def write(
-        self, changed: Iterable[Escalation], removed: Iterable[str], connection: AsyncConnection
-    ) -> None:
+    @staticmethod
+    def write_in(connection: Connection, changed: Iterable[Escalation], removed: Iterable[str]) -> None:
         """In the caller's transaction: the one that also holds the outbox rows of these steps."""
         rows = [_values(esc) for esc in changed]
         if rows:
-            await connection.execute(upsert(connection, t), rows)
+            connection.execute(upsert(connection, t), rows)
         gone = sorted(set(removed))
         if gone:
-            await connection.execute(t.delete().where(t.c.fingerprint.in_(gone)))
+            connection.execute(t.delete().where(t.c.fingerprint.in_(gone)))

@@ -7,8 +7,7 @@ import math
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.errors import NotFound
 from alerting_server.model import Ack, Alert, AlertState
@@ -79,12 +78,17 @@ class AlertRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def upsert_many(self, alerts: Iterable[Alert], connection: AsyncConnection | None = None) -> None:
+    async def upsert_many(self, alerts: Iterable[Alert]) -> None:
+        rows = list(alerts)
+        if rows:
+            await self._db.run(lambda connection: self.upsert_many_in(connection, rows))
+
+    @staticmethod
+    def upsert_many_in(connection: Connection, alerts: Iterable[Alert]) -> None:
+        """upsert_many inside the caller's transaction (Store.write)."""
         rows = [_values(alert) for alert in alerts]
-        if not rows:
-            return
-        async with self._db.write(connection) as conn:
-            await conn.execute(upsert(conn, t), rows)
+        if rows:
+            connection.execute(upsert(connection, t), rows)
 
     async def get(self, fingerprint: str) -> Alert:
         async with self._db.read() as connection:
@@ -98,11 +102,13 @@ class AlertRepository:
             rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
         return [_alert(row) for row in rows]
 
-    async def delete_many(
-        self, fingerprints: Iterable[str], connection: AsyncConnection | None = None
-    ) -> None:
+    async def delete_many(self, fingerprints: Iterable[str]) -> None:
         keys = sorted(set(fingerprints))
-        if not keys:
-            return
-        async with self._db.write(connection) as conn:
-            await conn.execute(t.delete().where(t.c.fingerprint.in_(keys)))
+        if keys:
+            await self._db.run(lambda connection: self.delete_many_in(connection, keys))
+
+    @staticmethod
+    def delete_many_in(connection: Connection, fingerprints: Iterable[str]) -> None:
+        keys = sorted(set(fingerprints))
+        if keys:
+            connection.execute(t.delete().where(t.c.fingerprint.in_(keys)))

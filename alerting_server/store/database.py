@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.engine import SQLITE_BEGIN
+from alerting_server.store.engine import SQLITE_BEGIN, is_memory
+from alerting_server.store.writer import SqliteWriter
 
 T = TypeVar("T")
 
@@ -25,6 +26,22 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        url = engine.url
+        # A SQLite file has one writer thread for run(); an in-memory database is only reachable
+        # through the engine's one connection.
+        self._lane = SqliteWriter(url) if url.get_backend_name() == "sqlite" and not is_memory(url) else None
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one write transaction: synchronous calls on the connection it is given, nothing
+        else (on SQLite it runs in the writer thread, committed with the work queued beside it)."""
+        if self._lane is not None:
+            return await self._lane.run(work)
+        async with self._writer.begin() as connection:
+            return await connection.run_sync(work)
+
+    async def close(self) -> None:
+        if self._lane is not None:
+            await self._lane.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -64,7 +81,7 @@ async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMa
     return row
 
 
-def upsert(connection: AsyncConnection, table: sa.Table) -> sa.Insert:
+def upsert(connection: Connection | AsyncConnection, table: sa.Table) -> sa.Insert:
     """INSERT that overwrites every non-key column of the row whose primary key is taken."""
     return _upsert(connection.dialect.name, table)
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.errors import NotFound
 from alerting_server.model import Delivery, DeliveryStatus
@@ -80,17 +79,20 @@ class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(
-        self, delivery: Delivery, payload: dict[str, Any], connection: AsyncConnection | None = None
-    ) -> Delivery:
-        """Enqueues one notification; pass the caller's connection to commit it with its cause."""
-        [stored] = await self.add_many([(delivery, payload)], connection)
+    async def add(self, delivery: Delivery, payload: dict[str, Any]) -> Delivery:
+        """Enqueues one notification."""
+        [stored] = await self.add_many([(delivery, payload)])
         return stored
 
-    async def add_many(
-        self, items: list[tuple[Delivery, dict[str, Any]]], connection: AsyncConnection | None = None
-    ) -> list[Delivery]:
+    async def add_many(self, items: list[tuple[Delivery, dict[str, Any]]]) -> list[Delivery]:
         """Enqueues notifications in one statement per table; ids are assigned where empty."""
+        if not items:
+            return []
+        return await self._db.run(lambda connection: self.add_many_in(connection, items))
+
+    @staticmethod
+    def add_many_in(connection: Connection, items: list[tuple[Delivery, dict[str, Any]]]) -> list[Delivery]:
+        """add_many inside the caller's transaction (Store.write), to commit them with their cause."""
         stored = [d if d.id else dataclasses.replace(d, id=new_id()) for d, _ in items]
         if not stored:
             return []
@@ -115,10 +117,9 @@ class DeliveryRepository:
         links = [
             {"delivery_id": d.id, "fingerprint": fp} for d in stored for fp in sorted(set(d.fingerprints))
         ]
-        async with self._db.write(connection) as conn:
-            await conn.execute(t.insert(), rows)
-            if links:
-                await conn.execute(by_alert.insert(), links)
+        connection.execute(t.insert(), rows)
+        if links:
+            connection.execute(by_alert.insert(), links)
         return stored
 
     async def get(self, delivery_id: str) -> Delivery:
@@ -175,8 +176,9 @@ class DeliveryRepository:
         take disjoint rows; SQLite serialises writers, which is enough for its one process.
         """
         free_by_channel = dict(room or {})
+        # Which rows first (no payloads read for rows a full channel leaves), then those rows.
         query = (
-            sa.select(t)
+            sa.select(t.c.id, t.c.channel_id)
             .where(t.c.status.in_(DUE), t.c.next_attempt_at <= now)
             .where(sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now))
             .order_by(t.c.next_attempt_at, t.c.created_at)
@@ -187,66 +189,66 @@ class DeliveryRepository:
             query = query.where(t.c.channel_id.not_in(full))
         if default_room is not None and default_room <= 0:
             query = query.where(t.c.channel_id.in_(sorted(free_by_channel)))
-        async with self._db.write() as conn:
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).mappings().all()
-            taken: builtins.list[Claimed] = []
-            for row in rows:
-                free = free_by_channel.get(row.channel_id, default_room)
+
+        def work(conn: Connection) -> builtins.list[Claimed]:
+            locked = query.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else query
+            ids: builtins.list[str] = []
+            for row_id, channel_id in conn.execute(locked):
+                free = free_by_channel.get(channel_id, default_room)
                 if free is not None and free <= 0:
                     continue
                 if free is not None:
-                    free_by_channel[row.channel_id] = free - 1
-                taken.append(Claimed(_delivery(row), row.payload))
-            if taken:
-                ids = [c.delivery.id for c in taken]
-                await conn.execute(
-                    sa.update(t).where(t.c.id.in_(ids)).values(claimed_until=lease_until, claim_token=token)
-                )
-        return taken
+                    free_by_channel[channel_id] = free - 1
+                ids.append(row_id)
+            if not ids:
+                return []
+            rows = {row.id: row for row in conn.execute(sa.select(t).where(t.c.id.in_(ids))).mappings()}
+            conn.execute(
+                sa.update(t).where(t.c.id.in_(ids)).values(claimed_until=lease_until, claim_token=token)
+            )
+            return [Claimed(_delivery(rows[i]), rows[i].payload) for i in ids]
+
+        return await self._db.run(work)
 
     async def extend(self, ids: Sequence[str], *, token: str, lease_until: int) -> None:
         """Renews the leases this worker still holds (rows queued behind a slow channel)."""
-        if not ids:
-            return
-        async with self._db.write() as conn:
-            await conn.execute(
+        if ids:
+            query = (
                 sa.update(t)
                 .where(t.c.id.in_(list(ids)), t.c.claim_token == token)
                 .values(claimed_until=lease_until)
             )
+            await self._db.run(lambda conn: conn.execute(query))
 
     async def release(self, ids: Sequence[str], *, token: str) -> None:
         """Gives rows back unsent (on shutdown), so that the next worker need not wait out the lease."""
-        if not ids:
-            return
-        async with self._db.write() as conn:
-            await conn.execute(
+        if ids:
+            query = (
                 sa.update(t)
                 .where(t.c.id.in_(list(ids)), t.c.claim_token == token)
                 .values(claimed_until=None, claim_token=None)
             )
+            await self._db.run(lambda conn: conn.execute(query))
 
     async def release_all(self) -> int:
         """Drops every lease: only for a database one process owns (SQLite), at its start, when any
         lease left is a crashed predecessor's. Returns how many rows were released."""
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                sa.update(t).where(t.c.claim_token.is_not(None)).values(claimed_until=None, claim_token=None)
-            )
-        return int(result.rowcount)
+        query = sa.update(t).where(t.c.claim_token.is_not(None)).values(claimed_until=None, claim_token=None)
+        return await self._db.run(lambda conn: int(conn.execute(query).rowcount))
 
     async def insert_claimed(
         self, delivery: Delivery, payload: dict[str, Any], *, token: str, lease_until: int
     ) -> Claimed:
         """Enqueues a row already leased to the caller, which sends it at once (a test message)."""
-        async with self._db.write() as conn:
-            [stored] = await self.add_many([(delivery, payload)], conn)
-            await conn.execute(
+
+        def work(conn: Connection) -> Claimed:
+            [stored] = self.add_many_in(conn, [(delivery, payload)])
+            conn.execute(
                 sa.update(t).where(t.c.id == stored.id).values(claimed_until=lease_until, claim_token=token)
             )
-        return Claimed(stored, payload)
+            return Claimed(stored, payload)
+
+        return await self._db.run(work)
 
     async def finish(
         self, delivery_id: str, *, token: str, attempt: Attempt | None, outcome: Outcome
@@ -256,26 +258,29 @@ class DeliveryRepository:
         False when the lease was lost (it expired and another worker took the row): the attempt is
         still recorded, since it happened, but the row is the new holder's to move.
         """
-        async with self._db.write() as conn:
+        update = (
+            sa.update(t)
+            .where(t.c.id == delivery_id, t.c.claim_token == token)
+            .values(
+                status=outcome.status.value,
+                attempts=outcome.attempts,
+                last_error=outcome.last_error,
+                next_attempt_at=outcome.next_attempt_at,
+                delivered_at=outcome.delivered_at,
+                updated_at=attempt.at if attempt is not None else t.c.updated_at,
+                claimed_until=None,
+                claim_token=None,
+            )
+        )
+
+        def work(conn: Connection) -> bool:
             if attempt is not None:
-                await conn.execute(
+                conn.execute(
                     attempts_t.insert().values(delivery_id=delivery_id, **dataclasses.asdict(attempt))
                 )
-            result = await conn.execute(
-                sa.update(t)
-                .where(t.c.id == delivery_id, t.c.claim_token == token)
-                .values(
-                    status=outcome.status.value,
-                    attempts=outcome.attempts,
-                    last_error=outcome.last_error,
-                    next_attempt_at=outcome.next_attempt_at,
-                    delivered_at=outcome.delivered_at,
-                    updated_at=attempt.at if attempt is not None else t.c.updated_at,
-                    claimed_until=None,
-                    claim_token=None,
-                )
-            )
-        return int(result.rowcount) == 1
+            return int(conn.execute(update).rowcount) == 1
+
+        return await self._db.run(work)
 
     async def attempts(self, delivery_id: str) -> builtins.list[Attempt]:
         query = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -50,12 +50,15 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, poolclass=StaticPool)
     else:
         engine = create_async_engine(parsed)
-    _configure_sqlite(engine)
+    configure_sqlite(engine.sync_engine)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def configure_sqlite(engine: Engine) -> None:
+    """The pragmas on every new connection, and a real BEGIN (DEFERRED unless the connection's
+    SQLITE_BEGIN execution option says IMMEDIATE) at the start of every transaction."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
@@ -67,7 +70,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # we emit BEGIN ourselves so that every transaction is a real one.
         dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")

@@ -7,8 +7,7 @@ import dataclasses
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.model import AlertHistoryEvent, HistoryEventType
 from alerting_server.pagination import Page, PageRequest
@@ -55,18 +54,29 @@ def _event(row: RowMapping) -> AlertHistoryEvent:
     )
 
 
+def _with_ids(events: Iterable[AlertHistoryEvent]) -> builtins.list[AlertHistoryEvent]:
+    return [event if event.id else dataclasses.replace(event, id=new_id()) for event in events]
+
+
 class HistoryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(
-        self, events: Iterable[AlertHistoryEvent], connection: AsyncConnection | None = None
-    ) -> builtins.list[AlertHistoryEvent]:
+    async def append(self, events: Iterable[AlertHistoryEvent]) -> builtins.list[AlertHistoryEvent]:
         """Stores the events in the given order; those without an id get one."""
-        stored = [event if event.id else dataclasses.replace(event, id=new_id()) for event in events]
+        stored = _with_ids(events)
         if stored:
-            async with self._db.write(connection) as conn:
-                await conn.execute(t.insert(), [_values(event) for event in stored])
+            await self._db.run(lambda connection: self.append_in(connection, stored))
+        return stored
+
+    @staticmethod
+    def append_in(
+        connection: Connection, events: Iterable[AlertHistoryEvent]
+    ) -> builtins.list[AlertHistoryEvent]:
+        """append inside the caller's transaction (Store.write)."""
+        stored = _with_ids(events)
+        if stored:
+            connection.execute(t.insert(), [_values(event) for event in stored])
         return stored
 
     async def list(self, fingerprint: str, page: PageRequest) -> Page[AlertHistoryEvent]:

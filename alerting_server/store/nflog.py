@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from alerting_server.store.database import Database, upsert
 from alerting_server.store.tables import notification_log as t
@@ -33,13 +33,17 @@ class NotificationLogRepository:
             for r in rows
         ]
 
-    async def write(
-        self,
-        put: Iterable[NotificationLogRow],
-        delete: Iterable[tuple[str, str]],
-        connection: AsyncConnection | None = None,
+    async def write(self, put: Iterable[NotificationLogRow], delete: Iterable[tuple[str, str]]) -> None:
+        """Upserts `put`, removes the `delete` keys."""
+        rows, keys = list(put), list(delete)
+        if rows or keys:
+            await self._db.run(lambda connection: self.write_in(connection, rows, keys))
+
+    @staticmethod
+    def write_in(
+        connection: Connection, put: Iterable[NotificationLogRow], delete: Iterable[tuple[str, str]]
     ) -> None:
-        """Upserts `put`, removes the `delete` keys; pass the caller's connection to join its transaction."""
+        """write inside the caller's transaction (Store.write)."""
         rows = [
             {
                 "group_id": r.group_id,
@@ -50,11 +54,7 @@ class NotificationLogRepository:
             }
             for r in put
         ]
-        keys = list(delete)
-        if not rows and not keys:
-            return
-        async with self._db.write(connection) as conn:
-            for group_id, receiver in keys:
-                await conn.execute(t.delete().where(t.c.group_id == group_id, t.c.receiver == receiver))
-            if rows:
-                await conn.execute(upsert(conn, t), rows)
+        for group_id, receiver in delete:
+            connection.execute(t.delete().where(t.c.group_id == group_id, t.c.receiver == receiver))
+        if rows:
+            connection.execute(upsert(connection, t), rows)

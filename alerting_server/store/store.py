@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alerting_server.store import migrate
@@ -20,6 +22,8 @@ from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.silences import SilenceRepository
+
+T = TypeVar("T")
 
 
 class Store:
@@ -47,6 +51,11 @@ class Store:
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)
 
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in one write transaction, for writes of several repositories that must
+        commit together (their `*_in` methods); see Database.run."""
+        return await self._db.run(work)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One write transaction to pass to several repositories' `connection=` parameters."""
@@ -54,4 +63,5 @@ class Store:
             yield connection
 
     async def close(self) -> None:
+        await self._db.close()
         await self.engine.dispose()

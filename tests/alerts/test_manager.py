@@ -197,11 +197,11 @@ async def test_a_failed_commit_is_redone_not_lost(store: Store, monkeypatch: pyt
     m = await manager(store, Clock())
     await m.post([cpu("a")])
 
-    async def disk_full(*args: object, **kwargs: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(store.deliveries, "add_many", disk_full)
+        patch.setattr(store.deliveries, "add_many_in", disk_full)
         with pytest.raises(OSError, match="disk full"):
             await m.tick(T0 + 30 * SEC)
     assert await deliveries(store) == []

@@ -260,11 +260,11 @@ async def test_a_failed_commit_leaves_the_step_to_be_redone(
     m = await started(store, clock)
     await m.post([cpu()])
 
-    async def disk_full(*args: object, **kwargs: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(store.deliveries, "add_many", disk_full)
+        patch.setattr(store.deliveries, "add_many_in", disk_full)
         with pytest.raises(OSError, match="disk full"):
             await run(m, clock, [10])
     await m.reload_state()

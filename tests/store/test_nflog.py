@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from alerting_server.store import Store
 from alerting_server.store.nflog import NotificationLogRow
@@ -20,11 +21,10 @@ async def test_write_upserts_and_deletes(store: Store) -> None:
 
 
 async def test_write_joins_the_callers_transaction(store: Store) -> None:
-    async def failing() -> None:
-        async with store.transaction() as connection:
-            await store.nflog.write([ROW], [], connection=connection)
-            raise RuntimeError("roll back")
+    def failing(connection: Connection) -> None:
+        store.nflog.write_in(connection, [ROW], [])
+        raise RuntimeError("roll back")
 
     with pytest.raises(RuntimeError):
-        await failing()
+        await store.write(failing)
     assert await store.nflog.all() == []

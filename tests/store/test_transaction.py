@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from collections.abc import Callable
+
 import pytest
+from sqlalchemy.engine import Connection
 
 from alerting_server.model import (
     Alert,
@@ -12,33 +17,79 @@ from alerting_server.model import (
 )
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
+from alerting_server.store.alerts import AlertRepository
+from alerting_server.store.deliveries import DeliveryRepository
+from alerting_server.store.history import HistoryRepository
 
 NOW = 1_700_000_000_000
 FIRING = Alert("a", {"alertname": "x"}, AlertState.FIRING, started_at=NOW, fired_at=NOW, updated_at=NOW)
 OUTBOX = Delivery("d1", "c1", DeliveryStatus.PENDING, fingerprints=("a",), created_at=NOW, updated_at=NOW)
 EVENT = AlertHistoryEvent("a", HistoryEventType.STATE_CHANGE, NOW, state=AlertState.FIRING)
+store_alerts, store_deliveries, store_history = AlertRepository, DeliveryRepository, HistoryRepository
+
+
+def _all_three(connection: Connection) -> None:
+    store_alerts.upsert_many_in(connection, [FIRING])
+    store_deliveries.add_many_in(connection, [(OUTBOX, {"status": "firing"})])
+    store_history.append_in(connection, [EVENT])
 
 
 async def test_writes_joined_in_one_transaction_commit_together(store: Store) -> None:
-    async with store.transaction() as connection:
-        await store.alerts.upsert_many([FIRING], connection)
-        await store.deliveries.add(OUTBOX, {"status": "firing"}, connection)
-        await store.history.append([EVENT], connection)
+    await store.write(_all_three)
     assert await store.alerts.all() == [FIRING]
     assert (await store.deliveries.list(PageRequest())).items == [OUTBOX]
     assert len((await store.history.list("a", PageRequest())).items) == 1
 
 
 async def test_writes_joined_in_one_transaction_roll_back_together(store: Store) -> None:
-    async def crash_before_commit() -> None:
-        async with store.transaction() as connection:
-            await store.alerts.upsert_many([FIRING], connection)
-            await store.deliveries.add(OUTBOX, {"status": "firing"}, connection)
-            await store.history.append([EVENT], connection)
-            raise RuntimeError("crash before commit")
+    def crash_before_commit(connection: Connection) -> None:
+        _all_three(connection)
+        raise RuntimeError("crash before commit")
 
     with pytest.raises(RuntimeError, match="crash"):
-        await crash_before_commit()
+        await store.write(crash_before_commit)
     assert await store.alerts.all() == []
     assert (await store.deliveries.list(PageRequest())).items == []
     assert (await store.history.list("a", PageRequest())).items == []
+
+
+async def test_concurrent_writes_each_commit_or_fail_alone(store: Store) -> None:
+    """Units of work queued together share a commit on SQLite; one that fails takes nobody with it."""
+
+    def put(name: str, fail: bool = False) -> Callable[[Connection], str]:
+        def work(connection: Connection) -> str:
+            store_alerts.upsert_many_in(connection, [dataclasses.replace(FIRING, fingerprint=name)])
+            if fail:
+                raise ValueError(f"{name} failed")
+            return name
+
+        return work
+
+    works = [put(f"a{i}", fail=i % 5 == 3) for i in range(40)]
+    results = await asyncio.gather(*(store.write(w) for w in works), return_exceptions=True)
+    for i, result in enumerate(results):
+        if i % 5 == 3:
+            assert isinstance(result, ValueError)
+            assert str(result) == f"a{i} failed"
+        else:
+            assert result == f"a{i}"
+    held = {a.fingerprint for a in await store.alerts.all()}
+    assert held == {f"a{i}" for i in range(40) if i % 5 != 3}
+
+
+async def test_close_finishes_the_queued_writes_and_refuses_later_ones(sqlite_url: str) -> None:
+    """SQLite's writer thread: what was queued before close() commits; nothing is taken after."""
+    store = await Store.open(sqlite_url)
+    await store.migrate()
+    writes = [store.alerts.upsert_many([dataclasses.replace(FIRING, fingerprint=f"q{i}")]) for i in range(20)]
+    pending = [asyncio.ensure_future(w) for w in writes]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*pending)
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.alerts.upsert_many([FIRING])
+    reopened = await Store.open(sqlite_url)
+    try:
+        assert len(await reopened.alerts.all()) == 20
+    finally:
+        await reopened.close()
