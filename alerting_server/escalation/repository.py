@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerting_server.escalation.state import Escalation
 from alerting_server.model import EscalationLevel, EscalationPolicy
-from alerting_server.store.database import upsert
+from alerting_server.store.database import execute_many, upsert
 from alerting_server.store.tables import escalations as t
 
 
@@ -77,8 +77,7 @@ class EscalationRepository:
     def write_in(connection: Connection, changed: Iterable[Escalation], removed: Iterable[str]) -> None:
         """In the caller's transaction: the one that also holds the outbox rows of these steps."""
         rows = [_values(esc) for esc in changed]
-        if rows:
-            connection.execute(upsert(connection, t), rows)
+        execute_many(connection, upsert(connection, t), rows)
         gone = sorted(set(removed))
         if gone:
             connection.execute(t.delete().where(t.c.fingerprint.in_(gone)))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.errors import NotFound
 from alerting_server.model import Ack, Alert, AlertState
-from alerting_server.store.database import Database, fetch_one, upsert
+from alerting_server.store.database import Database, execute_many, fetch_one, upsert
 from alerting_server.store.tables import alerts as t
 
 
@@ -88,7 +88,7 @@ class AlertRepository:
         """upsert_many inside the caller's transaction (Store.write)."""
         rows = [_values(alert) for alert in alerts]
         if rows:
-            connection.execute(upsert(connection, t), rows)
+            execute_many(connection, upsert(connection, t), rows)
 
     async def get(self, fingerprint: str) -> Alert:
         async with self._db.read() as connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -79,6 +80,46 @@ async def fetch_page(
 async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMapping | None:
     row: RowMapping | None = (await connection.execute(query)).mappings().first()
     return row
+
+
+def insert(table: sa.Table) -> sa.Insert:
+    """The table's INSERT, one object per table (execute_many caches its SQLite form by statement)."""
+    return _insert(table)
+
+
+@functools.cache
+def _insert(table: sa.Table) -> sa.Insert:
+    return table.insert()
+
+
+def execute_many(connection: Connection, statement: sa.Insert, rows: list[dict[str, Any]]) -> None:
+    """`statement` (insert() or upsert()) once per row, as connection.execute(statement, rows) would.
+
+    On SQLite the rows go straight to the driver, JSON columns encoded as SQLAlchemy encodes them:
+    its per-row parameter processing costs more than SQLite's insert itself.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(statement, rows)
+        return
+    sql, names, json_names = _driver_form(statement, tuple(rows[0]))
+    connection.exec_driver_sql(
+        sql, [tuple(json.dumps(row[n]) if n in json_names else row[n] for n in names) for row in rows]
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _driver_form(statement: sa.Insert, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    compiled = statement.compile(dialect=_SQLITE, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    table = statement.table
+    assert isinstance(table, sa.Table)
+    json_names = frozenset(c.name for c in table.columns if isinstance(c.type, sa.JSON) and c.name in names)
+    return compiled.string, names, json_names
+
+
+_SQLITE = sqlite.dialect()
 
 
 def upsert(connection: Connection | AsyncConnection, table: sa.Table) -> sa.Insert:

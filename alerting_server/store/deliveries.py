@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from alerting_server.errors import NotFound
 from alerting_server.model import Delivery, DeliveryStatus
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.database import Database, execute_many, fetch_one, fetch_page, insert, new_id
 from alerting_server.store.tables import deliveries as t
 from alerting_server.store.tables import delivery_alerts as by_alert
 from alerting_server.store.tables import delivery_attempts as attempts_t
@@ -117,9 +117,8 @@ class DeliveryRepository:
         links = [
             {"delivery_id": d.id, "fingerprint": fp} for d in stored for fp in sorted(set(d.fingerprints))
         ]
-        connection.execute(t.insert(), rows)
-        if links:
-            connection.execute(by_alert.insert(), links)
+        execute_many(connection, insert(t), rows)
+        execute_many(connection, insert(by_alert), links)
         return stored
 
     async def get(self, delivery_id: str) -> Delivery:

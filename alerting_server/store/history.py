@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from alerting_server.model import AlertHistoryEvent, HistoryEventType
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.alerts import state_from_name, state_name
-from alerting_server.store.database import Database, fetch_page, new_id
+from alerting_server.store.database import Database, execute_many, fetch_page, insert, new_id
 from alerting_server.store.tables import alert_history as t
 
 KIND = "history"
@@ -76,7 +76,7 @@ class HistoryRepository:
         """append inside the caller's transaction (Store.write)."""
         stored = _with_ids(events)
         if stored:
-            connection.execute(t.insert(), [_values(event) for event in stored])
+            execute_many(connection, insert(t), [_values(event) for event in stored])
         return stored
 
     async def list(self, fingerprint: str, page: PageRequest) -> Page[AlertHistoryEvent]:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alerting_server.store.database import Database, upsert
+from alerting_server.store.database import Database, execute_many, upsert
 from alerting_server.store.tables import notification_log as t
+
+_DELETE = t.delete().where(t.c.group_id == sa.bindparam("group_id"), t.c.receiver == sa.bindparam("receiver"))
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class NotificationLogRepository:
             }
             for r in put
         ]
-        for group_id, receiver in delete:
-            connection.execute(t.delete().where(t.c.group_id == group_id, t.c.receiver == receiver))
-        if rows:
-            connection.execute(upsert(connection, t), rows)
+        keys = [{"group_id": group_id, "receiver": receiver} for group_id, receiver in delete]
+        if keys:
+            connection.execute(_DELETE, keys)
+        execute_many(connection, upsert(connection, t), rows)

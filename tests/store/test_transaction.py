@@ -5,6 +5,7 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alerting_server.model import (
@@ -18,8 +19,11 @@ from alerting_server.model import (
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
 from alerting_server.store.alerts import AlertRepository
+from alerting_server.store.alerts import _values as _alert_values
+from alerting_server.store.database import execute_many, upsert
 from alerting_server.store.deliveries import DeliveryRepository
 from alerting_server.store.history import HistoryRepository
+from alerting_server.store.tables import alerts as alerts_table
 
 NOW = 1_700_000_000_000
 FIRING = Alert("a", {"alertname": "x"}, AlertState.FIRING, started_at=NOW, fired_at=NOW, updated_at=NOW)
@@ -93,3 +97,27 @@ async def test_close_finishes_the_queued_writes_and_refuses_later_ones(sqlite_ur
         assert len(await reopened.alerts.all()) == 20
     finally:
         await reopened.close()
+
+
+async def test_execute_many_writes_what_sqlalchemy_would(store: Store) -> None:
+    """The driver-level executemany (SQLite) and SQLAlchemy's own store the same column values."""
+    labels = {"alertname": "x", "ü": '☃ "quoted"'}
+    rows = [
+        {**_alert_values(dataclasses.replace(FIRING, fingerprint=name)), "labels": labels}
+        for name in ("direct", "through-sqlalchemy")
+    ]
+
+    def both(connection: Connection) -> list[tuple[object, ...]]:
+        execute_many(connection, upsert(connection, alerts_table), rows[:1])
+        connection.execute(upsert(connection, alerts_table), rows[1:])
+        query = sa.select(alerts_table).order_by(alerts_table.c.fingerprint)
+        return [tuple(row) for row in connection.execute(query)]
+
+    direct, through = await store.write(both)
+    assert direct[0] == "direct"
+    assert through[0] == "through-sqlalchemy"
+    assert direct[1:] == through[1:]
+    raw = sa.select(sa.cast(alerts_table.c.labels, sa.Text)).order_by(alerts_table.c.fingerprint)
+    async with store.transaction() as connection:
+        texts = [row[0] for row in await connection.execute(raw)]
+    assert texts[0] == texts[1]
