@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import grpc
 import uvicorn
@@ -48,6 +49,7 @@ from alerting_server.rules.engine import RuleEngine
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
 from gateway import create_app
+from gateway.local import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class AlertingApp:
         self._http: _GatewayServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._gateway_channel: aio.Channel | None = None
+        self._local: LocalServer | None = None
         self._socket_dir = tempfile.TemporaryDirectory(prefix="alerting-")
         self.addresses = Addresses(grpc="", http="")
         self._tsdb: DurableTSDB | None = None
@@ -180,28 +183,27 @@ class AlertingApp:
             options=[("grpc.max_receive_message_length", self.config.max_request_bytes)],
         )
         clock = self.clock
-        rule_service_pb2_grpc.add_RuleServiceServicer_to_server(
-            servicers.RuleServicer(store, clock, self._rules), server
-        )
-        alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertServicer(alerts, store), server)
-        channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(
-            servicers.ChannelServicer(store, clock, alerts, self._deliveries), server
-        )
-        ack_service_pb2_grpc.add_AckServiceServicer_to_server(
-            servicers.AckServicer(alerts, clock, self._links), server
-        )
-        silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
-            servicers.SilenceServicer(store, clock, alerts), server
-        )
-        routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(
-            servicers.RoutingServicer(store, clock, alerts), server
-        )
-        escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
-            servicers.EscalationPolicyServicer(store, clock), server
-        )
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-            MetricsServicer(tsdb, datasources, clock, self._rules), server
-        )
+        rules = servicers.RuleServicer(store, clock, self._rules)
+        alert_servicer = AlertServicer(alerts, store)
+        channels = servicers.ChannelServicer(store, clock, alerts, self._deliveries)
+        acks = servicers.AckServicer(alerts, clock, self._links)
+        silences = servicers.SilenceServicer(store, clock, alerts)
+        routing = servicers.RoutingServicer(store, clock, alerts)
+        policies = servicers.EscalationPolicyServicer(store, clock)
+        metrics = MetricsServicer(tsdb, datasources, clock, self._rules)
+        # The gateway of this process calls the same servicers, through the same interceptors,
+        # without the transport (gateway/local.py).
+        local = self._local = LocalServer(interceptors)
+        # The generated functions take any object with the server's two registration methods.
+        for target in (server, cast(aio.Server, local)):
+            rule_service_pb2_grpc.add_RuleServiceServicer_to_server(rules, target)
+            alert_service_pb2_grpc.add_AlertServiceServicer_to_server(alert_servicer, target)
+            channel_service_pb2_grpc.add_ChannelServiceServicer_to_server(channels, target)
+            ack_service_pb2_grpc.add_AckServiceServicer_to_server(acks, target)
+            silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(silences, target)
+            routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(routing, target)
+            escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(policies, target)
+            metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
@@ -228,7 +230,10 @@ class AlertingApp:
         host, port = _split_listen(self.config.http_listen)
         self._gateway_channel = aio.insecure_channel(self._internal_target)
         app = create_app(
-            self._internal_target, channel=self._gateway_channel, max_body_bytes=self.config.max_request_bytes
+            self._internal_target,
+            channel=self._gateway_channel,
+            max_body_bytes=self.config.max_request_bytes,
+            local=self._local,
         )
         tls = self.config.tls
         uv_config = uvicorn.Config(

@@ -18,6 +18,7 @@ from gateway import ackpage, alertmanager, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
+from gateway.local import LocalServer
 from gateway.openapi import openapi_document
 from gateway.promapi import prometheus_endpoint, serves_prometheus
 from gateway.routes import default_files, discover_routes
@@ -37,6 +38,7 @@ def create_app(
     sse_keepalive: float | None = 15.0,
     channel_options: ChannelOptions = (),
     files: Iterable[FileDescriptor] | None = None,
+    local: LocalServer | None = None,
 ) -> Starlette:
     """The REST gateway onto the gRPC server at `grpc_target`.
 
@@ -45,7 +47,8 @@ def create_app(
     `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
     deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
     event streams. `files`: the proto files whose annotated services are served (default: every
-    `alerting.v1` file).
+    `alerting.v1` file). `local`: the servicers behind `grpc_target` when they live in this process;
+    unary calls then skip the transport (streams still use the channel).
     """
     backend = Backend(
         grpc_target,
@@ -53,6 +56,7 @@ def create_app(
         credentials=credentials,
         timeout=timeout,
         channel_options=channel_options,
+        local=local,
     )
     rpc_routes = discover_routes(default_files() if files is None else files)
     document = openapi_document(rpc_routes)

@@ -8,6 +8,7 @@ import grpc
 from google.protobuf.message import Message
 from starlette.requests import Request
 
+from gateway.local import LocalServer
 from gateway.routes import RpcRoute
 
 ChannelOptions = Sequence[tuple[str, str | int]]
@@ -24,6 +25,7 @@ class Backend:
         credentials: grpc.ChannelCredentials | None = None,
         timeout: float | None = 30.0,
         channel_options: ChannelOptions = (),
+        local: LocalServer | None = None,
     ) -> None:
         self._target = target
         self._channel = channel
@@ -31,6 +33,8 @@ class Backend:
         self._credentials = credentials
         self._timeout = timeout
         self._options = list(channel_options)
+        # Servicers of this process: unary calls skip the transport (gateway/local.py).
+        self._local = local
         # Multi-callables by gRPC method path, made once per channel.
         self._unary: dict[str, grpc.aio.UnaryUnaryMultiCallable[Message, Message]] = {}
         self._streams: dict[str, grpc.aio.UnaryStreamMultiCallable[Message, Message]] = {}
@@ -56,6 +60,14 @@ class Backend:
             self._streams.clear()
 
     async def unary(self, route: RpcRoute, message: Message, request: Request) -> Message:
+        if self._local is not None:
+            return await self._local.unary(
+                route.grpc_path,
+                message,
+                route.response_class,
+                metadata=tuple(call_metadata(request)),
+                timeout_s=self._timeout,
+            )
         call = self._unary.get(route.grpc_path)
         if call is None:
             call = self._unary[route.grpc_path] = self.channel.unary_unary(

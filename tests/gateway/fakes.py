@@ -28,6 +28,7 @@ from alerting.v1 import (
     rule_service_pb2,
     silence_service_pb2,
 )
+from gateway.local import LocalServer
 
 Context = grpc.aio.ServicerContext[Message, Message]
 
@@ -52,6 +53,8 @@ class FakeServer:
     route: routing_service_pb2.Route = field(default_factory=routing_service_pb2.Route)
     health: HealthServicer = field(default_factory=HealthServicer)
     port: int = 0
+    # The same servicers for a gateway in this process (gateway/local.py).
+    local: LocalServer = field(default_factory=LocalServer)
     _server: grpc.aio.Server | None = None
 
     @property
@@ -99,7 +102,9 @@ class FakeServer:
                 request_deserializer=request_class.FromString,
                 response_serializer=response_class.SerializeToString,
             )
-        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service.full_name, handlers)])
+        generic = grpc.method_handlers_generic_handler(service.full_name, handlers)
+        server.add_generic_rpc_handlers([generic])
+        self.local.add_generic_rpc_handlers([generic])
 
     def _recorded(
         self, name: str, implementation: Callable[..., object], *, streaming: bool
