@@ -241,6 +241,7 @@ class AlertingApp:
             host=host,
             port=port,
             log_level="warning",
+            http="httptools",
             lifespan="off",
             access_log=False,
             ssl_certfile=tls.cert_file if tls else None,
