@@ -127,8 +127,12 @@ class DeliveryService:
             except Exception:
                 log.exception("claiming notifications failed; trying again in 1s")
                 await asyncio.sleep(1)
-            if claimed:
-                await asyncio.sleep(0)  # More may be due: claim again, after the workers had a turn.
+            if claimed >= self.options.batch:
+                # The batch was full, so more may be due: claim again, after the workers had a turn.
+                # Fewer means every channel got what was due or what it had room for; a channel's
+                # worker wakes us when it is half empty (and new rows do), not every free slot:
+                # chasing each slot re-read the whole backlog dozens of times a second.
+                await asyncio.sleep(0)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.options.poll_ms / 1000)

@@ -3,9 +3,11 @@ the clock is injected, so backoff and leases are computed, not waited for."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,11 +15,15 @@ import pytest
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.notify.factory import notifier_for
+from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.outcome import RetryPolicy
 from alerting_server.notify.render import ACKNOWLEDGE, ACTION
 from alerting_server.notify.sender import Sender
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
+from alerting_server.notify.worker import queue_capacity
 from alerting_server.store import Store
+from alerting_server.store.deliveries import Claimed
+from tests.integration.test_delivery import eventually
 from tests.notify.alerts import firing, resolved
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver, Reply
@@ -65,6 +71,17 @@ async def enqueue(store: Store, ch: Channel, payload: dict[str, object], key: st
         next_attempt_at=T0,
     )
     return await store.deliveries.add(row, payload)
+
+
+ROW = Delivery(
+    id="",
+    channel_id="",
+    status=DeliveryStatus.PENDING,
+    group_key='{}:{alertname="HighCPU"}',
+    created_at=T0,
+    updated_at=T0,
+    next_attempt_at=T0,
+)
 
 
 def group(firing_alerts: int = 1, resolved_alerts: int = 0) -> dict[str, object]:
@@ -199,3 +216,41 @@ async def test_a_template_failing_at_send_time_still_delivers_and_says_why(
     body = receiver.requests[0].json()
     assert isinstance(body, dict)
     assert body["text"] == "[FIRING:1] TestNotification"
+
+
+async def test_a_backlog_is_claimed_in_batches_not_one_free_slot_at_a_time(
+    store: Store, clock: FixedClock, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Claiming reads the due rows of the whole backlog: the claimer takes a channel's room when its
+    worker is half empty, rather than again after every delivery that frees a slot."""
+    limits = {ChannelType.WEBHOOK: ChannelLimits(concurrency=4, per_second=1_000_000, burst=1_000_000)}
+    options = DeliveryOptions(policy=POLICY, limits=limits)
+    svc = DeliveryService(store, clock, options, http_client=client, rand=lambda: 0.5)
+    hook = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    backlog = 600
+    await store.deliveries.add_many(
+        [
+            (dataclasses.replace(ROW, channel_id=hook.id, idempotency_key=f"k{i}"), group())
+            for i in range(backlog)
+        ]
+    )
+    claims = 0
+    claim = store.deliveries.claim
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Claimed]:
+        nonlocal claims
+        claims += 1
+        return await claim(*args, **kwargs)
+
+    store.deliveries.claim = counted  # type: ignore[method-assign]
+    await svc.start()
+
+    async def all_sent() -> bool:
+        return len(receiver.requests) >= backlog
+
+    try:
+        await eventually(all_sent, 30, f"{backlog} webhook requests")
+    finally:
+        await svc.stop()
+    capacity = queue_capacity(limits[ChannelType.WEBHOOK])  # 256: refilled by half, ~5 times
+    assert claims <= 2 * (backlog // (capacity // 2) + 2)
