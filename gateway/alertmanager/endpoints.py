@@ -237,13 +237,16 @@ class AlertmanagerApi:
         return JSONResponse({"silenceID": updated.silence.id})
 
     async def get_silence(self, request: Request) -> Response:
-        get = silence_service_pb2.GetSilenceRequest(id=request.path_params["silence_id"])
+        silence_id = models.silence_id(request.path_params["silence_id"])
+        get = silence_service_pb2.GetSilenceRequest(id=silence_id)
         found = await _or_404(self._call("GetSilence", get, request))
         assert isinstance(found, silence_service_pb2.GetSilenceResponse)
         return JSONResponse(models.gettable_silence(found.silence))
 
     async def delete_silence(self, request: Request) -> Response:
-        expire = silence_service_pb2.ExpireSilenceRequest(id=request.path_params["silence_id"])
+        expire = silence_service_pb2.ExpireSilenceRequest(
+            id=models.silence_id(request.path_params["silence_id"])
+        )
         await _or_404(self._call("ExpireSilence", expire, request))
         return Response(status_code=200)
 

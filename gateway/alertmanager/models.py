@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,13 +30,31 @@ class SchemaError(ValueError):
     go-swagger's `{"code", "message"}` body.
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
 
     def body(self) -> JSONObject:
-        return {"code": 602 if self.status == 422 else self.status, "message": self.message}
+        code = self.code if self.code is not None else 602 if self.status == 422 else self.status
+        return {"code": code, "message": self.message}
+
+
+# go-openapi/strfmt's uuid format: hex in any case, dashes optional, no version check.
+_UUID = re.compile(r"(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+_INVALID_FORMAT = 601  # go-openapi errors.InvalidTypeCode
+
+
+def silence_id(text: str) -> str:
+    """The silenceID path parameter, which the API declares `format: uuid`."""
+    if not _UUID.match(text):
+        raise SchemaError(
+            422,
+            f"silenceID in path must be of type uuid: {json.dumps(text, ensure_ascii=False)}",
+            _INVALID_FORMAT,
+        )
+    return text
 
 
 class InvalidSilence(ValueError):

@@ -143,7 +143,12 @@ _FLAGS: list[JSON] = [
     for flag in ("active", "silenced", "inhibited")
 ]
 _RECEIVER_PARAM = _query("receiver", {"type": "string"}, "A regex matching receivers")
-_SILENCE_ID: JSONObject = {"name": "silence_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_SILENCE_ID: JSONObject = {
+    "name": "silence_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
 
 
 def _operation(

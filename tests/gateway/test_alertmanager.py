@@ -20,6 +20,14 @@ from .fakes import NOW_MS, Context, FakeServer, abort_bad_request
 
 # The gateway's clock in these tests: 2023-10-08T18:20:34.567Z.
 NOW = "2023-10-08T18:20:34.567Z"
+
+
+def silence_id(n: int) -> str:
+    """Silence ids are UUIDs, as Alertmanager's API requires of the ones in its paths."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+S1, S2, MISSING = silence_id(1), silence_id(2), silence_id(999)
 HOUR = 3_600_000
 STATES = alert_service_pb2
 
@@ -105,7 +113,7 @@ class AlertmanagerServer(FakeServer):
     ) -> silence_service_pb2.CreateSilenceResponse:
         created = silence_service_pb2.Silence()
         created.CopyFrom(request.silence)
-        created.id = f"s{len(self.silences) + 1}"
+        created.id = silence_id(len(self.silences) + 1)
         self.silences[created.id] = created
         return silence_service_pb2.CreateSilenceResponse(silence=created)
 
@@ -127,7 +135,9 @@ class AlertmanagerServer(FakeServer):
         updated = silence_service_pb2.Silence()
         updated.CopyFrom(request.silence)
         # Alertmanager's rule: other matchers make a new silence.
-        updated.id = old.id if list(old.matchers) == list(updated.matchers) else f"s{len(self.silences) + 1}"
+        updated.id = (
+            old.id if list(old.matchers) == list(updated.matchers) else silence_id(len(self.silences) + 1)
+        )
         self.silences[updated.id] = updated
         return silence_service_pb2.UpdateSilenceResponse(silence=updated)
 
@@ -254,7 +264,7 @@ async def test_an_empty_list_is_accepted_without_a_call(
 
 
 async def test_alerts_have_alertmanagers_shape(api: httpx.AsyncClient, am: AlertmanagerServer) -> None:
-    am.alerts = [alert("f1", generator_url="http://prometheus/graph", silenced_by=("s1",))]
+    am.alerts = [alert("f1", generator_url="http://prometheus/graph", silenced_by=(S1,))]
 
     response = await api.get("/api/v2/alerts")
 
@@ -266,7 +276,7 @@ async def test_alerts_have_alertmanagers_shape(api: httpx.AsyncClient, am: Alert
             "fingerprint": "f1",
             "receivers": [{"name": "ops"}],
             "startsAt": "2023-10-08T17:20:34.567Z",
-            "status": {"inhibitedBy": [], "silencedBy": ["s1"], "state": "suppressed"},
+            "status": {"inhibitedBy": [], "silencedBy": [S1], "state": "suppressed"},
             "updatedAt": "2023-10-08T18:20:33.567Z",
             "labels": {"alertname": "Af1", "host": "a"},
             "generatorURL": "http://prometheus/graph",
@@ -381,7 +391,7 @@ async def test_groups_have_alertmanagers_shape_and_filters(
     am.groups = [
         alert_service_pb2.AlertGroup(labels={"alertname": "Af1"}, receiver="ops", alerts=[alert("f1")]),
         alert_service_pb2.AlertGroup(
-            labels={"alertname": "Af2"}, receiver="pager", alerts=[alert("f2", silenced_by=("s1",))]
+            labels={"alertname": "Af2"}, receiver="pager", alerts=[alert("f2", silenced_by=(S1,))]
         ),
         alert_service_pb2.AlertGroup(
             labels={}, receiver="ops", alerts=[alert("f3", STATES.ALERT_STATE_PENDING)]
@@ -433,8 +443,8 @@ async def test_a_posted_silence_is_created_with_our_matcher_strings(
 ) -> None:
     response = await api.post("/api/v2/silences", json=POSTED_SILENCE)
 
-    assert (response.status_code, response.json()) == (200, {"silenceID": "s1"})
-    created = am.silences["s1"]
+    assert (response.status_code, response.json()) == (200, {"silenceID": S1})
+    created = am.silences[S1]
     assert list(created.matchers) == ['host="a"', 'job!~"api.*"', r'msg="say \"hi\""']
     assert (created.created_by, created.comment) == ("alice", "maintenance")
     assert (created.starts_at.ToMilliseconds(), created.ends_at.ToMilliseconds()) == (NOW_MS, NOW_MS + HOUR)
@@ -444,10 +454,10 @@ async def test_silences_read_back_in_alertmanagers_shape(
     api: httpx.AsyncClient, am: AlertmanagerServer
 ) -> None:
     await api.post("/api/v2/silences", json=POSTED_SILENCE)
-    am.silences["s1"].state = silence_service_pb2.SILENCE_STATE_ACTIVE
-    am.silences["s1"].updated_at.FromMilliseconds(NOW_MS)
+    am.silences[S1].state = silence_service_pb2.SILENCE_STATE_ACTIVE
+    am.silences[S1].updated_at.FromMilliseconds(NOW_MS)
     expected = {
-        "id": "s1",
+        "id": S1,
         "status": {"state": "active"},
         "updatedAt": NOW,
         "comment": "maintenance",
@@ -461,7 +471,7 @@ async def test_silences_read_back_in_alertmanagers_shape(
         "startsAt": NOW,
     }
 
-    assert (await api.get("/api/v2/silence/s1")).json() == expected
+    assert (await api.get(f"/api/v2/silence/{S1}")).json() == expected
     assert (await api.get("/api/v2/silences")).json() == [expected]
 
 
@@ -490,18 +500,18 @@ async def test_silences_are_filtered_by_their_own_matchers_and_sorted(
 async def test_a_silence_with_an_id_is_updated(api: httpx.AsyncClient, am: AlertmanagerServer) -> None:
     await api.post("/api/v2/silences", json=POSTED_SILENCE)
 
-    same = await api.post("/api/v2/silences", json={**POSTED_SILENCE, "id": "s1", "comment": "longer"})
+    same = await api.post("/api/v2/silences", json={**POSTED_SILENCE, "id": S1, "comment": "longer"})
     changed = await api.post(
         "/api/v2/silences",
-        json={**POSTED_SILENCE, "id": "s1", "matchers": [{"name": "host", "value": "b", "isRegex": False}]},
+        json={**POSTED_SILENCE, "id": S1, "matchers": [{"name": "host", "value": "b", "isRegex": False}]},
     )
 
-    assert same.json() == {"silenceID": "s1"}
-    assert am.silences["s1"].comment == "longer"
-    assert changed.json() == {"silenceID": "s2"}
+    assert same.json() == {"silenceID": S1}
+    assert am.silences[S1].comment == "longer"
+    assert changed.json() == {"silenceID": S2}
     sent = am.last("UpdateSilence")
     assert isinstance(sent, silence_service_pb2.UpdateSilenceRequest)
-    assert (sent.id, list(sent.silence.matchers)) == ("s1", ['host="b"'])
+    assert (sent.id, list(sent.silence.matchers)) == (S1, ['host="b"'])
 
 
 async def test_updating_a_missing_silence_is_404(api: httpx.AsyncClient) -> None:
@@ -571,15 +581,29 @@ async def test_a_silence_is_expired_and_a_missing_one_is_404(
 ) -> None:
     await api.post("/api/v2/silences", json=POSTED_SILENCE)
 
-    deleted = await api.delete("/api/v2/silence/s1")
-    missing_delete = await api.delete("/api/v2/silence/nope")
-    missing_get = await api.get("/api/v2/silence/nope")
+    deleted = await api.delete(f"/api/v2/silence/{S1}")
+    missing_delete = await api.delete(f"/api/v2/silence/{MISSING}")
+    missing_get = await api.get(f"/api/v2/silence/{MISSING}")
 
     assert (deleted.status_code, deleted.content) == (200, b"")
-    assert am.silences["s1"].state == silence_service_pb2.SILENCE_STATE_EXPIRED
-    assert (await api.get("/api/v2/silence/s1")).json()["status"] == {"state": "expired"}
+    assert am.silences[S1].state == silence_service_pb2.SILENCE_STATE_EXPIRED
+    assert (await api.get(f"/api/v2/silence/{S1}")).json()["status"] == {"state": "expired"}
     assert (missing_delete.status_code, missing_delete.content) == (404, b"")
     assert (missing_get.status_code, missing_get.content) == (404, b"")
+
+
+async def test_a_silence_id_that_is_no_uuid_is_refused_as_alertmanager_does(
+    api: httpx.AsyncClient, am: AlertmanagerServer
+) -> None:
+    await api.post("/api/v2/silences", json=POSTED_SILENCE)
+    expected = {"code": 601, "message": 'silenceID in path must be of type uuid: "s-1"'}
+
+    for method in ("GET", "DELETE"):
+        response = await api.request(method, "/api/v2/silence/s-1")
+        assert (response.status_code, response.json()) == (422, expected)
+    assert am.silences[S1].state != silence_service_pb2.SILENCE_STATE_EXPIRED
+    # Any case, dashes optional, as go-openapi's uuid format.
+    assert (await api.get(f"/api/v2/silence/{S1.upper().replace('-', '')}")).status_code == 404
 
 
 # --- status and receivers -----------------------------------------------------------------------
