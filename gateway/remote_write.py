@@ -169,7 +169,7 @@ def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_B
 
 def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
     """The MetricsService samples of every series; 400 for the first series that cannot be stored."""
-    out = metrics_service_pb2.WriteRequest()
+    out = metrics_service_pb2.WriteRequest(all_or_nothing=True)
     for index, series in enumerate(request.timeseries):
         if series.histograms:
             raise RemoteWriteError(400, "native histograms are not supported")
@@ -191,7 +191,7 @@ def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
 
 def rejected_message(response: metrics_service_pb2.WriteResponse) -> str:
     reasons = "; ".join(f"sample {e.index}: {e.reason}" for e in response.errors[:10])
-    return f"{response.rejected} of {response.rejected + response.accepted} samples rejected: {reasons}"
+    return f"write refused, no sample stored: {reasons}"
 
 
 def remote_write_endpoint(
@@ -212,8 +212,9 @@ def remote_write_endpoint(
                 response = await backend.unary(route, samples, request)
                 assert isinstance(response, metrics_service_pb2.WriteResponse)
                 if response.rejected:
-                    # Prometheus answers 400 to out-of-order and duplicate samples so that the sender
-                    # drops the batch instead of retrying what can never be accepted.
+                    # As Prometheus: a request with an out-of-order or duplicate sample stores nothing
+                    # and is answered 400, so that the sender drops the batch instead of retrying
+                    # what can never be accepted.
                     raise RemoteWriteError(400, rejected_message(response))
         except RemoteWriteError as exc:
             return PlainTextResponse(exc.message, status_code=exc.status)

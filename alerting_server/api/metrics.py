@@ -55,7 +55,7 @@ def samples_from_pb(request: metrics_service_pb2.WriteRequest, now: int) -> list
 
 
 class Appender(Protocol):
-    def append(self, batch: Sequence[Sample]) -> WriteResult: ...
+    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult: ...
 
 
 class WriteListener(Protocol):
@@ -76,7 +76,8 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
-        result = self._tsdb.append(samples_from_pb(request, self._clock.now_ms()))
+        samples = samples_from_pb(request, self._clock.now_ms())
+        result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
             self._listener.written({s.name for s in request.samples})
         return metrics_service_pb2.WriteResponse(

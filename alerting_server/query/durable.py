@@ -99,12 +99,14 @@ class DurableTSDB:
             for body in _records(path):
                 self.db.append(_decode(body))
 
-    def append(self, batch: Sequence[Sample]) -> WriteResult:
+    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult:
         with self._lock:
-            return self._append(batch)
+            return self._append(batch, all_or_nothing)
 
-    def _append(self, batch: Sequence[Sample]) -> WriteResult:
-        result = self.db.append(batch)
+    def _append(self, batch: Sequence[Sample], all_or_nothing: bool = False) -> WriteResult:
+        result = self.db.append(batch, all_or_nothing=all_or_nothing)
+        if all_or_nothing and result.rejected:
+            return result
         rejected = {index for index, _ in result.errors}
         kept = [s for i, s in enumerate(batch) if i not in rejected]
         if kept:

@@ -103,6 +103,12 @@ class _Series:
         return not self.chunks and self.head_n == 0
 
 
+def _refusal(t_ms: int, head_ms: int) -> str:
+    if t_ms == head_ms:
+        return f"duplicate sample for timestamp {t_ms}"
+    return f"out of order sample: timestamp {t_ms} is older than the series head {head_ms}"
+
+
 def _same_value(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
@@ -125,8 +131,9 @@ class TSDB:
     def series_count(self) -> int:
         return len(self._series)
 
-    def append(self, batch: Sequence[Sample]) -> WriteResult:
-        """Append a batch; out-of-order samples are rejected one by one, the rest accepted.
+    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult:
+        """Append a batch; out-of-order samples are rejected one by one, the rest accepted, or with
+        `all_or_nothing` any such sample rejects the whole batch and nothing is written.
 
         Raises ResourceExhausted, without writing anything, when the batch would create more
         series than the limit allows.
@@ -137,6 +144,10 @@ class TSDB:
                 f"series limit of {self.max_series} reached: the write would create {len(new)} new series "
                 f"on top of {len(self._series)}"
             )
+        if all_or_nothing:
+            refused = self._refusals(batch)
+            if refused:
+                return WriteResult(0, len(batch), tuple(refused))
         accepted = 0
         errors: list[tuple[int, str]] = []
         for index, sample in enumerate(batch):
@@ -146,12 +157,7 @@ class TSDB:
                 if sample.t_ms == last and _same_value(sample.value, series.last_v):
                     accepted += 1
                     continue
-                reason = (
-                    f"duplicate sample for timestamp {sample.t_ms}"
-                    if sample.t_ms == last
-                    else f"out of order sample: timestamp {sample.t_ms} is older than the series head {last}"
-                )
-                errors.append((index, reason))
+                errors.append((index, _refusal(sample.t_ms, last)))
                 continue
             series.append(sample.t_ms, sample.value)
             accepted += 1
@@ -159,6 +165,24 @@ class TSDB:
             if self._series[self._ids[labels]].empty():
                 self._remove(self._ids[labels])
         return WriteResult(accepted, len(errors), tuple(errors))
+
+    def _refusals(self, batch: Sequence[Sample]) -> list[tuple[int, str]]:
+        """What append would reject, found without writing: each series' head as the batch moves it."""
+        heads: dict[Labels, tuple[int, float]] = {}
+        refused: list[tuple[int, str]] = []
+        for index, sample in enumerate(batch):
+            head = heads.get(sample.labels)
+            if head is None:
+                sid = self._ids.get(sample.labels)
+                series = self._series[sid] if sid is not None else None
+                if series is not None and series.last_t is not None:
+                    head = (series.last_t, series.last_v)
+            if head is not None and sample.t_ms <= head[0]:
+                if sample.t_ms != head[0] or not _same_value(sample.value, head[1]):
+                    refused.append((index, _refusal(sample.t_ms, head[0])))
+                continue
+            heads[sample.labels] = (sample.t_ms, sample.value)
+        return refused
 
     def _get_or_create(self, labels: Labels) -> _Series:
         sid = self._ids.get(labels)

@@ -199,7 +199,9 @@ async def test_samples_refused_by_the_store_are_400_so_that_prometheus_does_not_
     response = await rejecting_client.post("/api/v1/write", content=body, headers=HEADERS)
 
     assert response.status_code == 400
-    assert response.text == "1 of 2 samples rejected: sample 1: out of order sample"
+    assert response.text == "write refused, no sample stored: sample 1: out of order sample"
+    # The store is asked to store all of them or none, as Prometheus' receiver does.
+    assert rejecting.last("Write").all_or_nothing  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

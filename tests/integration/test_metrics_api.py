@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
+import cramjam
 import httpx
 
+from gateway.remote_write import WriteRequest
 from tests.integration.server import ServerProcess
 
 
@@ -115,3 +118,35 @@ def test_the_series_limit_is_resource_exhausted_naming_it(tmp_path: Path) -> Non
             )
     finally:
         server.kill()
+
+
+def test_a_remote_write_with_a_refused_sample_stores_nothing_even_after_a_restart(
+    server: ServerProcess, http: httpx.Client
+) -> None:
+    """Prometheus' receiver: one out-of-order sample refuses the request (400) and nothing of it is
+    stored, neither in memory nor in the write-ahead log."""
+    now = int(time.time() * 1000)
+    assert (
+        http.post("/samples", json={"samples": [{"name": "rw", "value": 1, "timestamp": now}]}).status_code
+        == 200
+    )
+    request: Any = WriteRequest()
+    fresh = request.timeseries.add()
+    fresh.labels.add(name="__name__", value="rw_other")
+    fresh.samples.add(value=5.0, timestamp=now)
+    late = request.timeseries.add()
+    late.labels.add(name="__name__", value="rw")
+    late.samples.add(value=2.0, timestamp=now + 1000)
+    late.samples.add(value=3.0, timestamp=now - 1000)
+    body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
+    headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}
+
+    refused = http.post("/api/v1/write", content=body, headers=headers)
+
+    assert refused.status_code == 400
+    assert "no sample stored" in refused.text
+    server.restart()
+    with httpx.Client(base_url=server.base_url, timeout=10) as again:
+        params: dict[str, str | float] = {"query": '{__name__=~"rw.*"}[1m]', "time": (now + 5000) / 1000}
+        [series] = again.get("/api/v1/query", params=params).json()["data"]["result"]
+        assert (series["metric"], [v for _, v in series["values"]]) == ({"__name__": "rw"}, ["1"])

@@ -61,6 +61,33 @@ def test_same_timestamp_same_value_is_idempotent_but_different_value_is_rejected
     assert result.errors == ((1, "duplicate sample for timestamp 1000"),)
 
 
+def test_all_or_nothing_writes_nothing_when_one_sample_is_refused() -> None:
+    db = TSDB()
+    db.append([Sample(UP_A, 1000, 1.0)])
+    batch = [Sample(UP_B, 500, 5.0), Sample(UP_A, 2000, 2.0), Sample(UP_A, 1500, 3.0), Sample(REQ, 9, 1.0)]
+
+    result = db.append(batch, all_or_nothing=True)
+
+    assert (result.accepted, result.rejected) == (0, 4)
+    # Refused against the head the batch itself moved (2000), not only the stored one (1000).
+    assert result.errors == ((2, "out of order sample: timestamp 1500 is older than the series head 2000"),)
+    assert db.series_count == 1  # The series the batch would have created are not there.
+    stored = db.select([m(MatchType.REGEX, "__name__", ".+")], 0, 10_000)
+    assert [(s.labels, s.timestamps.tolist()) for s in stored] == [(UP_A, [1000])]
+
+
+def test_all_or_nothing_accepts_what_one_by_one_would_accept() -> None:
+    db = TSDB()
+    db.append([Sample(UP_A, 1000, 1.0)])
+    # The stored sample again (same value) and a new series: nothing is refused, all is written.
+    batch = [Sample(UP_A, 1000, 1.0), Sample(UP_A, 2000, 2.0), Sample(UP_B, 1, 1.0)]
+    result = db.append(batch, all_or_nothing=True)
+    assert (result.accepted, result.rejected, result.errors) == (3, 0, ())
+    assert db.series_count == 2
+    duplicate = db.append([Sample(UP_A, 2000, 9.0)], all_or_nothing=True)
+    assert duplicate.errors == ((0, "duplicate sample for timestamp 2000"),)
+
+
 def test_series_limit_names_the_limit_and_writes_nothing() -> None:
     store = TSDB(max_series=2)
     store.append([Sample(UP_A, 1, 1.0), Sample(UP_B, 1, 1.0)])
