@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the Python code of proto/alerting/v1 into clients/alerting/v1 (committed).
+# Regenerates the Python code of proto/alerting/v1 into clients/alerting/v1, and the blocking
+# client from the asyncio one (scripts/unasync.py); both are committed.
 # With --check, generates into a scratch folder and fails when the committed code differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,16 @@ mkdir -p "$out/alerting/v1"
   --mypy_out="$out" --mypy_grpc_out="$out" \
   proto/alerting/v1/*.proto
 touch "$out/alerting/v1/py.typed"
+# The blocking client, derived from the asyncio one.
+if [ "${1:-}" = "--check" ]; then
+  "$py" scripts/unasync.py "$out/_sync.py"
+  cmp -s "$out/_sync.py" clients/alerting/client/_sync.py || {
+    echo "generated code is stale: clients/alerting/client/_sync.py differs from 'make gen'" >&2
+    exit 1
+  }
+else
+  "$py" scripts/unasync.py
+fi
 if [ "${1:-}" = "--check" ]; then
   for f in "$out"/alerting/v1/*; do
     name=$(basename "$f")

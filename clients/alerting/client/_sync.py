@@ -1,4 +1,7 @@
-"""AlertingClient: the blocking client, one typed method per RPC of alerting.v1."""
+"""AlertingClient: the blocking client, one typed method per RPC of alerting.v1.
+
+Written by scripts/unasync.py from _async.py: change that file, then run `make gen`.
+"""
 
 from __future__ import annotations
 
