@@ -6,8 +6,8 @@ import json
 
 from starlette.requests import Request
 
+from alerting.jsonmap import JSON
 from gateway.errors import GatewayError, invalid_argument
-from gateway.jsonmap import JSON
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 

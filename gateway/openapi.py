@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from gateway.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
-from gateway.naming import enum_json_names
+from alerting.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
+from alerting.naming import enum_json_names
 from gateway.ops import OPERATIONS
 from gateway.params import route_query_fields
 from gateway.promapi import serves_prometheus

@@ -14,12 +14,12 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from alerting.jsonmap import JSON, JSONObject
+from alerting.naming import enum_to_json
 from alerting.v1 import metrics_service_pb2
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import HTTP_STATUS, GatewayError, log
-from gateway.jsonmap import JSON, JSONObject
-from gateway.naming import enum_to_json
 from gateway.promparams import PromError, check_range, format_time, format_value, parse_step, parse_time
 from gateway.routes import RpcRoute
 

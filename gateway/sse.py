@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from alerting.jsonmap import JSON, descriptor_of, to_json
 from gateway.backend import Backend
 from gateway.errors import (
     Endpoint,
@@ -27,7 +28,6 @@ from gateway.errors import (
     invalid_argument,
     log,
 )
-from gateway.jsonmap import JSON, descriptor_of, to_json
 from gateway.routes import RpcRoute
 from gateway.unary import build_request
 

@@ -6,10 +6,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.backend import Backend
-from gateway.body import parse_json, read_body
-from gateway.errors import Endpoint, guarded, invalid_argument
-from gateway.jsonmap import (
+from alerting.jsonmap import (
     descriptor_of,
     merge_json,
     merge_message_value,
@@ -17,6 +14,9 @@ from gateway.jsonmap import (
     set_field,
     to_json,
 )
+from gateway.backend import Backend
+from gateway.body import parse_json, read_body
+from gateway.errors import Endpoint, guarded, invalid_argument
 from gateway.params import fill_path, fill_query, route_query_fields
 from gateway.routes import RpcRoute
 from gateway.shapes import raw_request_body, response_shape

@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from alerting.jsonmap import JSON
 from alerting.v1 import alert_service_pb2, channel_service_pb2, silence_service_pb2
 from gateway.alertmanager import models
 from gateway.alertmanager.matchers import Matcher, MatcherError, parse_matcher, selector
@@ -29,7 +30,6 @@ from gateway.alertmanager.timefmt import format_ms
 from gateway.backend import Backend
 from gateway.body import parse_json, read_body
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
-from gateway.jsonmap import JSON
 from gateway.routes import RpcRoute, discover_routes
 
 Clock = Callable[[], int]

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from alerting.jsonmap import JSONObject
 from alerting.matchers import MatcherError, MatchOp, format_matcher, split_matcher
-from gateway.jsonmap import JSONObject
 
 __all__ = ["MatchOp", "Matcher", "MatcherError", "from_api", "parse_matcher", "selector"]
 

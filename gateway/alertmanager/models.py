@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from alerting.jsonmap import JSON, JSONObject
 from alerting.v1 import alert_service_pb2, silence_service_pb2
 from gateway.alertmanager.matchers import Matcher, MatcherError, from_api, parse_matcher
 from gateway.alertmanager.timefmt import format_timestamp, parse_ms
-from gateway.jsonmap import JSON, JSONObject
 
 _Alert = alert_service_pb2.Alert
 _Silence = silence_service_pb2.Silence

@@ -85,11 +85,11 @@ def test_enum_names() -> None:
         ({"nmae": "x"}, "nmae: unknown field"),
         ({"duration": "5 minutes"}, "duration: not a valid duration string"),
         ({"labels": {"team": 1}}, "labels.team: expected a string"),
-        ({"labels": ["team"]}, "labels: expected an object"),
+        ({"labels": ["team"]}, "labels: expected a JSON object"),
         ({"type": "paging"}, "type: unknown value 'paging'"),
         ({"name": 7}, "name: expected a string"),
         ({"last_evaluation": "yesterday"}, "last_evaluation: "),
-        ({"last_evaluation": 1.5}, "last_evaluation: expected an integer"),
+        ({"last_evaluation": 1.5}, "last_evaluation: expected epoch milliseconds as an integer"),
     ],
 )
 def test_errors_name_the_field(data: dict[str, object], error: str) -> None:

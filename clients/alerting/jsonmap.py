@@ -21,7 +21,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from alerting.durations import format_duration, parse_duration
-from gateway.naming import enum_from_json, enum_json_names, enum_to_json
+from alerting.naming import enum_from_json, enum_json_names, enum_to_json
 
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
 JSONObject: TypeAlias = dict[str, JSON]
