@@ -7,7 +7,6 @@ Field and method names are Go's, because that is what the templates people alrea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alerting_server.notify.message import AlertData, Message
@@ -30,7 +29,7 @@ class Pairs(list[Pair]):
     """template.Pairs: a list that also answers .Names and .Values."""
 
     go_type_name = "template.Pairs"
-    METHODS = frozenset({"Names", "Values", "String"})
+    go_methods = frozenset({"Names", "Values", "String"})
 
     def Names(self) -> list[str]:
         return [p.Name for p in self]
@@ -45,7 +44,7 @@ class Pairs(list[Pair]):
 class KV(StrMap):
     """template.KV: a map[string]string with methods; a missing key reads as ""."""
 
-    METHODS = frozenset({"SortedPairs", "Remove", "Names", "Values", "String"})
+    go_methods = frozenset({"SortedPairs", "Remove", "Names", "Values", "String"})
 
     def SortedPairs(self) -> Pairs:
         # alertname first, then the rest by name, as Alertmanager orders them.
@@ -84,7 +83,7 @@ class Alerts(list[TemplateAlert]):
     """template.Alerts: a list that also answers .Firing and .Resolved."""
 
     go_type_name = "template.Alerts"
-    METHODS = frozenset({"Firing", "Resolved"})
+    go_methods = frozenset({"Firing", "Resolved"})
 
     def Firing(self) -> list[TemplateAlert]:
         return [a for a in self if a.Status == "firing"]
@@ -118,13 +117,6 @@ def template_data(message: Message) -> TemplateData:
         CommonAnnotations=KV(message.common_annotations),
         ExternalURL=message.external_url,
     )
-
-
-def has_method(receiver: object, name: str) -> bool:
-    """Whether `name` is a Go method of one of the map or slice types above, which Go's templates
-    look up before the map's keys (and which lists, in Python, would not offer at all)."""
-    methods: Iterable[str] = getattr(type(receiver), "METHODS", ())
-    return isinstance(receiver, KV | Pairs | Alerts) and name in methods
 
 
 def _alert(alert: AlertData) -> TemplateAlert:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from alerting_server.model import ChannelType
 from alerting_server.notify.message import Message
 from alerting_server.notify.notifier import DeliveryResult
-from alerting_server.notify.template_data import TemplateData, has_method, template_data
+from alerting_server.notify.template_data import TemplateData, template_data
 from alerting_server.templating import (
     ALERTMANAGER_FUNCTIONS,
     Template,
@@ -23,9 +23,6 @@ from alerting_server.templating import (
     alertmanager_functions,
     parse_template,
 )
-from alerting_server.templating import nodes as n
-from alerting_server.templating.builtins import BUILTINS
-from alerting_server.templating.executor import MAX_EXEC_DEPTH, State
 
 TEMPLATE_FIELDS: Mapping[ChannelType, tuple[str, ...]] = {
     ChannelType.EMAIL: ("subject", "text", "html"),
@@ -91,7 +88,7 @@ class Expander:
         if template is None:
             return default()
         try:
-            return execute(template, self._data, self._funcs)
+            return template.execute(self._data, self._funcs)
         except TemplateError as e:
             self.errors.append(f"template config.{key}: {e}")
             return default()
@@ -116,42 +113,3 @@ def noting_template_errors(result: DeliveryResult, expander: Expander) -> Delive
     if not told:
         return result
     return replace(result, reason=f"{result.reason}; {told}" if result.reason else told)
-
-
-def execute(template: Template, data: object, funcs: Mapping[str, Callable[..., object]]) -> str:
-    """Template.execute, but with Go's method lookup on Alertmanager's map and slice types.
-
-    Go finds `.CommonLabels.Remove` and `.Alerts.Firing` as methods before it reads map keys, and
-    Python lists have no attributes the engine reads, so the engine's State is taught both here.
-    """
-    table: dict[str, Callable[..., object]] = dict(BUILTINS)
-    table.update(funcs)
-    out: list[str] = []
-    state = _State(template.text, template.name, template.name, template.trees, table, out)
-    state.push("$", data)
-    state.walk(data, template.root)
-    return "".join(out)
-
-
-class _State(State):
-    def eval_field(
-        self, dot: object, name: str, node: n.Node, args: list[n.Node], final: object, receiver: object
-    ) -> object:
-        if has_method(receiver, name):
-            return self.eval_call(dot, getattr(receiver, name), node, name, args, final)
-        return super().eval_field(dot, name, node, args, final, receiver)
-
-    def walk_template(self, dot: object, node: n.TemplateNode) -> None:
-        # As the engine's, but the child state is ours too, so {{template}} bodies see the methods.
-        self.at(node)
-        tree = self.trees.get(node.name)
-        if tree is None:
-            raise self.error(f'no such template "{node.name}"')
-        if self.depth >= MAX_EXEC_DEPTH:
-            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
-        new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else None
-        child = _State(
-            self.text, self.parse_name, node.name, self.trees, self.funcs, self.out, self.depth + 1
-        )
-        child.push("$", new_dot)
-        child.walk(new_dot, tree)

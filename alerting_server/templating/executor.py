@@ -17,6 +17,7 @@ from alerting_server.templating.signature import signature_of
 from alerting_server.templating.strconv import go_quote
 from alerting_server.templating.values import (
     NO_VALUE,
+    go_methods,
     go_type_name,
     is_missing,
     is_struct,
@@ -308,6 +309,8 @@ class State:
         if receiver is None:
             raise self.error(f"nil pointer evaluating interface {{}}.{name}")
         has_args = len(args) > 1 or final is not _MISSING
+        if name in go_methods(receiver):
+            return self.eval_call(dot, getattr(receiver, name), node, name, args, final)
         if isinstance(receiver, Mapping):
             if has_args:
                 raise self.error(f"{name} is not a method but has arguments")

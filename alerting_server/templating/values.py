@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Final
 
 
@@ -91,6 +92,14 @@ def go_type_name(value: object) -> str:
     if isinstance(go_name, str):
         return go_name
     return type(value).__name__
+
+
+def go_methods(value: object) -> AbstractSet[str]:
+    """The Go methods a value's type declares in its `go_methods` attribute (a map or slice type
+    with methods, such as Alertmanager's template.KV): templates find them before a map's keys, as
+    Go does, and on lists, which otherwise have no fields."""
+    methods = getattr(type(value), "go_methods", None)
+    return methods if isinstance(methods, AbstractSet) else frozenset()
 
 
 def struct_fields(value: object) -> Iterable[tuple[str, object]]:

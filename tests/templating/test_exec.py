@@ -181,3 +181,32 @@ def test_exec_errors(text: str, message: str) -> None:
     with pytest.raises(TemplateError) as exc:
         run(text)
     assert str(exc.value) == message
+
+
+class _Labels(dict[str, str]):
+    """A map type with Go methods, as Alertmanager's template.KV."""
+
+    go_methods = frozenset({"Names"})
+
+    def Names(self) -> list[str]:
+        return sorted(self)
+
+    def Hidden(self) -> str:
+        return "not a declared Go method"
+
+
+class _Items(list[str]):
+    go_methods = frozenset({"First"})
+
+    def First(self) -> str:
+        return self[0]
+
+
+def test_declared_go_methods_come_before_map_keys_and_work_on_lists() -> None:
+    labels = _Labels(Names="a key named like the method", b="2")
+    assert run("{{.Names}}", labels) == "[Names b]"
+    assert run("{{.b}}", labels) == "2"
+    assert run("{{.Hidden}}", labels) == "<no value>"  # Not declared: a missing map key, as in Go.
+    assert run("{{.First}}", _Items(["x", "y"])) == "x"
+    with pytest.raises(TemplateError, match="can't evaluate field Last"):
+        run("{{.Last}}", _Items(["x"]))
