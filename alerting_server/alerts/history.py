@@ -92,6 +92,5 @@ async def with_delivery_outcomes(
 
 async def prune(store: Store, before: int) -> int:
     """Deletes the history older than `before`; returns how many events went."""
-    async with store.transaction() as connection:
-        result = await connection.execute(alert_history.delete().where(alert_history.c.at < before))
-    return int(result.rowcount)
+    query = alert_history.delete().where(alert_history.c.at < before)
+    return await store.write(lambda connection: int(connection.execute(query).rowcount))
