@@ -86,9 +86,7 @@ class AlertRepository:
     @staticmethod
     def upsert_many_in(connection: Connection, alerts: Iterable[Alert]) -> None:
         """upsert_many inside the caller's transaction (Store.write)."""
-        rows = [_values(alert) for alert in alerts]
-        if rows:
-            execute_many(connection, upsert(connection, t), rows)
+        execute_many(connection, upsert(connection, t), [_values(alert) for alert in alerts])
 
     async def get(self, fingerprint: str) -> Alert:
         async with self._db.read() as connection:
@@ -103,7 +101,7 @@ class AlertRepository:
         return [_alert(row) for row in rows]
 
     async def delete_many(self, fingerprints: Iterable[str]) -> None:
-        keys = sorted(set(fingerprints))
+        keys = list(fingerprints)
         if keys:
             await self._db.run(lambda connection: self.delete_many_in(connection, keys))
 

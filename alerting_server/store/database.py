@@ -51,13 +51,10 @@ class Database:
             yield connection
 
     @asynccontextmanager
-    async def write(self, connection: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
-        """A new write transaction, or the caller's when it passes one (to join several writes)."""
-        if connection is not None:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on the async driver (the writes that run() does not carry)."""
+        async with self._writer.begin() as connection:
             yield connection
-            return
-        async with self._writer.begin() as new:
-            yield new
 
 
 def new_id() -> str:
@@ -82,13 +79,9 @@ async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMa
     return row
 
 
+@functools.cache
 def insert(table: sa.Table) -> sa.Insert:
     """The table's INSERT, one object per table (execute_many caches its SQLite form by statement)."""
-    return _insert(table)
-
-
-@functools.cache
-def _insert(table: sa.Table) -> sa.Insert:
     return table.insert()
 
 

@@ -54,29 +54,24 @@ def _event(row: RowMapping) -> AlertHistoryEvent:
     )
 
 
-def _with_ids(events: Iterable[AlertHistoryEvent]) -> builtins.list[AlertHistoryEvent]:
-    return [event if event.id else dataclasses.replace(event, id=new_id()) for event in events]
-
-
 class HistoryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def append(self, events: Iterable[AlertHistoryEvent]) -> builtins.list[AlertHistoryEvent]:
         """Stores the events in the given order; those without an id get one."""
-        stored = _with_ids(events)
-        if stored:
-            await self._db.run(lambda connection: self.append_in(connection, stored))
-        return stored
+        given = builtins.list(events)
+        if not given:
+            return []
+        return await self._db.run(lambda connection: self.append_in(connection, given))
 
     @staticmethod
     def append_in(
         connection: Connection, events: Iterable[AlertHistoryEvent]
     ) -> builtins.list[AlertHistoryEvent]:
         """append inside the caller's transaction (Store.write)."""
-        stored = _with_ids(events)
-        if stored:
-            execute_many(connection, insert(t), [_values(event) for event in stored])
+        stored = [event if event.id else dataclasses.replace(event, id=new_id()) for event in events]
+        execute_many(connection, insert(t), [_values(event) for event in stored])
         return stored
 
     async def list(self, fingerprint: str, page: PageRequest) -> Page[AlertHistoryEvent]:

@@ -58,7 +58,8 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction to pass to several repositories' `connection=` parameters."""
+        """A write transaction on the async driver, for statements of the caller's own (Store.write
+        joins repositories' writes)."""
         async with self._db.write() as connection:
             yield connection
 
