@@ -237,16 +237,13 @@ class AlertmanagerApi:
         return JSONResponse({"silenceID": updated.silence.id})
 
     async def get_silence(self, request: Request) -> Response:
-        silence_id = models.silence_id(request.path_params["silence_id"])
-        get = silence_service_pb2.GetSilenceRequest(id=silence_id)
+        get = silence_service_pb2.GetSilenceRequest(id=_silence_id(request))
         found = await _or_404(self._call("GetSilence", get, request))
         assert isinstance(found, silence_service_pb2.GetSilenceResponse)
         return JSONResponse(models.gettable_silence(found.silence))
 
     async def delete_silence(self, request: Request) -> Response:
-        expire = silence_service_pb2.ExpireSilenceRequest(
-            id=models.silence_id(request.path_params["silence_id"])
-        )
+        expire = silence_service_pb2.ExpireSilenceRequest(id=_silence_id(request))
         await _or_404(self._call("ExpireSilence", expire, request))
         return Response(status_code=200)
 
@@ -303,6 +300,10 @@ def _alert_filter(request: Request, matchers: tuple[Matcher, ...] = ()) -> model
         inhibited=_bool(request, "inhibited"),
         matchers=matchers,
     )
+
+
+def _silence_id(request: Request) -> str:
+    return models.silence_id(request.path_params["silence_id"])
 
 
 def _filters(request: Request) -> list[Matcher]:
