@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -43,3 +44,17 @@ class Rule:
     last_evaluation_duration: int | None = None
     created_at: int = 0
     updated_at: int = 0
+
+
+def definition(rule: Rule) -> Rule:
+    """The rule without what evaluation and the store write back (health, timestamps), to tell whether
+    its definition changed."""
+    return dataclasses.replace(
+        rule,
+        health=RuleHealth.UNKNOWN,
+        last_evaluation=None,
+        last_error="",
+        last_evaluation_duration=None,
+        created_at=0,
+        updated_at=0,
+    )

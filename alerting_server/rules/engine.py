@@ -18,7 +18,7 @@ from typing import Protocol
 
 from alerting_server.clock import Clock
 from alerting_server.model import Alert, AlertState, Rule, RuleType
-from alerting_server.model.rule import RuleHealth
+from alerting_server.model.rule import RuleHealth, definition
 from alerting_server.query.labels import METRIC_NAME, get
 from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample
@@ -54,16 +54,20 @@ class AlertSink(Protocol):
     def alerts(self) -> list[Alert]: ...
 
 
-def _definition(rule: Rule) -> Rule:
-    """The rule without what evaluation writes back, to tell whether its definition changed."""
-    return dataclasses.replace(
-        rule,
-        health=RuleHealth.UNKNOWN,
-        last_evaluation=None,
-        last_error="",
-        last_evaluation_duration=None,
-        created_at=0,
-        updated_at=0,
+def _same_source(before: Rule, after: Rule) -> bool:
+    """Whether a rebuilt rule produces the same alerts, which it then keeps with their `for` clocks:
+    annotations, `for` and keep_firing_for may change, what selects and labels the alerts may not. A
+    recording rule always keeps its series, which its next evaluation marks stale when it no longer
+    writes them."""
+    if after.type is RuleType.RECORDING:
+        return before.type is RuleType.RECORDING
+    return (before.type, before.name, before.query, before.datasource, before.severity, before.labels) == (
+        after.type,
+        after.name,
+        after.query,
+        after.datasource,
+        after.severity,
+        after.labels,
     )
 
 
@@ -338,14 +342,14 @@ class RuleEngine:
                 del self._definitions[name]
             built: list[GroupRunner] = []
             for name, rules in wanted.items():
-                definition = [_definition(r) for r in rules]
-                if self._definitions.get(name) == definition:
+                defined = [definition(r) for r in rules]
+                if self._definitions.get(name) == defined:
                     continue
                 old = self.runners.get(name)
                 if old is not None:
                     replaced.append(old)
                 self.runners[name] = runner = self._runner(name, rules)
-                self._definitions[name] = definition
+                self._definitions[name] = defined
                 built.append(runner)
             # An evaluation still running in an old group ends before its state is read.
             for old in replaced:
@@ -374,7 +378,10 @@ class RuleEngine:
         built: Sequence[GroupRunner], replaced: Sequence[GroupRunner], persisted: Mapping[str, list[Alert]]
     ) -> set[str]:
         """A rule keeps its alerts and its series across a rebuild, also into another group (as
-        Prometheus' CopyState), and its alerts across a restart. Returns the ids of the rules kept."""
+        Prometheus' CopyState), and its alerts across a restart. Returns the ids of the rules kept.
+
+        An alerting rule whose query or labels changed is another alert source: its alerts resolve, as
+        a deleted rule's do, and the new definition starts its own."""
         previous = {
             rule.rule.id: (runner.group, i)
             for runner in replaced
@@ -384,7 +391,7 @@ class RuleEngine:
         for runner in built:
             for i, rule in enumerate(runner.group.rules):
                 found = previous.get(rule.rule.id)
-                if found is not None:
+                if found is not None and _same_source(found[0].rules[found[1]].rule, rule.rule):
                     runner.group.adopt(i, *found)
                     kept.add(rule.rule.id)
                 elif isinstance(rule, AlertingRule) and rule.rule.id in persisted:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import builtins
 import dataclasses
-from collections.abc import Iterable
+import enum
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
+from alerting_server.model.rule import definition
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
 from alerting_server.store.tables import rules as t
@@ -92,7 +96,8 @@ class RuleRepository:
         stored = dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
-                await connection.execute(t.insert().values(_values(stored)))
+                position = await _next_position(connection, rule.group)
+                await connection.execute(t.insert().values(_values(stored, position)))
         except IntegrityError:
             raise _conflict(rule) from None
         return stored
@@ -109,42 +114,33 @@ class RuleRepository:
             return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, _rule)
 
     async def all(self) -> builtins.list[Rule]:
+        """Every rule, group by group, each group's rules in their order."""
         async with self._db.read() as connection:
             rows = (await connection.execute(sa.select(t).order_by(*_ORDER))).mappings().all()
-        return [_rule(row) for row in rows]
+        return _grouped(rows)
 
     async def in_groups(self, groups: Iterable[str]) -> builtins.list[Rule]:
         """The rules of these groups, in the order all() gives them."""
-        names = sorted(set(groups))
-        out: builtins.list[Rule] = []
         async with self._db.read() as connection:
-            for begin in range(0, len(names), _IN_CHUNK):
-                chunk = names[begin : begin + _IN_CHUNK]
-                query = sa.select(t).where(t.c.group_name.in_(chunk)).order_by(*_ORDER)
-                out.extend(_rule(row) for row in (await connection.execute(query)).mappings().all())
-        return out
+            return _grouped(await _in_groups(connection, groups))
 
     async def update(self, rule_id: str, rule: Rule, now: int) -> Rule:
-        """Replaces the definition. Health starts over: it described the previous definition."""
+        """Replaces the definition. Health starts over: it described the previous definition. The same
+        definition again changes nothing, not even updated_at."""
         try:
             async with self._db.write() as connection:
-                row = await fetch_one(
-                    connection, sa.select(t.c.created_at, t.c.position).where(t.c.id == rule_id)
-                )
+                row = await fetch_one(connection, sa.select(t).where(t.c.id == rule_id))
                 if row is None:
                     raise _not_found(rule_id)
-                stored = dataclasses.replace(
-                    rule,
-                    id=rule_id,
-                    created_at=row.created_at,
-                    updated_at=now,
-                    health=RuleHealth.UNKNOWN,
-                    last_evaluation=None,
-                    last_error="",
-                    last_evaluation_duration=None,
-                )
+                before = _rule(row)
+                if _same_definition(before, rule):
+                    return before
+                position = row.position
+                if rule.group != before.group:
+                    position = await _next_position(connection, rule.group)
+                stored = _redefined(before, rule, now)
                 await connection.execute(
-                    t.update().where(t.c.id == rule_id).values(_values(stored, row.position))
+                    t.update().where(t.c.id == rule_id).values(_values(stored, position))
                 )
         except IntegrityError:
             raise _conflict(rule) from None
@@ -156,24 +152,56 @@ class RuleRepository:
         if result.rowcount == 0:
             raise _not_found(rule_id)
 
-    async def replace_groups(self, rules: builtins.list[Rule], now: int) -> builtins.list[Rule]:
-        """Prometheus rule-file import: every group named by `rules` becomes exactly `rules`.
+    async def replace_groups(self, rules: builtins.list[Rule], now: int) -> builtins.list[ReplacedRule]:
+        """Prometheus rule-file import: every group named by `rules` becomes exactly `rules`, in their order.
 
-        One transaction: on a conflict within `rules` nothing changes.
+        A stored rule of the same group and name stays the same rule (its id and created_at; its
+        updated_at and health too when its definition is the same), as Prometheus keeps a rule across a
+        reload; the other rules of those groups are deleted. One transaction: on a conflict within
+        `rules` nothing changes.
         """
-        stored = [dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now) for rule in rules]
-        groups = sorted({rule.group for rule in rules})
+        groups = {rule.group for rule in rules}
         if not groups:
             return []
+        duplicate = _first_duplicate(rules)
+        if duplicate is not None:
+            raise _conflict(duplicate)
         try:
             async with self._db.write() as connection:
-                await connection.execute(t.delete().where(t.c.group_name.in_(groups)))
-                await connection.execute(
-                    t.insert(), [_values(rule, position) for position, rule in enumerate(stored)]
-                )
+                rows = await _in_groups(connection, groups)
+                before = [_rule(row) for row in rows]
+                was_at = {row.id: row.position for row in rows}
+                out = [
+                    _replaced(old, rule, now) for old, rule in zip(_match(before, rules), rules, strict=True)
+                ]
+                kept = {r.rule.id for r in out}
+                gone = [r.id for r in before if r.id not in kept]
+                for begin in range(0, len(gone), _IN_CHUNK):
+                    await connection.execute(t.delete().where(t.c.id.in_(gone[begin : begin + _IN_CHUNK])))
+                inserts: builtins.list[dict[str, object]] = []
+                redefined: builtins.list[dict[str, object]] = []
+                moved: builtins.list[dict[str, object]] = []
+                # Positions in the order of the file: the order of each group's rules, and of the groups
+                # among the rules of one created_at.
+                for position, r in enumerate(out):
+                    if r.applied is Applied.CREATED:
+                        inserts.append(_values(r.rule, position))
+                    elif r.applied is Applied.UPDATED:
+                        values = _values(r.rule, position)
+                        redefined.append({"rule_id": values.pop("id"), **values})
+                    elif was_at[r.rule.id] != position:
+                        # Unchanged but moved within its group: its health stays, it describes the same rule.
+                        moved.append({"rule_id": r.rule.id, "position": position})
+                by_id = t.update().where(t.c.id == sa.bindparam("rule_id"))
+                for batch in (redefined, moved):
+                    if batch:
+                        await connection.execute(by_id, batch)
+                if inserts:
+                    await connection.execute(t.insert(), inserts)
         except IntegrityError:
-            raise AlreadyExists(_duplicate_message(rules)) from None
-        return stored
+            # A rule created in one of the groups meanwhile.
+            raise AlreadyExists("the rules conflict with existing rules") from None
+        return out
 
     async def set_health(
         self,
@@ -232,6 +260,20 @@ class RuleRepository:
                 await connection.execute(statement, params[begin : begin + _HEALTH_CHUNK])
 
 
+class Applied(enum.Enum):
+    """What replace_groups did to one rule of the file."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplacedRule:
+    rule: Rule
+    applied: Applied
+
+
 @dataclasses.dataclass(frozen=True)
 class RuleHealthRow:
     rule_id: str
@@ -241,11 +283,87 @@ class RuleHealthRow:
     last_evaluation_duration: int | None
 
 
-def _duplicate_message(rules: list[Rule]) -> str:
+async def _next_position(connection: AsyncConnection, group: str) -> int:
+    """The position after the last rule of `group`: a rule added to a group runs after the others."""
+    last = (
+        await connection.execute(sa.select(sa.func.max(t.c.position)).where(t.c.group_name == group))
+    ).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+async def _in_groups(connection: AsyncConnection, groups: Iterable[str]) -> builtins.list[RowMapping]:
+    names = sorted(set(groups))
+    out: builtins.list[RowMapping] = []
+    for begin in range(0, len(names), _IN_CHUNK):
+        chunk = names[begin : begin + _IN_CHUNK]
+        query = sa.select(t).where(t.c.group_name.in_(chunk)).order_by(*_ORDER)
+        out.extend((await connection.execute(query)).mappings().all())
+    return out
+
+
+def _grouped(rows: Sequence[RowMapping]) -> builtins.list[Rule]:
+    """The rules of `rows` (in _ORDER) group by group, a group where its first rule is: within a group
+    rules run, and are exported, in the order of their position (a rule file's order)."""
+    groups: dict[str, builtins.list[RowMapping]] = {}
+    for row in rows:
+        groups.setdefault(row.group_name, []).append(row)
+    return [
+        _rule(row)
+        for members in groups.values()
+        for row in sorted(members, key=lambda r: (r.position, r.created_at, r.id))
+    ]
+
+
+def _same_definition(stored: Rule, rule: Rule) -> bool:
+    return definition(stored) == definition(dataclasses.replace(rule, id=stored.id))
+
+
+def _redefined(stored: Rule, rule: Rule, now: int) -> Rule:
+    return dataclasses.replace(
+        rule,
+        id=stored.id,
+        created_at=stored.created_at,
+        updated_at=now,
+        health=RuleHealth.UNKNOWN,
+        last_evaluation=None,
+        last_error="",
+        last_evaluation_duration=None,
+    )
+
+
+def _replaced(stored: Rule | None, rule: Rule, now: int) -> ReplacedRule:
+    if stored is None:
+        return ReplacedRule(
+            dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now), Applied.CREATED
+        )
+    if _same_definition(stored, rule):
+        return ReplacedRule(stored, Applied.UNCHANGED)
+    return ReplacedRule(_redefined(stored, rule, now), Applied.UPDATED)
+
+
+def _match(stored: Sequence[Rule], rules: Sequence[Rule]) -> builtins.list[Rule | None]:
+    """The stored rule each of `rules` replaces, or None. Rules are the same by group and name; as
+    Prometheus allows several alerting rules of one name in a group, the one of the same severity
+    (our key, unique in both) goes first, the others pair up in their order of appearance."""
+    by_key = {(r.group, r.name, r.severity): r for r in stored}
+    out: builtins.list[Rule | None] = [by_key.get((r.group, r.name, r.severity)) for r in rules]
+    taken = {r.id for r in out if r is not None}
+    left: dict[tuple[str, str], deque[Rule]] = defaultdict(deque)
+    for r in stored:
+        if r.id not in taken:
+            left[r.group, r.name].append(r)
+    for i, rule in enumerate(rules):
+        candidates = left.get((rule.group, rule.name))
+        if out[i] is None and candidates:
+            out[i] = candidates.popleft()
+    return out
+
+
+def _first_duplicate(rules: Iterable[Rule]) -> Rule | None:
     seen: set[tuple[str, str, str]] = set()
     for rule in rules:
         key = (rule.group, rule.name, rule.severity)
         if key in seen:
-            return _conflict(rule).message
+            return rule
         seen.add(key)
-    return "the rules conflict with existing rules"
+    return None

@@ -275,6 +275,34 @@ async def test_delete_resolves_and_replace_keeps_state_and_evaluates_at_once() -
     assert sink.applied[-1].state is AlertState.RESOLVED
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"query": "m > 0"},
+        {"labels": {"team": "db"}},
+        {"severity": "critical"},
+        {"type": RuleType.RECORDING},
+    ],
+)
+async def test_a_rule_whose_query_or_labels_changed_resolves_its_alerts(change: dict[str, object]) -> None:
+    """The rule keeps its id, but what selects and labels its alerts changed: they are another rule's."""
+    rule = alerting("r", "m > 1", duration=5 * M)
+    engine, db, sink, store, clock = engine_for([rule])
+    await engine.load()
+    write(db, "m", T0, 5)
+    await engine.evaluate("g", T0)
+    assert [(a.rule_id, a.state) for a in sink.applied] == [("r", AlertState.PENDING)]
+
+    store.rules = [dataclasses.replace(rule, **change)]  # type: ignore[arg-type]
+    clock.now = T0 + 1 * S
+    await engine.reload({"g"})
+    assert [(a.rule_id, a.state, a.resolved_at) for a in sink.applied[1:]] == [
+        ("r", AlertState.RESOLVED, T0 + 1 * S)
+    ]
+    held = engine.alerting_rule("r")
+    assert held is None or held.alerts() == []
+
+
 async def test_health_is_stored_when_it_changes_and_read_live() -> None:
     engine, db, _, store, _ = engine_for([alerting("r", "m > 1"), alerting("j", "a * on (job) b")])
     await engine.load()

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Connection
 from alerting_server.model import Alert, AlertState, Channel, ChannelType
 from alerting_server.store import Store
 from alerting_server.store.migrate import alembic_config, current_revision, upgrade
-from alerting_server.store.tables import alerts, metadata
+from alerting_server.store.tables import alerts, metadata, rules
 from tests.pg import temporary_database
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -25,7 +26,7 @@ def _diff(connection: Connection) -> list[object]:
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert HEAD == "0006"
+    assert HEAD == "0007"
     assert await current_revision(store.engine) == HEAD
 
 
@@ -98,5 +99,63 @@ async def test_0006_adds_keep_firing_since_and_keeps_the_alerts(fresh_url: str) 
             updated_at=1000,
         )
         assert await store.alerts.all() == [before]
+    finally:
+        await store.close()
+
+
+async def test_0007_numbers_rule_positions_in_their_order(fresh_url: str) -> None:
+    store = await Store.open(fresh_url)
+    try:
+        await upgrade(store.engine, "0006")
+        base = {
+            "severity": "",
+            "type": "alerting",
+            "query": "up == 0",
+            "duration": 0,
+            "keep_firing_for": 0,
+            "labels": {},
+            "annotations": {},
+            "interval": None,
+            "datasource": "embedded",
+            "escalation_policy_id": "",
+            "health": "unknown",
+            "last_evaluation": None,
+            "last_error": "",
+            "last_evaluation_duration": None,
+        }
+        # One import of two groups (positions counted across the file), then a rule created in the
+        # second group (position 0, as 0006 created them): it stays after the imported ones.
+        rows = [
+            ("a", "g1", 0, 1000),
+            ("b", "g2", 1, 1000),
+            ("c", "g2", 2, 1000),
+            ("d", "g2", 0, 2000),
+        ]
+        async with store.transaction() as connection:
+            await connection.execute(
+                rules.insert(),
+                [
+                    {
+                        **base,
+                        "id": i,
+                        "name": i,
+                        "group_name": g,
+                        "position": p,
+                        "created_at": c,
+                        "updated_at": c,
+                    }
+                    for i, g, p, c in rows
+                ],
+            )
+        await store.migrate()
+        assert [(r.group, r.name) for r in await store.rules.all()] == [
+            ("g1", "a"),
+            ("g2", "b"),
+            ("g2", "c"),
+            ("g2", "d"),
+        ]
+        async with store.transaction() as connection:
+            positions = dict((await connection.execute(sa.select(rules.c.id, rules.c.position))).all())
+        assert positions == {"a": 0, "b": 1, "c": 2, "d": 3}
     finally:
         await store.close()
