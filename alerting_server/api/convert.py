@@ -17,6 +17,7 @@ from alerting.v1 import (
     silence_service_pb2,
 )
 from alerting_server import model
+from alerting_server.store.rules import Applied
 
 # --- scalars -------------------------------------------------------------------------------
 
@@ -53,6 +54,12 @@ def dur_from_pb(msg: Any, field: str) -> int | None:
 
 
 # --- rules ---------------------------------------------------------------------------------
+
+RULE_IMPORT_ACTION_TO_PB = {
+    Applied.CREATED: rule_service_pb2.RULE_IMPORT_ACTION_CREATED,
+    Applied.UPDATED: rule_service_pb2.RULE_IMPORT_ACTION_UPDATED,
+    Applied.UNCHANGED: rule_service_pb2.RULE_IMPORT_ACTION_UNCHANGED,
+}
 
 _RULE_TYPE = {
     model.RuleType.ALERTING: rule_service_pb2.RULE_TYPE_ALERTING,

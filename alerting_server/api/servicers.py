@@ -153,7 +153,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         rules = await asyncio.to_thread(_checked_rule_file, _require(request.content, "content"))
         stored = await self._store.rules.replace_groups(rules, self._clock.now_ms())
         await self._changed({r.group for r in rules})
-        return rule_service_pb2.ImportRulesResponse(rules=[convert.rule_to_pb(r.rule) for r in stored])
+        return rule_service_pb2.ImportRulesResponse(
+            rules=[convert.rule_to_pb(r.rule) for r in stored],
+            actions=[convert.RULE_IMPORT_ACTION_TO_PB[r.applied] for r in stored],
+        )
 
     async def ExportRules(
         self, request: rule_service_pb2.ExportRulesRequest, context: Context

@@ -49,10 +49,13 @@ async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def apply(api: httpx.AsyncClient, summary: str = "too many errors", threshold: str = "5") -> Any:
+async def apply(
+    api: httpx.AsyncClient, actions: list[str], summary: str = "too many errors", threshold: str = "5"
+) -> Any:
     content = RULES.format(summary=summary).replace("errors > 5", f"errors > {threshold}")
     r = await api.post("/rules:import", content=content, headers={"Content-Type": "application/yaml"})
     assert r.status_code == 200, r.text
+    assert r.json()["actions"] == actions
     return r.json()["rules"]
 
 
@@ -93,7 +96,7 @@ async def test_applying_the_same_file_again_changes_nothing(
     )
     assert r.status_code == 201, r.text
     assert (await api.put("/routing", json=ROUTING)).status_code == 200
-    first = await apply(api)
+    first = await apply(api, ["created", "created"])
     await write_errors(api)
 
     async def notified() -> bool:
@@ -115,7 +118,7 @@ async def test_applying_the_same_file_again_changes_nothing(
     events = await history(api, alert["fingerprint"])
 
     # Applied again, as CI would: not a rule, not an alert, not a notification changes.
-    again = await apply(api)
+    again = await apply(api, ["unchanged", "unchanged"])
     assert identities(again) == identities(first)
     await write_errors(api)
     await evaluated_since(api, first[0]["id"], alert["updated_at"])
@@ -136,7 +139,7 @@ async def test_applying_the_same_file_again_changes_nothing(
     assert await the_alert(api) == alert
 
     # Only the annotation changed: the rule and its alert stay, the alert with the new text.
-    changed = await apply(api, summary="errors are high")
+    changed = await apply(api, ["updated", "unchanged"], summary="errors are high")
     assert [r["id"] for r in changed] == [r["id"] for r in first]
     assert changed[0]["created_at"] == first[0]["created_at"]
     assert changed[0]["updated_at"] > first[0]["updated_at"]
@@ -155,7 +158,7 @@ async def test_applying_the_same_file_again_changes_nothing(
     assert "resolved" not in [e.get("state") for e in await history(api, alert["fingerprint"])]
 
     # The query changed: the rule stays, its alert is another one, as before.
-    requeried = await apply(api, summary="errors are high", threshold="6")
+    requeried = await apply(api, ["updated", "unchanged"], summary="errors are high", threshold="6")
     assert [r["id"] for r in requeried] == [r["id"] for r in first]
 
     async def refired() -> bool:

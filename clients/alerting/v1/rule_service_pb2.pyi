@@ -57,6 +57,27 @@ RULE_HEALTH_OK: RuleHealth.ValueType  # 2
 RULE_HEALTH_ERR: RuleHealth.ValueType  # 3
 Global___RuleHealth: _TypeAlias = RuleHealth  # noqa: Y015
 
+class _RuleImportAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RuleImportActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RuleImportAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RULE_IMPORT_ACTION_UNSPECIFIED: _RuleImportAction.ValueType  # 0
+    RULE_IMPORT_ACTION_CREATED: _RuleImportAction.ValueType  # 1
+    RULE_IMPORT_ACTION_UPDATED: _RuleImportAction.ValueType  # 2
+    RULE_IMPORT_ACTION_UNCHANGED: _RuleImportAction.ValueType  # 3
+    """Its definition was the same: nothing about it changed, its alerts went on."""
+
+class RuleImportAction(_RuleImportAction, metaclass=_RuleImportActionEnumTypeWrapper): ...
+
+RULE_IMPORT_ACTION_UNSPECIFIED: RuleImportAction.ValueType  # 0
+RULE_IMPORT_ACTION_CREATED: RuleImportAction.ValueType  # 1
+RULE_IMPORT_ACTION_UPDATED: RuleImportAction.ValueType  # 2
+RULE_IMPORT_ACTION_UNCHANGED: RuleImportAction.ValueType  # 3
+"""Its definition was the same: nothing about it changed, its alerts went on."""
+Global___RuleImportAction: _TypeAlias = RuleImportAction  # noqa: Y015
+
 @_typing.final
 class Rule(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -418,16 +439,24 @@ class ImportRulesResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RULES_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rule]: ...
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedScalarFieldContainer[Global___RuleImportAction.ValueType]:
+        """What the import did to each rule, in the order of `rules`: a rule of the file is the stored rule
+        of the same group and name, which keeps its id.
+        """
+
     def __init__(
         self,
         *,
         rules: _abc.Iterable[Global___Rule] | None = ...,
+        actions: _abc.Iterable[Global___RuleImportAction.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "rules", b"rules"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
