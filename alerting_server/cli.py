@@ -10,6 +10,16 @@ from collections.abc import Sequence
 
 from alerting_server import config as config_module
 
+# Libraries that log what they send or store at INFO or DEBUG: URLs of webhooks with their tokens
+# and passwords, SQL parameters with channel configs. Their warnings still show.
+_TOO_TALKATIVE = ("httpx", "httpcore", "aiosqlite", "hpack", "sqlalchemy.engine")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in _TOO_TALKATIVE:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
 
 def _serve(args: argparse.Namespace) -> int:
     from alerting_server.app import serve
@@ -29,9 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     except config_module.ConfigError as exc:
         print(f"alerting-server: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(args.log_level)
     try:
         return asyncio.run(serve(config))
     except OSError as exc:
