@@ -21,8 +21,12 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
+class _Unusable(Exception):
+    """Input a tool cannot use; the message names it and says why, in one line."""
+
+
 def _serve(args: argparse.Namespace) -> int:
-    from alerting_server.app import serve
+    from alerting_server.app import StartError, serve
 
     try:
         config = config_module.load(
@@ -42,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     try:
         return asyncio.run(serve(config))
-    except OSError as exc:
+    except StartError as exc:
         print(f"alerting-server: {exc}", file=sys.stderr)
         return 1
 
@@ -51,7 +55,10 @@ def _promql_test(args: argparse.Namespace) -> int:
     from alerting_server.query import promqltest
 
     known = promqltest.load_known_failures(args.known_failures) if args.known_failures else None
-    return promqltest.run_files(args.files, sys.stdout, known)
+    try:
+        return promqltest.run_files(args.files, sys.stdout, known)
+    except promqltest.UnusableTestFile as exc:
+        raise _Unusable(str(exc)) from None
 
 
 def _test_rules(args: argparse.Namespace) -> int:
@@ -106,7 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except _Unusable as exc:
+        print(f"alerting-server {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A file named on the command line that cannot be read, a port that cannot be bound.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"alerting-server {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     return code
 
 

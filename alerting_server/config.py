@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from sqlalchemy.exc import ArgumentError
 
+from alerting import yamlerrors
 from alerting.durations import parse_duration
 from alerting_server.auth import SCOPES, Token
+from alerting_server.store.engine import normalize_url
 
 
 class ConfigError(Exception):
@@ -114,6 +117,17 @@ def _listen(value: Any, key: str) -> str:
     return text
 
 
+def _database_url(url: str) -> None:
+    try:
+        normalize_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "database_url: not a database URL (sqlite:///path or postgresql://user@host/db)"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"database_url: {exc}; sqlite:///path or postgresql://user@host/db") from None
+
+
 def _tokens(node: Any) -> tuple[Token, ...]:
     if node is None:
         return ()
@@ -211,6 +225,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
     changes: dict[str, Any] = {}
     for key in _SIMPLE_KEYS & set(doc):
         changes[key] = _listen(doc[key], key) if key.endswith("_listen") else str(doc[key])
+    if "database_url" in changes:
+        _database_url(changes["database_url"])
     if "auth" in doc:
         changes["tokens"] = _tokens(doc["auth"])
     if "tls" in doc:
@@ -295,7 +311,7 @@ def load(
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+            raise ConfigError(f"config file {path} is not valid YAML: {yamlerrors.describe(exc)}") from None
         if doc is not None and not isinstance(doc, dict):
             raise ConfigError(f"config file {path}: expected a map at the top level")
         config = from_mapping(doc or {}, config)
