@@ -30,15 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = config_module.load(
-            args.config,
-            overrides={
-                "grpc_listen": args.grpc_listen,
-                "http_listen": args.http_listen,
-                "database_url": args.database_url,
-                "data_dir": args.data_dir,
-                "rules.evaluation_interval": args.rules_evaluation_interval,
-                "rules.min_interval": args.rules_min_interval,
-            },
+            args.config, overrides={key: getattr(args, _dest(key)) for key in _FLAG_KEYS}
         )
     except config_module.ConfigError as exc:
         print(f"alerting-server: {exc}", file=sys.stderr)
@@ -67,34 +59,79 @@ def _test_rules(args: argparse.Namespace) -> int:
     return run_rule_tests(args.files, sys.stdout, sys.stderr)
 
 
+# The settings that have a flag of `serve` too (every setting is in the file; see config-reference).
+_FLAG_KEYS = (
+    "grpc_listen",
+    "http_listen",
+    "database_url",
+    "data_dir",
+    "rules.evaluation_interval",
+    "rules.min_interval",
+)
+
+
+def _dest(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def _flag(key: str) -> str:
+    return "--" + _dest(key).replace("_", "-")
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    print(config_reference())
+    return 0
+
+
+def config_reference() -> str:
+    """Every setting as a Markdown table: the serve command's flags, then the file's keys."""
+    rows = ["| flag | environment | key in the file | default | meaning |", "|---|---|---|---|---|"]
+    keyed = {_dest(key) for key in _FLAG_KEYS} | {"help"}
+    serve = argparse.ArgumentParser(add_help=False)
+    _serve_arguments(serve)
+    for action in serve._actions:
+        if action.option_strings and action.dest not in keyed:
+            default = "" if action.default is None else f"`{action.default}`"
+            rows.append(f"| `{action.option_strings[0]}` | | | {default} | {_cell(action.help or '')} |")
+    for setting in config_module.settings():
+        flag = f"`{_flag(setting.key)}`" if setting.key in _FLAG_KEYS else ""
+        env = f"`{setting.env}`" if setting.env else ""
+        default = f"`{setting.default}`" if setting.default else ""
+        rows.append(f"| {flag} | {env} | `{setting.key}` | {default} | {_cell(setting.meaning)} |")
+    return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--config", help="YAML configuration file")
+    documented = {setting.key: setting for setting in config_module.settings()}
+    for key in _FLAG_KEYS:
+        setting = documented[key]
+        env = f"env {setting.env}; " if setting.env else ""
+        serve.add_argument(
+            _flag(key), dest=_dest(key), help=f"{setting.meaning} ({env}default {setting.default or 'none'})"
+        )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="least level of what the server logs, on stderr",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerting-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the gRPC API and the REST gateway")
-    serve.add_argument("--config", help="YAML configuration file")
-    serve.add_argument(
-        "--grpc-listen", help="gRPC host:port (env ALERTING_GRPC_LISTEN; default 127.0.0.1:50051)"
-    )
-    serve.add_argument(
-        "--http-listen", help="REST host:port (env ALERTING_HTTP_LISTEN; default 127.0.0.1:8080)"
-    )
-    serve.add_argument(
-        "--database-url", help="SQLAlchemy URL (env ALERTING_DATABASE_URL; default sqlite:///./alerting.db)"
-    )
-    serve.add_argument(
-        "--data-dir",
-        help="directory of the embedded time-series store (env ALERTING_DATA_DIR; default ./data)",
-    )
-    serve.add_argument(
-        "--rules-evaluation-interval",
-        help="interval of rule groups that set none (env ALERTING_RULES_EVALUATION_INTERVAL; default 15s)",
-    )
-    serve.add_argument(
-        "--rules-min-interval",
-        help="least time between evaluations caused by writes (env ALERTING_RULES_MIN_INTERVAL; default 1s)",
-    )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _serve_arguments(serve)
     serve.set_defaults(func=_serve)
+    reference = commands.add_parser(
+        "config-reference", help="print every setting (flag, environment, file key, default) as Markdown"
+    )
+    reference.set_defaults(func=_config_reference)
     promql = commands.add_parser(
         "promql-test", help="run PromQL test files (Prometheus' promqltest format) against the engine"
     )
