@@ -18,6 +18,8 @@ import uvicorn
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from alerting.services import SERVICE_NAMES
 from alerting.v1 import (
@@ -52,6 +54,19 @@ from gateway import create_app
 from gateway.local import LocalServer
 
 log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """A part the server needs is not there; the message names it (never with its password)."""
+
+
+def _reason(exc: OSError | SQLAlchemyError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if isinstance(exc, DBAPIError):
+        # The driver's message, without SQLAlchemy's class names, statement and help link.
+        return str(exc.orig).rpartition(">: ")[2].strip() or type(exc.orig).__name__
+    return str(exc).splitlines()[0]
 
 
 class _GatewayServer(uvicorn.Server):
@@ -122,7 +137,11 @@ class AlertingApp:
 
     async def start(self) -> None:
         self._store = await Store.open(self.config.database_url)
-        await self._store.migrate()
+        try:
+            await self._store.migrate()
+        except (OSError, SQLAlchemyError) as exc:
+            where = make_url(self.config.database_url).render_as_string(hide_password=True)
+            raise StartError(f"database {where}: {_reason(exc)}") from None
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
         self._alerts = AlertManager(

@@ -10,31 +10,35 @@ from collections.abc import Sequence
 
 from alerting_server import config as config_module
 
+# Libraries that log what they send or store at INFO or DEBUG: URLs of webhooks with their tokens
+# and passwords, SQL parameters with channel configs. Their warnings still show.
+_TOO_TALKATIVE = ("httpx", "httpcore", "aiosqlite", "hpack", "sqlalchemy.engine")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in _TOO_TALKATIVE:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+class _Unusable(Exception):
+    """Input a tool cannot use; the message names it and says why, in one line."""
+
 
 def _serve(args: argparse.Namespace) -> int:
-    from alerting_server.app import serve
+    from alerting_server.app import StartError, serve
 
     try:
         config = config_module.load(
-            args.config,
-            overrides={
-                "grpc_listen": args.grpc_listen,
-                "http_listen": args.http_listen,
-                "database_url": args.database_url,
-                "data_dir": args.data_dir,
-                "rules.evaluation_interval": args.rules_evaluation_interval,
-                "rules.min_interval": args.rules_min_interval,
-            },
+            args.config, overrides={key: getattr(args, _dest(key)) for key in _FLAG_KEYS}
         )
     except config_module.ConfigError as exc:
         print(f"alerting-server: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(args.log_level)
     try:
         return asyncio.run(serve(config))
-    except OSError as exc:
+    except StartError as exc:
         print(f"alerting-server: {exc}", file=sys.stderr)
         return 1
 
@@ -43,7 +47,10 @@ def _promql_test(args: argparse.Namespace) -> int:
     from alerting_server.query import promqltest
 
     known = promqltest.load_known_failures(args.known_failures) if args.known_failures else None
-    return promqltest.run_files(args.files, sys.stdout, known)
+    try:
+        return promqltest.run_files(args.files, sys.stdout, known)
+    except promqltest.UnusableTestFile as exc:
+        raise _Unusable(str(exc)) from None
 
 
 def _test_rules(args: argparse.Namespace) -> int:
@@ -52,34 +59,79 @@ def _test_rules(args: argparse.Namespace) -> int:
     return run_rule_tests(args.files, sys.stdout, sys.stderr)
 
 
+# The settings that have a flag of `serve` too (every setting is in the file; see config-reference).
+_FLAG_KEYS = (
+    "grpc_listen",
+    "http_listen",
+    "database_url",
+    "data_dir",
+    "rules.evaluation_interval",
+    "rules.min_interval",
+)
+
+
+def _dest(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def _flag(key: str) -> str:
+    return "--" + _dest(key).replace("_", "-")
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    print(config_reference())
+    return 0
+
+
+def config_reference() -> str:
+    """Every setting as a Markdown table: the serve command's flags, then the file's keys."""
+    rows = ["| flag | environment | key in the file | default | meaning |", "|---|---|---|---|---|"]
+    keyed = {_dest(key) for key in _FLAG_KEYS} | {"help"}
+    serve = argparse.ArgumentParser(add_help=False)
+    _serve_arguments(serve)
+    for action in serve._actions:
+        if action.option_strings and action.dest not in keyed:
+            default = "" if action.default is None else f"`{action.default}`"
+            rows.append(f"| `{action.option_strings[0]}` | | | {default} | {_cell(action.help or '')} |")
+    for setting in config_module.settings():
+        flag = f"`{_flag(setting.key)}`" if setting.key in _FLAG_KEYS else ""
+        env = f"`{setting.env}`" if setting.env else ""
+        default = f"`{setting.default}`" if setting.default else ""
+        rows.append(f"| {flag} | {env} | `{setting.key}` | {default} | {_cell(setting.meaning)} |")
+    return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--config", help="YAML configuration file")
+    documented = {setting.key: setting for setting in config_module.settings()}
+    for key in _FLAG_KEYS:
+        setting = documented[key]
+        env = f"env {setting.env}; " if setting.env else ""
+        serve.add_argument(
+            _flag(key), dest=_dest(key), help=f"{setting.meaning} ({env}default {setting.default or 'none'})"
+        )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="least level of what the server logs, on stderr",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alerting-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the gRPC API and the REST gateway")
-    serve.add_argument("--config", help="YAML configuration file")
-    serve.add_argument(
-        "--grpc-listen", help="gRPC host:port (env ALERTING_GRPC_LISTEN; default 127.0.0.1:50051)"
-    )
-    serve.add_argument(
-        "--http-listen", help="REST host:port (env ALERTING_HTTP_LISTEN; default 127.0.0.1:8080)"
-    )
-    serve.add_argument(
-        "--database-url", help="SQLAlchemy URL (env ALERTING_DATABASE_URL; default sqlite:///./alerting.db)"
-    )
-    serve.add_argument(
-        "--data-dir",
-        help="directory of the embedded time-series store (env ALERTING_DATA_DIR; default ./data)",
-    )
-    serve.add_argument(
-        "--rules-evaluation-interval",
-        help="interval of rule groups that set none (env ALERTING_RULES_EVALUATION_INTERVAL; default 15s)",
-    )
-    serve.add_argument(
-        "--rules-min-interval",
-        help="least time between evaluations caused by writes (env ALERTING_RULES_MIN_INTERVAL; default 1s)",
-    )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _serve_arguments(serve)
     serve.set_defaults(func=_serve)
+    reference = commands.add_parser(
+        "config-reference", help="print every setting (flag, environment, file key, default) as Markdown"
+    )
+    reference.set_defaults(func=_config_reference)
     promql = commands.add_parser(
         "promql-test", help="run PromQL test files (Prometheus' promqltest format) against the engine"
     )
@@ -98,7 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except _Unusable as exc:
+        print(f"alerting-server {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A file named on the command line that cannot be read, a port that cannot be bound.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"alerting-server {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from sqlalchemy.exc import ArgumentError
 
-from alerting.durations import parse_duration
+from alerting import yamlerrors
+from alerting.durations import format_duration, parse_duration
 from alerting_server.auth import SCOPES, Token
+from alerting_server.store.engine import DEFAULT_URL, normalize_url
 
 
 class ConfigError(Exception):
@@ -45,39 +48,127 @@ class DatasourceConfig:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+def _doc(meaning: str, key: str = "") -> dict[str, str]:
+    """A setting's entry in the settings reference (`alerting-server config-reference`): what it
+    means, and its key in the file when that is not the field's name (less a `_ms` suffix)."""
+    return {"doc": meaning, "key": key}
+
+
 @dataclass(frozen=True)
 class Config:
-    grpc_listen: str = "127.0.0.1:50051"
-    http_listen: str = "127.0.0.1:8080"
-    database_url: str = "sqlite+aiosqlite:///./alerting.db"
-    # Where the embedded time-series store keeps its write-ahead log and snapshots.
-    data_dir: str = "./data"
-    # How often the time-series store folds its log into a snapshot.
-    snapshot_interval_ms: int = 10 * 60 * 1000
-    # How long the embedded store keeps samples, and how many series it holds at most.
-    tsdb_retention_ms: int = 6 * 3600 * 1000
-    tsdb_max_series: int = 1_000_000
-    # Base URL of the REST gateway as users reach it; used in links in notifications.
-    external_url: str = ""
-    tokens: tuple[Token, ...] = ()
-    tls: TLSConfig | None = None
-    # How long in-flight calls may take to finish on SIGTERM.
-    shutdown_grace_ms: int = 10_000
-    max_request_bytes: int = 4 * 1024 * 1024
-    datasources: tuple[DatasourceConfig, ...] = ()
-    # Key of the signed acknowledgement links in notifications; empty: one generated and kept in the store.
-    ack_link_secret: str = ""
-    ack_link_ttl_ms: int = 24 * 3600 * 1000
-    # How long an alert's history is kept.
-    history_retention_ms: int = 30 * 24 * 3600 * 1000
-    # The evaluation interval of rule groups that set none, and how often at most writes of
-    # the samples a group reads make it evaluate between its periodic evaluations.
-    rules_evaluation_interval_ms: int = 15_000
-    rules_min_interval_ms: int = 1000
+    grpc_listen: str = field(default="127.0.0.1:50051", metadata=_doc("host:port of the gRPC API"))
+    http_listen: str = field(default="127.0.0.1:8080", metadata=_doc("host:port of the REST gateway"))
+    database_url: str = field(
+        default=DEFAULT_URL,
+        metadata=_doc(
+            "the state: `sqlite:///path` (relative to the working directory) or "
+            "`postgresql://user:password@host/db`"
+        ),
+    )
+    data_dir: str = field(
+        default="./data",
+        metadata=_doc(
+            "directory of the embedded time-series store (write-ahead log and snapshots), relative to "
+            "the working directory like the default database"
+        ),
+    )
+    snapshot_interval_ms: int = field(
+        default=10 * 60 * 1000,
+        metadata=_doc(
+            "how often the time-series store folds its log into a snapshot", "tsdb.snapshot_interval"
+        ),
+    )
+    tsdb_retention_ms: int = field(
+        default=6 * 3600 * 1000, metadata=_doc("how long the embedded store keeps samples", "tsdb.retention")
+    )
+    tsdb_max_series: int = field(
+        default=1_000_000,
+        metadata=_doc("how many series the embedded store holds at most", "tsdb.max_series"),
+    )
+    external_url: str = field(
+        default="",
+        metadata=_doc(
+            "base URL of the REST gateway as users reach it, for links in notifications; unset: http://<http_listen>"
+        ),
+    )
+    tokens: tuple[Token, ...] = field(
+        default=(),
+        metadata=_doc(
+            "bearer tokens, a list of `{name, token (16+ characters), scope: read|write|admin}`; "
+            "unset: no authentication",
+            "auth.tokens",
+        ),
+    )
+    tls: TLSConfig | None = field(
+        default=None,
+        metadata=_doc(
+            "`{cert_file, key_file, client_ca_file}`; with client_ca_file, clients must present a "
+            "certificate it signed (mTLS)"
+        ),
+    )
+    shutdown_grace_ms: int = field(
+        default=10_000, metadata=_doc("how long in-flight calls may take to finish on SIGTERM")
+    )
+    max_request_bytes: int = field(default=4 * 1024 * 1024, metadata=_doc("largest request body accepted"))
+    datasources: tuple[DatasourceConfig, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Prometheus-compatible sources for rules and queries besides `embedded`, a list of "
+            "`{name, url, timeout, bearer_token or basic_auth: {username, password}, headers}`"
+        ),
+    )
+    ack_link_secret: str = field(
+        default="",
+        metadata=_doc(
+            "key that signs acknowledgement links; unset: one is generated and kept in the database"
+        ),
+    )
+    ack_link_ttl_ms: int = field(
+        default=24 * 3600 * 1000, metadata=_doc("how long an acknowledgement link works")
+    )
+    history_retention_ms: int = field(
+        default=30 * 24 * 3600 * 1000, metadata=_doc("how long an alert's history is kept")
+    )
+    rules_evaluation_interval_ms: int = field(
+        default=15_000,
+        metadata=_doc("evaluation interval of the rule groups that set none", "rules.evaluation_interval"),
+    )
+    rules_min_interval_ms: int = field(
+        default=1000,
+        metadata=_doc(
+            "least time between the evaluations of a group that writes of the samples it reads cause",
+            "rules.min_interval",
+        ),
+    )
 
     @property
     def public_url(self) -> str:
         return self.external_url or f"http://{self.http_listen}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings reference."""
+
+    key: str  # in the file; `a.b` is the key b of the map a
+    env: str  # the environment variable, or ""
+    default: str  # as written in the file, or "" when unset
+    meaning: str
+
+
+def settings() -> list[Setting]:
+    """Every setting of Config, from its fields, so that the reference cannot miss one."""
+    env_of = {key: name for name, key in _ENV.items()}
+    found = []
+    for f in fields(Config):
+        key = f.metadata.get("key") or f.name.removesuffix("_ms")
+        if f.name.endswith("_ms"):
+            assert isinstance(f.default, int)
+            default = format_duration(f.default)
+        else:
+            default = "" if f.default in ("", None, ()) else str(f.default)
+        found.append(Setting(key, env_of.get(key, ""), default, f.metadata.get("doc", "")))
+    return found
 
 
 _ENV = {
@@ -112,6 +203,17 @@ def _listen(value: Any, key: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ConfigError(f"{key}: {text!r} is not host:port")
     return text
+
+
+def _database_url(url: str) -> None:
+    try:
+        normalize_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "database_url: not a database URL (sqlite:///path or postgresql://user@host/db)"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"database_url: {exc}; sqlite:///path or postgresql://user@host/db") from None
 
 
 def _tokens(node: Any) -> tuple[Token, ...]:
@@ -211,6 +313,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
     changes: dict[str, Any] = {}
     for key in _SIMPLE_KEYS & set(doc):
         changes[key] = _listen(doc[key], key) if key.endswith("_listen") else str(doc[key])
+    if "database_url" in changes:
+        _database_url(changes["database_url"])
     if "auth" in doc:
         changes["tokens"] = _tokens(doc["auth"])
     if "tls" in doc:
@@ -295,7 +399,7 @@ def load(
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+            raise ConfigError(f"config file {path} is not valid YAML: {yamlerrors.describe(exc)}") from None
         if doc is not None and not isinstance(doc, dict):
             raise ConfigError(f"config file {path}: expected a map at the top level")
         config = from_mapping(doc or {}, config)

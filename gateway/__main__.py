@@ -24,7 +24,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     app = create_app(args.grpc_target, max_body_bytes=args.max_body_bytes, timeout=args.timeout)
-    uvicorn.run(app, host=args.host, port=args.port)
+    # No access log: paths carry secrets (the tokens of /ack/{token} links).
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Python code of proto/alerting/v1 into clients/alerting/v1, and the blocking
-# client from the asyncio one (scripts/unasync.py); both are committed.
+# client from the asyncio one (scripts/unasync.py), and README.md's settings table
+# (scripts/settings_table.py); all are committed.
 # With --check, generates into a scratch folder and fails when the committed code differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,8 @@ if [ "${1:-}" = "--check" ]; then
   for f in clients/alerting/v1/*_pb2*.py*; do
     [ -e "$out/alerting/v1/$(basename "$f")" ] || { echo "stale generated file: $f" >&2; exit 1; }
   done
+  "$py" scripts/settings_table.py --check
   echo "generated code is up to date"
+else
+  "$py" scripts/settings_table.py
 fi

@@ -126,6 +126,9 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         page = await self._store.history.list(
             request.fingerprint, PageRequest.parse(request.page_size, request.page_token, "history")
         )
+        if not page.items and not request.page_token:
+            # No history and no alert: a fingerprint never seen, rather than an alert with no past.
+            self._manager.get(request.fingerprint)
         events = await history.with_delivery_outcomes(self._store, page.items)
         return alert_service_pb2.ListAlertHistoryResponse(
             events=[convert.history_event_to_pb(e) for e in events], next_page_token=page.next_page_token

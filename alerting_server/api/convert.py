@@ -346,20 +346,36 @@ _HISTORY_TYPE = {
 }
 
 
+# The fields that mean something for each type of event; the others stay unset (null in REST).
+_MUTING = frozenset({"message"})
+_HISTORY_FIELDS: dict[model.HistoryEventType, frozenset[str]] = {
+    model.HistoryEventType.STATE_CHANGE: frozenset({"state", "value"}),
+    model.HistoryEventType.NOTIFICATION: frozenset({"channel", "outcome", "attempts", "level", "message"}),
+    model.HistoryEventType.ESCALATION: frozenset({"channel", "level", "message"}),
+    model.HistoryEventType.ACKNOWLEDGED: frozenset({"by", "comment"}),
+    model.HistoryEventType.UNACKNOWLEDGED: frozenset({"by", "message"}),
+    model.HistoryEventType.SILENCED: _MUTING,
+    model.HistoryEventType.UNSILENCED: _MUTING,
+    model.HistoryEventType.INHIBITED: _MUTING,
+    model.HistoryEventType.UNINHIBITED: _MUTING,
+}
+
+
 def history_event_to_pb(e: model.AlertHistoryEvent) -> alert_service_pb2.AlertHistoryEvent:
-    return alert_service_pb2.AlertHistoryEvent(
-        id=e.id,
-        type=_HISTORY_TYPE[e.type],
-        at=ts_to_pb(e.at),
-        state=ALERT_STATE_TO_PB.get(e.state, alert_service_pb2.ALERT_STATE_UNSPECIFIED)
-        if e.state is not None
-        else alert_service_pb2.ALERT_STATE_UNSPECIFIED,
-        value=e.value or 0.0,
-        channel=e.channel,
-        outcome=e.outcome,
-        attempts=e.attempts,
-        level=e.level,
-        by=e.by,
-        comment=e.comment,
-        message=e.message,
-    )
+    values: dict[str, object] = {
+        "channel": e.channel,
+        "outcome": e.outcome,
+        "attempts": e.attempts,
+        "level": e.level,
+        "by": e.by,
+        "comment": e.comment,
+        "message": e.message,
+    }
+    if e.state in ALERT_STATE_TO_PB:
+        values["state"] = ALERT_STATE_TO_PB[e.state]
+    if e.value is not None:
+        values["value"] = e.value
+    event = alert_service_pb2.AlertHistoryEvent(id=e.id, type=_HISTORY_TYPE[e.type], at=ts_to_pb(e.at))
+    for name in _HISTORY_FIELDS[e.type] & values.keys():
+        setattr(event, name, values[name])
+    return event

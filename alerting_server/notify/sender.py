@@ -65,22 +65,16 @@ class Sender:
             duration=now - started,
         )
         held = await self.deliveries.finish(delivery.id, token=self.token, attempt=attempt, outcome=outcome)
+        where = f"delivery {delivery.id} to channel {channel.name!r} ({channel.id})"
+        # Reasons are scrubbed of the channel's secrets where they are made (notify.classify).
         if not held:
             log.warning("delivery %s: lease lost while sending; its new holder decides", delivery.id)
         elif outcome.status is DeliveryStatus.DELIVERED and result.reason:
-            log.warning(
-                "delivery %s to channel %r delivered, but: %s", delivery.id, channel.name, result.reason
-            )
+            log.warning("%s delivered, but: %s", where, result.reason)
         elif outcome.status is DeliveryStatus.FAILED:
-            log.warning("delivery %s to channel %r failed: %s", delivery.id, channel.name, outcome.last_error)
+            log.warning("%s failed: %s", where, outcome.last_error)
         elif outcome.status is DeliveryStatus.RETRYING:
-            log.info(
-                "delivery %s to channel %r: attempt %d failed, retrying: %s",
-                delivery.id,
-                channel.name,
-                attempts,
-                result.reason,
-            )
+            log.warning("%s: attempt %d failed, retrying: %s", where, attempts, result.reason)
         return outcome
 
     async def _attempt(self, channel: Channel, notifier: Notifier, claimed: Claimed) -> DeliveryResult | None:

@@ -57,6 +57,10 @@ class TestFileError(Exception):
         super().__init__(f"line {line}: {message}")
 
 
+class UnusableTestFile(Exception):
+    """A file that cannot be read, or is no test file; the message names it and says why."""
+
+
 def parse_number(text: str) -> float:
     try:
         return float(int(text, 0))
@@ -548,12 +552,34 @@ class FileReport:
         return self.passed / total if total else 1.0
 
 
+def read_test_file(path: str) -> list[Command]:
+    """The commands of a test file; UnusableTestFile when it cannot be read or tests nothing."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise UnusableTestFile(f"{path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise UnusableTestFile(f"{path}: not a text file") from None
+    try:
+        commands = parse_file(text)
+    except TestFileError as e:
+        raise UnusableTestFile(f"{path}: {e}") from None
+    # A file of no test would pass, and so hide that it is the wrong file.
+    if not any(isinstance(cmd, EvalCmd) for cmd in commands):
+        raise UnusableTestFile(f"{path}: no eval command: not a PromQL test file")
+    return commands
+
+
 def run_file(path: str, known_failures: Mapping[str, str] | None = None) -> FileReport:
+    return _run_commands(path, read_test_file(path), known_failures)
+
+
+def _run_commands(path: str, commands: list[Command], known_failures: Mapping[str, str] | None) -> FileReport:
     report = FileReport(path)
     name = Path(path).name
     storage = _TestStorage()
     engine = Engine(storage)
-    for cmd in parse_file(Path(path).read_text()):
+    for cmd in commands:
         if isinstance(cmd, ClearCmd):
             storage = _TestStorage()
             engine = Engine(storage)
@@ -576,15 +602,17 @@ def run_file(path: str, known_failures: Mapping[str, str] | None = None) -> File
 def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] | None = None) -> int:
     """Run test files, print per-file and total counts and every failing case.
 
-    Returns 0 only when every failure is in `known_failures` (keys `file.test:line`).
+    Returns 0 only when every failure is in `known_failures` (keys `file.test:line`). Every file is
+    read first: UnusableTestFile, before any test ran, when one cannot be.
     """
+    files = [(path, read_test_file(path)) for path in paths]
     totals = FileReport("total")
     unexpected = 0
-    for path in paths:
+    for path, commands in files:
         try:
-            report = run_file(path, known_failures)
+            report = _run_commands(path, commands, known_failures)
         except TestFileError as e:
-            out.write(f"{path}: cannot parse: {e}\n")
+            out.write(f"{path}: cannot run: {e}\n")
             unexpected += 1
             continue
         name = Path(path).name
@@ -630,7 +658,11 @@ def main(argv: list[str] | None = None) -> int:
             "usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n"
         )
         return 2
-    return run_files(args, sys.stdout, known)
+    try:
+        return run_files(args, sys.stdout, known)
+    except UnusableTestFile as e:
+        sys.stderr.write(f"promqltest: {e}\n")
+        return 2
 
 
 if __name__ == "__main__":

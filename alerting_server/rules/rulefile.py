@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from alerting import yamlerrors
 from alerting.durations import format_duration, parse_duration
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.model import Rule, RuleType
@@ -112,7 +113,9 @@ def parse_rule_file(content: str, field: str = "content") -> list[RuleGroup]:
     try:
         doc = goyaml.load(content)
     except yaml.YAMLError as exc:
-        raise InvalidArgument.field(field, f"not a valid YAML rule file: {exc}") from None
+        raise InvalidArgument.field(
+            field, f"not a valid YAML rule file: {yamlerrors.describe(exc)}"
+        ) from None
     if doc is None:
         return []
     if not isinstance(doc, dict) or set(doc) - {"groups"}:

@@ -73,6 +73,8 @@ def _run_file(path: str, err: TextIO) -> list[str]:
             spec = parse_unit_test_file(f.read())
     except OSError as exc:
         return [f"open {path}: {exc.strerror}"]
+    except UnicodeDecodeError:
+        return [f"read {path}: not a text file"]
     except TestFileError as exc:
         return [str(exc)]
     order: dict[str, int] = {}
@@ -107,6 +109,9 @@ def _load_rules(files: Sequence[str]) -> tuple[list[_LoadedGroup], list[str]]:
                 parsed = parse_rule_file(f.read(), field=path)
         except OSError as exc:
             errors.append(f"{path}: {exc.strerror}")
+            continue
+        except UnicodeDecodeError:
+            errors.append(f"{path}: not a text file")
             continue
         except InvalidArgument as exc:
             errors.extend(f"{v.field}: {v.description}" for v in exc.violations)

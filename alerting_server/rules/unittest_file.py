@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from alerting import yamlerrors
 from alerting.durations import parse_duration
 from alerting_server.rules import goyaml
 
@@ -215,7 +216,7 @@ def parse_unit_test_file(text: str) -> UnitTestFile:
     try:
         doc = goyaml.load(text)
     except yaml.YAMLError as exc:
-        raise TestFileError(f"yaml: {exc}") from None
+        raise TestFileError(f"yaml: {yamlerrors.describe(exc)}") from None
     m = _map(
         doc,
         "main.unitTestFile",

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 from google.protobuf.message import Message
 
+from alerting import yamlerrors
 from alerting.client import AlertingClient, AlertingError, TLSConfig
 from alerting.client.convert import JSON, dict_to_message, enum_choices, enum_number, message_to_dict
 from alerting.durations import parse_duration
@@ -492,7 +493,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlertingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except yaml.YAMLError as exc:
+        print(f"error: not valid YAML: {yamlerrors.describe(exc)}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

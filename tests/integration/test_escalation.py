@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from alerting.client import AlertingClient, NotFoundError
 from tests.integration.server import ServerProcess
 from tests.integration.test_delivery import deliveries, eventually
 from tests.notify.receiver import Receiver
@@ -211,3 +212,39 @@ async def test_an_acknowledgement_timeout_restarts_the_escalation_from_level_0(
         "acknowledged",
         "unacknowledged",
     ]
+
+
+async def test_history_has_only_the_fields_of_each_event_and_an_unknown_alert_has_none(
+    server: ServerProcess, api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    fp = await setup(api, receiver, ("1h", "2h", "3h"))
+    r = await api.post(f"/alerts/{fp}/ack", json={"by": "alice", "comment": "on it"})
+    assert r.status_code == 200, r.text
+
+    async def both_written() -> bool:
+        events = (await api.get(f"/alerts/{fp}/history")).json()["events"]
+        return {"state_change", "acknowledged"} <= {e["type"] for e in events}
+
+    await eventually(both_written, 10, "the state change and the ack in the history")
+    r = await api.get(f"/alerts/{fp}/history")
+    assert r.status_code == 200, r.text
+    events = {e["type"]: e for e in r.json()["events"]}
+    fired, acked = events["state_change"], events["acknowledged"]
+    assert fired["state"] == "firing"
+    assert acked["by"] == "alice"
+    assert acked["comment"] == "on it"
+    for field in ("channel", "outcome", "attempts", "level", "by", "comment", "message"):
+        assert fired[field] is None, field
+    for field in ("state", "value", "channel", "outcome", "attempts", "level", "message"):
+        assert acked[field] is None, field
+
+    unknown = "0123456789abcdef"
+    r = await api.get(f"/alerts/{unknown}/history")
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["code"] == "NOT_FOUND"
+    with AlertingClient.connect(server.grpc_target) as client:
+        with pytest.raises(NotFoundError):
+            client.list_alert_history(unknown)
+        [event, *_] = client.list_alert_history(fp).events
+        assert event.HasField("state")
+        assert not event.HasField("level")

@@ -30,7 +30,7 @@ class Resource:
 
 RULE = {
     "name": "high_cpu_alert",
-    "query": "avg(cpu_usage) > 80",
+    "query": "avg by (host) (cpu_usage) > 80",
     "duration": "5m",
     "severity": "warning",
     "annotations": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,3 +199,16 @@ def test_a_failing_rule_reports_its_error_and_others_keep_evaluating(http: httpx
     assert listed["Good"]["health"] == "ok"
     metrics = http.get("/metrics").text
     assert 'alerting_rule_evaluation_failures_total{rule_group="bad"}' in metrics
+
+
+def test_the_readmes_first_rule_says_which_host(http: httpx.Client) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    body = re.search(r"-X POST localhost:8080/rules -H '[^']*' -d '([^']*)'", readme)
+    assert body is not None
+    rule = json.loads(body.group(1))
+    assert rule["name"] == "high_cpu_alert"
+    _create(http, **rule)
+    _post_sample(http, "cpu_usage", 85.5, host="server01")
+    pending = _wait(lambda: _alerts(http, state="pending"), timeout=3)
+    assert isinstance(pending, list)
+    assert pending[0]["annotations"]["description"] == "CPU usage is 85.5% on server01"

@@ -516,18 +516,21 @@ class AlertHistoryEvent(_message.Message):
     id: _builtins.str
     type: Global___AlertHistoryEventType.ValueType
     state: Global___AlertState.ValueType
-    """For state changes."""
+    """The fields below are set only on the types of event they apply to, so that a level 0 or a
+    value 0 is told apart from none.
+    State changes: the new state and the value that caused it.
+    """
     value: _builtins.float
     channel: _builtins.str
-    """For notifications: channel, outcome and attempts."""
+    """Notifications: channel (name), outcome, attempts and level; escalations: channels and level."""
     outcome: _builtins.str
     attempts: _builtins.int
     level: _builtins.int
-    """For escalations."""
     by: _builtins.str
-    """For acks."""
+    """Acknowledged: by and comment; unacknowledged: by."""
     comment: _builtins.str
     message: _builtins.str
+    """Escalations, unacknowledgements, silences and inhibitions: what happened (or by which ids)."""
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -536,21 +539,56 @@ class AlertHistoryEvent(_message.Message):
         id: _builtins.str = ...,
         type: Global___AlertHistoryEventType.ValueType = ...,
         at: _timestamp_pb2.Timestamp | None = ...,
-        state: Global___AlertState.ValueType = ...,
-        value: _builtins.float = ...,
-        channel: _builtins.str = ...,
-        outcome: _builtins.str = ...,
-        attempts: _builtins.int = ...,
-        level: _builtins.int = ...,
-        by: _builtins.str = ...,
-        comment: _builtins.str = ...,
-        message: _builtins.str = ...,
+        state: Global___AlertState.ValueType | None = ...,
+        value: _builtins.float | None = ...,
+        channel: _builtins.str | None = ...,
+        outcome: _builtins.str | None = ...,
+        attempts: _builtins.int | None = ...,
+        level: _builtins.int | None = ...,
+        by: _builtins.str | None = ...,
+        comment: _builtins.str | None = ...,
+        message: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_attempts", b"_attempts", "_by", b"_by", "_channel", b"_channel", "_comment", b"_comment", "_level", b"_level", "_message", b"_message", "_outcome", b"_outcome", "_state", b"_state", "_value", b"_value", "at", b"at", "attempts", b"attempts", "by", b"by", "channel", b"channel", "comment", b"comment", "level", b"level", "message", b"message", "outcome", b"outcome", "state", b"state", "value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "attempts", b"attempts", "by", b"by", "channel", b"channel", "comment", b"comment", "id", b"id", "level", b"level", "message", b"message", "outcome", b"outcome", "state", b"state", "type", b"type", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_attempts", b"_attempts", "_by", b"_by", "_channel", b"_channel", "_comment", b"_comment", "_level", b"_level", "_message", b"_message", "_outcome", b"_outcome", "_state", b"_state", "_value", b"_value", "at", b"at", "attempts", b"attempts", "by", b"by", "channel", b"channel", "comment", b"comment", "id", b"id", "level", b"level", "message", b"message", "outcome", b"outcome", "state", b"state", "type", b"type", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__attempts: _TypeAlias = _typing.Literal["attempts"]  # noqa: Y015
+    _WhichOneofArgType__attempts: _TypeAlias = _typing.Literal["_attempts", b"_attempts"]  # noqa: Y015
+    _WhichOneofReturnType__by: _TypeAlias = _typing.Literal["by"]  # noqa: Y015
+    _WhichOneofArgType__by: _TypeAlias = _typing.Literal["_by", b"_by"]  # noqa: Y015
+    _WhichOneofReturnType__channel: _TypeAlias = _typing.Literal["channel"]  # noqa: Y015
+    _WhichOneofArgType__channel: _TypeAlias = _typing.Literal["_channel", b"_channel"]  # noqa: Y015
+    _WhichOneofReturnType__comment: _TypeAlias = _typing.Literal["comment"]  # noqa: Y015
+    _WhichOneofArgType__comment: _TypeAlias = _typing.Literal["_comment", b"_comment"]  # noqa: Y015
+    _WhichOneofReturnType__level: _TypeAlias = _typing.Literal["level"]  # noqa: Y015
+    _WhichOneofArgType__level: _TypeAlias = _typing.Literal["_level", b"_level"]  # noqa: Y015
+    _WhichOneofReturnType__message: _TypeAlias = _typing.Literal["message"]  # noqa: Y015
+    _WhichOneofArgType__message: _TypeAlias = _typing.Literal["_message", b"_message"]  # noqa: Y015
+    _WhichOneofReturnType__outcome: _TypeAlias = _typing.Literal["outcome"]  # noqa: Y015
+    _WhichOneofArgType__outcome: _TypeAlias = _typing.Literal["_outcome", b"_outcome"]  # noqa: Y015
+    _WhichOneofReturnType__state: _TypeAlias = _typing.Literal["state"]  # noqa: Y015
+    _WhichOneofArgType__state: _TypeAlias = _typing.Literal["_state", b"_state"]  # noqa: Y015
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__attempts) -> _WhichOneofReturnType__attempts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__by) -> _WhichOneofReturnType__by | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__channel) -> _WhichOneofReturnType__channel | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__comment) -> _WhichOneofReturnType__comment | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__level) -> _WhichOneofReturnType__level | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__message) -> _WhichOneofReturnType__message | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__outcome) -> _WhichOneofReturnType__outcome | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__state) -> _WhichOneofReturnType__state | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
 
 Global___AlertHistoryEvent: _TypeAlias = AlertHistoryEvent  # noqa: Y015
 
