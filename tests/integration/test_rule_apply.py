@@ -110,7 +110,7 @@ async def test_applying_the_same_file_again_changes_nothing(
     async def recorded() -> bool:
         events = await history(api, alert["fingerprint"])
         return [(e["type"], e.get("outcome")) for e in events] == [
-            ("state_change", ""),
+            ("state_change", None),
             ("notification", "delivered"),
         ]
 
