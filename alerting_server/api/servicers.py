@@ -25,6 +25,7 @@ from alerting.v1 import (
 from alerting_server import model
 from alerting_server.alerts.routing import compile_routes
 from alerting_server.api import convert
+from alerting_server.auth import caller
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.escalation import validate_ack
@@ -304,6 +305,15 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         )
 
 
+def _by_caller(silence: model.Silence) -> model.Silence:
+    """A silence that does not say who made it is by the token it was made with, if any (CI jobs and
+    containers often know no user name)."""
+    token = caller.get()
+    if silence.created_by or token is None:
+        return silence
+    return dataclasses.replace(silence, created_by=token.name)
+
+
 class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
     def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
         self._store = store
@@ -314,7 +324,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
         self, request: silence_service_pb2.CreateSilenceRequest, context: Context
     ) -> silence_service_pb2.CreateSilenceResponse:
         now = self._clock.now_ms()
-        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        silence = _by_caller(convert.silence_from_pb(_require_message(request, "silence"), now))
         validate.validate_silence(silence, now)
         created = await self._store.silences.create(silence, now)
         await self._listener.reload()
@@ -346,7 +356,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
     ) -> silence_service_pb2.UpdateSilenceResponse:
         silence_id = _require(request.id, "id")
         now = self._clock.now_ms()
-        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        silence = _by_caller(convert.silence_from_pb(_require_message(request, "silence"), now))
         validate.validate_silence(silence, now)
         updated = await self._store.silences.update(silence_id, silence, now)
         await self._listener.reload()

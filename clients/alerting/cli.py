@@ -592,7 +592,11 @@ def silences_create_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--duration", type=duration_ms, required=True, help="how long from now, e.g. 2h")
     parser.add_argument("--comment", required=True, help="why")
-    parser.add_argument("--created-by", default="", help="who (default: your login name)")
+    parser.add_argument(
+        "--created-by",
+        default="",
+        help="who (default: with --token, the name the server gives the token; else your login name)",
+    )
 
 
 def login_name() -> str:
@@ -605,17 +609,23 @@ def login_name() -> str:
 
 
 def silences_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    # Left empty, the server names the token the call was made with: a CI job's token says more
+    # than the login name of its container (often root, or none).
     created_by = args.created_by
-    if not created_by:
+    said = "the token's name"
+    if not created_by and not args.token:
         created_by = login_name()
+        said = "your login name"
         if not created_by:
             raise ValueError("--created-by is required: no login name is known for this user")
-        print(f"created_by: {created_by} (your login name; --created-by to say otherwise)", file=sys.stderr)
     now_ms = int(time.time() * 1000)
     silence = silence_pb.Silence(matchers=args.matcher, created_by=created_by, comment=args.comment)
     silence.starts_at.FromMilliseconds(now_ms)
     silence.ends_at.FromMilliseconds(now_ms + args.duration)
-    return one(client.create_silence(silence), SILENCE_COLUMNS)
+    created = client.create_silence(silence)
+    if not args.created_by:
+        print(f"created_by: {created.created_by} ({said}; --created-by to say otherwise)", file=sys.stderr)
+    return one(created, SILENCE_COLUMNS)
 
 
 def silences_expire(client: AlertingClient, args: argparse.Namespace) -> Shown:

@@ -540,6 +540,9 @@ async def test_silences_create_without_user_is_by_the_login_name(
     for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.delenv(name, raising=False)
     login = pwd.getpwuid(os.getuid()).pw_name
+    fake.respond(
+        "CreateSilence", silence_pb.CreateSilenceResponse(silence=silence_pb.Silence(created_by=login))
+    )
     argv = ["silences", "create", "--matcher", 'host="server01"', "--duration", "1h", "--comment", "c"]
     assert await alertctl(fake, *argv) == 0
     sent = fake.called("CreateSilence")[0].request
