@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from alerting_server.errors import PermissionDenied, Unauthenticated
@@ -21,6 +22,10 @@ class Token:
     token: str
     scope: str
 
+
+# The token of the call being served (set by the gRPC auth interceptor; None when tokens are off):
+# who did something, when the request does not say.
+caller: ContextVar[Token | None] = ContextVar("caller", default=None)
 
 # Signed acknowledgement links authenticate by their own HMAC: whoever holds the link may use it.
 _SIGNED_LINK_METHODS = frozenset({"GetAckToken", "AcknowledgeByToken"})

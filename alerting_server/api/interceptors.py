@@ -15,7 +15,7 @@ from grpc import aio
 
 from alerting_server import errors
 from alerting_server.api.errors import internal_status, to_grpc_status
-from alerting_server.auth import Authenticator
+from alerting_server.auth import Authenticator, caller
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,6 @@ class AuthInterceptor(_Interceptor):
         def guard(context: aio.ServicerContext[Any, Any]) -> None:
             metadata = dict(context.invocation_metadata() or ())
             header = metadata.get("authorization", "")
-            self._auth.check(header if isinstance(header, str) else header.decode(), method)
+            caller.set(self._auth.check(header if isinstance(header, str) else header.decode(), method))
 
         return _wrap(handler, method, guard)

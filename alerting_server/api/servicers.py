@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Collection
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from alerting.v1 import (
 from alerting_server import model
 from alerting_server.alerts.routing import compile_routes
 from alerting_server.api import convert
+from alerting_server.auth import caller
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.escalation import validate_ack
@@ -48,6 +50,17 @@ def _require(value: str, field: str) -> str:
     if not value:
         raise InvalidArgument.field(field, "required")
     return value
+
+
+class Named(Protocol):
+    """A repository of resources that callers may name by id or by name."""
+
+    async def resolve(self, ref: str) -> str: ...
+
+
+async def _resolve(repository: Named, ref: str) -> str:
+    """The id of the resource `ref` names: people and routes call resources by name, as they are shown."""
+    return await repository.resolve(_require(ref, "id"))
 
 
 def _require_message(request: Any, field: str) -> Any:
@@ -90,21 +103,24 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
             last_evaluation_duration=row.last_evaluation_duration,
         )
 
-    async def _check_references(self, rule: model.Rule) -> None:
-        if rule.escalation_policy_id:
-            try:
-                await self._store.escalation_policies.get(rule.escalation_policy_id)
-            except NotFound:
-                raise InvalidArgument.field(
-                    "escalation_policy_id", f"no escalation policy with id {rule.escalation_policy_id!r}"
-                ) from None
+    async def _with_references(self, rule: model.Rule) -> model.Rule:
+        """The rule with its escalation policy named by id, which stays right when the policy is renamed."""
+        if not rule.escalation_policy_id:
+            return rule
+        try:
+            policy_id = await self._store.escalation_policies.resolve(rule.escalation_policy_id)
+        except NotFound:
+            raise InvalidArgument.field(
+                "escalation_policy_id", f"no escalation policy with id or name {rule.escalation_policy_id!r}"
+            ) from None
+        return dataclasses.replace(rule, escalation_policy_id=policy_id)
 
     async def CreateRule(
         self, request: rule_service_pb2.CreateRuleRequest, context: Context
     ) -> rule_service_pb2.CreateRuleResponse:
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
-        await self._check_references(rule)
+        rule = await self._with_references(rule)
         created = await self._store.rules.create(rule, self._clock.now_ms())
         await self._changed({created.group})
         return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
@@ -112,7 +128,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     async def GetRule(
         self, request: rule_service_pb2.GetRuleRequest, context: Context
     ) -> rule_service_pb2.GetRuleResponse:
-        rule = await self._store.rules.get(_require(request.id, "id"))
+        rule = await self._store.rules.get(await _resolve(self._store.rules, request.id))
         return rule_service_pb2.GetRuleResponse(rule=convert.rule_to_pb(self._live(rule)))
 
     async def ListRules(
@@ -127,10 +143,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     async def UpdateRule(
         self, request: rule_service_pb2.UpdateRuleRequest, context: Context
     ) -> rule_service_pb2.UpdateRuleResponse:
-        rule_id = _require(request.id, "id")
+        rule_id = await _resolve(self._store.rules, request.id)
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
-        await self._check_references(rule)
+        rule = await self._with_references(rule)
         before = await self._store.rules.get(rule_id)
         updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
         # A rule moved to another group leaves its old one.
@@ -140,7 +156,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     async def DeleteRule(
         self, request: rule_service_pb2.DeleteRuleRequest, context: Context
     ) -> rule_service_pb2.DeleteRuleResponse:
-        rule = await self._store.rules.get(_require(request.id, "id"))
+        rule = await self._store.rules.get(await _resolve(self._store.rules, request.id))
         await self._store.rules.delete(rule.id)
         await self._changed({rule.group})
         return rule_service_pb2.DeleteRuleResponse()
@@ -229,7 +245,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def GetChannel(
         self, request: channel_service_pb2.GetChannelRequest, context: Context
     ) -> channel_service_pb2.GetChannelResponse:
-        channel = await self._store.channels.get(_require(request.id, "id"))
+        channel = await self._store.channels.get(await _resolve(self._store.channels, request.id))
         return channel_service_pb2.GetChannelResponse(channel=self._to_pb(channel))
 
     async def ListChannels(
@@ -245,7 +261,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def UpdateChannel(
         self, request: channel_service_pb2.UpdateChannelRequest, context: Context
     ) -> channel_service_pb2.UpdateChannelResponse:
-        channel_id = _require(request.id, "id")
+        channel_id = await _resolve(self._store.channels, request.id)
         channel = self._from_pb(_require_message(request, "channel"))
         stored = await self._store.channels.get(channel_id)
         if stored.type is channel.type:
@@ -259,16 +275,15 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def DeleteChannel(
         self, request: channel_service_pb2.DeleteChannelRequest, context: Context
     ) -> channel_service_pb2.DeleteChannelResponse:
-        await self._store.channels.delete(_require(request.id, "id"))
+        await self._store.channels.delete(await _resolve(self._store.channels, request.id))
         await self._listener.reload()
         return channel_service_pb2.DeleteChannelResponse()
 
     async def TestChannel(
         self, request: channel_service_pb2.TestChannelRequest, context: Context
     ) -> channel_service_pb2.TestChannelResponse:
-        channel_id = _require(request.id, "id")
+        channel_id = await _resolve(self._store.channels, request.id)
         if self._tester is None:
-            await self._store.channels.get(channel_id)
             raise Unimplemented("this server runs without a delivery pipeline")
         delivery = await self._tester.test(channel_id)
         return channel_service_pb2.TestChannelResponse(delivery=convert.delivery_to_pb(delivery))
@@ -277,15 +292,29 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         self, request: channel_service_pb2.ListDeliveriesRequest, context: Context
     ) -> channel_service_pb2.ListDeliveriesResponse:
         status = convert.DELIVERY_STATUS_FROM_PB.get(request.status)
+        channel_id = request.channel_id or None
+        if channel_id is not None:
+            # Deliveries outlive their channel: the id of a deleted one still filters.
+            with contextlib.suppress(NotFound):
+                channel_id = await self._store.channels.resolve(channel_id)
         page = await self._store.deliveries.list(
             PageRequest.parse(request.page_size, request.page_token, "deliveries"),
-            channel_id=request.channel_id or None,
+            channel_id=channel_id,
             fingerprint=request.fingerprint or None,
             status=status,
         )
         return channel_service_pb2.ListDeliveriesResponse(
             deliveries=[convert.delivery_to_pb(d) for d in page.items], next_page_token=page.next_page_token
         )
+
+
+def _by_caller(silence: model.Silence) -> model.Silence:
+    """A silence that does not say who made it is by the token it was made with, if any (CI jobs and
+    containers often know no user name)."""
+    token = caller.get()
+    if silence.created_by or token is None:
+        return silence
+    return dataclasses.replace(silence, created_by=token.name)
 
 
 class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
@@ -298,7 +327,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
         self, request: silence_service_pb2.CreateSilenceRequest, context: Context
     ) -> silence_service_pb2.CreateSilenceResponse:
         now = self._clock.now_ms()
-        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        silence = _by_caller(convert.silence_from_pb(_require_message(request, "silence"), now))
         validate.validate_silence(silence, now)
         created = await self._store.silences.create(silence, now)
         await self._listener.reload()
@@ -330,7 +359,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
     ) -> silence_service_pb2.UpdateSilenceResponse:
         silence_id = _require(request.id, "id")
         now = self._clock.now_ms()
-        silence = convert.silence_from_pb(_require_message(request, "silence"), now)
+        silence = _by_caller(convert.silence_from_pb(_require_message(request, "silence"), now))
         validate.validate_silence(silence, now)
         updated = await self._store.silences.update(silence_id, silence, now)
         await self._listener.reload()
@@ -367,11 +396,20 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         validate.validate_route(
             route,
             {c.id for c in channels} | {c.name for c in channels},
-            {p.id for p in policies},
+            {p.id for p in policies} | {p.name for p in policies},
         )
+        route = await self._with_policy_ids(route)
         stored = await self._store.routing.put(route, self._clock.now_ms())
         await self._listener.reload()
         return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
+
+    async def _with_policy_ids(self, route: model.Route) -> model.Route:
+        """The tree with its escalation policies named by id, which stays right when a policy is renamed."""
+        policy_id = route.escalation_policy_id
+        if policy_id:
+            policy_id = await self._store.escalation_policies.resolve(policy_id)
+        children = tuple([await self._with_policy_ids(child) for child in route.routes])
+        return dataclasses.replace(route, escalation_policy_id=policy_id, routes=children)
 
     async def TestRoutes(
         self, request: routing_service_pb2.TestRoutesRequest, context: Context
@@ -449,7 +487,9 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     async def GetEscalationPolicy(
         self, request: escalation_policy_service_pb2.GetEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.GetEscalationPolicyResponse:
-        policy = await self._store.escalation_policies.get(_require(request.id, "id"))
+        policy = await self._store.escalation_policies.get(
+            await _resolve(self._store.escalation_policies, request.id)
+        )
         return escalation_policy_service_pb2.GetEscalationPolicyResponse(
             escalation_policy=convert.policy_to_pb(policy)
         )
@@ -468,7 +508,7 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     async def UpdateEscalationPolicy(
         self, request: escalation_policy_service_pb2.UpdateEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.UpdateEscalationPolicyResponse:
-        policy_id = _require(request.id, "id")
+        policy_id = await _resolve(self._store.escalation_policies, request.id)
         policy = convert.policy_from_pb(_require_message(request, "escalation_policy"))
         await self._validate(policy)
         updated = await self._store.escalation_policies.update(policy_id, policy, self._clock.now_ms())
@@ -479,7 +519,9 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     async def DeleteEscalationPolicy(
         self, request: escalation_policy_service_pb2.DeleteEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.DeleteEscalationPolicyResponse:
-        await self._store.escalation_policies.delete(_require(request.id, "id"))
+        await self._store.escalation_policies.delete(
+            await _resolve(self._store.escalation_policies, request.id)
+        )
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Channel, ChannelType
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import channels as t
 
 KIND = "channels"
@@ -64,6 +64,10 @@ class ChannelRepository:
         if row is None:
             raise NotFound(f"channel {channel_id!r} not found")
         return _channel(row)
+
+    async def resolve(self, ref: str) -> str:
+        """The id of the channel whose id or name is `ref`."""
+        return await resolve_id(self._db, t, ref, "channel")
 
     async def get_by_name(self, name: str) -> Channel:
         async with self._db.read() as connection:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from alerting_server.errors import FailedPrecondition, NotFound
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.engine import SQLITE_BEGIN, is_memory
 from alerting_server.store.writer import SqliteWriter
@@ -77,6 +78,33 @@ async def fetch_page(
 async def fetch_one(connection: AsyncConnection, query: sa.Select[Any]) -> RowMapping | None:
     row: RowMapping | None = (await connection.execute(query)).mappings().first()
     return row
+
+
+async def resolve_id(
+    db: Database,
+    table: sa.Table,
+    ref: str,
+    what: str,
+    describe: Callable[[RowMapping], str] = lambda row: str(row.id),
+) -> str:
+    """The id of the `what` whose id or else name is `ref`.
+
+    An id wins over a name. A name several rows share (rule names are unique only within a group and
+    severity) is refused with the candidates, as picking one would act on a resource the caller did
+    not mean; `describe` says how each candidate is told apart.
+    """
+    async with db.read() as connection:
+        # By id first: the primary key answers it, and ids are what callers mostly send.
+        found = (await connection.execute(sa.select(table.c.id).where(table.c.id == ref))).scalar()
+        if found is not None:
+            return str(found)
+        rows = (await connection.execute(sa.select(table).where(table.c.name == ref))).mappings().all()
+    if not rows:
+        raise NotFound(f"{what} {ref!r} not found")
+    if len(rows) > 1:
+        candidates = ", ".join(describe(row) for row in rows)
+        raise FailedPrecondition(f"{what} name {ref!r} is ambiguous: {candidates}; name one by its id")
+    return str(rows[0].id)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import EscalationLevel, EscalationPolicy
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import escalation_policies as t
 
 KIND = "escalation_policies"
@@ -80,6 +80,10 @@ class EscalationPolicyRepository:
         if row is None:
             raise _not_found(policy_id)
         return _policy(row)
+
+    async def resolve(self, ref: str) -> str:
+        """The id of the escalation policy whose id or name is `ref`."""
+        return await resolve_id(self._db, t, ref, "escalation policy")
 
     async def get_by_name(self, name: str) -> EscalationPolicy:
         async with self._db.read() as connection:

@@ -18,7 +18,7 @@ from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
 from alerting_server.model.rule import definition
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import rules as t
 
 KIND = "rules"
@@ -108,6 +108,13 @@ class RuleRepository:
         if row is None:
             raise _not_found(rule_id)
         return _rule(row)
+
+    async def resolve(self, ref: str) -> str:
+        """The id of the rule whose id or name is `ref`; a name several groups or severities share is
+        refused with the candidates."""
+        return await resolve_id(
+            self._db, t, ref, "rule", lambda row: f"{row.id} (group {row.group_name!r}, {row.severity})"
+        )
 
     async def list(self, page: PageRequest) -> Page[Rule]:
         async with self._db.read() as connection:

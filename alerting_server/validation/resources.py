@@ -154,7 +154,9 @@ def _check_text(v: Violations, field: str, text: str, *, required: bool, max_len
         v.add(field, "must be valid UTF-8")
 
 
-def validate_route(route: Route, channel_names_and_ids: Collection[str], policy_ids: Collection[str]) -> None:
+def validate_route(
+    route: Route, channel_names_and_ids: Collection[str], policy_names_and_ids: Collection[str]
+) -> None:
     """The whole notification policy tree; `route` is its root."""
     v = Violations()
     if not route.receiver:
@@ -163,7 +165,7 @@ def validate_route(route: Route, channel_names_and_ids: Collection[str], policy_
         v.add("matchers", "the root route matches every alert and must not have matchers")
     if route.continue_:
         v.add("continue", "the root route cannot have continue")
-    count = _check_route(v, "", route, channel_names_and_ids, policy_ids, depth=0)
+    count = _check_route(v, "", route, channel_names_and_ids, policy_names_and_ids, depth=0)
     if count > MAX_ROUTES:
         v.add("routes", f"at most {MAX_ROUTES} routes in the tree, got {count}")
     v.raise_if_any()
@@ -174,14 +176,17 @@ def _check_route(
     prefix: str,
     route: Route,
     receivers: Collection[str],
-    policy_ids: Collection[str],
+    policy_names_and_ids: Collection[str],
     depth: int,
 ) -> int:
     """Check one node and its children; returns the number of nodes below and including it."""
     if route.receiver and route.receiver not in receivers:
         v.add(f"{prefix}receiver", f"no channel with id or name {route.receiver!r}")
-    if route.escalation_policy_id and route.escalation_policy_id not in policy_ids:
-        v.add(f"{prefix}escalation_policy_id", f"no escalation policy with id {route.escalation_policy_id!r}")
+    if route.escalation_policy_id and route.escalation_policy_id not in policy_names_and_ids:
+        v.add(
+            f"{prefix}escalation_policy_id",
+            f"no escalation policy with id or name {route.escalation_policy_id!r}",
+        )
     if route.group_by is not None:
         _check_group_by(v, f"{prefix}group_by", route.group_by)
     check_duration_ms(v, f"{prefix}group_wait", route.group_wait)
@@ -193,7 +198,7 @@ def _check_route(
         return 1
     count = 1
     for i, child in enumerate(route.routes):
-        count += _check_route(v, f"{prefix}routes[{i}].", child, receivers, policy_ids, depth + 1)
+        count += _check_route(v, f"{prefix}routes[{i}].", child, receivers, policy_names_and_ids, depth + 1)
         if count > MAX_ROUTES:
             break
     return count

@@ -3,22 +3,26 @@
     alertctl [--server HOST:PORT] [--token T] [--tls] [-o table|json|yaml] GROUP COMMAND [ARGS]
 
 Each command is one row of COMMANDS (group, name, arguments, run); adding one, e.g. `routes test`,
-is one more row. Resources print in the REST contract's JSON shape (alerting.client.convert):
-as a table, or as JSON/YAML documents. A failed call prints its code, message and field
-violations on stderr and exits 1.
+is one more row, and a resource with the usual verbs (list, get, create, update, delete) is one Kind
+whose rows resource_commands() makes. Wherever a command takes an id, the server also takes the
+name of a channel, escalation policy or rule. Resources print in the REST contract's JSON shape
+(alerting.client.convert): as a table, or as JSON/YAML documents. A failed call prints its code,
+message and field violations on stderr and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import yaml
 from google.protobuf.message import Message
@@ -29,11 +33,15 @@ from alerting.client.convert import JSON, dict_to_message, enum_choices, enum_nu
 from alerting.durations import parse_duration
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
+from alerting.v1 import metrics_service_pb2 as metrics_pb
+from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 Resource = dict[str, JSON]
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Shown:
-    """What a command prints: resources (one, or a list) with their table columns, or a line of text."""
+    """What a command prints: resources (one, or a list) with their table columns, a line of text, or
+    a stream of resources printed as they come."""
 
     resources: list[Resource] = field(default_factory=list)
     columns: Sequence[Column] = ()
     single: bool = False
     text: str = ""
+    stream: Iterator[Resource] | None = None
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +79,12 @@ GROUPS = {
     "rules": "alerting and recording rules",
     "alerts": "alerts, their history and acknowledgement",
     "channels": "notification channels",
+    "deliveries": "notifications sent or being sent through channels",
     "silences": "silences",
+    "routes": "the routing tree",
+    "inhibit-rules": "inhibition rules",
+    "escalation-policies": "escalation policies",
+    "metrics": "samples and PromQL queries of the embedded store",
 }
 
 
@@ -92,6 +107,24 @@ def cell(name: str) -> Callable[[Resource], str]:
     return lambda resource: text(resource.get(name))
 
 
+def inner(outer: str, render: Callable[[Resource], str]) -> Callable[[Resource], str]:
+    """A column of the resource's `outer` object: `inner("alert", cell("state"))`."""
+
+    def of(resource: Resource) -> str:
+        value = resource.get(outer)
+        return render(value) if isinstance(value, dict) else ""
+
+    return of
+
+
+def count(name: str) -> Callable[[Resource], str]:
+    def render(resource: Resource) -> str:
+        value = resource.get(name)
+        return str(len(value)) if isinstance(value, list) else ""
+
+    return render
+
+
 def when(name: str) -> Callable[[Resource], str]:
     def render(resource: Resource) -> str:
         ms = resource.get(name)
@@ -105,6 +138,15 @@ def when(name: str) -> Callable[[Resource], str]:
 def acked_by(resource: Resource) -> str:
     ack = resource.get("ack")
     return text(ack.get("by")) if isinstance(ack, dict) else ""
+
+
+def points(resource: Resource) -> str:
+    values = resource.get("points")
+    if not isinstance(values, list):
+        return ""
+    return " ".join(
+        f"{text(p.get('value'))} @{when('timestamp_ms')(p)}" for p in values if isinstance(p, dict)
+    )
 
 
 RULE_COLUMNS = [
@@ -141,6 +183,44 @@ DELIVERY_COLUMNS = [
     Column("LAST ERROR", cell("last_error")),
 ]
 ROUTE_COLUMNS = [Column("ROUTE", cell("route_key")), Column("RECEIVER", cell("receiver"))]
+ROUTING_COLUMNS = [
+    Column("RECEIVER", cell("receiver")),
+    Column("GROUP BY", cell("group_by")),
+    Column("ESCALATION POLICY", cell("escalation_policy_id")),
+    Column("ROUTES", count("routes")),
+]
+GROUP_COLUMNS = [
+    Column("ROUTE", cell("route")),
+    Column("RECEIVER", cell("receiver")),
+    Column("LABELS", cell("labels")),
+    Column("ALERTS", count("alerts")),
+]
+EVENT_COLUMNS = [
+    Column("REVISION", cell("revision")),
+    Column("TYPE", cell("type")),
+    Column("FINGERPRINT", inner("alert", cell("fingerprint"))),
+    Column("STATE", inner("alert", cell("state"))),
+    Column("LABELS", inner("alert", cell("labels"))),
+]
+LINK_COLUMNS = [
+    Column("FINGERPRINT", inner("alert", cell("fingerprint"))),
+    Column("STATE", inner("alert", cell("state"))),
+    Column("ACKED BY", inner("alert", acked_by)),
+    Column("EXPIRES", when("expires_at")),
+]
+INHIBIT_RULE_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("SOURCE", cell("source_matchers")),
+    Column("TARGET", cell("target_matchers")),
+    Column("EQUAL", cell("equal")),
+]
+POLICY_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("NAME", cell("name")),
+    Column("LEVELS", count("levels")),
+    Column("REPEAT", cell("repeat")),
+]
+SERIES_COLUMNS = [Column("SERIES", cell("labels")), Column("POINTS", points)]
 
 SILENCE_COLUMNS = [
     Column("ID", cell("id")),
@@ -183,9 +263,21 @@ def duration_ms(value: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def with_id(what: str) -> Callable[[argparse.ArgumentParser], None]:
+def time_ms(value: str) -> int:
+    """An RFC 3339 time or Unix seconds, as Prometheus' HTTP API takes them."""
+    try:
+        return int(float(value) * 1000)
+    except ValueError:
+        pass
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time or Unix seconds: {value!r}") from None
+
+
+def with_id(what: str, *, named: bool = True) -> Callable[[argparse.ArgumentParser], None]:
     def add(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("id", help=f"the {what}'s id")
+        parser.add_argument("id", help=f"the {what}'s id or name" if named else f"the {what}'s id")
 
     return add
 
@@ -201,25 +293,145 @@ def with_file(what: str) -> Callable[[argparse.ArgumentParser], None]:
     return add
 
 
+def with_id_and_file(what: str, *, named: bool = True) -> Callable[[argparse.ArgumentParser], None]:
+    def add(parser: argparse.ArgumentParser) -> None:
+        with_id(what, named=named)(parser)
+        with_file(f"the new {what}")(parser)
+
+    return add
+
+
+def labels_of(pairs: Iterable[str]) -> dict[str, str]:
+    """NAME=VALUE arguments (the value may be quoted, as amtool takes them)."""
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"not a label: {pair!r}; expected NAME=VALUE")
+        labels[name] = value.strip('"')
+    return labels
+
+
+# Resources with the usual verbs: one Kind each, its commands made by resource_commands()
+
+
+@dataclass(frozen=True)
+class Kind(Generic[M]):
+    """A resource of the API and the client calls of its verbs; a verb left None has no command."""
+
+    group: str
+    what: str
+    message: type[M]
+    columns: Sequence[Column]
+    list: Callable[[AlertingClient], Iterable[M]] | None = None
+    get: Callable[[AlertingClient, str], M] | None = None
+    create: Callable[[AlertingClient, M], M] | None = None
+    update: Callable[[AlertingClient, str, M], M] | None = None
+    delete: Callable[[AlertingClient, str], None] | None = None
+    # Whether the server also finds one by its name (names are unique).
+    named: bool = True
+    deleting: str = ""
+
+
+def resource_commands(kind: Kind[M]) -> list[Command]:
+    the_id = with_id(kind.what, named=kind.named)
+    commands: list[Command] = []
+    if (list_ := kind.list) is not None:
+
+        def listing(client: AlertingClient, args: argparse.Namespace) -> Shown:
+            return many(list_(client), kind.columns)
+
+        commands.append(Command(kind.group, "list", f"list every {kind.what}", listing))
+    if (get := kind.get) is not None:
+
+        def getting(client: AlertingClient, args: argparse.Namespace) -> Shown:
+            return one(get(client, args.id), kind.columns)
+
+        commands.append(Command(kind.group, "get", f"show one {kind.what}", getting, the_id))
+    if (create := kind.create) is not None:
+
+        def creating(client: AlertingClient, args: argparse.Namespace) -> Shown:
+            return one(create(client, dict_to_message(read_document(args.file), kind.message)), kind.columns)
+
+        help = f"create one {kind.what} from a file"
+        commands.append(Command(kind.group, "create", help, creating, with_file(f"the {kind.what}")))
+    if (update := kind.update) is not None:
+
+        def updating(client: AlertingClient, args: argparse.Namespace) -> Shown:
+            message = dict_to_message(read_document(args.file), kind.message)
+            return one(update(client, args.id, message), kind.columns)
+
+        help = f"replace one {kind.what} with the one in a file"
+        arguments = with_id_and_file(kind.what, named=kind.named)
+        commands.append(Command(kind.group, "update", help, updating, arguments))
+    if (delete := kind.delete) is not None:
+
+        def deleting(client: AlertingClient, args: argparse.Namespace) -> Shown:
+            delete(client, args.id)
+            return done(f"{kind.what} {args.id} deleted")
+
+        help = f"delete one {kind.what}{kind.deleting}"
+        commands.append(Command(kind.group, "delete", help, deleting, the_id))
+    return commands
+
+
+RULES = Kind(
+    "rules",
+    "rule",
+    rule_pb.Rule,
+    RULE_COLUMNS,
+    list=AlertingClient.iter_rules,
+    get=AlertingClient.get_rule,
+    create=AlertingClient.create_rule,
+    update=AlertingClient.update_rule,
+    delete=AlertingClient.delete_rule,
+    deleting="; its alerts resolve",
+)
+CHANNELS = Kind(
+    "channels",
+    "channel",
+    channel_pb.Channel,
+    CHANNEL_COLUMNS,
+    list=AlertingClient.iter_channels,
+    get=AlertingClient.get_channel,
+    create=AlertingClient.create_channel,
+    update=AlertingClient.update_channel,
+    delete=AlertingClient.delete_channel,
+)
+SILENCES = Kind(
+    "silences",
+    "silence",
+    silence_pb.Silence,
+    SILENCE_COLUMNS,
+    get=AlertingClient.get_silence,
+    update=AlertingClient.update_silence,
+    named=False,
+)
+INHIBIT_RULES = Kind(
+    "inhibit-rules",
+    "inhibit rule",
+    routing_pb.InhibitRule,
+    INHIBIT_RULE_COLUMNS,
+    list=AlertingClient.iter_inhibit_rules,
+    get=AlertingClient.get_inhibit_rule,
+    create=AlertingClient.create_inhibit_rule,
+    delete=AlertingClient.delete_inhibit_rule,
+    named=False,
+)
+ESCALATION_POLICIES = Kind(
+    "escalation-policies",
+    "escalation policy",
+    escalation_pb.EscalationPolicy,
+    POLICY_COLUMNS,
+    list=AlertingClient.iter_escalation_policies,
+    get=AlertingClient.get_escalation_policy,
+    create=AlertingClient.create_escalation_policy,
+    update=AlertingClient.update_escalation_policy,
+    delete=AlertingClient.delete_escalation_policy,
+)
+
+
 # rules
-
-
-def rules_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    return many(client.iter_rules(), RULE_COLUMNS)
-
-
-def rules_get(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    return one(client.get_rule(args.id), RULE_COLUMNS)
-
-
-def rules_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    rule = dict_to_message(read_document(args.file), rule_pb.Rule)
-    return one(client.create_rule(rule), RULE_COLUMNS)
-
-
-def rules_delete(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    client.delete_rule(args.id)
-    return done(f"rule {args.id} deleted")
 
 
 def rules_apply(client: AlertingClient, args: argparse.Namespace) -> Shown:
@@ -257,6 +469,38 @@ def alerts_history(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(client.iter_alert_history(args.fingerprint), HISTORY_COLUMNS)
 
 
+def alerts_groups(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return many(client.iter_alert_groups(), GROUP_COLUMNS)
+
+
+def alerts_create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("labels", nargs="+", metavar="NAME=VALUE", help="the alert's labels")
+    parser.add_argument(
+        "--annotation", action="append", default=[], metavar="NAME=VALUE", help="an annotation; repeatable"
+    )
+
+
+def alerts_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    alert = alert_pb.PostableAlert(labels=labels_of(args.labels), annotations=labels_of(args.annotation))
+    return done("\n".join(client.create_alerts([alert])))
+
+
+def alerts_watch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state", action="append", default=[], choices=enum_choices(ALERT_STATE), help="repeatable"
+    )
+    parser.add_argument("--filter", default="", help="label matchers, e.g. '{host=\"server01\"}'")
+    parser.add_argument(
+        "--since-revision", type=int, default=0, help="resume after this revision instead of a snapshot"
+    )
+
+
+def alerts_watch(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    states = [alert_pb.AlertState.ValueType(enum_number(ALERT_STATE, s)) for s in args.state]
+    events = client.watch_alerts(filter=args.filter, states=states, since_revision=args.since_revision)
+    return Shown(columns=EVENT_COLUMNS, stream=(message_to_dict(e) for e in events))
+
+
 def alerts_ack_arguments(parser: argparse.ArgumentParser) -> None:
     with_fingerprint(parser)
     parser.add_argument("--by", required=True, help="who acknowledges")
@@ -276,29 +520,50 @@ def alerts_unack(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return one(client.unacknowledge(args.fingerprint, by=args.by), ALERT_COLUMNS)
 
 
-# channels
+def with_link_token(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("token", help="the token of a signed acknowledgement link (its last path segment)")
 
 
-def channels_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    return many(client.iter_channels(), CHANNEL_COLUMNS)
+def alerts_link_show(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return one(client.get_ack_token(args.token), LINK_COLUMNS)
 
 
-def channels_get(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    return one(client.get_channel(args.id), CHANNEL_COLUMNS)
+def alerts_link_ack_arguments(parser: argparse.ArgumentParser) -> None:
+    with_link_token(parser)
+    parser.add_argument("--by", default="", help="who acknowledges (default: the server's link user)")
+    parser.add_argument("--comment", default="", help="why, or what is being done")
 
 
-def channels_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    channel = dict_to_message(read_document(args.file), channel_pb.Channel)
-    return one(client.create_channel(channel), CHANNEL_COLUMNS)
+def alerts_link_ack(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return one(client.acknowledge_by_token(args.token, by=args.by, comment=args.comment), ALERT_COLUMNS)
 
 
-def channels_delete(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    client.delete_channel(args.id)
-    return done(f"channel {args.id} deleted")
+# channels and deliveries
 
 
 def channels_test(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return one(client.test_channel(args.id), DELIVERY_COLUMNS)
+
+
+DELIVERY_STATUS = channel_pb.DeliveryStatus.DESCRIPTOR
+
+
+def deliveries_list_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", default="", help="only deliveries through this channel (id or name)")
+    parser.add_argument("--fingerprint", default="", help="only deliveries that carry this alert")
+    parser.add_argument(
+        "--status", choices=enum_choices(DELIVERY_STATUS), help="only deliveries in this status"
+    )
+
+
+def deliveries_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    status = (
+        None
+        if args.status is None
+        else channel_pb.DeliveryStatus.ValueType(enum_number(DELIVERY_STATUS, args.status))
+    )
+    deliveries = client.iter_deliveries(channel_id=args.channel, fingerprint=args.fingerprint, status=status)
+    return many(deliveries, DELIVERY_COLUMNS)
 
 
 # silences
@@ -319,10 +584,6 @@ def silences_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(client.iter_silences(state=state), SILENCE_COLUMNS)
 
 
-def silences_get(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    return one(client.get_silence(args.id), SILENCE_COLUMNS)
-
-
 def silences_create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--matcher",
@@ -332,15 +593,40 @@ def silences_create_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--duration", type=duration_ms, required=True, help="how long from now, e.g. 2h")
     parser.add_argument("--comment", required=True, help="why")
-    parser.add_argument("--created-by", default=os.environ.get("USER", ""), help="who (default: $USER)")
+    parser.add_argument(
+        "--created-by",
+        default="",
+        help="who (default: with --token, the name the server gives the token; else your login name)",
+    )
+
+
+def login_name() -> str:
+    """$LOGNAME, $USER, ... or else the password database's name of this process' user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        # A container's user id often has no entry in the password database.
+        return ""
 
 
 def silences_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    # Left empty, the server names the token the call was made with: a CI job's token says more
+    # than the login name of its container (often root, or none).
+    created_by = args.created_by
+    said = "the token's name"
+    if not created_by and not args.token:
+        created_by = login_name()
+        said = "your login name"
+        if not created_by:
+            raise ValueError("--created-by is required: no login name is known for this user")
     now_ms = int(time.time() * 1000)
-    silence = silence_pb.Silence(matchers=args.matcher, created_by=args.created_by, comment=args.comment)
+    silence = silence_pb.Silence(matchers=args.matcher, created_by=created_by, comment=args.comment)
     silence.starts_at.FromMilliseconds(now_ms)
     silence.ends_at.FromMilliseconds(now_ms + args.duration)
-    return one(client.create_silence(silence), SILENCE_COLUMNS)
+    created = client.create_silence(silence)
+    if not args.created_by:
+        print(f"created_by: {created.created_by} ({said}; --created-by to say otherwise)", file=sys.stderr)
+    return one(created, SILENCE_COLUMNS)
 
 
 def silences_expire(client: AlertingClient, args: argparse.Namespace) -> Shown:
@@ -351,49 +637,112 @@ def silences_expire(client: AlertingClient, args: argparse.Namespace) -> Shown:
 # routes
 
 
+def routes_get(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return one(client.get_routing(), ROUTING_COLUMNS)
+
+
+def routes_set(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    route = dict_to_message(read_document(args.file), routing_pb.Route)
+    return one(client.update_routing(route), ROUTING_COLUMNS)
+
+
 def routes_test_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("labels", nargs="+", metavar="NAME=VALUE", help="the labels of an alert")
 
 
 def routes_test(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    labels: dict[str, str] = {}
-    for pair in args.labels:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"not a label: {pair!r}; expected NAME=VALUE")
-        labels[name] = value.strip('"')
-    matches = client.test_routes(labels)
+    matches = client.test_routes(labels_of(args.labels))
     if args.output == "table":
         # As amtool config routes test: the receivers, comma-separated.
         return done(",".join(m.receiver for m in matches))
     return many(matches, ROUTE_COLUMNS)
 
 
+# metrics
+
+
+def metrics_write(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    request = dict_to_message(read_document(args.file), metrics_pb.WriteRequest)
+    if request.all_or_nothing:
+        raise ValueError("all_or_nothing: not supported here; send the samples with POST /api/v1/write")
+    response = client.write(request.samples)
+    lines = [f"{response.accepted} accepted, {response.rejected} rejected"]
+    lines += [f"  samples[{e.index}]: {e.reason}" for e in response.errors]
+    return done("\n".join(lines))
+
+
+def metrics_query_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", help="a PromQL expression")
+    parser.add_argument(
+        "--time", type=time_ms, help="evaluation time (RFC 3339 or Unix seconds; default now)"
+    )
+    parser.add_argument("--datasource", default="", help="a configured source (default: the embedded store)")
+
+
+def metrics_query(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    response = client.query(args.query, time_ms=args.time, datasource=args.datasource)
+    if response.result_type == metrics_pb.RESULT_TYPE_SCALAR:
+        return done(text(response.scalar.value))
+    if response.result_type == metrics_pb.RESULT_TYPE_STRING:
+        return done(response.string_value)
+    return many(response.series, SERIES_COLUMNS)
+
+
+def metrics_query_range_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", help="a PromQL expression")
+    parser.add_argument("--start", type=time_ms, required=True, help="RFC 3339 or Unix seconds")
+    parser.add_argument("--end", type=time_ms, required=True, help="RFC 3339 or Unix seconds")
+    parser.add_argument("--step", type=duration_ms, required=True, help="resolution, e.g. 1m")
+    parser.add_argument("--datasource", default="", help="a configured source (default: the embedded store)")
+
+
+def metrics_query_range(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    response = client.query_range(
+        args.query, start_ms=args.start, end_ms=args.end, step_ms=args.step, datasource=args.datasource
+    )
+    return many(response.series, SERIES_COLUMNS)
+
+
 COMMANDS: list[Command] = [
-    Command("rules", "list", "list every rule", rules_list),
-    Command("rules", "get", "show one rule", rules_get, with_id("rule")),
-    Command("rules", "create", "create a rule from a file", rules_create, with_file("the rule")),
-    Command("rules", "delete", "delete a rule; its alerts resolve", rules_delete, with_id("rule")),
+    *resource_commands(RULES),
     Command("rules", "apply", "create or replace the rules of a Prometheus rule file", rules_apply,
             with_file("a Prometheus rule file")),
     Command("rules", "export", "print every rule as a Prometheus rule file", rules_export),
     Command("alerts", "list", "list alerts", alerts_list, alerts_list_arguments),
     Command("alerts", "get", "show one alert", alerts_get, with_fingerprint),
+    Command("alerts", "create", "post an alert from outside, as Prometheus does", alerts_create,
+            alerts_create_arguments),
     Command("alerts", "history", "show what happened to an alert", alerts_history, with_fingerprint),
+    Command("alerts", "groups", "list the aggregation groups and their alerts", alerts_groups),
+    Command("alerts", "watch", "print alert events as they happen (Ctrl-C ends)", alerts_watch,
+            alerts_watch_arguments),
     Command("alerts", "ack", "acknowledge an alert", alerts_ack, alerts_ack_arguments),
     Command("alerts", "unack", "withdraw an acknowledgement", alerts_unack, alerts_unack_arguments),
-    Command("channels", "list", "list every channel", channels_list),
-    Command("channels", "get", "show one channel", channels_get, with_id("channel")),
-    Command("channels", "create", "create a channel from a file", channels_create, with_file("the channel")),
-    Command("channels", "delete", "delete a channel", channels_delete, with_id("channel")),
+    Command("alerts", "link-show", "show the alert a signed acknowledgement link names", alerts_link_show,
+            with_link_token),
+    Command("alerts", "link-ack", "acknowledge through a signed acknowledgement link", alerts_link_ack,
+            alerts_link_ack_arguments),
+    *resource_commands(CHANNELS),
     Command("channels", "test", "send a test notification now", channels_test, with_id("channel")),
+    Command("deliveries", "list", "list deliveries", deliveries_list, deliveries_list_arguments),
     Command("silences", "list", "list silences", silences_list, silences_list_arguments),
-    Command("silences", "get", "show one silence", silences_get, with_id("silence")),
+    *resource_commands(SILENCES),
     Command("silences", "create", "silence matching alerts from now on", silences_create,
             silences_create_arguments),
-    Command("silences", "expire", "end a silence now", silences_expire, with_id("silence")),
+    Command("silences", "expire", "end a silence now", silences_expire, with_id("silence", named=False)),
+    Command("routes", "get", "show the routing tree (-o yaml for all of it)", routes_get),
+    Command("routes", "set", "replace the routing tree with the one in a file", routes_set,
+            with_file("the routing tree")),
     Command("routes", "test", "show the receivers an alert with these labels reaches", routes_test,
             routes_test_arguments),
+    *resource_commands(INHIBIT_RULES),
+    *resource_commands(ESCALATION_POLICIES),
+    Command("metrics", "write", "write the samples of a file", metrics_write,
+            with_file('{"samples": [{"name", "labels", "value", "timestamp"}]}')),
+    Command("metrics", "query", "evaluate a PromQL expression at one time", metrics_query,
+            metrics_query_arguments),
+    Command("metrics", "query-range", "evaluate a PromQL expression over a range", metrics_query_range,
+            metrics_query_range_arguments),
 ]  # fmt: skip
 
 
@@ -475,6 +824,20 @@ def render(shown: Shown, output: str) -> str:
     return table(shown.resources, shown.columns)
 
 
+def streamed(stream: Iterator[Resource], columns: Sequence[Column], output: str) -> Iterator[str]:
+    """One line (a YAML document) per resource as it comes: JSON Lines, or table rows that cannot wait
+    to learn the widths of their columns."""
+    if output == "table":
+        yield "   ".join(c.header for c in columns)
+    for resource in stream:
+        if output == "json":
+            yield json.dumps(resource, ensure_ascii=False)
+        elif output == "yaml":
+            yield "---\n" + yaml.safe_dump(resource, sort_keys=False, allow_unicode=True).rstrip("\n")
+        else:
+            yield "   ".join(c.value(resource).ljust(len(c.header)) for c in columns).rstrip()
+
+
 def table(resources: Sequence[Resource], columns: Sequence[Column]) -> str:
     rows = [[c.header for c in columns]] + [[c.value(r) for c in columns] for r in resources]
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
@@ -489,7 +852,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with connect(args) as client:
             shown = command.run(client, args)
-        print(render(shown, args.output))
+            if shown.stream is None:
+                print(render(shown, args.output))
+            else:
+                for line in streamed(shown.stream, shown.columns, args.output):
+                    print(line, flush=True)
     except AlertingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -16,11 +16,16 @@ from grpc_status import rpc_status
 from alerting.v1 import (
     channel_service_pb2,
     channel_service_pb2_grpc,
+    escalation_policy_service_pb2,
+    escalation_policy_service_pb2_grpc,
+    routing_service_pb2,
+    routing_service_pb2_grpc,
     rule_service_pb2,
     rule_service_pb2_grpc,
     silence_service_pb2,
     silence_service_pb2_grpc,
 )
+from alerting_server import model
 from alerting_server.api import servicers
 from alerting_server.api.interceptors import ErrorInterceptor
 from alerting_server.store import Store
@@ -70,6 +75,12 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[aio.Channel, Store, FixedCl
     )
     silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(
         servicers.SilenceServicer(store, clock, LISTENER), server
+    )
+    routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(
+        servicers.RoutingServicer(store, clock, LISTENER), server
+    )
+    escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
+        servicers.EscalationPolicyServicer(store, clock), server
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -234,3 +245,130 @@ async def test_a_rule_write_cancelled_after_its_commit_still_reaches_the_engine(
     assert listener.reloaded == [["g"]]
     assert [r.name for r in await store.rules.all()] == ["A"]
     await store.close()
+
+
+async def _named_channel(channel: aio.Channel, name: str) -> channel_service_pb2.Channel:
+    stub = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    msg = channel_service_pb2.Channel(name=name, type=channel_service_pb2.CHANNEL_TYPE_SLACK)
+    msg.config.update({"webhook_url": "https://hooks.slack.com/services/T/B/X", "channel": "#ops"})
+    return (await stub.CreateChannel(channel_service_pb2.CreateChannelRequest(channel=msg))).channel
+
+
+async def test_a_rule_is_reached_by_its_name(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, store, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    rule = rule_service_pb2.Rule(name="high_cpu", query="up == 0", severity="warning")
+    created = (await stub.CreateRule(rule_service_pb2.CreateRuleRequest(rule=rule))).rule
+    got = (await stub.GetRule(rule_service_pb2.GetRuleRequest(id="high_cpu"))).rule
+    assert got.id == created.id
+    rule.query = "up == 1"
+    updated = (await stub.UpdateRule(rule_service_pb2.UpdateRuleRequest(id="high_cpu", rule=rule))).rule
+    assert (updated.id, updated.query) == (created.id, "up == 1")
+    await stub.DeleteRule(rule_service_pb2.DeleteRuleRequest(id="high_cpu"))
+    assert await store.rules.all() == []
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.GetRule(rule_service_pb2.GetRuleRequest(id="high_cpu"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_rule_name_shared_by_two_rules_is_refused_with_both_ids(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    ids = []
+    for severity in ("warning", "critical"):
+        rule = rule_service_pb2.Rule(name="high_cpu", query="up == 0", severity=severity)
+        ids.append((await stub.CreateRule(rule_service_pb2.CreateRuleRequest(rule=rule))).rule.id)
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.DeleteRule(rule_service_pb2.DeleteRuleRequest(id="high_cpu"))
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = info.value.details() or ""
+    assert all(rule_id in details for rule_id in ids), details
+    assert len(await store.rules.all()) == 2
+    # An id still names exactly one of them.
+    await stub.DeleteRule(rule_service_pb2.DeleteRuleRequest(id=ids[0]))
+    assert [r.id for r in await store.rules.all()] == [ids[1]]
+
+
+async def test_a_channel_is_reached_by_its_name(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, store, _ = env
+    stub = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    created = await _named_channel(channel, "ops")
+    got = (await stub.GetChannel(channel_service_pb2.GetChannelRequest(id="ops"))).channel
+    assert got.id == created.id
+    # The name reaches the channel before the server says it has no delivery pipeline to test it with.
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.TestChannel(channel_service_pb2.TestChannelRequest(id="ops"))
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.TestChannel(channel_service_pb2.TestChannelRequest(id="nope"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    await stub.DeleteChannel(channel_service_pb2.DeleteChannelRequest(id="ops"))
+    assert await store.channels.all() == []
+
+
+async def test_deliveries_filter_by_channel_name_or_by_a_deleted_channels_id(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    ops = await _named_channel(channel, "ops")
+    await store.deliveries.add(model.Delivery("", ops.id, model.DeliveryStatus.PENDING), {})
+    await store.deliveries.add(model.Delivery("", "gone", model.DeliveryStatus.FAILED), {})
+
+    async def listed(channel_id: str) -> list[str]:
+        request = channel_service_pb2.ListDeliveriesRequest(channel_id=channel_id)
+        return [d.channel_id for d in (await stub.ListDeliveries(request)).deliveries]
+
+    assert await listed("ops") == [ops.id]
+    assert await listed("gone") == ["gone"]
+
+
+async def test_an_escalation_policy_is_reached_and_referred_to_by_its_name(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    await _named_channel(channel, "ops")
+    policies = escalation_policy_service_pb2_grpc.EscalationPolicyServiceStub(channel)
+    policy = escalation_policy_service_pb2.EscalationPolicy(
+        name="infra", levels=[escalation_policy_service_pb2.EscalationLevel(channels=["ops"])]
+    )
+    created = (
+        await policies.CreateEscalationPolicy(
+            escalation_policy_service_pb2.CreateEscalationPolicyRequest(escalation_policy=policy)
+        )
+    ).escalation_policy
+    got = await policies.GetEscalationPolicy(
+        escalation_policy_service_pb2.GetEscalationPolicyRequest(id="infra")
+    )
+    assert got.escalation_policy.id == created.id
+    policy.repeat = 2
+    await policies.UpdateEscalationPolicy(
+        escalation_policy_service_pb2.UpdateEscalationPolicyRequest(id="infra", escalation_policy=policy)
+    )
+    assert (await store.escalation_policies.get(created.id)).repeat == 2
+
+    # References by name are stored as the id, which a rename does not break.
+    rules = rule_service_pb2_grpc.RuleServiceStub(channel)
+    rule = rule_service_pb2.Rule(name="r", query="up == 0", escalation_policy_id="infra")
+    stored = (await rules.CreateRule(rule_service_pb2.CreateRuleRequest(rule=rule))).rule
+    assert stored.escalation_policy_id == created.id
+    routing = routing_service_pb2_grpc.RoutingServiceStub(channel)
+    route = routing_service_pb2.Route(
+        receiver="ops",
+        routes=[routing_service_pb2.Route(matchers=['team="infra"'], escalation_policy_id="infra")],
+    )
+    tree = (await routing.UpdateRouting(routing_service_pb2.UpdateRoutingRequest(route=route))).route
+    assert tree.routes[0].escalation_policy_id == created.id
+    route.routes[0].escalation_policy_id = "nope"
+    with pytest.raises(aio.AioRpcError) as info:
+        await routing.UpdateRouting(routing_service_pb2.UpdateRoutingRequest(route=route))
+    assert _violations(info.value) == [
+        ("routes[0].escalation_policy_id", "no escalation policy with id or name 'nope'")
+    ]
+
+    await policies.DeleteEscalationPolicy(
+        escalation_policy_service_pb2.DeleteEscalationPolicyRequest(id="infra")
+    )
+    assert await store.escalation_policies.all() == []

@@ -11,6 +11,7 @@ import grpc
 import httpx
 import pytest
 
+from alerting.cli import main as alertctl
 from alerting.client import AlertingClient, AsyncAlertingClient, PermissionDeniedError, UnauthenticatedError
 from alerting.v1 import rule_service_pb2
 from alerting_server.app import AlertingApp
@@ -175,5 +176,35 @@ def test_bearer_tokens_over_grpc(secured: ServerProcess) -> None:
                 reader.create_rule(rule_service_pb2.Rule(name="r", query="up == 0"))
         with AlertingClient.connect(secured.grpc_target, token=TOKENS["write"]) as writer:
             assert writer.create_rule(rule_service_pb2.Rule(name="r", query="up == 0")).id
+    finally:
+        secured.kill()
+
+
+def test_a_silence_without_its_author_is_by_the_token(
+    secured: ServerProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        argv = [
+            "--server",
+            secured.grpc_target,
+            "--token",
+            TOKENS["write"],
+            "-o",
+            "json",
+            "silences",
+            "create",
+        ]
+        argv += ["--matcher", 'host="server01"', "--duration", "1h", "--comment", "deploy"]
+        assert alertctl(argv) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["created_by"] == "write"
+        assert "created_by: write (the token's name" in captured.err
+        with httpx.Client(base_url=secured.base_url, timeout=10) as http:
+            body = {"matchers": ['a="b"'], "ends_at": 4102444800000, "comment": "c"}
+            r = http.post("/silences", json=body, headers={"Authorization": f"Bearer {TOKENS['admin']}"})
+            assert r.status_code == 201, r.text
+            assert r.json()["created_by"] == "admin"
     finally:
         secured.kill()

@@ -192,6 +192,24 @@ def test_create_get_list_update_delete(http: httpx.Client, res: Resource) -> Non
         assert r.json()["error"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize("res", [r for r in RESOURCES if "name" in r.create], ids=lambda r: r.path)
+def test_a_named_resource_is_reached_by_its_name(http: httpx.Client, res: Resource) -> None:
+    if res.needs_channel:
+        _make_channel(http)
+    created = http.post(res.path, json=res.create).json()
+    path = f"{res.path}/{res.create['name']}"
+    r = http.get(path)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == created["id"]
+    r = http.put(path, json=res.update)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == created["id"]
+    assert http.delete(path).status_code == 204
+    r = http.get(f"{res.path}/{created['id']}")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "NOT_FOUND"
+
+
 @pytest.mark.parametrize("res", RESOURCES, ids=IDS)
 def test_bad_input_names_the_field_and_stores_nothing(http: httpx.Client, res: Resource) -> None:
     if res.needs_channel:
