@@ -29,7 +29,14 @@ from google.protobuf.message import Message
 
 from alerting import yamlerrors
 from alerting.client import AlertingClient, AlertingError, TLSConfig
-from alerting.client.convert import JSON, dict_to_message, enum_choices, enum_number, message_to_dict
+from alerting.client.convert import (
+    JSON,
+    dict_to_message,
+    enum_choices,
+    enum_name,
+    enum_number,
+    message_to_dict,
+)
 from alerting.durations import parse_duration
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
@@ -436,7 +443,15 @@ ESCALATION_POLICIES = Kind(
 
 def rules_apply(client: AlertingClient, args: argparse.Namespace) -> Shown:
     content = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
-    return many(client.import_rules(content), RULE_COLUMNS)
+    imported = client.import_rules(content)
+    action = rule_pb.RuleImportAction.DESCRIPTOR
+    return Shown(
+        [
+            {**message_to_dict(rule), "action": enum_name(action, number)}
+            for rule, number in zip(imported.rules, imported.actions, strict=True)
+        ],
+        [Column("ACTION", cell("action")), *RULE_COLUMNS],
+    )
 
 
 def rules_export(client: AlertingClient, args: argparse.Namespace) -> Shown:

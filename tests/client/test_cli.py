@@ -131,10 +131,18 @@ async def test_rules_apply_imports_the_file_verbatim(
     content = "groups:\n  - name: g\n    rules:\n      - alert: high_cpu\n        expr: cpu > 80\n"
     path = tmp_path / "rules.yaml"
     path.write_text(content)
-    fake.respond("ImportRules", rule_pb.ImportRulesResponse(rules=RULES[:1]))
+    fake.respond(
+        "ImportRules",
+        rule_pb.ImportRulesResponse(rules=RULES[:1], actions=[rule_pb.RULE_IMPORT_ACTION_UNCHANGED]),
+    )
     assert await alertctl(fake, "rules", "apply", "-f", str(path), "-o", "json") == 0
     assert fake.called("ImportRules")[0].request == rule_pb.ImportRulesRequest(content=content)
-    assert [rule["name"] for rule in json.loads(capsys.readouterr().out)] == ["high_cpu"]
+    shown = json.loads(capsys.readouterr().out)
+    assert [(rule["name"], rule["action"]) for rule in shown] == [("high_cpu", "unchanged")]
+    assert await alertctl(fake, "rules", "apply", "-f", str(path)) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["ACTION", "ID", "NAME"]
+    assert row.split()[0] == "unchanged"
 
 
 async def test_rules_delete(fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -157,14 +157,11 @@ class AsyncAlertingClient:
 
     async def import_rules(
         self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
-    ) -> list[rule_pb.Rule]:
-        """Create or replace the rules of a Prometheus rule file (YAML text)."""
-        return list(
-            (
-                await self._unary(
-                    self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout
-                )
-            ).rules
+    ) -> rule_pb.ImportRulesResponse:
+        """Create or replace the rules of a Prometheus rule file (YAML text): the stored rules, and
+        for each whether the import created, updated or left it unchanged."""
+        return await self._unary(
+            self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout
         )
 
     async def export_rules(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> str:

@@ -146,11 +146,12 @@ class AlertingClient:
     def delete_rule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
         self._unary(self._rules.DeleteRule, rule_pb.DeleteRuleRequest(id=id), timeout)
 
-    def import_rules(self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[rule_pb.Rule]:
-        """Create or replace the rules of a Prometheus rule file (YAML text)."""
-        return list(
-            self._unary(self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout).rules
-        )
+    def import_rules(
+        self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> rule_pb.ImportRulesResponse:
+        """Create or replace the rules of a Prometheus rule file (YAML text): the stored rules, and
+        for each whether the import created, updated or left it unchanged."""
+        return self._unary(self._rules.ImportRules, rule_pb.ImportRulesRequest(content=content), timeout)
 
     def export_rules(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> str:
         """Every rule as a Prometheus rule file (YAML text)."""
