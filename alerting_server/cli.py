@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
                 "data_dir": args.data_dir,
                 "rules.evaluation_interval": args.rules_evaluation_interval,
                 "rules.min_interval": args.rules_min_interval,
+                "fallback_receiver": args.fallback_receiver,
             },
         )
     except config_module.ConfigError as exc:
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rules-min-interval",
         help="least time between evaluations caused by writes (env ALERTING_RULES_MIN_INTERVAL; default 1s)",
+    )
+    serve.add_argument(
+        "--fallback-receiver",
+        help="channel that gets notifications whose receiver is no channel (env ALERTING_FALLBACK_RECEIVER)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=_serve)

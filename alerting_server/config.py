@@ -74,6 +74,9 @@ class Config:
     # the samples a group reads make it evaluate between its periodic evaluations.
     rules_evaluation_interval_ms: int = 15_000
     rules_min_interval_ms: int = 1000
+    # The channel (name or id) that gets the notifications of a receiver that is no channel (a route
+    # naming a channel renamed since, say); empty: those are dropped (logged and counted).
+    fallback_receiver: str = ""
 
     @property
     def public_url(self) -> str:
@@ -87,10 +90,19 @@ _ENV = {
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
     "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
+    "ALERTING_FALLBACK_RECEIVER": "fallback_receiver",
     "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
     "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
 }
-_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir", "ack_link_secret"}
+_SIMPLE_KEYS = {
+    "grpc_listen",
+    "http_listen",
+    "database_url",
+    "external_url",
+    "data_dir",
+    "ack_link_secret",
+    "fallback_receiver",
+}
 _KNOWN_KEYS = _SIMPLE_KEYS | {
     "auth",
     "tls",

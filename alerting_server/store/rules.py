@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
@@ -249,3 +250,17 @@ def _duplicate_message(rules: list[Rule]) -> str:
             return _conflict(rule).message
         seen.add(key)
     return "the rules conflict with existing rules"
+
+
+async def using_policy_in(connection: AsyncConnection, names: Iterable[str]) -> list[Rule]:
+    """The rules that escalate with the policy of these names (its id, its name), locked until the
+    transaction ends."""
+    query = sa.select(t).where(t.c.escalation_policy_id.in_(list(names))).order_by(*_ORDER)
+    return [_rule(row) for row in (await connection.execute(query.with_for_update())).mappings()]
+
+
+async def clear_policy_in(connection: AsyncConnection, rule_ids: list[str], now: int) -> None:
+    if rule_ids:
+        await connection.execute(
+            t.update().where(t.c.id.in_(rule_ids)).values(escalation_policy_id="", updated_at=now)
+        )
