@@ -69,6 +69,7 @@ GROUPS = {
     "alerts": "alerts, their history and acknowledgement",
     "channels": "notification channels",
     "silences": "silences",
+    "escalation-policies": "escalation policies",
 }
 
 
@@ -291,13 +292,33 @@ def channels_create(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return one(client.create_channel(channel), CHANNEL_COLUMNS)
 
 
+def delete_arguments(what: str, users: str) -> Callable[[argparse.ArgumentParser], None]:
+    def add(parser: argparse.ArgumentParser) -> None:
+        with_id(what)(parser)
+        parser.add_argument(
+            "--cascade",
+            action="store_true",
+            help=f"also remove its uses by {users} (without: refused while it is in use, naming them)",
+        )
+
+    return add
+
+
 def channels_delete(client: AlertingClient, args: argparse.Namespace) -> Shown:
-    client.delete_channel(args.id)
+    client.delete_channel(args.id, cascade=args.cascade)
     return done(f"channel {args.id} deleted")
 
 
 def channels_test(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return one(client.test_channel(args.id), DELIVERY_COLUMNS)
+
+
+# escalation policies
+
+
+def escalation_policies_delete(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    client.delete_escalation_policy(args.id, cascade=args.cascade)
+    return done(f"escalation policy {args.id} deleted")
 
 
 # silences
@@ -384,8 +405,11 @@ COMMANDS: list[Command] = [
     Command("channels", "list", "list every channel", channels_list),
     Command("channels", "get", "show one channel", channels_get, with_id("channel")),
     Command("channels", "create", "create a channel from a file", channels_create, with_file("the channel")),
-    Command("channels", "delete", "delete a channel", channels_delete, with_id("channel")),
+    Command("channels", "delete", "delete a channel", channels_delete,
+            delete_arguments("channel", "routes and escalation levels")),
     Command("channels", "test", "send a test notification now", channels_test, with_id("channel")),
+    Command("escalation-policies", "delete", "delete an escalation policy", escalation_policies_delete,
+            delete_arguments("escalation policy", "routes and rules")),
     Command("silences", "list", "list silences", silences_list, silences_list_arguments),
     Command("silences", "get", "show one silence", silences_get, with_id("silence")),
     Command("silences", "create", "silence matching alerts from now on", silences_create,
