@@ -59,7 +59,7 @@ def readyz(backend: Backend, timeout: float) -> Endpoint:
     return endpoint
 
 
-async def _routing_problems(backend: Backend, request: Request, timeout: float) -> list[JSONObject]:
+async def _routing_problems(backend: Backend, request: Request, deadline_s: float) -> list[JSONObject]:
     get = backend.channel.unary_unary(
         GET_ROUTING,
         request_serializer=routing_service_pb2.GetRoutingRequest.SerializeToString,
@@ -67,7 +67,7 @@ async def _routing_problems(backend: Backend, request: Request, timeout: float) 
     )
     try:
         response = await get(
-            routing_service_pb2.GetRoutingRequest(), timeout=timeout, metadata=call_metadata(request)
+            routing_service_pb2.GetRoutingRequest(), timeout=deadline_s, metadata=call_metadata(request)
         )
     except grpc.aio.AioRpcError:
         # No tree yet, or a caller without a read token: nothing to say about the routing.

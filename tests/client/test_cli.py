@@ -11,15 +11,19 @@ import grpc
 import pytest
 import yaml
 from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf.message import Message
 
 from alerting.cli import COMMANDS, Command, Shown, build_parser, main
 from alerting.client import AlertingClient
 from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting_server.api.errors import to_grpc_status
+from alerting_server.errors import FailedPrecondition, PreconditionViolation
 
 from .fakes import FakeAlertingServer, aborting, rejecting
 
@@ -288,3 +292,37 @@ async def test_routes_test_prints_receivers_as_amtool_does(
     assert call.request == routing_pb.TestRoutesRequest(labels={"a": "b", "c": "d"})
     assert await alertctl(fake, "routes", "test", "nolabel") == 1
     assert "not a label" in capsys.readouterr().err
+
+
+async def test_delete_in_use_names_the_users_and_cascade_is_asked_for(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_use = FailedPrecondition(
+        "channel 'ops-slack' is in use",
+        [
+            PreconditionViolation(
+                "route", "routing.routes[0].receiver", 'route {team="db"} (routes[0]) sends to it'
+            )
+        ],
+    )
+
+    async def delete(request: Message, context: grpc.aio.ServicerContext[Message, Message]) -> Message:
+        assert isinstance(request, channel_pb.DeleteChannelRequest)
+        if not request.cascade:
+            # The server's own mapping of the error to a rich status.
+            await context.abort_with_status(to_grpc_status(in_use))  # type: ignore[attr-defined]
+        return channel_pb.DeleteChannelResponse()
+
+    fake.unary["DeleteChannel"] = delete
+    assert await alertctl(fake, "channels", "delete", "c1") == 1
+    assert capsys.readouterr().err == (
+        "error: FAILED_PRECONDITION: channel 'ops-slack' is in use\n"
+        '  routing.routes[0].receiver: route {team="db"} (routes[0]) sends to it\n'
+    )
+    assert await alertctl(fake, "channels", "delete", "--cascade", "c1") == 0
+    assert capsys.readouterr().out == "channel c1 deleted\n"
+    assert await alertctl(fake, "escalation-policies", "delete", "p1", "--cascade") == 0
+    assert capsys.readouterr().out == "escalation policy p1 deleted\n"
+    [request] = [c.request for c in fake.called("DeleteEscalationPolicy")]
+    assert isinstance(request, escalation_pb.DeleteEscalationPolicyRequest)
+    assert (request.id, request.cascade) == ("p1", True)
