@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.jsonmap import JSONObject
+from alerting.jsonmap import JSON, JSONObject
 from alerting.v1 import routing_service_pb2
 from gateway.backend import Backend, call_metadata
 from gateway.errors import Endpoint
@@ -59,7 +59,7 @@ def readyz(backend: Backend, timeout: float) -> Endpoint:
     return endpoint
 
 
-async def _routing_problems(backend: Backend, request: Request, deadline_s: float) -> list[JSONObject]:
+async def _routing_problems(backend: Backend, request: Request, deadline_s: float) -> list[JSON]:
     get = backend.channel.unary_unary(
         GET_ROUTING,
         request_serializer=routing_service_pb2.GetRoutingRequest.SerializeToString,

@@ -91,22 +91,24 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
             last_evaluation_duration=row.last_evaluation_duration,
         )
 
-    async def _check_references(self, rule: model.Rule) -> None:
-        if rule.escalation_policy_id:
-            try:
-                await self._store.escalation_policies.get(rule.escalation_policy_id)
-            except NotFound:
+    @staticmethod
+    def _check_references(rule: model.Rule) -> Callable[[Known], None]:
+        def check(known: Known) -> None:
+            if rule.escalation_policy_id and rule.escalation_policy_id not in known.policies:
                 raise InvalidArgument.field(
                     "escalation_policy_id", f"no escalation policy with id {rule.escalation_policy_id!r}"
-                ) from None
+                )
+
+        return check
 
     async def CreateRule(
         self, request: rule_service_pb2.CreateRuleRequest, context: Context
     ) -> rule_service_pb2.CreateRuleResponse:
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
-        await self._check_references(rule)
-        created = await self._store.rules.create(rule, self._clock.now_ms())
+        created = await self._store.rules.create(
+            rule, self._clock.now_ms(), check=self._check_references(rule)
+        )
         await self._changed({created.group})
         return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
 
@@ -131,9 +133,10 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         rule_id = _require(request.id, "id")
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
-        await self._check_references(rule)
         before = await self._store.rules.get(rule_id)
-        updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
+        updated = await self._store.rules.update(
+            rule_id, rule, self._clock.now_ms(), check=self._check_references(rule)
+        )
         # A rule moved to another group leaves its old one.
         await self._changed({before.group, updated.group})
         return rule_service_pb2.UpdateRuleResponse(rule=convert.rule_to_pb(updated))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -16,6 +16,7 @@ from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id
+from alerting_server.store.references import Known, known_in
 from alerting_server.store.tables import rules as t
 
 KIND = "rules"
@@ -24,6 +25,8 @@ _ORDER = (t.c.created_at, t.c.position, t.c.id)
 _IN_CHUNK = 500
 _HEALTH_CHUNK = 2000
 _HEALTH_CHUNK_PAUSE_S = 0.05
+
+Check = Callable[[Known], None]
 
 
 def _values(rule: Rule, position: int = 0) -> dict[str, object]:
@@ -89,10 +92,14 @@ class RuleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, rule: Rule, now: int) -> Rule:
+    async def create(self, rule: Rule, now: int, check: Check | None = None) -> Rule:
+        """`check` raises when the rule names an escalation policy that does not exist; it runs in the
+        write's transaction (store/references.py)."""
         stored = dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 await connection.execute(t.insert().values(_values(stored)))
         except IntegrityError:
             raise _conflict(rule) from None
@@ -125,10 +132,12 @@ class RuleRepository:
                 out.extend(_rule(row) for row in (await connection.execute(query)).mappings().all())
         return out
 
-    async def update(self, rule_id: str, rule: Rule, now: int) -> Rule:
+    async def update(self, rule_id: str, rule: Rule, now: int, check: Check | None = None) -> Rule:
         """Replaces the definition. Health starts over: it described the previous definition."""
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 row = await fetch_one(
                     connection, sa.select(t.c.created_at, t.c.position).where(t.c.id == rule_id)
                 )

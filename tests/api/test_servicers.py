@@ -350,3 +350,15 @@ async def test_get_routing_reports_what_cannot_deliver(env: tuple[aio.Channel, S
         )
     )
     assert list((await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route.problems) == []
+
+
+async def test_a_rule_naming_no_escalation_policy_is_refused(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    rule = rule_service_pb2.Rule(name="r", query="up == 0", escalation_policy_id="nope")
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.CreateRule(rule_service_pb2.CreateRuleRequest(rule=rule))
+    assert _violations(info.value) == [("escalation_policy_id", "no escalation policy with id 'nope'")]
+    assert await store.rules.all() == []

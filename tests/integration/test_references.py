@@ -145,7 +145,8 @@ async def test_a_route_that_cannot_deliver_is_reported_and_falls_back(
         return len([q for q in receiver.requests if q.path == "/fallback"]) == 3
 
     await eventually(fallen_back, 15, "three notifications at the fallback receiver")
-    bodies = [q.json() for q in receiver.requests]
+    bodies = [b for b in (q.json() for q in receiver.requests) if isinstance(b, dict)]
+    assert len(bodies) == len(receiver.requests)
     assert sorted(b["groupLabels"]["alertname"] for b in bodies) == ["DiskFull", "Replication", "SlowQueries"]
     assert {b["receiver"] for b in bodies} == {"fallback"}
     metrics = (await api.get("/metrics")).text

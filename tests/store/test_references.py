@@ -194,3 +194,13 @@ async def test_a_delete_waits_for_a_write_that_adds_a_reference(store: Store) ->
     with pytest.raises(FailedPrecondition, match="the root route sends to it"):
         await deleting
     assert await store.channels.get(spare.id) == spare
+
+
+async def test_a_rule_write_checks_its_policy_in_its_transaction(store: Store) -> None:
+    _, _, policy, _ = await _setup(store)
+    seen: list[Known] = []
+    rule = await store.rules.create(
+        Rule(name="HighCPU", query="up == 0", escalation_policy_id=policy.id), NOW, check=seen.append
+    )
+    await store.rules.update(rule.id, rule, NOW + 1, check=seen.append)
+    assert [k.policies for k in seen] == [{policy.id}, {policy.id}]
