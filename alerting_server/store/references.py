@@ -54,7 +54,7 @@ def _nodes(route: Route, prefix: str = "") -> Iterator[tuple[str, Route]]:
         yield from _nodes(child, f"{prefix}routes[{i}].")
 
 
-def describe_route(prefix: str, route: Route) -> str:
+def _describe_route(prefix: str, route: Route) -> str:
     if not prefix:
         return "the root route"
     return f"route {{{', '.join(route.matchers)}}} ({prefix.rstrip('.')})"
@@ -66,7 +66,7 @@ def _route_uses(
     if tree is None:
         return []
     return [
-        PreconditionViolation("route", f"routing.{prefix}{field}", f"{describe_route(prefix, node)} {verb}")
+        PreconditionViolation("route", f"routing.{prefix}{field}", f"{_describe_route(prefix, node)} {verb}")
         for prefix, node in _nodes(tree)
         if getattr(node, field) in names
     ]
