@@ -150,6 +150,7 @@ class AlertingApp:
             WatchHub(),
             history_retention_ms=self.config.history_retention_ms,
             links=self._links,
+            fallback_receiver=self.config.fallback_receiver,
         )
         await self._alerts.start()
         self._deliveries = DeliveryService(
@@ -208,7 +209,7 @@ class AlertingApp:
         acks = servicers.AckServicer(alerts, clock, self._links)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
-        policies = servicers.EscalationPolicyServicer(store, clock)
+        policies = servicers.EscalationPolicyServicer(store, clock, alerts)
         metrics = MetricsServicer(tsdb, datasources, clock, self._rules)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).

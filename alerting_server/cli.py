@@ -67,6 +67,7 @@ _FLAG_KEYS = (
     "data_dir",
     "rules.evaluation_interval",
     "rules.min_interval",
+    "fallback_receiver",
 )
 
 

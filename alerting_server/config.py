@@ -140,6 +140,13 @@ class Config:
             "rules.min_interval",
         ),
     )
+    fallback_receiver: str = field(
+        default="",
+        metadata=_doc(
+            "the channel (name or id) that gets the notifications of a receiver that is no channel (a "
+            "route naming a channel renamed since, say); unset: those are dropped (logged and counted)"
+        ),
+    )
 
     @property
     def public_url(self) -> str:
@@ -178,10 +185,19 @@ _ENV = {
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
     "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
+    "ALERTING_FALLBACK_RECEIVER": "fallback_receiver",
     "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
     "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
 }
-_SIMPLE_KEYS = {"grpc_listen", "http_listen", "database_url", "external_url", "data_dir", "ack_link_secret"}
+_SIMPLE_KEYS = {
+    "grpc_listen",
+    "http_listen",
+    "database_url",
+    "external_url",
+    "data_dir",
+    "ack_link_secret",
+    "fallback_receiver",
+}
 _KNOWN_KEYS = _SIMPLE_KEYS | {
     "auth",
     "tls",

@@ -4,7 +4,7 @@
     ├── InvalidArgument      bad input; carries field violations (google.rpc.BadRequest)
     ├── NotFound
     ├── AlreadyExists
-    ├── FailedPrecondition
+    ├── FailedPrecondition   the state forbids it; may name what stands in the way (PreconditionFailure)
     ├── Unauthenticated
     ├── PermissionDenied
     ├── ResourceExhausted
@@ -71,8 +71,22 @@ class AlreadyExists(AlertingError):
     code = "ALREADY_EXISTS"
 
 
+@dataclass(frozen=True)
+class PreconditionViolation:
+    """One thing in the way: its kind (`route`, `rule`, `escalation_policy`), which one (a field path
+    such as `routing.routes[0].receiver`), and why it is in the way."""
+
+    type: str
+    subject: str
+    description: str
+
+
 class FailedPrecondition(AlertingError):
     code = "FAILED_PRECONDITION"
+
+    def __init__(self, message: str, violations: list[PreconditionViolation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = list(violations or ())
 
 
 class Unauthenticated(AlertingError):

@@ -3,7 +3,8 @@
 {"error": {"code": "INVALID_ARGUMENT", "message": "...", "details": [{"field": "...", "description": "..."}]}}
 
 `details` are the `google.rpc.BadRequest` field violations the server put in the rich status
-(`grpc-status-details-bin` trailing metadata). Errors raised by the gateway itself (bad JSON, bad
+(`grpc-status-details-bin` trailing metadata), and its `google.rpc.PreconditionFailure` violations
+(their subject as `field`: what stands in the way). Errors raised by the gateway itself (bad JSON, bad
 query parameter, body too large) use the same body.
 """
 
@@ -80,7 +81,7 @@ def internal_error() -> GatewayError:
 
 
 def from_rpc_error(error: grpc.aio.AioRpcError) -> GatewayError:
-    """The REST error of a failed call, with the BadRequest violations of its rich status."""
+    """The REST error of a failed call, with the violations of its rich status."""
     code = error.code()
     if code in _OPAQUE:
         log.error("backend call failed: %s: %s", code.name, error.details())
@@ -103,6 +104,10 @@ def _violations(error: grpc.aio.AioRpcError) -> list[Violation]:
                 bad_request = error_details_pb2.BadRequest()
                 detail.Unpack(bad_request)
                 violations.extend(Violation(v.field, v.description) for v in bad_request.field_violations)
+            elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+                failure = error_details_pb2.PreconditionFailure()
+                detail.Unpack(failure)
+                violations.extend(Violation(v.subject, v.description) for v in failure.violations)
     return violations
 
 

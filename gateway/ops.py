@@ -1,4 +1,5 @@
-"""Operational endpoints: liveness, readiness (the server's gRPC health) and Prometheus metrics."""
+"""Operational endpoints: liveness, readiness (the server's gRPC health, and what in its routing
+tree cannot deliver) and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from alerting.jsonmap import JSON, JSONObject
+from alerting.v1 import routing_service_pb2
 from gateway.backend import Backend, call_metadata
 from gateway.errors import Endpoint
 
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+GET_ROUTING = "/alerting.v1.RoutingService/GetRouting"
 # Path -> what it answers; served with GET.
 OPERATIONS: dict[str, str] = {
     "/healthz": "Liveness: the gateway process answers.",
-    "/readyz": "Readiness: the gRPC server reports SERVING.",
+    "/readyz": "Readiness: the gRPC server reports SERVING; `problems` lists what in the routing tree "
+    "cannot deliver (when the caller may read the routing).",
     "/metrics": "Prometheus exposition of the process's metrics.",
     "/openapi.json": "This document.",
 }
@@ -42,9 +47,32 @@ def readyz(backend: Backend, timeout: float) -> Endpoint:
             return JSONResponse({"status": "unavailable", "reason": exc.code().name}, status_code=503)
         serving = response.status == health_pb2.HealthCheckResponse.SERVING
         status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
-        return JSONResponse({"status": status.lower()}, status_code=200 if serving else 503)
+        body: JSONObject = {"status": status.lower()}
+        if serving:
+            # Still ready: the server works and takes fixes; a route that cannot deliver is a
+            # problem of its configuration, said here so that a probe's log shows it.
+            problems = await _routing_problems(backend, request, timeout)
+            if problems:
+                body["problems"] = problems
+        return JSONResponse(body, status_code=200 if serving else 503)
 
     return endpoint
+
+
+async def _routing_problems(backend: Backend, request: Request, deadline_s: float) -> list[JSON]:
+    get = backend.channel.unary_unary(
+        GET_ROUTING,
+        request_serializer=routing_service_pb2.GetRoutingRequest.SerializeToString,
+        response_deserializer=routing_service_pb2.GetRoutingResponse.FromString,
+    )
+    try:
+        response = await get(
+            routing_service_pb2.GetRoutingRequest(), timeout=deadline_s, metadata=call_metadata(request)
+        )
+    except grpc.aio.AioRpcError:
+        # No tree yet, or a caller without a read token: nothing to say about the routing.
+        return []
+    return [{"field": f"routing.{p.field}", "description": p.description} for p in response.route.problems]
 
 
 async def metrics(request: Request) -> Response:

@@ -120,3 +120,14 @@ def test_bad_rules_settings_from_environment_and_flags_name_the_key() -> None:
         config.load(None, env={"ALERTING_RULES_MIN_INTERVAL": "0s"})
     with pytest.raises(config.ConfigError, match=r"rules\.evaluation_interval"):
         config.load(None, env={}, overrides={"rules.evaluation_interval": "often"})
+
+
+def test_fallback_receiver_from_flag_over_environment_over_file(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("fallback_receiver: file-channel\n")
+    assert config.load(str(f), env={}).fallback_receiver == "file-channel"
+    env = {"ALERTING_FALLBACK_RECEIVER": "env-channel"}
+    assert config.load(str(f), env=env).fallback_receiver == "env-channel"
+    c = config.load(str(f), env=env, overrides={"fallback_receiver": "flag-channel"})
+    assert c.fallback_receiver == "flag-channel"
+    assert config.load(None, env={}).fallback_receiver == ""

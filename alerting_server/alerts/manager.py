@@ -31,6 +31,7 @@ from alerting_server.alerts.nflog import LogEntry
 from alerting_server.alerts.routing import RouteNode, compile_routes
 from alerting_server.alerts.silences import SilenceMuter
 from alerting_server.alerts.state import is_resolved
+from alerting_server.alerts.telemetry import UNROUTABLE
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
 from alerting_server.errors import FailedPrecondition, NotFound
@@ -103,6 +104,7 @@ class AlertManager:
         history_retention_ms: int = history.DEFAULT_RETENTION,
         policies: PolicyFinder | None = None,
         links: AckLinks | None = None,
+        fallback_receiver: str = "",
     ) -> None:
         self._store = store
         self._clock = clock
@@ -112,6 +114,10 @@ class AlertManager:
         self._history_retention = history_retention_ms
         self._policies = policies or StorePolicies(store)
         self._links = links
+        # The channel (name or id) that gets what a receiver that is no channel would have got.
+        self._fallback = fallback_receiver
+        # Receivers found to be no channel since the configuration last changed: each is logged once.
+        self._reported: set[str] = set()
         self._escalation_store = EscalationRepository(store.engine)
         self._escalations: dict[str, Escalation] = {}
         self._escalations_dirty: set[str] = set()
@@ -230,6 +236,11 @@ class AlertManager:
         self._has_inhibit_rules = bool(inhibit_rules)
         channels = await self._store.channels.all()
         self._channels = {c.id: c for c in channels} | {c.name: c for c in channels}
+        self._reported.clear()
+        if self._fallback and self._fallback not in self._channels:
+            log.error(
+                "fallback_receiver %r is no channel; create it, or notifications may be lost", self._fallback
+            )
 
     async def reload(self) -> None:
         """Re-reads routing, silences, inhibit rules and channels after one of them changed."""
@@ -500,12 +511,13 @@ class AlertManager:
         if s.repeat:
             where += f", repeat {s.repeat} of {policy.repeat}"
         rows = []
-        missing = []
-        for name in s.channels:
-            channel = self._channels.get(name)
-            if channel is None:
-                missing.append(name)
-                continue
+        missing = [name for name in s.channels if name not in self._channels]
+        targets = [self._channels[name] for name in s.channels if name in self._channels]
+        for name in missing:
+            fallback = self._instead_of(name, where)
+            if fallback is not None and fallback not in targets:
+                targets.append(fallback)
+        for channel in targets:
             # Stable across a crash and retry of this step, distinct between steps and runs.
             key = hashlib.sha256(
                 f"esc\x00{alert.fingerprint}\x00{esc.fired_at}\x00{esc.run}\x00{s.index}\x00{channel.id}".encode()
@@ -527,10 +539,31 @@ class AlertManager:
                 payload["ack_url"] = self._links.url(alert.fingerprint, now)
             rows.append((delivery, payload))
         message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
-        if missing:
-            log.error("escalation of %s: %s", alert.fingerprint, message)
         self._history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))
         return rows
+
+    def _instead_of(self, receiver: str, where: str) -> Channel | None:
+        """The fallback channel for a receiver that is no channel (None without one); counted every
+        time, logged once per receiver until the configuration changes."""
+        fallback = self._channels.get(self._fallback) if self._fallback else None
+        UNROUTABLE.labels(receiver=receiver, outcome="dropped" if fallback is None else "fallback").inc()
+        if receiver not in self._reported:
+            self._reported.add(receiver)
+            if fallback is None:
+                log.error(
+                    "receiver %r (%s) is no channel: its notifications are dropped until it is fixed "
+                    "(GET /routing lists the routing tree's problems) or a fallback_receiver is configured",
+                    receiver,
+                    where,
+                )
+            else:
+                log.warning(
+                    "receiver %r (%s) is no channel: its notifications go to the fallback receiver %r",
+                    receiver,
+                    where,
+                    fallback.name,
+                )
+        return fallback
 
     @staticmethod
     def _delivery(
@@ -711,11 +744,8 @@ class AlertManager:
         if not n.receiver:
             # No routing tree yet: alerts are kept and shown, nobody is notified.
             return []
-        channel = self._channels.get(n.receiver)
+        channel = self._channels.get(n.receiver) or self._instead_of(n.receiver, f"route {n.route_key}")
         if channel is None:
-            log.error(
-                "receiver %r of group %s is no channel; notification not queued", n.receiver, n.group_key
-            )
             return []
         key = hashlib.sha256(f"{n.group_id}\x00{channel.id}\x00{n.at}".encode()).hexdigest()[:32]
         delivery = Delivery(

@@ -1,4 +1,5 @@
-"""The one mapping from the error hierarchy to gRPC status (with google.rpc.BadRequest details)."""
+"""The one mapping from the error hierarchy to gRPC status (with google.rpc.BadRequest and
+google.rpc.PreconditionFailure details)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def to_grpc_status(error: errors.AlertingError) -> grpc.Status:
         )
         detail = any_pb2.Any()
         detail.Pack(bad_request)
+        status.details.append(detail)
+    if isinstance(error, errors.FailedPrecondition) and error.violations:
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type=v.type, subject=v.subject, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(failure)
         status.details.append(detail)
     result: grpc.Status = rpc_status.to_status(status)
     return result

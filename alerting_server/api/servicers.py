@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from alerting.v1 import (
@@ -33,6 +33,7 @@ from alerting_server.escalation.links import AckLinks
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
+from alerting_server.store.references import Known
 from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
@@ -115,13 +116,25 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
             ) from None
         return dataclasses.replace(rule, escalation_policy_id=policy_id)
 
+    @staticmethod
+    def _check_references(rule: model.Rule) -> Callable[[Known], None]:
+        def check(known: Known) -> None:
+            if rule.escalation_policy_id and rule.escalation_policy_id not in known.policies:
+                raise InvalidArgument.field(
+                    "escalation_policy_id", f"no escalation policy with id {rule.escalation_policy_id!r}"
+                )
+
+        return check
+
     async def CreateRule(
         self, request: rule_service_pb2.CreateRuleRequest, context: Context
     ) -> rule_service_pb2.CreateRuleResponse:
         rule = convert.rule_from_pb(_require_message(request, "rule"))
         validate.validate_rule(rule)
         rule = await self._with_references(rule)
-        created = await self._store.rules.create(rule, self._clock.now_ms())
+        created = await self._store.rules.create(
+            rule, self._clock.now_ms(), check=self._check_references(rule)
+        )
         await self._changed({created.group})
         return rule_service_pb2.CreateRuleResponse(rule=convert.rule_to_pb(created))
 
@@ -148,7 +161,9 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         validate.validate_rule(rule)
         rule = await self._with_references(rule)
         before = await self._store.rules.get(rule_id)
-        updated = await self._store.rules.update(rule_id, rule, self._clock.now_ms())
+        updated = await self._store.rules.update(
+            rule_id, rule, self._clock.now_ms(), check=self._check_references(rule)
+        )
         # A rule moved to another group leaves its old one.
         await self._changed({before.group, updated.group})
         return rule_service_pb2.UpdateRuleResponse(rule=convert.rule_to_pb(updated))
@@ -275,7 +290,11 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def DeleteChannel(
         self, request: channel_service_pb2.DeleteChannelRequest, context: Context
     ) -> channel_service_pb2.DeleteChannelResponse:
-        await self._store.channels.delete(await _resolve(self._store.channels, request.id))
+        await self._store.channels.delete(
+            await _resolve(self._store.channels, request.id),
+            cascade=request.cascade,
+            now=self._clock.now_ms(),
+        )
         await self._listener.reload()
         return channel_service_pb2.DeleteChannelResponse()
 
@@ -385,21 +404,28 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         route = await self._store.routing.get()
         if route is None:
             raise NotFound("no routing tree has been set: PUT /routing")
-        return routing_service_pb2.GetRoutingResponse(route=convert.route_to_pb(route))
+        channels = await self._store.channels.all()
+        policies = await self._store.escalation_policies.all()
+        problems = validate.route_problems(
+            route,
+            {c.id for c in channels} | {c.name for c in channels},
+            {p.id for p in policies},
+        )
+        tree = convert.route_to_pb(route)
+        tree.problems.extend(
+            routing_service_pb2.RoutingProblem(field=p.field, description=p.description) for p in problems
+        )
+        return routing_service_pb2.GetRoutingResponse(route=tree)
 
     async def UpdateRouting(
         self, request: routing_service_pb2.UpdateRoutingRequest, context: Context
     ) -> routing_service_pb2.UpdateRoutingResponse:
-        route = convert.route_from_pb(_require_message(request, "route"))
-        channels = await self._store.channels.all()
-        policies = await self._store.escalation_policies.all()
-        validate.validate_route(
+        route = await self._with_policy_ids(convert.route_from_pb(_require_message(request, "route")))
+        stored = await self._store.routing.put(
             route,
-            {c.id for c in channels} | {c.name for c in channels},
-            {p.id for p in policies} | {p.name for p in policies},
+            self._clock.now_ms(),
+            check=lambda known: validate.validate_route(route, known.channels, known.policies),
         )
-        route = await self._with_policy_ids(route)
-        stored = await self._store.routing.put(route, self._clock.now_ms())
         await self._listener.reload()
         return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
 
@@ -407,7 +433,9 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         """The tree with its escalation policies named by id, which stays right when a policy is renamed."""
         policy_id = route.escalation_policy_id
         if policy_id:
-            policy_id = await self._store.escalation_policies.resolve(policy_id)
+            # One that names nothing is left for validation to report with its field.
+            with contextlib.suppress(NotFound):
+                policy_id = await self._store.escalation_policies.resolve(policy_id)
         children = tuple([await self._with_policy_ids(child) for child in route.routes])
         return dataclasses.replace(route, escalation_policy_id=policy_id, routes=children)
 
@@ -466,20 +494,23 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
 
 
 class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPolicyServiceServicer):
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: ConfigListener | None = None) -> None:
         self._store = store
         self._clock = clock
+        # Told when a cascading delete changed the routing tree.
+        self._listener = listener
 
-    async def _validate(self, policy: model.EscalationPolicy) -> None:
-        channels = await self._store.channels.all()
-        validate.validate_escalation_policy(policy, {c.id for c in channels} | {c.name for c in channels})
+    @staticmethod
+    def _check(policy: model.EscalationPolicy) -> Callable[[Known], None]:
+        return lambda known: validate.validate_escalation_policy(policy, known.channels)
 
     async def CreateEscalationPolicy(
         self, request: escalation_policy_service_pb2.CreateEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.CreateEscalationPolicyResponse:
         policy = convert.policy_from_pb(_require_message(request, "escalation_policy"))
-        await self._validate(policy)
-        created = await self._store.escalation_policies.create(policy, self._clock.now_ms())
+        created = await self._store.escalation_policies.create(
+            policy, self._clock.now_ms(), check=self._check(policy)
+        )
         return escalation_policy_service_pb2.CreateEscalationPolicyResponse(
             escalation_policy=convert.policy_to_pb(created)
         )
@@ -510,8 +541,9 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     ) -> escalation_policy_service_pb2.UpdateEscalationPolicyResponse:
         policy_id = await _resolve(self._store.escalation_policies, request.id)
         policy = convert.policy_from_pb(_require_message(request, "escalation_policy"))
-        await self._validate(policy)
-        updated = await self._store.escalation_policies.update(policy_id, policy, self._clock.now_ms())
+        updated = await self._store.escalation_policies.update(
+            policy_id, policy, self._clock.now_ms(), check=self._check(policy)
+        )
         return escalation_policy_service_pb2.UpdateEscalationPolicyResponse(
             escalation_policy=convert.policy_to_pb(updated)
         )
@@ -520,8 +552,12 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
         self, request: escalation_policy_service_pb2.DeleteEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.DeleteEscalationPolicyResponse:
         await self._store.escalation_policies.delete(
-            await _resolve(self._store.escalation_policies, request.id)
+            await _resolve(self._store.escalation_policies, request.id),
+            cascade=request.cascade,
+            now=self._clock.now_ms(),
         )
+        if request.cascade and self._listener is not None:
+            await self._listener.reload()
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
 
 

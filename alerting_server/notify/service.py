@@ -74,6 +74,8 @@ class DeliveryService:
         self._channels: dict[str, Channel] = {}
         self._channels_read_at: int | None = None
         self._workers: dict[str, ChannelWorker] = {}
+        # Deleted channels whose workers still send what they hold.
+        self._draining: set[str] = set()
         self._held: set[str] = set()
         self._renewed_at = 0
         self._wake = asyncio.Event()
@@ -196,8 +198,18 @@ class DeliveryService:
             ):
                 worker.reconfigure(channel, self._notifier(channel))
         for channel_id in set(self._workers) - set(channels):
-            # Rows it still holds were claimed while the channel existed: let them go out.
-            log.info("channel %s deleted; its queued notifications are still sent", channel_id)
+            worker = self._workers[channel_id]
+            if worker.room() < worker.capacity:
+                # Rows it still holds were claimed while the channel existed: let them go out.
+                if channel_id not in self._draining:
+                    self._draining.add(channel_id)
+                    log.info("channel %s deleted; its queued notifications are still sent", channel_id)
+                continue
+            # Nothing left to send: its rows claimed from now on fail (_dispatch).
+            await worker.stop()
+            del self._workers[channel_id]
+            self._channels.pop(channel_id, None)
+            self._draining.discard(channel_id)
         self._channels.update(channels)
         self._channels_read_at = now
 

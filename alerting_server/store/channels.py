@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from alerting_server.errors import AlreadyExists, NotFound
+from alerting_server.errors import AlreadyExists, NotFound, PreconditionViolation
 from alerting_server.model import Channel, ChannelType
 from alerting_server.pagination import Page, PageRequest
+from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import channels as t
 
@@ -99,8 +100,43 @@ class ChannelRepository:
             raise _conflict(channel.name) from None
         return stored
 
-    async def delete(self, channel_id: str) -> None:
+    async def delete(self, channel_id: str, *, cascade: bool = False, now: int = 0) -> None:
+        """Refused (FailedPrecondition) while routes or escalation levels use the channel, unless
+        `cascade` removes those uses in the same transaction (store/references.py)."""
         async with self._db.write() as connection:
-            result = await connection.execute(t.delete().where(t.c.id == channel_id))
-        if result.rowcount == 0:
-            raise NotFound(f"channel {channel_id!r} not found")
+            # Locked first: a writer that adds a reference waits for this delete, or we for it.
+            row = await fetch_one(connection, sa.select(t).where(t.c.id == channel_id).with_for_update())
+            if row is None:
+                raise NotFound(f"channel {channel_id!r} not found")
+            what = f"channel {row.name!r}"
+            names = {row.id, row.name}
+            tree = await routing.tree_in(connection, lock=True)
+            policies = await escalation_policies.policies_in(connection)
+            uses = references.channel_uses(names, tree, policies)
+            if uses and not cascade:
+                raise references.in_use(what, uses)
+            changed = [(p, references.policy_without_channel(p, names)) for p in policies]
+            blockers = [
+                PreconditionViolation(
+                    "escalation_policy",
+                    f"escalation_policies/{p.id}.levels",
+                    f"it is the only channel of escalation policy {p.name!r}",
+                )
+                for p, new in changed
+                if new is None
+            ]
+            if tree is not None and tree.receiver in names:
+                blockers.insert(
+                    0,
+                    PreconditionViolation(
+                        "route", "routing.receiver", "the root route sends to it and must keep a receiver"
+                    ),
+                )
+            if blockers:
+                raise references.cannot_cascade(what, blockers)
+            if tree is not None and uses:
+                await routing.put_in(connection, references.without_receiver(tree, names), now)
+            for old, new in changed:
+                if new is not None and new != old:
+                    await escalation_policies.save_in(connection, dataclasses.replace(new, updated_at=now))
+            await connection.execute(t.delete().where(t.c.id == channel_id))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+from collections.abc import Callable
 from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import EscalationLevel, EscalationPolicy
 from alerting_server.pagination import Page, PageRequest
+from alerting_server.store import references, routing, rules
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
+from alerting_server.store.references import Known, known_in
 from alerting_server.store.tables import escalation_policies as t
 
 KIND = "escalation_policies"
@@ -61,14 +65,33 @@ def _not_found(policy_id: str) -> NotFound:
     return NotFound(f"escalation policy {policy_id!r} not found")
 
 
+async def policies_in(connection: AsyncConnection) -> list[EscalationPolicy]:
+    """Every policy, locked until the transaction ends."""
+    rows = await connection.execute(sa.select(t).order_by(*_ORDER).with_for_update())
+    return [_policy(row) for row in rows.mappings()]
+
+
+async def save_in(connection: AsyncConnection, policy: EscalationPolicy) -> None:
+    await connection.execute(t.update().where(t.c.id == policy.id).values(_values(policy)))
+
+
+Check = Callable[[Known], None]
+
+
 class EscalationPolicyRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, policy: EscalationPolicy, now: int) -> EscalationPolicy:
+    async def create(
+        self, policy: EscalationPolicy, now: int, check: Check | None = None
+    ) -> EscalationPolicy:
+        """`check` raises when the policy names a channel that does not exist; it runs in the write's
+        transaction (store/references.py)."""
         stored = dataclasses.replace(policy, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 await connection.execute(t.insert().values(_values(stored)))
         except IntegrityError:
             raise _conflict(policy.name) from None
@@ -101,9 +124,13 @@ class EscalationPolicyRepository:
             rows = (await connection.execute(sa.select(t).order_by(*_ORDER))).mappings().all()
         return [_policy(row) for row in rows]
 
-    async def update(self, policy_id: str, policy: EscalationPolicy, now: int) -> EscalationPolicy:
+    async def update(
+        self, policy_id: str, policy: EscalationPolicy, now: int, check: Check | None = None
+    ) -> EscalationPolicy:
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 created_at = (
                     await connection.execute(sa.select(t.c.created_at).where(t.c.id == policy_id))
                 ).scalar_one_or_none()
@@ -115,8 +142,22 @@ class EscalationPolicyRepository:
             raise _conflict(policy.name) from None
         return stored
 
-    async def delete(self, policy_id: str) -> None:
+    async def delete(self, policy_id: str, *, cascade: bool = False, now: int = 0) -> None:
+        """Refused (FailedPrecondition) while routes or rules use the policy, unless `cascade`
+        removes those uses in the same transaction (store/references.py)."""
         async with self._db.write() as connection:
-            result = await connection.execute(t.delete().where(t.c.id == policy_id))
-        if result.rowcount == 0:
-            raise _not_found(policy_id)
+            # Locked first: a writer that adds a reference waits for this delete, or we for it.
+            row = await fetch_one(connection, sa.select(t).where(t.c.id == policy_id).with_for_update())
+            if row is None:
+                raise _not_found(policy_id)
+            policy = _policy(row)
+            names = {policy.id, policy.name}
+            tree = await routing.tree_in(connection, lock=True)
+            users = await rules.using_policy_in(connection, names)
+            uses = references.policy_uses(names, tree, users)
+            if uses and not cascade:
+                raise references.in_use(f"escalation policy {policy.name!r}", uses)
+            if tree is not None and uses:
+                await routing.put_in(connection, references.without_policy(tree, names), now)
+            await rules.clear_policy_in(connection, [r.id for r in users], now)
+            await connection.execute(t.delete().where(t.c.id == policy_id))

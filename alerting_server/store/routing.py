@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypedDict
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.model import Route
 from alerting_server.store.database import Database, upsert
+from alerting_server.store.references import Known, known_in
 from alerting_server.store.tables import routing as t
 
 _ROW_ID = 1
@@ -59,6 +62,20 @@ def route_from_json(data: RouteJSON) -> Route:
     )
 
 
+async def tree_in(connection: AsyncConnection, *, lock: bool = False) -> Route | None:
+    """The stored tree, or None before the first put; `lock`: until the transaction ends."""
+    query = sa.select(t.c.tree).where(t.c.id == _ROW_ID)
+    tree: RouteJSON | None = (
+        await connection.execute(query.with_for_update() if lock else query)
+    ).scalar_one_or_none()
+    return None if tree is None else route_from_json(tree)
+
+
+async def put_in(connection: AsyncConnection, route: Route, now: int) -> None:
+    values = {"id": _ROW_ID, "tree": route_to_json(route), "updated_at": now}
+    await connection.execute(upsert(connection, t), values)
+
+
 class RoutingRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -66,13 +83,13 @@ class RoutingRepository:
     async def get(self) -> Route | None:
         """The stored tree, or None before the first put."""
         async with self._db.read() as connection:
-            tree: RouteJSON | None = (
-                await connection.execute(sa.select(t.c.tree).where(t.c.id == _ROW_ID))
-            ).scalar_one_or_none()
-        return None if tree is None else route_from_json(tree)
+            return await tree_in(connection)
 
-    async def put(self, route: Route, now: int) -> Route:
-        values = {"id": _ROW_ID, "tree": route_to_json(route), "updated_at": now}
+    async def put(self, route: Route, now: int, check: Callable[[Known], None] | None = None) -> Route:
+        """`check` raises when the tree names what does not exist; it runs in the write's transaction
+        so that what it names cannot be deleted before the tree is stored (store/references.py)."""
         async with self._db.write() as connection:
-            await connection.execute(upsert(connection, t), values)
+            if check is not None:
+                check(await known_in(connection))
+            await put_in(connection, route, now)
         return route

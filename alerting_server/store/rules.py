@@ -7,7 +7,7 @@ import builtins
 import dataclasses
 import enum
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -19,6 +19,7 @@ from alerting_server.model import Rule, RuleHealth, RuleType
 from alerting_server.model.rule import definition
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
+from alerting_server.store.references import Known, known_in
 from alerting_server.store.tables import rules as t
 
 KIND = "rules"
@@ -27,6 +28,8 @@ _ORDER = (t.c.created_at, t.c.position, t.c.id)
 _IN_CHUNK = 500
 _HEALTH_CHUNK = 2000
 _HEALTH_CHUNK_PAUSE_S = 0.05
+
+Check = Callable[[Known], None]
 
 
 def _values(rule: Rule, position: int = 0) -> dict[str, object]:
@@ -92,10 +95,14 @@ class RuleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, rule: Rule, now: int) -> Rule:
+    async def create(self, rule: Rule, now: int, check: Check | None = None) -> Rule:
+        """`check` raises when the rule names an escalation policy that does not exist; it runs in the
+        write's transaction (store/references.py)."""
         stored = dataclasses.replace(rule, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 position = await _next_position(connection, rule.group)
                 await connection.execute(t.insert().values(_values(stored, position)))
         except IntegrityError:
@@ -131,11 +138,13 @@ class RuleRepository:
         async with self._db.read() as connection:
             return _grouped(await _in_groups(connection, groups))
 
-    async def update(self, rule_id: str, rule: Rule, now: int) -> Rule:
+    async def update(self, rule_id: str, rule: Rule, now: int, check: Check | None = None) -> Rule:
         """Replaces the definition. Health starts over: it described the previous definition. The same
         definition again changes nothing, not even updated_at."""
         try:
             async with self._db.write() as connection:
+                if check is not None:
+                    check(await known_in(connection))
                 row = await fetch_one(connection, sa.select(t).where(t.c.id == rule_id))
                 if row is None:
                     raise _not_found(rule_id)
@@ -374,3 +383,17 @@ def _first_duplicate(rules: Iterable[Rule]) -> Rule | None:
             return rule
         seen.add(key)
     return None
+
+
+async def using_policy_in(connection: AsyncConnection, names: Iterable[str]) -> list[Rule]:
+    """The rules that escalate with the policy of these names (its id, its name), locked until the
+    transaction ends."""
+    query = sa.select(t).where(t.c.escalation_policy_id.in_(list(names))).order_by(*_ORDER)
+    return [_rule(row) for row in (await connection.execute(query.with_for_update())).mappings()]
+
+
+async def clear_policy_in(connection: AsyncConnection, rule_ids: list[str], now: int) -> None:
+    if rule_ids:
+        await connection.execute(
+            t.update().where(t.c.id.in_(rule_ids)).values(escalation_policy_id="", updated_at=now)
+        )

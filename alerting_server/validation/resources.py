@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.errors import FieldViolation, InvalidArgument, Violations
 from alerting_server.model import (
     Channel,
     EscalationPolicy,
@@ -171,6 +171,33 @@ def validate_route(
     v.raise_if_any()
 
 
+def route_problems(
+    route: Route, channel_names_and_ids: Collection[str], policy_ids: Collection[str]
+) -> list[FieldViolation]:
+    """What in a stored tree leads nowhere (a channel renamed since, say), in validation's terms."""
+    v = Violations()
+
+    def walk(prefix: str, node: Route) -> None:
+        _check_references(v, prefix, node, channel_names_and_ids, policy_ids)
+        for i, child in enumerate(node.routes):
+            walk(f"{prefix}routes[{i}].", child)
+
+    walk("", route)
+    return v.items
+
+
+def _check_references(
+    v: Violations, prefix: str, route: Route, receivers: Collection[str], policies: Collection[str]
+) -> None:
+    if route.receiver and route.receiver not in receivers:
+        v.add(f"{prefix}receiver", f"no channel with id or name {route.receiver!r}")
+    if route.escalation_policy_id and route.escalation_policy_id not in policies:
+        v.add(
+            f"{prefix}escalation_policy_id",
+            f"no escalation policy with id or name {route.escalation_policy_id!r}",
+        )
+
+
 def _check_route(
     v: Violations,
     prefix: str,
@@ -180,13 +207,7 @@ def _check_route(
     depth: int,
 ) -> int:
     """Check one node and its children; returns the number of nodes below and including it."""
-    if route.receiver and route.receiver not in receivers:
-        v.add(f"{prefix}receiver", f"no channel with id or name {route.receiver!r}")
-    if route.escalation_policy_id and route.escalation_policy_id not in policy_names_and_ids:
-        v.add(
-            f"{prefix}escalation_policy_id",
-            f"no escalation policy with id or name {route.escalation_policy_id!r}",
-        )
+    _check_references(v, prefix, route, receivers, policy_names_and_ids)
     if route.group_by is not None:
         _check_group_by(v, f"{prefix}group_by", route.group_by)
     check_duration_ms(v, f"{prefix}group_wait", route.group_wait)

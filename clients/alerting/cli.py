@@ -338,6 +338,9 @@ class Kind(Generic[M]):
     # Whether the server also finds one by its name (names are unique).
     named: bool = True
     deleting: str = ""
+    # A delete that may also remove the uses of the resource, and who those users are.
+    delete_cascading: Callable[[AlertingClient, str, bool], None] | None = None
+    users: str = ""
 
 
 def resource_commands(kind: Kind[M]) -> list[Command]:
@@ -371,14 +374,27 @@ def resource_commands(kind: Kind[M]) -> list[Command]:
         help = f"replace one {kind.what} with the one in a file"
         arguments = with_id_and_file(kind.what, named=kind.named)
         commands.append(Command(kind.group, "update", help, updating, arguments))
-    if (delete := kind.delete) is not None:
+    delete, cascading = kind.delete, kind.delete_cascading
+    if delete is not None or cascading is not None:
 
         def deleting(client: AlertingClient, args: argparse.Namespace) -> Shown:
-            delete(client, args.id)
+            if cascading is not None:
+                cascading(client, args.id, args.cascade)
+            elif delete is not None:
+                delete(client, args.id)
             return done(f"{kind.what} {args.id} deleted")
 
+        def delete_arguments(parser: argparse.ArgumentParser) -> None:
+            the_id(parser)
+            if cascading is not None:
+                parser.add_argument(
+                    "--cascade",
+                    action="store_true",
+                    help=f"also remove its uses by {kind.users} (without: refused while in use, naming them)",
+                )
+
         help = f"delete one {kind.what}{kind.deleting}"
-        commands.append(Command(kind.group, "delete", help, deleting, the_id))
+        commands.append(Command(kind.group, "delete", help, deleting, delete_arguments))
     return commands
 
 
@@ -403,7 +419,8 @@ CHANNELS = Kind(
     get=AlertingClient.get_channel,
     create=AlertingClient.create_channel,
     update=AlertingClient.update_channel,
-    delete=AlertingClient.delete_channel,
+    delete_cascading=lambda client, id, cascade: client.delete_channel(id, cascade=cascade),
+    users="routes and escalation levels",
 )
 SILENCES = Kind(
     "silences",
@@ -434,7 +451,8 @@ ESCALATION_POLICIES = Kind(
     get=AlertingClient.get_escalation_policy,
     create=AlertingClient.create_escalation_policy,
     update=AlertingClient.update_escalation_policy,
-    delete=AlertingClient.delete_escalation_policy,
+    delete_cascading=lambda client, id, cascade: client.delete_escalation_policy(id, cascade=cascade),
+    users="routes and rules",
 )
 
 

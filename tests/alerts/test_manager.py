@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType, WatchHub
@@ -219,3 +221,54 @@ async def test_queued_notifications_wake_the_delivery_side(store: Store) -> None
     assert woken == []
     await m.tick(T0 + 30 * SEC)
     assert woken == [1]
+
+
+def _unroutable(receiver: str, outcome: str) -> float:
+    labels = {"receiver": receiver, "outcome": outcome}
+    return REGISTRY.get_sample_value("alerting_notifications_unroutable_total", labels) or 0.0
+
+
+def _db(name: str) -> PostedAlert:
+    return PostedAlert({"alertname": name, "team": "db"}, {}, T0)
+
+
+@pytest.mark.parametrize(
+    ("fallback", "outcome", "level", "receivers"),
+    [("spare", "fallback", logging.WARNING, ["spare", "spare"]), ("", "dropped", logging.ERROR, [])],
+)
+async def test_a_receiver_that_is_no_channel_is_counted_logged_once_and_falls_back(
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
+    fallback: str,
+    outcome: str,
+    level: int,
+    receivers: list[str],
+) -> None:
+    await store.channels.create(
+        Channel(name="spare", type=ChannelType.WEBHOOK, config={"url": "http://y"}), T0
+    )
+    tree = Route(
+        receiver="ops",
+        group_by=("alertname",),
+        group_wait=30 * SEC,
+        routes=(Route(matchers=('team="db"',), receiver="gone"),),
+    )
+    await store.routing.put(tree, T0)
+    m = AlertManager(store, Clock(), WatchHub(), fallback_receiver=fallback)
+    await m.load()
+    before = _unroutable("gone", outcome)
+    caplog.set_level(logging.WARNING, logger="alerting_server.alerts.manager")
+
+    await m.post([_db("DiskFull"), _db("SlowQueries")])
+    await m.tick(T0 + 30 * SEC)
+
+    assert sorted(p["receiver"] for p in await deliveries(store)) == receivers
+    assert _unroutable("gone", outcome) == before + 2
+    [record] = [r for r in caplog.records if "'gone'" in r.getMessage()]
+    assert record.levelno == level
+    # Said again after the configuration changed, still once.
+    await m.reload()
+    await m.post([_db("Replication")])
+    await m.tick(T0 + 60 * SEC)
+    assert len([r for r in caplog.records if "'gone'" in r.getMessage()]) == 2
+    assert _unroutable("gone", outcome) == before + 3

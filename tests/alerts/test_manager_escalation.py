@@ -270,3 +270,22 @@ async def test_a_failed_commit_leaves_the_step_to_be_redone(
     await m.reload_state()
     await run(m, clock, [11])
     assert await sent(store) == [("slack", 0), ("pager", 1)]
+
+
+async def test_a_level_channel_that_is_gone_is_replaced_by_the_fallback_receiver(store: Store) -> None:
+    # Escalations keep the policy as it was when the alert fired: a channel may be gone since.
+    p = await policy(
+        store, levels=(EscalationLevel(0, ("slack", "gone")), EscalationLevel(10 * MIN, ("gone",)))
+    )
+    await route_to(store, p.id)
+    clock = Clock()
+    m = AlertManager(store, clock, WatchHub(), fallback_receiver="manager")
+    await m.load()
+    [fp] = await m.post([cpu()])
+    await run(m, clock, [10])
+    assert sorted(await sent(store)) == [("manager", 0), ("manager", 1), ("slack", 0)]
+    steps = (await store.history.list(fp, PageRequest(size=1000))).items
+    assert [e.message for e in steps if e.type is HistoryEventType.ESCALATION] == [
+        "level 0 of escalation policy 'infra'; no such channel: gone",
+        "level 1 of escalation policy 'infra'; no such channel: gone",
+    ]

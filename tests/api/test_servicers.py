@@ -80,7 +80,7 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[aio.Channel, Store, FixedCl
         servicers.RoutingServicer(store, clock, LISTENER), server
     )
     escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(
-        servicers.EscalationPolicyServicer(store, clock), server
+        servicers.EscalationPolicyServicer(store, clock, LISTENER), server
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -99,6 +99,17 @@ def _violations(error: aio.AioRpcError) -> list[tuple[str, str]]:
         bad = error_details_pb2.BadRequest()
         assert detail.Unpack(bad)
         result += [(v.field, v.description) for v in bad.field_violations]
+    return result
+
+
+def _preconditions(error: aio.AioRpcError) -> list[tuple[str, str, str]]:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    result = []
+    for detail in status.details:
+        failure = error_details_pb2.PreconditionFailure()
+        assert detail.Unpack(failure)
+        result += [(v.type, v.subject, v.description) for v in failure.violations]
     return result
 
 
@@ -368,7 +379,117 @@ async def test_an_escalation_policy_is_reached_and_referred_to_by_its_name(
         ("routes[0].escalation_policy_id", "no escalation policy with id or name 'nope'")
     ]
 
+    # In use by the rule and the route: only a cascade deletes it.
     await policies.DeleteEscalationPolicy(
-        escalation_policy_service_pb2.DeleteEscalationPolicyRequest(id="infra")
+        escalation_policy_service_pb2.DeleteEscalationPolicyRequest(id="infra", cascade=True)
     )
     assert await store.escalation_policies.all() == []
+
+
+def _webhook(name: str) -> channel_service_pb2.Channel:
+    msg = channel_service_pb2.Channel(name=name, type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK)
+    msg.config.update({"url": f"http://127.0.0.1:9/{name}"})
+    return msg
+
+
+async def test_deleting_a_channel_in_use_is_refused_naming_its_users_or_cascades(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, clock = env
+    channels = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    routing = routing_service_pb2_grpc.RoutingServiceStub(channel)
+    policies = escalation_policy_service_pb2_grpc.EscalationPolicyServiceStub(channel)
+    for name in ("email", "ops-slack"):
+        await channels.CreateChannel(channel_service_pb2.CreateChannelRequest(channel=_webhook(name)))
+    slack = await store.channels.get_by_name("ops-slack")
+    policy = (
+        await policies.CreateEscalationPolicy(
+            escalation_policy_service_pb2.CreateEscalationPolicyRequest(
+                escalation_policy=escalation_policy_service_pb2.EscalationPolicy(
+                    name="infra",
+                    levels=[escalation_policy_service_pb2.EscalationLevel(channels=["email", "ops-slack"])],
+                )
+            )
+        )
+    ).escalation_policy
+    tree = routing_service_pb2.Route(
+        receiver="email",
+        routes=[routing_service_pb2.Route(matchers=['severity="critical"'], receiver="ops-slack")],
+    )
+    await routing.UpdateRouting(routing_service_pb2.UpdateRoutingRequest(route=tree))
+    reloads = LISTENER.reloads
+
+    with pytest.raises(aio.AioRpcError) as info:
+        await channels.DeleteChannel(channel_service_pb2.DeleteChannelRequest(id=slack.id))
+
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "channel 'ops-slack' is in use" in (info.value.details() or "")
+    assert _preconditions(info.value) == [
+        ("route", "routing.routes[0].receiver", 'route {severity="critical"} (routes[0]) sends to it'),
+        (
+            "escalation_policy",
+            f"escalation_policies/{policy.id}.levels[0].channels",
+            "level 0 of escalation policy 'infra' notifies it",
+        ),
+    ]
+    assert await store.channels.get(slack.id) == slack
+    assert LISTENER.reloads == reloads
+
+    clock.now = NOW + 1
+    await channels.DeleteChannel(channel_service_pb2.DeleteChannelRequest(id=slack.id, cascade=True))
+
+    assert LISTENER.reloads == reloads + 1
+    stored = (await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route
+    assert [r.receiver for r in stored.routes] == [""]
+    assert list(stored.problems) == []
+    got = await policies.GetEscalationPolicy(
+        escalation_policy_service_pb2.GetEscalationPolicyRequest(id=policy.id)
+    )
+    assert list(got.escalation_policy.levels[0].channels) == ["email"]
+
+
+async def test_get_routing_reports_what_cannot_deliver(env: tuple[aio.Channel, Store, FixedClock]) -> None:
+    channel, store, _ = env
+    channels = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    routing = routing_service_pb2_grpc.RoutingServiceStub(channel)
+    for name in ("email", "ops-slack"):
+        await channels.CreateChannel(channel_service_pb2.CreateChannelRequest(channel=_webhook(name)))
+    tree = routing_service_pb2.Route(
+        receiver="email", routes=[routing_service_pb2.Route(matchers=['team="db"'], receiver="ops-slack")]
+    )
+    await routing.UpdateRouting(routing_service_pb2.UpdateRoutingRequest(route=tree))
+    slack = await store.channels.get_by_name("ops-slack")
+    # The tree names the channel by name: renaming it leaves the route with no channel.
+    await channels.UpdateChannel(
+        channel_service_pb2.UpdateChannelRequest(
+            id=slack.id,
+            channel=_webhook("db-slack"),
+        )
+    )
+
+    got = (await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route
+
+    assert [(p.field, p.description) for p in got.problems] == [
+        ("routes[0].receiver", "no channel with id or name 'ops-slack'")
+    ]
+    # Output only: the tree sent back as read is stored as it was.
+    await routing.UpdateRouting(
+        routing_service_pb2.UpdateRoutingRequest(
+            route=routing_service_pb2.Route(receiver="email", problems=got.problems)
+        )
+    )
+    assert list((await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route.problems) == []
+
+
+async def test_a_rule_naming_no_escalation_policy_is_refused(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = rule_service_pb2_grpc.RuleServiceStub(channel)
+    rule = rule_service_pb2.Rule(name="r", query="up == 0", escalation_policy_id="nope")
+    with pytest.raises(aio.AioRpcError) as info:
+        await stub.CreateRule(rule_service_pb2.CreateRuleRequest(rule=rule))
+    assert _violations(info.value) == [
+        ("escalation_policy_id", "no escalation policy with id or name 'nope'")
+    ]
+    assert await store.rules.all() == []

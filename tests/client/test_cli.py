@@ -29,6 +29,8 @@ from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting_server.api.errors import to_grpc_status
+from alerting_server.errors import FailedPrecondition, PreconditionViolation
 
 from .fakes import FakeAlertingServer, aborting, rejecting
 
@@ -557,3 +559,37 @@ async def test_silences_create_without_user_is_by_the_login_name(
     assert isinstance(sent, silence_pb.CreateSilenceRequest)
     assert sent.silence.created_by == login
     assert f"created_by: {login} (your login name" in capsys.readouterr().err
+
+
+async def test_delete_in_use_names_the_users_and_cascade_is_asked_for(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_use = FailedPrecondition(
+        "channel 'ops-slack' is in use",
+        [
+            PreconditionViolation(
+                "route", "routing.routes[0].receiver", 'route {team="db"} (routes[0]) sends to it'
+            )
+        ],
+    )
+
+    async def delete(request: Message, context: grpc.aio.ServicerContext[Message, Message]) -> Message:
+        assert isinstance(request, channel_pb.DeleteChannelRequest)
+        if not request.cascade:
+            # The server's own mapping of the error to a rich status.
+            await context.abort_with_status(to_grpc_status(in_use))  # type: ignore[attr-defined]
+        return channel_pb.DeleteChannelResponse()
+
+    fake.unary["DeleteChannel"] = delete
+    assert await alertctl(fake, "channels", "delete", "c1") == 1
+    assert capsys.readouterr().err == (
+        "error: FAILED_PRECONDITION: channel 'ops-slack' is in use\n"
+        '  routing.routes[0].receiver: route {team="db"} (routes[0]) sends to it\n'
+    )
+    assert await alertctl(fake, "channels", "delete", "--cascade", "c1") == 0
+    assert capsys.readouterr().out == "channel c1 deleted\n"
+    assert await alertctl(fake, "escalation-policies", "delete", "p1", "--cascade") == 0
+    assert capsys.readouterr().out == "escalation policy p1 deleted\n"
+    [request] = [c.request for c in fake.called("DeleteEscalationPolicy")]
+    assert isinstance(request, escalation_pb.DeleteEscalationPolicyRequest)
+    assert (request.id, request.cascade) == ("p1", True)

@@ -115,8 +115,8 @@ CASES = [
         {},
         "ImportRules",
         rule_pb.ImportRulesRequest(content="groups: []"),
-        rule_pb.ImportRulesResponse(rules=[RULE]),
-        [RULE],
+        rule_pb.ImportRulesResponse(rules=[RULE], actions=[rule_pb.RULE_IMPORT_ACTION_CREATED]),
+        rule_pb.ImportRulesResponse(rules=[RULE], actions=[rule_pb.RULE_IMPORT_ACTION_CREATED]),
     ),
     Case(
         "export_rules",

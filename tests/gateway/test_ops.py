@@ -4,6 +4,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2
 
+from alerting.v1 import routing_service_pb2
 from gateway import create_app
 
 from .fakes import FakeServer
@@ -22,6 +23,31 @@ async def test_readyz_follows_the_server_health(client: httpx.AsyncClient, serve
 
     assert (serving.status_code, serving.json()) == (200, {"status": "serving"})
     assert (not_serving.status_code, not_serving.json()) == (503, {"status": "not_serving"})
+
+
+async def test_readyz_names_what_in_the_routing_cannot_deliver(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    problem = routing_service_pb2.RoutingProblem(
+        field="routes[0].receiver", description="no channel with id or name 'ops-slack'"
+    )
+    server.route = routing_service_pb2.Route(receiver="email", problems=[problem])
+
+    response = await client.get("/readyz")
+
+    # Still ready: the server works, and takes the fix.
+    assert (response.status_code, response.json()) == (
+        200,
+        {
+            "status": "serving",
+            "problems": [
+                {
+                    "field": "routing.routes[0].receiver",
+                    "description": "no channel with id or name 'ops-slack'",
+                }
+            ],
+        },
+    )
 
 
 async def test_readyz_without_a_server_is_503() -> None:

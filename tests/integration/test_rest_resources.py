@@ -323,8 +323,11 @@ def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:
                 "repeat_interval": None,
                 "escalation_policy_id": "",
                 "routes": [],
+                "problems": [],
             }
         ],
+        # Output only: what cannot deliver (none here); sent back, it is ignored.
+        "problems": [],
     }
     r = http.put("/routing", json=tree)
     assert r.status_code == 200, r.text

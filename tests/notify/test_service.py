@@ -156,6 +156,22 @@ async def test_rows_of_a_deleted_channel_fail(
     assert (stored.status, stored.last_error) == (DeliveryStatus.FAILED, f"channel {ch.id} no longer exists")
 
 
+async def test_a_deleted_channel_is_logged_once_not_at_every_refresh(
+    store: Store, service: DeliveryService, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+    await enqueue(store, ch, group())
+    # Claimed: its worker (not started here) holds it, to be sent although the channel goes.
+    assert await service.claim_once(T0) == 1
+    await store.channels.delete(ch.id)
+    with caplog.at_level(logging.INFO, logger="alerting_server.notify.service"):
+        for i in range(1, 6):
+            await service.claim_once(T0 + i * service.options.channels_refresh_ms)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"channel {ch.id} deleted; its queued notifications are still sent"
+    ]
+
+
 async def test_send_resolved_and_the_acknowledge_seam(
     store: Store, client: httpx.AsyncClient, receiver: Receiver, clock: FixedClock
 ) -> None:

@@ -337,8 +337,12 @@ class AsyncAlertingClient:
         request = channel_pb.UpdateChannelRequest(id=id, channel=channel)
         return (await self._unary(self._channels.UpdateChannel, request, timeout)).channel
 
-    async def delete_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
-        await self._unary(self._channels.DeleteChannel, channel_pb.DeleteChannelRequest(id=id), timeout)
+    async def delete_channel(
+        self, id: str, *, cascade: bool = False, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> None:
+        """Refused while routes or escalation levels use the channel, unless `cascade` removes those uses."""
+        request = channel_pb.DeleteChannelRequest(id=id, cascade=cascade)
+        await self._unary(self._channels.DeleteChannel, request, timeout)
 
     async def test_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Delivery:
         """Send a test notification through the channel now; returns its delivery."""
@@ -521,8 +525,11 @@ class AsyncAlertingClient:
             await self._unary(self._escalation.UpdateEscalationPolicy, request, timeout)
         ).escalation_policy
 
-    async def delete_escalation_policy(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
-        request = escalation_pb.DeleteEscalationPolicyRequest(id=id)
+    async def delete_escalation_policy(
+        self, id: str, *, cascade: bool = False, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> None:
+        """Refused while routes or rules use the policy, unless `cascade` removes those uses."""
+        request = escalation_pb.DeleteEscalationPolicyRequest(id=id, cascade=cascade)
         await self._unary(self._escalation.DeleteEscalationPolicy, request, timeout)
 
     # Metrics

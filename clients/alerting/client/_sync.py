@@ -323,8 +323,12 @@ class AlertingClient:
         request = channel_pb.UpdateChannelRequest(id=id, channel=channel)
         return self._unary(self._channels.UpdateChannel, request, timeout).channel
 
-    def delete_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
-        self._unary(self._channels.DeleteChannel, channel_pb.DeleteChannelRequest(id=id), timeout)
+    def delete_channel(
+        self, id: str, *, cascade: bool = False, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> None:
+        """Refused while routes or escalation levels use the channel, unless `cascade` removes those uses."""
+        request = channel_pb.DeleteChannelRequest(id=id, cascade=cascade)
+        self._unary(self._channels.DeleteChannel, request, timeout)
 
     def test_channel(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> channel_pb.Delivery:
         """Send a test notification through the channel now; returns its delivery."""
@@ -495,8 +499,11 @@ class AlertingClient:
         request = escalation_pb.UpdateEscalationPolicyRequest(id=id, escalation_policy=escalation_policy)
         return self._unary(self._escalation.UpdateEscalationPolicy, request, timeout).escalation_policy
 
-    def delete_escalation_policy(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
-        request = escalation_pb.DeleteEscalationPolicyRequest(id=id)
+    def delete_escalation_policy(
+        self, id: str, *, cascade: bool = False, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> None:
+        """Refused while routes or rules use the policy, unless `cascade` removes those uses."""
+        request = escalation_pb.DeleteEscalationPolicyRequest(id=id, cascade=cascade)
         self._unary(self._escalation.DeleteEscalationPolicy, request, timeout)
 
     # Metrics

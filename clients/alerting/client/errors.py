@@ -4,7 +4,8 @@
     ├── InvalidArgumentError      bad input; .field_violations names each bad field and why
     ├── NotFoundError
     ├── AlreadyExistsError
-    ├── FailedPreconditionError   e.g. a watch resumed from a revision older than retention
+    ├── FailedPreconditionError   e.g. a watch resumed from a revision older than retention, or a
+    │                             channel deleted while routes use it (.field_violations names them)
     ├── UnauthenticatedError      missing or bad bearer token
     ├── PermissionDeniedError     the token lacks the scope
     ├── ResourceExhaustedError    rate limited, or a watch subscriber that fell too far behind
@@ -15,7 +16,8 @@
     └── InternalError             INTERNAL, UNKNOWN, DATA_LOSS and any other code
 
 Every one is built from a `grpc.RpcError` by `from_rpc_error`; the original is kept as
-`__cause__`. Field violations come from the `google.rpc.BadRequest` detail of the rich status.
+`__cause__`. Field violations come from the `google.rpc.BadRequest` detail of the rich status, and
+from its `google.rpc.PreconditionFailure` detail (each violation's subject and description).
 """
 
 from __future__ import annotations
@@ -134,6 +136,9 @@ def _field_violations(error: grpc.RpcError) -> list[tuple[str, str]]:
     violations: list[tuple[str, str]] = []
     for detail in status.details:
         bad_request = error_details_pb2.BadRequest()
+        failure = error_details_pb2.PreconditionFailure()
         if detail.Unpack(bad_request):
             violations.extend((v.field, v.description) for v in bad_request.field_violations)
+        elif detail.Unpack(failure):
+            violations.extend((v.subject, v.description) for v in failure.violations)
     return violations

@@ -274,15 +274,22 @@ class DeleteChannelRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    cascade: _builtins.bool
+    """A channel that routes or escalation levels use is not deleted (FAILED_PRECONDITION names them)
+    unless this is set: then, in the same transaction, a route that names it as receiver inherits
+    its parent's receiver and escalation levels drop it (a level left with no channel goes).
+    """
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        cascade: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cascade", b"cascade", "id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -33,6 +33,7 @@ class Route(_message.Message):
     CONTINUE_FIELD_NUMBER: _builtins.int
     ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
     ROUTES_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
     receiver: _builtins.str
     """Channel id or name; inherited from the parent when empty."""
     escalation_policy_id: _builtins.str
@@ -52,6 +53,12 @@ class Route(_message.Message):
 
     @_builtins.property
     def routes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Route]: ...
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingProblem]:
+        """Output only, on the root of GetRouting: what in the tree cannot deliver as written (a receiver
+        that is no channel, an escalation policy that does not exist). Ignored on write.
+        """
+
     def __init__(
         self,
         *,
@@ -63,14 +70,42 @@ class Route(_message.Message):
         matchers: _abc.Iterable[_builtins.str] | None = ...,
         escalation_policy_id: _builtins.str = ...,
         routes: _abc.Iterable[Global___Route] | None = ...,
+        problems: _abc.Iterable[Global___RoutingProblem] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["group_interval", b"group_interval", "group_wait", b"group_wait", "repeat_interval", b"repeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "problems", b"problems", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Route: _TypeAlias = Route  # noqa: Y015
+
+@_typing.final
+class RoutingProblem(_message.Message):
+    """RoutingProblem is one reference of the tree that leads nowhere."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    """The field of the tree, as validation names it: `receiver`, `routes[0].receiver`,
+    `routes[1].escalation_policy_id`.
+    """
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "field", b"field"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoutingProblem: _TypeAlias = RoutingProblem  # noqa: Y015
 
 @_typing.final
 class GetRoutingRequest(_message.Message):

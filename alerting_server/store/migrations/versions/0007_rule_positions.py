@@ -17,28 +17,17 @@ down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_RULES = sa.table(
-    "rules",
-    sa.column("id", sa.String()),
-    sa.column("position", sa.Integer()),
-    sa.column("created_at", sa.BigInteger()),
-)
-
 
 def upgrade() -> None:
-    connection = op.get_bind()
-    ids = connection.execute(
-        sa.select(_RULES.c.id).order_by(_RULES.c.created_at, _RULES.c.position, _RULES.c.id)
-    ).scalars()
-    # Numbered in the order rules had: each group keeps its order, and the groups theirs.
-    params = [{"rule_id": rule_id, "new_position": position} for position, rule_id in enumerate(ids)]
-    if params:
-        connection.execute(
-            _RULES.update()
-            .where(_RULES.c.id == sa.bindparam("rule_id"))
-            .values(position=sa.bindparam("new_position")),
-            params,
+    # Numbered in the order rules had: each group keeps its order, and the groups theirs. One statement,
+    # so that the offline (SQL script) mode renders it too.
+    op.execute(
+        sa.text(
+            "UPDATE rules SET position = (SELECT numbered.n FROM (SELECT id, ROW_NUMBER() OVER "
+            "(ORDER BY created_at, position, id) - 1 AS n FROM rules) AS numbered "
+            "WHERE numbered.id = rules.id)"
         )
+    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,12 @@
+"""The alert pipeline's own metrics on /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+UNROUTABLE = Counter(
+    "alerting_notifications_unroutable",
+    "Notifications whose receiver (of a route or an escalation level) is no channel, by receiver; "
+    "outcome: queued to the fallback receiver instead, or dropped when there is none.",
+    ["receiver", "outcome"],
+)

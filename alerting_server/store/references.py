@@ -1,0 +1,146 @@
+"""Who uses a channel or an escalation policy, and what the configuration looks like without it.
+
+Routes name channels (`receiver`, by id or name) and policies (`escalation_policy_id`);
+escalation levels name channels; rules name policies. A delete refuses while any of these is
+left (FailedPrecondition naming each), or with `cascade` rewrites them in its own transaction:
+a route inherits its parent's receiver or policy, as an unset field does in Alertmanager; a level
+drops the channel, and a level left with none goes, as PagerDuty drops a deleted target from an
+escalation rule; a rule escalates as its routes say. What cascade cannot rewrite without leaving
+something invalid (the root route's receiver, a policy's last channel) is refused all the same.
+
+Races: the repositories lock the row they delete before they read its users, and writers of a
+reference lock what they reference (`known_in`, FOR SHARE on PostgreSQL; SQLite runs one write
+transaction at a time), so a reference is either committed before the check reads it or finds
+its target gone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alerting_server.errors import FailedPrecondition, PreconditionViolation
+from alerting_server.model import EscalationPolicy, Route, Rule
+from alerting_server.store.tables import channels, escalation_policies
+
+
+@dataclass(frozen=True)
+class Known:
+    """What references may name, read (and on PostgreSQL share-locked) in the writer's transaction."""
+
+    channels: frozenset[str]  # ids and names
+    policies: frozenset[str]  # ids
+
+
+async def known_in(connection: AsyncConnection) -> Known:
+    channel_rows = await connection.execute(
+        sa.select(channels.c.id, channels.c.name).with_for_update(read=True)
+    )
+    policy_rows = await connection.execute(sa.select(escalation_policies.c.id).with_for_update(read=True))
+    return Known(
+        channels=frozenset(name for row in channel_rows for name in row),
+        policies=frozenset(policy_rows.scalars()),
+    )
+
+
+def _nodes(route: Route, prefix: str = "") -> Iterator[tuple[str, Route]]:
+    """Every node of the tree with its field path prefix (`""`, `routes[0].`, `routes[0].routes[2].`)."""
+    yield prefix, route
+    for i, child in enumerate(route.routes):
+        yield from _nodes(child, f"{prefix}routes[{i}].")
+
+
+def _describe_route(prefix: str, route: Route) -> str:
+    if not prefix:
+        return "the root route"
+    return f"route {{{', '.join(route.matchers)}}} ({prefix.rstrip('.')})"
+
+
+def _route_uses(
+    tree: Route | None, names: Collection[str], field: str, verb: str
+) -> list[PreconditionViolation]:
+    if tree is None:
+        return []
+    return [
+        PreconditionViolation("route", f"routing.{prefix}{field}", f"{_describe_route(prefix, node)} {verb}")
+        for prefix, node in _nodes(tree)
+        if getattr(node, field) in names
+    ]
+
+
+def channel_uses(
+    names: Collection[str], tree: Route | None, policies: Sequence[EscalationPolicy]
+) -> list[PreconditionViolation]:
+    """The routes and escalation levels that name the channel (`names`: its id and its name)."""
+    uses = _route_uses(tree, names, "receiver", "sends to it")
+    for policy in policies:
+        for i, level in enumerate(policy.levels):
+            if any(c in names for c in level.channels):
+                uses.append(
+                    PreconditionViolation(
+                        "escalation_policy",
+                        f"escalation_policies/{policy.id}.levels[{i}].channels",
+                        f"level {i} of escalation policy {policy.name!r} notifies it",
+                    )
+                )
+    return uses
+
+
+def policy_uses(
+    names: Collection[str], tree: Route | None, rules: Sequence[Rule]
+) -> list[PreconditionViolation]:
+    """The routes and rules that name the policy (`names`: its id and its name)."""
+    uses = _route_uses(tree, names, "escalation_policy_id", "escalates with it")
+    uses.extend(
+        PreconditionViolation(
+            "rule",
+            f"rules/{rule.id}.escalation_policy_id",
+            f"rule {rule.name!r} (id {rule.id}, group {rule.group!r}) escalates with it",
+        )
+        for rule in rules
+    )
+    return uses
+
+
+def in_use(what: str, uses: list[PreconditionViolation]) -> FailedPrecondition:
+    users = "; ".join(u.description for u in uses)
+    return FailedPrecondition(
+        f"{what} is in use: {users}. Change those first, or delete with cascade=true to remove the"
+        " references",
+        uses,
+    )
+
+
+def cannot_cascade(what: str, blockers: list[PreconditionViolation]) -> FailedPrecondition:
+    reasons = "; ".join(b.description for b in blockers)
+    return FailedPrecondition(f"{what} cannot be deleted even with cascade: {reasons}", blockers)
+
+
+def without_receiver(tree: Route, names: Collection[str]) -> Route:
+    """The tree with every child route that sends to `names` inheriting its parent's receiver."""
+    return _without(tree, names, "receiver")
+
+
+def without_policy(tree: Route, names: Collection[str]) -> Route:
+    return _without(tree, names, "escalation_policy_id")
+
+
+def _without(route: Route, names: Collection[str], field: str) -> Route:
+    changes: dict[str, object] = {"routes": tuple(_without(child, names, field) for child in route.routes)}
+    if getattr(route, field) in names:
+        changes[field] = ""
+    return dataclasses.replace(route, **changes)  # type: ignore[arg-type]
+
+
+def policy_without_channel(policy: EscalationPolicy, names: Collection[str]) -> EscalationPolicy | None:
+    """The policy without the channel in its levels; None when no level would be left."""
+    levels = tuple(
+        dataclasses.replace(level, channels=tuple(c for c in level.channels if c not in names))
+        for level in policy.levels
+    )
+    kept = tuple(level for level in levels if level.channels)
+    return dataclasses.replace(policy, levels=kept) if kept else None
