@@ -186,7 +186,8 @@ class AlertingApp:
         while True:
             await asyncio.sleep(self.config.snapshot_interval_ms / 1000)
             try:
-                tsdb.snapshot(self.clock.now_ms())
+                # In a thread: writing a large store's snapshot takes long, and appends go on meanwhile.
+                await asyncio.to_thread(tsdb.snapshot, self.clock.now_ms())
             except OSError:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
@@ -303,7 +304,7 @@ class AlertingApp:
                 await self._snapshots
         if self._tsdb is not None:
             # A snapshot on the way out makes the next start replay no log.
-            self._tsdb.snapshot(self.clock.now_ms())
+            await asyncio.to_thread(self._tsdb.snapshot, self.clock.now_ms())
             self._tsdb.close()
         if self._store is not None:
             await self._store.close()
