@@ -37,7 +37,7 @@ from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
-from alerting_server.api.metrics import MetricsServicer
+from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
@@ -210,7 +210,12 @@ class AlertingApp:
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock)
-        metrics = MetricsServicer(tsdb, datasources, clock, self._rules)
+        limits = SampleLimits(
+            labels=self.config.tsdb_label_limit,
+            name_length=self.config.tsdb_label_name_length_limit,
+            value_length=self.config.tsdb_label_value_length_limit,
+        )
+        metrics = MetricsServicer(tsdb, datasources, clock, self._rules, limits)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).
         local = self._local = LocalServer(interceptors)
