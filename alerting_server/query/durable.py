@@ -34,7 +34,7 @@ from alerting_server.query.tsdb import (
     DEFAULT_MAX_SERIES,
     DEFAULT_RETENTION_MS,
     TSDB,
-    Frozen,
+    Cut,
     Sample,
     WriteResult,
 )
@@ -68,13 +68,13 @@ def _encode_samples(batch: Sequence[Sample]) -> bytes:
     return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch])
 
 
-def _encode_series(group: Sequence[Frozen]) -> bytes:
-    parts = [f.samples() for f in group]
-    counts = [len(ts) for ts, _ in parts]
-    index = np.repeat(np.arange(len(group)), counts).tolist()
+def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
+    """One record of the cut's series [start, stop)."""
+    parts = [cut.samples(i) for i in range(start, stop)]
+    index = np.repeat(np.arange(len(parts)), [len(ts) for ts, _ in parts]).tolist()
     ts = np.concatenate([ts for ts, _ in parts])
     vs = np.concatenate([vs for _, vs in parts])
-    return _encode([f.labels for f in group], index, ts, vs)
+    return _encode(cut.labels[start:stop], index, ts, vs)
 
 
 def _decode(body: bytes) -> list[Sample]:
@@ -269,12 +269,12 @@ class DurableTSDB:
         self._wal, self._end, self._dirty = fresh, 0, False
         return number
 
-    def _write_snapshot(self, cut: list[Frozen]) -> None:
+    def _write_snapshot(self, cut: Cut) -> None:
         tmp = self.directory / "snapshot.tmp"
         try:
             with tmp.open("wb") as out:
                 for start in range(0, len(cut), _STEP):
-                    out.write(_encode_series(cut[start : start + _STEP]))
+                    out.write(_encode_series(cut, start, min(start + _STEP, len(cut))))
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self._snapshot_path)

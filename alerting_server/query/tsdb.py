@@ -126,22 +126,30 @@ class _Series:
         return not self.chunks and self.head_n == 0
 
 
-@dataclass(frozen=True, slots=True)
-class Frozen:
-    """A series at one moment: its sealed chunks and the filled part of its head, which appends
-    after that moment never overwrite (they write past `head_n`, or into a new head)."""
+@dataclass(frozen=True)
+class Cut:
+    """Every series at one moment, in parallel lists (no object per series: taking a cut of a
+    large store under its lock stays quick). A series' sealed chunks are the first
+    `chunk_counts[i]` of its chunk list, which appends only extend and retention replaces, and the
+    first `head_counts[i]` of its head arrays, which appends never overwrite."""
 
-    labels: Labels
-    chunks: list[tuple[Timestamps, Values]]
-    head_t: Timestamps
-    head_v: Values
-    head_n: int
+    labels: list[Labels]
+    chunks: list[list[tuple[Timestamps, Values]]]
+    chunk_counts: list[int]
+    heads_t: list[Timestamps]
+    heads_v: list[Values]
+    head_counts: list[int]
 
-    def samples(self) -> tuple[Timestamps, Values]:
-        parts_t = [ts for ts, _ in self.chunks]
-        parts_v = [vs for _, vs in self.chunks]
-        parts_t.append(self.head_t[: self.head_n])
-        parts_v.append(self.head_v[: self.head_n])
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def samples(self, i: int) -> tuple[Timestamps, Values]:
+        sealed = self.chunks[i][: self.chunk_counts[i]]
+        n = self.head_counts[i]
+        parts_t = [ts for ts, _ in sealed]
+        parts_v = [vs for _, vs in sealed]
+        parts_t.append(self.heads_t[i][:n])
+        parts_v.append(self.heads_v[i][:n])
         return np.concatenate(parts_t), np.concatenate(parts_v)
 
 
@@ -277,9 +285,17 @@ class TSDB:
             if series.empty():
                 self._remove(sid)
 
-    def cut(self) -> list[Frozen]:
+    def cut(self) -> Cut:
         """Every series as it is now, in a form that later appends and retention do not change."""
-        return [Frozen(s.labels, s.chunks[:], s.head_t, s.head_v, s.head_n) for s in self._series.values()]
+        series = list(self._series.values())
+        return Cut(
+            [s.labels for s in series],
+            [s.chunks for s in series],
+            [len(s.chunks) for s in series],
+            [s.head_t for s in series],
+            [s.head_v for s in series],
+            [s.head_n for s in series],
+        )
 
     def _candidates(self, matcher: Matcher) -> AbstractSet[int] | None:
         """Series ids the matcher selects; None means "every series" (nothing to narrow)."""
