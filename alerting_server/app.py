@@ -37,7 +37,7 @@ from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
-from alerting_server.api.metrics import MetricsServicer
+from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
@@ -187,7 +187,8 @@ class AlertingApp:
         while True:
             await asyncio.sleep(self.config.snapshot_interval_ms / 1000)
             try:
-                tsdb.snapshot(self.clock.now_ms())
+                # In a thread: writing a large store's snapshot takes long, and appends go on meanwhile.
+                await asyncio.to_thread(tsdb.snapshot, self.clock.now_ms())
             except OSError:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
@@ -210,7 +211,12 @@ class AlertingApp:
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
-        metrics = MetricsServicer(tsdb, datasources, clock, self._rules)
+        limits = SampleLimits(
+            labels=self.config.tsdb_label_limit,
+            name_length=self.config.tsdb_label_name_length_limit,
+            value_length=self.config.tsdb_label_value_length_limit,
+        )
+        metrics = MetricsServicer(tsdb, datasources, clock, self._rules, limits)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).
         local = self._local = LocalServer(interceptors)
@@ -304,7 +310,7 @@ class AlertingApp:
                 await self._snapshots
         if self._tsdb is not None:
             # A snapshot on the way out makes the next start replay no log.
-            self._tsdb.snapshot(self.clock.now_ms())
+            await asyncio.to_thread(self._tsdb.snapshot, self.clock.now_ms())
             self._tsdb.close()
         if self._store is not None:
             await self._store.close()

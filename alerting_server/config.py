@@ -16,6 +16,7 @@ from alerting import yamlerrors
 from alerting.durations import format_duration, parse_duration
 from alerting_server.auth import SCOPES, Token
 from alerting_server.store.engine import DEFAULT_URL, normalize_url
+from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
 
 class ConfigError(Exception):
@@ -84,6 +85,27 @@ class Config:
     tsdb_max_series: int = field(
         default=1_000_000,
         metadata=_doc("how many series the embedded store holds at most", "tsdb.max_series"),
+    )
+    tsdb_label_limit: int = field(
+        default=MAX_LABELS,
+        metadata=_doc(
+            "most labels of a written series, its name included; a write with a series over any of "
+            "the label limits is refused whole, naming the series",
+            "tsdb.label_limit",
+        ),
+    )
+    tsdb_label_name_length_limit: int = field(
+        default=MAX_LABEL_NAME_LENGTH,
+        metadata=_doc(
+            "longest label name of a written series, in characters", "tsdb.label_name_length_limit"
+        ),
+    )
+    tsdb_label_value_length_limit: int = field(
+        default=MAX_LABEL_VALUE_LENGTH,
+        metadata=_doc(
+            "longest label value (and metric name) of a written series, in characters",
+            "tsdb.label_value_length_limit",
+        ),
     )
     external_url: str = field(
         default="",
@@ -373,13 +395,17 @@ def _tsdb(node: Any) -> dict[str, int]:
         "retention": "tsdb_retention_ms",
         "max_series": "tsdb_max_series",
         "snapshot_interval": "snapshot_interval_ms",
+        "label_limit": "tsdb_label_limit",
+        "label_name_length_limit": "tsdb_label_name_length_limit",
+        "label_value_length_limit": "tsdb_label_value_length_limit",
     }
     if not isinstance(node, dict) or set(node) - set(keys):
         raise ConfigError(f"tsdb: expected a map of {', '.join(keys)}")
     changes = {}
     for key, value in node.items():
         path = f"tsdb.{key}"
-        changes[keys[key]] = _positive_int(value, path) if key == "max_series" else _duration(value, path)
+        is_duration = keys[key].endswith("_ms")
+        changes[keys[key]] = _duration(value, path) if is_duration else _positive_int(value, path)
     return changes
 
 

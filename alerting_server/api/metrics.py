@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
@@ -11,9 +13,10 @@ from alerting_server.api.convert import ts_from_pb
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.query.datasources import Datasources
-from alerting_server.query.labels import from_mapping
+from alerting_server.query.labels import format_series, from_mapping
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.tsdb import Sample, WriteResult
+from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 from alerting_server.validation.names import check_label_name, check_metric_name
 
 _RESULT_TYPE = {
@@ -24,6 +27,9 @@ _RESULT_TYPE = {
 }
 # Prometheus' cap on the points of one range query.
 MAX_RANGE_POINTS = 11_000
+# How much of a refused series an error shows.
+_SHOWN_LENGTH = 64
+_SHOWN_LABELS = 8
 
 
 def _series(result: Result) -> list[metrics_service_pb2.Series]:
@@ -36,14 +42,70 @@ def _series(result: Result) -> list[metrics_service_pb2.Series]:
     ]
 
 
-def samples_from_pb(request: metrics_service_pb2.WriteRequest, now: int) -> list[Sample]:
+@dataclass(frozen=True)
+class SampleLimits:
+    """What one written series may carry, as Prometheus' remote-write receivers limit it
+    (label_limit, label_name_length_limit, label_value_length_limit); the count includes the name."""
+
+    labels: int = MAX_LABELS
+    name_length: int = MAX_LABEL_NAME_LENGTH
+    value_length: int = MAX_LABEL_VALUE_LENGTH
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "…"
+
+
+def _series_name(name: str, labels: Mapping[str, str]) -> str:
+    """The series in PromQL notation, long names and values cut short and at most a few labels:
+    an error names the series without echoing what was too large."""
+    shown = {_shown(k): _shown(v) for k, v in itertools.islice(labels.items(), _SHOWN_LABELS)}
+    text = format_series(from_mapping({**shown, "__name__": _shown(name)}))
+    return text[:-1] + ", …}" if len(labels) > _SHOWN_LABELS else text
+
+
+def _check_limits(
+    violations: Violations, i: int, sample: metrics_service_pb2.Sample, limits: SampleLimits
+) -> bool:
+    """Adds a violation naming the series when it is over a limit; True when it is within them."""
+    field = f"samples[{i}].labels"
+    count = len(sample.labels) + 1
+    if count > limits.labels:
+        problem = f"{count} labels (the name included), more than the limit of {limits.labels}"
+    elif len(sample.name) > limits.value_length:
+        problem = f"a name of {len(sample.name)} characters, more than the limit of {limits.value_length}"
+    else:
+        long_name = next((k for k in sample.labels if len(k) > limits.name_length), None)
+        long_value = next((k for k, v in sample.labels.items() if len(v) > limits.value_length), None)
+        if long_name is not None:
+            problem = (
+                f"label name {_shown(long_name)!r} of {len(long_name)} characters, "
+                f"more than the limit of {limits.name_length}"
+            )
+        elif long_value is not None:
+            length = len(sample.labels[long_value])
+            problem = (
+                f"label {long_value} has a value of {length} characters, "
+                f"more than the limit of {limits.value_length}"
+            )
+        else:
+            return True
+    violations.add(field, f"series {_series_name(sample.name, sample.labels)}: {problem}")
+    return False
+
+
+def samples_from_pb(
+    request: metrics_service_pb2.WriteRequest, now: int, limits: SampleLimits = SampleLimits()
+) -> list[Sample]:
     """Validated samples; every bad one is named (samples[3].name) and none is written then."""
     violations = Violations()
     samples = []
     for i, s in enumerate(request.samples):
+        if not _check_limits(violations, i, s, limits):
+            continue
         check_metric_name(violations, f"samples[{i}].name", s.name)
         for name in s.labels:
-            check_label_name(violations, f"samples[{i}].labels.{name}", name)
+            check_label_name(violations, f"samples[{i}].labels.{name}", name, max_length=limits.name_length)
         if "__name__" in s.labels:
             violations.add(f"samples[{i}].labels.__name__", "set the metric name in `name`")
         t = ts_from_pb(s, "timestamp")
@@ -66,9 +128,15 @@ class WriteListener(Protocol):
 
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     def __init__(
-        self, tsdb: Appender, datasources: Datasources, clock: Clock, listener: WriteListener | None = None
+        self,
+        tsdb: Appender,
+        datasources: Datasources,
+        clock: Clock,
+        listener: WriteListener | None = None,
+        limits: SampleLimits = SampleLimits(),
     ) -> None:
         self._tsdb = tsdb
+        self._limits = limits
         self._datasources = datasources
         self._clock = clock
         self._listener = listener
@@ -76,7 +144,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
-        samples = samples_from_pb(request, self._clock.now_ms())
+        samples = samples_from_pb(request, self._clock.now_ms(), self._limits)
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
             self._listener.written({s.name for s in request.samples})

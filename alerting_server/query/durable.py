@@ -1,19 +1,23 @@
 """Durability for the embedded store: a write-ahead log of accepted samples plus snapshots.
 
 Layout of the data directory:
-    snapshot   every series at the time of the last snapshot (written to a temp file, fsynced, renamed)
-    wal        records appended since that snapshot; a torn tail record (crash mid-write) is ignored
+    snapshot   every series at the cut of the last snapshot (written to a temp file, fsynced, renamed)
+    wal.<n>    logs sealed at a snapshot's cut, deleted once that snapshot is on disk
+    wal        records appended since the last cut; a torn tail (crash mid-write) is truncated at open
 
 A record is `length (u32) | crc32 (u32) | payload`; the payload is a JSON header (label sets
 and sample count) followed by the raw int64 timestamps and float64 values, so stale markers
-survive bit for bit. Opening the store loads the snapshot, replays the log, and drops what
-is older than the retention window.
+survive bit for bit. A record is on disk before its samples are visible or the write is
+acknowledged. Opening the store loads the snapshot, then replays the sealed logs and the log;
+replaying what a snapshot already holds changes nothing (the same samples again, or older ones).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import struct
 import threading
 import zlib
@@ -23,14 +27,25 @@ from typing import BinaryIO
 
 import numpy as np
 
+from alerting_server.errors import Unavailable
 from alerting_server.query.labels import Labels, Matcher
 from alerting_server.query.storage import FlatSeries, SeriesData
-from alerting_server.query.tsdb import DEFAULT_MAX_SERIES, DEFAULT_RETENTION_MS, TSDB, Sample, WriteResult
+from alerting_server.query.tsdb import (
+    DEFAULT_MAX_SERIES,
+    DEFAULT_RETENTION_MS,
+    TSDB,
+    Cut,
+    Sample,
+    WriteResult,
+)
 
 _HEADER = struct.Struct("<II")
+_SEALED = re.compile(r"wal\.(\d+)")
+# Series per lock hold while retention runs, and per snapshot record.
+_STEP = 4096
 
 
-def _encode(labels: list[Labels], series_index: list[int], ts: list[int], vs: list[float]) -> bytes:
+def _encode(labels: list[Labels], series_index: list[int], ts: object, vs: object) -> bytes:
     header = json.dumps({"labels": [list(map(list, lbl)) for lbl in labels], "series": series_index}).encode()
     body = (
         struct.pack("<I", len(header))
@@ -39,6 +54,27 @@ def _encode(labels: list[Labels], series_index: list[int], ts: list[int], vs: li
         + np.asarray(vs, dtype=np.float64).tobytes()
     )
     return _HEADER.pack(len(body), zlib.crc32(body)) + body
+
+
+def _encode_samples(batch: Sequence[Sample]) -> bytes:
+    labels: list[Labels] = []
+    ids: dict[Labels, int] = {}
+    index = []
+    for s in batch:
+        if s.labels not in ids:
+            ids[s.labels] = len(labels)
+            labels.append(s.labels)
+        index.append(ids[s.labels])
+    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch])
+
+
+def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
+    """One record of the cut's series [start, stop)."""
+    parts = [cut.samples(i) for i in range(start, stop)]
+    index = np.repeat(np.arange(len(parts)), [len(ts) for ts, _ in parts]).tolist()
+    ts = np.concatenate([ts for ts, _ in parts])
+    vs = np.concatenate([vs for _, vs in parts])
+    return _encode(cut.labels[start:stop], index, ts, vs)
 
 
 def _decode(body: bytes) -> list[Sample]:
@@ -53,25 +89,32 @@ def _decode(body: bytes) -> list[Sample]:
     return [Sample(labels[i], int(t), float(v)) for i, t, v in zip(index, ts.tolist(), vs, strict=True)]
 
 
-def _records(path: Path) -> Iterator[bytes]:
-    if not path.exists():
-        return
-    data = path.read_bytes()
+def _records(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """Each whole record and the offset after it, up to the first torn or corrupt one."""
     pos = 0
     while pos + _HEADER.size <= len(data):
         length, crc = _HEADER.unpack_from(data, pos)
         body = data[pos + _HEADER.size : pos + _HEADER.size + length]
         if len(body) < length or zlib.crc32(body) != crc:
-            return  # torn write at the tail: everything before it is intact
-        yield body
+            return
         pos += _HEADER.size + length
+        yield body, pos
+
+
+def _write_all(out: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        # An unbuffered file writes what fits; a full disk makes the next write raise.
+        view = view[written or 0 :]
 
 
 class DurableTSDB:
     """A TSDB whose accepted writes survive a restart or SIGKILL.
 
     Safe to share between threads: rule evaluation reads it from its own thread while the API
-    writes on the event loop. Each call holds one lock for its duration.
+    writes on the event loop. Each call holds one lock for its duration, except snapshot(), which
+    holds it only for short steps.
     """
 
     def __init__(
@@ -87,42 +130,86 @@ class DurableTSDB:
         self.fsync = fsync
         self.db = TSDB(retention_ms=retention_ms, max_series=max_series)
         self._lock = threading.RLock()
+        self._snapshotting = threading.Lock()
+        (self.directory / "wal.next").unlink(missing_ok=True)
         self._load()
-        self._wal: BinaryIO = (self.directory / "wal").open("ab")
+        self._end = self._open_wal()
+        self._wal: BinaryIO = (self.directory / "wal").open("ab", buffering=0)
+        # The log holds bytes past self._end: a write that failed and could not be undone.
+        self._dirty = False
 
     @property
     def _snapshot_path(self) -> Path:
         return self.directory / "snapshot"
 
+    def _sealed(self) -> list[tuple[int, Path]]:
+        found = []
+        for path in self.directory.iterdir():
+            match = _SEALED.fullmatch(path.name)
+            if match:
+                found.append((int(match[1]), path))
+        return sorted(found)
+
     def _load(self) -> None:
-        for path in (self._snapshot_path, self.directory / "wal"):
-            for body in _records(path):
-                self.db.append(_decode(body))
+        for path in (self._snapshot_path, *(path for _, path in self._sealed())):
+            if path.exists():
+                for body, _ in _records(path.read_bytes()):
+                    self.db.append(_decode(body))
+
+    def _open_wal(self) -> int:
+        """Replays the log and cuts off a torn tail, so that appends follow the last whole record."""
+        path = self.directory / "wal"
+        if not path.exists():
+            path.touch()
+            self._fsync_dir()
+            return 0
+        data = path.read_bytes()
+        end = 0
+        for body, after in _records(data):
+            self.db.append(_decode(body))
+            end = after
+        if end < len(data):
+            with path.open("r+b") as wal:
+                wal.truncate(end)
+                if self.fsync:
+                    os.fsync(wal.fileno())
+        return end
+
+    def _fsync_dir(self) -> None:
+        """Makes a created, renamed or deleted name durable: fsync of a file does not cover its entry."""
+        if not self.fsync:
+            return
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult:
+        """As TSDB.append, with what it stores logged first; Unavailable, with nothing stored, when
+        the log cannot be written (a full disk)."""
         with self._lock:
-            return self._append(batch, all_or_nothing)
+            return self.db.append(batch, all_or_nothing=all_or_nothing, log=self._log)
 
-    def _append(self, batch: Sequence[Sample], all_or_nothing: bool = False) -> WriteResult:
-        result = self.db.append(batch, all_or_nothing=all_or_nothing)
-        if all_or_nothing and result.rejected:
-            return result
-        rejected = {index for index, _ in result.errors}
-        kept = [s for i, s in enumerate(batch) if i not in rejected]
-        if kept:
-            labels: list[Labels] = []
-            ids: dict[Labels, int] = {}
-            index = []
-            for s in kept:
-                if s.labels not in ids:
-                    ids[s.labels] = len(labels)
-                    labels.append(s.labels)
-                index.append(ids[s.labels])
-            self._wal.write(_encode(labels, index, [s.t_ms for s in kept], [s.value for s in kept]))
-            self._wal.flush()
+    def _log(self, batch: Sequence[Sample]) -> None:
+        record = _encode_samples(batch)
+        try:
+            if self._dirty:
+                self._wal.truncate(self._end)
+                self._dirty = False
+            _write_all(self._wal, record)
             if self.fsync:
                 os.fsync(self._wal.fileno())
-        return result
+        except OSError as exc:
+            self._dirty = True
+            with contextlib.suppress(OSError):
+                self._wal.truncate(self._end)
+                self._dirty = False
+            raise Unavailable(
+                f"the time-series log cannot be written ({exc.strerror or exc}); "
+                "no sample of the write was stored"
+            ) from exc
+        self._end += len(record)
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         with self._lock:
@@ -145,25 +232,56 @@ class DurableTSDB:
             return self.db.select_flat_ids(ids, mint_ms, maxt_ms)
 
     def snapshot(self, now_ms: int) -> None:
-        """Apply retention, write every series to a new snapshot, then start an empty log."""
-        with self._lock:
-            self._snapshot(now_ms)
+        """Apply retention, write every series to a new snapshot, then drop the logs it covers.
 
-    def _snapshot(self, now_ms: int) -> None:
-        self.db.enforce_retention(now_ms)
-        tmp = self.directory / "snapshot.tmp"
-        with tmp.open("wb") as out:
-            for s in self.db.select([], -(2**62), 2**62):
-                out.write(
-                    _encode([s.labels], [0] * len(s.timestamps), s.timestamps.tolist(), s.values.tolist())
-                )
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self._snapshot_path)
+        Appends and reads go on meanwhile: the lock is held for retention a slice of series at a
+        time, and for the cut (the series as they are, and a fresh log for what comes after);
+        the snapshot is written from the cut without it.
+        """
+        with self._snapshotting:
+            with self._lock:
+                ids = self.db.series_ids()
+            for start in range(0, len(ids), _STEP):
+                with self._lock:
+                    self.db.enforce_retention(now_ms, ids[start : start + _STEP])
+            with self._lock:
+                cut = self.db.cut()
+                sealed = self._seal()
+            self._write_snapshot(cut)
+            for number, path in self._sealed():
+                if number <= sealed:
+                    path.unlink()
+            self._fsync_dir()
+
+    def _seal(self) -> int:
+        """Renames the log to the next wal.<n> and starts an empty one; returns n."""
+        sealed = self._sealed()
+        number = sealed[-1][0] + 1 if sealed else 1
+        fresh = (self.directory / "wal.next").open("wb", buffering=0)
+        try:
+            os.rename(self.directory / "wal", self.directory / f"wal.{number}")
+            os.rename(self.directory / "wal.next", self.directory / "wal")
+            self._fsync_dir()
+        except OSError:
+            fresh.close()
+            raise
         self._wal.close()
-        self._wal = (self.directory / "wal").open("wb")
-        if self.fsync:
-            os.fsync(self._wal.fileno())
+        self._wal, self._end, self._dirty = fresh, 0, False
+        return number
+
+    def _write_snapshot(self, cut: Cut) -> None:
+        tmp = self.directory / "snapshot.tmp"
+        try:
+            with tmp.open("wb") as out:
+                for start in range(0, len(cut), _STEP):
+                    out.write(_encode_series(cut, start, min(start + _STEP, len(cut))))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._snapshot_path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._fsync_dir()
 
     def close(self) -> None:
         with self._lock:

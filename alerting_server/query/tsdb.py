@@ -1,14 +1,18 @@
 """The embedded time-series store: series keyed by label set, samples in numpy chunks.
 
 Each series keeps sealed chunks (two parallel arrays: int64 ms timestamps, float64 values)
-and one pre-allocated head chunk that appends go into; an inverted index maps
+and one head chunk that appends go into; the head starts small and doubles up to CHUNK_SIZE,
+so that a series costs memory in proportion to its samples. An inverted index maps
 `(label, value)` to series ids so that selection touches only the candidate series.
+
+Samples once stored are never rewritten in place (a head grows by copying, retention trims by
+copying), so a view of a head's filled part stays valid while appends go on: what `cut()` relies on.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -21,6 +25,8 @@ from alerting_server.query.storage import FlatSeries, SeriesData, Timestamps, Va
 DEFAULT_RETENTION_MS = 6 * 3600 * 1000
 DEFAULT_MAX_SERIES = 1_000_000
 CHUNK_SIZE = 240
+# The head capacity of a new series: most series of a busy store hold few samples.
+_FIRST_HEAD = 2
 _NONE: frozenset[int] = frozenset()
 
 
@@ -44,8 +50,8 @@ class _Series:
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
         self.chunks: list[tuple[Timestamps, Values]] = []
-        self.head_t: Timestamps = np.empty(CHUNK_SIZE, dtype=np.int64)
-        self.head_v: Values = np.empty(CHUNK_SIZE, dtype=np.float64)
+        self.head_t: Timestamps = np.empty(_FIRST_HEAD, dtype=np.int64)
+        self.head_v: Values = np.empty(_FIRST_HEAD, dtype=np.float64)
         self.head_n = 0
         # The head chunk's first timestamp, kept as a Python int for cheap window checks.
         self.first_t = 0
@@ -53,11 +59,14 @@ class _Series:
         self.last_v = 0.0
 
     def append(self, t: int, v: float) -> None:
-        if self.head_n == CHUNK_SIZE:
+        n = self.head_n
+        if n == CHUNK_SIZE:
             self.chunks.append((self.head_t, self.head_v))
-            self.head_t = np.empty(CHUNK_SIZE, dtype=np.int64)
-            self.head_v = np.empty(CHUNK_SIZE, dtype=np.float64)
+            self.head_t = np.empty(_FIRST_HEAD, dtype=np.int64)
+            self.head_v = np.empty(_FIRST_HEAD, dtype=np.float64)
             self.head_n = 0
+        elif n == len(self.head_t):
+            self._grow(min(max(2 * n, _FIRST_HEAD), CHUNK_SIZE))
         if self.head_n == 0:
             self.first_t = t
         self.head_t[self.head_n] = t
@@ -65,6 +74,14 @@ class _Series:
         self.head_n += 1
         self.last_t = t
         self.last_v = v
+
+    def _grow(self, capacity: int) -> None:
+        n = self.head_n
+        head_t = np.empty(capacity, dtype=np.int64)
+        head_v = np.empty(capacity, dtype=np.float64)
+        head_t[:n] = self.head_t[:n]
+        head_v[:n] = self.head_v[:n]
+        self.head_t, self.head_v = head_t, head_v
 
     def window(self, mint: int, maxt: int) -> tuple[Timestamps, Values]:
         parts_t: list[Timestamps] = []
@@ -90,17 +107,50 @@ class _Series:
             ts, vs = self.chunks[0]
             lo = int(np.searchsorted(ts, t, "left"))
             self.chunks[0] = (ts[lo:].copy(), vs[lo:].copy())
-        if not self.chunks and self.head_n and self.head_t[0] < t:
-            lo = int(np.searchsorted(self.head_t[: self.head_n], t, "left"))
-            keep = self.head_n - lo
-            self.head_t[:keep] = self.head_t[lo : self.head_n]
-            self.head_v[:keep] = self.head_v[lo : self.head_n]
-            self.head_n = keep
-            if keep:
+        if not self.chunks and self.head_n and self.first_t < t:
+            n = self.head_n
+            lo = int(np.searchsorted(self.head_t[:n], t, "left"))
+            # Copies, not a shift in place: a snapshot in progress may hold a view of the old head.
+            self.head_t = self.head_t[lo:n].copy()
+            self.head_v = self.head_v[lo:n].copy()
+            self.head_n = n - lo
+            if self.head_n:
                 self.first_t = int(self.head_t[0])
+
+    def oldest(self) -> int | None:
+        if self.chunks:
+            return int(self.chunks[0][0][0])
+        return self.first_t if self.head_n else None
 
     def empty(self) -> bool:
         return not self.chunks and self.head_n == 0
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Every series at one moment, in parallel lists (no object per series: taking a cut of a
+    large store under its lock stays quick). A series' sealed chunks are the first
+    `chunk_counts[i]` of its chunk list, which appends only extend and retention replaces, and the
+    first `head_counts[i]` of its head arrays, which appends never overwrite."""
+
+    labels: list[Labels]
+    chunks: list[list[tuple[Timestamps, Values]]]
+    chunk_counts: list[int]
+    heads_t: list[Timestamps]
+    heads_v: list[Values]
+    head_counts: list[int]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def samples(self, i: int) -> tuple[Timestamps, Values]:
+        sealed = self.chunks[i][: self.chunk_counts[i]]
+        n = self.head_counts[i]
+        parts_t = [ts for ts, _ in sealed]
+        parts_v = [vs for _, vs in sealed]
+        parts_t.append(self.heads_t[i][:n])
+        parts_v.append(self.heads_v[i][:n])
+        return np.concatenate(parts_t), np.concatenate(parts_v)
 
 
 def _refusal(t_ms: int, head_ms: int) -> str:
@@ -131,58 +181,65 @@ class TSDB:
     def series_count(self) -> int:
         return len(self._series)
 
-    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult:
+    def append(
+        self,
+        batch: Sequence[Sample],
+        *,
+        all_or_nothing: bool = False,
+        log: Callable[[Sequence[Sample]], None] | None = None,
+    ) -> WriteResult:
         """Append a batch; out-of-order samples are rejected one by one, the rest accepted, or with
         `all_or_nothing` any such sample rejects the whole batch and nothing is written.
 
-        Raises ResourceExhausted, without writing anything, when the batch would create more
-        series than the limit allows.
+        `log` is given the samples to be stored before any of them is visible; when it raises,
+        nothing is stored. Raises ResourceExhausted, without writing anything, when the batch would
+        create more series than the limit allows.
         """
-        new = {s.labels for s in batch if s.labels not in self._ids}
+        store, new, refused = self._plan(batch)
         if len(self._series) + len(new) > self.max_series:
             raise ResourceExhausted(
                 f"series limit of {self.max_series} reached: the write would create {len(new)} new series "
                 f"on top of {len(self._series)}"
             )
-        if all_or_nothing:
-            refused = self._refusals(batch)
-            if refused:
-                return WriteResult(0, len(batch), tuple(refused))
-        accepted = 0
-        errors: list[tuple[int, str]] = []
-        for index, sample in enumerate(batch):
-            series = self._get_or_create(sample.labels)
-            last = series.last_t
-            if last is not None and sample.t_ms <= last:
-                if sample.t_ms == last and _same_value(sample.value, series.last_v):
-                    accepted += 1
-                    continue
-                errors.append((index, _refusal(sample.t_ms, last)))
-                continue
-            series.append(sample.t_ms, sample.value)
-            accepted += 1
-        for labels in new:
-            if self._series[self._ids[labels]].empty():
-                self._remove(self._ids[labels])
-        return WriteResult(accepted, len(errors), tuple(errors))
+        if all_or_nothing and refused:
+            return WriteResult(0, len(batch), tuple(refused))
+        if log is not None and store:
+            log([sample for sample, _ in store])
+        for sample, series in store:
+            (series or self._get_or_create(sample.labels)).append(sample.t_ms, sample.value)
+        return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
 
-    def _refusals(self, batch: Sequence[Sample]) -> list[tuple[int, str]]:
-        """What append would reject, found without writing: each series' head as the batch moves it."""
-        heads: dict[Labels, tuple[int, float]] = {}
+    def _plan(
+        self, batch: Sequence[Sample]
+    ) -> tuple[list[tuple[Sample, _Series | None]], set[Labels], list[tuple[int, str]]]:
+        """What append would do, found without writing anything: the samples to store with their
+        series (None: not created yet), the label sets of the series to create, and the refusals.
+        A sample repeating its series' head (same timestamp, same value) is neither stored nor refused."""
+        ids, all_series = self._ids, self._series
+        # Keyed by series id, or by labels for a series the batch creates: ids hash faster than labels.
+        heads: dict[int | Labels, tuple[int, float]] = {}
+        store: list[tuple[Sample, _Series | None]] = []
+        new: set[Labels] = set()
         refused: list[tuple[int, str]] = []
         for index, sample in enumerate(batch):
-            head = heads.get(sample.labels)
-            if head is None:
-                sid = self._ids.get(sample.labels)
-                series = self._series[sid] if sid is not None else None
-                if series is not None and series.last_t is not None:
-                    head = (series.last_t, series.last_v)
+            sid = ids.get(sample.labels)
+            series = None
+            if sid is None:
+                key: int | Labels = sample.labels
+                new.add(sample.labels)
+            else:
+                key = sid
+                series = all_series[sid]
+            head = heads.get(key)
+            if head is None and series is not None and series.last_t is not None:
+                head = (series.last_t, series.last_v)
             if head is not None and sample.t_ms <= head[0]:
                 if sample.t_ms != head[0] or not _same_value(sample.value, head[1]):
                     refused.append((index, _refusal(sample.t_ms, head[0])))
                 continue
-            heads[sample.labels] = (sample.t_ms, sample.value)
-        return refused
+            heads[key] = (sample.t_ms, sample.value)
+            store.append((sample, series))
+        return store, new, refused
 
     def _get_or_create(self, labels: Labels) -> _Series:
         sid = self._ids.get(labels)
@@ -209,14 +266,36 @@ class TSDB:
             if not self._names[pair[0]]:
                 del self._names[pair[0]]
 
-    def enforce_retention(self, now_ms: int) -> None:
-        """Drop samples older than the retention window, and series left without samples."""
+    def series_ids(self) -> list[int]:
+        return list(self._series)
+
+    def enforce_retention(self, now_ms: int, ids: Iterable[int] | None = None) -> None:
+        """Drop samples older than the retention window, and series left without samples; of the
+        series with these ids (those that still exist) or of every series."""
         cutoff = now_ms - self.retention_ms
-        for sid in list(self._series):
-            series = self._series[sid]
+        all_series = self._series
+        for sid in list(all_series) if ids is None else ids:
+            series = all_series.get(sid)
+            if series is None:
+                continue
+            oldest = series.oldest()
+            if oldest is not None and oldest >= cutoff:
+                continue
             series.drop_before(cutoff)
             if series.empty():
                 self._remove(sid)
+
+    def cut(self) -> Cut:
+        """Every series as it is now, in a form that later appends and retention do not change."""
+        series = list(self._series.values())
+        return Cut(
+            [s.labels for s in series],
+            [s.chunks for s in series],
+            [len(s.chunks) for s in series],
+            [s.head_t for s in series],
+            [s.head_v for s in series],
+            [s.head_n for s in series],
+        )
 
     def _candidates(self, matcher: Matcher) -> AbstractSet[int] | None:
         """Series ids the matcher selects; None means "every series" (nothing to narrow)."""

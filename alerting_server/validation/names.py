@@ -54,11 +54,18 @@ def check_metric_name(v: Violations, field: str, name: str) -> None:
         v.add(field, f"invalid metric name {name!r}: must match [a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
-def check_label_name(v: Violations, field: str, name: str, *, allow_reserved: bool = True) -> None:
+def check_label_name(
+    v: Violations,
+    field: str,
+    name: str,
+    *,
+    allow_reserved: bool = True,
+    max_length: int = MAX_LABEL_NAME_LENGTH,
+) -> None:
     if not name:
         v.add(field, "label name must not be empty")
-    elif len(name) > MAX_LABEL_NAME_LENGTH:
-        v.add(field, f"label name must be at most {MAX_LABEL_NAME_LENGTH} characters")
+    elif len(name) > max_length:
+        v.add(field, f"label name must be at most {max_length} characters")
     elif not LABEL_NAME_RE.fullmatch(name):
         v.add(field, f"invalid label name {name!r}: must match [a-zA-Z_][a-zA-Z0-9_]*")
     elif not allow_reserved and name.startswith("__"):
