@@ -47,6 +47,7 @@ from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
+from alerting_server.query.limits import QueryLimits
 from alerting_server.rules.engine import RuleEngine
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
@@ -165,7 +166,10 @@ class AlertingApp:
             max_series=self.config.tsdb_max_series,
         )
         self._snapshots = asyncio.create_task(self._snapshot_loop(self._tsdb))
-        local = Engine(self._tsdb)
+        local = Engine(
+            self._tsdb,
+            limits=QueryLimits(self.config.query_max_samples, self.config.query_timeout_ms),
+        )
         self._datasources = Datasources.from_config(local, self.config.datasources)
         query = engine_query_func(local)
         self._rules = RuleEngine(

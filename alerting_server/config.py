@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from alerting import yamlerrors
 from alerting.durations import format_duration, parse_duration
 from alerting_server.auth import SCOPES, Token
+from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
 from alerting_server.store.engine import DEFAULT_URL, normalize_url
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
@@ -155,6 +156,22 @@ class Config:
         default=15_000,
         metadata=_doc("evaluation interval of the rule groups that set none", "rules.evaluation_interval"),
     )
+    query_max_samples: int = field(
+        default=DEFAULT_MAX_SAMPLES,
+        metadata=_doc(
+            "most samples one query or rule evaluation may hold in memory at once (Prometheus' "
+            "query.max-samples); past it the query fails with `execution` (HTTP 422, RESOURCE_EXHAUSTED)",
+            "query.max_samples",
+        ),
+    )
+    query_timeout_ms: int = field(
+        default=DEFAULT_TIMEOUT_MS,
+        metadata=_doc(
+            "how long one query or rule evaluation may run before it is stopped (Prometheus' "
+            "query.timeout); then it fails with `timeout` (HTTP 503, DEADLINE_EXCEEDED)",
+            "query.timeout",
+        ),
+    )
     rules_min_interval_ms: int = field(
         default=1000,
         metadata=_doc(
@@ -230,6 +247,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "ack_link_ttl",
     "history_retention",
     "rules",
+    "query",
 }
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
@@ -371,6 +389,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["history_retention_ms"] = _duration(doc["history_retention"], "history_retention")
     if "rules" in doc:
         changes.update(_rules(doc["rules"]))
+    if "query" in doc:
+        changes.update(_query(doc["query"]))
     return replace(config, **changes)
 
 
@@ -414,6 +434,18 @@ def _rules(node: Any) -> dict[str, int]:
     if not isinstance(node, dict) or set(node) - set(keys):
         raise ConfigError(f"rules: expected a map of {', '.join(keys)}")
     return {keys[key]: _duration(value, f"rules.{key}") for key, value in node.items()}
+
+
+def _query(node: Any) -> dict[str, int]:
+    keys = {"max_samples": "query_max_samples", "timeout": "query_timeout_ms"}
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise ConfigError(f"query: expected a map of {', '.join(keys)}")
+    return {
+        keys[key]: _positive_int(value, f"query.{key}")
+        if key == "max_samples"
+        else _duration(value, f"query.{key}")
+        for key, value in node.items()
+    }
 
 
 def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ _CODES: dict[str, tuple[grpc.StatusCode, int]] = {
         "RESOURCE_EXHAUSTED",
         "UNIMPLEMENTED",
         "UNAVAILABLE",
+        "DEADLINE_EXCEEDED",
     )
 }
 

@@ -130,7 +130,8 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         self, request: rule_service_pb2.CreateRuleRequest, context: Context
     ) -> rule_service_pb2.CreateRuleResponse:
         rule = convert.rule_from_pb(_require_message(request, "rule"))
-        validate.validate_rule(rule)
+        # Parsing its query and templates: off the event loop, as every parse is.
+        await asyncio.to_thread(validate.validate_rule, rule)
         rule = await self._with_references(rule)
         created = await self._store.rules.create(
             rule, self._clock.now_ms(), check=self._check_references(rule)
@@ -158,7 +159,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     ) -> rule_service_pb2.UpdateRuleResponse:
         rule_id = await _resolve(self._store.rules, request.id)
         rule = convert.rule_from_pb(_require_message(request, "rule"))
-        validate.validate_rule(rule)
+        await asyncio.to_thread(validate.validate_rule, rule)
         rule = await self._with_references(rule)
         before = await self._store.rules.get(rule_id)
         updated = await self._store.rules.update(

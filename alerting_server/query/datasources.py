@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import httpx
@@ -12,6 +14,9 @@ from alerting_server.errors import InvalidArgument
 from alerting_server.query.labels import Labels
 from alerting_server.query.remote import PrometheusSource
 from alerting_server.query.result import Result
+
+# Embedded queries in flight at once; more wait their turn (Prometheus' query.max-concurrency).
+EMBEDDED_CONCURRENCY = 4
 
 
 class LocalEngine(Protocol):
@@ -33,7 +38,10 @@ class RemoteSource(Protocol):
 
 
 class Datasources:
-    """The registry a query names its source in; "" and "embedded" both mean the local engine."""
+    """The registry a query names its source in; "" and "embedded" both mean the local engine.
+
+    The local engine runs in worker threads: a query, parse included, takes what its limits allow
+    (engine.limits), and meanwhile the event loop serves everything else."""
 
     def __init__(
         self,
@@ -44,6 +52,7 @@ class Datasources:
         self._embedded = embedded
         self._remote = {source.name: source for source in remote}
         self._client = client
+        self._executor = ThreadPoolExecutor(EMBEDDED_CONCURRENCY, thread_name_prefix="query")
 
     @classmethod
     def from_config(cls, embedded: LocalEngine, configs: Sequence[DatasourceConfig]) -> Datasources:
@@ -82,15 +91,21 @@ class Datasources:
     async def instant(self, name: str, query: str, t_ms: int) -> Result:
         source = self._remote_source(name)
         if source is None:
-            return self._embedded.instant(query, t_ms)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, self._embedded.instant, query, t_ms)
         return await source.instant(query, t_ms)
 
     async def range(self, name: str, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result:
         source = self._remote_source(name)
         if source is None:
-            return self._embedded.range(query, start_ms, end_ms, step_ms)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, self._embedded.range, query, start_ms, end_ms, step_ms
+            )
         return await source.range(query, start_ms, end_ms, step_ms)
 
     async def close(self) -> None:
+        # A query still running stops at its deadline at the latest.
+        self._executor.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             await self._client.aclose()

@@ -15,6 +15,7 @@ from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_match
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import EXTRAPOLATED, extrapolated
 from alerting_server.query.labels import METRIC_NAME, Labels, get
+from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
@@ -28,10 +29,23 @@ _CARD = {
     "ManyToMany": "many-to-many",
 }
 _COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")
+# Steps of a Python loop between two looks at the clock.
+_STEPS_PER_CHECK = 1024
 
 
 def _labels_of(s: SeriesData) -> Labels:
     return s.labels
+
+
+def _samples(value: Value) -> int:
+    """What a value holds in memory, in samples."""
+    if isinstance(value, Vector):
+        return int(value.values.size)
+    if isinstance(value, Matrix):
+        return len(value.timestamps)
+    if isinstance(value, np.ndarray):
+        return len(value)
+    return 0
 
 
 def _metric_names(series: list[Labels]) -> list[str]:
@@ -67,8 +81,19 @@ class Evaluator:
     annotations: Annotations = field(default_factory=Annotations)
     # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
     order: list[Labels] | None = None
+    budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
 
     def eval(self, node: pp.Expr, span: Steps) -> Value:
+        budget = self.budget
+        budget.check_time()
+        held = budget.held
+        value = self._eval(node, span)
+        # What the children held is let go; the value is held until the parent is done with it.
+        budget.held = held
+        budget.hold(_samples(value))
+        return value
+
+    def _eval(self, node: pp.Expr, span: Steps) -> Value:
         if isinstance(node, pp.ParenExpr):
             return self.eval(node.expr, span)
         if isinstance(node, pp.NumberLiteral):
@@ -167,6 +192,7 @@ class Evaluator:
         k = len(flat.labels)
         if k == 0:
             return Vector.empty(span.n)
+        self.budget.hold(len(flat.timestamps) + k * span.n)
         starts = flat.offsets[:-1, None]
         idx = segments.search(flat.timestamps, flat.offsets, ref) - 1
         ok = idx >= starts
@@ -184,6 +210,7 @@ class Evaluator:
             range_ms = duration_ms(node.range)
             end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
             flat = self._select_flat(vs, int(end.min()) - range_ms + 1, int(end.max()))
+            self.budget.hold(len(flat.timestamps))
             keep = ~stale_mask(flat.values)
             kept_before = np.concatenate(([0], np.cumsum(keep)))
             offsets = kept_before[flat.offsets]
@@ -206,6 +233,8 @@ class Evaluator:
         inner = Steps(start, outer_end, step) if outer_end >= start else None
         series: list[RawSeries] = []
         if inner is not None:
+            # Every value of the inner expression spans all its steps: refused before any is made.
+            self.budget.hold(inner.n)
             value = self.eval(node.expr, inner)
             if not isinstance(value, Vector):
                 raise QueryError("subquery is only allowed on instant vector")
@@ -227,6 +256,7 @@ class Evaluator:
         matrix = self.matrix(arg, span)
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
+        self.budget.hold(2 * len(matrix.labels) * span.n)
         lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
         hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
         if name in EXTRAPOLATED:
@@ -253,7 +283,9 @@ class Evaluator:
         times = span.times
         values = np.zeros(lo.shape)
         present = np.zeros(lo.shape, dtype=bool)
-        for row, i in zip(*np.nonzero(hi > lo), strict=True):
+        for count, (row, i) in enumerate(zip(*np.nonzero(hi > lo), strict=True)):
+            if count % _STEPS_PER_CHECK == 0:
+                self.budget.check_time()
             a, b = int(lo[row, i]), int(hi[row, i])
             window = Window(
                 int(matrix.window_end[i]) - matrix.range_ms,

@@ -348,7 +348,8 @@ class RuleEngine:
                 old = self.runners.get(name)
                 if old is not None:
                     replaced.append(old)
-                self.runners[name] = runner = self._runner(name, rules)
+                # Building a group parses its queries and templates: off the event loop.
+                self.runners[name] = runner = await asyncio.to_thread(self._runner, name, rules)
                 self._definitions[name] = defined
                 built.append(runner)
             # An evaluation still running in an old group ends before its state is read.

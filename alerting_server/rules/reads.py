@@ -13,6 +13,8 @@ import promql_parser as pp
 
 from alerting_server.errors import InvalidArgument
 from alerting_server.model import Rule, RuleType
+from alerting_server.query.ast import nodes
+from alerting_server.query.engine import parse
 from alerting_server.validation.promql import QueryInfo, check_query
 
 
@@ -43,25 +45,21 @@ def time_invariant(query: str) -> bool:
     with the evaluation time alone, so they are evaluated every time.
     """
     try:
-        expr = pp.parse(query)
-    except ValueError:
+        expr = parse(query)
+    except InvalidArgument:
         return False
-    invariant = True
-
-    def visit(node: pp.Expr) -> bool:
-        nonlocal invariant
+    for node in nodes(expr):
         if isinstance(node, pp.VectorSelector):
-            invariant &= node.offset is None and node.at is None
+            invariant = node.offset is None and node.at is None
         elif isinstance(node, pp.Call):
-            invariant &= node.func.name in _VALUE_FUNCTIONS
-        elif not isinstance(
-            node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
-        ):
-            invariant = False
-        return invariant
-
-    pp.walk(expr, visit)
-    return invariant
+            invariant = node.func.name in _VALUE_FUNCTIONS
+        else:
+            invariant = isinstance(
+                node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
+            )
+        if not invariant:
+            return False
+    return True
 
 
 class GroupReads:

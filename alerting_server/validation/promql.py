@@ -9,8 +9,9 @@ import promql_parser
 
 from alerting_server.errors import InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
+from alerting_server.query.ast import nodes
+from alerting_server.query.bounds import shape
 from alerting_server.query.syntax import syntax_error
-from alerting_server.validation.limits import MAX_QUERY_LENGTH
 
 _NAME_LABEL = "__name__"
 
@@ -66,8 +67,8 @@ def check_query(query: str, field: str = "query") -> QueryInfo:
     """Parse `query`; InvalidArgument on `field` with the parser's message when it is not PromQL."""
     if not query.strip():
         raise InvalidArgument.field(field, "must not be empty")
-    if len(query) > MAX_QUERY_LENGTH:
-        raise InvalidArgument.field(field, f"must be at most {MAX_QUERY_LENGTH} characters")
+    if (too_large := shape(query).problem) is not None:
+        raise InvalidArgument.field(field, too_large)
     try:
         expr = promql_parser.parse(query)
     except ValueError as e:
@@ -76,13 +77,9 @@ def check_query(query: str, field: str = "query") -> QueryInfo:
     names: set[str] = set()
     patterns: list[tuple[Matcher, ...]] = []
     try:
-
-        def visit(node: promql_parser.Expr) -> bool:
+        for node in nodes(expr):
             if isinstance(node, promql_parser.VectorSelector):
                 _collect_names(node, names, patterns)
-            return True
-
-        promql_parser.walk(expr, visit)
     except MatcherError as e:
         # promql-parser compiles regexes with Rust's engine; ours is stricter about RE2.
         raise InvalidArgument.field(field, f"invalid PromQL: {e}") from None
