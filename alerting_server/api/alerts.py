@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from alerting.regexp import Regexp
 from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
 from alerting_server import model
 from alerting_server.alerts import history
@@ -43,7 +43,7 @@ def parse_filter(text: str, field: str = "filter") -> list[Matcher]:
         raise InvalidArgument.field(field, str(exc)) from None
 
 
-def _receiver_regex(text: str) -> re.Pattern[str] | None:
+def _receiver_regex(text: str) -> Regexp | None:
     if not text:
         return None
     try:
@@ -65,7 +65,7 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         alert: model.Alert,
         request: alert_service_pb2.ListAlertsRequest,
         matchers: list[Matcher],
-        receiver: re.Pattern[str] | None,
+        receiver: Regexp | None,
     ) -> bool:
         if request.state and convert.ALERT_STATE_FROM_PB.get(request.state) is not alert.state:
             return False
@@ -77,7 +77,7 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
             return False
         if request.HasField("inhibited") and bool(alert.inhibited_by) != request.inhibited:
             return False
-        if receiver is not None and not any(receiver.fullmatch(r) for r in self._manager.receivers(alert)):
+        if receiver is not None and not any(receiver.search(r) for r in self._manager.receivers(alert)):
             return False
         return all(m.matches(alert.labels) for m in matchers)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 # `str` quotes a name that is not a plain label name so that parse_matcher reads it back
 # (Alertmanager would print `foo🙂` bare and then fail to parse it).
 from alerting.matchers import MATCH_OPS, MatchOp, escape_value, format_matcher, is_match_op
+from alerting.regexp import Regexp
 from alerting_server.matching.errors import MatcherError
 from alerting_server.matching.regex import compile_re2
 
@@ -26,7 +26,7 @@ class Matcher:
     name: str
     op: MatchOp
     value: str
-    _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _regex: Regexp | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         if self.op not in MATCH_OPS:
@@ -38,7 +38,7 @@ class Matcher:
 
     def matches_value(self, value: str) -> bool:
         if self._regex is not None:
-            return (self._regex.fullmatch(value) is not None) == (self.op == "=~")
+            return self._regex.search(value) == (self.op == "=~")
         return (value == self.value) == (self.op == "=")
 
     def matches(self, labels: Mapping[str, str]) -> bool:

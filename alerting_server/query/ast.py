@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import promql_parser as pp
 
+from alerting.regexp import RegexpError
+from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import METRIC_NAME, Matcher, MatchType
 
 _MATCH_TYPES = {
@@ -73,7 +75,11 @@ def selector_matchers(vs: pp.VectorSelector) -> list[list[Matcher]]:
     groups_raw = vs.matchers.or_matchers or [vs.matchers.matchers]
     groups = []
     for raw in groups_raw:
-        group = [Matcher.of(match_type(m.op), m.name, m.value) for m in raw]
+        try:
+            group = [Matcher.of(match_type(m.op), m.name, m.value) for m in raw]
+        except RegexpError as e:
+            # promql-parser checked the pattern with Rust's engine, which takes a few that RE2 does not.
+            raise QueryError(str(e)) from None
         if vs.name is not None:
             group.append(Matcher.of(MatchType.EQUAL, METRIC_NAME, vs.name))
         groups.append(group)

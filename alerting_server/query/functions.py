@@ -11,9 +11,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import promql_parser as pp
 
+from alerting.regexp import RegexpError
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
-from alerting_server.query.labels import METRIC_NAME, Labels, format_series, get, with_label, without
+from alerting_server.query.labels import (
+    METRIC_NAME,
+    Labels,
+    format_series,
+    get,
+    promql_regex,
+    with_label,
+    without,
+)
 from alerting_server.query.mathx import bucket_fraction, bucket_quantile
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
 from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
@@ -276,23 +285,6 @@ def valid_label_name(name: str) -> bool:
     return True
 
 
-_GO_TEMPLATE = re.compile(r"\$(?:\$|\{(\w+)\}|(\w+))")
-
-
-def _expand(template: str, match: re.Match[str]) -> str:
-    def repl(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        ref = m.group(1) or m.group(2)
-        try:
-            group = match.group(int(ref)) if ref.isdigit() else match.group(ref)
-        except IndexError:
-            return ""
-        return group or ""
-
-    return _GO_TEMPLATE.sub(repl, template)
-
-
 def _merge_same_labels(vector: list[StepSeries], n: int) -> Vector:
     merged: dict[Labels, StepSeries] = {}
     order: list[Labels] = []
@@ -313,18 +305,18 @@ def _merge_same_labels(vector: list[StepSeries], n: int) -> Vector:
 def _label_replace(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     dst, repl, src, pattern = (_string(ev, a, span) for a in args[1:5])
     try:
-        regex = re.compile(pattern, re.DOTALL)
-    except re.error as e:
+        regex = promql_regex(pattern)
+    except RegexpError as e:
         raise QueryError(f"invalid regular expression in label_replace(): {pattern}") from e
     if not valid_label_name(dst):
         raise QueryError(f"invalid destination label name in label_replace(): {dst}")
     out = []
     for s in ev.vector(args[0], span):
-        m = regex.fullmatch(get(s.labels, src))
+        m = regex.find(get(s.labels, src))
         if m is None:
             out.append(s)
             continue
-        labels = with_label(s.labels, dst, _expand(repl, m))
+        labels = with_label(s.labels, dst, m.expand(repl))
         drop = False if dst == METRIC_NAME else s.drop_name
         out.append(StepSeries(labels, s.values, s.present, drop, s.sample_ts))
     return _merge_same_labels(out, span.n)

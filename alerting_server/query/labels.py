@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+
+from alerting.regexp import Regexp
+from alerting.regexp import compile as compile_regexp
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -68,48 +70,12 @@ def format_series(labels: Labels) -> str:
     return f"{name}{{{rest}}}" if rest or not name else name
 
 
-_INLINE_FLAGS = re.compile(r"\(\?([imsU]+)\)")
+def promql_regex(pattern: str) -> Regexp:
+    """A matcher's or label_replace's pattern as Prometheus compiles it: anchored, `.` matching newlines.
 
-
-def go_regex(pattern: str) -> str:
-    """Translate Go (RE2) inline flags `(?i)` mid-pattern, which Python rejects, into scoped groups."""
-    out: list[str] = []
-    closers: list[int] = [0]  # pending ")" to emit when the enclosing group closes
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            out.append(c)
-            if pattern[i + 1 : i + 2] == "]":
-                out.append("]")
-                i += 1
-            i += 1
-            continue
-        flags = _INLINE_FLAGS.match(pattern, i)
-        if flags:
-            out.append(f"(?{flags.group(1).replace('U', '')}:")
-            closers[-1] += 1
-            i = flags.end()
-            continue
-        if c == "(":
-            closers.append(0)
-        elif c == ")" and len(closers) > 1:
-            out.append(")" * closers.pop())
-        out.append(c)
-        i += 1
-    out.append(")" * closers[0])
-    return "".join(out)
+    RegexpError (a ValueError) with Go's message when RE2 rejects it.
+    """
+    return compile_regexp(f"^(?s:{pattern})$")
 
 
 class MatchType(Enum):
@@ -126,13 +92,13 @@ class Matcher:
     type: MatchType
     name: str
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: Regexp | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, type: MatchType, name: str, value: str) -> Matcher:
         regex = None
         if type in (MatchType.REGEX, MatchType.NOT_REGEX):
-            regex = re.compile(go_regex(value), re.DOTALL)
+            regex = promql_regex(value)
         return cls(type, name, value, regex)
 
     def matches(self, value: str) -> bool:
@@ -141,5 +107,5 @@ class Matcher:
         if self.type is MatchType.NOT_EQUAL:
             return value != self.value
         assert self._regex is not None
-        hit = self._regex.fullmatch(value) is not None
+        hit = self._regex.search(value)
         return hit if self.type is MatchType.REGEX else not hit

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
+from alerting.regexp import RegexpError
+from alerting_server.query.labels import promql_regex
 from alerting_server.query.syntax_lexer import T, Token, go_quote, lex
 
 Type = Literal["scalar", "vector", "matrix", "string"]
@@ -659,9 +661,9 @@ def _matches_empty(op: T, value: str) -> bool:
     if op in (T.EQL, T.NEQ):
         return (value == "") == (op is T.EQL)
     try:
-        matched = re.fullmatch(value, "", re.DOTALL) is not None
-    except re.error:
-        return False  # an RE2-only pattern: assume it needs something, so no false alarm
+        matched = promql_regex(value).search("")
+    except RegexpError:
+        return False  # the parser reports the bad pattern; this check raises no second alarm
     return matched == (op is T.EQL_REGEX)
 
 

@@ -8,6 +8,7 @@ after the 5-minute lookback.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from alerting_server.rules.alerting import ALERT_FOR_STATE_METRIC, ALERT_METRIC,
 from alerting_server.rules.reads import query_info
 from alerting_server.rules.recording import RecordingRule
 from alerting_server.rules.vector import EngineQuery, Prefetched, QueryFunc
+
+log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MS = 15_000
 
@@ -108,6 +111,13 @@ class Group:
             except AlertingError as err:
                 status.health = RuleHealth.ERR
                 status.last_error = err.message
+                status.last_evaluation_duration_s = time.perf_counter() - started
+                continue
+            except Exception as err:
+                # A bug or a limit hit by this rule is its own health error; the rules after it run.
+                log.exception("rule %r of group %r failed", rule.rule.name, self.name)
+                status.health = RuleHealth.ERR
+                status.last_error = f"evaluation failed: {type(err).__name__}: {err}"
                 status.last_evaluation_duration_s = time.perf_counter() - started
                 continue
             status.health = RuleHealth.OK

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -36,6 +37,12 @@ from alerting_server.rules.reads import GroupReads, time_invariant
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
+# A group task that died is restarted after this delay, doubled at each death in a row, up to the
+# maximum; a task that ran for the maximum since its restart starts over at the first delay.
+RESTART_DELAY_S = 1.0
+MAX_RESTART_DELAY_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class QuerySources(Protocol):
@@ -167,8 +174,22 @@ class GroupRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
 
+    async def supervise(self) -> None:
+        """Runs the group, restarting it with a log line and a growing delay whenever it dies."""
+        delay = RESTART_DELAY_S
+        while True:
+            started = time.monotonic()
+            try:
+                await self.run()
+            except Exception:
+                if time.monotonic() - started >= MAX_RESTART_DELAY_S:
+                    delay = RESTART_DELAY_S
+                log.exception("rule group %r stopped on an error; restarting in %.0f s", self.name, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RESTART_DELAY_S)
+
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"rule-group:{self.name}")
+        self._task = asyncio.create_task(self.supervise(), name=f"rule-group:{self.name}")
 
     async def stop(self) -> None:
         if self._task is not None:

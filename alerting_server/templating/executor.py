@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from alerting_server.templating import nodes as n
@@ -25,8 +26,27 @@ from alerting_server.templating.values import (
     truth,
 )
 
-MAX_EXEC_DEPTH = 100000
+# Templates come from callers and run inside rule evaluation and notification delivery, so one
+# execution has a budget, shared with the templates it calls by {{template}} and `tmpl`. Go's
+# own limit is 100000 nested calls; Python's stack ends long before that, and no real template
+# nests more than a few levels.
+MAX_EXEC_DEPTH = 100
+# Nodes walked: a notification listing a thousand alerts through a large template walks a few
+# tens of thousands; an exponential {{template}} fan-out hits this in well under a second.
+MAX_EXEC_STEPS = 200_000
+# Characters of output, and of any one function's result: far above any annotation or message.
+MAX_OUTPUT = 1 << 20
 _MISSING = object()  # no final value from a previous pipeline stage (Go's missingVal)
+
+
+@dataclass
+class _Budget:
+    steps: int = 0
+    output: int = 0
+    depth: int = 0
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
 
 
 class _Break(Exception):
@@ -54,7 +74,7 @@ class State:
         trees: Mapping[str, n.ListNode],
         funcs: Mapping[str, Callable[..., object]],
         out: list[str],
-        depth: int = 0,
+        budget: _Budget,
     ) -> None:
         self.text = text
         self.parse_name = parse_name
@@ -62,7 +82,7 @@ class State:
         self.trees = trees
         self.funcs = funcs
         self.out = out
-        self.depth = depth
+        self.budget = budget
         self.vars: list[_Var] = []
         self.node: n.Node | None = None
 
@@ -111,8 +131,17 @@ class State:
 
     # -- walking -------------------------------------------------------------------------------
 
+    def write(self, text: str) -> None:
+        self.budget.output += len(text)
+        if self.budget.output > MAX_OUTPUT:
+            raise self.error(f"output exceeds {MAX_OUTPUT} characters")
+        self.out.append(text)
+
     def walk(self, dot: object, node: n.Node) -> None:
         self.at(node)
+        self.budget.steps += 1
+        if self.budget.steps > MAX_EXEC_STEPS:
+            raise self.error(f"exceeded maximum execution steps ({MAX_EXEC_STEPS})")
         if isinstance(node, n.ActionNode):
             value = self.eval_pipeline(dot, node.pipe)
             if not node.pipe.decl:
@@ -131,7 +160,7 @@ class State:
         elif isinstance(node, n.TemplateNode):
             self.walk_template(dot, node)
         elif isinstance(node, n.TextNode):
-            self.out.append(node.text)
+            self.write(node.text)
         else:
             raise self.error(f"unknown node: {node}")
 
@@ -192,7 +221,7 @@ class State:
         if isinstance(value, bool):
             return None
         if isinstance(value, int):
-            return [(i, i) for i in range(value)]
+            return ((i, i) for i in range(value))  # lazily: the step budget ends a huge range
         if isinstance(value, list | tuple):
             return list(enumerate(value))
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
@@ -204,12 +233,16 @@ class State:
         tree = self.trees.get(node.name)
         if tree is None:
             raise self.error(f"no such template {_quote(node.name)}")
-        if self.depth >= MAX_EXEC_DEPTH:
+        if self.budget.depth >= MAX_EXEC_DEPTH:
             raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
         new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else None
-        child = State(self.text, self.parse_name, node.name, self.trees, self.funcs, self.out, self.depth + 1)
+        child = State(self.text, self.parse_name, node.name, self.trees, self.funcs, self.out, self.budget)
         child.push("$", new_dot)
-        child.walk(new_dot, tree)
+        self.budget.depth += 1
+        try:
+            child.walk(new_dot, tree)
+        finally:
+            self.budget.depth -= 1
 
     # -- evaluation ----------------------------------------------------------------------------
 
@@ -380,6 +413,8 @@ class State:
         except (TemplateError, BuiltinError, Exception) as err:
             self.at(node)
             raise self.error(f"error calling {name}: {err}") from err
+        if isinstance(result, str) and len(result) > MAX_OUTPUT:
+            raise self.error(f"error calling {name}: result exceeds {MAX_OUTPUT} characters")
         return result
 
     def eval_arg(self, dot: object, typ: str | None, node: n.Node) -> object:
@@ -442,7 +477,7 @@ class State:
         self.at(node)
         if callable(value) and not is_struct(value) and not hasattr(value, "String"):
             raise self.error(f"can't print {node} of type {go_type_name(value)}")
-        self.out.append(format_v(NO_VALUE if value is None else value))
+        self.write(format_v(NO_VALUE if value is None else value))
 
 
 def _quote(s: str) -> str:
@@ -461,10 +496,26 @@ def execute(
     target = name if template_name is None else template_name
     tree = trees.get(target)
     out: list[str] = []
-    state = State(text, name, target, trees, funcs, out)
     if tree is None:
         raise TemplateError(f'template: {name}: "{target}" is an incomplete or empty template')
+    outer = _BUDGET.get()
+    # A template run from inside another (Prometheus' `tmpl`) spends its caller's budget.
+    budget = outer or _Budget()
+    if budget.depth >= MAX_EXEC_DEPTH:
+        raise TemplateError(
+            f'template: {name}: executing "{target}": exceeded maximum template depth ({MAX_EXEC_DEPTH})'
+        )
+    state = State(text, name, target, trees, funcs, out, budget)
     dot = NO_VALUE if data is None else data  # Go: reflect.ValueOf(nil) is the invalid value
     state.push("$", dot)
-    state.walk(dot, tree)
+    token = _BUDGET.set(budget)
+    budget.depth += 1
+    try:
+        state.walk(dot, tree)
+    except RecursionError:
+        # Deeply nested pipelines or control structures, within the depth limit of calls.
+        raise TemplateError(f'template: {name}: executing "{target}": nesting too deep') from None
+    finally:
+        budget.depth -= 1
+        _BUDGET.reset(token)
     return "".join(out)

@@ -224,6 +224,19 @@ def _format_int(
     return _pad(sign + body, width, minus, zero, True)
 
 
+_MAX_NUM = 1_000_000  # fmt's tooLarge: a width or precision past this is an error, not a huge pad
+
+
+def _parsenum(digits: str) -> int | None:
+    """fmt's parsenum: None when the number overflows (Go then reads no verb at all)."""
+    num = 0
+    for d in digits:
+        if num > _MAX_NUM:
+            return None
+        num = num * 10 + int(d)
+    return num
+
+
 def sprintf(fmt: str, *args: object) -> str:
     """fmt.Sprintf with Go's verbs and Go's in-band error notes (%!d(string=x), %!v(MISSING))."""
     out: list[str] = []
@@ -244,10 +257,14 @@ def sprintf(fmt: str, *args: object) -> str:
             break
         width: int | None = None
         prec: int | None = None
+        if (width_s and width_s != "*" and _parsenum(width_s) is None) or (
+            prec_s and prec_s != "*" and _parsenum(prec_s) is None
+        ):
+            out.append("%!(NOVERB)")
+            break
         if width_s == "*":
-            if argi < len(args) and isinstance(args[argi], int):
-                w = args[argi]
-                assert isinstance(w, int)
+            w = args[argi] if argi < len(args) else None
+            if isinstance(w, int) and abs(w) <= _MAX_NUM:
                 width = abs(w)
                 if w < 0:
                     flags += "-"
@@ -257,9 +274,8 @@ def sprintf(fmt: str, *args: object) -> str:
         elif width_s:
             width = int(width_s)
         if prec_s == "*":
-            if argi < len(args) and isinstance(args[argi], int):
-                p = args[argi]
-                assert isinstance(p, int)
+            p = args[argi] if argi < len(args) else None
+            if isinstance(p, int) and abs(p) <= _MAX_NUM:
                 prec = p if p >= 0 else None
             else:
                 out.append("%!(BADPREC)")

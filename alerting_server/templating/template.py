@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from alerting_server.templating import nodes
 from alerting_server.templating.builtins import BUILTINS
+from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.executor import execute
 from alerting_server.templating.names import BUILTIN_FUNCTIONS, PROMETHEUS_FUNCTIONS
 from alerting_server.templating.parser import parse
@@ -46,6 +47,33 @@ class Template:
         table["tmpl"] = self._tmpl(table)
         return execute(self.text, self.name, self.trees, table, data, template_name)
 
+    def endless_recursion(self) -> str | None:
+        """A template that running this one reaches, and that calls itself by {{template}} outside any
+        if, with or range: it can end only at the depth limit. None when there is none (a recursion
+        under a condition may well end, and cannot be told apart statically)."""
+
+        def calls(name: str) -> list[str]:
+            tree = self.trees.get(name)
+            return [] if tree is None else [c.name for c in tree.nodes if isinstance(c, nodes.TemplateNode)]
+
+        path: list[str] = []
+        done: set[str] = set()
+
+        def visit(name: str) -> str | None:
+            if name in path:
+                return name
+            if name in done:
+                return None
+            path.append(name)
+            for callee in calls(name):
+                if (found := visit(callee)) is not None:
+                    return found
+            path.pop()
+            done.add(name)
+            return None
+
+        return visit(self.name)
+
     def _tmpl(self, table: Mapping[str, Callable[..., object]]) -> Callable[[str, object], str]:
         def tmpl(name: str, data: object) -> str:
             return execute(self.text, self.name, self.trees, table, data, name)
@@ -68,5 +96,9 @@ def _parse(text: str, name: str, funcs: frozenset[str] | None) -> Template:
     # A Template is not changed by executing it, so one parsed copy serves every caller.
     allowed = BUILTIN_FUNCTIONS | (PROMETHEUS_FUNCTIONS if funcs is None else funcs)
     trees: dict[str, nodes.ListNode] = {}
-    parse(text, name, allowed, trees)
+    try:
+        parse(text, name, allowed, trees)
+    except RecursionError:
+        # Go's parser stops at 10000 nested pipelines; Python's stack ends sooner.
+        raise TemplateError(f"template: {name}: max expression depth exceeded") from None
     return Template(name, text, trees)

@@ -3,68 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
-import re
+
+from alerting.regexp import Regexp, RegexpError
+from alerting.regexp import compile as compile_regexp
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> Regexp:
     try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise ValueError(f"error parsing regexp: {err}: `{pattern}`") from None
+        return compile_regexp(pattern)
+    except RegexpError as err:
+        raise ValueError(str(err)) from None
 
 
 def match(pattern: str, text: str) -> bool:
     """regexp.MatchString: does `text` contain a match of `pattern` (unanchored)."""
-    return _compile(pattern).search(text) is not None
-
-
-_EXPAND_NAME = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _expand(template: str, m: re.Match[str]) -> str:
-    """regexp.Expand: $1, ${1}, $name, ${name}, $$; the longest name wins ($1x is group "1x")."""
-    out: list[str] = []
-    i = 0
-    while i < len(template):
-        j = template.find("$", i)
-        if j < 0:
-            out.append(template[i:])
-            break
-        out.append(template[i:j])
-        rest = template[j + 1 :]
-        if rest.startswith("$"):
-            out.append("$")
-            i = j + 2
-            continue
-        if rest.startswith("{"):
-            end = rest.find("}")
-            name = rest[1:end] if end > 0 else ""
-            consumed = end + 1
-            ok = end > 0 and _EXPAND_NAME.fullmatch(name) is not None
-        else:
-            nm = _EXPAND_NAME.match(rest)
-            name = nm.group(0) if nm else ""
-            consumed = len(name)
-            ok = nm is not None
-        if not ok:
-            out.append("$")
-            i = j + 1
-            continue
-        i = j + 1 + consumed
-        group: str | None = None
-        if name.isdigit():
-            num = int(name)
-            if num <= (m.re.groups or 0):
-                group = m.group(num)
-        elif name in m.re.groupindex:
-            group = m.group(name)
-        out.append(group or "")
-    return "".join(out)
+    return _compile(pattern).search(text)
 
 
 def re_replace_all(pattern: str, repl: str, text: str) -> str:
     """Regexp.ReplaceAllString with Go's $-expansion."""
-    return _compile(pattern).sub(lambda m: _expand(repl, m), text)
+    return _compile(pattern).replace_all(text, repl)
 
 
 def _is_word_char(ch: str) -> bool:

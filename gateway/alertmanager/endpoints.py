@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import platform
-import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from alerting.jsonmap import JSON
+from alerting.regexp import Regexp, RegexpError
+from alerting.regexp import compile as compile_regexp
 from alerting.v1 import alert_service_pb2, channel_service_pb2, silence_service_pb2
 from gateway.alertmanager import models
 from gateway.alertmanager.matchers import Matcher, MatcherError, parse_matcher, selector
@@ -192,7 +193,7 @@ class AlertmanagerApi:
         )
         async for page in pages:
             for group in page.groups:
-                if receiver is not None and not receiver.fullmatch(group.receiver):
+                if receiver is not None and not receiver.search(group.receiver):
                     continue
                 alerts = [a for a in group.alerts if shown.shows(a, now)]
                 if alerts:
@@ -313,11 +314,11 @@ def _filters(request: Request) -> list[Matcher]:
         raise Answer(400, str(exc)) from None
 
 
-def _receiver_regex(request: Request) -> re.Pattern[str] | None:
+def _receiver_regex(request: Request) -> Regexp | None:
     text = request.query_params.get("receiver")
     if text is None:
         return None
     try:
-        return re.compile(f"^(?:{text})$")
-    except re.error as exc:
+        return compile_regexp(f"^(?:{text})$")
+    except RegexpError as exc:
         raise Answer(400, f"failed to parse receiver param: {exc}") from None

@@ -5,17 +5,18 @@
 - the API object `{"name", "value", "isRegex", "isEqual"}` of a silence;
 - our silence matcher strings and ListAlerts selectors, always quoted so that the server reads them back.
 The text syntax itself is `alerting.matchers`, shared with the server; the gateway talks to the
-server only over gRPC, so its matcher evaluates regexes with Python's `re` for its own filters.
+server only over gRPC, so its matcher evaluates regexes itself, with RE2 as Alertmanager does.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from alerting.jsonmap import JSONObject
 from alerting.matchers import MatcherError, MatchOp, format_matcher, split_matcher
+from alerting.regexp import RegexpError
+from alerting.regexp import compile as compile_regexp
 
 __all__ = ["MatchOp", "Matcher", "MatcherError", "from_api", "parse_matcher", "selector"]
 
@@ -41,12 +42,9 @@ class Matcher:
         return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        """Prometheus semantics: an absent label reads as "", regexes are fully anchored.
-
-        Python's `re` stands in for RE2 here; the two agree on the patterns matchers use.
-        """
+        """Prometheus semantics: an absent label reads as "", regexes are fully anchored."""
         value = labels.get(self.name, "")
-        found = re.fullmatch(self.value, value) is not None if self.is_regex else value == self.value
+        found = compile_regexp(f"^(?:{self.value})$").search(value) if self.is_regex else value == self.value
         return found == self.is_equal
 
 
@@ -62,9 +60,9 @@ def parse_matcher(text: str) -> Matcher:
     matcher = Matcher(name, op, value)
     if matcher.is_regex:
         try:
-            re.compile(matcher.value)
-        except re.error as exc:
-            raise MatcherError(f"error parsing regexp: {exc}: `{matcher.value}`") from None
+            compile_regexp(f"^(?:{matcher.value})$")
+        except RegexpError as exc:
+            raise MatcherError(str(exc)) from None
     return matcher
 
 

@@ -53,7 +53,7 @@ def test_valid_silences(changes: dict[str, Any]) -> None:
         (
             {"matchers": ('host=~"(?!x)"',)},
             "matchers[0]",
-            "lookahead and lookbehind assertions are not supported",
+            "invalid or unsupported Perl syntax: `(?!`",
         ),
         ({"matchers": tuple(f'l{i}="v"' for i in range(65))}, "matchers", "at most 64 matchers"),
         ({"ends_at": NOW}, "ends_at", "must be after starts_at"),
