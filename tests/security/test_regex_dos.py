@@ -109,7 +109,7 @@ def test_replace_all_follows_go() -> None:
 
 _FUZZ = settings(
     max_examples=300,
-    deadline=1000,
+    deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

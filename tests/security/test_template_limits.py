@@ -116,7 +116,7 @@ def test_nesting_too_deep_for_the_parser_is_a_template_error() -> None:
         parse_template("{{if 1}}" * 2000)
 
 
-_FUZZ = settings(max_examples=300, deadline=2000, database=None, suppress_health_check=[HealthCheck.too_slow])
+_FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 _PIECES = st.sampled_from(
     [
         "{{",
