@@ -20,6 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
             overrides={
                 "grpc_listen": args.grpc_listen,
                 "http_listen": args.http_listen,
+                "http_idle_timeout": args.http_idle_timeout,
                 "database_url": args.database_url,
                 "data_dir": args.data_dir,
                 "rules.evaluation_interval": args.rules_evaluation_interval,
@@ -62,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--http-listen", help="REST host:port (env ALERTING_HTTP_LISTEN; default 127.0.0.1:8080)"
+    )
+    serve.add_argument(
+        "--http-idle-timeout",
+        help="how long idle REST keep-alive connections stay open "
+        "(env ALERTING_HTTP_IDLE_TIMEOUT; default 10m)",
     )
     serve.add_argument(
         "--database-url", help="SQLAlchemy URL (env ALERTING_DATABASE_URL; default sqlite:///./alerting.db)"

@@ -49,6 +49,11 @@ class DatasourceConfig:
 class Config:
     grpc_listen: str = "127.0.0.1:50051"
     http_listen: str = "127.0.0.1:8080"
+    # How long the HTTP server keeps an idle keep-alive connection open. Longer than every client's
+    # own idle timeout (Prometheus' remote write: 5m, Go's default transport and Grafana: 90s), so
+    # that the client, not the server, closes it: a server closing while the client sends a request
+    # on it costs the client a "connection reset by peer" and a retried request.
+    http_idle_timeout_ms: int = 10 * 60 * 1000
     database_url: str = "sqlite+aiosqlite:///./alerting.db"
     # Where the embedded time-series store keeps its write-ahead log and snapshots.
     data_dir: str = "./data"
@@ -83,6 +88,7 @@ class Config:
 _ENV = {
     "ALERTING_GRPC_LISTEN": "grpc_listen",
     "ALERTING_HTTP_LISTEN": "http_listen",
+    "ALERTING_HTTP_IDLE_TIMEOUT": "http_idle_timeout",
     "ALERTING_DATABASE_URL": "database_url",
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
@@ -95,6 +101,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "auth",
     "tls",
     "shutdown_grace",
+    "http_idle_timeout",
     "max_request_bytes",
     "datasources",
     "tsdb",
@@ -219,6 +226,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["datasources"] = _datasources(doc["datasources"])
     if "shutdown_grace" in doc:
         changes["shutdown_grace_ms"] = _duration(doc["shutdown_grace"], "shutdown_grace")
+    if "http_idle_timeout" in doc:
+        changes["http_idle_timeout_ms"] = _duration(doc["http_idle_timeout"], "http_idle_timeout")
     if "max_request_bytes" in doc:
         changes["max_request_bytes"] = _positive_int(doc["max_request_bytes"], "max_request_bytes")
     if "tsdb" in doc:
