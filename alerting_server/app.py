@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import tempfile
@@ -274,6 +275,7 @@ class AlertingApp:
             http="httptools",
             lifespan="off",
             access_log=False,
+            timeout_keep_alive=math.ceil(self.config.http_idle_timeout_ms / 1000),
             ssl_certfile=tls.cert_file if tls else None,
             ssl_keyfile=tls.key_file if tls else None,
             ssl_ca_certs=tls.client_ca_file if tls and tls.client_ca_file else None,

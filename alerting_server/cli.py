@@ -63,6 +63,7 @@ def _test_rules(args: argparse.Namespace) -> int:
 _FLAG_KEYS = (
     "grpc_listen",
     "http_listen",
+    "http_idle_timeout",
     "database_url",
     "data_dir",
     "rules.evaluation_interval",

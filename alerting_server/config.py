@@ -60,6 +60,13 @@ def _doc(meaning: str, key: str = "") -> dict[str, str]:
 class Config:
     grpc_listen: str = field(default="127.0.0.1:50051", metadata=_doc("host:port of the gRPC API"))
     http_listen: str = field(default="127.0.0.1:8080", metadata=_doc("host:port of the REST gateway"))
+    # Longer than every client's own idle timeout (Prometheus' remote write: 5m, Go's default transport
+    # and Grafana: 90s), so that the client, not the server, closes an idle connection: a server closing
+    # while the client sends a request on it costs the client "connection reset by peer" and a retry.
+    http_idle_timeout_ms: int = field(
+        default=10 * 60 * 1000,
+        metadata=_doc("how long the REST gateway keeps an idle keep-alive connection open"),
+    )
     database_url: str = field(
         default=DEFAULT_URL,
         metadata=_doc(
@@ -220,6 +227,7 @@ def settings() -> list[Setting]:
 _ENV = {
     "ALERTING_GRPC_LISTEN": "grpc_listen",
     "ALERTING_HTTP_LISTEN": "http_listen",
+    "ALERTING_HTTP_IDLE_TIMEOUT": "http_idle_timeout",
     "ALERTING_DATABASE_URL": "database_url",
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
@@ -241,6 +249,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "auth",
     "tls",
     "shutdown_grace",
+    "http_idle_timeout",
     "max_request_bytes",
     "datasources",
     "tsdb",
@@ -379,6 +388,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["datasources"] = _datasources(doc["datasources"])
     if "shutdown_grace" in doc:
         changes["shutdown_grace_ms"] = _duration(doc["shutdown_grace"], "shutdown_grace")
+    if "http_idle_timeout" in doc:
+        changes["http_idle_timeout_ms"] = _duration(doc["http_idle_timeout"], "http_idle_timeout")
     if "max_request_bytes" in doc:
         changes["max_request_bytes"] = _positive_int(doc["max_request_bytes"], "max_request_bytes")
     if "tsdb" in doc:

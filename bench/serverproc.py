@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
@@ -32,10 +32,11 @@ def _copy(stream: IO[str], path: str) -> None:
 
 
 @contextmanager
-def running_server() -> Iterator[Running]:
+def running_server(args: Sequence[str] = ()) -> Iterator[Running]:
+    """The server with `args` added to its `serve` command line."""
     with tempfile.TemporaryDirectory(prefix="alerting-bench-") as scratch:
         command = [sys.executable, "-m", "alerting_server.cli", "serve", "--log-level", "warning"]
-        command += ["--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
+        command += ["--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", *args]
         proc = subprocess.Popen(
             command, cwd=scratch, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

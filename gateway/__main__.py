@@ -18,6 +18,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     parser.add_argument("--timeout", type=float, default=30.0, help="deadline of unary calls, seconds")
+    parser.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=600,
+        help="seconds idle keep-alive connections stay open (longer than the clients' own: Prometheus 300)",
+    )
     return parser.parse_args(argv)
 
 
@@ -25,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     app = create_app(args.grpc_target, max_body_bytes=args.max_body_bytes, timeout=args.timeout)
     # No access log: paths carry secrets (the tokens of /ack/{token} links).
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, timeout_keep_alive=args.idle_timeout)
 
 
 if __name__ == "__main__":

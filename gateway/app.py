@@ -20,7 +20,13 @@ from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
 from gateway.local import LocalServer
 from gateway.openapi import openapi_document
-from gateway.promapi import prometheus_endpoint, serves_prometheus
+from gateway.promapi import (
+    STATIC_OPENAPI_PATHS,
+    STATIC_ROUTES,
+    prometheus_endpoint,
+    prometheus_methods,
+    serves_prometheus,
+)
 from gateway.routes import default_files, discover_routes
 from gateway.sse import stream_endpoint
 from gateway.telemetry import MetricsMiddleware
@@ -63,6 +69,7 @@ def create_app(
     paths = document["paths"]
     assert isinstance(paths, dict)
     paths[remote_write.PATH] = remote_write.OPENAPI_PATH_ITEM
+    paths.update(STATIC_OPENAPI_PATHS)
     paths.update(alertmanager.OPENAPI_PATHS)
 
     async def openapi(request: Request) -> Response:
@@ -80,7 +87,7 @@ def create_app(
         methods = [route.http_method]
         if serves_prometheus(route):
             endpoint = prometheus_endpoint(route, backend, max_body_bytes)
-            methods.append("POST")
+            methods = prometheus_methods(route)
         elif route.server_streaming:
             endpoint = stream_endpoint(route, backend, sse_keepalive)
         else:
@@ -100,6 +107,7 @@ def create_app(
             name="prometheus.RemoteWrite",
         )
     )
+    routes.extend(STATIC_ROUTES)
     routes.extend(alertmanager.alertmanager_routes(backend, max_body_bytes))
 
     @contextlib.asynccontextmanager

@@ -15,7 +15,7 @@ from alerting.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
 from alerting.naming import enum_json_names
 from gateway.ops import OPERATIONS
 from gateway.params import route_query_fields
-from gateway.promapi import serves_prometheus
+from gateway.promapi import prometheus_methods, serves_prometheus
 from gateway.routes import RpcRoute
 from gateway.shapes import raw_request_body, response_shape
 from gateway.sse import RESUME_FIELD
@@ -87,6 +87,9 @@ _PROMETHEUS_RESULT: JSONObject = {
 _PROMETHEUS_PARAMS = {
     "alerting.v1.MetricsService.Query": ("query", "time", "datasource"),
     "alerting.v1.MetricsService.QueryRange": ("query", "start", "end", "step", "datasource"),
+    "alerting.v1.MetricsService.ListLabelNames": ("match[]", "start", "end", "limit"),
+    "alerting.v1.MetricsService.ListLabelValues": ("match[]", "start", "end", "limit"),
+    "alerting.v1.MetricsService.ListSeries": ("match[]", "start", "end", "limit"),
 }
 
 
@@ -109,8 +112,8 @@ def openapi_document(routes: Sequence[RpcRoute]) -> JSONObject:
     for route in routes:
         item = paths.setdefault(openapi_path(route.path), {})
         if serves_prometheus(route):
-            item["get"] = _prometheus_operation(route, "get")
-            item["post"] = _prometheus_operation(route, "post")
+            for method in prometheus_methods(route):
+                item[method.lower()] = _prometheus_operation(route, method.lower())
         else:
             item[route.http_method.lower()] = _operation(route, schemas)
     return {
@@ -194,11 +197,14 @@ def _success_response(route: RpcRoute, schemas: JSONObject) -> JSONObject:
 def _prometheus_operation(route: RpcRoute, method: str) -> JSONObject:
     names = _PROMETHEUS_PARAMS.get(route.name, ("query",))
     param_schemas: list[JSON] = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+    in_path: list[JSON] = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in route.path_params
+    ]
     operation: JSONObject = {
         "operationId": f"{route.method.containing_service.name}_{route.method.name}_{method}",
         "tags": [route.method.containing_service.name],
         "summary": f"{route.name} in Prometheus' HTTP API shape",
-        "parameters": param_schemas if method == "get" else [],
+        "parameters": in_path + (param_schemas if method == "get" else []),
         "responses": {
             "200": {
                 "description": "OK",

@@ -58,6 +58,20 @@ def parse_step(text: str, name: str = "step") -> int:
         raise PromError(f'invalid parameter "{name}": cannot parse "{text}" to a valid duration') from None
 
 
+def parse_limit(text: str) -> int:
+    """A `limit` parameter: 0 (unset) for no limit."""
+    if not text:
+        return 0
+    try:
+        limit = int(text)
+    except ValueError:
+        raise PromError(f'invalid parameter "limit": cannot parse "{text}" to an integer') from None
+    if limit < 0:
+        raise PromError('invalid parameter "limit": limit must be non-negative')
+    # More than any listing holds: no limit, within the RPC's int32.
+    return min(limit, 2**31 - 1)
+
+
 def check_range(start_ms: int, end_ms: int, step_ms: int) -> None:
     """The limits Prometheus puts on a range query."""
     if end_ms < start_ms:

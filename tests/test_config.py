@@ -37,6 +37,8 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
         ("shutdown_grace: soon\n", "shutdown_grace"),
         ("shutdown_grace: 0s\n", "shutdown_grace"),
         ("max_request_bytes: true\n", "max_request_bytes"),
+        ("http_idle_timeout: 0s\n", "http_idle_timeout"),
+        ("http_idle_timeout: a while\n", "http_idle_timeout"),
         ("tsdb: {retention: forever}\n", "tsdb.retention"),
         ("tsdb: {max_series: -1}\n", "tsdb.max_series"),
         ("tsdb: {shards: 2}\n", "tsdb: expected"),
@@ -131,3 +133,15 @@ def test_fallback_receiver_from_flag_over_environment_over_file(tmp_path: Path) 
     c = config.load(str(f), env=env, overrides={"fallback_receiver": "flag-channel"})
     assert c.fallback_receiver == "flag-channel"
     assert config.load(None, env={}).fallback_receiver == ""
+
+
+def test_http_idle_timeout_outlasts_the_clients_and_is_configurable(tmp_path: Path) -> None:
+    # Prometheus' remote-write client keeps idle connections 5 minutes; the server must keep them longer.
+    assert config.load(None, env={}).http_idle_timeout_ms > 5 * 60 * 1000
+    f = tmp_path / "c.yaml"
+    f.write_text("http_idle_timeout: 15m\n")
+    assert config.load(str(f), env={}).http_idle_timeout_ms == 900_000
+    env = {"ALERTING_HTTP_IDLE_TIMEOUT": "20m"}
+    assert config.load(str(f), env=env).http_idle_timeout_ms == 1_200_000
+    c = config.load(str(f), env=env, overrides={"http_idle_timeout": "30m"})
+    assert c.http_idle_timeout_ms == 1_800_000

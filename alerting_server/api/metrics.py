@@ -8,12 +8,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import promql_parser as pp
+
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from alerting_server.api.convert import ts_from_pb
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.query.ast import selector_matchers
 from alerting_server.query.datasources import Datasources
-from alerting_server.query.labels import format_series, from_mapping
+from alerting_server.query.engine import parse
+from alerting_server.query.labels import Labels, Matcher, format_series, from_mapping
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
@@ -30,6 +34,10 @@ MAX_RANGE_POINTS = 11_000
 # How much of a refused series an error shows.
 _SHOWN_LENGTH = 64
 _SHOWN_LABELS = 8
+
+# Prometheus' warning beside a listing cut short by its `limit`; Grafana looks for these words.
+TRUNCATED = "results truncated due to limit"
+_UNBOUNDED = 2**62
 
 
 def _series(result: Result) -> list[metrics_service_pb2.Series]:
@@ -116,8 +124,58 @@ def samples_from_pb(
     return samples
 
 
-class Appender(Protocol):
+class Store(Protocol):
+    """The embedded time-series store, as this service writes and lists it."""
+
     def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult: ...
+
+    def series_matching(
+        self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int
+    ) -> list[Labels]: ...
+
+
+def _selector(text: str, field: str) -> list[list[Matcher]]:
+    try:
+        expr = parse(text)
+    except InvalidArgument as exc:
+        raise InvalidArgument.field(field, exc.violations[0].description) from None
+    if not isinstance(expr, pp.VectorSelector):
+        raise InvalidArgument.field(field, f'{text!r} is not a series selector such as up{{job="api"}}')
+    return selector_matchers(expr)
+
+
+def _selected(
+    store: Store,
+    selection: metrics_service_pb2.SeriesSelection,
+    violations: Violations,
+    *,
+    match_required: bool = False,
+) -> list[Labels]:
+    """The series the selection picks; raises InvalidArgument with every violation, those of the
+    request's other fields already in `violations` too."""
+    if match_required and not selection.match:
+        violations.add("selection.match", "at least one series selector is required")
+    if selection.limit < 0:
+        violations.add("selection.limit", "limit must be non-negative")
+    matcher_sets: list[list[Matcher]] = []
+    for i, text in enumerate(selection.match):
+        try:
+            matcher_sets.extend(_selector(text, f"selection.match[{i}]"))
+        except InvalidArgument as exc:
+            violations.extend(exc)
+    start, end = ts_from_pb(selection, "start"), ts_from_pb(selection, "end")
+    if start is not None and end is not None and end < start:
+        violations.add("selection.end", "end timestamp must not be before start time")
+    violations.raise_if_any()
+    return store.series_matching(
+        matcher_sets, -_UNBOUNDED if start is None else start, _UNBOUNDED if end is None else end
+    )
+
+
+def _limited(items: list[str], limit: int) -> tuple[list[str], list[str]]:
+    if 0 < limit < len(items):
+        return items[:limit], [TRUNCATED]
+    return items, []
 
 
 class WriteListener(Protocol):
@@ -129,7 +187,7 @@ class WriteListener(Protocol):
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     def __init__(
         self,
-        tsdb: Appender,
+        tsdb: Store,
         datasources: Datasources,
         clock: Clock,
         listener: WriteListener | None = None,
@@ -201,4 +259,34 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         result = await self._datasources.range(request.datasource, request.query, start, end, step)
         return metrics_service_pb2.QueryRangeResponse(
             result_type=_RESULT_TYPE[result.kind], series=_series(result), warnings=result.warnings
+        )
+
+    async def ListLabelNames(
+        self, request: metrics_service_pb2.ListLabelNamesRequest, context: object
+    ) -> metrics_service_pb2.ListLabelNamesResponse:
+        series = _selected(self._tsdb, request.selection, Violations())
+        names, warnings = _limited(
+            sorted({name for labels in series for name, _ in labels}), request.selection.limit
+        )
+        return metrics_service_pb2.ListLabelNamesResponse(names=names, warnings=warnings)
+
+    async def ListLabelValues(
+        self, request: metrics_service_pb2.ListLabelValuesRequest, context: object
+    ) -> metrics_service_pb2.ListLabelValuesResponse:
+        violations = Violations()
+        check_label_name(violations, "name", request.name)
+        series = _selected(self._tsdb, request.selection, violations)
+        found = {value for labels in series for name, value in labels if name == request.name}
+        values, warnings = _limited(sorted(found), request.selection.limit)
+        return metrics_service_pb2.ListLabelValuesResponse(values=values, warnings=warnings)
+
+    async def ListSeries(
+        self, request: metrics_service_pb2.ListSeriesRequest, context: object
+    ) -> metrics_service_pb2.ListSeriesResponse:
+        series = _selected(self._tsdb, request.selection, Violations(), match_required=True)
+        limit = request.selection.limit
+        warnings = [TRUNCATED] if 0 < limit < len(series) else []
+        return metrics_service_pb2.ListSeriesResponse(
+            series=[metrics_service_pb2.LabelSet(labels=dict(labels)) for labels in series[: limit or None]],
+            warnings=warnings,
         )

@@ -231,6 +231,12 @@ class DurableTSDB:
         with self._lock:
             return self.db.select_flat_ids(ids, mint_ms, maxt_ms)
 
+    def series_matching(
+        self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int
+    ) -> list[Labels]:
+        with self._lock:
+            return self.db.series_matching(matcher_sets, mint_ms, maxt_ms)
+
     def snapshot(self, now_ms: int) -> None:
         """Apply retention, write every series to a new snapshot, then drop the logs it covers.
 

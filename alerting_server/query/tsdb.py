@@ -125,6 +125,12 @@ class _Series:
     def empty(self) -> bool:
         return not self.chunks and self.head_n == 0
 
+    def overlaps(self, mint: int, maxt: int) -> bool:
+        """Whether the series' samples span reaches into [mint, maxt] (as Prometheus decides it for
+        listings: by the span, not sample by sample)."""
+        first = int(self.chunks[0][0][0]) if self.chunks else self.first_t
+        return self.last_t is not None and first <= maxt and self.last_t >= mint
+
 
 @dataclass(frozen=True)
 class Cut:
@@ -398,5 +404,13 @@ class TSDB:
             return FlatSeries([], np.empty(0, dtype=np.int64), np.empty(0), offsets)
         return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets)
 
-    def label_values(self, name: str) -> list[str]:
-        return sorted({value for (label, value) in self._postings if label == name})
+    def series_matching(
+        self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int
+    ) -> list[Labels]:
+        """The label sets, sorted, of the series that match every matcher of any of the sets (of every
+        series when there are no sets) and have samples within [mint_ms, maxt_ms]."""
+        ids: set[int] = set()
+        for matchers in matcher_sets or [()]:
+            ids.update(self.select_ids(matchers))
+        series = self._series
+        return sorted(series[sid].labels for sid in ids if series[sid].overlaps(mint_ms, maxt_ms))

@@ -736,6 +736,52 @@ def metrics_query_range(client: AlertingClient, args: argparse.Namespace) -> Sho
     return many(response.series, SERIES_COLUMNS)
 
 
+def selection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--match", action="append", default=[], help='a series selector such as up{job="api"} (repeatable)'
+    )
+    parser.add_argument(
+        "--start", type=time_ms, help="only series with samples since (RFC 3339 or Unix seconds)"
+    )
+    parser.add_argument(
+        "--end", type=time_ms, help="only series with samples until (RFC 3339 or Unix seconds)"
+    )
+    parser.add_argument("--limit", type=int, default=0, help="at most this many results (0: all)")
+
+
+def metrics_label_values_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the label (__name__ for metric names)")
+    selection_arguments(parser)
+
+
+def warn(warnings: Iterable[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def listed(values: Iterable[str], warnings: Iterable[str]) -> Shown:
+    warn(warnings)
+    return done("\n".join(values))
+
+
+def metrics_labels(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    response = client.list_label_names(args.match, start_ms=args.start, end_ms=args.end, limit=args.limit)
+    return listed(response.names, response.warnings)
+
+
+def metrics_label_values(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    response = client.list_label_values(
+        args.name, args.match, start_ms=args.start, end_ms=args.end, limit=args.limit
+    )
+    return listed(response.values, response.warnings)
+
+
+def metrics_series(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    response = client.list_series(args.match, start_ms=args.start, end_ms=args.end, limit=args.limit)
+    warn(response.warnings)
+    return many(response.series, SERIES_COLUMNS[:1])
+
+
 COMMANDS: list[Command] = [
     *resource_commands(RULES),
     Command("rules", "apply", "create or replace the rules of a Prometheus rule file", rules_apply,
@@ -776,6 +822,11 @@ COMMANDS: list[Command] = [
             metrics_query_arguments),
     Command("metrics", "query-range", "evaluate a PromQL expression over a range", metrics_query_range,
             metrics_query_range_arguments),
+    Command("metrics", "labels", "list the label names of the stored series", metrics_labels,
+            selection_arguments),
+    Command("metrics", "label-values", "list the values of one label", metrics_label_values,
+            metrics_label_values_arguments),
+    Command("metrics", "series", "list the stored series that match", metrics_series, selection_arguments),
 ]  # fmt: skip
 
 

@@ -9,8 +9,6 @@ silence is 404 with an empty body on GET and DELETE, and internals never reach t
 from __future__ import annotations
 
 import functools
-import importlib.metadata
-import platform
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -67,25 +65,6 @@ class Identity:
 
     started_at_ms: int
     cluster_name: str = socket.gethostname()
-    version: str = ""
-
-    def version_info(self) -> dict[str, JSON]:
-        version = self.version or _package_version()
-        return {
-            "branch": "",
-            "buildDate": "",
-            "buildUser": "",
-            "goVersion": f"python{platform.python_version()}",
-            "revision": "",
-            "version": version,
-        }
-
-
-def _package_version() -> str:
-    try:
-        return importlib.metadata.version("alerting")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def rpc_answer(error: grpc.aio.AioRpcError) -> Answer:
@@ -256,7 +235,11 @@ class AlertmanagerApi:
                 "cluster": {"name": self._identity.cluster_name, "peers": [], "status": "ready"},
                 "config": {"original": ""},
                 "uptime": format_ms(self._identity.started_at_ms),
-                "versionInfo": self._identity.version_info(),
+                # amtool compares the major.minor of `versionInfo.version` with its own and warns on
+                # every call when they differ, unless versionInfo is null ("cannot get version info,
+                # let amtool continue"). This server is no Alertmanager version, so it reports none
+                # here; its own version is at /api/v1/status/buildinfo.
+                "versionInfo": None,
             }
         )
 

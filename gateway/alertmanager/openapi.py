@@ -113,6 +113,8 @@ _STATUS: JSONObject = {
         },
         "versionInfo": {
             "type": "object",
+            "nullable": True,
+            "description": "null: this server is no Alertmanager version (its own: /api/v1/status/buildinfo)",
             "required": list(_VERSION_FIELDS),
             "properties": {name: {"type": "string"} for name in _VERSION_FIELDS},
         },

@@ -481,6 +481,19 @@ CASES = [
          metrics_pb.QueryRequest(query="up", time=_ts(1696789234)),
          metrics_pb.QueryResponse(result_type=metrics_pb.RESULT_TYPE_VECTOR, series=[SERIES]),
          '__name__="up",job="node"   1.0 @2023-10-08T18:20:34Z'),
+    Case(("metrics", "labels", "--match", "up", "--limit", "2"), "ListLabelNames",
+         metrics_pb.ListLabelNamesRequest(selection=metrics_pb.SeriesSelection(match=["up"], limit=2)),
+         metrics_pb.ListLabelNamesResponse(names=["__name__", "job"]), "job"),
+    Case(("metrics", "label-values", "job", "--start", "1696789234"), "ListLabelValues",
+         metrics_pb.ListLabelValuesRequest(
+             name="job", selection=metrics_pb.SeriesSelection(start=_ts(1696789234))
+         ),
+         metrics_pb.ListLabelValuesResponse(values=["api", "node"]), "node"),
+    Case(("metrics", "series", "--match", 'up{job="node"}'), "ListSeries",
+         metrics_pb.ListSeriesRequest(selection=metrics_pb.SeriesSelection(match=['up{job="node"}'])),
+         metrics_pb.ListSeriesResponse(
+             series=[metrics_pb.LabelSet(labels={"__name__": "up", "job": "node"})]
+         ), '__name__="up",job="node"'),
     Case(("metrics", "query-range", "up", "--start", "2023-10-08T18:20:34Z", "--end", "1696792834",
           "--step", "1m"), "QueryRange",
          metrics_pb.QueryRangeRequest(

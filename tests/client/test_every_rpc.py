@@ -63,6 +63,9 @@ POLICIES = escalation_pb.ListEscalationPoliciesResponse(escalation_policies=[POL
 WRITTEN = metrics_pb.WriteResponse(accepted=1)
 INSTANT = metrics_pb.QueryResponse(result_type=metrics_pb.RESULT_TYPE_VECTOR, series=[SERIES])
 RANGE = metrics_pb.QueryRangeResponse(result_type=metrics_pb.RESULT_TYPE_MATRIX, series=[SERIES])
+NAMES = metrics_pb.ListLabelNamesResponse(names=["__name__", "host"])
+VALUES = metrics_pb.ListLabelValuesResponse(values=["server01"])
+LISTED = metrics_pb.ListSeriesResponse(series=[metrics_pb.LabelSet(labels={"__name__": "cpu_usage"})])
 
 CASES = [
     Case(
@@ -439,6 +442,35 @@ CASES = [
         ),
         RANGE,
         RANGE,
+    ),
+    Case(
+        "list_label_names",
+        (),
+        {},
+        "ListLabelNames",
+        metrics_pb.ListLabelNamesRequest(selection=metrics_pb.SeriesSelection()),
+        NAMES,
+        NAMES,
+    ),
+    Case(
+        "list_label_values",
+        ("host", ["cpu_usage"]),
+        {"start_ms": 1000, "limit": 5},
+        "ListLabelValues",
+        metrics_pb.ListLabelValuesRequest(
+            name="host", selection=metrics_pb.SeriesSelection(match=["cpu_usage"], start=_ts(1), limit=5)
+        ),
+        VALUES,
+        VALUES,
+    ),
+    Case(
+        "list_series",
+        (["cpu_usage"],),
+        {"end_ms": 61000},
+        "ListSeries",
+        metrics_pb.ListSeriesRequest(selection=metrics_pb.SeriesSelection(match=["cpu_usage"], end=_ts(61))),
+        LISTED,
+        LISTED,
     ),
 ]
 

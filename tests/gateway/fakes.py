@@ -337,6 +337,27 @@ class FakeServer:
             result_type=metrics_service_pb2.RESULT_TYPE_MATRIX, series=[series]
         )
 
+    async def ListLabelNames(
+        self, request: metrics_service_pb2.ListLabelNamesRequest, context: Context
+    ) -> metrics_service_pb2.ListLabelNamesResponse:
+        return metrics_service_pb2.ListLabelNamesResponse(names=["__name__", "job"])
+
+    async def ListLabelValues(
+        self, request: metrics_service_pb2.ListLabelValuesRequest, context: Context
+    ) -> metrics_service_pb2.ListLabelValuesResponse:
+        if request.name == "nope-":
+            await abort_bad_request(context, "name: invalid label name", [("name", "invalid label name")])
+        return metrics_service_pb2.ListLabelValuesResponse(
+            values=["api", "db"], warnings=["results truncated due to limit"]
+        )
+
+    async def ListSeries(
+        self, request: metrics_service_pb2.ListSeriesRequest, context: Context
+    ) -> metrics_service_pb2.ListSeriesResponse:
+        return metrics_service_pb2.ListSeriesResponse(
+            series=[metrics_service_pb2.LabelSet(labels={"__name__": "up", "job": "api"})]
+        )
+
 
 def firing_alert(fingerprint: str = "5f3c1a") -> alert_service_pb2.Alert:
     alert = alert_service_pb2.Alert(

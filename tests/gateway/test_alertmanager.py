@@ -179,7 +179,7 @@ async def am() -> AsyncIterator[AlertmanagerServer]:
 async def api(am: AlertmanagerServer) -> AsyncIterator[httpx.AsyncClient]:
     """The v2 routes with the clock stopped at NOW_MS, started an hour before."""
     backend = Backend(am.target)
-    identity = Identity(started_at_ms=NOW_MS - HOUR, cluster_name="gw-1", version="0.1.0")
+    identity = Identity(started_at_ms=NOW_MS - HOUR, cluster_name="gw-1")
     app = Starlette(routes=alertmanager_routes(backend, 4096, clock=lambda: NOW_MS, identity=identity))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
         yield http
@@ -615,15 +615,8 @@ async def test_status_describes_a_ready_single_instance(api: httpx.AsyncClient) 
     assert status["cluster"] == {"name": "gw-1", "peers": [], "status": "ready"}
     assert status["config"] == {"original": ""}
     assert status["uptime"] == "2023-10-08T17:20:34.567Z"
-    assert status["versionInfo"]["version"] == "0.1.0"
-    assert set(status["versionInfo"]) == {
-        "version",
-        "revision",
-        "branch",
-        "buildUser",
-        "buildDate",
-        "goVersion",
-    }
+    # No Alertmanager version to claim: null is what amtool reads as "unknown" and does not warn of.
+    assert status["versionInfo"] is None
 
 
 async def test_receivers_are_the_channel_names_of_every_page(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.metadata
+
 import httpx
 import pytest
 
@@ -120,3 +122,120 @@ async def test_range_parameters_are_checked_like_prometheus(
     assert response.status_code == 400
     assert response.json() == {"status": "error", "errorType": "bad_data", "error": error}
     assert server.calls == []
+
+
+# --- listings for metric browsers (Grafana's label and series lookups) ---------------------------
+
+
+async def test_label_names_in_prometheus_shape_with_its_parameters(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    response = await client.get(
+        "/api/v1/labels",
+        params=[
+            ("match[]", "up"),
+            ("match[]", '{job="api"}'),
+            ("start", "100"),
+            ("end", "200.5"),
+            ("limit", "10"),
+        ],
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "success", "data": ["__name__", "job"]}
+    sent = server.last("ListLabelNames")
+    assert isinstance(sent, metrics_service_pb2.ListLabelNamesRequest)
+    assert list(sent.selection.match) == ["up", '{job="api"}']
+    assert (sent.selection.start.ToMilliseconds(), sent.selection.end.ToMilliseconds()) == (100_000, 200_500)
+    assert sent.selection.limit == 10
+
+
+async def test_label_names_unbounded_by_default_and_by_form_post(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    assert (await client.get("/api/v1/labels")).status_code == 200
+    bare = server.last("ListLabelNames")
+    # Grafana posts its lookups as forms; the query string's match[] comes after the body's.
+    posted = await client.post("/api/v1/labels?match[]=b", data={"match[]": "a", "start": "1"})
+    form = server.last("ListLabelNames")
+
+    assert isinstance(bare, metrics_service_pb2.ListLabelNamesRequest)
+    assert not bare.selection.match
+    assert not bare.selection.HasField("start")
+    assert not bare.selection.HasField("end")
+    assert bare.selection.limit == 0
+    assert posted.json()["data"] == ["__name__", "job"]
+    assert isinstance(form, metrics_service_pb2.ListLabelNamesRequest)
+    assert list(form.selection.match) == ["a", "b"]
+    assert form.selection.start.ToMilliseconds() == 1000
+
+
+async def test_label_values_of_the_named_label_with_warnings(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    response = await client.get("/api/v1/label/job/values", params={"match[]": "up", "limit": "2"})
+
+    assert response.json() == {
+        "status": "success",
+        "data": ["api", "db"],
+        "warnings": ["results truncated due to limit"],
+    }
+    sent = server.last("ListLabelValues")
+    assert isinstance(sent, metrics_service_pb2.ListLabelValuesRequest)
+    assert (sent.name, list(sent.selection.match), sent.selection.limit) == ("job", ["up"], 2)
+    # As Prometheus: label values are GET only.
+    assert (await client.post("/api/v1/label/job/values")).status_code == 405
+
+
+async def test_series_as_label_sets(client: httpx.AsyncClient, server: FakeServer) -> None:
+    got = await client.get("/api/v1/series", params={"match[]": "up", "end": "2015-07-01T20:10:51.781Z"})
+    posted = await client.post("/api/v1/series", data={"match[]": "up"})
+
+    assert got.json() == {"status": "success", "data": [{"__name__": "up", "job": "api"}]}
+    assert posted.json() == got.json()
+    sent = server.last("ListSeries")
+    assert isinstance(sent, metrics_service_pb2.ListSeriesRequest)
+    assert list(sent.selection.match) == ["up"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "error"),
+    [
+        ("/api/v1/series", {}, "no match[] parameter provided"),
+        ("/api/v1/labels", {"limit": "-1"}, 'invalid parameter "limit": limit must be non-negative'),
+        ("/api/v1/labels", {"limit": "ten"}, 'invalid parameter "limit": cannot parse "ten" to an integer'),
+        (
+            "/api/v1/label/job/values",
+            {"start": "yesterday"},
+            'invalid parameter "start": cannot parse "yesterday" to a valid timestamp',
+        ),
+        ("/api/v1/label/nope-/values", {}, "name: invalid label name"),
+    ],
+)
+async def test_listing_errors_in_prometheus_shape(
+    client: httpx.AsyncClient, server: FakeServer, path: str, params: dict[str, str], error: str
+) -> None:
+    calls = len(server.calls)
+    response = await client.get(path, params=params)
+
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "errorType": "bad_data", "error": error}
+    # Parameters Prometheus refuses never reach the service.
+    assert len(server.calls) == calls + (path == "/api/v1/label/nope-/values")
+
+
+async def test_buildinfo_is_our_own_version_in_prometheus_shape(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/status/buildinfo")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "success"
+    assert set(body["data"]) == {"version", "revision", "branch", "buildUser", "buildDate", "goVersion"}
+    assert body["data"]["version"] == importlib.metadata.version("alerting")
+    assert body["data"]["goVersion"].startswith("python3.")
+
+
+async def test_metadata_is_an_empty_object(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/metadata", params={"metric": "up", "limit": "5"})
+
+    assert (response.status_code, response.json()) == (200, {"status": "success", "data": {}})

@@ -21,6 +21,8 @@ def amtool(server: ServerProcess, *args: str) -> str:
         timeout=30,
     )
     assert result.returncode == 0, (args, result.stdout, result.stderr)
+    # Nothing on stderr: no "amtool version (...) and alertmanager version (...) are different".
+    assert result.stderr == "", (args, result.stderr)
     return result.stdout
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
 from pathlib import Path
 from typing import Any
 
 import cramjam
 import httpx
+import pytest
 
+from alerting.client import AlertingClient
+from alerting.client.errors import InvalidArgumentError
 from gateway.remote_write import WriteRequest
 from tests.integration.server import ServerProcess
 
@@ -150,3 +154,59 @@ def test_a_remote_write_with_a_refused_sample_stores_nothing_even_after_a_restar
         params: dict[str, str | float] = {"query": '{__name__=~"rw.*"}[1m]', "time": (now + 5000) / 1000}
         [series] = again.get("/api/v1/query", params=params).json()["data"]["result"]
         assert (series["metric"], [v for _, v in series["values"]]) == ({"__name__": "rw"}, ["1"])
+
+
+def test_metric_browser_listings_over_the_embedded_store(
+    http: httpx.Client, grpc_client: AlertingClient
+) -> None:
+    """What Grafana's metric browser asks: label names, a label's values, series, metadata, build."""
+    samples = [
+        {"name": "cpu_usage", "labels": {"host": "server01", "env": "prod"}, "value": 1, "timestamp": 10_000},
+        {"name": "cpu_usage", "labels": {"host": "server02"}, "value": 2, "timestamp": 20_000},
+        {"name": "mem_free", "labels": {"host": "server01"}, "value": 3, "timestamp": 30_000},
+    ]
+    assert http.post("/samples", json={"samples": samples}).status_code == 200
+
+    def data(path: str, **params: object) -> object:
+        r = http.get(path, params=params)  # type: ignore[arg-type]
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    assert data("/api/v1/labels") == ["__name__", "env", "host"]
+    assert data("/api/v1/labels", **{"match[]": "mem_free"}) == ["__name__", "host"]
+    assert data("/api/v1/label/__name__/values") == ["cpu_usage", "mem_free"]
+    assert data("/api/v1/label/host/values", start=15, end=25) == ["server02"]
+    assert data("/api/v1/label/host/values", **{"match[]": '{env="prod"}'}) == ["server01"]
+    assert data("/api/v1/series", **{"match[]": "cpu_usage"}) == [
+        {"__name__": "cpu_usage", "env": "prod", "host": "server01"},
+        {"__name__": "cpu_usage", "host": "server02"},
+    ]
+    r = http.post("/api/v1/series", data={"match[]": "cpu_usage", "limit": "1"})
+    assert r.json() == {
+        "status": "success",
+        "data": [{"__name__": "cpu_usage", "env": "prod", "host": "server01"}],
+        "warnings": ["results truncated due to limit"],
+    }
+    r = http.get("/api/v1/series", params={"match[]": "sum(cpu_usage)"})
+    assert r.status_code == 400
+    assert r.json()["errorType"] == "bad_data"
+    assert "match[0]" in r.json()["error"]
+    assert data("/api/v1/metadata") == {}
+    assert data("/api/v1/status/buildinfo")["version"] == importlib.metadata.version("alerting")  # type: ignore[index]
+    # The same listings for gRPC clients.
+    listed = grpc_client.list_series(["mem_free"])
+    assert [dict(s.labels) for s in listed.series] == [{"__name__": "mem_free", "host": "server01"}]
+    assert list(grpc_client.list_label_values("host", limit=1).values) == ["server01"]
+
+
+def test_listings_name_every_bad_field_over_grpc(grpc_client: AlertingClient) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        grpc_client.list_series([], start_ms=2000, end_ms=1000, limit=-1)
+    assert sorted(field for field, _ in caught.value.field_violations) == [
+        "selection.end",
+        "selection.limit",
+        "selection.match",
+    ]
+    with pytest.raises(InvalidArgumentError) as caught:
+        grpc_client.list_label_values("no-dash", ["up[5m]"])
+    assert sorted(field for field, _ in caught.value.field_violations) == ["name", "selection.match[0]"]

@@ -125,3 +125,16 @@ def test_stale_marker_is_stored_bit_exact() -> None:
     store.append([Sample(UP_A, 1000, 1.0), Sample(UP_A, 2000, STALE_NAN), Sample(UP_A, 3000, math.nan)])
     values = store.select([m(MatchType.EQUAL, "job", "a")], 0, 10_000)[0].values
     assert [is_stale(float(v)) for v in values] == [False, True, False]
+
+
+def test_series_matching_is_the_union_of_the_sets_within_the_time_range() -> None:
+    store = TSDB()
+    store.append([Sample(UP_A, 1000, 1.0), Sample(UP_B, 5000, 0.0), Sample(REQ, 9000, 5.0)])
+    assert store.series_matching([], 0, 10**12) == [REQ, UP_B, UP_A]
+    job_b_or_requests = [[m(MatchType.EQUAL, "job", "b")], [m(MatchType.EQUAL, "__name__", "requests_total")]]
+    assert store.series_matching(job_b_or_requests, 0, 10**12) == [REQ, UP_B]
+    # A series counts when its samples reach into the range, at either end.
+    assert store.series_matching([], 5000, 8999) == [UP_B]
+    assert store.series_matching([], 1001, 4999) == []
+    store.append([Sample(UP_A, 20_000, 1.0)])
+    assert store.series_matching([[m(MatchType.EQUAL, "job", "a")]], 10_000, 15_000) == [UP_A]

@@ -563,3 +563,47 @@ class AsyncAlertingClient:
     ) -> metrics_pb.QueryRangeResponse:
         request = _requests.query_range(query, start_ms, end_ms, step_ms, datasource)
         return await self._unary(self._metrics.QueryRange, request, timeout)
+
+    async def list_label_names(
+        self,
+        match: Iterable[str] = (),
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.ListLabelNamesResponse:
+        """Label names of the embedded store's series matching any of `match` (every series if none)
+        with samples between `start_ms` and `end_ms` (epoch ms; None: unbounded)."""
+        selection = _requests.selection(match, start_ms, end_ms, limit)
+        request = metrics_pb.ListLabelNamesRequest(selection=selection)
+        return await self._unary(self._metrics.ListLabelNames, request, timeout)
+
+    async def list_label_values(
+        self,
+        name: str,
+        match: Iterable[str] = (),
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.ListLabelValuesResponse:
+        """Values of label `name` in the series list_label_names looks at."""
+        selection = _requests.selection(match, start_ms, end_ms, limit)
+        request = metrics_pb.ListLabelValuesRequest(name=name, selection=selection)
+        return await self._unary(self._metrics.ListLabelValues, request, timeout)
+
+    async def list_series(
+        self,
+        match: Iterable[str],
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> metrics_pb.ListSeriesResponse:
+        """Label sets of the embedded store's series matching any of `match` (at least one)."""
+        selection = _requests.selection(match, start_ms, end_ms, limit)
+        request = metrics_pb.ListSeriesRequest(selection=selection)
+        return await self._unary(self._metrics.ListSeries, request, timeout)

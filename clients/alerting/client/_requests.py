@@ -80,6 +80,17 @@ def query(query: str, time_ms: int | None, datasource: str) -> metrics_service_p
     return request
 
 
+def selection(
+    match: Iterable[str], start_ms: int | None, end_ms: int | None, limit: int
+) -> metrics_service_pb2.SeriesSelection:
+    selected = metrics_service_pb2.SeriesSelection(match=match, limit=limit)
+    if start_ms is not None:
+        selected.start.CopyFrom(timestamp(start_ms))
+    if end_ms is not None:
+        selected.end.CopyFrom(timestamp(end_ms))
+    return selected
+
+
 def query_range(
     query: str, start_ms: int, end_ms: int, step_ms: int, datasource: str
 ) -> metrics_service_pb2.QueryRangeRequest:

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/metrics_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x01\n\x06Sample\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x06labels\x18\x02 \x03(\x0b\x32\x1f.alerting.v1.Sample.LabelsEntry\x12\r\n\x05value\x18\x03 \x01(\x01\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"L\n\x0cWriteRequest\x12$\n\x07samples\x18\x01 \x03(\x0b\x32\x13.alerting.v1.Sample\x12\x16\n\x0e\x61ll_or_nothing\x18\x02 \x01(\x08\",\n\x0bSampleError\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\rWriteResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x10\n\x08rejected\x18\x02 \x01(\x05\x12(\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x18.alerting.v1.SampleError\",\n\x05Point\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\"\x8c\x01\n\x06Series\x12/\n\x06labels\x18\x01 \x03(\x0b\x32\x1f.alerting.v1.Series.LabelsEntry\x12\"\n\x06points\x18\x02 \x03(\x0b\x32\x12.alerting.v1.Point\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\x0cQueryRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ndatasource\x18\x03 \x01(\t\"\xae\x01\n\rQueryResponse\x12,\n\x0bresult_type\x18\x01 \x01(\x0e\x32\x17.alerting.v1.ResultType\x12#\n\x06series\x18\x02 \x03(\x0b\x32\x13.alerting.v1.Series\x12\"\n\x06scalar\x18\x03 \x01(\x0b\x32\x12.alerting.v1.Point\x12\x14\n\x0cstring_value\x18\x04 \x01(\t\x12\x10\n\x08warnings\x18\x05 \x03(\t\"\xb3\x01\n\x11QueryRangeRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04step\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\ndatasource\x18\x05 \x01(\t\"y\n\x12QueryRangeResponse\x12,\n\x0bresult_type\x18\x01 \x01(\x0e\x32\x17.alerting.v1.ResultType\x12#\n\x06series\x18\x02 \x03(\x0b\x32\x13.alerting.v1.Series\x12\x10\n\x08warnings\x18\x03 \x03(\t*\x89\x01\n\nResultType\x12\x1b\n\x17RESULT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12RESULT_TYPE_VECTOR\x10\x01\x12\x16\n\x12RESULT_TYPE_MATRIX\x10\x02\x12\x16\n\x12RESULT_TYPE_SCALAR\x10\x03\x12\x16\n\x12RESULT_TYPE_STRING\x10\x04\x32\xa8\x02\n\x0eMetricsService\x12S\n\x05Write\x12\x19.alerting.v1.WriteRequest\x1a\x1a.alerting.v1.WriteResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/samples:\x01*\x12U\n\x05Query\x12\x19.alerting.v1.QueryRequest\x1a\x1a.alerting.v1.QueryResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/query\x12j\n\nQueryRange\x12\x1e.alerting.v1.QueryRangeRequest\x1a\x1f.alerting.v1.QueryRangeResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/api/v1/query_rangeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/metrics_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x01\n\x06Sample\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x06labels\x18\x02 \x03(\x0b\x32\x1f.alerting.v1.Sample.LabelsEntry\x12\r\n\x05value\x18\x03 \x01(\x01\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"L\n\x0cWriteRequest\x12$\n\x07samples\x18\x01 \x03(\x0b\x32\x13.alerting.v1.Sample\x12\x16\n\x0e\x61ll_or_nothing\x18\x02 \x01(\x08\",\n\x0bSampleError\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\rWriteResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x10\n\x08rejected\x18\x02 \x01(\x05\x12(\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x18.alerting.v1.SampleError\",\n\x05Point\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\"\x8c\x01\n\x06Series\x12/\n\x06labels\x18\x01 \x03(\x0b\x32\x1f.alerting.v1.Series.LabelsEntry\x12\"\n\x06points\x18\x02 \x03(\x0b\x32\x12.alerting.v1.Point\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\x0cQueryRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ndatasource\x18\x03 \x01(\t\"\xae\x01\n\rQueryResponse\x12,\n\x0bresult_type\x18\x01 \x01(\x0e\x32\x17.alerting.v1.ResultType\x12#\n\x06series\x18\x02 \x03(\x0b\x32\x13.alerting.v1.Series\x12\"\n\x06scalar\x18\x03 \x01(\x0b\x32\x12.alerting.v1.Point\x12\x14\n\x0cstring_value\x18\x04 \x01(\t\x12\x10\n\x08warnings\x18\x05 \x03(\t\"\xb3\x01\n\x11QueryRangeRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04step\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\ndatasource\x18\x05 \x01(\t\"y\n\x12QueryRangeResponse\x12,\n\x0bresult_type\x18\x01 \x01(\x0e\x32\x17.alerting.v1.ResultType\x12#\n\x06series\x18\x02 \x03(\x0b\x32\x13.alerting.v1.Series\x12\x10\n\x08warnings\x18\x03 \x03(\t\"\x83\x01\n\x0fSeriesSelection\x12\r\n\x05match\x18\x01 \x03(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x04 \x01(\x05\"H\n\x15ListLabelNamesRequest\x12/\n\tselection\x18\x01 \x01(\x0b\x32\x1c.alerting.v1.SeriesSelection\"9\n\x16ListLabelNamesResponse\x12\r\n\x05names\x18\x01 \x03(\t\x12\x10\n\x08warnings\x18\x02 \x03(\t\"W\n\x16ListLabelValuesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\tselection\x18\x02 \x01(\x0b\x32\x1c.alerting.v1.SeriesSelection\";\n\x17ListLabelValuesResponse\x12\x0e\n\x06values\x18\x01 \x03(\t\x12\x10\n\x08warnings\x18\x02 \x03(\t\"D\n\x11ListSeriesRequest\x12/\n\tselection\x18\x01 \x01(\x0b\x32\x1c.alerting.v1.SeriesSelection\"l\n\x08LabelSet\x12\x31\n\x06labels\x18\x01 \x03(\x0b\x32!.alerting.v1.LabelSet.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x12ListSeriesResponse\x12%\n\x06series\x18\x01 \x03(\x0b\x32\x15.alerting.v1.LabelSet\x12\x10\n\x08warnings\x18\x02 \x03(\t*\x89\x01\n\nResultType\x12\x1b\n\x17RESULT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12RESULT_TYPE_VECTOR\x10\x01\x12\x16\n\x12RESULT_TYPE_MATRIX\x10\x02\x12\x16\n\x12RESULT_TYPE_SCALAR\x10\x03\x12\x16\n\x12RESULT_TYPE_STRING\x10\x04\x32\x86\x05\n\x0eMetricsService\x12S\n\x05Write\x12\x19.alerting.v1.WriteRequest\x1a\x1a.alerting.v1.WriteResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/samples:\x01*\x12U\n\x05Query\x12\x19.alerting.v1.QueryRequest\x1a\x1a.alerting.v1.QueryResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/query\x12j\n\nQueryRange\x12\x1e.alerting.v1.QueryRangeRequest\x1a\x1f.alerting.v1.QueryRangeResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/api/v1/query_range\x12q\n\x0eListLabelNames\x12\".alerting.v1.ListLabelNamesRequest\x1a#.alerting.v1.ListLabelNamesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/labels\x12\x81\x01\n\x0fListLabelValues\x12#.alerting.v1.ListLabelValuesRequest\x1a$.alerting.v1.ListLabelValuesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/label/{name}/values\x12\x65\n\nListSeries\x12\x1e.alerting.v1.ListSeriesRequest\x1a\x1f.alerting.v1.ListSeriesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/seriesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,14 +38,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SAMPLE_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_SERIES_LABELSENTRY']._loaded_options = None
   _globals['_SERIES_LABELSENTRY']._serialized_options = b'8\001'
+  _globals['_LABELSET_LABELSENTRY']._loaded_options = None
+  _globals['_LABELSET_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_METRICSSERVICE'].methods_by_name['Write']._loaded_options = None
   _globals['_METRICSSERVICE'].methods_by_name['Write']._serialized_options = b'\202\323\344\223\002\r\"\010/samples:\001*'
   _globals['_METRICSSERVICE'].methods_by_name['Query']._loaded_options = None
   _globals['_METRICSSERVICE'].methods_by_name['Query']._serialized_options = b'\202\323\344\223\002\017\022\r/api/v1/query'
   _globals['_METRICSSERVICE'].methods_by_name['QueryRange']._loaded_options = None
   _globals['_METRICSSERVICE'].methods_by_name['QueryRange']._serialized_options = b'\202\323\344\223\002\025\022\023/api/v1/query_range'
-  _globals['_RESULTTYPE']._serialized_start=1312
-  _globals['_RESULTTYPE']._serialized_end=1449
+  _globals['_METRICSSERVICE'].methods_by_name['ListLabelNames']._loaded_options = None
+  _globals['_METRICSSERVICE'].methods_by_name['ListLabelNames']._serialized_options = b'\202\323\344\223\002\020\022\016/api/v1/labels'
+  _globals['_METRICSSERVICE'].methods_by_name['ListLabelValues']._loaded_options = None
+  _globals['_METRICSSERVICE'].methods_by_name['ListLabelValues']._serialized_options = b'\202\323\344\223\002\035\022\033/api/v1/label/{name}/values'
+  _globals['_METRICSSERVICE'].methods_by_name['ListSeries']._loaded_options = None
+  _globals['_METRICSSERVICE'].methods_by_name['ListSeries']._serialized_options = b'\202\323\344\223\002\020\022\016/api/v1/series'
+  _globals['_RESULTTYPE']._serialized_start=1988
+  _globals['_RESULTTYPE']._serialized_end=2125
   _globals['_SAMPLE']._serialized_start=146
   _globals['_SAMPLE']._serialized_end=326
   _globals['_SAMPLE_LABELSENTRY']._serialized_start=281
@@ -70,6 +78,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUERYRANGEREQUEST']._serialized_end=1186
   _globals['_QUERYRANGERESPONSE']._serialized_start=1188
   _globals['_QUERYRANGERESPONSE']._serialized_end=1309
-  _globals['_METRICSSERVICE']._serialized_start=1452
-  _globals['_METRICSSERVICE']._serialized_end=1748
+  _globals['_SERIESSELECTION']._serialized_start=1312
+  _globals['_SERIESSELECTION']._serialized_end=1443
+  _globals['_LISTLABELNAMESREQUEST']._serialized_start=1445
+  _globals['_LISTLABELNAMESREQUEST']._serialized_end=1517
+  _globals['_LISTLABELNAMESRESPONSE']._serialized_start=1519
+  _globals['_LISTLABELNAMESRESPONSE']._serialized_end=1576
+  _globals['_LISTLABELVALUESREQUEST']._serialized_start=1578
+  _globals['_LISTLABELVALUESREQUEST']._serialized_end=1665
+  _globals['_LISTLABELVALUESRESPONSE']._serialized_start=1667
+  _globals['_LISTLABELVALUESRESPONSE']._serialized_end=1726
+  _globals['_LISTSERIESREQUEST']._serialized_start=1728
+  _globals['_LISTSERIESREQUEST']._serialized_end=1796
+  _globals['_LABELSET']._serialized_start=1798
+  _globals['_LABELSET']._serialized_end=1906
+  _globals['_LABELSET_LABELSENTRY']._serialized_start=281
+  _globals['_LABELSET_LABELSENTRY']._serialized_end=326
+  _globals['_LISTSERIESRESPONSE']._serialized_start=1908
+  _globals['_LISTSERIESRESPONSE']._serialized_end=1985
+  _globals['_METRICSSERVICE']._serialized_start=2128
+  _globals['_METRICSSERVICE']._serialized_end=2774
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class MetricsServiceStub:
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries.
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
     """
 
     def __init__(self, channel):
@@ -50,10 +51,26 @@ class MetricsServiceStub:
                 request_serializer=alerting_dot_v1_dot_metrics__service__pb2.QueryRangeRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_metrics__service__pb2.QueryRangeResponse.FromString,
                 _registered_method=True)
+        self.ListLabelNames = channel.unary_unary(
+                '/alerting.v1.MetricsService/ListLabelNames',
+                request_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesResponse.FromString,
+                _registered_method=True)
+        self.ListLabelValues = channel.unary_unary(
+                '/alerting.v1.MetricsService/ListLabelValues',
+                request_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesResponse.FromString,
+                _registered_method=True)
+        self.ListSeries = channel.unary_unary(
+                '/alerting.v1.MetricsService/ListSeries',
+                request_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListSeriesRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListSeriesResponse.FromString,
+                _registered_method=True)
 
 
 class MetricsServiceServicer:
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries.
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
     """
 
     def Write(self, request, context):
@@ -70,6 +87,27 @@ class MetricsServiceServicer:
 
     def QueryRange(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLabelNames(self, request, context):
+        """The label names of the embedded store's series, sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLabelValues(self, request, context):
+        """The values one label takes in the embedded store's series, sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSeries(self, request, context):
+        """The label sets of the embedded store's series that match, sorted.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -92,6 +130,21 @@ def add_MetricsServiceServicer_to_server(servicer, server):
                     request_deserializer=alerting_dot_v1_dot_metrics__service__pb2.QueryRangeRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_metrics__service__pb2.QueryRangeResponse.SerializeToString,
             ),
+            'ListLabelNames': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLabelNames,
+                    request_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesResponse.SerializeToString,
+            ),
+            'ListLabelValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLabelValues,
+                    request_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesResponse.SerializeToString,
+            ),
+            'ListSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSeries,
+                    request_deserializer=alerting_dot_v1_dot_metrics__service__pb2.ListSeriesRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_metrics__service__pb2.ListSeriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'alerting.v1.MetricsService', rpc_method_handlers)
@@ -101,7 +154,8 @@ def add_MetricsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MetricsService:
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries.
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
     """
 
     @staticmethod
@@ -175,6 +229,87 @@ class MetricsService:
             '/alerting.v1.MetricsService/QueryRange',
             alerting_dot_v1_dot_metrics__service__pb2.QueryRangeRequest.SerializeToString,
             alerting_dot_v1_dot_metrics__service__pb2.QueryRangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLabelNames(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.MetricsService/ListLabelNames',
+            alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesRequest.SerializeToString,
+            alerting_dot_v1_dot_metrics__service__pb2.ListLabelNamesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLabelValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.MetricsService/ListLabelValues',
+            alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesRequest.SerializeToString,
+            alerting_dot_v1_dot_metrics__service__pb2.ListLabelValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.MetricsService/ListSeries',
+            alerting_dot_v1_dot_metrics__service__pb2.ListSeriesRequest.SerializeToString,
+            alerting_dot_v1_dot_metrics__service__pb2.ListSeriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

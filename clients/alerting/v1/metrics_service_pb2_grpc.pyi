@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class MetricsServiceStub:
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries."""
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -36,18 +38,34 @@ class MetricsServiceStub:
     Write: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.WriteRequest, _metrics_service_pb2.WriteResponse]
     Query: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.QueryRequest, _metrics_service_pb2.QueryResponse]
     QueryRange: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.QueryRangeRequest, _metrics_service_pb2.QueryRangeResponse]
+    ListLabelNames: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.ListLabelNamesRequest, _metrics_service_pb2.ListLabelNamesResponse]
+    """The label names of the embedded store's series, sorted."""
+    ListLabelValues: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.ListLabelValuesRequest, _metrics_service_pb2.ListLabelValuesResponse]
+    """The values one label takes in the embedded store's series, sorted."""
+    ListSeries: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.ListSeriesRequest, _metrics_service_pb2.ListSeriesResponse]
+    """The label sets of the embedded store's series that match, sorted."""
 
 @_typing.type_check_only
 class MetricsServiceAsyncStub(MetricsServiceStub):
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries."""
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Write: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.WriteRequest, _metrics_service_pb2.WriteResponse]  # type: ignore[assignment]
     Query: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.QueryRequest, _metrics_service_pb2.QueryResponse]  # type: ignore[assignment]
     QueryRange: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.QueryRangeRequest, _metrics_service_pb2.QueryRangeResponse]  # type: ignore[assignment]
+    ListLabelNames: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListLabelNamesRequest, _metrics_service_pb2.ListLabelNamesResponse]  # type: ignore[assignment]
+    """The label names of the embedded store's series, sorted."""
+    ListLabelValues: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListLabelValuesRequest, _metrics_service_pb2.ListLabelValuesResponse]  # type: ignore[assignment]
+    """The values one label takes in the embedded store's series, sorted."""
+    ListSeries: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListSeriesRequest, _metrics_service_pb2.ListSeriesResponse]  # type: ignore[assignment]
+    """The label sets of the embedded store's series that match, sorted."""
 
 class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """MetricsService writes samples into the embedded time-series store and runs PromQL queries."""
+    """MetricsService writes samples into the embedded time-series store, runs PromQL queries, and lists
+    the store's series and labels (what Prometheus' HTTP API serves for metric browsers).
+    """
 
     @_abc_1.abstractmethod
     def Write(
@@ -69,5 +87,29 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metrics_service_pb2.QueryRangeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_metrics_service_pb2.QueryRangeResponse, _abc.Awaitable[_metrics_service_pb2.QueryRangeResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLabelNames(
+        self,
+        request: _metrics_service_pb2.ListLabelNamesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metrics_service_pb2.ListLabelNamesResponse, _abc.Awaitable[_metrics_service_pb2.ListLabelNamesResponse]]:
+        """The label names of the embedded store's series, sorted."""
+
+    @_abc_1.abstractmethod
+    def ListLabelValues(
+        self,
+        request: _metrics_service_pb2.ListLabelValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metrics_service_pb2.ListLabelValuesResponse, _abc.Awaitable[_metrics_service_pb2.ListLabelValuesResponse]]:
+        """The values one label takes in the embedded store's series, sorted."""
+
+    @_abc_1.abstractmethod
+    def ListSeries(
+        self,
+        request: _metrics_service_pb2.ListSeriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metrics_service_pb2.ListSeriesResponse, _abc.Awaitable[_metrics_service_pb2.ListSeriesResponse]]:
+        """The label sets of the embedded store's series that match, sorted."""
 
 def add_MetricsServiceServicer_to_server(servicer: MetricsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
