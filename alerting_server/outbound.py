@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -192,11 +193,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         policy: OutboundPolicy,
         *,
         limits: httpx.Limits = DEFAULT_LIMITS,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context` is what HTTPS connections trust; None means the system's CAs."""
         super().__init__(limits=limits)
         # httpx takes no network backend; its pool does, so the pool is built again with one.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
