@@ -156,7 +156,9 @@ class AlertingApp:
         )
         await self._alerts.start()
         self._deliveries = DeliveryService(
-            self._store, self.clock, DeliveryOptions(external_url=self.config.public_url)
+            self._store,
+            self.clock,
+            DeliveryOptions(external_url=self.config.public_url, outbound=self.config.outbound),
         )
         await self._deliveries.start()
         self._alerts.on_queued = self._deliveries.wake
@@ -171,7 +173,7 @@ class AlertingApp:
             self._tsdb,
             limits=QueryLimits(self.config.query_max_samples, self.config.query_timeout_ms),
         )
-        self._datasources = Datasources.from_config(local, self.config.datasources)
+        self._datasources = Datasources.from_config(local, self.config.datasources, self.config.outbound)
         query = engine_query_func(local)
         self._rules = RuleEngine(
             self._store.rules,
@@ -211,7 +213,9 @@ class AlertingApp:
         clock = self.clock
         rules = servicers.RuleServicer(store, clock, self._rules)
         alert_servicer = AlertServicer(alerts, store)
-        channels = servicers.ChannelServicer(store, clock, alerts, self._deliveries)
+        channels = servicers.ChannelServicer(
+            store, clock, alerts, self._deliveries, outbound=self.config.outbound
+        )
         acks = servicers.AckServicer(alerts, clock, self._links)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)

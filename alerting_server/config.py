@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +16,9 @@ from sqlalchemy.exc import ArgumentError
 from alerting import yamlerrors
 from alerting.durations import format_duration, parse_duration
 from alerting_server.auth import SCOPES, Token
+from alerting_server.outbound import IPNetwork, OutboundPolicy
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
+from alerting_server.query.remote import DEFAULT_MAX_RESPONSE_BYTES
 from alerting_server.store.engine import DEFAULT_URL, normalize_url
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
@@ -48,6 +51,7 @@ class DatasourceConfig:
     basic_auth: BasicAuth | None = None
     timeout_ms: int = 30_000
     headers: tuple[tuple[str, str], ...] = ()
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def _doc(meaning: str, key: str = "") -> dict[str, str]:
@@ -144,7 +148,33 @@ class Config:
         default=(),
         metadata=_doc(
             "Prometheus-compatible sources for rules and queries besides `embedded`, a list of "
-            "`{name, url, timeout, bearer_token or basic_auth: {username, password}, headers}`"
+            "`{name, url, timeout, bearer_token or basic_auth: {username, password}, headers, "
+            "max_response_bytes}`; a source answering with more than max_response_bytes (default "
+            f"{DEFAULT_MAX_RESPONSE_BYTES}) fails the query"
+        ),
+    )
+    outbound_deny_private: bool = field(
+        default=False,
+        metadata=_doc(
+            "refuse to connect channels (webhook, Slack, PagerDuty, SMTP) and datasources to loopback "
+            "and private addresses (127/8, ::1, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); off "
+            "by default because on-premises installations deliver to internal hosts, turn it on where "
+            "untrusted users write channels. Link-local and cloud metadata addresses (169.254/16, "
+            "fe80::/10, fd00:ec2::254, 100.100.100.200) are always refused. Checked on the resolved "
+            "address of every connection",
+            "outbound.deny_private",
+        ),
+    )
+    outbound_deny: tuple[IPNetwork, ...] = field(
+        default=(),
+        metadata=_doc("more ranges (CIDRs) channels and datasources may not connect to", "outbound.deny"),
+    )
+    outbound_allow: tuple[IPNetwork, ...] = field(
+        default=(),
+        metadata=_doc(
+            "ranges (CIDRs) channels and datasources may always connect to, over any denial above "
+            "(an internal relay with deny_private on, say)",
+            "outbound.allow",
         ),
     )
     ack_link_secret: str = field(
@@ -198,6 +228,10 @@ class Config:
     def public_url(self) -> str:
         return self.external_url or f"http://{self.http_listen}"
 
+    @property
+    def outbound(self) -> OutboundPolicy:
+        return OutboundPolicy(self.outbound_deny_private, self.outbound_deny, self.outbound_allow)
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -218,6 +252,8 @@ def settings() -> list[Setting]:
         if f.name.endswith("_ms"):
             assert isinstance(f.default, int)
             default = format_duration(f.default)
+        elif isinstance(f.default, bool):
+            default = str(f.default).lower()  # as YAML writes it
         else:
             default = "" if f.default in ("", None, ()) else str(f.default)
         found.append(Setting(key, env_of.get(key, ""), default, f.metadata.get("doc", "")))
@@ -257,6 +293,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "history_retention",
     "rules",
     "query",
+    "outbound",
 }
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
@@ -336,6 +373,9 @@ def _datasource(item: Any, key: str) -> DatasourceConfig:
         raise ConfigError(f"{key}.headers: expected a map of header names to strings")
     if (bearer or basic is not None) and "authorization" in {str(h).lower() for h in headers}:
         raise ConfigError(f"{key}.headers.Authorization: conflicts with bearer_token or basic_auth")
+    max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES
+    if "max_response_bytes" in item:
+        max_response_bytes = _positive_int(item["max_response_bytes"], f"{key}.max_response_bytes")
     timeout_ms = 30_000
     if "timeout" in item:
         try:
@@ -351,6 +391,7 @@ def _datasource(item: Any, key: str) -> DatasourceConfig:
         basic_auth=None if basic is None else BasicAuth(str(basic["username"]), str(basic["password"])),
         timeout_ms=timeout_ms,
         headers=tuple((str(k), v) for k, v in headers.items()),
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -402,6 +443,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes.update(_rules(doc["rules"]))
     if "query" in doc:
         changes.update(_query(doc["query"]))
+    if "outbound" in doc:
+        changes.update(_outbound(doc["outbound"]))
     return replace(config, **changes)
 
 
@@ -457,6 +500,32 @@ def _query(node: Any) -> dict[str, int]:
         else _duration(value, f"query.{key}")
         for key, value in node.items()
     }
+
+
+def _outbound(node: Any) -> dict[str, Any]:
+    if not isinstance(node, dict) or set(node) - {"deny_private", "deny", "allow"}:
+        raise ConfigError("outbound: expected a map of deny_private, deny, allow")
+    changes: dict[str, Any] = {}
+    if "deny_private" in node:
+        if not isinstance(node["deny_private"], bool):
+            raise ConfigError("outbound.deny_private: must be true or false")
+        changes["outbound_deny_private"] = node["deny_private"]
+    for key in ("deny", "allow"):
+        if key in node:
+            changes[f"outbound_{key}"] = _networks(node[key], f"outbound.{key}")
+    return changes
+
+
+def _networks(value: Any, key: str) -> tuple[IPNetwork, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of CIDRs")
+    networks = []
+    for i, item in enumerate(value):
+        try:
+            networks.append(ip_network(str(item)))
+        except ValueError as exc:
+            raise ConfigError(f"{key}[{i}]: {exc}") from None
+    return tuple(networks)
 
 
 def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.escalation import validate_ack
 from alerting_server.escalation.links import AckLinks
+from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
@@ -220,12 +221,18 @@ class ChannelTester(Protocol):
 
 class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     def __init__(
-        self, store: Store, clock: Clock, listener: ConfigListener, tester: ChannelTester | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        listener: ConfigListener,
+        tester: ChannelTester | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._listener = listener
         self._tester = tester
+        self._outbound = outbound
 
     @staticmethod
     def _from_pb(msg: channel_service_pb2.Channel) -> model.Channel:
@@ -253,7 +260,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         self, request: channel_service_pb2.CreateChannelRequest, context: Context
     ) -> channel_service_pb2.CreateChannelResponse:
         channel = self._from_pb(_require_message(request, "channel"))
-        validate.validate_channel(channel)
+        validate.validate_channel(channel, self._outbound)
         created = await self._store.channels.create(channel, self._clock.now_ms())
         await self._listener.reload()
         return channel_service_pb2.CreateChannelResponse(channel=self._to_pb(created))
@@ -283,7 +290,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         if stored.type is channel.type:
             config = channel_config.merge_secrets(channel.type, channel.config, stored.config)
             channel = model.Channel(name=channel.name, type=channel.type, config=config)
-        validate.validate_channel(channel)
+        validate.validate_channel(channel, self._outbound)
         updated = await self._store.channels.update(channel_id, channel, self._clock.now_ms())
         await self._listener.reload()
         return channel_service_pb2.UpdateChannelResponse(channel=self._to_pb(updated))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,7 +13,8 @@ import httpx
 
 from alerting_server.notify.notifier import DeliveryResult
 
-MAX_REASON_LENGTH = 512
+# A receiver's answer is shown in delivery records and logs: an excerpt tells why, more is its noise.
+MAX_REASON_LENGTH = 200
 REDACTED = "<secret>"
 
 
@@ -70,10 +72,13 @@ def url_secrets(url: str) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced, cut to a length fit for a log line."""
+    """`text` with every secret replaced, on one line, without control characters (terminal escapes,
+    bidirectional overrides), cut to a length fit for a log line."""
+    text = " ".join(text.split())
+    # Format characters (Cf) too: U+202E can make a log line read backwards.
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    text = " ".join(text.split())
     if len(text) > MAX_REASON_LENGTH:
         text = text[: MAX_REASON_LENGTH - 1] + "…"
     return text

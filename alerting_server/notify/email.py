@@ -7,6 +7,7 @@ same Message-ID and mail clients thread or drop the copy.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import html
@@ -24,6 +25,7 @@ from alerting_server.notify.message import AlertData, Message, go_time
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
 from alerting_server.notify.texts import sorted_pairs, subject
+from alerting_server.outbound import DestinationDenied, OutboundPolicy
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -78,6 +80,7 @@ class EmailNotifier:
     headers: Mapping[str, str] = field(default_factory=dict)
     tls_context: ssl.SSLContext | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     clock: Clock = field(default_factory=SystemClock)
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
@@ -98,12 +101,21 @@ class EmailNotifier:
 
     async def _send(self, mail: EmailMessage) -> DeliveryResult:
         try:
+            # Connected here, to an address the policy allows; the host name is still what TLS verifies.
+            # The socket is aiosmtplib's from then on: its transport closes it.
+            async with asyncio.timeout(self.timeout_s):
+                sock = await self.outbound.connect(self.host, self.port)
+        except DestinationDenied as e:
+            return self._failed(False, str(e))
+        except OSError as e:
+            return self._failed(True, f"{type(e).__name__}: {e}")
+        try:
             errors, _ = await aiosmtplib.send(
                 mail,
                 sender=parseaddr(self.sender)[1],
                 recipients=[parseaddr(a)[1] for a in self.to],
                 hostname=self.host,
-                port=self.port,
+                sock=sock,
                 username=self.username or None,
                 password=self.password or None,
                 use_tls=self.tls,

@@ -17,6 +17,7 @@ from alerting_server.notify.pagerduty import PagerDutyNotifier
 from alerting_server.notify.slack import SlackNotifier
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.notify.webhook import WebhookNotifier
+from alerting_server.outbound import OutboundPolicy
 from alerting_server.validation.channels import PAGERDUTY_DEFAULT_URL
 
 # Alertmanager's defaults for send_resolved, per integration.
@@ -39,8 +40,10 @@ def notifier_for(
     *,
     clock: Clock | None = None,
     tls_context: ssl.SSLContext | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> Notifier:
-    """`tls_context` is what SMTP connections trust; None means the system's CAs."""
+    """`tls_context` is what SMTP connections trust; None means the system's CAs. `outbound` is
+    where SMTP may connect; HTTP channels are held to the policy of `http_client`'s transport."""
     c = channel.config
     now = clock or SystemClock()
     match channel.type:
@@ -88,6 +91,7 @@ def notifier_for(
                 reply_to=c.get("reply_to") or "",
                 headers=_headers(c),
                 tls_context=tls_context,
+                outbound=outbound or OutboundPolicy(),
                 clock=now,
                 templates=ChannelTemplates.from_config(channel.type, c),
             )

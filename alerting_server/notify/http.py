@@ -9,6 +9,7 @@ import httpx
 
 from alerting_server.notify.classify import from_transport_error
 from alerting_server.notify.notifier import DeliveryResult
+from alerting_server.outbound import DestinationDenied
 
 # Receivers' error bodies are read for their reason; more than this is never needed.
 MAX_BODY_BYTES = 64 * 1024
@@ -46,3 +47,5 @@ async def post(
             return response, data[:MAX_BODY_BYTES]
     except httpx.TransportError as e:
         return from_transport_error(e)
+    except DestinationDenied as e:
+        return DeliveryResult(ok=False, retryable=False, reason=str(e))

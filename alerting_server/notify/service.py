@@ -28,6 +28,7 @@ from alerting_server.notify.outcome import RetryPolicy
 from alerting_server.notify.render import synthetic_payload
 from alerting_server.notify.sender import Sender
 from alerting_server.notify.worker import ChannelWorker
+from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.store import Store
 from alerting_server.store.deliveries import Claimed, Outcome
 
@@ -46,6 +47,8 @@ class DeliveryOptions:
     batch: int = 500
     # How stale the cached channel configs may get before they are read again.
     channels_refresh_ms: int = 2_000
+    # Where channels may deliver; applies to the service's own HTTP client and to SMTP.
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
 class DeliveryService:
@@ -64,7 +67,10 @@ class DeliveryService:
         self.options = options or DeliveryOptions()
         self._own_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            transport=GuardedTransport(
+                self.options.outbound,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            )
         )
         self._tls = tls_context
         self.token = uuid.uuid4().hex
@@ -228,7 +234,9 @@ class DeliveryService:
         return worker
 
     def _notifier(self, channel: Channel) -> Notifier:
-        return notifier_for(channel, self._client, clock=self._clock, tls_context=self._tls)
+        return notifier_for(
+            channel, self._client, clock=self._clock, tls_context=self._tls, outbound=self.options.outbound
+        )
 
     def _done(self, worker: ChannelWorker, delivery_id: str) -> None:
         self._held.discard(delivery_id)

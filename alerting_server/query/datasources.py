@@ -11,6 +11,7 @@ import httpx
 
 from alerting_server.config import EMBEDDED_DATASOURCE, DatasourceConfig
 from alerting_server.errors import InvalidArgument
+from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.query.labels import Labels
 from alerting_server.query.remote import PrometheusSource
 from alerting_server.query.result import Result
@@ -55,11 +56,17 @@ class Datasources:
         self._executor = ThreadPoolExecutor(EMBEDDED_CONCURRENCY, thread_name_prefix="query")
 
     @classmethod
-    def from_config(cls, embedded: LocalEngine, configs: Sequence[DatasourceConfig]) -> Datasources:
-        """One pooled HTTP client shared by every configured source; close() closes it."""
+    def from_config(
+        cls,
+        embedded: LocalEngine,
+        configs: Sequence[DatasourceConfig],
+        outbound: OutboundPolicy | None = None,
+    ) -> Datasources:
+        """One pooled HTTP client shared by every configured source, connecting where `outbound`
+        allows; close() closes it."""
         if not configs:
             return cls(embedded)
-        client = httpx.AsyncClient()
+        client = httpx.AsyncClient(transport=GuardedTransport(outbound or OutboundPolicy()))
         sources = [
             PrometheusSource(
                 c.name,
@@ -69,6 +76,7 @@ class Datasources:
                 basic_auth=(c.basic_auth.username, c.basic_auth.password) if c.basic_auth else None,
                 headers=dict(c.headers),
                 timeout_ms=c.timeout_ms,
+                max_response_bytes=c.max_response_bytes,
             )
             for c in configs
         ]

@@ -13,6 +13,7 @@ import httpx
 import numpy as np
 
 from alerting_server.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, Unavailable
+from alerting_server.outbound import DestinationDenied
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.result import Result, ResultSeries, ValueKind
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Pauses before the second and third attempts: long enough for a restarting peer, short enough for a rule.
 DEFAULT_BACKOFF_S = (0.1, 0.4)
+# A large range query's answer stays well under this; a source that sends more is misbehaving.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def _seconds(ms: int) -> str:
@@ -57,6 +60,7 @@ class PrometheusSource:
         basic_auth: tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout_ms: int = 30_000,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
     ) -> None:
         self.name = name
@@ -68,6 +72,7 @@ class PrometheusSource:
         self._auth = httpx.BasicAuth(*basic_auth) if basic_auth else None
         self._timeout_ms = timeout_ms
         self._timeout = httpx.Timeout(timeout_ms / 1000)
+        self._max_response_bytes = max_response_bytes
         self._backoff_s = tuple(backoff_s)
 
     def __repr__(self) -> str:
@@ -105,29 +110,25 @@ class PrometheusSource:
 
     async def _attempt(self, path: str, form: dict[str, str]) -> dict[str, Any]:
         try:
-            response = await self._client.post(
-                self._base + path,
-                data=form,
-                headers=self._headers,
-                auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=self._timeout,
-            )
+            response, content = await self._post(path, form)
         except httpx.TimeoutException:
             raise _Retryable(f"no answer within {self._timeout_ms / 1000:g}s") from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        except DestinationDenied as exc:
+            raise FailedPrecondition(f"datasource {self.name!r}: {exc}") from None
         if response.status_code >= 500:
-            raise _Retryable(f"HTTP {response.status_code}{self._error_suffix(response)}")
+            raise _Retryable(f"HTTP {response.status_code}{self._error_suffix(content)}")
         if response.status_code == 429:
             raise ResourceExhausted(
-                f"datasource {self.name!r} is rate limiting queries (HTTP 429){self._error_suffix(response)}"
+                f"datasource {self.name!r} is rate limiting queries (HTTP 429){self._error_suffix(content)}"
             )
         if response.status_code >= 400 and response.status_code not in (400, 422):
             raise FailedPrecondition(
                 f"datasource {self.name!r} refused the query: HTTP {response.status_code} "
                 f"{response.reason_phrase}"
             )
-        body = self._json(response)
+        body = self._json(response.status_code, content)
         if body.get("status") == "success" and response.status_code < 300:
             data = body.get("data")
             if not isinstance(data, dict):
@@ -137,6 +138,26 @@ class PrometheusSource:
             return data
         self._raise_api_error(response.status_code, body)
 
+    async def _post(self, path: str, form: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        """The response and its body, read up to the size limit: past it the source is refused
+        rather than held in memory whole."""
+        request = self._client.build_request(
+            "POST", self._base + path, data=form, headers=self._headers, timeout=self._timeout
+        )
+        response = await self._client.send(request, auth=self._auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self._max_response_bytes:
+                    raise FailedPrecondition(
+                        f"datasource {self.name!r} answered with more than "
+                        f"{self._max_response_bytes} bytes (its max_response_bytes)"
+                    )
+        finally:
+            await response.aclose()
+        return response, bytes(body)
+
     def _raise_api_error(self, status: int, body: dict[str, Any]) -> NoReturn:
         kind, message = str(body.get("errorType") or ""), str(body.get("error") or "")
         if kind == "bad_data" or status == 400:
@@ -145,18 +166,18 @@ class PrometheusSource:
             raise QueryError(message or f"evaluation failed on datasource {self.name!r}")
         self._malformed(f"status {body.get('status')!r}, HTTP {status}")
 
-    def _error_suffix(self, response: httpx.Response) -> str:
+    def _error_suffix(self, content: bytes) -> str:
         try:
-            message = json.loads(response.content).get("error")
+            message = json.loads(content).get("error")
         except (ValueError, AttributeError):
             return ""
         return f": {message}" if isinstance(message, str) and message else ""
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
+    def _json(self, status: int, content: bytes) -> dict[str, Any]:
         try:
-            body = json.loads(response.content)
+            body = json.loads(content)
         except ValueError:
-            self._malformed(f"HTTP {response.status_code} with a body that is not JSON")
+            self._malformed(f"HTTP {status} with a body that is not JSON")
         if not isinstance(body, dict):
             self._malformed("a JSON document that is not an object")
         return body

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from alerting_server.errors import Violations
 from alerting_server.model import ChannelType
+from alerting_server.outbound import OutboundPolicy, literal_address
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
 from alerting_server.validation.durations import parse_duration_field
 from alerting_server.validation.limits import (
@@ -180,6 +181,24 @@ def check_channel_config(
         _CHECKS[spec.kind](v, path, value)
     if config.get("tls") is True and config.get("starttls") is True:
         v.add(f"{field}.tls", "tls (implicit TLS, usually port 465) and starttls are mutually exclusive")
+
+
+def check_destinations(
+    v: Violations, type: ChannelType, config: Mapping[str, Any], policy: OutboundPolicy, field: str = "config"
+) -> None:
+    """Destinations written as addresses the outbound policy denies. A name is checked on every
+    connection instead, for what it resolves to then (and may later resolve to) is what counts."""
+    for key, spec in SCHEMAS[type].items():
+        value = config.get(key)
+        if not isinstance(value, str) or spec.kind not in (Kind.URL, Kind.HOSTPORT):
+            continue
+        try:
+            host = urlsplit(value).hostname if spec.kind is Kind.URL else value.rpartition(":")[0]
+        except ValueError:
+            continue  # reported by check_channel_config
+        address = literal_address(host or "")
+        if address is not None and policy.denies(address):
+            v.add(f"{field}.{key}", f"destination {address} is denied by the outbound policy")
 
 
 def _check_string(v: Violations, field: str, value: object) -> None:

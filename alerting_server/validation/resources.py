@@ -20,7 +20,8 @@ from alerting_server.model import (
     Silence,
 )
 from alerting_server.model.escalation import MAX_REPEAT
-from alerting_server.validation.channels import check_channel_config
+from alerting_server.outbound import OutboundPolicy
+from alerting_server.validation.channels import check_channel_config, check_destinations
 from alerting_server.validation.durations import check_duration_ms
 from alerting_server.validation.limits import (
     MAX_ANNOTATION_VALUE_LENGTH,
@@ -115,10 +116,12 @@ def _check_annotations(v: Violations, annotations: Mapping[str, str]) -> None:
         check_label_value(v, field, value, max_length=MAX_ANNOTATION_VALUE_LENGTH)
 
 
-def validate_channel(channel: Channel) -> None:
+def validate_channel(channel: Channel, outbound: OutboundPolicy | None = None) -> None:
+    """`outbound` is where the server may connect; a destination it denies as an address is an error."""
     v = Violations()
     check_name(v, "name", channel.name)
     check_channel_config(v, channel.type, channel.config)
+    check_destinations(v, channel.type, channel.config, outbound or OutboundPolicy())
     v.raise_if_any()
 
 

@@ -38,8 +38,13 @@ def test_retry_after_as_seconds_or_http_date(value: str | None, ms: int | None) 
 def test_scrub_removes_secrets_and_bounds_length() -> None:
     assert scrub("bad token abc123 for abc123x", ["abc123"]) == "bad token <secret> for <secret>x"
     assert scrub("multi\nline\r\n  text", []) == "multi line text"
-    assert len(scrub("x" * 10_000, [])) == 512
+    assert len(scrub("x" * 10_000, [])) == 200
     assert scrub("nothing", ["", "zz"]) == "nothing"
+
+
+def test_scrub_strips_control_and_format_characters() -> None:
+    assert scrub("\x1b[31mred\x1b[0m\x00 ok\u202egnp.exe", []) == "[31mred[0m okgnp.exe"
+    assert scrub("tab\there\x0bvt", []) == "tab here vt"
 
 
 def test_url_secrets_cover_path_query_and_password() -> None:
