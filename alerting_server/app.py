@@ -220,7 +220,7 @@ class AlertingApp:
         rules = servicers.RuleServicer(store, clock, self._rules)
         alert_servicer = AlertServicer(alerts, store)
         channels = servicers.ChannelServicer(store, clock, alerts, self._deliveries)
-        acks = servicers.AckServicer(alerts, clock, self._links)
+        acks = servicers.AckServicer(alerts, clock, self._links, store.history)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
