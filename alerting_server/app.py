@@ -52,6 +52,7 @@ from alerting_server.query.limits import QueryLimits
 from alerting_server.rules.engine import RuleEngine
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
+from alerting_server.store.crypto import SecretsKeyError
 from gateway import create_app
 from gateway.local import LocalServer
 
@@ -138,12 +139,20 @@ class AlertingApp:
         return self._datasources
 
     async def start(self) -> None:
-        self._store = await Store.open(self.config.database_url)
+        self._store = await Store.open(self.config.database_url, self.config.secrets_key)
         try:
             await self._store.migrate()
+            await self._store.server_secrets.check_key(self.clock.now_ms())
         except (OSError, SQLAlchemyError) as exc:
             where = make_url(self.config.database_url).render_as_string(hide_password=True)
             raise StartError(f"database {where}: {_reason(exc)}") from None
+        except SecretsKeyError as exc:
+            raise StartError(str(exc)) from None
+        if not self.config.secrets_key:
+            log.warning(
+                "secrets_key is not set: channel credentials and the acknowledgement-link key are "
+                "stored unencrypted in the database"
+            )
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
         self._alerts = AlertManager(
@@ -216,7 +225,7 @@ class AlertingApp:
         channels = servicers.ChannelServicer(
             store, clock, alerts, self._deliveries, outbound=self.config.outbound
         )
-        acks = servicers.AckServicer(alerts, clock, self._links)
+        acks = servicers.AckServicer(alerts, clock, self._links, store.history)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)

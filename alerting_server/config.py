@@ -19,6 +19,7 @@ from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
 from alerting_server.query.remote import DEFAULT_MAX_RESPONSE_BYTES
+from alerting_server.store.crypto import check_key
 from alerting_server.store.engine import DEFAULT_URL, normalize_url
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
@@ -183,6 +184,13 @@ class Config:
             "key that signs acknowledgement links; unset: one is generated and kept in the database"
         ),
     )
+    secrets_key: str = field(
+        default="",
+        metadata=_doc(
+            "key that encrypts the secrets stored in the database (channel credentials, the generated "
+            "acknowledgement-link key): 32 url-safe base64-encoded bytes; unset: stored in plain text"
+        ),
+    )
     ack_link_ttl_ms: int = field(
         default=24 * 3600 * 1000, metadata=_doc("how long an acknowledgement link works")
     )
@@ -268,6 +276,7 @@ _ENV = {
     "ALERTING_EXTERNAL_URL": "external_url",
     "ALERTING_DATA_DIR": "data_dir",
     "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
+    "ALERTING_SECRETS_KEY": "secrets_key",
     "ALERTING_FALLBACK_RECEIVER": "fallback_receiver",
     "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
     "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
@@ -279,6 +288,7 @@ _SIMPLE_KEYS = {
     "external_url",
     "data_dir",
     "ack_link_secret",
+    "secrets_key",
     "fallback_receiver",
 }
 _KNOWN_KEYS = _SIMPLE_KEYS | {
@@ -421,6 +431,11 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes[key] = _listen(doc[key], key) if key.endswith("_listen") else str(doc[key])
     if "database_url" in changes:
         _database_url(changes["database_url"])
+    if changes.get("secrets_key"):
+        try:
+            check_key(changes["secrets_key"])
+        except ValueError as exc:
+            raise ConfigError(f"secrets_key: {exc}") from None
     if "auth" in doc:
         changes["tokens"] = _tokens(doc["auth"])
     if "tls" in doc:

@@ -536,7 +536,7 @@ class AlertManager:
                 "resolved": [],
             }
             if self._links is not None:
-                payload["ack_url"] = self._links.url(alert.fingerprint, now)
+                payload["ack_url"] = self._links.url(alert.fingerprint, alert.started_at, now)
             rows.append((delivery, payload))
         message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
         self._history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))
@@ -772,7 +772,7 @@ class AlertManager:
         }
         if self._links is not None:
             # One link per firing alert: a token acknowledges exactly one alert.
-            urls = {a.fingerprint: self._links.url(a.fingerprint, now) for a in n.firing}
+            urls = {a.fingerprint: self._links.url(a.fingerprint, a.started_at, now) for a in n.firing}
             payload["ack_urls"] = urls
             if len(urls) == 1:
                 [payload["ack_url"]] = urls.values()

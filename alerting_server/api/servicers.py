@@ -27,13 +27,14 @@ from alerting_server.alerts.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.auth import caller
 from alerting_server.clock import Clock
-from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
+from alerting_server.errors import FailedPrecondition, InvalidArgument, NotFound, Unimplemented, Violations
 from alerting_server.escalation import validate_ack
-from alerting_server.escalation.links import AckLinks
+from alerting_server.escalation.links import AckLinks, Link
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
+from alerting_server.store.history import HistoryRepository
 from alerting_server.store.references import Known
 from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
@@ -586,15 +587,36 @@ LINK_USER = "link"
 
 
 class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
-    def __init__(self, alerts: Acknowledger, clock: Clock, links: AckLinks | None = None) -> None:
+    def __init__(
+        self,
+        alerts: Acknowledger,
+        clock: Clock,
+        links: AckLinks | None = None,
+        history: HistoryRepository | None = None,
+    ) -> None:
         self._alerts = alerts
         self._clock = clock
         self._links = links
+        self._history = history
 
-    def _verify(self, token: str) -> tuple[str, int]:
+    async def _linked(self, token: str) -> tuple[Link, model.Alert]:
+        """A genuine link and its alert, FAILED_PRECONDITION when the link is spent (links.py)."""
         if self._links is None:
             raise Unimplemented("this server signs no acknowledgement links")
-        return self._links.verify(_require(token, "token"), self._clock.now_ms())
+        link = self._links.verify(_require(token, "token"), self._clock.now_ms())
+        alert = self._alerts.get(link.fingerprint)
+        if alert.started_at != link.episode:
+            raise FailedPrecondition(
+                "this link was sent for an earlier firing of the alert: use a link from a notification "
+                "of the current one"
+            )
+        if not alert.acknowledged and self._history is not None:
+            unacked = await self._history.last(link.fingerprint, model.HistoryEventType.UNACKNOWLEDGED)
+            if unacked is not None and unacked > link.issued_at:
+                raise FailedPrecondition(
+                    "the alert was unacknowledged after this link was sent: use a link sent since"
+                )
+        return link, alert
 
     async def Acknowledge(
         self, request: ack_service_pb2.AcknowledgeRequest, context: Context
@@ -619,23 +641,21 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
     async def GetAckToken(
         self, request: ack_service_pb2.GetAckTokenRequest, context: Context
     ) -> ack_service_pb2.GetAckTokenResponse:
-        fp, expires_at = self._verify(request.token)
-        alert = self._alerts.get(fp)
+        link, alert = await self._linked(request.token)
         return ack_service_pb2.GetAckTokenResponse(
             alert=convert.alert_to_pb(alert, self._alerts.receivers(alert)),
-            expires_at=convert.ts_to_pb(expires_at),
+            expires_at=convert.ts_to_pb(link.expires_at),
         )
 
     async def AcknowledgeByToken(
         self, request: ack_service_pb2.AcknowledgeByTokenRequest, context: Context
     ) -> ack_service_pb2.AcknowledgeByTokenResponse:
-        fp, _ = self._verify(request.token)
+        link, alert = await self._linked(request.token)
         by = request.by or LINK_USER
         validate_ack(by, request.comment)
-        alert = self._alerts.get(fp)
         # A link followed twice (or after someone else acknowledged) keeps the first acknowledgement.
         if not alert.acknowledged:
-            alert = await self._alerts.acknowledge(fp, by, request.comment)
+            alert = await self._alerts.acknowledge(link.fingerprint, by, request.comment)
         return ack_service_pb2.AcknowledgeByTokenResponse(
             alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
         )

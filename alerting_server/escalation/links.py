@@ -1,16 +1,32 @@
-"""Signed acknowledgement links: one alert, an expiry, an HMAC over both. The link is the credential,
-so nothing in it is trusted before its signature checks out."""
+"""Signed acknowledgement links: one alert's firing episode, when the link was issued, an expiry, and
+an HMAC over all of them. The link is the credential, so nothing in it is trusted before its signature
+checks out.
+
+A link acknowledges the episode it was sent for, once: a later firing of the same alert (another
+`started_at`) needs a link of its own, and so does the alert after someone unacknowledged it (a link
+issued before the unacknowledgement is spent), as with PagerDuty's per-incident links.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from alerting_server.errors import InvalidArgument
 
 DEFAULT_TTL = 24 * 3_600_000
-VERSION = "v1"
+VERSION = "v2"
+
+
+@dataclass(frozen=True)
+class Link:
+    fingerprint: str
+    # The alert's started_at when the link was sent: which firing it acknowledges.
+    episode: int
+    issued_at: int
+    expires_at: int
 
 
 def _sign(secret: bytes, payload: str) -> str:
@@ -26,23 +42,25 @@ class AckLinks:
         self._base = base_url.rstrip("/")
         self.ttl_ms = ttl_ms
 
-    def token(self, fingerprint: str, now: int) -> str:
-        payload = f"{VERSION}.{fingerprint}.{now + self.ttl_ms}"
+    def token(self, fingerprint: str, episode: int, now: int) -> str:
+        payload = f"{VERSION}.{fingerprint}.{episode}.{now}.{now + self.ttl_ms}"
         return f"{payload}.{_sign(self._secret, payload)}"
 
-    def url(self, fingerprint: str, now: int) -> str:
-        return f"{self._base}/ack/{self.token(fingerprint, now)}"
+    def url(self, fingerprint: str, episode: int, now: int) -> str:
+        return f"{self._base}/ack/{self.token(fingerprint, episode, now)}"
 
-    def verify(self, token: str, now: int) -> tuple[str, int]:
-        """The fingerprint and expiry of a genuine, unexpired token; INVALID_ARGUMENT saying why not."""
+    def verify(self, token: str, now: int) -> Link:
+        """What a genuine, unexpired token stands for; INVALID_ARGUMENT saying why not."""
         payload, _, signature = token.rpartition(".")
-        version, _, rest = payload.partition(".")
-        fingerprint, _, expiry = rest.partition(".")
-        if version != VERSION or not fingerprint or not expiry.isdigit() or not signature:
+        parts = payload.split(".")
+        if len(parts) != 5 or parts[0] != VERSION or not parts[1] or not signature:
+            raise InvalidArgument.field("token", "not an acknowledgement link token")
+        fingerprint, times = parts[1], parts[2:]
+        if not all(t.isdigit() for t in times):
             raise InvalidArgument.field("token", "not an acknowledgement link token")
         if not hmac.compare_digest(_sign(self._secret, payload), signature):
             raise InvalidArgument.field("token", "the link's signature does not match: it was altered")
-        expires_at = int(expiry)
+        episode, issued_at, expires_at = (int(t) for t in times)
         if expires_at <= now:
             raise InvalidArgument.field("token", "the link has expired")
-        return fingerprint, expires_at
+        return Link(fingerprint, episode, issued_at, expires_at)

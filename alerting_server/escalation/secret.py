@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
 from alerting_server.store import Store
-from alerting_server.store.tables import server_secrets as t
 
 ACK_LINKS = "ack_links"
 
@@ -17,24 +13,5 @@ ACK_LINKS = "ack_links"
 async def ack_link_secret(store: Store, configured: str, now: int) -> bytes:
     if configured:
         return configured.encode()
-    stored = await _read(store)
-    if stored is not None:
-        return stored
-    try:
-        async with store.transaction() as connection:
-            await connection.execute(
-                t.insert().values(name=ACK_LINKS, value=secrets.token_hex(32), created_at=now)
-            )
-    except IntegrityError:
-        pass  # Another replica generated it first: theirs is the one.
-    stored = await _read(store)
-    assert stored is not None
-    return stored
-
-
-async def _read(store: Store) -> bytes | None:
-    async with store.engine.begin() as connection:
-        value = (
-            await connection.execute(sa.select(t.c.value).where(t.c.name == ACK_LINKS))
-        ).scalar_one_or_none()
-    return None if value is None else str(value).encode()
+    value = await store.server_secrets.get_or_create(ACK_LINKS, lambda: secrets.token_hex(32), now)
+    return value.encode()

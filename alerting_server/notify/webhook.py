@@ -19,7 +19,6 @@ from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
 from alerting_server.notify.message import AlertData, Message, go_time, truncate
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
-from alerting_server.validation.channels import SECRET_HEADERS
 
 SIGNATURE_HEADER = "X-Alerting-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -70,8 +69,8 @@ class WebhookNotifier:
         return from_response(response, reason, self.clock.now_ms())
 
     def _secrets(self) -> list[str]:
-        headers = [v for k, v in self.headers.items() if k.lower() in SECRET_HEADERS]
-        return [*url_secrets(self.url), self.hmac_secret, *headers]
+        # Every header value is a secret, as the API treats them (validation/channels.py).
+        return [*url_secrets(self.url), self.hmac_secret, *self.headers.values()]
 
 
 def _alert(alert: AlertData) -> dict[str, Any]:

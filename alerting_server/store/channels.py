@@ -1,9 +1,12 @@
-"""Notification channels; `config` is stored as given, secrets included (redaction is the API's job)."""
+"""Notification channels; `config` is stored as given, its secrets sealed by the store's Cipher
+(redaction is the API's job)."""
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -13,33 +16,25 @@ from alerting_server.errors import AlreadyExists, NotFound, PreconditionViolatio
 from alerting_server.model import Channel, ChannelType
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references, routing
+from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import channels as t
+from alerting_server.validation.channels import secret_fields
 
 KIND = "channels"
 _ORDER = (t.c.created_at, t.c.id)
 
 
-def _values(channel: Channel) -> dict[str, object]:
-    return {
-        "id": channel.id,
-        "name": channel.name,
-        "type": channel.type.value,
-        "config": dict(channel.config),
-        "created_at": channel.created_at,
-        "updated_at": channel.updated_at,
-    }
-
-
-def _channel(row: RowMapping) -> Channel:
-    return Channel(
-        id=row.id,
-        name=row.name,
-        type=ChannelType(row.type),
-        config=dict(row.config),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+def _secrets(type: ChannelType, config: dict[str, Any], change: Callable[[str], str]) -> dict[str, Any]:
+    """`config` with `change` applied to each secret (validation/channels.py says which are)."""
+    out = dict(config)
+    for name in secret_fields(type):
+        if isinstance(out.get(name), str):
+            out[name] = change(out[name])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {k: change(v) if isinstance(v, str) else v for k, v in headers.items()}
+    return out
 
 
 def _conflict(name: str) -> AlreadyExists:
@@ -47,14 +42,36 @@ def _conflict(name: str) -> AlreadyExists:
 
 
 class ChannelRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: Cipher) -> None:
         self._db = db
+        self._cipher = cipher
+
+    def _values(self, channel: Channel) -> dict[str, object]:
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "type": channel.type.value,
+            "config": _secrets(channel.type, dict(channel.config), self._cipher.seal),
+            "created_at": channel.created_at,
+            "updated_at": channel.updated_at,
+        }
+
+    def _channel(self, row: RowMapping) -> Channel:
+        type = ChannelType(row.type)
+        return Channel(
+            id=row.id,
+            name=row.name,
+            type=type,
+            config=_secrets(type, dict(row.config), self._cipher.open),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
 
     async def create(self, channel: Channel, now: int) -> Channel:
         stored = dataclasses.replace(channel, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
-                await connection.execute(t.insert().values(_values(stored)))
+                await connection.execute(t.insert().values(self._values(stored)))
         except IntegrityError:
             raise _conflict(channel.name) from None
         return stored
@@ -64,7 +81,7 @@ class ChannelRepository:
             row = await fetch_one(connection, sa.select(t).where(t.c.id == channel_id))
         if row is None:
             raise NotFound(f"channel {channel_id!r} not found")
-        return _channel(row)
+        return self._channel(row)
 
     async def resolve(self, ref: str) -> str:
         """The id of the channel whose id or name is `ref`."""
@@ -75,16 +92,16 @@ class ChannelRepository:
             row = await fetch_one(connection, sa.select(t).where(t.c.name == name))
         if row is None:
             raise NotFound(f"no channel named {name!r}")
-        return _channel(row)
+        return self._channel(row)
 
     async def list(self, page: PageRequest) -> Page[Channel]:
         async with self._db.read() as connection:
-            return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, _channel)
+            return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, self._channel)
 
     async def all(self) -> builtins.list[Channel]:
         async with self._db.read() as connection:
             rows = (await connection.execute(sa.select(t).order_by(*_ORDER))).mappings().all()
-        return [_channel(row) for row in rows]
+        return [self._channel(row) for row in rows]
 
     async def update(self, channel_id: str, channel: Channel, now: int) -> Channel:
         try:
@@ -95,7 +112,7 @@ class ChannelRepository:
                 if created_at is None:
                     raise NotFound(f"channel {channel_id!r} not found")
                 stored = dataclasses.replace(channel, id=channel_id, created_at=created_at, updated_at=now)
-                await connection.execute(t.update().where(t.c.id == channel_id).values(_values(stored)))
+                await connection.execute(t.update().where(t.c.id == channel_id).values(self._values(stored)))
         except IntegrityError:
             raise _conflict(channel.name) from None
         return stored

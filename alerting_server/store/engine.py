@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -49,9 +51,19 @@ def create_engine(url: str) -> AsyncEngine:
         # One shared connection, or every checkout would see its own empty database.
         engine = create_async_engine(parsed, poolclass=StaticPool)
     else:
+        _create_private(parsed.database or "")
         engine = create_async_engine(parsed)
     configure_sqlite(engine.sync_engine)
     return engine
+
+
+def _create_private(path: str) -> None:
+    """Creates a new database file readable by its owner only; SQLite gives its -wal and -shm
+    files the mode of the database file. An existing file keeps the mode its owner chose."""
+    if path.startswith("file:"):
+        return  # A URI filename: SQLite parses it, and creates the file as the URI says.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def configure_sqlite(engine: Engine) -> None:

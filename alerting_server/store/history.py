@@ -78,3 +78,10 @@ class HistoryRepository:
         query = sa.select(t).where(t.c.fingerprint == fingerprint).order_by(t.c.at, t.c.seq)
         async with self._db.read() as connection:
             return await fetch_page(connection, query, page, KIND, _event)
+
+    async def last(self, fingerprint: str, type: HistoryEventType) -> int | None:
+        """When the alert's latest event of `type` happened, if it has one."""
+        query = sa.select(sa.func.max(t.c.at)).where(t.c.fingerprint == fingerprint, t.c.type == type.value)
+        async with self._db.read() as connection:
+            at = (await connection.execute(query)).scalar()
+        return None if at is None else int(at)

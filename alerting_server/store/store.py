@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
+from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database
 from alerting_server.store.deliveries import DeliveryRepository
 from alerting_server.store.engine import DEFAULT_URL, create_engine
@@ -21,6 +22,7 @@ from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
+from alerting_server.store.server_secrets import ServerSecretRepository
 from alerting_server.store.silences import SilenceRepository
 
 T = TypeVar("T")
@@ -29,11 +31,13 @@ T = TypeVar("T")
 class Store:
     """Open with `await Store.open(url)`, then `await store.migrate()`; `await store.close()` at the end."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, secrets_key: str = "") -> None:
         self.engine = engine
         self._db = Database(engine)
+        cipher = Cipher(secrets_key)
         self.rules = RuleRepository(self._db)
-        self.channels = ChannelRepository(self._db)
+        self.channels = ChannelRepository(self._db, cipher)
+        self.server_secrets = ServerSecretRepository(self._db, cipher)
         self.silences = SilenceRepository(self._db)
         self.inhibit_rules = InhibitRuleRepository(self._db)
         self.routing = RoutingRepository(self._db)
@@ -44,9 +48,10 @@ class Store:
         self.nflog = NotificationLogRepository(self._db)
 
     @classmethod
-    async def open(cls, url: str = DEFAULT_URL) -> Store:
-        """`sqlite:///path`, `sqlite+aiosqlite:///path`, `postgresql://...` or `postgresql+asyncpg://...`."""
-        return cls(create_engine(url))
+    async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
+        """`sqlite:///path`, `sqlite+aiosqlite:///path`, `postgresql://...` or `postgresql+asyncpg://...`;
+        `secrets_key` (crypto.py) seals the secrets stored, or they are stored as given."""
+        return cls(create_engine(url), secrets_key)
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)

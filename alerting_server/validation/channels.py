@@ -1,7 +1,9 @@
 """Configuration schema of each channel type, and the handling of the secrets in it.
 
 Secrets are redacted to "<secret>" on read. A client that reads a channel, edits it and
-writes it back sends the placeholder; `merge_secrets` swaps the stored secret back in.
+writes it back sends the placeholder; `merge_secrets` swaps the stored secret back in, but only
+while the channel still sends to where it did: a secret kept for a new destination would be handed
+to that host without anyone having typed it in for it.
 Update flow: merge_secrets, then validate; a placeholder left after merging (on create, or
 for a secret that was never stored) is then reported as an error.
 """
@@ -33,8 +35,14 @@ from alerting_server.validation.templates import check_template
 SECRET_PLACEHOLDER = "<secret>"
 PAGERDUTY_DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
-# Header values under these names carry credentials, whatever channel type holds them.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+# The config field naming where each channel type sends, and its value when unset.
+DESTINATIONS: dict[ChannelType, tuple[str, str]] = {
+    ChannelType.EMAIL: ("smarthost", ""),
+    ChannelType.SLACK: ("webhook_url", ""),
+    ChannelType.PAGERDUTY: ("url", PAGERDUTY_DEFAULT_URL),
+    ChannelType.WEBHOOK: ("url", ""),
+}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Notification templates run longer than other config strings (Alertmanager's HTML is ~10 kB).
 MAX_TEMPLATE_LENGTH = 64 * 1024
@@ -123,7 +131,8 @@ SCHEMAS: dict[ChannelType, dict[str, FieldSpec]] = {
 
 
 def secret_fields(type: ChannelType) -> set[str]:
-    """Top-level config keys holding secrets; header values are covered by SECRET_HEADERS."""
+    """Top-level config keys holding secrets; every header value is one too (API keys travel in
+    headers of any name, so no list of names can tell which ones are credentials)."""
     return {name for name, spec in SCHEMAS[type].items() if spec.secret}
 
 
@@ -135,29 +144,66 @@ def redact(type: ChannelType, config: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = SECRET_PLACEHOLDER
     headers = out.get("headers")
     if isinstance(headers, Mapping):
-        out["headers"] = {
-            k: SECRET_PLACEHOLDER if isinstance(k, str) and k.lower() in SECRET_HEADERS and val else val
-            for k, val in headers.items()
-        }
+        out["headers"] = {k: SECRET_PLACEHOLDER if val else val for k, val in headers.items()}
     return out
+
+
+def destination(type: ChannelType, config: Mapping[str, Any]) -> tuple[str, str, int] | None:
+    """Scheme, host and port the channel sends to; None when the config names none that parses."""
+    name, default = DESTINATIONS[type]
+    value = config.get(name) or default
+    if not isinstance(value, str):
+        return None
+    if type is ChannelType.EMAIL:
+        host, _, digits = value.rpartition(":")
+        return ("smtp", host.lower(), int(digits)) if host and digits.isdigit() else None
+    try:
+        parts = urlsplit(value)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
+    return (parts.scheme.lower(), parts.hostname or "", port) if parts.hostname else None
 
 
 def merge_secrets(
     type: ChannelType, new_config: Mapping[str, Any], stored_config: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """`new_config` with each "<secret>" replaced by the stored value it stands for."""
+    """`new_config` with each "<secret>" replaced by the stored value it stands for.
+
+    INVALID_ARGUMENT naming every placeholder when the destination (scheme, host or port) differs
+    from the stored one: the secrets were given for the old host and must be given again.
+    """
     out = dict(new_config)
+    where, default = DESTINATIONS[type]
+    if out.get(where) == SECRET_PLACEHOLDER:
+        out[where] = stored_config.get(where, default)
+    moved = destination(type, out) != destination(type, stored_config)
+    v = Violations()
     for name in secret_fields(type):
         if out.get(name) == SECRET_PLACEHOLDER and name in stored_config:
-            out[name] = stored_config[name]
+            if moved:
+                v.add(f"config.{name}", _MOVED)
+            else:
+                out[name] = stored_config[name]
     headers, stored_headers = out.get("headers"), stored_config.get("headers")
     if isinstance(headers, Mapping) and isinstance(stored_headers, Mapping):
         stored_by_name = {str(k).lower(): val for k, val in stored_headers.items()}
-        out["headers"] = {
-            k: stored_by_name.get(str(k).lower(), val) if val == SECRET_PLACEHOLDER else val
-            for k, val in headers.items()
-        }
+        merged = {}
+        for k, val in headers.items():
+            if val == SECRET_PLACEHOLDER and str(k).lower() in stored_by_name:
+                if moved:
+                    v.add(f"config.headers.{k}", _MOVED)
+                else:
+                    val = stored_by_name[str(k).lower()]
+            merged[k] = val
+        out["headers"] = merged
+    v.raise_if_any()
     return out
+
+
+_MOVED = (
+    f'"{SECRET_PLACEHOLDER}" stands for a secret given for another host; re-enter: the destination changed'
+)
 
 
 def check_channel_config(
@@ -294,7 +340,7 @@ def _check_headers(v: Violations, field: str, value: object) -> None:
             v.add(path, f"invalid header name {name!r}")
         elif not isinstance(header_value, str):
             v.add(path, f"header value must be a string, got {_json_type(header_value)}")
-        elif header_value == SECRET_PLACEHOLDER and name.lower() in SECRET_HEADERS:
+        elif header_value == SECRET_PLACEHOLDER:
             v.add(path, f'"{SECRET_PLACEHOLDER}" is the redacted form of a secret: send the secret itself')
         elif _NEWLINE.search(header_value):
             v.add(path, "header value must not contain line breaks")

@@ -217,7 +217,9 @@ async def test_notifications_carry_a_signed_link_per_firing_alert(store: Store) 
     assert isinstance(urls, dict)
     assert sorted(urls) == sorted([fp_b, fp_c])
     for fp, url in urls.items():
-        assert links.verify(url.removeprefix("https://alerts.example/ack/"), T0) == (fp, T0 + 3600 * SEC)
+        link = links.verify(url.removeprefix("https://alerts.example/ack/"), T0)
+        assert (link.fingerprint, link.expires_at) == (fp, T0 + 3600 * SEC)
+        assert link.episode == m.get(fp).started_at  # the firing it was sent for
     assert "ack_url" not in ops  # a link acknowledges one alert; this group has two
     # A group of one alert (host a goes to PagerDuty alone) carries its link as the group's too.
     [fp_a] = await m.post([cpu("a")])

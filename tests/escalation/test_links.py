@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from alerting_server.errors import InvalidArgument
-from alerting_server.escalation.links import AckLinks
+from alerting_server.escalation.links import AckLinks, Link
 from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.store import Store
 
 T0 = 1_700_000_000_000
+EPISODE = T0 - 300_000
 LINKS = AckLinks(b"s3cret", "https://alerts.example/", ttl_ms=60_000)
 
 
@@ -23,14 +24,14 @@ def reason(links: AckLinks, token: str, now: int = T0) -> str:
     return violation.description
 
 
-def test_a_genuine_token_names_its_alert_and_expiry() -> None:
-    token = LINKS.token("5f3c1a0b2c3d4e5f", T0)
-    assert LINKS.verify(token, T0 + 59_999) == ("5f3c1a0b2c3d4e5f", T0 + 60_000)
-    assert LINKS.url("5f3c1a0b2c3d4e5f", T0) == f"https://alerts.example/ack/{token}"
+def test_a_genuine_token_names_its_alert_episode_and_times() -> None:
+    token = LINKS.token("5f3c1a0b2c3d4e5f", EPISODE, T0)
+    assert LINKS.verify(token, T0 + 59_999) == Link("5f3c1a0b2c3d4e5f", EPISODE, T0, T0 + 60_000)
+    assert LINKS.url("5f3c1a0b2c3d4e5f", EPISODE, T0) == f"https://alerts.example/ack/{token}"
 
 
 def test_an_expired_token_is_refused() -> None:
-    token = LINKS.token("5f3c1a0b2c3d4e5f", T0)
+    token = LINKS.token("5f3c1a0b2c3d4e5f", EPISODE, T0)
     assert reason(LINKS, token, T0 + 60_000) == "the link has expired"
 
 
@@ -39,21 +40,35 @@ def test_an_expired_token_is_refused() -> None:
     [
         lambda t: t.replace("5f3c1a0b2c3d4e5f", "0000000000000000"),  # another alert
         lambda t: t.replace(f".{T0 + 60_000}.", f".{T0 + 10**9}."),  # a later expiry
+        lambda t: t.replace(f".{EPISODE}.", f".{T0 + 10**6}."),  # a later firing
+        lambda t: t.replace(f".{T0}.", f".{T0 + 10**6}."),  # issued later
         lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # a forged signature
     ],
 )
 def test_a_changed_token_is_refused(tamper: object) -> None:
-    token = LINKS.token("5f3c1a0b2c3d4e5f", T0)
+    token = LINKS.token("5f3c1a0b2c3d4e5f", EPISODE, T0)
     assert callable(tamper)
     assert "altered" in reason(LINKS, tamper(token))
 
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
-    token = AckLinks(b"other", "").token("5f3c1a0b2c3d4e5f", T0)
+    token = AckLinks(b"other", "").token("5f3c1a0b2c3d4e5f", EPISODE, T0)
     assert "altered" in reason(LINKS, token)
 
 
-@pytest.mark.parametrize("token", ["", "abc", "v1..123.sig", "v2.fp.123.sig", "v1.fp.soon.sig", "v1.fp.123."])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "v1..123.sig",
+        "v2.fp.123.sig",
+        "v1.fp.123.456.sig",
+        "v2.fp.1.2.soon.sig",
+        "v2..1.2.3.sig",
+        "v2.fp.1.2.3.",
+    ],
+)
 def test_garbage_is_not_a_token(token: str) -> None:
     assert reason(LINKS, token) == "not an acknowledgement link token"
 

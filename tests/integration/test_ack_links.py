@@ -42,6 +42,18 @@ def fired(http: httpx.Client) -> str:
     return fingerprint
 
 
+def link_for(
+    http: httpx.Client,
+    fp: str,
+    secret: str = SECRET,
+    ttl_ms: int = 3_600_000,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """A link for the alert's current firing, signed as the server signs the ones it sends."""
+    episode: int = http.get(f"/alerts/{fp}", headers=headers).json()["started_at"]
+    return AckLinks(secret.encode(), "", ttl_ms).token(fp, episode, now_ms())
+
+
 def acknowledged(http: httpx.Client, fp: str) -> bool:
     found: bool = http.get(f"/alerts/{fp}").json()["acknowledged"]
     return found
@@ -49,7 +61,7 @@ def acknowledged(http: httpx.Client, fp: str) -> bool:
 
 def test_a_signed_link_shows_a_confirmation_page_then_acknowledges(http: httpx.Client) -> None:
     fp = fired(http)
-    token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+    token = link_for(http, fp)
     page = http.get(f"/ack/{token}", headers=HTML)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
@@ -73,7 +85,7 @@ def test_a_signed_link_shows_a_confirmation_page_then_acknowledges(http: httpx.C
 
 def test_json_callers_get_the_api_answer(http: httpx.Client) -> None:
     fp = fired(http)
-    token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+    token = link_for(http, fp)
     looked = http.get(f"/ack/{token}")
     assert looked.status_code == 200, looked.text
     assert looked.json()["alert"]["fingerprint"] == fp
@@ -85,10 +97,10 @@ def test_json_callers_get_the_api_answer(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda fp: AckLinks(b"not-the-secret", "").token(fp, now_ms()), "altered"),
-        (lambda fp: AckLinks(SECRET.encode(), "").token(fp, now_ms()).replace(fp, "0" * 16), "altered"),
-        (lambda fp: AckLinks(SECRET.encode(), "", ttl_ms=-1000).token(fp, now_ms()), "expired"),
-        (lambda fp: "nonsense", "not an acknowledgement link"),
+        (lambda http, fp: link_for(http, fp, secret="not-the-secret"), "altered"),
+        (lambda http, fp: link_for(http, fp).replace(fp, "0" * 16), "altered"),
+        (lambda http, fp: link_for(http, fp, ttl_ms=-1000), "expired"),
+        (lambda http, fp: "nonsense", "not an acknowledgement link"),
     ],
 )
 def test_a_tampered_or_expired_link_is_refused_and_changes_nothing(
@@ -96,7 +108,7 @@ def test_a_tampered_or_expired_link_is_refused_and_changes_nothing(
 ) -> None:
     fp = fired(http)
     assert callable(make)
-    token = make(fp)
+    token = make(http, fp)
     page = http.get(f"/ack/{token}", headers=HTML)
     assert page.status_code == 400
     assert "This acknowledgement link is not valid" in page.text
@@ -126,7 +138,7 @@ def test_a_link_needs_no_bearer_token_when_tokens_are_on(tmp_path: Path) -> None
             assert r.status_code == 200, r.text
             fp = http.get("/alerts", headers=bearer).json()["alerts"][0]["fingerprint"]
             # The link alone is enough; the rest of the API still needs the token.
-            token = AckLinks(SECRET.encode(), "").token(fp, now_ms())
+            token = link_for(http, fp, headers=bearer)
             assert http.get(f"/ack/{token}", headers=HTML).status_code == 200
             assert http.post(f"/ack/{token}", data={"by": "alice"}).status_code == 200
             assert http.get(f"/alerts/{fp}").status_code == 401

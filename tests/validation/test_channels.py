@@ -276,12 +276,12 @@ def test_secret_fields() -> None:
     assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret"}
 
 
-def test_redact_hides_secrets_and_authorization_headers() -> None:
+def test_redact_hides_secrets_and_every_header_value() -> None:
     assert redact(ChannelType.WEBHOOK, WEBHOOK) == {
         **WEBHOOK,
         "url": "<secret>",
         "hmac_secret": "<secret>",
-        "headers": {"Authorization": "<secret>", "X-Env": "prod"},
+        "headers": {"Authorization": "<secret>", "X-Env": "<secret>"},
     }
     assert redact(ChannelType.SLACK, SLACK)["webhook_url"] == "<secret>"
     assert redact(ChannelType.PAGERDUTY, PAGERDUTY)["routing_key"] == "<secret>"
