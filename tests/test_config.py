@@ -13,7 +13,7 @@ def test_defaults_need_no_configuration() -> None:
     c = config.load(None, env={})
     assert (c.grpc_listen, c.http_listen) == ("127.0.0.1:50051", "127.0.0.1:8080")
     assert c.database_url == "sqlite+aiosqlite:///./alerting.db"
-    assert c.tokens == ()
+    assert c.tokens is None
 
 
 def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:

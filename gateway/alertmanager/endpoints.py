@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import platform
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -29,7 +27,7 @@ from gateway.alertmanager import models
 from gateway.alertmanager.matchers import Matcher, MatcherError, parse_matcher, selector
 from gateway.alertmanager.timefmt import format_ms
 from gateway.backend import Backend
-from gateway.body import parse_json, read_body
+from gateway.body import read_json
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
 from gateway.routes import RpcRoute, discover_routes
 
@@ -66,7 +64,8 @@ class Identity:
     """What GET /api/v2/status says about this instance."""
 
     started_at_ms: int
-    cluster_name: str = socket.gethostname()
+    # Neither the host name nor the runtime's version: they tell a caller what to attack.
+    cluster_name: str = "alerting"
     version: str = ""
 
     def version_info(self) -> dict[str, JSON]:
@@ -75,7 +74,7 @@ class Identity:
             "branch": "",
             "buildDate": "",
             "buildUser": "",
-            "goVersion": f"python{platform.python_version()}",
+            "goVersion": "",
             "revision": "",
             "version": version,
         }
@@ -147,7 +146,7 @@ class AlertmanagerApi:
             seen.add(token)
 
     async def _body(self, request: Request) -> JSON:
-        return parse_json(await read_body(request, self._max_body_bytes))
+        return await read_json(request, self._max_body_bytes)
 
     # --- alerts -----------------------------------------------------------------------------------
 
