@@ -26,6 +26,19 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
     assert c.database_url == "sqlite:///flag.db"
 
 
+def test_exposure_settings(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(
+        "grpc_max_concurrent_rpcs: 50\nhttp_max_connections: 60\nallowed_hosts: [Alerting.Internal]\n"
+        "auth: {tokens: []}\n"
+    )
+    c = config.load(str(f), env={})
+    assert (c.grpc_max_concurrent_rpcs, c.http_max_connections) == (50, 60)
+    assert c.allowed_hosts == ("alerting.internal",)
+    # Said at start: an auth section without tokens is easy to take for authentication.
+    assert c.tokens == ()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -37,6 +50,10 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
         ("shutdown_grace: soon\n", "shutdown_grace"),
         ("shutdown_grace: 0s\n", "shutdown_grace"),
         ("max_request_bytes: true\n", "max_request_bytes"),
+        ("grpc_max_concurrent_rpcs: 0\n", "grpc_max_concurrent_rpcs"),
+        ("http_max_connections: many\n", "http_max_connections"),
+        ("allowed_hosts: alerting.internal\n", "allowed_hosts"),
+        ("allowed_hosts: ['']\n", "allowed_hosts"),
         ("tsdb: {retention: forever}\n", "tsdb.retention"),
         ("tsdb: {max_series: -1}\n", "tsdb.max_series"),
         ("tsdb: {shards: 2}\n", "tsdb: expected"),
