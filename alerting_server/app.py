@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
 import os
 import signal
+import ssl
 import tempfile
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlsplit
 
 import grpc
 import uvicorn
@@ -42,6 +45,7 @@ from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
+from alerting_server.errors import Unauthenticated
 from alerting_server.escalation.links import AckLinks
 from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
@@ -54,6 +58,7 @@ from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
 from alerting_server.store.crypto import SecretsKeyError
 from gateway import create_app
+from gateway.guard import LOOPBACK_NAMES, host_name
 from gateway.local import LocalServer
 
 log = logging.getLogger(__name__)
@@ -92,6 +97,40 @@ def _server_credentials(tls: TLSConfig) -> grpc.ServerCredentials:
         root_certificates=ca,
         require_client_auth=ca is not None,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def security_warnings(config: Config) -> list[str]:
+    """What the configuration leaves open, said at start."""
+    warnings = []
+    if config.tokens == ():
+        warnings.append("auth.tokens is empty: authentication is off")
+    for name, listen in (("grpc_listen", config.grpc_listen), ("http_listen", config.http_listen)):
+        host, _ = _split_listen(listen)
+        if _is_loopback(host):
+            continue
+        if not config.tokens:
+            warnings.append(f"{name} {listen} is not a loopback address and authentication is off")
+        if config.tls is None:
+            warnings.append(f"{name} {listen} is not a loopback address and TLS is off: traffic is in clear")
+    return warnings
+
+
+def _authenticate(authenticator: Authenticator) -> Callable[[str], str | None]:
+    def authenticate(authorization: str) -> str | None:
+        try:
+            authenticator.identify(authorization)
+        except Unauthenticated as exc:
+            return exc.message
+        return None
+
+    return authenticate
 
 
 @dataclass
@@ -139,6 +178,8 @@ class AlertingApp:
         return self._datasources
 
     async def start(self) -> None:
+        for warning in security_warnings(self.config):
+            log.warning("%s", warning)
         self._store = await Store.open(self.config.database_url, self.config.secrets_key)
         try:
             await self._store.migrate()
@@ -212,12 +253,13 @@ class AlertingApp:
         self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertManager
     ) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
-        authenticator = Authenticator(self.config.tokens)
+        authenticator = Authenticator(self.config.tokens or ())
         if authenticator.enabled:
             interceptors.append(AuthInterceptor(authenticator))
         server = aio.server(
             interceptors=interceptors,
             options=[("grpc.max_receive_message_length", self.config.max_request_bytes)],
+            maximum_concurrent_rpcs=self.config.grpc_max_concurrent_rpcs,
         )
         clock = self.clock
         rules = servicers.RuleServicer(store, clock, self._rules)
@@ -273,13 +315,26 @@ class AlertingApp:
     async def _start_http(self) -> None:
         host, port = _split_listen(self.config.http_listen)
         self._gateway_channel = aio.insecure_channel(self._internal_target)
+        authenticator = Authenticator(self.config.tokens or ())
+        external = urlsplit(self.config.external_url).netloc.lower()
+        allowed_hosts = None
+        if _is_loopback(host):
+            # Pages of other sites that got their name to resolve to 127.0.0.1 (DNS rebinding) send
+            # that name: only the server's own names pass.
+            allowed_hosts = {*LOOPBACK_NAMES, host, *self.config.allowed_hosts}
+            if external:
+                allowed_hosts.add(host_name(external))
         app = create_app(
             self._internal_target,
             channel=self._gateway_channel,
             max_body_bytes=self.config.max_request_bytes,
             local=self._local,
+            authenticate=_authenticate(authenticator) if authenticator.enabled else None,
+            allowed_hosts=allowed_hosts,
+            origins={external} if external else set(),
         )
         tls = self.config.tls
+        client_ca = tls.client_ca_file if tls and tls.client_ca_file else None
         uv_config = uvicorn.Config(
             app,
             host=host,
@@ -291,7 +346,11 @@ class AlertingApp:
             timeout_keep_alive=math.ceil(self.config.http_idle_timeout_ms / 1000),
             ssl_certfile=tls.cert_file if tls else None,
             ssl_keyfile=tls.key_file if tls else None,
-            ssl_ca_certs=tls.client_ca_file if tls and tls.client_ca_file else None,
+            ssl_ca_certs=client_ca,
+            # uvicorn's default (CERT_NONE) would take clients without a certificate, and the gateway
+            # calls the servicers in this process: mTLS would hold on gRPC only.
+            ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
+            limit_concurrency=self.config.http_max_connections,
         )
         self._http = _GatewayServer(uv_config)
         self._http_task = asyncio.create_task(self._http.serve())

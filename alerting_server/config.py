@@ -126,8 +126,9 @@ class Config:
             "base URL of the REST gateway as users reach it, for links in notifications; unset: http://<http_listen>"
         ),
     )
-    tokens: tuple[Token, ...] = field(
-        default=(),
+    # None: no `auth` section; empty: one without tokens (said at start, being easy to miss).
+    tokens: tuple[Token, ...] | None = field(
+        default=None,
         metadata=_doc(
             "bearer tokens, a list of `{name, token (16+ characters), scope: read|write|admin}`; "
             "unset: no authentication",
@@ -145,6 +146,28 @@ class Config:
         default=10_000, metadata=_doc("how long in-flight calls may take to finish on SIGTERM")
     )
     max_request_bytes: int = field(default=4 * 1024 * 1024, metadata=_doc("largest request body accepted"))
+    grpc_max_concurrent_rpcs: int = field(
+        default=1000,
+        metadata=_doc(
+            "most gRPC calls served at once, open WatchAlerts streams included; past it a call fails "
+            "with RESOURCE_EXHAUSTED"
+        ),
+    )
+    http_max_connections: int = field(
+        default=1000,
+        metadata=_doc(
+            "most HTTP connections and requests in flight at once, open event streams (/alerts/watch) "
+            "included; past it a request is answered 503"
+        ),
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "further host names the REST gateway answers to when it listens on a loopback address "
+            "(besides localhost, 127.0.0.1, [::1], the listen host and external_url's host): other "
+            "Host headers are refused, against DNS rebinding"
+        ),
+    )
     datasources: tuple[DatasourceConfig, ...] = field(
         default=(),
         metadata=_doc(
@@ -297,6 +320,9 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "shutdown_grace",
     "http_idle_timeout",
     "max_request_bytes",
+    "grpc_max_concurrent_rpcs",
+    "http_max_connections",
+    "allowed_hosts",
     "datasources",
     "tsdb",
     "ack_link_ttl",
@@ -357,6 +383,12 @@ def _tls(node: Any) -> TLSConfig | None:
         if node.get(key) and not Path(node[key]).is_file():
             raise ConfigError(f"tls.{key}: no such file {node[key]!r}")
     return TLSConfig(str(node["cert_file"]), str(node["key_file"]), str(node.get("client_ca_file") or ""))
+
+
+def _allowed_hosts(node: Any) -> tuple[str, ...]:
+    if not isinstance(node, list) or not all(isinstance(h, str) and h for h in node):
+        raise ConfigError("allowed_hosts: expected a list of host names")
+    return tuple(h.lower() for h in node)
 
 
 def _datasource(item: Any, key: str) -> DatasourceConfig:
@@ -448,6 +480,11 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes["http_idle_timeout_ms"] = _duration(doc["http_idle_timeout"], "http_idle_timeout")
     if "max_request_bytes" in doc:
         changes["max_request_bytes"] = _positive_int(doc["max_request_bytes"], "max_request_bytes")
+    for key in ("grpc_max_concurrent_rpcs", "http_max_connections"):
+        if key in doc:
+            changes[key] = _positive_int(doc[key], key)
+    if "allowed_hosts" in doc:
+        changes["allowed_hosts"] = _allowed_hosts(doc["allowed_hosts"])
     if "tsdb" in doc:
         changes.update(_tsdb(doc["tsdb"]))
     if "ack_link_ttl" in doc:

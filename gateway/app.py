@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 
 import grpc
 from google.protobuf.descriptor import FileDescriptor
@@ -18,6 +18,7 @@ from gateway import ackpage, alertmanager, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
+from gateway.guard import Authenticate, Guard
 from gateway.local import LocalServer
 from gateway.openapi import openapi_document
 from gateway.promapi import (
@@ -45,6 +46,9 @@ def create_app(
     channel_options: ChannelOptions = (),
     files: Iterable[FileDescriptor] | None = None,
     local: LocalServer | None = None,
+    authenticate: Authenticate | None = None,
+    allowed_hosts: Collection[str] | None = None,
+    origins: Collection[str] = (),
 ) -> Starlette:
     """The REST gateway onto the gRPC server at `grpc_target`.
 
@@ -54,7 +58,11 @@ def create_app(
     deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
     event streams. `files`: the proto files whose annotated services are served (default: every
     `alerting.v1` file). `local`: the servicers behind `grpc_target` when they live in this process;
-    unary calls then skip the transport (streams still use the channel).
+    unary calls then skip the transport (streams still use the channel). `authenticate`: the
+    server's token check, made before a request body is read (the servicers check the token again,
+    with its scope). `allowed_hosts`: the names a request's Host may carry (None: any), against DNS
+    rebinding. `origins`: `host[:port]` of the origins that are this gateway besides the request's
+    Host (gateway/guard.py).
     """
     backend = Backend(
         grpc_target,
@@ -117,7 +125,10 @@ def create_app(
 
     return Starlette(
         routes=routes,
-        middleware=[Middleware(MetricsMiddleware)],
+        middleware=[
+            Middleware(MetricsMiddleware),
+            Middleware(Guard, authenticate=authenticate, allowed_hosts=allowed_hosts, origins=origins),
+        ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )

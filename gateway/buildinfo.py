@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import platform
 
 
 @functools.cache
@@ -18,12 +17,12 @@ def version() -> str:
 
 def build_info() -> dict[str, str]:
     """Prometheus' `PrometheusVersion` shape; the build fields Go fills at link time are unknown here,
-    and goVersion names the runtime that serves."""
+    and goVersion stays empty: the runtime's version would tell a caller what to attack."""
     return {
         "version": version(),
         "revision": "",
         "branch": "",
         "buildUser": "",
         "buildDate": "",
-        "goVersion": f"python{platform.python_version()}",
+        "goVersion": "",
     }

@@ -15,7 +15,7 @@ from alerting.jsonmap import (
     to_json,
 )
 from gateway.backend import Backend
-from gateway.body import parse_json, read_body
+from gateway.body import read_document, read_json
 from gateway.errors import Endpoint, guarded, invalid_argument
 from gateway.params import fill_path, fill_query, route_query_fields
 from gateway.routes import RpcRoute
@@ -26,22 +26,22 @@ async def build_request(route: RpcRoute, request: Request, max_body_bytes: int) 
     """The request message of `route` from the path, the query string and the body."""
     message = route.request_class()
     if route.body:
-        raw = await read_body(request, max_body_bytes)
-        _fill_body(route, message, raw)
+        await _fill_body(route, message, request, max_body_bytes)
     fill_query(message, request.query_params.multi_items(), route_query_fields(route))
     fill_path(message, request.path_params)
     return message
 
 
-def _fill_body(route: RpcRoute, message: Message, raw: bytes) -> None:
+async def _fill_body(route: RpcRoute, message: Message, request: Request, max_body_bytes: int) -> None:
     raw_field = raw_request_body(route)
     if raw_field is not None:
+        raw = await read_document(request, max_body_bytes)
         try:
             setattr(message, raw_field.name, raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise invalid_argument("body", "expected UTF-8 text") from None
         return
-    data = parse_json(raw)
+    data = await read_json(request, max_body_bytes)
     if route.body == "*":
         merge_json(data, message)
         return

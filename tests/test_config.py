@@ -13,7 +13,7 @@ def test_defaults_need_no_configuration() -> None:
     c = config.load(None, env={})
     assert (c.grpc_listen, c.http_listen) == ("127.0.0.1:50051", "127.0.0.1:8080")
     assert c.database_url == "sqlite+aiosqlite:///./alerting.db"
-    assert c.tokens == ()
+    assert c.tokens is None
 
 
 def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
@@ -24,6 +24,19 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
     assert c.grpc_listen == "0.0.0.0:1"
     assert c.http_listen == "127.0.0.1:3"
     assert c.database_url == "sqlite:///flag.db"
+
+
+def test_exposure_settings(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(
+        "grpc_max_concurrent_rpcs: 50\nhttp_max_connections: 60\nallowed_hosts: [Alerting.Internal]\n"
+        "auth: {tokens: []}\n"
+    )
+    c = config.load(str(f), env={})
+    assert (c.grpc_max_concurrent_rpcs, c.http_max_connections) == (50, 60)
+    assert c.allowed_hosts == ("alerting.internal",)
+    # Said at start: an auth section without tokens is easy to take for authentication.
+    assert c.tokens == ()
 
 
 @pytest.mark.parametrize(
@@ -39,6 +52,10 @@ def test_flags_win_over_environment_over_file(tmp_path: Path) -> None:
         ("max_request_bytes: true\n", "max_request_bytes"),
         ("http_idle_timeout: 0s\n", "http_idle_timeout"),
         ("http_idle_timeout: a while\n", "http_idle_timeout"),
+        ("grpc_max_concurrent_rpcs: 0\n", "grpc_max_concurrent_rpcs"),
+        ("http_max_connections: many\n", "http_max_connections"),
+        ("allowed_hosts: alerting.internal\n", "allowed_hosts"),
+        ("allowed_hosts: ['']\n", "allowed_hosts"),
         ("tsdb: {retention: forever}\n", "tsdb.retention"),
         ("tsdb: {max_series: -1}\n", "tsdb.max_series"),
         ("tsdb: {shards: 2}\n", "tsdb: expected"),
