@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis import Case
+from hypothesis import strategies as st
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
@@ -20,7 +21,7 @@ from gateway import remote_write
 from tests.integration.server import ServerProcess
 
 # Enough to reach every operation's error paths a few times; the whole run stays within seconds.
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 20
 # A stream that stays open, and a protobuf body the generator cannot write (test_remote_write.py has it).
 NOT_FUZZED = {"/alerts/watch", remote_write.PATH}
 
@@ -54,7 +55,13 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(serv
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy())
+        # Valid requests, and requests that break the document (which must be refused as it says).
+        @given(
+            case=st.one_of(
+                operation.as_strategy(),
+                operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+            )
+        )
         def call(case: Case[Any]) -> None:
             try:
                 case.call_and_validate(
