@@ -199,10 +199,12 @@ class AlertingApp:
         self._alerts = AlertManager(
             self._store,
             self.clock,
-            WatchHub(),
+            WatchHub(max_subscribers=self.config.limits_max_watchers),
             history_retention_ms=self.config.history_retention_ms,
             links=self._links,
             fallback_receiver=self.config.fallback_receiver,
+            max_alerts=self.config.limits_max_alerts,
+            max_groups=self.config.limits_max_aggregation_groups,
         )
         await self._alerts.start()
         self._deliveries = DeliveryService(

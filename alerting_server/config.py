@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 from alerting import yamlerrors
 from alerting.durations import format_duration, parse_duration
+from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS, DEFAULT_MAX_WATCHERS
 from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
@@ -255,6 +256,34 @@ class Config:
         ),
     )
 
+    limits_max_alerts: int = field(
+        default=DEFAULT_MAX_ALERTS,
+        metadata=_doc(
+            "most alerts the server holds at once, of every state and source (posted, and produced by "
+            "rules; resolved ones until they are dropped). Past it a new posted alert is refused "
+            "(RESOURCE_EXHAUSTED, HTTP 429, naming how many were refused) and a rule keeps no new alert "
+            "(its health error says so); an update of an alert already held is always taken",
+            "limits.max_alerts",
+        ),
+    )
+    limits_max_aggregation_groups: int = field(
+        default=DEFAULT_MAX_GROUPS,
+        metadata=_doc(
+            "most aggregation groups at once (Alertmanager's dispatch group limit); an alert that would "
+            "open one more is held and listed but not notified, and that is logged and counted in "
+            "alerting_aggregation_group_limit_reached_total",
+            "limits.max_aggregation_groups",
+        ),
+    )
+    limits_max_watchers: int = field(
+        default=DEFAULT_MAX_WATCHERS,
+        metadata=_doc(
+            "most WatchAlerts streams (the SSE feed included) open at once; one more is refused with "
+            "RESOURCE_EXHAUSTED (HTTP 429)",
+            "limits.max_watchers",
+        ),
+    )
+
     @property
     def public_url(self) -> str:
         return self.external_url or f"http://{self.http_listen}"
@@ -330,6 +359,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "rules",
     "query",
     "outbound",
+    "limits",
 }
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
@@ -497,6 +527,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes.update(_query(doc["query"]))
     if "outbound" in doc:
         changes.update(_outbound(doc["outbound"]))
+    if "limits" in doc:
+        changes.update(_limits(doc["limits"]))
     return replace(config, **changes)
 
 
@@ -578,6 +610,17 @@ def _networks(value: Any, key: str) -> tuple[IPNetwork, ...]:
         except ValueError as exc:
             raise ConfigError(f"{key}[{i}]: {exc}") from None
     return tuple(networks)
+
+
+def _limits(node: Any) -> dict[str, int]:
+    keys = {
+        "max_alerts": "limits_max_alerts",
+        "max_aggregation_groups": "limits_max_aggregation_groups",
+        "max_watchers": "limits_max_watchers",
+    }
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise ConfigError(f"limits: expected a map of {', '.join(keys)}")
+    return {keys[key]: _positive_int(value, f"limits.{key}") for key, value in node.items()}
 
 
 def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:

@@ -166,10 +166,17 @@ def _operation(route: RpcRoute, schemas: JSONObject) -> JSONObject:
     return operation
 
 
+# A Prometheus rule file, the one YAML document the API reads and writes.
+_RULE_FILE: JSONObject = {
+    "type": "object",
+    "properties": {"groups": {"type": "array", "items": {"type": "object"}}},
+}
+
+
 def _request_content(route: RpcRoute, schemas: JSONObject) -> JSONObject:
     if raw_request_body(route) is not None:
         return {
-            "application/yaml": {"schema": {"type": "string"}},
+            "application/yaml": {"schema": _RULE_FILE},
             "text/plain": {"schema": {"type": "string"}},
         }
     request = descriptor_of(route.request_class())
@@ -188,7 +195,8 @@ def _success_response(route: RpcRoute, schemas: JSONObject) -> JSONObject:
     if shape.field is None:
         schema = _message_ref(descriptor_of(route.response_class()), schemas)
     elif shape.field.message_type is None:
-        schema = {"type": "string"}
+        # A YAML body is a document, described by what it holds rather than as the text it is sent as.
+        schema = _RULE_FILE if shape.media_type == "application/yaml" else {"type": "string"}
     else:
         schema = _single_schema(shape.field, schemas)
     return {str(shape.status): {"description": "OK", "content": {shape.media_type: {"schema": schema}}}}

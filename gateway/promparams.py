@@ -13,6 +13,8 @@ from decimal import Decimal
 from alerting.durations import parse_duration
 
 _MAX_INT64 = 2**63 - 1
+_MIN_TIME_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+_MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 class PromError(ValueError):
@@ -20,7 +22,15 @@ class PromError(ValueError):
 
 
 def parse_time(text: str, name: str) -> int:
-    """Epoch milliseconds of a `time`/`start`/`end` parameter."""
+    """Epoch milliseconds of a `time`/`start`/`end` parameter, within the years 1 to 9999 (what a
+    protobuf Timestamp holds)."""
+    ms = _time_ms(text)
+    if ms is None or not _MIN_TIME_MS <= ms <= _MAX_TIME_MS:
+        raise PromError(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+    return ms
+
+
+def _time_ms(text: str) -> int | None:
     try:
         seconds = float(text)
     except ValueError:
@@ -32,9 +42,9 @@ def parse_time(text: str, name: str) -> int:
     try:
         parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise PromError(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+        return None
+    if parsed.tzinfo is None:
+        return None
     delta = parsed - datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
     return delta // datetime.timedelta(milliseconds=1)
 

@@ -49,6 +49,9 @@ def stream_endpoint(route: RpcRoute, backend: Backend, keepalive: float | None) 
                 raise invalid_argument("Last-Event-ID", "expected a revision number")
             setattr(message, RESUME_FIELD, int(last_event_id))
         call = backend.stream(route, message, request)
+        # A refused stream (too many watchers, a revision no longer retained) is an HTTP error status,
+        # not a 200 whose first event is the error.
+        await call.wait_for_connection()
         return StreamingResponse(
             sse_events(call, keepalive),
             media_type="text/event-stream",

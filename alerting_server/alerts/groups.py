@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alerting_server.alerts.codec import alert_from_data, alert_to_data
+from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
 from alerting_server.alerts.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
 from alerting_server.alerts.routing import RouteMatch, RouteNode, format_labels
 from alerting_server.alerts.state import is_resolved
+from alerting_server.alerts.telemetry import GROUP_LIMIT_REACHED
 from alerting_server.model import Alert, AlertState
+
+log = logging.getLogger(__name__)
 
 DEFAULT_NFLOG_RETENTION = 120 * 3_600_000  # Alertmanager's --data.retention
 SNAPSHOT_VERSION = 1
@@ -91,9 +96,13 @@ class Dispatcher:
         *,
         nflog_retention: int = DEFAULT_NFLOG_RETENTION,
         annotations_are_changes: bool = False,
+        max_groups: int = DEFAULT_MAX_GROUPS,
     ) -> None:
         self._routes = routes
         self._groups: dict[str, AlertGroup] = {}
+        self._max_groups = max_groups
+        # Whether the limit was reported since the groups last fell below it: logged once a time.
+        self._full = False
         self._annotations_are_changes = annotations_are_changes
         self.nflog = NotificationLog(nflog_retention)
         self._timers: list[tuple[int, str]] = []
@@ -115,6 +124,21 @@ class Dispatcher:
         group_id = f"{match.route_id}:{format_labels(labels)}"
         group = self._groups.get(group_id)
         if group is None:
+            if len(self._groups) >= self._max_groups:
+                # As Alertmanager's dispatcher: nobody to answer, so the alert stays ungrouped (held and
+                # listed, not notified) until a group closes and it is ingested again.
+                GROUP_LIMIT_REACHED.inc()
+                if not self._full:
+                    self._full = True
+                    log.error(
+                        "%d aggregation groups, the most allowed (limits.max_aggregation_groups): alert "
+                        "%s is not notified (route %s); group_by fewer labels or raise the limit",
+                        len(self._groups),
+                        format_labels(alert.labels),
+                        match.route_key,
+                    )
+                return
+            self._full = False
             wait = match.opts.group_wait
             started = alert.fired_at if alert.fired_at is not None else alert.started_at
             # Alertmanager flushes at once a new group whose first alert is older than group_wait.

@@ -27,6 +27,7 @@ from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.alerts.groups import AlertGroup, Dispatcher, Notification
 from alerting_server.alerts.inhibit import Inhibitor
+from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS
 from alerting_server.alerts.nflog import LogEntry
 from alerting_server.alerts.routing import RouteNode, compile_routes
 from alerting_server.alerts.silences import SilenceMuter
@@ -34,7 +35,7 @@ from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.telemetry import UNROUTABLE
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
-from alerting_server.errors import FailedPrecondition, NotFound
+from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted
 from alerting_server.escalation import (
     Escalation,
     EscalationRepository,
@@ -105,6 +106,8 @@ class AlertManager:
         policies: PolicyFinder | None = None,
         links: AckLinks | None = None,
         fallback_receiver: str = "",
+        max_alerts: int = DEFAULT_MAX_ALERTS,
+        max_groups: int = DEFAULT_MAX_GROUPS,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -132,8 +135,10 @@ class AlertManager:
         self._removed: set[str] = set()
         self._undispatched: set[str] = set()
         self._events: list[tuple[EventType, Alert]] = []
+        self._max_alerts = max_alerts
+        self._max_groups = max_groups
         self._routes: RouteNode = compile_routes(Route())
-        self._dispatcher = Dispatcher(self._routes)
+        self._dispatcher = Dispatcher(self._routes, max_groups=max_groups)
         self._silences = SilenceMuter(())
         self._inhibitor = Inhibitor(())
         self._channels: dict[str, Channel] = {}
@@ -216,7 +221,7 @@ class AlertManager:
             self._history = []
             self._queued = []
             self._next_expiry = FOREVER
-            self._dispatcher = Dispatcher(self._routes)
+            self._dispatcher = Dispatcher(self._routes, max_groups=self._max_groups)
             await self.load()
 
     def wake(self) -> None:
@@ -227,7 +232,7 @@ class AlertManager:
     async def _load_config(self) -> None:
         self._routes = compile_routes(await self._store.routing.get() or Route())
         # The tree may have changed: keep the notification log and the groups that still exist in it.
-        dispatcher = Dispatcher(self._routes)
+        dispatcher = Dispatcher(self._routes, max_groups=self._max_groups)
         dispatcher.restore(self._dispatcher.snapshot())
         self._dispatcher = dispatcher
         self._silences = SilenceMuter(await self._store.silences.all())
@@ -255,6 +260,11 @@ class AlertManager:
 
     def alerts(self) -> list[Alert]:
         return sorted(self._alerts.values(), key=lambda a: (a.started_at, a.fingerprint))
+
+    def room(self) -> int:
+        """How many more alerts the server takes (limits.max_alerts); rule evaluation keeps no new alert
+        past it, and a post is refused what does not fit."""
+        return max(self._max_alerts - len(self._alerts), 0)
 
     def get(self, fp: str) -> Alert:
         alert = self._alerts.get(fp)
@@ -598,7 +608,7 @@ class AlertManager:
 
     async def _tick(self, now: int) -> int:
         inbox, self._inbox = self._inbox, []
-        answers = [[self._upsert(self._from_posted(p, now), now) for p in posted] for posted, _ in inbox]
+        answers = [self._take_posted(posted, now) for posted, _ in inbox]
         try:
             self._expire(now)
             self._mute(now)
@@ -612,10 +622,30 @@ class AlertManager:
                 if not done.done():
                     done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("stopped"))
             raise
-        for (_, done), fingerprints in zip(inbox, answers, strict=True):
-            if not done.done():
+        for (posted, done), fingerprints in zip(inbox, answers, strict=True):
+            if done.done():
+                continue
+            refused = len(posted) - len(fingerprints)
+            if refused:
+                # What fitted is committed; the caller learns the rest was not.
+                done.set_exception(
+                    ResourceExhausted(
+                        f"{refused} of {len(posted)} alerts refused: the server holds {self._max_alerts} "
+                        "alerts, the most it takes (limits.max_alerts); alerts it holds still update"
+                    )
+                )
+            else:
                 done.set_result(fingerprints)
         return self._next_deadline(now)
+
+    def _take_posted(self, posted: list[PostedAlert], now: int) -> list[str]:
+        """The fingerprints of the posted alerts taken: all but the new ones past limits.max_alerts."""
+        taken = []
+        for p in posted:
+            alert = self._from_posted(p, now)
+            if alert.fingerprint in self._alerts or len(self._alerts) < self._max_alerts:
+                taken.append(self._upsert(alert, now))
+        return taken
 
     def _ingest(self, now: int) -> None:
         self._dispatcher.ingest(

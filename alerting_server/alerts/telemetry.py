@@ -10,3 +10,8 @@ UNROUTABLE = Counter(
     "outcome: queued to the fallback receiver instead, or dropped when there is none.",
     ["receiver", "outcome"],
 )
+GROUP_LIMIT_REACHED = Counter(
+    "alerting_aggregation_group_limit_reached",
+    "Alerts left out of aggregation, and so not notified, because limits.max_aggregation_groups "
+    "groups were open.",
+)

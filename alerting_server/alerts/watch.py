@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from alerting_server.alerts.limits import DEFAULT_MAX_WATCHERS
 from alerting_server.errors import FailedPrecondition, ResourceExhausted
 from alerting_server.model import Alert
 
@@ -73,11 +74,15 @@ class Subscription:
 
 class WatchHub:
     def __init__(
-        self, retained: int = DEFAULT_RETAINED_EVENTS, subscriber_buffer: int = DEFAULT_SUBSCRIBER_BUFFER
+        self,
+        retained: int = DEFAULT_RETAINED_EVENTS,
+        subscriber_buffer: int = DEFAULT_SUBSCRIBER_BUFFER,
+        max_subscribers: int = DEFAULT_MAX_WATCHERS,
     ) -> None:
         self.revision = 0
         self._log: deque[AlertEvent] = deque(maxlen=retained)
         self._buffer = subscriber_buffer
+        self._max_subscribers = max_subscribers
         self._subscribers: set[Subscription] = set()
 
     def publish(self, changes: Iterable[tuple[EventType, Alert]]) -> None:
@@ -99,6 +104,11 @@ class WatchHub:
         """
         if since_revision < 0:
             raise FailedPrecondition("since_revision must not be negative")
+        if len(self._subscribers) >= self._max_subscribers:
+            raise ResourceExhausted(
+                f"{len(self._subscribers)} watchers are open, the most this server takes "
+                "(limits.max_watchers); try again when one has closed"
+            )
         if since_revision == 0:
             first = [AlertEvent(EventType.SNAPSHOT, a, self.revision) for a in current()]
         else:

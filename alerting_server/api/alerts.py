@@ -163,6 +163,9 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         hub = self._manager.hub
         first, subscription = hub.subscribe(request.since_revision, self._manager.alerts)
         try:
+            # Tells the caller at once that the watch was taken, even before there is any event to send
+            # (the gateway answers its HTTP status on this).
+            await context.send_initial_metadata(())
             for event in first:
                 if self._wanted(event.alert, matchers, states):
                     yield self._event_pb(event.type, event.alert, event.revision)

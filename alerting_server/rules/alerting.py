@@ -127,6 +127,9 @@ class AlertingEval:
 
     samples: list[Sample] = field(default_factory=list)
     changes: list[AlertChange] = field(default_factory=list)
+    # New alerts kept, and new alerts not kept for want of room (limits.max_alerts).
+    admitted: int = 0
+    refused: int = 0
 
 
 class AlertingRule:
@@ -181,9 +184,10 @@ class AlertingRule:
         }
         return tuple(sorted(labels.items())), annotations
 
-    def eval(self, ts: int, query: QueryFunc) -> AlertingEval:
+    def eval(self, ts: int, query: QueryFunc, room: int | None = None) -> AlertingEval:
         """Evaluate at `ts` (epoch ms). A query error, or two series with the same alert labels, raises
-        QueryError and leaves every alert as it was."""
+        QueryError and leaves every alert as it was. At most `room` new alerts are kept (None: any
+        number); the others are left out, to be tried again at the next evaluation."""
         results = query(self.rule.query, ts)
         fresh: dict[Labels, _Instance] = {}
         for sample in results:
@@ -194,6 +198,7 @@ class AlertingRule:
                 labels, "", annotations, AlertState.PENDING, sample.value, active_at=ts, updated_at=ts
             )
 
+        out = AlertingEval()
         before = {labels: self._snapshot(a) for labels, a in self._active.items()}
         for labels, new in fresh.items():
             current = self._active.get(labels)
@@ -201,10 +206,14 @@ class AlertingRule:
                 current.value = new.value
                 current.annotations = new.annotations
                 continue
+            if current is None:
+                if room is not None and out.admitted >= room:
+                    out.refused += 1
+                    continue
+                out.admitted += 1
             new.fingerprint = fingerprint(dict(labels))
             self._active[labels] = new
 
-        out = AlertingEval()
         hold = self.rule.duration
         keep_for = self.rule.keep_firing_for
         for labels, a in list(self._active.items()):

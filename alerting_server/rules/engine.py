@@ -53,6 +53,10 @@ class AlertSink(Protocol):
 
     def alerts(self) -> list[Alert]: ...
 
+    def room(self) -> int:
+        """How many more alerts it takes."""
+        ...
+
 
 def _same_source(before: Rule, after: Rule) -> bool:
     """Whether a rebuilt rule produces the same alerts, which it then keeps with their `for` clocks:
@@ -293,6 +297,10 @@ class RuleEngine:
 
     # --- building groups -------------------------------------------------------------------
 
+    def _alert_room(self) -> int:
+        # Changes handed over but not yet applied may each be a new alert; read from the evaluating thread.
+        return max(self._alerts.room() - len(self._outbox), 0)
+
     def _group_interval(self, rules: Sequence[Rule]) -> int:
         for rule in rules:
             if rule.interval:
@@ -306,6 +314,7 @@ class RuleEngine:
             self._group_interval(rules),
             external_labels=self._external_labels,
             external_url=self._external_url,
+            alert_room=self._alert_room,
         )
         return GroupRunner(
             group,

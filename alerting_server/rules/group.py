@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,8 +74,11 @@ class Group:
         file: str = "",
         external_labels: Mapping[str, str] | None = None,
         external_url: str = "",
+        alert_room: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.name = name
+        # How many more alerts the alert stage takes (None: no bound), read once per evaluation.
+        self._alert_room = alert_room
         self.file = file
         self.interval_ms = interval_ms
         self.rules: list[AlertingRule | RecordingRule] = [
@@ -95,6 +98,7 @@ class Group:
         evaluation in slices), which is the same as evaluating the others to the same result."""
         out = GroupEval()
         query = self._prefetch(ts, query, only)
+        room = self._alert_room()
         for i, rule in enumerate(self.rules):
             if only is not None and i not in only:
                 continue
@@ -103,9 +107,11 @@ class Group:
             status.last_evaluation = ts
             try:
                 if isinstance(rule, AlertingRule):
-                    result = rule.eval(ts, query)
+                    result = rule.eval(ts, query, room)
                     samples = result.samples
                     out.changes.extend(result.changes)
+                    if room is not None:
+                        room -= result.admitted
                 else:
                     samples = rule.eval(ts, query)
             except AlertingError as err:
@@ -122,6 +128,12 @@ class Group:
                 continue
             status.health = RuleHealth.OK
             status.last_error = ""
+            if isinstance(rule, AlertingRule) and result.refused:
+                status.health = RuleHealth.ERR
+                status.last_error = (
+                    f"{result.refused} new alerts not kept: the server holds the most alerts it takes "
+                    "(limits.max_alerts); they are tried again at the next evaluation"
+                )
             written = storage.append(samples)
             failed = dict(written.errors)
             if failed:

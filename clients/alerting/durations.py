@@ -40,7 +40,11 @@ def parse_duration(text: str) -> int:
         if order <= last:
             raise ValueError(f"not a valid duration string: {text!r} (units must be in descending order)")
         last = order
-        total += int(m.group(1)) * _UNIT_MS[m.group(2)]
+        digits = m.group(1).lstrip("0")
+        # Out of range long before Python's limit on the digits of an int is reached.
+        if len(digits) > len(str(_MAX_MS)):
+            raise ValueError(f"duration out of range: {text[:40]!r}")
+        total += int(digits or "0") * _UNIT_MS[m.group(2)]
         pos = m.end()
     if total > _MAX_MS:
         raise ValueError(f"duration out of range: {text!r}")

@@ -167,7 +167,19 @@ def _operation(
     return item
 
 
-_BAD_REQUEST: JSONObject = {"400": {"description": "Bad request", **_TEXT_ERROR}}
+# As Alertmanager: the handler's own refusals are text, a request that does not fit this document is
+# refused before the handler with go-swagger's {code, message}.
+_SCHEMA_ERROR: JSONObject = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+}
+_BAD_REQUEST: JSONObject = {
+    "400": {"description": "Bad request", **_json({"oneOf": [{"type": "string"}, _SCHEMA_ERROR]})}
+}
+_UNPROCESSABLE: JSONObject = {
+    "422": {"description": "A required property is missing", **_json(_SCHEMA_ERROR)}
+}
 
 OPENAPI_PATHS: dict[str, JSONObject] = {
     "/api/v2/alerts": {
@@ -189,7 +201,15 @@ OPENAPI_PATHS: dict[str, JSONObject] = {
             **_operation(
                 "postAlerts",
                 "Alertmanager: create or refresh alerts",
-                {"200": {"description": "Accepted"}, **_BAD_REQUEST},
+                {
+                    "200": {"description": "Accepted"},
+                    **_BAD_REQUEST,
+                    **_UNPROCESSABLE,
+                    "429": {
+                        "description": "Past limits.max_alerts: the new alerts that did not fit",
+                        **_TEXT_ERROR,
+                    },
+                },
             ),
             "requestBody": {"required": True, **_json({"type": "array", "items": _POSTABLE_ALERT})},
         },
@@ -225,6 +245,7 @@ OPENAPI_PATHS: dict[str, JSONObject] = {
                         **_json({"type": "object", "properties": {"silenceID": {"type": "string"}}}),
                     },
                     **_BAD_REQUEST,
+                    **_UNPROCESSABLE,
                     "404": {"description": "No silence with that id", **_TEXT_ERROR},
                 },
             ),

@@ -20,7 +20,9 @@ def test_parse_time(text: str, ms: int) -> None:
     assert parse_time(text, "time") == ms
 
 
-@pytest.mark.parametrize("text", ["", "soon", "2015-07-01T20:10:51", "NaN", "inf"])
+@pytest.mark.parametrize(
+    "text", ["", "soon", "2015-07-01T20:10:51", "NaN", "inf", "1e30", "-62135596801", "253402300800"]
+)
 def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(
         PromError, match=f'invalid parameter "time": cannot parse "{text}" to a valid timestamp'
