@@ -73,11 +73,17 @@ _PROMETHEUS_RESULT: JSONObject = {
     "properties": {
         "status": {"type": "string", "enum": ["success", "error"]},
         "data": {
-            "type": "object",
-            "properties": {
-                "resultType": {"type": "string", "enum": ["vector", "matrix", "scalar", "string"]},
-                "result": {},
-            },
+            "anyOf": [
+                {
+                    "type": "object",
+                    "description": "a query's result, the build info, or the metadata",
+                    "properties": {
+                        "resultType": {"type": "string", "enum": ["vector", "matrix", "scalar", "string"]},
+                        "result": {},
+                    },
+                },
+                {"type": "array", "description": "label names, label values, or series"},
+            ]
         },
         "errorType": {"type": "string"},
         "error": {"type": "string"},
@@ -175,10 +181,8 @@ _RULE_FILE: JSONObject = {
 
 def _request_content(route: RpcRoute, schemas: JSONObject) -> JSONObject:
     if raw_request_body(route) is not None:
-        return {
-            "application/yaml": {"schema": _RULE_FILE},
-            "text/plain": {"schema": {"type": "string"}},
-        }
+        # Not text/plain: a browser may send that from any page without asking, so it is refused.
+        return {"application/yaml": {"schema": _RULE_FILE}}
     request = descriptor_of(route.request_class())
     schema = (
         _message_ref(request, schemas)
