@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from collections.abc import Sequence
 
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.body import DEFAULT_MAX_BODY_BYTES
+from gateway.guard import LOOPBACK_NAMES
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -24,12 +27,37 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=600,
         help="seconds idle keep-alive connections stay open (longer than the clients' own: Prometheus 300)",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="a further name the gateway answers to when it listens on loopback (repeatable)",
+    )
     return parser.parse_args(argv)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def build_app(args: argparse.Namespace) -> Starlette:
+    # On loopback, only the gateway's own names pass: a page of another site whose name was made to
+    # resolve to 127.0.0.1 (DNS rebinding) sends that name. The gRPC server checks tokens.
+    allowed_hosts = {*LOOPBACK_NAMES, args.host, *args.allowed_host} if _is_loopback(args.host) else None
+    return create_app(
+        args.grpc_target,
+        max_body_bytes=args.max_body_bytes,
+        timeout=args.timeout,
+        allowed_hosts=allowed_hosts,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    app = create_app(args.grpc_target, max_body_bytes=args.max_body_bytes, timeout=args.timeout)
+    app = build_app(args)
     # No access log: paths carry secrets (the tokens of /ack/{token} links).
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, timeout_keep_alive=args.idle_timeout)
 

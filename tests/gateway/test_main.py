@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from gateway.__main__ import parse_args
+import httpx
+
+from gateway.__main__ import build_app, parse_args
 
 
 def test_defaults() -> None:
@@ -22,3 +24,21 @@ def test_options() -> None:
 
     assert (args.grpc_target, args.port, args.max_body_bytes, args.timeout) == ("server:9090", 0, 100, 2.5)
     assert args.idle_timeout == 120
+
+
+async def test_on_loopback_only_the_gateways_own_names_pass() -> None:
+    app = build_app(parse_args(["--grpc-target", "127.0.0.1:9", "--allowed-host", "alerts.internal"]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+        for host in ("127.0.0.1:8080", "localhost:8080", "alerts.internal:8080"):
+            assert (await client.get("/openapi.json", headers={"Host": host})).status_code == 200
+        rebound = await client.get("/openapi.json", headers={"Host": "evil.example:8080"})
+        assert rebound.status_code == 403
+        assert "is not a name of this server" in rebound.json()["error"]["message"]
+
+
+async def test_beyond_loopback_any_name_passes() -> None:
+    app = build_app(parse_args(["--grpc-target", "127.0.0.1:9", "--host", "0.0.0.0"]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://alerts.example.org") as client:
+        assert (await client.get("/openapi.json")).status_code == 200
