@@ -17,6 +17,7 @@ from alerting.v1 import (
     silence_service_pb2,
 )
 from alerting_server import model
+from alerting_server.notify.integrations import INTEGRATIONS
 from alerting_server.store.rules import Applied
 
 # --- scalars -------------------------------------------------------------------------------
@@ -121,11 +122,9 @@ def rule_from_pb(msg: rule_service_pb2.Rule) -> model.Rule:
 
 # --- channels ------------------------------------------------------------------------------
 
+# Each integration's type is the proto enum value of the same name.
 CHANNEL_TYPE_TO_PB = {
-    model.ChannelType.EMAIL: channel_service_pb2.CHANNEL_TYPE_EMAIL,
-    model.ChannelType.SLACK: channel_service_pb2.CHANNEL_TYPE_SLACK,
-    model.ChannelType.PAGERDUTY: channel_service_pb2.CHANNEL_TYPE_PAGERDUTY,
-    model.ChannelType.WEBHOOK: channel_service_pb2.CHANNEL_TYPE_WEBHOOK,
+    t: channel_service_pb2.ChannelType.Value(f"CHANNEL_TYPE_{t.name}") for t in INTEGRATIONS
 }
 CHANNEL_TYPE_FROM_PB = {v: k for k, v in CHANNEL_TYPE_TO_PB.items()}
 

@@ -1,13 +1,10 @@
-"""Per-channel concurrency and rate: receivers throttle us (Slack ~1 message/s per webhook, PagerDuty
-~120 events/min per routing key), and what they would reject with 429 we had better not send."""
+"""Per-channel concurrency and rate: receivers throttle us, and what they would reject with 429 we
+had better not send. Each integration has its own (notify/integrations/)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-
-from alerting_server.model import ChannelType
 
 
 @dataclass(frozen=True)
@@ -19,18 +16,6 @@ class ChannelLimits:
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.per_second <= 0 or self.burst < 1:
             raise ValueError(f"limits must be positive: {self}")
-
-
-DEFAULT_LIMITS: Mapping[ChannelType, ChannelLimits] = {
-    ChannelType.SLACK: ChannelLimits(concurrency=1, per_second=1.0, burst=1),
-    ChannelType.PAGERDUTY: ChannelLimits(concurrency=2, per_second=2.0, burst=4),
-    ChannelType.EMAIL: ChannelLimits(concurrency=4, per_second=10.0, burst=10),
-    # Every send in flight when the process dies is sent again (at-least-once), and a local
-    # receiver answers before we record, so nearly every send in flight is one. 4 instead of 16
-    # keeps about the throughput (bench/delivery_bench.py: 134/s vs 141/s) and cuts the
-    # duplicates at 2,000 notifications and 3 kills from 28 to 11.
-    ChannelType.WEBHOOK: ChannelLimits(concurrency=4, per_second=200.0, burst=50),
-}
 
 
 class TokenBucket:

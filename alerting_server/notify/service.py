@@ -22,7 +22,8 @@ import httpx
 from alerting_server.clock import Clock
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.notify.factory import notifier_for
-from alerting_server.notify.limits import DEFAULT_LIMITS, ChannelLimits
+from alerting_server.notify.integrations import DEFAULT_LIMITS
+from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.outcome import RetryPolicy
 from alerting_server.notify.render import synthetic_payload

@@ -1,18 +1,18 @@
 """A channel's overridden message texts: Go templates over Alertmanager's data model.
 
-The config keys per channel type are Alertmanager's receiver fields (email `subject`, `text`,
-`html`; slack `title`, `text`, `pretext`, `footer`; pagerduty `summary`, `severity`, `client`,
-`client_url`). Validation rejects a template that does not parse; one that fails when it runs
-(a function's error, a missing template) must not cost the notification: the channel's own
-rendering of that part is sent instead, and the error is kept so the delivery can tell it.
+The config keys are Alertmanager's receiver fields, each integration naming its own (email
+`subject`, `text`, `html`; slack `title`, `text`, `pretext`, `footer`; pagerduty `summary`,
+`severity`, `client`, `client_url`). Validation rejects a template that does not parse; one that
+fails when it runs (a function's error, a missing template) must not cost the notification: the
+channel's own rendering of that part is sent instead, and the error is kept so the delivery can
+tell it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from alerting_server.model import ChannelType
 from alerting_server.notify.message import Message
 from alerting_server.notify.notifier import DeliveryResult
 from alerting_server.notify.template_data import TemplateData, template_data
@@ -23,13 +23,6 @@ from alerting_server.templating import (
     alertmanager_functions,
     parse_template,
 )
-
-TEMPLATE_FIELDS: Mapping[ChannelType, tuple[str, ...]] = {
-    ChannelType.EMAIL: ("subject", "text", "html"),
-    ChannelType.SLACK: ("title", "text", "pretext", "footer"),
-    ChannelType.PAGERDUTY: ("summary", "severity", "client", "client_url"),
-    ChannelType.WEBHOOK: (),
-}
 
 
 def parse(key: str, text: str) -> Template:
@@ -46,10 +39,11 @@ class ChannelTemplates:
     broken: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, type: ChannelType, config: Mapping[str, object]) -> ChannelTemplates:
+    def from_config(cls, fields: Iterable[str], config: Mapping[str, object]) -> ChannelTemplates:
+        """`fields` are the keys of `config` that hold templates (the integration's `templates`)."""
         templates: dict[str, Template] = {}
         broken: dict[str, str] = {}
-        for key in TEMPLATE_FIELDS[type]:
+        for key in fields:
             text = config.get(key)
             if not isinstance(text, str) or not text:
                 continue

@@ -1,7 +1,8 @@
 """Input validation of every API resource: bad input becomes InvalidArgument naming each field.
 
 resources   validate_rule, validate_channel, validate_silence, validate_route, ...
-channels    per-type channel config schemas, secret redaction and merging
+channels    channel configs against their integration's fields, secret redaction and merging
+fields      the kinds of field channel configs are made of
 promql      check_query -> QueryInfo (value type, metrics read)
 names       label, metric, rule and resource names
 durations   durations in ms and as Prometheus strings
@@ -10,12 +11,12 @@ matchers    lists of matcher strings
 """
 
 from alerting_server.validation.channels import (
-    SECRET_PLACEHOLDER,
     check_channel_config,
     merge_secrets,
     redact,
     secret_fields,
 )
+from alerting_server.validation.fields import SECRET_PLACEHOLDER
 from alerting_server.validation.promql import QueryInfo, ValueType, check_query
 from alerting_server.validation.resources import (
     validate_channel,

@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 
 from alerting_server.model import Channel, ChannelType
-from alerting_server.notify.email import EmailNotifier
 from alerting_server.notify.factory import notifier_for
+from alerting_server.notify.integrations import integration
+from alerting_server.notify.integrations.email.notifier import EmailNotifier
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.templates import ChannelTemplates
 from tests.notify.alerts import T0, high_cpu_message
@@ -40,7 +41,7 @@ def email(port: int, **texts: str) -> EmailNotifier:
         port=port,
         timeout_s=5.0,
         clock=FixedClock(T0),
-        templates=ChannelTemplates.from_config(ChannelType.EMAIL, texts),
+        templates=ChannelTemplates.from_config(integration(ChannelType.EMAIL).templates, texts),
     )
 
 

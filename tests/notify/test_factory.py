@@ -10,8 +10,8 @@ import pytest
 from alerting_server.errors import Violations
 from alerting_server.model import Channel, ChannelType
 from alerting_server.notify import notifier_for, sends_resolved
-from alerting_server.notify.email import EmailNotifier
-from alerting_server.notify.pagerduty import PagerDutyNotifier
+from alerting_server.notify.integrations.email.notifier import EmailNotifier
+from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier
 from alerting_server.validation.channels import check_channel_config
 from tests.notify.alerts import high_cpu_message
 from tests.notify.receiver import Receiver, Reply

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from alerting_server.model import ChannelType
-from alerting_server.notify.limits import DEFAULT_LIMITS, ChannelLimits, TokenBucket
+from alerting_server.notify.integrations import DEFAULT_LIMITS
+from alerting_server.notify.limits import ChannelLimits, TokenBucket
 from alerting_server.notify.worker import queue_capacity
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.model import Ack
-from alerting_server.notify.email import render_email
+from alerting_server.notify.integrations.email.notifier import render_email
+from alerting_server.notify.integrations.webhook.notifier import webhook_payload
 from alerting_server.notify.render import BadPayload, render, synthetic_payload
-from alerting_server.notify.webhook import webhook_payload
 from tests.notify.alerts import T0, firing, resolved
 
 

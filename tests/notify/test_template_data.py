@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alerting_server.model import ChannelType
+from alerting_server.notify.integrations import integration
 from alerting_server.notify.message import build_message
 from alerting_server.notify.template_data import KV, template_data
 from alerting_server.notify.templates import ChannelTemplates
@@ -19,7 +20,7 @@ AM_SUBJECT = (
 
 
 def render(text: str, now_ms: int = T0) -> tuple[str, list[str]]:
-    templates = ChannelTemplates.from_config(ChannelType.EMAIL, {"subject": text})
+    templates = ChannelTemplates.from_config(integration(ChannelType.EMAIL).templates, {"subject": text})
     expander = templates.expander(high_cpu_message(), now_ms)
     return expander.text("subject", lambda: "DEFAULT"), expander.errors
 
@@ -79,7 +80,9 @@ def test_a_template_that_fails_at_send_time_yields_the_default_and_says_why() ->
 
 
 def test_a_stored_template_that_does_not_parse_is_told_at_every_send() -> None:
-    templates = ChannelTemplates.from_config(ChannelType.SLACK, {"title": "{{ .Status "})
+    templates = ChannelTemplates.from_config(
+        integration(ChannelType.SLACK).templates, {"title": "{{ .Status "}
+    )
     expander = templates.expander(high_cpu_message(), T0)
     assert expander.text("title", lambda: "default title") == "default title"
     assert expander.reason().startswith("template config.title: template: title:1:")
@@ -119,8 +122,11 @@ def test_data_receiver_is_regexp_quoted_and_firing_alerts_have_no_end() -> None:
 
 def test_only_the_fields_of_the_channel_type_are_templates() -> None:
     templates = ChannelTemplates.from_config(
-        ChannelType.PAGERDUTY, {"summary": "s", "severity": "critical", "subject": "not pagerduty's"}
+        integration(ChannelType.PAGERDUTY).templates,
+        {"summary": "s", "severity": "critical", "subject": "not pagerduty's"},
     )
     # A plain severity stays the default under the alerts' labels, as before templates.
     assert set(templates.templates) == {"summary"}
-    assert "severity" in ChannelTemplates.from_config(ChannelType.PAGERDUTY, {"severity": "{{ .Status }}"})
+    assert "severity" in ChannelTemplates.from_config(
+        integration(ChannelType.PAGERDUTY).templates, {"severity": "{{ .Status }}"}
+    )

@@ -17,8 +17,8 @@ from alerting_server import config
 from alerting_server.config import ConfigError, DatasourceConfig
 from alerting_server.errors import FailedPrecondition, InvalidArgument
 from alerting_server.model import Channel, ChannelType, DeliveryStatus
+from alerting_server.notify.integrations.webhook.notifier import WebhookNotifier
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
-from alerting_server.notify.webhook import WebhookNotifier
 from alerting_server.outbound import GuardedTransport, OutboundPolicy, literal_address
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.engine import Engine
@@ -27,9 +27,9 @@ from alerting_server.store import Store
 from alerting_server.validation.resources import validate_channel
 from tests.notify.alerts import high_cpu_message
 from tests.notify.conftest import FixedClock
+from tests.notify.integrations.test_email import notifier as email_notifier
 from tests.notify.receiver import Receiver, Reply
 from tests.notify.smtp import Handler, smtp_server
-from tests.notify.test_email import notifier as email_notifier
 
 DENY_PRIVATE = OutboundPolicy(deny_private=True)
 

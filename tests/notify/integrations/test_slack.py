@@ -5,8 +5,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alerting_server.notify.integrations.slack.notifier import BLUE, GREEN, ORANGE, RED, SlackNotifier, colour
 from alerting_server.notify.message import build_message
-from alerting_server.notify.slack import BLUE, GREEN, ORANGE, RED, SlackNotifier, colour
 from tests.notify.alerts import firing, high_cpu_message, resolved
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver, Reply

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier, dedup_key, event_payload
 from alerting_server.notify.message import build_message
-from alerting_server.notify.pagerduty import PagerDutyNotifier, dedup_key, event_payload
 from tests.notify.alerts import firing, high_cpu_message, resolved
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver, Reply

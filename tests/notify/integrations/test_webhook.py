@@ -5,7 +5,7 @@ import hmac
 
 import httpx
 
-from alerting_server.notify.webhook import WebhookNotifier, webhook_payload
+from alerting_server.notify.integrations.webhook.notifier import WebhookNotifier, webhook_payload
 from tests.notify.alerts import high_cpu_message
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver, Reply

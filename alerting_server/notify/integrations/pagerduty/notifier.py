@@ -18,11 +18,11 @@ import httpx
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
+from alerting_server.notify.integrations.pagerduty.config import DEFAULT_SEVERITY, DEFAULT_URL
 from alerting_server.notify.message import AlertData, Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
 from alerting_server.notify.texts import SEVERITIES, group_severity, subject
-from alerting_server.validation.channels import PAGERDUTY_DEFAULT_URL
 
 EventAction = Literal["trigger", "acknowledge", "resolve"]
 
@@ -30,7 +30,6 @@ CLIENT = "Alerting"
 MAX_SUMMARY = 1024
 # PagerDuty rejects events over 512 kB; custom details are what grows, and what is dropped.
 MAX_EVENT_BYTES = 512_000
-DEFAULT_SEVERITY = "error"
 
 
 def dedup_key(group_key: str) -> str:
@@ -86,7 +85,7 @@ def event_payload(
 class PagerDutyNotifier:
     client: httpx.AsyncClient
     routing_key: str
-    url: str = PAGERDUTY_DEFAULT_URL
+    url: str = DEFAULT_URL
     severity: str = DEFAULT_SEVERITY
     clock: Clock = field(default_factory=SystemClock)
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)

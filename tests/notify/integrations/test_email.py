@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
-from alerting_server.notify.email import EmailNotifier, message_id
+from alerting_server.notify.integrations.email.notifier import EmailNotifier, message_id
 from alerting_server.notify.message import build_message
 from tests.notify.alerts import high_cpu_message, resolved
 from tests.notify.conftest import FixedClock

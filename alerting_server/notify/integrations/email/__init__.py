@@ -1,0 +1,41 @@
+"""Email over SMTP."""
+
+from alerting_server.model import ChannelType
+from alerting_server.notify.integrations.email.config import SCHEMA, TEMPLATES, EmailConfig, check
+from alerting_server.notify.integrations.email.notifier import EmailNotifier
+from alerting_server.notify.integrations.integration import Connections, Integration
+from alerting_server.notify.limits import ChannelLimits
+
+
+def _notifier(config: EmailConfig, connections: Connections) -> EmailNotifier:
+    return EmailNotifier(
+        sender=config.sender,
+        to=config.to,
+        host=config.host,
+        port=config.port,
+        username=config.username,
+        password=config.password,
+        starttls=config.starttls,
+        tls=config.tls,
+        reply_to=config.reply_to,
+        headers=config.headers,
+        tls_context=connections.tls_context,
+        outbound=connections.outbound,
+        clock=connections.clock,
+        templates=config.templates,
+    )
+
+
+EMAIL = Integration(
+    type=ChannelType.EMAIL,
+    schema=SCHEMA,
+    config=EmailConfig,
+    notifier=_notifier,
+    destination="smarthost",
+    limits=ChannelLimits(concurrency=4, per_second=10.0, burst=10),
+    send_resolved=False,
+    templates=TEMPLATES,
+    check=check,
+)
+
+__all__ = ["EMAIL", "EmailConfig", "EmailNotifier"]

@@ -1,0 +1,39 @@
+"""PagerDuty Events API v2."""
+
+from alerting_server.model import ChannelType
+from alerting_server.notify.integrations.integration import Connections, Integration
+from alerting_server.notify.integrations.pagerduty.config import (
+    DEFAULT_URL,
+    SCHEMA,
+    TEMPLATES,
+    PagerDutyConfig,
+)
+from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier
+from alerting_server.notify.limits import ChannelLimits
+
+
+def _notifier(config: PagerDutyConfig, connections: Connections) -> PagerDutyNotifier:
+    return PagerDutyNotifier(
+        client=connections.http,
+        routing_key=config.routing_key,
+        url=config.url,
+        severity=config.severity,
+        clock=connections.clock,
+        templates=config.templates,
+    )
+
+
+PAGERDUTY = Integration(
+    type=ChannelType.PAGERDUTY,
+    schema=SCHEMA,
+    config=PagerDutyConfig,
+    notifier=_notifier,
+    destination="url",
+    destination_default=DEFAULT_URL,
+    # PagerDuty takes about 120 events a minute per routing key.
+    limits=ChannelLimits(concurrency=2, per_second=2.0, burst=4),
+    send_resolved=True,
+    templates=TEMPLATES,
+)
+
+__all__ = ["PAGERDUTY", "PagerDutyConfig", "PagerDutyNotifier"]

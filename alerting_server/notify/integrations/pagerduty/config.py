@@ -1,0 +1,63 @@
+"""The PagerDuty channel's config: Alertmanager's pagerduty_config for the Events API v2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from alerting_server.errors import Violations
+from alerting_server.notify.templates import ChannelTemplates
+from alerting_server.notify.texts import SEVERITIES
+from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
+from alerting_server.validation.fields import FieldSpec, Kind, json_type
+from alerting_server.validation.templates import check_template
+
+DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
+DEFAULT_SEVERITY = "error"
+TEMPLATES = ("summary", "severity", "client", "client_url")
+
+
+def check_severity(v: Violations, field: str, value: object) -> None:
+    if not isinstance(value, str):
+        v.add(field, f"must be a string, got {json_type(value)}")
+    elif "{{" in value:
+        # Rendered per notification, like Alertmanager's templates, with its functions.
+        check_template(v, field, value, "severity", ALERTMANAGER_FUNCTIONS)
+    elif value not in SEVERITIES:
+        v.add(field, f"must be one of {', '.join(SEVERITIES)} (or a template), got {value!r}")
+
+
+SCHEMA: Mapping[str, FieldSpec] = {
+    "routing_key": FieldSpec(
+        Kind.STRING,
+        required=True,
+        secret=True,
+        hint="the 32-character integration key of a PagerDuty Events API v2 integration",
+    ),
+    "url": FieldSpec(Kind.URL),
+    "severity": FieldSpec(Kind.STRING, check=check_severity),
+    "send_resolved": FieldSpec(Kind.BOOL),
+    # Alertmanager's pagerduty_config `description`: the incident's summary line.
+    "summary": FieldSpec(Kind.TEMPLATE),
+    "client": FieldSpec(Kind.TEMPLATE),
+    "client_url": FieldSpec(Kind.TEMPLATE),
+}
+
+
+@dataclass(frozen=True)
+class PagerDutyConfig:
+    routing_key: str
+    url: str = DEFAULT_URL
+    # A severity, or a template rendering one (among `templates` then).
+    severity: str = DEFAULT_SEVERITY
+    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+
+    @classmethod
+    def parse(cls, config: Mapping[str, Any]) -> Self:
+        return cls(
+            routing_key=config["routing_key"],
+            url=config.get("url") or DEFAULT_URL,
+            severity=config.get("severity") or DEFAULT_SEVERITY,
+            templates=ChannelTemplates.from_config(TEMPLATES, config),
+        )

@@ -1,0 +1,34 @@
+"""Slack incoming webhooks."""
+
+from alerting_server.model import ChannelType
+from alerting_server.notify.integrations.integration import Connections, Integration
+from alerting_server.notify.integrations.slack.config import SCHEMA, TEMPLATES, SlackConfig
+from alerting_server.notify.integrations.slack.notifier import SlackNotifier
+from alerting_server.notify.limits import ChannelLimits
+
+
+def _notifier(config: SlackConfig, connections: Connections) -> SlackNotifier:
+    return SlackNotifier(
+        client=connections.http,
+        webhook_url=config.webhook_url,
+        channel=config.channel,
+        username=config.username,
+        icon_emoji=config.icon_emoji,
+        clock=connections.clock,
+        templates=config.templates,
+    )
+
+
+SLACK = Integration(
+    type=ChannelType.SLACK,
+    schema=SCHEMA,
+    config=SlackConfig,
+    notifier=_notifier,
+    destination="webhook_url",
+    # Slack takes about one message a second per webhook.
+    limits=ChannelLimits(concurrency=1, per_second=1.0, burst=1),
+    send_resolved=False,
+    templates=TEMPLATES,
+)
+
+__all__ = ["SLACK", "SlackConfig", "SlackNotifier"]
