@@ -3,7 +3,6 @@
 Engine(storage).instant(query, t_ms) / .range(query, start_ms, end_ms, step_ms) -> Result
 analysis.analyse(query) -> Analysis: the query parsed once (value type, metrics read, shared plan)
 TSDB / DurableTSDB: the store (append(batch) -> WriteResult, select(matchers, mint, maxt))
-promqltest.run_files(paths, out, known_failures): Prometheus' conformance-test runner
 """
 
 from alerting_server.query.durable import DurableTSDB

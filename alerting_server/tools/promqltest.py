@@ -655,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         args = args[2:]
     if not args:
         sys.stderr.write(
-            "usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n"
+            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] FILE...\n"
         )
         return 2
     try:
