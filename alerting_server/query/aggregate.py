@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from alerting_server.query.errors import QueryError
-from alerting_server.query.groups import any_per_group, count_per_group, group_rows, kahan_sum
+from alerting_server.query.grouping import any_per_group, count_per_group, group_rows, kahan_sum
 from alerting_server.query.labels import METRIC_NAME, Labels, keep, with_label, without
 from alerting_server.query.mathx import mean, quantile
 from alerting_server.query.steps import Scalar, StepSeries, Vector
