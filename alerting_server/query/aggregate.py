@@ -29,10 +29,6 @@ def _groups(
     return groups
 
 
-def _stack(members: list[StepSeries]) -> tuple[np.ndarray, np.ndarray]:
-    return np.vstack([m.values for m in members]), np.vstack([m.present for m in members])
-
-
 def _fold(
     members: list[StepSeries], n: int, step: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 ) -> tuple[np.ndarray, np.ndarray]:

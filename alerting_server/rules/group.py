@@ -61,7 +61,6 @@ class RuleStatus:
 @dataclass
 class GroupEval:
     changes: list[AlertChange] = field(default_factory=list)
-    samples_written: int = 0
 
 
 class Group:
@@ -144,7 +143,6 @@ class Group:
             if stale:
                 storage.append(stale)
             self._previous[i] = returned
-            out.samples_written += written.accepted
             status.last_evaluation_duration_s = time.perf_counter() - started
         return out
 

@@ -216,15 +216,6 @@ class RuleManager:
             if key != exclude and runner is not None:
                 runner.written(group_names)
 
-    # --- reading ---------------------------------------------------------------------------
-
-    def alerting_rule(self, rule_id: str) -> AlertingRule | None:
-        for runner in self.runners.values():
-            for r in runner.group.rules:
-                if isinstance(r, AlertingRule) and r.rule.id == rule_id:
-                    return r
-        return None
-
     # --- evaluation results ----------------------------------------------------------------
 
     async def evaluate(self, group: str, ts: int) -> Evaluated:
