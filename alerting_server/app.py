@@ -53,7 +53,7 @@ from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
 from alerting_server.query.limits import QueryLimits
-from alerting_server.rules.engine import RuleEngine
+from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import Store
 from alerting_server.store.crypto import SecretsKeyError
@@ -159,7 +159,7 @@ class AlertingApp:
         self._alerts: AlertManager | None = None
         self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
-        self._rules: RuleEngine | None = None
+        self._rules: RuleManager | None = None
         self._links: AckLinks | None = None
 
     @property
@@ -227,7 +227,7 @@ class AlertingApp:
         )
         self._datasources = Datasources.from_config(local, self.config.datasources, self.config.outbound)
         query = engine_query_func(local)
-        self._rules = RuleEngine(
+        self._rules = RuleManager(
             self._store.rules,
             query,
             self._datasources,

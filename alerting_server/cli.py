@@ -44,7 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _promql_test(args: argparse.Namespace) -> int:
-    from alerting_server.query import promqltest
+    from alerting_server.tools import promqltest
 
     known = promqltest.load_known_failures(args.known_failures) if args.known_failures else None
     try:
@@ -54,7 +54,7 @@ def _promql_test(args: argparse.Namespace) -> int:
 
 
 def _test_rules(args: argparse.Namespace) -> int:
-    from alerting_server.rules.unittest import run_rule_tests
+    from alerting_server.tools.ruletest.runner import run_rule_tests
 
     return run_rule_tests(args.files, sys.stdout, sys.stderr)
 

@@ -20,8 +20,8 @@ from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
 from alerting_server.query.remote import DEFAULT_MAX_RESPONSE_BYTES
+from alerting_server.store.connect import DEFAULT_URL, normalize_url
 from alerting_server.store.crypto import check_key
-from alerting_server.store.engine import DEFAULT_URL, normalize_url
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
 

@@ -1,13 +1,12 @@
 """The query engine: an embedded time-series store and a PromQL evaluator (Prometheus 3 semantics).
 
 Engine(storage).instant(query, t_ms) / .range(query, start_ms, end_ms, step_ms) -> Result
-read_metric_names(query) -> set of metric names the query selects
+analysis.analyse(query) -> Analysis: the query parsed once (value type, metrics read, shared plan)
 TSDB / DurableTSDB: the store (append(batch) -> WriteResult, select(matchers, mint, maxt))
-promqltest.run_files(paths, out, known_failures): Prometheus' conformance-test runner
 """
 
 from alerting_server.query.durable import DurableTSDB
-from alerting_server.query.engine import Engine, parse, read_metric_names
+from alerting_server.query.engine import Engine, parse
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.labels import Labels, Matcher, MatchType
 from alerting_server.query.result import Result, ResultSeries, ValueKind
@@ -32,5 +31,4 @@ __all__ = [
     "ValueKind",
     "WriteResult",
     "parse",
-    "read_metric_names",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from alerting_server.query.errors import QueryError
-from alerting_server.query.groups import any_per_group, count_per_group, group_rows, kahan_sum
+from alerting_server.query.grouping import any_per_group, count_per_group, group_rows, kahan_sum
 from alerting_server.query.labels import METRIC_NAME, Labels, keep, with_label, without
 from alerting_server.query.mathx import mean, quantile
 from alerting_server.query.steps import Scalar, StepSeries, Vector
@@ -27,10 +27,6 @@ def _groups(
     for s in vector:
         groups.setdefault(grouping_labels(s.labels, grouping, is_without), []).append(s)
     return groups
-
-
-def _stack(members: list[StepSeries]) -> tuple[np.ndarray, np.ndarray]:
-    return np.vstack([m.values for m in members]), np.vstack([m.present for m in members])
 
 
 def _fold(

@@ -115,19 +115,3 @@ def nodes(expr: pp.Expr) -> Iterator[pp.Expr]:
         node = stack.pop()
         yield node
         stack.extend(reversed(_children(node)))
-
-
-def metric_names(expr: pp.Expr) -> set[str]:
-    """Metric names a query reads (equality matchers on __name__); '' when a selector has none."""
-    names: set[str] = set()
-    for node in nodes(expr):
-        if isinstance(node, pp.VectorSelector):
-            found = False
-            for group in selector_matchers(node):
-                for m in group:
-                    if m.name == METRIC_NAME and m.type is MatchType.EQUAL:
-                        names.add(m.value)
-                        found = True
-            if not found:
-                names.add("")
-    return names

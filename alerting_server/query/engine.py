@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import cast
 
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.errors import FieldViolation, InvalidArgument
+from alerting_server.errors import InvalidArgument
 from alerting_server.query import shared
-from alerting_server.query.ast import metric_names, unwrap_parens
-from alerting_server.query.bounds import shape
+from alerting_server.query.analysis import analyse, analysed
+from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
 from alerting_server.query.labels import Labels, drop_name
@@ -22,95 +20,26 @@ from alerting_server.query.limits import DEFAULT_LIMITS, Budget, QueryLimits
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.steps import Matrix, Steps, StepSeries, Vector
 from alerting_server.query.storage import Queryable
-from alerting_server.query.syntax import syntax_error
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000
 _ORDERING = {"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"}
-# A query that can be planned (a selector and a comparison) is short; longer ones are not held.
-MAX_PLANNED_QUERY_LENGTH = 1024
-
-
-class _ParseCache:
-    """Parsed queries by their text, the least recently used let go first, bounded by the memory
-    their trees hold (Shape.parsed_size) rather than by their number: rules run the same queries
-    every evaluation and the trees are only read, so one parse serves all."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[pp.Expr, int]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, query: str) -> pp.Expr | None:
-        with self._lock:
-            found = self._entries.get(query)
-            if found is None:
-                return None
-            self._entries.move_to_end(query)
-            return found[0]
-
-    def put(self, query: str, expr: pp.Expr, size: int) -> None:
-        if size > self._capacity // 16:
-            return
-        with self._lock:
-            if query in self._entries:
-                return
-            self._entries[query] = (expr, size)
-            self._size += size
-            while self._size > self._capacity:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._size -= dropped
-
-
-# About 120 MB of trees at most; some 100,000 typical rule queries.
-_parsed = _ParseCache(1 << 20)
 
 
 def parse(query: str) -> pp.Expr:
     """Parse PromQL; a syntax error, or a query too large to parse, is InvalidArgument."""
-    cached = _parsed.get(query)
-    if cached is not None:
-        return cached
-    measured = shape(query)
-    if measured.problem is not None:
-        raise InvalidArgument.field("query", measured.problem)
-    try:
-        expr = pp.parse(query)
-    except ValueError as e:
-        found = syntax_error(query)
-        if found is None:
-            raise InvalidArgument([FieldViolation("query", str(e))], f"parse error: {e}") from e
-        raise InvalidArgument([FieldViolation("query", str(found))], str(found)) from e
-    _parsed.put(query, expr, measured.parsed_size)
-    return expr
-
-
-# A plan is small (a kind, matchers, a comparison): room for every rule of a large rule set, so that
-# evaluating them does not parse again what a smaller cache would have let go.
-@functools.lru_cache(maxsize=1 << 18)
-def _cached_plan(query: str) -> shared.Plan | None:
-    try:
-        return shared.plan(parse(query))
-    except InvalidArgument:
-        return None
+    return analyse(query).expr
 
 
 def _plan(query: str) -> shared.Plan | None:
-    if len(query) > MAX_PLANNED_QUERY_LENGTH:
-        return None
-    return _cached_plan(query)
+    found = analysed(query)
+    return None if found is None else found.plan
 
 
 @functools.cache
 def _shares(storage_type: type) -> bool:
     # As evaluator._is_flat: a runtime Protocol check inspects the class every time.
     return issubclass(storage_type, shared.SharedStore)
-
-
-def read_metric_names(query: str) -> set[str]:
-    """Metric names the query selects by name; '' stands for a selector without one."""
-    return metric_names(parse(query))
 
 
 class Engine:

@@ -12,7 +12,6 @@ from alerting.regexp import compile as compile_regexp
 Labels = tuple[tuple[str, str], ...]
 
 METRIC_NAME = "__name__"
-EMPTY: Labels = ()
 
 
 def from_mapping(labels: Mapping[str, str]) -> Labels:

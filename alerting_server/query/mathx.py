@@ -7,8 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from alerting_server.query.storage import Values
-
 SMALL_DELTA_TOLERANCE = 1e-12
 
 
@@ -22,15 +20,6 @@ def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
         c += (total - t) + inc
     else:
         c += (inc - t) + total
-    return t, c
-
-
-def kahan_inc_np(inc: Values, total: Values, c: Values) -> tuple[Values, Values]:
-    """kahan_inc over arrays (one lane per step)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        t = total + inc
-        comp = np.where(np.abs(total) >= np.abs(inc), (total - t) + inc, (inc - t) + total)
-        c = np.where(np.isinf(t), 0.0, c + comp)
     return t, c
 
 

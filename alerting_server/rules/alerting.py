@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.model import Rule
@@ -88,37 +87,6 @@ class AlertInstanceState:
     resolved_at: int | None = None
     keep_firing_since: int | None = None
     updated_at: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "labels": dict(self.labels),
-            "annotations": dict(self.annotations),
-            "state": self.state,
-            "value": self.value,
-            "active_at": self.active_at,
-            "fired_at": self.fired_at,
-            "resolved_at": self.resolved_at,
-            "keep_firing_since": self.keep_firing_since,
-            "updated_at": self.updated_at,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AlertInstanceState:
-        def opt(key: str) -> int | None:
-            value = data.get(key)
-            return None if value is None else int(value)
-
-        return cls(
-            labels={str(k): str(v) for k, v in dict(data["labels"]).items()},
-            annotations={str(k): str(v) for k, v in dict(data.get("annotations") or {}).items()},
-            state=str(data["state"]),
-            value=float(data["value"]),
-            active_at=int(data["active_at"]),
-            fired_at=opt("fired_at"),
-            resolved_at=opt("resolved_at"),
-            keep_firing_since=opt("keep_firing_since"),
-            updated_at=int(data.get("updated_at") or 0),
-        )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.query.xxhash import labels_hash
 from alerting_server.rules.alerting import ALERT_FOR_STATE_METRIC, ALERT_METRIC, AlertChange, AlertingRule
-from alerting_server.rules.reads import query_info
+from alerting_server.rules.reads import known_reads
 from alerting_server.rules.recording import RecordingRule
 from alerting_server.rules.vector import EngineQuery, Prefetched, QueryFunc
 
@@ -40,7 +40,7 @@ def _shareable(rules: Sequence[AlertingRule | RecordingRule]) -> list[bool]:
         written |= {ALERT_METRIC, ALERT_FOR_STATE_METRIC}
     out = []
     for rule in rules:
-        info = query_info(rule.rule.query)
+        info = known_reads(rule.rule.query)
         # A selector naming no single metric could read anything: never ahead.
         out.append(info is not None and not info.name_matchers and not info.metric_names & written)
     return out
@@ -61,7 +61,6 @@ class RuleStatus:
 @dataclass
 class GroupEval:
     changes: list[AlertChange] = field(default_factory=list)
-    samples_written: int = 0
 
 
 class Group:
@@ -144,7 +143,6 @@ class Group:
             if stale:
                 storage.append(stale)
             self._previous[i] = returned
-            out.samples_written += written.accepted
             status.last_evaluation_duration_s = time.perf_counter() - started
         return out
 

@@ -9,63 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import promql_parser as pp
-
-from alerting_server.errors import InvalidArgument
 from alerting_server.model import Rule, RuleType
-from alerting_server.query.ast import nodes
-from alerting_server.query.engine import parse
-from alerting_server.validation.promql import QueryInfo, check_query
+from alerting_server.query.analysis import Analysis, analysed
 
 
-def query_info(query: str) -> QueryInfo | None:
-    """None when the query does not parse: the rule then reads nothing and fails when evaluated."""
-    try:
-        return check_query(query)
-    except InvalidArgument:
-        return None
-
-
-# Functions of their arguments' values only: with no new sample they give what they gave before.
-_VALUE_FUNCTIONS = frozenset(
-    (
-        *("abs", "ceil", "floor", "round", "exp", "ln", "log2", "log10", "sqrt", "sgn", "deg", "rad"),
-        *("clamp", "clamp_max", "clamp_min", "label_replace", "label_join"),
-        *("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"),
-        *("acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "sin", "sinh", "tan", "tanh"),
-    )
-)
-
-
-def time_invariant(query: str) -> bool:
-    """Whether an empty result stays empty until a metric it reads gets a sample.
-
-    Instant selectors without offset or @ see the same latest samples (or, once stale, none);
-    range selectors, subqueries, offsets and clock functions (time, absent, vector) can change
-    with the evaluation time alone, so they are evaluated every time.
-    """
-    try:
-        expr = parse(query)
-    except InvalidArgument:
-        return False
-    for node in nodes(expr):
-        if isinstance(node, pp.VectorSelector):
-            invariant = node.offset is None and node.at is None
-        elif isinstance(node, pp.Call):
-            invariant = node.func.name in _VALUE_FUNCTIONS
-        else:
-            invariant = isinstance(
-                node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
-            )
-        if not invariant:
-            return False
-    return True
+def known_reads(query: str) -> Analysis | None:
+    """None when the metrics the query reads are unknown: it does not parse, or validation refuses
+    it; the rule then reads nothing and fails when evaluated."""
+    found = analysed(query)
+    return found if found is not None and found.problem is None else None
 
 
 class GroupReads:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._rules = list(rules)
-        self._infos = [query_info(r.query) for r in rules]
+        self._infos = [known_reads(r.query) for r in rules]
         # Exact names answer most writes with one dict lookup; pattern selectors are checked one by one.
         self._by_name: dict[str, list[int]] = {}
         self._patterned: list[int] = []

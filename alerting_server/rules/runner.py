@@ -27,13 +27,14 @@ from typing import Protocol
 from alerting_server.clock import Clock
 from alerting_server.model import Rule, RuleType
 from alerting_server.model.rule import DEFAULT_DATASOURCE, RuleHealth
+from alerting_server.query.analysis import analysed
 from alerting_server.query.result import Result
 from alerting_server.query.tsdb import Sample, WriteResult
 from alerting_server.rules import telemetry
 from alerting_server.rules.alerting import AlertingRule
 from alerting_server.rules.group import Appendable, Group, GroupEval
 from alerting_server.rules.pacer import Pacer
-from alerting_server.rules.reads import GroupReads, time_invariant
+from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
 
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
@@ -98,7 +99,10 @@ class GroupRunner:
         self._datasource_of: Mapping[str, str] = {r.query: r.datasource for r in rules}
         self.remote = any(r.datasource not in EMBEDDED_NAMES for r in rules)
         self._invariant = [
-            r.type is RuleType.ALERTING and r.datasource in EMBEDDED_NAMES and time_invariant(r.query)
+            r.type is RuleType.ALERTING
+            and r.datasource in EMBEDDED_NAMES
+            and (analysis := analysed(r.query)) is not None
+            and analysis.time_invariant
             for r in rules
         ]
         # Metric names written since the last periodic evaluation: what it cannot skip.

@@ -4,7 +4,7 @@ The schema is owned by the Alembic migrations in migrations/versions/, applied b
 `Store.migrate()` at start-up; tables.py mirrors it for queries.
 """
 
-from alerting_server.store.engine import DEFAULT_URL, normalize_url
+from alerting_server.store.connect import DEFAULT_URL, normalize_url
 from alerting_server.store.routing import route_from_json, route_to_json
 from alerting_server.store.store import Store
 

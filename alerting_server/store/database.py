@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alerting_server.errors import FailedPrecondition, NotFound
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.engine import SQLITE_BEGIN, is_memory
+from alerting_server.store.connect import SQLITE_BEGIN, is_memory
 from alerting_server.store.writer import SqliteWriter
 
 T = TypeVar("T")

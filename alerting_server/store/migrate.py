@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerting_server.store.engine import SQLITE_BEGIN
+from alerting_server.store.connect import SQLITE_BEGIN
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
+from alerting_server.store.connect import DEFAULT_URL, create_engine
 from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database
 from alerting_server.store.deliveries import DeliveryRepository
-from alerting_server.store.engine import DEFAULT_URL, create_engine
 from alerting_server.store.escalation_policies import EscalationPolicyRepository
 from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository

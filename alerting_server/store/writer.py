@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 
-from alerting_server.store.engine import SQLITE_BEGIN, configure_sqlite
+from alerting_server.store.connect import SQLITE_BEGIN, configure_sqlite
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]

@@ -38,15 +38,6 @@ class Template:
         table["tmpl"] = self._tmpl(table)
         return execute(self.text, self.name, self.trees, table, data)
 
-    def execute_template(
-        self, template_name: str, data: object, funcs: Mapping[str, Callable[..., object]] | None = None
-    ) -> str:
-        """Renders one {{define}}d template of the set (Go's ExecuteTemplate)."""
-        table: dict[str, Callable[..., object]] = dict(BUILTINS)
-        table.update(prometheus_functions() if funcs is None else funcs)
-        table["tmpl"] = self._tmpl(table)
-        return execute(self.text, self.name, self.trees, table, data, template_name)
-
     def endless_recursion(self) -> str | None:
         """A template that running this one reaches, and that calls itself by {{template}} outside any
         if, with or range: it can end only at the depth limit. None when there is none (a recursion

@@ -49,10 +49,6 @@ def is_struct(value: object) -> bool:
     return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
-def is_sequence(value: object) -> bool:
-    return isinstance(value, list | tuple)
-
-
 def truth(value: object) -> bool:
     """Go's template truth: false, 0, nil, and empty strings, slices and maps are false."""
     if value is None or value is NO_VALUE:

@@ -3,7 +3,7 @@
 resources   validate_rule, validate_channel, validate_silence, validate_route, ...
 channels    channel configs against their integration's fields, secret redaction and merging
 fields      the kinds of field channel configs are made of
-promql      check_query -> QueryInfo (value type, metrics read)
+promql      check_query -> query.analysis.Analysis (value type, metrics read)
 names       label, metric, rule and resource names
 durations   durations in ms and as Prometheus strings
 templates   label and annotation templates
@@ -17,7 +17,7 @@ from alerting_server.validation.channels import (
     secret_fields,
 )
 from alerting_server.validation.fields import SECRET_PLACEHOLDER
-from alerting_server.validation.promql import QueryInfo, ValueType, check_query
+from alerting_server.validation.promql import check_query
 from alerting_server.validation.resources import (
     validate_channel,
     validate_escalation_policy,
@@ -29,8 +29,6 @@ from alerting_server.validation.resources import (
 
 __all__ = [
     "SECRET_PLACEHOLDER",
-    "QueryInfo",
-    "ValueType",
     "check_channel_config",
     "check_query",
     "merge_secrets",

@@ -21,6 +21,7 @@ from alerting_server.model import (
 )
 from alerting_server.model.escalation import MAX_REPEAT
 from alerting_server.outbound import OutboundPolicy
+from alerting_server.query.analysis import ValueType
 from alerting_server.validation.channels import check_channel_config, check_destinations
 from alerting_server.validation.durations import check_duration_ms
 from alerting_server.validation.limits import (
@@ -43,7 +44,7 @@ from alerting_server.validation.names import (
     check_name,
     is_valid_utf8,
 )
-from alerting_server.validation.promql import ValueType, check_query
+from alerting_server.validation.promql import check_query
 from alerting_server.validation.templates import check_rule_templates
 
 GROUP_BY_ALL = "..."

@@ -10,7 +10,7 @@ import time
 
 from starlette.routing import BaseRoute, Route
 
-from gateway.alertmanager.endpoints import AlertmanagerApi, Clock, Identity, served
+from gateway.alertmanager.endpoints import AlertmanagerApi, Identity, Now, served
 from gateway.alertmanager.openapi import OPENAPI_PATHS
 from gateway.backend import Backend
 
@@ -25,7 +25,7 @@ def alertmanager_routes(
     backend: Backend,
     max_body_bytes: int,
     *,
-    clock: Clock = _now_ms,
+    clock: Now = _now_ms,
     identity: Identity | None = None,
 ) -> list[BaseRoute]:
     """The routes of the v2 API. `clock` gives epoch ms (silence checks, which alerts have ended);

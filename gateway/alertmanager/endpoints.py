@@ -30,7 +30,7 @@ from gateway.body import read_json
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
 from gateway.routes import RpcRoute, discover_routes
 
-Clock = Callable[[], int]
+Now = Callable[[], int]
 # go-swagger's swag.ConvertBool: the spellings a boolean query parameter may take.
 _TRUE = frozenset({"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", "f", "disabled", ""})
@@ -99,7 +99,7 @@ def served(handler: Endpoint) -> Endpoint:
 
 
 class AlertmanagerApi:
-    def __init__(self, backend: Backend, max_body_bytes: int, clock: Clock, identity: Identity) -> None:
+    def __init__(self, backend: Backend, max_body_bytes: int, clock: Now, identity: Identity) -> None:
         self._backend = backend
         self._max_body_bytes = max_body_bytes
         self._clock = clock

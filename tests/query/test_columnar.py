@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from alerting_server.query.groups import group_rows, kahan_sum
+from alerting_server.query.grouping import group_rows, kahan_sum
 from alerting_server.query.labels import Matcher, MatchType
 from alerting_server.query.mathx import kahan_inc
 from alerting_server.query.storage import STALE_NAN

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from alerting_server.errors import InvalidArgument
-from alerting_server.query.engine import Engine, read_metric_names
+from alerting_server.query.engine import Engine
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import Labels, from_mapping
 from alerting_server.query.result import ValueKind
@@ -89,7 +89,3 @@ def test_many_to_many_matching_is_an_error_with_prometheus_message(engine: Engin
 def test_parse_errors_are_invalid_argument(engine: Engine) -> None:
     with pytest.raises(InvalidArgument):
         engine.instant("sum(rate(x[5m])", 0)
-
-
-def test_metric_names_read_by_a_query() -> None:
-    assert read_metric_names('sum(rate(a_total[5m])) / b or {job="x"}') == {"a_total", "b", ""}

@@ -11,7 +11,6 @@ from alerting_server.query.labels import Labels
 from alerting_server.rules.alerting import (
     RESOLVED_RETENTION_MS,
     AlertingRule,
-    AlertInstanceState,
     ChangeKind,
 )
 from alerting_server.rules.vector import QueryFunc, VectorSample
@@ -188,7 +187,7 @@ def test_restore_keeps_pending_active_at() -> None:
     r = rule()
     r.eval(0, series({0: 0.0}))
     r.eval(2 * M, series({2 * M: 0.0}))
-    saved = [AlertInstanceState.from_dict(s.to_dict()) for s in r.export_state()]
+    saved = r.export_state()
 
     restarted = rule()
     restarted.restore_state(saved)

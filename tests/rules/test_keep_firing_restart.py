@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from alerting_server.model import Alert, AlertState, Rule
 from alerting_server.rules.alerting import AlertingRule, ChangeKind
-from alerting_server.rules.engine import instance_state
+from alerting_server.rules.manager import instance_state
 from tests.rules.test_alerting import series
-from tests.rules.test_engine import T0, S, Sink, alerting, engine_for, write
+from tests.rules.test_manager import T0, S, Sink, alerting, engine_for, write
 
 M = 60 * S
 KEEP = 10 * M

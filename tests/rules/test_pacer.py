@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from alerting_server.rules.pacer import MAX_PAUSE_S, Pacer
-from tests.rules.test_engine import T0, alerting, engine_for, write
+from tests.rules.test_manager import T0, alerting, engine_for, write
 
 
 def test_steps_aside_only_while_the_loop_lags() -> None:

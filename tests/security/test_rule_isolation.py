@@ -15,7 +15,7 @@ from alerting_server.query.tsdb import TSDB
 from alerting_server.rules.group import Group
 from alerting_server.rules.runner import Evaluated, GroupRunner
 from alerting_server.rules.vector import engine_query_func
-from tests.rules.test_engine import T0, Clock, alerting, engine_for, write
+from tests.rules.test_manager import T0, Clock, alerting, engine_for, write
 
 SELF_CALL = '{{define "a"}}{{template "a"}}{{end}}{{template "a"}}'
 

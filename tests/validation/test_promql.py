@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from alerting_server.errors import InvalidArgument
-from alerting_server.validation.promql import ValueType, check_query
+from alerting_server.query.analysis import ValueType
+from alerting_server.validation.promql import check_query
 
 
 @pytest.mark.parametrize(

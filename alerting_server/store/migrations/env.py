@@ -8,7 +8,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from alerting_server.store.engine import create_engine, normalize_url
+from alerting_server.store.connect import create_engine, normalize_url
 from alerting_server.store.tables import metadata
 
 config = context.config

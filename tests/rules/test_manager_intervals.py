@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from alerting_server.query.engine import Engine
 from alerting_server.query.tsdb import TSDB
-from alerting_server.rules.engine import RuleEngine
+from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
-from tests.rules.test_engine import T0, Clock, M, Remote, Rules, S, Sink, alerting, write
+from tests.rules.test_manager import T0, Clock, M, Remote, Rules, S, Sink, alerting, write
 
 
-def engine(default_interval_ms: int, min_interval_ms: int, rules: Rules) -> tuple[RuleEngine, TSDB]:
+def engine(default_interval_ms: int, min_interval_ms: int, rules: Rules) -> tuple[RuleManager, TSDB]:
     db = TSDB(retention_ms=1 << 62)
     local = engine_query_func(Engine(db))
-    return RuleEngine(
+    return RuleManager(
         rules,
         local,
         Remote(0),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from alerting_server.rules.unittest import run_rule_tests
+from alerting_server.tools.ruletest.runner import run_rule_tests
 
 RULES = """
 groups:

@@ -22,22 +22,22 @@ from alerting_server.errors import AlertingError, InvalidArgument
 from alerting_server.model.alert import AlertState
 from alerting_server.query.engine import Engine, parse
 from alerting_server.query.labels import Labels, format_labels
-from alerting_server.query.promqltest import HISTOGRAM, parse_series_desc, parse_values
-from alerting_server.query.promqltest import TestFileError as SeriesError
 from alerting_server.query.tsdb import TSDB, Sample
 from alerting_server.rules.alerting import ALERT_NAME_LABEL, AlertingRule
 from alerting_server.rules.group import Group
 from alerting_server.rules.rulefile import RuleGroup, parse_rule_file
-from alerting_server.rules.unittest_file import (
+from alerting_server.rules.vector import engine_query_func
+from alerting_server.templating.gofmt import format_float
+from alerting_server.templating.gotime import format_duration as go_duration
+from alerting_server.templating.strconv import go_quote
+from alerting_server.tools.promqltest import HISTOGRAM, parse_series_desc, parse_values
+from alerting_server.tools.promqltest import TestFileError as SeriesError
+from alerting_server.tools.ruletest.testfile import (
     TestFileError,
     TestGroup,
     UnitTestFile,
     parse_unit_test_file,
 )
-from alerting_server.rules.vector import engine_query_func
-from alerting_server.templating.gofmt import format_float
-from alerting_server.templating.gotime import format_duration as go_duration
-from alerting_server.templating.strconv import go_quote
 
 _NO_RETENTION_MS = 1 << 62
 

@@ -482,23 +482,23 @@ _EMPTY_VS = __import__("numpy").empty(0, dtype="float64")
 
 
 @dataclass
-class Outcome:
+class CaseResult:
     status: str  # "passed" | "failed" | "unsupported"
     detail: str = ""
 
 
-def run_eval(engine: Engine, cmd: EvalCmd) -> Outcome:
+def run_eval(engine: Engine, cmd: EvalCmd) -> CaseResult:
     if cmd.uses_histograms:
-        return Outcome("unsupported", "expects native histogram values")
+        return CaseResult("unsupported", "expects native histogram values")
     try:
         _run_eval(engine, cmd)
     except NativeHistogramsUnsupported as e:
-        return Outcome("unsupported", str(e))
+        return CaseResult("unsupported", str(e))
     except _Mismatch as e:
-        return Outcome("failed", str(e))
+        return CaseResult("failed", str(e))
     except Exception as e:
-        return Outcome("failed", f"engine crashed: {type(e).__name__}: {e}")
-    return Outcome("passed")
+        return CaseResult("failed", f"engine crashed: {type(e).__name__}: {e}")
+    return CaseResult("passed")
 
 
 def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
@@ -655,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         args = args[2:]
     if not args:
         sys.stderr.write(
-            "usage: python -m alerting_server.query.promqltest [--known-failures FILE] FILE...\n"
+            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] FILE...\n"
         )
         return 2
     try:

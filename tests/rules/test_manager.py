@@ -15,8 +15,8 @@ from alerting_server.query.engine import Engine
 from alerting_server.query.labels import Labels
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.tsdb import TSDB, Sample
-from alerting_server.rules.engine import RuleEngine
 from alerting_server.rules.group import Group
+from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store.rules import RuleHealthRow
@@ -90,13 +90,13 @@ def alerting(rule_id: str, query: str, group: str = "g", **kw: object) -> Rule:
 
 def engine_for(
     rules: list[Rule], *, db: TSDB | None = None, sink: Sink | None = None, remote: Remote | None = None
-) -> tuple[RuleEngine, TSDB, Sink, Rules, Clock]:
+) -> tuple[RuleManager, TSDB, Sink, Rules, Clock]:
     db = db or TSDB(retention_ms=1 << 62)
     sink = sink or Sink()
     store = Rules(rules)
     clock = Clock(T0)
     local = engine_query_func(Engine(db))
-    engine = RuleEngine(store, local, remote or Remote(0), db, sink, clock, min_interval_ms=1 * S)
+    engine = RuleManager(store, local, remote or Remote(0), db, sink, clock, min_interval_ms=1 * S)
     return engine, db, sink, store, clock
 
 
@@ -302,8 +302,7 @@ async def test_a_rule_whose_query_or_labels_changed_resolves_its_alerts(change: 
     assert [(a.rule_id, a.state, a.resolved_at) for a in sink.applied[1:]] == [
         ("r", AlertState.RESOLVED, T0 + 1 * S)
     ]
-    held = engine.alerting_rule("r")
-    assert held is None or held.alerts() == []
+    assert [a for runner in engine.runners.values() for a in runner.group.alerts() if a.rule_id == "r"] == []
 
 
 async def test_health_is_stored_when_it_changes_and_read_live() -> None:

@@ -1,7 +1,7 @@
-"""The rule engine service: every stored rule evaluated, periodically and when its inputs are written.
+"""The rule manager: every stored rule evaluated, periodically and when its inputs are written.
 
 One GroupRunner per rule group, each on its own task. Alert changes go to the alert stage
-(AlertManager.apply), which holds and persists them; on start the engine puts each alerting
+(AlertManager.apply), which holds and persists them; on start the manager puts each alerting
 rule's state back from the alerts the stage kept for its rule id, so a restart neither resets a
 `for` clock nor notifies again. Rule health is written back to the store in batches.
 """
@@ -102,7 +102,7 @@ def resolved(alert: Alert, now: int) -> Alert:
     return dataclasses.replace(alert, state=AlertState.RESOLVED, resolved_at=now, updated_at=now)
 
 
-class RuleEngine:
+class RuleManager:
     def __init__(
         self,
         rules: RuleStore,
@@ -215,15 +215,6 @@ class RuleEngine:
             runner = self.runners.get(key)
             if key != exclude and runner is not None:
                 runner.written(group_names)
-
-    # --- reading ---------------------------------------------------------------------------
-
-    def alerting_rule(self, rule_id: str) -> AlertingRule | None:
-        for runner in self.runners.values():
-            for r in runner.group.rules:
-                if isinstance(r, AlertingRule) and r.rule.id == rule_id:
-                    return r
-        return None
 
     # --- evaluation results ----------------------------------------------------------------
 

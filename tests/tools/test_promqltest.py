@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from alerting_server.query.promqltest import HISTOGRAM, almost_equal, parse_values, run_files
 from alerting_server.query.storage import is_stale
+from alerting_server.tools.promqltest import HISTOGRAM, almost_equal, parse_values, run_files
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The async engine: URL normalisation and the SQLite settings that make it durable and concurrent."""
+"""Connecting to the database: URL normalisation, and the SQLite settings for durability and concurrency."""
 
 from __future__ import annotations
 

@@ -3,10 +3,10 @@
 import io
 from pathlib import Path
 
-from alerting_server.query.promqltest import load_known_failures, run_file, run_files
+from alerting_server.tools.promqltest import load_known_failures, run_file, run_files
 
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "promql"
-KNOWN = Path(__file__).resolve().parents[2] / "alerting_server" / "query" / "known_failures.txt"
+KNOWN = Path(__file__).resolve().parents[2] / "alerting_server" / "tools" / "promqltest_known_failures.txt"
 
 
 def test_nothing_fails_outside_the_known_failure_list() -> None:
@@ -24,7 +24,7 @@ def test_every_known_failure_still_fails() -> None:
     for name in {key.split(":")[0] for key in known}:
         report = run_file(str(CONFORMANCE / name), known)
         still_failing |= {f"{name}:{line}" for line, _, _, _ in report.failures}
-    assert set(known) <= still_failing, "remove fixed cases from known_failures.txt"
+    assert set(known) <= still_failing, "remove fixed cases from promqltest_known_failures.txt"
 
 
 def test_native_histogram_cases_are_unsupported_not_passed() -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from alerting_server.rules.unittest import run_rule_tests
+from alerting_server.tools.ruletest.runner import run_rule_tests
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rules"
+CONFORMANCE = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "rules"
 EXPECTED = {
     "long-period.yml": 0,
     "no-test-group-interval.yml": 0,

@@ -1,0 +1,229 @@
+"""A query parsed once, and what the server needs to know about it without evaluating it.
+
+A rule's query is looked at by the API's validation (its value type), by the rule group (whether it
+may be evaluated ahead with others, and which metrics it reads), by the runner (whether an empty
+result stays empty until a write) and by the engine (its tree, its shared plan). All of them take
+it from here: one parse, within the bounds of query/bounds.py, held by the query's text.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import promql_parser as pp
+
+from alerting_server.errors import FieldViolation, InvalidArgument
+from alerting_server.matching import Matcher, MatcherError, MatchOp
+from alerting_server.query import shared
+from alerting_server.query.ast import nodes
+from alerting_server.query.bounds import shape
+from alerting_server.query.errors import QueryError
+from alerting_server.query.syntax import syntax_error
+
+_NAME_LABEL = "__name__"
+
+
+class ValueType(enum.Enum):
+    SCALAR = "scalar"
+    VECTOR = "vector"
+    MATRIX = "matrix"
+    STRING = "string"
+
+
+# The parser's enums are not hashable, so these pair them up instead of keying dicts.
+_PARSER_TYPES = [
+    (pp.ValueType.Scalar, ValueType.SCALAR),
+    (pp.ValueType.Vector, ValueType.VECTOR),
+    (pp.ValueType.Matrix, ValueType.MATRIX),
+    (pp.ValueType.String, ValueType.STRING),
+]
+_PARSER_OPS: list[tuple[pp.MatchOp, MatchOp]] = [
+    (pp.MatchOp.Equal, "="),
+    (pp.MatchOp.NotEqual, "!="),
+    (pp.MatchOp.Re, "=~"),
+    (pp.MatchOp.NotRe, "!~"),
+]
+
+# Functions of their arguments' values only: with no new sample they give what they gave before.
+_VALUE_FUNCTIONS = frozenset(
+    (
+        *("abs", "ceil", "floor", "round", "exp", "ln", "log2", "log10", "sqrt", "sgn", "deg", "rad"),
+        *("clamp", "clamp_max", "clamp_min", "label_replace", "label_join"),
+        *("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"),
+        *("acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "sin", "sinh", "tan", "tanh"),
+    )
+)
+
+
+class QuerySyntaxError(InvalidArgument):
+    """A query promql-parser refuses; `reason` is Prometheus' message for it when known."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__([FieldViolation("query", reason)], message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """A parsed query and what is known of it before evaluation.
+
+    `metric_names` are the names selected by equality (`cpu_usage`, `{__name__="up"}`);
+    `name_matchers` has one entry per selector that names no single metric, holding its
+    `__name__` matchers (empty when the selector has none, as in `{job="api"}`).
+    `problem` says why validation refuses a query the parser took: a regex that Rust's engine
+    compiles and RE2's does not; the metrics such a query reads are then unknown.
+    """
+
+    expr: pp.Expr
+    value_type: ValueType
+    metric_names: frozenset[str]
+    name_matchers: tuple[tuple[Matcher, ...], ...]
+    problem: str | None
+    # Whether an empty result stays empty until a metric it reads gets a sample.
+    time_invariant: bool
+    # How the engine evaluates it together with others (query/shared.py), or None.
+    plan: shared.Plan | None
+
+    def reads(self, metric_name: str) -> bool:
+        """Whether new samples of `metric_name` can change the query's result."""
+        if metric_name in self.metric_names:
+            return True
+        labels = {_NAME_LABEL: metric_name}
+        return any(all(m.matches(labels) for m in group) for group in self.name_matchers)
+
+
+class _Cache:
+    """Analyses by query text, the least recently used let go first, bounded by the memory their
+    trees hold (Shape.parsed_size) rather than by their number: rules run the same queries every
+    evaluation and the trees are only read, so one parse serves all."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, tuple[Analysis, int]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, query: str) -> Analysis | None:
+        with self._lock:
+            found = self._entries.get(query)
+            if found is None:
+                return None
+            self._entries.move_to_end(query)
+            return found[0]
+
+    def put(self, query: str, analysis: Analysis, size: int) -> None:
+        if size > self._capacity // 16:
+            return
+        with self._lock:
+            if query in self._entries:
+                return
+            self._entries[query] = (analysis, size)
+            self._size += size
+            while self._size > self._capacity:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= dropped
+
+
+# About 120 MB of trees at most; some 100,000 typical rule queries.
+_analysed = _Cache(1 << 20)
+
+
+def analyse(query: str) -> Analysis:
+    """The query parsed and looked at; a query too large to parse is InvalidArgument, one that is not
+    PromQL QuerySyntaxError."""
+    cached = _analysed.get(query)
+    if cached is not None:
+        return cached
+    measured = shape(query)
+    if measured.problem is not None:
+        raise InvalidArgument.field("query", measured.problem)
+    try:
+        expr = pp.parse(query)
+    except ValueError as e:
+        found = syntax_error(query)
+        if found is None:
+            raise QuerySyntaxError(str(e), f"parse error: {e}") from e
+        raise QuerySyntaxError(str(found), str(found)) from e
+    analysis = _analysis(expr)
+    _analysed.put(query, analysis, measured.parsed_size)
+    return analysis
+
+
+def analysed(query: str) -> Analysis | None:
+    """None when the query does not parse: it then reads nothing and fails when evaluated."""
+    try:
+        return analyse(query)
+    except InvalidArgument:
+        return None
+
+
+def _analysis(expr: pp.Expr) -> Analysis:
+    names: set[str] = set()
+    patterns: list[tuple[Matcher, ...]] = []
+    problem = None
+    invariant = True
+    for node in nodes(expr):
+        if isinstance(node, pp.VectorSelector):
+            invariant = invariant and node.offset is None and node.at is None
+            try:
+                _collect_names(node, names, patterns)
+            except MatcherError as e:
+                # promql-parser compiles regexes with Rust's engine; ours is stricter about RE2.
+                problem = problem or str(e)
+        elif isinstance(node, pp.Call):
+            invariant = invariant and node.func.name in _VALUE_FUNCTIONS
+        else:
+            # Range selectors, subqueries, offsets and clock functions (time, absent, vector) can
+            # change with the evaluation time alone.
+            invariant = invariant and isinstance(
+                node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
+            )
+    if problem is not None:
+        names, patterns = set(), []
+    try:
+        plan = shared.plan(expr)
+    except QueryError:
+        # A regex RE2 refuses: evaluated alone, the query reports it.
+        plan = None
+    return Analysis(expr, _value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
+
+
+def _op(op: pp.MatchOp) -> MatchOp:
+    return next(ours for theirs, ours in _PARSER_OPS if theirs == op)
+
+
+def _collect_names(selector: pp.VectorSelector, names: set[str], patterns: list[tuple[Matcher, ...]]) -> None:
+    if selector.name is not None:
+        names.add(selector.name)
+        return
+    groups = selector.matchers.or_matchers or [selector.matchers.matchers]
+    for group in groups:
+        name_matchers = [m for m in group if m.name == _NAME_LABEL]
+        equal = [m.value for m in name_matchers if m.op == pp.MatchOp.Equal]
+        if equal:
+            names.add(equal[0])
+        else:
+            patterns.append(tuple(Matcher(m.name, _op(m.op), m.value) for m in name_matchers))
+
+
+def _value_type(expr: pp.Expr) -> ValueType:
+    match expr:
+        case pp.NumberLiteral():
+            return ValueType.SCALAR
+        case pp.StringLiteral():
+            return ValueType.STRING
+        case pp.VectorSelector() | pp.AggregateExpr():
+            return ValueType.VECTOR
+        case pp.MatrixSelector() | pp.SubqueryExpr():
+            return ValueType.MATRIX
+        case pp.ParenExpr() | pp.UnaryExpr():
+            return _value_type(expr.expr)
+        case pp.Call():
+            return next(ours for theirs, ours in _PARSER_TYPES if theirs == expr.func.return_type)
+        case pp.BinaryExpr():
+            both_scalar = _value_type(expr.lhs) is _value_type(expr.rhs) is ValueType.SCALAR
+            return ValueType.SCALAR if both_scalar else ValueType.VECTOR
+    raise TypeError(f"unexpected PromQL node {type(expr).__name__}")

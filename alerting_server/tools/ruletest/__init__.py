@@ -1,0 +1,1 @@
+"""`promtool test rules`: rule unit-test files (testfile) run against the rule engine (runner)."""
