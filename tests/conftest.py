@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 
-def _project_temp_entries() -> set[str]:
-    # The server's private socket folder is named so (app.py). The folder is shared with other runs
-    # on the machine: only what appeared during this one counts.
-    return {entry.name for entry in Path(tempfile.gettempdir()).glob("alerting-*")}
-
-
 @pytest.fixture(scope="session", autouse=True)
-def _leaves_nothing_in_the_temp_folder() -> Iterator[None]:
-    before = _project_temp_entries()
-    yield
-    left = sorted(_project_temp_entries() - before)
-    assert not left, f"the tests left these in {tempfile.gettempdir()}: {', '.join(left)}"
+def _leaves_nothing_in_the_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The run has a temp folder of its own (the servers it starts inherit it), so that what other runs
+    on the machine do meanwhile does not count: the server's private socket folders, named so in
+    app.py, must all be gone at the end."""
+    # pytest's own folder stays in the system temp folder.
+    tmp_path_factory.getbasetemp()
+    temp = tmp_path_factory.mktemp("temp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(temp))
+        patch.setattr(tempfile, "tempdir", str(temp))
+        yield
+    left = sorted(entry.name for entry in temp.glob("alerting-*"))
+    assert not left, f"the tests left these in the temp folder: {', '.join(left)}"
