@@ -1,11 +1,20 @@
-"""Checks that hold for the whole run."""
+"""Fixtures and checks of the whole run."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+
+from tests.notify.receiver import Receiver
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = await Receiver().start()
+    yield r
+    await r.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
