@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from alerting.durations import parse_duration
+from alerting_common.durations import parse_duration
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.model import Channel, ChannelType
 from alerting_server.notify.email import EmailNotifier
