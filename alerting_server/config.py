@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import yaml
 from sqlalchemy.exc import ArgumentError
 
-from alerting import yamlerrors
-from alerting.durations import format_duration, parse_duration
+from alerting_common import yamlerrors
+from alerting_common.durations import format_duration, parse_duration
 from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS, DEFAULT_MAX_WATCHERS
 from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy

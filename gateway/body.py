@@ -7,7 +7,7 @@ import json
 
 from starlette.requests import Request
 
-from alerting.jsonmap import JSON
+from alerting_common.jsonmap import JSON
 from gateway.errors import GatewayError, invalid_argument
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024

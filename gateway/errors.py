@@ -21,7 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.jsonmap import JSON, JSONObject, MappingError
+from alerting_common.jsonmap import JSON, JSONObject, MappingError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from alerting.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
-from alerting.naming import enum_json_names
+from alerting_common.jsonmap import FREE_FORM, JSON, JSONObject, descriptor_of, is_map
+from alerting_common.naming import enum_json_names
 from gateway.ops import OPERATIONS
 from gateway.params import route_query_fields
 from gateway.promapi import prometheus_methods, serves_prometheus

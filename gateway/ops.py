@@ -9,8 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.jsonmap import JSON, JSONObject
 from alerting.v1 import routing_service_pb2
+from alerting_common.jsonmap import JSON, JSONObject
 from gateway.backend import Backend, call_metadata
 from gateway.errors import Endpoint
 

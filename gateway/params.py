@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from alerting.jsonmap import JSON, MappingError, descriptor_of, set_field
+from alerting_common.jsonmap import JSON, MappingError, descriptor_of, set_field
 from gateway.routes import RpcRoute
 
 TIMESTAMP = "google.protobuf.Timestamp"

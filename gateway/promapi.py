@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alerting.jsonmap import JSON, JSONObject
-from alerting.naming import enum_to_json
 from alerting.v1 import metrics_service_pb2
+from alerting_common.jsonmap import JSON, JSONObject
+from alerting_common.naming import enum_to_json
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.buildinfo import build_info

@@ -10,7 +10,7 @@ import datetime
 import math
 from decimal import Decimal
 
-from alerting.durations import parse_duration
+from alerting_common.durations import parse_duration
 
 _MAX_INT64 = 2**63 - 1
 _MIN_TIME_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z

@@ -19,8 +19,8 @@ from google.protobuf.message import DecodeError, Message
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from alerting.jsonmap import JSONObject
 from alerting.v1 import metrics_service_pb2
+from alerting_common.jsonmap import JSONObject
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from google.protobuf.descriptor import FieldDescriptor
 
-from alerting.jsonmap import descriptor_of, is_map
+from alerting_common.jsonmap import descriptor_of, is_map
 from gateway.routes import RpcRoute
 
 # RPCs whose response is one string field served as a document of this media type.

@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from alerting.jsonmap import JSON, descriptor_of, to_json
+from alerting_common.jsonmap import JSON, descriptor_of, to_json
 from gateway.backend import Backend
 from gateway.errors import (
     Endpoint,

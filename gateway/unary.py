@@ -6,7 +6,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.jsonmap import (
+from alerting_common.jsonmap import (
     descriptor_of,
     merge_json,
     merge_message_value,

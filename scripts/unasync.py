@@ -48,8 +48,8 @@ LITERAL: list[tuple[str, str]] = [
         "",
     ),
     (
-        "from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence",
-        "from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence",
+        "from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence",
+        "from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence",
     ),
     ("import grpc.aio\n", ""),
     ("class AsyncAlertingClient:", "class AlertingClient:"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerting.durations import format_duration, parse_duration
+from alerting_common.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from alerting.regexp import Regexp
 from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
+from alerting_common.regexp import Regexp
 from alerting_server import model
 from alerting_server.alerts import history
 from alerting_server.alerts.manager import AlertManager

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Collection
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from alerting.v1 import (
     ack_service_pb2,
@@ -40,6 +40,9 @@ from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
 Context = Any  # grpc.aio.ServicerContext; servicers never touch it beyond what the interceptors do
 
 
@@ -55,15 +58,33 @@ def _require(value: str, field: str) -> str:
     return value
 
 
-class Named(Protocol):
+class Named(Protocol[T_co]):
     """A repository of resources that callers may name by id or by name."""
 
     async def resolve(self, ref: str) -> str: ...
 
+    async def get(self, id: str, /) -> T_co: ...
 
-async def _resolve(repository: Named, ref: str) -> str:
+
+async def _resolve(repository: Named[object], ref: str) -> str:
     """The id of the resource `ref` names: people and routes call resources by name, as they are shown."""
     return await repository.resolve(_require(ref, "id"))
+
+
+async def _get(repository: Named[T], ref: str) -> T:
+    return await repository.get(await _resolve(repository, ref))
+
+
+class _ListRequest(Protocol):
+    @property
+    def page_size(self) -> int: ...
+
+    @property
+    def page_token(self) -> str: ...
+
+
+def _page(request: _ListRequest, kind: str) -> PageRequest:
+    return PageRequest.parse(request.page_size, request.page_token, kind)
 
 
 def _require_message(request: Any, field: str) -> Any:
@@ -144,13 +165,13 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     async def GetRule(
         self, request: rule_service_pb2.GetRuleRequest, context: Context
     ) -> rule_service_pb2.GetRuleResponse:
-        rule = await self._store.rules.get(await _resolve(self._store.rules, request.id))
+        rule = await _get(self._store.rules, request.id)
         return rule_service_pb2.GetRuleResponse(rule=convert.rule_to_pb(self._live(rule)))
 
     async def ListRules(
         self, request: rule_service_pb2.ListRulesRequest, context: Context
     ) -> rule_service_pb2.ListRulesResponse:
-        page = await self._store.rules.list(PageRequest.parse(request.page_size, request.page_token, "rules"))
+        page = await self._store.rules.list(_page(request, "rules"))
         return rule_service_pb2.ListRulesResponse(
             rules=[convert.rule_to_pb(self._live(r)) for r in page.items],
             next_page_token=page.next_page_token,
@@ -174,7 +195,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
     async def DeleteRule(
         self, request: rule_service_pb2.DeleteRuleRequest, context: Context
     ) -> rule_service_pb2.DeleteRuleResponse:
-        rule = await self._store.rules.get(await _resolve(self._store.rules, request.id))
+        rule = await _get(self._store.rules, request.id)
         await self._store.rules.delete(rule.id)
         await self._changed({rule.group})
         return rule_service_pb2.DeleteRuleResponse()
@@ -269,15 +290,13 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def GetChannel(
         self, request: channel_service_pb2.GetChannelRequest, context: Context
     ) -> channel_service_pb2.GetChannelResponse:
-        channel = await self._store.channels.get(await _resolve(self._store.channels, request.id))
+        channel = await _get(self._store.channels, request.id)
         return channel_service_pb2.GetChannelResponse(channel=self._to_pb(channel))
 
     async def ListChannels(
         self, request: channel_service_pb2.ListChannelsRequest, context: Context
     ) -> channel_service_pb2.ListChannelsResponse:
-        page = await self._store.channels.list(
-            PageRequest.parse(request.page_size, request.page_token, "channels")
-        )
+        page = await self._store.channels.list(_page(request, "channels"))
         return channel_service_pb2.ListChannelsResponse(
             channels=[self._to_pb(c) for c in page.items], next_page_token=page.next_page_token
         )
@@ -326,7 +345,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
             with contextlib.suppress(NotFound):
                 channel_id = await self._store.channels.resolve(channel_id)
         page = await self._store.deliveries.list(
-            PageRequest.parse(request.page_size, request.page_token, "deliveries"),
+            _page(request, "deliveries"),
             channel_id=channel_id,
             fingerprint=request.fingerprint or None,
             status=status,
@@ -374,7 +393,7 @@ class SilenceServicer(silence_service_pb2_grpc.SilenceServiceServicer):
     ) -> silence_service_pb2.ListSilencesResponse:
         now = self._clock.now_ms()
         page = await self._store.silences.list(
-            PageRequest.parse(request.page_size, request.page_token, "silences"),
+            _page(request, "silences"),
             state=convert.SILENCE_STATE_FROM_PB.get(request.state),
             now=now,
         )
@@ -486,9 +505,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
     async def ListInhibitRules(
         self, request: routing_service_pb2.ListInhibitRulesRequest, context: Context
     ) -> routing_service_pb2.ListInhibitRulesResponse:
-        page = await self._store.inhibit_rules.list(
-            PageRequest.parse(request.page_size, request.page_token, "inhibit_rules")
-        )
+        page = await self._store.inhibit_rules.list(_page(request, "inhibit_rules"))
         return routing_service_pb2.ListInhibitRulesResponse(
             inhibit_rules=[convert.inhibit_rule_to_pb(r) for r in page.items],
             next_page_token=page.next_page_token,
@@ -527,9 +544,7 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     async def GetEscalationPolicy(
         self, request: escalation_policy_service_pb2.GetEscalationPolicyRequest, context: Context
     ) -> escalation_policy_service_pb2.GetEscalationPolicyResponse:
-        policy = await self._store.escalation_policies.get(
-            await _resolve(self._store.escalation_policies, request.id)
-        )
+        policy = await _get(self._store.escalation_policies, request.id)
         return escalation_policy_service_pb2.GetEscalationPolicyResponse(
             escalation_policy=convert.policy_to_pb(policy)
         )
@@ -537,9 +552,7 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
     async def ListEscalationPolicies(
         self, request: escalation_policy_service_pb2.ListEscalationPoliciesRequest, context: Context
     ) -> escalation_policy_service_pb2.ListEscalationPoliciesResponse:
-        page = await self._store.escalation_policies.list(
-            PageRequest.parse(request.page_size, request.page_token, "escalation_policies")
-        )
+        page = await self._store.escalation_policies.list(_page(request, "escalation_policies"))
         return escalation_policy_service_pb2.ListEscalationPoliciesResponse(
             escalation_policies=[convert.policy_to_pb(p) for p in page.items],
             next_page_token=page.next_page_token,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerting.matchers import MatcherError
+from alerting_common.matchers import MatcherError
 
 __all__ = ["MatcherError", "RegexError"]
 

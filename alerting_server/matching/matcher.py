@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 # `str` quotes a name that is not a plain label name so that parse_matcher reads it back
 # (Alertmanager would print `foo🙂` bare and then fail to parse it).
-from alerting.matchers import MATCH_OPS, MatchOp, escape_value, format_matcher, is_match_op
-from alerting.regexp import Regexp
+from alerting_common.matchers import MATCH_OPS, MatchOp, escape_value, format_matcher, is_match_op
+from alerting_common.regexp import Regexp
 from alerting_server.matching.errors import MatcherError
 from alerting_server.matching.regex import compile_re2
 

@@ -8,7 +8,7 @@ prints a name that is not a plain Prometheus label name.
 
 from __future__ import annotations
 
-from alerting.matchers import split_matcher
+from alerting_common.matchers import split_matcher
 from alerting_server.matching.errors import MatcherError
 from alerting_server.matching.matcher import Matcher
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from alerting.regexp import Regexp, RegexpError
-from alerting.regexp import compile as compile_regexp
+from alerting_common.regexp import Regexp, RegexpError
+from alerting_common.regexp import compile as compile_regexp
 from alerting_server.matching.errors import RegexError
 
 

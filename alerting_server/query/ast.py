@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import promql_parser as pp
 
-from alerting.regexp import RegexpError
+from alerting_common.regexp import RegexpError
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import METRIC_NAME, Matcher, MatchType
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import promql_parser as pp
 
-from alerting.regexp import RegexpError
+from alerting_common.regexp import RegexpError
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import (

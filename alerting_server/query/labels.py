@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from alerting.regexp import Regexp
-from alerting.regexp import compile as compile_regexp
+from alerting_common.regexp import Regexp
+from alerting_common.regexp import compile as compile_regexp
 
 Labels = tuple[tuple[str, str], ...]
 

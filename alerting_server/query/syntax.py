@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn
 
-from alerting.regexp import RegexpError
+from alerting_common.regexp import RegexpError
 from alerting_server.query.labels import promql_regex
 from alerting_server.query.syntax_lexer import T, Token, go_quote, lex
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from alerting import yamlerrors
-from alerting.durations import format_duration, parse_duration
+from alerting_common import yamlerrors
+from alerting_common.durations import format_duration, parse_duration
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.model import Rule, RuleType
 from alerting_server.model.rule import DEFAULT_GROUP

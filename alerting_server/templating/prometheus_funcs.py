@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from alerting.durations import parse_duration as parse_duration_ms
+from alerting_common.durations import parse_duration as parse_duration_ms
 from alerting_server.templating.gofmt import format_float, format_v
 from alerting_server.templating.gotime import GoDuration, GoTime
 from alerting_server.templating.strconv import go_quote, parse_float

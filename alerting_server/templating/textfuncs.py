@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from alerting.regexp import Regexp, RegexpError
-from alerting.regexp import compile as compile_regexp
+from alerting_common.regexp import Regexp, RegexpError
+from alerting_common.regexp import compile as compile_regexp
 
 
 def _compile(pattern: str) -> Regexp:

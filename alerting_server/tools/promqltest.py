@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from alerting.durations import parse_duration
+from alerting_common.durations import parse_duration
 from alerting_server.errors import InvalidArgument
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerting.durations import format_duration, parse_duration
+from alerting_common.durations import format_duration, parse_duration
 from alerting_server.errors import Violations
 
 # What fits in Go's time.Duration, as Prometheus checks, so exported rules stay loadable.

@@ -1,7 +1,7 @@
 """Python client of the alerting service: generated stubs under alerting.v1, typed clients, alertctl.
 
 `from alerting import AlertingClient` works; the client is imported on first use so that modules
-which only need `alerting.durations` or `alerting.v1` do not load it.
+which only need `alerting.v1` do not load it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from typing import Generic, TypeVar
 import yaml
 from google.protobuf.message import Message
 
-from alerting import yamlerrors
 from alerting.client import AlertingClient, AlertingError, TLSConfig
 from alerting.client.convert import (
     JSON,
@@ -37,7 +36,6 @@ from alerting.client.convert import (
     enum_number,
     message_to_dict,
 )
-from alerting.durations import parse_duration
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
@@ -45,6 +43,8 @@ from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting_common import yamlerrors
+from alerting_common.durations import parse_duration
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 Resource = dict[str, JSON]

@@ -18,10 +18,10 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.jsonmap import JSON
-from alerting.regexp import Regexp, RegexpError
-from alerting.regexp import compile as compile_regexp
 from alerting.v1 import alert_service_pb2, channel_service_pb2, silence_service_pb2
+from alerting_common.jsonmap import JSON
+from alerting_common.regexp import Regexp, RegexpError
+from alerting_common.regexp import compile as compile_regexp
 from gateway.alertmanager import models
 from gateway.alertmanager.matchers import Matcher, MatcherError, parse_matcher, selector
 from gateway.alertmanager.timefmt import format_ms

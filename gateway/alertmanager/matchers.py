@@ -4,7 +4,7 @@
   Alertmanager 0.25: the value quoted or bare, OpenMetrics escapes, a stray backslash stays literal);
 - the API object `{"name", "value", "isRegex", "isEqual"}` of a silence;
 - our silence matcher strings and ListAlerts selectors, always quoted so that the server reads them back.
-The text syntax itself is `alerting.matchers`, shared with the server; the gateway talks to the
+The text syntax itself is `alerting_common.matchers`, shared with the server; the gateway talks to the
 server only over gRPC, so its matcher evaluates regexes itself, with RE2 as Alertmanager does.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from alerting.jsonmap import JSONObject
-from alerting.matchers import MatcherError, MatchOp, format_matcher, split_matcher
-from alerting.regexp import RegexpError
-from alerting.regexp import compile as compile_regexp
+from alerting_common.jsonmap import JSONObject
+from alerting_common.matchers import MatcherError, MatchOp, format_matcher, split_matcher
+from alerting_common.regexp import RegexpError
+from alerting_common.regexp import compile as compile_regexp
 
 __all__ = ["MatchOp", "Matcher", "MatcherError", "from_api", "parse_matcher", "selector"]
 

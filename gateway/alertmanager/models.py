@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alerting.jsonmap import JSON, JSONObject
 from alerting.v1 import alert_service_pb2, silence_service_pb2
+from alerting_common.jsonmap import JSON, JSONObject
 from gateway.alertmanager.matchers import Matcher, MatcherError, from_api, parse_matcher
 from gateway.alertmanager.timefmt import format_timestamp, parse_ms
 

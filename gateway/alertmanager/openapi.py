@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerting.jsonmap import JSON, JSONObject
+from alerting_common.jsonmap import JSON, JSONObject
 
 _TIME: JSONObject = {"type": "string", "format": "date-time"}
 _LABEL_SET: JSONObject = {"type": "object", "additionalProperties": {"type": "string"}}

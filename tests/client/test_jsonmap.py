@@ -4,13 +4,13 @@ import math
 
 import pytest
 
-from alerting.jsonmap import JSON, MappingError, merge_json, to_json
 from alerting.v1 import (
     alert_service_pb2,
     escalation_policy_service_pb2,
     metrics_service_pb2,
     rule_service_pb2,
 )
+from alerting_common.jsonmap import JSON, MappingError, merge_json, to_json
 
 
 def test_rule_round_trips() -> None:

@@ -42,6 +42,9 @@ class ServerProcess:
             *self.extra_args,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTING_")}
+        # A SIGKILLed server cannot remove its private socket folder: it goes in the workdir, not in
+        # the system temp folder.
+        env["TMPDIR"] = str(self.workdir)
         self.proc = subprocess.Popen(
             cmd,
             cwd=self.workdir,

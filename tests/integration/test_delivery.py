@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.server import ServerProcess
 from tests.notify.receiver import Receiver, Reply
 
 ROUTING = {"receiver": "hook", "group_by": ["alertname"], "group_wait": "0s", "group_interval": "1m"}
@@ -24,19 +22,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float, what:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.close()
-
-
-@pytest.fixture
-async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 async def hook_channel(api: httpx.AsyncClient, url: str) -> dict[str, Any]:

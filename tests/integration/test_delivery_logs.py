@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ SECRETS = (PASSWORD, PATH_TOKEN, QUERY_TOKEN, HEADER_TOKEN)
 
 
 @pytest.fixture
-def debug_server(tmp_path: Path) -> Iterator[ServerProcess]:
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(
         f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--log-level", "debug"]
     )
@@ -30,18 +30,12 @@ def debug_server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.kill()
 
 
-@pytest.fixture
-async def api(debug_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=debug_server.base_url, timeout=10) as client:
-        yield client
-
-
 def secret_url(receiver: Receiver, path: str) -> str:
     return f"http://ops:{PASSWORD}@127.0.0.1:{receiver.port}/{path}/{PATH_TOKEN}?token={QUERY_TOKEN}"
 
 
 async def test_no_secret_reaches_the_log_and_failures_are_warnings(
-    api: httpx.AsyncClient, debug_server: ServerProcess
+    api: httpx.AsyncClient, server: ServerProcess
 ) -> None:
     good = await Receiver().start()
     bad = await Receiver().start()
@@ -80,8 +74,8 @@ async def test_no_secret_reaches_the_log_and_failures_are_warnings(
     finally:
         await good.close()
         await bad.close()
-    debug_server.terminate()
-    log = "".join(debug_server.output)
+    server.terminate()
+    log = "".join(server.output)
     assert " DEBUG " in log  # The server did log at debug level: the check below means something.
     for secret in SECRETS:
         assert secret not in log, f"{secret!r} leaked into the log:\n{log}"

@@ -3,19 +3,12 @@ rendered by the real server into what a real SMTP server receives."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.integration.server import ServerProcess
 from tests.notify.smtp import Handler, smtp_server
-
-
-@pytest.fixture
-async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,19 +19,6 @@ from tests.integration.test_delivery import deliveries, eventually
 from tests.notify.receiver import Receiver
 
 ALERT = {"alertname": "DiskFull", "host": "db1"}
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.close()
-
-
-@pytest.fixture
-async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 async def setup(api: httpx.AsyncClient, receiver: Receiver, afters: tuple[str, str, str]) -> str:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.server import ServerProcess
 from tests.integration.test_delivery import eventually
 from tests.notify.receiver import Receiver
 
@@ -34,19 +31,6 @@ groups:
         expr: errors > 100
         labels: {{severity: critical}}
 """
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.close()
-
-
-@pytest.fixture
-async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 async def apply(

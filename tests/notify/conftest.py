@@ -6,15 +6,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.notify.receiver import Receiver
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.close()
-
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting.durations import format_duration, parse_duration
-from alerting.jsonmap import JSON
+from alerting_common.durations import format_duration, parse_duration
+from alerting_common.jsonmap import JSON
 from alerting_server.errors import Violations
 from alerting_server.validation.durations import parse_duration_field
 from gateway.alertmanager.models import InvalidSilence, SchemaError, postable_alerts, postable_silence

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alerting.regexp import RegexpError
-from alerting.regexp import compile as compile_regexp
+from alerting_common.regexp import RegexpError
+from alerting_common.regexp import compile as compile_regexp
 from alerting_server.matching import Matcher, MatcherError, parse_matchers
 from gateway.alertmanager.matchers import parse_matcher as gateway_parse_matcher
 

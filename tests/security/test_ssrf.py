@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -32,13 +31,6 @@ from tests.notify.receiver import Receiver, Reply
 from tests.notify.smtp import Handler, smtp_server
 
 DENY_PRIVATE = OutboundPolicy(deny_private=True)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    yield r
-    await r.close()
 
 
 async def send(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from alerting.durations import format_duration
+from alerting_common.durations import format_duration
 from alerting_server.errors import AlertingError, InvalidArgument
 from alerting_server.model.alert import AlertState
 from alerting_server.query.engine import Engine, parse

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from alerting import yamlerrors
-from alerting.durations import parse_duration
+from alerting_common import yamlerrors
+from alerting_common.durations import parse_duration
 from alerting_server.rules import goyaml
 
 DEFAULT_EVALUATION_INTERVAL_MS = 60_000

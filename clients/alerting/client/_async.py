@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -123,6 +124,17 @@ class AsyncAlertingClient:
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from exc
 
+    async def _list(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp],
+        request: Callable[..., Req],
+        page_size: int,
+        page_token: str,
+        timeout: Timeout,
+    ) -> Resp:
+        """One page of a list that takes no filters."""
+        return await self._unary(method, request(page_size=page_size, page_token=page_token), timeout)
+
     # Rules
 
     async def create_rule(self, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
@@ -134,14 +146,15 @@ class AsyncAlertingClient:
     async def list_rules(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> rule_pb.ListRulesResponse:
-        request = rule_pb.ListRulesRequest(page_size=page_size, page_token=page_token)
-        return await self._unary(self._rules.ListRules, request, timeout)
+        return await self._list(
+            self._rules.ListRules, rule_pb.ListRulesRequest, page_size, page_token, timeout
+        )
 
     def iter_rules(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[rule_pb.Rule]:
         return async_pages(
-            lambda token: self.list_rules(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_rules, page_size=page_size, timeout=timeout),
             lambda page: page.rules,
         )
 
@@ -195,13 +208,13 @@ class AsyncAlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> AsyncIterator[alert_pb.Alert]:
         return async_pages(
-            lambda token: self.list_alerts(
+            partial(
+                self.list_alerts,
                 state=state,
                 rule=rule,
                 filter=filter,
                 acknowledged=acknowledged,
                 page_size=page_size,
-                page_token=token,
                 timeout=timeout,
             ),
             lambda page: page.alerts,
@@ -235,23 +248,22 @@ class AsyncAlertingClient:
         self, fingerprint: str, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[alert_pb.AlertHistoryEvent]:
         return async_pages(
-            lambda token: self.list_alert_history(
-                fingerprint, page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_alert_history, fingerprint, page_size=page_size, timeout=timeout),
             lambda page: page.events,
         )
 
     async def list_alert_groups(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> alert_pb.ListAlertGroupsResponse:
-        request = alert_pb.ListAlertGroupsRequest(page_size=page_size, page_token=page_token)
-        return await self._unary(self._alerts.ListAlertGroups, request, timeout)
+        return await self._list(
+            self._alerts.ListAlertGroups, alert_pb.ListAlertGroupsRequest, page_size, page_token, timeout
+        )
 
     def iter_alert_groups(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[alert_pb.AlertGroup]:
         return async_pages(
-            lambda token: self.list_alert_groups(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_alert_groups, page_size=page_size, timeout=timeout),
             lambda page: page.groups,
         )
 
@@ -320,14 +332,15 @@ class AsyncAlertingClient:
     async def list_channels(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> channel_pb.ListChannelsResponse:
-        request = channel_pb.ListChannelsRequest(page_size=page_size, page_token=page_token)
-        return await self._unary(self._channels.ListChannels, request, timeout)
+        return await self._list(
+            self._channels.ListChannels, channel_pb.ListChannelsRequest, page_size, page_token, timeout
+        )
 
     def iter_channels(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[channel_pb.Channel]:
         return async_pages(
-            lambda token: self.list_channels(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_channels, page_size=page_size, timeout=timeout),
             lambda page: page.channels,
         )
 
@@ -373,12 +386,12 @@ class AsyncAlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> AsyncIterator[channel_pb.Delivery]:
         return async_pages(
-            lambda token: self.list_deliveries(
+            partial(
+                self.list_deliveries,
                 channel_id=channel_id,
                 fingerprint=fingerprint,
                 status=status,
                 page_size=page_size,
-                page_token=token,
                 timeout=timeout,
             ),
             lambda page: page.deliveries,
@@ -416,9 +429,7 @@ class AsyncAlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> AsyncIterator[silence_pb.Silence]:
         return async_pages(
-            lambda token: self.list_silences(
-                state=state, page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_silences, state=state, page_size=page_size, timeout=timeout),
             lambda page: page.silences,
         )
 
@@ -465,14 +476,15 @@ class AsyncAlertingClient:
     async def list_inhibit_rules(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> routing_pb.ListInhibitRulesResponse:
-        request = routing_pb.ListInhibitRulesRequest(page_size=page_size, page_token=page_token)
-        return await self._unary(self._routing.ListInhibitRules, request, timeout)
+        return await self._list(
+            self._routing.ListInhibitRules, routing_pb.ListInhibitRulesRequest, page_size, page_token, timeout
+        )
 
     def iter_inhibit_rules(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[routing_pb.InhibitRule]:
         return async_pages(
-            lambda token: self.list_inhibit_rules(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_inhibit_rules, page_size=page_size, timeout=timeout),
             lambda page: page.inhibit_rules,
         )
 
@@ -500,16 +512,19 @@ class AsyncAlertingClient:
     async def list_escalation_policies(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> escalation_pb.ListEscalationPoliciesResponse:
-        request = escalation_pb.ListEscalationPoliciesRequest(page_size=page_size, page_token=page_token)
-        return await self._unary(self._escalation.ListEscalationPolicies, request, timeout)
+        return await self._list(
+            self._escalation.ListEscalationPolicies,
+            escalation_pb.ListEscalationPoliciesRequest,
+            page_size,
+            page_token,
+            timeout,
+        )
 
     def iter_escalation_policies(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> AsyncIterator[escalation_pb.EscalationPolicy]:
         return async_pages(
-            lambda token: self.list_escalation_policies(
-                page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_escalation_policies, page_size=page_size, timeout=timeout),
             lambda page: page.escalation_policies,
         )
 

@@ -12,25 +12,30 @@ class _Page(Protocol):
 
 
 P = TypeVar("P", bound=_Page)
+R_co = TypeVar("R_co", covariant=True)
 T = TypeVar("T")
 
 
-def pages(fetch: Callable[[str], P], items: Callable[[P], Iterable[T]]) -> Iterator[T]:
+class Fetch(Protocol[R_co]):
+    """A list method with every argument but the page token bound (functools.partial)."""
+
+    def __call__(self, *, page_token: str) -> R_co: ...
+
+
+def pages(fetch: Fetch[P], items: Callable[[P], Iterable[T]]) -> Iterator[T]:
     token = ""
     while True:
-        page = fetch(token)
+        page = fetch(page_token=token)
         yield from items(page)
         token = page.next_page_token
         if not token:
             return
 
 
-async def async_pages(
-    fetch: Callable[[str], Awaitable[P]], items: Callable[[P], Iterable[T]]
-) -> AsyncIterator[T]:
+async def async_pages(fetch: Fetch[Awaitable[P]], items: Callable[[P], Iterable[T]]) -> AsyncIterator[T]:
     token = ""
     while True:
-        page = await fetch(token)
+        page = await fetch(page_token=token)
         for item in items(page):
             yield item
         token = page.next_page_token

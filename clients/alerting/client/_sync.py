@@ -5,7 +5,8 @@ Written by scripts/unasync.py from _async.py: change that file, then run `make g
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -116,6 +117,17 @@ class AlertingClient:
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from exc
 
+    def _list(
+        self,
+        method: grpc.UnaryUnaryMultiCallable[Req, Resp],
+        request: Callable[..., Req],
+        page_size: int,
+        page_token: str,
+        timeout: Timeout,
+    ) -> Resp:
+        """One page of a list that takes no filters."""
+        return self._unary(method, request(page_size=page_size, page_token=page_token), timeout)
+
     # Rules
 
     def create_rule(self, rule: rule_pb.Rule, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> rule_pb.Rule:
@@ -127,14 +139,13 @@ class AlertingClient:
     def list_rules(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> rule_pb.ListRulesResponse:
-        request = rule_pb.ListRulesRequest(page_size=page_size, page_token=page_token)
-        return self._unary(self._rules.ListRules, request, timeout)
+        return self._list(self._rules.ListRules, rule_pb.ListRulesRequest, page_size, page_token, timeout)
 
     def iter_rules(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[rule_pb.Rule]:
         return pages(
-            lambda token: self.list_rules(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_rules, page_size=page_size, timeout=timeout),
             lambda page: page.rules,
         )
 
@@ -184,13 +195,13 @@ class AlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Iterator[alert_pb.Alert]:
         return pages(
-            lambda token: self.list_alerts(
+            partial(
+                self.list_alerts,
                 state=state,
                 rule=rule,
                 filter=filter,
                 acknowledged=acknowledged,
                 page_size=page_size,
-                page_token=token,
                 timeout=timeout,
             ),
             lambda page: page.alerts,
@@ -224,23 +235,22 @@ class AlertingClient:
         self, fingerprint: str, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[alert_pb.AlertHistoryEvent]:
         return pages(
-            lambda token: self.list_alert_history(
-                fingerprint, page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_alert_history, fingerprint, page_size=page_size, timeout=timeout),
             lambda page: page.events,
         )
 
     def list_alert_groups(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> alert_pb.ListAlertGroupsResponse:
-        request = alert_pb.ListAlertGroupsRequest(page_size=page_size, page_token=page_token)
-        return self._unary(self._alerts.ListAlertGroups, request, timeout)
+        return self._list(
+            self._alerts.ListAlertGroups, alert_pb.ListAlertGroupsRequest, page_size, page_token, timeout
+        )
 
     def iter_alert_groups(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[alert_pb.AlertGroup]:
         return pages(
-            lambda token: self.list_alert_groups(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_alert_groups, page_size=page_size, timeout=timeout),
             lambda page: page.groups,
         )
 
@@ -306,14 +316,15 @@ class AlertingClient:
     def list_channels(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> channel_pb.ListChannelsResponse:
-        request = channel_pb.ListChannelsRequest(page_size=page_size, page_token=page_token)
-        return self._unary(self._channels.ListChannels, request, timeout)
+        return self._list(
+            self._channels.ListChannels, channel_pb.ListChannelsRequest, page_size, page_token, timeout
+        )
 
     def iter_channels(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[channel_pb.Channel]:
         return pages(
-            lambda token: self.list_channels(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_channels, page_size=page_size, timeout=timeout),
             lambda page: page.channels,
         )
 
@@ -357,12 +368,12 @@ class AlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Iterator[channel_pb.Delivery]:
         return pages(
-            lambda token: self.list_deliveries(
+            partial(
+                self.list_deliveries,
                 channel_id=channel_id,
                 fingerprint=fingerprint,
                 status=status,
                 page_size=page_size,
-                page_token=token,
                 timeout=timeout,
             ),
             lambda page: page.deliveries,
@@ -398,9 +409,7 @@ class AlertingClient:
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Iterator[silence_pb.Silence]:
         return pages(
-            lambda token: self.list_silences(
-                state=state, page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_silences, state=state, page_size=page_size, timeout=timeout),
             lambda page: page.silences,
         )
 
@@ -445,14 +454,15 @@ class AlertingClient:
     def list_inhibit_rules(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> routing_pb.ListInhibitRulesResponse:
-        request = routing_pb.ListInhibitRulesRequest(page_size=page_size, page_token=page_token)
-        return self._unary(self._routing.ListInhibitRules, request, timeout)
+        return self._list(
+            self._routing.ListInhibitRules, routing_pb.ListInhibitRulesRequest, page_size, page_token, timeout
+        )
 
     def iter_inhibit_rules(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[routing_pb.InhibitRule]:
         return pages(
-            lambda token: self.list_inhibit_rules(page_size=page_size, page_token=token, timeout=timeout),
+            partial(self.list_inhibit_rules, page_size=page_size, timeout=timeout),
             lambda page: page.inhibit_rules,
         )
 
@@ -476,16 +486,19 @@ class AlertingClient:
     def list_escalation_policies(
         self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> escalation_pb.ListEscalationPoliciesResponse:
-        request = escalation_pb.ListEscalationPoliciesRequest(page_size=page_size, page_token=page_token)
-        return self._unary(self._escalation.ListEscalationPolicies, request, timeout)
+        return self._list(
+            self._escalation.ListEscalationPolicies,
+            escalation_pb.ListEscalationPoliciesRequest,
+            page_size,
+            page_token,
+            timeout,
+        )
 
     def iter_escalation_policies(
         self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Iterator[escalation_pb.EscalationPolicy]:
         return pages(
-            lambda token: self.list_escalation_policies(
-                page_size=page_size, page_token=token, timeout=timeout
-            ),
+            partial(self.list_escalation_policies, page_size=page_size, timeout=timeout),
             lambda page: page.escalation_policies,
         )
 

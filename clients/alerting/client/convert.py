@@ -1,6 +1,6 @@
 """alerting.v1 messages to and from plain JSON values in the shape of the REST contract (API.md).
 
-The same mapping the REST gateway serves (alerting.jsonmap): timestamps are epoch milliseconds,
+The same mapping the REST gateway serves (alerting_common.jsonmap): timestamps are epoch milliseconds,
 durations Prometheus strings ("5m"), enums their lower-case short names ("firing" for
 ALERT_STATE_FIRING), Struct fields plain objects, unset messages and optional scalars null. This is
 what `alertctl` prints and what its `-f FILE` inputs contain.
@@ -14,8 +14,8 @@ from typing import TypeVar, cast
 from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 
-from alerting.jsonmap import JSON, JSONObject, merge_json, to_json
-from alerting.naming import enum_from_json, enum_json_names, enum_to_json
+from alerting_common.jsonmap import JSON, JSONObject, merge_json, to_json
+from alerting_common.naming import enum_from_json, enum_json_names, enum_to_json
 
 M = TypeVar("M", bound=Message)
 
@@ -28,7 +28,7 @@ def message_to_dict(message: Message) -> JSONObject:
 
 
 def dict_to_message(data: Mapping[str, object], message_type: type[M]) -> M:
-    """A message built from JSON values; ValueError (alerting.jsonmap.MappingError) naming the
+    """A message built from JSON values; ValueError (alerting_common.jsonmap.MappingError) naming the
     field when one does not fit."""
     message = message_type()
     merge_json(cast(JSON, dict(data)), message)

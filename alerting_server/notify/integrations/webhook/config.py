@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import httpx
 
-from alerting.durations import parse_duration
+from alerting_common.durations import parse_duration
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 

@@ -20,8 +20,8 @@ from google.protobuf import duration_pb2, json_format, timestamp_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from alerting.durations import format_duration, parse_duration
-from alerting.naming import enum_from_json, enum_json_names, enum_to_json
+from alerting_common.durations import format_duration, parse_duration
+from alerting_common.naming import enum_from_json, enum_json_names, enum_to_json
 
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
 JSONObject: TypeAlias = dict[str, JSON]
