@@ -36,7 +36,6 @@ from alerting.v1 import (
     rule_service_pb2_grpc,
     silence_service_pb2_grpc,
 )
-from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
@@ -49,6 +48,7 @@ from alerting_server.errors import Unauthenticated
 from alerting_server.escalation.links import AckLinks
 from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
@@ -156,7 +156,7 @@ class AlertingApp:
         self.addresses = Addresses(grpc="", http="")
         self._tsdb: DurableTSDB | None = None
         self._snapshots: asyncio.Task[None] | None = None
-        self._alerts: AlertManager | None = None
+        self._alerts: AlertPipeline | None = None
         self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
         self._rules: RuleEngine | None = None
@@ -196,7 +196,7 @@ class AlertingApp:
             )
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
-        self._alerts = AlertManager(
+        self._alerts = AlertPipeline(
             self._store,
             self.clock,
             WatchHub(max_subscribers=self.config.limits_max_watchers),
@@ -252,7 +252,7 @@ class AlertingApp:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
     async def _start_grpc(
-        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertManager
+        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertPipeline
     ) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens or ())

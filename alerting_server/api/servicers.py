@@ -23,7 +23,7 @@ from alerting.v1 import (
     silence_service_pb2_grpc,
 )
 from alerting_server import model
-from alerting_server.alerts.routing import compile_routes
+from alerting_server.alerts.dispatch.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.auth import caller
 from alerting_server.clock import Clock

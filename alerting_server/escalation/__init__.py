@@ -1,7 +1,7 @@
 """Escalation: unacknowledged firing alerts climb their policy's levels; acknowledgement stops them.
 
-The alert pipeline (alerts/manager.py) owns the state and commits it with the outbox rows of
-each step; this package holds the rules, all at an explicit `now`:
+The escalation stage (stage.py) drives the rules below over the live alerts; the pipeline
+(alerting_server/pipeline) commits its state with the outbox rows of each step. All at an explicit `now`:
 
 start(fingerprint, policy, fired_at, now) -> Escalation        the policy is snapshotted here
 advance(esc, paused=, now=) -> (Escalation, [Step])             steps due by now, pause and resume

@@ -1,7 +1,7 @@
 """The rule engine service: every stored rule evaluated, periodically and when its inputs are written.
 
 One GroupRunner per rule group, each on its own task. Alert changes go to the alert stage
-(AlertManager.apply), which holds and persists them; on start the engine puts each alerting
+(AlertPipeline.apply), which holds and persists them; on start the engine puts each alerting
 rule's state back from the alerts the stage kept for its rule id, so a restart neither resets a
 `for` clock nor notifies again. Rule health is written back to the store in batches.
 """

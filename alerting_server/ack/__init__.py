@@ -1,0 +1,1 @@
+"""Acknowledgement: who may acknowledge, signed links in notifications, and what an acknowledgement does."""
