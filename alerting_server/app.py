@@ -36,6 +36,8 @@ from alerting.v1 import (
     rule_service_pb2_grpc,
     silence_service_pb2_grpc,
 )
+from alerting_server.ack import AckLinks, Acknowledgements
+from alerting_server.ack.secret import ack_link_secret
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
@@ -45,8 +47,6 @@ from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
 from alerting_server.errors import Unauthenticated
-from alerting_server.escalation.links import AckLinks
-from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.datasources import Datasources
@@ -269,7 +269,7 @@ class AlertingApp:
         channels = servicers.ChannelServicer(
             store, clock, alerts, self._deliveries, outbound=self.config.outbound
         )
-        acks = servicers.AckServicer(alerts, clock, self._links, store.history)
+        acks = servicers.AckServicer(Acknowledgements(alerts, clock, self._links, store.history), alerts)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)

@@ -1,4 +1,5 @@
-"""Escalation: unacknowledged firing alerts climb their policy's levels; acknowledgement stops them.
+"""Escalation: unacknowledged firing alerts climb their policy's levels; acknowledgement
+(alerting_server/ack) stops them.
 
 The escalation stage (stage.py) drives the rules below over the live alerts; the pipeline
 (alerting_server/pipeline) commits its state with the outbox rows of each step. All at an explicit `now`:
@@ -9,10 +10,8 @@ ack_expired(esc, ack, now) / restart(esc, now)                  acknowledgement 
 next_wakeup(esc, ack) -> int | None
 StorePolicies(store).for_alert(alert, route_policy_ids)         the rule's policy, else the route's
 EscalationRepository(engine).all() / .write_in(connection, changed, removed) (in Store.write)
-validate_ack(by, comment)
 """
 
-from alerting_server.escalation.ack import validate_ack
 from alerting_server.escalation.plan import Step, pass_length, step, total_steps
 from alerting_server.escalation.policies import PolicyFinder, StorePolicies
 from alerting_server.escalation.repository import EscalationRepository
@@ -32,5 +31,4 @@ __all__ = [
     "start",
     "step",
     "total_steps",
-    "validate_ack",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.dispatch.receivers import Receivers
@@ -12,7 +13,6 @@ from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
 from alerting_server.alerts.watch import EventType
-from alerting_server.escalation.links import AckLinks
 from alerting_server.escalation.plan import Step
 from alerting_server.escalation.policies import PolicyFinder
 from alerting_server.escalation.state import Escalation, ack_expired, advance, next_wakeup, restart, start

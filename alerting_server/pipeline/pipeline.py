@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from sqlalchemy.engine import Connection
 
 from alerting_server.ack import stage as ack
+from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.groups import AlertGroup
 from alerting_server.alerts.dispatch.nflog import LogEntry
@@ -34,7 +35,6 @@ from alerting_server.alerts.watch import WatchHub
 from alerting_server.clock import Clock
 from alerting_server.errors import NotFound, ResourceExhausted
 from alerting_server.escalation import EscalationRepository, PolicyFinder, StorePolicies
-from alerting_server.escalation.links import AckLinks
 from alerting_server.escalation.stage import EscalationStage
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
 from alerting_server.store import Store

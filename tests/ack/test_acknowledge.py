@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from alerting_server.ack.links import AckLinks
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.api.alerts import with_delivery_outcomes
 from alerting_server.errors import FailedPrecondition, NotFound
-from alerting_server.escalation.links import AckLinks
 from alerting_server.model import (
     AlertState,
     Channel,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alerting_server.ack.links import AckLinks
 from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
 from alerting_server.alerts.dispatch.nflog import LogEntry
@@ -12,7 +13,6 @@ from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
-from alerting_server.escalation.links import AckLinks
 from alerting_server.model import Route
 
 
