@@ -11,9 +11,7 @@ from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_del
 from alerting_server.alerts.watch import EventType
 from alerting_server.errors import FailedPrecondition, NotFound
 from alerting_server.escalation.state import Escalation
-from alerting_server.model import Ack, Alert, AlertState, Channel, ChannelType
-
-ACKNOWLEDGE_ACTION = {"action": "acknowledge"}  # notify/render.py's seam: PagerDuty's `acknowledge`
+from alerting_server.model import Ack, Alert, AlertState, Channel, ChannelType, NotificationPayload
 
 
 def open_alert(live: LiveAlerts, fp: str, verb: str) -> Alert:
@@ -78,5 +76,5 @@ def _incidents(
         seen.add((group_key, channel.id))
         key = idempotency_key("ack", group_key, channel.id, now)
         delivery = pending_delivery(channel, group_key, (alert.fingerprint,), key, now)
-        rows.append((delivery, {**ACKNOWLEDGE_ACTION, "receiver": channel.name, "group_key": group_key}))
+        rows.append((delivery, NotificationPayload.acknowledge(channel.name, group_key)))
     return rows

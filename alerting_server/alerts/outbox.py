@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from alerting_server.model import Channel, Delivery, DeliveryStatus
+from alerting_server.model import Channel, Delivery, DeliveryStatus, NotificationPayload
 
-Outgoing = tuple[Delivery, dict[str, object]]
+Outgoing = tuple[Delivery, NotificationPayload]
 
 
 def idempotency_key(*parts: object) -> str:

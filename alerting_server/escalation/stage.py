@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
-from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.live import LiveAlerts
@@ -16,7 +15,7 @@ from alerting_server.alerts.watch import EventType
 from alerting_server.escalation.plan import Step
 from alerting_server.escalation.policies import PolicyFinder
 from alerting_server.escalation.state import Escalation, ack_expired, advance, next_wakeup, restart, start
-from alerting_server.model import Alert, AlertState, Route
+from alerting_server.model import Alert, AlertState, NotificationPayload, Route
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
 
@@ -116,20 +115,19 @@ class EscalationStage:
         for channel in targets:
             key = idempotency_key("esc", alert.fingerprint, esc.fired_at, esc.run, s.index, channel.id)
             delivery = pending_delivery(channel, esc.group_key, (alert.fingerprint,), key, now)
-            payload: dict[str, object] = {
-                "receiver": channel.name,
-                "group_key": esc.group_key,
-                "group_labels": dict(alert.labels),
-                "route_key": "",
-                "escalation_policy_id": policy.id,
-                "escalation_level": s.level,
-                "escalation_repeat": s.repeat,
-                "reason": "escalation",
-                "firing": [alert_to_data(alert)],
-                "resolved": [],
-            }
-            if self._links is not None:
-                payload["ack_url"] = self._links.url(alert.fingerprint, alert.started_at, now)
+            payload = NotificationPayload(
+                receiver=channel.name,
+                group_key=esc.group_key,
+                group_labels=dict(alert.labels),
+                escalation_policy_id=policy.id,
+                escalation_level=s.level,
+                escalation_repeat=s.repeat,
+                reason="escalation",
+                firing=(alert,),
+                ack_url=""
+                if self._links is None
+                else self._links.url(alert.fingerprint, alert.started_at, now),
+            )
             rows.append((delivery, payload))
         message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
         live.history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))

@@ -14,11 +14,13 @@ from alerting_server.model.alert import (
 )
 from alerting_server.model.channel import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.escalation import EscalationLevel, EscalationPolicy
+from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
 from alerting_server.model.silence import Silence, SilenceState
 
 __all__ = [
+    "ACKNOWLEDGE",
     "Ack",
     "Alert",
     "AlertHistoryEvent",
@@ -31,6 +33,7 @@ __all__ = [
     "EscalationPolicy",
     "HistoryEventType",
     "InhibitRule",
+    "NotificationPayload",
     "PostedAlert",
     "Route",
     "Rule",

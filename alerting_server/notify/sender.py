@@ -12,7 +12,7 @@ from alerting_server.model import Channel, DeliveryStatus
 from alerting_server.notify.factory import sends_resolved
 from alerting_server.notify.notifier import DeliveryResult, Notifier
 from alerting_server.notify.outcome import RetryPolicy, decide
-from alerting_server.notify.render import ACKNOWLEDGE, ACTION, BadPayload, render
+from alerting_server.notify.render import BadPayload, decode, render
 from alerting_server.store.deliveries import Attempt, Claimed, DeliveryRepository, Outcome
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,12 @@ class Sender:
         return outcome
 
     async def _attempt(self, channel: Channel, notifier: Notifier, claimed: Claimed) -> DeliveryResult | None:
-        payload = claimed.payload
+        payload = decode(claimed.payload)
         try:
-            if payload.get(ACTION) == ACKNOWLEDGE:
+            if payload.acknowledges:
                 if not isinstance(notifier, Acknowledger):
                     return None  # Only receivers with incidents of their own have anything to ack.
-                return await notifier.acknowledge(str(payload["group_key"]))
+                return await notifier.acknowledge(payload.group_key)
             message = render(payload, external_url=self.external_url, send_resolved=sends_resolved(channel))
             if message is None:
                 return None

@@ -255,15 +255,15 @@ class DeliveryService:
             id="",
             channel_id=channel.id,
             status=DeliveryStatus.PENDING,
-            group_key=str(payload["group_key"]),
-            fingerprints=tuple(str(a["fingerprint"]) for a in payload["firing"]),
+            group_key=payload.group_key,
+            fingerprints=tuple(a.fingerprint for a in payload.firing),
             idempotency_key=uuid.uuid4().hex,
             created_at=now,
             updated_at=now,
             next_attempt_at=now,
         )
         claimed = await self._store.deliveries.insert_claimed(
-            delivery, payload, token=self.token, lease_until=now + self.options.lease_ms
+            delivery, payload.to_data(), token=self.token, lease_until=now + self.options.lease_ms
         )
         await self._sender.send(channel, self._notifier(channel), claimed)
         return await self._store.deliveries.get(claimed.delivery.id)

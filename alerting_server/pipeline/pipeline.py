@@ -48,10 +48,6 @@ MAX_SLEEP_MS = 10_000
 PRUNE_EVERY = 3_600_000
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
-
-
 class AlertPipeline:
     def __init__(
         self,
@@ -364,7 +360,7 @@ class AlertPipeline:
             for fp in delivery.fingerprints:
                 live.history.append(
                     history.notification(
-                        fp, str(payload["receiver"]), delivery.id, now, _int(payload.get("escalation_level"))
+                        fp, payload.receiver, delivery.id, now, payload.escalation_level or 0
                     )
                 )
         events_to_log, live.history = live.history, []
@@ -384,7 +380,7 @@ class AlertPipeline:
             def write(connection: Connection) -> None:
                 store.alerts.upsert_many_in(connection, dirty)
                 store.alerts.delete_many_in(connection, removed)
-                store.deliveries.add_many_in(connection, deliveries)
+                store.deliveries.add_many_in(connection, [(d, p.to_data()) for d, p in deliveries])
                 store.nflog.write_in(connection, log_rows, forgotten)
                 EscalationRepository.write_in(connection, escalated, gone)
                 store.history.append_in(connection, events_to_log)

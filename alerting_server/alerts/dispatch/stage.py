@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alerting_server.ack.links import AckLinks
-from alerting_server.alerts.codec import alert_to_data
 from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
 from alerting_server.alerts.dispatch.nflog import LogEntry
 from alerting_server.alerts.dispatch.receivers import Receivers
@@ -13,7 +12,7 @@ from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
-from alerting_server.model import Route
+from alerting_server.model import NotificationPayload, Route
 
 
 class DispatchStage:
@@ -68,20 +67,20 @@ class DispatchStage:
         key = idempotency_key(n.group_id, channel.id, n.at)
         fingerprints = tuple(a.fingerprint for a in (*n.firing, *n.resolved))
         delivery = pending_delivery(channel, n.group_key, fingerprints, key, now)
-        payload: dict[str, object] = {
-            "receiver": channel.name,
-            "group_key": n.group_key,
-            "group_labels": dict(n.group_labels),
-            "route_key": n.route_key,
-            "escalation_policy_id": n.escalation_policy_id,
-            "reason": n.reason.value,
-            "firing": [alert_to_data(a) for a in n.firing],
-            "resolved": [alert_to_data(a) for a in n.resolved],
-        }
+        urls = None
         if self._links is not None:
             # One link per firing alert: a token acknowledges exactly one alert.
             urls = {a.fingerprint: self._links.url(a.fingerprint, a.started_at, now) for a in n.firing}
-            payload["ack_urls"] = urls
-            if len(urls) == 1:
-                [payload["ack_url"]] = urls.values()
+        payload = NotificationPayload(
+            receiver=channel.name,
+            group_key=n.group_key,
+            group_labels=dict(n.group_labels),
+            route_key=n.route_key,
+            escalation_policy_id=n.escalation_policy_id,
+            reason=n.reason.value,
+            firing=tuple(n.firing),
+            resolved=tuple(n.resolved),
+            ack_urls=urls,
+            ack_url=next(iter(urls.values())) if urls is not None and len(urls) == 1 else "",
+        )
         return [(delivery, payload)]
