@@ -10,8 +10,15 @@ from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
 from alerting_server.alerts.watch import EventType
 from alerting_server.errors import FailedPrecondition, NotFound
-from alerting_server.escalation.state import Escalation
-from alerting_server.model import Ack, Alert, AlertState, Channel, ChannelType, NotificationPayload
+from alerting_server.model import (
+    Ack,
+    Alert,
+    AlertState,
+    Channel,
+    ChannelType,
+    Escalation,
+    NotificationPayload,
+)
 
 
 def open_alert(live: LiveAlerts, fp: str, verb: str) -> Alert:

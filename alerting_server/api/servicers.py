@@ -30,12 +30,12 @@ from alerting_server.api import convert
 from alerting_server.auth import caller
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
+from alerting_server.model.rule import RuleHealthRow
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
 from alerting_server.store.references import Known
-from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
 

@@ -9,17 +9,13 @@ advance(esc, paused=, now=) -> (Escalation, [Step])             steps due by now
 ack_expired(esc, ack, now) / restart(esc, now)                  acknowledgement timeout: from level 0
 next_wakeup(esc, ack) -> int | None
 StorePolicies(store).for_alert(alert, route_policy_ids)         the rule's policy, else the route's
-EscalationRepository(engine).all() / .write_in(connection, changed, removed) (in Store.write)
 """
 
 from alerting_server.escalation.plan import Step, pass_length, step, total_steps
 from alerting_server.escalation.policies import PolicyFinder, StorePolicies
-from alerting_server.escalation.repository import EscalationRepository
-from alerting_server.escalation.state import Escalation, ack_expired, advance, next_wakeup, restart, start
+from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
 
 __all__ = [
-    "Escalation",
-    "EscalationRepository",
     "PolicyFinder",
     "Step",
     "StorePolicies",

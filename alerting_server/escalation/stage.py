@@ -14,8 +14,8 @@ from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_del
 from alerting_server.alerts.watch import EventType
 from alerting_server.escalation.plan import Step
 from alerting_server.escalation.policies import PolicyFinder
-from alerting_server.escalation.state import Escalation, ack_expired, advance, next_wakeup, restart, start
-from alerting_server.model import Alert, AlertState, NotificationPayload, Route
+from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
+from alerting_server.model import Alert, AlertState, Escalation, NotificationPayload, Route
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
 

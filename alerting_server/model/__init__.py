@@ -13,7 +13,7 @@ from alerting_server.model.alert import (
     PostedAlert,
 )
 from alerting_server.model.channel import Channel, ChannelType, Delivery, DeliveryStatus
-from alerting_server.model.escalation import EscalationLevel, EscalationPolicy
+from alerting_server.model.escalation import Escalation, EscalationLevel, EscalationPolicy
 from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
@@ -29,6 +29,7 @@ __all__ = [
     "ChannelType",
     "Delivery",
     "DeliveryStatus",
+    "Escalation",
     "EscalationLevel",
     "EscalationPolicy",
     "HistoryEventType",

@@ -9,13 +9,21 @@ from typing import Protocol, runtime_checkable
 
 from alerting_server.clock import Clock
 from alerting_server.model import Channel, DeliveryStatus
+from alerting_server.model.outbox import Attempt, Claimed, Outcome
 from alerting_server.notify.factory import sends_resolved
 from alerting_server.notify.notifier import DeliveryResult, Notifier
 from alerting_server.notify.outcome import RetryPolicy, decide
 from alerting_server.notify.render import BadPayload, decode, render
-from alerting_server.store.deliveries import Attempt, Claimed, DeliveryRepository, Outcome
 
 log = logging.getLogger(__name__)
+
+
+class OutboxWriter(Protocol):
+    """Records the attempts at the rows a worker holds (store/deliveries.py)."""
+
+    async def finish(
+        self, delivery_id: str, *, token: str, attempt: Attempt | None, outcome: Outcome
+    ) -> bool: ...
 
 
 @runtime_checkable
@@ -27,7 +35,7 @@ class Acknowledger(Protocol):
 
 @dataclass(frozen=True)
 class Sender:
-    deliveries: DeliveryRepository
+    deliveries: OutboxWriter
     clock: Clock
     token: str
     external_url: str

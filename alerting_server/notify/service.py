@@ -21,6 +21,7 @@ import httpx
 
 from alerting_server.clock import Clock
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.model.outbox import Claimed, Outcome
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.limits import DEFAULT_LIMITS, ChannelLimits
 from alerting_server.notify.notifier import Notifier
@@ -30,7 +31,6 @@ from alerting_server.notify.sender import Sender
 from alerting_server.notify.worker import ChannelWorker
 from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.store import Store
-from alerting_server.store.deliveries import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 

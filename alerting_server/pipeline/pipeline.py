@@ -15,8 +15,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy.engine import Connection
-
 from alerting_server.ack import stage as ack
 from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
@@ -34,11 +32,11 @@ from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.clock import Clock
 from alerting_server.errors import NotFound, ResourceExhausted
-from alerting_server.escalation import EscalationRepository, PolicyFinder, StorePolicies
+from alerting_server.escalation import PolicyFinder, StorePolicies
 from alerting_server.escalation.stage import EscalationStage
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
-from alerting_server.store import Store
-from alerting_server.store.nflog import NotificationLogRow
+from alerting_server.model.step import NotificationLogRow, StepRecord
+from alerting_server.pipeline.store import AlertStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ PRUNE_EVERY = 3_600_000
 class AlertPipeline:
     def __init__(
         self,
-        store: Store,
+        store: AlertStore,
         clock: Clock,
         hub: WatchHub,
         *,
@@ -75,7 +73,6 @@ class AlertPipeline:
         self._fallback = fallback_receiver
         self._max_alerts = max_alerts
         self._max_groups = max_groups
-        self._escalation_store = EscalationRepository(store.engine)
         self._pruned_at: int | None = None
         self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
         self._stale = False
@@ -105,18 +102,15 @@ class AlertPipeline:
         """Loads the alerts, the configuration and the dispatcher state."""
         # As Alertmanager after a restart: groups are rebuilt from the alerts (group_wait counts
         # again, or not at all for alerts already older) and the notification log stops resends.
-        for alert in await self._store.alerts.all():
+        state = await self._store.pipeline_state()
+        for alert in state.alerts:
             self._live.load(alert)
-        self._escalation.load(await self._escalation_store.all())
+        self._escalation.load(state.escalations)
         await self._load_config()
         self._dispatch.restore_log(
             [
-                (
-                    row.group_id,
-                    row.receiver,
-                    LogEntry(frozenset(row.firing), frozenset(row.resolved), row.sent_at),
-                )
-                for row in await self._store.nflog.all()
+                (r.group_id, r.receiver, LogEntry(frozenset(r.firing), frozenset(r.resolved), r.sent_at))
+                for r in state.sent
             ]
         )
 
@@ -160,9 +154,10 @@ class AlertPipeline:
     # --- configuration ---------------------------------------------------------------------
 
     async def _load_config(self) -> None:
-        routes = compile_routes(await self._store.routing.get() or Route())
-        receivers = Receivers(await self._store.channels.all(), self._fallback)
-        self._mute.configure(await self._store.silences.all(), await self._store.inhibit_rules.all())
+        config = await self._store.pipeline_config()
+        routes = compile_routes(config.route or Route())
+        receivers = Receivers(config.channels, self._fallback)
+        self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters)
         self._escalation.configure(routes, receivers)
 
@@ -302,7 +297,7 @@ class AlertPipeline:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return
         self._pruned_at = now
-        gone = await self._store.history.prune(now - self._history_retention)
+        gone = await self._store.prune_history(now - self._history_retention)
         if gone:
             log.info("dropped %d history events older than the retention", gone)
 
@@ -363,29 +358,28 @@ class AlertPipeline:
                         fp, payload.receiver, delivery.id, now, payload.escalation_level or 0
                     )
                 )
-        events_to_log, live.history = live.history, []
         escalated, gone = self._escalation.take_changes()
-        dirty = [live.by_fingerprint[fp] for fp in sorted(live.dirty) if fp in live.by_fingerprint]
-        removed = sorted(live.removed)
         # What was sent and when, in the same transaction as the outbox rows: a restart
         # neither loses a notification nor sends it twice.
         logged, forgotten = self._dispatch.dispatcher.nflog.take_changes()
-        log_rows = [
-            NotificationLogRow(group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at)
-            for (group, receiver), e in logged.items()
-        ]
-        if dirty or removed or deliveries or log_rows or forgotten or events_to_log or escalated or gone:
-            store = self._store
-
-            def write(connection: Connection) -> None:
-                store.alerts.upsert_many_in(connection, dirty)
-                store.alerts.delete_many_in(connection, removed)
-                store.deliveries.add_many_in(connection, [(d, p.to_data()) for d, p in deliveries])
-                store.nflog.write_in(connection, log_rows, forgotten)
-                EscalationRepository.write_in(connection, escalated, gone)
-                store.history.append_in(connection, events_to_log)
-
-            await store.write(write)
+        step = StepRecord(
+            alerts=[live.by_fingerprint[fp] for fp in sorted(live.dirty) if fp in live.by_fingerprint],
+            removed_alerts=sorted(live.removed),
+            outbox=deliveries,
+            sent=[
+                NotificationLogRow(
+                    group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at
+                )
+                for (group, receiver), e in logged.items()
+            ],
+            forgotten=list(forgotten),
+            escalations=escalated,
+            removed_escalations=gone,
+            history=live.history,
+        )
+        live.history = []
+        if step:
+            await self._store.record_step(step)
             if deliveries and self.on_queued is not None:
                 self.on_queued()
         live.dirty.clear()

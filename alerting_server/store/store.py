@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
@@ -17,6 +18,7 @@ from alerting_server.store.database import Database
 from alerting_server.store.deliveries import DeliveryRepository
 from alerting_server.store.engine import DEFAULT_URL, create_engine
 from alerting_server.store.escalation_policies import EscalationPolicyRepository
+from alerting_server.store.escalations import EscalationRepository
 from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.nflog import NotificationLogRepository
@@ -46,6 +48,7 @@ class Store:
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
         self.nflog = NotificationLogRepository(self._db)
+        self.escalations = EscalationRepository(self._db)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
@@ -60,6 +63,34 @@ class Store:
         """`work(connection)` in one write transaction, for writes of several repositories that must
         commit together (their `*_in` methods); see Database.run."""
         return await self._db.run(work)
+
+    async def pipeline_state(self) -> PipelineState:
+        return PipelineState(await self.alerts.all(), await self.escalations.all(), await self.nflog.all())
+
+    async def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(
+            await self.routing.get(),
+            await self.channels.all(),
+            await self.silences.all(),
+            await self.inhibit_rules.all(),
+        )
+
+    async def prune_history(self, before: int) -> int:
+        return await self.history.prune(before)
+
+    async def record_step(self, step: StepRecord) -> None:
+        """Everything one step of the alert pipeline decided, in one transaction."""
+        outbox = [(delivery, payload.to_data()) for delivery, payload in step.outbox]
+
+        def write(connection: Connection) -> None:
+            self.alerts.upsert_many_in(connection, step.alerts)
+            self.alerts.delete_many_in(connection, step.removed_alerts)
+            self.deliveries.add_many_in(connection, outbox)
+            self.nflog.write_in(connection, step.sent, step.forgotten)
+            self.escalations.write_in(connection, step.escalations, step.removed_escalations)
+            self.history.append_in(connection, step.history)
+
+        await self.write(write)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

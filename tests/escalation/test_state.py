@@ -17,8 +17,8 @@ from alerting_server.escalation import (
     total_steps,
 )
 from alerting_server.escalation.plan import MIN_GAP
-from alerting_server.escalation.repository import policy_from_data, policy_to_data
 from alerting_server.model import Ack, EscalationLevel, EscalationPolicy
+from alerting_server.store.escalations import policy_from_data, policy_to_data
 
 MIN = 60_000
 T0 = 1_700_000_000_000

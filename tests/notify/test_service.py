@@ -14,6 +14,7 @@ import pytest
 
 from alerting_server.model import ACKNOWLEDGE, Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.codec import alert_to_data
+from alerting_server.model.outbox import Claimed
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.outcome import RetryPolicy
@@ -21,7 +22,6 @@ from alerting_server.notify.sender import Sender
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.notify.worker import queue_capacity
 from alerting_server.store import Store
-from alerting_server.store.deliveries import Claimed
 from tests.integration.test_delivery import eventually
 from tests.notify.alerts import firing, resolved
 from tests.notify.conftest import FixedClock
