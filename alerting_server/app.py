@@ -22,8 +22,6 @@ import uvicorn
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from alerting.services import SERVICE_NAMES
 from alerting.v1 import (
@@ -36,7 +34,8 @@ from alerting.v1 import (
     rule_service_pb2_grpc,
     silence_service_pb2_grpc,
 )
-from alerting_server.alerts.manager import AlertManager
+from alerting_server.ack import AckLinks, Acknowledgements
+from alerting_server.ack.secret import ack_link_secret
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
@@ -46,16 +45,15 @@ from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.config import Config, TLSConfig
 from alerting_server.errors import Unauthenticated
-from alerting_server.escalation.links import AckLinks
-from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
 from alerting_server.query.limits import QueryLimits
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
-from alerting_server.store import Store
+from alerting_server.store import DatabaseUnavailable, Store
 from alerting_server.store.crypto import SecretsKeyError
 from gateway import create_app
 from gateway.guard import LOOPBACK_NAMES, host_name
@@ -66,15 +64,6 @@ log = logging.getLogger(__name__)
 
 class StartError(Exception):
     """A part the server needs is not there; the message names it (never with its password)."""
-
-
-def _reason(exc: OSError | SQLAlchemyError) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
-    if isinstance(exc, DBAPIError):
-        # The driver's message, without SQLAlchemy's class names, statement and help link.
-        return str(exc.orig).rpartition(">: ")[2].strip() or type(exc.orig).__name__
-    return str(exc).splitlines()[0]
 
 
 class _GatewayServer(uvicorn.Server):
@@ -156,7 +145,7 @@ class AlertingApp:
         self.addresses = Addresses(grpc="", http="")
         self._tsdb: DurableTSDB | None = None
         self._snapshots: asyncio.Task[None] | None = None
-        self._alerts: AlertManager | None = None
+        self._alerts: AlertPipeline | None = None
         self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
         self._rules: RuleManager | None = None
@@ -182,12 +171,8 @@ class AlertingApp:
             log.warning("%s", warning)
         self._store = await Store.open(self.config.database_url, self.config.secrets_key)
         try:
-            await self._store.migrate()
-            await self._store.server_secrets.check_key(self.clock.now_ms())
-        except (OSError, SQLAlchemyError) as exc:
-            where = make_url(self.config.database_url).render_as_string(hide_password=True)
-            raise StartError(f"database {where}: {_reason(exc)}") from None
-        except SecretsKeyError as exc:
+            await self._store.start(self.clock.now_ms())
+        except (DatabaseUnavailable, SecretsKeyError) as exc:
             raise StartError(str(exc)) from None
         if not self.config.secrets_key:
             log.warning(
@@ -196,7 +181,7 @@ class AlertingApp:
             )
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
-        self._alerts = AlertManager(
+        self._alerts = AlertPipeline(
             self._store,
             self.clock,
             WatchHub(max_subscribers=self.config.limits_max_watchers),
@@ -252,7 +237,7 @@ class AlertingApp:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
     async def _start_grpc(
-        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertManager
+        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertPipeline
     ) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens or ())
@@ -269,7 +254,7 @@ class AlertingApp:
         channels = servicers.ChannelServicer(
             store, clock, alerts, self._deliveries, outbound=self.config.outbound
         )
-        acks = servicers.AckServicer(alerts, clock, self._links, store.history)
+        acks = servicers.AckServicer(Acknowledgements(alerts, clock, self._links, store.history), alerts)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy.exc import ArgumentError
 
 from alerting_common import yamlerrors
 from alerting_common.durations import format_duration, parse_duration
@@ -20,7 +19,7 @@ from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
 from alerting_server.query.remote import DEFAULT_MAX_RESPONSE_BYTES
-from alerting_server.store.connect import DEFAULT_URL, normalize_url
+from alerting_server.store.connect import DEFAULT_URL, check_url
 from alerting_server.store.crypto import check_key
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 
@@ -375,13 +374,9 @@ def _listen(value: Any, key: str) -> str:
 
 def _database_url(url: str) -> None:
     try:
-        normalize_url(url)
-    except ArgumentError:
-        raise ConfigError(
-            "database_url: not a database URL (sqlite:///path or postgresql://user@host/db)"
-        ) from None
+        check_url(url)
     except ValueError as exc:
-        raise ConfigError(f"database_url: {exc}; sqlite:///path or postgresql://user@host/db") from None
+        raise ConfigError(f"database_url: {exc} (sqlite:///path or postgresql://user@host/db)") from None
 
 
 def _tokens(node: Any) -> tuple[Token, ...]:

@@ -1,5 +1,10 @@
 """Alert management with Alertmanager's semantics: pure logic, time passed in as `now` (epoch ms).
 
+One package per job: dispatch/ (routing tree, aggregation groups, notification log), mute/
+(silences, inhibition). live.py holds the live alerts and what changed since the last commit;
+stage.py is the Stage seam that the pipeline (alerting_server/pipeline) runs: expiry, mute/,
+escalation/ and dispatch/, in that order.
+
 fingerprint(labels) -> str
     Prometheus' label-set fingerprint (FNV-1a 64, 16 hex digits), equal to Alertmanager's.
 
@@ -23,11 +28,9 @@ Dispatcher(tree)                    aggregation groups and their timers
 is_firing(alert, now) / is_resolved(alert, now): the one definition of firing and resolved.
 """
 
-from alerting_server.alerts.fingerprint import fingerprint
-from alerting_server.alerts.groups import AlertGroup, Dispatcher, Muter, Notification
-from alerting_server.alerts.inhibit import Inhibitor
-from alerting_server.alerts.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
-from alerting_server.alerts.routing import (
+from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
+from alerting_server.alerts.dispatch.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
+from alerting_server.alerts.dispatch.routing import (
     DEFAULT_GROUP_INTERVAL,
     DEFAULT_GROUP_WAIT,
     DEFAULT_REPEAT_INTERVAL,
@@ -37,7 +40,9 @@ from alerting_server.alerts.routing import (
     compile_routes,
     format_labels,
 )
-from alerting_server.alerts.silences import SilenceMuter
+from alerting_server.alerts.fingerprint import fingerprint
+from alerting_server.alerts.mute.inhibit import Inhibitor
+from alerting_server.alerts.mute.silences import SilenceMuter
 from alerting_server.alerts.state import is_firing, is_resolved
 
 __all__ = [

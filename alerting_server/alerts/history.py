@@ -1,19 +1,15 @@
-"""An alert's history: the events the pipeline records, and what the read path adds to them.
+"""An alert's history: the events the pipeline records.
 
 The pipeline appends a row per change in the transaction that makes the change. A notification
 row names its outbox row; its outcome and attempts are read from that row when the history is
-read, so the delivery side never writes history and the two never disagree.
+read (api/alerts.py), so the delivery side never writes history and the two never disagree.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
-from alerting_server.errors import NotFound
 from alerting_server.model import Ack, Alert, AlertHistoryEvent, HistoryEventType
-from alerting_server.store import Store
-from alerting_server.store.tables import alert_history
 
 DEFAULT_RETENTION = 30 * 24 * 3_600_000
 DELIVERY_PREFIX = "delivery "
@@ -68,29 +64,3 @@ def muting(old: Alert, new: Alert, at: int) -> list[AlertHistoryEvent]:
         kind = HistoryEventType.INHIBITED if new.inhibited_by else HistoryEventType.UNINHIBITED
         events.append(AlertHistoryEvent(fp, kind, at, message=",".join(new.inhibited_by or old.inhibited_by)))
     return events
-
-
-async def with_delivery_outcomes(
-    store: Store, events: Sequence[AlertHistoryEvent]
-) -> list[AlertHistoryEvent]:
-    """Notification events with the current status and attempts of their outbox rows."""
-    merged = []
-    for event in events:
-        if event.type is HistoryEventType.NOTIFICATION and event.message.startswith(DELIVERY_PREFIX):
-            try:
-                delivery = await store.deliveries.get(event.message.removeprefix(DELIVERY_PREFIX))
-            except NotFound:
-                event = dataclasses.replace(event, outcome="unknown (the delivery record is gone)")
-            else:
-                outcome = delivery.status.value
-                if delivery.last_error:
-                    outcome = f"{outcome}: {delivery.last_error}"
-                event = dataclasses.replace(event, outcome=outcome, attempts=delivery.attempts)
-        merged.append(event)
-    return merged
-
-
-async def prune(store: Store, before: int) -> int:
-    """Deletes the history older than `before`; returns how many events went."""
-    query = alert_history.delete().where(alert_history.c.at < before)
-    return await store.write(lambda connection: int(connection.execute(query).rowcount))

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
 from alerting_common.regexp import Regexp
 from alerting_server import model
 from alerting_server.alerts import history
-from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType
 from alerting_server.api import convert
 from alerting_server.api.convert import ts_from_pb
-from alerting_server.errors import InvalidArgument
+from alerting_server.errors import InvalidArgument, NotFound
 from alerting_server.matching import Matcher, compile_re2, parse_matchers
 from alerting_server.pagination import PageRequest
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from alerting_server.validation.resources import validate_posted_alerts
 
@@ -52,8 +53,30 @@ def _receiver_regex(text: str) -> Regexp | None:
         raise InvalidArgument.field("receiver", str(exc)) from None
 
 
+async def with_delivery_outcomes(
+    store: Store, events: Sequence[model.AlertHistoryEvent]
+) -> list[model.AlertHistoryEvent]:
+    """Notification events with the current status and attempts of their outbox rows."""
+    merged = []
+    for event in events:
+        if event.type is model.HistoryEventType.NOTIFICATION and event.message.startswith(
+            history.DELIVERY_PREFIX
+        ):
+            try:
+                delivery = await store.deliveries.get(event.message.removeprefix(history.DELIVERY_PREFIX))
+            except NotFound:
+                event = dataclasses.replace(event, outcome="unknown (the delivery record is gone)")
+            else:
+                outcome = delivery.status.value
+                if delivery.last_error:
+                    outcome = f"{outcome}: {delivery.last_error}"
+                event = dataclasses.replace(event, outcome=outcome, attempts=delivery.attempts)
+        merged.append(event)
+    return merged
+
+
 class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
-    def __init__(self, manager: AlertManager, store: Store) -> None:
+    def __init__(self, manager: AlertPipeline, store: Store) -> None:
         self._manager = manager
         self._store = store
 
@@ -129,7 +152,7 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         if not page.items and not request.page_token:
             # No history and no alert: a fingerprint never seen, rather than an alert with no past.
             self._manager.get(request.fingerprint)
-        events = await history.with_delivery_outcomes(self._store, page.items)
+        events = await with_delivery_outcomes(self._store, page.items)
         return alert_service_pb2.ListAlertHistoryResponse(
             events=[convert.history_event_to_pb(e) for e in events], next_page_token=page.next_page_token
         )

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 from alerting.v1 import (
     ack_service_pb2,
     ack_service_pb2_grpc,
+    alert_service_pb2,
     channel_service_pb2,
     channel_service_pb2_grpc,
     escalation_policy_service_pb2,
@@ -23,20 +24,18 @@ from alerting.v1 import (
     silence_service_pb2_grpc,
 )
 from alerting_server import model
-from alerting_server.alerts.routing import compile_routes
+from alerting_server.ack import Acknowledgements
+from alerting_server.alerts.dispatch.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.auth import caller
 from alerting_server.clock import Clock
-from alerting_server.errors import FailedPrecondition, InvalidArgument, NotFound, Unimplemented, Violations
-from alerting_server.escalation import validate_ack
-from alerting_server.escalation.links import AckLinks, Link
+from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
+from alerting_server.model.rule import RuleHealthRow
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
-from alerting_server.store.history import HistoryRepository
 from alerting_server.store.references import Known
-from alerting_server.store.rules import RuleHealthRow
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
 
@@ -583,92 +582,40 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
 
 
-class Acknowledger(Protocol):
-    """The alert pipeline: acknowledges durably and stops the alert's escalation."""
-
-    async def acknowledge(self, fp: str, by: str, comment: str = "") -> model.Alert: ...
-
-    async def unacknowledge(self, fp: str, by: str) -> model.Alert: ...
-
+class Receivers(Protocol):
     def receivers(self, alert: model.Alert) -> list[str]: ...
-
-    def get(self, fp: str) -> model.Alert: ...
-
-
-# Who acknowledged, when a link was followed without saying.
-LINK_USER = "link"
 
 
 class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
-    def __init__(
-        self,
-        alerts: Acknowledger,
-        clock: Clock,
-        links: AckLinks | None = None,
-        history: HistoryRepository | None = None,
-    ) -> None:
+    def __init__(self, acks: Acknowledgements, alerts: Receivers) -> None:
+        self._acks = acks
         self._alerts = alerts
-        self._clock = clock
-        self._links = links
-        self._history = history
 
-    async def _linked(self, token: str) -> tuple[Link, model.Alert]:
-        """A genuine link and its alert, FAILED_PRECONDITION when the link is spent (links.py)."""
-        if self._links is None:
-            raise Unimplemented("this server signs no acknowledgement links")
-        link = self._links.verify(_require(token, "token"), self._clock.now_ms())
-        alert = self._alerts.get(link.fingerprint)
-        if alert.started_at != link.episode:
-            raise FailedPrecondition(
-                "this link was sent for an earlier firing of the alert: use a link from a notification "
-                "of the current one"
-            )
-        if not alert.acknowledged and self._history is not None:
-            unacked = await self._history.last(link.fingerprint, model.HistoryEventType.UNACKNOWLEDGED)
-            if unacked is not None and unacked > link.issued_at:
-                raise FailedPrecondition(
-                    "the alert was unacknowledged after this link was sent: use a link sent since"
-                )
-        return link, alert
+    def _to_pb(self, alert: model.Alert) -> alert_service_pb2.Alert:
+        return convert.alert_to_pb(alert, self._alerts.receivers(alert))
 
     async def Acknowledge(
         self, request: ack_service_pb2.AcknowledgeRequest, context: Context
     ) -> ack_service_pb2.AcknowledgeResponse:
-        fp = _require(request.fingerprint, "fingerprint")
-        validate_ack(request.by, request.comment)
-        alert = await self._alerts.acknowledge(fp, request.by, request.comment)
-        return ack_service_pb2.AcknowledgeResponse(
-            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
-        )
+        alert = await self._acks.acknowledge(request.fingerprint, request.by, request.comment)
+        return ack_service_pb2.AcknowledgeResponse(alert=self._to_pb(alert))
 
     async def Unacknowledge(
         self, request: ack_service_pb2.UnacknowledgeRequest, context: Context
     ) -> ack_service_pb2.UnacknowledgeResponse:
-        fp = _require(request.fingerprint, "fingerprint")
-        validate_ack(request.by, by_required=False)
-        alert = await self._alerts.unacknowledge(fp, request.by)
-        return ack_service_pb2.UnacknowledgeResponse(
-            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
-        )
+        alert = await self._acks.unacknowledge(request.fingerprint, request.by)
+        return ack_service_pb2.UnacknowledgeResponse(alert=self._to_pb(alert))
 
     async def GetAckToken(
         self, request: ack_service_pb2.GetAckTokenRequest, context: Context
     ) -> ack_service_pb2.GetAckTokenResponse:
-        link, alert = await self._linked(request.token)
+        link, alert = await self._acks.linked(request.token)
         return ack_service_pb2.GetAckTokenResponse(
-            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert)),
-            expires_at=convert.ts_to_pb(link.expires_at),
+            alert=self._to_pb(alert), expires_at=convert.ts_to_pb(link.expires_at)
         )
 
     async def AcknowledgeByToken(
         self, request: ack_service_pb2.AcknowledgeByTokenRequest, context: Context
     ) -> ack_service_pb2.AcknowledgeByTokenResponse:
-        link, alert = await self._linked(request.token)
-        by = request.by or LINK_USER
-        validate_ack(by, request.comment)
-        # A link followed twice (or after someone else acknowledged) keeps the first acknowledgement.
-        if not alert.acknowledged:
-            alert = await self._alerts.acknowledge(link.fingerprint, by, request.comment)
-        return ack_service_pb2.AcknowledgeByTokenResponse(
-            alert=convert.alert_to_pb(alert, self._alerts.receivers(alert))
-        )
+        alert = await self._acks.acknowledge_by_link(request.token, request.by, request.comment)
+        return ack_service_pb2.AcknowledgeByTokenResponse(alert=self._to_pb(alert))

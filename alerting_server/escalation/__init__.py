@@ -1,26 +1,21 @@
-"""Escalation: unacknowledged firing alerts climb their policy's levels; acknowledgement stops them.
+"""Escalation: unacknowledged firing alerts climb their policy's levels; acknowledgement
+(alerting_server/ack) stops them.
 
-The alert pipeline (alerts/manager.py) owns the state and commits it with the outbox rows of
-each step; this package holds the rules, all at an explicit `now`:
+The escalation stage (stage.py) drives the rules below over the live alerts; the pipeline
+(alerting_server/pipeline) commits its state with the outbox rows of each step. All at an explicit `now`:
 
 start(fingerprint, policy, fired_at, now) -> Escalation        the policy is snapshotted here
 advance(esc, paused=, now=) -> (Escalation, [Step])             steps due by now, pause and resume
 ack_expired(esc, ack, now) / restart(esc, now)                  acknowledgement timeout: from level 0
 next_wakeup(esc, ack) -> int | None
 StorePolicies(store).for_alert(alert, route_policy_ids)         the rule's policy, else the route's
-EscalationRepository(engine).all() / .write_in(connection, changed, removed) (in Store.write)
-validate_ack(by, comment)
 """
 
-from alerting_server.escalation.ack import validate_ack
 from alerting_server.escalation.plan import Step, pass_length, step, total_steps
 from alerting_server.escalation.policies import PolicyFinder, StorePolicies
-from alerting_server.escalation.repository import EscalationRepository
-from alerting_server.escalation.state import Escalation, ack_expired, advance, next_wakeup, restart, start
+from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
 
 __all__ = [
-    "Escalation",
-    "EscalationRepository",
     "PolicyFinder",
     "Step",
     "StorePolicies",
@@ -32,5 +27,4 @@ __all__ = [
     "start",
     "step",
     "total_steps",
-    "validate_ack",
 ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from alerting_server.errors import NotFound
-from alerting_server.model import Alert, EscalationPolicy
-from alerting_server.store import Store
+from alerting_server.model import Alert, EscalationPolicy, Rule
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +17,27 @@ class PolicyFinder(Protocol):
     async def for_alert(self, alert: Alert, route_policy_ids: Sequence[str]) -> EscalationPolicy | None: ...
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Getter(Protocol[T_co]):
+    async def get(self, id: str, /) -> T_co: ...
+
+
+class PolicyStore(Protocol):
+    """Where rules and escalation policies are kept (store.Store)."""
+
+    @property
+    def rules(self) -> _Getter[Rule]: ...
+
+    @property
+    def escalation_policies(self) -> _Getter[EscalationPolicy]: ...
+
+
 class StorePolicies:
     """Reads the policy when the alert fires; the caller keeps it as the escalation's snapshot."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: PolicyStore) -> None:
         self._store = store
 
     async def for_alert(self, alert: Alert, route_policy_ids: Sequence[str]) -> EscalationPolicy | None:

@@ -3,35 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
-from alerting_server.escalation.plan import Step, step, total_steps
-from alerting_server.model import Ack, EscalationPolicy
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """`policy` is the snapshot taken when the alert fired. `base` is when the climb started, moved
-    later by every pause (acknowledged or muted), so that a resumed climb picks up where it stopped.
-    `run` counts restarts (acknowledgement timeouts); it keeps the steps of two runs apart."""
-
-    fingerprint: str
-    policy: EscalationPolicy
-    fired_at: int
-    base: int
-    next_step: int = 0
-    paused_at: int | None = None
-    run: int = 0
-    updated_at: int = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.next_step >= total_steps(self.policy)
-
-    @property
-    def group_key(self) -> str:
-        """Groups one alert's escalation notifications, as a receiver sees them (PagerDuty's incident)."""
-        return f"escalation/{self.policy.id or self.policy.name}/{self.fingerprint}"
+from alerting_server.escalation.plan import Step, step
+from alerting_server.model import Ack, Escalation, EscalationPolicy
 
 
 def start(fingerprint: str, policy: EscalationPolicy, fired_at: int, now: int) -> Escalation:

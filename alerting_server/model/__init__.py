@@ -13,12 +13,14 @@ from alerting_server.model.alert import (
     PostedAlert,
 )
 from alerting_server.model.channel import Channel, ChannelType, Delivery, DeliveryStatus
-from alerting_server.model.escalation import EscalationLevel, EscalationPolicy
+from alerting_server.model.escalation import Escalation, EscalationLevel, EscalationPolicy
+from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
 from alerting_server.model.silence import Silence, SilenceState
 
 __all__ = [
+    "ACKNOWLEDGE",
     "Ack",
     "Alert",
     "AlertHistoryEvent",
@@ -27,10 +29,12 @@ __all__ = [
     "ChannelType",
     "Delivery",
     "DeliveryStatus",
+    "Escalation",
     "EscalationLevel",
     "EscalationPolicy",
     "HistoryEventType",
     "InhibitRule",
+    "NotificationPayload",
     "PostedAlert",
     "Route",
     "Rule",

@@ -20,3 +20,28 @@ class EscalationPolicy:
     id: str = ""
     created_at: int = 0
     updated_at: int = 0
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """`policy` is the snapshot taken when the alert fired. `base` is when the climb started, moved
+    later by every pause (acknowledged or muted), so that a resumed climb picks up where it stopped.
+    `run` counts restarts (acknowledgement timeouts); it keeps the steps of two runs apart."""
+
+    fingerprint: str
+    policy: EscalationPolicy
+    fired_at: int
+    base: int
+    next_step: int = 0
+    paused_at: int | None = None
+    run: int = 0
+    updated_at: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.next_step >= len(self.policy.levels) * (self.policy.repeat + 1)
+
+    @property
+    def group_key(self) -> str:
+        """Groups one alert's escalation notifications, as a receiver sees them (PagerDuty's incident)."""
+        return f"escalation/{self.policy.id or self.policy.name}/{self.fingerprint}"

@@ -58,3 +58,14 @@ def definition(rule: Rule) -> Rule:
         created_at=0,
         updated_at=0,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleHealthRow:
+    """A rule's health as its last evaluation left it."""
+
+    rule_id: str
+    health: RuleHealth
+    last_evaluation: int | None
+    last_error: str
+    last_evaluation_duration: int | None

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alerting_server.model import DeliveryStatus
+from alerting_server.model.outbox import Outcome
 from alerting_server.notify.notifier import DeliveryResult
 from alerting_server.notify.retry import DEFAULT_BASE_MS, DEFAULT_CAP_MS, next_delay
-from alerting_server.store.deliveries import Outcome
 
 DEFAULT_DEADLINE_MS = 60 * 60 * 1000
 

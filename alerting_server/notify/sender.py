@@ -9,13 +9,21 @@ from typing import Protocol, runtime_checkable
 
 from alerting_server.clock import Clock
 from alerting_server.model import Channel, DeliveryStatus
+from alerting_server.model.outbox import Attempt, Claimed, Outcome
 from alerting_server.notify.factory import sends_resolved
 from alerting_server.notify.notifier import DeliveryResult, Notifier
 from alerting_server.notify.outcome import RetryPolicy, decide
-from alerting_server.notify.render import ACKNOWLEDGE, ACTION, BadPayload, render
-from alerting_server.store.deliveries import Attempt, Claimed, DeliveryRepository, Outcome
+from alerting_server.notify.render import BadPayload, decode, render
 
 log = logging.getLogger(__name__)
+
+
+class OutboxWriter(Protocol):
+    """Records the attempts at the rows a worker holds (store/deliveries.py)."""
+
+    async def finish(
+        self, delivery_id: str, *, token: str, attempt: Attempt | None, outcome: Outcome
+    ) -> bool: ...
 
 
 @runtime_checkable
@@ -27,7 +35,7 @@ class Acknowledger(Protocol):
 
 @dataclass(frozen=True)
 class Sender:
-    deliveries: DeliveryRepository
+    deliveries: OutboxWriter
     clock: Clock
     token: str
     external_url: str
@@ -78,12 +86,12 @@ class Sender:
         return outcome
 
     async def _attempt(self, channel: Channel, notifier: Notifier, claimed: Claimed) -> DeliveryResult | None:
-        payload = claimed.payload
+        payload = decode(claimed.payload)
         try:
-            if payload.get(ACTION) == ACKNOWLEDGE:
+            if payload.acknowledges:
                 if not isinstance(notifier, Acknowledger):
                     return None  # Only receivers with incidents of their own have anything to ack.
-                return await notifier.acknowledge(str(payload["group_key"]))
+                return await notifier.acknowledge(payload.group_key)
             message = render(payload, external_url=self.external_url, send_resolved=sends_resolved(channel))
             if message is None:
                 return None

@@ -21,6 +21,7 @@ import httpx
 
 from alerting_server.clock import Clock
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.model.outbox import Claimed, Outcome
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import DEFAULT_LIMITS
 from alerting_server.notify.limits import ChannelLimits
@@ -31,7 +32,6 @@ from alerting_server.notify.sender import Sender
 from alerting_server.notify.worker import ChannelWorker
 from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.store import Store
-from alerting_server.store.deliveries import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -256,15 +256,15 @@ class DeliveryService:
             id="",
             channel_id=channel.id,
             status=DeliveryStatus.PENDING,
-            group_key=str(payload["group_key"]),
-            fingerprints=tuple(str(a["fingerprint"]) for a in payload["firing"]),
+            group_key=payload.group_key,
+            fingerprints=tuple(a.fingerprint for a in payload.firing),
             idempotency_key=uuid.uuid4().hex,
             created_at=now,
             updated_at=now,
             next_attempt_at=now,
         )
         claimed = await self._store.deliveries.insert_claimed(
-            delivery, payload, token=self.token, lease_until=now + self.options.lease_ms
+            delivery, payload.to_data(), token=self.token, lease_until=now + self.options.lease_ms
         )
         await self._sender.send(channel, self._notifier(channel), claimed)
         return await self._store.deliveries.get(claimed.delivery.id)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 from alerting_server.clock import Clock
 from alerting_server.model import Channel
+from alerting_server.model.outbox import Claimed
 from alerting_server.notify.limits import ChannelLimits, TokenBucket
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.sender import Sender
-from alerting_server.store.deliveries import Claimed
 
 log = logging.getLogger(__name__)
 

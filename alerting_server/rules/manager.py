@@ -1,7 +1,7 @@
 """The rule manager: every stored rule evaluated, periodically and when its inputs are written.
 
 One GroupRunner per rule group, each on its own task. Alert changes go to the alert stage
-(AlertManager.apply), which holds and persists them; on start the manager puts each alerting
+(AlertPipeline.apply), which holds and persists them; on start the manager puts each alerting
 rule's state back from the alerts the stage kept for its rule id, so a restart neither resets a
 `for` clock nor notifies again. Rule health is written back to the store in batches.
 """
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from alerting_server.clock import Clock
 from alerting_server.model import Alert, AlertState, Rule, RuleType
-from alerting_server.model.rule import RuleHealth, definition
+from alerting_server.model.rule import RuleHealth, RuleHealthRow, definition
 from alerting_server.query.labels import METRIC_NAME, get
 from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample
@@ -28,7 +28,6 @@ from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
 from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.runner import Evaluated, GroupRunner, QuerySources
 from alerting_server.rules.vector import QueryFunc
-from alerting_server.store.rules import RuleHealthRow
 
 log = logging.getLogger(__name__)
 

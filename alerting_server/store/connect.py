@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -26,6 +27,31 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
 )
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or migrated; the message names it, never with its password."""
+
+
+def check_url(url: str) -> None:
+    """Raises ValueError saying what is wrong with a database URL."""
+    try:
+        normalize_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL") from None
+
+
+def unavailable(url: URL, exc: OSError | SQLAlchemyError) -> DatabaseUnavailable:
+    # Named as users write it: without the driver this store adds (normalize_url).
+    where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    elif isinstance(exc, DBAPIError):
+        # The driver's message, without SQLAlchemy's class names, statement and help link.
+        reason = str(exc.orig).rpartition(">: ")[2].strip() or type(exc.orig).__name__
+    else:
+        reason = str(exc).splitlines()[0]
+    return DatabaseUnavailable(f"database {where}: {reason}")
 
 
 def normalize_url(url: str) -> URL:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.errors import NotFound
 from alerting_server.model import Delivery, DeliveryStatus
+from alerting_server.model.outbox import Attempt, Claimed, Outcome
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, execute_many, fetch_one, fetch_page, insert, new_id
 from alerting_server.store.tables import deliveries as t
@@ -21,37 +21,6 @@ from alerting_server.store.tables import delivery_attempts as attempts_t
 
 KIND = "deliveries"
 DUE = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A row a worker holds the lease of, with what it has to send."""
-
-    delivery: Delivery
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try at sending, as delivery_attempts keeps it. `outcome` is the status it led to."""
-
-    attempt: int
-    at: int
-    outcome: str
-    status_code: int | None = None
-    error: str = ""
-    duration: int | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Where a delivery goes after an attempt."""
-
-    status: DeliveryStatus
-    attempts: int
-    last_error: str = ""
-    next_attempt_at: int | None = None
-    delivered_at: int | None = None
 
 
 def _delivery(row: RowMapping) -> Delivery:

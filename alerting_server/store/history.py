@@ -85,3 +85,8 @@ class HistoryRepository:
         async with self._db.read() as connection:
             at = (await connection.execute(query)).scalar()
         return None if at is None else int(at)
+
+    async def prune(self, before: int) -> int:
+        """Deletes the history older than `before`; returns how many events went."""
+        query = t.delete().where(t.c.at < before)
+        return await self._db.run(lambda connection: int(connection.execute(query).rowcount))

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from alerting_server.model.step import NotificationLogRow
 from alerting_server.store.database import Database, execute_many, upsert
 from alerting_server.store.tables import notification_log as t
 
 _DELETE = t.delete().where(t.c.group_id == sa.bindparam("group_id"), t.c.receiver == sa.bindparam("receiver"))
-
-
-@dataclass(frozen=True)
-class NotificationLogRow:
-    group_id: str
-    receiver: str
-    firing: tuple[str, ...]
-    resolved: tuple[str, ...]
-    sent_at: int
 
 
 class NotificationLogRepository:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
-from alerting_server.model.rule import definition
+from alerting_server.model.rule import RuleHealthRow, definition
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.references import Known, known_in
@@ -288,15 +288,6 @@ class Applied(enum.Enum):
 class ReplacedRule:
     rule: Rule
     applied: Applied
-
-
-@dataclasses.dataclass(frozen=True)
-class RuleHealthRow:
-    rule_id: str
-    health: RuleHealth
-    last_evaluation: int | None
-    last_error: str
-    last_evaluation_duration: int | None
 
 
 async def _next_position(connection: AsyncConnection, group: str) -> int:

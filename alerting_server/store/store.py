@@ -7,16 +7,19 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
-from alerting_server.store.connect import DEFAULT_URL, create_engine
+from alerting_server.store.connect import DEFAULT_URL, create_engine, unavailable
 from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database
 from alerting_server.store.deliveries import DeliveryRepository
 from alerting_server.store.escalation_policies import EscalationPolicyRepository
+from alerting_server.store.escalations import EscalationRepository
 from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.nflog import NotificationLogRepository
@@ -46,6 +49,7 @@ class Store:
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
         self.nflog = NotificationLogRepository(self._db)
+        self.escalations = EscalationRepository(self._db)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
@@ -56,10 +60,47 @@ class Store:
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)
 
+    async def start(self, now_ms: int) -> None:
+        """Migrates, then checks the secrets key against the database's (SecretsKeyError). A database
+        that cannot be reached or migrated raises DatabaseUnavailable naming it, without its password."""
+        try:
+            await self.migrate()
+            await self.server_secrets.check_key(now_ms)
+        except (OSError, SQLAlchemyError) as exc:
+            raise unavailable(self.engine.url, exc) from None
+
     async def write(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one write transaction, for writes of several repositories that must
         commit together (their `*_in` methods); see Database.run."""
         return await self._db.run(work)
+
+    async def pipeline_state(self) -> PipelineState:
+        return PipelineState(await self.alerts.all(), await self.escalations.all(), await self.nflog.all())
+
+    async def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(
+            await self.routing.get(),
+            await self.channels.all(),
+            await self.silences.all(),
+            await self.inhibit_rules.all(),
+        )
+
+    async def prune_history(self, before: int) -> int:
+        return await self.history.prune(before)
+
+    async def record_step(self, step: StepRecord) -> None:
+        """Everything one step of the alert pipeline decided, in one transaction."""
+        outbox = [(delivery, payload.to_data()) for delivery, payload in step.outbox]
+
+        def write(connection: Connection) -> None:
+            self.alerts.upsert_many_in(connection, step.alerts)
+            self.alerts.delete_many_in(connection, step.removed_alerts)
+            self.deliveries.add_many_in(connection, outbox)
+            self.nflog.write_in(connection, step.sent, step.forgotten)
+            self.escalations.write_in(connection, step.escalations, step.removed_escalations)
+            self.history.append_in(connection, step.history)
+
+        await self.write(write)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

@@ -6,7 +6,6 @@ import dataclasses
 
 import pytest
 
-from alerting_server.errors import InvalidArgument
 from alerting_server.escalation import (
     ack_expired,
     advance,
@@ -16,11 +15,10 @@ from alerting_server.escalation import (
     start,
     step,
     total_steps,
-    validate_ack,
 )
 from alerting_server.escalation.plan import MIN_GAP
-from alerting_server.escalation.repository import policy_from_data, policy_to_data
 from alerting_server.model import Ack, EscalationLevel, EscalationPolicy
+from alerting_server.store.escalations import policy_from_data, policy_to_data
 
 MIN = 60_000
 T0 = 1_700_000_000_000
@@ -143,14 +141,3 @@ def test_without_ack_timeout_an_acknowledgement_never_expires() -> None:
 def test_the_policy_snapshot_round_trips_as_data() -> None:
     policy = dataclasses.replace(POLICY, repeat=3, ack_timeout=5 * MIN)
     assert policy_from_data(policy_to_data(policy)) == dataclasses.replace(policy, created_at=0, updated_at=0)
-
-
-def test_an_acknowledgement_needs_someone_and_bounded_text() -> None:
-    validate_ack("alice", "looking")
-    with pytest.raises(InvalidArgument) as missing:
-        validate_ack("  ", "")
-    assert [v.field for v in missing.value.violations] == ["by"]
-    validate_ack("", by_required=False)
-    with pytest.raises(InvalidArgument) as long:
-        validate_ack("a" * 256, "c" * 70_000)
-    assert [v.field for v in long.value.violations] == ["by", "comment"]

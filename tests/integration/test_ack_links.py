@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alerting_server.escalation.links import AckLinks
+from alerting_server.ack.links import AckLinks
 from tests.integration.server import ServerProcess
 
 SECRET = "integration-test-secret"

@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from alerting_server.model import Delivery, DeliveryStatus
+from alerting_server.model.outbox import Attempt, Outcome
 from alerting_server.store import Store
-from alerting_server.store.deliveries import Attempt, Outcome
 from tests.pg import temporary_database
 
 T0 = 1_700_000_000_000

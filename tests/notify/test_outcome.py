@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from alerting_server.model import DeliveryStatus
+from alerting_server.model.outbox import Outcome
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.outcome import RetryPolicy, decide
-from alerting_server.store.deliveries import Outcome
 
 POLICY = RetryPolicy(base_ms=1000, cap_ms=60_000, deadline_ms=3_600_000)
 T0 = 1_700_000_000_000

@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from alerting_server.alerts.codec import alert_to_data
 from alerting_server.model import Ack
+from alerting_server.model.codec import alert_to_data
 from alerting_server.notify.integrations.email.notifier import render_email
 from alerting_server.notify.integrations.webhook.notifier import webhook_payload
-from alerting_server.notify.render import BadPayload, render, synthetic_payload
+from alerting_server.notify.render import BadPayload, decode, render, synthetic_payload
 from tests.notify.alerts import T0, firing, resolved
 
 
@@ -24,7 +24,7 @@ def payload(firing_alerts: list[object], resolved_alerts: list[object]) -> dict[
 
 def test_renders_the_group_as_the_pipeline_wrote_it() -> None:
     data = payload([alert_to_data(firing("HighCPU", "a"))], [alert_to_data(resolved("HighCPU", "c"))])
-    message = render(data, external_url="http://x", send_resolved=True)
+    message = render(decode(data), external_url="http://x", send_resolved=True)
     assert message is not None
     assert (message.receiver, message.status, message.external_url) == ("ops", "firing", "http://x")
     assert [a.status for a in message.alerts] == ["firing", "resolved"]
@@ -33,18 +33,18 @@ def test_renders_the_group_as_the_pipeline_wrote_it() -> None:
 
 def test_resolved_alerts_are_left_out_for_channels_that_do_not_send_them() -> None:
     data = payload([alert_to_data(firing("HighCPU", "a"))], [alert_to_data(resolved("HighCPU", "c"))])
-    message = render(data, external_url="", send_resolved=False)
+    message = render(decode(data), external_url="", send_resolved=False)
     assert message is not None
     assert [a.status for a in message.alerts] == ["firing"]
     only_resolved = payload([], [alert_to_data(resolved("HighCPU", "c"))])
-    assert render(only_resolved, external_url="", send_resolved=False) is None
+    assert render(decode(only_resolved), external_url="", send_resolved=False) is None
 
 
 def test_an_unreadable_payload_is_a_bad_payload() -> None:
     with pytest.raises(BadPayload):
-        render({"firing": [{"labels": {}}]}, external_url="", send_resolved=True)
+        decode({"firing": [{"labels": {}}]})
     with pytest.raises(BadPayload):
-        render({"firing": []}, external_url="", send_resolved=True)
+        decode({"firing": []})
 
 
 def test_the_synthetic_test_notification_is_one_firing_alert() -> None:
@@ -57,10 +57,12 @@ def test_the_synthetic_test_notification_is_one_firing_alert() -> None:
 
 def test_the_signed_acknowledgement_link_reaches_the_message() -> None:
     data = {**payload([alert_to_data(firing("HighCPU", "a"))], []), "ack_url": "http://x/ack/v1.abc"}
-    message = render(data, external_url="http://x", send_resolved=True)
+    message = render(decode(data), external_url="http://x", send_resolved=True)
     assert message is not None
     assert message.ack_url == "http://x/ack/v1.abc"
-    plain = render(payload([alert_to_data(firing("HighCPU", "a"))], []), external_url="", send_resolved=True)
+    plain = render(
+        decode(payload([alert_to_data(firing("HighCPU", "a"))], [])), external_url="", send_resolved=True
+    )
     assert plain is not None
     assert plain.ack_url == ""
 
@@ -72,7 +74,7 @@ def test_each_firing_alert_carries_its_own_link_and_acked_alerts_say_who() -> No
         **payload([alert_to_data(a), alert_to_data(acked)], []),
         "ack_urls": {a.fingerprint: "http://x/ack/a", b.fingerprint: "http://x/ack/b"},
     }
-    message = render(data, external_url="http://x", send_resolved=True)
+    message = render(decode(data), external_url="http://x", send_resolved=True)
     assert message is not None
     assert message.ack_url == ""  # two alerts: no one link for the group
     assert {m.fingerprint: m.ack_url for m in message.alerts} == {

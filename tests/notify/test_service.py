@@ -12,17 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from alerting_server.alerts.codec import alert_to_data
-from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.model import ACKNOWLEDGE, Channel, ChannelType, Delivery, DeliveryStatus
+from alerting_server.model.codec import alert_to_data
+from alerting_server.model.outbox import Claimed
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.outcome import RetryPolicy
-from alerting_server.notify.render import ACKNOWLEDGE, ACTION
 from alerting_server.notify.sender import Sender
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.notify.worker import queue_capacity
 from alerting_server.store import Store
-from alerting_server.store.deliveries import Claimed
 from tests.integration.test_delivery import eventually
 from tests.notify.alerts import firing, resolved
 from tests.notify.conftest import FixedClock
@@ -182,7 +181,7 @@ async def test_send_resolved_and_the_acknowledge_seam(
     receiver.default = Reply(202, b'{"status":"success"}')
     # Slack does not send resolved alerts by default: a resolved-only group is done, unsent.
     await enqueue(store, slack, group(firing_alerts=0, resolved_alerts=2), key="q")
-    await enqueue(store, pd, {**group(), ACTION: ACKNOWLEDGE}, key="a")
+    await enqueue(store, pd, {**group(), "action": ACKNOWLEDGE}, key="a")
     sender = Sender(store.deliveries, clock, "w", "", POLICY, lambda: 0.5)
     claimed = await store.deliveries.claim(T0, token="w", lease_until=T0 + 60_000, limit=5)
     channels = {slack.id: slack, pd.id: pd}

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from alerting_server.model import Alert, AlertState, Rule, RuleType
-from alerting_server.model.rule import RuleHealth
+from alerting_server.model.rule import RuleHealth, RuleHealthRow
 from alerting_server.query.engine import Engine
 from alerting_server.query.labels import Labels
 from alerting_server.query.result import Result, ResultSeries, ValueKind
@@ -19,7 +19,6 @@ from alerting_server.rules.group import Group
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.vector import engine_query_func
-from alerting_server.store.rules import RuleHealthRow
 
 S = 1000
 M = 60 * S

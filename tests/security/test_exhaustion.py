@@ -13,12 +13,12 @@ from prometheus_client import REGISTRY
 from alerting.client import AsyncAlertingClient, ResourceExhaustedError
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting_server.alerts import Dispatcher, compile_routes
-from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.config import ConfigError, from_mapping
 from alerting_server.errors import ResourceExhausted
 from alerting_server.model import Channel, ChannelType, PostedAlert, Route, Rule
 from alerting_server.model.rule import RuleHealth
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.tsdb import TSDB
 from alerting_server.rules.group import Group
 from alerting_server.rules.vector import QueryFunc, VectorSample
@@ -57,7 +57,7 @@ def cpu(host: str, summary: str = "hot", ends_at: int | None = None) -> PostedAl
 
 async def test_posted_alerts_past_the_limit_are_refused_and_held_ones_still_update(store: Store) -> None:
     clock = Clock()
-    m = AlertManager(store, clock, WatchHub(), max_alerts=2)
+    m = AlertPipeline(store, clock, WatchHub(), max_alerts=2)
     await m.load()
     with pytest.raises(ResourceExhausted, match=r"1 of 3 alerts refused.*limits\.max_alerts"):
         await m.post([cpu("a"), cpu("b"), cpu("c")])

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from alerting_server.escalation.secret import ACK_LINKS, ack_link_secret
+from alerting_server.ack.secret import ACK_LINKS, ack_link_secret
 from alerting_server.model import Channel, ChannelType
 from alerting_server.store import Store
 from alerting_server.store.crypto import SecretsKeyError

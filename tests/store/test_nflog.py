@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Connection
 
+from alerting_server.model.step import NotificationLogRow
 from alerting_server.store import Store
-from alerting_server.store.nflog import NotificationLogRow
 
 ROW = NotificationLogRow('r0:{alertname="A"}', "ops", ("fp1", "fp2"), (), 1_700_000_000_000)
 

@@ -7,9 +7,10 @@ import pytest
 
 from alerting_server.errors import AlreadyExists, NotFound
 from alerting_server.model import Rule, RuleHealth, RuleType
+from alerting_server.model.rule import RuleHealthRow
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
-from alerting_server.store.rules import Applied, RuleHealthRow
+from alerting_server.store.rules import Applied
 
 NOW = 1_700_000_000_000
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.model import (
     AlertState,
@@ -23,6 +22,7 @@ from alerting_server.model import (
     Silence,
 )
 from alerting_server.pagination import PageRequest
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from tests.alerts.helpers import firing
 
@@ -71,8 +71,8 @@ async def route_to(store: Store, policy_id: str) -> None:
     await store.routing.put(route, T0)
 
 
-async def started(store: Store, clock: Clock) -> AlertManager:
-    m = AlertManager(store, clock, WatchHub())
+async def started(store: Store, clock: Clock) -> AlertPipeline:
+    m = AlertPipeline(store, clock, WatchHub())
     await m.load()
     return m
 
@@ -90,7 +90,7 @@ async def sent(store: Store) -> list[tuple[str, int]]:
     ]
 
 
-async def run(m: AlertManager, clock: Clock, minutes: list[int]) -> None:
+async def run(m: AlertPipeline, clock: Clock, minutes: list[int]) -> None:
     for minute in minutes:
         clock.now = T0 + minute * MIN
         await m.tick(clock.now)
@@ -279,7 +279,7 @@ async def test_a_level_channel_that_is_gone_is_replaced_by_the_fallback_receiver
     )
     await route_to(store, p.id)
     clock = Clock()
-    m = AlertManager(store, clock, WatchHub(), fallback_receiver="manager")
+    m = AlertPipeline(store, clock, WatchHub(), fallback_receiver="manager")
     await m.load()
     [fp] = await m.post([cpu()])
     await run(m, clock, [10])

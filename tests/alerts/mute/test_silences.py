@@ -4,8 +4,7 @@ import pytest
 
 from alerting_server.alerts import SilenceMuter
 from alerting_server.model import Silence, SilenceState
-
-from .helpers import firing
+from tests.alerts.helpers import firing
 
 T0 = 1_700_000_000_000
 HOUR = 3_600_000

@@ -7,11 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerting_server.escalation.state import Escalation
-from alerting_server.model import EscalationLevel, EscalationPolicy
-from alerting_server.store.database import execute_many, upsert
+from alerting_server.model import Escalation, EscalationLevel, EscalationPolicy
+from alerting_server.store.database import Database, execute_many, upsert
 from alerting_server.store.tables import escalations as t
 
 
@@ -65,11 +63,11 @@ def _escalation(row: RowMapping) -> Escalation:
 
 
 class EscalationRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def all(self) -> list[Escalation]:
-        async with self._engine.begin() as connection:
+        async with self._db.read() as connection:
             rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
         return [_escalation(row) for row in rows]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from alerting_server.ack.links import AckLinks, Link
+from alerting_server.ack.secret import ack_link_secret
 from alerting_server.errors import InvalidArgument
-from alerting_server.escalation.links import AckLinks, Link
-from alerting_server.escalation.secret import ack_link_secret
 from alerting_server.store import Store
 
 T0 = 1_700_000_000_000

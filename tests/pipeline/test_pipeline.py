@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from alerting_server.alerts.manager import AlertManager
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.model import (
     AlertState,
@@ -22,6 +21,7 @@ from alerting_server.model import (
     Silence,
 )
 from alerting_server.pagination import PageRequest
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 
 T0 = 1_700_000_000_000
@@ -46,8 +46,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
-async def manager(store: Store, clock: Clock) -> AlertManager:
-    m = AlertManager(store, clock, WatchHub())
+async def manager(store: Store, clock: Clock) -> AlertPipeline:
+    m = AlertPipeline(store, clock, WatchHub())
     await m.load()
     return m
 
@@ -254,10 +254,10 @@ async def test_a_receiver_that_is_no_channel_is_counted_logged_once_and_falls_ba
         routes=(Route(matchers=('team="db"',), receiver="gone"),),
     )
     await store.routing.put(tree, T0)
-    m = AlertManager(store, Clock(), WatchHub(), fallback_receiver=fallback)
+    m = AlertPipeline(store, Clock(), WatchHub(), fallback_receiver=fallback)
     await m.load()
     before = _unroutable("gone", outcome)
-    caplog.set_level(logging.WARNING, logger="alerting_server.alerts.manager")
+    caplog.set_level(logging.WARNING, logger="alerting_server.alerts.dispatch.receivers")
 
     await m.post([_db("DiskFull"), _db("SlowQueries")])
     await m.tick(T0 + 30 * SEC)

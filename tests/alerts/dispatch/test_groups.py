@@ -16,8 +16,7 @@ from alerting_server.alerts import (
     compile_routes,
 )
 from alerting_server.model import AlertState, InhibitRule, Route, Silence
-
-from .helpers import firing, resolved
+from tests.alerts.helpers import firing, resolved
 
 T0 = 1_700_000_000_000
 S = 1000

@@ -1,4 +1,5 @@
-"""Alerts as plain data (JSON-ready dicts) and back, for snapshots of the dispatcher's state."""
+"""Alerts as plain data (JSON-ready dicts) and back: in snapshots of the dispatcher's state and in
+outbox payloads (model/notification.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from alerting_server.model import Ack, Alert, AlertState
+from alerting_server.model.alert import Ack, Alert, AlertState
 
 
 def alert_to_data(alert: Alert) -> dict[str, object]:

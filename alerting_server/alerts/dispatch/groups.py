@@ -24,13 +24,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from alerting_server.alerts.codec import alert_from_data, alert_to_data
+from alerting_server.alerts.dispatch.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
+from alerting_server.alerts.dispatch.routing import RouteMatch, RouteNode, format_labels
 from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
-from alerting_server.alerts.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
-from alerting_server.alerts.routing import RouteMatch, RouteNode, format_labels
 from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.telemetry import GROUP_LIMIT_REACHED
 from alerting_server.model import Alert, AlertState
+from alerting_server.model.codec import alert_from_data, alert_to_data
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from alerting_server.alerts import history
-from alerting_server.alerts.manager import AlertManager
+from alerting_server.ack.links import AckLinks
 from alerting_server.alerts.watch import EventType, WatchHub
+from alerting_server.api.alerts import with_delivery_outcomes
 from alerting_server.errors import FailedPrecondition, NotFound
-from alerting_server.escalation.links import AckLinks
 from alerting_server.model import (
     AlertState,
     Channel,
@@ -23,6 +22,7 @@ from alerting_server.model import (
     Silence,
 )
 from alerting_server.pagination import PageRequest
+from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from alerting_server.store.tables import deliveries
 
@@ -57,8 +57,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
-async def started(store: Store, clock: Clock) -> AlertManager:
-    m = AlertManager(store, clock, WatchHub())
+async def started(store: Store, clock: Clock) -> AlertPipeline:
+    m = AlertPipeline(store, clock, WatchHub())
     await m.load()
     return m
 
@@ -185,14 +185,14 @@ async def test_history_has_every_change_in_order_with_delivery_outcomes(store: S
         await connection.execute(
             sa.update(deliveries).where(deliveries.c.id == delivery.id).values(status="delivered", attempts=2)
         )
-    merged = await history.with_delivery_outcomes(store, page.items)
+    merged = await with_delivery_outcomes(store, page.items)
     assert (merged[1].outcome, merged[1].attempts) == ("delivered", 2)
     assert merged[0] == page.items[0]
 
 
 async def test_history_older_than_the_retention_is_pruned_by_the_step(store: Store) -> None:
     clock = Clock()
-    m = AlertManager(store, clock, WatchHub(), history_retention_ms=3600 * SEC)
+    m = AlertPipeline(store, clock, WatchHub(), history_retention_ms=3600 * SEC)
     await m.load()
     [fp] = await m.post([cpu("b", ends_at=T0 + 10 * 3600 * SEC)])
     await m.tick(T0)
@@ -208,7 +208,7 @@ async def test_history_older_than_the_retention_is_pruned_by_the_step(store: Sto
 
 async def test_notifications_carry_a_signed_link_per_firing_alert(store: Store) -> None:
     links = AckLinks(b"k", "https://alerts.example", ttl_ms=3600 * SEC)
-    m = AlertManager(store, Clock(), WatchHub(), links=links)
+    m = AlertPipeline(store, Clock(), WatchHub(), links=links)
     await m.load()
     [fp_b, fp_c] = await m.post([cpu("b"), cpu("c")])
     await m.tick(T0)

@@ -8,8 +8,7 @@ import pytest
 
 from alerting_server.alerts import Inhibitor
 from alerting_server.model import Alert, AlertState, InhibitRule
-
-from .helpers import firing, resolved
+from tests.alerts.helpers import firing, resolved
 
 NOW = 1_700_000_000_000
 MIN = 60_000

@@ -1,0 +1,87 @@
+"""Acknowledgement as a step of the pipeline: it stops the alert's escalation (escalation/ pauses an
+acknowledged alert) and asks each PagerDuty incident of the alert to acknowledge too."""
+
+from __future__ import annotations
+
+from alerting_server.alerts import history
+from alerting_server.alerts.dispatch.groups import AlertGroup
+from alerting_server.alerts.dispatch.receivers import Receivers
+from alerting_server.alerts.live import LiveAlerts
+from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
+from alerting_server.alerts.watch import EventType
+from alerting_server.errors import FailedPrecondition, NotFound
+from alerting_server.model import (
+    Ack,
+    Alert,
+    AlertState,
+    Channel,
+    ChannelType,
+    Escalation,
+    NotificationPayload,
+)
+
+
+def open_alert(live: LiveAlerts, fp: str, verb: str) -> Alert:
+    alert = live.get(fp)
+    if alert is None:
+        raise NotFound(f"alert {fp!r} not found")
+    if alert.state is AlertState.RESOLVED:
+        raise FailedPrecondition(f"alert {fp!r} is resolved and cannot be {verb}")
+    return alert
+
+
+def acknowledge(
+    live: LiveAlerts,
+    fp: str,
+    ack: Ack,
+    *,
+    groups: list[AlertGroup],
+    escalation: Escalation | None,
+    receivers: Receivers,
+) -> Alert:
+    alert = open_alert(live, fp, "acknowledged")
+    acked = live.replace(alert, ack=ack)
+    live.events.append((EventType.ACKNOWLEDGED, acked))
+    live.history.append(history.acknowledged(fp, ack))
+    if alert.ack is None:
+        live.outbox.extend(_incidents(acked, ack.at, groups, escalation, receivers))
+    return acked
+
+
+def unacknowledge(live: LiveAlerts, fp: str, by: str, now: int) -> Alert | None:
+    """The unacknowledged alert; None when it was not acknowledged (nothing changes)."""
+    alert = open_alert(live, fp, "unacknowledged")
+    if alert.ack is None:
+        return None
+    unacked = live.replace(alert, ack=None)
+    live.events.append((EventType.UNACKNOWLEDGED, unacked))
+    live.history.append(history.unacknowledged(fp, by, now))
+    return unacked
+
+
+def _incidents(
+    alert: Alert, now: int, groups: list[AlertGroup], esc: Escalation | None, receivers: Receivers
+) -> list[Outgoing]:
+    """An `acknowledge` to each PagerDuty channel that has an incident for the alert: those of its
+    aggregation groups' receivers, and those of the escalation levels it reached."""
+    targets: list[tuple[str, Channel]] = []
+    for group in groups:
+        channel = receivers.get(group.receiver)
+        if alert.fingerprint in group.alerts and channel is not None:
+            targets.append((group.key, channel))
+    if esc is not None:
+        levels = esc.policy.levels[: esc.next_step]  # a repeat reaches no level the first pass missed
+        for name in sorted({name for level in levels for name in level.channels}):
+            channel = receivers.get(name)
+            if channel is not None:
+                targets.append((esc.group_key, channel))
+    rows: list[Outgoing] = []
+    seen = set()
+    for group_key, channel in targets:
+        if channel.type is not ChannelType.PAGERDUTY or (group_key, channel.id) in seen:
+            continue
+        seen.add((group_key, channel.id))
+        key = idempotency_key("ack", group_key, channel.id, now)
+        delivery = pending_delivery(channel, group_key, (alert.fingerprint,), key, now)
+        rows.append((delivery, NotificationPayload.acknowledge(channel.name, group_key)))
+    return rows

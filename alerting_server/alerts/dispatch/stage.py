@@ -1,0 +1,86 @@
+"""The dispatch stage: alerts into their aggregation groups, and the groups that are due to the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alerting_server.ack.links import AckLinks
+from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
+from alerting_server.alerts.dispatch.nflog import LogEntry
+from alerting_server.alerts.dispatch.receivers import Receivers
+from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
+from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
+from alerting_server.alerts.live import LiveAlerts
+from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
+from alerting_server.model import NotificationPayload, Route
+
+
+class DispatchStage:
+    def __init__(self, *, links: AckLinks | None = None, max_groups: int = DEFAULT_MAX_GROUPS) -> None:
+        self._links = links
+        self._max_groups = max_groups
+        self.routes: RouteNode = compile_routes(Route())
+        self.receivers = Receivers()
+        self.dispatcher = Dispatcher(self.routes, max_groups=max_groups)
+        self._muters: Sequence[Muter] = ()
+
+    def configure(self, routes: RouteNode, receivers: Receivers, muters: Sequence[Muter]) -> None:
+        self.routes = routes
+        self.receivers = receivers
+        self._muters = muters
+        # The tree may have changed: keep the notification log and the groups that still exist in it.
+        dispatcher = Dispatcher(routes, max_groups=self._max_groups)
+        dispatcher.restore(self.dispatcher.snapshot())
+        self.dispatcher = dispatcher
+
+    def restore_log(self, entries: Sequence[tuple[str, str, LogEntry]]) -> None:
+        """What was sent before a restart, so that rebuilt groups do not send it again."""
+        for group_id, receiver, entry in entries:
+            self.dispatcher.nflog.log(group_id, receiver, entry)
+        self.dispatcher.nflog.take_changes()
+
+    def groups(self) -> list[AlertGroup]:
+        return self.dispatcher.groups()
+
+    def ingest(self, live: LiveAlerts, now: int) -> None:
+        alerts = live.by_fingerprint
+        self.dispatcher.ingest((alerts[fp] for fp in sorted(live.undispatched) if fp in alerts), now)
+        live.undispatched.clear()
+
+    async def run(self, live: LiveAlerts, now: int) -> None:
+        self.ingest(live, now)
+        for n in self.dispatcher.due(now, self._muters):
+            live.outbox.extend(self._deliveries(n, now))
+
+    def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
+        return self.dispatcher.next_wakeup()
+
+    def _deliveries(self, n: Notification, now: int) -> list[Outgoing]:
+        if not n.receiver:
+            # No routing tree yet: alerts are kept and shown, nobody is notified.
+            return []
+        channel = self.receivers.get(n.receiver) or self.receivers.instead_of(
+            n.receiver, f"route {n.route_key}"
+        )
+        if channel is None:
+            return []
+        key = idempotency_key(n.group_id, channel.id, n.at)
+        fingerprints = tuple(a.fingerprint for a in (*n.firing, *n.resolved))
+        delivery = pending_delivery(channel, n.group_key, fingerprints, key, now)
+        urls = None
+        if self._links is not None:
+            # One link per firing alert: a token acknowledges exactly one alert.
+            urls = {a.fingerprint: self._links.url(a.fingerprint, a.started_at, now) for a in n.firing}
+        payload = NotificationPayload(
+            receiver=channel.name,
+            group_key=n.group_key,
+            group_labels=dict(n.group_labels),
+            route_key=n.route_key,
+            escalation_policy_id=n.escalation_policy_id,
+            reason=n.reason.value,
+            firing=tuple(n.firing),
+            resolved=tuple(n.resolved),
+            ack_urls=urls,
+            ack_url=next(iter(urls.values())) if urls is not None and len(urls) == 1 else "",
+        )
+        return [(delivery, payload)]

@@ -1,0 +1,56 @@
+"""The mute stage: which silences and inhibitions mute each alert now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alerting_server.alerts import history
+from alerting_server.alerts.dispatch.groups import Muter
+from alerting_server.alerts.live import LiveAlerts
+from alerting_server.alerts.mute.inhibit import Inhibitor
+from alerting_server.alerts.mute.silences import SilenceMuter
+from alerting_server.alerts.watch import EventType
+from alerting_server.model import InhibitRule, Silence
+
+
+class MuteStage:
+    def __init__(self) -> None:
+        self._silences = SilenceMuter(())
+        self._inhibitor = Inhibitor(())
+        self._has_inhibit_rules = False
+        self._all = True
+        self._muted_at = 0
+
+    def configure(self, silences: Sequence[Silence], inhibit_rules: Sequence[InhibitRule]) -> None:
+        self._silences = SilenceMuter(silences)
+        self._inhibitor = Inhibitor(inhibit_rules)
+        self._has_inhibit_rules = bool(inhibit_rules)
+        self._all = True
+
+    @property
+    def muters(self) -> Sequence[Muter]:
+        return (self._silences, self._inhibitor)
+
+    async def run(self, live: LiveAlerts, now: int) -> None:
+        """Silences and inhibitions of the alerts that may have changed: all of them when the
+        configuration changed, a silence started or ended, or inhibit rules relate alerts to each
+        other; otherwise only the alerts that changed since the last step."""
+        change = self._silences.next_change(self._muted_at)
+        if self._all or self._has_inhibit_rules or (change is not None and change <= now):
+            self._inhibitor.update(live.by_fingerprint.values(), now)
+            candidates = list(live.by_fingerprint.values())
+        else:
+            candidates = [a for fp in live.unmuted if (a := live.get(fp)) is not None]
+        self._all = False
+        live.unmuted.clear()
+        self._muted_at = now
+        for alert in candidates:
+            silenced = tuple(self._silences.mutes(alert.labels, now))
+            inhibited = tuple(self._inhibitor.inhibited_by(alert.labels))
+            if (silenced, inhibited) != (alert.silenced_by, alert.inhibited_by):
+                muted = live.replace(alert, silenced_by=silenced, inhibited_by=inhibited)
+                live.history.extend(history.muting(alert, muted, now))
+                live.events.append((EventType.UPDATED, muted))
+
+    def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
+        return self._silences.next_change(now)

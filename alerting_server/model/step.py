@@ -1,0 +1,71 @@
+"""What one step of the alert pipeline decided: the store commits it in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alerting_server.model.alert import Alert, AlertHistoryEvent
+from alerting_server.model.channel import Channel, Delivery
+from alerting_server.model.escalation import Escalation
+from alerting_server.model.notification import NotificationPayload
+from alerting_server.model.routing import InhibitRule, Route
+from alerting_server.model.silence import Silence
+
+
+@dataclass(frozen=True)
+class NotificationLogRow:
+    """What a group last sent to a receiver (Alertmanager's notification log)."""
+
+    group_id: str
+    receiver: str
+    firing: tuple[str, ...]
+    resolved: tuple[str, ...]
+    sent_at: int
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    """What the pipeline committed: it starts again from here after a restart or a failed step."""
+
+    alerts: Sequence[Alert]
+    escalations: Sequence[Escalation]
+    sent: Sequence[NotificationLogRow]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """What routes and mutes alerts; read again whenever one of them changes."""
+
+    route: Route | None
+    channels: Sequence[Channel]
+    silences: Sequence[Silence]
+    inhibit_rules: Sequence[InhibitRule]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    alerts: Sequence[Alert] = ()
+    removed_alerts: Sequence[str] = ()
+    # Written with the state that caused them: at-least-once delivery starts here.
+    outbox: Sequence[tuple[Delivery, NotificationPayload]] = ()
+    # The notification log in the same transaction: a restart neither loses nor resends a notification.
+    sent: Sequence[NotificationLogRow] = ()
+    forgotten: Sequence[tuple[str, str]] = ()
+    escalations: Sequence[Escalation] = ()
+    removed_escalations: Sequence[str] = ()
+    history: Sequence[AlertHistoryEvent] = ()
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.alerts,
+                self.removed_alerts,
+                self.outbox,
+                self.sent,
+                self.forgotten,
+                self.escalations,
+                self.removed_escalations,
+                self.history,
+            )
+        )

@@ -1,0 +1,388 @@
+"""The loop that owns the live alerts and runs the stages over them.
+
+One task owns the state. Each step (`tick`) runs the stages in order: expiry (alerts whose time has
+come resolve or go), muting (silences, inhibition), escalation, dispatch (aggregation groups that
+are due). It then writes in one transaction the changed alerts, the stages' state, the history and
+the outbox rows the step queued; only then are the changes published to watchers. A crash before the
+commit loses nothing that was promised: the alerts and timers come back as they were and the step
+happens again. An acknowledgement is one such step of its own, committed before the call returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from alerting_server.ack import stage as ack
+from alerting_server.ack.links import AckLinks
+from alerting_server.alerts import history
+from alerting_server.alerts.dispatch.groups import AlertGroup
+from alerting_server.alerts.dispatch.nflog import LogEntry
+from alerting_server.alerts.dispatch.receivers import Receivers
+from alerting_server.alerts.dispatch.routing import compile_routes
+from alerting_server.alerts.dispatch.stage import DispatchStage
+from alerting_server.alerts.fingerprint import fingerprint
+from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS
+from alerting_server.alerts.live import RESOLVED_RETENTION, Expiry, LiveAlerts
+from alerting_server.alerts.mute.stage import MuteStage
+from alerting_server.alerts.stage import Stage
+from alerting_server.alerts.state import is_resolved
+from alerting_server.alerts.watch import WatchHub
+from alerting_server.clock import Clock
+from alerting_server.errors import NotFound, ResourceExhausted
+from alerting_server.escalation import PolicyFinder, StorePolicies
+from alerting_server.escalation.stage import EscalationStage
+from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
+from alerting_server.model.step import NotificationLogRow, StepRecord
+from alerting_server.pipeline.store import AlertStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RESOLVE_TIMEOUT = 5 * 60_000
+# A bound on how long the loop sleeps, so that a lost wake-up costs at most this much.
+MAX_SLEEP_MS = 10_000
+PRUNE_EVERY = 3_600_000
+
+
+class AlertPipeline:
+    def __init__(
+        self,
+        store: AlertStore,
+        clock: Clock,
+        hub: WatchHub,
+        *,
+        resolve_timeout_ms: int = DEFAULT_RESOLVE_TIMEOUT,
+        resolved_retention_ms: int = RESOLVED_RETENTION,
+        history_retention_ms: int = history.DEFAULT_RETENTION,
+        policies: PolicyFinder | None = None,
+        links: AckLinks | None = None,
+        fallback_receiver: str = "",
+        max_alerts: int = DEFAULT_MAX_ALERTS,
+        max_groups: int = DEFAULT_MAX_GROUPS,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self.hub = hub
+        self._resolve_timeout = resolve_timeout_ms
+        self._retention = resolved_retention_ms
+        self._history_retention = history_retention_ms
+        self._policies = policies or StorePolicies(store)
+        self._links = links
+        self._fallback = fallback_receiver
+        self._max_alerts = max_alerts
+        self._max_groups = max_groups
+        self._pruned_at: int | None = None
+        self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
+        self._stale = False
+        # Told when notifications were queued, so that delivery starts at once rather than at its next poll.
+        self.on_queued: Callable[[], None] | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Empty state: nothing decided, nothing loaded."""
+        self._live = LiveAlerts(resolved_retention_ms=self._retention)
+        self._mute = MuteStage()
+        self._escalation = EscalationStage(self._policies, links=self._links)
+        self._dispatch = DispatchStage(links=self._links, max_groups=self._max_groups)
+        self._stages: Sequence[Stage] = (Expiry(), self._mute, self._escalation, self._dispatch)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Loads the state, then runs the loop."""
+        await self.load()
+        self._task = asyncio.create_task(self._run(), name="alert-pipeline")
+
+    async def load(self) -> None:
+        """Loads the alerts, the configuration and the dispatcher state."""
+        # As Alertmanager after a restart: groups are rebuilt from the alerts (group_wait counts
+        # again, or not at all for alerts already older) and the notification log stops resends.
+        state = await self._store.pipeline_state()
+        for alert in state.alerts:
+            self._live.load(alert)
+        self._escalation.load(state.escalations)
+        await self._load_config()
+        self._dispatch.restore_log(
+            [
+                (r.group_id, r.receiver, LogEntry(frozenset(r.firing), frozenset(r.resolved), r.sent_at))
+                for r in state.sent
+            ]
+        )
+
+    async def stop(self) -> None:
+        """Stops the loop after its current step; everything it decided is already committed."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = self._clock.now_ms()
+            try:
+                if self._stale:
+                    await self.reload_state()
+                    self._stale = False
+                deadline = await self.tick(now)
+            except Exception:
+                # Back to the committed state before the next step, so that nothing decided
+                # but not committed (a notification marked sent, say) is lost.
+                log.exception("alert pipeline step failed; reloading the committed state in 1s")
+                self._stale = True
+                deadline = now + 1000
+            sleep_ms = min(max(deadline - self._clock.now_ms(), 0), MAX_SLEEP_MS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), sleep_ms / 1000)
+
+    async def reload_state(self) -> None:
+        """Forgets what was decided but not committed (sent marks included) and reloads the store's state,
+        so that a failed commit is redone, not lost."""
+        async with self._lock:
+            self._fresh()
+            await self.load()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- configuration ---------------------------------------------------------------------
+
+    async def _load_config(self) -> None:
+        config = await self._store.pipeline_config()
+        routes = compile_routes(config.route or Route())
+        receivers = Receivers(config.channels, self._fallback)
+        self._mute.configure(config.silences, config.inhibit_rules)
+        self._dispatch.configure(routes, receivers, self._mute.muters)
+        self._escalation.configure(routes, receivers)
+
+    async def reload(self) -> None:
+        """Re-reads routing, silences, inhibit rules and channels after one of them changed."""
+        async with self._lock:
+            await self._load_config()
+            # Regroup every alert under the current tree; the notification log stops resends.
+            self._live.undispatched.update(self._live.by_fingerprint)
+        self.wake()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def alerts(self) -> list[Alert]:
+        return sorted(self._live.by_fingerprint.values(), key=lambda a: (a.started_at, a.fingerprint))
+
+    def room(self) -> int:
+        """How many more alerts the server takes (limits.max_alerts); rule evaluation keeps no new alert
+        past it, and a post is refused what does not fit."""
+        return max(self._max_alerts - len(self._live), 0)
+
+    def get(self, fp: str) -> Alert:
+        alert = self._live.get(fp)
+        if alert is None:
+            raise NotFound(f"alert {fp!r} not found")
+        return alert
+
+    def latest(self, alert: Alert) -> Alert:
+        """The current version of an alert a group holds (the group keeps what it last saw)."""
+        return self._live.get(alert.fingerprint) or alert
+
+    def receivers(self, alert: Alert) -> list[str]:
+        """Names of the receivers the alert's routes reach, as Alertmanager lists them."""
+        names = []
+        for match in self._dispatch.routes.match(alert.labels):
+            name = self._dispatch.receivers.name(match.opts.receiver)
+            if name and name not in names:
+                names.append(name)
+        return names
+
+    def groups(self) -> list[AlertGroup]:
+        return self._dispatch.groups()
+
+    def receiver_name(self, receiver: str) -> str:
+        return self._dispatch.receivers.name(receiver)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def post(self, posted: Iterable[PostedAlert]) -> list[str]:
+        """Alerts from outside (Prometheus, amtool): the same labels update the same alert.
+
+        Returns once they are committed: a 200 to Prometheus means the alerts are durable. Posts
+        that arrive together are applied and committed together, in the next step.
+        """
+        done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._inbox.append((list(posted), done))
+        if self._task is None:
+            await self.tick(self._clock.now_ms())
+        else:
+            self.wake()
+        return await done
+
+    def _from_posted(self, p: PostedAlert, now: int) -> Alert:
+        fp = fingerprint(p.labels)
+        starts = p.starts_at if p.starts_at is not None else now
+        ends = p.ends_at if p.ends_at is not None else now + self._resolve_timeout
+        old = self._live.get(fp)
+        # Alertmanager merges an update into a still-current alert: the earlier start wins.
+        if old is not None and not is_resolved(old, starts):
+            starts = min(starts, old.started_at)
+        resolved = ends <= now
+        return Alert(
+            fingerprint=fp,
+            labels=dict(p.labels),
+            state=AlertState.RESOLVED if resolved else AlertState.FIRING,
+            annotations=dict(p.annotations),
+            started_at=starts,
+            fired_at=starts,
+            resolved_at=ends,
+            updated_at=now,
+            generator_url=p.generator_url,
+            ack=old.ack if old is not None else None,
+            silenced_by=old.silenced_by if old is not None else (),
+            inhibited_by=old.inhibited_by if old is not None else (),
+            escalation_level=old.escalation_level if old is not None else 0,
+        )
+
+    async def apply(self, alerts: Iterable[Alert]) -> None:
+        """New versions of alerts decided elsewhere (rule evaluation); pending ones are kept, not routed.
+
+        In memory at once (GET /alerts shows them); committed with the next step.
+        """
+        async with self._lock:
+            now = self._clock.now_ms()
+            for alert in alerts:
+                self._live.upsert(alert, now)
+            self._dispatch.ingest(self._live, now)
+        self.wake()
+
+    async def acknowledge(self, fp: str, by: str, comment: str = "") -> Alert:
+        """Stops the alert's escalation and tells its PagerDuty incidents; durable when it returns."""
+        async with self._lock:
+            now = self._clock.now_ms()
+            acked = ack.acknowledge(
+                self._live,
+                fp,
+                Ack(by=by, comment=comment, at=now),
+                groups=self._dispatch.groups(),
+                escalation=self._escalation.escalations.get(fp),
+                receivers=self._dispatch.receivers,
+            )
+            await self._commit_alone(now)
+        self.wake()
+        return acked
+
+    async def unacknowledge(self, fp: str, by: str) -> Alert:
+        """The escalation resumes where it stopped (at the next step)."""
+        async with self._lock:
+            now = self._clock.now_ms()
+            unacked = ack.unacknowledge(self._live, fp, by, now)
+            if unacked is None:
+                return self.get(fp)
+            await self._commit_alone(now)
+        self.wake()
+        return unacked
+
+    async def _commit_alone(self, now: int) -> None:
+        try:
+            await self._commit(now)
+        except BaseException:
+            # Memory is ahead of the store now: the loop reloads the committed state first.
+            self._stale = True
+            self.wake()
+            raise
+
+    async def _prune(self, now: int) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        gone = await self._store.prune_history(now - self._history_retention)
+        if gone:
+            log.info("dropped %d history events older than the retention", gone)
+
+    # --- the step --------------------------------------------------------------------------
+
+    async def tick(self, now: int) -> int:
+        """One step at `now` (tests drive this directly); returns when the next step is due."""
+        async with self._lock:
+            return await self._tick(now)
+
+    async def _tick(self, now: int) -> int:
+        inbox, self._inbox = self._inbox, []
+        answers = [self._take_posted(posted, now) for posted, _ in inbox]
+        try:
+            for stage in self._stages:
+                await stage.run(self._live, now)
+            await self._commit(now)
+            await self._prune(now)
+        except BaseException as exc:
+            for _, done in inbox:
+                if not done.done():
+                    done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("stopped"))
+            raise
+        for (posted, done), fingerprints in zip(inbox, answers, strict=True):
+            if done.done():
+                continue
+            refused = len(posted) - len(fingerprints)
+            if refused:
+                # What fitted is committed; the caller learns the rest was not.
+                done.set_exception(
+                    ResourceExhausted(
+                        f"{refused} of {len(posted)} alerts refused: the server holds {self._max_alerts} "
+                        "alerts, the most it takes (limits.max_alerts); alerts it holds still update"
+                    )
+                )
+            else:
+                done.set_result(fingerprints)
+        times = [now + MAX_SLEEP_MS]
+        times.extend(t for stage in self._stages if (t := stage.next_wakeup(self._live, now)) is not None)
+        return max(min(times), now)
+
+    def _take_posted(self, posted: list[PostedAlert], now: int) -> list[str]:
+        """The fingerprints of the posted alerts taken: all but the new ones past limits.max_alerts."""
+        taken = []
+        for p in posted:
+            alert = self._from_posted(p, now)
+            if alert.fingerprint in self._live.by_fingerprint or len(self._live) < self._max_alerts:
+                taken.append(self._live.upsert(alert, now))
+        return taken
+
+    async def _commit(self, now: int) -> None:
+        live = self._live
+        deliveries, live.outbox = live.outbox, []
+        for delivery, payload in deliveries:
+            for fp in delivery.fingerprints:
+                live.history.append(
+                    history.notification(
+                        fp, payload.receiver, delivery.id, now, payload.escalation_level or 0
+                    )
+                )
+        escalated, gone = self._escalation.take_changes()
+        # What was sent and when, in the same transaction as the outbox rows: a restart
+        # neither loses a notification nor sends it twice.
+        logged, forgotten = self._dispatch.dispatcher.nflog.take_changes()
+        step = StepRecord(
+            alerts=[live.by_fingerprint[fp] for fp in sorted(live.dirty) if fp in live.by_fingerprint],
+            removed_alerts=sorted(live.removed),
+            outbox=deliveries,
+            sent=[
+                NotificationLogRow(
+                    group, receiver, tuple(sorted(e.firing)), tuple(sorted(e.resolved)), e.sent_at
+                )
+                for (group, receiver), e in logged.items()
+            ],
+            forgotten=list(forgotten),
+            escalations=escalated,
+            removed_escalations=gone,
+            history=live.history,
+        )
+        live.history = []
+        if step:
+            await self._store.record_step(step)
+            if deliveries and self.on_queued is not None:
+                self.on_queued()
+        live.dirty.clear()
+        live.removed.clear()
+        events, live.events = live.events, []
+        self.hub.publish(events)
