@@ -27,7 +27,7 @@ class OutboxWriter(Protocol):
 
 
 @runtime_checkable
-class Acknowledger(Protocol):
+class AcknowledgingNotifier(Protocol):
     """A receiver with incidents of its own that can be acknowledged (PagerDuty)."""
 
     async def acknowledge(self, group_key: str) -> DeliveryResult: ...
@@ -89,7 +89,7 @@ class Sender:
         payload = decode(claimed.payload)
         try:
             if payload.acknowledges:
-                if not isinstance(notifier, Acknowledger):
+                if not isinstance(notifier, AcknowledgingNotifier):
                     return None  # Only receivers with incidents of their own have anything to ack.
                 return await notifier.acknowledge(payload.group_key)
             message = render(payload, external_url=self.external_url, send_resolved=sends_resolved(channel))

@@ -14,8 +14,6 @@ from alerting_server.api.alerts import with_delivery_outcomes
 from alerting_server.errors import FailedPrecondition, NotFound
 from alerting_server.model import (
     AlertState,
-    Channel,
-    ChannelType,
     HistoryEventType,
     PostedAlert,
     Route,
@@ -25,36 +23,19 @@ from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from alerting_server.store.tables import deliveries
-
-T0 = 1_700_000_000_000
-SEC = 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def now_ms(self) -> int:
-        return self.now
+from tests.alerts.helpers import SEC, T0, Clock, pagerduty, pipeline_store, webhook
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    await s.migrate()
-    await s.channels.create(Channel(name="ops", type=ChannelType.WEBHOOK, config={"url": "http://x"}), T0)
-    await s.channels.create(Channel(name="pd", type=ChannelType.PAGERDUTY, config={"routing_key": "k"}), T0)
-    await s.routing.put(
-        Route(
-            receiver="ops",
-            group_by=("alertname",),
-            group_wait=0,
-            routes=(Route(receiver="pd", matchers=('host="a"',), continue_=True),),
-        ),
-        T0,
+    route = Route(
+        receiver="ops",
+        group_by=("alertname",),
+        group_wait=0,
+        routes=(Route(receiver="pd", matchers=('host="a"',), continue_=True),),
     )
-    yield s
-    await s.close()
+    async with pipeline_store(tmp_path, [webhook("ops"), pagerduty("pd")], route) as s:
+        yield s
 
 
 async def started(store: Store, clock: Clock) -> AlertPipeline:

@@ -11,8 +11,6 @@ import pytest
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.model import (
     AlertState,
-    Channel,
-    ChannelType,
     EscalationLevel,
     EscalationPolicy,
     HistoryEventType,
@@ -24,33 +22,17 @@ from alerting_server.model import (
 from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
-from tests.alerts.helpers import firing
+from tests.alerts.helpers import SEC, T0, Clock, firing, pagerduty, pipeline_store, webhook
 
-T0 = 1_700_000_000_000
-SEC = 1000
 MIN = 60 * SEC
 LONG = T0 + 1000 * MIN  # ends_at far away: the alert keeps firing without being posted again
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def now_ms(self) -> int:
-        return self.now
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    await s.migrate()
-    for name in ("ops", "slack", "manager"):
-        await s.channels.create(Channel(name=name, type=ChannelType.WEBHOOK, config={"url": "http://x"}), T0)
-    await s.channels.create(
-        Channel(name="pager", type=ChannelType.PAGERDUTY, config={"routing_key": "k"}), T0
-    )
-    yield s
-    await s.close()
+    channels = [webhook("ops"), webhook("slack"), webhook("manager"), pagerduty("pager")]
+    async with pipeline_store(tmp_path, channels) as s:
+        yield s
 
 
 async def policy(store: Store, **changes: object) -> EscalationPolicy:

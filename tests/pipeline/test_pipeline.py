@@ -23,27 +23,14 @@ from alerting_server.model import (
 from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
-
-T0 = 1_700_000_000_000
-SEC = 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def now_ms(self) -> int:
-        return self.now
+from tests.alerts.helpers import SEC, T0, Clock, pipeline_store, webhook
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    await s.migrate()
-    await s.channels.create(Channel(name="ops", type=ChannelType.WEBHOOK, config={"url": "http://x"}), T0)
-    await s.routing.put(Route(receiver="ops", group_by=("alertname",), group_wait=30 * SEC), T0)
-    yield s
-    await s.close()
+    route = Route(receiver="ops", group_by=("alertname",), group_wait=30 * SEC)
+    async with pipeline_store(tmp_path, [webhook("ops")], route) as s:
+        yield s
 
 
 async def manager(store: Store, clock: Clock) -> AlertPipeline:

@@ -16,36 +16,22 @@ from alerting_server.alerts import Dispatcher, compile_routes
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.config import ConfigError, from_mapping
 from alerting_server.errors import ResourceExhausted
-from alerting_server.model import Channel, ChannelType, PostedAlert, Route, Rule
+from alerting_server.model import PostedAlert, Route, Rule
 from alerting_server.model.rule import RuleHealth
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.tsdb import TSDB
 from alerting_server.rules.group import Group
 from alerting_server.rules.vector import QueryFunc, VectorSample
 from alerting_server.store import Store
-from tests.alerts.helpers import firing, resolved
+from tests.alerts.helpers import SEC, T0, Clock, firing, pipeline_store, resolved, webhook
 from tests.integration.server import ServerProcess
-
-T0 = 1_700_000_000_000
-SEC = 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def now_ms(self) -> int:
-        return self.now
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    await s.migrate()
-    await s.channels.create(Channel(name="ops", type=ChannelType.WEBHOOK, config={"url": "http://x"}), T0)
-    await s.routing.put(Route(receiver="ops", group_by=("host",), group_wait=30 * SEC), T0)
-    yield s
-    await s.close()
+    route = Route(receiver="ops", group_by=("host",), group_wait=30 * SEC)
+    async with pipeline_store(tmp_path, [webhook("ops")], route) as s:
+        yield s
 
 
 def cpu(host: str, summary: str = "hot", ends_at: int | None = None) -> PostedAlert:
