@@ -97,3 +97,13 @@ class ServerProcess:
     def restart(self) -> None:
         self.kill()
         self.start()
+
+
+def configured_server(workdir: Path, config: str) -> ServerProcess:
+    """A server (not started) with its SQLite state in `workdir` and `config` as its YAML file there."""
+    (workdir / "alerting.yaml").write_text(config)
+    return ServerProcess(
+        f"sqlite+aiosqlite:///{workdir / 'alerting.db'}",
+        workdir,
+        ["--config", str(workdir / "alerting.yaml")],
+    )

@@ -17,7 +17,7 @@ from alerting_server.app import security_warnings
 from alerting_server.auth import Token
 from alerting_server.config import Config, TLSConfig
 from tests.integration.peers import wait_for
-from tests.integration.server import ServerProcess
+from tests.integration.server import ServerProcess, configured_server
 
 WRITER = "writer-token-0123456789"
 READER = "reader-token-0123456789"
@@ -35,10 +35,7 @@ SILENCE = {
 
 
 def start(workdir: Path, config: str) -> ServerProcess:
-    (workdir / "alerting.yaml").write_text(config)
-    proc = ServerProcess(
-        f"sqlite+aiosqlite:///{workdir / 'alerting.db'}", workdir, ["--config", "alerting.yaml"]
-    )
+    proc = configured_server(workdir, config)
     proc.start()
     return proc
 

@@ -18,7 +18,7 @@ import pytest
 
 from alerting.client import AlertingClient, AsyncAlertingClient, ResourceExhaustedError
 from tests.integration.peers import wait_for
-from tests.integration.server import ServerProcess
+from tests.integration.server import ServerProcess, configured_server
 
 SILENCE = {
     "matchers": ['alertname="X"'],
@@ -31,10 +31,7 @@ CONFIG = "external_url: https://alerts.example.com/\nallowed_hosts: [alerting.in
 
 
 def start(workdir: Path, config: str) -> ServerProcess:
-    (workdir / "alerting.yaml").write_text(config)
-    proc = ServerProcess(
-        f"sqlite+aiosqlite:///{workdir / 'alerting.db'}", workdir, ["--config", "alerting.yaml"]
-    )
+    proc = configured_server(workdir, config)
     proc.start()
     return proc
 

@@ -12,7 +12,7 @@ import pytest
 import trustme
 
 from alerting.client import AlertingClient, AlertingError, TLSConfig
-from tests.integration.server import ServerProcess
+from tests.integration.server import ServerProcess, configured_server
 
 SILENCE = {
     "matchers": ['alertname="X"'],
@@ -51,11 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[Serve
     workdir = tmp_path_factory.mktemp("mtls")
     pki.server_cert.cert_chain_pems[0].write_to_path(str(workdir / "server.pem"))
     pki.server_cert.private_key_pem.write_to_path(str(workdir / "server.key"))
-    (workdir / "alerting.yaml").write_text(
-        f"tls: {{cert_file: server.pem, key_file: server.key, client_ca_file: {pki.ca_file}}}\n"
-    )
-    proc = ServerProcess(
-        f"sqlite+aiosqlite:///{workdir / 'alerting.db'}", workdir, ["--config", "alerting.yaml"]
+    proc = configured_server(
+        workdir, f"tls: {{cert_file: server.pem, key_file: server.key, client_ca_file: {pki.ca_file}}}\n"
     )
     proc.start()
     yield proc

@@ -16,7 +16,7 @@ from alerting.client import AlertingClient, InvalidArgumentError
 from alerting.v1 import metrics_service_pb2
 from alerting_server import config
 from gateway.remote_write import WriteRequest
-from tests.integration.server import ServerProcess
+from tests.integration.server import ServerProcess, configured_server
 
 LIMITS = "tsdb: {label_limit: 4, label_name_length_limit: 16, label_value_length_limit: 32}\n"
 # Each over one limit, and the series an error names for it.
@@ -45,12 +45,7 @@ WITHIN = {"a": "1", "b": "2", "n" * 16: "v" * 32}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("limits")
-    (workdir / "alerting.yaml").write_text(LIMITS)
-    proc = ServerProcess(
-        f"sqlite+aiosqlite:///{workdir / 'alerting.db'}",
-        workdir,
-        ["--config", str(workdir / "alerting.yaml")],
-    )
+    proc = configured_server(workdir, LIMITS)
     proc.start()
     yield proc
     proc.kill()
