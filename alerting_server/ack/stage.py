@@ -4,7 +4,7 @@ acknowledged alert) and asks each PagerDuty incident of the alert to acknowledge
 from __future__ import annotations
 
 from alerting_server.alerts import history
-from alerting_server.alerts.dispatch.groups import AlertGroup
+from alerting_server.alerts.dispatch.aggregation import AlertGroup
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery

@@ -28,7 +28,7 @@ Dispatcher(tree)                    aggregation groups and their timers
 is_firing(alert, now) / is_resolved(alert, now): the one definition of firing and resolved.
 """
 
-from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
+from alerting_server.alerts.dispatch.aggregation import AlertGroup, Dispatcher, Muter, Notification
 from alerting_server.alerts.dispatch.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
 from alerting_server.alerts.dispatch.routing import (
     DEFAULT_GROUP_INTERVAL,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from alerting_server.ack import stage as ack
 from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
-from alerting_server.alerts.dispatch.groups import AlertGroup
+from alerting_server.alerts.dispatch.aggregation import AlertGroup
 from alerting_server.alerts.dispatch.nflog import LogEntry
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import compile_routes

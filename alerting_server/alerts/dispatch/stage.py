@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alerting_server.ack.links import AckLinks
-from alerting_server.alerts.dispatch.groups import AlertGroup, Dispatcher, Muter, Notification
+from alerting_server.alerts.dispatch.aggregation import AlertGroup, Dispatcher, Muter, Notification
 from alerting_server.alerts.dispatch.nflog import LogEntry
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes

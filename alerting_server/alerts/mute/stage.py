@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alerting_server.alerts import history
-from alerting_server.alerts.dispatch.groups import Muter
+from alerting_server.alerts.dispatch.aggregation import Muter
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.mute.inhibit import Inhibitor
 from alerting_server.alerts.mute.silences import SilenceMuter
