@@ -162,3 +162,8 @@ def test_http_idle_timeout_outlasts_the_clients_and_is_configurable(tmp_path: Pa
     assert config.load(str(f), env=env).http_idle_timeout_ms == 1_200_000
     c = config.load(str(f), env=env, overrides={"http_idle_timeout": "30m"})
     assert c.http_idle_timeout_ms == 1_800_000
+
+
+def test_by_default_no_held_alert_goes_unnotified_for_want_of_a_group() -> None:
+    c = config.load(None, env={})
+    assert c.limits_max_aggregation_groups >= c.limits_max_alerts
