@@ -46,6 +46,7 @@ test: lint peers
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
+	scripts/install-prometheus.sh
 	@for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
