@@ -11,6 +11,7 @@ import httpx
 from alerting_server.model import Channel, ChannelType
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import integration
+from alerting_server.notify.integrations.email import EmailConfig
 from alerting_server.notify.integrations.email.notifier import EmailNotifier
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.templates import ChannelTemplates
@@ -34,15 +35,14 @@ def notifier(client: httpx.AsyncClient, type: ChannelType, config: dict[str, Any
 
 
 def email(port: int, **texts: str) -> EmailNotifier:
-    return EmailNotifier(
+    config = EmailConfig(
         sender="alerts@example.org",
         to=("oncall@example.org",),
         host="127.0.0.1",
         port=port,
-        timeout_s=5.0,
-        clock=FixedClock(T0),
         templates=ChannelTemplates.from_config(integration(ChannelType.EMAIL).templates, texts),
     )
+    return EmailNotifier(config=config, timeout_s=5.0, clock=FixedClock(T0))
 
 
 async def test_email_subject_text_and_html_are_the_channels_templates() -> None:

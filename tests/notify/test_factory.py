@@ -69,7 +69,7 @@ async def test_pagerduty_from_config(receiver: Receiver, client: httpx.AsyncClie
 def test_pagerduty_defaults(client: httpx.AsyncClient) -> None:
     n = notifier_for(channel(ChannelType.PAGERDUTY, {"routing_key": "k" * 32}), client)
     assert isinstance(n, PagerDutyNotifier)
-    assert (n.url, n.severity) == ("https://events.pagerduty.com/v2/enqueue", "error")
+    assert (n.config.url, n.config.severity) == ("https://events.pagerduty.com/v2/enqueue", "error")
 
 
 async def test_email_from_config(client: httpx.AsyncClient) -> None:
@@ -94,7 +94,7 @@ def test_email_ipv6_smarthost_and_tls_flags(client: httpx.AsyncClient) -> None:
     config = {"to": ["a@example.org"], "from": "b@example.org", "smarthost": "[::1]:465", "tls": True}
     n = notifier_for(channel(ChannelType.EMAIL, config), client)
     assert isinstance(n, EmailNotifier)
-    assert (n.host, n.port, n.tls, n.starttls) == ("::1", 465, True, False)
+    assert (n.config.host, n.config.port, n.config.tls, n.config.starttls) == ("::1", 465, True, False)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from alerting_server import config
 from alerting_server.config import ConfigError, DatasourceConfig
 from alerting_server.errors import FailedPrecondition, InvalidArgument
 from alerting_server.model import Channel, ChannelType, DeliveryStatus
+from alerting_server.notify.integrations.webhook import WebhookConfig
 from alerting_server.notify.integrations.webhook.notifier import WebhookNotifier
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.outbound import GuardedTransport, OutboundPolicy, literal_address
@@ -38,7 +39,8 @@ async def send(
 ) -> tuple[bool, bool, str]:
     transport = GuardedTransport(policy, ssl_context=ssl_context)
     async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(2.0)) as client:
-        result = await WebhookNotifier(client=client, url=url).notify(high_cpu_message(), idempotency_key="k")
+        notifier = WebhookNotifier(client=client, config=WebhookConfig(url=url))
+        result = await notifier.notify(high_cpu_message(), idempotency_key="k")
     return result.ok, result.retryable, result.reason
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
+from alerting_server.notify.integrations.email import EmailConfig
 from alerting_server.notify.integrations.email.notifier import EmailNotifier, message_id
 from alerting_server.notify.message import build_message
 from tests.notify.alerts import high_cpu_message, resolved
@@ -46,15 +47,20 @@ def plain_port(handler: Handler) -> Iterator[int]:
 
 
 def notifier(port: int, **kwargs: object) -> EmailNotifier:
-    defaults: dict[str, object] = {
+    """The channel's settings as EmailConfig fields, the connection's (tls_context, outbound) as the
+    notifier's."""
+    runtime: dict[str, object] = {"timeout_s": 5.0, "clock": FixedClock(NOW)}
+    for name in ("tls_context", "outbound"):
+        if name in kwargs:
+            runtime[name] = kwargs.pop(name)
+    settings: dict[str, object] = {
         "sender": "Alerting <alerts@example.org>",
         "to": ("oncall@example.org", "Ops Team <ops@example.org>"),
         "host": "127.0.0.1",
         "port": port,
-        "timeout_s": 5.0,
-        "clock": FixedClock(NOW),
+        **kwargs,
     }
-    return EmailNotifier(**{**defaults, **kwargs})  # type: ignore[arg-type]
+    return EmailNotifier(config=EmailConfig(**settings), **runtime)  # type: ignore[arg-type]
 
 
 async def test_plain_smtp_delivers_multipart_with_headers(handler: Handler, plain_port: int) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from alerting_server.notify.integrations.pagerduty import PagerDutyConfig
 from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier, dedup_key, event_payload
 from alerting_server.notify.message import build_message
 from tests.notify.alerts import firing, high_cpu_message, resolved
@@ -19,9 +20,8 @@ ACCEPTED = Reply(202, b'{"status":"success","message":"Event processed","dedup_k
 
 
 def notifier(client: httpx.AsyncClient, url: str, severity: str = "error") -> PagerDutyNotifier:
-    return PagerDutyNotifier(
-        client=client, routing_key=KEY, url=url, severity=severity, clock=FixedClock(NOW)
-    )
+    config = PagerDutyConfig(routing_key=KEY, url=url, severity=severity)
+    return PagerDutyNotifier(client=client, config=config, clock=FixedClock(NOW))
 
 
 def events(receiver: Receiver) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
+from alerting_server.notify.integrations.slack import SlackConfig
 from alerting_server.notify.integrations.slack.notifier import BLUE, GREEN, ORANGE, RED, SlackNotifier, colour
 from alerting_server.notify.message import build_message
 from tests.notify.alerts import firing, high_cpu_message, resolved
@@ -17,14 +18,8 @@ NOW = 1_700_000_000_000
 def notifier(
     client: httpx.AsyncClient, url: str, channel: str = "", username: str = "", icon_emoji: str = ""
 ) -> SlackNotifier:
-    return SlackNotifier(
-        client=client,
-        webhook_url=url,
-        channel=channel,
-        username=username,
-        icon_emoji=icon_emoji,
-        clock=FixedClock(NOW),
-    )
+    config = SlackConfig(webhook_url=url, channel=channel, username=username, icon_emoji=icon_emoji)
+    return SlackNotifier(client=client, config=config, clock=FixedClock(NOW))
 
 
 def body(receiver: Receiver) -> dict[str, Any]:

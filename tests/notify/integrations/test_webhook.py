@@ -5,6 +5,7 @@ import hmac
 
 import httpx
 
+from alerting_server.notify.integrations.webhook import WebhookConfig
 from alerting_server.notify.integrations.webhook.notifier import WebhookNotifier, webhook_payload
 from tests.notify.alerts import high_cpu_message
 from tests.notify.conftest import FixedClock
@@ -56,7 +57,8 @@ GOLDEN_V4 = {
 
 
 def notifier(client: httpx.AsyncClient, url: str, **kwargs: object) -> WebhookNotifier:
-    return WebhookNotifier(client=client, url=url, clock=FixedClock(NOW), **kwargs)  # type: ignore[arg-type]
+    config = WebhookConfig(url=url, **kwargs)  # type: ignore[arg-type]
+    return WebhookNotifier(client=client, config=config, clock=FixedClock(NOW))
 
 
 async def test_posts_alertmanager_v4_json(receiver: Receiver, client: httpx.AsyncClient) -> None:

@@ -9,20 +9,10 @@ from alerting_server.notify.limits import ChannelLimits
 
 def _notifier(config: EmailConfig, connections: Connections) -> EmailNotifier:
     return EmailNotifier(
-        sender=config.sender,
-        to=config.to,
-        host=config.host,
-        port=config.port,
-        username=config.username,
-        password=config.password,
-        starttls=config.starttls,
-        tls=config.tls,
-        reply_to=config.reply_to,
-        headers=config.headers,
+        config=config,
         tls_context=connections.tls_context,
         outbound=connections.outbound,
         clock=connections.clock,
-        templates=config.templates,
     )
 
 

@@ -21,6 +21,7 @@ import aiosmtplib
 
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import scrub
+from alerting_server.notify.integrations.email.config import EmailConfig
 from alerting_server.notify.message import AlertData, Message, go_time
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
@@ -68,33 +69,23 @@ def render_email(
 
 @dataclass(frozen=True)
 class EmailNotifier:
-    sender: str
-    to: tuple[str, ...]
-    host: str
-    port: int
-    username: str = ""
-    password: str = ""
-    starttls: bool = False
-    tls: bool = False
-    reply_to: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    config: EmailConfig
     tls_context: ssl.SSLContext | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     clock: Clock = field(default_factory=SystemClock)
-    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         now_ms = self.clock.now_ms()
-        expander = self.templates.expander(message, now_ms)
+        expander = self.config.templates.expander(message, now_ms)
         mail = render_email(
             message,
-            sender=self.sender,
-            to=self.to,
+            sender=self.config.sender,
+            to=self.config.to,
             idempotency_key=idempotency_key,
             now_ms=now_ms,
-            reply_to=self.reply_to,
-            headers=self.headers,
+            reply_to=self.config.reply_to,
+            headers=self.config.headers,
             expander=expander,
         )
         return noting_template_errors(await self._send(mail), expander)
@@ -104,7 +95,7 @@ class EmailNotifier:
             # Connected here, to an address the policy allows; the host name is still what TLS verifies.
             # The socket is aiosmtplib's from then on: its transport closes it.
             async with asyncio.timeout(self.timeout_s):
-                sock = await self.outbound.connect(self.host, self.port)
+                sock = await self.outbound.connect(self.config.host, self.config.port)
         except DestinationDenied as e:
             return self._failed(False, str(e))
         except OSError as e:
@@ -112,15 +103,15 @@ class EmailNotifier:
         try:
             errors, _ = await aiosmtplib.send(
                 mail,
-                sender=parseaddr(self.sender)[1],
-                recipients=[parseaddr(a)[1] for a in self.to],
-                hostname=self.host,
+                sender=parseaddr(self.config.sender)[1],
+                recipients=[parseaddr(a)[1] for a in self.config.to],
+                hostname=self.config.host,
                 sock=sock,
-                username=self.username or None,
-                password=self.password or None,
-                use_tls=self.tls,
+                username=self.config.username or None,
+                password=self.config.password or None,
+                use_tls=self.config.tls,
                 # Never upgrade on the server's say-so alone: TLS is what the channel asks for.
-                start_tls=self.starttls,
+                start_tls=self.config.starttls,
                 tls_context=self.tls_context,
                 timeout=self.timeout_s,
             )
@@ -166,7 +157,7 @@ class EmailNotifier:
         )
 
     def _reason(self, code: int | None, text: str) -> str:
-        return scrub(f"SMTP {code}: {text}" if code else text, [self.password])
+        return scrub(f"SMTP {code}: {text}" if code else text, [self.config.password])
 
 
 def _refusals(errors: Mapping[str, aiosmtplib.SMTPResponse]) -> str:

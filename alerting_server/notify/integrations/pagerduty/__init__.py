@@ -13,14 +13,7 @@ from alerting_server.notify.limits import ChannelLimits
 
 
 def _notifier(config: PagerDutyConfig, connections: Connections) -> PagerDutyNotifier:
-    return PagerDutyNotifier(
-        client=connections.http,
-        routing_key=config.routing_key,
-        url=config.url,
-        severity=config.severity,
-        clock=connections.clock,
-        templates=config.templates,
-    )
+    return PagerDutyNotifier(client=connections.http, config=config, clock=connections.clock)
 
 
 PAGERDUTY = Integration(

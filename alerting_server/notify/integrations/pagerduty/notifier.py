@@ -18,7 +18,7 @@ import httpx
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
-from alerting_server.notify.integrations.pagerduty.config import DEFAULT_SEVERITY, DEFAULT_URL
+from alerting_server.notify.integrations.pagerduty.config import DEFAULT_SEVERITY, PagerDutyConfig
 from alerting_server.notify.message import AlertData, Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
@@ -84,25 +84,22 @@ def event_payload(
 @dataclass(frozen=True)
 class PagerDutyNotifier:
     client: httpx.AsyncClient
-    routing_key: str
-    url: str = DEFAULT_URL
-    severity: str = DEFAULT_SEVERITY
+    config: PagerDutyConfig
     clock: Clock = field(default_factory=SystemClock)
-    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         # The dedup_key is the idempotency: a retried trigger updates the same incident.
-        default = self.severity if self.severity in SEVERITIES else DEFAULT_SEVERITY
-        expander = self.templates.expander(message, self.clock.now_ms())
+        default = self.config.severity if self.config.severity in SEVERITIES else DEFAULT_SEVERITY
+        expander = self.config.templates.expander(message, self.clock.now_ms())
         event = event_payload(
-            message, routing_key=self.routing_key, default_severity=default, expander=expander
+            message, routing_key=self.config.routing_key, default_severity=default, expander=expander
         )
         return noting_template_errors(await self._send(event), expander)
 
     async def acknowledge(self, group_key: str) -> DeliveryResult:
         return await self._send(
             {
-                "routing_key": self.routing_key,
+                "routing_key": self.config.routing_key,
                 "event_action": "acknowledge",
                 "dedup_key": dedup_key(group_key),
             }
@@ -115,13 +112,13 @@ class PagerDutyNotifier:
                 "error": f"custom details removed: the event exceeded PagerDuty's {MAX_EVENT_BYTES} bytes"
             }
             body = encode_json(event)
-        sent = await post(self.client, self.url, body, {})
+        sent = await post(self.client, self.config.url, body, {})
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent
         if response.is_success:
             return DELIVERED
-        reason = scrub(_error_text(data), [self.routing_key, *url_secrets(self.url)])
+        reason = scrub(_error_text(data), [self.config.routing_key, *url_secrets(self.config.url)])
         return from_response(response, reason, self.clock.now_ms())
 
 

@@ -8,15 +8,7 @@ from alerting_server.notify.limits import ChannelLimits
 
 
 def _notifier(config: SlackConfig, connections: Connections) -> SlackNotifier:
-    return SlackNotifier(
-        client=connections.http,
-        webhook_url=config.webhook_url,
-        channel=config.channel,
-        username=config.username,
-        icon_emoji=config.icon_emoji,
-        clock=connections.clock,
-        templates=config.templates,
-    )
+    return SlackNotifier(client=connections.http, config=config, clock=connections.clock)
 
 
 SLACK = Integration(

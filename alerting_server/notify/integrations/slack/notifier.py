@@ -16,6 +16,7 @@ import httpx
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
+from alerting_server.notify.integrations.slack.config import SlackConfig
 from alerting_server.notify.message import AlertData, Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.templates import ChannelTemplates, Expander, noting_template_errors
@@ -75,31 +76,27 @@ def slack_payload(
 @dataclass(frozen=True)
 class SlackNotifier:
     client: httpx.AsyncClient
-    webhook_url: str
-    channel: str = ""
-    username: str = ""
-    icon_emoji: str = ""
+    config: SlackConfig
     clock: Clock = field(default_factory=SystemClock)
-    templates: ChannelTemplates = field(default_factory=ChannelTemplates)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
-        expander = self.templates.expander(message, self.clock.now_ms())
+        expander = self.config.templates.expander(message, self.clock.now_ms())
         # Slack has no idempotency key: a retry after a lost answer may post twice.
         payload = slack_payload(
             message,
-            channel=self.channel,
-            username=self.username,
-            icon_emoji=self.icon_emoji,
+            channel=self.config.channel,
+            username=self.config.username,
+            icon_emoji=self.config.icon_emoji,
             expander=expander,
         )
         return noting_template_errors(await self._post(payload), expander)
 
     async def _post(self, payload: dict[str, Any]) -> DeliveryResult:
-        sent = await post(self.client, self.webhook_url, encode_json(payload), {})
+        sent = await post(self.client, self.config.webhook_url, encode_json(payload), {})
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent
-        reason = scrub(_error_text(data), url_secrets(self.webhook_url))
+        reason = scrub(_error_text(data), url_secrets(self.config.webhook_url))
         if not response.is_success:
             return from_response(response, reason, self.clock.now_ms())
         if reason and reason != "ok":

@@ -8,15 +8,7 @@ from alerting_server.notify.limits import ChannelLimits
 
 
 def _notifier(config: WebhookConfig, connections: Connections) -> WebhookNotifier:
-    return WebhookNotifier(
-        client=connections.http,
-        url=config.url,
-        headers=config.headers,
-        hmac_secret=config.hmac_secret,
-        max_alerts=config.max_alerts,
-        timeout=config.timeout,
-        clock=connections.clock,
-    )
+    return WebhookNotifier(client=connections.http, config=config, clock=connections.clock)
 
 
 WEBHOOK = Integration(

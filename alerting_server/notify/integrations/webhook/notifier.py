@@ -17,6 +17,7 @@ import httpx
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
+from alerting_server.notify.integrations.webhook.config import WebhookConfig
 from alerting_server.notify.message import AlertData, Message, go_time, truncate
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 
@@ -47,19 +48,15 @@ def signature(secret: str, body: bytes) -> str:
 @dataclass(frozen=True)
 class WebhookNotifier:
     client: httpx.AsyncClient
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    hmac_secret: str = ""
-    max_alerts: int = 0
-    timeout: httpx.Timeout | None = None
+    config: WebhookConfig
     clock: Clock = field(default_factory=SystemClock)
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
-        body = encode_json(webhook_payload(truncate(message, self.max_alerts)))
-        headers = {**self.headers, IDEMPOTENCY_HEADER: idempotency_key}
-        if self.hmac_secret:
-            headers[SIGNATURE_HEADER] = signature(self.hmac_secret, body)
-        sent = await post(self.client, self.url, body, headers, timeouts=self.timeout)
+        body = encode_json(webhook_payload(truncate(message, self.config.max_alerts)))
+        headers = {**self.config.headers, IDEMPOTENCY_HEADER: idempotency_key}
+        if self.config.hmac_secret:
+            headers[SIGNATURE_HEADER] = signature(self.config.hmac_secret, body)
+        sent = await post(self.client, self.config.url, body, headers, timeouts=self.config.timeout)
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent
@@ -70,7 +67,7 @@ class WebhookNotifier:
 
     def _secrets(self) -> list[str]:
         # Every header value is a secret, as the API treats them (validation/channels.py).
-        return [*url_secrets(self.url), self.hmac_secret, *self.headers.values()]
+        return [*url_secrets(self.config.url), self.config.hmac_secret, *self.config.headers.values()]
 
 
 def _alert(alert: AlertData) -> dict[str, Any]:
