@@ -12,7 +12,6 @@ Cases that need native histograms (`{{...}}` samples) are counted as unsupported
 from __future__ import annotations
 
 import ast
-import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from typing import TextIO
 
 from alerting_common.durations import parse_duration
 from alerting_server.errors import InvalidArgument
+from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
@@ -30,7 +30,6 @@ from alerting_server.query.storage import STALE_NAN, SeriesData
 from alerting_server.query.tsdb import TSDB, Sample
 
 EPSILON = 1e-6
-MIN_NORMAL = 2.2250738585072014e-308
 
 _NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI]nf|[nN]a[nN])"
 _ITEM = re.compile(rf"^(?P<base>{_NUMBER}|stale)(?:(?P<delta>{_NUMBER})?x(?P<times>\d+))?$")
@@ -303,15 +302,7 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
 
 def almost_equal(a: float, b: float, epsilon: float = EPSILON) -> bool:
     """util/almost.Equal: both NaN is equal; otherwise a relative tolerance."""
-    if math.isnan(a) and math.isnan(b):
-        return True
-    if a == b:
-        return True
-    abs_sum = abs(a) + abs(b)
-    diff = abs(a - b)
-    if a == 0 or b == 0 or abs_sum < MIN_NORMAL:
-        return diff < epsilon * MIN_NORMAL
-    return diff / min(abs_sum, sys.float_info.max) < epsilon
+    return mathx.almost_equal(a, b, epsilon)
 
 
 class _Mismatch(Exception):
