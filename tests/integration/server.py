@@ -107,3 +107,10 @@ def configured_server(workdir: Path, config: str) -> ServerProcess:
         workdir,
         ["--config", str(workdir / "alerting.yaml")],
     )
+
+
+def started_server(workdir: Path, config: str) -> ServerProcess:
+    """configured_server, started."""
+    proc = configured_server(workdir, config)
+    proc.start()
+    return proc

@@ -17,7 +17,8 @@ from alerting_server.app import security_warnings
 from alerting_server.auth import Token
 from alerting_server.config import Config, TLSConfig
 from tests.integration.peers import wait_for
-from tests.integration.server import ServerProcess, configured_server
+from tests.integration.server import ServerProcess, started_server
+from tests.security.helpers import SILENCE
 
 WRITER = "writer-token-0123456789"
 READER = "reader-token-0123456789"
@@ -25,32 +26,13 @@ AUTH = (
     f"auth: {{tokens: [{{name: w, token: {WRITER}, scope: write}}, "
     f"{{name: r, token: {READER}, scope: read}}]}}\n"
 )
-SILENCE = {
-    "matchers": ['alertname="X"'],
-    "starts_at": 0,
-    "ends_at": 4102444800000,
-    "created_by": "ops",
-    "comment": "maintenance",
-}
-
-
-def start(workdir: Path, config: str) -> ServerProcess:
-    proc = configured_server(workdir, config)
-    proc.start()
-    return proc
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start(tmp_path_factory.mktemp("auth"), AUTH)
+    proc = started_server(tmp_path_factory.mktemp("auth"), AUTH)
     yield proc
     proc.kill()
-
-
-@pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 def answer_to_headers_alone(server: ServerProcess, path: str, headers: dict[str, str]) -> bytes:
@@ -126,7 +108,7 @@ def test_status_names_neither_the_host_nor_the_runtime(http: httpx.Client) -> No
 
 
 def test_an_empty_token_list_is_a_warning_at_start(tmp_path: Path) -> None:
-    proc = start(tmp_path, "auth: {tokens: []}\n")
+    proc = started_server(tmp_path, "auth: {tokens: []}\n")
     try:
         wait_for(
             lambda: any("WARNING" in line and "auth.tokens is empty" in line for line in proc.output),

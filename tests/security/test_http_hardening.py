@@ -11,42 +11,23 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from alerting.client import AlertingClient, AsyncAlertingClient, ResourceExhaustedError
 from tests.integration.peers import wait_for
-from tests.integration.server import ServerProcess, configured_server
+from tests.integration.server import ServerProcess, started_server
+from tests.security.helpers import SILENCE
 
-SILENCE = {
-    "matchers": ['alertname="X"'],
-    "starts_at": 0,
-    "ends_at": 4102444800000,
-    "created_by": "ops",
-    "comment": "maintenance",
-}
 CONFIG = "external_url: https://alerts.example.com/\nallowed_hosts: [alerting.internal]\n"
-
-
-def start(workdir: Path, config: str) -> ServerProcess:
-    proc = configured_server(workdir, config)
-    proc.start()
-    return proc
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start(tmp_path_factory.mktemp("hardening"), CONFIG)
+    proc = started_server(tmp_path_factory.mktemp("hardening"), CONFIG)
     yield proc
     proc.kill()
-
-
-@pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 def silences_by(http: httpx.Client, who: str) -> list[object]:
@@ -151,7 +132,9 @@ def test_the_servers_own_names_are_served(server: ServerProcess, http: httpx.Cli
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start(tmp_path_factory.mktemp("limited"), "grpc_max_concurrent_rpcs: 3\nhttp_max_connections: 3\n")
+    proc = started_server(
+        tmp_path_factory.mktemp("limited"), "grpc_max_concurrent_rpcs: 3\nhttp_max_connections: 3\n"
+    )
     yield proc
     proc.kill()
 

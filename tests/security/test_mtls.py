@@ -12,15 +12,8 @@ import pytest
 import trustme
 
 from alerting.client import AlertingClient, AlertingError, TLSConfig
-from tests.integration.server import ServerProcess, configured_server
-
-SILENCE = {
-    "matchers": ['alertname="X"'],
-    "starts_at": 0,
-    "ends_at": 4102444800000,
-    "created_by": "ops",
-    "comment": "maintenance",
-}
+from tests.integration.server import ServerProcess, started_server
+from tests.security.helpers import SILENCE
 
 
 class Pki:
@@ -51,10 +44,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[Serve
     workdir = tmp_path_factory.mktemp("mtls")
     pki.server_cert.cert_chain_pems[0].write_to_path(str(workdir / "server.pem"))
     pki.server_cert.private_key_pem.write_to_path(str(workdir / "server.key"))
-    proc = configured_server(
+    proc = started_server(
         workdir, f"tls: {{cert_file: server.pem, key_file: server.key, client_ca_file: {pki.ca_file}}}\n"
     )
-    proc.start()
     yield proc
     proc.kill()
 

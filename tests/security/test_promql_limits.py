@@ -22,7 +22,7 @@ from alerting_server.query.errors import QueryTimeout, TooManySamples
 from alerting_server.query.limits import QueryLimits
 from alerting_server.rules.group import Group
 from alerting_server.rules.vector import engine_query_func
-from tests.integration.server import ServerProcess, configured_server
+from tests.integration.server import ServerProcess, started_server
 
 MAX_SAMPLES = 200_000
 TIMEOUT = "1s"
@@ -40,8 +40,7 @@ SLOW_RANGE = {"query": SLOW, "start": "0", "end": "10999", "step": "1s"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir: Path = tmp_path_factory.mktemp("limits")
-    proc = configured_server(workdir, f"query:\n  max_samples: {MAX_SAMPLES}\n  timeout: {TIMEOUT}\n")
-    proc.start()
+    proc = started_server(workdir, f"query:\n  max_samples: {MAX_SAMPLES}\n  timeout: {TIMEOUT}\n")
     yield proc
     proc.kill()
 

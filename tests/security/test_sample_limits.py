@@ -16,7 +16,7 @@ from alerting.client import AlertingClient, InvalidArgumentError
 from alerting.v1 import metrics_service_pb2
 from alerting_server import config
 from gateway.remote_write import WriteRequest
-from tests.integration.server import ServerProcess, configured_server
+from tests.integration.server import ServerProcess, started_server
 
 LIMITS = "tsdb: {label_limit: 4, label_name_length_limit: 16, label_value_length_limit: 32}\n"
 # Each over one limit, and the series an error names for it.
@@ -45,16 +45,9 @@ WITHIN = {"a": "1", "b": "2", "n" * 16: "v" * 32}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("limits")
-    proc = configured_server(workdir, LIMITS)
-    proc.start()
+    proc = started_server(workdir, LIMITS)
     yield proc
     proc.kill()
-
-
-@pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        yield client
 
 
 def stored(http: httpx.Client, metric: str) -> list[dict[str, str]]:
