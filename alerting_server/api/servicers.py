@@ -92,6 +92,15 @@ def _require_message(request: Any, field: str) -> Any:
     return getattr(request, field)
 
 
+async def _policy_id(store: Store, reference: str) -> str:
+    """The id of the escalation policy a reference names by id or name. One that names nothing is left
+    as it is, for the check in the write's transaction to refuse with its field."""
+    if reference:
+        with contextlib.suppress(NotFound):
+            return await store.escalation_policies.resolve(reference)
+    return reference
+
+
 class RulesListener(Protocol):
     """The rule engine: told after every rule write so that the change takes effect at once."""
 
@@ -128,14 +137,7 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
 
     async def _with_references(self, rule: model.Rule) -> model.Rule:
         """The rule with its escalation policy named by id, which stays right when the policy is renamed."""
-        if not rule.escalation_policy_id:
-            return rule
-        try:
-            policy_id = await self._store.escalation_policies.resolve(rule.escalation_policy_id)
-        except NotFound:
-            raise InvalidArgument.field(
-                "escalation_policy_id", f"no escalation policy with id or name {rule.escalation_policy_id!r}"
-            ) from None
+        policy_id = await _policy_id(self._store, rule.escalation_policy_id)
         return dataclasses.replace(rule, escalation_policy_id=policy_id)
 
     @staticmethod
@@ -143,7 +145,8 @@ class RuleServicer(rule_service_pb2_grpc.RuleServiceServicer):
         def check(known: Known) -> None:
             if rule.escalation_policy_id and rule.escalation_policy_id not in known.policies:
                 raise InvalidArgument.field(
-                    "escalation_policy_id", f"no escalation policy with id {rule.escalation_policy_id!r}"
+                    "escalation_policy_id",
+                    f"no escalation policy with id or name {rule.escalation_policy_id!r}",
                 )
 
         return check
@@ -458,11 +461,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
 
     async def _with_policy_ids(self, route: model.Route) -> model.Route:
         """The tree with its escalation policies named by id, which stays right when a policy is renamed."""
-        policy_id = route.escalation_policy_id
-        if policy_id:
-            # One that names nothing is left for validation to report with its field.
-            with contextlib.suppress(NotFound):
-                policy_id = await self._store.escalation_policies.resolve(policy_id)
+        policy_id = await _policy_id(self._store, route.escalation_policy_id)
         children = tuple([await self._with_policy_ids(child) for child in route.routes])
         return dataclasses.replace(route, escalation_policy_id=policy_id, routes=children)
 
