@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import math
 import os
@@ -56,7 +55,7 @@ from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import DatabaseUnavailable, Store
 from alerting_server.store.crypto import SecretsKeyError
 from gateway import create_app
-from gateway.guard import LOOPBACK_NAMES, host_name
+from gateway.guard import host_name, is_loopback, own_names
 from gateway.local import LocalServer
 
 log = logging.getLogger(__name__)
@@ -88,13 +87,6 @@ def _server_credentials(tls: TLSConfig) -> grpc.ServerCredentials:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def security_warnings(config: Config) -> list[str]:
     """What the configuration leaves open, said at start."""
     warnings = []
@@ -102,7 +94,7 @@ def security_warnings(config: Config) -> list[str]:
         warnings.append("auth.tokens is empty: authentication is off")
     for name, listen in (("grpc_listen", config.grpc_listen), ("http_listen", config.http_listen)):
         host, _ = _split_listen(listen)
-        if _is_loopback(host):
+        if is_loopback(host):
             continue
         if not config.tokens:
             warnings.append(f"{name} {listen} is not a loopback address and authentication is off")
@@ -304,13 +296,9 @@ class AlertingApp:
         self._gateway_channel = aio.insecure_channel(self._internal_target)
         authenticator = Authenticator(self.config.tokens or ())
         external = urlsplit(self.config.external_url).netloc.lower()
-        allowed_hosts = None
-        if _is_loopback(host):
-            # Pages of other sites that got their name to resolve to 127.0.0.1 (DNS rebinding) send
-            # that name: only the server's own names pass.
-            allowed_hosts = {*LOOPBACK_NAMES, host, *self.config.allowed_hosts}
-            if external:
-                allowed_hosts.add(host_name(external))
+        allowed_hosts = own_names(
+            host, [*self.config.allowed_hosts, *([host_name(external)] if external else [])]
+        )
         app = create_app(
             self._internal_target,
             channel=self._gateway_channel,

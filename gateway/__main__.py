@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from collections.abc import Sequence
 
 import uvicorn
@@ -11,7 +10,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.body import DEFAULT_MAX_BODY_BYTES
-from gateway.guard import LOOPBACK_NAMES
+from gateway.guard import own_names
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -36,17 +35,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def build_app(args: argparse.Namespace) -> Starlette:
-    # On loopback, only the gateway's own names pass: a page of another site whose name was made to
-    # resolve to 127.0.0.1 (DNS rebinding) sends that name. The gRPC server checks tokens.
-    allowed_hosts = {*LOOPBACK_NAMES, args.host, *args.allowed_host} if _is_loopback(args.host) else None
+    # The gRPC server checks tokens.
+    allowed_hosts = own_names(args.host, args.allowed_host)
     return create_app(
         args.grpc_target,
         max_body_bytes=args.max_body_bytes,

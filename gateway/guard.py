@@ -10,7 +10,8 @@ the token's scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import ipaddress
+from collections.abc import Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -26,6 +27,22 @@ _SIGNED_LINK_PREFIX = "/ack/"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 # The server's token check: the `authorization` header's value -> why it is refused, or None.
 Authenticate = Callable[[str], str | None]
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def own_names(listen_host: str, more: Iterable[str] = ()) -> set[str] | None:
+    """The names `Host` may carry for a server listening on `listen_host`: on loopback only its own
+    (a page of another site whose name was made to resolve to 127.0.0.1, DNS rebinding, sends that
+    name); None, any, elsewhere."""
+    if not is_loopback(listen_host):
+        return None
+    return {*LOOPBACK_NAMES, listen_host, *more}
 
 
 def host_name(netloc: str) -> str:
