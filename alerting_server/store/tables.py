@@ -251,3 +251,58 @@ server_secrets = sa.Table(
     sa.Column("value", sa.Text(), nullable=False),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
 )
+
+# --- several replicas on one PostgreSQL (alerting_server/cluster/) ---------------------------------
+
+# The replicas that said they are alive: each renews its heartbeat (the database's clock, epoch ms).
+cluster_replicas = sa.Table(
+    "cluster_replicas",
+    metadata,
+    sa.Column("id", sa.String(NAME), primary_key=True),
+    sa.Column("address", sa.String(NAME), nullable=False),
+    sa.Column("http_address", sa.String(NAME), nullable=False),
+    sa.Column("started_at", sa.BigInteger(), nullable=False),
+    sa.Column("last_heartbeat", sa.BigInteger(), nullable=False),
+)
+
+# Leases on the work that one replica at a time does (a share of the rule groups, the alert pipeline).
+# `epoch` grows by one at every change of holder: the fencing token a holder's writes carry.
+cluster_leases = sa.Table(
+    "cluster_leases",
+    metadata,
+    sa.Column("name", sa.String(NAME), primary_key=True),
+    sa.Column("holder", sa.String(NAME), nullable=True),
+    sa.Column("epoch", sa.BigInteger(), nullable=False),
+    sa.Column("expires_at", sa.BigInteger(), nullable=False),
+    sa.Column("acquired_at", sa.BigInteger(), nullable=True),
+)
+
+# What any replica took for the alert pipeline (posted alerts, rule alerts, acknowledgements), stored
+# at once and consumed by the pipeline's owner in the transaction of the step that applies it.
+alert_inbox = sa.Table(
+    "alert_inbox",
+    metadata,
+    sa.Column("id", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+)
+
+# Every alert change in one global order: the revision WatchAlerts resumes from on any replica.
+watch_events = sa.Table(
+    "watch_events",
+    metadata,
+    sa.Column("revision", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("alert", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+)
+
+# Counters the replicas poll: `config` grows with every write of the configuration (a trigger on
+# PostgreSQL), so that a missed notification is found by the next poll.
+cluster_counters = sa.Table(
+    "cluster_counters",
+    metadata,
+    sa.Column("name", sa.String(NAME), primary_key=True),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
