@@ -69,6 +69,9 @@ _FLAG_KEYS = (
     "rules.evaluation_interval",
     "rules.min_interval",
     "fallback_receiver",
+    "cluster.replica_id",
+    "cluster.advertise_address",
+    "cluster.lease_ttl",
 )
 
 

@@ -283,6 +283,49 @@ class Config:
         ),
     )
 
+    cluster_replica_id: str = field(
+        default="",
+        metadata=_doc(
+            "this replica's name among the replicas of one PostgreSQL database (GET /cluster, lease "
+            "holders); unset: host name, process id and a random suffix",
+            "cluster.replica_id",
+        ),
+    )
+    cluster_advertise_address: str = field(
+        default="",
+        metadata=_doc(
+            "the gRPC address other people reach this replica at, as GET /cluster shows it; unset: the "
+            "address gRPC listens on",
+            "cluster.advertise_address",
+        ),
+    )
+    cluster_lease_ttl_ms: int = field(
+        default=3000,
+        metadata=_doc(
+            "on PostgreSQL, how long a replica's leases (its share of the rule groups, the alert "
+            "pipeline) outlive its last renewal: the longest a dead replica's work waits before another "
+            "takes it over. Renewed every third of it",
+            "cluster.lease_ttl",
+        ),
+    )
+    cluster_rule_partitions: int = field(
+        default=16,
+        metadata=_doc(
+            "on PostgreSQL, how many leased shares the rule groups are divided into (by a hash of the "
+            "group name); each live replica holds about its fair part. Every replica must use the same",
+            "cluster.rule_partitions",
+        ),
+    )
+    cluster_poll_interval_ms: int = field(
+        default=1000,
+        metadata=_doc(
+            "on PostgreSQL, how often a replica looks for changes other replicas made (configuration, "
+            "alerts, watch events) when no notification woke it first: the bound on how late a change "
+            "is seen when LISTEN/NOTIFY fails",
+            "cluster.poll_interval",
+        ),
+    )
+
     @property
     def public_url(self) -> str:
         return self.external_url or f"http://{self.http_listen}"
@@ -331,6 +374,9 @@ _ENV = {
     "ALERTING_FALLBACK_RECEIVER": "fallback_receiver",
     "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
     "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
+    "ALERTING_CLUSTER_REPLICA_ID": "cluster.replica_id",
+    "ALERTING_CLUSTER_ADVERTISE_ADDRESS": "cluster.advertise_address",
+    "ALERTING_CLUSTER_LEASE_TTL": "cluster.lease_ttl",
 }
 _SIMPLE_KEYS = {
     "grpc_listen",
@@ -359,6 +405,7 @@ _KNOWN_KEYS = _SIMPLE_KEYS | {
     "query",
     "outbound",
     "limits",
+    "cluster",
 }
 # The query engine inside this server; no configured source may take its name.
 EMBEDDED_DATASOURCE = "embedded"
@@ -524,6 +571,8 @@ def from_mapping(doc: Mapping[str, Any], base: Config | None = None) -> Config:
         changes.update(_outbound(doc["outbound"]))
     if "limits" in doc:
         changes.update(_limits(doc["limits"]))
+    if "cluster" in doc:
+        changes.update(_cluster(doc["cluster"]))
     return replace(config, **changes)
 
 
@@ -616,6 +665,32 @@ def _limits(node: Any) -> dict[str, int]:
     if not isinstance(node, dict) or set(node) - set(keys):
         raise ConfigError(f"limits: expected a map of {', '.join(keys)}")
     return {keys[key]: _positive_int(value, f"limits.{key}") for key, value in node.items()}
+
+
+def _cluster(node: Any) -> dict[str, Any]:
+    keys = {
+        "replica_id": "cluster_replica_id",
+        "advertise_address": "cluster_advertise_address",
+        "lease_ttl": "cluster_lease_ttl_ms",
+        "rule_partitions": "cluster_rule_partitions",
+        "poll_interval": "cluster_poll_interval_ms",
+    }
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise ConfigError(f"cluster: expected a map of {', '.join(keys)}")
+    changes: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"cluster.{key}"
+        if key in ("replica_id", "advertise_address"):
+            if not isinstance(value, str) or not value.strip() or len(value) > 255:
+                raise ConfigError(f"{path}: expected a non-empty string of at most 255 characters")
+            changes[keys[key]] = value.strip()
+        elif key == "rule_partitions":
+            changes[keys[key]] = _positive_int(value, path)
+        else:
+            changes[keys[key]] = _duration(value, path)
+    if changes.get("cluster_lease_ttl_ms", 3000) < 300:
+        raise ConfigError("cluster.lease_ttl: must be at least 300ms")
+    return changes
 
 
 def _nested(flat: Mapping[str, Any]) -> dict[str, Any]:
