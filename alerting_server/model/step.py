@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from alerting_server.model.alert import Alert, AlertHistoryEvent
 from alerting_server.model.channel import Channel, Delivery
 from alerting_server.model.escalation import Escalation
+from alerting_server.model.fence import Fence
 from alerting_server.model.notification import NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.silence import Silence
@@ -55,6 +56,12 @@ class StepRecord:
     escalations: Sequence[Escalation] = ()
     removed_escalations: Sequence[str] = ()
     history: Sequence[AlertHistoryEvent] = ()
+    # Several replicas: the inbox items the step applied (deleted with its commit), the step's alert
+    # changes for the global watch order, and the pipeline lease it is made under.
+    consumed: Sequence[int] = ()
+    events: Sequence[tuple[str, Alert]] = ()
+    fence: Fence | None = None
+    at: int = 0
 
     def __bool__(self) -> bool:
         return any(
@@ -67,5 +74,7 @@ class StepRecord:
                 self.escalations,
                 self.removed_escalations,
                 self.history,
+                self.consumed,
+                self.events,
             )
         )

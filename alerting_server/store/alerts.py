@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -46,6 +47,38 @@ def _values(alert: Alert) -> dict[str, object]:
         "generator_url": alert.generator_url,
         "keep_firing_since": alert.keep_firing_since,
     }
+
+
+def alert_to_json(alert: Alert) -> dict[str, object]:
+    """An alert as a JSON document (the inbox and the watch log carry alerts so): NaN and infinities,
+    which JSON has no word for, as strings."""
+    values = _values(alert)
+    if not math.isfinite(alert.value):
+        values["value"] = str(alert.value)
+    return values
+
+
+def alert_from_json(doc: Mapping[str, Any]) -> Alert:
+    ack_at = doc.get("ack_at")
+    return Alert(
+        fingerprint=doc["fingerprint"],
+        labels=dict(doc["labels"]),
+        state=state_from_name(doc["state"]),
+        annotations=dict(doc["annotations"]),
+        rule=doc["rule"],
+        rule_id=doc["rule_id"],
+        value=float(doc["value"]) if doc["value"] is not None else math.nan,
+        started_at=doc["started_at"],
+        fired_at=doc["fired_at"],
+        resolved_at=doc["resolved_at"],
+        updated_at=doc["updated_at"],
+        ack=None if ack_at is None else Ack(by=doc["ack_by"], comment=doc["ack_comment"], at=ack_at),
+        silenced_by=tuple(doc["silenced_by"]),
+        inhibited_by=tuple(doc["inhibited_by"]),
+        escalation_level=doc["escalation_level"],
+        generator_url=doc["generator_url"],
+        keep_firing_since=doc["keep_firing_since"],
+    )
 
 
 def _alert(row: RowMapping) -> Alert:

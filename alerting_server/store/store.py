@@ -21,12 +21,15 @@ from alerting_server.store.deliveries import DeliveryRepository
 from alerting_server.store.escalation_policies import EscalationPolicyRepository
 from alerting_server.store.escalations import EscalationRepository
 from alerting_server.store.history import HistoryRepository
+from alerting_server.store.inbox import InboxRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
+from alerting_server.store.leases import LeaseRepository, fence_in
 from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.server_secrets import ServerSecretRepository
 from alerting_server.store.silences import SilenceRepository
+from alerting_server.store.watch_log import WatchLogRepository
 
 T = TypeVar("T")
 
@@ -50,6 +53,9 @@ class Store:
         self.deliveries = DeliveryRepository(self._db)
         self.nflog = NotificationLogRepository(self._db)
         self.escalations = EscalationRepository(self._db)
+        self.leases = LeaseRepository(self._db)
+        self.inbox = InboxRepository(self._db)
+        self.watch_log = WatchLogRepository(self._db)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
@@ -93,12 +99,15 @@ class Store:
         outbox = [(delivery, payload.to_data()) for delivery, payload in step.outbox]
 
         def write(connection: Connection) -> None:
+            fence_in(connection, step.fence)
             self.alerts.upsert_many_in(connection, step.alerts)
             self.alerts.delete_many_in(connection, step.removed_alerts)
             self.deliveries.add_many_in(connection, outbox)
             self.nflog.write_in(connection, step.sent, step.forgotten)
             self.escalations.write_in(connection, step.escalations, step.removed_escalations)
             self.history.append_in(connection, step.history)
+            self.inbox.delete_in(connection, step.consumed)
+            self.watch_log.append_in(connection, step.events, step.at)
 
         await self.write(write)
 

@@ -1,0 +1,174 @@
+"""This replica's heartbeat and leases.
+
+Every third of the lease TTL a replica renews its heartbeat and the leases it holds, then takes or gives
+back rule partitions so that each live replica holds about its fair share, and takes the pipeline lease
+when nobody holds it. A lease it could not renew is lost: its work stops first (on_lost), so that no
+evaluation or step goes on under a lease another replica may take. Locally a lease counts only until
+the TTL after the start of its last successful renewal, by the monotonic clock; the database, which
+ends it no earlier, refuses every write under it after that anyway (store/leases.py, the fence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Collection
+
+from alerting_server.model.fence import Fence
+from alerting_server.store.leases import LeaseRepository
+
+log = logging.getLogger(__name__)
+
+PIPELINE = "pipeline"
+# Heartbeat rows of replicas silent this long are dropped (their leases ended long before).
+FORGET_AFTER_MS = 24 * 3600 * 1000
+
+
+def rule_lease(partition: int) -> str:
+    return f"rules/{partition}"
+
+
+def partition_of(group: str, partitions: int) -> int:
+    """The rule partition of a group: the same on every replica."""
+    return zlib.crc32(group.encode()) % partitions
+
+
+Listener = Callable[[Collection[str]], Awaitable[None]]
+
+
+class Membership:
+    def __init__(
+        self,
+        leases: LeaseRepository,
+        replica: str,
+        *,
+        address: str,
+        http_address: str,
+        started_at: int,
+        ttl_ms: int,
+        partitions: int,
+        on_gained: Listener,
+        on_lost: Listener,
+    ) -> None:
+        self._leases = leases
+        self.replica = replica
+        self._address = address
+        self._http_address = http_address
+        self._started_at = started_at
+        self.ttl_ms = ttl_ms
+        self._partitions = partitions
+        self._on_gained = on_gained
+        self._on_lost = on_lost
+        self.held: dict[str, int] = {}
+        self._valid_until = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    @property
+    def period_s(self) -> float:
+        return self.ttl_ms / 3000
+
+    def fence(self, names: Collection[str]) -> Fence | None:
+        """The fence of a write under these leases, or None when one of them is not held now."""
+        if time.monotonic() >= self._valid_until or any(n not in self.held for n in names):
+            return None
+        return Fence(self.replica, {n: self.held[n] for n in names})
+
+    def holds(self, name: str) -> bool:
+        return name in self.held and time.monotonic() < self._valid_until
+
+    async def start(self) -> None:
+        """One round at once (a lone replica starts with every lease), then every third of the TTL."""
+        await self.round()
+        self._task = asyncio.create_task(self._run(), name="cluster-membership")
+
+    async def stop(self) -> None:
+        """Stops the work under every lease, then gives the leases back so that others take over now."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._lock:
+            held, self.held = dict(self.held), {}
+            await self._on_lost(set(held))
+            try:
+                await self._leases.release(self.replica, held)
+                await self._leases.leave(self.replica)
+            except Exception:
+                log.exception("could not give back the leases; other replicas take them when they end")
+
+    def wake(self) -> None:
+        """Leases changed elsewhere (a replica joined or left): rebalance now, not at the next round."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.period_s)
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cluster membership round failed")
+
+    async def round(self) -> None:
+        async with self._lock:
+            started = time.monotonic()
+            try:
+                db_now = await self._leases.heartbeat(
+                    self.replica, self._address, self._http_address, self._started_at
+                )
+                renewed = await self._leases.renew(self.replica, self.held, self.ttl_ms)
+            except Exception as exc:
+                log.warning("cannot renew this replica's leases: %s", exc)
+                if self.held and time.monotonic() >= self._valid_until:
+                    lost, self.held = set(self.held), {}
+                    log.warning("leases ran out without renewal, work under them stops: %s", sorted(lost))
+                    await self._on_lost(lost)
+                return
+            self._valid_until = started + self.ttl_ms * 0.9 / 1000
+            lost_names = set(self.held) - set(renewed)
+            self.held = renewed
+            if lost_names:
+                log.warning("leases lost: %s", sorted(lost_names))
+                await self._on_lost(lost_names)
+            await self._balance(db_now)
+
+    async def _balance(self, db_now: int) -> None:
+        live = await self._leases.live_replicas(self.ttl_ms)
+        if self.replica not in live:
+            live.append(self.replica)
+        share = math.ceil(self._partitions / len(live))
+        mine = sorted(n for n in self.held if n.startswith("rules/"))
+        gained: dict[str, int] = {}
+        if len(mine) > share:
+            extra = {n: self.held.pop(n) for n in mine[share:]}
+            await self._on_lost(set(extra))
+            await self._leases.release(self.replica, extra)
+            log.info("gave back %d rule partitions for a share of %d", len(extra), share)
+        elif len(mine) < share:
+            # Free: never held, given back, or ended (a dead replica's); acquire() checks again.
+            busy = {
+                r.name for r in await self._leases.all() if r.holder is not None and r.expires_at > db_now
+            }
+            candidates = [rule_lease(p) for p in range(self._partitions) if rule_lease(p) not in busy]
+            random.shuffle(candidates)
+            got = await self._leases.acquire(self.replica, candidates[: share - len(mine)], self.ttl_ms)
+            gained.update(got)
+        if PIPELINE not in self.held:
+            gained.update(await self._leases.acquire(self.replica, [PIPELINE], self.ttl_ms))
+        if gained:
+            self.held.update(gained)
+            log.info("took leases %s", sorted(gained))
+            await self._on_gained(set(gained))
+        if random.random() < 0.01:
+            await self._leases.forget_dead(FORGET_AFTER_MS)
