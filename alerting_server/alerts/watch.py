@@ -72,6 +72,10 @@ class Subscription:
         return event
 
 
+def _started(alert: Alert) -> tuple[int, str]:
+    return alert.started_at, alert.fingerprint
+
+
 class WatchHub:
     def __init__(
         self,
@@ -81,19 +85,50 @@ class WatchHub:
     ) -> None:
         self.revision = 0
         self._log: deque[AlertEvent] = deque(maxlen=retained)
+        # The latest revision no longer retained: a resume from before it cannot be served.
+        self._floor = 0
+        # Several replicas: the alerts as of `revision`, kept from the events (follow()).
+        self.view: dict[str, Alert] | None = None
         self._buffer = subscriber_buffer
         self._max_subscribers = max_subscribers
         self._subscribers: set[Subscription] = set()
 
     def publish(self, changes: Iterable[tuple[EventType, Alert]]) -> None:
         for kind, alert in changes:
-            self.revision += 1
-            event = AlertEvent(kind, alert, self.revision)
-            self._log.append(event)
-            for sub in list(self._subscribers):
-                sub.push(event)
-                if sub.overflowed:
-                    self._subscribers.discard(sub)
+            self._publish(AlertEvent(kind, alert, self.revision + 1))
+
+    def _publish(self, event: AlertEvent) -> None:
+        self.revision = event.revision
+        if len(self._log) == self._log.maxlen:
+            self._floor = self._log[0].revision
+        self._log.append(event)
+        if self.view is not None:
+            if event.type is EventType.REMOVED:
+                self.view.pop(event.alert.fingerprint, None)
+            else:
+                self.view[event.alert.fingerprint] = event.alert
+        for sub in list(self._subscribers):
+            sub.push(event)
+            if sub.overflowed:
+                self._subscribers.discard(sub)
+
+    # --- several replicas: the global order of the watch log -------------------------------------
+
+    def follow(self, revision: int, alerts: Iterable[Alert], floor: int, recent: Iterable[AlertEvent]) -> None:
+        """Starts from the watch log: the alerts as of `revision`, the events before it still retained
+        (all after `floor`), and from then on only publish_logged()."""
+        self.revision = revision
+        self.view = {a.fingerprint: a for a in alerts}
+        self._log.clear()
+        self._log.extend(e for e in recent if e.revision <= revision)
+        kept = len(self._log)
+        self._floor = self._log[0].revision - 1 if kept == self._log.maxlen else floor
+
+    def publish_logged(self, events: Iterable[AlertEvent]) -> None:
+        """Events of the watch log, with their revisions, in order; those already seen are skipped."""
+        for event in events:
+            if event.revision > self.revision:
+                self._publish(event)
 
     def subscribe(
         self, since_revision: int, current: Callable[[], Iterable[Alert]]
@@ -110,14 +145,14 @@ class WatchHub:
                 "(limits.max_watchers); try again when one has closed"
             )
         if since_revision == 0:
-            first = [AlertEvent(EventType.SNAPSHOT, a, self.revision) for a in current()]
+            alerts = current() if self.view is None else sorted(self.view.values(), key=_started)
+            first = [AlertEvent(EventType.SNAPSHOT, a, self.revision) for a in alerts]
         else:
             if since_revision > self.revision:
                 raise FailedPrecondition(f"revision {since_revision} is ahead of the latest, {self.revision}")
-            oldest = self._log[0].revision if self._log else self.revision + 1
-            if since_revision < oldest - 1:
+            if since_revision < self._floor:
                 raise FailedPrecondition(
-                    f"revision {since_revision} is no longer retained (oldest retained: {oldest}); "
+                    f"revision {since_revision} is no longer retained (oldest retained: {self._floor + 1}); "
                     "watch again from 0 for a snapshot"
                 )
             first = [e for e in self._log if e.revision > since_revision]

@@ -31,11 +31,11 @@ def _setter(event: asyncio.Event) -> Callable[[object], None]:
 class Notifications:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
-        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        self._callbacks: dict[str, list[Callable[[str], None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
 
-    def on(self, channel: str, callback: Callable[[], None]) -> None:
+    def on(self, channel: str, callback: Callable[[str], None]) -> None:
         self._callbacks.setdefault(channel, []).append(callback)
 
     async def start(self) -> None:
@@ -51,12 +51,12 @@ class Notifications:
     def _fire_all(self) -> None:
         for callbacks in self._callbacks.values():
             for callback in callbacks:
-                callback()
+                callback("")
 
     def _listener(self, channel: str) -> Callable[[object, int, str, str], None]:
         def heard(connection: object, pid: int, name: str, payload: str) -> None:
             for callback in self._callbacks.get(channel, ()):
-                callback()
+                callback(payload)
 
         return heard
 
