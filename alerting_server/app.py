@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import os
+import secrets
 import signal
+import socket
 import ssl
 import tempfile
 from collections.abc import Callable, Generator
@@ -35,13 +38,15 @@ from alerting.v1 import (
 )
 from alerting_server.ack import AckLinks, Acknowledgements
 from alerting_server.ack.secret import ack_link_secret
-from alerting_server.alerts.watch import WatchHub
+from alerting_server.alerts.watch import DEFAULT_RETAINED_EVENTS, WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.cluster.follower import WatchFollower
+from alerting_server.cluster.node import ClusterNode
 from alerting_server.config import Config, TLSConfig
 from alerting_server.errors import Unauthenticated
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
@@ -142,6 +147,7 @@ class AlertingApp:
         self._datasources: Datasources | None = None
         self._rules: RuleManager | None = None
         self._links: AckLinks | None = None
+        self._cluster: ClusterNode | None = None
 
     @property
     def store(self) -> Store:
@@ -173,22 +179,29 @@ class AlertingApp:
             )
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
+        hub = WatchHub(max_subscribers=self.config.limits_max_watchers)
+        delivery_options = DeliveryOptions(external_url=self.config.public_url, outbound=self.config.outbound)
+        if self._store.engine.dialect.name == "postgresql":
+            # Several replicas may share this database: they are one system (cluster/).
+            self._cluster = self._cluster_node(self._store, hub)
+            ttl = self.config.cluster_lease_ttl_ms
+            # A dead replica's notifications are due again when their lease ends: within the lease TTL.
+            delivery_options = dataclasses.replace(
+                delivery_options, lease_ms=ttl, poll_ms=min(1000, ttl // 3)
+            )
         self._alerts = AlertPipeline(
             self._store,
             self.clock,
-            WatchHub(max_subscribers=self.config.limits_max_watchers),
+            hub,
             history_retention_ms=self.config.history_retention_ms,
             links=self._links,
             fallback_receiver=self.config.fallback_receiver,
             max_alerts=self.config.limits_max_alerts,
             max_groups=self.config.limits_max_aggregation_groups,
+            cluster=self._cluster,
         )
         await self._alerts.start()
-        self._deliveries = DeliveryService(
-            self._store,
-            self.clock,
-            DeliveryOptions(external_url=self.config.public_url, outbound=self.config.outbound),
-        )
+        self._deliveries = DeliveryService(self._store, self.clock, delivery_options)
         await self._deliveries.start()
         self._alerts.on_queued = self._deliveries.wake
         self._tsdb = await asyncio.to_thread(
@@ -213,11 +226,32 @@ class AlertingApp:
             self.clock,
             min_interval_ms=self.config.rules_min_interval_ms,
             default_interval_ms=self.config.rules_evaluation_interval_ms,
+            partition_of=None if self._cluster is None else self._cluster.partition_of,
         )
         await self._rules.start()
+        if self._cluster is not None:
+            self._cluster.attach(self._alerts, self._rules, self._deliveries.wake)
+            await self._cluster.follow()
         await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)
         await self._start_http()
+        if self._cluster is not None:
+            advertised = self.config.cluster_advertise_address or self.addresses.grpc
+            await self._cluster.join(advertised, self.addresses.http)
+            log.info("replica %s joined the cluster", self._cluster.replica)
         log.info("serving gRPC on %s and HTTP on %s", self.addresses.grpc, self.addresses.http)
+
+    def _cluster_node(self, store: Store, hub: WatchHub) -> ClusterNode:
+        config = self.config
+        replica = config.cluster_replica_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        return ClusterNode(
+            store,
+            WatchFollower(store.watch_log, hub, config.cluster_poll_interval_ms, DEFAULT_RETAINED_EVENTS),
+            replica=replica,
+            started_at=self.clock.now_ms(),
+            ttl_ms=config.cluster_lease_ttl_ms,
+            partitions=config.cluster_rule_partitions,
+            poll_ms=config.cluster_poll_interval_ms,
+        )
 
     async def _snapshot_loop(self, tsdb: DurableTSDB) -> None:
         while True:
@@ -349,6 +383,9 @@ class AlertingApp:
             await self._gateway_channel.close(None)
         if self._grpc is not None:
             await self._grpc.stop(grace)
+        if self._cluster is not None:
+            # Its work stops and its leases go back: the other replicas take over at once.
+            await self._cluster.stop()
         if self._rules is not None:
             await self._rules.stop()
         if self._datasources is not None:

@@ -3,6 +3,8 @@ acknowledged alert) and asks each PagerDuty incident of the alert to acknowledge
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.aggregation import AlertGroup
 from alerting_server.alerts.dispatch.receivers import Receivers
@@ -22,7 +24,12 @@ from alerting_server.model import (
 
 
 def open_alert(live: LiveAlerts, fp: str, verb: str) -> Alert:
-    alert = live.get(fp)
+    return check_ackable(live.by_fingerprint, fp, verb)
+
+
+def check_ackable(alerts: Mapping[str, Alert], fp: str, verb: str) -> Alert:
+    """The alert, if it can be acknowledged or unacknowledged (`verb`): it exists and has not resolved."""
+    alert = alerts.get(fp)
     if alert is None:
         raise NotFound(f"alert {fp!r} not found")
     if alert.state is AlertState.RESOLVED:

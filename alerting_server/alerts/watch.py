@@ -114,7 +114,9 @@ class WatchHub:
 
     # --- several replicas: the global order of the watch log -------------------------------------
 
-    def follow(self, revision: int, alerts: Iterable[Alert], floor: int, recent: Iterable[AlertEvent]) -> None:
+    def follow(
+        self, revision: int, alerts: Iterable[Alert], floor: int, recent: Iterable[AlertEvent]
+    ) -> None:
         """Starts from the watch log: the alerts as of `revision`, the events before it still retained
         (all after `floor`), and from then on only publish_logged()."""
         self.revision = revision

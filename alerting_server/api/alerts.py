@@ -184,6 +184,7 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         matchers = parse_filter(request.filter)
         states = {convert.ALERT_STATE_FROM_PB.get(s) for s in request.states}
         hub = self._manager.hub
+        await self._manager.catch_up_to(request.since_revision)
         first, subscription = hub.subscribe(request.since_revision, self._manager.alerts)
         try:
             # Tells the caller at once that the watch was taken, even before there is any event to send

@@ -49,8 +49,6 @@ class ClusterNode:
         follower: WatchFollower,
         *,
         replica: str,
-        address: str,
-        http_address: str,
         started_at: int,
         ttl_ms: int,
         partitions: int,
@@ -60,19 +58,10 @@ class ClusterNode:
         self.replica = replica
         self.partitions = partitions
         self.ttl_ms = ttl_ms
+        self._started_at = started_at
         self._poll_s = poll_ms / 1000
         self.follower = follower
-        self.membership = Membership(
-            store.leases,
-            replica,
-            address=address,
-            http_address=http_address,
-            started_at=started_at,
-            ttl_ms=ttl_ms,
-            partitions=partitions,
-            on_gained=self._gained,
-            on_lost=self._lost,
-        )
+        self.membership: Membership | None = None
         self.notifications = Notifications(asyncpg_dsn(store.engine.url))
         self._pipeline: Pipeline | None = None
         self._rules: Rules | None = None
@@ -94,8 +83,8 @@ class ClusterNode:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Follows the watch log and the configuration, then joins: takes its share of the leases."""
+    async def follow(self) -> None:
+        """Follows the watch log and the configuration (before the API serves)."""
         await self.follower.start()
         self._config_revision = await self._store.leases.config_revision()
         await self.notifications.start()
@@ -103,11 +92,26 @@ class ClusterNode:
             asyncio.create_task(self._follow_config(), name="cluster-config"),
             asyncio.create_task(self._poll(), name="cluster-poll"),
         ]
+
+    async def join(self, address: str, http_address: str) -> None:
+        """Says it is alive and takes its share of the leases (a lone replica: all of them)."""
+        self.membership = Membership(
+            self._store.leases,
+            self.replica,
+            address=address,
+            http_address=http_address,
+            started_at=self._started_at,
+            ttl_ms=self.ttl_ms,
+            partitions=self.partitions,
+            on_gained=self._gained,
+            on_lost=self._lost,
+        )
         await self.membership.start()
 
     async def stop(self) -> None:
         """Stops the work under its leases and gives them back, so that the others take over at once."""
-        await self.membership.stop()
+        if self.membership is not None:
+            await self.membership.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -143,13 +147,15 @@ class ClusterNode:
             await pipeline.step_down()
 
     def pipeline_fence(self) -> Fence | None:
-        return self.membership.fence([PIPELINE])
+        return None if self.membership is None else self.membership.fence([PIPELINE])
 
     def partition_of(self, group: str) -> int:
         return partition_of(group, self.partitions)
 
     def rule_fence(self, groups: Collection[str]) -> Fence | None:
         """The fence of rule alerts of these groups, or None when a partition of them is not held."""
+        if self.membership is None:
+            return None
         return self.membership.fence(sorted({rule_lease(self.partition_of(g)) for g in groups}))
 
     # --- the inbox -------------------------------------------------------------------------
@@ -217,3 +223,12 @@ class ClusterNode:
                 self._config_tables |= tables
                 await asyncio.sleep(self._poll_s)
                 self._config_changed.set()
+
+    # --- the watch log ---------------------------------------------------------------------
+
+    def published(self) -> None:
+        """This replica's pipeline committed changes to the watch log: read them now."""
+        self.follower.wake()
+
+    async def catch_up(self) -> None:
+        await self.follower.catch_up()

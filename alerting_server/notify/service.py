@@ -174,6 +174,10 @@ class DeliveryService:
             await self._dispatch(row, now)
         return len(rows)
 
+    def _leased(self) -> bool:
+        """Whether the leases of the rows held were renewed within the lease time (to send them)."""
+        return self._clock.now_ms() - self._renewed_at < self.options.lease_ms
+
     async def _dispatch(self, row: Claimed, now: int) -> None:
         channel_id = row.delivery.channel_id
         worker = self._workers.get(channel_id)
@@ -228,6 +232,7 @@ class DeliveryService:
             self._sender,
             self._clock,
             self._done,
+            self._leased,
         )
         if self._running:
             worker.start()

@@ -34,6 +34,7 @@ class ChannelWorker:
         sender: Sender,
         clock: Clock,
         done: Callable[[ChannelWorker, str], None],
+        leased: Callable[[], bool] = lambda: True,
     ) -> None:
         self.channel = channel
         self.notifier = notifier
@@ -42,6 +43,7 @@ class ChannelWorker:
         self._sender = sender
         self._clock = clock
         self._done = done
+        self._leased = leased
         self._bucket = TokenBucket(limits.per_second, limits.burst)
         self._queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self._busy = 0
@@ -79,7 +81,12 @@ class ChannelWorker:
                 wait_ms = self._bucket.reserve(self._clock.now_ms())
                 if wait_ms:
                     await asyncio.sleep(wait_ms / 1000)
-                await self._sender.send(self.channel, self.notifier, claimed)
+                if self._leased():
+                    await self._sender.send(self.channel, self.notifier, claimed)
+                else:
+                    # Our lease on the row may have ended (the database was away): another replica
+                    # may send it; sending too would be a duplicate outside the window we promise.
+                    log.warning("delivery %s not sent: its lease could not be renewed", claimed.delivery.id)
             except asyncio.CancelledError:
                 # Stopped mid-send: the row stays ours until stop() hands it back.
                 self._busy -= 1

@@ -6,12 +6,19 @@ are due). It then writes in one transaction the changed alerts, the stages' stat
 the outbox rows the step queued; only then are the changes published to watchers. A crash before the
 commit loses nothing that was promised: the alerts and timers come back as they were and the step
 happens again. An acknowledgement is one such step of its own, committed before the call returns.
+
+Several replicas on one PostgreSQL (`cluster` given): the replica that holds the pipeline lease runs
+the steps (`lead`), each commit fenced by that lease, and applies what every replica stored in the
+alert inbox (posted alerts, rule alerts, acknowledgements) in the step that commits it; its steps write
+their changes to the watch log, which every replica follows. The others only store into the inbox and
+answer reads from the watch log's view of the alerts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
@@ -29,13 +36,17 @@ from alerting_server.alerts.live import RESOLVED_RETENTION, Expiry, LiveAlerts
 from alerting_server.alerts.mute.stage import MuteStage
 from alerting_server.alerts.stage import Stage
 from alerting_server.alerts.state import is_resolved
-from alerting_server.alerts.watch import WatchHub
+from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
-from alerting_server.errors import NotFound, ResourceExhausted
+from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted
 from alerting_server.escalation import PolicyFinder, StorePolicies
 from alerting_server.escalation.stage import EscalationStage
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
+from alerting_server.model.alert_json import alert_from_json, alert_to_json
+from alerting_server.model.fence import Fence, LeaseLost
+from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.model.step import NotificationLogRow, StepRecord
+from alerting_server.pipeline.cluster import INBOX_BATCH, ClusterLink, posted_from_json, posted_to_json
 from alerting_server.pipeline.store import AlertStore
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,8 @@ DEFAULT_RESOLVE_TIMEOUT = 5 * 60_000
 # A bound on how long the loop sleeps, so that a lost wake-up costs at most this much.
 MAX_SLEEP_MS = 10_000
 PRUNE_EVERY = 3_600_000
+# How many watch-log events the pipeline's owner keeps (several replicas): resumable within them.
+WATCH_LOG_KEEP = 100_000
 
 
 class AlertPipeline:
@@ -61,8 +74,12 @@ class AlertPipeline:
         fallback_receiver: str = "",
         max_alerts: int = DEFAULT_MAX_ALERTS,
         max_groups: int = DEFAULT_MAX_GROUPS,
+        cluster: ClusterLink | None = None,
     ) -> None:
         self._store = store
+        self._cluster = cluster
+        # Several replicas: whether this replica runs the steps (holds the pipeline lease).
+        self._leading = False
         self._clock = clock
         self.hub = hub
         self._resolve_timeout = resolve_timeout_ms
@@ -94,9 +111,37 @@ class AlertPipeline:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Loads the state, then runs the loop."""
+        """Loads the state, then runs the loop (with several replicas: only the configuration, until
+        this replica takes the pipeline lease and lead() runs the loop)."""
+        if self._cluster is not None:
+            await self._load_config()
+            return
         await self.load()
         self._task = asyncio.create_task(self._run(), name="alert-pipeline")
+
+    async def lead(self) -> None:
+        """This replica took the pipeline lease: on from the committed state, as after a restart."""
+        async with self._lock:
+            self._fresh()
+            await self.load()
+            self._leading = True
+        self._task = asyncio.create_task(self._run(), name="alert-pipeline")
+
+    async def step_down(self) -> None:
+        """The pipeline lease is lost: no step more; what was decided and not committed is another's now."""
+        await self.stop()
+        async with self._lock:
+            self._leading = False
+            self._fresh()
+            await self._load_config()
+
+    @property
+    def _following(self) -> bool:
+        """Several replicas, and another one runs the steps: reads come from the watch log's view."""
+        return self._cluster is not None and not self._leading
+
+    def _view(self) -> dict[str, Alert]:
+        return self.hub.view if self.hub.view is not None else {}
 
     async def load(self) -> None:
         """Loads the alerts, the configuration and the dispatcher state."""
@@ -131,6 +176,10 @@ class AlertPipeline:
                     await self.reload_state()
                     self._stale = False
                 deadline = await self.tick(now)
+            except LeaseLost as exc:
+                log.warning("%s", exc)
+                self._stale = True
+                deadline = now + 1000
             except Exception:
                 # Back to the committed state before the next step, so that nothing decided
                 # but not committed (a notification marked sent, say) is lost.
@@ -151,6 +200,11 @@ class AlertPipeline:
     def wake(self) -> None:
         self._wake.set()
 
+    async def catch_up_to(self, revision: int) -> None:
+        """Several replicas: a watcher resumes from a revision this replica has not read yet."""
+        if self._cluster is not None and revision > self.hub.revision:
+            await self._cluster.catch_up()
+
     # --- configuration ---------------------------------------------------------------------
 
     async def _load_config(self) -> None:
@@ -167,27 +221,33 @@ class AlertPipeline:
             await self._load_config()
             # Regroup every alert under the current tree; the notification log stops resends.
             self._live.undispatched.update(self._live.by_fingerprint)
+            if self._leading:
+                # Muting is decided again too: a silence made on another replica mutes from now.
+                self._live.unmuted.update(self._live.by_fingerprint)
         self.wake()
 
     # --- reading ---------------------------------------------------------------------------
 
+    def _current(self) -> dict[str, Alert]:
+        return self._view() if self._following else self._live.by_fingerprint
+
     def alerts(self) -> list[Alert]:
-        return sorted(self._live.by_fingerprint.values(), key=lambda a: (a.started_at, a.fingerprint))
+        return sorted(self._current().values(), key=lambda a: (a.started_at, a.fingerprint))
 
     def room(self) -> int:
         """How many more alerts the server takes (limits.max_alerts); rule evaluation keeps no new alert
         past it, and a post is refused what does not fit."""
-        return max(self._max_alerts - len(self._live), 0)
+        return max(self._max_alerts - len(self._current()), 0)
 
     def get(self, fp: str) -> Alert:
-        alert = self._live.get(fp)
+        alert = self._current().get(fp)
         if alert is None:
             raise NotFound(f"alert {fp!r} not found")
         return alert
 
     def latest(self, alert: Alert) -> Alert:
         """The current version of an alert a group holds (the group keeps what it last saw)."""
-        return self._live.get(alert.fingerprint) or alert
+        return self._current().get(alert.fingerprint) or alert
 
     def receivers(self, alert: Alert) -> list[str]:
         """Names of the receivers the alert's routes reach, as Alertmanager lists them."""
@@ -199,7 +259,16 @@ class AlertPipeline:
         return names
 
     def groups(self) -> list[AlertGroup]:
-        return self._dispatch.groups()
+        if not self._following:
+            return self._dispatch.groups()
+        # Grouped here as the owner groups them (same tree, same alerts), without its timers.
+        live = LiveAlerts(resolved_retention_ms=self._retention)
+        for alert in self._view().values():
+            live.load(alert)
+        dispatch = DispatchStage(links=self._links, max_groups=self._max_groups)
+        dispatch.configure(self._dispatch.routes, self._dispatch.receivers, self._mute.muters)
+        dispatch.ingest(live, self._clock.now_ms())
+        return dispatch.groups()
 
     def receiver_name(self, receiver: str) -> str:
         return self._dispatch.receivers.name(receiver)
@@ -212,6 +281,8 @@ class AlertPipeline:
         Returns once they are committed: a 200 to Prometheus means the alerts are durable. Posts
         that arrive together are applied and committed together, in the next step.
         """
+        if self._cluster is not None:
+            return await self._post_to_inbox(list(posted), self._cluster)
         done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
         self._inbox.append((list(posted), done))
         if self._task is None:
@@ -219,6 +290,35 @@ class AlertPipeline:
         else:
             self.wake()
         return await done
+
+    async def _post_to_inbox(self, posted: list[PostedAlert], cluster: ClusterLink) -> list[str]:
+        """Several replicas: stored in the inbox before the answer, applied by the pipeline's owner; the
+        answer waits (bounded) until it is, so that this replica reads its own write."""
+        now = self._clock.now_ms()
+        current = self._current()
+        room = self._max_alerts - len(current)
+        taken: list[PostedAlert] = []
+        fingerprints: list[str] = []
+        for p in posted:
+            fp = fingerprint(p.labels)
+            if fp in current or fp in fingerprints or room > 0:
+                if fp not in current and fp not in fingerprints:
+                    room -= 1
+                taken.append(p)
+                fingerprints.append(fp)
+        if taken:
+            ids = await self._store.add_to_inbox(
+                InboxKind.POSTED, [{"now": now, "alerts": [posted_to_json(p) for p in taken]}], now
+            )
+            self.wake()
+            await cluster.wait_applied(ids, _answer_wait_s(cluster))
+        refused = len(posted) - len(taken)
+        if refused:
+            raise ResourceExhausted(
+                f"{refused} of {len(posted)} alerts refused: the server holds {self._max_alerts} "
+                "alerts, the most it takes (limits.max_alerts); alerts it holds still update"
+            )
+        return fingerprints
 
     def _from_posted(self, p: PostedAlert, now: int) -> Alert:
         fp = fingerprint(p.labels)
@@ -245,6 +345,32 @@ class AlertPipeline:
             escalation_level=old.escalation_level if old is not None else 0,
         )
 
+    async def apply_rule_alerts(self, changes: Sequence[tuple[str, Alert]]) -> None:
+        """New versions of rule alerts, each with its rule group. Several replicas: stored in the inbox
+        under the leases of the groups' partitions, so that a replica that lost a partition cannot
+        change its alerts any more (the database refuses the write)."""
+        if self._cluster is None:
+            await self.apply(alert for _, alert in changes)
+            return
+        cluster = self._cluster
+        groups = {group for group, _ in changes}
+        held = {g for g in groups if cluster.rule_fence([g]) is not None}
+        if held != groups:
+            log.info(
+                "rule alerts of %d groups whose partition is not this replica's dropped", len(groups - held)
+            )
+        fence = cluster.rule_fence(held)
+        if not held or fence is None:
+            return
+        now = self._clock.now_ms()
+        alerts = [alert_to_json(a) for group, a in changes if group in held]
+        try:
+            await self._store.add_to_inbox(InboxKind.RULE, [{"alerts": alerts}], now, fence)
+        except LeaseLost as exc:
+            log.warning("rule alerts dropped: %s", exc)
+            return
+        self.wake()
+
     async def apply(self, alerts: Iterable[Alert]) -> None:
         """New versions of alerts decided elsewhere (rule evaluation); pending ones are kept, not routed.
 
@@ -259,6 +385,13 @@ class AlertPipeline:
 
     async def acknowledge(self, fp: str, by: str, comment: str = "") -> Alert:
         """Stops the alert's escalation and tells its PagerDuty incidents; durable when it returns."""
+        if self._cluster is not None:
+            ack.check_ackable(self._current(), fp, "acknowledged")
+            now = self._clock.now_ms()
+            await self._to_inbox_and_wait(
+                InboxKind.ACK, {"fingerprint": fp, "by": by, "comment": comment, "at": now}, self._cluster
+            )
+            return self.get(fp)
         async with self._lock:
             now = self._clock.now_ms()
             acked = ack.acknowledge(
@@ -275,6 +408,15 @@ class AlertPipeline:
 
     async def unacknowledge(self, fp: str, by: str) -> Alert:
         """The escalation resumes where it stopped (at the next step)."""
+        if self._cluster is not None:
+            alert = ack.check_ackable(self._current(), fp, "unacknowledged")
+            if alert.ack is None:
+                return alert
+            now = self._clock.now_ms()
+            await self._to_inbox_and_wait(
+                InboxKind.UNACK, {"fingerprint": fp, "by": by, "at": now}, self._cluster
+            )
+            return self.get(fp)
         async with self._lock:
             now = self._clock.now_ms()
             unacked = ack.unacknowledge(self._live, fp, by, now)
@@ -283,6 +425,13 @@ class AlertPipeline:
             await self._commit_alone(now)
         self.wake()
         return unacked
+
+    async def _to_inbox_and_wait(
+        self, kind: InboxKind, payload: dict[str, object], cluster: ClusterLink
+    ) -> None:
+        ids = await self._store.add_to_inbox(kind, [payload], self._clock.now_ms())
+        self.wake()
+        await cluster.wait_applied(ids, _answer_wait_s(cluster))
 
     async def _commit_alone(self, now: int) -> None:
         try:
@@ -300,6 +449,8 @@ class AlertPipeline:
         gone = await self._store.prune_history(now - self._history_retention)
         if gone:
             log.info("dropped %d history events older than the retention", gone)
+        if self._leading:
+            await self._store.prune_watch_log(WATCH_LOG_KEEP)
 
     # --- the step --------------------------------------------------------------------------
 
@@ -312,9 +463,17 @@ class AlertPipeline:
         inbox, self._inbox = self._inbox, []
         answers = [self._take_posted(posted, now) for posted, _ in inbox]
         try:
+            consumed: list[int] = []
+            if self._leading:
+                items = await self._store.take_inbox(INBOX_BATCH)
+                for item in items:
+                    self._apply_item(item, now)
+                consumed = [item.id for item in items]
+                if items:
+                    self._dispatch.ingest(self._live, now)
             for stage in self._stages:
                 await stage.run(self._live, now)
-            await self._commit(now)
+            await self._commit(now, consumed)
             await self._prune(now)
         except BaseException as exc:
             for _, done in inbox:
@@ -339,6 +498,32 @@ class AlertPipeline:
         times.extend(t for stage in self._stages if (t := stage.next_wakeup(self._live, now)) is not None)
         return max(min(times), now)
 
+    def _apply_item(self, item: InboxItem, now: int) -> None:
+        """One inbox item, as the call that stored it would have applied it on this replica."""
+        payload = item.payload
+        if item.kind is InboxKind.POSTED:
+            self._take_posted([posted_from_json(p) for p in payload["alerts"]], int(payload["now"]))
+        elif item.kind is InboxKind.RULE:
+            for doc in payload["alerts"]:
+                self._live.upsert(alert_from_json(doc), now)
+        else:
+            fp, by = str(payload["fingerprint"]), str(payload["by"])
+            try:
+                if item.kind is InboxKind.ACK:
+                    ack.acknowledge(
+                        self._live,
+                        fp,
+                        Ack(by=by, comment=str(payload["comment"]), at=int(payload["at"])),
+                        groups=self._dispatch.groups(),
+                        escalation=self._escalation.escalations.get(fp),
+                        receivers=self._dispatch.receivers,
+                    )
+                else:
+                    ack.unacknowledge(self._live, fp, by, now)
+            except (NotFound, FailedPrecondition) as exc:
+                # Checked where it was taken; the alert went or resolved since.
+                log.info("acknowledgement of %s not applied: %s", fp, exc)
+
     def _take_posted(self, posted: list[PostedAlert], now: int) -> list[str]:
         """The fingerprints of the posted alerts taken: all but the new ones past limits.max_alerts."""
         taken = []
@@ -348,7 +533,7 @@ class AlertPipeline:
                 taken.append(self._live.upsert(alert, now))
         return taken
 
-    async def _commit(self, now: int) -> None:
+    async def _commit(self, now: int, consumed: Sequence[int] = ()) -> None:
         live = self._live
         deliveries, live.outbox = live.outbox, []
         for delivery, payload in deliveries:
@@ -376,7 +561,10 @@ class AlertPipeline:
             escalations=escalated,
             removed_escalations=gone,
             history=live.history,
+            consumed=consumed,
         )
+        if self._cluster is not None:
+            step = self._fenced(step, live.events, now)
         live.history = []
         if step:
             await self._store.record_step(step)
@@ -385,4 +573,25 @@ class AlertPipeline:
         live.dirty.clear()
         live.removed.clear()
         events, live.events = live.events, []
-        self.hub.publish(events)
+        if self._cluster is None:
+            self.hub.publish(events)
+        elif step:
+            # Every replica (this one too) hands the changes to its watchers from the watch log.
+            self._cluster.published()
+            if consumed:
+                self._cluster.pulse_consumed()
+
+    def _fenced(self, step: StepRecord, events: Sequence[tuple[EventType, Alert]], now: int) -> StepRecord:
+        assert self._cluster is not None
+        fence: Fence | None = self._cluster.pipeline_fence()
+        if fence is None:
+            raise LeaseLost("this replica no longer holds the pipeline lease; the step is not committed")
+        return dataclasses.replace(
+            step, events=[(kind.value, alert) for kind, alert in events], fence=fence, at=now
+        )
+
+
+def _answer_wait_s(cluster: ClusterLink) -> float:
+    """How long a call waits for the pipeline's owner to apply what it stored: past a takeover (the
+    lease TTL and a round), after which it answers anyway, its write stored and applied later."""
+    return cluster.ttl_ms * 2 / 1000 + 1

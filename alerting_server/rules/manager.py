@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MIN_INTERVAL_MS = 1000
 DEFAULT_HEALTH_FLUSH_MS = 1000
 HEALTH_REFRESH_MS = 5 * 60 * 1000
+# The group name resolutions of alerts of deleted rules are fenced under (several replicas): the
+# replica holding its partition resolves them.
+ORPHANS = ""
 _STATE_NAMES = {AlertState.PENDING: "pending", AlertState.FIRING: "firing", AlertState.RESOLVED: "inactive"}
 
 
@@ -48,7 +51,9 @@ class RuleStore(Protocol):
 class AlertSink(Protocol):
     """The alert stage: takes new versions of rule alerts, and holds the ones it persisted."""
 
-    async def apply(self, alerts: Iterable[Alert]) -> None: ...
+    async def apply_rule_alerts(self, changes: Sequence[tuple[str, Alert]]) -> None:
+        """New versions of rule alerts, each with the name of its rule group."""
+        ...
 
     def alerts(self) -> list[Alert]: ...
 
@@ -116,8 +121,13 @@ class RuleManager:
         health_flush_ms: int = DEFAULT_HEALTH_FLUSH_MS,
         external_labels: Mapping[str, str] | None = None,
         external_url: str = "",
+        partition_of: Callable[[str], int] | None = None,
     ) -> None:
         self._rules = rules
+        # Several replicas: a group is evaluated here only while its partition is one this replica
+        # holds the lease of (own()); None: one process, every group is evaluated here.
+        self._partition_of = partition_of
+        self._owned: set[int] | None = None if partition_of is None else set()
         self._local_query = local_query
         self._sources = sources
         self._storage = storage
@@ -136,7 +146,7 @@ class RuleManager:
         self._live: dict[str, RuleHealthRow] = {}
         self._health: dict[str, RuleHealthRow] = {}
         self._stored: dict[str, RuleHealthRow] = {}
-        self._outbox: list[Alert] = []
+        self._outbox: list[tuple[str, Alert]] = []
         self._running = False
         self._lock = asyncio.Lock()
         # One thread evaluates every embedded group, off the event loop (the store is thread-safe).
@@ -155,24 +165,65 @@ class RuleManager:
             if alert.rule_id:
                 persisted.setdefault(alert.rule_id, []).append(alert)
         await self._sync(await self._rules.all(), persisted, initial=True)
-        # Alerts of rules deleted while the server was down resolve now.
+        if self._owned is None:
+            await self._resolve_orphans(persisted)
+
+    async def _resolve_orphans(self, persisted: Mapping[str, list[Alert]]) -> None:
+        """Alerts of rules deleted while the server was down (or, with several replicas, while the
+        partition was nobody's) resolve now."""
         known = {r.id for rules in self._definitions.values() for r in rules}
         now = self._clock.now_ms()
         orphans = [
-            resolved(a, now)
+            (ORPHANS, resolved(a, now))
             for rule_id, alerts in persisted.items()
             if rule_id not in known
             for a in alerts
             if a.state in (AlertState.PENDING, AlertState.FIRING)
         ]
         if orphans:
-            await self._alerts.apply(orphans)
+            await self._alerts.apply_rule_alerts(orphans)
+
+    def _ours(self, group: str) -> bool:
+        return self._owned is None or (
+            self._partition_of is not None and self._partition_of(group) in self._owned
+        )
+
+    async def own(self, partitions: Collection[int]) -> None:
+        """Several replicas: the rule partitions this replica holds now. A group of a partition lost
+        stops at once; a group of a partition gained starts from the alerts its rules left (their
+        `for` clocks included), as after a restart, and evaluates now."""
+        async with self._lock:
+            before = self._owned or set()
+            self._owned = set(partitions)
+            persisted: dict[str, list[Alert]] = {}
+            for alert in self._alerts.alerts():
+                if alert.rule_id:
+                    persisted.setdefault(alert.rule_id, []).append(alert)
+            for name, runner in list(self.runners.items()):
+                ours = self._ours(name)
+                assert self._partition_of is not None
+                was_ours = self._partition_of(name) in before
+                if was_ours and not ours:
+                    await runner.stop()
+                elif ours and not was_ours:
+                    await runner.stop()
+                    fresh = await asyncio.to_thread(self._runner, name, runner.rules)
+                    self._carry_over([fresh], [], persisted)
+                    self.runners[name] = fresh
+                    if self._running:
+                        fresh.start()
+                        fresh.request_full()
+            self._index()
+            orphans_ours = self._ours(ORPHANS)
+        if orphans_ours:
+            await self._resolve_orphans(persisted)
 
     async def start(self) -> None:
         await self.load()
         self._running = True
-        for runner in self.runners.values():
-            runner.start()
+        for name, runner in self.runners.items():
+            if self._ours(name):
+                runner.start()
         self._flusher = asyncio.create_task(self._flush_loop(), name="rule-health")
         self._pacing = asyncio.create_task(self._pacer.watch(), name="rule-pacer")
 
@@ -212,7 +263,7 @@ class RuleManager:
                 hit.setdefault(key, set()).add(name)
         for key, group_names in hit.items():
             runner = self.runners.get(key)
-            if key != exclude and runner is not None:
+            if key != exclude and runner is not None and self._ours(key):
                 runner.written(group_names)
 
     # --- evaluation results ----------------------------------------------------------------
@@ -248,7 +299,7 @@ class RuleManager:
         if failures:
             telemetry.FAILURES.labels(runner.name).inc(failures)
         if out.result.changes:
-            self._outbox.extend(c.alert for c in out.result.changes)
+            self._outbox.extend((runner.name, c.alert) for c in out.result.changes)
             if self._running:
                 asyncio.get_running_loop().create_task(self.deliver())
         if recorded:
@@ -256,9 +307,9 @@ class RuleManager:
 
     async def deliver(self) -> None:
         """Hands the alert changes gathered so far to the alert stage, in the order they happened."""
-        alerts, self._outbox = self._outbox, []
-        if alerts:
-            await self._alerts.apply(alerts)
+        changes, self._outbox = self._outbox, []
+        if changes:
+            await self._alerts.apply_rule_alerts(changes)
 
     def status(self, rule_id: str) -> RuleHealthRow | None:
         """The rule's health as of its latest evaluation (the store has it only when it changed)."""
@@ -362,6 +413,8 @@ class RuleManager:
             adopted = self._carry_over(built, replaced, persisted)
             gone, stale = self._leftovers(replaced, adopted, now)
             for runner in built:
+                if not self._ours(runner.name):
+                    continue
                 if self._running:
                     runner.start()
                 if not initial:
@@ -371,7 +424,7 @@ class RuleManager:
         if stale:
             self._mark_stale(stale)
         if gone:
-            await self._alerts.apply(gone)
+            await self._alerts.apply_rule_alerts(gone)
 
     @staticmethod
     def _carry_over(
@@ -401,10 +454,10 @@ class RuleManager:
     @staticmethod
     def _leftovers(
         replaced: Sequence[GroupRunner], kept: set[str], now: int
-    ) -> tuple[list[Alert], list[Sample]]:
+    ) -> tuple[list[tuple[str, Alert]], list[Sample]]:
         """What the rules that no longer exist leave behind: their alerts, resolved, and a stale marker
         for every series they wrote last, so that queries stop seeing them at once."""
-        gone: list[Alert] = []
+        gone: list[tuple[str, Alert]] = []
         stale: list[Sample] = []
         for runner in replaced:
             ts = now if runner.last_ts is None else max(now, runner.last_ts + 1)
@@ -412,7 +465,7 @@ class RuleManager:
                 if rule.rule.id in kept:
                     continue
                 if isinstance(rule, AlertingRule):
-                    gone.extend(resolved(a, now) for a in rule.active_alerts())
+                    gone.extend((runner.name, resolved(a, now)) for a in rule.active_alerts())
                 stale.extend(Sample(labels, ts, STALE_NAN) for labels in runner.group.previous_series(i))
         return gone, stale
 

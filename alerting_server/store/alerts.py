@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -49,39 +48,7 @@ def _values(alert: Alert) -> dict[str, object]:
     }
 
 
-def alert_to_json(alert: Alert) -> dict[str, object]:
-    """An alert as a JSON document (the inbox and the watch log carry alerts so): NaN and infinities,
-    which JSON has no word for, as strings."""
-    values = _values(alert)
-    if not math.isfinite(alert.value):
-        values["value"] = str(alert.value)
-    return values
-
-
-def alert_from_json(doc: Mapping[str, Any]) -> Alert:
-    ack_at = doc.get("ack_at")
-    return Alert(
-        fingerprint=doc["fingerprint"],
-        labels=dict(doc["labels"]),
-        state=state_from_name(doc["state"]),
-        annotations=dict(doc["annotations"]),
-        rule=doc["rule"],
-        rule_id=doc["rule_id"],
-        value=float(doc["value"]) if doc["value"] is not None else math.nan,
-        started_at=doc["started_at"],
-        fired_at=doc["fired_at"],
-        resolved_at=doc["resolved_at"],
-        updated_at=doc["updated_at"],
-        ack=None if ack_at is None else Ack(by=doc["ack_by"], comment=doc["ack_comment"], at=ack_at),
-        silenced_by=tuple(doc["silenced_by"]),
-        inhibited_by=tuple(doc["inhibited_by"]),
-        escalation_level=doc["escalation_level"],
-        generator_url=doc["generator_url"],
-        keep_firing_since=doc["keep_firing_since"],
-    )
-
-
-def _alert(row: RowMapping) -> Alert:
+def alert_from_row(row: RowMapping) -> Alert:
     return Alert(
         fingerprint=row.fingerprint,
         labels=dict(row.labels),
@@ -126,12 +93,12 @@ class AlertRepository:
             row = await fetch_one(connection, sa.select(t).where(t.c.fingerprint == fingerprint))
         if row is None:
             raise NotFound(f"alert {fingerprint!r} not found")
-        return _alert(row)
+        return alert_from_row(row)
 
     async def all(self) -> builtins.list[Alert]:
         async with self._db.read() as connection:
             rows = (await connection.execute(sa.select(t).order_by(t.c.fingerprint))).mappings().all()
-        return [_alert(row) for row in rows]
+        return [alert_from_row(row) for row in rows]
 
     async def delete_many(self, fingerprints: Iterable[str]) -> None:
         keys = list(fingerprints)

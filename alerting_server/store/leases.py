@@ -15,15 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from alerting_server.model.fence import Fence
+from alerting_server.model.fence import Fence, LeaseLost
 from alerting_server.store.database import Database
 
 # SQLSTATE alerting_fence raises with.
 LEASE_LOST = "AL001"
-
-
-class LeaseLost(Exception):
-    """A write under leases this replica no longer holds: the database refused it."""
 
 
 def fence_in(connection: Connection, fence: Fence | None) -> None:

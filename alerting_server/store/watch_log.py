@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alerting_server.model import Alert
-from alerting_server.store.alerts import _alert, alert_from_json, alert_to_json
+from alerting_server.model.alert_json import alert_from_json, alert_to_json
+from alerting_server.store.alerts import alert_from_row
 from alerting_server.store.database import Database
 from alerting_server.store.tables import alerts as alerts_t
 from alerting_server.store.tables import watch_events as t
@@ -55,7 +56,7 @@ class WatchLogRepository:
             oldest = (await connection.execute(sa.select(sa.func.min(t.c.revision)))).scalar_one_or_none()
             rows = (await connection.execute(sa.select(alerts_t))).mappings().all()
             await connection.rollback()
-        return int(latest or 0), [_alert(r) for r in rows], int(oldest or 0)
+        return int(latest or 0), [alert_from_row(r) for r in rows], int(oldest or 0)
 
     async def prune(self, keep: int) -> int:
         """Drops all but the latest `keep` events; returns how many went."""

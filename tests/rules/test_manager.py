@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pytest
@@ -60,8 +60,8 @@ class Sink:
         self.held = {a.fingerprint: a for a in held or []}
         self.applied: list[Alert] = []
 
-    async def apply(self, alerts: Iterable[Alert]) -> None:
-        for a in alerts:
+    async def apply_rule_alerts(self, changes: Sequence[tuple[str, Alert]]) -> None:
+        for _, a in changes:
             self.applied.append(a)
             self.held[a.fingerprint] = a
 

@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 
-from alerting_server.model.fence import Fence
+from alerting_server.model.fence import Fence, LeaseLost
 from alerting_server.model.inbox import InboxKind
 from alerting_server.store import Store
-from alerting_server.store.leases import LeaseLost
 
 
 @pytest.fixture
