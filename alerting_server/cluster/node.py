@@ -133,6 +133,9 @@ class ClusterNode:
             await pipeline.lead()
         partitions = {int(n.removeprefix("rules/")) for n in names if n.startswith("rules/")}
         if partitions:
+            # The rules start from the latest committed alerts: read what is committed first.
+            with contextlib.suppress(Exception):
+                await self.follower.catch_up()
             self._owned |= partitions
             await rules.own(set(self._owned))
 

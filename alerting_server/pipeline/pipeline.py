@@ -125,6 +125,7 @@ class AlertPipeline:
             self._fresh()
             await self.load()
             self._leading = True
+            self._stale = False
         self._task = asyncio.create_task(self._run(), name="alert-pipeline")
 
     async def step_down(self) -> None:

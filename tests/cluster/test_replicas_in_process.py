@@ -1,0 +1,186 @@
+"""Two replicas in one process on one PostgreSQL database: each with its own store connection, cluster
+node and alert pipeline, as two servers have them. The real-process tests are in tests/integration/ha/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass, field
+
+import pytest
+
+from alerting_server.alerts.watch import WatchHub
+from alerting_server.clock import SystemClock
+from alerting_server.cluster.follower import WatchFollower
+from alerting_server.cluster.membership import PIPELINE
+from alerting_server.cluster.node import ClusterNode
+from alerting_server.model import AlertState, PostedAlert
+from alerting_server.model.fence import LeaseLost
+from alerting_server.model.inbox import InboxKind
+from alerting_server.pipeline import AlertPipeline
+from alerting_server.store import Store
+from tests.pg import temporary_database
+
+TTL_MS = 600
+
+
+@dataclass
+class FakeRules:
+    """The rule manager's side of the cluster: which partitions it was told to run."""
+
+    owned: set[int] = field(default_factory=set)
+
+    async def own(self, partitions: Collection[int]) -> None:
+        self.owned = set(partitions)
+
+    async def reload(self, groups: Collection[str] | None = None) -> None:
+        return None
+
+
+@dataclass
+class Replica:
+    name: str
+    store: Store
+    node: ClusterNode
+    pipeline: AlertPipeline
+    rules: FakeRules
+
+    @property
+    def leads(self) -> bool:
+        return self.node.pipeline_fence() is not None
+
+    async def die(self) -> None:
+        """As SIGKILL: the work stops, nothing is given back, the leases run out."""
+        membership = self.node.membership
+        assert membership is not None
+        task = membership._task
+        assert task is not None
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await self.pipeline.stop()
+        await self.node.notifications.stop()
+        await self.node.follower.stop()
+        await self.store.close()
+
+
+async def start_replica(url: str, name: str) -> Replica:
+    store = await Store.open(url)
+    await store.start(int(time.time() * 1000))
+    hub = WatchHub()
+    node = ClusterNode(
+        store,
+        WatchFollower(store.watch_log, hub, 100, 10_000),
+        replica=name,
+        started_at=int(time.time() * 1000),
+        ttl_ms=TTL_MS,
+        partitions=4,
+        poll_ms=100,
+    )
+    pipeline = AlertPipeline(store, SystemClock(), hub, cluster=node)
+    rules = FakeRules()
+    node.attach(pipeline, rules, lambda: None)
+    await pipeline.start()
+    await node.follow()
+    await node.join(f"{name}:1", f"{name}:2")
+    return Replica(name, store, node, pipeline, rules)
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[str]:
+    async with temporary_database() as url:
+        yield url
+
+
+async def eventually(check: Callable[[], object], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def posted(name: str) -> PostedAlert:
+    return PostedAlert(labels={"alertname": name}, annotations={})
+
+
+async def test_a_post_on_either_replica_is_read_there_at_once_and_watched_in_one_order(pg: str) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        assert a.leads
+        assert not b.leads
+        await eventually(lambda: a.rules.owned and b.rules.owned and not a.rules.owned & b.rules.owned)
+        assert a.rules.owned | b.rules.owned == {0, 1, 2, 3}
+        [fp] = await b.pipeline.post([posted("OnFollower")])
+        # Read your own write on the replica that took it.
+        assert b.pipeline.get(fp).state is AlertState.FIRING
+        assert a.pipeline.get(fp).labels == {"alertname": "OnFollower"}
+        await a.pipeline.post([posted("OnLeader")])
+        await eventually(lambda: len(b.pipeline.alerts()) == 2)
+        await eventually(lambda: a.pipeline.hub.revision == b.pipeline.hub.revision)
+        first_a, _sub_a = a.pipeline.hub.subscribe(1, lambda: [])
+        first_b, _sub_b = b.pipeline.hub.subscribe(1, lambda: [])
+        assert [(e.revision, e.alert.fingerprint) for e in first_a] == [
+            (e.revision, e.alert.fingerprint) for e in first_b
+        ]
+    finally:
+        await b.node.stop()
+        await a.node.stop()
+        for r in (a, b):
+            await r.pipeline.stop()
+            await r.store.close()
+
+
+async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_late_write_refused(
+    pg: str,
+) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        [fp] = await b.pipeline.post([posted("Before")])
+        old_fence = a.node.pipeline_fence()
+        assert old_fence is not None
+        await a.die()
+        started = time.monotonic()
+        await eventually(lambda: b.leads, within=TTL_MS / 1000 * 3)
+        assert time.monotonic() - started < TTL_MS / 1000 * 2
+        assert b.pipeline.get(fp).labels == {"alertname": "Before"}
+        [fp2] = await b.pipeline.post([posted("After")])
+        assert b.pipeline.get(fp2).state is AlertState.FIRING
+        # A write the dead leader had on its way, under its old epoch: the database refuses it.
+        with pytest.raises(LeaseLost):
+            await b.store.add_to_inbox(
+                InboxKind.POSTED,
+                [{"now": 1, "alerts": []}],
+                1,
+                old_fence,
+            )
+        leases = {row.name: row for row in await b.store.leases.all()}
+        assert leases[PIPELINE].holder == "b"
+        assert leases[PIPELINE].epoch == old_fence.leases[PIPELINE] + 1
+        await eventually(lambda: b.rules.owned == {0, 1, 2, 3}, within=TTL_MS / 1000 * 4)
+    finally:
+        await b.node.stop()
+        await b.pipeline.stop()
+        await b.store.close()
+
+
+async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: str) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        [fp] = await a.pipeline.post([posted("Ackable")])
+        await eventually(lambda: fp in {x.fingerprint for x in b.pipeline.alerts()})
+        acked = await b.pipeline.acknowledge(fp, "ana", "looking")
+        assert acked.ack is not None
+        assert acked.ack.by == "ana"
+        assert a.pipeline.get(fp).ack is not None
+        unacked = await b.pipeline.unacknowledge(fp, "ana")
+        assert unacked.ack is None
+    finally:
+        await b.node.stop()
+        await a.node.stop()
+        for r in (a, b):
+            await r.pipeline.stop()
+            await r.store.close()
