@@ -195,6 +195,11 @@ class GroupRunner:
     def start(self) -> None:
         self._task = asyncio.create_task(self.supervise(), name=f"rule-group:{self.name}")
 
+    @property
+    def running(self) -> bool:
+        """Whether it evaluates on its own (start() was called, stop() not since)."""
+        return self._task is not None
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
