@@ -8,7 +8,7 @@ from alerting_server.query.engine import Engine
 from alerting_server.query.tsdb import TSDB
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
-from tests.rules.test_manager import M, T0, Clock, Remote, Rules, Sink, alerting, write
+from tests.rules.test_manager import T0, Clock, M, Remote, Rules, Sink, alerting, write
 
 
 def partitioned(rules: Rules, sink: Sink, db: TSDB, clock: Clock) -> RuleManager:
