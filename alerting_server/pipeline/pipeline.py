@@ -468,7 +468,14 @@ class AlertPipeline:
             if self._leading:
                 items = await self._store.take_inbox(INBOX_BATCH)
                 for item in items:
-                    self._apply_item(item, now)
+                    try:
+                        self._apply_item(item, now)
+                    except (KeyError, TypeError, ValueError):
+                        # Written by this code, so never expected; one that cannot be read must not
+                        # stop every step after it: it is logged and consumed.
+                        log.exception(
+                            "inbox item %d (%s) cannot be applied; dropped", item.id, item.kind.value
+                        )
                 consumed = [item.id for item in items]
                 if items:
                     self._dispatch.ingest(self._live, now)

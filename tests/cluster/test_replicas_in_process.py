@@ -184,3 +184,16 @@ async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: s
         for r in (a, b):
             await r.pipeline.stop()
             await r.store.close()
+
+
+async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goes_on(pg: str) -> None:
+    a = await start_replica(pg, "a")
+    try:
+        await a.store.add_to_inbox(InboxKind.POSTED, [{"now": 1, "alerts": [{"labels": 7}]}], 1)
+        [fp] = await a.pipeline.post([posted("AfterBadItem")])
+        assert a.pipeline.get(fp).labels == {"alertname": "AfterBadItem"}
+        assert await a.store.take_inbox(10) == []
+    finally:
+        await a.node.stop()
+        await a.pipeline.stop()
+        await a.store.close()
