@@ -301,7 +301,7 @@ class RuleManager:
         if out.result.changes:
             self._outbox.extend((runner.name, c.alert) for c in out.result.changes)
             if self._running:
-                asyncio.get_running_loop().create_task(self.deliver())
+                asyncio.get_running_loop().create_task(self._deliver_soon())
         if recorded:
             self.written(recorded, exclude=runner.name)
 
@@ -309,7 +309,20 @@ class RuleManager:
         """Hands the alert changes gathered so far to the alert stage, in the order they happened."""
         changes, self._outbox = self._outbox, []
         if changes:
-            await self._alerts.apply_rule_alerts(changes)
+            try:
+                await self._alerts.apply_rule_alerts(changes)
+            except Exception:
+                # Stored elsewhere (several replicas: the database) and that failed: kept, in order,
+                # for the next hand-over (the next evaluation or the flush loop), since an alert's
+                # change of state is handed over once.
+                self._outbox[:0] = changes
+                raise
+
+    async def _deliver_soon(self) -> None:
+        try:
+            await self.deliver()
+        except Exception as exc:  # kept; the flush loop tries again
+            log.warning("handing rule alerts to the alert pipeline failed: %s; trying again", exc)
 
     def status(self, rule_id: str) -> RuleHealthRow | None:
         """The rule's health as of its latest evaluation (the store has it only when it changed)."""
@@ -335,6 +348,10 @@ class RuleManager:
                 await self.flush()
             except Exception:
                 log.exception("writing rule health failed; retrying with the next batch")
+            try:
+                await self.deliver()
+            except Exception as exc:  # kept and tried again at the next round
+                log.warning("handing rule alerts to the alert pipeline failed: %s; trying again", exc)
 
     # --- building groups -------------------------------------------------------------------
 

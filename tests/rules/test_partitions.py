@@ -3,6 +3,10 @@ over starts from the alerts the previous holder left, its `for` clocks included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pytest
+
 from alerting_server.model import Alert, AlertState
 from alerting_server.query.engine import Engine
 from alerting_server.query.tsdb import TSDB
@@ -59,3 +63,39 @@ async def test_only_the_groups_of_held_partitions_run_and_a_takeover_keeps_the_f
         assert (last.rule_id, last.state, last.started_at) == ("x", AlertState.FIRING, T0)
     finally:
         await second.stop()
+
+
+class FailingOnce(Sink):
+    """A pipeline whose store is away for one hand-over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    async def apply_rule_alerts(self, changes: Sequence[tuple[str, Alert]]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database away")
+        await super().apply_rule_alerts(changes)
+
+
+async def test_a_change_that_could_not_be_handed_over_is_handed_over_later() -> None:
+    db = TSDB(retention_ms=1 << 62)
+    sink = FailingOnce()
+    manager = RuleManager(
+        Rules([alerting("x", "m > 1", group="a")]),
+        engine_query_func(Engine(db)),
+        Remote(0),
+        db,
+        sink,
+        Clock(T0),
+    )
+    await manager.load()
+    write(db, "m", T0, 5)
+    with pytest.raises(ConnectionError):
+        await manager.evaluate("a", T0)
+    assert sink.applied == []
+    # The next hand-over (an evaluation that changes nothing, or the flush loop) carries it.
+    await manager.deliver()
+    [fired] = sink.applied
+    assert (fired.rule_id, fired.state) == ("x", AlertState.FIRING)
