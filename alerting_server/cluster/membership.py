@@ -169,6 +169,15 @@ class Membership:
         if gained:
             self.held.update(gained)
             log.info("took leases %s", sorted(gained))
-            await self._on_gained(set(gained))
+            try:
+                await self._on_gained(set(gained))
+            except Exception:
+                # The work could not start (the database went away meanwhile, say): a lease held
+                # without its work would stop it everywhere, so it goes back.
+                log.exception("starting the work of leases %s failed; giving them back", sorted(gained))
+                for name in gained:
+                    self.held.pop(name, None)
+                await self._on_lost(set(gained))
+                await self._leases.release(self.replica, gained)
         if random.random() < 0.01:
             await self._leases.forget_dead(FORGET_AFTER_MS)

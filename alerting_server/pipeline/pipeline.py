@@ -126,6 +126,7 @@ class AlertPipeline:
             await self.load()
             self._leading = True
             self._stale = False
+            self._pruned_at = None
         self._task = asyncio.create_task(self._run(), name="alert-pipeline")
 
     async def step_down(self) -> None:
@@ -134,7 +135,11 @@ class AlertPipeline:
         async with self._lock:
             self._leading = False
             self._fresh()
-            await self._load_config()
+            try:
+                await self._load_config()
+            except Exception:
+                # Only the names reads show come from it here; the next change of it reads it again.
+                log.exception("reading the routing configuration failed")
 
     @property
     def _following(self) -> bool:
