@@ -31,6 +31,7 @@ from alerting_server.store.escalation_policies import EscalationPolicyRepository
 from alerting_server.store.escalations import EscalationRepository
 from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
+from alerting_server.store.lock import ProcessLock
 from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
@@ -59,6 +60,7 @@ class Store:
         self.deliveries = DeliveryRepository(self._db)
         self.nflog = NotificationLogRepository(self._db)
         self.escalations = EscalationRepository(self._db)
+        self._lock: ProcessLock | None = None
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
@@ -70,9 +72,13 @@ class Store:
         await migrate.upgrade(self.engine)
 
     async def start(self, now_ms: int) -> None:
-        """Migrates, then checks the secrets key against the database's (SecretsKeyError). A database
-        that cannot be reached or migrated raises DatabaseUnavailable naming it, without its password."""
+        """The server's start on this database: takes a SQLite file for this process alone
+        (lock.py), migrates, then checks the secrets key against the database's (SecretsKeyError). A
+        database that cannot be reached, migrated or locked raises DatabaseUnavailable naming it,
+        without its password."""
         try:
+            if self._lock is None:
+                self._lock = ProcessLock.acquire(self.engine.url)
             await self.migrate()
             await self.server_secrets.check_key(now_ms)
         except (OSError, SQLAlchemyError) as exc:
@@ -145,3 +151,6 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
         await self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
