@@ -54,6 +54,9 @@ def reason(exc: OSError | SQLAlchemyError) -> str:
     if isinstance(exc, OSError):
         if exc.errno is not None:
             return os.strerror(exc.errno)
+        if isinstance(exc, ConnectionError):
+            # The driver's own words here name its internals ("unexpected connection_lost() call").
+            return "connection lost"
         return str(exc) or ("no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__)
     if isinstance(exc, DBAPIError):
         # The driver's message, without SQLAlchemy's class names, statement and help link.

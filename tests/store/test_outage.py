@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from alerting_server.errors import AlreadyExists, Unavailable
 from alerting_server.model import Channel, ChannelType
 from alerting_server.store import Store
-from alerting_server.store.connect import is_outage
+from alerting_server.store.connect import is_outage, outage_message
 from alerting_server.store.migrate import head_revision
 from tests.pg import temporary_database
 from tests.tcpproxy import TcpProxy
@@ -198,6 +198,23 @@ async def test_postgresql_tells_a_missing_database_from_a_wrong_statement() -> N
     assert is_outage(ConnectionRefusedError(111, "Connection refused"))
     assert is_outage(TimeoutError())
     assert not is_outage(ValueError("not a database error"))
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
+            "unreachable: Connection refused",
+        ),
+        (ConnectionError("unexpected connection_lost() call"), "unreachable: connection lost"),
+        (TimeoutError(), "unreachable: no answer in time"),
+    ],
+)
+def test_an_outage_is_said_in_plain_words(error: OSError, said: str) -> None:
+    url = make_url("postgresql+asyncpg://alerting:hunter2@db:5432/alerting")
+
+    assert outage_message(url, error) == f"database postgresql://alerting:***@db:5432/alerting is {said}"
 
 
 async def test_a_check_cut_short_leaves_the_store_working(proxied: tuple[Store, str]) -> None:
