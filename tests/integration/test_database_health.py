@@ -204,3 +204,19 @@ async def test_a_server_refuses_to_start_on_a_schema_newer_than_its_code(
         f"0099_from_a_newer_server, which this server does not know (it ships up to {head_revision()}): "
         "a newer alerting-server migrated it; run that version or a newer one\n"
     ) in second.output
+
+
+async def test_connections_broken_while_idle_are_not_handed_out_again(
+    server: ServerProcess, http: httpx.AsyncClient, proxy: TcpProxy
+) -> None:
+    for i in range(3):
+        r = await http.post("/channels", json={"name": f"before-{i}", "type": "slack", "config": SLACK})
+        assert r.status_code == 201, r.text
+
+    # Every pooled connection breaks, and the database is back before anything used them.
+    proxy.cut()
+    proxy.restore()
+
+    for i in range(8):
+        r = await http.post("/channels", json={"name": f"after-{i}", "type": "slack", "config": SLACK})
+        assert r.status_code == 201, r.text
