@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import grpc
 import uvicorn
 from grpc import aio
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from alerting.services import SERVICE_NAMES
@@ -49,6 +49,7 @@ from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.node import ClusterNode
 from alerting_server.config import Config, TLSConfig
 from alerting_server.errors import Unauthenticated
+from alerting_server.health import HealthMonitor, Readiness
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.datasources import Datasources
@@ -133,7 +134,8 @@ class AlertingApp:
         self.clock = clock or SystemClock()
         self._store: Store | None = None
         self._grpc: aio.Server | None = None
-        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        self._health = Readiness()
+        self._monitor: HealthMonitor | None = None
         self._http: _GatewayServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._gateway_channel: aio.Channel | None = None
@@ -322,8 +324,8 @@ class AlertingApp:
         self._grpc = server
         host, _ = _split_listen(self.config.grpc_listen)
         self.addresses.grpc = f"{host}:{port}"
-        for name in ("", *SERVICE_NAMES):
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._monitor = HealthMonitor(self._health, ("", *SERVICE_NAMES), {"database_url": store.check})
+        await self._monitor.start()
 
     async def _start_http(self) -> None:
         host, port = _split_listen(self.config.http_listen)
@@ -373,6 +375,8 @@ class AlertingApp:
 
     async def stop(self) -> None:
         """Graceful: stop accepting, let in-flight calls finish (up to the grace period), flush, close."""
+        if self._monitor is not None:
+            await self._monitor.stop()
         await self._health.enter_graceful_shutdown()
         grace = self.config.shutdown_grace_ms / 1000
         if self._http is not None and self._http_task is not None:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from alerting.v1 import routing_service_pb2
 from alerting_common.jsonmap import JSON, JSONObject
+from alerting_common.readiness import from_metadata
 from gateway.backend import Backend, call_metadata
 from gateway.errors import Endpoint
 
@@ -19,8 +20,9 @@ GET_ROUTING = "/alerting.v1.RoutingService/GetRouting"
 # Path -> what it answers; served with GET.
 OPERATIONS: dict[str, str] = {
     "/healthz": "Liveness: the gateway process answers.",
-    "/readyz": "Readiness: the gRPC server reports SERVING; `problems` lists what in the routing tree "
-    "cannot deliver (when the caller may read the routing).",
+    "/readyz": "Readiness: the gRPC server reports SERVING; `problems` lists what keeps it from serving "
+    "(its database out of reach, a schema of another version) and what in the routing tree cannot "
+    "deliver (when the caller may read the routing).",
     "/metrics": "Prometheus exposition of the process's metrics.",
     "/openapi.json": "This document.",
 }
@@ -31,7 +33,8 @@ async def healthz(request: Request) -> Response:
 
 
 def readyz(backend: Backend, timeout: float) -> Endpoint:
-    """200 when the server's overall health (service "") is SERVING, 503 otherwise or unreachable."""
+    """200 when the server's overall health (service "") is SERVING, 503 otherwise or unreachable;
+    the body lists the problems the server gave with its answer, then the routing's."""
 
     async def endpoint(request: Request) -> Response:
         check = backend.channel.unary_unary(
@@ -40,20 +43,25 @@ def readyz(backend: Backend, timeout: float) -> Endpoint:
             response_deserializer=health_pb2.HealthCheckResponse.FromString,
         )
         try:
-            response = await check(
+            call = check(
                 health_pb2.HealthCheckRequest(service=""), timeout=timeout, metadata=call_metadata(request)
             )
+            response = await call
+            trailers = await call.trailing_metadata()
         except grpc.aio.AioRpcError as exc:
             return JSONResponse({"status": "unavailable", "reason": exc.code().name}, status_code=503)
         serving = response.status == health_pb2.HealthCheckResponse.SERVING
         status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
         body: JSONObject = {"status": status.lower()}
+        problems: list[JSON] = [
+            {"field": p.field, "description": p.description} for p in from_metadata(trailers or ())
+        ]
         if serving:
             # Still ready: the server works and takes fixes; a route that cannot deliver is a
             # problem of its configuration, said here so that a probe's log shows it.
-            problems = await _routing_problems(backend, request, timeout)
-            if problems:
-                body["problems"] = problems
+            problems.extend(await _routing_problems(backend, request, timeout))
+        if problems:
+            body["problems"] = problems
         return JSONResponse(body, status_code=200 if serving else 503)
 
     return endpoint

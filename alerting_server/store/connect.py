@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -41,17 +43,83 @@ def check_url(url: str) -> None:
         raise ValueError("not a database URL") from None
 
 
-def unavailable(url: URL, exc: OSError | SQLAlchemyError) -> DatabaseUnavailable:
-    # Named as users write it: without the driver this store adds (normalize_url).
-    where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+def describe(url: URL) -> str:
+    """The database as users write its URL: without the driver this store adds (normalize_url) and
+    without its password."""
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def reason(exc: OSError | SQLAlchemyError) -> str:
+    """What went wrong, in the driver's or the system's words, on one line."""
     if isinstance(exc, OSError):
-        reason = exc.strerror or str(exc)
-    elif isinstance(exc, DBAPIError):
+        if exc.errno is not None:
+            return os.strerror(exc.errno)
+        if isinstance(exc, ConnectionError):
+            # The driver's own words here name its internals ("unexpected connection_lost() call").
+            return "connection lost"
+        return str(exc) or ("no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__)
+    if isinstance(exc, DBAPIError):
         # The driver's message, without SQLAlchemy's class names, statement and help link.
-        reason = str(exc.orig).rpartition(">: ")[2].strip() or type(exc.orig).__name__
-    else:
-        reason = str(exc).splitlines()[0]
-    return DatabaseUnavailable(f"database {where}: {reason}")
+        message = str(exc.orig).rpartition(">: ")[2].strip()
+        return message.splitlines()[0] if message else type(exc.orig).__name__
+    if isinstance(exc, PoolTimeout):
+        return "every pooled connection is in use and none came free in time"
+    return str(exc).splitlines()[0]
+
+
+def unavailable(url: URL, exc: OSError | SQLAlchemyError) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"database {describe(url)}: {reason(exc)}")
+
+
+# PostgreSQL's classes of SQLSTATE that say the database cannot serve now, whatever the statement:
+# connection exception, invalid authorization, invalid catalog name (the database is gone),
+# insufficient resources (too many connections, disk full), operator intervention (shutting down,
+# starting up, a cancelled statement), system error.
+_PG_OUTAGE_CLASSES = frozenset({"08", "28", "3D", "53", "57", "58"})
+# SQLite's primary result codes of the same kind: locked past busy_timeout, out of memory, read-only
+# or unopenable file, I/O error, disk full, not a database or a damaged one. (Its OperationalError
+# also carries plain SQL errors, code 1: those are bugs, not outages.)
+_SQLITE_OUTAGE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database is out of reach or cannot serve at all, rather than that a
+    statement was wrong: the caller may try again later."""
+    if isinstance(exc, (OSError, PoolTimeout)):
+        # OSError: the driver could not connect, or its socket broke (TimeoutError is one).
+        # PoolTimeout: every pooled connection is taken and none came back in time.
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _PG_OUTAGE_CLASSES
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_OUTAGE_CODES
+
+
+def outage_message(url: URL, exc: OSError | SQLAlchemyError) -> str:
+    """The database's name and why it cannot serve, for a caller or a readiness probe."""
+    lost = isinstance(exc, OSError) or (
+        isinstance(exc, DBAPIError)
+        and (exc.connection_invalidated or str(getattr(exc.orig, "sqlstate", "")).startswith("08"))
+    )
+    return f"database {describe(url)} is {'unreachable' if lost else 'unavailable'}: {reason(exc)}"
 
 
 def normalize_url(url: str) -> URL:

@@ -5,25 +5,40 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import URL, Connection, RowMapping
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alerting_server.errors import FailedPrecondition, NotFound
+from alerting_server.errors import FailedPrecondition, NotFound, Unavailable
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store.connect import SQLITE_BEGIN, is_memory
+from alerting_server.store.connect import SQLITE_BEGIN, is_memory, is_outage, outage_message
 from alerting_server.store.writer import SqliteWriter
 
 T = TypeVar("T")
 
 
+@contextmanager
+def outage_as_unavailable(url: URL) -> Iterator[None]:
+    """A database out of reach becomes Unavailable naming it (without its password): the caller
+    is told to try again later, not shown a driver's stack trace as an internal error. Errors of
+    the statement itself (a constraint, say) pass unchanged."""
+    try:
+        yield
+    except (OSError, SQLAlchemyError) as exc:
+        if not is_outage(exc):
+            raise
+        raise Unavailable(outage_message(url, exc)) from exc
+
+
 class Database:
-    """One engine; reads and writes each run in one transaction."""
+    """One engine; reads and writes each run in one transaction; a database out of reach raises
+    Unavailable (outage_as_unavailable)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -36,10 +51,11 @@ class Database:
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work` in one write transaction: synchronous calls on the connection it is given, nothing
         else (on SQLite it runs in the writer thread, committed with the work queued beside it)."""
-        if self._lane is not None:
-            return await self._lane.run(work)
-        async with self._writer.begin() as connection:
-            return await connection.run_sync(work)
+        with outage_as_unavailable(self.engine.url):
+            if self._lane is not None:
+                return await self._lane.run(work)
+            async with self._writer.begin() as connection:
+                return await connection.run_sync(work)
 
     async def close(self) -> None:
         if self._lane is not None:
@@ -48,14 +64,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         # A transaction even for reads: a page and its "more" probe see one snapshot.
-        async with self.engine.begin() as connection:
-            yield connection
+        with outage_as_unavailable(self.engine.url):
+            async with self.engine.begin() as connection:
+                yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction on the async driver (the writes that run() does not carry)."""
-        async with self._writer.begin() as connection:
-            yield connection
+        with outage_as_unavailable(self.engine.url):
+            async with self._writer.begin() as connection:
+                yield connection
 
 
 def new_id() -> str:

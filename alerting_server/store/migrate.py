@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +19,8 @@ from alerting_server.store.connect import SQLITE_BEGIN
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Replicas starting together on one PostgreSQL must not run the same migration twice.
-_PG_MIGRATION_LOCK = 0x616C657274  # "alert"
+PG_MIGRATION_LOCK = 0x616C657274  # "alert"
+_VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -27,9 +31,36 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+class UnknownRevision(Exception):
+    """The database's schema is at a revision these migrations do not have: a newer server migrated it."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"schema at {revision}, which this server does not know (it ships up to {head_revision()}): "
+            "a newer alerting-server migrated it; run that version or a newer one"
+        )
+
+
+@functools.cache
+def head_revision() -> str:
+    """The revision the code of this server works with: the newest of its migrations."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "no migrations shipped"
+    return head
+
+
+def _known(revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return revision in {script.revision for script in scripts.walk_revisions()}
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
+    current = _current(connection)
+    if current is not None and not _known(current):
+        # Alembic would say only that it cannot locate the revision.
+        raise UnknownRevision(current)
     command.upgrade(alembic_config(connection), revision)
 
 
@@ -43,6 +74,16 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _version(connection: Connection) -> str | None:
+    # What _current reads, without a MigrationContext: that one logs its set-up at INFO each time,
+    # and readiness reads the revision every second.
+    if not sa.inspect(connection).has_table(_VERSION_TABLE):
+        return None
+    return connection.execute(
+        sa.select(sa.column("version_num")).select_from(sa.table(_VERSION_TABLE))
+    ).scalar()
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(_current)
+        return await connection.run_sync(_version)

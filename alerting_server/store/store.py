@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -16,7 +17,15 @@ from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
-from alerting_server.store.connect import DEFAULT_URL, create_engine, unavailable
+from alerting_server.store.connect import (
+    DEFAULT_URL,
+    DatabaseUnavailable,
+    create_engine,
+    describe,
+    is_memory,
+    outage_message,
+    unavailable,
+)
 from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database
 from alerting_server.store.deliveries import DeliveryRepository
@@ -26,6 +35,7 @@ from alerting_server.store.history import HistoryRepository
 from alerting_server.store.inbox import InboxRepository
 from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.leases import LeaseRepository, fence_in
+from alerting_server.store.lock import ProcessLock
 from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
@@ -58,6 +68,7 @@ class Store:
         self.leases = LeaseRepository(self._db)
         self.inbox = InboxRepository(self._db)
         self.watch_log = WatchLogRepository(self._db)
+        self._lock: ProcessLock | None = None
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
@@ -69,13 +80,41 @@ class Store:
         await migrate.upgrade(self.engine)
 
     async def start(self, now_ms: int) -> None:
-        """Migrates, then checks the secrets key against the database's (SecretsKeyError). A database
-        that cannot be reached or migrated raises DatabaseUnavailable naming it, without its password."""
+        """The server's start on this database: takes a SQLite file for this process alone
+        (lock.py), migrates, then checks the secrets key against the database's (SecretsKeyError). A
+        database that cannot be reached, migrated or locked raises DatabaseUnavailable naming it,
+        without its password."""
         try:
+            if self._lock is None:
+                self._lock = ProcessLock.acquire(self.engine.url)
             await self.migrate()
             await self.server_secrets.check_key(now_ms)
         except (OSError, SQLAlchemyError) as exc:
             raise unavailable(self.engine.url, exc) from None
+        except migrate.UnknownRevision as exc:
+            raise DatabaseUnavailable(f"database {describe(self.engine.url)}: {exc}") from None
+
+    async def check(self, timeout_s: float = 2.0) -> str | None:
+        """None when the database answers within `timeout_s` and its schema is the revision this
+        code ships; otherwise why not, naming the database without its password. The revision is
+        read anew each time: another replica, newer, may have migrated the database meanwhile.
+        (Not shorter than a busy database's answer: every replica would turn unready at once.)"""
+        url = self.engine.url
+        if is_memory(url):
+            # Inside this process: it cannot go away, nor be migrated by anyone else (and its one
+            # shared connection is better left to the work in flight).
+            return None
+        try:
+            async with asyncio.timeout(timeout_s):
+                current = await migrate.current_revision(self.engine)
+        except TimeoutError:
+            return f"database {describe(url)} is unavailable: no answer within {timeout_s:g}s"
+        except (OSError, SQLAlchemyError) as exc:
+            return outage_message(url, exc)
+        head = migrate.head_revision()
+        if current != head:
+            return f"database {describe(url)}: schema at {current or 'no revision'}, this server needs {head}"
+        return None
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one write transaction, for writes of several repositories that must
@@ -134,3 +173,6 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
         await self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

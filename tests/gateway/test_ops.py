@@ -5,6 +5,8 @@ import httpx
 from grpc_health.v1 import health_pb2
 
 from alerting.v1 import routing_service_pb2
+from alerting_common.readiness import Problem
+from alerting_server.health import Readiness
 from gateway import create_app
 
 from .fakes import FakeServer
@@ -48,6 +50,36 @@ async def test_readyz_names_what_in_the_routing_cannot_deliver(
             ],
         },
     )
+
+
+async def test_readyz_says_what_keeps_the_server_from_serving() -> None:
+    readiness = Readiness()
+    server = FakeServer(health=readiness)
+    await server.start()
+    channel = grpc.aio.insecure_channel(server.target)
+    app = create_app(server.target, channel=channel)
+    problem = Problem(
+        "database_url", "database postgresql://ops:***@db/alerting is unreachable: Connection refused"
+    )
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as http:
+            await readiness.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+            readiness.problems = (problem,)
+            not_serving = await http.get("/readyz")
+            await readiness.set("", health_pb2.HealthCheckResponse.SERVING)
+            readiness.problems = ()
+            serving = await http.get("/readyz")
+    finally:
+        await channel.close(None)
+        await server.stop()
+
+    assert (not_serving.status_code, not_serving.json()) == (
+        503,
+        {"status": "not_serving", "problems": [{"field": problem.field, "description": problem.description}]},
+    )
+    assert (serving.status_code, serving.json()) == (200, {"status": "serving"})
 
 
 async def test_readyz_without_a_server_is_503() -> None:

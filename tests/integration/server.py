@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,9 +70,15 @@ class ServerProcess:
         pump_thread = threading.Thread(target=pump, daemon=True)
         pump_thread.start()
         self._pump = pump_thread
-        if not ready.wait(timeout):
+        deadline = time.monotonic() + timeout
+        # A server that exits at start (a bad setting, a database it may not use) ends its output:
+        # no need to wait the whole timeout for it.
+        while not ready.wait(0.05) and pump_thread.is_alive() and time.monotonic() < deadline:
+            pass
+        if not ready.is_set():
             self.kill()
-            raise RuntimeError("server did not start:\n" + "".join(self.output))
+            output = "".join(self.output)
+            raise RuntimeError(f"server did not start (exit code {proc.returncode}):\n{output}")
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush anything."""
