@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from alerting_server.clock import Clock
+from alerting_server.errors import Unavailable
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.outbox import Claimed, Outcome
 from alerting_server.notify.factory import notifier_for
@@ -133,6 +134,9 @@ class DeliveryService:
             claimed = 0
             try:
                 claimed = await self.claim_once(self._clock.now_ms())
+            except Unavailable as exc:
+                log.warning("claiming notifications failed: %s; trying again in 1s", exc)
+                await asyncio.sleep(1)
             except Exception:
                 log.exception("claiming notifications failed; trying again in 1s")
                 await asyncio.sleep(1)

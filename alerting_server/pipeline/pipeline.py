@@ -38,7 +38,7 @@ from alerting_server.alerts.stage import Stage
 from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.clock import Clock
-from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted
+from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
 from alerting_server.escalation import PolicyFinder, StorePolicies
 from alerting_server.escalation.stage import EscalationStage
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
@@ -182,8 +182,9 @@ class AlertPipeline:
                     await self.reload_state()
                     self._stale = False
                 deadline = await self.tick(now)
-            except LeaseLost as exc:
-                log.warning("%s", exc)
+            except (LeaseLost, Unavailable) as exc:
+                # Said once a second without a trace: the cause is outside, and said in full.
+                log.warning("alert pipeline step not committed: %s", exc)
                 self._stale = True
                 deadline = now + 1000
             except Exception:
