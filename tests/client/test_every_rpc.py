@@ -14,6 +14,7 @@ from alerting.services import SERVICES
 from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import cluster_service_pb2 as cluster_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
@@ -33,6 +34,12 @@ ROUTE = routing_pb.Route(receiver="ops", group_by=["alertname"])
 INHIBIT = routing_pb.InhibitRule(id="i1", source_matchers=['severity="critical"'], equal=["host"])
 POLICY = escalation_pb.EscalationPolicy(id="e1", name="infra", repeat=2)
 SAMPLE = metrics_pb.Sample(name="cpu_usage", labels={"host": "server01"}, value=85.5)
+REPLICA = cluster_pb.Replica(
+    id="alerting-0",
+    address="10.0.0.1:50051",
+    leases=[cluster_pb.Lease(name="pipeline", epoch=3)],
+    this_replica=True,
+)
 SERIES = metrics_pb.Series(labels={"host": "server01"}, points=[metrics_pb.Point(timestamp_ms=1000, value=1)])
 
 
@@ -471,6 +478,15 @@ CASES = [
         metrics_pb.ListSeriesRequest(selection=metrics_pb.SeriesSelection(match=["cpu_usage"], end=_ts(61))),
         LISTED,
         LISTED,
+    ),
+    Case(
+        "get_cluster",
+        (),
+        {},
+        "GetCluster",
+        cluster_pb.GetClusterRequest(),
+        cluster_pb.GetClusterResponse(replicas=[REPLICA]),
+        [REPLICA],
     ),
 ]
 

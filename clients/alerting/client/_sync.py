@@ -30,6 +30,8 @@ from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import alert_service_pb2_grpc as alert_grpc
 from alerting.v1 import channel_service_pb2 as channel_pb
 from alerting.v1 import channel_service_pb2_grpc as channel_grpc
+from alerting.v1 import cluster_service_pb2 as cluster_pb
+from alerting.v1 import cluster_service_pb2_grpc as cluster_grpc
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import escalation_policy_service_pb2_grpc as escalation_grpc
 from alerting.v1 import metrics_service_pb2 as metrics_pb
@@ -79,6 +81,7 @@ class AlertingClient:
         self._routing = routing_grpc.RoutingServiceStub(self._channel)
         self._escalation = escalation_grpc.EscalationPolicyServiceStub(self._channel)
         self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
+        self._cluster = cluster_grpc.ClusterServiceStub(self._channel)
 
     @classmethod
     def connect(
@@ -594,3 +597,10 @@ class AlertingClient:
         selection = _requests.selection(match, start_ms, end_ms, limit)
         request = metrics_pb.ListSeriesRequest(selection=selection)
         return self._unary(self._metrics.ListSeries, request, timeout)
+
+    # Cluster
+
+    def get_cluster(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> list[cluster_pb.Replica]:
+        """The replicas serving the API as one system, by id, with the leases each holds (one replica,
+        holding none, on SQLite); `this_replica` marks the one that answered."""
+        return list(self._unary(self._cluster.GetCluster, cluster_pb.GetClusterRequest(), timeout).replicas)
