@@ -17,6 +17,7 @@ from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
+from alerting_server.store.cluster_view import ClusterView
 from alerting_server.store.connect import (
     DEFAULT_URL,
     DatabaseUnavailable,
@@ -66,6 +67,7 @@ class Store:
         self.nflog = NotificationLogRepository(self._db)
         self.escalations = EscalationRepository(self._db)
         self.leases = LeaseRepository(self._db)
+        self.cluster = ClusterView(self._db)
         self.inbox = InboxRepository(self._db)
         self.watch_log = WatchLogRepository(self._db)
         self._lock: ProcessLock | None = None
