@@ -30,6 +30,7 @@ from alerting.v1 import (
     ack_service_pb2_grpc,
     alert_service_pb2_grpc,
     channel_service_pb2_grpc,
+    cluster_service_pb2_grpc,
     escalation_policy_service_pb2_grpc,
     metrics_service_pb2_grpc,
     routing_service_pb2_grpc,
@@ -41,6 +42,7 @@ from alerting_server.ack.secret import ack_link_secret
 from alerting_server.alerts.watch import DEFAULT_RETAINED_EVENTS, WatchHub
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
+from alerting_server.api.cluster import ClusterServicer, lone_replica
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
@@ -120,6 +122,10 @@ def _authenticate(authenticator: Authenticator) -> Callable[[str], str | None]:
     return authenticate
 
 
+def _replica_id(config: Config) -> str:
+    return config.cluster_replica_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
 @dataclass
 class Addresses:
     grpc: str
@@ -150,6 +156,7 @@ class AlertingApp:
         self._rules: RuleManager | None = None
         self._links: AckLinks | None = None
         self._cluster: ClusterNode | None = None
+        self._started_at = 0
 
     @property
     def store(self) -> Store:
@@ -167,6 +174,7 @@ class AlertingApp:
         return self._datasources
 
     async def start(self) -> None:
+        self._started_at = self.clock.now_ms()
         for warning in security_warnings(self.config):
             log.warning("%s", warning)
         self._store = await Store.open(self.config.database_url, self.config.secrets_key)
@@ -244,16 +252,27 @@ class AlertingApp:
 
     def _cluster_node(self, store: Store, hub: WatchHub) -> ClusterNode:
         config = self.config
-        replica = config.cluster_replica_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        replica = _replica_id(config)
         return ClusterNode(
             store,
             WatchFollower(store.watch_log, hub, config.cluster_poll_interval_ms, DEFAULT_RETAINED_EVENTS),
             replica=replica,
-            started_at=self.clock.now_ms(),
+            started_at=self._started_at,
             ttl_ms=config.cluster_lease_ttl_ms,
             partitions=config.cluster_rule_partitions,
             poll_ms=config.cluster_poll_interval_ms,
         )
+
+    def _cluster_servicer(self, store: Store) -> ClusterServicer:
+        if self._cluster is not None:
+            return ClusterServicer(store.cluster.replicas, self._cluster.replica)
+        # One process on SQLite is the whole system: it shows itself alone.
+        replica = _replica_id(self.config)
+
+        def addresses() -> tuple[str, str]:
+            return self.config.cluster_advertise_address or self.addresses.grpc, self.addresses.http
+
+        return ClusterServicer(lone_replica(replica, addresses, self._started_at, self.clock), replica)
 
     async def _snapshot_loop(self, tsdb: DurableTSDB) -> None:
         while True:
@@ -292,6 +311,7 @@ class AlertingApp:
             value_length=self.config.tsdb_label_value_length_limit,
         )
         metrics = MetricsServicer(tsdb, datasources, clock, self._rules, limits)
+        cluster = self._cluster_servicer(store)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).
         local = self._local = LocalServer(interceptors)
@@ -305,6 +325,7 @@ class AlertingApp:
             routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(routing, target)
             escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(policies, target)
             metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
+            cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(cluster, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server

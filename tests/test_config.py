@@ -79,6 +79,7 @@ def test_bad_configuration_names_the_key(tmp_path: Path, text: str, message: str
 def test_scopes_of_methods() -> None:
     assert required_scope("/alerting.v1.RuleService/ListRules") == "read"
     assert required_scope("/alerting.v1.AlertService/WatchAlerts") == "read"
+    assert required_scope("/alerting.v1.ClusterService/GetCluster") == "read"
     assert required_scope("/alerting.v1.RuleService/CreateRule") == "write"
     assert required_scope("/alerting.v1.AckService/Acknowledge") == "write"
     assert required_scope("/alerting.v1.RoutingService/UpdateRouting") == "admin"
