@@ -3,8 +3,9 @@
     alertctl [--server HOST:PORT] [--token T] [--tls] [-o table|json|yaml] GROUP COMMAND [ARGS]
 
 Each command is one row of COMMANDS (group, name, arguments, run); adding one, e.g. `routes test`,
-is one more row, and a resource with the usual verbs (list, get, create, update, delete) is one Kind
-whose rows resource_commands() makes. Wherever a command takes an id, the server also takes the
+is one more row (a group that is one command, `alertctl cluster`, is a row without a name), and a
+resource with the usual verbs (list, get, create, update, delete) is one Kind whose rows
+resource_commands() makes. Wherever a command takes an id, the server also takes the
 name of a channel, escalation policy or rule. Resources print in the REST contract's JSON shape
 (alerting.client.convert): as a table, or as JSON/YAML documents. A failed call prints its code,
 message and field violations on stderr and exits 1.
@@ -44,7 +45,7 @@ from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting_common import yamlerrors
-from alerting_common.durations import parse_duration
+from alerting_common.durations import format_duration, parse_duration
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 Resource = dict[str, JSON]
@@ -76,6 +77,7 @@ def no_arguments(parser: argparse.ArgumentParser) -> None:
 @dataclass(frozen=True)
 class Command:
     group: str
+    # "": the group is this one command (`alertctl cluster`).
     name: str
     help: str
     run: Callable[[AlertingClient, argparse.Namespace], Shown]
@@ -782,6 +784,45 @@ def metrics_series(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(response.series, SERIES_COLUMNS[:1])
 
 
+# cluster
+
+
+def age(name: str, now_ms: int) -> Callable[[Resource], str]:
+    """How long before `now_ms` the time was, in whole seconds once past the first: by this machine's
+    clock, so only as right as it agrees with the database's."""
+
+    def render(resource: Resource) -> str:
+        ms = resource.get(name)
+        if not isinstance(ms, int) or isinstance(ms, bool):
+            return ""
+        elapsed = max(0, now_ms - ms)
+        return format_duration(elapsed if elapsed < 1000 else elapsed // 1000 * 1000) + " ago"
+
+    return render
+
+
+def lease_names(resource: Resource) -> str:
+    leases = resource.get("leases")
+    if not isinstance(leases, list):
+        return ""
+    return ",".join(text(lease.get("name")) for lease in leases if isinstance(lease, dict))
+
+
+def replica_id(resource: Resource) -> str:
+    return text(resource.get("id")) + (" *" if resource.get("this_replica") else "")
+
+
+def cluster(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    columns = [
+        Column("ID", replica_id),
+        Column("ADDRESS", cell("address")),
+        Column("STARTED", when("started_at")),
+        Column("LAST HEARTBEAT", age("last_heartbeat", int(time.time() * 1000))),
+        Column("LEASES", lease_names),
+    ]
+    return many(client.get_cluster(), columns)
+
+
 COMMANDS: list[Command] = [
     *resource_commands(RULES),
     Command("rules", "apply", "create or replace the rules of a Prometheus rule file", rules_apply,
@@ -827,6 +868,8 @@ COMMANDS: list[Command] = [
     Command("metrics", "label-values", "list the values of one label", metrics_label_values,
             metrics_label_values_arguments),
     Command("metrics", "series", "list the stored series that match", metrics_series, selection_arguments),
+    Command("cluster", "", "show the replicas serving the API (* the one that answered) and their leases",
+            cluster),
 ]  # fmt: skip
 
 
@@ -873,12 +916,17 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP")
     group_parsers: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
     for command in commands:
-        if command.group not in group_parsers:
-            group = groups.add_parser(command.group, help=GROUPS.get(command.group, ""))
-            group_parsers[command.group] = group.add_subparsers(dest="name", required=True, metavar="COMMAND")
-        sub = group_parsers[command.group].add_parser(
-            command.name, help=command.help, description=command.help
-        )
+        if not command.name:
+            sub = groups.add_parser(command.group, help=command.help, description=command.help)
+        else:
+            if command.group not in group_parsers:
+                group = groups.add_parser(command.group, help=GROUPS.get(command.group, ""))
+                group_parsers[command.group] = group.add_subparsers(
+                    dest="name", required=True, metavar="COMMAND"
+                )
+            sub = group_parsers[command.group].add_parser(
+                command.name, help=command.help, description=command.help
+            )
         command.arguments(sub)
         add_connection_options(sub, defaults=False)
         sub.set_defaults(command=command)

@@ -10,6 +10,7 @@ import pwd
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -18,12 +19,14 @@ import yaml
 from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
+from alerting import cli
 from alerting.cli import COMMANDS, Command, Shown, build_parser, main
 from alerting.client import AlertingClient
 from alerting.services import SERVICES
 from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import cluster_service_pb2 as cluster_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
@@ -309,6 +312,85 @@ async def test_routes_test_prints_receivers_as_amtool_does(
     assert "not a label" in capsys.readouterr().err
 
 
+NOW_MS = 1_696_789_234_567
+
+
+def _ms(ms: int) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromMilliseconds(ms)
+    return ts
+
+
+CLUSTER = cluster_pb.GetClusterResponse(
+    replicas=[
+        cluster_pb.Replica(
+            id="alerting-0",
+            address="10.0.0.1:50051",
+            http_address="10.0.0.1:8080",
+            started_at=_ms(NOW_MS - 3_600_000),
+            last_heartbeat=_ms(NOW_MS - 412),
+            leases=[
+                cluster_pb.Lease(name="pipeline", epoch=3, expires_at=_ms(NOW_MS + 2600)),
+                cluster_pb.Lease(name="rules/0", epoch=1, expires_at=_ms(NOW_MS + 2600)),
+            ],
+        ),
+        cluster_pb.Replica(
+            id="alerting-1",
+            address="10.0.0.2:50051",
+            http_address="10.0.0.2:8080",
+            started_at=_ms(NOW_MS - 60_000),
+            last_heartbeat=_ms(NOW_MS - 61_900),
+            leases=[cluster_pb.Lease(name="rules/1", epoch=2, expires_at=_ms(NOW_MS - 58_900))],
+            this_replica=True,
+        ),
+    ]
+)
+
+
+async def test_cluster_shows_each_replica_its_heartbeats_age_and_leases(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The age is by this machine's clock: alertctl's own, not the one grpc's deadlines run on.
+    monkeypatch.setattr(cli, "time", SimpleNamespace(time=lambda: NOW_MS / 1000))
+    fake.respond("GetCluster", CLUSTER)
+    assert await alertctl(fake, "cluster") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "ID             ADDRESS          STARTED                LAST HEARTBEAT   LEASES",
+        "alerting-0     10.0.0.1:50051   2023-10-08T17:20:34Z   412ms ago        pipeline,rules/0",
+        "alerting-1 *   10.0.0.2:50051   2023-10-08T18:19:34Z   1m1s ago         rules/1",
+    ]
+    assert fake.called("GetCluster")[0].request == cluster_pb.GetClusterRequest()
+
+
+async def test_cluster_as_json_in_the_rest_shape(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.respond("GetCluster", CLUSTER)
+    assert await alertctl(fake, "cluster", "-o", "json") == 0
+    first, second = json.loads(capsys.readouterr().out)
+    assert first == {
+        "id": "alerting-0",
+        "address": "10.0.0.1:50051",
+        "http_address": "10.0.0.1:8080",
+        "started_at": NOW_MS - 3_600_000,
+        "last_heartbeat": NOW_MS - 412,
+        "leases": [
+            {"name": "pipeline", "epoch": 3, "expires_at": NOW_MS + 2600},
+            {"name": "rules/0", "epoch": 1, "expires_at": NOW_MS + 2600},
+        ],
+        "this_replica": False,
+    }
+    assert (second["id"], second["this_replica"]) == ("alerting-1", True)
+
+
+def test_cluster_is_a_group_of_one_command(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["cluster", "-o", "yaml"])
+    assert (args.command.group, args.output) == ("cluster", "yaml")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["cluster", "list"])
+    assert "unrecognized arguments: list" in capsys.readouterr().err
+
+
 @dataclass(frozen=True)
 class Case:
     """One command: its arguments (FILE stands for a file holding `document`), the request it must
@@ -506,7 +588,7 @@ CASES = [
 COVERED_ABOVE = {
     "ListRules", "CreateRule", "ImportRules", "DeleteRule", "ExportRules", "ListAlerts", "GetAlert",
     "ListAlertHistory", "Acknowledge", "Unacknowledge", "ListChannels", "CreateChannel", "CreateSilence",
-    "ExpireSilence", "TestRoutes",
+    "ExpireSilence", "TestRoutes", "GetCluster",
 }  # fmt: skip
 
 
