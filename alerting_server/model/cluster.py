@@ -16,8 +16,8 @@ class LeaseInfo:
 
 @dataclass(frozen=True)
 class ReplicaInfo:
-    """One replica: where it is reached, when it started and last said it was alive (the database's
-    clock), and the leases it holds, by name."""
+    """One replica: where it is reached, when it started (its own clock) and last said it was alive
+    (the database's clock), and the leases it holds, by name."""
 
     id: str
     address: str
