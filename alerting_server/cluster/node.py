@@ -15,12 +15,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.membership import PIPELINE, Membership, partition_of, rule_lease
 from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
 from alerting_server.model.fence import Fence
+from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.store import Store
 
 log = logging.getLogger(__name__)
@@ -235,3 +236,16 @@ class ClusterNode:
 
     async def catch_up(self) -> None:
         await self.follower.catch_up()
+
+    # --- the inbox -------------------------------------------------------------------------
+
+    async def add_to_inbox(
+        self, kind: InboxKind, payloads: Sequence[dict[str, Any]], now: int, fence: Fence | None = None
+    ) -> list[int]:
+        return await self._store.inbox.add(kind, payloads, now, fence)
+
+    async def take_inbox(self, limit: int) -> list[InboxItem]:
+        return await self._store.inbox.take(limit)
+
+    async def prune_watch_log(self, keep: int) -> int:
+        return await self._store.watch_log.prune(keep)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from alerting_server.model import PostedAlert
 from alerting_server.model.fence import Fence
+from alerting_server.model.inbox import InboxItem, InboxKind
 
 # How many inbox items one step applies at most.
 INBOX_BATCH = 5000
@@ -32,6 +33,16 @@ class ClusterLink(Protocol):
     def published(self) -> None: ...
 
     async def catch_up(self) -> None: ...
+
+    # The inbox and the watch log (in the cluster's database).
+
+    async def add_to_inbox(
+        self, kind: InboxKind, payloads: Sequence[dict[str, Any]], now: int, fence: Fence | None = None
+    ) -> list[int]: ...
+
+    async def take_inbox(self, limit: int) -> list[InboxItem]: ...
+
+    async def prune_watch_log(self, keep: int) -> int: ...
 
 
 def posted_to_json(alert: PostedAlert) -> dict[str, Any]:

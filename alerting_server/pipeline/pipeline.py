@@ -314,7 +314,7 @@ class AlertPipeline:
                 taken.append(p)
                 fingerprints.append(fp)
         if taken:
-            ids = await self._store.add_to_inbox(
+            ids = await cluster.add_to_inbox(
                 InboxKind.POSTED, [{"now": now, "alerts": [posted_to_json(p) for p in taken]}], now
             )
             self.wake()
@@ -372,7 +372,7 @@ class AlertPipeline:
         now = self._clock.now_ms()
         alerts = [alert_to_json(a) for group, a in changes if group in held]
         try:
-            await self._store.add_to_inbox(InboxKind.RULE, [{"alerts": alerts}], now, fence)
+            await cluster.add_to_inbox(InboxKind.RULE, [{"alerts": alerts}], now, fence)
         except LeaseLost as exc:
             log.warning("rule alerts dropped: %s", exc)
             return
@@ -436,7 +436,7 @@ class AlertPipeline:
     async def _to_inbox_and_wait(
         self, kind: InboxKind, payload: dict[str, object], cluster: ClusterLink
     ) -> None:
-        ids = await self._store.add_to_inbox(kind, [payload], self._clock.now_ms())
+        ids = await cluster.add_to_inbox(kind, [payload], self._clock.now_ms())
         self.wake()
         await cluster.wait_applied(ids, _answer_wait_s(cluster))
 
@@ -456,8 +456,8 @@ class AlertPipeline:
         gone = await self._store.prune_history(now - self._history_retention)
         if gone:
             log.info("dropped %d history events older than the retention", gone)
-        if self._leading:
-            await self._store.prune_watch_log(WATCH_LOG_KEEP)
+        if self._leading and self._cluster is not None:
+            await self._cluster.prune_watch_log(WATCH_LOG_KEEP)
 
     # --- the step --------------------------------------------------------------------------
 
@@ -472,7 +472,7 @@ class AlertPipeline:
         try:
             consumed: list[int] = []
             if self._leading:
-                items = await self._store.take_inbox(INBOX_BATCH)
+                items = await self._cluster.take_inbox(INBOX_BATCH) if self._cluster is not None else []
                 for item in items:
                     try:
                         self._apply_item(item, now)

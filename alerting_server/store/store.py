@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
@@ -136,17 +134,6 @@ class Store:
 
     async def prune_history(self, before: int) -> int:
         return await self.history.prune(before)
-
-    async def add_to_inbox(
-        self, kind: InboxKind, payloads: Sequence[dict[str, Any]], now: int, fence: Fence | None = None
-    ) -> list[int]:
-        return await self.inbox.add(kind, payloads, now, fence)
-
-    async def take_inbox(self, limit: int) -> list[InboxItem]:
-        return await self.inbox.take(limit)
-
-    async def prune_watch_log(self, keep: int) -> int:
-        return await self.watch_log.prune(keep)
 
     async def record_step(self, step: StepRecord) -> None:
         """Everything one step of the alert pipeline decided, in one transaction."""

@@ -150,7 +150,7 @@ async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_lat
         assert b.pipeline.get(fp2).state is AlertState.FIRING
         # A write the dead leader had on its way, under its old epoch: the database refuses it.
         with pytest.raises(LeaseLost):
-            await b.store.add_to_inbox(
+            await b.store.inbox.add(
                 InboxKind.POSTED,
                 [{"now": 1, "alerts": []}],
                 1,
@@ -189,10 +189,10 @@ async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: s
 async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goes_on(pg: str) -> None:
     a = await start_replica(pg, "a")
     try:
-        await a.store.add_to_inbox(InboxKind.POSTED, [{"now": 1, "alerts": [{"labels": 7}]}], 1)
+        await a.store.inbox.add(InboxKind.POSTED, [{"now": 1, "alerts": [{"labels": 7}]}], 1)
         [fp] = await a.pipeline.post([posted("AfterBadItem")])
         assert a.pipeline.get(fp).labels == {"alertname": "AfterBadItem"}
-        assert await a.store.take_inbox(10) == []
+        assert await a.store.inbox.take(10) == []
     finally:
         await a.node.stop()
         await a.pipeline.stop()

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from alerting_server.alerts.watch import EventType, WatchHub
+from alerting_server.errors import Unavailable
 from alerting_server.model import (
     AlertState,
     Channel,
@@ -191,7 +192,8 @@ async def test_a_failed_commit_is_redone_not_lost(store: Store, monkeypatch: pyt
 
     with monkeypatch.context() as patch:
         patch.setattr(store.deliveries, "add_many_in", disk_full)
-        with pytest.raises(OSError, match="disk full"):
+        # The store says an error of the disk as the database being unavailable, with the reason.
+        with pytest.raises(Unavailable, match="disk full"):
             await m.tick(T0 + 30 * SEC)
     assert await deliveries(store) == []
     # The pipeline goes back to what was committed: the flush (and its nflog mark) happens again.
