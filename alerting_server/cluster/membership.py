@@ -4,8 +4,9 @@ Every third of the lease TTL a replica renews its heartbeat and the leases it ho
 back rule partitions so that each live replica holds about its fair share, and takes the pipeline lease
 when nobody holds it. A lease it could not renew is lost: its work stops first (on_lost), so that no
 evaluation or step goes on under a lease another replica may take. Locally a lease counts only until
-the TTL after the start of its last successful renewal, by the monotonic clock; the database, which
-ends it no earlier, refuses every write under it after that anyway (store/leases.py, the fence).
+0.8 of the TTL after the start of its last successful renewal, by the monotonic clock, watched on its
+own (a database that stops answering fails no call); the database, which ends it no earlier, refuses
+every write under it after that anyway (store/leases.py, the fence).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from alerting_server.store.leases import LeaseRepository
 log = logging.getLogger(__name__)
 
 PIPELINE = "pipeline"
+# Locally a lease counts for this part of the TTL after the start of its last renewal: the work stops
+# with a margin before the database ends the lease (and lets another replica take it).
+VALIDITY = 0.8
 # Heartbeat rows of replicas silent this long are dropped (their leases ended long before).
 FORGET_AFTER_MS = 24 * 3600 * 1000
 
@@ -67,6 +71,9 @@ class Membership:
         self.held: dict[str, int] = {}
         self._valid_until = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        # How many times the leases ran out locally (a round that saw it happen keeps nothing).
+        self._expired = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -87,14 +94,16 @@ class Membership:
         """One round at once (a lone replica starts with every lease), then every third of the TTL."""
         await self.round()
         self._task = asyncio.create_task(self._run(), name="cluster-membership")
+        self._watchdog = asyncio.create_task(self._watch(), name="cluster-lease-watch")
 
     async def stop(self) -> None:
         """Stops the work under every lease, then gives the leases back so that others take over now."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watchdog = None
         async with self._lock:
             held, self.held = dict(self.held), {}
             await self._on_lost(set(held))
@@ -120,22 +129,44 @@ class Membership:
             except Exception:
                 log.exception("cluster membership round failed")
 
+    async def _watch(self) -> None:
+        """Stops the work the moment the leases run out locally, even while a round waits on a database
+        that does not answer (a partition resets no connection: no call fails, none returns)."""
+        while True:
+            await asyncio.sleep(min(self.period_s / 5, 0.1))
+            if self.held and time.monotonic() >= self._valid_until:
+                await self._expire()
+
+    async def _expire(self) -> None:
+        lost, self.held = set(self.held), {}
+        self._expired += 1
+        log.warning("leases ran out without renewal, work under them stops: %s", sorted(lost))
+        await self._on_lost(lost)
+
     async def round(self) -> None:
         async with self._lock:
             started = time.monotonic()
+            expired = self._expired
             try:
-                db_now = await self._leases.heartbeat(
-                    self.replica, self._address, self._http_address, self._started_at
-                )
-                renewed = await self._leases.renew(self.replica, self.held, self.ttl_ms)
+                # Bounded: a call stuck past the TTL proves nothing any more.
+                async with asyncio.timeout(self.ttl_ms / 1000):
+                    db_now = await self._leases.heartbeat(
+                        self.replica, self._address, self._http_address, self._started_at
+                    )
+                    renewed = await self._leases.renew(self.replica, self.held, self.ttl_ms)
             except Exception as exc:
-                log.warning("cannot renew this replica's leases: %s", exc)
+                log.warning("cannot renew this replica's leases: %s", exc or type(exc).__name__)
                 if self.held and time.monotonic() >= self._valid_until:
-                    lost, self.held = set(self.held), {}
-                    log.warning("leases ran out without renewal, work under them stops: %s", sorted(lost))
-                    await self._on_lost(lost)
+                    await self._expire()
                 return
-            self._valid_until = started + self.ttl_ms * 0.9 / 1000
+            if expired != self._expired or (self.held and time.monotonic() >= self._valid_until):
+                # The work already stopped while this round waited: what it renewed goes back, and
+                # the next round takes leases as a newcomer does.
+                if self.held:
+                    await self._expire()
+                await self._leases.release(self.replica, renewed)
+                return
+            self._valid_until = started + self.ttl_ms * VALIDITY / 1000
             lost_names = set(self.held) - set(renewed)
             self.held = renewed
             if lost_names:

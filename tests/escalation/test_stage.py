@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerting_server.alerts.watch import WatchHub
+from alerting_server.errors import Unavailable
 from alerting_server.model import (
     AlertState,
     EscalationLevel,
@@ -247,7 +248,7 @@ async def test_a_failed_commit_leaves_the_step_to_be_redone(
 
     with monkeypatch.context() as patch:
         patch.setattr(store.deliveries, "add_many_in", disk_full)
-        with pytest.raises(OSError, match="disk full"):
+        with pytest.raises(Unavailable, match="disk full"):
             await run(m, clock, [10])
     await m.reload_state()
     await run(m, clock, [11])
