@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.integration.ha.cluster import ReplicaSet, eventually
 from tests.integration.ha.watch import Event, Subscriber
-from tests.integration.ha.workload import AlertStream
+from tests.integration.ha.workload import AlertStream, post_alerts
 
 # A replica that is running follows the watch log within its poll interval (200 ms); a resume may
 # arrive a little before it has read that far.
@@ -30,10 +30,14 @@ def increasing(events: list[Event]) -> list[tuple[int, int]]:
 async def test_a_watcher_resumes_on_another_replica_and_misses_nothing(tmp_path: Path) -> None:
     async with ReplicaSet(tmp_path, 3) as replicas:
         a, b, c = replicas
+        # An alert before the watchers start: their snapshots say from which revision they compare.
+        r = await post_alerts(b.api, {"alertname": "HaSeed", "ha_key": "seed"})
+        assert r.status_code == 200, r.text
         moving = Subscriber("moving")
         reference = Subscriber("reference")
         first = asyncio.create_task(moving.follow(a))
         ref_task = asyncio.create_task(reference.follow(b))
+        resumed: asyncio.Task[str] | None = None
         try:
             await asyncio.wait_for(moving.connected.wait(), 10)
             await asyncio.wait_for(reference.connected.wait(), 10)
@@ -45,8 +49,6 @@ async def test_a_watcher_resumes_on_another_replica_and_misses_nothing(tmp_path:
             ending = await asyncio.wait_for(first, 10)
             last = moving.last_revision
             assert last >= seen_on_a > 0, f"the watcher saw nothing on {a.name}: {moving.streams}"
-
-            resumed: asyncio.Task[str] | None = None
 
             async def resume() -> bool:
                 nonlocal resumed
@@ -75,15 +77,17 @@ async def test_a_watcher_resumes_on_another_replica_and_misses_nothing(tmp_path:
             await asyncio.sleep(1)  # the last posts' events reach the reference
             await eventually(caught_up, 10, "the resumed watcher to reach the reference's latest revision")
         finally:
-            for task in (first, ref_task):
+            tasks = [first, ref_task, *([resumed] if resumed is not None else [])]
+            for task in tasks:
                 task.cancel()
-            for task in (first, ref_task):
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         end = reference.last_revision
         print(
             f"{stream.summary()}; {a.name} killed after revision {last} ({ending}); "
-            f"streams: {moving.streams}; reference saw {len(reference.changes())} changes up to {end}"
+            f"streams: {moving.streams}, then resumed on {c.name} from {last} "
+            f"({sum(e.replica == c.name for e in moving.events)} events there); reference saw {len(reference.changes())} changes up to {end}"
         )
 
     start = max(moving.snapshot_revisions[0], reference.snapshot_revisions[0])
