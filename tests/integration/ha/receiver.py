@@ -47,11 +47,13 @@ class Received:
 
 
 class WebhookReceiver:
-    """`status_of(path)` says what to answer (200 unless told); `processes()` names the replica pids."""
+    """`status_of(path)` says what to answer (200 unless told), after `delay_s` seconds (a slow receiver
+    keeps deliveries in flight); `processes()` names the replica pids."""
 
     def __init__(self, processes: Callable[[], Mapping[str, int]] = dict) -> None:
         self.processes = processes
         self.status_of: Callable[[str], int] = lambda path: 200
+        self.delay_s = 0.0
         self._lock = threading.Lock()
         self._requests: list[Received] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -99,6 +101,8 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
             status = receiver.status_of(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}
             receiver._record(Received(time.time(), self.path, headers, body, self.sender, status))
+            if receiver.delay_s:
+                time.sleep(receiver.delay_s)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -84,10 +84,11 @@ async def test_a_watcher_resumes_on_another_replica_and_misses_nothing(tmp_path:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         end = reference.last_revision
+        on_c = sum(e.replica == c.name for e in moving.events)
         print(
             f"{stream.summary()}; {a.name} killed after revision {last} ({ending}); "
-            f"streams: {moving.streams}, then resumed on {c.name} from {last} "
-            f"({sum(e.replica == c.name for e in moving.events)} events there); reference saw {len(reference.changes())} changes up to {end}"
+            f"streams: {moving.streams}, then resumed on {c.name} from {last} ({on_c} events there); "
+            f"reference saw {len(reference.changes())} changes up to {end}"
         )
 
     start = max(moving.snapshot_revisions[0], reference.snapshot_revisions[0])
