@@ -6,6 +6,8 @@
         await replicas.start(1)         # again, on new ports, with its own data folder kept
         replicas.cut(2)                 # its database connections reset, new ones refused
         replicas.restore(2)
+        replicas.stall(2)               # its database stops answering, nothing reset
+        replicas.resume(2)
 
 Each replica reaches PostgreSQL through its own TcpProxy, so that a test can take the database away
 from one replica alone. Each has its own working folder (its embedded time-series store, its log) and
@@ -189,6 +191,13 @@ class ReplicaSet:
 
     def restore(self, index: int) -> None:
         self.replicas[index].proxy.restore()
+
+    def stall(self, index: int) -> None:
+        """The replica's database stops answering (a partition: no reset, no refusal)."""
+        self.replicas[index].proxy.stall()
+
+    def resume(self, index: int) -> None:
+        self.replicas[index].proxy.resume()
 
     def logs(self, tail: int = 80) -> str:
         """The end of every replica's output, for a failure message."""

@@ -1,11 +1,17 @@
 """A replica cut off from the database for three lease TTLs stops its work within the TTL (no evaluation,
-no delivery), the others take it over and go on, and when the database comes back it joins again."""
+no delivery), the others take it over and go on, and when the database comes back it joins again.
+
+Two kinds of cut: connections reset and refused (the database went away), and a database that stops
+answering without a word (a network partition), where only the replica's own clock can tell it to stop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.integration.ha.cluster import LEASE_TTL_S, ReplicaSet, eventually
 from tests.integration.ha.evaluation import concurrent_evaluations, hand_overs, marker_rule, marker_samples
@@ -19,7 +25,8 @@ CUT_S = 3 * LEASE_TTL_S
 CLOCK_SLACK_S = 0.05
 
 
-async def test_a_replica_cut_from_the_database_stops_and_rejoins(tmp_path: Path) -> None:
+@pytest.mark.parametrize("partition", ["reset", "silent"])
+async def test_a_replica_cut_from_the_database_stops_and_rejoins(tmp_path: Path, partition: str) -> None:
     with WebhookReceiver() as receiver:
         async with ReplicaSet(tmp_path, 3) as replicas:
             receiver.processes = replicas.pids
@@ -42,7 +49,10 @@ async def test_a_replica_cut_from_the_database_stops_and_rejoins(tmp_path: Path)
             during.start()
             await before.stop()
             cut = time.time()
-            replicas.cut(1)
+            if partition == "reset":
+                replicas.cut(1)
+            else:
+                replicas.stall(1)
 
             async def taken_over() -> bool:
                 now = await replicas.holders(0)
@@ -52,7 +62,10 @@ async def test_a_replica_cut_from_the_database_stops_and_rejoins(tmp_path: Path)
             await asyncio.sleep(max(0.0, cut + CUT_S - time.time()))
             await during.stop()
             restored = time.time()
-            replicas.restore(1)
+            if partition == "reset":
+                replicas.restore(1)
+            else:
+                replicas.resume(1)
 
             async def all_notified() -> bool:
                 return set(before.accepted + during.accepted) <= set(notified_keys(receiver.requests))
@@ -78,29 +91,30 @@ async def test_a_replica_cut_from_the_database_stops_and_rejoins(tmp_path: Path)
         print(f"before: {before.summary()}; during: {during.summary()}")
         senders = {r.sender for r in receiver.requests}
         assert None not in senders, f"the receiver could not tell which replica sent some requests: {senders}"
-        assert any(r.sender == "r1" and r.at < cut for r in receiver.requests), (
-            "r1 delivered nothing before the cut"
-        )
+        assert any(r.sender == "r1" and r.at < cut for r in receiver.requests), "r1 delivered nothing before"
         assert len(during.accepted) >= 10, f"too few alerts were accepted during the cut: {during.summary()}"
-        assert took <= LEASE_TTL_S + 2, f"r1's leases were taken over {took:.2f}s after the cut"
+        # Every finding at once: each says something different about what failed.
+        problems = []
+        if took > LEASE_TTL_S + 2:
+            problems.append(f"r1's leases were taken over {took:.2f}s after the cut")
         late = {
-            g: [t for t in ts if cut + LEASE_TTL_S + CLOCK_SLACK_S < t < restored]
+            g: late
             for g, ts in found["r1"].items()
+            if (late := [t for t in ts if cut + LEASE_TTL_S + CLOCK_SLACK_S < t < restored])
         }
-        late = {g: ts for g, ts in late.items() if ts}
-        assert not late, (
-            f"r1 evaluated more than {LEASE_TTL_S}s after it lost the database at {cut:.3f}: {late}"
-        )
-        overlaps = concurrent_evaluations(found, INTERVAL_S)
-        assert not overlaps, "groups evaluated by two replicas at once:\n" + "\n".join(overlaps)
+        if late:
+            problems.append(f"r1 evaluated more than {LEASE_TTL_S}s after it lost the database: {late}")
+        problems += [
+            f"evaluated by two replicas at once: {o}" for o in concurrent_evaluations(found, INTERVAL_S)
+        ]
         for group in r1_groups:
-            others = [t for r in ("r0", "r2") for t in found[r].get(group, []) if cut < t < restored]
-            assert others, f"nobody evaluated r1's group {group} while r1 was cut off"
+            if not [t for r in ("r0", "r2") for t in found[r].get(group, []) if cut < t < restored]:
+                problems.append(f"nobody evaluated r1's group {group} while r1 was cut off")
         sent_by_r1 = [
             (r.key, round(r.at, 3))
             for r in receiver.requests
             if r.sender == "r1" and cut + LEASE_TTL_S < r.at < restored
         ]
-        assert not sent_by_r1, (
-            f"r1 delivered more than {LEASE_TTL_S}s after it lost the database: {sent_by_r1}"
-        )
+        if sent_by_r1:
+            problems.append(f"r1 delivered more than {LEASE_TTL_S}s after it lost the database: {sent_by_r1}")
+        assert not problems, "\n".join(problems)
