@@ -42,14 +42,14 @@ def union(a: dict[str, list[float]], b: dict[str, list[float]]) -> dict[str, lis
 
 
 def concurrent_evaluations(evaluations: Evaluations, interval_s: float) -> list[str]:
-    """Each time a replica evaluated a group while another one was evaluating it regularly.
+    """The groups two replicas evaluated at once, one line per group and pair of replicas.
 
-    "Regularly": two evaluations of replica A at most 1.5 intervals apart mean A held the group over
+    "At once": two evaluations of replica A at most 1.5 intervals apart mean A held the group over
     that span; an evaluation of replica B within it (ends included: both at one slot) means both did.
     A clean hand-over (A's last evaluation, then B's first) never puts B's evaluation between two of
     A's; a replica that kept evaluating after another took the group over always does.
     """
-    problems = []
+    found: dict[tuple[str, str, str], dict[str, set[float]]] = {}
     groups = sorted({g for per in evaluations.values() for g in per})
     for group in groups:
         per = {replica: ts[group] for replica, ts in evaluations.items() if ts.get(group)}
@@ -62,11 +62,18 @@ def concurrent_evaluations(evaluations: Evaluations, interval_s: float) -> list[
                         continue
                     lo, hi = bisect.bisect_left(b_times, t1), bisect.bisect_right(b_times, t2)
                     if lo < hi:
-                        problems.append(
-                            f"{group}: {b} evaluated at {b_times[lo:hi]} between {a}'s evaluations at "
-                            f"{t1:.3f} and {t2:.3f}"
-                        )
-    return problems
+                        key = (group, min(a, b), max(a, b))
+                        times = found.setdefault(key, {a: set(), b: set()})
+                        times[a].update((t1, t2))
+                        times[b].update(b_times[lo:hi])
+    return [
+        f"{group}: {a} and {b} both evaluated it: {a} at {_seconds(times[a])}, {b} at {_seconds(times[b])}"
+        for (group, a, b), times in found.items()
+    ]
+
+
+def _seconds(times: set[float]) -> list[str]:
+    return [f"{t:.3f}" for t in sorted(times)]
 
 
 def longest_gaps(evaluations: Evaluations, since: float, until: float) -> dict[str, tuple[float, float]]:
