@@ -5,6 +5,8 @@ database away (cut) and gives it back (restore) without touching PostgreSQL itse
         ...
         proxy.cut()       # open connections are reset, new ones are refused until restore()
         proxy.restore()
+        proxy.stall()     # nothing is answered, nothing is reset: a network partition
+        proxy.resume()    # what was sent meanwhile arrives, as TCP's retransmissions would bring it
 
 It runs its own event loop in a thread, so that it works beside synchronous and asynchronous tests.
 """
@@ -27,6 +29,8 @@ class TcpProxy:
         self._open: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._cut = False
+        # Cleared while stalled: bytes read are held back, new connections are not forwarded yet.
+        self._flowing: asyncio.Event | None = None
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -52,6 +56,24 @@ class TcpProxy:
     def restore(self) -> None:
         asyncio.run_coroutine_threadsafe(self._set_cut(False), self._loop).result(10)
 
+    def stall(self) -> None:
+        """Holds every byte in both directions and every new connection until resume(): to the server it
+        is a database that stopped answering, with no reset or refusal to tell it so."""
+        asyncio.run_coroutine_threadsafe(self._set_flowing(False), self._loop).result(10)
+
+    def resume(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._set_flowing(True), self._loop).result(10)
+
+    async def _set_flowing(self, flowing: bool) -> None:
+        if flowing:
+            self._stalled().set()
+        else:
+            self._stalled().clear()
+
+    def _stalled(self) -> asyncio.Event:
+        assert self._flowing is not None, "use the proxy in a with block"
+        return self._flowing
+
     async def _set_cut(self, cut: bool) -> None:
         self._cut = cut
         if cut:
@@ -60,11 +82,14 @@ class TcpProxy:
             self._open.clear()
 
     async def _start(self) -> None:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
         await self._set_cut(True)
+        self._stalled().set()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -79,6 +104,10 @@ class TcpProxy:
         if self._cut:
             writer.transport.abort()
             return
+        await self._stalled().wait()
+        if self._cut:
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -90,6 +119,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self._stalled().wait()
                 if self._cut:
                     break
                 writer.write(data)
