@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.v1 import alert_service_pb2, channel_service_pb2, silence_service_pb2
+from alerting.v1 import alert_service_pb2, channel_service_pb2, cluster_service_pb2, silence_service_pb2
 from alerting_common.jsonmap import JSON
 from alerting_common.regexp import Regexp, RegexpError
 from alerting_common.regexp import compile as compile_regexp
@@ -104,7 +104,12 @@ class AlertmanagerApi:
         self._max_body_bytes = max_body_bytes
         self._clock = clock
         self._identity = identity
-        files = [alert_service_pb2.DESCRIPTOR, silence_service_pb2.DESCRIPTOR, channel_service_pb2.DESCRIPTOR]
+        files = [
+            alert_service_pb2.DESCRIPTOR,
+            silence_service_pb2.DESCRIPTOR,
+            channel_service_pb2.DESCRIPTOR,
+            cluster_service_pb2.DESCRIPTOR,
+        ]
         self._rpcs: dict[str, RpcRoute] = {r.method.name: r for r in discover_routes(files)}
 
     async def _call(self, method: str, message: Message, request: Request) -> Message:
@@ -229,10 +234,25 @@ class AlertmanagerApi:
 
     # --- general ----------------------------------------------------------------------------------
 
+    async def _cluster(self, request: Request) -> JSON:
+        """Alertmanager's cluster status from the replicas (`amtool cluster show` lists them): the name is
+        the answering replica's, the peers every replica with its gRPC address."""
+        try:
+            found = await self._call("GetCluster", cluster_service_pb2.GetClusterRequest(), request)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is not grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            # A server from before the cluster API: one instance.
+            return {"name": self._identity.cluster_name, "peers": [], "status": "ready"}
+        assert isinstance(found, cluster_service_pb2.GetClusterResponse)
+        me = next((r.id for r in found.replicas if r.this_replica), self._identity.cluster_name)
+        peers: list[JSON] = [{"name": r.id, "address": r.address} for r in found.replicas]
+        return {"name": me, "peers": peers, "status": "ready"}
+
     async def get_status(self, request: Request) -> Response:
         return JSONResponse(
             {
-                "cluster": {"name": self._identity.cluster_name, "peers": [], "status": "ready"},
+                "cluster": await self._cluster(request),
                 "config": {"original": ""},
                 "uptime": format_ms(self._identity.started_at_ms),
                 # amtool compares the major.minor of `versionInfo.version` with its own and warns on

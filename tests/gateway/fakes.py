@@ -23,6 +23,7 @@ from alerting.v1 import (
     ack_service_pb2,
     alert_service_pb2,
     channel_service_pb2,
+    cluster_service_pb2,
     metrics_service_pb2,
     routing_service_pb2,
     rule_service_pb2,
@@ -73,6 +74,7 @@ class FakeServer:
         self._register(server, routing_service_pb2.DESCRIPTOR, "RoutingService")
         self._register(server, silence_service_pb2.DESCRIPTOR, "SilenceService")
         self._register(server, metrics_service_pb2.DESCRIPTOR, "MetricsService")
+        self._register(server, cluster_service_pb2.DESCRIPTOR, "ClusterService")
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         self.port = server.add_insecure_port("127.0.0.1:0")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from alerting.v1 import alert_service_pb2, channel_service_pb2, silence_service_pb2
+from alerting.v1 import alert_service_pb2, channel_service_pb2, cluster_service_pb2, silence_service_pb2
 from gateway import create_app
 from gateway.alertmanager import Identity, alertmanager_routes
 from gateway.backend import Backend
@@ -612,11 +612,48 @@ async def test_a_silence_id_that_is_no_uuid_is_refused_as_alertmanager_does(
 async def test_status_describes_a_ready_single_instance(api: httpx.AsyncClient) -> None:
     status = (await api.get("/api/v2/status")).json()
 
+    # A server without the cluster API (this fake has none): one instance.
     assert status["cluster"] == {"name": "gw-1", "peers": [], "status": "ready"}
     assert status["config"] == {"original": ""}
     assert status["uptime"] == "2023-10-08T17:20:34.567Z"
     # No Alertmanager version to claim: null is what amtool reads as "unknown" and does not warn of.
     assert status["versionInfo"] is None
+
+
+@dataclass
+class ReplicatedServer(AlertmanagerServer):
+    """A server of several replicas: its cluster API lists them."""
+
+    replicas: list[cluster_service_pb2.Replica] = field(default_factory=list)
+
+    async def GetCluster(
+        self, request: cluster_service_pb2.GetClusterRequest, context: Context
+    ) -> cluster_service_pb2.GetClusterResponse:
+        return cluster_service_pb2.GetClusterResponse(replicas=self.replicas)
+
+
+async def test_status_lists_the_replicas_as_alertmanager_peers() -> None:
+    server = ReplicatedServer(
+        replicas=[
+            cluster_service_pb2.Replica(id="r1", address="10.0.0.1:50051"),
+            cluster_service_pb2.Replica(id="r2", address="10.0.0.2:50051", this_replica=True),
+        ]
+    )
+    await server.start()
+    backend = Backend(server.target)
+    app = Starlette(routes=alertmanager_routes(backend, 4096, clock=lambda: NOW_MS))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+            status = (await http.get("/api/v2/status")).json()
+    finally:
+        await backend.close()
+        await server.stop()
+
+    assert status["cluster"] == {
+        "name": "r2",
+        "peers": [{"name": "r1", "address": "10.0.0.1:50051"}, {"name": "r2", "address": "10.0.0.2:50051"}],
+        "status": "ready",
+    }
 
 
 async def test_receivers_are_the_channel_names_of_every_page(

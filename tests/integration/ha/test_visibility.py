@@ -3,11 +3,14 @@ some replica then evaluates, and every replica reports)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from pathlib import Path
 
 from tests.integration.ha.cluster import ReplicaSet, eventually
 from tests.integration.ha.workload import post_alerts
+from tests.integration.peers import peer_binary
 
 VISIBLE_WITHIN_S = 1.0
 
@@ -81,3 +84,23 @@ async def test_a_write_on_one_replica_is_read_on_another_within_a_second(tmp_pat
             return True
 
         await eventually(evaluated_on_every_replica, 5, "every replica to report the rule's evaluation")
+
+
+async def test_amtool_shows_the_replicas_as_the_alertmanager_cluster(tmp_path: Path) -> None:
+    async with ReplicaSet(tmp_path, 2) as replicas:
+        a, b = replicas
+        amtool = await asyncio.create_subprocess_exec(
+            str(peer_binary("amtool")),
+            f"--alertmanager.url={b.base_url}",
+            "cluster",
+            "show",
+            "-o",
+            "json",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(amtool.communicate(), 30)
+        assert amtool.returncode == 0
+        status = json.loads(out)
+        assert status["status"] == "ready"
+        assert status["name"] == b.name
+        assert sorted(p["name"] for p in status["peers"]) == [a.name, b.name]
