@@ -62,6 +62,7 @@ from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
 from alerting_server.store import DatabaseUnavailable, Store
 from alerting_server.store.crypto import SecretsKeyError
+from alerting_server.tasks import cancel
 from gateway import create_app
 from gateway.guard import host_name, is_loopback, own_names
 from gateway.local import LocalServer
@@ -419,10 +420,7 @@ class AlertingApp:
             await self._alerts.stop()
         if self._deliveries is not None:
             await self._deliveries.stop()
-        if self._snapshots is not None:
-            self._snapshots.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._snapshots
+        await cancel(self._snapshots)
         if self._tsdb is not None:
             # A snapshot on the way out makes the next start replay no log.
             await asyncio.to_thread(self._tsdb.snapshot, self.clock.now_ms())

@@ -9,7 +9,6 @@ an orchestrator then sends the traffic to the replicas that can take it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -18,6 +17,7 @@ from grpc_health.v1 import health_pb2
 from grpc_health.v1.health import aio  # type: ignore[attr-defined]
 
 from alerting_common.readiness import Problem, to_metadata
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,8 @@ class HealthMonitor:
         self._task = asyncio.create_task(self._run(), name="health-monitor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def check(self) -> tuple[Problem, ...]:
         """One round of the probes; the services' status follows it. Returns the problems found."""

@@ -12,6 +12,7 @@ import logging
 from alerting_server.alerts.watch import AlertEvent, EventType, WatchHub
 from alerting_server.model import Alert
 from alerting_server.store.watch_log import WatchLogRepository
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,8 @@ class WatchFollower:
         self._task = asyncio.create_task(self._run(), name="watch-follower")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def wake(self) -> None:
         self._wake.set()

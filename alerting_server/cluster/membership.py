@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from alerting_server.model.fence import Fence
 from alerting_server.store.leases import LeaseRepository
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,7 @@ class Membership:
 
     async def stop(self) -> None:
         """Stops the work under every lease, then gives the leases back so that others take over now."""
-        for task in (self._task, self._watchdog):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel(self._task, self._watchdog)
         self._task = self._watchdog = None
         async with self._lock:
             held, self.held = dict(self.held), {}

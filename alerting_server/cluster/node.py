@@ -23,6 +23,7 @@ from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
 from alerting_server.model.fence import Fence
 from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.store import Store
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,7 @@ class ClusterNode:
         """Stops the work under its leases and gives them back, so that the others take over at once."""
         if self.membership is not None:
             await self.membership.stop()
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(*self._tasks)
         await self.notifications.stop()
         await self.follower.stop()
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import asyncpg
 from sqlalchemy.engine import URL
 
+from alerting_server.tasks import cancel
+
 log = logging.getLogger(__name__)
 
 RETRY_S = 1.0
@@ -42,11 +44,8 @@ class Notifications:
         self._task = asyncio.create_task(self._run(), name="cluster-notifications")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def _fire_all(self) -> None:
         for callbacks in self._callbacks.values():

@@ -33,6 +33,7 @@ from alerting_server.notify.sender import Sender
 from alerting_server.notify.worker import ChannelWorker
 from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.store import Store
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,8 @@ class DeliveryService:
     async def stop(self) -> None:
         """Stops claiming and sending; rows queued or in flight are released for the next run."""
         self._running = False
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         for worker in self._workers.values():
             await worker.stop()
         self._workers.clear()

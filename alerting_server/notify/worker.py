@@ -4,7 +4,6 @@ dead channel only ever delays itself."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from alerting_server.model.outbox import Claimed
 from alerting_server.notify.limits import ChannelLimits, TokenBucket
 from alerting_server.notify.notifier import Notifier
 from alerting_server.notify.sender import Sender
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,7 @@ class ChannelWorker:
 
     async def stop(self) -> None:
         """Cancels the senders; what they held is still leased to us until the service releases it."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(*self._tasks)
         self._tasks = []
 
     async def _run(self) -> None:

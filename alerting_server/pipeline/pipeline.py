@@ -48,6 +48,7 @@ from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.model.step import NotificationLogRow, StepRecord
 from alerting_server.pipeline.cluster import INBOX_BATCH, ClusterLink, posted_from_json, posted_to_json
 from alerting_server.pipeline.store import AlertStore
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -167,11 +168,8 @@ class AlertPipeline:
 
     async def stop(self) -> None:
         """Stops the loop after its current step; everything it decided is already committed."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

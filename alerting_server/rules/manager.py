@@ -9,7 +9,6 @@ rule's state back from the alerts the stage kept for its rule id, so a restart n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
 from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.runner import Evaluated, GroupRunner, QuerySources
 from alerting_server.rules.vector import QueryFunc
+from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -231,16 +231,8 @@ class RuleManager:
         self._running = False
         for runner in self.runners.values():
             await runner.stop()
-        if self._pacing is not None:
-            self._pacing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pacing
-            self._pacing = None
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+        await cancel(self._pacing, self._flusher)
+        self._pacing = self._flusher = None
         await self.flush()
 
     async def reload(self, groups: Collection[str] | None = None) -> None:

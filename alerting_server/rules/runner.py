@@ -36,6 +36,7 @@ from alerting_server.rules.group import Appendable, Group, GroupEval
 from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
+from alerting_server.tasks import cancel
 
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 # A group task that died is restarted after this delay, doubled at each death in a row, up to the
@@ -201,11 +202,8 @@ class GroupRunner:
         return self._task is not None
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         inflight, self._inflight = self._inflight, None
         if inflight is not None and not inflight.cancel():
             # An evaluation already running in the thread cannot be interrupted: let it end before

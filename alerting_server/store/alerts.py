@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from alerting_server.errors import NotFound
 from alerting_server.model import Ack, Alert, AlertState
+from alerting_server.model.alert_json import alert_to_json
 from alerting_server.store.database import Database, execute_many, fetch_one, upsert
 from alerting_server.store.tables import alerts as t
 
@@ -24,28 +25,8 @@ def state_from_name(name: str) -> AlertState:
 
 
 def _values(alert: Alert) -> dict[str, object]:
-    ack = alert.ack
-    return {
-        "fingerprint": alert.fingerprint,
-        "rule_id": alert.rule_id,
-        "rule": alert.rule,
-        "state": state_name(alert.state),
-        "labels": dict(alert.labels),
-        "annotations": dict(alert.annotations),
-        "value": alert.value,
-        "started_at": alert.started_at,
-        "fired_at": alert.fired_at,
-        "resolved_at": alert.resolved_at,
-        "updated_at": alert.updated_at,
-        "ack_by": None if ack is None else ack.by,
-        "ack_comment": None if ack is None else ack.comment,
-        "ack_at": None if ack is None else ack.at,
-        "silenced_by": list(alert.silenced_by),
-        "inhibited_by": list(alert.inhibited_by),
-        "escalation_level": alert.escalation_level,
-        "generator_url": alert.generator_url,
-        "keep_firing_since": alert.keep_firing_since,
-    }
+    # The row is the alert's JSON document but for the value, a float column that takes NaN.
+    return {**alert_to_json(alert), "value": alert.value}
 
 
 def alert_from_row(row: RowMapping) -> Alert:
