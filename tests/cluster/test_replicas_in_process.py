@@ -86,6 +86,15 @@ async def start_replica(url: str, name: str) -> Replica:
     return Replica(name, store, node, pipeline, rules)
 
 
+async def stop(*replicas: Replica) -> None:
+    """In order: each gives its leases back, then every one closes."""
+    for r in replicas:
+        await r.node.stop()
+    for r in replicas:
+        await r.pipeline.stop()
+        await r.store.close()
+
+
 @pytest.fixture
 async def pg() -> AsyncIterator[str]:
     async with temporary_database() as url:
@@ -125,11 +134,7 @@ async def test_a_post_on_either_replica_is_read_there_at_once_and_watched_in_one
             (e.revision, e.alert.fingerprint) for e in first_b
         ]
     finally:
-        await b.node.stop()
-        await a.node.stop()
-        for r in (a, b):
-            await r.pipeline.stop()
-            await r.store.close()
+        await stop(b, a)
 
 
 async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_late_write_refused(
@@ -161,9 +166,7 @@ async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_lat
         assert leases[PIPELINE].epoch == old_fence.leases[PIPELINE] + 1
         await eventually(lambda: b.rules.owned == {0, 1, 2, 3}, within=TTL_MS / 1000 * 4)
     finally:
-        await b.node.stop()
-        await b.pipeline.stop()
-        await b.store.close()
+        await stop(b)
 
 
 async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: str) -> None:
@@ -179,11 +182,7 @@ async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: s
         unacked = await b.pipeline.unacknowledge(fp, "ana")
         assert unacked.ack is None
     finally:
-        await b.node.stop()
-        await a.node.stop()
-        for r in (a, b):
-            await r.pipeline.stop()
-            await r.store.close()
+        await stop(b, a)
 
 
 async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goes_on(pg: str) -> None:
@@ -194,6 +193,4 @@ async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goe
         assert a.pipeline.get(fp).labels == {"alertname": "AfterBadItem"}
         assert await a.store.inbox.take(10) == []
     finally:
-        await a.node.stop()
-        await a.pipeline.stop()
-        await a.store.close()
+        await stop(a)
