@@ -1,30 +1,33 @@
 """High availability: three replicas on one PostgreSQL against a three-node Alertmanager cluster.
 
 Prints one JSON document:
-- alertmanager: the anchor. Three Alertmanager 0.25 nodes (the Debian binary `make peers` unpacks)
-  meshed by gossip, each with its own storage, one webhook receiver; every alert is posted to every
-  node, as Prometheus does. N groups (one alert each, group_wait 0s) arrive at a steady pace over the
-  flow; half-way through, the node at position 0 (the one that sends: the others send only when the
-  notification log shows nothing after cluster.peer-timeout times their position) is SIGKILLed and
-  stays down. Counted at the receiver: groups never notified, groups notified more than once, how
-  late the groups posted around the kill were notified, and when pages resumed (the first
-  notification of a group posted after the kill).
+- alertmanager: the anchor. Three Alertmanager 0.25 nodes (bench/amcluster.py) meshed by gossip, each
+  with its own storage, one webhook receiver; every alert is posted to every node, as Prometheus
+  does. Once settled: alerts/s (the batches below, each to every node); then N groups (one alert
+  each, group_wait 0s) arrive at a steady pace over the flow, and half-way through the node at
+  position 0 (the one that sends: the others send only when the notification log shows nothing
+  after cluster.peer-timeout times their position) is SIGKILLed and stays down. Counted at the
+  receiver: groups never notified, groups notified more than once, how late groups were notified
+  before the kill and from it on, and when pages resumed (the first notification of a group posted
+  after the kill).
 - replicas: the same N groups through three alerting-server replicas on a temporary PostgreSQL
   database, each group posted to one live replica (round-robin; on the next one when it fails), as a
   load balancer would. During the flow, SIGKILLs one at a time: kill a replica (the pipeline lease's
   holder, then one without it, in turn), wait until a live replica holds each lease it held (GET
   /cluster), restart it, wait until it holds leases again, kill the next. Per kill: the takeover
   time (kill -> every lease of the killed replica held by a live one) and pages resumed.
-- throughput, with 1 and with 3 replicas, each on a fresh database: rule evaluations/s (rate() rules,
-  never skipped, in groups evaluated every second; samples written to every replica, since the
-  embedded store is per process) and alerts/s (POST /api/v2/alerts, batches of 100 new alerts from 4
-  clients, round-robin over the replicas). Alongside, the CPU of each replica, of PostgreSQL (the
-  backends of the bench's database), of this client and of the machine, and PostgreSQL's commits/s:
-  `limited_by` says what ran out. Alertmanager's cluster gets the same batches, each to every node.
-- vs_alertmanager: ratios where both measured the same thing.
+- throughput, with 1 and with 3 replicas, each on a fresh database: rule evaluations/s (rules over
+  rate() of 20 series each, never skipped, in groups evaluated every second, more than one replica
+  keeps up with; the samples written to every replica, since the embedded store is per process)
+  and alerts/s (POST /api/v2/alerts, batches of 100 new alerts from 4 clients, round-robin over the
+  replicas). Alongside (bench/cpumeter.py), the cores used by each replica, by PostgreSQL's backends
+  of the bench's database, by this client, by the rest of the machine, and PostgreSQL's commits/s
+  and new sessions/s: `limited_by` says what ran out.
+- vs_alertmanager: ratios where both measured the same thing (our pipeline holder's kill against
+  the kill of Alertmanager's sending node).
 
     .venv/bin/python bench/ha_bench.py [--quick] [--groups 200] [--kills 5] [--flow-seconds 50]
-                                       [--lease-ttl 3s] [--rules 6000] [--window 8]
+                                       [--lease-ttl 3s] [--rules 12000] [--window 8]
 """
 
 from __future__ import annotations
@@ -52,11 +55,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import amcluster
 from cpumeter import CpuMeter
 
+from alerting_common.durations import parse_duration
 from tests.integration.server import ServerProcess
 from tests.notify.receiver import Receiver
 from tests.pg import ADMIN_URL, temporary_database
 
 Json = dict[str, object]
+# Replica id -> the leases it holds, name -> epoch.
+Leases = dict[str, dict[str, int]]
 REPLICAS = 3
 BATCH = 100
 CLIENTS = 4
@@ -81,11 +87,7 @@ def log(message: str) -> None:
 
 
 def _seconds(text: str) -> float:
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0}
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * units[unit]
-    raise ValueError(f"not a duration: {text!r}")
+    return parse_duration(text) / 1000
 
 
 def _dist(values: Sequence[float]) -> Json | None:
@@ -233,15 +235,16 @@ class Outcome:
 
 
 async def _wait_notified(
-    receiver: Receiver, flow: Flow, prefix: str, timeout_s: float, then_s: float
+    receiver: Receiver, flow: Flow, prefix: str, timeout_s: float, then_s: float, not_before: float = 0.0
 ) -> None:
-    """Until every accepted group was notified (or the timeout), then `then_s` longer for late repeats."""
+    """Until every accepted group was notified (or the timeout), then `then_s` longer and at least
+    until `not_before` (time.monotonic()), for late repeats."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if {n.group for n in _notifications(receiver, prefix)} >= flow.accepted:
             break
         await asyncio.sleep(0.2)
-    await asyncio.sleep(then_s)
+    await asyncio.sleep(max(then_s, not_before - time.monotonic()))
 
 
 @dataclass(frozen=True)
@@ -314,8 +317,8 @@ async def alertmanager(http: httpx.AsyncClient, args: argparse.Namespace) -> tup
             await asyncio.gather(flow.run(names, args.flow_seconds, post), kill())
             peer_timeout = _seconds(args.am_peer_timeout)
             # A node at position p sends p x peer_timeout late: position 2 is waited out, for repeats.
-            repeats = max(2.0, flow.kills[0] + 2 * peer_timeout + 2 - time.monotonic())
-            await _wait_notified(receiver, flow, "G", 2 * peer_timeout + 30, repeats)
+            repeats_until = flow.kills[0] + 2 * peer_timeout + 2
+            await _wait_notified(receiver, flow, "G", 2 * peer_timeout + 30, 2.0, repeats_until)
             outcome = flow.outcome(_notifications(receiver, "G"))
             failover = outcome.json()
             failover["pages_resumed_s"] = outcome.pages_resumed[0]
@@ -419,7 +422,7 @@ class Replicas:
             await asyncio.sleep(POLL_S)
         return False
 
-    async def leases(self) -> dict[str, dict[str, int]]:
+    async def leases(self) -> Leases:
         """GET /cluster of a live replica: the leases each replica holds, name -> epoch."""
         r = await self.http.get(f"{self.pick().url}/cluster")
         r.raise_for_status()
@@ -455,28 +458,28 @@ class Replicas:
         killed_at = time.monotonic()
         kill_times.append(killed_at)
         victim.kill()
-        takeover = None
-        while time.monotonic() - killed_at < TAKEOVER_LIMIT_S:
-            try:
-                view = await self.leases()
-            except httpx.HTTPError:
-                await asyncio.sleep(POLL_S)
-                continue
-            live = {r.id for r in self.live()}
+        live = {r.id for r in self.live()}
+
+        def taken_over(view: Leases) -> bool:
             holder = {name: rid for rid, names in view.items() for name in names}
-            if all(holder.get(name) in live for name in held):
-                takeover = round(time.monotonic() - killed_at, 3)
-                break
-            await asyncio.sleep(POLL_S)
+            return all(holder.get(name) in live for name in held)
+
+        takeover = await self._until(taken_over, killed_at)
         restarted_at = time.monotonic()
         await victim.start()
-        rejoined = None
-        while time.monotonic() - restarted_at < TAKEOVER_LIMIT_S:
-            if (await self.leases()).get(victim.id):
-                rejoined = round(time.monotonic() - restarted_at, 3)
-                break
-            await asyncio.sleep(POLL_S)
+        rejoined = await self._until(lambda view: bool(view.get(victim.id)), restarted_at)
         return Kill(victim.id, len(held), "pipeline" in held, takeover, rejoined)
+
+    async def _until(self, condition: Callable[[Leases], bool], since: float) -> float | None:
+        """Seconds from `since` until GET /cluster meets `condition`; None when not within the limit."""
+        while time.monotonic() - since < TAKEOVER_LIMIT_S:
+            try:
+                if condition(await self.leases()):
+                    return round(time.monotonic() - since, 3)
+            except httpx.HTTPError as exc:
+                log(f"GET /cluster: {exc!r}")
+            await asyncio.sleep(POLL_S)
+        return None
 
     async def balanced(self, timeout_s: float = 30.0) -> None:
         """Until every live replica holds leases (its share of the rule partitions)."""
