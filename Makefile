@@ -6,7 +6,7 @@ BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 PYTHON3 ?= python3
 
-.PHONY: setup run test lint gen gen-check fmt bench peers clean
+.PHONY: setup run run-ha test lint gen gen-check fmt bench peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON3) -m venv $(VENV)
@@ -21,6 +21,11 @@ setup: $(STAMP) $(BUF)
 
 run: $(STAMP)
 	$(VENV)/bin/alerting-server serve
+
+# Three replicas on the local PostgreSQL (database alerting_ha): gRPC 50051-50053, REST 8081-8083.
+run-ha: $(STAMP)
+	scripts/peers.sh
+	$(PY) scripts/run_ha.py $(ARGS)
 
 gen: $(STAMP)
 	scripts/gen.sh
@@ -46,6 +51,7 @@ test: lint peers
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
+	scripts/peers.sh
 	scripts/install-prometheus.sh
 	@for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    # When the request was read (time.monotonic()): benchmarks measure how late a notification came.
+    received_at: float = field(default_factory=time.monotonic)
 
     def json(self) -> object:
         return json.loads(self.body)
