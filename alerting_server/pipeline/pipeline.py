@@ -399,17 +399,22 @@ class AlertPipeline:
             return self.get(fp)
         async with self._lock:
             now = self._clock.now_ms()
-            acked = ack.acknowledge(
-                self._live,
-                fp,
-                Ack(by=by, comment=comment, at=now),
-                groups=self._dispatch.groups(),
-                escalation=self._escalation.escalations.get(fp),
-                receivers=self._dispatch.receivers,
-            )
+            acked = self._acknowledge(fp, Ack(by=by, comment=comment, at=now))
             await self._commit_alone(now)
         self.wake()
         return acked
+
+    def _acknowledge(self, fp: str, acked: Ack) -> Alert:
+        """The acknowledgement in the live state (its caller commits it): the climb stops, PagerDuty
+        incidents are told."""
+        return ack.acknowledge(
+            self._live,
+            fp,
+            acked,
+            groups=self._dispatch.groups(),
+            escalation=self._escalation.escalations.get(fp),
+            receivers=self._dispatch.receivers,
+        )
 
     async def unacknowledge(self, fp: str, by: str) -> Alert:
         """The escalation resumes where it stopped (at the next step)."""
@@ -522,14 +527,7 @@ class AlertPipeline:
             fp, by = str(payload["fingerprint"]), str(payload["by"])
             try:
                 if item.kind is InboxKind.ACK:
-                    ack.acknowledge(
-                        self._live,
-                        fp,
-                        Ack(by=by, comment=str(payload["comment"]), at=int(payload["at"])),
-                        groups=self._dispatch.groups(),
-                        escalation=self._escalation.escalations.get(fp),
-                        receivers=self._dispatch.receivers,
-                    )
+                    self._acknowledge(fp, Ack(by=by, comment=str(payload["comment"]), at=int(payload["at"])))
                 else:
                     ack.unacknowledge(self._live, fp, by, now)
             except (NotFound, FailedPrecondition) as exc:
