@@ -10,7 +10,6 @@ import math
 import os
 import secrets
 import signal
-import socket
 import ssl
 import tempfile
 from collections.abc import Callable, Generator
@@ -124,7 +123,9 @@ def _authenticate(authenticator: Authenticator) -> Callable[[str], str | None]:
 
 
 def _replica_id(config: Config) -> str:
-    return config.cluster_replica_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    # Random, as Alertmanager's peer names are: the name is shown to every reader of
+    # /api/v2/status, which must not learn the host's name from it.
+    return config.cluster_replica_id or f"replica-{secrets.token_hex(4)}"
 
 
 @dataclass

@@ -287,7 +287,7 @@ class Config:
         default="",
         metadata=_doc(
             "this replica's name among the replicas of one PostgreSQL database (GET /cluster, lease "
-            "holders); unset: host name, process id and a random suffix",
+            "holders); unset: `replica-` and a random suffix, new at each start",
             "cluster.replica_id",
         ),
     )
