@@ -20,6 +20,10 @@ class Channel:
     type: ChannelType
     config: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    # The Alertmanager receiver this channel is one integration of; "" for a receiver of its own.
+    receiver: str = ""
+    # What owns it: "" the API, else the configuration file it was loaded from.
+    source: str = ""
     created_at: int = 0
     updated_at: int = 0
 

@@ -16,6 +16,9 @@ class Route:
     continue_: bool = False
     escalation_policy_id: str = ""
     routes: tuple[Route, ...] = ()
+    # Names of time intervals: no notification while one of the first holds, or none of the second.
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -24,5 +27,6 @@ class InhibitRule:
     target_matchers: tuple[str, ...]
     equal: tuple[str, ...] = ()
     id: str = ""
+    source: str = ""
     created_at: int = 0
     updated_at: int = 0

@@ -52,6 +52,8 @@ class ChannelRepository:
             "name": channel.name,
             "type": channel.type.value,
             "config": _secrets(channel.type, dict(channel.config), self._cipher.seal),
+            "receiver": channel.receiver,
+            "source": channel.source,
             "created_at": channel.created_at,
             "updated_at": channel.updated_at,
         }
@@ -63,6 +65,8 @@ class ChannelRepository:
             name=row.name,
             type=type,
             config=_secrets(type, dict(row.config), self._cipher.open),
+            receiver=row.receiver,
+            source=row.source,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

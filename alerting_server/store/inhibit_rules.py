@@ -24,6 +24,7 @@ def _inhibit_rule(row: RowMapping) -> InhibitRule:
         source_matchers=tuple(row.source_matchers),
         target_matchers=tuple(row.target_matchers),
         equal=tuple(row.equal),
+        source=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -46,6 +47,7 @@ class InhibitRuleRepository:
                     source_matchers=list(stored.source_matchers),
                     target_matchers=list(stored.target_matchers),
                     equal=list(stored.equal),
+                    source=stored.source,
                     created_at=now,
                     updated_at=now,
                 )

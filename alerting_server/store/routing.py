@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +29,8 @@ RouteJSON = TypedDict(
         "continue": bool,
         "escalation_policy_id": str,
         "routes": "list[RouteJSON]",
+        "mute_time_intervals": "NotRequired[list[str]]",
+        "active_time_intervals": "NotRequired[list[str]]",
     },
 )
 
@@ -44,6 +46,8 @@ def route_to_json(route: Route) -> RouteJSON:
         "continue": route.continue_,
         "escalation_policy_id": route.escalation_policy_id,
         "routes": [route_to_json(child) for child in route.routes],
+        "mute_time_intervals": list(route.mute_time_intervals),
+        "active_time_intervals": list(route.active_time_intervals),
     }
 
 
@@ -59,6 +63,9 @@ def route_from_json(data: RouteJSON) -> Route:
         continue_=data["continue"],
         escalation_policy_id=data["escalation_policy_id"],
         routes=tuple(route_from_json(child) for child in data["routes"]),
+        # Absent from trees stored before time intervals existed.
+        mute_time_intervals=tuple(data.get("mute_time_intervals", ())),
+        active_time_intervals=tuple(data.get("active_time_intervals", ())),
     )
 
 

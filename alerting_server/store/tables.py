@@ -62,6 +62,10 @@ channels = sa.Table(
     sa.Column("name", sa.String(NAME), nullable=False, unique=True),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("config", JSON, nullable=False),
+    # The Alertmanager receiver this channel is one integration of ("": a receiver of its own).
+    sa.Column("receiver", sa.String(NAME), nullable=False, server_default=""),
+    # What owns it: "" the API, else the configuration file it was loaded from.
+    sa.Column("source", sa.String(NAME), nullable=False, server_default=""),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
 )
@@ -86,6 +90,7 @@ inhibit_rules = sa.Table(
     sa.Column("source_matchers", JSON, nullable=False),
     sa.Column("target_matchers", JSON, nullable=False),
     sa.Column("equal", JSON, nullable=False),
+    sa.Column("source", sa.String(NAME), nullable=False, server_default=""),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
 )
@@ -96,7 +101,47 @@ routing = sa.Table(
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("tree", JSON, nullable=False),
+    sa.Column("source", sa.String(NAME), nullable=False, server_default=""),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+# Alertmanager's time_intervals: `intervals` is the list of its TimeInterval documents.
+time_intervals = sa.Table(
+    "time_intervals",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False, unique=True),
+    sa.Column("intervals", JSON, nullable=False),
+    sa.Column("source", sa.String(NAME), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+# Template files ({{ define }} blocks) every channel's texts can call, in the order they are read.
+notification_templates = sa.Table(
+    "notification_templates",
+    metadata,
+    sa.Column("name", sa.String(NAME), primary_key=True),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("source", sa.String(NAME), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+# A configuration file the server loads (kind "alertmanager"): the last attempt and what it gave.
+config_files = sa.Table(
+    "config_files",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("path", sa.Text(), nullable=False),
+    # The file as loaded, secrets redacted (Alertmanager's /api/v2/status config.original).
+    sa.Column("original", sa.Text(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    # Its `global` settings that are no object of their own (resolve_timeout, ...).
+    sa.Column("settings", JSON, nullable=False),
+    sa.Column("loaded_at", sa.BigInteger(), nullable=True),
+    sa.Column("attempted_at", sa.BigInteger(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=False),
 )
 
 escalation_policies = sa.Table(
@@ -134,6 +179,8 @@ alerts = sa.Table(
     sa.Column("escalation_level", sa.Integer(), nullable=False),
     sa.Column("generator_url", sa.Text(), nullable=False),
     sa.Column("keep_firing_since", sa.BigInteger(), nullable=True),
+    # The time intervals that mute the alert's notifications now (Alertmanager's mutedBy).
+    sa.Column("muted_by", JSON, nullable=False, server_default=sa.text("'[]'")),
 )
 
 alert_history = sa.Table(
