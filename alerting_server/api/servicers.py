@@ -284,8 +284,14 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         self, request: channel_service_pb2.CreateChannelRequest, context: Context
     ) -> channel_service_pb2.CreateChannelResponse:
         channel = self._from_pb(_require_message(request, "channel"))
-        validate.validate_channel(channel, self._outbound)
-        created = await self._store.channels.create(channel, self._clock.now_ms())
+        if channel.name:
+            validate.validate_channel(channel, self._outbound)
+            created = await self._store.channels.create(channel, self._clock.now_ms())
+        else:
+            # No name: one derived from the type and destination, made unique by the store.
+            base = channel_config.derived_name(channel.type, channel.config)
+            validate.validate_channel(dataclasses.replace(channel, name=base), self._outbound)
+            created = await self._store.channels.create_named_after(channel, base, self._clock.now_ms())
         await self._listener.reload()
         return channel_service_pb2.CreateChannelResponse(channel=self._to_pb(created))
 

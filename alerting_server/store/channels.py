@@ -80,6 +80,27 @@ class ChannelRepository:
             raise _conflict(channel.name) from None
         return stored
 
+    async def create_named_after(self, channel: Channel, base: str, now: int) -> Channel:
+        """Creates `channel` under `base`, or `base-2`, `base-3`, ... the first name no channel has."""
+        for _ in range(3):  # a concurrent create may take the name found free: look again
+            async with self._db.read() as connection:
+                taken = set(
+                    (
+                        await connection.execute(
+                            sa.select(t.c.name).where(
+                                sa.or_(t.c.name == base, t.c.name.startswith(f"{base}-", autoescape=True))
+                            )
+                        )
+                    ).scalars()
+                )
+            candidates = (base if i == 1 else f"{base}-{i}" for i in range(1, len(taken) + 2))
+            name = next(n for n in candidates if n not in taken)
+            try:
+                return await self.create(dataclasses.replace(channel, name=name), now)
+            except AlreadyExists:
+                continue
+        raise _conflict(base)
+
     async def get(self, channel_id: str) -> Channel:
         async with self._db.read() as connection:
             row = await fetch_one(connection, sa.select(t).where(t.c.id == channel_id))

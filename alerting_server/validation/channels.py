@@ -11,6 +11,7 @@ for a secret that was never stored) is then reported as an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,3 +143,24 @@ def check_destinations(
         address = literal_address(host or "")
         if address is not None and policy.denies(address):
             v.add(f"{field}.{key}", f"destination {address} is denied by the outbound policy")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
+
+
+def derived_name(type: ChannelType, config: Mapping[str, Any]) -> str:
+    """A readable name for a channel created without one: its type and where it sends ("slack-alerts",
+    "email-oncall-example-org", "webhook-hooks-example-com"); never a secret (a PagerDuty routing key,
+    a webhook URL's path). The store makes it unique."""
+    where = ""
+    if type is ChannelType.SLACK:
+        where = str(config.get("channel") or "")
+    elif type is ChannelType.EMAIL:
+        to = config.get("to")
+        where = str(to[0]) if isinstance(to, list) and to else ""
+    elif type is ChannelType.WEBHOOK:
+        found = destination(type, config)
+        where = found[1] if found is not None else ""
+    slug = _slug(where)
+    return f"{type.value}-{slug}" if slug else type.value

@@ -286,6 +286,32 @@ def test_channel_secrets_are_redacted_and_kept_on_update(http: httpx.Client) -> 
     assert r.json()["config"] == {"url": "<secret>", "hmac_secret": "<secret>"}
 
 
+def test_a_channel_without_a_name_gets_a_unique_readable_one(http: httpx.Client) -> None:
+    body = {"type": "slack", "config": {**SLACK, "channel": "#Alerts Room"}}
+    first = http.post("/channels", json=body)
+    assert first.status_code == 201, first.text
+    second = http.post("/channels", json=body)
+    assert second.status_code == 201, second.text
+    assert (first.json()["name"], second.json()["name"]) == ("slack-alerts-room", "slack-alerts-room-2")
+    assert http.get("/channels/slack-alerts-room-2").json()["id"] == second.json()["id"]
+
+    hook = {"type": "webhook", "config": {"url": "http://hooks.example.com:9/secret-token-path"}}
+    named = http.post("/channels", json=hook).json()["name"]
+    assert named == "webhook-hooks-example-com"
+    pager = http.post("/channels", json={"type": "pagerduty", "config": {"routing_key": "R0UT1NGKEY"}})
+    assert pager.json()["name"] == "pagerduty", pager.text
+    mail = {
+        "type": "email",
+        "config": {"to": ["On.Call@example.org"], "from": "a@example.org", "smarthost": "127.0.0.1:25"},
+    }
+    assert http.post("/channels", json=mail).json()["name"] == "email-on-call-example-org"
+    # Without a name the config is still checked, and nothing is stored.
+    bad = http.post("/channels", json={"type": "slack", "config": {"channel": "#x"}})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "config.webhook_url"
+    assert "slack-x" not in http.get("/channels").text
+
+
 def test_silence_update_with_new_matchers_replaces_it(http: httpx.Client) -> None:
     body = {"matchers": ['host="a"'], "ends_at": 4102444800000, "created_by": "alice", "comment": "c"}
     old = http.post("/silences", json=body).json()
