@@ -73,15 +73,12 @@ def _incidents(
     aggregation groups' receivers, and those of the escalation levels it reached."""
     targets: list[tuple[str, Channel]] = []
     for group in groups:
-        channel = receivers.get(group.receiver)
-        if alert.fingerprint in group.alerts and channel is not None:
-            targets.append((group.key, channel))
+        if alert.fingerprint in group.alerts:
+            targets.extend((group.key, channel) for channel in receivers.channels(group.receiver) or ())
     if esc is not None:
         levels = esc.policy.levels[: esc.next_step]  # a repeat reaches no level the first pass missed
         for name in sorted({name for level in levels for name in level.channels}):
-            channel = receivers.get(name)
-            if channel is not None:
-                targets.append((esc.group_key, channel))
+            targets.extend((esc.group_key, channel) for channel in receivers.channels(name) or ())
     rows: list[Outgoing] = []
     seen = set()
     for group_key, channel in targets:
@@ -90,5 +87,5 @@ def _incidents(
         seen.add((group_key, channel.id))
         key = idempotency_key("ack", group_key, channel.id, now)
         delivery = pending_delivery(channel, group_key, (alert.fingerprint,), key, now)
-        rows.append((delivery, NotificationPayload.acknowledge(channel.name, group_key)))
+        rows.append((delivery, NotificationPayload.acknowledge(channel.receiver or channel.name, group_key)))
     return rows

@@ -15,7 +15,7 @@ from alerting_server.alerts.watch import EventType
 from alerting_server.escalation.plan import Step
 from alerting_server.escalation.policies import PolicyFinder
 from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
-from alerting_server.model import Alert, AlertState, Escalation, NotificationPayload, Route
+from alerting_server.model import Alert, AlertState, Channel, Escalation, NotificationPayload, Route
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
 
@@ -106,17 +106,15 @@ class EscalationStage:
         if s.repeat:
             where += f", repeat {s.repeat} of {policy.repeat}"
         rows = []
-        missing = [name for name in s.channels if self._receivers.get(name) is None]
-        targets = [c for name in s.channels if (c := self._receivers.get(name)) is not None]
-        for name in missing:
-            fallback = self._receivers.instead_of(name, where)
-            if fallback is not None and fallback not in targets:
-                targets.append(fallback)
+        missing = [name for name in s.channels if self._receivers.channels(name) is None]
+        targets: list[Channel] = []
+        for name in s.channels:
+            targets.extend(c for c in self._receivers.resolve(name, where) if c not in targets)
         for channel in targets:
             key = idempotency_key("esc", alert.fingerprint, esc.fired_at, esc.run, s.index, channel.id)
             delivery = pending_delivery(channel, esc.group_key, (alert.fingerprint,), key, now)
             payload = NotificationPayload(
-                receiver=channel.name,
+                receiver=channel.receiver or channel.name,
                 group_key=esc.group_key,
                 group_labels=dict(alert.labels),
                 escalation_policy_id=policy.id,

@@ -152,6 +152,13 @@ class ChannelRepository:
                 raise NotFound(f"channel {channel_id!r} not found")
             what = f"channel {row.name!r}"
             names = {row.id, row.name}
+            if row.receiver:
+                others = await connection.execute(
+                    sa.select(sa.func.count()).where(t.c.receiver == row.receiver, t.c.id != row.id)
+                )
+                if others.scalar_one() == 0:
+                    # The receiver's last integration: what names the receiver names it.
+                    names.add(row.receiver)
             tree = await routing.tree_in(connection, lock=True)
             policies = await escalation_policies.policies_in(connection)
             uses = references.channel_uses(names, tree, policies)

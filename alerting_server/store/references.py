@@ -32,17 +32,17 @@ from alerting_server.store.tables import channels, escalation_policies
 class Known:
     """What references may name, read (and on PostgreSQL share-locked) in the writer's transaction."""
 
-    channels: frozenset[str]  # ids and names
+    channels: frozenset[str]  # ids and names, and the receivers channels are integrations of
     policies: frozenset[str]  # ids
 
 
 async def known_in(connection: AsyncConnection) -> Known:
     channel_rows = await connection.execute(
-        sa.select(channels.c.id, channels.c.name).with_for_update(read=True)
+        sa.select(channels.c.id, channels.c.name, channels.c.receiver).with_for_update(read=True)
     )
     policy_rows = await connection.execute(sa.select(escalation_policies.c.id).with_for_update(read=True))
     return Known(
-        channels=frozenset(name for row in channel_rows for name in row),
+        channels=frozenset(name for row in channel_rows for name in row if name),
         policies=frozenset(policy_rows.scalars()),
     )
 

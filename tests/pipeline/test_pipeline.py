@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.errors import Unavailable
 from alerting_server.model import (
@@ -261,3 +262,46 @@ async def test_a_receiver_that_is_no_channel_is_counted_logged_once_and_falls_ba
     await m.tick(T0 + 60 * SEC)
     assert len([r for r in caplog.records if "'gone'" in r.getMessage()]) == 2
     assert _unroutable("gone", outcome) == before + 3
+
+
+async def test_a_receiver_of_several_channels_notifies_each_under_its_own_key(store: Store) -> None:
+    for name in ("team-db-webhook-0", "team-db-webhook-1"):
+        await store.channels.create(
+            Channel(
+                name=name, type=ChannelType.WEBHOOK, config={"url": f"http://{name}"}, receiver="team-db"
+            ),
+            T0,
+        )
+    tree = Route(
+        receiver="ops",
+        group_by=("alertname",),
+        group_wait=30 * SEC,
+        routes=(Route(matchers=('team="db"',), receiver="team-db"),),
+    )
+    await store.routing.put(tree, T0)
+    m = await manager(store, Clock())
+    before = _unroutable("team-db", "dropped")
+
+    await m.post([_db("DiskFull")])
+    await m.tick(T0 + 30 * SEC)
+
+    page = await store.deliveries.list(PageRequest(), channel_id=None, fingerprint=None, status=None)
+    channels = {c.id: c.name for c in await store.channels.all()}
+    assert sorted(channels[d.channel_id] for d in page.items) == ["team-db-webhook-0", "team-db-webhook-1"]
+    assert len({d.idempotency_key for d in page.items}) == 2
+    # The payload names the receiver, as Alertmanager's webhook body does.
+    assert [p["receiver"] for p in await deliveries(store)] == ["team-db", "team-db"]
+    assert _unroutable("team-db", "dropped") == before
+
+
+def test_a_receiver_known_to_have_no_channel_drops_on_purpose(caplog: pytest.LogCaptureFixture) -> None:
+    spare = Channel(name="spare", type=ChannelType.WEBHOOK, config={"url": "http://y"}, id="c1")
+    receivers = Receivers([spare], fallback="spare", empty=("null",))
+    before = _unroutable("null", "fallback")
+    caplog.set_level(logging.WARNING, logger="alerting_server.alerts.dispatch.receivers")
+
+    assert receivers.resolve("null", "route {}") == []
+    assert receivers.resolve("gone", "route {}") == [spare]
+    assert (receivers.channels("null"), receivers.channels("gone")) == ([], None)
+    assert _unroutable("null", "fallback") == before
+    assert not [r for r in caplog.records if "'null'" in r.getMessage()]

@@ -204,3 +204,21 @@ async def test_a_rule_write_checks_its_policy_in_its_transaction(store: Store) -
     )
     await store.rules.update(rule.id, rule, NOW + 1, check=seen.append)
     assert [k.policies for k in seen] == [{policy.id}, {policy.id}]
+
+
+async def test_a_receiver_of_several_channels_is_named_by_routes_until_its_last_channel_goes(
+    store: Store,
+) -> None:
+    first, second = [
+        await store.channels.create(Channel(name=f"team-{i}", type=ChannelType.WEBHOOK, receiver="team"), NOW)
+        for i in range(2)
+    ]
+    # The receiver is a name a route may use.
+    await store.routing.put(Route(receiver="team"), NOW)
+
+    await store.channels.delete(first.id, now=NOW + 1)
+    with pytest.raises(FailedPrecondition) as caught:
+        await store.channels.delete(second.id, now=NOW + 2)
+
+    assert [v.subject for v in caught.value.violations] == ["routing.receiver"]
+    assert [c.name for c in await store.channels.all()] == ["team-1"]

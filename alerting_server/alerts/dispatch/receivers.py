@@ -1,5 +1,7 @@
 """Receivers as channels: a route's or an escalation level's receiver names a channel (by name or
-id); one that names none goes to the fallback receiver, or nowhere."""
+id) or an Alertmanager receiver, the channels that are its integrations (`Channel.receiver`); one that
+names neither goes to the fallback receiver, or nowhere. A receiver known to have no integration
+(Alertmanager's usual "null" receiver) drops what it gets on purpose."""
 
 from __future__ import annotations
 
@@ -13,9 +15,16 @@ log = logging.getLogger(__name__)
 
 
 class Receivers:
-    def __init__(self, channels: Iterable[Channel] = (), fallback: str = "") -> None:
+    def __init__(
+        self, channels: Iterable[Channel] = (), fallback: str = "", empty: Iterable[str] = ()
+    ) -> None:
         channels = list(channels)
         self._channels = {c.id: c for c in channels} | {c.name: c for c in channels}
+        self._integrations: dict[str, list[Channel]] = {}
+        for c in sorted(channels, key=lambda c: c.name):
+            if c.receiver:
+                self._integrations.setdefault(c.receiver, []).append(c)
+        self._empty = frozenset(empty) - self._integrations.keys()
         # The channel (name or id) that gets what a receiver that is no channel would have got.
         self._fallback = fallback
         # Receivers found to be no channel since the configuration last changed: each is logged once.
@@ -24,7 +33,18 @@ class Receivers:
             log.error("fallback_receiver %r is no channel; create it, or notifications may be lost", fallback)
 
     def get(self, receiver: str) -> Channel | None:
+        """The channel `receiver` names by its id or name."""
         return self._channels.get(receiver)
+
+    def channels(self, receiver: str) -> list[Channel] | None:
+        """What `receiver` sends to: the channel it names, or its integrations ([] for a receiver
+        known to have none); None when it names nothing known."""
+        channel = self._channels.get(receiver)
+        if channel is not None:
+            return [channel]
+        if receiver in self._integrations:
+            return list(self._integrations[receiver])
+        return [] if receiver in self._empty else None
 
     def name(self, receiver: str) -> str:
         channel = self._channels.get(receiver)
@@ -52,3 +72,11 @@ class Receivers:
                     fallback.name,
                 )
         return fallback
+
+    def resolve(self, receiver: str, where: str) -> list[Channel]:
+        """The channels to send to for `receiver`: its own, else the fallback's (see instead_of)."""
+        found = self.channels(receiver)
+        if found is not None:
+            return found
+        fallback = self.instead_of(receiver, where)
+        return [] if fallback is None else [fallback]

@@ -59,28 +59,30 @@ class DispatchStage:
         if not n.receiver:
             # No routing tree yet: alerts are kept and shown, nobody is notified.
             return []
-        channel = self.receivers.get(n.receiver) or self.receivers.instead_of(
-            n.receiver, f"route {n.route_key}"
-        )
-        if channel is None:
+        channels = self.receivers.resolve(n.receiver, f"route {n.route_key}")
+        if not channels:
             return []
-        key = idempotency_key(n.group_id, channel.id, n.at)
         fingerprints = tuple(a.fingerprint for a in (*n.firing, *n.resolved))
-        delivery = pending_delivery(channel, n.group_key, fingerprints, key, now)
         urls = None
         if self._links is not None:
             # One link per firing alert: a token acknowledges exactly one alert.
             urls = {a.fingerprint: self._links.url(a.fingerprint, a.started_at, now) for a in n.firing}
-        payload = NotificationPayload(
-            receiver=channel.name,
-            group_key=n.group_key,
-            group_labels=dict(n.group_labels),
-            route_key=n.route_key,
-            escalation_policy_id=n.escalation_policy_id,
-            reason=n.reason.value,
-            firing=tuple(n.firing),
-            resolved=tuple(n.resolved),
-            ack_urls=urls,
-            ack_url=next(iter(urls.values())) if urls is not None and len(urls) == 1 else "",
-        )
-        return [(delivery, payload)]
+        rows: list[Outgoing] = []
+        for channel in channels:
+            key = idempotency_key(n.group_id, channel.id, n.at)
+            delivery = pending_delivery(channel, n.group_key, fingerprints, key, now)
+            payload = NotificationPayload(
+                # The Alertmanager receiver the channel is an integration of, else the channel.
+                receiver=channel.receiver or channel.name,
+                group_key=n.group_key,
+                group_labels=dict(n.group_labels),
+                route_key=n.route_key,
+                escalation_policy_id=n.escalation_policy_id,
+                reason=n.reason.value,
+                firing=tuple(n.firing),
+                resolved=tuple(n.resolved),
+                ack_urls=urls,
+                ack_url=next(iter(urls.values())) if urls is not None and len(urls) == 1 else "",
+            )
+            rows.append((delivery, payload))
+        return rows
