@@ -237,7 +237,7 @@ def test_mutes_names_the_intervals_that_hold_and_refuses_unknown_names() -> None
 
 
 def test_to_json_gives_the_shape_parsed_back() -> None:
-    specs = [
+    specs: list[Any] = [
         {
             "times": [{"start_time": "9:00", "end_time": "17:30"}],
             "weekdays": ["Monday:Friday", "sunday"],
