@@ -412,7 +412,7 @@ INHIBIT = routing_pb.InhibitRule(id="i1", source_matchers=['severity="critical"'
 POLICY = escalation_pb.EscalationPolicy(
     id="e1", name="infra", repeat=2, levels=[escalation_pb.EscalationLevel(channels=["ops"])]
 )
-WEEKDAYS = {"weekdays": ["monday:friday"], "years": [2025]}
+WEEKDAYS: dict[str, Any] = {"weekdays": ["monday:friday"], "years": [2025]}
 TIME_INTERVAL = time_interval_pb.TimeInterval(id="t1", name="business")
 TIME_INTERVAL.time_intervals.add().update(WEEKDAYS)
 TIME_INTERVAL_DOCUMENT = {"name": "business", "time_intervals": [WEEKDAYS]}
