@@ -217,11 +217,12 @@ class AlertPipeline:
         routes = compile_routes(config.route or Route())
         receivers = Receivers(config.channels, self._fallback)
         self._mute.configure(config.silences, config.inhibit_rules)
-        self._dispatch.configure(routes, receivers, self._mute.muters)
+        self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
         self._escalation.configure(routes, receivers)
 
     async def reload(self) -> None:
-        """Re-reads routing, silences, inhibit rules and channels after one of them changed."""
+        """Re-reads routing, silences, inhibit rules, time intervals and channels after one of them
+        changed."""
         async with self._lock:
             await self._load_config()
             # Regroup every alert under the current tree; the notification log stops resends.
@@ -347,6 +348,7 @@ class AlertPipeline:
             ack=old.ack if old is not None else None,
             silenced_by=old.silenced_by if old is not None else (),
             inhibited_by=old.inhibited_by if old is not None else (),
+            muted_by=old.muted_by if old is not None else (),
             escalation_level=old.escalation_level if old is not None else 0,
         )
 
