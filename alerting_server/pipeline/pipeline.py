@@ -274,7 +274,15 @@ class AlertPipeline:
         dispatch = DispatchStage(links=self._links, max_groups=self._max_groups)
         dispatch.configure(self._dispatch.routes, self._dispatch.receivers, self._mute.muters)
         dispatch.ingest(live, self._clock.now_ms())
-        return dispatch.groups()
+        groups = dispatch.groups()
+        for group in groups:
+            # The owner's groups are not here, but its alerts are: a name that every alert of the
+            # group shows and that the route names mutes the group.
+            opts = group.route.opts
+            named = (*opts.active_time_intervals, *opts.mute_time_intervals)
+            shown = [set(a.muted_by) for a in group.alerts.values()]
+            group.muted_by = tuple(n for n in dict.fromkeys(named) if all(n in s for s in shown))
+        return groups
 
     def receiver_name(self, receiver: str) -> str:
         return self._dispatch.receivers.name(receiver)

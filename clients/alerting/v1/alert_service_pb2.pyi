@@ -677,6 +677,7 @@ class AlertGroup(_message.Message):
     ROUTE_FIELD_NUMBER: _builtins.int
     RECEIVER_FIELD_NUMBER: _builtins.int
     ALERTS_FIELD_NUMBER: _builtins.int
+    MUTED_BY_FIELD_NUMBER: _builtins.int
     route: _builtins.str
     """Path of the route in the routing tree."""
     receiver: _builtins.str
@@ -684,6 +685,10 @@ class AlertGroup(_message.Message):
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]: ...
+    @_builtins.property
+    def muted_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Time intervals that muted the group's route at its latest flush (Alertmanager's group marker)."""
+
     def __init__(
         self,
         *,
@@ -691,10 +696,11 @@ class AlertGroup(_message.Message):
         route: _builtins.str = ...,
         receiver: _builtins.str = ...,
         alerts: _abc.Iterable[Global___Alert] | None = ...,
+        muted_by: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "labels", b"labels", "receiver", b"receiver", "route", b"route"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "labels", b"labels", "muted_by", b"muted_by", "receiver", b"receiver", "route", b"route"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
