@@ -3,8 +3,9 @@ real SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -51,7 +52,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     await store.close()
 
 
-def interval(name: str, *specs: dict[str, object]) -> time_interval_service_pb2.TimeInterval:
+def interval(name: str, *specs: dict[str, Any]) -> time_interval_service_pb2.TimeInterval:
     message = time_interval_service_pb2.TimeInterval(name=name)
     for spec in specs:
         struct = struct_pb2.Struct()
@@ -60,14 +61,22 @@ def interval(name: str, *specs: dict[str, object]) -> time_interval_service_pb2.
     return message
 
 
-WEEKEND = {"weekdays": ["saturday", "sunday"], "location": "Europe/Berlin"}
-NIGHTS = {"times": [{"start_time": "00:00", "end_time": "06:00"}], "days_of_month": [1, "-3:-1"]}
+WEEKEND: dict[str, Any] = {"weekdays": ["saturday", "sunday"], "location": "Europe/Berlin"}
+NIGHTS: dict[str, Any] = {
+    "times": [{"start_time": "00:00", "end_time": "06:00"}],
+    "days_of_month": [1, "-3:-1"],
+}
 
 
-def tree(**child: list[str]) -> routing_service_pb2.Route:
-    return routing_service_pb2.Route(
-        receiver="ops", routes=[routing_service_pb2.Route(matchers=['team="db"'], **child)]
+def tree(
+    mute_time_intervals: Sequence[str] = (), active_time_intervals: Sequence[str] = ()
+) -> routing_service_pb2.Route:
+    child = routing_service_pb2.Route(
+        matchers=['team="db"'],
+        mute_time_intervals=mute_time_intervals,
+        active_time_intervals=active_time_intervals,
     )
+    return routing_service_pb2.Route(receiver="ops", routes=[child])
 
 
 async def test_create_get_list_update_delete(env: Env) -> None:
