@@ -378,7 +378,8 @@ def _parse_time_range(item: object) -> TimeRange:
     start, end = item.get("start_time") or "", item.get("end_time") or ""
     for key, value in (("start_time", start), ("end_time", end)):
         if not isinstance(value, str):
-            raise _Bad("must be a string", f".{key}")
+            # YAML 1.1 readers (PyYAML) take an unquoted 17:00 for the number 1020.
+            raise _Bad('must be a string "HH:MM" (quote it in YAML)', f".{key}")
     if not start or not end:
         missing = ".start_time" if not start else ".end_time"
         raise _Bad("both start and end times must be provided", missing)

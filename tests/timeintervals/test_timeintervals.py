@@ -314,6 +314,12 @@ INVALID = [
         "not found",
     ),
     ({"times": "09:00"}, "time_intervals[0].times", "must be a list"),
+    # what PyYAML makes of an unquoted 17:00
+    (
+        {"times": [{"start_time": "09:00", "end_time": 1020}]},
+        "time_intervals[0].times[0].end_time",
+        "quote it",
+    ),
     # weekday ranges do not wrap around the week
     ({"weekdays": ["friday:monday"]}, "time_intervals[0].weekdays[0]", "start day cannot be before end day"),
     (
