@@ -360,10 +360,14 @@ def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:
                 "escalation_policy_id": "",
                 "routes": [],
                 "problems": [],
+                "mute_time_intervals": [],
+                "active_time_intervals": [],
             }
         ],
         # Output only: what cannot deliver (none here); sent back, it is ignored.
         "problems": [],
+        "mute_time_intervals": [],
+        "active_time_intervals": [],
     }
     r = http.put("/routing", json=tree)
     assert r.status_code == 200, r.text

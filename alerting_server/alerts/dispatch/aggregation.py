@@ -290,6 +290,7 @@ class Dispatcher:
                     "route_id": g.route.route_id,
                     "labels": dict(g.labels),
                     "next_flush": g.next_flush,
+                    "muted_by": list(g.muted_by),
                     "alerts": [alert_to_data(a) for a in g.alerts.values()],
                 }
                 for g in self.groups()
@@ -322,6 +323,8 @@ class Dispatcher:
                 group_id, f"{match.route_key}:{format_labels(labels)}", match, labels, int(g["next_flush"])
             )
             group.alerts = {a.fingerprint: a for a in alerts}
+            # Absent from snapshots taken before time intervals existed.
+            group.muted_by = tuple(str(n) for n in g.get("muted_by", ()))
             if group.alerts:
                 self._groups[group_id] = group
                 self._schedule(group)

@@ -6,6 +6,7 @@ T0 is Tuesday 2023-11-14 22:13:20 UTC.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from alerting_server.alerts import Dispatcher, compile_routes
 from alerting_server.alerts.dispatch.aggregation import time_muted
@@ -115,3 +116,13 @@ def test_a_time_interval_missing_from_the_configuration_holds_the_notification()
     assert group.alerts == {DB.fingerprint: DB}
     [n] = d.due(T0 + WAIT + INTERVAL, time_intervals={**INTERVALS, "gone": INTERVALS["weekend"]})
     assert n.firing == (DB,)
+
+
+def test_a_groups_muted_by_survives_a_reconfiguration() -> None:
+    routes = compile_routes(tree(Route(matchers=('team="db"',), mute_time_intervals=("late-evening",))))
+    d = Dispatcher(routes)
+    d.ingest([DB], T0)
+    d.due(T0 + WAIT, time_intervals=INTERVALS)
+    fresh = Dispatcher(routes)
+    fresh.restore(json.loads(json.dumps(d.snapshot())))
+    assert fresh.muted_by(DB) == ("late-evening",)
