@@ -243,3 +243,19 @@ async def test_one_a_file_owns_is_read_only_here(env: Env) -> None:
             time_interval_service_pb2.CreateTimeIntervalRequest(time_interval=interval("weekend"))
         )
     assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+async def test_a_route_naming_an_interval_its_file_dropped_is_a_routing_problem(env: Env) -> None:
+    channel, store, _ = env
+    routing = routing_service_pb2_grpc.RoutingServiceStub(channel)
+    path = "/etc/alertmanager/alertmanager.yml"
+    await store.time_intervals.replace_all(path, [parse_time_interval("weekend", [WEEKEND])], NOW)
+    await routing.UpdateRouting(
+        routing_service_pb2.UpdateRoutingRequest(route=tree(mute_time_intervals=["weekend"]))
+    )
+    await store.time_intervals.replace_all(path, [], NOW)
+
+    got = (await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route
+    assert [(p.field, p.description) for p in got.problems] == [
+        ("routes[0].mute_time_intervals[0]", "undefined time interval 'weekend' used in route")
+    ]
