@@ -35,6 +35,7 @@ from alerting.v1 import (
     routing_service_pb2_grpc,
     rule_service_pb2_grpc,
     silence_service_pb2_grpc,
+    time_interval_service_pb2_grpc,
 )
 from alerting_server.ack import AckLinks, Acknowledgements
 from alerting_server.ack.secret import ack_link_secret
@@ -307,6 +308,7 @@ class AlertingApp:
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
+        time_intervals = servicers.TimeIntervalServicer(store, clock, alerts)
         limits = SampleLimits(
             labels=self.config.tsdb_label_limit,
             name_length=self.config.tsdb_label_name_length_limit,
@@ -326,6 +328,7 @@ class AlertingApp:
             silence_service_pb2_grpc.add_SilenceServiceServicer_to_server(silences, target)
             routing_service_pb2_grpc.add_RoutingServiceServicer_to_server(routing, target)
             escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(policies, target)
+            time_interval_service_pb2_grpc.add_TimeIntervalServiceServicer_to_server(time_intervals, target)
             metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
             cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(cluster, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

@@ -12,7 +12,7 @@ SCOPES = ("read", "write", "admin")
 _RANK = {scope: i for i, scope in enumerate(SCOPES)}
 
 # Configuration of what pages people: changing it needs admin.
-_ADMIN_SERVICES = ("RoutingService", "ChannelService", "EscalationPolicyService")
+_ADMIN_SERVICES = ("RoutingService", "ChannelService", "EscalationPolicyService", "TimeIntervalService")
 _READ_PREFIXES = ("Get", "List", "Watch", "Query", "Export")
 
 

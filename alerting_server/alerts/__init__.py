@@ -11,7 +11,8 @@ fingerprint(labels) -> str
 compile_routes(route: model.Route) -> RouteNode
     RouteNode.match(labels) -> list[RouteMatch]   every route an alert reaches, `continue` honoured;
     RouteMatch(route_id, route_key, opts: RouteOpts(receiver, group_by, group_by_all, group_wait,
-    group_interval, repeat_interval, escalation_policy_id)); RouteNode.walk() lists every node.
+    group_interval, repeat_interval, escalation_policy_id, mute_time_intervals,
+    active_time_intervals)); RouteNode.walk() lists every node.
 
 SilenceMuter(silences).mutes(labels, now) -> list[str]     ids of the active silences muting them
 Inhibitor(rules).update(alerts, now); .inhibited_by(labels) -> list[str]   inhibiting fingerprints
@@ -19,7 +20,10 @@ Inhibitor(rules).update(alerts, now); .inhibited_by(labels) -> list[str]   inhib
 
 Dispatcher(tree)                    aggregation groups and their timers
     .ingest(alerts, now)            place the latest version of alerts into groups
-    .due(now, muters) -> list[Notification]   flush what is due; one Notification per group and receiver
+    .due(now, muters, time_intervals) -> list[Notification]   flush what is due; one Notification per
+                                    group and receiver; none for a group whose route a time interval
+                                    mutes (alerting_server/timeintervals)
+    .take_flushed() / .muted_by(alert)   the alerts flushed since, and the intervals muting their groups
     .next_wakeup() -> int | None    when to call `due` next
     .groups() -> list[AlertGroup]   for ListAlertGroups
     .snapshot() / .restore(data)    all state as plain data, so a restart does not re-notify

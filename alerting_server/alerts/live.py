@@ -68,6 +68,7 @@ class LiveAlerts:
                 alert,
                 silenced_by=old.silenced_by,
                 inhibited_by=old.inhibited_by,
+                muted_by=old.muted_by,
                 ack=None if again else old.ack,
                 escalation_level=0 if again else old.escalation_level,
             )

@@ -170,6 +170,7 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
                     route=g.route.route_key,
                     receiver=self._manager.receiver_name(g.receiver),
                     alerts=[self._to_pb(self._manager.latest(a)) for _, a in sorted(g.alerts.items())],
+                    muted_by=list(g.muted_by),
                 )
                 for g in items
             ],

@@ -15,10 +15,12 @@ from alerting.v1 import (
     routing_service_pb2,
     rule_service_pb2,
     silence_service_pb2,
+    time_interval_service_pb2,
 )
 from alerting_server import model
 from alerting_server.notify.integrations import INTEGRATIONS
 from alerting_server.store.rules import Applied
+from alerting_server.timeintervals import TimeInterval, parse_time_interval
 
 # --- scalars -------------------------------------------------------------------------------
 
@@ -224,6 +226,8 @@ def route_to_pb(route: model.Route) -> routing_service_pb2.Route:
         matchers=list(route.matchers),
         escalation_policy_id=route.escalation_policy_id,
         routes=[route_to_pb(r) for r in route.routes],
+        mute_time_intervals=list(route.mute_time_intervals),
+        active_time_intervals=list(route.active_time_intervals),
     )
     setattr(msg, "continue", route.continue_)
     return msg
@@ -240,6 +244,8 @@ def route_from_pb(msg: routing_service_pb2.Route) -> model.Route:
         continue_=bool(getattr(msg, "continue")),
         escalation_policy_id=msg.escalation_policy_id,
         routes=tuple(route_from_pb(r) for r in msg.routes),
+        mute_time_intervals=tuple(msg.mute_time_intervals),
+        active_time_intervals=tuple(msg.active_time_intervals),
     )
 
 
@@ -325,6 +331,7 @@ def alert_to_pb(a: model.Alert, receivers: Sequence[str] = ()) -> alert_service_
         ack=ack,
         silenced_by=list(a.silenced_by),
         inhibited_by=list(a.inhibited_by),
+        muted_by=list(a.muted_by),
         escalation_level=a.escalation_level,
         rule_id=a.rule_id,
         generator_url=a.generator_url,
@@ -378,3 +385,34 @@ def history_event_to_pb(e: model.AlertHistoryEvent) -> alert_service_pb2.AlertHi
     for name in _HISTORY_FIELDS[e.type] & values.keys():
         setattr(event, name, values[name])
     return event
+
+
+# --- time intervals --------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A Struct's value as JSON decoded it: its numbers are doubles, and 5.0 was the 5 sent."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def time_interval_from_pb(msg: time_interval_service_pb2.TimeInterval) -> TimeInterval:
+    """Parsed and validated: InvalidArgument names each bad field (`time_intervals[0].weekdays[1]`)."""
+    specs = [_plain(struct_from_pb(spec)) for spec in msg.time_intervals]
+    return parse_time_interval(msg.name, specs)
+
+
+def time_interval_to_pb(interval: TimeInterval) -> time_interval_service_pb2.TimeInterval:
+    return time_interval_service_pb2.TimeInterval(
+        id=interval.id,
+        name=interval.name,
+        time_intervals=[struct_to_pb(spec) for spec in interval.to_json()],
+        source=interval.source,
+        created_at=ts_to_pb(interval.created_at),
+        updated_at=ts_to_pb(interval.updated_at),
+    )

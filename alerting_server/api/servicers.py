@@ -22,6 +22,8 @@ from alerting.v1 import (
     rule_service_pb2_grpc,
     silence_service_pb2,
     silence_service_pb2_grpc,
+    time_interval_service_pb2,
+    time_interval_service_pb2_grpc,
 )
 from alerting_server import model
 from alerting_server.ack import Acknowledgements
@@ -442,10 +444,12 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
             raise NotFound("no routing tree has been set: PUT /routing")
         channels = await self._store.channels.all()
         policies = await self._store.escalation_policies.all()
+        intervals = await self._store.time_intervals.all()
         problems = validate.route_problems(
             route,
             {c.id for c in channels} | {c.name for c in channels},
             {p.id for p in policies},
+            {i.name for i in intervals},
         )
         tree = convert.route_to_pb(route)
         tree.problems.extend(
@@ -460,7 +464,9 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         stored = await self._store.routing.put(
             route,
             self._clock.now_ms(),
-            check=lambda known: validate.validate_route(route, known.channels, known.policies),
+            check=lambda known: validate.validate_route(
+                route, known.channels, known.policies, known.time_intervals
+            ),
         )
         await self._listener.reload()
         return routing_service_pb2.UpdateRoutingResponse(route=convert.route_to_pb(stored))
@@ -585,6 +591,60 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
         if request.cascade and self._listener is not None:
             await self._listener.reload()
         return escalation_policy_service_pb2.DeleteEscalationPolicyResponse()
+
+
+class TimeIntervalServicer(time_interval_service_pb2_grpc.TimeIntervalServiceServicer):
+    """Alertmanager's time intervals. Those a configuration file owns (`source`) are read-only here."""
+
+    def __init__(self, store: Store, clock: Clock, listener: ConfigListener) -> None:
+        self._store = store
+        self._clock = clock
+        self._listener = listener
+
+    async def CreateTimeInterval(
+        self, request: time_interval_service_pb2.CreateTimeIntervalRequest, context: Context
+    ) -> time_interval_service_pb2.CreateTimeIntervalResponse:
+        interval = convert.time_interval_from_pb(_require_message(request, "time_interval"))
+        created = await self._store.time_intervals.create(interval, self._clock.now_ms())
+        await self._listener.reload()
+        return time_interval_service_pb2.CreateTimeIntervalResponse(
+            time_interval=convert.time_interval_to_pb(created)
+        )
+
+    async def GetTimeInterval(
+        self, request: time_interval_service_pb2.GetTimeIntervalRequest, context: Context
+    ) -> time_interval_service_pb2.GetTimeIntervalResponse:
+        interval = await _get(self._store.time_intervals, request.id)
+        return time_interval_service_pb2.GetTimeIntervalResponse(
+            time_interval=convert.time_interval_to_pb(interval)
+        )
+
+    async def ListTimeIntervals(
+        self, request: time_interval_service_pb2.ListTimeIntervalsRequest, context: Context
+    ) -> time_interval_service_pb2.ListTimeIntervalsResponse:
+        page = await self._store.time_intervals.list(_page(request, "time_intervals"))
+        return time_interval_service_pb2.ListTimeIntervalsResponse(
+            time_intervals=[convert.time_interval_to_pb(i) for i in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def UpdateTimeInterval(
+        self, request: time_interval_service_pb2.UpdateTimeIntervalRequest, context: Context
+    ) -> time_interval_service_pb2.UpdateTimeIntervalResponse:
+        interval_id = await _resolve(self._store.time_intervals, request.id)
+        interval = convert.time_interval_from_pb(_require_message(request, "time_interval"))
+        updated = await self._store.time_intervals.update(interval_id, interval, self._clock.now_ms())
+        await self._listener.reload()
+        return time_interval_service_pb2.UpdateTimeIntervalResponse(
+            time_interval=convert.time_interval_to_pb(updated)
+        )
+
+    async def DeleteTimeInterval(
+        self, request: time_interval_service_pb2.DeleteTimeIntervalRequest, context: Context
+    ) -> time_interval_service_pb2.DeleteTimeIntervalResponse:
+        await self._store.time_intervals.delete(await _resolve(self._store.time_intervals, request.id))
+        await self._listener.reload()
+        return time_interval_service_pb2.DeleteTimeIntervalResponse()
 
 
 class Receivers(Protocol):

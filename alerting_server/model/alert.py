@@ -36,6 +36,9 @@ class Alert:
     ack: Ack | None = None
     silenced_by: tuple[str, ...] = ()
     inhibited_by: tuple[str, ...] = ()
+    # Time intervals muting the notifications of a route the alert is grouped on, as of the group's
+    # latest flush (Alertmanager's mutedBy).
+    muted_by: tuple[str, ...] = ()
     escalation_level: int = 0
     generator_url: str = ""
     # A rule alert whose series is gone but which keeps firing for the rule's keep_firing_for:

@@ -29,6 +29,7 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "ack_at": None if ack is None else ack.at,
         "silenced_by": list(alert.silenced_by),
         "inhibited_by": list(alert.inhibited_by),
+        "muted_by": list(alert.muted_by),
         "escalation_level": alert.escalation_level,
         "generator_url": alert.generator_url,
         "keep_firing_since": alert.keep_firing_since,
@@ -52,6 +53,8 @@ def alert_from_json(doc: Mapping[str, Any]) -> Alert:
         ack=None if ack_at is None else Ack(by=doc["ack_by"], comment=doc["ack_comment"], at=ack_at),
         silenced_by=tuple(doc["silenced_by"]),
         inhibited_by=tuple(doc["inhibited_by"]),
+        # Absent from documents written before time intervals existed.
+        muted_by=tuple(doc.get("muted_by", ())),
         escalation_level=doc["escalation_level"],
         generator_url=doc["generator_url"],
         keep_firing_since=doc["keep_firing_since"],

@@ -18,6 +18,7 @@ def alert_to_data(alert: Alert) -> dict[str, object]:
     data["state"] = alert.state.name.lower()
     data["silenced_by"] = list(alert.silenced_by)
     data["inhibited_by"] = list(alert.inhibited_by)
+    data["muted_by"] = list(alert.muted_by)
     data["ack"] = None if alert.ack is None else dataclasses.asdict(alert.ack)
     return data
 
@@ -35,4 +36,5 @@ def alert_from_data(data: Mapping[str, Any]) -> Alert:
     fields["annotations"] = {str(k): str(v) for k, v in fields.get("annotations", {}).items()}
     fields["silenced_by"] = tuple(fields.get("silenced_by", ()))
     fields["inhibited_by"] = tuple(fields.get("inhibited_by", ()))
+    fields["muted_by"] = tuple(fields.get("muted_by", ()))
     return Alert(**fields)

@@ -12,6 +12,7 @@ from alerting_server.model.fence import Fence
 from alerting_server.model.notification import NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.silence import Silence
+from alerting_server.timeintervals import TimeInterval
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class PipelineConfig:
     channels: Sequence[Channel]
     silences: Sequence[Silence]
     inhibit_rules: Sequence[InhibitRule]
+    # By name, as routes name them (mute_time_intervals, active_time_intervals).
+    time_intervals: Sequence[TimeInterval] = ()
 
 
 @dataclass(frozen=True)

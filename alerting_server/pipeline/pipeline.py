@@ -217,11 +217,12 @@ class AlertPipeline:
         routes = compile_routes(config.route or Route())
         receivers = Receivers(config.channels, self._fallback)
         self._mute.configure(config.silences, config.inhibit_rules)
-        self._dispatch.configure(routes, receivers, self._mute.muters)
+        self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
         self._escalation.configure(routes, receivers)
 
     async def reload(self) -> None:
-        """Re-reads routing, silences, inhibit rules and channels after one of them changed."""
+        """Re-reads routing, silences, inhibit rules, time intervals and channels after one of them
+        changed."""
         async with self._lock:
             await self._load_config()
             # Regroup every alert under the current tree; the notification log stops resends.
@@ -273,7 +274,15 @@ class AlertPipeline:
         dispatch = DispatchStage(links=self._links, max_groups=self._max_groups)
         dispatch.configure(self._dispatch.routes, self._dispatch.receivers, self._mute.muters)
         dispatch.ingest(live, self._clock.now_ms())
-        return dispatch.groups()
+        groups = dispatch.groups()
+        for group in groups:
+            # The owner's groups are not here, but its alerts are: a name that every alert of the
+            # group shows and that the route names mutes the group.
+            opts = group.route.opts
+            named = (*opts.active_time_intervals, *opts.mute_time_intervals)
+            shown = [set(a.muted_by) for a in group.alerts.values()]
+            group.muted_by = tuple(n for n in dict.fromkeys(named) if all(n in s for s in shown))
+        return groups
 
     def receiver_name(self, receiver: str) -> str:
         return self._dispatch.receivers.name(receiver)
@@ -347,6 +356,7 @@ class AlertPipeline:
             ack=old.ack if old is not None else None,
             silenced_by=old.silenced_by if old is not None else (),
             inhibited_by=old.inhibited_by if old is not None else (),
+            muted_by=old.muted_by if old is not None else (),
             escalation_level=old.escalation_level if old is not None else 0,
         )
 

@@ -46,6 +46,7 @@ def alert_from_row(row: RowMapping) -> Alert:
         ack=None if row.ack_at is None else Ack(by=row.ack_by, comment=row.ack_comment, at=row.ack_at),
         silenced_by=tuple(row.silenced_by),
         inhibited_by=tuple(row.inhibited_by),
+        muted_by=tuple(row.muted_by),
         escalation_level=row.escalation_level,
         generator_url=row.generator_url,
         keep_firing_since=row.keep_firing_since,

@@ -1,6 +1,9 @@
-"""Who uses a channel or an escalation policy, and what the configuration looks like without it.
+"""Who uses a channel, an escalation policy or a time interval, and what the configuration looks like
+without it.
 
-Routes name channels (`receiver`, by id or name) and policies (`escalation_policy_id`);
+Routes name channels (`receiver`, by id or name), policies (`escalation_policy_id`) and time
+intervals (`mute_time_intervals`, `active_time_intervals`, by name; a delete of one in use is
+refused, without cascade);
 escalation levels name channels; rules name policies. A delete refuses while any of these is
 left (FailedPrecondition naming each), or with `cascade` rewrites them in its own transaction:
 a route inherits its parent's receiver or policy, as an unset field does in Alertmanager; a level
@@ -25,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
 from alerting_server.model import EscalationPolicy, Route, Rule
-from alerting_server.store.tables import channels, escalation_policies
+from alerting_server.store.tables import channels, escalation_policies, time_intervals
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Known:
 
     channels: frozenset[str]  # ids and names, and the receivers channels are integrations of
     policies: frozenset[str]  # ids
+    time_intervals: frozenset[str] = frozenset()  # names
 
 
 async def known_in(connection: AsyncConnection) -> Known:
@@ -41,9 +45,11 @@ async def known_in(connection: AsyncConnection) -> Known:
         sa.select(channels.c.id, channels.c.name, channels.c.receiver).with_for_update(read=True)
     )
     policy_rows = await connection.execute(sa.select(escalation_policies.c.id).with_for_update(read=True))
+    interval_rows = await connection.execute(sa.select(time_intervals.c.name).with_for_update(read=True))
     return Known(
         channels=frozenset(name for row in channel_rows for name in row if name),
         policies=frozenset(policy_rows.scalars()),
+        time_intervals=frozenset(interval_rows.scalars()),
     )
 
 
@@ -106,13 +112,32 @@ def policy_uses(
     return uses
 
 
-def in_use(what: str, uses: list[PreconditionViolation]) -> FailedPrecondition:
+def time_interval_uses(name: str, tree: Route | None) -> list[PreconditionViolation]:
+    """The routes that mute or activate their notifications with the time interval `name`."""
+    if tree is None:
+        return []
+    uses = []
+    for prefix, node in _nodes(tree):
+        for field, verb in (
+            ("mute_time_intervals", "is muted by it"),
+            ("active_time_intervals", "is active in it"),
+        ):
+            names: tuple[str, ...] = getattr(node, field)
+            if name in names:
+                uses.append(
+                    PreconditionViolation(
+                        "route",
+                        f"routing.{prefix}{field}[{names.index(name)}]",
+                        f"{_describe_route(prefix, node)} {verb}",
+                    )
+                )
+    return uses
+
+
+def in_use(what: str, uses: list[PreconditionViolation], *, cascade: bool = True) -> FailedPrecondition:
     users = "; ".join(u.description for u in uses)
-    return FailedPrecondition(
-        f"{what} is in use: {users}. Change those first, or delete with cascade=true to remove the"
-        " references",
-        uses,
-    )
+    remedy = ", or delete with cascade=true to remove the references" if cascade else ""
+    return FailedPrecondition(f"{what} is in use: {users}. Change those first{remedy}", uses)
 
 
 def cannot_cascade(what: str, blockers: list[PreconditionViolation]) -> FailedPrecondition:

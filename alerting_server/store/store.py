@@ -40,6 +40,7 @@ from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.server_secrets import ServerSecretRepository
 from alerting_server.store.silences import SilenceRepository
+from alerting_server.store.time_intervals import TimeIntervalRepository
 from alerting_server.store.watch_log import WatchLogRepository
 
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class Store:
         self.silences = SilenceRepository(self._db)
         self.inhibit_rules = InhibitRuleRepository(self._db)
         self.routing = RoutingRepository(self._db)
+        self.time_intervals = TimeIntervalRepository(self._db)
         self.escalation_policies = EscalationPolicyRepository(self._db)
         self.alerts = AlertRepository(self._db)
         self.history = HistoryRepository(self._db)
@@ -130,6 +132,7 @@ class Store:
             await self.channels.all(),
             await self.silences.all(),
             await self.inhibit_rules.all(),
+            await self.time_intervals.all(),
         )
 
     async def prune_history(self, before: int) -> int:

@@ -159,7 +159,10 @@ def _check_text(v: Violations, field: str, text: str, *, required: bool, max_len
 
 
 def validate_route(
-    route: Route, channel_names_and_ids: Collection[str], policy_names_and_ids: Collection[str]
+    route: Route,
+    channel_names_and_ids: Collection[str],
+    policy_names_and_ids: Collection[str],
+    time_interval_names: Collection[str] = (),
 ) -> None:
     """The whole notification policy tree; `route` is its root."""
     v = Violations()
@@ -169,20 +172,31 @@ def validate_route(
         v.add("matchers", "the root route matches every alert and must not have matchers")
     if route.continue_:
         v.add("continue", "the root route cannot have continue")
-    count = _check_route(v, "", route, channel_names_and_ids, policy_names_and_ids, depth=0)
+    # Alertmanager's words: the root route holds every alert, so muting it mutes everything.
+    if route.mute_time_intervals:
+        v.add("mute_time_intervals", "root route must not have any mute time intervals")
+    if route.active_time_intervals:
+        v.add("active_time_intervals", "root route must not have any active time intervals")
+    count = _check_route(
+        v, "", route, channel_names_and_ids, policy_names_and_ids, depth=0, intervals=time_interval_names
+    )
     if count > MAX_ROUTES:
         v.add("routes", f"at most {MAX_ROUTES} routes in the tree, got {count}")
     v.raise_if_any()
 
 
 def route_problems(
-    route: Route, channel_names_and_ids: Collection[str], policy_ids: Collection[str]
+    route: Route,
+    channel_names_and_ids: Collection[str],
+    policy_ids: Collection[str],
+    time_interval_names: Collection[str] = (),
 ) -> list[FieldViolation]:
     """What in a stored tree leads nowhere (a channel renamed since, say), in validation's terms."""
     v = Violations()
 
     def walk(prefix: str, node: Route) -> None:
         _check_references(v, prefix, node, channel_names_and_ids, policy_ids)
+        _check_time_intervals(v, prefix, node, time_interval_names)
         for i, child in enumerate(node.routes):
             walk(f"{prefix}routes[{i}].", child)
 
@@ -202,6 +216,14 @@ def _check_references(
         )
 
 
+def _check_time_intervals(v: Violations, prefix: str, route: Route, names: Collection[str]) -> None:
+    for field in ("mute_time_intervals", "active_time_intervals"):
+        used: tuple[str, ...] = getattr(route, field)
+        for i, name in enumerate(used):
+            if name not in names:
+                v.add(f"{prefix}{field}[{i}]", f"undefined time interval {name!r} used in route")
+
+
 def _check_route(
     v: Violations,
     prefix: str,
@@ -209,9 +231,11 @@ def _check_route(
     receivers: Collection[str],
     policy_names_and_ids: Collection[str],
     depth: int,
+    intervals: Collection[str] = (),
 ) -> int:
     """Check one node and its children; returns the number of nodes below and including it."""
     _check_references(v, prefix, route, receivers, policy_names_and_ids)
+    _check_time_intervals(v, prefix, route, intervals)
     if route.group_by is not None:
         _check_group_by(v, f"{prefix}group_by", route.group_by)
     check_duration_ms(v, f"{prefix}group_wait", route.group_wait)
@@ -223,7 +247,9 @@ def _check_route(
         return 1
     count = 1
     for i, child in enumerate(route.routes):
-        count += _check_route(v, f"{prefix}routes[{i}].", child, receivers, policy_names_and_ids, depth + 1)
+        count += _check_route(
+            v, f"{prefix}routes[{i}].", child, receivers, policy_names_and_ids, depth + 1, intervals
+        )
         if count > MAX_ROUTES:
             break
     return count

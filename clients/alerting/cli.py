@@ -6,7 +6,7 @@ Each command is one row of COMMANDS (group, name, arguments, run); adding one, e
 is one more row (a group that is one command, `alertctl cluster`, is a row without a name), and a
 resource with the usual verbs (list, get, create, update, delete) is one Kind whose rows
 resource_commands() makes. Wherever a command takes an id, the server also takes the
-name of a channel, escalation policy or rule. Resources print in the REST contract's JSON shape
+name of a channel, escalation policy, time interval or rule. Resources print in the REST contract's JSON shape
 (alerting.client.convert): as a table, or as JSON/YAML documents. A failed call prints its code,
 message and field violations on stderr and exits 1.
 """
@@ -44,6 +44,7 @@ from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting.v1 import time_interval_service_pb2 as time_interval_pb
 from alerting_common import yamlerrors
 from alerting_common.durations import format_duration, parse_duration
 
@@ -93,6 +94,7 @@ GROUPS = {
     "routes": "the routing tree",
     "inhibit-rules": "inhibition rules",
     "escalation-policies": "escalation policies",
+    "time-intervals": "time intervals that mute routes or make them active (Alertmanager's time_intervals)",
     "metrics": "samples and PromQL queries of the embedded store",
 }
 
@@ -228,6 +230,12 @@ POLICY_COLUMNS = [
     Column("NAME", cell("name")),
     Column("LEVELS", count("levels")),
     Column("REPEAT", cell("repeat")),
+]
+TIME_INTERVAL_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("NAME", cell("name")),
+    Column("INTERVALS", count("time_intervals")),
+    Column("SOURCE", cell("source")),
 ]
 SERIES_COLUMNS = [Column("SERIES", cell("labels")), Column("POINTS", points)]
 
@@ -455,6 +463,18 @@ ESCALATION_POLICIES = Kind(
     update=AlertingClient.update_escalation_policy,
     delete_cascading=lambda client, id, cascade: client.delete_escalation_policy(id, cascade=cascade),
     users="routes and rules",
+)
+TIME_INTERVALS = Kind(
+    "time-intervals",
+    "time interval",
+    time_interval_pb.TimeInterval,
+    TIME_INTERVAL_COLUMNS,
+    list=AlertingClient.iter_time_intervals,
+    get=AlertingClient.get_time_interval,
+    create=AlertingClient.create_time_interval,
+    update=AlertingClient.update_time_interval,
+    delete=AlertingClient.delete_time_interval,
+    deleting="; refused while routes name it",
 )
 
 
@@ -857,6 +877,7 @@ COMMANDS: list[Command] = [
             routes_test_arguments),
     *resource_commands(INHIBIT_RULES),
     *resource_commands(ESCALATION_POLICIES),
+    *resource_commands(TIME_INTERVALS),
     Command("metrics", "write", "write the samples of a file", metrics_write,
             with_file('{"samples": [{"name", "labels", "value", "timestamp"}]}')),
     Command("metrics", "query", "evaluate a PromQL expression at one time", metrics_query,

@@ -18,6 +18,7 @@ from alerting.v1 import (
     routing_service_pb2,
     rule_service_pb2,
     silence_service_pb2,
+    time_interval_service_pb2,
 )
 
 FILES: tuple[FileDescriptor, ...] = tuple(
@@ -32,6 +33,7 @@ FILES: tuple[FileDescriptor, ...] = tuple(
         routing_service_pb2,
         rule_service_pb2,
         silence_service_pb2,
+        time_interval_service_pb2,
     )
 )
 SERVICES: tuple[ServiceDescriptor, ...] = tuple(

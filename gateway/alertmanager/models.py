@@ -75,8 +75,11 @@ def alert_state(alert: _Alert) -> str:
     return "suppressed" if alert.silenced_by or alert.inhibited_by else "active"
 
 
-def gettable_alert(alert: _Alert) -> JSONObject:
-    """A gettableAlert; generatorURL is left out when empty, as Go's omitempty does."""
+def gettable_alert(alert: _Alert, muted_by: Sequence[str] = ()) -> JSONObject:
+    """A gettableAlert; generatorURL is left out when empty, as Go's omitempty does. `muted_by`: the
+    time intervals muting the alert's group, which only /alerts/groups tells (Alertmanager 0.28's
+    AlertToOpenAPIAlert is given them there, and nil for /alerts); an alert they mute is
+    suppressed."""
     out: JSONObject = {
         "annotations": dict(alert.annotations),
         "endsAt": format_timestamp(alert.ends_at, alert.HasField("ends_at")),
@@ -85,8 +88,9 @@ def gettable_alert(alert: _Alert) -> JSONObject:
         "startsAt": format_timestamp(alert.started_at, alert.HasField("started_at")),
         "status": {
             "inhibitedBy": list(alert.inhibited_by),
+            "mutedBy": list(muted_by),
             "silencedBy": list(alert.silenced_by),
-            "state": alert_state(alert),
+            "state": "suppressed" if muted_by else alert_state(alert),
         },
         "updatedAt": format_timestamp(alert.updated_at, alert.HasField("updated_at")),
         "labels": dict(alert.labels),
@@ -126,7 +130,7 @@ class AlertFilter:
 
 def alert_group(group: alert_service_pb2.AlertGroup, alerts: Sequence[_Alert]) -> JSONObject:
     return {
-        "alerts": gettable_alerts(alerts),
+        "alerts": [gettable_alert(a, group.muted_by) for a in sorted(alerts, key=lambda a: a.fingerprint)],
         "labels": dict(group.labels),
         "receiver": {"name": group.receiver},
     }

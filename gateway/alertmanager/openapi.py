@@ -68,11 +68,12 @@ _GETTABLE_ALERT: JSONObject = {
         "endsAt": _TIME,
         "status": {
             "type": "object",
-            "required": ["state", "silencedBy", "inhibitedBy"],
+            "required": ["state", "silencedBy", "inhibitedBy", "mutedBy"],
             "properties": {
                 "state": {"type": "string", "enum": ["unprocessed", "active", "suppressed"]},
                 "silencedBy": _STRINGS,
                 "inhibitedBy": _STRINGS,
+                "mutedBy": _STRINGS,
             },
         },
     },
@@ -222,7 +223,12 @@ OPENAPI_PATHS: dict[str, JSONObject] = {
                 "200": {"description": "Alert groups", **_json({"type": "array", "items": _ALERT_GROUP})},
                 **_BAD_REQUEST,
             },
-            [*_FLAGS, _FILTER, _RECEIVER_PARAM],
+            [
+                *_FLAGS,
+                _query("muted", {"type": "boolean", "default": True}, "Show groups muted by time intervals"),
+                _FILTER,
+                _RECEIVER_PARAM,
+            ],
         ),
     },
     "/api/v2/silences": {

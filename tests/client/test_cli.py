@@ -32,6 +32,7 @@ from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting.v1 import time_interval_service_pb2 as time_interval_pb
 from alerting_server.api.errors import to_grpc_status
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
 
@@ -411,6 +412,10 @@ INHIBIT = routing_pb.InhibitRule(id="i1", source_matchers=['severity="critical"'
 POLICY = escalation_pb.EscalationPolicy(
     id="e1", name="infra", repeat=2, levels=[escalation_pb.EscalationLevel(channels=["ops"])]
 )
+WEEKDAYS: dict[str, Any] = {"weekdays": ["monday:friday"], "years": [2025]}
+TIME_INTERVAL = time_interval_pb.TimeInterval(id="t1", name="business")
+TIME_INTERVAL.time_intervals.add().update(WEEKDAYS)
+TIME_INTERVAL_DOCUMENT = {"name": "business", "time_intervals": [WEEKDAYS]}
 POLICY_DOCUMENT = {"name": "infra", "levels": [{"after": "0s", "channels": ["ops"]}], "repeat": 2}
 SERIES = metrics_pb.Series(
     labels={"__name__": "up", "job": "node"}, points=[metrics_pb.Point(timestamp_ms=1696789234000, value=1)]
@@ -550,6 +555,30 @@ CASES = [
          document=POLICY_DOCUMENT),
     Case(("escalation-policies", "delete", "infra"), "DeleteEscalationPolicy",
          escalation_pb.DeleteEscalationPolicyRequest(id="infra"), out="escalation policy infra deleted"),
+    Case(("time-intervals", "list"), "ListTimeIntervals", time_interval_pb.ListTimeIntervalsRequest(),
+         time_interval_pb.ListTimeIntervalsResponse(time_intervals=[TIME_INTERVAL]), "t1   business   1"),
+    Case(("time-intervals", "get", "business"), "GetTimeInterval",
+         time_interval_pb.GetTimeIntervalRequest(id="business"),
+         time_interval_pb.GetTimeIntervalResponse(time_interval=TIME_INTERVAL), "t1   business"),
+    Case(("time-intervals", "create", "-f", "FILE"), "CreateTimeInterval",
+         time_interval_pb.CreateTimeIntervalRequest(
+             time_interval=time_interval_pb.TimeInterval(
+                 name="business", time_intervals=TIME_INTERVAL.time_intervals
+             )
+         ),
+         time_interval_pb.CreateTimeIntervalResponse(time_interval=TIME_INTERVAL), "t1   business",
+         document=TIME_INTERVAL_DOCUMENT),
+    Case(("time-intervals", "update", "business", "-f", "FILE"), "UpdateTimeInterval",
+         time_interval_pb.UpdateTimeIntervalRequest(
+             id="business",
+             time_interval=time_interval_pb.TimeInterval(
+                 name="business", time_intervals=TIME_INTERVAL.time_intervals
+             ),
+         ),
+         time_interval_pb.UpdateTimeIntervalResponse(time_interval=TIME_INTERVAL), "t1   business",
+         document=TIME_INTERVAL_DOCUMENT),
+    Case(("time-intervals", "delete", "business"), "DeleteTimeInterval",
+         time_interval_pb.DeleteTimeIntervalRequest(id="business"), out="time interval business deleted"),
     Case(("metrics", "write", "-f", "FILE"), "Write",
          metrics_pb.WriteRequest(
              samples=[

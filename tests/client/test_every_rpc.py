@@ -20,6 +20,7 @@ from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
+from alerting.v1 import time_interval_service_pb2 as time_interval_pb
 
 from .fakes import FakeAlertingServer
 
@@ -33,6 +34,9 @@ SILENCE = silence_pb.Silence(id="s1", matchers=['host="server01"'], created_by="
 ROUTE = routing_pb.Route(receiver="ops", group_by=["alertname"])
 INHIBIT = routing_pb.InhibitRule(id="i1", source_matchers=['severity="critical"'], equal=["host"])
 POLICY = escalation_pb.EscalationPolicy(id="e1", name="infra", repeat=2)
+TIME_INTERVAL = time_interval_pb.TimeInterval(id="t1", name="weekend")
+TIME_INTERVAL.time_intervals.add().update({"weekdays": ["saturday", "sunday"]})
+TIME_INTERVALS = time_interval_pb.ListTimeIntervalsResponse(time_intervals=[TIME_INTERVAL])
 SAMPLE = metrics_pb.Sample(name="cpu_usage", labels={"host": "server01"}, value=85.5)
 REPLICA = cluster_pb.Replica(
     id="alerting-0",
@@ -428,6 +432,50 @@ CASES = [
         "DeleteEscalationPolicy",
         escalation_pb.DeleteEscalationPolicyRequest(id="e1"),
         escalation_pb.DeleteEscalationPolicyResponse(),
+    ),
+    Case(
+        "create_time_interval",
+        (TIME_INTERVAL,),
+        {},
+        "CreateTimeInterval",
+        time_interval_pb.CreateTimeIntervalRequest(time_interval=TIME_INTERVAL),
+        time_interval_pb.CreateTimeIntervalResponse(time_interval=TIME_INTERVAL),
+        TIME_INTERVAL,
+    ),
+    Case(
+        "get_time_interval",
+        ("weekend",),
+        {},
+        "GetTimeInterval",
+        time_interval_pb.GetTimeIntervalRequest(id="weekend"),
+        time_interval_pb.GetTimeIntervalResponse(time_interval=TIME_INTERVAL),
+        TIME_INTERVAL,
+    ),
+    Case(
+        "list_time_intervals",
+        (),
+        {"page_size": 5},
+        "ListTimeIntervals",
+        time_interval_pb.ListTimeIntervalsRequest(page_size=5),
+        TIME_INTERVALS,
+        TIME_INTERVALS,
+    ),
+    Case(
+        "update_time_interval",
+        ("t1", TIME_INTERVAL),
+        {},
+        "UpdateTimeInterval",
+        time_interval_pb.UpdateTimeIntervalRequest(id="t1", time_interval=TIME_INTERVAL),
+        time_interval_pb.UpdateTimeIntervalResponse(time_interval=TIME_INTERVAL),
+        TIME_INTERVAL,
+    ),
+    Case(
+        "delete_time_interval",
+        ("t1",),
+        {},
+        "DeleteTimeInterval",
+        time_interval_pb.DeleteTimeIntervalRequest(id="t1"),
+        time_interval_pb.DeleteTimeIntervalResponse(),
     ),
     Case("write", ([SAMPLE],), {}, "Write", metrics_pb.WriteRequest(samples=[SAMPLE]), WRITTEN, WRITTEN),
     Case(

@@ -39,6 +39,7 @@ def alert(
     ends_at: int | None = NOW_MS + HOUR,
     silenced_by: tuple[str, ...] = (),
     inhibited_by: tuple[str, ...] = (),
+    muted_by: tuple[str, ...] = (),
     generator_url: str = "",
 ) -> alert_service_pb2.Alert:
     message = alert_service_pb2.Alert(
@@ -48,6 +49,7 @@ def alert(
         annotations={"summary": "s"},
         silenced_by=silenced_by,
         inhibited_by=inhibited_by,
+        muted_by=muted_by,
         generator_url=generator_url,
         receivers=["ops"],
     )
@@ -276,7 +278,7 @@ async def test_alerts_have_alertmanagers_shape(api: httpx.AsyncClient, am: Alert
             "fingerprint": "f1",
             "receivers": [{"name": "ops"}],
             "startsAt": "2023-10-08T17:20:34.567Z",
-            "status": {"inhibitedBy": [], "silencedBy": [S1], "state": "suppressed"},
+            "status": {"inhibitedBy": [], "mutedBy": [], "silencedBy": [S1], "state": "suppressed"},
             "updatedAt": "2023-10-08T18:20:33.567Z",
             "labels": {"alertname": "Af1", "host": "a"},
             "generatorURL": "http://prometheus/graph",
@@ -413,6 +415,35 @@ async def test_groups_have_alertmanagers_shape_and_filters(
     assert [g["labels"] for g in unsilenced] == [{"alertname": "Af1"}]
     assert [g["labels"] for g in pager] == [{"alertname": "Af2"}]
     assert len(filtered) == 2
+
+
+async def test_a_group_muted_by_a_time_interval_shows_it_on_its_alerts_as_suppressed(
+    api: httpx.AsyncClient, am: AlertmanagerServer
+) -> None:
+    muted = alert("f1", muted_by=("weekend",))
+    am.groups = [
+        alert_service_pb2.AlertGroup(
+            labels={"alertname": "Af1"}, receiver="ops", alerts=[muted], muted_by=["weekend"]
+        ),
+        alert_service_pb2.AlertGroup(labels={"alertname": "Af2"}, receiver="ops", alerts=[alert("f2")]),
+    ]
+    am.alerts = [muted]
+
+    every = (await api.get("/api/v2/alerts/groups")).json()
+    unmuted = (await api.get("/api/v2/alerts/groups", params={"muted": "false"})).json()
+    alerts = (await api.get("/api/v2/alerts")).json()
+
+    assert [a["status"] for g in every for a in g["alerts"]] == [
+        {"inhibitedBy": [], "mutedBy": ["weekend"], "silencedBy": [], "state": "suppressed"},
+        {"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"},
+    ]
+    assert [g["labels"] for g in unmuted] == [{"alertname": "Af2"}]
+    # As Alertmanager 0.28: /alerts does not tell the time intervals of the alert's groups.
+    assert [a["status"] for a in alerts] == [
+        {"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"}
+    ]
+    bad = await api.get("/api/v2/alerts/groups", params={"muted": "maybe"})
+    assert bad.status_code == 400
 
 
 async def test_a_bad_receiver_regex_is_400(api: httpx.AsyncClient) -> None:

@@ -64,6 +64,7 @@ async def test_alert_output_shape(client: httpx.AsyncClient) -> None:
                 "updated_at": None,
                 "ends_at": None,
                 "receivers": [],
+                "muted_by": [],
             }
         ],
         "next_page_token": "next",

@@ -125,6 +125,42 @@ RESOURCES = [
         needs_channel=True,
     ),
 ]
+BUSINESS_HOURS = {
+    "times": [{"start_time": "09:00", "end_time": "17:00"}],
+    "weekdays": ["monday:friday"],
+    "location": "Europe/Berlin",
+}
+RESOURCES.append(
+    Resource(
+        "/time-intervals",
+        "time_intervals",
+        {"name": "business-hours", "time_intervals": [BUSINESS_HOURS]},
+        {
+            "name": "business-hours",
+            "time_intervals": [
+                {"weekdays": ["saturday", "sunday"], "years": ["2025:2030"]},
+                {"days_of_month": ["-3:-1"], "months": ["12"], "times": []},
+            ],
+        },
+        [
+            (
+                {"name": "x", "time_intervals": [{"weekdays": ["friday:monday"]}]},
+                "time_intervals[0].weekdays[0]",
+            ),
+            (
+                {"name": "x", "time_intervals": [{"times": [{"start_time": "09:00", "end_time": "24:01"}]}]},
+                "time_intervals[0].times[0].end_time",
+            ),
+            ({"name": "x", "time_intervals": [{}, {"location": "Mars/Base"}]}, "time_intervals[1].location"),
+            (
+                {"name": "x", "time_intervals": [{"days_of_month": ["-1:5"]}]},
+                "time_intervals[0].days_of_month[0]",
+            ),
+            ({"name": "x", "time_intervals": [{"months": ["smarch"]}]}, "time_intervals[0].months[0]"),
+            ({"name": "", "time_intervals": []}, "name"),
+        ],
+    )
+)
 IDS = [r.path.strip("/") for r in RESOURCES]
 
 
@@ -350,10 +386,14 @@ def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:
                 "escalation_policy_id": "",
                 "routes": [],
                 "problems": [],
+                "mute_time_intervals": [],
+                "active_time_intervals": [],
             }
         ],
         # Output only: what cannot deliver (none here); sent back, it is ignored.
         "problems": [],
+        "mute_time_intervals": [],
+        "active_time_intervals": [],
     }
     r = http.put("/routing", json=tree)
     assert r.status_code == 200, r.text

@@ -40,6 +40,7 @@ async def test_upsert_inserts_then_overwrites(store: Store) -> None:
         ack=Ack("alice", "looking", NOW + 61_000),
         silenced_by=("s1",),
         inhibited_by=("i1", "i2"),
+        muted_by=("weekend", "night"),
         escalation_level=2,
         generator_url="http://prom/graph",
     )

@@ -9,6 +9,10 @@ A group is (route, values of the route's group_by labels). Its timeline, as disp
   something resolved, or an unchanged firing group has waited more than `repeat_interval`;
 - muted (silenced or inhibited) alerts are left out before that decision, so an all-muted group
   sends nothing and logs nothing;
+- a group whose route is muted by a time interval at the flush (one of its mute_time_intervals
+  holds, or none of its active_time_intervals does: Alertmanager's TimeActiveStage and
+  TimeMuteStage) sends nothing and logs nothing either, so the first flush after the interval
+  sends; the names are the group's `muted_by` (Alertmanager's group marker) until its next flush;
 - after a flush its resolved alerts are dropped, and an empty group is removed.
 
 `due(now)` performs the flushes whose time has come and returns the notifications; the caller
@@ -25,12 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alerting_server.alerts.dispatch.nflog import LogEntry, NotificationLog, NotifyReason, needs_update
-from alerting_server.alerts.dispatch.routing import RouteMatch, RouteNode, format_labels
+from alerting_server.alerts.dispatch.routing import RouteMatch, RouteNode, RouteOpts, format_labels
 from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
 from alerting_server.alerts.state import is_resolved
 from alerting_server.alerts.telemetry import GROUP_LIMIT_REACHED
 from alerting_server.model import Alert, AlertState
 from alerting_server.model.codec import alert_from_data, alert_to_data
+from alerting_server.timeintervals import TimeInterval, UnknownTimeInterval, mutes
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,8 @@ class AlertGroup:
     labels: dict[str, str]
     next_flush: int
     alerts: dict[str, Alert] = field(default_factory=dict)
+    # The time intervals that muted the route at the latest flush (Alertmanager's mutedBy).
+    muted_by: tuple[str, ...] = ()
 
     @property
     def receiver(self) -> str:
@@ -107,6 +114,9 @@ class Dispatcher:
         self.nflog = NotificationLog(nflog_retention)
         self._timers: list[tuple[int, str]] = []
         self._last_gc = -NFLOG_GC_EVERY
+        # Fingerprints of the alerts of the groups flushed since `take_flushed`: their muted_by may
+        # have changed.
+        self._flushed: set[str] = set()
 
     def ingest(self, alerts: Iterable[Alert], now: int) -> None:
         """Place the latest version of each alert into the groups of every route it matches.
@@ -150,8 +160,15 @@ class Dispatcher:
             self._schedule(group)
         group.alerts[alert.fingerprint] = alert
 
-    def due(self, now: int, muters: Sequence[Muter] = ()) -> list[Notification]:
-        """Flush every group whose time has come; return what must be sent, in flush order."""
+    def due(
+        self,
+        now: int,
+        muters: Sequence[Muter] = (),
+        time_intervals: Mapping[str, TimeInterval] | None = None,
+    ) -> list[Notification]:
+        """Flush every group whose time has come; return what must be sent, in flush order.
+        `time_intervals`, by name, are those the routes' mute_time_intervals and
+        active_time_intervals name."""
         if now - self._last_gc >= NFLOG_GC_EVERY:
             # A scan of the whole log; once a minute is soon enough for a retention of days.
             self._last_gc = now
@@ -164,19 +181,33 @@ class Dispatcher:
                 ready[group_id] = group
         out: list[Notification] = []
         for group in sorted(ready.values(), key=lambda g: (g.next_flush, g.id)):
-            notification = self._flush(group, now, muters)
+            notification = self._flush(group, now, muters, time_intervals or {})
             if notification is not None:
                 out.append(notification)
         return out
 
-    def _flush(self, group: AlertGroup, now: int, muters: Sequence[Muter]) -> Notification | None:
+    def _flush(
+        self,
+        group: AlertGroup,
+        now: int,
+        muters: Sequence[Muter],
+        time_intervals: Mapping[str, TimeInterval],
+    ) -> Notification | None:
         group.next_flush = now + group.route.opts.group_interval
         self._schedule(group)
+        self._flushed.update(group.alerts)
+        try:
+            group.muted_by = time_muted(group.route.opts, time_intervals, now)
+        except UnknownTimeInterval as exc:
+            # Alertmanager's stage fails: nothing is sent and the group keeps its alerts, resolved
+            # ones included, for the next flush.
+            log.error("route %s: %s; its notifications wait", group.route.route_key, exc)
+            return None
         alerts = sorted(group.alerts.values(), key=_alert_order)
         resolved_now = [a for a in alerts if is_resolved(a, now)]
         visible = [a for a in alerts if not any(m.muted_by(a, now) for m in muters)]
         notification = None
-        if visible:
+        if visible and not group.muted_by:
             firing = tuple(a for a in visible if not is_resolved(a, now))
             resolved = tuple(a for a in visible if is_resolved(a, now))
             entry = LogEntry(
@@ -208,6 +239,21 @@ class Dispatcher:
         if not group.alerts:
             del self._groups[group.id]
         return notification
+
+    def take_flushed(self) -> set[str]:
+        """Fingerprints of the alerts of the groups flushed since the last call."""
+        flushed, self._flushed = self._flushed, set()
+        return flushed
+
+    def muted_by(self, alert: Alert) -> tuple[str, ...]:
+        """The time intervals muting a group the alert is in, as of each group's latest flush."""
+        names: list[str] = []
+        for match in self._routes.match(alert.labels):
+            labels = format_labels(match.opts.group_labels(alert.labels))
+            group = self._groups.get(f"{match.route_id}:{labels}")
+            if group is not None and alert.fingerprint in group.alerts:
+                names.extend(n for n in group.muted_by if n not in names)
+        return tuple(names)
 
     def _hash(self, alert: Alert) -> str:
         if not self._annotations_are_changes:
@@ -244,6 +290,7 @@ class Dispatcher:
                     "route_id": g.route.route_id,
                     "labels": dict(g.labels),
                     "next_flush": g.next_flush,
+                    "muted_by": list(g.muted_by),
                     "alerts": [alert_to_data(a) for a in g.alerts.values()],
                 }
                 for g in self.groups()
@@ -276,10 +323,21 @@ class Dispatcher:
                 group_id, f"{match.route_key}:{format_labels(labels)}", match, labels, int(g["next_flush"])
             )
             group.alerts = {a.fingerprint: a for a in alerts}
+            # Absent from snapshots taken before time intervals existed.
+            group.muted_by = tuple(str(n) for n in g.get("muted_by", ()))
             if group.alerts:
                 self._groups[group_id] = group
                 self._schedule(group)
         self.nflog.load(list(data["nflog"]))
+
+
+def time_muted(opts: RouteOpts, time_intervals: Mapping[str, TimeInterval], now: int) -> tuple[str, ...]:
+    """The time intervals that mute the route at `now`, as Alertmanager's TimeActiveStage then
+    TimeMuteStage decide: every active_time_intervals when none of them holds, else the
+    mute_time_intervals that hold. UnknownTimeInterval for a name `time_intervals` lacks."""
+    if opts.active_time_intervals and not mutes(time_intervals, opts.active_time_intervals, now):
+        return opts.active_time_intervals
+    return tuple(mutes(time_intervals, opts.mute_time_intervals, now))
 
 
 def _alert_order(alert: Alert) -> tuple[tuple[bool, str], tuple[bool, str], list[tuple[str, str]]]:

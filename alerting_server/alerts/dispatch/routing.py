@@ -2,7 +2,8 @@
 
 Unset fields inherit from the parent; the root inherits Alertmanager's defaults (group_wait 30s,
 group_interval 5m, repeat_interval 4h, no grouping). `group_by` of None or () inherits, as an
-empty list does in Alertmanager's config; `("...",)` groups by every label.
+empty list does in Alertmanager's config; `("...",)` groups by every label. A route's
+`mute_time_intervals` and `active_time_intervals` are its own: a child does not inherit them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class RouteOpts:
     group_interval: int
     repeat_interval: int
     escalation_policy_id: str
+    # Not inherited (Alertmanager's dispatch/route.go sets them from the route's own config).
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
 
     def group_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         """The labels that name the alert's aggregation group on this route."""
@@ -77,6 +81,8 @@ class RouteNode:
             group_interval=base.group_interval if route.group_interval is None else route.group_interval,
             repeat_interval=base.repeat_interval if route.repeat_interval is None else route.repeat_interval,
             escalation_policy_id=route.escalation_policy_id or base.escalation_policy_id,
+            mute_time_intervals=route.mute_time_intervals,
+            active_time_intervals=route.active_time_intervals,
         )
         self.matchers: tuple[Matcher, ...] = tuple(
             sorted(

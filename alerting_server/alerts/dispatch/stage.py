@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from alerting_server.ack.links import AckLinks
 from alerting_server.alerts.dispatch.aggregation import AlertGroup, Dispatcher, Muter, Notification
@@ -12,7 +12,9 @@ from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.limits import DEFAULT_MAX_GROUPS
 from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
+from alerting_server.alerts.watch import EventType
 from alerting_server.model import NotificationPayload, Route
+from alerting_server.timeintervals import TimeInterval
 
 
 class DispatchStage:
@@ -23,11 +25,19 @@ class DispatchStage:
         self.receivers = Receivers()
         self.dispatcher = Dispatcher(self.routes, max_groups=max_groups)
         self._muters: Sequence[Muter] = ()
+        self._time_intervals: Mapping[str, TimeInterval] = {}
 
-    def configure(self, routes: RouteNode, receivers: Receivers, muters: Sequence[Muter]) -> None:
+    def configure(
+        self,
+        routes: RouteNode,
+        receivers: Receivers,
+        muters: Sequence[Muter],
+        time_intervals: Sequence[TimeInterval] = (),
+    ) -> None:
         self.routes = routes
         self.receivers = receivers
         self._muters = muters
+        self._time_intervals = {interval.name: interval for interval in time_intervals}
         # The tree may have changed: keep the notification log and the groups that still exist in it.
         dispatcher = Dispatcher(routes, max_groups=self._max_groups)
         dispatcher.restore(self.dispatcher.snapshot())
@@ -49,8 +59,16 @@ class DispatchStage:
 
     async def run(self, live: LiveAlerts, now: int) -> None:
         self.ingest(live, now)
-        for n in self.dispatcher.due(now, self._muters):
+        for n in self.dispatcher.due(now, self._muters, self._time_intervals):
             live.outbox.extend(self._deliveries(n, now))
+        # An alert shows the time intervals muting its groups, as it shows its silences.
+        for fp in sorted(self.dispatcher.take_flushed()):
+            alert = live.get(fp)
+            if alert is None:
+                continue
+            muted_by = self.dispatcher.muted_by(alert)
+            if muted_by != alert.muted_by:
+                live.events.append((EventType.UPDATED, live.replace(alert, muted_by=muted_by)))
 
     def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
         return self.dispatcher.next_wakeup()

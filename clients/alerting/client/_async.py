@@ -44,6 +44,8 @@ from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import rule_service_pb2_grpc as rule_grpc
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting.v1 import silence_service_pb2_grpc as silence_grpc
+from alerting.v1 import time_interval_service_pb2 as time_interval_pb
+from alerting.v1 import time_interval_service_pb2_grpc as time_interval_grpc
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -83,6 +85,7 @@ class AsyncAlertingClient:
         self._silences = silence_grpc.SilenceServiceStub(self._channel)
         self._routing = routing_grpc.RoutingServiceStub(self._channel)
         self._escalation = escalation_grpc.EscalationPolicyServiceStub(self._channel)
+        self._time_intervals = time_interval_grpc.TimeIntervalServiceStub(self._channel)
         self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
         self._cluster = cluster_grpc.ClusterServiceStub(self._channel)
 
@@ -549,6 +552,57 @@ class AsyncAlertingClient:
         """Refused while routes or rules use the policy, unless `cascade` removes those uses."""
         request = escalation_pb.DeleteEscalationPolicyRequest(id=id, cascade=cascade)
         await self._unary(self._escalation.DeleteEscalationPolicy, request, timeout)
+
+    # Time intervals
+
+    async def create_time_interval(
+        self, time_interval: time_interval_pb.TimeInterval, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> time_interval_pb.TimeInterval:
+        """`time_interval.time_intervals` holds Alertmanager's documents (Structs), as in alertmanager.yml."""
+        request = time_interval_pb.CreateTimeIntervalRequest(time_interval=time_interval)
+        return (await self._unary(self._time_intervals.CreateTimeInterval, request, timeout)).time_interval
+
+    async def get_time_interval(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> time_interval_pb.TimeInterval:
+        """By id or name."""
+        request = time_interval_pb.GetTimeIntervalRequest(id=id)
+        return (await self._unary(self._time_intervals.GetTimeInterval, request, timeout)).time_interval
+
+    async def list_time_intervals(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> time_interval_pb.ListTimeIntervalsResponse:
+        return await self._list(
+            self._time_intervals.ListTimeIntervals,
+            time_interval_pb.ListTimeIntervalsRequest,
+            page_size,
+            page_token,
+            timeout,
+        )
+
+    def iter_time_intervals(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[time_interval_pb.TimeInterval]:
+        return async_pages(
+            partial(self.list_time_intervals, page_size=page_size, timeout=timeout),
+            lambda page: page.time_intervals,
+        )
+
+    async def update_time_interval(
+        self,
+        id: str,
+        time_interval: time_interval_pb.TimeInterval,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> time_interval_pb.TimeInterval:
+        """Replaces the name and specs; a rename is refused while routes name the interval."""
+        request = time_interval_pb.UpdateTimeIntervalRequest(id=id, time_interval=time_interval)
+        return (await self._unary(self._time_intervals.UpdateTimeInterval, request, timeout)).time_interval
+
+    async def delete_time_interval(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        """Refused while routes name the interval, or when a configuration file owns it."""
+        request = time_interval_pb.DeleteTimeIntervalRequest(id=id)
+        await self._unary(self._time_intervals.DeleteTimeInterval, request, timeout)
 
     # Metrics
 

@@ -192,6 +192,7 @@ class Alert(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     ENDS_AT_FIELD_NUMBER: _builtins.int
     RECEIVERS_FIELD_NUMBER: _builtins.int
+    MUTED_BY_FIELD_NUMBER: _builtins.int
     fingerprint: _builtins.str
     """Stable hash of the sorted label set."""
     rule: _builtins.str
@@ -230,6 +231,13 @@ class Alert(_message.Message):
     def receivers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Receivers of the routes the alert matches."""
 
+    @_builtins.property
+    def muted_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Time intervals that mute the notifications of a route the alert is grouped on, as of its
+        latest flush (Alertmanager's mutedBy): mute_time_intervals holding, or every
+        active_time_intervals of a route none of whose holds.
+        """
+
     def __init__(
         self,
         *,
@@ -252,10 +260,11 @@ class Alert(_message.Message):
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         ends_at: _timestamp_pb2.Timestamp | None = ...,
         receivers: _abc.Iterable[_builtins.str] | None = ...,
+        muted_by: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "ends_at", b"ends_at", "fired_at", b"fired_at", "resolved_at", b"resolved_at", "started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "acknowledged", b"acknowledged", "annotations", b"annotations", "ends_at", b"ends_at", "escalation_level", b"escalation_level", "fingerprint", b"fingerprint", "fired_at", b"fired_at", "generator_url", b"generator_url", "inhibited_by", b"inhibited_by", "labels", b"labels", "receivers", b"receivers", "resolved_at", b"resolved_at", "rule", b"rule", "rule_id", b"rule_id", "silenced_by", b"silenced_by", "started_at", b"started_at", "state", b"state", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "acknowledged", b"acknowledged", "annotations", b"annotations", "ends_at", b"ends_at", "escalation_level", b"escalation_level", "fingerprint", b"fingerprint", "fired_at", b"fired_at", "generator_url", b"generator_url", "inhibited_by", b"inhibited_by", "labels", b"labels", "muted_by", b"muted_by", "receivers", b"receivers", "resolved_at", b"resolved_at", "rule", b"rule", "rule_id", b"rule_id", "silenced_by", b"silenced_by", "started_at", b"started_at", "state", b"state", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -668,6 +677,7 @@ class AlertGroup(_message.Message):
     ROUTE_FIELD_NUMBER: _builtins.int
     RECEIVER_FIELD_NUMBER: _builtins.int
     ALERTS_FIELD_NUMBER: _builtins.int
+    MUTED_BY_FIELD_NUMBER: _builtins.int
     route: _builtins.str
     """Path of the route in the routing tree."""
     receiver: _builtins.str
@@ -675,6 +685,10 @@ class AlertGroup(_message.Message):
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]: ...
+    @_builtins.property
+    def muted_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Time intervals that muted the group's route at its latest flush (Alertmanager's group marker)."""
+
     def __init__(
         self,
         *,
@@ -682,10 +696,11 @@ class AlertGroup(_message.Message):
         route: _builtins.str = ...,
         receiver: _builtins.str = ...,
         alerts: _abc.Iterable[Global___Alert] | None = ...,
+        muted_by: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "labels", b"labels", "receiver", b"receiver", "route", b"route"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "labels", b"labels", "muted_by", b"muted_by", "receiver", b"receiver", "route", b"route"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

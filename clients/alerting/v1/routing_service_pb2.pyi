@@ -34,6 +34,8 @@ class Route(_message.Message):
     ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
     ROUTES_FIELD_NUMBER: _builtins.int
     PROBLEMS_FIELD_NUMBER: _builtins.int
+    MUTE_TIME_INTERVALS_FIELD_NUMBER: _builtins.int
+    ACTIVE_TIME_INTERVALS_FIELD_NUMBER: _builtins.int
     receiver: _builtins.str
     """Channel id or name; inherited from the parent when empty."""
     escalation_policy_id: _builtins.str
@@ -56,7 +58,20 @@ class Route(_message.Message):
     @_builtins.property
     def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingProblem]:
         """Output only, on the root of GetRouting: what in the tree cannot deliver as written (a receiver
-        that is no channel, an escalation policy that does not exist). Ignored on write.
+        that is no channel, an escalation policy or a time interval that does not exist). Ignored on
+        write.
+        """
+
+    @_builtins.property
+    def mute_time_intervals(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of time intervals: no notification of this route while one of them holds. Not
+        inherited by child routes; not allowed on the root.
+        """
+
+    @_builtins.property
+    def active_time_intervals(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of time intervals: no notification of this route while none of them holds. Not
+        inherited by child routes; not allowed on the root.
         """
 
     def __init__(
@@ -71,10 +86,12 @@ class Route(_message.Message):
         escalation_policy_id: _builtins.str = ...,
         routes: _abc.Iterable[Global___Route] | None = ...,
         problems: _abc.Iterable[Global___RoutingProblem] | None = ...,
+        mute_time_intervals: _abc.Iterable[_builtins.str] | None = ...,
+        active_time_intervals: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["group_interval", b"group_interval", "group_wait", b"group_wait", "repeat_interval", b"repeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "problems", b"problems", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_time_intervals", b"active_time_intervals", "continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "mute_time_intervals", b"mute_time_intervals", "problems", b"problems", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
