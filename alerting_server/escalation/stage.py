@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from alerting_server.ack.links import AckLinks
 from alerting_server.alerts import history
+from alerting_server.alerts.dispatch.aggregation import time_muted
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.live import LiveAlerts
@@ -16,6 +17,7 @@ from alerting_server.escalation.plan import Step
 from alerting_server.escalation.policies import PolicyFinder
 from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
 from alerting_server.model import Alert, AlertState, Channel, Escalation, NotificationPayload, Route
+from alerting_server.timeintervals import TimeInterval, UnknownTimeInterval
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
 
@@ -26,6 +28,7 @@ class EscalationStage:
         self._links = links
         self._routes: RouteNode = compile_routes(Route())
         self._receivers = Receivers()
+        self._time_intervals: dict[str, TimeInterval] = {}
         self.escalations: dict[str, Escalation] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
@@ -33,9 +36,26 @@ class EscalationStage:
     def load(self, escalations: Iterable[Escalation]) -> None:
         self.escalations = {e.fingerprint: e for e in escalations}
 
-    def configure(self, routes: RouteNode, receivers: Receivers) -> None:
+    def configure(
+        self, routes: RouteNode, receivers: Receivers, time_intervals: Iterable[TimeInterval] = ()
+    ) -> None:
         self._routes = routes
         self._receivers = receivers
+        self._time_intervals = {interval.name: interval for interval in time_intervals}
+
+    def _time_muted(self, alert: Alert, now: int) -> bool:
+        """Every route the alert takes is muted by its time intervals now: its escalation waits too
+        (a name no interval has mutes, as it holds the route's notifications)."""
+        matches = self._routes.match(alert.labels)
+        if not matches:
+            return False
+        for m in matches:
+            try:
+                if not time_muted(m.opts, self._time_intervals, now):
+                    return False
+            except UnknownTimeInterval:
+                continue
+        return True
 
     def take_changes(self) -> tuple[list[Escalation], list[str]]:
         """The escalations changed and removed since the last call, for the step's commit."""
@@ -73,7 +93,13 @@ class EscalationStage:
                 live.events.append((EventType.UNACKNOWLEDGED, alert))
                 live.history.append(history.unacknowledged(fp, "", now, ACK_TIMEOUT_MESSAGE))
                 esc = restart(esc, now)
-            paused = alert.ack is not None or bool(alert.silenced_by) or bool(alert.inhibited_by)
+            # A pause by time ends unannounced: the pipeline steps at least every MAX_SLEEP_MS.
+            paused = (
+                alert.ack is not None
+                or bool(alert.silenced_by)
+                or bool(alert.inhibited_by)
+                or self._time_muted(alert, now)
+            )
             new, steps = advance(esc, paused=paused, now=now)
             if new != esc or esc is not self.escalations[fp]:
                 self.escalations[fp] = new

@@ -218,7 +218,7 @@ class AlertPipeline:
         receivers = Receivers(config.channels, self._fallback)
         self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
-        self._escalation.configure(routes, receivers)
+        self._escalation.configure(routes, receivers, config.time_intervals)
 
     async def reload(self) -> None:
         """Re-reads routing, silences, inhibit rules, time intervals and channels after one of them

@@ -23,6 +23,7 @@ from alerting_server.model import (
 from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
+from alerting_server.timeintervals import parse_time_interval
 from tests.alerts.helpers import SEC, T0, Clock, firing, pagerduty, pipeline_store, webhook
 
 MIN = 60 * SEC
@@ -272,3 +273,26 @@ async def test_a_level_channel_that_is_gone_is_replaced_by_the_fallback_receiver
         "level 0 of escalation policy 'infra'; no such channel: gone",
         "level 1 of escalation policy 'infra'; no such channel: gone",
     ]
+
+
+async def test_an_alert_whose_routes_are_muted_by_time_does_not_climb_meanwhile(store: Store) -> None:
+    # T0 is 22:13:20 UTC: muted until 22:20, as the route's notifications are.
+    night = parse_time_interval("evening", [{"times": [{"start_time": "22:00", "end_time": "22:20"}]}])
+    await store.time_intervals.create(night, T0)
+    p = await policy(store)
+    route = Route(
+        receiver="ops", group_wait=60 * MIN, escalation_policy_id=p.id, mute_time_intervals=("evening",)
+    )
+    await store.routing.put(route, T0)
+    clock = Clock()
+    m = await started(store, clock)
+    await m.post([cpu()])
+    await run(m, clock, [1, 5])
+    assert await sent(store) == []
+    await run(m, clock, [7])
+    assert await sent(store) == [("slack", 0)]
+    # The muted minutes do not count: level 1 is 10 minutes after the climb started, not after T0.
+    await run(m, clock, [10, 16])
+    assert await sent(store) == [("slack", 0)]
+    await run(m, clock, [18])
+    assert await sent(store) == [("slack", 0), ("pager", 1)]
