@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import urllib.parse
 from collections.abc import Callable
 
 from alerting_server.templating.gotime import GoDuration, GoTime, load_location
-from alerting_server.templating.prometheus_funcs import humanize_duration, safe_html, to_lower, to_upper
+from alerting_server.templating.htmlescape import HTML, URL
+from alerting_server.templating.prometheus_funcs import humanize_duration, to_lower, to_upper
 from alerting_server.templating.textfuncs import match, re_replace_all, title
 
 
@@ -43,6 +46,28 @@ def url_unescape(s: str) -> str:
     return urllib.parse.unquote_plus(s, errors="strict")
 
 
+def safe_html(text: str) -> HTML:
+    """html/template.HTML: printed unescaped in an HTML template's text."""
+    return HTML(text)
+
+
+def safe_url(text: str) -> URL:
+    """html/template.URL: not filtered in an HTML template's URL attributes."""
+    return URL(text)
+
+
+def base64encode(text: str) -> str:
+    """base64.URLEncoding (the URL-safe alphabet, padded), to embed in a URL's query."""
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def base64decode(text: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(text.encode("ascii")).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError, UnicodeEncodeError) as e:
+        raise ValueError(f"illegal base64 data: {e}") from None
+
+
 def to_json(v: object) -> str:
     return json.dumps(v, separators=(",", ":"), default=str)
 
@@ -73,6 +98,9 @@ def alertmanager_functions(*, now_ms: int) -> dict[str, Callable[..., object]]:
     def since(t: GoTime) -> GoDuration:
         return GoDuration(now_ms * 1_000_000 - t.unix_nano)
 
+    def now() -> GoTime:
+        return GoTime(now_ms * 1_000_000)
+
     return {
         "toUpper": to_upper,
         "toLower": to_lower,
@@ -81,16 +109,19 @@ def alertmanager_functions(*, now_ms: int) -> dict[str, Callable[..., object]]:
         "join": join,
         "match": match,
         "safeHtml": safe_html,
-        "safeUrl": safe_html,
+        "safeUrl": safe_url,
         "urlUnescape": url_unescape,
         "reReplaceAll": re_replace_all,
         "stringSlice": string_slice,
         "date": date,
         "tz": tz,
+        "now": now,
         "since": since,
         "humanizeDuration": humanize_duration,
         "toJson": to_json,
         "list": list_,
         "append": append,
         "dict": dict_,
+        "base64encode": base64encode,
+        "base64decode": base64decode,
     }

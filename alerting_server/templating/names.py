@@ -77,11 +77,14 @@ ALERTMANAGER_FUNCTIONS = frozenset(
         "stringSlice",
         "date",
         "tz",
+        "now",
         "since",
         "humanizeDuration",
         "toJson",
         "list",
         "append",
         "dict",
+        "base64encode",
+        "base64decode",
     }
 )
