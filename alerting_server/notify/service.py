@@ -23,6 +23,8 @@ from alerting_server.clock import Clock
 from alerting_server.errors import Unavailable
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.outbox import Claimed, Outcome
+from alerting_server.notify.alertmanager.fields import STYLE
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import DEFAULT_LIMITS
 from alerting_server.notify.limits import ChannelLimits
@@ -81,6 +83,9 @@ class DeliveryService:
             store.deliveries, clock, self.token, self.options.external_url, self.options.policy, rand
         )
         self._channels: dict[str, Channel] = {}
+        # The notification template files as last read, and the set built from them.
+        self._template_files: tuple[tuple[str, str], ...] = ()
+        self._templates = TemplateSet()
         self._channels_read_at: int | None = None
         self._workers: dict[str, ChannelWorker] = {}
         # Deleted channels whose workers still send what they hold.
@@ -201,6 +206,11 @@ class DeliveryService:
 
     async def _refresh_channels(self, now: int) -> None:
         channels = {c.id: c for c in await self._store.channels.all()}
+        files = tuple((f.name, f.text) for f in await self._store.notification_templates.list())
+        templates_changed = files != self._template_files
+        if templates_changed:
+            self._template_files = files
+            self._templates = TemplateSet(files)
         for channel_id, channel in channels.items():
             worker = self._workers.get(channel_id)
             if worker is None:
@@ -208,6 +218,7 @@ class DeliveryService:
             elif (
                 self._channels[channel_id].updated_at != channel.updated_at
                 or worker.channel.type != channel.type
+                or (templates_changed and channel.config.get("style") == STYLE)
             ):
                 worker.reconfigure(channel, self._notifier(channel))
         for channel_id in set(self._workers) - set(channels):
@@ -243,7 +254,12 @@ class DeliveryService:
 
     def _notifier(self, channel: Channel) -> Notifier:
         return notifier_for(
-            channel, self._client, clock=self._clock, tls_context=self._tls, outbound=self.options.outbound
+            channel,
+            self._client,
+            clock=self._clock,
+            tls_context=self._tls,
+            outbound=self.options.outbound,
+            templates=self._templates,
         )
 
     def _done(self, worker: ChannelWorker, delivery_id: str) -> None:

@@ -90,7 +90,11 @@ class EmailNotifier:
         )
         return noting_template_errors(await self._send(mail), expander)
 
-    async def _send(self, mail: EmailMessage) -> DeliveryResult:
+    async def send_raw(self, data: bytes) -> DeliveryResult:
+        """Sends a message already written (headers and body, CRLF line ends)."""
+        return await self._send(data)
+
+    async def _send(self, mail: EmailMessage | bytes) -> DeliveryResult:
         try:
             # Connected here, to an address the policy allows; the host name is still what TLS verifies.
             # The socket is aiosmtplib's from then on: its transport closes it.

@@ -6,18 +6,43 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from alerting_server.notify.alertmanager.fields import (
+    SLACK_ACTIONS,
+    SLACK_FIELDS,
+    STRING_LIST,
+    STYLE_FIELD,
+    is_alertmanager_style,
+)
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
 TEMPLATES = ("title", "text", "pretext", "footer")
+# slack_config's other texts, which only channels of style "alertmanager" render.
+ALERTMANAGER_TEMPLATES = (
+    "title_link",
+    "fallback",
+    "callback_id",
+    "color",
+    "icon_url",
+    "image_url",
+    "thumb_url",
+)
 
 SCHEMA: Mapping[str, FieldSpec] = {
     "webhook_url": FieldSpec(Kind.URL, required=True, secret=True, hint="the Slack incoming webhook URL"),
-    "channel": FieldSpec(Kind.STRING),
-    "username": FieldSpec(Kind.STRING),
-    "icon_emoji": FieldSpec(Kind.STRING),
+    "channel": FieldSpec(Kind.TEMPLATE),
+    "username": FieldSpec(Kind.TEMPLATE),
+    "icon_emoji": FieldSpec(Kind.TEMPLATE),
     "send_resolved": FieldSpec(Kind.BOOL),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
+    # "alertmanager": the message Alertmanager's slack_config sends (notify/alertmanager/slack.py).
+    "style": STYLE_FIELD,
+    **{name: FieldSpec(Kind.TEMPLATE) for name in ALERTMANAGER_TEMPLATES},
+    "link_names": FieldSpec(Kind.BOOL),
+    "short_fields": FieldSpec(Kind.BOOL),
+    "mrkdwn_in": STRING_LIST,
+    "fields": SLACK_FIELDS,
+    "actions": SLACK_ACTIONS,
 }
 
 
@@ -29,6 +54,8 @@ class SlackConfig:
     username: str = ""
     icon_emoji: str = ""
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+    # The whole config of a channel of style "alertmanager"; None for this server's own messages.
+    alertmanager: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
@@ -38,4 +65,5 @@ class SlackConfig:
             username=config.get("username") or "",
             icon_emoji=config.get("icon_emoji") or "",
             templates=ChannelTemplates.from_config(TEMPLATES, config),
+            alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )
