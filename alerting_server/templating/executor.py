@@ -486,9 +486,20 @@ class State:
             self.write(format_v(NO_VALUE if value is None else value))
             return
         try:
-            self.write(html.value(NO_VALUE if value is None else value))
+            self.write(html.value(NO_VALUE if value is None else value, _predefined_escaper(node)))
         except UnsupportedContext as e:
             raise self.error(str(e)) from None
+
+
+def _predefined_escaper(node: n.Node) -> str | None:
+    """ "urlquery" or "html" when the action's pipeline ends with it: html/template then uses it in
+    place of its own escapers that do the same (escape.go ensurePipelineContains)."""
+    if not isinstance(node, n.ActionNode) or not node.pipe.cmds:
+        return None
+    args = node.pipe.cmds[-1].args
+    if args and isinstance(args[0], n.IdentifierNode) and args[0].ident in ("urlquery", "html"):
+        return args[0].ident
+    return None
 
 
 def _quote(s: str) -> str:

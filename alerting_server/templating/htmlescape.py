@@ -144,14 +144,18 @@ class HtmlEscaper:
             i += 1
         return "".join(out)
 
-    def value(self, value: object) -> str:
-        """The escaped text of an action's value in the current context."""
+    def value(self, value: object, predefined: str | None = None) -> str:
+        """The escaped text of an action's value in the current context. `predefined` is the
+        escaper ("urlquery" or "html") the action's pipeline ends with: it stands in for the
+        escapers that do the same (Go's equivalentEscapers), which are then not applied again."""
         s = format_v(value) if value is not NO_VALUE else ""
         if value is NO_VALUE:
             # html/template prints a missing value as "".
             s = ""
         state = self.state
-        if state is _State.TEXT:
+        if predefined == "html" and state in (_State.TEXT, _State.RCDATA):
+            escaped = s
+        elif state is _State.TEXT:
             escaped = s if isinstance(value, HTML) else _replace(s, _HTML_RE, _HTML_REPLACEMENTS)
         elif state is _State.RCDATA:
             escaped = (
@@ -160,7 +164,7 @@ class HtmlEscaper:
                 else _replace(s, _HTML_RE, _HTML_REPLACEMENTS)
             )
         elif state is _State.VALUE:
-            escaped = self._attr_value(value, s)
+            escaped = self._attr_value(value, s, predefined)
         elif state is _State.COMMENT:
             escaped = ""
         elif state in (_State.TAG, _State.AFTER_NAME, _State.ATTR_NAME):
@@ -170,7 +174,7 @@ class HtmlEscaper:
             self.state = _State.VALUE
             self.quote = ""
             self.url_part = _UrlPart.NONE
-            escaped = self._attr_value(value, s)
+            escaped = self._attr_value(value, s, predefined)
         else:
             raise UnsupportedContext(
                 f"an action inside <{self.special or self.element}> needs JS or CSS escaping, not supported"
@@ -179,7 +183,7 @@ class HtmlEscaper:
             self._step(c, escaped, j)
         return escaped
 
-    def _attr_value(self, value: object, s: str) -> str:
+    def _attr_value(self, value: object, s: str, predefined: str | None) -> str:
         attr = self.attr
         if attr == "style" or attr.startswith("on"):
             raise UnsupportedContext(
@@ -191,14 +195,12 @@ class HtmlEscaper:
         if isinstance(value, HTML):
             s = _TAG_RE.sub("", s)
         if _is_url_attr(attr):
-            if self.url_part is _UrlPart.NONE:
-                if not isinstance(value, URL) and not _is_safe_url(s):
-                    s = "#" + FILTER_FAILSAFE
-                s = _url_process(s, norm=True)
-            elif self.url_part is _UrlPart.PRE_QUERY:
-                s = _url_process(s, norm=True)
-            else:
-                s = _url_process(s, norm=False)
+            if self.url_part is _UrlPart.NONE and not isinstance(value, URL) and not _is_safe_url(s):
+                s = "#" + FILTER_FAILSAFE
+            if predefined != "urlquery":
+                s = _url_process(s, norm=self.url_part is not _UrlPart.QUERY)
+        if predefined == "html" and self.quote:
+            return s
         return _replace(s, pattern, table)
 
     def _step(self, c: str, text: str, i: int) -> None:

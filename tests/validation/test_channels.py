@@ -111,7 +111,7 @@ def test_unknown_fields_are_errors() -> None:
     found = errors(ChannelType.SLACK, {**SLACK, "foo": 1, "webhookurl": "x"})
     assert set(found) == {"config.foo", "config.webhookurl"}
     assert found["config.foo"].startswith(
-        "unknown field for a slack channel (known: channel, footer, icon_emoji,"
+        "unknown field for a slack channel (known: actions, callback_id, channel, color, fallback,"
     )
 
 
@@ -202,7 +202,7 @@ def test_unknown_fields_are_errors() -> None:
             "config.webhook_url",
             "URL must not contain whitespace",
         ),
-        (ChannelType.SLACK, {"channel": ["#a"]}, "config.channel", "must be a string, got array"),
+        (ChannelType.SLACK, {"channel": ["#a"]}, "config.channel", "must be a template string, got array"),
         (ChannelType.SLACK, {"send_resolved": 1}, "config.send_resolved", "must be a boolean, got number"),
         (
             ChannelType.PAGERDUTY,

@@ -63,6 +63,8 @@ class AlertmanagerWebhookNotifier:
     headers: Mapping[str, str] = field(default_factory=dict)
     max_alerts: int = 0
     timeout: httpx.Timeout | None = None
+    # Our addition, as for every webhook channel: an HMAC-SHA256 of the body in a header.
+    hmac_secret: str = ""
     clock: Clock = field(default_factory=SystemClock)
 
     def render(self, message: Message) -> bytes:
@@ -77,5 +79,6 @@ class AlertmanagerWebhookNotifier:
         response, data = sent
         if response.is_success:
             return DELIVERED
-        reason = scrub(data.decode(errors="replace"), [*url_secrets(self.url), *self.headers.values()])
+        secrets = [*url_secrets(self.url), self.hmac_secret, *self.headers.values()]
+        reason = scrub(data.decode(errors="replace"), [s for s in secrets if s])
         return from_response(response, reason, self.clock.now_ms())

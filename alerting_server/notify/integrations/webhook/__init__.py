@@ -17,6 +17,7 @@ def _notifier(config: WebhookConfig, connections: Connections) -> Notifier:
             headers=config.headers,
             max_alerts=config.max_alerts,
             timeout=config.timeout,
+            hmac_secret=config.hmac_secret,
             clock=connections.clock,
         )
     return WebhookNotifier(client=connections.http, config=config, clock=connections.clock)

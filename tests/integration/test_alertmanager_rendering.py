@@ -1,0 +1,366 @@
+"""The same alerts and receiver configuration given to a real Alertmanager (Debian's 0.25) and to our
+channels of style "alertmanager": what each sends must be the same bytes.
+
+Alertmanager groups the alerts posted to its /api/v2/alerts (group_wait 1s) and notifies one
+receiver with a webhook, a Slack, a PagerDuty and an email integration; ours are the channel
+configs its loader gives (Alertmanager's field names, `webhook_url` for Slack's api_url), sent by
+our notifiers through real HTTP and SMTP to the same local receivers. Compared:
+
+- webhook, Slack and PagerDuty bodies: byte for byte. The group key is the one Alertmanager's
+  dispatcher made (taken from its webhook body: it is routing's, not rendering's); PagerDuty's
+  dedup_key is its hash, so it must match too.
+- email: every header but Message-Id and Date (a time and a random number in both) and the
+  multipart boundary (random in both); then each part, its headers and its quoted-printable
+  body, byte for byte. Alertmanager writes headers in a Go map's random order: compared as sets.
+
+Both sides read Alertmanager's default templates from the files we ship (given to Alertmanager as
+template files too: Debian's 0.25 has an older email.tmpl, which differs in one URL), then a user
+file that redefines `__alertmanager` and defines a template the Slack title calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from alerting_server.alerts.fingerprint import fingerprint
+from alerting_server.errors import Violations
+from alerting_server.model import Alert, AlertState, Channel, ChannelType
+from alerting_server.notify import notifier_for
+from alerting_server.notify.alertmanager import TemplateSet
+from alerting_server.notify.message import Message, build_message
+from alerting_server.validation.channels import check_channel_config
+from tests.integration.peers import TOOLS, free_port, peer_binary
+from tests.notify.receiver import Receiver
+
+SHIPPED = Path(__file__).resolve().parents[2] / "alerting_server" / "notify" / "alertmanager"
+RECEIVER = "team.x"  # a regexp metacharacter: Alertmanager's data quotes the name
+USER_TEMPLATE = (
+    '{{ define "__alertmanager" }}Alerting Server{{ end }}\n'
+    '{{ define "custom.title" }}{{ .Status | toUpper }} {{ .CommonLabels.alertname }} '
+    "{{ range .Alerts }}{{ .Labels.instance }} {{ end }}{{ end }}\n"
+)
+T0 = dt.datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Posted:
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    generator_url: str = ""
+
+
+ALERTS = [
+    Posted(
+        {
+            "alertname": "HighLatency",
+            "job": "api",
+            "instance": "b:9090",
+            "severity": "critical",
+            "team": "db & <ops> 'x'+y",
+        },
+        {
+            "summary": "p99 latency > 2s on <b:9090> & friends",
+            "description": "It's 'slow' + getting worse — ça va mal",
+        },
+        T0,
+        generator_url="http://prom.example:9090/graph?g0.expr=up%3D%3D0&g0.tab=1",
+    ),
+    Posted(
+        {"alertname": "HighLatency", "job": "api", "instance": "a:9090", "severity": "critical"},
+        {"summary": "p99 latency > 2s on <a:9090> & friends", "runbook": "https://runbooks.example/latency"},
+        T0 + dt.timedelta(seconds=7, milliseconds=5),
+        generator_url="http://prom.example:9090/graph?g0.expr=latency",
+    ),
+    Posted(
+        {"alertname": "HighLatency", "job": "db", "instance": "c:5432", "severity": "warning"},
+        {"summary": "p99 latency > 2s on <c:5432> & friends"},
+        T0 - dt.timedelta(minutes=30),
+        ends_at=T0 - dt.timedelta(minutes=5),
+        generator_url="http://prom.example:9090/graph?g0.expr=db",
+    ),
+]
+
+SLACK: dict[str, Any] = {
+    "channel": "#alerts-{{ .CommonLabels.job }}",
+    "title": '{{ template "custom.title" . }}',
+    "text": "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n{{ end }}",
+    "fields": [
+        {"title": "Severity", "value": "{{ .CommonLabels.severity }}", "short": True},
+        {"title": "Firing", "value": "{{ .Alerts.Firing | len }}"},
+    ],
+    "short_fields": False,
+    "actions": [
+        {"type": "button", "text": "Runbook :book:", "url": "{{ (index .Alerts 0).Annotations.runbook }}"},
+        {
+            "type": "button",
+            "text": "Silence",
+            "name": "silence",
+            "value": "{{ .GroupLabels.alertname }}",
+            "style": "danger",
+            "confirm": {"text": "Silence {{ .GroupLabels.alertname }}?", "ok_text": "Yes"},
+        },
+    ],
+    "link_names": True,
+    "mrkdwn_in": ["text", "fields"],
+    "footer": "{{ .ExternalURL }}",
+    "send_resolved": True,
+}
+PAGERDUTY: dict[str, Any] = {
+    "routing_key": "0123456789abcdef0123456789abcdef",
+    "severity": '{{ if eq .CommonLabels.severity "critical" }}critical{{ else }}warning{{ end }}',
+    "class": "latency",
+    "component": "{{ .CommonLabels.job }}",
+    "group": "{{ .GroupLabels.alertname }}",
+    "details": {
+        "runbook": "{{ .CommonAnnotations.runbook }}",
+        "num_firing": "{{ len .Alerts.Firing }} of {{ len .Alerts }}",
+    },
+    "images": [{"src": "https://img.example/{{ .GroupLabels.alertname }}.png", "alt": "graph", "href": ""}],
+    "links": [
+        {"href": "{{ (index .Alerts 0).GeneratorURL }}", "text": "Source <1>"},
+        {"href": "", "text": "dropped"},
+    ],
+    "send_resolved": True,
+}
+EMAIL: dict[str, Any] = {
+    "to": ["oncall@example.org"],
+    "from": "alertmanager@example.org",
+    "headers": {
+        "X-Team": "Équipe {{ .CommonLabels.job }} — {{ .GroupLabels.alertname }}",
+        "Reply-To": "noc@example.org",
+    },
+    "text": (
+        '{{ template "email.default.subject" . }}\n'
+        "{{ range .Alerts }}{{ .Annotations.description }} {{ .Annotations.summary }}\n{{ end }}"
+        "a long line that has to be folded by the quoted-printable writer, since it is longer than "
+        "seventy-six characters"
+    ),
+    "send_resolved": True,
+}
+WEBHOOK: dict[str, Any] = {"max_alerts": 2, "send_resolved": True}
+
+
+@dataclass
+class RawSmtp:
+    received: list[bytes] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.received.append(envelope.content)
+        return "250 OK"
+
+
+def _go_time(t: dt.datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _alertmanager_config(http: Receiver, smtp_port: int, templates: list[Path]) -> dict[str, Any]:
+    email = dict(EMAIL)
+    email["to"] = ", ".join(EMAIL["to"])
+    email.update(smarthost=f"127.0.0.1:{smtp_port}", require_tls=False)
+    return {
+        "route": {
+            "receiver": RECEIVER,
+            "group_by": ["alertname"],
+            "group_wait": "1s",
+            "group_interval": "1h",
+            "repeat_interval": "4h",
+        },
+        "receivers": [
+            {
+                "name": RECEIVER,
+                "webhook_configs": [{"url": http.url("/am/webhook"), **WEBHOOK}],
+                "slack_configs": [{"api_url": http.url("/am/slack"), **SLACK}],
+                "pagerduty_configs": [{"url": http.url("/am/pagerduty"), **PAGERDUTY}],
+                "email_configs": [email],
+            }
+        ],
+        "templates": [str(p) for p in templates],
+    }
+
+
+@pytest.fixture
+async def receivers() -> AsyncIterator[tuple[Receiver, RawSmtp, int]]:
+    http = await Receiver().start()
+    smtp = RawSmtp()
+    port = free_port()
+    controller = Controller(smtp, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield http, smtp, port
+    finally:
+        controller.stop()
+        await http.close()
+
+
+def _start_alertmanager(scratch: Path, config: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
+    (scratch / "alertmanager.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    args = [
+        str(peer_binary("prometheus-alertmanager")),
+        f"--config.file={scratch / 'alertmanager.yml'}",
+        f"--storage.path={scratch / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        "--log.level=debug",
+    ]
+    # Debian's build reads its default templates from /usr/share/prometheus/alertmanager, which
+    # scripts/install-prometheus.sh only unpacked under .tools: the unpacked /usr/share is laid
+    # over the system's in a mount namespace of this process alone (as bench/amcluster.py does).
+    share = (TOOLS.parent / "share").resolve()
+    overlay = f"mount -t overlay overlay -o lowerdir={share}:/usr/share /usr/share"
+    command = ["unshare", "--mount", "sh", "-c", f'{overlay} && exec "$0" "$@"', *args]
+    with (scratch / "alertmanager.log").open("wb") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _our_message(group_key: str, external_url: str) -> Message:
+    firing, resolved = [], []
+    for p in ALERTS:
+        ms = int(p.starts_at.timestamp() * 1000)
+        alert = Alert(
+            fingerprint=fingerprint(p.labels),
+            labels=p.labels,
+            annotations=p.annotations,
+            state=AlertState.FIRING,
+            started_at=ms,
+            fired_at=ms,
+            updated_at=ms,
+            generator_url=p.generator_url,
+        )
+        if p.ends_at is None:
+            firing.append(alert)
+        else:
+            ended = int(p.ends_at.timestamp() * 1000)
+            resolved.append(dataclasses.replace(alert, state=AlertState.RESOLVED, resolved_at=ended))
+    return build_message(
+        receiver=RECEIVER,
+        group_key=group_key,
+        group_labels={"alertname": "HighLatency"},
+        firing=firing,
+        resolved=resolved,
+        external_url=external_url,
+    )
+
+
+def _email_parts(raw: bytes) -> tuple[dict[str, str], list[bytes]]:
+    """The headers (but Message-Id and Date; the boundary left out) and the parts of one message."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers: dict[str, str] = {}
+    boundary = ""
+    for line in head.decode().split("\r\n"):
+        name, _, value = line.partition(": ")
+        if name == "Content-Type":
+            kind, _, boundary = value.partition(";  boundary=")
+            value = kind
+        if name not in ("Message-Id", "Date"):
+            headers[name] = value
+    assert boundary, head
+    parts = body.split(f"--{boundary}".encode())
+    assert parts[-1] == b"--\r\n", parts[-1]
+    return headers, parts[:-1]
+
+
+async def _wait(http: Receiver, smtp: RawSmtp, prefix: str, emails: int, timeout_s: float = 30.0) -> None:
+    paths = {f"{prefix}/webhook", f"{prefix}/slack", f"{prefix}/pagerduty"}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if paths <= {r.path for r in http.requests} and len(smtp.received) >= emails:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(
+        f"not all notifications arrived: {[r.path for r in http.requests]}, {len(smtp.received)} emails"
+    )
+
+
+def _body(http: Receiver, path: str) -> bytes:
+    found = [r.body for r in http.requests if r.path == path]
+    assert len(found) == 1, (path, len(found))
+    return found[0]
+
+
+async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
+    tmp_path: Path, receivers: tuple[Receiver, RawSmtp, int]
+) -> None:
+    http, smtp, smtp_port = receivers
+    user_file = tmp_path / "user.tmpl"
+    user_file.write_text(USER_TEMPLATE)
+    templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
+    port = free_port()
+    am = _start_alertmanager(tmp_path, _alertmanager_config(http, smtp_port, templates), port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            for _ in range(120):
+                try:
+                    if (await client.get(f"{base}/-/ready")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
+                await asyncio.sleep(0.25)
+            posted = [
+                {
+                    "labels": p.labels,
+                    "annotations": p.annotations,
+                    "startsAt": _go_time(p.starts_at),
+                    **({"endsAt": _go_time(p.ends_at)} if p.ends_at else {}),
+                    "generatorURL": p.generator_url,
+                }
+                for p in ALERTS
+            ]
+            response = await client.post(f"{base}/api/v2/alerts", json=posted)
+            assert response.status_code == 200, response.text
+            await _wait(http, smtp, "/am", emails=1)
+    finally:
+        am.terminate()
+        am.wait(10)
+    am_webhook = _body(http, "/am/webhook")
+    group_key = yaml.safe_load(am_webhook)["groupKey"]
+
+    # Ours: the channels the loader makes of that receiver, through the factory as the server does.
+    files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
+    configs = {
+        ChannelType.WEBHOOK: {"url": http.url("/ours/webhook"), **WEBHOOK},
+        ChannelType.SLACK: {"webhook_url": http.url("/ours/slack"), **SLACK},
+        ChannelType.PAGERDUTY: {"url": http.url("/ours/pagerduty"), **PAGERDUTY},
+        ChannelType.EMAIL: {**EMAIL, "smarthost": f"127.0.0.1:{smtp_port}"},
+    }
+    message = _our_message(group_key, base)
+    async with httpx.AsyncClient(timeout=5) as client:
+        for type, config in configs.items():
+            config = {**config, "style": "alertmanager"}
+            v = Violations()
+            check_channel_config(v, type, config)
+            assert not v.items, v.items
+            notifier = notifier_for(Channel(name=RECEIVER, type=type, config=config), client, templates=files)
+            result = await notifier.notify(message, idempotency_key="k")
+            assert result.ok, (type, result)
+    await _wait(http, smtp, "/ours", emails=2)
+
+    # Every field must agree; nothing is excepted in these bodies.
+    assert _body(http, "/ours/webhook") == am_webhook
+    assert _body(http, "/ours/slack").decode() == _body(http, "/am/slack").decode()
+    assert _body(http, "/ours/pagerduty").decode() == _body(http, "/am/pagerduty").decode()
+
+    am_headers, am_parts = _email_parts(smtp.received[0])
+    our_headers, our_parts = _email_parts(smtp.received[1])
+    assert our_headers == am_headers
+    assert [p.decode() for p in our_parts] == [p.decode() for p in am_parts]
+    assert len(am_parts) == 3  # the preamble (empty), text/plain and text/html
