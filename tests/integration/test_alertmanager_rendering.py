@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -37,16 +38,19 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.errors import Violations
-from alerting_server.model import Alert, AlertState, Channel, ChannelType
-from alerting_server.notify import notifier_for
+from alerting_server.model import Alert, AlertState, Channel, ChannelType, NotificationPayload
+from alerting_server.notify import notifier_for, sends_resolved
 from alerting_server.notify.alertmanager import TemplateSet
-from alerting_server.notify.message import Message, build_message
+from alerting_server.notify.render import render
 from alerting_server.validation.channels import check_channel_config
 from tests.integration.peers import TOOLS, free_port, peer_binary
 from tests.notify.receiver import Receiver
 
 SHIPPED = Path(__file__).resolve().parents[2] / "alerting_server" / "notify" / "alertmanager"
 RECEIVER = "team.x"  # a regexp metacharacter: Alertmanager's data quotes the name
+# A receiver whose integrations have nothing but where to send: Alertmanager's defaults throughout
+# (Slack and email do not send resolved alerts then, PagerDuty and the webhook do).
+DEFAULTS = "defaults"
 USER_TEMPLATE = (
     '{{ define "__alertmanager" }}Alerting Server{{ end }}\n'
     '{{ define "custom.title" }}{{ .Status | toUpper }} {{ .CommonLabels.alertname }} '
@@ -153,6 +157,19 @@ EMAIL: dict[str, Any] = {
     "send_resolved": True,
 }
 WEBHOOK: dict[str, Any] = {"max_alerts": 2, "send_resolved": True}
+DEFAULT_ALERTS = [
+    Posted(
+        {"alertname": "DiskFull", "instance": "fs:9100", "mount": "/var"},
+        {"summary": "/var is 97% full"},
+        T0 - dt.timedelta(hours=2),
+    ),
+    Posted(
+        {"alertname": "DiskFull", "instance": "fs:9100", "mount": "/home"},
+        {"summary": "/home was full"},
+        T0 - dt.timedelta(hours=3),
+        ends_at=T0 - dt.timedelta(hours=1),
+    ),
+]
 
 
 @dataclass
@@ -169,10 +186,54 @@ def _go_time(t: dt.datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def _alertmanager_config(http: Receiver, smtp_port: int, templates: list[Path]) -> dict[str, Any]:
-    email = dict(EMAIL)
-    email["to"] = ", ".join(EMAIL["to"])
-    email.update(smarthost=f"127.0.0.1:{smtp_port}", require_tls=False)
+def _receivers(http: Receiver, smtp_port: int) -> dict[str, dict[ChannelType, dict[str, Any]]]:
+    """Each receiver's channel configs as the loader makes them (our names, Alertmanager's fields)."""
+    smarthost = f"127.0.0.1:{smtp_port}"
+    return {
+        RECEIVER: {
+            ChannelType.WEBHOOK: {"url": http.url(f"/ours/{RECEIVER}/webhook"), **WEBHOOK},
+            ChannelType.SLACK: {"webhook_url": http.url(f"/ours/{RECEIVER}/slack"), **SLACK},
+            ChannelType.PAGERDUTY: {"url": http.url(f"/ours/{RECEIVER}/pagerduty"), **PAGERDUTY},
+            ChannelType.EMAIL: {**EMAIL, "smarthost": smarthost},
+        },
+        DEFAULTS: {
+            ChannelType.WEBHOOK: {"url": http.url(f"/ours/{DEFAULTS}/webhook")},
+            ChannelType.SLACK: {"webhook_url": http.url(f"/ours/{DEFAULTS}/slack")},
+            ChannelType.PAGERDUTY: {"url": http.url(f"/ours/{DEFAULTS}/pagerduty"), "routing_key": "k" * 32},
+            ChannelType.EMAIL: {
+                "to": ["defaults@example.org"],
+                "from": "am@example.org",
+                "smarthost": smarthost,
+            },
+        },
+    }
+
+
+def _alertmanager_receiver(
+    name: str, configs: dict[ChannelType, dict[str, Any]], prefix: str
+) -> dict[str, Any]:
+    def url(config: dict[str, Any], key: str) -> str:
+        return str(config[key]).replace(f"/ours/{name}/", f"/{prefix}/{name}/")
+
+    webhook = {**configs[ChannelType.WEBHOOK], "url": url(configs[ChannelType.WEBHOOK], "url")}
+    slack = dict(configs[ChannelType.SLACK])
+    slack["api_url"] = url(slack, "webhook_url")
+    del slack["webhook_url"]
+    pagerduty = {**configs[ChannelType.PAGERDUTY], "url": url(configs[ChannelType.PAGERDUTY], "url")}
+    email = dict(configs[ChannelType.EMAIL])
+    email.update(to=", ".join(email["to"]), require_tls=False)
+    return {
+        "name": name,
+        "webhook_configs": [webhook],
+        "slack_configs": [slack],
+        "pagerduty_configs": [pagerduty],
+        "email_configs": [email],
+    }
+
+
+def _alertmanager_config(
+    receivers: dict[str, dict[ChannelType, dict[str, Any]]], templates: list[Path]
+) -> dict[str, Any]:
     return {
         "route": {
             "receiver": RECEIVER,
@@ -180,16 +241,9 @@ def _alertmanager_config(http: Receiver, smtp_port: int, templates: list[Path]) 
             "group_wait": "1s",
             "group_interval": "1h",
             "repeat_interval": "4h",
+            "routes": [{"matchers": ['alertname="DiskFull"'], "receiver": DEFAULTS}],
         },
-        "receivers": [
-            {
-                "name": RECEIVER,
-                "webhook_configs": [{"url": http.url("/am/webhook"), **WEBHOOK}],
-                "slack_configs": [{"api_url": http.url("/am/slack"), **SLACK}],
-                "pagerduty_configs": [{"url": http.url("/am/pagerduty"), **PAGERDUTY}],
-                "email_configs": [email],
-            }
-        ],
+        "receivers": [_alertmanager_receiver(name, configs, "am") for name, configs in receivers.items()],
         "templates": [str(p) for p in templates],
     }
 
@@ -229,9 +283,10 @@ def _start_alertmanager(scratch: Path, config: dict[str, Any], port: int) -> sub
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _our_message(group_key: str, external_url: str) -> Message:
+def _payload(receiver: str, group_key: str, alertname: str, posted: list[Posted]) -> NotificationPayload:
+    """What our pipeline queues for the group: the same alerts, start and end times to the ms."""
     firing, resolved = [], []
-    for p in ALERTS:
+    for p in posted:
         ms = int(p.starts_at.timestamp() * 1000)
         alert = Alert(
             fingerprint=fingerprint(p.labels),
@@ -248,14 +303,24 @@ def _our_message(group_key: str, external_url: str) -> Message:
         else:
             ended = int(p.ends_at.timestamp() * 1000)
             resolved.append(dataclasses.replace(alert, state=AlertState.RESOLVED, resolved_at=ended))
-    return build_message(
-        receiver=RECEIVER,
+    return NotificationPayload(
+        receiver=receiver,
         group_key=group_key,
-        group_labels={"alertname": "HighLatency"},
-        firing=firing,
-        resolved=resolved,
-        external_url=external_url,
+        group_labels={"alertname": alertname},
+        reason="test",
+        firing=tuple(firing),
+        resolved=tuple(resolved),
     )
+
+
+def _posted(p: Posted) -> dict[str, Any]:
+    return {
+        "labels": p.labels,
+        "annotations": p.annotations,
+        "startsAt": _go_time(p.starts_at),
+        **({"endsAt": _go_time(p.ends_at)} if p.ends_at else {}),
+        "generatorURL": p.generator_url,
+    }
 
 
 def _email_parts(raw: bytes) -> tuple[dict[str, str], list[bytes]]:
@@ -276,8 +341,7 @@ def _email_parts(raw: bytes) -> tuple[dict[str, str], list[bytes]]:
     return headers, parts[:-1]
 
 
-async def _wait(http: Receiver, smtp: RawSmtp, prefix: str, emails: int, timeout_s: float = 30.0) -> None:
-    paths = {f"{prefix}/webhook", f"{prefix}/slack", f"{prefix}/pagerduty"}
+async def _wait(http: Receiver, smtp: RawSmtp, paths: set[str], emails: int, timeout_s: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:
@@ -295,6 +359,16 @@ def _body(http: Receiver, path: str) -> bytes:
     return found[0]
 
 
+def _email_to(smtp: RawSmtp, address: str, count: int) -> list[bytes]:
+    found = [
+        m
+        for m in smtp.received
+        if f"\r\nTo: {address}\r\n".encode() in m or m.startswith(f"To: {address}\r\n".encode())
+    ]
+    assert len(found) == count, (address, len(found))
+    return found
+
+
 async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     tmp_path: Path, receivers: tuple[Receiver, RawSmtp, int]
 ) -> None:
@@ -302,8 +376,10 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     user_file = tmp_path / "user.tmpl"
     user_file.write_text(USER_TEMPLATE)
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
+    configs = _receivers(http, smtp_port)
+    kinds = ("webhook", "slack", "pagerduty")
     port = free_port()
-    am = _start_alertmanager(tmp_path, _alertmanager_config(http, smtp_port, templates), port)
+    am = _start_alertmanager(tmp_path, _alertmanager_config(configs, templates), port)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -315,52 +391,46 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
                     pass
                 assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
                 await asyncio.sleep(0.25)
-            posted = [
-                {
-                    "labels": p.labels,
-                    "annotations": p.annotations,
-                    "startsAt": _go_time(p.starts_at),
-                    **({"endsAt": _go_time(p.ends_at)} if p.ends_at else {}),
-                    "generatorURL": p.generator_url,
-                }
-                for p in ALERTS
-            ]
+            posted = [_posted(p) for p in ALERTS + DEFAULT_ALERTS]
             response = await client.post(f"{base}/api/v2/alerts", json=posted)
             assert response.status_code == 200, response.text
-            await _wait(http, smtp, "/am", emails=1)
+            await _wait(http, smtp, {f"/am/{r}/{k}" for r in configs for k in kinds}, emails=2)
     finally:
         am.terminate()
         am.wait(10)
-    am_webhook = _body(http, "/am/webhook")
-    group_key = yaml.safe_load(am_webhook)["groupKey"]
 
-    # Ours: the channels the loader makes of that receiver, through the factory as the server does.
+    # Ours: the same receivers' channels, through render() and the factory as the server sends them.
     files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
-    configs = {
-        ChannelType.WEBHOOK: {"url": http.url("/ours/webhook"), **WEBHOOK},
-        ChannelType.SLACK: {"webhook_url": http.url("/ours/slack"), **SLACK},
-        ChannelType.PAGERDUTY: {"url": http.url("/ours/pagerduty"), **PAGERDUTY},
-        ChannelType.EMAIL: {**EMAIL, "smarthost": f"127.0.0.1:{smtp_port}"},
-    }
-    message = _our_message(group_key, base)
+    groups = {RECEIVER: ("HighLatency", ALERTS), DEFAULTS: ("DiskFull", DEFAULT_ALERTS)}
     async with httpx.AsyncClient(timeout=5) as client:
-        for type, config in configs.items():
-            config = {**config, "style": "alertmanager"}
-            v = Violations()
-            check_channel_config(v, type, config)
-            assert not v.items, v.items
-            notifier = notifier_for(Channel(name=RECEIVER, type=type, config=config), client, templates=files)
-            result = await notifier.notify(message, idempotency_key="k")
-            assert result.ok, (type, result)
-    await _wait(http, smtp, "/ours", emails=2)
+        for name, channel_configs in configs.items():
+            # The group key is the dispatcher's (routing), taken from Alertmanager's webhook body.
+            group_key = json.loads(_body(http, f"/am/{name}/webhook"))["groupKey"]
+            alertname, alerts = groups[name]
+            payload = _payload(name, group_key, alertname, alerts)
+            for type, config in channel_configs.items():
+                config = {**config, "style": "alertmanager"}
+                v = Violations()
+                check_channel_config(v, type, config)
+                assert not v.items, v.items
+                channel = Channel(name=name, type=type, config=config)
+                message = render(payload, external_url=base, send_resolved=sends_resolved(channel))
+                assert message is not None
+                notifier = notifier_for(channel, client, templates=files)
+                result = await notifier.notify(message, idempotency_key="k")
+                assert result.ok, (type, result)
+    await _wait(http, smtp, {f"/ours/{r}/{k}" for r in configs for k in kinds}, emails=4)
 
-    # Every field must agree; nothing is excepted in these bodies.
-    assert _body(http, "/ours/webhook") == am_webhook
-    assert _body(http, "/ours/slack").decode() == _body(http, "/am/slack").decode()
-    assert _body(http, "/ours/pagerduty").decode() == _body(http, "/am/pagerduty").decode()
-
-    am_headers, am_parts = _email_parts(smtp.received[0])
-    our_headers, our_parts = _email_parts(smtp.received[1])
-    assert our_headers == am_headers
-    assert [p.decode() for p in our_parts] == [p.decode() for p in am_parts]
-    assert len(am_parts) == 3  # the preamble (empty), text/plain and text/html
+    for name in configs:
+        for kind in kinds:
+            # Every field must agree; nothing is excepted in these bodies.
+            assert _body(http, f"/ours/{name}/{kind}").decode() == _body(http, f"/am/{name}/{kind}").decode()
+    for address in ("oncall@example.org", "defaults@example.org"):
+        am_mail, our_mail = _email_to(smtp, address, 2)
+        am_headers, am_parts = _email_parts(am_mail)
+        our_headers, our_parts = _email_parts(our_mail)
+        assert our_headers == am_headers
+        assert [p.decode() for p in our_parts] == [p.decode() for p in am_parts]
+    # The first receiver's has a text part; Alertmanager's default is HTML alone.
+    assert len(_email_parts(_email_to(smtp, "oncall@example.org", 2)[0])[1]) == 3
+    assert len(_email_parts(_email_to(smtp, "defaults@example.org", 2)[0])[1]) == 2
