@@ -56,14 +56,23 @@ def safe_url(text: str) -> URL:
     return URL(text)
 
 
+_URL_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+_TO_STD_BASE64 = str.maketrans("-_", "+/")
+
+
 def base64encode(text: str) -> str:
     """base64.URLEncoding (the URL-safe alphabet, padded), to embed in a URL's query."""
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def base64decode(text: str) -> str:
+    """base64.URLEncoding.DecodeString; Go's strings may hold any bytes, a Python str UTF-8 only."""
+    bad = next((i for i, c in enumerate(text) if c not in _URL_BASE64 and c not in "\r\n"), None)
+    if bad is not None:
+        raise ValueError(f"illegal base64 data at input byte {bad}")
     try:
-        return base64.urlsafe_b64decode(text.encode("ascii")).decode("utf-8", errors="replace")
+        clean = text.replace("\r", "").replace("\n", "").translate(_TO_STD_BASE64)
+        return base64.b64decode(clean, validate=True).decode("utf-8", errors="replace")
     except (binascii.Error, ValueError, UnicodeEncodeError) as e:
         raise ValueError(f"illegal base64 data: {e}") from None
 

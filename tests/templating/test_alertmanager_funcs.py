@@ -36,6 +36,12 @@ def render(text: str, data: object = None) -> str:
         ('{{ list 1 "a" | toJson }}', '[1,"a"]'),
         ('{{ (dict "k" 1).k }}', "1"),
         ("{{ append (list 1) 2 }}", "[1 2]"),
+        ('{{ "a/b?c=d&e" | base64encode }}', "YS9iP2M9ZCZl"),
+        ('{{ "Pz4-" | base64encode }}', "UHo0LQ=="),
+        ('{{ "UHo0LQ==" | base64decode }}', "Pz4-"),
+        ('{{ "a?>" | base64encode | base64decode }}', "a?>"),
+        ('{{ now | date "2006-01-02T15:04:05.000Z07:00" }}', "2023-10-08T18:20:34.567Z"),
+        ('{{ "<b>" | safeHtml }} {{ "x:y" | safeUrl }}', "<b> x:y"),
     ],
 )
 def test_functions(text: str, want: str) -> None:
@@ -50,6 +56,11 @@ def test_date_tz_and_since() -> None:
     )
     assert render('{{ date "3:04PM -0700" (tz "America/New_York" .) }}', t) == "2:20PM -0400"
     assert render("{{ since . }}", GoTime((NOW_MS - 90_500) * 1_000_000)) == "1m30.5s"
+
+
+def test_base64decode_of_bad_input_is_an_execution_error() -> None:
+    with pytest.raises(TemplateError, match="error calling base64decode: illegal base64 data"):
+        render('{{ "a+b" | base64decode }}')
 
 
 def test_unknown_zone_is_an_execution_error() -> None:
