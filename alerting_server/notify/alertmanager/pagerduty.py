@@ -140,6 +140,18 @@ class AlertmanagerPagerDutyNotifier:
             body = self.render(message)
         except TemplateFailed as e:
             return e.result()
+        return await self._post(body)
+
+    async def acknowledge(self, group_key: str) -> DeliveryResult:
+        """Our acknowledgement of the group, told to its incident (Alertmanager has none to send)."""
+        event = {
+            "routing_key": self.routing_key,
+            "dedup_key": dedup_key(group_key),
+            "event_action": "acknowledge",
+        }
+        return await self._post(gojson.encode(event))
+
+    async def _post(self, body: bytes) -> DeliveryResult:
         sent = await post(self.client, self.url, body, {})
         if isinstance(sent, DeliveryResult):
             return sent

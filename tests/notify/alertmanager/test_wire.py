@@ -17,6 +17,7 @@ from alerting_server.notify.alertmanager.pagerduty import AlertmanagerPagerDutyN
 from alerting_server.notify.alertmanager.slack import AlertmanagerSlackNotifier
 from alerting_server.notify.alertmanager.webhook import webhook_message
 from alerting_server.notify.message import build_message
+from alerting_server.notify.sender import AcknowledgingNotifier
 from tests.notify.alerts import T0, firing, high_cpu_message, resolved
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver
@@ -151,5 +152,30 @@ async def test_channels_without_style_keep_our_own_messages(client: httpx.AsyncC
         body = receiver.requests[0].json()
         assert isinstance(body, dict)
         assert "blocks" in body
+    finally:
+        await receiver.close()
+
+
+async def test_our_acknowledgement_reaches_the_incident_alertmanager_opened(
+    client: httpx.AsyncClient,
+) -> None:
+    receiver = await Receiver().start()
+    try:
+        channel = Channel(
+            name="pd",
+            type=ChannelType.PAGERDUTY,
+            config={"routing_key": "r" * 32, "url": receiver.url("/pd"), "style": "alertmanager"},
+        )
+        notifier = notifier_for(channel, client)
+        assert isinstance(notifier, AcknowledgingNotifier)
+        assert (await notifier.notify(high_cpu_message(), idempotency_key="k")).ok
+        assert (await notifier.acknowledge(high_cpu_message().group_key)).ok
+        trigger, ack = (r.json() for r in receiver.requests)
+        assert isinstance(trigger, dict)
+        assert ack == {
+            "routing_key": "r" * 32,
+            "dedup_key": trigger["dedup_key"],
+            "event_action": "acknowledge",
+        }
     finally:
         await receiver.close()
