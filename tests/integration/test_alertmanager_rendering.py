@@ -51,6 +51,11 @@ RECEIVER = "team.x"  # a regexp metacharacter: Alertmanager's data quotes the na
 # A receiver whose integrations have nothing but where to send: Alertmanager's defaults throughout
 # (Slack and email do not send resolved alerts then, PagerDuty and the webhook do).
 DEFAULTS = "defaults"
+# A receiver whose Slack message has a field for every template of default.tmpl and email.tmpl
+# (run as text), for the same alerts as RECEIVER's.
+EVERY_TEMPLATE = "every-template"
+# Those that take a list of alerts rather than the notification's data.
+LIST_TEMPLATES = ("__text_alert_list", "__text_alert_list_markdown", "pagerduty.default.instances")
 USER_TEMPLATE = (
     '{{ define "__alertmanager" }}Alerting Server{{ end }}\n'
     '{{ define "custom.title" }}{{ .Status | toUpper }} {{ .CommonLabels.alertname }} '
@@ -206,7 +211,26 @@ def _receivers(http: Receiver, smtp_port: int) -> dict[str, dict[ChannelType, di
                 "smarthost": smarthost,
             },
         },
+        EVERY_TEMPLATE: {
+            ChannelType.WEBHOOK: {"url": http.url(f"/ours/{EVERY_TEMPLATE}/webhook")},
+            ChannelType.SLACK: {
+                "webhook_url": http.url(f"/ours/{EVERY_TEMPLATE}/slack"),
+                "fields": [
+                    {
+                        "title": name,
+                        "value": f'{{{{ template "{name}" {".Alerts" if name in LIST_TEMPLATES else "."} }}}}',
+                    }
+                    for name in _default_templates()
+                ],
+            },
+        },
     }
+
+
+def _default_templates() -> list[str]:
+    names = [n for n in TemplateSet().names() if not n.endswith(".tmpl")]
+    assert len(names) > 60, names
+    return names
 
 
 def _alertmanager_receiver(
@@ -215,20 +239,23 @@ def _alertmanager_receiver(
     def url(config: dict[str, Any], key: str) -> str:
         return str(config[key]).replace(f"/ours/{name}/", f"/{prefix}/{name}/")
 
-    webhook = {**configs[ChannelType.WEBHOOK], "url": url(configs[ChannelType.WEBHOOK], "url")}
-    slack = dict(configs[ChannelType.SLACK])
-    slack["api_url"] = url(slack, "webhook_url")
-    del slack["webhook_url"]
-    pagerduty = {**configs[ChannelType.PAGERDUTY], "url": url(configs[ChannelType.PAGERDUTY], "url")}
-    email = dict(configs[ChannelType.EMAIL])
-    email.update(to=", ".join(email["to"]), require_tls=False)
-    return {
-        "name": name,
-        "webhook_configs": [webhook],
-        "slack_configs": [slack],
-        "pagerduty_configs": [pagerduty],
-        "email_configs": [email],
-    }
+    receiver: dict[str, Any] = {"name": name}
+    if ChannelType.WEBHOOK in configs:
+        webhook = {**configs[ChannelType.WEBHOOK], "url": url(configs[ChannelType.WEBHOOK], "url")}
+        receiver["webhook_configs"] = [webhook]
+    if ChannelType.SLACK in configs:
+        slack = dict(configs[ChannelType.SLACK])
+        slack["api_url"] = url(slack, "webhook_url")
+        del slack["webhook_url"]
+        receiver["slack_configs"] = [slack]
+    if ChannelType.PAGERDUTY in configs:
+        pagerduty = {**configs[ChannelType.PAGERDUTY], "url": url(configs[ChannelType.PAGERDUTY], "url")}
+        receiver["pagerduty_configs"] = [pagerduty]
+    if ChannelType.EMAIL in configs:
+        email = dict(configs[ChannelType.EMAIL])
+        email.update(to=", ".join(email["to"]), require_tls=False)
+        receiver["email_configs"] = [email]
+    return receiver
 
 
 def _alertmanager_config(
@@ -241,7 +268,11 @@ def _alertmanager_config(
             "group_wait": "1s",
             "group_interval": "1h",
             "repeat_interval": "4h",
-            "routes": [{"matchers": ['alertname="DiskFull"'], "receiver": DEFAULTS}],
+            "routes": [
+                {"matchers": ['alertname="HighLatency"'], "receiver": EVERY_TEMPLATE, "continue": True},
+                {"matchers": ['alertname="HighLatency"'], "receiver": RECEIVER},
+                {"matchers": ['alertname="DiskFull"'], "receiver": DEFAULTS},
+            ],
         },
         "receivers": [_alertmanager_receiver(name, configs, "am") for name, configs in receivers.items()],
         "templates": [str(p) for p in templates],
@@ -377,7 +408,8 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     user_file.write_text(USER_TEMPLATE)
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
     configs = _receivers(http, smtp_port)
-    kinds = ("webhook", "slack", "pagerduty")
+    kinds = {ChannelType.WEBHOOK: "webhook", ChannelType.SLACK: "slack", ChannelType.PAGERDUTY: "pagerduty"}
+    paths = {f"{name}/{kinds[t]}" for name, cs in configs.items() for t in cs if t in kinds}
     port = free_port()
     am = _start_alertmanager(tmp_path, _alertmanager_config(configs, templates), port)
     base = f"http://127.0.0.1:{port}"
@@ -394,14 +426,18 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
             posted = [_posted(p) for p in ALERTS + DEFAULT_ALERTS]
             response = await client.post(f"{base}/api/v2/alerts", json=posted)
             assert response.status_code == 200, response.text
-            await _wait(http, smtp, {f"/am/{r}/{k}" for r in configs for k in kinds}, emails=2)
+            await _wait(http, smtp, {f"/am/{p}" for p in paths}, emails=2)
     finally:
         am.terminate()
         am.wait(10)
 
     # Ours: the same receivers' channels, through render() and the factory as the server sends them.
     files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
-    groups = {RECEIVER: ("HighLatency", ALERTS), DEFAULTS: ("DiskFull", DEFAULT_ALERTS)}
+    groups = {
+        RECEIVER: ("HighLatency", ALERTS),
+        DEFAULTS: ("DiskFull", DEFAULT_ALERTS),
+        EVERY_TEMPLATE: ("HighLatency", ALERTS),
+    }
     async with httpx.AsyncClient(timeout=5) as client:
         for name, channel_configs in configs.items():
             # The group key is the dispatcher's (routing), taken from Alertmanager's webhook body.
@@ -419,12 +455,14 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
                 notifier = notifier_for(channel, client, templates=files)
                 result = await notifier.notify(message, idempotency_key="k")
                 assert result.ok, (type, result)
-    await _wait(http, smtp, {f"/ours/{r}/{k}" for r in configs for k in kinds}, emails=4)
+    await _wait(http, smtp, {f"/ours/{p}" for p in paths}, emails=4)
 
-    for name in configs:
-        for kind in kinds:
-            # Every field must agree; nothing is excepted in these bodies.
-            assert _body(http, f"/ours/{name}/{kind}").decode() == _body(http, f"/am/{name}/{kind}").decode()
+    for path in sorted(paths):
+        # Every field must agree; nothing is excepted in these bodies.
+        assert _body(http, f"/ours/{path}").decode() == _body(http, f"/am/{path}").decode(), path
+    every = json.loads(_body(http, f"/am/{EVERY_TEMPLATE}/slack"))["attachments"][0]["fields"]
+    assert len(every) == len(_default_templates())
+    assert any(f["title"] == "email.default.html" and "<!DOCTYPE html" in f["value"] for f in every)
     for address in ("oncall@example.org", "defaults@example.org"):
         am_mail, our_mail = _email_to(smtp, address, 2)
         am_headers, am_parts = _email_parts(am_mail)
