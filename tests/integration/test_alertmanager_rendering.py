@@ -215,16 +215,15 @@ def _receivers(http: Receiver, smtp_port: int) -> dict[str, dict[ChannelType, di
             ChannelType.WEBHOOK: {"url": http.url(f"/ours/{EVERY_TEMPLATE}/webhook")},
             ChannelType.SLACK: {
                 "webhook_url": http.url(f"/ours/{EVERY_TEMPLATE}/slack"),
-                "fields": [
-                    {
-                        "title": name,
-                        "value": f'{{{{ template "{name}" {".Alerts" if name in LIST_TEMPLATES else "."} }}}}',
-                    }
-                    for name in _default_templates()
-                ],
+                "fields": [{"title": name, "value": _call(name)} for name in _default_templates()],
             },
         },
     }
+
+
+def _call(name: str) -> str:
+    dot = ".Alerts" if name in LIST_TEMPLATES else "."
+    return f'{{{{ template "{name}" {dot} }}}}'
 
 
 def _default_templates() -> list[str]:
