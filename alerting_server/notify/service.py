@@ -23,7 +23,6 @@ from alerting_server.clock import Clock
 from alerting_server.errors import Unavailable
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.outbox import Claimed, Outcome
-from alerting_server.notify.alertmanager.fields import STYLE
 from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import DEFAULT_LIMITS
@@ -218,7 +217,8 @@ class DeliveryService:
             elif (
                 self._channels[channel_id].updated_at != channel.updated_at
                 or worker.channel.type != channel.type
-                or (templates_changed and channel.config.get("style") == STYLE)
+                # Every channel's templates may call the files.
+                or templates_changed
             ):
                 worker.reconfigure(channel, self._notifier(channel))
         for channel_id in set(self._workers) - set(channels):

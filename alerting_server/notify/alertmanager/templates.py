@@ -75,39 +75,45 @@ class TemplateSet:
                 self.errors.append(str(e))
                 log.warning("notification template file %r left out: %s", name, e)
         self._trees: Mapping[str, nodes.ListNode] = trees
-        self._parsed: dict[str, Template] = {}
+        self._parsed: dict[tuple[str, str], Template] = {}
 
     def names(self) -> list[str]:
         """The templates the set defines."""
         return sorted(self._trees)
 
-    def template(self, text: str) -> Template:
-        """A receiver field's text parsed into the set; raises TemplateError."""
-        found = self._parsed.get(text)
+    def template(self, text: str, name: str = "") -> Template:
+        """A receiver field's text parsed into the set (Alertmanager names it ""); raises TemplateError."""
+        found = self._parsed.get((name, text))
         if found is not None:
             return found
-        own = parse_file("", text)
+        own = parse_file(name, text)
         trees = dict(self._trees)
         _merge(trees, own)
-        template = Template("", text, trees)
+        template = Template(name, text, trees)
         if len(self._parsed) >= _CACHE_SIZE:
             self._parsed.clear()
-        self._parsed[text] = template
+        self._parsed[(name, text)] = template
         return template
 
-    def text(self, text: str, data: object, now_ms: int) -> str:
+    def text(self, text: str, data: object, now_ms: int, name: str = "") -> str:
         """ExecuteTextString; raises TemplateError."""
-        return self._run(text, data, now_ms, html=False)
+        return self._run(text, data, now_ms, name, html=False)
 
-    def html(self, text: str, data: object, now_ms: int) -> str:
+    def html(self, text: str, data: object, now_ms: int, name: str = "") -> str:
         """ExecuteHTMLString; raises TemplateError."""
-        return self._run(text, data, now_ms, html=True)
+        return self._run(text, data, now_ms, name, html=True)
 
-    def _run(self, text: str, data: object, now_ms: int, *, html: bool) -> str:
+    def _run(self, text: str, data: object, now_ms: int, name: str, *, html: bool) -> str:
         if text == "":
             return ""
-        template = self.template(text)
+        template = self.template(text, name)
         try:
             return template.execute(data, alertmanager_functions(now_ms=now_ms), html=html)
         except RecursionError:
             raise TemplateError("template: : exceeded maximum template depth") from None
+
+
+@functools.cache
+def default_set() -> TemplateSet:
+    """Alertmanager's default templates alone (one shared set, so its parses are cached)."""
+    return TemplateSet()

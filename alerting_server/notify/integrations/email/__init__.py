@@ -15,6 +15,7 @@ def _notifier(config: EmailConfig, connections: Connections) -> Notifier:
         tls_context=connections.tls_context,
         outbound=connections.outbound,
         clock=connections.clock,
+        template_set=connections.templates,
     )
     if config.alertmanager is not None:
         return AlertmanagerEmailNotifier(

@@ -20,6 +20,7 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import scrub
 from alerting_server.notify.integrations.email.config import EmailConfig
 from alerting_server.notify.message import AlertData, Message, go_time
@@ -74,10 +75,12 @@ class EmailNotifier:
     timeout_s: float = DEFAULT_TIMEOUT_S
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     clock: Clock = field(default_factory=SystemClock)
+    # What the channel's templates may call (None: Alertmanager's default templates alone).
+    template_set: TemplateSet | None = None
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         now_ms = self.clock.now_ms()
-        expander = self.config.templates.expander(message, now_ms)
+        expander = self.config.templates.expander(message, now_ms, self.template_set)
         mail = render_email(
             message,
             sender=self.config.sender,

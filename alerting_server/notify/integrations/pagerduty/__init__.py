@@ -24,7 +24,9 @@ def _notifier(config: PagerDutyConfig, connections: Connections) -> Notifier:
             templates=connections.template_set(),
             clock=connections.clock,
         )
-    return PagerDutyNotifier(client=connections.http, config=config, clock=connections.clock)
+    return PagerDutyNotifier(
+        client=connections.http, config=config, clock=connections.clock, template_set=connections.templates
+    )
 
 
 PAGERDUTY = Integration(

@@ -18,7 +18,9 @@ def _notifier(config: SlackConfig, connections: Connections) -> Notifier:
             templates=connections.template_set(),
             clock=connections.clock,
         )
-    return SlackNotifier(client=connections.http, config=config, clock=connections.clock)
+    return SlackNotifier(
+        client=connections.http, config=config, clock=connections.clock, template_set=connections.templates
+    )
 
 
 SLACK = Integration(
