@@ -128,6 +128,13 @@ class DeliveryService:
         """New rows were committed: claim now rather than at the next poll."""
         self._wake.set()
 
+    def config_changed(self, table: str) -> None:
+        """Another replica changed `table` ("": any table may have changed, after a reconnect): the
+        channels and the template files are read again now, not when the cached ones grow stale."""
+        if table in ("", "channels", "notification_templates"):
+            self._channels_read_at = None
+            self._wake.set()
+
     # --- claiming --------------------------------------------------------------------------
 
     async def _run(self) -> None:

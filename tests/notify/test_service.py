@@ -305,3 +305,33 @@ async def test_channels_of_style_alertmanager_render_with_the_template_files_as_
     body = receiver.requests[1].json()
     assert isinstance(body, dict)
     assert body["attachments"][0]["fallback"].startswith("[FIRING:1] HighCPU")
+
+
+async def test_a_change_another_replica_tells_is_read_at_once(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    config: dict[str, object] = {
+        "webhook_url": receiver.url("/slack"),
+        "style": "alertmanager",
+        "title": '{{ template "mine" . }}',
+    }
+    ch = await channel(store, ChannelType.SLACK, config, name="slack")
+
+    async def title() -> str:
+        delivery = await service.test(ch.id)
+        assert delivery.status is DeliveryStatus.DELIVERED, delivery.last_error
+        body = receiver.requests[-1].json()
+        assert isinstance(body, dict)
+        return str(body["attachments"][0]["title"])
+
+    await store.notification_templates.replace_all("am", [("m.tmpl", '{{ define "mine" }}v1{{ end }}')])
+    await service.claim_once(T0)
+    assert await title() == "v1"
+    await store.notification_templates.replace_all("am", [("m.tmpl", '{{ define "mine" }}v2{{ end }}')])
+    # Within the refresh interval the cached files serve, unless a change of theirs is told.
+    service.config_changed("silences")
+    await service.claim_once(T0)
+    assert await title() == "v1"
+    service.config_changed("notification_templates")
+    await service.claim_once(T0)
+    assert await title() == "v2"
