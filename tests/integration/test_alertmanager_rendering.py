@@ -51,6 +51,8 @@ RECEIVER = "team.x"  # a regexp metacharacter: Alertmanager's data quotes the na
 # A receiver whose integrations have nothing but where to send: Alertmanager's defaults throughout
 # (Slack and email do not send resolved alerts then, PagerDuty and the webhook do).
 DEFAULTS = "defaults"
+# A receiver notified twice for one group, when its alert fires and when it is resolved.
+RESOLVING = "resolving"
 # A receiver whose Slack message has a field for every template of default.tmpl and email.tmpl
 # (run as text), for the same alerts as RECEIVER's.
 EVERY_TEMPLATE = "every-template"
@@ -162,6 +164,13 @@ EMAIL: dict[str, Any] = {
     "send_resolved": True,
 }
 WEBHOOK: dict[str, Any] = {"max_alerts": 2, "send_resolved": True}
+RESOLVING_FIRING = Posted(
+    {"alertname": "Resolving", "instance": "r:1", "severity": "critical"},
+    {"summary": "r:1 is down"},
+    T0 - dt.timedelta(minutes=10),
+    generator_url="http://prom.example:9090/graph?g0.expr=up",
+)
+RESOLVING_RESOLVED = dataclasses.replace(RESOLVING_FIRING, ends_at=T0)
 DEFAULT_ALERTS = [
     Posted(
         {"alertname": "DiskFull", "instance": "fs:9100", "mount": "/var"},
@@ -209,6 +218,17 @@ def _receivers(http: Receiver, smtp_port: int) -> dict[str, dict[ChannelType, di
                 "to": ["defaults@example.org"],
                 "from": "am@example.org",
                 "smarthost": smarthost,
+            },
+        },
+        RESOLVING: {
+            ChannelType.WEBHOOK: {"url": http.url(f"/ours/{RESOLVING}/webhook")},
+            ChannelType.SLACK: {"webhook_url": http.url(f"/ours/{RESOLVING}/slack"), "send_resolved": True},
+            ChannelType.PAGERDUTY: {"url": http.url(f"/ours/{RESOLVING}/pagerduty"), "routing_key": "r" * 32},
+            ChannelType.EMAIL: {
+                "to": ["resolving@example.org"],
+                "from": "am@example.org",
+                "smarthost": smarthost,
+                "send_resolved": True,
             },
         },
         EVERY_TEMPLATE: {
@@ -271,6 +291,7 @@ def _alertmanager_config(
                 {"matchers": ['alertname="HighLatency"'], "receiver": EVERY_TEMPLATE, "continue": True},
                 {"matchers": ['alertname="HighLatency"'], "receiver": RECEIVER},
                 {"matchers": ['alertname="DiskFull"'], "receiver": DEFAULTS},
+                {"matchers": ['alertname="Resolving"'], "receiver": RESOLVING, "group_interval": "1s"},
             ],
         },
         "receivers": [_alertmanager_receiver(name, configs, "am") for name, configs in receivers.items()],
@@ -371,11 +392,15 @@ def _email_parts(raw: bytes) -> tuple[dict[str, str], list[bytes]]:
     return headers, parts[:-1]
 
 
-async def _wait(http: Receiver, smtp: RawSmtp, paths: set[str], emails: int, timeout_s: float = 30.0) -> None:
+async def _wait(
+    http: Receiver, smtp: RawSmtp, paths: dict[str, int], emails: int, timeout_s: float = 30.0
+) -> None:
+    """Until each path has had its count of requests, and `emails` messages came."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:
-        if paths <= {r.path for r in http.requests} and len(smtp.received) >= emails:
+        got = [r.path for r in http.requests]
+        if all(got.count(p) >= n for p, n in paths.items()) and len(smtp.received) >= emails:
             return
         await asyncio.sleep(0.2)
     raise AssertionError(
@@ -383,8 +408,12 @@ async def _wait(http: Receiver, smtp: RawSmtp, paths: set[str], emails: int, tim
     )
 
 
+def _bodies(http: Receiver, path: str) -> list[bytes]:
+    return [r.body for r in http.requests if r.path == path]
+
+
 def _body(http: Receiver, path: str) -> bytes:
-    found = [r.body for r in http.requests if r.path == path]
+    found = _bodies(http, path)
     assert len(found) == 1, (path, len(found))
     return found[0]
 
@@ -408,10 +437,18 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
     configs = _receivers(http, smtp_port)
     kinds = {ChannelType.WEBHOOK: "webhook", ChannelType.SLACK: "slack", ChannelType.PAGERDUTY: "pagerduty"}
-    paths = {f"{name}/{kinds[t]}" for name, cs in configs.items() for t in cs if t in kinds}
+    # How many notifications each path gets: the resolving receiver's come when its alert fires and
+    # when it is resolved.
+    paths = {
+        f"{name}/{kinds[t]}": 2 if name == RESOLVING else 1
+        for name, cs in configs.items()
+        for t in cs
+        if t in kinds
+    }
     port = free_port()
     am = _start_alertmanager(tmp_path, _alertmanager_config(configs, templates), port)
     base = f"http://127.0.0.1:{port}"
+    first = {f"/am/{p}": 1 for p in paths}
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             for _ in range(120):
@@ -422,10 +459,13 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
                     pass
                 assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
                 await asyncio.sleep(0.25)
-            posted = [_posted(p) for p in ALERTS + DEFAULT_ALERTS]
+            posted = [_posted(p) for p in [*ALERTS, *DEFAULT_ALERTS, RESOLVING_FIRING]]
             response = await client.post(f"{base}/api/v2/alerts", json=posted)
             assert response.status_code == 200, response.text
-            await _wait(http, smtp, {f"/am/{p}" for p in paths}, emails=2)
+            await _wait(http, smtp, first, emails=3)
+            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(RESOLVING_RESOLVED)])
+            assert response.status_code == 200, response.text
+            await _wait(http, smtp, {f"/am/{p}": n for p, n in paths.items()}, emails=4)
     finally:
         am.terminate()
         am.wait(10)
@@ -433,41 +473,57 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     # Ours: the same receivers' channels, through render() and the factory as the server sends them.
     files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
     groups = {
-        RECEIVER: ("HighLatency", ALERTS),
-        DEFAULTS: ("DiskFull", DEFAULT_ALERTS),
-        EVERY_TEMPLATE: ("HighLatency", ALERTS),
+        RECEIVER: [("HighLatency", ALERTS)],
+        DEFAULTS: [("DiskFull", DEFAULT_ALERTS)],
+        EVERY_TEMPLATE: [("HighLatency", ALERTS)],
+        RESOLVING: [("Resolving", [RESOLVING_FIRING]), ("Resolving", [RESOLVING_RESOLVED])],
     }
     async with httpx.AsyncClient(timeout=5) as client:
         for name, channel_configs in configs.items():
             # The group key is the dispatcher's (routing), taken from Alertmanager's webhook body.
-            group_key = json.loads(_body(http, f"/am/{name}/webhook"))["groupKey"]
-            alertname, alerts = groups[name]
-            payload = _payload(name, group_key, alertname, alerts)
-            for type, config in channel_configs.items():
-                config = {**config, "style": "alertmanager"}
-                v = Violations()
-                check_channel_config(v, type, config)
-                assert not v.items, v.items
-                channel = Channel(name=name, type=type, config=config)
-                message = render(payload, external_url=base, send_resolved=sends_resolved(channel))
-                assert message is not None
-                notifier = notifier_for(channel, client, templates=files)
-                result = await notifier.notify(message, idempotency_key="k")
-                assert result.ok, (type, result)
-    await _wait(http, smtp, {f"/ours/{p}" for p in paths}, emails=4)
+            group_key = json.loads(_bodies(http, f"/am/{name}/webhook")[0])["groupKey"]
+            for alertname, alerts in groups[name]:
+                payload = _payload(name, group_key, alertname, alerts)
+                for type, config in channel_configs.items():
+                    config = {**config, "style": "alertmanager"}
+                    v = Violations()
+                    check_channel_config(v, type, config)
+                    assert not v.items, v.items
+                    channel = Channel(name=name, type=type, config=config)
+                    message = render(payload, external_url=base, send_resolved=sends_resolved(channel))
+                    assert message is not None
+                    notifier = notifier_for(channel, client, templates=files)
+                    result = await notifier.notify(message, idempotency_key="k")
+                    assert result.ok, (type, result)
+    await _wait(http, smtp, {f"/ours/{p}": n for p, n in paths.items()}, emails=8)
 
-    for path in sorted(paths):
+    for path, count in sorted(paths.items()):
         # Every field must agree; nothing is excepted in these bodies.
-        assert _body(http, f"/ours/{path}").decode() == _body(http, f"/am/{path}").decode(), path
+        ours = [b.decode() for b in _bodies(http, f"/ours/{path}")]
+        assert ours == [b.decode() for b in _bodies(http, f"/am/{path}")], path
+        assert len(ours) == count
     every = json.loads(_body(http, f"/am/{EVERY_TEMPLATE}/slack"))["attachments"][0]["fields"]
     assert len(every) == len(_default_templates())
     assert any(f["title"] == "email.default.html" and "<!DOCTYPE html" in f["value"] for f in every)
-    for address in ("oncall@example.org", "defaults@example.org"):
-        am_mail, our_mail = _email_to(smtp, address, 2)
-        am_headers, am_parts = _email_parts(am_mail)
-        our_headers, our_parts = _email_parts(our_mail)
-        assert our_headers == am_headers
-        assert [p.decode() for p in our_parts] == [p.decode() for p in am_parts]
+    resolved_event = json.loads(_bodies(http, f"/am/{RESOLVING}/pagerduty")[1])
+    assert resolved_event["event_action"] == "resolve"
+    assert json.loads(_bodies(http, f"/am/{RESOLVING}/slack")[1])["attachments"][0]["color"] == "good"
+    for address, count in (
+        ("oncall@example.org", 1),
+        ("defaults@example.org", 1),
+        ("resolving@example.org", 2),
+    ):
+        mails = _email_to(smtp, address, 2 * count)
+        # Alertmanager's come first, then ours, each in the order sent.
+        for am_mail, our_mail in zip(mails[:count], mails[count:], strict=True):
+            am_headers, am_parts = _email_parts(am_mail)
+            our_headers, our_parts = _email_parts(our_mail)
+            assert our_headers == am_headers
+            assert [p.decode() for p in our_parts] == [p.decode() for p in am_parts]
     # The first receiver's has a text part; Alertmanager's default is HTML alone.
     assert len(_email_parts(_email_to(smtp, "oncall@example.org", 2)[0])[1]) == 3
     assert len(_email_parts(_email_to(smtp, "defaults@example.org", 2)[0])[1]) == 2
+    assert (
+        "Subject: [RESOLVED] Resolving (r:1 critical)"
+        in _email_to(smtp, "resolving@example.org", 4)[1].decode()
+    )
