@@ -8,7 +8,7 @@ import json
 import urllib.parse
 from collections.abc import Callable
 
-from alerting_server.templating.gotime import GoDuration, GoTime, load_location
+from alerting_server.templating.gotime import GoDuration, GoTime, load_location, parse_time
 from alerting_server.templating.htmlescape import HTML, URL
 from alerting_server.templating.prometheus_funcs import humanize_duration, to_lower, to_upper
 from alerting_server.templating.textfuncs import match, re_replace_all, title
@@ -40,6 +40,23 @@ def tz(name: str, t: GoTime) -> GoTime:
         return GoTime(t.unix_nano, load_location(name))
     except (KeyError, ValueError):
         raise ValueError(f"unknown time zone {name}") from None
+
+
+# Go's zero time.Time (0001-01-01T00:00:00Z).
+_ZERO_TIME = GoTime(-62_135_596_800 * 1_000_000_000)
+
+
+def to_date(layout: str, s: str) -> GoTime:
+    """time.ParseInLocation in UTC; the zero time when `s` does not fit the layout."""
+    try:
+        return parse_time(layout, s)
+    except ValueError:
+        return _ZERO_TIME
+
+
+def must_to_date(layout: str, s: str) -> GoTime:
+    """time.ParseInLocation in UTC; an error when `s` does not fit the layout."""
+    return parse_time(layout, s)
 
 
 def url_unescape(s: str) -> str:
@@ -125,6 +142,8 @@ def alertmanager_functions(*, now_ms: int) -> dict[str, Callable[..., object]]:
         "date": date,
         "tz": tz,
         "now": now,
+        "toDate": to_date,
+        "mustToDate": must_to_date,
         "since": since,
         "humanizeDuration": humanize_duration,
         "toJson": to_json,

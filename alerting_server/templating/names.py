@@ -78,6 +78,8 @@ ALERTMANAGER_FUNCTIONS = frozenset(
         "date",
         "tz",
         "now",
+        "toDate",
+        "mustToDate",
         "since",
         "humanizeDuration",
         "toJson",
