@@ -176,3 +176,19 @@ async def test_texts_call_alertmanagers_default_templates_and_the_template_files
     result = await notifier(client, ChannelType.SLACK, config).notify(high_cpu_message(), idempotency_key="k")
     assert result.ok
     assert 'no such template "team.text"' in result.reason
+
+
+async def test_slack_channel_username_and_icon_may_be_templates(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    config = {
+        "webhook_url": receiver.url("/slack"),
+        "channel": "#{{ .CommonLabels.severity }}",
+        "username": "{{ .Receiver | toUpper }}",
+        "icon_emoji": ":fire:",
+    }
+    result = await notifier(client, ChannelType.SLACK, config).notify(high_cpu_message(), idempotency_key="k")
+    assert result.ok
+    body = receiver.requests[0].json()
+    assert isinstance(body, dict)
+    assert (body["channel"], body["username"], body["icon_emoji"]) == ("#critical", "OPS", ":fire:")

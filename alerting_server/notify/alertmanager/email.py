@@ -34,9 +34,12 @@ _UPPER_HEX = "0123456789ABCDEF"
 
 
 def email_headers(config: Mapping[str, Any], sender: str, to: Sequence[str]) -> dict[str, str]:
-    """The header templates, with Subject, To and From filled in as Alertmanager's loader does;
-    names are normalized as it does (strings.Title)."""
+    """The header templates, with Subject, To and From filled in as Alertmanager's loader does
+    (and Reply-To from our `reply_to`); names are normalized as it does (strings.Title)."""
     headers = {_title(str(k)): str(v) for k, v in dict(config.get("headers") or {}).items()}
+    if config.get("reply_to"):
+        # Our email field; Alertmanager has it among the headers only.
+        headers.setdefault("Reply-To", str(config["reply_to"]))
     headers.setdefault("Subject", DEFAULT_SUBJECT)
     headers.setdefault("To", ", ".join(to))
     headers.setdefault("From", sender)

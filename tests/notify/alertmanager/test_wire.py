@@ -179,3 +179,10 @@ async def test_our_acknowledgement_reaches_the_incident_alertmanager_opened(
         }
     finally:
         await receiver.close()
+
+
+def test_our_reply_to_becomes_a_header_unless_the_headers_have_one() -> None:
+    config: dict[str, object] = {"reply_to": "noc@x.org"}
+    assert email_headers(config, "am@x.org", ["a@x.org"])["Reply-To"] == "noc@x.org"
+    config = {"reply_to": "noc@x.org", "headers": {"reply-to": "{{ .Receiver }}@x.org"}}
+    assert email_headers(config, "am@x.org", ["a@x.org"])["Reply-To"] == "{{ .Receiver }}@x.org"

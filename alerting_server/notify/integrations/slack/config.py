@@ -16,7 +16,9 @@ from alerting_server.notify.alertmanager.fields import (
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
-TEMPLATES = ("title", "text", "pretext", "footer")
+TEMPLATES = ("title", "text", "pretext", "footer", "channel", "username", "icon_emoji")
+# Sent as they are unless they hold a template (a plain name renders as itself anyway).
+_NAMES = ("channel", "username", "icon_emoji")
 # slack_config's other texts, which only channels of style "alertmanager" render.
 ALERTMANAGER_TEMPLATES = (
     "title_link",
@@ -30,9 +32,6 @@ ALERTMANAGER_TEMPLATES = (
 
 SCHEMA: Mapping[str, FieldSpec] = {
     "webhook_url": FieldSpec(Kind.URL, required=True, secret=True, hint="the Slack incoming webhook URL"),
-    "channel": FieldSpec(Kind.TEMPLATE),
-    "username": FieldSpec(Kind.TEMPLATE),
-    "icon_emoji": FieldSpec(Kind.TEMPLATE),
     "send_resolved": FieldSpec(Kind.BOOL),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
     # "alertmanager": the message Alertmanager's slack_config sends (notify/alertmanager/slack.py).
@@ -64,6 +63,8 @@ class SlackConfig:
             channel=config.get("channel") or "",
             username=config.get("username") or "",
             icon_emoji=config.get("icon_emoji") or "",
-            templates=ChannelTemplates.from_config(TEMPLATES, config),
+            templates=ChannelTemplates.from_config(
+                TEMPLATES, {k: v for k, v in config.items() if k not in _NAMES or "{{" in str(v)}
+            ),
             alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )

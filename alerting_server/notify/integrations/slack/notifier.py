@@ -87,9 +87,10 @@ class SlackNotifier:
         # Slack has no idempotency key: a retry after a lost answer may post twice.
         payload = slack_payload(
             message,
-            channel=self.config.channel,
-            username=self.config.username,
-            icon_emoji=self.config.icon_emoji,
+            # Templates too, as in Alertmanager's slack_config; a plain name renders as itself.
+            channel=expander.text("channel", lambda: self.config.channel),
+            username=expander.text("username", lambda: self.config.username),
+            icon_emoji=expander.text("icon_emoji", lambda: self.config.icon_emoji),
             expander=expander,
         )
         return noting_template_errors(await self._post(payload), expander)
