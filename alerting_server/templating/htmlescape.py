@@ -148,10 +148,8 @@ class HtmlEscaper:
         """The escaped text of an action's value in the current context. `predefined` is the
         escaper ("urlquery" or "html") the action's pipeline ends with: it stands in for the
         escapers that do the same (Go's equivalentEscapers), which are then not applied again."""
-        s = format_v(value) if value is not NO_VALUE else ""
-        if value is NO_VALUE:
-            # html/template prints a missing value as "".
-            s = ""
+        # html/template prints a missing value (nil) as "", not as text/template's "<no value>".
+        s = "" if value is NO_VALUE else format_v(value)
         state = self.state
         if predefined == "html" and state in (_State.TEXT, _State.RCDATA):
             escaped = s

@@ -92,3 +92,7 @@ def test_actions_needing_js_or_css_escaping_fail(text: str) -> None:
 
 def test_text_after_a_script_element_is_escaped_again() -> None:
     assert html("<script>var a = 1;</script><p>{{ . }}</p>", "<") == "<script>var a = 1;</script><p>&lt;</p>"
+
+
+def test_a_missing_value_prints_as_nothing() -> None:
+    assert html("<p>{{ .missing }}</p>", {}) == "<p></p>"
