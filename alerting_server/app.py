@@ -244,6 +244,8 @@ class AlertingApp:
         await self._rules.start()
         if self._cluster is not None:
             self._cluster.attach(self._alerts, self._rules, self._deliveries.wake)
+            # The channels and the notification template files, as soon as another replica changes them.
+            self._cluster.notifications.on("alerting_config", self._deliveries.config_changed)
             await self._cluster.follow()
         await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)
         await self._start_http()

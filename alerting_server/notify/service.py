@@ -23,6 +23,7 @@ from alerting_server.clock import Clock
 from alerting_server.errors import Unavailable
 from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.outbox import Claimed, Outcome
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import DEFAULT_LIMITS
 from alerting_server.notify.limits import ChannelLimits
@@ -81,6 +82,9 @@ class DeliveryService:
             store.deliveries, clock, self.token, self.options.external_url, self.options.policy, rand
         )
         self._channels: dict[str, Channel] = {}
+        # The notification template files as last read, and the set built from them.
+        self._template_files: tuple[tuple[str, str], ...] = ()
+        self._templates = TemplateSet()
         self._channels_read_at: int | None = None
         self._workers: dict[str, ChannelWorker] = {}
         # Deleted channels whose workers still send what they hold.
@@ -123,6 +127,13 @@ class DeliveryService:
     def wake(self) -> None:
         """New rows were committed: claim now rather than at the next poll."""
         self._wake.set()
+
+    def config_changed(self, table: str) -> None:
+        """Another replica changed `table` ("": any table may have changed, after a reconnect): the
+        channels and the template files are read again now, not when the cached ones grow stale."""
+        if table in ("", "channels", "notification_templates"):
+            self._channels_read_at = None
+            self._wake.set()
 
     # --- claiming --------------------------------------------------------------------------
 
@@ -201,6 +212,11 @@ class DeliveryService:
 
     async def _refresh_channels(self, now: int) -> None:
         channels = {c.id: c for c in await self._store.channels.all()}
+        files = tuple((f.name, f.text) for f in await self._store.notification_templates.list())
+        templates_changed = files != self._template_files
+        if templates_changed:
+            self._template_files = files
+            self._templates = TemplateSet(files)
         for channel_id, channel in channels.items():
             worker = self._workers.get(channel_id)
             if worker is None:
@@ -208,6 +224,8 @@ class DeliveryService:
             elif (
                 self._channels[channel_id].updated_at != channel.updated_at
                 or worker.channel.type != channel.type
+                # Every channel's templates may call the files.
+                or templates_changed
             ):
                 worker.reconfigure(channel, self._notifier(channel))
         for channel_id in set(self._workers) - set(channels):
@@ -243,7 +261,12 @@ class DeliveryService:
 
     def _notifier(self, channel: Channel) -> Notifier:
         return notifier_for(
-            channel, self._client, clock=self._clock, tls_context=self._tls, outbound=self.options.outbound
+            channel,
+            self._client,
+            clock=self._clock,
+            tls_context=self._tls,
+            outbound=self.options.outbound,
+            templates=self._templates,
         )
 
     def _done(self, worker: ChannelWorker, delivery_id: str) -> None:

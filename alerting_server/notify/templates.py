@@ -2,10 +2,11 @@
 
 The config keys are Alertmanager's receiver fields, each integration naming its own (email
 `subject`, `text`, `html`; slack `title`, `text`, `pretext`, `footer`; pagerduty `summary`,
-`severity`, `client`, `client_url`). Validation rejects a template that does not parse; one that
-fails when it runs (a function's error, a missing template) must not cost the notification: the
-channel's own rendering of that part is sent instead, and the error is kept so the delivery can
-tell it.
+`severity`, `client`, `client_url`). A text can call Alertmanager's default templates and the
+stored template files (notify/alertmanager/templates.py). Validation rejects a template that does
+not parse; one that fails when it runs (a function's error, a missing template) must not cost the
+notification: the channel's own rendering of that part is sent instead, and the error is kept so
+the delivery can tell it. (Channels of style "alertmanager" fail as Alertmanager does instead.)
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from alerting_server.notify.alertmanager.templates import TemplateSet, default_set
 from alerting_server.notify.message import Message
 from alerting_server.notify.notifier import DeliveryResult
 from alerting_server.notify.template_data import TemplateData, template_data
-from alerting_server.templating import (
-    ALERTMANAGER_FUNCTIONS,
-    Template,
-    TemplateError,
-    alertmanager_functions,
-    parse_template,
-)
+from alerting_server.templating import ALERTMANAGER_FUNCTIONS, Template, TemplateError, parse_template
 
 
 def parse(key: str, text: str) -> Template:
@@ -37,12 +33,15 @@ class ChannelTemplates:
     templates: Mapping[str, Template] = field(default_factory=dict)
     # Texts stored before they were validated, and that do not parse: said at every send.
     broken: Mapping[str, str] = field(default_factory=dict)
+    # The text of each of `templates`, to parse into a template set.
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, fields: Iterable[str], config: Mapping[str, object]) -> ChannelTemplates:
         """`fields` are the keys of `config` that hold templates (the integration's `templates`)."""
         templates: dict[str, Template] = {}
         broken: dict[str, str] = {}
+        texts: dict[str, str] = {}
         for key in fields:
             text = config.get(key)
             if not isinstance(text, str) or not text:
@@ -52,24 +51,29 @@ class ChannelTemplates:
                 continue
             try:
                 templates[key] = parse(key, text)
+                texts[key] = text
             except TemplateError as e:
                 broken[key] = str(e)
-        return cls(templates, broken)
+        return cls(templates, broken, texts)
 
     def __contains__(self, key: str) -> bool:
         return key in self.templates or key in self.broken
 
-    def expander(self, message: Message, now_ms: int) -> Expander:
-        return Expander(self, template_data(message), now_ms)
+    def expander(self, message: Message, now_ms: int, template_set: TemplateSet | None = None) -> Expander:
+        """`template_set`: the templates the texts may call (None: Alertmanager's defaults alone)."""
+        return Expander(self, template_data(message), now_ms, template_set or default_set())
 
 
 class Expander:
     """Renders a channel's overridden texts for one message; what failed is kept in `errors`."""
 
-    def __init__(self, templates: ChannelTemplates, data: TemplateData, now_ms: int) -> None:
+    def __init__(
+        self, templates: ChannelTemplates, data: TemplateData, now_ms: int, template_set: TemplateSet
+    ) -> None:
         self._templates = templates
         self._data = data
-        self._funcs = alertmanager_functions(now_ms=now_ms)
+        self._now_ms = now_ms
+        self._set = template_set
         self.errors: list[str] = []
 
     def text(self, key: str, default: Callable[[], str]) -> str:
@@ -78,11 +82,11 @@ class Expander:
         if broken is not None:
             self.errors.append(f"template config.{key}: {broken}")
             return default()
-        template = self._templates.templates.get(key)
-        if template is None:
+        text = self._templates.texts.get(key)
+        if text is None:
             return default()
         try:
-            return template.execute(self._data, self._funcs)
+            return self._set.text(text, self._data, self._now_ms, name=key)
         except TemplateError as e:
             self.errors.append(f"template config.{key}: {e}")
             return default()

@@ -36,6 +36,7 @@ from alerting_server.store.inhibit_rules import InhibitRuleRepository
 from alerting_server.store.leases import LeaseRepository, fence_in
 from alerting_server.store.lock import ProcessLock
 from alerting_server.store.nflog import NotificationLogRepository
+from alerting_server.store.notification_templates import NotificationTemplateRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
 from alerting_server.store.server_secrets import ServerSecretRepository
@@ -58,6 +59,7 @@ class Store:
         self.server_secrets = ServerSecretRepository(self._db, cipher)
         self.silences = SilenceRepository(self._db)
         self.inhibit_rules = InhibitRuleRepository(self._db)
+        self.notification_templates = NotificationTemplateRepository(self._db)
         self.routing = RoutingRepository(self._db)
         self.time_intervals = TimeIntervalRepository(self._db)
         self.escalation_policies = EscalationPolicyRepository(self._db)

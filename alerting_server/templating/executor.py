@@ -14,6 +14,7 @@ from alerting_server.templating import nodes as n
 from alerting_server.templating.builtins import BuiltinError
 from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.gofmt import format_v
+from alerting_server.templating.htmlescape import HtmlEscaper, UnsupportedContext
 from alerting_server.templating.signature import signature_of
 from alerting_server.templating.strconv import go_quote
 from alerting_server.templating.values import (
@@ -44,6 +45,8 @@ class _Budget:
     steps: int = 0
     output: int = 0
     depth: int = 0
+    # html/template's escaping, for a template run as HTML.
+    html: HtmlEscaper | None = None
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
@@ -160,7 +163,8 @@ class State:
         elif isinstance(node, n.TemplateNode):
             self.walk_template(dot, node)
         elif isinstance(node, n.TextNode):
-            self.write(node.text)
+            html = self.budget.html
+            self.write(node.text if html is None else html.text(node.text))
         else:
             raise self.error(f"unknown node: {node}")
 
@@ -477,7 +481,25 @@ class State:
         self.at(node)
         if callable(value) and not is_struct(value) and not hasattr(value, "String"):
             raise self.error(f"can't print {node} of type {go_type_name(value)}")
-        self.write(format_v(NO_VALUE if value is None else value))
+        html = self.budget.html
+        if html is None:
+            self.write(format_v(NO_VALUE if value is None else value))
+            return
+        try:
+            self.write(html.value(NO_VALUE if value is None else value, _predefined_escaper(node)))
+        except UnsupportedContext as e:
+            raise self.error(str(e)) from None
+
+
+def _predefined_escaper(node: n.Node) -> str | None:
+    """ "urlquery" or "html" when the action's pipeline ends with it: html/template then uses it in
+    place of its own escapers that do the same (escape.go ensurePipelineContains)."""
+    if not isinstance(node, n.ActionNode) or not node.pipe.cmds:
+        return None
+    args = node.pipe.cmds[-1].args
+    if args and isinstance(args[0], n.IdentifierNode) and args[0].ident in ("urlquery", "html"):
+        return args[0].ident
+    return None
 
 
 def _quote(s: str) -> str:
@@ -491,8 +513,13 @@ def execute(
     funcs: Mapping[str, Callable[..., object]],
     data: object,
     template_name: str | None = None,
+    *,
+    html: bool = False,
 ) -> str:
-    """Runs template `template_name` (default: `name`) of the set parsed from `text` on `data`."""
+    """Runs template `template_name` (default: `name`) of the set parsed from `text` on `data`.
+
+    `html`: escape as Go's html/template does (see htmlescape); a template run from inside
+    another keeps its caller's escaping."""
     target = name if template_name is None else template_name
     tree = trees.get(target)
     out: list[str] = []
@@ -500,7 +527,7 @@ def execute(
         raise TemplateError(f'template: {name}: "{target}" is an incomplete or empty template')
     outer = _BUDGET.get()
     # A template run from inside another (Prometheus' `tmpl`) spends its caller's budget.
-    budget = outer or _Budget()
+    budget = outer or _Budget(html=HtmlEscaper() if html else None)
     if budget.depth >= MAX_EXEC_DEPTH:
         raise TemplateError(
             f'template: {name}: executing "{target}": exceeded maximum template depth ({MAX_EXEC_DEPTH})'

@@ -188,3 +188,132 @@ def format_duration(ns: int) -> str:
     if hours:
         out = f"{hours}h" + out
     return sign + out
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_PARSE_PATTERNS = {
+    "January": "(?P<month_name>" + "|".join(_MONTHS) + ")",
+    "Jan": "(?P<month_abbr>" + "|".join(m[:3] for m in _MONTHS) + ")",
+    "Monday": "(?:" + "|".join(_DAYS) + ")",
+    "Mon": "(?:" + "|".join(d[:3] for d in _DAYS) + ")",
+    "MST": "(?P<zone_name>[A-Z]{3,5}|[+-][0-9]{2}(?:[0-9]{2})?)",
+    "2006": "(?P<year>[0-9]{4})",
+    "06": "(?P<year2>[0-9]{2})",
+    "01": "(?P<month>[0-9]{2})",
+    "1": "(?P<month>[0-9]{1,2})",
+    "02": "(?P<day>[0-9]{2})",
+    "2": "(?P<day>[0-9]{1,2})",
+    "_2": "(?P<day> ?[0-9]{1,2})",
+    "002": "(?P<yday>[0-9]{3})",
+    "__2": "(?P<yday> {0,2}[0-9]{1,3})",
+    "15": "(?P<hour>[0-9]{1,2})",
+    "03": "(?P<hour12>[0-9]{2})",
+    "3": "(?P<hour12>[0-9]{1,2})",
+    "04": "(?P<minute>[0-9]{2})",
+    "4": "(?P<minute>[0-9]{1,2})",
+    "05": "(?P<second>[0-9]{2})",
+    "5": "(?P<second>[0-9]{1,2})",
+    "PM": "(?P<ampm>AM|PM)",
+    "pm": "(?P<ampm>am|pm)",
+}
+
+
+def parse_time(layout: str, value: str) -> GoTime:
+    """time.ParseInLocation(layout, value, time.UTC) for the layout elements Format knows; raises
+    ValueError. As Go, a fractional second may follow the seconds even where the layout has none."""
+    parts: list[str] = []
+    pos = 0
+    seen: set[str] = set()
+    for m in _LAYOUT.finditer(layout):
+        parts.append(re.escape(layout[pos : m.start()]))
+        tok = m.group(0)
+        if tok in _PARSE_PATTERNS:
+            pattern = _PARSE_PATTERNS[tok]
+            group = re.search(r"\?P<(\w+)>", pattern)
+            if group is not None and group.group(1) in seen:
+                # A field given twice: Go checks they agree; here the second is matched, not kept.
+                pattern = pattern.replace(f"?P<{group.group(1)}>", "?:")
+            elif group is not None:
+                seen.add(group.group(1))
+            if tok in ("05", "5"):
+                pattern += r"(?P<frac_auto>[.,][0-9]+)?"
+            parts.append(pattern)
+        elif tok[0] in ".,":
+            digits = len(tok) - 1
+            parts.append(rf"(?P<frac>[.,][0-9]{{{digits}}})" if tok[1] == "0" else r"(?P<frac>[.,][0-9]+)?")
+        else:
+            # A numeric zone, "Z" standing for UTC where the layout says so.
+            body = tok.lstrip("Z-")
+            sign = "Z|" if tok.startswith("Z") else ""
+            number = {
+                "07": "[+-][0-9]{2}",
+                "0700": "[+-][0-9]{4}",
+                "07:00": "[+-][0-9]{2}:[0-9]{2}",
+                "070000": "[+-][0-9]{6}",
+                "07:00:00": "[+-][0-9]{2}:[0-9]{2}:[0-9]{2}",
+            }[body]
+            parts.append(f"(?P<offset>{sign}{number})")
+        pos = m.end()
+    parts.append(re.escape(layout[pos:]))
+    match = re.fullmatch("".join(parts), value)
+    if match is None:
+        raise ValueError(f'parsing time "{value}" as "{layout}": cannot parse')
+    g = {k: v for k, v in match.groupdict().items() if v is not None}
+    year = int(g["year"]) if "year" in g else 0
+    if "year2" in g:
+        y = int(g["year2"])
+        year = y + (1900 if y >= 69 else 2000)
+    if "month" in g:
+        month = int(g["month"])
+    elif "month_name" in g:
+        month = _MONTHS.index(g["month_name"]) + 1
+    elif "month_abbr" in g:
+        month = [m[:3] for m in _MONTHS].index(g["month_abbr"]) + 1
+    else:
+        month = 1
+    day = int(g.get("day", "1").strip())
+    hour = int(g.get("hour", "0"))
+    if "hour12" in g:
+        hour = int(g["hour12"])
+        if not 1 <= hour <= 12:
+            raise ValueError(f'parsing time "{value}": hour out of range')
+        pm = g.get("ampm", "").lower() == "pm"
+        hour = hour % 12 + (12 if pm else 0)
+    minute, second = int(g.get("minute", "0")), int(g.get("second", "0"))
+    frac = g.get("frac") or g.get("frac_auto") or ""
+    nanos = int((frac[1:] + "000000000")[:9]) if frac else 0
+    offset = 0
+    if g.get("offset") and g["offset"] != "Z":
+        raw = g["offset"].replace(":", "")
+        direction = -1 if raw[0] == "-" else 1
+        hhmmss = raw[1:] + "0000"
+        offset = direction * (int(hhmmss[:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6] or "0"))
+    try:
+        if "yday" in g and "month" not in g and "month_name" not in g and "month_abbr" not in g:
+            base = dt.datetime(year, 1, 1, hour, minute, second) + dt.timedelta(days=int(g["yday"]) - 1)
+        else:
+            base = dt.datetime(year or 1, month, day, hour, minute, second)
+    except ValueError as e:
+        raise ValueError(f'parsing time "{value}": {e}') from None
+    if year == 0 and "yday" not in g:
+        # Go's year 0 is not Python's: count from year 1 and step back one (proleptic) year.
+        base = base.replace(year=1)
+        seconds = int((base - dt.datetime(1970, 1, 1)).total_seconds()) - 366 * 86400
+    else:
+        seconds = int((base - dt.datetime(1970, 1, 1)).total_seconds())
+    tz: dt.tzinfo = dt.UTC if offset == 0 else dt.timezone(dt.timedelta(seconds=offset))
+    return GoTime((seconds - offset) * _NS + nanos, tz)

@@ -77,11 +77,16 @@ ALERTMANAGER_FUNCTIONS = frozenset(
         "stringSlice",
         "date",
         "tz",
+        "now",
+        "toDate",
+        "mustToDate",
         "since",
         "humanizeDuration",
         "toJson",
         "list",
         "append",
         "dict",
+        "base64encode",
+        "base64decode",
     }
 )

@@ -26,17 +26,19 @@ class Template:
     def root(self) -> nodes.ListNode:
         return self.trees[self.name]
 
-    def execute(self, data: object, funcs: Mapping[str, Callable[..., object]] | None = None) -> str:
+    def execute(
+        self, data: object, funcs: Mapping[str, Callable[..., object]] | None = None, *, html: bool = False
+    ) -> str:
         """Renders the template on `data`; raises TemplateError as Go's Execute would fail.
 
         `funcs` supplies the functions the template calls (besides Go's builtins); by default
         Prometheus' functions without a query engine or external URL. `tmpl` is always bound to
-        this template's set.
+        this template's set. `html` escapes as Go's html/template does.
         """
         table: dict[str, Callable[..., object]] = dict(BUILTINS)
         table.update(prometheus_functions() if funcs is None else funcs)
         table["tmpl"] = self._tmpl(table)
-        return execute(self.text, self.name, self.trees, table, data)
+        return execute(self.text, self.name, self.trees, table, data, html=html)
 
     def endless_recursion(self) -> str | None:
         """A template that running this one reaches, and that calls itself by {{template}} outside any

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from alerting_server.model import Channel, ChannelType
+from alerting_server.notify.alertmanager import TemplateSet
 from alerting_server.notify.factory import notifier_for
 from alerting_server.notify.integrations import integration
 from alerting_server.notify.integrations.email import EmailConfig
@@ -151,3 +152,43 @@ async def test_pagerduty_severity_template_naming_no_severity_falls_back_to_the_
     event = json.loads(receiver.requests[0].body)
     assert event["payload"]["severity"] == "critical"
     assert event["payload"]["summary"] == "[FIRING:2] HighCPU (critical)"
+
+
+async def test_texts_call_alertmanagers_default_templates_and_the_template_files(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    config = {
+        "webhook_url": receiver.url("/slack"),
+        "title": '{{ template "slack.default.title" . }}',
+        "text": '{{ template "team.text" . }}',
+    }
+    files = TemplateSet([("team.tmpl", '{{ define "team.text" }}for {{ .Receiver }}{{ end }}')])
+    result = await notifier_for(channel(ChannelType.SLACK, config), client, templates=files).notify(
+        high_cpu_message(), idempotency_key="k"
+    )
+    assert result.ok
+    assert result.reason == ""
+    body = receiver.requests[0].json()
+    assert isinstance(body, dict)
+    assert body["text"] == "[FIRING:2] HighCPU (critical)"
+    assert body["attachments"][0]["blocks"][0]["text"]["text"] == "for ops"
+    # Without the file, the call fails at send time: the default text is sent, and that is told.
+    result = await notifier(client, ChannelType.SLACK, config).notify(high_cpu_message(), idempotency_key="k")
+    assert result.ok
+    assert 'no such template "team.text"' in result.reason
+
+
+async def test_slack_channel_username_and_icon_may_be_templates(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    config = {
+        "webhook_url": receiver.url("/slack"),
+        "channel": "#{{ .CommonLabels.severity }}",
+        "username": "{{ .Receiver | toUpper }}",
+        "icon_emoji": ":fire:",
+    }
+    result = await notifier(client, ChannelType.SLACK, config).notify(high_cpu_message(), idempotency_key="k")
+    assert result.ok
+    body = receiver.requests[0].json()
+    assert isinstance(body, dict)
+    assert (body["channel"], body["username"], body["icon_emoji"]) == ("#critical", "OPS", ":fire:")

@@ -269,3 +269,69 @@ async def test_a_backlog_is_claimed_in_batches_not_one_free_slot_at_a_time(
         await svc.stop()
     capacity = queue_capacity(limits[ChannelType.WEBHOOK])  # 256: refilled by half, ~5 times
     assert claims <= 2 * (backlog // (capacity // 2) + 2)
+
+
+async def test_channels_of_style_alertmanager_render_with_the_template_files_as_they_change(
+    store: Store, service: DeliveryService, receiver: Receiver, clock: FixedClock
+) -> None:
+    config: dict[str, object] = {
+        "webhook_url": receiver.url("/slack"),
+        "style": "alertmanager",
+        "title": '{{ template "mine" . }}',
+    }
+    ch = await channel(store, ChannelType.SLACK, config, name="slack")
+    await store.notification_templates.replace_all("am", [("mine.tmpl", '{{ define "mine" }}v1{{ end }}')])
+
+    def titles() -> list[str]:
+        bodies = [r.json() for r in receiver.requests]
+        return [b["attachments"][0]["title"] for b in bodies if isinstance(b, dict)]
+
+    async def sent(count: int) -> bool:
+        return len(titles()) == count
+
+    await service.start()
+    await enqueue(store, ch, group(), key="k1")
+    service.wake()
+    await eventually(lambda: sent(1), 5, "the first notification")
+    # A user file redefines the template: the channel's worker renders with it once the files are
+    # read again, with the channels.
+    await store.notification_templates.replace_all("am", [("mine.tmpl", '{{ define "mine" }}v2{{ end }}')])
+    clock.now += service.options.channels_refresh_ms
+    await enqueue(store, ch, group(), key="k2")
+    service.wake()
+    await eventually(lambda: sent(2), 5, "the second notification")
+    assert titles() == ["v1", "v2"]
+    # The default templates stay callable beside the files.
+    body = receiver.requests[1].json()
+    assert isinstance(body, dict)
+    assert body["attachments"][0]["fallback"].startswith("[FIRING:1] HighCPU")
+
+
+async def test_a_change_another_replica_tells_is_read_at_once(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    config: dict[str, object] = {
+        "webhook_url": receiver.url("/slack"),
+        "style": "alertmanager",
+        "title": '{{ template "mine" . }}',
+    }
+    ch = await channel(store, ChannelType.SLACK, config, name="slack")
+
+    async def title() -> str:
+        delivery = await service.test(ch.id)
+        assert delivery.status is DeliveryStatus.DELIVERED, delivery.last_error
+        body = receiver.requests[-1].json()
+        assert isinstance(body, dict)
+        return str(body["attachments"][0]["title"])
+
+    await store.notification_templates.replace_all("am", [("m.tmpl", '{{ define "mine" }}v1{{ end }}')])
+    await service.claim_once(T0)
+    assert await title() == "v1"
+    await store.notification_templates.replace_all("am", [("m.tmpl", '{{ define "mine" }}v2{{ end }}')])
+    # Within the refresh interval the cached files serve, unless a change of theirs is told.
+    service.config_changed("silences")
+    await service.claim_once(T0)
+    assert await title() == "v1"
+    service.config_changed("notification_templates")
+    await service.claim_once(T0)
+    assert await title() == "v2"

@@ -111,7 +111,7 @@ def test_unknown_fields_are_errors() -> None:
     found = errors(ChannelType.SLACK, {**SLACK, "foo": 1, "webhookurl": "x"})
     assert set(found) == {"config.foo", "config.webhookurl"}
     assert found["config.foo"].startswith(
-        "unknown field for a slack channel (known: channel, footer, icon_emoji,"
+        "unknown field for a slack channel (known: actions, callback_id, channel, color, fallback,"
     )
 
 
@@ -202,7 +202,7 @@ def test_unknown_fields_are_errors() -> None:
             "config.webhook_url",
             "URL must not contain whitespace",
         ),
-        (ChannelType.SLACK, {"channel": ["#a"]}, "config.channel", "must be a string, got array"),
+        (ChannelType.SLACK, {"channel": ["#a"]}, "config.channel", "must be a template string, got array"),
         (ChannelType.SLACK, {"send_resolved": 1}, "config.send_resolved", "must be a boolean, got number"),
         (
             ChannelType.PAGERDUTY,
@@ -355,3 +355,90 @@ def test_message_templates_are_parsed_with_alertmanagers_functions(type: Channel
 
 def test_webhooks_have_no_message_templates() -> None:
     assert list(errors(ChannelType.WEBHOOK, {**GOOD[ChannelType.WEBHOOK], "text": "x"})) == ["config.text"]
+
+
+@pytest.mark.parametrize(
+    ("type", "base"),
+    [
+        (ChannelType.EMAIL, EMAIL),
+        (ChannelType.SLACK, SLACK),
+        (ChannelType.PAGERDUTY, PAGERDUTY),
+        (ChannelType.WEBHOOK, WEBHOOK),
+    ],
+)
+def test_style_is_alertmanager_or_absent(type: ChannelType, base: dict[str, Any]) -> None:
+    validate_channel(Channel(name="ch", type=type, config={**base, "style": "alertmanager"}))
+    assert errors(type, {**base, "style": "fancy"}) == {
+        "config.style": "must be \"alertmanager\" (or absent, for this server's own messages), got 'fancy'"
+    }
+    assert set(errors(type, {**base, "style": 1})) == {"config.style"}
+
+
+def test_alertmanagers_slack_fields_are_accepted_and_checked() -> None:
+    good = {
+        **SLACK,
+        "style": "alertmanager",
+        "title": '{{ template "slack.default.title" . }}',
+        "title_link": "{{ .ExternalURL }}",
+        "color": '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
+        "fallback": "f",
+        "callback_id": "c",
+        "icon_url": "https://x/i.png",
+        "image_url": "",
+        "thumb_url": "",
+        "link_names": True,
+        "short_fields": True,
+        "mrkdwn_in": ["text", "fields"],
+        "fields": [{"title": "T", "value": "{{ .Status }}", "short": False}],
+        "actions": [
+            {
+                "type": "button",
+                "text": "Go",
+                "url": "{{ .ExternalURL }}",
+                "confirm": {"text": "Sure?", "ok_text": "Y"},
+            }
+        ],
+    }
+    validate_channel(Channel(name="ch", type=ChannelType.SLACK, config=good))
+    bad = {
+        **SLACK,
+        "title_link": "{{ .Foo",
+        "link_names": "yes",
+        "mrkdwn_in": "text",
+        "fields": [{"title": "T"}, {"value": "v", "colour": "red"}, "x"],
+        "actions": [{"type": "button", "text": "Go", "confirm": {"title": "no text"}}],
+    }
+    found = errors(ChannelType.SLACK, bad)
+    assert set(found) == {
+        "config.title_link",
+        "config.link_names",
+        "config.mrkdwn_in",
+        "config.fields[0].value",
+        "config.fields[1].colour",
+        "config.fields[1].title",
+        "config.fields[2]",
+        "config.actions[0].confirm.text",
+    }
+    assert found["config.fields[0].value"] == "is required"
+    assert found["config.title_link"].startswith("template: title_link:1: unclosed action")
+
+
+def test_alertmanagers_pagerduty_fields_are_accepted_and_checked() -> None:
+    good = {
+        **PAGERDUTY,
+        "style": "alertmanager",
+        "description": '{{ template "pagerduty.default.description" . }}',
+        "details": {"firing": '{{ template "pagerduty.default.instances" .Alerts.Firing }}', "team": "ops"},
+        "class": "c",
+        "component": "{{ .CommonLabels.job }}",
+        "group": "g",
+        "source": "s",
+        "images": [{"src": "https://x/a.png", "alt": "a", "href": ""}],
+        "links": [{"href": "{{ .ExternalURL }}", "text": "AM"}],
+    }
+    validate_channel(Channel(name="ch", type=ChannelType.PAGERDUTY, config=good))
+    found = errors(
+        ChannelType.PAGERDUTY,
+        {**PAGERDUTY, "details": {"a": 1, "b": "{{"}, "images": {"src": "x"}, "links": [{"url": "x"}]},
+    )
+    assert set(found) == {"config.details.a", "config.details.b", "config.images", "config.links[0].url"}

@@ -14,6 +14,7 @@ import httpx
 from alerting_server.clock import Clock
 from alerting_server.errors import Violations
 from alerting_server.model import ChannelType
+from alerting_server.notify.alertmanager.templates import TemplateSet, default_set
 from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.notifier import Notifier
 from alerting_server.outbound import OutboundPolicy
@@ -39,6 +40,12 @@ class Connections:
     clock: Clock
     outbound: OutboundPolicy
     tls_context: ssl.SSLContext | None = None
+    # The notification templates (Alertmanager's defaults and the user's files) that channels'
+    # templates may call; None: the defaults alone.
+    templates: TemplateSet | None = None
+
+    def template_set(self) -> TemplateSet:
+        return self.templates if self.templates is not None else default_set()
 
 
 def _no_check(v: Violations, config: Mapping[str, Any], path: str) -> None:

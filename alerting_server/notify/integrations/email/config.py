@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from alerting_server.errors import Violations
+from alerting_server.notify.alertmanager.fields import STYLE_FIELD, is_alertmanager_style
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
@@ -26,6 +27,9 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "send_resolved": FieldSpec(Kind.BOOL),
     # Go templates over Alertmanager's notification data, as in its email_config.
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
+    # "alertmanager": the message Alertmanager's email_config sends (notify/alertmanager/email.py);
+    # its subject is then the `Subject` of `headers`, every header a template.
+    "style": STYLE_FIELD,
 }
 
 
@@ -47,6 +51,8 @@ class EmailConfig:
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+    # The whole config of a channel of style "alertmanager"; None for this server's own messages.
+    alertmanager: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
@@ -63,4 +69,5 @@ class EmailConfig:
             reply_to=config.get("reply_to") or "",
             headers=headers(config),
             templates=ChannelTemplates.from_config(TEMPLATES, config),
+            alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )

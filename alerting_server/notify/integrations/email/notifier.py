@@ -20,6 +20,7 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import scrub
 from alerting_server.notify.integrations.email.config import EmailConfig
 from alerting_server.notify.message import AlertData, Message, go_time
@@ -74,10 +75,12 @@ class EmailNotifier:
     timeout_s: float = DEFAULT_TIMEOUT_S
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     clock: Clock = field(default_factory=SystemClock)
+    # What the channel's templates may call (None: Alertmanager's default templates alone).
+    template_set: TemplateSet | None = None
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         now_ms = self.clock.now_ms()
-        expander = self.config.templates.expander(message, now_ms)
+        expander = self.config.templates.expander(message, now_ms, self.template_set)
         mail = render_email(
             message,
             sender=self.config.sender,
@@ -90,7 +93,11 @@ class EmailNotifier:
         )
         return noting_template_errors(await self._send(mail), expander)
 
-    async def _send(self, mail: EmailMessage) -> DeliveryResult:
+    async def send_raw(self, data: bytes) -> DeliveryResult:
+        """Sends a message already written (headers and body, CRLF line ends)."""
+        return await self._send(data)
+
+    async def _send(self, mail: EmailMessage | bytes) -> DeliveryResult:
         try:
             # Connected here, to an address the policy allows; the host name is still what TLS verifies.
             # The socket is aiosmtplib's from then on: its transport closes it.

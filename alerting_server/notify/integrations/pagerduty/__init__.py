@@ -1,6 +1,7 @@
 """PagerDuty Events API v2."""
 
 from alerting_server.model import ChannelType
+from alerting_server.notify.alertmanager.pagerduty import AlertmanagerPagerDutyNotifier
 from alerting_server.notify.integrations.integration import Connections, Integration
 from alerting_server.notify.integrations.pagerduty.config import (
     DEFAULT_URL,
@@ -10,10 +11,22 @@ from alerting_server.notify.integrations.pagerduty.config import (
 )
 from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier
 from alerting_server.notify.limits import ChannelLimits
+from alerting_server.notify.notifier import Notifier
 
 
-def _notifier(config: PagerDutyConfig, connections: Connections) -> PagerDutyNotifier:
-    return PagerDutyNotifier(client=connections.http, config=config, clock=connections.clock)
+def _notifier(config: PagerDutyConfig, connections: Connections) -> Notifier:
+    if config.alertmanager is not None:
+        return AlertmanagerPagerDutyNotifier(
+            client=connections.http,
+            routing_key=config.routing_key,
+            url=config.url,
+            config=config.alertmanager,
+            templates=connections.template_set(),
+            clock=connections.clock,
+        )
+    return PagerDutyNotifier(
+        client=connections.http, config=config, clock=connections.clock, template_set=connections.templates
+    )
 
 
 PAGERDUTY = Integration(

@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from alerting_server.errors import Violations
+from alerting_server.notify.alertmanager.fields import (
+    PAGERDUTY_IMAGES,
+    PAGERDUTY_LINKS,
+    STYLE_FIELD,
+    TEMPLATE_MAP,
+    is_alertmanager_style,
+)
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.notify.texts import SEVERITIES
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
@@ -16,6 +23,7 @@ from alerting_server.validation.templates import check_template
 DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_SEVERITY = "error"
 TEMPLATES = ("summary", "severity", "client", "client_url")
+ALERTMANAGER_TEMPLATES = ("description", "class", "component", "group", "source")
 
 
 def check_severity(v: Violations, field: str, value: object) -> None:
@@ -42,6 +50,13 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "summary": FieldSpec(Kind.TEMPLATE),
     "client": FieldSpec(Kind.TEMPLATE),
     "client_url": FieldSpec(Kind.TEMPLATE),
+    # "alertmanager": the event Alertmanager's pagerduty_config sends (notify/alertmanager/pagerduty.py),
+    # with its own names: `description` the summary, `details` the custom details.
+    "style": STYLE_FIELD,
+    **{name: FieldSpec(Kind.TEMPLATE) for name in ALERTMANAGER_TEMPLATES},
+    "details": TEMPLATE_MAP,
+    "images": PAGERDUTY_IMAGES,
+    "links": PAGERDUTY_LINKS,
 }
 
 
@@ -52,6 +67,8 @@ class PagerDutyConfig:
     # A severity, or a template rendering one (among `templates` then).
     severity: str = DEFAULT_SEVERITY
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+    # The whole config of a channel of style "alertmanager"; None for this server's own messages.
+    alertmanager: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
@@ -60,4 +77,5 @@ class PagerDutyConfig:
             url=config.get("url") or DEFAULT_URL,
             severity=config.get("severity") or DEFAULT_SEVERITY,
             templates=ChannelTemplates.from_config(TEMPLATES, config),
+            alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )

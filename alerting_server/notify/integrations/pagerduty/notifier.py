@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
 from alerting_server.notify.integrations.pagerduty.config import DEFAULT_SEVERITY, PagerDutyConfig
@@ -86,11 +87,13 @@ class PagerDutyNotifier:
     client: httpx.AsyncClient
     config: PagerDutyConfig
     clock: Clock = field(default_factory=SystemClock)
+    # What the channel's templates may call (None: Alertmanager's default templates alone).
+    template_set: TemplateSet | None = None
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
         # The dedup_key is the idempotency: a retried trigger updates the same incident.
         default = self.config.severity if self.config.severity in SEVERITIES else DEFAULT_SEVERITY
-        expander = self.config.templates.expander(message, self.clock.now_ms())
+        expander = self.config.templates.expander(message, self.clock.now_ms(), self.template_set)
         event = event_payload(
             message, routing_key=self.config.routing_key, default_severity=default, expander=expander
         )

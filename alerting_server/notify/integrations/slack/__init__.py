@@ -1,14 +1,26 @@
 """Slack incoming webhooks."""
 
 from alerting_server.model import ChannelType
+from alerting_server.notify.alertmanager.slack import AlertmanagerSlackNotifier
 from alerting_server.notify.integrations.integration import Connections, Integration
 from alerting_server.notify.integrations.slack.config import SCHEMA, TEMPLATES, SlackConfig
 from alerting_server.notify.integrations.slack.notifier import SlackNotifier
 from alerting_server.notify.limits import ChannelLimits
+from alerting_server.notify.notifier import Notifier
 
 
-def _notifier(config: SlackConfig, connections: Connections) -> SlackNotifier:
-    return SlackNotifier(client=connections.http, config=config, clock=connections.clock)
+def _notifier(config: SlackConfig, connections: Connections) -> Notifier:
+    if config.alertmanager is not None:
+        return AlertmanagerSlackNotifier(
+            client=connections.http,
+            webhook_url=config.webhook_url,
+            config=config.alertmanager,
+            templates=connections.template_set(),
+            clock=connections.clock,
+        )
+    return SlackNotifier(
+        client=connections.http, config=config, clock=connections.clock, template_set=connections.templates
+    )
 
 
 SLACK = Integration(

@@ -6,18 +6,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from alerting_server.notify.alertmanager.fields import (
+    SLACK_ACTIONS,
+    SLACK_FIELDS,
+    STRING_LIST,
+    STYLE_FIELD,
+    is_alertmanager_style,
+)
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
-TEMPLATES = ("title", "text", "pretext", "footer")
+TEMPLATES = ("title", "text", "pretext", "footer", "channel", "username", "icon_emoji")
+# Sent as they are unless they hold a template (a plain name renders as itself anyway).
+_NAMES = ("channel", "username", "icon_emoji")
+# slack_config's other texts, which only channels of style "alertmanager" render.
+ALERTMANAGER_TEMPLATES = (
+    "title_link",
+    "fallback",
+    "callback_id",
+    "color",
+    "icon_url",
+    "image_url",
+    "thumb_url",
+)
 
 SCHEMA: Mapping[str, FieldSpec] = {
     "webhook_url": FieldSpec(Kind.URL, required=True, secret=True, hint="the Slack incoming webhook URL"),
-    "channel": FieldSpec(Kind.STRING),
-    "username": FieldSpec(Kind.STRING),
-    "icon_emoji": FieldSpec(Kind.STRING),
     "send_resolved": FieldSpec(Kind.BOOL),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
+    # "alertmanager": the message Alertmanager's slack_config sends (notify/alertmanager/slack.py).
+    "style": STYLE_FIELD,
+    **{name: FieldSpec(Kind.TEMPLATE) for name in ALERTMANAGER_TEMPLATES},
+    "link_names": FieldSpec(Kind.BOOL),
+    "short_fields": FieldSpec(Kind.BOOL),
+    "mrkdwn_in": STRING_LIST,
+    "fields": SLACK_FIELDS,
+    "actions": SLACK_ACTIONS,
 }
 
 
@@ -29,6 +53,8 @@ class SlackConfig:
     username: str = ""
     icon_emoji: str = ""
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+    # The whole config of a channel of style "alertmanager"; None for this server's own messages.
+    alertmanager: Mapping[str, Any] | None = None
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
@@ -37,5 +63,8 @@ class SlackConfig:
             channel=config.get("channel") or "",
             username=config.get("username") or "",
             icon_emoji=config.get("icon_emoji") or "",
-            templates=ChannelTemplates.from_config(TEMPLATES, config),
+            templates=ChannelTemplates.from_config(
+                TEMPLATES, {k: v for k, v in config.items() if k not in _NAMES or "{{" in str(v)}
+            ),
+            alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import encode_json, post
 from alerting_server.notify.integrations.slack.config import SlackConfig
@@ -78,15 +79,18 @@ class SlackNotifier:
     client: httpx.AsyncClient
     config: SlackConfig
     clock: Clock = field(default_factory=SystemClock)
+    # What the channel's templates may call (None: Alertmanager's default templates alone).
+    template_set: TemplateSet | None = None
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
-        expander = self.config.templates.expander(message, self.clock.now_ms())
+        expander = self.config.templates.expander(message, self.clock.now_ms(), self.template_set)
         # Slack has no idempotency key: a retry after a lost answer may post twice.
         payload = slack_payload(
             message,
-            channel=self.config.channel,
-            username=self.config.username,
-            icon_emoji=self.config.icon_emoji,
+            # Templates too, as in Alertmanager's slack_config; a plain name renders as itself.
+            channel=expander.text("channel", lambda: self.config.channel),
+            username=expander.text("username", lambda: self.config.username),
+            icon_emoji=expander.text("icon_emoji", lambda: self.config.icon_emoji),
             expander=expander,
         )
         return noting_template_errors(await self._post(payload), expander)

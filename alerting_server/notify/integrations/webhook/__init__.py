@@ -1,13 +1,25 @@
 """Alertmanager's webhook integration."""
 
 from alerting_server.model import ChannelType
+from alerting_server.notify.alertmanager.webhook import AlertmanagerWebhookNotifier
 from alerting_server.notify.integrations.integration import Connections, Integration
 from alerting_server.notify.integrations.webhook.config import SCHEMA, WebhookConfig
 from alerting_server.notify.integrations.webhook.notifier import WebhookNotifier
 from alerting_server.notify.limits import ChannelLimits
+from alerting_server.notify.notifier import Notifier
 
 
-def _notifier(config: WebhookConfig, connections: Connections) -> WebhookNotifier:
+def _notifier(config: WebhookConfig, connections: Connections) -> Notifier:
+    if config.alertmanager:
+        return AlertmanagerWebhookNotifier(
+            client=connections.http,
+            url=config.url,
+            headers=config.headers,
+            max_alerts=config.max_alerts,
+            timeout=config.timeout,
+            hmac_secret=config.hmac_secret,
+            clock=connections.clock,
+        )
     return WebhookNotifier(client=connections.http, config=config, clock=connections.clock)
 
 

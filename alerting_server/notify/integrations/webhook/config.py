@@ -9,6 +9,7 @@ from typing import Any, Self
 import httpx
 
 from alerting_common.durations import parse_duration
+from alerting_server.notify.alertmanager.fields import STYLE_FIELD, is_alertmanager_style
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -20,6 +21,9 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "max_alerts": FieldSpec(Kind.COUNT),
     "timeout": FieldSpec(Kind.DURATION),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # "alertmanager": the body exactly as Alertmanager writes it (notify/alertmanager/webhook.py),
+    # without our Idempotency-Key header.
+    "style": STYLE_FIELD,
 }
 
 
@@ -32,6 +36,7 @@ class WebhookConfig:
     max_alerts: int = 0
     # None: the shared client's timeouts.
     timeout: httpx.Timeout | None = None
+    alertmanager: bool = False
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
@@ -42,4 +47,5 @@ class WebhookConfig:
             hmac_secret=config.get("hmac_secret") or "",
             max_alerts=int(config.get("max_alerts") or 0),
             timeout=httpx.Timeout(parse_duration(timeout) / 1000) if timeout else None,
+            alertmanager=is_alertmanager_style(config),
         )
