@@ -39,6 +39,8 @@ from alerting.v1 import (
 from alerting_server.ack import AckLinks, Acknowledgements
 from alerting_server.ack.secret import ack_link_secret
 from alerting_server.alerts.watch import DEFAULT_RETAINED_EVENTS, WatchHub
+from alerting_server.amconfig import ConfigError
+from alerting_server.amconfig.service import AlertmanagerConfigs
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.cluster import ClusterServicer, lone_replica
@@ -49,7 +51,7 @@ from alerting_server.clock import Clock, SystemClock
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.node import ClusterNode
 from alerting_server.config import Config, TLSConfig
-from alerting_server.errors import Unauthenticated
+from alerting_server.errors import FailedPrecondition, Unauthenticated
 from alerting_server.health import HealthMonitor, Readiness
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.pipeline import AlertPipeline
@@ -159,6 +161,7 @@ class AlertingApp:
         self._links: AckLinks | None = None
         self._cluster: ClusterNode | None = None
         self._started_at = 0
+        self.alertmanager_configs: AlertmanagerConfigs | None = None
 
     @property
     def store(self) -> Store:
@@ -213,6 +216,15 @@ class AlertingApp:
             cluster=self._cluster,
         )
         await self._alerts.start()
+        self.alertmanager_configs = AlertmanagerConfigs(
+            self._store, self.clock, self._alerts, self.config.alertmanager_config
+        )
+        if self.config.alertmanager_config:
+            try:
+                await self.alertmanager_configs.reload()
+            except (ConfigError, FailedPrecondition, OSError, UnicodeDecodeError) as exc:
+                # As Alertmanager: a configuration that does not load stops the start.
+                raise StartError(f"alertmanager_config {self.config.alertmanager_config}: {exc}") from None
         self._deliveries = DeliveryService(self._store, self.clock, delivery_options)
         await self._deliveries.start()
         self._alerts.on_queued = self._deliveries.wake
@@ -431,6 +443,16 @@ class AlertingApp:
         self._socket_dir.cleanup()
 
 
+async def _reload_on_signal(app: AlertingApp) -> None:
+    """SIGHUP: the Alertmanager configuration file is read again; a failure is logged (by the
+    reload) and leaves the loaded configuration as it was."""
+    if app.alertmanager_configs is None or not app.alertmanager_configs.path:
+        log.warning("SIGHUP: no alertmanager_config to reload")
+        return
+    with contextlib.suppress(ConfigError, FailedPrecondition, OSError, UnicodeDecodeError):
+        await app.alertmanager_configs.reload()
+
+
 async def serve(config: Config) -> int:
     """Runs until SIGTERM or SIGINT, then shuts down gracefully and returns the exit code."""
     app = AlertingApp(config)
@@ -443,6 +465,14 @@ async def serve(config: Config) -> int:
     except Exception:
         await app.stop()
         raise
+    reloads: set[asyncio.Task[None]] = set()
+
+    def hangup() -> None:
+        task = asyncio.create_task(_reload_on_signal(app))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
     # Printed for people and for tests that start the server on port 0.
     print(f"alerting-server: gRPC on {app.addresses.grpc}, HTTP on {app.addresses.http}", flush=True)
     await stopping.wait()

@@ -42,6 +42,8 @@ class PipelineConfig:
     channels: Sequence[Channel]
     silences: Sequence[Silence]
     inhibit_rules: Sequence[InhibitRule]
+    # Receivers of the loaded configuration file that have no integration (they route nowhere).
+    empty_receivers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
