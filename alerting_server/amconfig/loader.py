@@ -14,7 +14,7 @@ from alerting_common.yamlerrors import describe as describe_yaml_error
 from alerting_server.amconfig.context import Context, Global, ReadFile
 from alerting_server.amconfig.httpconfig import read_http_config, read_tls_config
 from alerting_server.amconfig.loaded import ConfigError, LoadedConfig, TimeIntervalSpec
-from alerting_server.amconfig.nodes import Problem, Reader, compose, join
+from alerting_server.amconfig.nodes import Problem, Reader, compose, is_null, join
 from alerting_server.amconfig.receivers import Receiver, check_hostport, read_receiver
 from alerting_server.amconfig.timeintervals import read_time_interval
 from alerting_server.matching import MatcherError, parse_matcher
@@ -139,7 +139,7 @@ def load(
     names = [r.name for r in receivers]
     intervals = _read_time_intervals(ctx, top)
     route = Route()
-    if "route" not in top or reader.mapping(top["route"], "route", _ROUTE, "route") is None:
+    if "route" not in top or is_null(top["route"]):
         reader.error("route", top.get("route", root), "no routes provided")
     else:
         route = _read_route(
@@ -378,7 +378,8 @@ def _read_route(
     if "matchers" in fields:
         matchers += _matcher_list(r, fields["matchers"], join(path, "matchers"))
     if root and matchers:
-        r.error(join(path, "matchers"), node, "root route must not have any matchers")
+        key = next(k for k in ("match", "match_re", "matchers") if k in fields)
+        r.error(join(path, key), fields[key], "root route must not have any matchers")
     times: dict[str, list[str]] = {}
     for key in ("mute_time_intervals", "active_time_intervals"):
         times[key] = r.strings(fields[key], join(path, key)) if key in fields else []
