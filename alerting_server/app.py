@@ -30,6 +30,7 @@ from alerting.v1 import (
     alert_service_pb2_grpc,
     channel_service_pb2_grpc,
     cluster_service_pb2_grpc,
+    config_service_pb2_grpc,
     escalation_policy_service_pb2_grpc,
     metrics_service_pb2_grpc,
     routing_service_pb2_grpc,
@@ -44,6 +45,7 @@ from alerting_server.amconfig.service import AlertmanagerConfigs
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.cluster import ClusterServicer, lone_replica
+from alerting_server.api.config import ConfigServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
@@ -326,6 +328,8 @@ class AlertingApp:
         )
         metrics = MetricsServicer(tsdb, datasources, clock, self._rules, limits)
         cluster = self._cluster_servicer(store)
+        assert self.alertmanager_configs is not None
+        configs = ConfigServicer(store, self.alertmanager_configs)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).
         local = self._local = LocalServer(interceptors)
@@ -340,6 +344,7 @@ class AlertingApp:
             escalation_policy_service_pb2_grpc.add_EscalationPolicyServiceServicer_to_server(policies, target)
             metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
             cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(cluster, target)
+            config_service_pb2_grpc.add_ConfigServiceServicer_to_server(configs, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
