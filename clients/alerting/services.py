@@ -29,7 +29,6 @@ FILES: tuple[FileDescriptor, ...] = tuple(
         channel_service_pb2,
         cluster_service_pb2,
         config_service_pb2,
-        config_service_pb2,
         escalation_policy_service_pb2,
         metrics_service_pb2,
         routing_service_pb2,
