@@ -23,6 +23,7 @@ from alerting_server.amconfig import load
 from alerting_server.amconfig.service import AlertmanagerConfigs
 from alerting_server.api import servicers
 from alerting_server.api.config import ConfigServicer
+from alerting_server.api.convert import struct_to_pb as struct
 from alerting_server.api.interceptors import ErrorInterceptor
 from alerting_server.store import Store
 
@@ -73,9 +74,9 @@ class Listener:
 @dataclass
 class Env:
     store: Store
-    config: config_service_pb2_grpc.ConfigServiceStub
-    channels: channel_service_pb2_grpc.ChannelServiceStub
-    routing: routing_service_pb2_grpc.RoutingServiceStub
+    config: config_service_pb2_grpc.ConfigServiceAsyncStub
+    channels: channel_service_pb2_grpc.ChannelServiceAsyncStub
+    routing: routing_service_pb2_grpc.RoutingServiceAsyncStub
     listener: Listener
 
 
@@ -105,7 +106,7 @@ async def _env(tmp_path: Path, path: str = "") -> AsyncIterator[Env]:
             listener,
         )
     finally:
-        await channel.close()
+        await channel.close(None)
         await server.stop(None)
         await store.close()
 
@@ -136,7 +137,7 @@ async def test_import_then_export_and_ownership(env: Env) -> None:
     made = await env.channels.CreateChannel(
         channel_service_pb2.CreateChannelRequest(
             channel=channel_service_pb2.Channel(
-                name="api-hook", type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK, config={"url": "http://h/x"}
+                name="api-hook", type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK, config=struct({"url": "http://h/x"})
             )
         )
     )
