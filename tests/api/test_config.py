@@ -137,7 +137,9 @@ async def test_import_then_export_and_ownership(env: Env) -> None:
     made = await env.channels.CreateChannel(
         channel_service_pb2.CreateChannelRequest(
             channel=channel_service_pb2.Channel(
-                name="api-hook", type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK, config=struct({"url": "http://h/x"})
+                name="api-hook",
+                type=channel_service_pb2.CHANNEL_TYPE_WEBHOOK,
+                config=struct({"url": "http://h/x"}),
             )
         )
     )
