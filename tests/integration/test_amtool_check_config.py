@@ -33,7 +33,9 @@ SAME_THING = {
     "config/conf.nil-source_match_re-inhibition.yml": '"invalid_source_label"',
     "config/conf.nil-target_match_re-inhibition.yml": '"invalid_target_label"',
     "config/conf.slack-both-file-and-url.yml": "at most one of slack_api_url & slack_api_url_file",
-    "config/conf.smtp-both-password-and-file.yml": "at most one of smtp_auth_password & smtp_auth_password_file",
+    "config/conf.smtp-both-password-and-file.yml": (
+        "at most one of smtp_auth_password & smtp_auth_password_file"
+    ),
 }
 
 
