@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from alerting_server.errors import Violations
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.notify.texts import SEVERITIES
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
@@ -38,6 +39,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "url": FieldSpec(Kind.URL),
     "severity": FieldSpec(Kind.STRING, check=check_severity),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     # Alertmanager's pagerduty_config `description`: the incident's summary line.
     "summary": FieldSpec(Kind.TEMPLATE),
     "client": FieldSpec(Kind.TEMPLATE),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -17,6 +18,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "username": FieldSpec(Kind.STRING),
     "icon_emoji": FieldSpec(Kind.STRING),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
 }
 

@@ -9,6 +9,7 @@ from typing import Any, Self
 import httpx
 
 from alerting_common.durations import parse_duration
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -20,6 +21,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "max_alerts": FieldSpec(Kind.COUNT),
     "timeout": FieldSpec(Kind.DURATION),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
 }
 
 
