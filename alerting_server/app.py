@@ -219,7 +219,7 @@ class AlertingApp:
         )
         await self._alerts.start()
         self.alertmanager_configs = AlertmanagerConfigs(
-            self._store, self.clock, self._alerts, self.config.alertmanager_config
+            self._store, self.clock, self._alerts, self.config.alertmanager_config, self.config.outbound
         )
         if self.config.alertmanager_config:
             try:

@@ -21,8 +21,10 @@ from alerting_server.amconfig.nodes import Problem
 from alerting_server.amconfig.redact import redact
 from alerting_server.clock import Clock
 from alerting_server.errors import FailedPrecondition, InvalidArgument, Violations
+from alerting_server.outbound import OutboundPolicy
 from alerting_server.store import Store
 from alerting_server.store.config_files import Applied, ConfigFile, TemplateFile, TimeIntervalRow
+from alerting_server.validation.channels import check_destinations
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,17 @@ def _stored(config: LoadedConfig, text: str) -> ConfigFile:
 class AlertmanagerConfigs:
     """The server's Alertmanager configuration: a file it loads (`path`), or one imported over the API."""
 
-    def __init__(self, store: Store, clock: Clock, listener: ConfigListener, path: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        listener: ConfigListener,
+        path: str = "",
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self._store = store
+        # Where channels may deliver: a destination it denies refuses the file, as it refuses the API.
+        self._outbound = outbound or OutboundPolicy()
         self._clock = clock
         self._listener = listener
         self.path = os.path.abspath(path) if path else ""
@@ -108,6 +119,13 @@ class AlertmanagerConfigs:
     async def _apply(self, text: str, path: str, source: str) -> Outcome:
         def parse() -> tuple[LoadedConfig, ConfigFile]:
             config = load(text, path, read_file=read_text_file, source=source)
+            denied = Violations()
+            for channel in config.channels:
+                check_destinations(
+                    denied, channel.type, channel.config, self._outbound, f"receivers.{channel.name}"
+                )
+            if denied.items:
+                raise ConfigError([Problem(v.field, 0, v.description) for v in denied.items])
             return config, _stored(config, text)
 
         # Reading files and parsing a large tree: off the event loop.

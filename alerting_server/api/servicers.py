@@ -457,9 +457,14 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
             raise NotFound("no routing tree has been set: PUT /routing")
         channels = await self._store.channels.all()
         policies = await self._store.escalation_policies.all()
+        # A loaded Alertmanager configuration's receivers are names a route may send to too (those
+        # with no integration on purpose).
+        receivers = {
+            c.receiver for c in channels if c.receiver
+        } | await self._store.config_files.empty_receivers()
         problems = validate.route_problems(
             route,
-            {c.id for c in channels} | {c.name for c in channels},
+            {c.id for c in channels} | {c.name for c in channels} | receivers,
             {p.id for p in policies},
         )
         tree = convert.route_to_pb(route)

@@ -290,8 +290,14 @@ class AlertmanagerApi:
             channel_service_pb2.ListChannelsResponse,
             request,
         )
+        seen: set[str] = set()
         async for page in pages:
-            names.extend({"name": c.name} for c in page.channels)
+            # A channel that is one integration of an Alertmanager receiver lists as that receiver.
+            for c in page.channels:
+                name = c.receiver or c.name
+                if name not in seen:
+                    seen.add(name)
+                    names.append({"name": name})
         return JSONResponse(names)
 
 

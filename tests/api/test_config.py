@@ -25,6 +25,8 @@ from alerting_server.api import servicers
 from alerting_server.api.config import ConfigServicer
 from alerting_server.api.convert import struct_to_pb as struct
 from alerting_server.api.interceptors import ErrorInterceptor
+from alerting_server.errors import InvalidArgument
+from alerting_server.outbound import OutboundPolicy
 from alerting_server.store import Store
 
 NOW = 1_700_000_000_000
@@ -242,3 +244,21 @@ async def test_reload_of_a_file(tmp_path: Path) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await env.config.ImportConfig(config_service_pb2.ImportConfigRequest(content=GOOD))
         assert caught.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_a_destination_the_outbound_policy_denies_refuses_the_file(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    await store.migrate()
+    try:
+        configs = AlertmanagerConfigs(store, Clock(), Listener(), outbound=OutboundPolicy(deny_private=True))
+        with pytest.raises(InvalidArgument) as caught:
+            await configs.import_text(
+                "route: {receiver: w}\nreceivers: [{name: w, webhook_configs: [{url: 'http://10.0.0.1/x'}]}]\n",
+                "am.yml",
+            )
+        assert [(v.field, v.description) for v in caught.value.violations] == [
+            ("content.receivers.w.url", "destination 10.0.0.1 is denied by the outbound policy")
+        ]
+        assert await store.channels.all() == []
+    finally:
+        await store.close()
