@@ -173,3 +173,36 @@ async def test_a_bad_file_stops_the_start(tmp_path: Path) -> None:
     )
     with pytest.raises(RuntimeError, match='undefined receiver "x" used in route'):
         server.start()
+
+
+async def test_check_import_export_over_rest(api: httpx.AsyncClient, receiver: Receiver) -> None:
+    yaml_body = {"Content-Type": "application/yaml"}
+    text = CONFIG.format(url=receiver.url("/hook"))
+    checked = await api.post("/config/check", content="route: {receiver: x}\n", headers=yaml_body)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["valid"] is False
+    assert checked.json()["problems"][0]["field"] == "route.receiver"
+
+    r = await api.post("/config/import", params={"name": "am.yml"}, content=text, headers=yaml_body)
+    assert r.status_code == 200, r.text
+    assert r.json()["created_channels"] == ["ops"]
+    (channel,) = (await api.get("/channels")).json()["channels"]
+    assert channel["source"] == "import:am.yml"
+    assert (await api.delete(f"/channels/{channel['id']}")).status_code == 412
+
+    await post(api, {"alertname": "Imported", "team": "ops"})
+
+    async def delivered() -> bool:
+        return bool(receiver.requests)
+
+    await eventually(delivered, 15, "the imported route to deliver")
+
+    exported = await api.get("/config/export")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("application/yaml")
+    assert "url: <secret>" in exported.text
+    assert "s3cret-token" not in exported.text
+    status = await api.get("/config/status")
+    assert status.json()["source"] == "import:am.yml"
+    # No file to reload on this server.
+    assert (await api.post("/-/reload")).status_code == 412
