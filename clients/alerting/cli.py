@@ -872,7 +872,9 @@ def config_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_import_arguments(parser: argparse.ArgumentParser) -> None:
-    with_file("an Alertmanager configuration (alertmanager.yml)")(parser)
+    parser.add_argument(
+        "file", metavar="FILE", help="an Alertmanager configuration (alertmanager.yml; '-' for stdin)"
+    )
     parser.add_argument("--name", default="", help="the import's name (default: the file's name)")
 
 
@@ -899,6 +901,18 @@ def config_reload(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return done(
         f"reloaded: {reloaded.summary.receivers} receivers, {len(reloaded.summary.channels)} channels"
     )
+
+
+def config_status(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    status = client.get_config_status()
+    if not status.source:
+        return done("no Alertmanager configuration loaded")
+    lines = [f"source: {status.source}"]
+    if status.HasField("loaded_at"):
+        lines.append(f"loaded at: {status.loaded_at.ToJsonString()}")
+    outcome = f"failed: {status.error}" if status.error else "ok"
+    lines.append(f"last attempt: {status.attempted_at.ToJsonString()} {outcome}")
+    return done("\n".join(lines))
 
 
 COMMANDS: list[Command] = [
@@ -954,6 +968,8 @@ COMMANDS: list[Command] = [
             config_export),
     Command("config", "reload", "make the server read its Alertmanager configuration file again",
             config_reload),
+    Command("config", "status", "show which Alertmanager configuration is loaded and how its last load went",
+            config_status),
     Command("cluster", "", "show the replicas serving the API (* the one that answered) and their leases",
             cluster),
 ]  # fmt: skip

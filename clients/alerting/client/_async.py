@@ -665,3 +665,9 @@ class AsyncAlertingClient:
     async def reload_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> config_pb.ReloadConfigResponse:
         """Reads the server's Alertmanager configuration file again."""
         return await self._unary(self._am_config.ReloadConfig, config_pb.ReloadConfigRequest(), timeout)
+
+    async def get_config_status(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> config_pb.GetConfigStatusResponse:
+        """Which Alertmanager configuration is loaded (redacted), when, and how the last attempt went."""
+        return await self._unary(self._am_config.GetConfigStatus, config_pb.GetConfigStatusRequest(), timeout)

@@ -633,3 +633,9 @@ class AlertingClient:
     def reload_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> config_pb.ReloadConfigResponse:
         """Reads the server's Alertmanager configuration file again."""
         return self._unary(self._am_config.ReloadConfig, config_pb.ReloadConfigRequest(), timeout)
+
+    def get_config_status(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> config_pb.GetConfigStatusResponse:
+        """Which Alertmanager configuration is loaded (redacted), when, and how the last attempt went."""
+        return self._unary(self._am_config.GetConfigStatus, config_pb.GetConfigStatusRequest(), timeout)
