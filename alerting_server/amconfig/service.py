@@ -24,6 +24,7 @@ from alerting_server.errors import FailedPrecondition, InvalidArgument, Violatio
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.store import Store
 from alerting_server.store.config_files import Applied, ConfigFile, TemplateFile, TimeIntervalRow
+from alerting_server.templating import ALERTMANAGER_FUNCTIONS, TemplateError, parse_template
 from alerting_server.validation.channels import check_destinations
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,17 @@ def read_templates(config: LoadedConfig) -> list[TemplateFile]:
             if name in out or not os.path.isfile(name):
                 continue
             try:
-                out[name] = TemplateFile(name, read_text_file(name))
+                text = read_text_file(name)
             except (OSError, UnicodeDecodeError) as e:
                 problems.append(Problem(f"templates[{i}]", 0, f"cannot read {name}: {e}"))
+                continue
+            try:
+                # As Alertmanager parses its template files when it loads them.
+                parse_template(text, os.path.basename(name), ALERTMANAGER_FUNCTIONS)
+            except TemplateError as e:
+                problems.append(Problem(f"templates[{i}]", 0, str(e)))
+                continue
+            out[name] = TemplateFile(name, text)
     if problems:
         raise ConfigError(problems)
     return list(out.values())

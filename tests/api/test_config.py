@@ -262,3 +262,22 @@ async def test_a_destination_the_outbound_policy_denies_refuses_the_file(tmp_pat
         assert await store.channels.all() == []
     finally:
         await store.close()
+
+
+async def test_template_files_are_read_and_parsed(env: Env, tmp_path: Path) -> None:
+    (tmp_path / "tmpl").mkdir()
+    (tmp_path / "tmpl" / "a.tmpl").write_text('{{ define "team.title" }}T{{ end }}')
+    text = f"templates: ['{tmp_path}/tmpl/*.tmpl']\nroute: {{receiver: a}}\nreceivers: [{{name: a}}]\n"
+    await env.config.ImportConfig(config_service_pb2.ImportConfigRequest(content=text, name="t.yml"))
+    (stored,) = await env.store.config_files.templates()
+    assert (stored.name, stored.text) == (
+        str(tmp_path / "tmpl" / "a.tmpl"),
+        '{{ define "team.title" }}T{{ end }}',
+    )
+
+    (tmp_path / "tmpl" / "b.tmpl").write_text('{{ define "broken" }}{{ .X ')
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await env.config.ImportConfig(config_service_pb2.ImportConfigRequest(content=text, name="t.yml"))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "template: b.tmpl:1: unclosed action" in (caught.value.details() or "")
+    assert len(await env.store.config_files.templates()) == 1
