@@ -15,12 +15,13 @@ from alerting_server.amconfig.context import Context, Global, ReadFile
 from alerting_server.amconfig.httpconfig import read_http_config, read_tls_config
 from alerting_server.amconfig.loaded import ConfigError, LoadedConfig, TimeIntervalSpec
 from alerting_server.amconfig.nodes import Problem, Reader, compose, is_null, join
-from alerting_server.amconfig.receivers import Receiver, check_hostport, read_receiver
+from alerting_server.amconfig.receivers import Receiver, check_channel, check_hostport, read_receiver
 from alerting_server.amconfig.timeintervals import read_time_interval
+from alerting_server.errors import Violations
 from alerting_server.matching import MatcherError, parse_matcher
 from alerting_server.matching.parse import split_matchers
 from alerting_server.model import Channel, InhibitRule, Route
-from alerting_server.validation.names import LABEL_NAME_RE
+from alerting_server.validation.names import LABEL_NAME_RE, check_name
 
 _TOP = (
     "global",
@@ -249,6 +250,12 @@ def _read_receivers(ctx: Context, node: yaml.Node | None, source: str) -> list[R
             continue
         seen.add(receiver.name)
         receivers.append(receiver)
+        named = Violations()
+        check_name(named, f"receivers[{i}].name", receiver.name)
+        for v in named.items:
+            r.error(v.field, item, v.description)
+        for channel, (path, node) in zip(receiver.channels, receiver.places, strict=True):
+            check_channel(r, channel, path, node)
     return receivers
 
 

@@ -24,7 +24,10 @@ from alerting_server.amconfig.httpconfig import (
     read_tls_config,
 )
 from alerting_server.amconfig.nodes import Reader, join, to_python
+from alerting_server.errors import Violations
 from alerting_server.model import Channel, ChannelType
+from alerting_server.notify.integrations import integration
+from alerting_server.validation.fields import SECRET_PLACEHOLDER, Kind
 
 STYLE = "alertmanager"
 
@@ -166,6 +169,8 @@ _WEBHOOK_FIELDS = ("send_resolved", "http_config", "url", "url_file", "max_alert
 class Receiver:
     name: str
     channels: tuple[Channel, ...]
+    # Each channel's integration in the file: its field path and node, for the problems found later.
+    places: tuple[tuple[str, yaml.Node], ...] = ()
 
 
 def read_receiver(ctx: Context, node: yaml.Node, path: str, source: str) -> Receiver | None:
@@ -193,7 +198,7 @@ def read_receiver(ctx: Context, node: yaml.Node, path: str, source: str) -> Rece
                 fields[key],
                 f"receiver type {kind} is not supported (supported: email, slack, pagerduty, webhook)",
             )
-    made: list[tuple[ChannelType, int, dict[str, Any]]] = []
+    made: list[tuple[ChannelType, int, dict[str, Any], str, yaml.Node]] = []
     for key, type in SUPPORTED.items():
         if key not in fields:
             continue
@@ -201,7 +206,7 @@ def read_receiver(ctx: Context, node: yaml.Node, path: str, source: str) -> Rece
             where = f"{join(path, key)}[{i}]"
             config = _READERS[type](ctx, item, where)
             if config is not None:
-                made.append((type, i, config))
+                made.append((type, i, config, where, item))
     if not name:
         return None
     single = len(made) == 1
@@ -213,9 +218,34 @@ def read_receiver(ctx: Context, node: yaml.Node, path: str, source: str) -> Rece
             receiver=name,
             source=source,
         )
-        for type, i, config in made
+        for type, i, config, _, _ in made
     )
-    return Receiver(name, channels)
+    return Receiver(name, channels, tuple((where, item) for _, _, _, where, item in made))
+
+
+# Our config keys that are Alertmanager's under another name, for the problems found in them.
+AM_FIELD = {
+    "webhook_url": "api_url",
+    "username": "auth_username",
+    "password": "auth_password",
+    "starttls": "require_tls",
+}
+# The kinds of field checked when a file is loaded; texts and templates are the renderer's.
+_CHECKED_KINDS = {Kind.URL, Kind.HOSTPORT, Kind.ADDRESS, Kind.ADDRESSES}
+
+
+def check_channel(r: Reader, channel: Channel, path: str, node: yaml.Node) -> None:
+    """The values of the channel's config that our integration checks (URLs, addresses, host:port),
+    each problem named by Alertmanager's field; secrets not read (a check) are left alone."""
+    v = Violations()
+    schema = integration(channel.type).schema
+    for key, spec in schema.items():
+        value = channel.config.get(key)
+        if spec.kind not in _CHECKED_KINDS or value in (None, "", []) or value == SECRET_PLACEHOLDER:
+            continue
+        spec.check_value(v, f"{path}.{AM_FIELD.get(key, key)}", value)
+    for item in v.items:
+        r.error(item.field, node, item.description)
 
 
 def _base(r: Reader, fields: dict[str, yaml.Node], path: str, send_resolved: bool) -> dict[str, Any]:

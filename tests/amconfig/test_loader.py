@@ -414,3 +414,27 @@ receivers:
         assert secret not in out
     assert "smtp_auth_password: <secret>  # the password" in out
     assert "url: 'https://events.pagerduty.com/v2/enqueue'" in out
+
+
+def test_destinations_and_addresses_are_checked_by_their_field() -> None:
+    problems = _problems(
+        """\
+route: {receiver: r}
+receivers:
+  - name: r
+    webhook_configs:
+      - url: 'ftp://files.example.org/x'
+    email_configs:
+      - to: 'not-an-address'
+        from: am@example.org
+        smarthost: 'localhost:99999'
+    slack_configs:
+      - api_url: 'hooks.slack.com/no-scheme'
+"""
+    )
+    assert sorted(problems) == [
+        ("receivers[0].email_configs[0].smarthost", 7, "invalid port '99999': must be 1..65535"),
+        ("receivers[0].email_configs[0].to[0]", 7, "invalid email address 'not-an-address'"),
+        ("receivers[0].slack_configs[0].api_url", 11, "must be an absolute http or https URL"),
+        ("receivers[0].webhook_configs[0].url", 5, "must be an http or https URL, got scheme 'ftp'"),
+    ]
