@@ -68,7 +68,9 @@ def _interval(r: Reader, node: yaml.Node, path: str) -> dict[str, Any] | None:
     if "location" in fields:
         location = r.string(fields["location"], f"{path}.location")
         try:
-            zoneinfo.ZoneInfo(location)
+            # Go's names for UTC and the machine's own zone are taken as they are.
+            if location not in ("UTC", "Local"):
+                zoneinfo.ZoneInfo(location)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             r.error(f"{path}.location", fields["location"], f"unknown time zone {location!r}")
     data = to_python(node)
@@ -113,10 +115,13 @@ def _range(text: str, check: Any) -> str:
         if isinstance(value, str):
             return value
         values.append(value)
-    if len(values) == 2 and values[0] > values[1] and not (values[0] < 0 and values[1] < 0):
-        return f"end of range {text} is before its start"
-    if len(values) == 2 and (values[0] < 0) != (values[1] < 0) and values[0] < 0:
-        return "end day must be negative if start day is negative"
+    if len(values) == 2:
+        begin, end = values
+        if check is _day_of_month and (begin < 0) != (end < 0):
+            # Days counted from the end: "1:-1" is the whole month; "-1:1" means nothing.
+            return "end day must be negative if start day is negative" if begin < 0 else ""
+        if begin > end:
+            return f"end of range {text} is before its start"
     return ""
 
 

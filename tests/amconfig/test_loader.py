@@ -438,3 +438,42 @@ receivers:
         ("receivers[0].slack_configs[0].api_url", 11, "must be an absolute http or https URL"),
         ("receivers[0].webhook_configs[0].url", 5, "must be an http or https URL, got scheme 'ftp'"),
     ]
+
+
+def test_time_interval_ranges() -> None:
+    good = _load(
+        MINIMAL
+        + """\
+time_intervals:
+  - name: ok
+    time_intervals:
+      - days_of_month: ['1:-1', '-7:-1', '15']
+        months: ['january:march', '12']
+        years: ['2024:2030']
+        location: Local
+"""
+    )
+    assert good.time_intervals[0].intervals[0]["days_of_month"] == ["1:-1", "-7:-1", "15"]
+    problems = _problems(
+        MINIMAL
+        + """\
+time_intervals:
+  - name: bad
+    time_intervals:
+      - days_of_month: ['-1:5', '0']
+        months: ['march:january']
+        weekdays: ['friday:monday']
+"""
+    )
+    assert [(f, m) for f, _, m in problems] == [
+        ("time_intervals[0].time_intervals[0].weekdays[0]", "end of range friday:monday is before its start"),
+        (
+            "time_intervals[0].time_intervals[0].days_of_month[0]",
+            "end day must be negative if start day is negative",
+        ),
+        (
+            "time_intervals[0].time_intervals[0].days_of_month[1]",
+            "0 is not a valid day of the month: out of range",
+        ),
+        ("time_intervals[0].time_intervals[0].months[0]", "end of range march:january is before its start"),
+    ]
