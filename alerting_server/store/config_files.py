@@ -28,6 +28,10 @@ from alerting_server.store.tables import (
 from alerting_server.store.tables import routing as routing_table
 
 
+# The advisory lock key of applying a configuration file (PostgreSQL).
+_APPLY_LOCK = 0x616D636F6E66  # "amconf"
+
+
 @dataclass(frozen=True)
 class TimeIntervalRow:
     name: str
@@ -163,6 +167,10 @@ class ConfigFileRepository:
         keeps its id when its name is unchanged (outbox rows and history point at it). A name taken by
         an object another owner holds is refused (FailedPrecondition naming it), and nothing changes."""
         async with self._db.write() as connection:
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together apply the same file: one after the other, not racing
+                # for the same channel names (SQLite has one writer anyway).
+                await connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPLY_LOCK})
             # What the configuration loaded before owns is replaced too (another file, an import).
             previous = await fetch_one(
                 connection, sa.select(config_files.c.path).where(config_files.c.kind == file.kind)

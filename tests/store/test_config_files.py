@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -113,3 +114,10 @@ async def test_another_source_replaces_the_previous_one(store: Store) -> None:
     assert [(c.name, c.source) for c in channels] == [("ops", other)]
     assert await store.inhibit_rules.all() == []
     assert await store.routing.source() == other
+
+
+async def test_concurrent_applies_of_one_file_both_succeed(store: Store) -> None:
+    file = _file([_hook("ops"), _hook("db")])
+    await asyncio.gather(store.config_files.apply(file, NOW), store.config_files.apply(file, NOW + 1))
+    assert sorted(c.name for c in await store.channels.all()) == ["db", "ops"]
+    assert len(await store.inhibit_rules.all()) == 1
