@@ -27,7 +27,6 @@ from alerting_server.store.tables import (
 )
 from alerting_server.store.tables import routing as routing_table
 
-
 # The advisory lock key of applying a configuration file (PostgreSQL).
 _APPLY_LOCK = 0x616D636F6E66  # "amconf"
 
