@@ -324,10 +324,13 @@ def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:
                 "escalation_policy_id": "",
                 "routes": [],
                 "problems": [],
+                "source": "",
             }
         ],
-        # Output only: what cannot deliver (none here); sent back, it is ignored.
+        # Output only: what cannot deliver (none here), and what owns the tree (the API); sent back,
+        # they are ignored.
         "problems": [],
+        "source": "",
     }
     r = http.put("/routing", json=tree)
     assert r.status_code == 200, r.text
