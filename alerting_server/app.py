@@ -30,6 +30,7 @@ from alerting.v1 import (
     alert_service_pb2_grpc,
     channel_service_pb2_grpc,
     cluster_service_pb2_grpc,
+    config_service_pb2_grpc,
     escalation_policy_service_pb2_grpc,
     metrics_service_pb2_grpc,
     routing_service_pb2_grpc,
@@ -40,9 +41,12 @@ from alerting.v1 import (
 from alerting_server.ack import AckLinks, Acknowledgements
 from alerting_server.ack.secret import ack_link_secret
 from alerting_server.alerts.watch import DEFAULT_RETAINED_EVENTS, WatchHub
+from alerting_server.amconfig import ConfigError
+from alerting_server.amconfig.service import AlertmanagerConfigs
 from alerting_server.api import servicers
 from alerting_server.api.alerts import AlertServicer
 from alerting_server.api.cluster import ClusterServicer, lone_replica
+from alerting_server.api.config import ConfigServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer, SampleLimits
 from alerting_server.auth import Authenticator
@@ -50,7 +54,7 @@ from alerting_server.clock import Clock, SystemClock
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.node import ClusterNode
 from alerting_server.config import Config, TLSConfig
-from alerting_server.errors import Unauthenticated
+from alerting_server.errors import FailedPrecondition, Unauthenticated
 from alerting_server.health import HealthMonitor, Readiness
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
 from alerting_server.pipeline import AlertPipeline
@@ -160,6 +164,7 @@ class AlertingApp:
         self._links: AckLinks | None = None
         self._cluster: ClusterNode | None = None
         self._started_at = 0
+        self.alertmanager_configs: AlertmanagerConfigs | None = None
 
     @property
     def store(self) -> Store:
@@ -214,6 +219,15 @@ class AlertingApp:
             cluster=self._cluster,
         )
         await self._alerts.start()
+        self.alertmanager_configs = AlertmanagerConfigs(
+            self._store, self.clock, self._alerts, self.config.alertmanager_config, self.config.outbound
+        )
+        if self.config.alertmanager_config:
+            try:
+                await self.alertmanager_configs.reload()
+            except (ConfigError, FailedPrecondition, OSError, UnicodeDecodeError) as exc:
+                # As Alertmanager: a configuration that does not load stops the start.
+                raise StartError(f"alertmanager_config {self.config.alertmanager_config}: {exc}") from None
         self._deliveries = DeliveryService(self._store, self.clock, delivery_options)
         await self._deliveries.start()
         self._alerts.on_queued = self._deliveries.wake
@@ -318,6 +332,8 @@ class AlertingApp:
         )
         metrics = MetricsServicer(tsdb, datasources, clock, self._rules, limits)
         cluster = self._cluster_servicer(store)
+        assert self.alertmanager_configs is not None
+        configs = ConfigServicer(store, self.alertmanager_configs)
         # The gateway of this process calls the same servicers, through the same interceptors,
         # without the transport (gateway/local.py).
         local = self._local = LocalServer(interceptors)
@@ -333,6 +349,7 @@ class AlertingApp:
             time_interval_service_pb2_grpc.add_TimeIntervalServiceServicer_to_server(time_intervals, target)
             metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
             cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(cluster, target)
+            config_service_pb2_grpc.add_ConfigServiceServicer_to_server(configs, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
@@ -436,6 +453,16 @@ class AlertingApp:
         self._socket_dir.cleanup()
 
 
+async def _reload_on_signal(app: AlertingApp) -> None:
+    """SIGHUP: the Alertmanager configuration file is read again; a failure is logged (by the
+    reload) and leaves the loaded configuration as it was."""
+    if app.alertmanager_configs is None or not app.alertmanager_configs.path:
+        log.warning("SIGHUP: no alertmanager_config to reload")
+        return
+    with contextlib.suppress(ConfigError, FailedPrecondition, OSError, UnicodeDecodeError):
+        await app.alertmanager_configs.reload()
+
+
 async def serve(config: Config) -> int:
     """Runs until SIGTERM or SIGINT, then shuts down gracefully and returns the exit code."""
     app = AlertingApp(config)
@@ -448,6 +475,14 @@ async def serve(config: Config) -> int:
     except Exception:
         await app.stop()
         raise
+    reloads: set[asyncio.Task[None]] = set()
+
+    def hangup() -> None:
+        task = asyncio.create_task(_reload_on_signal(app))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
     # Printed for people and for tests that start the server on port 0.
     print(f"alerting-server: gRPC on {app.addresses.grpc}, HTTP on {app.addresses.http}", flush=True)
     await stopping.wait()

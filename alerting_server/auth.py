@@ -12,8 +12,14 @@ SCOPES = ("read", "write", "admin")
 _RANK = {scope: i for i, scope in enumerate(SCOPES)}
 
 # Configuration of what pages people: changing it needs admin.
-_ADMIN_SERVICES = ("RoutingService", "ChannelService", "EscalationPolicyService", "TimeIntervalService")
-_READ_PREFIXES = ("Get", "List", "Watch", "Query", "Export")
+_ADMIN_SERVICES = (
+    "RoutingService",
+    "ChannelService",
+    "EscalationPolicyService",
+    "TimeIntervalService",
+    "ConfigService",
+)
+_READ_PREFIXES = ("Get", "List", "Watch", "Query", "Export", "Check")
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ _FLAG_KEYS = (
     "rules.evaluation_interval",
     "rules.min_interval",
     "fallback_receiver",
+    "alertmanager_config",
     "cluster.replica_id",
     "cluster.advertise_address",
     "cluster.lease_ttl",

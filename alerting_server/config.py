@@ -247,6 +247,14 @@ class Config:
             "rules.min_interval",
         ),
     )
+    alertmanager_config: str = field(
+        default="",
+        metadata=_doc(
+            "an Alertmanager configuration file (alertmanager.yml) the server loads at start and on "
+            "SIGHUP or POST /-/reload: its receivers, routes, inhibit rules, time intervals and "
+            "templates, which the API then cannot change"
+        ),
+    )
     fallback_receiver: str = field(
         default="",
         metadata=_doc(
@@ -372,6 +380,7 @@ _ENV = {
     "ALERTING_ACK_LINK_SECRET": "ack_link_secret",
     "ALERTING_SECRETS_KEY": "secrets_key",
     "ALERTING_FALLBACK_RECEIVER": "fallback_receiver",
+    "ALERTING_ALERTMANAGER_CONFIG": "alertmanager_config",
     "ALERTING_RULES_EVALUATION_INTERVAL": "rules.evaluation_interval",
     "ALERTING_RULES_MIN_INTERVAL": "rules.min_interval",
     "ALERTING_CLUSTER_REPLICA_ID": "cluster.replica_id",
@@ -387,6 +396,7 @@ _SIMPLE_KEYS = {
     "ack_link_secret",
     "secrets_key",
     "fallback_receiver",
+    "alertmanager_config",
 }
 _KNOWN_KEYS = _SIMPLE_KEYS | {
     "auth",

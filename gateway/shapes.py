@@ -16,7 +16,10 @@ from alerting_common.jsonmap import descriptor_of, is_map
 from gateway.routes import RpcRoute
 
 # RPCs whose response is one string field served as a document of this media type.
-RAW_RESPONSES: dict[str, str] = {"alerting.v1.RuleService.ExportRules": "application/yaml"}
+RAW_RESPONSES: dict[str, str] = {
+    "alerting.v1.RuleService.ExportRules": "application/yaml",
+    "alerting.v1.ConfigService.ExportConfig": "application/yaml",
+}
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,14 @@ def test_http_idle_timeout_outlasts_the_clients_and_is_configurable(tmp_path: Pa
 def test_by_default_no_held_alert_goes_unnotified_for_want_of_a_group() -> None:
     c = config.load(None, env={})
     assert c.limits_max_aggregation_groups >= c.limits_max_alerts
+
+
+def test_alertmanager_config_from_flag_over_environment_over_file(tmp_path: Path) -> None:
+    f = tmp_path / "alerting.yaml"
+    f.write_text("alertmanager_config: /etc/alertmanager/alertmanager.yml\n")
+    assert config.load(str(f), env={}).alertmanager_config == "/etc/alertmanager/alertmanager.yml"
+    env = {"ALERTING_ALERTMANAGER_CONFIG": "/env/am.yml"}
+    assert config.load(str(f), env=env).alertmanager_config == "/env/am.yml"
+    c = config.load(str(f), env=env, overrides={"alertmanager_config": "/flag/am.yml"})
+    assert c.alertmanager_config == "/flag/am.yml"
+    assert config.load(None, env={}).alertmanager_config == ""

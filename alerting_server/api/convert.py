@@ -149,6 +149,8 @@ def channel_to_pb(channel: model.Channel) -> channel_service_pb2.Channel:
         config=struct_to_pb(channel.config),
         created_at=ts_to_pb(channel.created_at),
         updated_at=ts_to_pb(channel.updated_at),
+        source=channel.source,
+        receiver=channel.receiver,
     )
 
 
@@ -257,6 +259,7 @@ def inhibit_rule_to_pb(r: model.InhibitRule) -> routing_service_pb2.InhibitRule:
         equal=list(r.equal),
         created_at=ts_to_pb(r.created_at),
         updated_at=ts_to_pb(r.updated_at),
+        source=r.source,
     )
 
 

@@ -31,7 +31,14 @@ from alerting_server.alerts.dispatch.routing import compile_routes
 from alerting_server.api import convert
 from alerting_server.auth import caller
 from alerting_server.clock import Clock
-from alerting_server.errors import InvalidArgument, NotFound, Unimplemented, Violations
+from alerting_server.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    Unimplemented,
+    Violations,
+)
 from alerting_server.model.rule import RuleHealthRow
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
@@ -51,6 +58,15 @@ class ConfigListener(Protocol):
     """Told after a write that changes how alerts are routed or muted (the alert pipeline)."""
 
     async def reload(self) -> None: ...
+
+
+def _owned(what: str, source: str) -> None:
+    """What a configuration file owns is changed in the file: the API refuses to change it."""
+    if source:
+        raise FailedPrecondition(
+            f"{what} is owned by {source}; change the file and reload",
+            [PreconditionViolation("config_file", source, f"{what} is loaded from {source}")],
+        )
 
 
 def _require(value: str, field: str) -> str:
@@ -277,6 +293,8 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
             type=channel.type,
             config=channel_config.redact(channel.type, channel.config),
             id=channel.id,
+            receiver=channel.receiver,
+            source=channel.source,
             created_at=channel.created_at,
             updated_at=channel.updated_at,
         )
@@ -317,6 +335,7 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
         channel_id = await _resolve(self._store.channels, request.id)
         channel = self._from_pb(_require_message(request, "channel"))
         stored = await self._store.channels.get(channel_id)
+        _owned(f"channel {stored.name!r}", stored.source)
         if stored.type is channel.type:
             config = channel_config.merge_secrets(channel.type, channel.config, stored.config)
             channel = model.Channel(name=channel.name, type=channel.type, config=config)
@@ -328,8 +347,10 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     async def DeleteChannel(
         self, request: channel_service_pb2.DeleteChannelRequest, context: Context
     ) -> channel_service_pb2.DeleteChannelResponse:
+        stored = await _get(self._store.channels, request.id)
+        _owned(f"channel {stored.name!r}", stored.source)
         await self._store.channels.delete(
-            await _resolve(self._store.channels, request.id),
+            stored.id,
             cascade=request.cascade,
             now=self._clock.now_ms(),
         )
@@ -445,13 +466,19 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         channels = await self._store.channels.all()
         policies = await self._store.escalation_policies.all()
         intervals = await self._store.time_intervals.all()
+        # A loaded Alertmanager configuration's receivers are names a route may send to too (those
+        # with no integration on purpose).
+        receivers = {
+            c.receiver for c in channels if c.receiver
+        } | await self._store.config_files.empty_receivers()
         problems = validate.route_problems(
             route,
-            {c.id for c in channels} | {c.name for c in channels},
+            {c.id for c in channels} | {c.name for c in channels} | receivers,
             {p.id for p in policies},
             {i.name for i in intervals},
         )
         tree = convert.route_to_pb(route)
+        tree.source = await self._store.routing.source()
         tree.problems.extend(
             routing_service_pb2.RoutingProblem(field=p.field, description=p.description) for p in problems
         )
@@ -461,6 +488,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
         self, request: routing_service_pb2.UpdateRoutingRequest, context: Context
     ) -> routing_service_pb2.UpdateRoutingResponse:
         route = await self._with_policy_ids(convert.route_from_pb(_require_message(request, "route")))
+        _owned("the routing tree", await self._store.routing.source())
         stored = await self._store.routing.put(
             route,
             self._clock.now_ms(),
@@ -524,7 +552,9 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
     async def DeleteInhibitRule(
         self, request: routing_service_pb2.DeleteInhibitRuleRequest, context: Context
     ) -> routing_service_pb2.DeleteInhibitRuleResponse:
-        await self._store.inhibit_rules.delete(_require(request.id, "id"))
+        rule = await self._store.inhibit_rules.get(_require(request.id, "id"))
+        _owned(f"inhibit rule {rule.id}", rule.source)
+        await self._store.inhibit_rules.delete(rule.id)
         await self._listener.reload()
         return routing_service_pb2.DeleteInhibitRuleResponse()
 

@@ -45,6 +45,8 @@ class PipelineConfig:
     inhibit_rules: Sequence[InhibitRule]
     # By name, as routes name them (mute_time_intervals, active_time_intervals).
     time_intervals: Sequence[TimeInterval] = ()
+    # Receivers of the loaded configuration file that have no integration (they route nowhere).
+    empty_receivers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import ssl
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
+from alerting_server.errors import Violations
 from alerting_server.notify.classify import from_transport_error
 from alerting_server.notify.notifier import DeliveryResult
-from alerting_server.outbound import DestinationDenied
+from alerting_server.outbound import DEFAULT_LIMITS, DestinationDenied, GuardedTransport, OutboundPolicy
+from alerting_server.validation.fields import json_type
+
+log = logging.getLogger(__name__)
 
 # Receivers' error bodies are read for their reason; more than this is never needed.
 MAX_BODY_BYTES = 64 * 1024
@@ -49,3 +57,89 @@ async def post(
         return from_transport_error(e)
     except DestinationDenied as e:
         return DeliveryResult(ok=False, retryable=False, reason=str(e))
+
+
+# A channel's `tls_config` (Prometheus' tls_config, as Alertmanager's http_config carries it): what
+# its HTTPS connections trust, the client certificate they present, the name they verify.
+TLS_CONFIG_FILES = ("ca_file", "cert_file", "key_file")
+
+
+def check_tls_config(v: Violations, field: str, value: object) -> None:
+    if not isinstance(value, dict):
+        v.add(field, f"must be an object of {', '.join(TLS_CONFIG_FILES)}, server_name, insecure_skip_verify")
+        return
+    for key, item in value.items():
+        where = f"{field}.{key}"
+        if key in TLS_CONFIG_FILES:
+            if not isinstance(item, str) or not item:
+                v.add(where, f"must be a file name, got {json_type(item)}")
+            elif not os.path.isfile(item):
+                v.add(where, f"no such file {item!r}")
+        elif key == "server_name":
+            if not isinstance(item, str):
+                v.add(where, f"must be a string, got {json_type(item)}")
+        elif key == "insecure_skip_verify":
+            if not isinstance(item, bool):
+                v.add(where, f"must be a boolean, got {json_type(item)}")
+        else:
+            v.add(
+                where,
+                "unknown field (known: ca_file, cert_file, key_file, server_name, insecure_skip_verify)",
+            )
+    if ("cert_file" in value) != ("key_file" in value):
+        v.add(field, "cert_file and key_file go together: both are needed for a client certificate")
+
+
+def tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
+    """The SSL context of a tls_config; OSError or ssl.SSLError when a file does not do."""
+    context = ssl.create_default_context(cafile=config.get("ca_file") or None)
+    if config.get("cert_file"):
+        context.load_cert_chain(config["cert_file"], config.get("key_file") or None)
+    if config.get("insecure_skip_verify"):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class _ServerNameTransport(GuardedTransport):
+    """Verifies (and sends as SNI) the configured server name instead of the URL's host."""
+
+    def __init__(self, policy: OutboundPolicy, ssl_context: ssl.SSLContext, server_name: str) -> None:
+        super().__init__(policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context)
+        self._server_name = server_name
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._server_name:
+            request.extensions["sni_hostname"] = self._server_name
+        return await super().handle_async_request(request)
+
+
+class TLSClients:
+    """One HTTP client per distinct tls_config, on the outbound policy's guarded network layer;
+    channels without one share the service's client."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self._policy = policy
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def client_for(self, tls_config: object, default: httpx.AsyncClient) -> httpx.AsyncClient:
+        if not isinstance(tls_config, dict) or not tls_config:
+            return default
+        key = json.dumps(tls_config, sort_keys=True)
+        client = self._clients.get(key)
+        if client is None:
+            try:
+                context = tls_context(tls_config)
+            except (OSError, ssl.SSLError) as e:
+                # The system's trust instead: a CA or certificate that cannot be read fails the
+                # handshake with the reason in the delivery, rather than sending unverified.
+                log.error("tls_config %s cannot be used (%s): the system's CAs are trusted instead", key, e)
+                return default
+            transport = _ServerNameTransport(self._policy, context, str(tls_config.get("server_name") or ""))
+            client = self._clients[key] = httpx.AsyncClient(transport=transport)
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

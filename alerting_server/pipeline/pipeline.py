@@ -215,7 +215,7 @@ class AlertPipeline:
     async def _load_config(self) -> None:
         config = await self._store.pipeline_config()
         routes = compile_routes(config.route or Route())
-        receivers = Receivers(config.channels, self._fallback)
+        receivers = Receivers(config.channels, self._fallback, config.empty_receivers)
         self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
         self._escalation.configure(routes, receivers, config.time_intervals)

@@ -46,7 +46,7 @@ class ChannelRepository:
         self._db = db
         self._cipher = cipher
 
-    def _values(self, channel: Channel) -> dict[str, object]:
+    def values(self, channel: Channel) -> dict[str, object]:
         return {
             "id": channel.id,
             "name": channel.name,
@@ -58,7 +58,7 @@ class ChannelRepository:
             "updated_at": channel.updated_at,
         }
 
-    def _channel(self, row: RowMapping) -> Channel:
+    def channel(self, row: RowMapping) -> Channel:
         type = ChannelType(row.type)
         return Channel(
             id=row.id,
@@ -75,7 +75,7 @@ class ChannelRepository:
         stored = dataclasses.replace(channel, id=new_id(), created_at=now, updated_at=now)
         try:
             async with self._db.write() as connection:
-                await connection.execute(t.insert().values(self._values(stored)))
+                await connection.execute(t.insert().values(self.values(stored)))
         except IntegrityError:
             raise _conflict(channel.name) from None
         return stored
@@ -106,7 +106,7 @@ class ChannelRepository:
             row = await fetch_one(connection, sa.select(t).where(t.c.id == channel_id))
         if row is None:
             raise NotFound(f"channel {channel_id!r} not found")
-        return self._channel(row)
+        return self.channel(row)
 
     async def resolve(self, ref: str) -> str:
         """The id of the channel whose id or name is `ref`."""
@@ -117,16 +117,16 @@ class ChannelRepository:
             row = await fetch_one(connection, sa.select(t).where(t.c.name == name))
         if row is None:
             raise NotFound(f"no channel named {name!r}")
-        return self._channel(row)
+        return self.channel(row)
 
     async def list(self, page: PageRequest) -> Page[Channel]:
         async with self._db.read() as connection:
-            return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, self._channel)
+            return await fetch_page(connection, sa.select(t).order_by(*_ORDER), page, KIND, self.channel)
 
     async def all(self) -> builtins.list[Channel]:
         async with self._db.read() as connection:
             rows = (await connection.execute(sa.select(t).order_by(*_ORDER))).mappings().all()
-        return [self._channel(row) for row in rows]
+        return [self.channel(row) for row in rows]
 
     async def update(self, channel_id: str, channel: Channel, now: int) -> Channel:
         try:
@@ -137,7 +137,7 @@ class ChannelRepository:
                 if created_at is None:
                     raise NotFound(f"channel {channel_id!r} not found")
                 stored = dataclasses.replace(channel, id=channel_id, created_at=created_at, updated_at=now)
-                await connection.execute(t.update().where(t.c.id == channel_id).values(self._values(stored)))
+                await connection.execute(t.update().where(t.c.id == channel_id).values(self.values(stored)))
         except IntegrityError:
             raise _conflict(channel.name) from None
         return stored

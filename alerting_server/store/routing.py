@@ -83,6 +83,14 @@ async def put_in(connection: AsyncConnection, route: Route, now: int) -> None:
     await connection.execute(upsert(connection, t), values)
 
 
+async def source_in(connection: AsyncConnection) -> str:
+    """What owns the stored tree: "" the API (or no tree yet), else a configuration file."""
+    source: str | None = (
+        await connection.execute(sa.select(t.c.source).where(t.c.id == _ROW_ID))
+    ).scalar_one_or_none()
+    return source or ""
+
+
 class RoutingRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -91,6 +99,10 @@ class RoutingRepository:
         """The stored tree, or None before the first put."""
         async with self._db.read() as connection:
             return await tree_in(connection)
+
+    async def source(self) -> str:
+        async with self._db.read() as connection:
+            return await source_in(connection)
 
     async def put(self, route: Route, now: int, check: Callable[[Known], None] | None = None) -> Route:
         """`check` raises when the tree names what does not exist; it runs in the write's transaction

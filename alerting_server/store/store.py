@@ -16,6 +16,7 @@ from alerting_server.store import migrate
 from alerting_server.store.alerts import AlertRepository
 from alerting_server.store.channels import ChannelRepository
 from alerting_server.store.cluster_view import ClusterView
+from alerting_server.store.config_files import ConfigFileRepository
 from alerting_server.store.connect import (
     DEFAULT_URL,
     DatabaseUnavailable,
@@ -72,6 +73,7 @@ class Store:
         self.cluster = ClusterView(self._db)
         self.inbox = InboxRepository(self._db)
         self.watch_log = WatchLogRepository(self._db)
+        self.config_files = ConfigFileRepository(self._db, self.channels)
         self._lock: ProcessLock | None = None
 
     @classmethod
@@ -135,6 +137,7 @@ class Store:
             await self.silences.all(),
             await self.inhibit_rules.all(),
             await self.time_intervals.all(),
+            await self.config_files.empty_receivers(),
         )
 
     async def prune_history(self, before: int) -> int:

@@ -39,6 +39,7 @@ from alerting.client.convert import (
 )
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
+from alerting.v1 import config_service_pb2 as config_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
@@ -69,6 +70,8 @@ class Shown:
     single: bool = False
     text: str = ""
     stream: Iterator[Resource] | None = None
+    # What the command exits with after printing (a check that found problems: 1).
+    exit_code: int = 0
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +99,7 @@ GROUPS = {
     "escalation-policies": "escalation policies",
     "time-intervals": "time intervals that mute routes or make them active (Alertmanager's time_intervals)",
     "metrics": "samples and PromQL queries of the embedded store",
+    "config": "the Alertmanager configuration file (alertmanager.yml)",
 }
 
 
@@ -843,6 +847,94 @@ def cluster(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(client.get_cluster(), columns)
 
 
+# Alertmanager configuration
+
+
+def config_check(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    """As `amtool check-config`: a verdict per file, what it holds, exit code 1 when one fails."""
+    failed = 0
+    lines = []
+    for name in args.files:
+        content = sys.stdin.read() if name == "-" else Path(name).read_text()
+        checked = client.check_config(content)
+        if checked.valid:
+            lines.append(f"Checking '{name}'  SUCCESS")
+            s = checked.summary
+            lines.append("Found:")
+            if getattr(s, "global"):
+                lines.append(" - global config")
+            lines += [
+                " - route",
+                f" - {s.inhibit_rules} inhibit rules",
+                f" - {s.receivers} receivers",
+                f" - {s.templates} templates",
+                f" - {s.time_intervals} time intervals",
+                f" - {len(s.channels)} channels: {', '.join(s.channels)}" if s.channels else " - 0 channels",
+            ]
+            lines += [f"  warning: {_problem(p)}" for p in checked.warnings]
+        else:
+            failed += 1
+            lines.append(f"Checking '{name}'  FAILED:")
+            lines += [f"  {_problem(p)}" for p in checked.problems]
+        lines.append("")
+    if failed:
+        lines.append(f"failed to validate {failed} file(s)")
+    return Shown(text="\n".join(lines).rstrip("\n"), exit_code=1 if failed else 0)
+
+
+def _problem(p: config_pb.ConfigProblem) -> str:
+    where = f"line {p.line}: " if p.line else ""
+    return f"{where}{p.field}: {p.message}" if p.field else f"{where}{p.message}"
+
+
+def config_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="alertmanager.yml files ('-' for stdin)")
+
+
+def config_import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file", metavar="FILE", help="an Alertmanager configuration (alertmanager.yml; '-' for stdin)"
+    )
+    parser.add_argument("--name", default="", help="the import's name (default: the file's name)")
+
+
+def config_import(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    content = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    name = args.name or ("alertmanager.yml" if args.file == "-" else Path(args.file).name)
+    imported = client.import_config(content, name)
+    lines = [
+        f"imported {name}: {imported.summary.receivers} receivers, {len(imported.summary.channels)} channels"
+        f" ({len(imported.created_channels)} new, {len(imported.updated_channels)} changed,"
+        f" {len(imported.deleted_channels)} removed), {imported.summary.inhibit_rules} inhibit rules,"
+        f" {imported.summary.time_intervals} time intervals"
+    ]
+    lines += [f"warning: {_problem(p)}" for p in imported.warnings]
+    return done("\n".join(lines))
+
+
+def config_export(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return done(client.export_config().rstrip("\n"))
+
+
+def config_reload(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    reloaded = client.reload_config()
+    return done(
+        f"reloaded: {reloaded.summary.receivers} receivers, {len(reloaded.summary.channels)} channels"
+    )
+
+
+def config_status(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    status = client.get_config_status()
+    if not status.source:
+        return done("no Alertmanager configuration loaded")
+    lines = [f"source: {status.source}"]
+    if status.HasField("loaded_at"):
+        lines.append(f"loaded at: {status.loaded_at.ToJsonString()}")
+    outcome = f"failed: {status.error}" if status.error else "ok"
+    lines.append(f"last attempt: {status.attempted_at.ToJsonString()} {outcome}")
+    return done("\n".join(lines))
+
+
 COMMANDS: list[Command] = [
     *resource_commands(RULES),
     Command("rules", "apply", "create or replace the rules of a Prometheus rule file", rules_apply,
@@ -889,6 +981,16 @@ COMMANDS: list[Command] = [
     Command("metrics", "label-values", "list the values of one label", metrics_label_values,
             metrics_label_values_arguments),
     Command("metrics", "series", "list the stored series that match", metrics_series, selection_arguments),
+    Command("config", "check", "check Alertmanager configuration files, as amtool check-config does",
+            config_check, config_check_arguments),
+    Command("config", "import", "apply an Alertmanager configuration file", config_import,
+            config_import_arguments),
+    Command("config", "export", "print what the server holds as an Alertmanager configuration",
+            config_export),
+    Command("config", "reload", "make the server read its Alertmanager configuration file again",
+            config_reload),
+    Command("config", "status", "show which Alertmanager configuration is loaded and how its last load went",
+            config_status),
     Command("cluster", "", "show the replicas serving the API (* the one that answered) and their leases",
             cluster),
 ]  # fmt: skip
@@ -1007,6 +1109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             shown = command.run(client, args)
             if shown.stream is None:
                 print(render(shown, args.output))
+                if shown.exit_code:
+                    return shown.exit_code
             else:
                 for line in streamed(shown.stream, shown.columns, args.output):
                     print(line, flush=True)

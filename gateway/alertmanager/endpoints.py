@@ -18,7 +18,13 @@ from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from alerting.v1 import alert_service_pb2, channel_service_pb2, cluster_service_pb2, silence_service_pb2
+from alerting.v1 import (
+    alert_service_pb2,
+    channel_service_pb2,
+    cluster_service_pb2,
+    config_service_pb2,
+    silence_service_pb2,
+)
 from alerting_common.jsonmap import JSON
 from alerting_common.regexp import Regexp, RegexpError
 from alerting_common.regexp import compile as compile_regexp
@@ -109,6 +115,7 @@ class AlertmanagerApi:
             silence_service_pb2.DESCRIPTOR,
             channel_service_pb2.DESCRIPTOR,
             cluster_service_pb2.DESCRIPTOR,
+            config_service_pb2.DESCRIPTOR,
         ]
         self._rpcs: dict[str, RpcRoute] = {r.method.name: r for r in discover_routes(files)}
 
@@ -253,11 +260,23 @@ class AlertmanagerApi:
         peers: list[JSON] = [{"name": r.id, "address": r.address} for r in found.replicas]
         return {"name": me, "peers": peers, "status": "ready"}
 
+    async def _original(self, request: Request) -> str:
+        """The loaded Alertmanager configuration, secrets redacted; "" when none is loaded."""
+        try:
+            found = await self._call("GetConfigStatus", config_service_pb2.GetConfigStatusRequest(), request)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is not grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            # A server from before the configuration API.
+            return ""
+        assert isinstance(found, config_service_pb2.GetConfigStatusResponse)
+        return found.original
+
     async def get_status(self, request: Request) -> Response:
         return JSONResponse(
             {
                 "cluster": await self._cluster(request),
-                "config": {"original": ""},
+                "config": {"original": await self._original(request)},
                 "uptime": format_ms(self._identity.started_at_ms),
                 # amtool compares the major.minor of `versionInfo.version` with its own and warns on
                 # every call when they differ, unless versionInfo is null ("cannot get version info,
@@ -275,8 +294,14 @@ class AlertmanagerApi:
             channel_service_pb2.ListChannelsResponse,
             request,
         )
+        seen: set[str] = set()
         async for page in pages:
-            names.extend({"name": c.name} for c in page.channels)
+            # A channel that is one integration of an Alertmanager receiver lists as that receiver.
+            for c in page.channels:
+                name = c.receiver or c.name
+                if name not in seen:
+                    seen.add(name)
+                    names.append({"name": name})
         return JSONResponse(names)
 
 

@@ -27,6 +27,7 @@ from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
 from alerting.v1 import cluster_service_pb2 as cluster_pb
+from alerting.v1 import config_service_pb2 as config_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
@@ -612,6 +613,29 @@ CASES = [
          ),
          metrics_pb.QueryRangeResponse(result_type=metrics_pb.RESULT_TYPE_MATRIX, series=[SERIES]),
          '__name__="up",job="node"'),
+    Case(("config", "check", "FILE"), "CheckConfig",
+         config_pb.CheckConfigRequest(content=yaml.safe_dump({"route": {"receiver": "a"}})),
+         config_pb.CheckConfigResponse(
+             valid=True, summary=config_pb.ConfigSummary(route=True, receivers=1, channels=["a"])
+         ),
+         " - 1 channels: a", document={"route": {"receiver": "a"}}),
+    Case(("config", "import", "FILE", "--name", "am.yml"), "ImportConfig",
+         config_pb.ImportConfigRequest(content=yaml.safe_dump({"route": {"receiver": "a"}}), name="am.yml"),
+         config_pb.ImportConfigResponse(
+             summary=config_pb.ConfigSummary(receivers=1, channels=["a"]), created_channels=["a"]
+         ),
+         "imported am.yml: 1 receivers, 1 channels (1 new, 0 changed, 0 removed)",
+         document={"route": {"receiver": "a"}}),
+    Case(("config", "export"), "ExportConfig", config_pb.ExportConfigRequest(),
+         config_pb.ExportConfigResponse(content="route:\n  receiver: a\n"), "  receiver: a"),
+    Case(("config", "reload"), "ReloadConfig", config_pb.ReloadConfigRequest(),
+         config_pb.ReloadConfigResponse(summary=config_pb.ConfigSummary(receivers=2, channels=["a"])),
+         "reloaded: 2 receivers, 1 channels"),
+    Case(("config", "status"), "GetConfigStatus", config_pb.GetConfigStatusRequest(),
+         config_pb.GetConfigStatusResponse(
+             source="/etc/am.yml", attempted_at=_ts(1696789234), error="line 3: route: bad"
+         ),
+         "last attempt: 2023-10-08T18:20:34Z failed: line 3: route: bad"),
 ]  # fmt: skip
 # What the tests above send.
 COVERED_ABOVE = {

@@ -15,6 +15,7 @@ from alerting.v1 import ack_service_pb2 as ack_pb
 from alerting.v1 import alert_service_pb2 as alert_pb
 from alerting.v1 import channel_service_pb2 as channel_pb
 from alerting.v1 import cluster_service_pb2 as cluster_pb
+from alerting.v1 import config_service_pb2 as config_pb
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
@@ -76,6 +77,7 @@ INSTANT = metrics_pb.QueryResponse(result_type=metrics_pb.RESULT_TYPE_VECTOR, se
 RANGE = metrics_pb.QueryRangeResponse(result_type=metrics_pb.RESULT_TYPE_MATRIX, series=[SERIES])
 NAMES = metrics_pb.ListLabelNamesResponse(names=["__name__", "host"])
 VALUES = metrics_pb.ListLabelValuesResponse(values=["server01"])
+CHECKED = config_pb.CheckConfigResponse(valid=True, summary=config_pb.ConfigSummary(receivers=1))
 LISTED = metrics_pb.ListSeriesResponse(series=[metrics_pb.LabelSet(labels={"__name__": "cpu_usage"})])
 
 CASES = [
@@ -535,6 +537,51 @@ CASES = [
         cluster_pb.GetClusterRequest(),
         cluster_pb.GetClusterResponse(replicas=[REPLICA]),
         [REPLICA],
+    ),
+    Case(
+        "check_config",
+        ("route: {}",),
+        {},
+        "CheckConfig",
+        config_pb.CheckConfigRequest(content="route: {}"),
+        CHECKED,
+        CHECKED,
+    ),
+    Case(
+        "import_config",
+        ("route: {}", "am.yml"),
+        {},
+        "ImportConfig",
+        config_pb.ImportConfigRequest(content="route: {}", name="am.yml"),
+        config_pb.ImportConfigResponse(created_channels=["ops"]),
+        config_pb.ImportConfigResponse(created_channels=["ops"]),
+    ),
+    Case(
+        "export_config",
+        (),
+        {},
+        "ExportConfig",
+        config_pb.ExportConfigRequest(),
+        config_pb.ExportConfigResponse(content="route: {}\n"),
+        "route: {}\n",
+    ),
+    Case(
+        "reload_config",
+        (),
+        {},
+        "ReloadConfig",
+        config_pb.ReloadConfigRequest(),
+        config_pb.ReloadConfigResponse(summary=config_pb.ConfigSummary(receivers=1)),
+        config_pb.ReloadConfigResponse(summary=config_pb.ConfigSummary(receivers=1)),
+    ),
+    Case(
+        "get_config_status",
+        (),
+        {},
+        "GetConfigStatus",
+        config_pb.GetConfigStatusRequest(),
+        config_pb.GetConfigStatusResponse(source="/etc/am.yml"),
+        config_pb.GetConfigStatusResponse(source="/etc/am.yml"),
     ),
 ]
 

@@ -154,7 +154,14 @@ class AlertmanagerServer(FakeServer):
     ) -> channel_service_pb2.ListChannelsResponse:
         names, token = page(self.channels, request.page_token)
         return channel_service_pb2.ListChannelsResponse(
-            channels=[channel_service_pb2.Channel(name=n) for n in names], next_page_token=token
+            channels=[
+                # "receiver/name": a channel that is one integration of an Alertmanager receiver.
+                channel_service_pb2.Channel(name=n.partition("/")[2], receiver=n.partition("/")[0])
+                if "/" in n
+                else channel_service_pb2.Channel(name=n)
+                for n in names
+            ],
+            next_page_token=token,
         )
 
     async def _silence(self, silence_id: str, context: Context) -> silence_service_pb2.Silence:
@@ -697,6 +704,14 @@ async def test_receivers_are_the_channel_names_of_every_page(
         {"name": "pager"},
         {"name": "mail"},
     ]
+
+
+async def test_receivers_of_a_loaded_configuration_list_once(
+    api: httpx.AsyncClient, am: AlertmanagerServer
+) -> None:
+    am.channels = ["pager/pager-email-0", "ops", "pager/pager-pagerduty-0"]
+
+    assert (await api.get("/api/v2/receivers")).json() == [{"name": "pager"}, {"name": "ops"}]
 
 
 # --- wiring -------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ async def test_channel_struct_config_round_trips(client: httpx.AsyncClient, serv
         "config": config,
         "created_at": NOW_MS,
         "updated_at": None,
+        "source": "",
+        "receiver": "",
     }
     sent = server.last("CreateChannel")
     assert isinstance(sent, channel_service_pb2.CreateChannelRequest)

@@ -388,12 +388,15 @@ def test_routing_tree_round_trip_and_validation(http: httpx.Client) -> None:
                 "problems": [],
                 "mute_time_intervals": [],
                 "active_time_intervals": [],
+                "source": "",
             }
         ],
-        # Output only: what cannot deliver (none here); sent back, it is ignored.
+        # Output only: what cannot deliver (none here), and what owns the tree (the API); sent back,
+        # they are ignored.
         "problems": [],
         "mute_time_intervals": [],
         "active_time_intervals": [],
+        "source": "",
     }
     r = http.put("/routing", json=tree)
     assert r.status_code == 200, r.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,8 +41,9 @@ class Receiver:
         self._port = 0
         self._handlers: set[asyncio.Task[None]] = set()
 
-    async def start(self, port: int = 0) -> Receiver:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", port)
+    async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> Receiver:
+        """`ssl_context`: serve HTTPS with it."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", port, ssl=ssl_context)
         self._port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -71,7 +73,7 @@ class Receiver:
         try:
             while await self._one(reader, writer):
                 pass
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, asyncio.CancelledError):
             pass
         finally:
             self._handlers.discard(task)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.watch import EventType, WatchHub
 from alerting_server.errors import Unavailable
 from alerting_server.model import (
@@ -292,16 +291,3 @@ async def test_a_receiver_of_several_channels_notifies_each_under_its_own_key(st
     # The payload names the receiver, as Alertmanager's webhook body does.
     assert [p["receiver"] for p in await deliveries(store)] == ["team-db", "team-db"]
     assert _unroutable("team-db", "dropped") == before
-
-
-def test_a_receiver_known_to_have_no_channel_drops_on_purpose(caplog: pytest.LogCaptureFixture) -> None:
-    spare = Channel(name="spare", type=ChannelType.WEBHOOK, config={"url": "http://y"}, id="c1")
-    receivers = Receivers([spare], fallback="spare", empty=("null",))
-    before = _unroutable("null", "fallback")
-    caplog.set_level(logging.WARNING, logger="alerting_server.alerts.dispatch.receivers")
-
-    assert receivers.resolve("null", "route {}") == []
-    assert receivers.resolve("gone", "route {}") == [spare]
-    assert (receivers.channels("null"), receivers.channels("gone")) == ([], None)
-    assert _unroutable("null", "fallback") == before
-    assert not [r for r in caplog.records if "'null'" in r.getMessage()]

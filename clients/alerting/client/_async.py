@@ -34,6 +34,8 @@ from alerting.v1 import channel_service_pb2 as channel_pb
 from alerting.v1 import channel_service_pb2_grpc as channel_grpc
 from alerting.v1 import cluster_service_pb2 as cluster_pb
 from alerting.v1 import cluster_service_pb2_grpc as cluster_grpc
+from alerting.v1 import config_service_pb2 as config_pb
+from alerting.v1 import config_service_pb2_grpc as config_grpc
 from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import escalation_policy_service_pb2_grpc as escalation_grpc
 from alerting.v1 import metrics_service_pb2 as metrics_pb
@@ -88,6 +90,7 @@ class AsyncAlertingClient:
         self._time_intervals = time_interval_grpc.TimeIntervalServiceStub(self._channel)
         self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
         self._cluster = cluster_grpc.ClusterServiceStub(self._channel)
+        self._am_config = config_grpc.ConfigServiceStub(self._channel)
 
     @classmethod
     async def connect(
@@ -688,3 +691,37 @@ class AsyncAlertingClient:
         return list(
             (await self._unary(self._cluster.GetCluster, cluster_pb.GetClusterRequest(), timeout)).replicas
         )
+
+    # Alertmanager configuration
+
+    async def check_config(
+        self, content: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> config_pb.CheckConfigResponse:
+        """Validates an Alertmanager configuration (YAML text) without applying it: whether it loads,
+        its problems by field and line, and what it holds."""
+        return await self._unary(
+            self._am_config.CheckConfig, config_pb.CheckConfigRequest(content=content), timeout
+        )
+
+    async def import_config(
+        self, content: str, name: str = "", *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> config_pb.ImportConfigResponse:
+        """Applies an Alertmanager configuration; a later import replaces what this one made."""
+        request = config_pb.ImportConfigRequest(content=content, name=name)
+        return await self._unary(self._am_config.ImportConfig, request, timeout)
+
+    async def export_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> str:
+        """What the server holds as an Alertmanager configuration (YAML text), secrets as "<secret>"."""
+        return (
+            await self._unary(self._am_config.ExportConfig, config_pb.ExportConfigRequest(), timeout)
+        ).content
+
+    async def reload_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> config_pb.ReloadConfigResponse:
+        """Reads the server's Alertmanager configuration file again."""
+        return await self._unary(self._am_config.ReloadConfig, config_pb.ReloadConfigRequest(), timeout)
+
+    async def get_config_status(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> config_pb.GetConfigStatusResponse:
+        """Which Alertmanager configuration is loaded (redacted), when, and how the last attempt went."""
+        return await self._unary(self._am_config.GetConfigStatus, config_pb.GetConfigStatusRequest(), timeout)

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/channel_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x04type\x18\x03 \x01(\x0e\x32\x18.alerting.v1.ChannelType\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x14\x43reateChannelRequest\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\">\n\x15\x43reateChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"\x1f\n\x11GetChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"<\n\x13ListChannelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListChannelsResponse\x12&\n\x08\x63hannels\x18\x01 \x03(\x0b\x32\x14.alerting.v1.Channel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"I\n\x14UpdateChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x14.alerting.v1.Channel\">\n\x15UpdateChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"3\n\x14\x44\x65leteChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\"\x17\n\x15\x44\x65leteChannelResponse\"\x86\x03\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nchannel_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.alerting.v1.DeliveryStatus\x12\x11\n\tgroup_key\x18\x04 \x01(\t\x12\x14\n\x0c\x66ingerprints\x18\x05 \x03(\t\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x0c \x01(\t\" \n\x12TestChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x13TestChannelResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.alerting.v1.Delivery\"\x94\x01\n\x15ListDeliveriesRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.alerting.v1.DeliveryStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\\\n\x16ListDeliveriesResponse\x12)\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.alerting.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x91\x01\n\x0b\x43hannelType\x12\x1c\n\x18\x43HANNEL_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_TYPE_EMAIL\x10\x01\x12\x16\n\x12\x43HANNEL_TYPE_SLACK\x10\x02\x12\x1a\n\x16\x43HANNEL_TYPE_PAGERDUTY\x10\x03\x12\x18\n\x14\x43HANNEL_TYPE_WEBHOOK\x10\x04*\xa7\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x02\x12\x1c\n\x18\x44\x45LIVERY_STATUS_RETRYING\x10\x03\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x04\x32\x9e\x06\n\x0e\x43hannelService\x12r\n\rCreateChannel\x12!.alerting.v1.CreateChannelRequest\x1a\".alerting.v1.CreateChannelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\t/channels:\x07\x63hannel\x12\x65\n\nGetChannel\x12\x1e.alerting.v1.GetChannelRequest\x1a\x1f.alerting.v1.GetChannelResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/channels/{id}\x12\x66\n\x0cListChannels\x12 .alerting.v1.ListChannelsRequest\x1a!.alerting.v1.ListChannelsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/channels\x12w\n\rUpdateChannel\x12!.alerting.v1.UpdateChannelRequest\x1a\".alerting.v1.UpdateChannelResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x1a\x0e/channels/{id}:\x07\x63hannel\x12n\n\rDeleteChannel\x12!.alerting.v1.DeleteChannelRequest\x1a\".alerting.v1.DeleteChannelResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/channels/{id}\x12p\n\x0bTestChannel\x12\x1f.alerting.v1.TestChannelRequest\x1a .alerting.v1.TestChannelResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/channels/{id}/test:\x01*\x12n\n\x0eListDeliveries\x12\".alerting.v1.ListDeliveriesRequest\x1a#.alerting.v1.ListDeliveriesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/deliveriesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!alerting/v1/channel_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x01\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x04type\x18\x03 \x01(\x0e\x32\x18.alerting.v1.ChannelType\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x07 \x01(\t\x12\x10\n\x08receiver\x18\x08 \x01(\t\"=\n\x14\x43reateChannelRequest\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\">\n\x15\x43reateChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"\x1f\n\x11GetChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x12GetChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"<\n\x13ListChannelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListChannelsResponse\x12&\n\x08\x63hannels\x18\x01 \x03(\x0b\x32\x14.alerting.v1.Channel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"I\n\x14UpdateChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x14.alerting.v1.Channel\">\n\x15UpdateChannelResponse\x12%\n\x07\x63hannel\x18\x01 \x01(\x0b\x32\x14.alerting.v1.Channel\"3\n\x14\x44\x65leteChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\"\x17\n\x15\x44\x65leteChannelResponse\"\x86\x03\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nchannel_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.alerting.v1.DeliveryStatus\x12\x11\n\tgroup_key\x18\x04 \x01(\t\x12\x14\n\x0c\x66ingerprints\x18\x05 \x03(\t\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x0c \x01(\t\" \n\x12TestChannelRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x13TestChannelResponse\x12\'\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x15.alerting.v1.Delivery\"\x94\x01\n\x15ListDeliveriesRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.alerting.v1.DeliveryStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\\\n\x16ListDeliveriesResponse\x12)\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.alerting.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x91\x01\n\x0b\x43hannelType\x12\x1c\n\x18\x43HANNEL_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANNEL_TYPE_EMAIL\x10\x01\x12\x16\n\x12\x43HANNEL_TYPE_SLACK\x10\x02\x12\x1a\n\x16\x43HANNEL_TYPE_PAGERDUTY\x10\x03\x12\x18\n\x14\x43HANNEL_TYPE_WEBHOOK\x10\x04*\xa7\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x1d\n\x19\x44\x45LIVERY_STATUS_DELIVERED\x10\x02\x12\x1c\n\x18\x44\x45LIVERY_STATUS_RETRYING\x10\x03\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x04\x32\x9e\x06\n\x0e\x43hannelService\x12r\n\rCreateChannel\x12!.alerting.v1.CreateChannelRequest\x1a\".alerting.v1.CreateChannelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\t/channels:\x07\x63hannel\x12\x65\n\nGetChannel\x12\x1e.alerting.v1.GetChannelRequest\x1a\x1f.alerting.v1.GetChannelResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/channels/{id}\x12\x66\n\x0cListChannels\x12 .alerting.v1.ListChannelsRequest\x1a!.alerting.v1.ListChannelsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/channels\x12w\n\rUpdateChannel\x12!.alerting.v1.UpdateChannelRequest\x1a\".alerting.v1.UpdateChannelResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x1a\x0e/channels/{id}:\x07\x63hannel\x12n\n\rDeleteChannel\x12!.alerting.v1.DeleteChannelRequest\x1a\".alerting.v1.DeleteChannelResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/channels/{id}\x12p\n\x0bTestChannel\x12\x1f.alerting.v1.TestChannelRequest\x1a .alerting.v1.TestChannelResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/channels/{id}/test:\x01*\x12n\n\x0eListDeliveries\x12\".alerting.v1.ListDeliveriesRequest\x1a#.alerting.v1.ListDeliveriesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/deliveriesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,42 +48,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANNELSERVICE'].methods_by_name['TestChannel']._serialized_options = b'\202\323\344\223\002\030\"\023/channels/{id}/test:\001*'
   _globals['_CHANNELSERVICE'].methods_by_name['ListDeliveries']._loaded_options = None
   _globals['_CHANNELSERVICE'].methods_by_name['ListDeliveries']._serialized_options = b'\202\323\344\223\002\r\022\013/deliveries'
-  _globals['_CHANNELTYPE']._serialized_start=1684
-  _globals['_CHANNELTYPE']._serialized_end=1829
-  _globals['_DELIVERYSTATUS']._serialized_start=1832
-  _globals['_DELIVERYSTATUS']._serialized_end=1999
+  _globals['_CHANNELTYPE']._serialized_start=1718
+  _globals['_CHANNELTYPE']._serialized_end=1863
+  _globals['_DELIVERYSTATUS']._serialized_start=1866
+  _globals['_DELIVERYSTATUS']._serialized_end=2033
   _globals['_CHANNEL']._serialized_start=144
-  _globals['_CHANNEL']._serialized_end=356
-  _globals['_CREATECHANNELREQUEST']._serialized_start=358
-  _globals['_CREATECHANNELREQUEST']._serialized_end=419
-  _globals['_CREATECHANNELRESPONSE']._serialized_start=421
-  _globals['_CREATECHANNELRESPONSE']._serialized_end=483
-  _globals['_GETCHANNELREQUEST']._serialized_start=485
-  _globals['_GETCHANNELREQUEST']._serialized_end=516
-  _globals['_GETCHANNELRESPONSE']._serialized_start=518
-  _globals['_GETCHANNELRESPONSE']._serialized_end=577
-  _globals['_LISTCHANNELSREQUEST']._serialized_start=579
-  _globals['_LISTCHANNELSREQUEST']._serialized_end=639
-  _globals['_LISTCHANNELSRESPONSE']._serialized_start=641
-  _globals['_LISTCHANNELSRESPONSE']._serialized_end=728
-  _globals['_UPDATECHANNELREQUEST']._serialized_start=730
-  _globals['_UPDATECHANNELREQUEST']._serialized_end=803
-  _globals['_UPDATECHANNELRESPONSE']._serialized_start=805
-  _globals['_UPDATECHANNELRESPONSE']._serialized_end=867
-  _globals['_DELETECHANNELREQUEST']._serialized_start=869
-  _globals['_DELETECHANNELREQUEST']._serialized_end=920
-  _globals['_DELETECHANNELRESPONSE']._serialized_start=922
-  _globals['_DELETECHANNELRESPONSE']._serialized_end=945
-  _globals['_DELIVERY']._serialized_start=948
-  _globals['_DELIVERY']._serialized_end=1338
-  _globals['_TESTCHANNELREQUEST']._serialized_start=1340
-  _globals['_TESTCHANNELREQUEST']._serialized_end=1372
-  _globals['_TESTCHANNELRESPONSE']._serialized_start=1374
-  _globals['_TESTCHANNELRESPONSE']._serialized_end=1436
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1439
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1587
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1589
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1681
-  _globals['_CHANNELSERVICE']._serialized_start=2002
-  _globals['_CHANNELSERVICE']._serialized_end=2800
+  _globals['_CHANNEL']._serialized_end=390
+  _globals['_CREATECHANNELREQUEST']._serialized_start=392
+  _globals['_CREATECHANNELREQUEST']._serialized_end=453
+  _globals['_CREATECHANNELRESPONSE']._serialized_start=455
+  _globals['_CREATECHANNELRESPONSE']._serialized_end=517
+  _globals['_GETCHANNELREQUEST']._serialized_start=519
+  _globals['_GETCHANNELREQUEST']._serialized_end=550
+  _globals['_GETCHANNELRESPONSE']._serialized_start=552
+  _globals['_GETCHANNELRESPONSE']._serialized_end=611
+  _globals['_LISTCHANNELSREQUEST']._serialized_start=613
+  _globals['_LISTCHANNELSREQUEST']._serialized_end=673
+  _globals['_LISTCHANNELSRESPONSE']._serialized_start=675
+  _globals['_LISTCHANNELSRESPONSE']._serialized_end=762
+  _globals['_UPDATECHANNELREQUEST']._serialized_start=764
+  _globals['_UPDATECHANNELREQUEST']._serialized_end=837
+  _globals['_UPDATECHANNELRESPONSE']._serialized_start=839
+  _globals['_UPDATECHANNELRESPONSE']._serialized_end=901
+  _globals['_DELETECHANNELREQUEST']._serialized_start=903
+  _globals['_DELETECHANNELREQUEST']._serialized_end=954
+  _globals['_DELETECHANNELRESPONSE']._serialized_start=956
+  _globals['_DELETECHANNELRESPONSE']._serialized_end=979
+  _globals['_DELIVERY']._serialized_start=982
+  _globals['_DELIVERY']._serialized_end=1372
+  _globals['_TESTCHANNELREQUEST']._serialized_start=1374
+  _globals['_TESTCHANNELREQUEST']._serialized_end=1406
+  _globals['_TESTCHANNELRESPONSE']._serialized_start=1408
+  _globals['_TESTCHANNELRESPONSE']._serialized_end=1470
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1473
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1621
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1623
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1715
+  _globals['_CHANNELSERVICE']._serialized_start=2036
+  _globals['_CHANNELSERVICE']._serialized_end=2834
 # @@protoc_insertion_point(module_scope)

@@ -73,9 +73,17 @@ class Channel(_message.Message):
     CONFIG_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    RECEIVER_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     type: Global___ChannelType.ValueType
+    source: _builtins.str
+    """Output only: what owns the channel, "" the API, else the configuration file it was loaded from
+    (or "import:<name>"); a channel a file owns is changed in the file.
+    """
+    receiver: _builtins.str
+    """Output only: the Alertmanager receiver this channel is one integration of ("" for none)."""
     @_builtins.property
     def config(self) -> _struct_pb2.Struct:
         """Type-specific configuration; secrets come back as "<secret>"."""
@@ -93,10 +101,12 @@ class Channel(_message.Message):
         config: _struct_pb2.Struct | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        source: _builtins.str = ...,
+        receiver: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "created_at", b"created_at", "id", b"id", "name", b"name", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "created_at", b"created_at", "id", b"id", "name", b"name", "receiver", b"receiver", "source", b"source", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

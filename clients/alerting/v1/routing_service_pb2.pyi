@@ -36,9 +36,14 @@ class Route(_message.Message):
     PROBLEMS_FIELD_NUMBER: _builtins.int
     MUTE_TIME_INTERVALS_FIELD_NUMBER: _builtins.int
     ACTIVE_TIME_INTERVALS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     receiver: _builtins.str
     """Channel id or name; inherited from the parent when empty."""
     escalation_policy_id: _builtins.str
+    source: _builtins.str
+    """Output only, on the root of GetRouting: what owns the tree, "" the API, else the configuration
+    file it was loaded from. Ignored on write.
+    """
     @_builtins.property
     def group_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Labels that split alerts into aggregation groups; "..." groups by every label."""
@@ -88,10 +93,11 @@ class Route(_message.Message):
         problems: _abc.Iterable[Global___RoutingProblem] | None = ...,
         mute_time_intervals: _abc.Iterable[_builtins.str] | None = ...,
         active_time_intervals: _abc.Iterable[_builtins.str] | None = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["group_interval", b"group_interval", "group_wait", b"group_wait", "repeat_interval", b"repeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_time_intervals", b"active_time_intervals", "continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "mute_time_intervals", b"mute_time_intervals", "problems", b"problems", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_time_intervals", b"active_time_intervals", "continue", b"continue", "escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "matchers", b"matchers", "mute_time_intervals", b"mute_time_intervals", "problems", b"problems", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "routes", b"routes", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -311,7 +317,10 @@ class InhibitRule(_message.Message):
     EQUAL_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    source: _builtins.str
+    """Output only: what owns the rule, "" the API, else the configuration file it was loaded from."""
     @_builtins.property
     def source_matchers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -331,10 +340,11 @@ class InhibitRule(_message.Message):
         equal: _abc.Iterable[_builtins.str] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "equal", b"equal", "id", b"id", "source_matchers", b"source_matchers", "target_matchers", b"target_matchers", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "equal", b"equal", "id", b"id", "source", b"source", "source_matchers", b"source_matchers", "target_matchers", b"target_matchers", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

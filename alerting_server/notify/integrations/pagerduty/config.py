@@ -14,6 +14,7 @@ from alerting_server.notify.alertmanager.fields import (
     TEMPLATE_MAP,
     is_alertmanager_style,
 )
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.notify.texts import SEVERITIES
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
@@ -46,6 +47,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "url": FieldSpec(Kind.URL),
     "severity": FieldSpec(Kind.STRING, check=check_severity),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     # Alertmanager's pagerduty_config `description`: the incident's summary line.
     "summary": FieldSpec(Kind.TEMPLATE),
     "client": FieldSpec(Kind.TEMPLATE),

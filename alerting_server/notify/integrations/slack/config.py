@@ -13,6 +13,7 @@ from alerting_server.notify.alertmanager.fields import (
     STYLE_FIELD,
     is_alertmanager_style,
 )
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -33,6 +34,8 @@ ALERTMANAGER_TEMPLATES = (
 SCHEMA: Mapping[str, FieldSpec] = {
     "webhook_url": FieldSpec(Kind.URL, required=True, secret=True, hint="the Slack incoming webhook URL"),
     "send_resolved": FieldSpec(Kind.BOOL),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
     # "alertmanager": the message Alertmanager's slack_config sends (notify/alertmanager/slack.py).
     "style": STYLE_FIELD,

@@ -10,6 +10,7 @@ import httpx
 
 from alerting_common.durations import parse_duration
 from alerting_server.notify.alertmanager.fields import STYLE_FIELD, is_alertmanager_style
+from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -24,6 +25,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     # "alertmanager": the body exactly as Alertmanager writes it (notify/alertmanager/webhook.py),
     # without our Idempotency-Key header.
     "style": STYLE_FIELD,
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
 }
 
 
