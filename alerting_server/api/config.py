@@ -68,7 +68,7 @@ class ConfigServicer(config_service_pb2_grpc.ConfigServiceServicer):
     ) -> config_service_pb2.ExportConfigResponse:
         state = await self._store.config_files.get(KIND)
         channels = [_redacted(c) for c in await self._store.channels.all()]
-        intervals = [(t.name, t.intervals) for t in await self._store.config_files.time_intervals()]
+        intervals = [(t.name, t.to_json()) for t in await self._store.time_intervals.all()]
         content = export(
             await self._store.routing.get(),
             channels,

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
 from alerting_server.model import Channel, InhibitRule, Route
+from alerting_server.store import notification_templates as templates_store
 from alerting_server.store import routing
+from alerting_server.store import time_intervals as time_intervals_store
 from alerting_server.store.channels import ChannelRepository
 from alerting_server.store.database import Database, fetch_one, new_id, upsert
 from alerting_server.store.tables import (
@@ -26,6 +28,7 @@ from alerting_server.store.tables import (
     time_intervals,
 )
 from alerting_server.store.tables import routing as routing_table
+from alerting_server.timeintervals import parse_time_interval
 
 # The advisory lock key of applying a configuration file (PostgreSQL).
 _APPLY_LOCK = 0x616D636F6E66  # "amconf"
@@ -119,22 +122,6 @@ class ConfigFileRepository:
                 name for settings in rows for name in (settings or {}).get("empty_receivers", ())
             )
 
-    async def time_intervals(self) -> list[TimeIntervalRow]:
-        async with self._db.read() as connection:
-            rows = (
-                await connection.execute(sa.select(time_intervals).order_by(time_intervals.c.created_at))
-            ).mappings()
-            return [TimeIntervalRow(r.name, list(r.intervals), r.source) for r in rows]
-
-    async def templates(self) -> list[TemplateFile]:
-        async with self._db.read() as connection:
-            rows = (
-                await connection.execute(
-                    sa.select(notification_templates).order_by(notification_templates.c.position)
-                )
-            ).mappings()
-            return [TemplateFile(r.name, r.text) for r in rows]
-
     async def failed(self, kind: str, path: str, error: str, now: int) -> None:
         """An attempt that changed nothing: its time and error are kept beside the last good load."""
         async with self._db.write() as connection:
@@ -199,31 +186,21 @@ class ConfigFileRepository:
                     "updated_at": now,
                 },
             )
-            await connection.execute(time_intervals.delete().where(time_intervals.c.source.in_(sources)))
-            for interval in file.time_intervals:
-                await connection.execute(
-                    time_intervals.insert().values(
-                        id=new_id(),
-                        name=interval.name,
-                        intervals=interval.intervals,
-                        source=file.source,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            await connection.execute(
-                notification_templates.delete().where(notification_templates.c.source.in_(sources))
+            # What an earlier file (another path) owned goes; the file's own are replaced by name.
+            earlier = sources - {file.source}
+            await connection.execute(time_intervals.delete().where(time_intervals.c.source.in_(earlier)))
+            await time_intervals_store.replace_all_in(
+                connection,
+                file.source,
+                [parse_time_interval(i.name, i.intervals) for i in file.time_intervals],
+                now,
             )
-            for position, template in enumerate(file.templates):
-                await connection.execute(
-                    notification_templates.insert().values(
-                        name=template.name,
-                        text=template.text,
-                        source=file.source,
-                        position=position,
-                        updated_at=now,
-                    )
-                )
+            await connection.execute(
+                notification_templates.delete().where(notification_templates.c.source.in_(earlier))
+            )
+            await templates_store.replace_all_in(
+                connection, file.source, [(f.name, f.text) for f in file.templates], now
+            )
             await connection.execute(upsert(connection, config_files), self._row(file, now))
         return dataclasses.replace(
             applied,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.store.database import Database
 from alerting_server.store.tables import notification_templates as t
@@ -48,16 +49,23 @@ class NotificationTemplateRepository:
         """The files of `source` become `files` (name, text), read in that order after the files of
         other sources; one transaction. A name another source holds is taken over."""
         at = int(time.time() * 1000) if now is None else now
-        names = [name for name, _ in files]
-        if len(set(names)) != len(names):
-            raise ValueError("template file names must be unique")
         async with self._db.write() as connection:
-            await connection.execute(t.delete().where(t.c.source == source))
-            if names:
-                await connection.execute(t.delete().where(t.c.name.in_(names)))
-            start = (await connection.execute(sa.select(sa.func.max(t.c.position)))).scalar()
-            base = 0 if start is None else int(start) + 1
-            for i, (name, text) in enumerate(files):
-                await connection.execute(
-                    t.insert().values(name=name, text=text, source=source, position=base + i, updated_at=at)
-                )
+            await replace_all_in(connection, source, files, at)
+
+
+async def replace_all_in(
+    connection: AsyncConnection, source: str, files: Sequence[tuple[str, str]], now: int
+) -> None:
+    """`replace_all` in the caller's transaction (a configuration file's load)."""
+    names = [name for name, _ in files]
+    if len(set(names)) != len(names):
+        raise ValueError("template file names must be unique")
+    await connection.execute(t.delete().where(t.c.source == source))
+    if names:
+        await connection.execute(t.delete().where(t.c.name.in_(names)))
+    start = (await connection.execute(sa.select(sa.func.max(t.c.position)))).scalar()
+    base = 0 if start is None else int(start) + 1
+    for i, (name, text) in enumerate(files):
+        await connection.execute(
+            t.insert().values(name=name, text=text, source=source, position=base + i, updated_at=now)
+        )

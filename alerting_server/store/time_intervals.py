@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -155,20 +155,25 @@ class TimeIntervalRepository:
 
     async def replace_all(self, source: str, intervals: Sequence[TimeInterval], now: int) -> None:
         """The time intervals of the file `source` become exactly `intervals`, in one transaction."""
-        await self._db.run(lambda connection: replace_all_in(connection, source, intervals, now))
+        async with self._db.write() as connection:
+            await replace_all_in(connection, source, intervals, now)
 
 
-def replace_all_in(connection: Connection, source: str, intervals: Sequence[TimeInterval], now: int) -> None:
-    """`replace_all` inside a transaction of the caller's (Store.write), with the file's other
-    objects. Kept: the id and created_at of an interval the file had by the same name. A name
-    the API or another file already owns is refused (AlreadyExists), and nothing is written."""
+async def replace_all_in(
+    connection: AsyncConnection, source: str, intervals: Sequence[TimeInterval], now: int
+) -> None:
+    """`replace_all` in the caller's transaction, with the file's other objects. Kept: the id and
+    created_at of an interval the file had by the same name. A name the API or another file already
+    owns is refused (AlreadyExists), and nothing is written."""
     if not source:
         raise ValueError("replace_all is for a configuration file's intervals: source must name the file")
     names = [interval.name for interval in intervals]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise AlreadyExists(f"time interval {duplicates[0]!r} is not unique")
-    rows = connection.execute(sa.select(t).where(t.c.name.in_(names) | (t.c.source == source))).mappings()
+    rows = (
+        await connection.execute(sa.select(t).where(t.c.name.in_(names) | (t.c.source == source)))
+    ).mappings()
     existing = {row.name: row for row in rows}
     for name in names:
         row = existing.get(name)
@@ -177,7 +182,7 @@ def replace_all_in(connection: Connection, source: str, intervals: Sequence[Time
             raise AlreadyExists(f"a time interval named {name!r} already exists, owned by {owner}")
     gone = [row.id for name, row in existing.items() if name not in names]
     if gone:
-        connection.execute(t.delete().where(t.c.id.in_(gone)))
+        await connection.execute(t.delete().where(t.c.id.in_(gone)))
     for interval in intervals:
         row = existing.get(interval.name)
         stored = dataclasses.replace(
@@ -188,9 +193,9 @@ def replace_all_in(connection: Connection, source: str, intervals: Sequence[Time
             updated_at=now,
         )
         if row is None:
-            connection.execute(t.insert().values(_values(stored)))
+            await connection.execute(t.insert().values(_values(stored)))
         else:
-            connection.execute(t.update().where(t.c.id == stored.id).values(_values(stored)))
+            await connection.execute(t.update().where(t.c.id == stored.id).values(_values(stored)))
 
 
 async def _refuse_if_used(connection: AsyncConnection, interval: TimeInterval) -> None:

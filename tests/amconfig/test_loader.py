@@ -382,7 +382,7 @@ time_intervals:
 """
     )
     assert (
-        "time_intervals[0].time_intervals[0].times[0]",
+        "time_intervals[0].time_intervals[0].times[0].end_time",
         8,
         "start time cannot be equal or greater than end time",
     ) in problems
@@ -390,7 +390,7 @@ time_intervals:
     assert (
         "time_intervals[0].time_intervals[0].location",
         10,
-        "unknown time zone 'Mars/Olympus'",
+        "unknown time zone Mars/Olympus",
     ) in problems
 
 
@@ -466,7 +466,7 @@ time_intervals:
 """
     )
     assert [(f, m) for f, _, m in problems] == [
-        ("time_intervals[0].time_intervals[0].weekdays[0]", "end of range friday:monday is before its start"),
+        ("time_intervals[0].time_intervals[0].weekdays[0]", "start day cannot be before end day"),
         (
             "time_intervals[0].time_intervals[0].days_of_month[0]",
             "end day must be negative if start day is negative",
@@ -475,5 +475,5 @@ time_intervals:
             "time_intervals[0].time_intervals[0].days_of_month[1]",
             "0 is not a valid day of the month: out of range",
         ),
-        ("time_intervals[0].time_intervals[0].months[0]", "end of range march:january is before its start"),
+        ("time_intervals[0].time_intervals[0].months[0]", "end month january is before start month march"),
     ]

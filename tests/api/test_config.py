@@ -269,7 +269,7 @@ async def test_template_files_are_read_and_parsed(env: Env, tmp_path: Path) -> N
     (tmp_path / "tmpl" / "a.tmpl").write_text('{{ define "team.title" }}T{{ end }}')
     text = f"templates: ['{tmp_path}/tmpl/*.tmpl']\nroute: {{receiver: a}}\nreceivers: [{{name: a}}]\n"
     await env.config.ImportConfig(config_service_pb2.ImportConfigRequest(content=text, name="t.yml"))
-    (stored,) = await env.store.config_files.templates()
+    (stored,) = await env.store.notification_templates.list()
     assert (stored.name, stored.text) == (
         str(tmp_path / "tmpl" / "a.tmpl"),
         '{{ define "team.title" }}T{{ end }}',
@@ -280,4 +280,4 @@ async def test_template_files_are_read_and_parsed(env: Env, tmp_path: Path) -> N
         await env.config.ImportConfig(config_service_pb2.ImportConfigRequest(content=text, name="t.yml"))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "template: b.tmpl:1: unclosed action" in (caught.value.details() or "")
-    assert len(await env.store.config_files.templates()) == 1
+    assert len(await env.store.notification_templates.list()) == 1

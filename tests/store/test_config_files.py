@@ -57,8 +57,8 @@ async def test_apply_replaces_what_the_file_owns_and_keeps_the_rest(store: Store
     assert state is not None
     assert (state.path, state.loaded_at, state.error) == (SOURCE, NOW, "")
     assert await store.config_files.empty_receivers() == frozenset({"blackhole"})
-    assert [t.name for t in await store.config_files.time_intervals()] == ["nights"]
-    assert [t.name for t in await store.config_files.templates()] == ["/etc/alertmanager/a.tmpl"]
+    assert [t.name for t in await store.time_intervals.all()] == ["nights"]
+    assert [t.name for t in await store.notification_templates.list()] == ["/etc/alertmanager/a.tmpl"]
 
     # Again, changed: "ops" keeps its id, "db" goes, "web" comes; the API's objects stay.
     applied = await store.config_files.apply(
@@ -73,8 +73,8 @@ async def test_apply_replaces_what_the_file_owns_and_keeps_the_rest(store: Store
     rules = await store.inhibit_rules.all()
     assert [r.id for r in rules if not r.source] == [api_rule.id]
     assert len(rules) == 2
-    assert await store.config_files.time_intervals() == []
-    assert await store.config_files.templates() == []
+    assert await store.time_intervals.all() == []
+    assert await store.notification_templates.list() == []
 
 
 async def test_a_name_taken_by_the_api_refuses_the_whole_file(store: Store) -> None:
