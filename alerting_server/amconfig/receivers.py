@@ -26,7 +26,11 @@ from alerting_server.amconfig.httpconfig import (
 from alerting_server.amconfig.nodes import Reader, join, to_python
 from alerting_server.errors import Violations
 from alerting_server.model import Channel, ChannelType
+from alerting_server.notify.alertmanager import email as am_email
+from alerting_server.notify.alertmanager import pagerduty as am_pagerduty
+from alerting_server.notify.alertmanager import slack as am_slack
 from alerting_server.notify.integrations import integration
+from alerting_server.notify.integrations.pagerduty.config import V1_URL as PAGERDUTY_V1_URL
 from alerting_server.validation.fields import SECRET_PLACEHOLDER, Kind
 
 STYLE = "alertmanager"
@@ -56,32 +60,12 @@ UNSUPPORTED = (
     "mattermost_configs",
 )
 
-DEFAULT_EMAIL_SUBJECT = '{{ template "email.default.subject" . }}'
-DEFAULT_EMAIL = {"html": '{{ template "email.default.html" . }}', "text": ""}
-DEFAULT_SLACK = {
-    "color": '{{ template "slack.default.color" . }}',
-    "username": '{{ template "slack.default.username" . }}',
-    "title": '{{ template "slack.default.title" . }}',
-    "title_link": '{{ template "slack.default.titlelink" . }}',
-    "icon_emoji": '{{ template "slack.default.iconemoji" . }}',
-    "icon_url": '{{ template "slack.default.iconurl" . }}',
-    "pretext": '{{ template "slack.default.pretext" . }}',
-    "text": '{{ template "slack.default.text" . }}',
-    "fallback": '{{ template "slack.default.fallback" . }}',
-    "callback_id": '{{ template "slack.default.callbackid" . }}',
-    "footer": '{{ template "slack.default.footer" . }}',
-}
-DEFAULT_PAGERDUTY = {
-    "description": '{{ template "pagerduty.default.description" .}}',
-    "client": '{{ template "pagerduty.default.client" . }}',
-    "client_url": '{{ template "pagerduty.default.clientURL" . }}',
-}
-DEFAULT_PAGERDUTY_DETAILS = {
-    "firing": "{{ .Alerts.Firing | toJson }}",
-    "resolved": "{{ .Alerts.Resolved | toJson }}",
-    "num_firing": "{{ .Alerts.Firing | len }}",
-    "num_resolved": "{{ .Alerts.Resolved | len }}",
-}
+# Alertmanager's defaults, as the channels of style alertmanager render them (notify/alertmanager/).
+DEFAULT_EMAIL_SUBJECT = am_email.DEFAULT_SUBJECT
+DEFAULT_EMAIL = {"html": am_email.DEFAULT_HTML, "text": ""}
+DEFAULT_SLACK = am_slack.DEFAULTS
+DEFAULT_PAGERDUTY = am_pagerduty.DEFAULTS
+DEFAULT_PAGERDUTY_DETAILS = am_pagerduty.DEFAULT_DETAILS
 SLACK_BOT_URL = "https://slack.com/api/chat.postMessage"
 
 _EMAIL_FIELDS = (
@@ -244,6 +228,11 @@ def check_channel(r: Reader, channel: Channel, path: str, node: yaml.Node) -> No
         if spec.kind not in _CHECKED_KINDS or value in (None, "", []) or value == SECRET_PLACEHOLDER:
             continue
         spec.check_value(v, f"{path}.{AM_FIELD.get(key, key)}", value)
+    for key in channel.config.keys() - schema.keys():
+        v.add(
+            f"{path}.{AM_FIELD.get(key, key)}",
+            f"not supported by this server's {channel.type.value} channels",
+        )
     for item in v.items:
         r.error(item.field, node, item.description)
 
@@ -327,9 +316,14 @@ def _email(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
             config[ours] = value
     identity = (
         r.string(fields["auth_identity"], join(path, "auth_identity")) if "auth_identity" in fields else ""
-    )
-    if identity or g.smtp_auth_identity:
-        config["auth_identity"] = identity or g.smtp_auth_identity
+    ) or g.smtp_auth_identity
+    if identity and identity != config["username"]:
+        # PLAIN with the username as identity is PLAIN without one: only that is supported.
+        r.error(
+            join(path, "auth_identity"),
+            node,
+            "an auth_identity other than the auth_username is not supported",
+        )
     require_tls = (
         r.boolean(fields["require_tls"], join(path, "require_tls")) if "require_tls" in fields else None
     )
@@ -424,7 +418,12 @@ def _slack(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
                 fields["update_message"],
                 "update_message can only be used with bot tokens. api_url must be set to " + SLACK_BOT_URL,
             )
-        config["update_message"] = update_message
+        elif update_message:
+            r.error(
+                join(path, "update_message"),
+                fields["update_message"],
+                "update_message (editing the message a group posted before) is not supported",
+            )
     app_url = (
         r.string(fields["app_url"], join(path, "app_url")) if "app_url" in fields else ""
     ) or g.slack_app_url
@@ -509,16 +508,17 @@ def _pagerduty(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | Non
             )
     if not any(keys.values()):
         r.error(join(path, "routing_key"), node, "missing service or routing key in PagerDuty config")
-    config.update({k: v for k, v in keys.items() if v})
-    if keys.get("service_key") and not keys.get("routing_key"):
-        r.warn(
-            join(path, "service_key"),
-            fields.get("service_key") or fields.get("service_key_file"),
-            "PagerDuty's Events API v1 (service_key) is kept, but this server sends Events API v2:"
-            " use routing_key",
-        )
-    url = r.string(fields["url"], join(path, "url")) if "url" in fields else ""
-    config["url"] = url or g.pagerduty_url
+    if keys.get("service_key"):
+        # Events API v1, to its own fixed URL, as Alertmanager sends when a service key is set.
+        config["service_key"] = keys["service_key"]
+        config["url"] = PAGERDUTY_V1_URL
+        if "url" in fields:
+            r.warn(join(path, "url"), fields["url"], "not used with a service_key (Events API v1)")
+    else:
+        if keys.get("routing_key"):
+            config["routing_key"] = keys["routing_key"]
+        url = r.string(fields["url"], join(path, "url")) if "url" in fields else ""
+        config["url"] = url or g.pagerduty_url
     if "source" not in config:
         config["source"] = config["client"]
     details: dict[str, Any] = {}

@@ -191,7 +191,7 @@ receivers:
     first, second, hook = config.channels
     assert first.config["webhook_url"] == "https://hooks.slack.com/services/T/B/X"
     assert first.config["title"] == '{{ template "slack.default.title" . }}'
-    assert first.config["color"] == '{{ template "slack.default.color" . }}'
+    assert first.config["color"] == '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}'
     assert first.config["send_resolved"] is False
     assert second.config["webhook_url"] == "https://hooks.slack.com/services/T/B/Y"
     assert second.config["title"] == "custom"
@@ -233,8 +233,8 @@ receivers:
     assert channel.config["client"] == '{{ template "pagerduty.default.client" . }}'
     assert channel.config["source"] == channel.config["client"]
     assert channel.config["details"] == {
-        "firing": "{{ .Alerts.Firing | toJson }}",
-        "resolved": "{{ .Alerts.Resolved | toJson }}",
+        "firing": '{{ template "pagerduty.default.instances" .Alerts.Firing }}',
+        "resolved": '{{ template "pagerduty.default.instances" .Alerts.Resolved }}',
         "num_firing": "{{ .Alerts.Firing | len }}",
         "num_resolved": "{{ .Alerts.Resolved | len }}",
         "team": "ops",
@@ -476,4 +476,60 @@ time_intervals:
             "0 is not a valid day of the month: out of range",
         ),
         ("time_intervals[0].time_intervals[0].months[0]", "end month january is before start month march"),
+    ]
+
+
+def test_a_pagerduty_service_key_is_events_api_v1_to_its_own_url() -> None:
+    config = _load(
+        """\
+route: {receiver: pd}
+receivers:
+  - name: pd
+    pagerduty_configs:
+      - service_key: s3rv1ce
+        url: http://127.0.0.1:9/ignored
+"""
+    )
+    [channel] = config.channels
+    assert channel.config["service_key"] == "s3rv1ce"
+    assert "routing_key" not in channel.config
+    assert channel.config["url"] == "https://events.pagerduty.com/generic/2010-04-15/create_event.json"
+    assert [(w.field, w.message) for w in config.warnings] == [
+        ("receivers[0].pagerduty_configs[0].url", "not used with a service_key (Events API v1)")
+    ]
+
+
+def test_smtp_hello_secret_and_identity() -> None:
+    config = _load(
+        """\
+global:
+  smtp_smarthost: 127.0.0.1:25
+  smtp_from: am@example.org
+  smtp_hello: alerting.example.org
+route: {receiver: mail}
+receivers:
+  - name: mail
+    email_configs:
+      - to: a@example.org
+        auth_username: alice
+        auth_secret: s3cr3t
+        auth_identity: alice
+"""
+    )
+    [channel] = config.channels
+    assert (channel.config["hello"], channel.config["auth_secret"]) == ("alerting.example.org", "s3cr3t")
+    assert "auth_identity" not in channel.config
+    problems = _problems(
+        MINIMAL
+        + """\
+  - name: mail
+    email_configs:
+      - {to: a@example.org, from: b@example.org, smarthost: 'h:25', auth_username: alice, auth_identity: bob}
+"""
+    )
+    assert [(f, m) for f, _, m in problems] == [
+        (
+            "receivers[1].email_configs[0].auth_identity",
+            "an auth_identity other than the auth_username is not supported",
+        )
     ]

@@ -37,6 +37,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from alerting_server.alerts.fingerprint import fingerprint
+from alerting_server.amconfig import load
 from alerting_server.errors import Violations
 from alerting_server.model import Alert, AlertState, Channel, ChannelType, NotificationPayload
 from alerting_server.notify import notifier_for, sends_resolved
@@ -239,6 +240,15 @@ def _receivers(http: Receiver, smtp_port: int) -> dict[str, dict[ChannelType, di
             },
         },
     }
+
+
+def _to_ours(config: dict[str, Any]) -> dict[str, Any]:
+    """A loaded channel's config sending to our side of the receiver: /ours/ where it says /am/."""
+    out = dict(config)
+    for key in ("url", "webhook_url"):
+        if key in out:
+            out[key] = str(out[key]).replace("/am/", "/ours/", 1)
+    return out
 
 
 def _call(name: str) -> str:
@@ -446,7 +456,12 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
         if t in kinds
     }
     port = free_port()
-    am = _start_alertmanager(tmp_path, _alertmanager_config(configs, templates), port)
+    am_config = _alertmanager_config(configs, templates)
+    # Ours are the channels our loader makes of the very file Alertmanager runs.
+    loaded = load(yaml.safe_dump(am_config, allow_unicode=True), str(tmp_path / "alertmanager.yml"))
+    loaded_configs = {(c.receiver, c.type): _to_ours(c.config) for c in loaded.channels}
+    assert set(loaded_configs) == {(name, t) for name, cs in configs.items() for t in cs}
+    am = _start_alertmanager(tmp_path, am_config, port)
     base = f"http://127.0.0.1:{port}"
     first = {f"/am/{p}": 1 for p in paths}
     try:
@@ -484,8 +499,9 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
             group_key = json.loads(_bodies(http, f"/am/{name}/webhook")[0])["groupKey"]
             for alertname, alerts in groups[name]:
                 payload = _payload(name, group_key, alertname, alerts)
-                for type, config in channel_configs.items():
-                    config = {**config, "style": "alertmanager"}
+                for type in channel_configs:
+                    config = loaded_configs[(name, type)]
+                    assert config["style"] == "alertmanager"
                     v = Violations()
                     check_channel_config(v, type, config)
                     assert not v.items, v.items

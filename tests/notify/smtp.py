@@ -22,6 +22,8 @@ class Received:
     message: EmailMessage
     login: str | None
     tls: bool
+    # The name the client gave in EHLO.
+    hello: str = ""
 
 
 @dataclass
@@ -47,7 +49,11 @@ class Handler:
         assert isinstance(parsed, EmailMessage)
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else None
         tls = session.ssl is not None
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, login, tls))
+        self.received.append(
+            Received(
+                str(envelope.mail_from), list(envelope.rcpt_tos), parsed, login, tls, str(session.host_name)
+            )
+        )
         return "250 Message accepted for delivery"
 
 

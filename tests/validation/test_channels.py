@@ -270,9 +270,9 @@ def test_all_violations_are_reported_together() -> None:
 
 
 def test_secret_fields() -> None:
-    assert secret_fields(ChannelType.EMAIL) == {"password"}
+    assert secret_fields(ChannelType.EMAIL) == {"password", "auth_secret"}
     assert secret_fields(ChannelType.SLACK) == {"webhook_url"}
-    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key"}
+    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key"}
     assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret"}
 
 

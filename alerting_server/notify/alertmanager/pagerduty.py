@@ -8,6 +8,7 @@ the default firing/resolved/num_firing/num_resolved entries where not set, as it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,14 +109,48 @@ def pagerduty_event(
     return event
 
 
+def pagerduty_v1_event(
+    config: Mapping[str, Any], service_key: str, message: Message, r: Renderer
+) -> dict[str, Any]:
+    """pagerDutyMessage of notifyV1 (Events API v1, a service_key), fields in Go's order."""
+    details_config = {**DEFAULT_DETAILS, **dict(config.get("details") or {})}
+    details = {k: r.text(f"details.{k}", str(v)) for k, v in sorted(details_config.items())}
+    description = truncate_in_runes(r.text("description", _get(config, "description")), MAX_SUMMARY_RUNES)
+    key = r.text("service_key", service_key)
+    firing = message.status == "firing"
+    event: dict[str, Any] = {}
+    if key:
+        event["service_key"] = key
+    event["incident_key"] = dedup_key(message.group_key)
+    event["event_type"] = "trigger" if firing else "resolve"
+    if description:
+        event["description"] = description
+    event["event_action"] = ""
+    event["payload"] = None
+    if firing:
+        for name in ("client", "client_url"):
+            value = r.text(name, _get(config, name))
+            if value:
+                event[name] = value
+    if details:
+        event["details"] = details
+    if not key:
+        raise TemplateFailed("service_key", "service key cannot be empty")
+    return event
+
+
 def encode_event(event: dict[str, Any]) -> bytes:
     """encodeMessage: over PagerDuty's size limit, the custom details are replaced by a note."""
     body = gojson.encode(event)
     if len(body) > MAX_EVENT_BYTES:
-        event["payload"]["custom_details"] = {
+        note = {
             "error": "Custom details have been removed because the original event exceeds the maximum "
             f"size of {_MAX_EVENT_TEXT}"
         }
+        if event.get("payload") is None:  # v1
+            event["details"] = note
+        else:
+            event["payload"]["custom_details"] = note
         body = gojson.encode(event)
     return body
 
@@ -126,6 +161,9 @@ class AlertmanagerPagerDutyNotifier:
     routing_key: str
     url: str
     config: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # An Events API v1 integration key: v1 events (to `url`, v1's) instead of v2.
+    service_key: str = ""
     templates: TemplateSet = field(default_factory=TemplateSet)
     clock: Clock = field(default_factory=SystemClock)
 
@@ -133,6 +171,8 @@ class AlertmanagerPagerDutyNotifier:
         """The body Alertmanager posts; raises TemplateFailed."""
         am = alertmanager_message(message)
         r = Renderer(self.templates, am, self.clock.now_ms())
+        if self.service_key:
+            return encode_event(pagerduty_v1_event(self.config, self.service_key, am, r))
         return encode_event(pagerduty_event(self.config, self.routing_key, am, r))
 
     async def notify(self, message: Message, *, idempotency_key: str) -> DeliveryResult:
@@ -144,6 +184,13 @@ class AlertmanagerPagerDutyNotifier:
 
     async def acknowledge(self, group_key: str) -> DeliveryResult:
         """Our acknowledgement of the group, told to its incident (Alertmanager has none to send)."""
+        if self.service_key:
+            v1 = {
+                "service_key": self.service_key,
+                "incident_key": dedup_key(group_key),
+                "event_type": "acknowledge",
+            }
+            return await self._post(gojson.encode(v1))
         event = {
             "routing_key": self.routing_key,
             "dedup_key": dedup_key(group_key),
@@ -152,11 +199,17 @@ class AlertmanagerPagerDutyNotifier:
         return await self._post(gojson.encode(event))
 
     async def _post(self, body: bytes) -> DeliveryResult:
-        sent = await post(self.client, self.url, body, {})
+        sent = await post(self.client, self.url, body, self.headers)
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent
         if response.is_success:
             return DELIVERED
-        reason = scrub(data.decode(errors="replace"), [self.routing_key, *url_secrets(self.url)])
-        return from_response(response, reason, self.clock.now_ms())
+        reason = scrub(
+            data.decode(errors="replace"), [self.routing_key, self.service_key, *url_secrets(self.url)]
+        )
+        result = from_response(response, reason, self.clock.now_ms())
+        if self.service_key and response.status_code == 403:
+            # The v1 API's rate limit, which Alertmanager retries.
+            return dataclasses.replace(result, retryable=True)
+        return result

@@ -114,6 +114,7 @@ class AlertmanagerSlackNotifier:
     client: httpx.AsyncClient
     webhook_url: str
     config: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
     templates: TemplateSet = field(default_factory=TemplateSet)
     clock: Clock = field(default_factory=SystemClock)
 
@@ -127,7 +128,7 @@ class AlertmanagerSlackNotifier:
             body = self.render(message)
         except TemplateFailed as e:
             return e.result()
-        sent = await post(self.client, self.webhook_url, body, {})
+        sent = await post(self.client, self.webhook_url, body, self.headers)
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent

@@ -4,10 +4,12 @@ Alertmanager's order of alerts, its truncations, and what a failed template does
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import httpx
 
+from alerting_server.errors import Violations
 from alerting_server.model import Alert, Channel, ChannelType
 from alerting_server.notify import notifier_for
 from alerting_server.notify.alertmanager import gojson
@@ -18,6 +20,7 @@ from alerting_server.notify.alertmanager.slack import AlertmanagerSlackNotifier
 from alerting_server.notify.alertmanager.webhook import webhook_message
 from alerting_server.notify.message import build_message
 from alerting_server.notify.sender import AcknowledgingNotifier
+from alerting_server.validation.channels import check_channel_config
 from tests.notify.alerts import T0, firing, high_cpu_message, resolved
 from tests.notify.conftest import FixedClock
 from tests.notify.receiver import Receiver
@@ -186,3 +189,71 @@ def test_our_reply_to_becomes_a_header_unless_the_headers_have_one() -> None:
     assert email_headers(config, "am@x.org", ["a@x.org"])["Reply-To"] == "noc@x.org"
     config = {"reply_to": "noc@x.org", "headers": {"reply-to": "{{ .Receiver }}@x.org"}}
     assert email_headers(config, "am@x.org", ["a@x.org"])["Reply-To"] == "{{ .Receiver }}@x.org"
+
+
+async def test_a_service_key_sends_events_api_v1_as_alertmanager_does(client: httpx.AsyncClient) -> None:
+    receiver = await Receiver().start()
+    try:
+        channel = Channel(
+            name="pd",
+            type=ChannelType.PAGERDUTY,
+            config={
+                "service_key": "s" * 32,
+                "url": receiver.url("/v1"),
+                "style": "alertmanager",
+                "headers": {"Authorization": "Bearer t0ken"},
+            },
+        )
+        notifier = notifier_for(channel, client)
+        firing_message = high_cpu_message()
+        resolved_message = build_message(
+            receiver="ops",
+            group_key=firing_message.group_key,
+            group_labels={},
+            firing=[],
+            resolved=[resolved("A", "a")],
+        )
+        assert (await notifier.notify(firing_message, idempotency_key="k")).ok
+        assert (await notifier.notify(resolved_message, idempotency_key="k2")).ok
+        trigger_request, resolve_request = receiver.requests
+        trigger, resolve = trigger_request.json(), resolve_request.json()
+        assert isinstance(trigger, dict)
+        assert isinstance(resolve, dict)
+        assert trigger_request.headers["authorization"] == "Bearer t0ken"
+        # Go's field order, event_action and payload kept though empty, as its encoder writes them.
+        assert list(trigger) == [
+            "service_key",
+            "incident_key",
+            "event_type",
+            "description",
+            "event_action",
+            "payload",
+            "client",
+            "client_url",
+            "details",
+        ]
+        assert (trigger["event_type"], trigger["event_action"], trigger["payload"]) == ("trigger", "", None)
+        assert trigger["incident_key"] == hashlib.sha256(firing_message.group_key.encode()).hexdigest()
+        assert trigger["service_key"] == "s" * 32
+        assert trigger["client"] == "Alertmanager"
+        assert trigger["details"]["num_firing"] == str(len(firing_message.firing))
+        # A resolve carries neither client nor client_url.
+        assert resolve["event_type"] == "resolve"
+        assert resolve["incident_key"] == trigger["incident_key"]
+        assert "client" not in resolve
+    finally:
+        await receiver.close()
+
+
+def test_a_service_key_needs_style_alertmanager_and_excludes_a_routing_key() -> None:
+    v = Violations()
+    check_channel_config(v, ChannelType.PAGERDUTY, {"service_key": "s"})
+    check_channel_config(
+        v, ChannelType.PAGERDUTY, {"service_key": "s", "routing_key": "r", "style": "alertmanager"}
+    )
+    check_channel_config(v, ChannelType.PAGERDUTY, {"style": "alertmanager"})
+    assert [(i.field, i.description.split(":")[0]) for i in v.items] == [
+        ("config.service_key", 'the Events API v1 is sent by channels of style "alertmanager" only'),
+        ("config.service_key", "one of routing_key and service_key, not both"),
+        ("config.routing_key", "is required"),
+    ]

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import hmac
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
+from aiosmtpd.smtp import SMTP, AuthResult
 
 from alerting_server.notify.integrations.email import EmailConfig
 from alerting_server.notify.integrations.email.notifier import EmailNotifier, message_id
@@ -210,3 +213,65 @@ async def test_some_recipients_refused_is_delivered_with_the_refusals_told() -> 
 async def test_server_down_is_retried(closed_port: int) -> None:
     result = await notifier(closed_port).notify(high_cpu_message(), idempotency_key="k")
     assert (result.ok, result.retryable) == (False, True)
+
+
+class CramMd5Handler(Handler):
+    """Offers CRAM-MD5 beside PLAIN and LOGIN: alice's secret is "s3cr3t"."""
+
+    async def auth_CRAM__MD5(self, server: SMTP, args: list[str]) -> AuthResult:
+        challenge = b"<1896.697170952@alerting.example.org>"
+        response = await server.challenge_auth(challenge)
+        if not isinstance(response, bytes):
+            return AuthResult(success=False, handled=False)
+        user, _, digest = response.partition(b" ")
+        expected = hmac.new(b"s3cr3t", challenge, "md5").hexdigest().encode()
+        ok = user == b"alice" and hmac.compare_digest(digest, expected)
+        return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
+
+
+async def test_cram_md5_with_the_auth_secret_where_the_server_offers_it() -> None:
+    handler = CramMd5Handler()
+    with smtp_server(handler, auth=True) as port:
+        result = await notifier(port, username="alice", auth_secret="s3cr3t").notify(
+            high_cpu_message(), idempotency_key="k"
+        )
+    assert result.ok, result.reason
+    assert handler.received[0].login == "alice"
+
+
+async def test_an_auth_secret_alone_fails_where_the_server_has_no_cram_md5(
+    handler: Handler, plain_port: int
+) -> None:
+    result = await notifier(plain_port, username="alice", auth_secret="s3cr3t").notify(
+        high_cpu_message(), idempotency_key="k"
+    )
+    assert (result.ok, result.retryable) == (False, False)
+    assert "CRAM-MD5" in result.reason
+    assert "s3cr3t" not in result.reason
+
+
+async def test_hello_names_this_server_in_ehlo(handler: Handler, plain_port: int) -> None:
+    result = await notifier(plain_port, hello="alerting.example.org").notify(
+        high_cpu_message(), idempotency_key="k"
+    )
+    assert result.ok, result.reason
+    assert handler.received[0].hello == "alerting.example.org"
+
+
+async def test_tls_config_ca_file_verifies_the_server(
+    handler: Handler, ca: trustme.CA, server_tls: ssl.SSLContext, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with smtp_server(handler, implicit_tls=server_tls) as port:
+        # Trusted by the channel's own CA file, not by the server-wide context (none is given).
+        trusted = await notifier(
+            port, tls=True, tls_config={"ca_file": str(ca_file), "server_name": "localhost"}
+        ).notify(high_cpu_message(), idempotency_key="k")
+        missing = await notifier(port, tls=True, tls_config={"ca_file": str(tmp_path / "gone.pem")}).notify(
+            high_cpu_message(), idempotency_key="k2"
+        )
+    assert trusted.ok, trusted.reason
+    assert len(handler.received) == 1
+    assert (missing.ok, missing.retryable) == (False, False)
+    assert "tls_config" in missing.reason

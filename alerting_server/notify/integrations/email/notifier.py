@@ -22,6 +22,7 @@ import aiosmtplib
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import scrub
+from alerting_server.notify.http import tls_context
 from alerting_server.notify.integrations.email.config import EmailConfig
 from alerting_server.notify.message import AlertData, Message, go_time
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
@@ -99,6 +100,10 @@ class EmailNotifier:
 
     async def _send(self, mail: EmailMessage | bytes) -> DeliveryResult:
         try:
+            context = self._tls_context()
+        except (OSError, ssl.SSLError) as e:
+            return self._failed(False, f"tls_config: {type(e).__name__}: {e}")
+        try:
             # Connected here, to an address the policy allows; the host name is still what TLS verifies.
             # The socket is aiosmtplib's from then on: its transport closes it.
             async with asyncio.timeout(self.timeout_s):
@@ -108,20 +113,25 @@ class EmailNotifier:
         except OSError as e:
             return self._failed(True, f"{type(e).__name__}: {e}")
         try:
-            errors, _ = await aiosmtplib.send(
-                mail,
-                sender=parseaddr(self.config.sender)[1],
-                recipients=[parseaddr(a)[1] for a in self.config.to],
-                hostname=self.config.host,
+            smtp = aiosmtplib.SMTP(
+                # The name TLS verifies: the tls_config's server_name, else the smarthost's.
+                hostname=(self.config.tls_config or {}).get("server_name") or self.config.host,
+                local_hostname=self.config.hello or None,
                 sock=sock,
-                username=self.config.username or None,
-                password=self.config.password or None,
                 use_tls=self.config.tls,
                 # Never upgrade on the server's say-so alone: TLS is what the channel asks for.
                 start_tls=self.config.starttls,
-                tls_context=self.tls_context,
+                tls_context=context,
                 timeout=self.timeout_s,
             )
+            async with smtp:
+                await self._authenticate(smtp)
+                sender = parseaddr(self.config.sender)[1]
+                recipients = [parseaddr(a)[1] for a in self.config.to]
+                if isinstance(mail, bytes):
+                    errors, _ = await smtp.sendmail(sender, recipients, mail)
+                else:
+                    errors, _ = await smtp.send_message(mail, sender=sender, recipients=recipients)
         except aiosmtplib.SMTPRecipientsRefused as e:
             return self._refused(e.recipients)
         except aiosmtplib.SMTPResponseException as e:
@@ -146,6 +156,25 @@ class EmailNotifier:
             # Some recipients took it: the notification is out, the rest are told in the reason.
             return DeliveryResult(ok=True, reason=self._reason(None, _refusals(errors)))
         return DELIVERED
+
+    async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
+        """As Alertmanager: CRAM-MD5 with the auth_secret where the server offers it, else the
+        password (PLAIN or LOGIN)."""
+        if not self.config.username:
+            return
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()  # what the server offers is known from its EHLO reply
+        if self.config.auth_secret and "cram-md5" in smtp.server_auth_methods:
+            await smtp.auth_crammd5(self.config.username, self.config.auth_secret)
+        elif self.config.password:
+            await smtp.login(self.config.username, self.config.password)
+        elif self.config.auth_secret:
+            raise aiosmtplib.SMTPException("the server does not offer CRAM-MD5 and no auth_password is set")
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.config.tls_config:
+            return tls_context(self.config.tls_config)
+        return self.tls_context
 
     def _refused(self, refused: Sequence[aiosmtplib.SMTPRecipientRefused]) -> DeliveryResult:
         codes = {r.code for r in refused}

@@ -8,6 +8,7 @@ from alerting_server.notify.integrations.pagerduty.config import (
     SCHEMA,
     TEMPLATES,
     PagerDutyConfig,
+    check,
 )
 from alerting_server.notify.integrations.pagerduty.notifier import PagerDutyNotifier
 from alerting_server.notify.limits import ChannelLimits
@@ -21,6 +22,8 @@ def _notifier(config: PagerDutyConfig, connections: Connections) -> Notifier:
             routing_key=config.routing_key,
             url=config.url,
             config=config.alertmanager,
+            headers=config.headers,
+            service_key=config.service_key,
             templates=connections.template_set(),
             clock=connections.clock,
         )
@@ -40,6 +43,7 @@ PAGERDUTY = Integration(
     limits=ChannelLimits(concurrency=2, per_second=2.0, burst=4),
     send_resolved=True,
     templates=TEMPLATES,
+    check=check,
 )
 
 __all__ = ["PAGERDUTY", "PagerDutyConfig", "PagerDutyNotifier"]

@@ -115,7 +115,7 @@ class PagerDutyNotifier:
                 "error": f"custom details removed: the event exceeded PagerDuty's {MAX_EVENT_BYTES} bytes"
             }
             body = encode_json(event)
-        sent = await post(self.client, self.config.url, body, {})
+        sent = await post(self.client, self.config.url, body, self.config.headers)
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent

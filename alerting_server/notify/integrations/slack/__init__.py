@@ -15,6 +15,7 @@ def _notifier(config: SlackConfig, connections: Connections) -> Notifier:
             client=connections.http,
             webhook_url=config.webhook_url,
             config=config.alertmanager,
+            headers=config.headers,
             templates=connections.template_set(),
             clock=connections.clock,
         )

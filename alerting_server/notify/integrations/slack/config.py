@@ -14,6 +14,7 @@ from alerting_server.notify.alertmanager.fields import (
     is_alertmanager_style,
 )
 from alerting_server.notify.http import check_tls_config
+from alerting_server.notify.integrations.integration import headers
 from alerting_server.notify.templates import ChannelTemplates
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -36,6 +37,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "send_resolved": FieldSpec(Kind.BOOL),
     # What HTTPS connections trust and present (notify/http.py).
     "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
+    # Sent with each request (an http_config's Authorization, a Slack app's bearer token); secrets.
+    "headers": FieldSpec(Kind.HEADERS),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},
     # "alertmanager": the message Alertmanager's slack_config sends (notify/alertmanager/slack.py).
     "style": STYLE_FIELD,
@@ -56,6 +59,7 @@ class SlackConfig:
     username: str = ""
     icon_emoji: str = ""
     templates: ChannelTemplates = field(default_factory=ChannelTemplates)
+    headers: Mapping[str, str] = field(default_factory=dict)
     # The whole config of a channel of style "alertmanager"; None for this server's own messages.
     alertmanager: Mapping[str, Any] | None = None
 
@@ -69,5 +73,6 @@ class SlackConfig:
             templates=ChannelTemplates.from_config(
                 TEMPLATES, {k: v for k, v in config.items() if k not in _NAMES or "{{" in str(v)}
             ),
+            headers=headers(config),
             alertmanager=dict(config) if is_alertmanager_style(config) else None,
         )

@@ -96,7 +96,7 @@ class SlackNotifier:
         return noting_template_errors(await self._post(payload), expander)
 
     async def _post(self, payload: dict[str, Any]) -> DeliveryResult:
-        sent = await post(self.client, self.config.webhook_url, encode_json(payload), {})
+        sent = await post(self.client, self.config.webhook_url, encode_json(payload), self.config.headers)
         if isinstance(sent, DeliveryResult):
             return sent
         response, data = sent
