@@ -47,6 +47,8 @@ class PipelineConfig:
     time_intervals: Sequence[TimeInterval] = ()
     # Receivers of the loaded configuration file that have no integration (they route nowhere).
     empty_receivers: frozenset[str] = frozenset()
+    # How long a posted alert without endsAt stays firing: a loaded file's global.resolve_timeout.
+    resolve_timeout_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class AlertPipeline:
         self._leading = False
         self._clock = clock
         self.hub = hub
-        self._resolve_timeout = resolve_timeout_ms
+        self._resolve_timeout = self._default_resolve_timeout = resolve_timeout_ms
         self._retention = resolved_retention_ms
         self._history_retention = history_retention_ms
         self._policies = policies or StorePolicies(store)
@@ -216,6 +216,7 @@ class AlertPipeline:
         config = await self._store.pipeline_config()
         routes = compile_routes(config.route or Route())
         receivers = Receivers(config.channels, self._fallback, config.empty_receivers)
+        self._resolve_timeout = config.resolve_timeout_ms or self._default_resolve_timeout
         self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
         self._escalation.configure(routes, receivers, config.time_intervals)

@@ -122,6 +122,13 @@ class ConfigFileRepository:
                 name for settings in rows for name in (settings or {}).get("empty_receivers", ())
             )
 
+    async def resolve_timeout_ms(self) -> int | None:
+        """The loaded file's global.resolve_timeout; None when no file is loaded."""
+        async with self._db.read() as connection:
+            rows = (await connection.execute(sa.select(config_files.c.settings))).scalars()
+            found = [s["resolve_timeout"] for s in rows if isinstance((s or {}).get("resolve_timeout"), int)]
+        return found[0] if found else None
+
     async def failed(self, kind: str, path: str, error: str, now: int) -> None:
         """An attempt that changed nothing: its time and error are kept beside the last good load."""
         async with self._db.write() as connection:

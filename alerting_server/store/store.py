@@ -138,6 +138,7 @@ class Store:
             await self.inhibit_rules.all(),
             await self.time_intervals.all(),
             await self.config_files.empty_receivers(),
+            await self.config_files.resolve_timeout_ms(),
         )
 
     async def prune_history(self, before: int) -> int:

@@ -24,6 +24,7 @@ from alerting_server.model import (
 from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
+from alerting_server.store.config_files import ConfigFile
 from tests.alerts.helpers import SEC, T0, Clock, pipeline_store, webhook
 
 
@@ -112,6 +113,32 @@ async def test_without_ends_at_an_alert_resolves_after_the_resolve_timeout(store
     await m.tick(T0 + 5 * 60 * SEC + 15 * 60 * SEC)
     assert m.alerts() == []
     assert await store.alerts.all() == []
+
+
+async def test_a_loaded_alertmanager_files_resolve_timeout_is_the_one_applied(store: Store) -> None:
+    source = "/etc/alertmanager/alertmanager.yml"
+    hook = Channel(
+        "team", ChannelType.WEBHOOK, {"url": "http://127.0.0.1:9/a"}, receiver="team", source=source
+    )
+    file = ConfigFile(
+        kind="alertmanager",
+        source=source,
+        original="",
+        sha256="0" * 64,
+        settings={"resolve_timeout": 60_000},
+        channels=[hook],
+        route=Route(receiver="team", group_by=("alertname",)),
+        inhibit_rules=[],
+        time_intervals=[],
+        templates=[],
+    )
+    await store.config_files.apply(file, T0)
+    m = await manager(store, Clock())
+    [fp] = await m.post([cpu("a")])
+    await m.tick(T0 + 60 * SEC - 1)
+    assert m.get(fp).state is AlertState.FIRING
+    await m.tick(T0 + 60 * SEC)
+    assert m.get(fp).state is AlertState.RESOLVED
 
 
 async def test_an_alert_that_fires_and_resolves_inside_group_wait_is_never_notified(store: Store) -> None:
