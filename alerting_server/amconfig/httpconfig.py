@@ -57,7 +57,11 @@ def read_http_config(ctx: Context, node: yaml.Node, path: str) -> HTTPConfig:
         return HTTPConfig()
     for key in _IGNORED:
         if key in fields:
-            r.warn(join(path, key), fields[key], "accepted but not used: connections are made directly")
+            r.warn(
+                join(path, key),
+                fields[key],
+                "accepted but not used: no proxy is used, the receiver must be reachable directly",
+            )
     if "follow_redirects" in fields:
         r.boolean(fields["follow_redirects"], join(path, "follow_redirects"))
         r.warn(join(path, "follow_redirects"), fields["follow_redirects"], "accepted but not used")
