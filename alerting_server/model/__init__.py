@@ -17,6 +17,16 @@ from alerting_server.model.escalation import Escalation, EscalationLevel, Escala
 from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
+from alerting_server.model.schedule import (
+    Layer,
+    OnCall,
+    Override,
+    Restriction,
+    RestrictionType,
+    Schedule,
+    Shift,
+    User,
+)
 from alerting_server.model.silence import Silence, SilenceState
 
 __all__ = [
@@ -34,12 +44,20 @@ __all__ = [
     "EscalationPolicy",
     "HistoryEventType",
     "InhibitRule",
+    "Layer",
     "NotificationPayload",
+    "OnCall",
+    "Override",
     "PostedAlert",
+    "Restriction",
+    "RestrictionType",
     "Route",
     "Rule",
     "RuleHealth",
     "RuleType",
+    "Schedule",
+    "Shift",
     "Silence",
     "SilenceState",
+    "User",
 ]
