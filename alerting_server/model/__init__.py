@@ -18,6 +18,7 @@ from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
 from alerting_server.model.schedule import (
+    ContactMethod,
     Layer,
     OnCall,
     Override,
@@ -37,6 +38,7 @@ __all__ = [
     "AlertState",
     "Channel",
     "ChannelType",
+    "ContactMethod",
     "Delivery",
     "DeliveryStatus",
     "Escalation",

@@ -7,8 +7,17 @@ MAX_REPEAT = 9
 
 @dataclass(frozen=True)
 class EscalationLevel:
+    """Whom a level notifies: channels, users (their contact methods) and schedules (whoever is on
+    call when the level is reached), each by id or name."""
+
     after: int
     channels: tuple[str, ...]
+    users: tuple[str, ...] = ()
+    schedules: tuple[str, ...] = ()
+
+    @property
+    def targets(self) -> int:
+        return len(self.channels) + len(self.users) + len(self.schedules)
 
 
 @dataclass(frozen=True)

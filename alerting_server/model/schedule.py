@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerting_server.model.channel import ChannelType
+
+
+@dataclass(frozen=True)
+class ContactMethod:
+    """One way to reach a user: `address` goes where the channel type sends (oncall/contacts.py),
+    `config` holds the rest of the channel's configuration; `channel_id` is the channel, once stored."""
+
+    type: ChannelType
+    address: str
+    config: dict[str, Any] = field(default_factory=dict)
+    channel_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -14,7 +28,7 @@ class User:
     name: str
     email: str
     time_zone: str
-    contact_methods: tuple[str, ...] = ()
+    contact_methods: tuple[ContactMethod, ...] = ()
     id: str = ""
     created_at: int = 0
     updated_at: int = 0

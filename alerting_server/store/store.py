@@ -38,8 +38,10 @@ from alerting_server.store.lock import ProcessLock
 from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
+from alerting_server.store.schedules import ScheduleRepository
 from alerting_server.store.server_secrets import ServerSecretRepository
 from alerting_server.store.silences import SilenceRepository
+from alerting_server.store.users import UserRepository
 from alerting_server.store.watch_log import WatchLogRepository
 
 T = TypeVar("T")
@@ -59,6 +61,8 @@ class Store:
         self.inhibit_rules = InhibitRuleRepository(self._db)
         self.routing = RoutingRepository(self._db)
         self.escalation_policies = EscalationPolicyRepository(self._db)
+        self.users = UserRepository(self._db, self.channels)
+        self.schedules = ScheduleRepository(self._db)
         self.alerts = AlertRepository(self._db)
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
