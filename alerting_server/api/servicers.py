@@ -532,7 +532,9 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
 
     @staticmethod
     def _check(policy: model.EscalationPolicy) -> Callable[[Known], None]:
-        return lambda known: validate.validate_escalation_policy(policy, known.channels)
+        return lambda known: validate.validate_escalation_policy(
+            policy, known.channels, known.users, known.schedules
+        )
 
     async def CreateEscalationPolicy(
         self, request: escalation_policy_service_pb2.CreateEscalationPolicyRequest, context: Context

@@ -10,12 +10,20 @@ from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.live import LiveAlerts
-from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
+from alerting_server.alerts.outbox import idempotency_key, pending_delivery
 from alerting_server.alerts.watch import EventType
-from alerting_server.escalation.plan import Step
+from alerting_server.escalation.plan import Step, step
 from alerting_server.escalation.policies import PolicyFinder
-from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
-from alerting_server.model import Alert, AlertState, Channel, Escalation, NotificationPayload, Route
+from alerting_server.escalation.state import (
+    ack_expired,
+    advance,
+    fall_through,
+    next_wakeup,
+    restart,
+    start,
+)
+from alerting_server.escalation.targets import People
+from alerting_server.model import Alert, AlertState, Escalation, NotificationPayload, Route
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
 
@@ -26,6 +34,7 @@ class EscalationStage:
         self._links = links
         self._routes: RouteNode = compile_routes(Route())
         self._receivers = Receivers()
+        self._people = People()
         self.escalations: dict[str, Escalation] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
@@ -33,9 +42,10 @@ class EscalationStage:
     def load(self, escalations: Iterable[Escalation]) -> None:
         self.escalations = {e.fingerprint: e for e in escalations}
 
-    def configure(self, routes: RouteNode, receivers: Receivers) -> None:
+    def configure(self, routes: RouteNode, receivers: Receivers, people: People | None = None) -> None:
         self._routes = routes
         self._receivers = receivers
+        self._people = people or People()
 
     def take_changes(self) -> tuple[list[Escalation], list[str]]:
         """The escalations changed and removed since the last call, for the step's commit."""
@@ -80,9 +90,15 @@ class EscalationStage:
                 self._dirty.add(fp)
             if steps:
                 alert = live.replace(alert, escalation_level=steps[-1].level, updated_at=now)
+                while steps:
+                    s = steps.pop(0)
+                    if not self._send(live, alert, new, s, now) and not steps:
+                        new, following = fall_through(new, now)
+                        if following is not None:
+                            steps.append(following)
+                            self.escalations[fp] = new
+                            alert = live.replace(alert, escalation_level=following.level, updated_at=now)
                 live.events.append((EventType.UPDATED, alert))
-                for s in steps:
-                    live.outbox.extend(self._deliveries(live, alert, new, s, now))
 
     def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
         times = []
@@ -98,19 +114,15 @@ class EscalationStage:
         self._dirty.discard(fp)
         self._removed.add(fp)
 
-    def _deliveries(
-        self, live: LiveAlerts, alert: Alert, esc: Escalation, s: Step, now: int
-    ) -> list[Outgoing]:
+    def _send(self, live: LiveAlerts, alert: Alert, esc: Escalation, s: Step, now: int) -> bool:
+        """Pages whom step `s` names, resolved now (whoever is on call now); False when it paged nobody."""
         policy = esc.policy
         where = f"level {s.level} of escalation policy {policy.name!r}"
         if s.repeat:
             where += f", repeat {s.repeat} of {policy.repeat}"
-        rows = []
-        missing = [name for name in s.channels if self._receivers.channels(name) is None]
-        targets: list[Channel] = []
-        for name in s.channels:
-            targets.extend(c for c in self._receivers.resolve(name, where) if c not in targets)
-        for channel in targets:
+        found = self._people.resolve(s.channels, s.users, s.schedules, self._receivers, where, now)
+        for recipient in found.recipients:
+            channel = recipient.channel
             key = idempotency_key("esc", alert.fingerprint, esc.fired_at, esc.run, s.index, channel.id)
             delivery = pending_delivery(channel, esc.group_key, (alert.fingerprint,), key, now)
             payload = NotificationPayload(
@@ -124,9 +136,17 @@ class EscalationStage:
                 firing=(alert,),
                 ack_url=""
                 if self._links is None
-                else self._links.url(alert.fingerprint, alert.started_at, now),
+                else self._links.url(alert.fingerprint, alert.started_at, now, recipient.person),
             )
-            rows.append((delivery, payload))
-        message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
-        live.history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))
-        return rows
+            live.outbox.append((delivery, payload))
+        notes = [where, *found.notes]
+        if not found.recipients:
+            following = step(policy, esc.base, s.index + 1)
+            notes.append(
+                "nobody was paged: no level is left"
+                if following is None
+                else f"nobody was paged: falls through to level {following.level}"
+            )
+        targets = [*s.channels, *s.users, *s.schedules]
+        live.history.append(history.escalation(alert.fingerprint, s.level, targets, "; ".join(notes), now))
+        return bool(found.recipients)

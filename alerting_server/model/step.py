@@ -11,6 +11,7 @@ from alerting_server.model.escalation import Escalation
 from alerting_server.model.fence import Fence
 from alerting_server.model.notification import NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
+from alerting_server.model.schedule import Override, Schedule, User
 from alerting_server.model.silence import Silence
 
 
@@ -42,6 +43,10 @@ class PipelineConfig:
     channels: Sequence[Channel]
     silences: Sequence[Silence]
     inhibit_rules: Sequence[InhibitRule]
+    # Whom escalation levels page: users, and the schedules that say who is on call (their overrides).
+    users: Sequence[User] = ()
+    schedules: Sequence[Schedule] = ()
+    overrides: Sequence[Override] = ()
 
 
 @dataclass(frozen=True)

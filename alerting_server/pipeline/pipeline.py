@@ -41,6 +41,7 @@ from alerting_server.clock import Clock
 from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
 from alerting_server.escalation import PolicyFinder, StorePolicies
 from alerting_server.escalation.stage import EscalationStage
+from alerting_server.escalation.targets import People
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
 from alerting_server.model.alert_json import alert_from_json, alert_to_json
 from alerting_server.model.fence import Fence, LeaseLost
@@ -218,7 +219,9 @@ class AlertPipeline:
         receivers = Receivers(config.channels, self._fallback)
         self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters)
-        self._escalation.configure(routes, receivers)
+        self._escalation.configure(
+            routes, receivers, People(config.users, config.schedules, config.overrides)
+        )
 
     async def reload(self) -> None:
         """Re-reads routing, silences, inhibit rules and channels after one of them changed."""

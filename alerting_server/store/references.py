@@ -198,5 +198,5 @@ def policy_without_channel(policy: EscalationPolicy, names: Collection[str]) -> 
         dataclasses.replace(level, channels=tuple(c for c in level.channels if c not in names))
         for level in policy.levels
     )
-    kept = tuple(level for level in levels if level.channels)
+    kept = tuple(level for level in levels if level.targets)
     return dataclasses.replace(policy, levels=kept) if kept else None

@@ -134,6 +134,9 @@ class Store:
             await self.channels.all(),
             await self.silences.all(),
             await self.inhibit_rules.all(),
+            await self.users.all(),
+            await self.schedules.all(),
+            await self.schedules.all_overrides(),
         )
 
     async def prune_history(self, before: int) -> int:

@@ -51,7 +51,7 @@ def test_valid_policies(changes: dict[str, Any]) -> None:
             "levels[2].after",
             "must not be earlier than levels[1].after",
         ),
-        ({"levels": (level(0),)}, "levels[0].channels", "at least one channel is required"),
+        ({"levels": (level(0),)}, "levels[0].channels", "at least one channel, user or schedule is required"),
         (
             {"levels": (level(0, "pager"), level(1, "ghost"))},
             "levels[1].channels[0]",
