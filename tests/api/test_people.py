@@ -3,11 +3,13 @@ injected clock."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import icalendar
 import pytest
 from grpc import aio
 
@@ -281,3 +283,33 @@ async def test_a_user_in_a_schedule_is_not_deleted(http: httpx.AsyncClient) -> N
     assert "layer 0 ('weekly') of schedule 'primary' rotates them" in refused.json()["error"]["message"]
     assert (await http.delete(f"/schedules/{sid}")).status_code == 204
     assert (await http.delete("/users/ana")).status_code == 204
+
+
+async def test_the_calendar_feed_lists_the_shifts(http: httpx.AsyncClient) -> None:
+    ana_id, _ = await users(http, "ana", "bo")
+    sid = (await http.post("/schedules", json=primary(ana_id, "bo"))).json()["id"]
+    response = await http.get("/schedules/primary.ics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert str(calendar["x-wr-calname"]) == "On call: primary"
+    events = [
+        (
+            str(e["summary"]),
+            int(e.decoded("dtstart").timestamp() * 1000),
+            int(e.decoded("dtend").timestamp() * 1000),
+        )
+        for e in calendar.walk("VEVENT")
+    ]
+    # 30 days back to 180 ahead of today: weekly shifts, each inside a shift of the final schedule.
+    assert 26 <= len(events) <= 32
+    today = time.time_ns() // 1_000_000 // DAY * DAY
+    wide = {"start": today - 31 * DAY, "end": today + 181 * DAY}
+    final = (await http.get(f"/schedules/{sid}/final", params=wide)).json()["shifts"]
+    for summary, start, end in events:
+        assert any(
+            summary == f"On call: {s['user_name']} (primary)" and s["start"] <= start < end <= s["end"]
+            for s in final
+        ), (summary, start, end)
+    assert len({str(e["uid"]) for e in calendar.walk("VEVENT")}) == len(events)
+    assert (await http.get("/schedules/nothing.ics")).status_code == 404
