@@ -17,7 +17,7 @@ from alerting_server.model import User
 from alerting_server.oncall.contacts import channels as user_channels
 from alerting_server.oncall.contacts import contact_method
 from alerting_server.pagination import Page, PageRequest
-from alerting_server.store import escalation_policies, references
+from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.channels import ChannelRepository
 from alerting_server.store.database import Database, fetch_one, new_id, resolve_id
 from alerting_server.store.references import Known, known_in
@@ -91,6 +91,20 @@ class UserRepository:
                 f" {names[name].type.value} contact method"
             )
 
+    async def _check_unused(self, connection: AsyncConnection, channel_ids: set[str]) -> None:
+        """Channels of a user's that are about to go: refused while routes or escalation levels name
+        them (FailedPrecondition naming each), as deleting a channel is."""
+        if not channel_ids:
+            return
+        rows = await connection.execute(sa.select(ct.c.id, ct.c.name).where(ct.c.id.in_(channel_ids)))
+        named = {row.name: row.id for row in rows}
+        tree = await routing.tree_in(connection, lock=True)
+        policies = await escalation_policies.policies_in(connection)
+        for name, channel_id in sorted(named.items()):
+            uses = references.channel_uses({name, channel_id}, tree, policies)
+            if uses:
+                raise references.still_used(f"channel {name!r} (a contact method)", uses)
+
     async def create(self, user: User, now: int) -> User:
         user_id = new_id()
         methods = tuple(dataclasses.replace(m, channel_id=new_id()) for m in user.contact_methods)
@@ -150,6 +164,7 @@ class UserRepository:
                 await self._check_names(connection, stored)
                 kept = {m.channel_id for m in methods}
                 gone = old - kept
+                await self._check_unused(connection, gone)
                 if gone:
                     await connection.execute(ct.delete().where(ct.c.id.in_(gone)))
                 for channel in user_channels(stored):
@@ -191,6 +206,7 @@ class UserRepository:
             )
             if uses:
                 raise references.still_used(f"user {row.name!r}", uses)
+            await self._check_unused(connection, set(row.contact_methods))
             await connection.execute(ct.delete().where(ct.c.owner == row.id))
             await connection.execute(t.delete().where(t.c.id == row.id))
 

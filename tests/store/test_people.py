@@ -3,7 +3,10 @@ backends."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+import sqlalchemy as sa
 
 from alerting_server.errors import AlreadyExists, FailedPrecondition, NotFound
 from alerting_server.model import (
@@ -85,3 +88,37 @@ async def test_schedules_overrides_and_deletes_refused_while_in_use(store: Store
     assert await store.channels.all() == []
     with pytest.raises(NotFound):
         await store.users.get(user.id)
+
+
+async def test_a_contact_method_that_a_route_or_level_names_is_kept(store: Store) -> None:
+    user = await store.users.create(ANA, NOW)
+    first = user.contact_methods[0]
+    await store.escalation_policies.create(
+        EscalationPolicy(name="infra", levels=(EscalationLevel(0, ("ana-webhook",)),)), NOW
+    )
+    with pytest.raises(FailedPrecondition, match="channel 'ana-webhook' \\(a contact method\\) is in use"):
+        await store.users.update(user.id, dataclasses.replace(user, contact_methods=()), NOW)
+    with pytest.raises(FailedPrecondition, match="level 0 of escalation policy 'infra' notifies it"):
+        await store.users.delete(user.id)
+    # Kept by its channel id, the contact method may change.
+    changed = dataclasses.replace(first, address="https://hooks.example.org/ana-2")
+    updated = await store.users.update(user.id, dataclasses.replace(user, contact_methods=(changed,)), NOW)
+    assert [m.channel_id for m in updated.contact_methods] == [first.channel_id]
+    assert (await store.channels.get(first.channel_id)).config["url"] == "https://hooks.example.org/ana-2"
+
+
+async def test_postgresql_replicas_hear_of_changes_to_people_and_schedules(pg_url: str) -> None:
+    store = await Store.open(pg_url)
+    try:
+        await store.migrate()
+        async with store.transaction() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE t.tgname = 'alerting_config_changed'"
+                )
+            )
+            tables = set(rows.scalars())
+    finally:
+        await store.close()
+    assert {"users", "schedules", "schedule_overrides", "channels"} <= tables
