@@ -3,6 +3,7 @@ and ends it when the alert resolves; each level's notifications go to the outbox
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from alerting_server.ack.links import AckLinks
@@ -92,12 +93,15 @@ class EscalationStage:
                 alert = live.replace(alert, escalation_level=steps[-1].level, updated_at=now)
                 while steps:
                     s = steps.pop(0)
-                    if not self._send(live, alert, new, s, now) and not steps:
+                    paged = self._send(live, alert, new, s, now)
+                    if paged is None and not steps:
                         new, following = fall_through(new, now)
                         if following is not None:
                             steps.append(following)
-                            self.escalations[fp] = new
                             alert = live.replace(alert, escalation_level=following.level, updated_at=now)
+                    elif paged:
+                        new = dataclasses.replace(new, paged=(*new.paged, *paged))
+                self.escalations[fp] = new
                 live.events.append((EventType.UPDATED, alert))
 
     def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
@@ -114,8 +118,11 @@ class EscalationStage:
         self._dirty.discard(fp)
         self._removed.add(fp)
 
-    def _send(self, live: LiveAlerts, alert: Alert, esc: Escalation, s: Step, now: int) -> bool:
-        """Pages whom step `s` names, resolved now (whoever is on call now); False when it paged nobody."""
+    def _send(
+        self, live: LiveAlerts, alert: Alert, esc: Escalation, s: Step, now: int
+    ) -> tuple[str, ...] | None:
+        """Pages whom step `s` names, resolved now (whoever is on call now): the channels of the people
+        it paged not paged before, or None when it paged nobody at all."""
         policy = esc.policy
         where = f"level {s.level} of escalation policy {policy.name!r}"
         if s.repeat:
@@ -149,4 +156,7 @@ class EscalationStage:
             )
         targets = [*s.channels, *s.users, *s.schedules]
         live.history.append(history.escalation(alert.fingerprint, s.level, targets, "; ".join(notes), now))
-        return bool(found.recipients)
+        if not found.recipients:
+            return None
+        people = (r.channel.id for r in found.recipients if r.person)
+        return tuple(dict.fromkeys(c for c in people if c not in esc.paged))

@@ -45,6 +45,9 @@ class Escalation:
     paused_at: int | None = None
     run: int = 0
     updated_at: int = 0
+    # The channels of the people the climb paged (users, whoever was on call): an acknowledgement
+    # acknowledges their PagerDuty incidents too.
+    paged: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

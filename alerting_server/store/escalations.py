@@ -62,6 +62,7 @@ def _values(esc: Escalation) -> dict[str, object]:
         "paused_at": esc.paused_at,
         "run": esc.run,
         "updated_at": esc.updated_at,
+        "paged": list(esc.paged),
     }
 
 
@@ -75,6 +76,7 @@ def _escalation(row: RowMapping) -> Escalation:
         paused_at=row.paused_at,
         run=row.run,
         updated_at=row.updated_at,
+        paged=tuple(row.paged),
     )
 
 

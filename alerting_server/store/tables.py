@@ -326,6 +326,7 @@ escalations = sa.Table(
     sa.Column("paused_at", sa.BigInteger(), nullable=True),
     sa.Column("run", sa.Integer(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("paged", JSON, nullable=False, server_default=sa.text("'[]'")),
 )
 
 # Secrets the server generates for itself (the key of acknowledgement links), kept so that what

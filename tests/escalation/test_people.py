@@ -163,3 +163,29 @@ async def test_an_ack_through_a_persons_link_records_them_and_stops_the_climb(st
     clock.now = T0 + 30 * MIN
     await m.tick(clock.now)
     assert [name for name, _, _ in await pages(store)] == ["ana-webhook"]
+
+
+async def test_an_ack_acknowledges_the_pagerduty_incidents_of_the_people_paged(store: Store) -> None:
+    ids = await setup(store, EscalationLevel(0, (), schedules=("primary",)))
+    pager = ContactMethod(ChannelType.PAGERDUTY, "0123456789abcdef0123456789abcdef")
+    ana = await store.users.get(ids["ana"])
+    await store.users.update(
+        ana.id, User(ana.name, ana.email, ana.time_zone, (*ana.contact_methods, pager)), T0
+    )
+    clock = Clock()
+    m = await started(store, clock)
+    [fp] = await m.post([cpu()])
+    assert [name for name, _, _ in await pages(store)] == ["ana-pagerduty", "ana-webhook"]
+    clock.now = T0 + MIN
+    await m.acknowledge(fp, "ana")
+    page = await store.deliveries.list(PageRequest(size=100))
+    names = {c.id: c.name for c in await store.channels.all()}
+    acks = [
+        names[d.channel_id]
+        for d in page.items
+        if (await store.deliveries.payload(d.id)).get("action") == "acknowledge"
+    ]
+    assert acks == ["ana-pagerduty"]
+    # Paged once: a restart of the pipeline reads whom it paged back from the store.
+    [esc] = await store.escalations.all()
+    assert [names[c] for c in esc.paged] == ["ana-webhook", "ana-pagerduty"]

@@ -1,5 +1,5 @@
 """People and on-call schedules: users (their contact methods are channels they own), schedules with
-their layers, and overrides.
+their layers, overrides, and the people's channels an escalation paged.
 
 Revision ID: 0010
 Revises: 0009
@@ -59,6 +59,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("channels") as batch:
         batch.add_column(sa.Column("owner", sa.String(64), nullable=False, server_default=""))
+    with op.batch_alter_table("escalations") as batch:
+        batch.add_column(sa.Column("paged", JSON, nullable=False, server_default=sa.text("'[]'")))
     if op.get_bind().dialect.name == "postgresql":
         for table in NEW_CONFIG_TABLES:
             op.execute(
@@ -70,6 +72,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("escalations") as batch:
+        batch.drop_column("paged")
     with op.batch_alter_table("channels") as batch:
         batch.drop_column("owner")
     op.drop_index("ix_schedule_overrides_schedule_id_ends_at", table_name="schedule_overrides")
