@@ -17,8 +17,16 @@ The semantics are PagerDuty's schedule model:
   windows: who covers a window is whoever's turn it is then, as in PagerDuty (restrictions do not
   move turns). With several restrictions a layer covers their union.
 - Where layers overlap the later (higher) layer wins; where it has nobody the layers below show through.
-- Overrides (user, start, end) win over every layer; overlapping overrides put each of their users on call.
-- Where nobody covers, the schedule has a gap: nobody is on call.
+- Overrides (user, start, end) win over every layer. Overlapping overrides put each of their users on
+  call (PagerDuty keeps one user on call at a time; here neither is dropped without a word).
+- Where nobody covers, the schedule has a gap: nobody is on call (PagerDuty creates no incident then;
+  our escalation falls through to its next level, see alerting_server/escalation/targets.py).
+
+PagerDuty's documents this follows: "Schedule Basics" (layers, the lowest layer in the list taking
+precedence, gaps), "Setting up Restrictions for On-Call Shifts" (restrictions make gaps that other
+layers may fill) and the REST API's schedule layer (`rotation_virtual_start`, which may be before
+`start`; `rotation_turn_length_seconds`; daily and weekly restrictions with a start time of day, a
+duration and, weekly, a start day).
 
 final_schedule(schedule, overrides, start, end) -> [Shift]     the computed shifts over [start, end)
 on_call(schedule, overrides, at) -> OnCall                      who is on call at `at`, and until when
