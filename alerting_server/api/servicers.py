@@ -618,7 +618,7 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
     ) -> ack_service_pb2.GetAckTokenResponse:
         link, alert = await self._acks.linked(request.token)
         return ack_service_pb2.GetAckTokenResponse(
-            alert=self._to_pb(alert), expires_at=convert.ts_to_pb(link.expires_at)
+            alert=self._to_pb(alert), expires_at=convert.ts_to_pb(link.expires_at), person=link.person
         )
 
     async def AcknowledgeByToken(

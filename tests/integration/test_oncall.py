@@ -162,7 +162,11 @@ async def test_an_ack_through_the_on_call_persons_link_records_them_and_stops_th
 
     await eventually(bo_mailed, 5, "level 0 to mail bo")
     token = ack_link(handler, "bo@example.org").rsplit("/", 1)[1]
-    r = await api.post(f"/ack/{token}", json={"comment": "on it"})
+    assert (await api.get(f"/ack/{token}")).json()["person"] == "bo"
+    page = await api.get(f"/ack/{token}", headers={"accept": "text/html"})
+    assert "You acknowledge as <strong>bo</strong>" in page.text
+    assert 'name="by"' not in page.text
+    r = await api.post(f"/ack/{token}", json={"by": "someone else", "comment": "on it"})
     assert r.status_code == 200, r.text
     assert (r.json()["ack"]["by"], r.json()["ack"]["comment"]) == ("bo", "on it")
     await asyncio.sleep(5)
