@@ -42,9 +42,6 @@ class People:
         for o in overrides:
             self._overrides.setdefault(o.schedule_id, []).append(o)
 
-    def user(self, ref: str) -> User | None:
-        return self._users.get(ref)
-
     def resolve(
         self,
         channels: Sequence[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -20,7 +20,6 @@ from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.channels import ChannelRepository
 from alerting_server.store.database import Database, fetch_one, new_id, resolve_id
-from alerting_server.store.references import Known, known_in
 from alerting_server.store.schedules import schedules_in
 from alerting_server.store.tables import channels as ct
 from alerting_server.store.tables import schedule_overrides as ot
@@ -29,8 +28,6 @@ from alerting_server.store.tables import users as t
 
 KIND = "users"
 _ORDER = (t.c.created_at, t.c.id)
-
-Check = Callable[[Known], None]
 
 
 def _not_found(user_id: str) -> NotFound:
@@ -209,7 +206,3 @@ class UserRepository:
             await self._check_unused(connection, set(row.contact_methods))
             await connection.execute(ct.delete().where(ct.c.owner == row.id))
             await connection.execute(t.delete().where(t.c.id == row.id))
-
-    async def known(self) -> Known:
-        async with self._db.read() as connection:
-            return await known_in(connection)
