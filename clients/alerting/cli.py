@@ -259,7 +259,7 @@ SHIFT_COLUMNS = [
 ]
 ONCALL_COLUMNS = [
     Column("", cell("when")),
-    Column("ON CALL", cell("users")),
+    Column("ON CALL", lambda resource: text(resource.get("users")) or "(nobody)"),
     Column("FROM", when("from")),
     Column("UNTIL", when("until")),
 ]
@@ -907,7 +907,7 @@ def _on_call_row(label: str, answer: schedule_pb.GetOnCallResponse, since: int |
     users: list[JSON] = [u.name or u.id for u in answer.users]
     return {
         "when": label,
-        "users": users or "(nobody)",
+        "users": users,
         "from": since,
         "until": answer.until.ToMilliseconds() if answer.HasField("until") else None,
     }

@@ -4,7 +4,10 @@ SMTP server, real time (levels and a handoff seconds apart)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,3 +197,25 @@ async def test_a_gap_falls_through_to_the_next_level(
         "level 0 of escalation policy 'oncall'; nobody is on call in schedule 'primary'; "
         "nobody was paged: falls through to level 1"
     )
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "alerting.cli",
+            "--server",
+            server.grpc_target,
+            "oncall",
+            "primary",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    now, following = json.loads(out.stdout)
+    assert (now["when"], now["users"]) == ("now", [])
+    assert (following["when"], following["users"]) == ("next", ["ana"])
+    assert now["until"] == following["from"] > now_ms()
