@@ -214,7 +214,7 @@ class AlertPipeline:
     # --- configuration ---------------------------------------------------------------------
 
     async def _load_config(self) -> None:
-        config = await self._store.pipeline_config()
+        config = await self._store.pipeline_config(self._clock.now_ms())
         routes = compile_routes(config.route or Route())
         receivers = Receivers(config.channels, self._fallback)
         self._mute.configure(config.silences, config.inhibit_rules)

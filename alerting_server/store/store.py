@@ -128,7 +128,8 @@ class Store:
     async def pipeline_state(self) -> PipelineState:
         return PipelineState(await self.alerts.all(), await self.escalations.all(), await self.nflog.all())
 
-    async def pipeline_config(self) -> PipelineConfig:
+    async def pipeline_config(self, now: int) -> PipelineConfig:
+        """Overrides that ended by `now` are left out: escalation resolves schedules from now on."""
         return PipelineConfig(
             await self.routing.get(),
             await self.channels.all(),
@@ -136,7 +137,7 @@ class Store:
             await self.inhibit_rules.all(),
             await self.users.all(),
             await self.schedules.all(),
-            await self.schedules.all_overrides(),
+            await self.schedules.all_overrides(start=now),
         )
 
     async def prune_history(self, before: int) -> int:

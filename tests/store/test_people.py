@@ -122,3 +122,13 @@ async def test_postgresql_replicas_hear_of_changes_to_people_and_schedules(pg_ur
     finally:
         await store.close()
     assert {"users", "schedules", "schedule_overrides", "channels"} <= tables
+
+
+async def test_the_pipeline_reads_people_schedules_and_the_overrides_not_yet_over(store: Store) -> None:
+    user = await store.users.create(ANA, NOW)
+    schedule = await store.schedules.create(weekly(user.id), NOW)
+    over = Override(user=user.id, start=NOW, end=NOW + 10, schedule_id=schedule.id)
+    await store.schedules.add_override(over, NOW)
+    later = await store.schedules.add_override(Override(user.id, NOW, NOW + 20, schedule_id=schedule.id), NOW)
+    config = await store.pipeline_config(NOW + 10)
+    assert (config.users, config.schedules, config.overrides) == ([user], [schedule], [later])
