@@ -35,8 +35,10 @@ from alerting.v1 import (
     metrics_service_pb2_grpc,
     routing_service_pb2_grpc,
     rule_service_pb2_grpc,
+    schedule_service_pb2_grpc,
     silence_service_pb2_grpc,
     time_interval_service_pb2_grpc,
+    user_service_pb2_grpc,
 )
 from alerting_server.ack import AckLinks, Acknowledgements
 from alerting_server.ack.secret import ack_link_secret
@@ -49,6 +51,7 @@ from alerting_server.api.cluster import ClusterServicer, lone_replica
 from alerting_server.api.config import ConfigServicer
 from alerting_server.api.interceptors import AuthInterceptor, ErrorInterceptor
 from alerting_server.api.metrics import MetricsServicer, SampleLimits
+from alerting_server.api.people import ScheduleServicer, UserServicer
 from alerting_server.auth import Authenticator
 from alerting_server.clock import Clock, SystemClock
 from alerting_server.cluster.follower import WatchFollower
@@ -325,6 +328,8 @@ class AlertingApp:
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
         time_intervals = servicers.TimeIntervalServicer(store, clock, alerts)
+        users = UserServicer(store, clock, alerts, outbound=self.config.outbound)
+        schedules = ScheduleServicer(store, clock, alerts)
         limits = SampleLimits(
             labels=self.config.tsdb_label_limit,
             name_length=self.config.tsdb_label_name_length_limit,
@@ -350,6 +355,8 @@ class AlertingApp:
             metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(metrics, target)
             cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(cluster, target)
             config_service_pb2_grpc.add_ConfigServiceServicer_to_server(configs, target)
+            user_service_pb2_grpc.add_UserServiceServicer_to_server(users, target)
+            schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(schedules, target)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, "grpc.health.v1.Health", reflection.SERVICE_NAME), server

@@ -89,9 +89,14 @@ def ack_page_route(
                     get_route, ack_service_pb2.GetAckTokenRequest(token=token), request
                 )
                 assert isinstance(looked, ack_service_pb2.GetAckTokenResponse)
+                # A link sent to a person acknowledges as them: no name to ask for.
+                who = (
+                    f"<p>You acknowledge as <strong>{html.escape(looked.person)}</strong>.</p>"
+                    if looked.person
+                    else '<p><label>Your name <input name="by" maxlength="255"></label></p>'
+                )
                 form = (
-                    '<form method="post">'
-                    '<p><label>Your name <input name="by" maxlength="255"></label></p>'
+                    f'<form method="post">{who}'
                     '<p><label>Comment <input name="comment"></label></p>'
                     '<p><button type="submit">Acknowledge</button></p></form>'
                 )

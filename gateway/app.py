@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import ackpage, alertmanager, ops, remote_write
+from gateway import ackpage, alertmanager, calendar, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -79,6 +79,7 @@ def create_app(
     paths[remote_write.PATH] = remote_write.OPENAPI_PATH_ITEM
     paths.update(STATIC_OPENAPI_PATHS)
     paths.update(alertmanager.OPENAPI_PATHS)
+    paths.update(calendar.OPENAPI_PATHS)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
@@ -90,6 +91,8 @@ def create_app(
         "/openapi.json": openapi,
     }
     routes: list[BaseRoute] = [Route(path, operations[path], methods=["GET"]) for path in ops.OPERATIONS]
+    # Before GET /schedules/{id}, whose {id} would take "primary.ics" too.
+    routes.extend(calendar.calendar_routes(backend, rpc_routes))
     ack_json: dict[str, Endpoint] = {}
     for route in rpc_routes:
         methods = [route.http_method]

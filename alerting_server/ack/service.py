@@ -83,7 +83,8 @@ class Acknowledgements:
 
     async def acknowledge_by_link(self, token: str, by: str, comment: str = "") -> Alert:
         link, alert = await self.linked(token)
-        by = by or LINK_USER
+        # A person's own link acknowledges as them.
+        by = link.person or by or LINK_USER
         validate_ack(by, comment)
         # A link followed twice (or after someone else acknowledged) keeps the first acknowledgement.
         if not alert.acknowledged:

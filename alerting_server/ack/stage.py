@@ -70,7 +70,8 @@ def _incidents(
     alert: Alert, now: int, groups: list[AlertGroup], esc: Escalation | None, receivers: Receivers
 ) -> list[Outgoing]:
     """An `acknowledge` to each PagerDuty channel that has an incident for the alert: those of its
-    aggregation groups' receivers, and those of the escalation levels it reached."""
+    aggregation groups' receivers, those of the escalation levels it reached, and those of the
+    people the escalation paged."""
     targets: list[tuple[str, Channel]] = []
     for group in groups:
         if alert.fingerprint in group.alerts:
@@ -79,6 +80,8 @@ def _incidents(
         levels = esc.policy.levels[: esc.next_step]  # a repeat reaches no level the first pass missed
         for name in sorted({name for level in levels for name in level.channels}):
             targets.extend((esc.group_key, channel) for channel in receivers.channels(name) or ())
+        # The people it paged, through their own PagerDuty services.
+        targets.extend((esc.group_key, c) for c in map(receivers.get, esc.paged) if c is not None)
     rows: list[Outgoing] = []
     seen = set()
     for group_key, channel in targets:

@@ -280,7 +280,10 @@ def policy_to_pb(p: model.EscalationPolicy) -> escalation_policy_service_pb2.Esc
         name=p.name,
         levels=[
             escalation_policy_service_pb2.EscalationLevel(
-                after=dur_to_pb(level.after), channels=list(level.channels)
+                after=dur_to_pb(level.after),
+                channels=list(level.channels),
+                users=list(level.users),
+                schedules=list(level.schedules),
             )
             for level in p.levels
         ],
@@ -295,7 +298,12 @@ def policy_from_pb(msg: escalation_policy_service_pb2.EscalationPolicy) -> model
     return model.EscalationPolicy(
         name=msg.name,
         levels=tuple(
-            model.EscalationLevel(after=dur_from_pb(level, "after") or 0, channels=tuple(level.channels))
+            model.EscalationLevel(
+                after=dur_from_pb(level, "after") or 0,
+                channels=tuple(level.channels),
+                users=tuple(level.users),
+                schedules=tuple(level.schedules),
+            )
             for level in msg.levels
         ),
         repeat=msg.repeat,

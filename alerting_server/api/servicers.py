@@ -568,7 +568,9 @@ class EscalationPolicyServicer(escalation_policy_service_pb2_grpc.EscalationPoli
 
     @staticmethod
     def _check(policy: model.EscalationPolicy) -> Callable[[Known], None]:
-        return lambda known: validate.validate_escalation_policy(policy, known.channels)
+        return lambda known: validate.validate_escalation_policy(
+            policy, known.channels, known.users, known.schedules
+        )
 
     async def CreateEscalationPolicy(
         self, request: escalation_policy_service_pb2.CreateEscalationPolicyRequest, context: Context
@@ -706,7 +708,7 @@ class AckServicer(ack_service_pb2_grpc.AckServiceServicer):
     ) -> ack_service_pb2.GetAckTokenResponse:
         link, alert = await self._acks.linked(request.token)
         return ack_service_pb2.GetAckTokenResponse(
-            alert=self._to_pb(alert), expires_at=convert.ts_to_pb(link.expires_at)
+            alert=self._to_pb(alert), expires_at=convert.ts_to_pb(link.expires_at), person=link.person
         )
 
     async def AcknowledgeByToken(

@@ -9,6 +9,8 @@ advance(esc, paused=, now=) -> (Escalation, [Step])             steps due by now
 ack_expired(esc, ack, now) / restart(esc, now)                  acknowledgement timeout: from level 0
 next_wakeup(esc, ack) -> int | None
 StorePolicies(store).for_alert(alert, route_policy_ids)         the rule's policy, else the route's
+People(users, schedules, overrides).resolve(...)                 whom a level pages when it is reached
+fall_through(esc, now)                                          the next level at once: this one paged nobody
 """
 
 from alerting_server.escalation.plan import Step, pass_length, step, total_steps

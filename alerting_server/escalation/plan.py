@@ -21,6 +21,8 @@ class Step:
     repeat: int
     channels: tuple[str, ...]
     due: int
+    users: tuple[str, ...] = ()
+    schedules: tuple[str, ...] = ()
 
 
 def total_steps(policy: EscalationPolicy) -> int:
@@ -47,4 +49,6 @@ def step(policy: EscalationPolicy, base: int, index: int) -> Step | None:
         repeat=repeat,
         channels=spec.channels,
         due=base + repeat * pass_length(policy) + spec.after,
+        users=spec.users,
+        schedules=spec.schedules,
     )

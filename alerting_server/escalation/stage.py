@@ -3,6 +3,7 @@ and ends it when the alert resolves; each level's notifications go to the outbox
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from alerting_server.ack.links import AckLinks
@@ -11,12 +12,20 @@ from alerting_server.alerts.dispatch.aggregation import time_muted
 from alerting_server.alerts.dispatch.receivers import Receivers
 from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.live import LiveAlerts
-from alerting_server.alerts.outbox import Outgoing, idempotency_key, pending_delivery
+from alerting_server.alerts.outbox import idempotency_key, pending_delivery
 from alerting_server.alerts.watch import EventType
-from alerting_server.escalation.plan import Step
+from alerting_server.escalation.plan import Step, step
 from alerting_server.escalation.policies import PolicyFinder
-from alerting_server.escalation.state import ack_expired, advance, next_wakeup, restart, start
-from alerting_server.model import Alert, AlertState, Channel, Escalation, NotificationPayload, Route
+from alerting_server.escalation.state import (
+    ack_expired,
+    advance,
+    fall_through,
+    next_wakeup,
+    restart,
+    start,
+)
+from alerting_server.escalation.targets import People
+from alerting_server.model import Alert, AlertState, Escalation, NotificationPayload, Route
 from alerting_server.timeintervals import TimeInterval, UnknownTimeInterval
 
 ACK_TIMEOUT_MESSAGE = "acknowledgement timed out: escalation starts again from level 0"
@@ -29,6 +38,7 @@ class EscalationStage:
         self._routes: RouteNode = compile_routes(Route())
         self._receivers = Receivers()
         self._time_intervals: dict[str, TimeInterval] = {}
+        self._people = People()
         self.escalations: dict[str, Escalation] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
@@ -37,10 +47,15 @@ class EscalationStage:
         self.escalations = {e.fingerprint: e for e in escalations}
 
     def configure(
-        self, routes: RouteNode, receivers: Receivers, time_intervals: Iterable[TimeInterval] = ()
+        self,
+        routes: RouteNode,
+        receivers: Receivers,
+        people: People | None = None,
+        time_intervals: Iterable[TimeInterval] = (),
     ) -> None:
         self._routes = routes
         self._receivers = receivers
+        self._people = people or People()
         self._time_intervals = {interval.name: interval for interval in time_intervals}
 
     def _time_muted(self, alert: Alert, now: int) -> bool:
@@ -106,9 +121,18 @@ class EscalationStage:
                 self._dirty.add(fp)
             if steps:
                 alert = live.replace(alert, escalation_level=steps[-1].level, updated_at=now)
+                while steps:
+                    s = steps.pop(0)
+                    paged = self._send(live, alert, new, s, now)
+                    if paged is None and not steps:
+                        new, following = fall_through(new, now)
+                        if following is not None:
+                            steps.append(following)
+                            alert = live.replace(alert, escalation_level=following.level, updated_at=now)
+                    elif paged:
+                        new = dataclasses.replace(new, paged=(*new.paged, *paged))
+                self.escalations[fp] = new
                 live.events.append((EventType.UPDATED, alert))
-                for s in steps:
-                    live.outbox.extend(self._deliveries(live, alert, new, s, now))
 
     def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
         times = []
@@ -124,19 +148,18 @@ class EscalationStage:
         self._dirty.discard(fp)
         self._removed.add(fp)
 
-    def _deliveries(
+    def _send(
         self, live: LiveAlerts, alert: Alert, esc: Escalation, s: Step, now: int
-    ) -> list[Outgoing]:
+    ) -> tuple[str, ...] | None:
+        """Pages whom step `s` names, resolved now (whoever is on call now): the channels of the people
+        it paged not paged before, or None when it paged nobody at all."""
         policy = esc.policy
         where = f"level {s.level} of escalation policy {policy.name!r}"
         if s.repeat:
             where += f", repeat {s.repeat} of {policy.repeat}"
-        rows = []
-        missing = [name for name in s.channels if self._receivers.channels(name) is None]
-        targets: list[Channel] = []
-        for name in s.channels:
-            targets.extend(c for c in self._receivers.resolve(name, where) if c not in targets)
-        for channel in targets:
+        found = self._people.resolve(s.channels, s.users, s.schedules, self._receivers, where, now)
+        for recipient in found.recipients:
+            channel = recipient.channel
             key = idempotency_key("esc", alert.fingerprint, esc.fired_at, esc.run, s.index, channel.id)
             delivery = pending_delivery(channel, esc.group_key, (alert.fingerprint,), key, now)
             payload = NotificationPayload(
@@ -150,9 +173,20 @@ class EscalationStage:
                 firing=(alert,),
                 ack_url=""
                 if self._links is None
-                else self._links.url(alert.fingerprint, alert.started_at, now),
+                else self._links.url(alert.fingerprint, alert.started_at, now, recipient.person),
             )
-            rows.append((delivery, payload))
-        message = where if not missing else f"{where}; no such channel: {', '.join(missing)}"
-        live.history.append(history.escalation(alert.fingerprint, s.level, s.channels, message, now))
-        return rows
+            live.outbox.append((delivery, payload))
+        notes = [where, *found.notes]
+        if not found.recipients:
+            following = step(policy, esc.base, s.index + 1)
+            notes.append(
+                "nobody was paged: no level is left"
+                if following is None
+                else f"nobody was paged: falls through to level {following.level}"
+            )
+        targets = [*s.channels, *s.users, *s.schedules]
+        live.history.append(history.escalation(alert.fingerprint, s.level, targets, "; ".join(notes), now))
+        if not found.recipients:
+            return None
+        people = (r.channel.id for r in found.recipients if r.person)
+        return tuple(dict.fromkeys(c for c in people if c not in esc.paged))

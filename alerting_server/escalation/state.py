@@ -29,6 +29,15 @@ def advance(esc: Escalation, *, paused: bool, now: int) -> tuple[Escalation, lis
     return esc, due
 
 
+def fall_through(esc: Escalation, now: int) -> tuple[Escalation, Step | None]:
+    """The next step at once, before it is due: the level reached paged nobody (a gap in a schedule is
+    not silence). None when no step is left."""
+    s = step(esc.policy, esc.base, esc.next_step)
+    if s is None:
+        return esc, None
+    return dataclasses.replace(esc, next_step=esc.next_step + 1, updated_at=now), s
+
+
 def ack_expired(esc: Escalation, ack: Ack | None, now: int) -> bool:
     timeout = esc.policy.ack_timeout
     return ack is not None and timeout is not None and ack.at + timeout <= now

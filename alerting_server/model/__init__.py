@@ -17,6 +17,17 @@ from alerting_server.model.escalation import Escalation, EscalationLevel, Escala
 from alerting_server.model.notification import ACKNOWLEDGE, NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
 from alerting_server.model.rule import Rule, RuleHealth, RuleType
+from alerting_server.model.schedule import (
+    ContactMethod,
+    Layer,
+    OnCall,
+    Override,
+    Restriction,
+    RestrictionType,
+    Schedule,
+    Shift,
+    User,
+)
 from alerting_server.model.silence import Silence, SilenceState
 
 __all__ = [
@@ -27,6 +38,7 @@ __all__ = [
     "AlertState",
     "Channel",
     "ChannelType",
+    "ContactMethod",
     "Delivery",
     "DeliveryStatus",
     "Escalation",
@@ -34,12 +46,20 @@ __all__ = [
     "EscalationPolicy",
     "HistoryEventType",
     "InhibitRule",
+    "Layer",
     "NotificationPayload",
+    "OnCall",
+    "Override",
     "PostedAlert",
+    "Restriction",
+    "RestrictionType",
     "Route",
     "Rule",
     "RuleHealth",
     "RuleType",
+    "Schedule",
+    "Shift",
     "Silence",
     "SilenceState",
+    "User",
 ]

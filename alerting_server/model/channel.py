@@ -24,6 +24,8 @@ class Channel:
     receiver: str = ""
     # What owns it: "" the API, else the configuration file it was loaded from.
     source: str = ""
+    # The user whose contact method this channel is; "" for nobody's.
+    owner: str = ""
     created_at: int = 0
     updated_at: int = 0
 

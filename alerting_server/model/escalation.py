@@ -7,8 +7,17 @@ MAX_REPEAT = 9
 
 @dataclass(frozen=True)
 class EscalationLevel:
+    """Whom a level notifies: channels, users (their contact methods) and schedules (whoever is on
+    call when the level is reached), each by id or name."""
+
     after: int
     channels: tuple[str, ...]
+    users: tuple[str, ...] = ()
+    schedules: tuple[str, ...] = ()
+
+    @property
+    def targets(self) -> int:
+        return len(self.channels) + len(self.users) + len(self.schedules)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,9 @@ class Escalation:
     paused_at: int | None = None
     run: int = 0
     updated_at: int = 0
+    # The channels of the people the climb paged (users, whoever was on call): an acknowledgement
+    # acknowledges their PagerDuty incidents too.
+    paged: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

@@ -11,6 +11,7 @@ from alerting_server.model.escalation import Escalation
 from alerting_server.model.fence import Fence
 from alerting_server.model.notification import NotificationPayload
 from alerting_server.model.routing import InhibitRule, Route
+from alerting_server.model.schedule import Override, Schedule, User
 from alerting_server.model.silence import Silence
 from alerting_server.timeintervals import TimeInterval
 
@@ -49,6 +50,10 @@ class PipelineConfig:
     empty_receivers: frozenset[str] = frozenset()
     # How long a posted alert without endsAt stays firing: a loaded file's global.resolve_timeout.
     resolve_timeout_ms: int | None = None
+    # Whom escalation levels page: users, and the schedules that say who is on call (their overrides).
+    users: Sequence[User] = ()
+    schedules: Sequence[Schedule] = ()
+    overrides: Sequence[Override] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from alerting_server.clock import Clock
 from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
 from alerting_server.escalation import PolicyFinder, StorePolicies
 from alerting_server.escalation.stage import EscalationStage
+from alerting_server.escalation.targets import People
 from alerting_server.model import Ack, Alert, AlertState, PostedAlert, Route
 from alerting_server.model.alert_json import alert_from_json, alert_to_json
 from alerting_server.model.fence import Fence, LeaseLost
@@ -213,13 +214,18 @@ class AlertPipeline:
     # --- configuration ---------------------------------------------------------------------
 
     async def _load_config(self) -> None:
-        config = await self._store.pipeline_config()
+        config = await self._store.pipeline_config(self._clock.now_ms())
         routes = compile_routes(config.route or Route())
         receivers = Receivers(config.channels, self._fallback, config.empty_receivers)
         self._resolve_timeout = config.resolve_timeout_ms or self._default_resolve_timeout
         self._mute.configure(config.silences, config.inhibit_rules)
         self._dispatch.configure(routes, receivers, self._mute.muters, config.time_intervals)
-        self._escalation.configure(routes, receivers, config.time_intervals)
+        self._escalation.configure(
+            routes,
+            receivers,
+            People(config.users, config.schedules, config.overrides),
+            config.time_intervals,
+        )
 
     async def reload(self) -> None:
         """Re-reads routing, silences, inhibit rules, time intervals and channels after one of them

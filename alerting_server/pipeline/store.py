@@ -12,7 +12,9 @@ from alerting_server.model.step import PipelineConfig, PipelineState, StepRecord
 class AlertStore(PolicyStore, Protocol):
     async def pipeline_state(self) -> PipelineState: ...
 
-    async def pipeline_config(self) -> PipelineConfig: ...
+    async def pipeline_config(self, now: int) -> PipelineConfig:
+        """What routes, mutes and escalates alerts; of the schedules' overrides, those ending after `now`."""
+        ...
 
     async def record_step(self, step: StepRecord) -> None:
         """Everything the step decided, in one transaction."""

@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from alerting_server.errors import AlreadyExists, NotFound, PreconditionViolation
+from alerting_server.errors import AlreadyExists, FailedPrecondition, NotFound, PreconditionViolation
 from alerting_server.model import Channel, ChannelType
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.tables import channels as t
+from alerting_server.store.tables import users
 from alerting_server.validation.channels import secret_fields
 
 KIND = "channels"
@@ -47,6 +48,7 @@ class ChannelRepository:
         self._cipher = cipher
 
     def values(self, channel: Channel) -> dict[str, object]:
+        """The channel's row, its secrets sealed."""
         return {
             "id": channel.id,
             "name": channel.name,
@@ -54,11 +56,13 @@ class ChannelRepository:
             "config": _secrets(channel.type, dict(channel.config), self._cipher.seal),
             "receiver": channel.receiver,
             "source": channel.source,
+            "owner": channel.owner,
             "created_at": channel.created_at,
             "updated_at": channel.updated_at,
         }
 
     def channel(self, row: RowMapping) -> Channel:
+        """The channel of a row, its secrets opened."""
         type = ChannelType(row.type)
         return Channel(
             id=row.id,
@@ -67,6 +71,7 @@ class ChannelRepository:
             config=_secrets(type, dict(row.config), self._cipher.open),
             receiver=row.receiver,
             source=row.source,
+            owner=row.owner,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -151,6 +156,14 @@ class ChannelRepository:
             if row is None:
                 raise NotFound(f"channel {channel_id!r} not found")
             what = f"channel {row.name!r}"
+            if row.owner:
+                owner = (
+                    await connection.execute(sa.select(users.c.name).where(users.c.id == row.owner))
+                ).scalar_one_or_none()
+                raise FailedPrecondition(
+                    f"{what} is a contact method of user {owner or row.owner!r}: change or delete the user",
+                    [PreconditionViolation("user", f"users/{row.owner}.contact_methods", "it is theirs")],
+                )
             names = {row.id, row.name}
             if row.receiver:
                 others = await connection.execute(

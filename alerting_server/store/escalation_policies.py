@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Callable
-from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
@@ -13,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import AlreadyExists, NotFound
-from alerting_server.model import EscalationLevel, EscalationPolicy
+from alerting_server.model import EscalationPolicy
 from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import references, routing, rules
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
+from alerting_server.store.escalations import level_from_data, level_to_data
 from alerting_server.store.references import Known, known_in
 from alerting_server.store.tables import escalation_policies as t
 
@@ -24,19 +24,11 @@ KIND = "escalation_policies"
 _ORDER = (t.c.created_at, t.c.id)
 
 
-class LevelJSON(TypedDict):
-    after: int
-    channels: list[str]
-
-
 def _values(policy: EscalationPolicy) -> dict[str, object]:
-    levels: list[LevelJSON] = [
-        {"after": level.after, "channels": list(level.channels)} for level in policy.levels
-    ]
     return {
         "id": policy.id,
         "name": policy.name,
-        "levels": levels,
+        "levels": [level_to_data(level) for level in policy.levels],
         "repeat": policy.repeat,
         "ack_timeout": policy.ack_timeout,
         "created_at": policy.created_at,
@@ -45,11 +37,10 @@ def _values(policy: EscalationPolicy) -> dict[str, object]:
 
 
 def _policy(row: RowMapping) -> EscalationPolicy:
-    levels: list[LevelJSON] = row.levels
     return EscalationPolicy(
         id=row.id,
         name=row.name,
-        levels=tuple(EscalationLevel(level["after"], tuple(level["channels"])) for level in levels),
+        levels=tuple(level_from_data(level) for level in row.levels),
         repeat=row.repeat,
         ack_timeout=row.ack_timeout,
         created_at=row.created_at,

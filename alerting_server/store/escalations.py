@@ -13,11 +13,30 @@ from alerting_server.store.database import Database, execute_many, upsert
 from alerting_server.store.tables import escalations as t
 
 
+def level_to_data(level: EscalationLevel) -> dict[str, Any]:
+    """A level as JSON; users and schedules only when it has some (the shape of levels before them)."""
+    data: dict[str, Any] = {"after": level.after, "channels": list(level.channels)}
+    if level.users:
+        data["users"] = list(level.users)
+    if level.schedules:
+        data["schedules"] = list(level.schedules)
+    return data
+
+
+def level_from_data(data: Mapping[str, Any]) -> EscalationLevel:
+    return EscalationLevel(
+        after=int(data["after"]),
+        channels=tuple(data["channels"]),
+        users=tuple(data.get("users", ())),
+        schedules=tuple(data.get("schedules", ())),
+    )
+
+
 def policy_to_data(policy: EscalationPolicy) -> dict[str, object]:
     return {
         "id": policy.id,
         "name": policy.name,
-        "levels": [{"after": level.after, "channels": list(level.channels)} for level in policy.levels],
+        "levels": [level_to_data(level) for level in policy.levels],
         "repeat": policy.repeat,
         "ack_timeout": policy.ack_timeout,
     }
@@ -27,10 +46,7 @@ def policy_from_data(data: Mapping[str, Any]) -> EscalationPolicy:
     return EscalationPolicy(
         id=str(data["id"]),
         name=str(data["name"]),
-        levels=tuple(
-            EscalationLevel(after=int(level["after"]), channels=tuple(level["channels"]))
-            for level in data["levels"]
-        ),
+        levels=tuple(level_from_data(level) for level in data["levels"]),
         repeat=int(data["repeat"]),
         ack_timeout=None if data["ack_timeout"] is None else int(data["ack_timeout"]),
     )
@@ -46,6 +62,7 @@ def _values(esc: Escalation) -> dict[str, object]:
         "paused_at": esc.paused_at,
         "run": esc.run,
         "updated_at": esc.updated_at,
+        "paged": list(esc.paged),
     }
 
 
@@ -59,6 +76,7 @@ def _escalation(row: RowMapping) -> Escalation:
         paused_at=row.paused_at,
         run=row.run,
         updated_at=row.updated_at,
+        paged=tuple(row.paged),
     )
 
 

@@ -1,10 +1,11 @@
-"""Who uses a channel, an escalation policy or a time interval, and what the configuration looks like
-without it.
+"""Who uses a channel, an escalation policy, a time interval, a user or a schedule, and what the
+configuration looks like without it.
 
 Routes name channels (`receiver`, by id or name), policies (`escalation_policy_id`) and time
 intervals (`mute_time_intervals`, `active_time_intervals`, by name; a delete of one in use is
-refused, without cascade);
-escalation levels name channels; rules name policies. A delete refuses while any of these is
+refused, without cascade); escalation levels name channels, users and schedules; rules name
+policies; schedules name users. A user or a schedule in use is never deleted (there is no cascade: a
+level that pages nobody would be silence). A delete refuses while any of these is
 left (FailedPrecondition naming each), or with `cascade` rewrites them in its own transaction:
 a route inherits its parent's receiver or policy, as an unset field does in Alertmanager; a level
 drops the channel, and a level left with none goes, as PagerDuty drops a deleted target from an
@@ -27,8 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
-from alerting_server.model import EscalationPolicy, Route, Rule
-from alerting_server.store.tables import channels, escalation_policies, time_intervals
+from alerting_server.model import EscalationPolicy, Route, Rule, Schedule
+from alerting_server.store.tables import channels, escalation_policies, schedules, time_intervals, users
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Known:
     channels: frozenset[str]  # ids and names, and the receivers channels are integrations of
     policies: frozenset[str]  # ids
     time_intervals: frozenset[str] = frozenset()  # names
+    users: frozenset[str] = frozenset()  # ids and names
+    schedules: frozenset[str] = frozenset()  # ids and names
 
 
 async def known_in(connection: AsyncConnection) -> Known:
@@ -46,10 +49,16 @@ async def known_in(connection: AsyncConnection) -> Known:
     )
     policy_rows = await connection.execute(sa.select(escalation_policies.c.id).with_for_update(read=True))
     interval_rows = await connection.execute(sa.select(time_intervals.c.name).with_for_update(read=True))
+    user_rows = await connection.execute(sa.select(users.c.id, users.c.name).with_for_update(read=True))
+    schedule_rows = await connection.execute(
+        sa.select(schedules.c.id, schedules.c.name).with_for_update(read=True)
+    )
     return Known(
         channels=frozenset(name for row in channel_rows for name in row if name),
         policies=frozenset(policy_rows.scalars()),
         time_intervals=frozenset(interval_rows.scalars()),
+        users=frozenset(name for row in user_rows for name in row),
+        schedules=frozenset(name for row in schedule_rows for name in row),
     )
 
 
@@ -93,6 +102,45 @@ def channel_uses(
                         f"level {i} of escalation policy {policy.name!r} notifies it",
                     )
                 )
+    return uses
+
+
+def level_uses(
+    names: Collection[str], policies: Sequence[EscalationPolicy], field: str, what: str
+) -> list[PreconditionViolation]:
+    """The escalation levels whose `field` ("users" or "schedules") names one of `names`."""
+    return [
+        PreconditionViolation(
+            "escalation_policy",
+            f"escalation_policies/{policy.id}.levels[{i}].{field}",
+            f"level {i} of escalation policy {policy.name!r} pages {what}",
+        )
+        for policy in policies
+        for i, level in enumerate(policy.levels)
+        if any(n in names for n in getattr(level, field))
+    ]
+
+
+def schedule_user_uses(
+    user_id: str, in_schedules: Sequence[Schedule], overrides: Sequence[tuple[str, str]]
+) -> list[PreconditionViolation]:
+    """The schedule layers and overrides (override id, schedule name) that put the user on call."""
+    uses = [
+        PreconditionViolation(
+            "schedule",
+            f"schedules/{schedule.id}.layers[{i}].users",
+            f"layer {i} ({layer.name!r}) of schedule {schedule.name!r} rotates them",
+        )
+        for schedule in in_schedules
+        for i, layer in enumerate(schedule.layers)
+        if user_id in layer.users
+    ]
+    uses.extend(
+        PreconditionViolation(
+            "override", f"overrides/{override_id}", f"override {override_id} of schedule {name!r} is theirs"
+        )
+        for override_id, name in overrides
+    )
     return uses
 
 
@@ -140,6 +188,12 @@ def in_use(what: str, uses: list[PreconditionViolation], *, cascade: bool = True
     return FailedPrecondition(f"{what} is in use: {users}. Change those first{remedy}", uses)
 
 
+def still_used(what: str, uses: list[PreconditionViolation]) -> FailedPrecondition:
+    """For what has no cascading delete (users, schedules)."""
+    users = "; ".join(u.description for u in uses)
+    return FailedPrecondition(f"{what} is in use: {users}. Change those first", uses)
+
+
 def cannot_cascade(what: str, blockers: list[PreconditionViolation]) -> FailedPrecondition:
     reasons = "; ".join(b.description for b in blockers)
     return FailedPrecondition(f"{what} cannot be deleted even with cascade: {reasons}", blockers)
@@ -167,5 +221,5 @@ def policy_without_channel(policy: EscalationPolicy, names: Collection[str]) -> 
         dataclasses.replace(level, channels=tuple(c for c in level.channels if c not in names))
         for level in policy.levels
     )
-    kept = tuple(level for level in levels if level.channels)
+    kept = tuple(level for level in levels if level.targets)
     return dataclasses.replace(policy, levels=kept) if kept else None

@@ -40,9 +40,11 @@ from alerting_server.store.nflog import NotificationLogRepository
 from alerting_server.store.notification_templates import NotificationTemplateRepository
 from alerting_server.store.routing import RoutingRepository
 from alerting_server.store.rules import RuleRepository
+from alerting_server.store.schedules import ScheduleRepository
 from alerting_server.store.server_secrets import ServerSecretRepository
 from alerting_server.store.silences import SilenceRepository
 from alerting_server.store.time_intervals import TimeIntervalRepository
+from alerting_server.store.users import UserRepository
 from alerting_server.store.watch_log import WatchLogRepository
 
 T = TypeVar("T")
@@ -64,6 +66,8 @@ class Store:
         self.routing = RoutingRepository(self._db)
         self.time_intervals = TimeIntervalRepository(self._db)
         self.escalation_policies = EscalationPolicyRepository(self._db)
+        self.users = UserRepository(self._db, self.channels)
+        self.schedules = ScheduleRepository(self._db)
         self.alerts = AlertRepository(self._db)
         self.history = HistoryRepository(self._db)
         self.deliveries = DeliveryRepository(self._db)
@@ -130,7 +134,8 @@ class Store:
     async def pipeline_state(self) -> PipelineState:
         return PipelineState(await self.alerts.all(), await self.escalations.all(), await self.nflog.all())
 
-    async def pipeline_config(self) -> PipelineConfig:
+    async def pipeline_config(self, now: int) -> PipelineConfig:
+        """Overrides that ended by `now` are left out: escalation resolves schedules from now on."""
         return PipelineConfig(
             await self.routing.get(),
             await self.channels.all(),
@@ -139,6 +144,9 @@ class Store:
             await self.time_intervals.all(),
             await self.config_files.empty_receivers(),
             await self.config_files.resolve_timeout_ms(),
+            await self.users.all(),
+            await self.schedules.all(),
+            await self.schedules.all_overrides(start=now),
         )
 
     async def prune_history(self, before: int) -> int:

@@ -17,6 +17,7 @@ SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ID = 64
 NAME = 255
 FINGERPRINT = 128
+ZONE = 64
 
 metadata = sa.MetaData(
     naming_convention={
@@ -66,6 +67,8 @@ channels = sa.Table(
     sa.Column("receiver", sa.String(NAME), nullable=False, server_default=""),
     # What owns it: "" the API, else the configuration file it was loaded from.
     sa.Column("source", sa.String(NAME), nullable=False, server_default=""),
+    # The user whose contact method it is ("": nobody's).
+    sa.Column("owner", sa.String(ID), nullable=False, server_default=""),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
 )
@@ -142,6 +145,42 @@ config_files = sa.Table(
     sa.Column("loaded_at", sa.BigInteger(), nullable=True),
     sa.Column("attempted_at", sa.BigInteger(), nullable=False),
     sa.Column("error", sa.Text(), nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False, unique=True),
+    sa.Column("email", sa.String(NAME), nullable=False),
+    sa.Column("time_zone", sa.String(ZONE), nullable=False),
+    # The ids of the channels that are the user's contact methods, in the user's order.
+    sa.Column("contact_methods", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False, unique=True),
+    sa.Column("time_zone", sa.String(ZONE), nullable=False),
+    sa.Column("layers", JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+schedule_overrides = sa.Table(
+    "schedule_overrides",
+    metadata,
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("schedule_id", sa.String(ID), nullable=False),
+    sa.Column("user_id", sa.String(ID), nullable=False),
+    sa.Column("starts_at", sa.BigInteger(), nullable=False),
+    sa.Column("ends_at", sa.BigInteger(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Index(None, "schedule_id", "ends_at"),
 )
 
 escalation_policies = sa.Table(
@@ -287,6 +326,7 @@ escalations = sa.Table(
     sa.Column("paused_at", sa.BigInteger(), nullable=True),
     sa.Column("run", sa.Integer(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("paged", JSON, nullable=False, server_default=sa.text("'[]'")),
 )
 
 # Secrets the server generates for itself (the key of acknowledgement links), kept so that what

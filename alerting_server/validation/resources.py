@@ -292,7 +292,13 @@ def validate_inhibit_rule(rule: InhibitRule) -> None:
     v.raise_if_any()
 
 
-def validate_escalation_policy(policy: EscalationPolicy, channel_names_and_ids: Collection[str]) -> None:
+def validate_escalation_policy(
+    policy: EscalationPolicy,
+    channel_names_and_ids: Collection[str],
+    users: Collection[str] = (),
+    schedules: Collection[str] = (),
+) -> None:
+    """`users` and `schedules`: the ids and names of those that exist."""
     v = Violations()
     check_name(v, "name", policy.name)
     if not policy.levels:
@@ -305,7 +311,13 @@ def validate_escalation_policy(policy: EscalationPolicy, channel_names_and_ids: 
             check_duration_ms(v, f"{field}.after", level.after)
             if i > 0 and level.after < policy.levels[i - 1].after:
                 v.add(f"{field}.after", f"must not be earlier than levels[{i - 1}].after")
-            _check_level_channels(v, f"{field}.channels", level.channels, channel_names_and_ids)
+            if not level.users and not level.schedules:
+                _check_level_channels(v, f"{field}.channels", level.channels, channel_names_and_ids)
+            else:
+                if level.channels:
+                    _check_level_channels(v, f"{field}.channels", level.channels, channel_names_and_ids)
+                _check_level_refs(v, f"{field}.users", level.users, users, "user")
+                _check_level_refs(v, f"{field}.schedules", level.schedules, schedules, "schedule")
     if not 0 <= policy.repeat <= MAX_REPEAT:
         v.add("repeat", f"must be between 0 and {MAX_REPEAT}, got {policy.repeat}")
     check_duration_ms(v, "ack_timeout", policy.ack_timeout, positive=True)
@@ -316,7 +328,7 @@ def _check_level_channels(
     v: Violations, field: str, channels: Collection[str], known: Collection[str]
 ) -> None:
     if not channels:
-        v.add(field, "at least one channel is required")
+        v.add(field, "at least one channel, user or schedule is required")
         return
     if len(channels) > MAX_CHANNELS_PER_LEVEL:
         v.add(field, f"at most {MAX_CHANNELS_PER_LEVEL} channels, got {len(channels)}")
@@ -328,6 +340,21 @@ def _check_level_channels(
         elif channel in seen:
             v.add(f"{field}[{i}]", f"channel {channel!r} is listed twice")
         seen.add(channel)
+
+
+def _check_level_refs(
+    v: Violations, field: str, refs: Collection[str], known: Collection[str], what: str
+) -> None:
+    if len(refs) > MAX_CHANNELS_PER_LEVEL:
+        v.add(field, f"at most {MAX_CHANNELS_PER_LEVEL} {what}s, got {len(refs)}")
+        return
+    seen: set[str] = set()
+    for i, ref in enumerate(refs):
+        if ref not in known:
+            v.add(f"{field}[{i}]", f"no {what} with id or name {ref!r}")
+        elif ref in seen:
+            v.add(f"{field}[{i}]", f"{what} {ref!r} is listed twice")
+        seen.add(ref)
 
 
 MAX_POSTED_ALERTS = 10_000

@@ -44,8 +44,10 @@ from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
+from alerting.v1 import schedule_service_pb2 as schedule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting.v1 import time_interval_service_pb2 as time_interval_pb
+from alerting.v1 import user_service_pb2 as user_pb
 from alerting_common import yamlerrors
 from alerting_common.durations import format_duration, parse_duration
 
@@ -98,6 +100,8 @@ GROUPS = {
     "inhibit-rules": "inhibition rules",
     "escalation-policies": "escalation policies",
     "time-intervals": "time intervals that mute routes or make them active (Alertmanager's time_intervals)",
+    "users": "people and their contact methods",
+    "schedules": "on-call schedules, their overrides and shifts",
     "metrics": "samples and PromQL queries of the embedded store",
     "config": "the Alertmanager configuration file (alertmanager.yml)",
 }
@@ -240,6 +244,36 @@ TIME_INTERVAL_COLUMNS = [
     Column("NAME", cell("name")),
     Column("INTERVALS", count("time_intervals")),
     Column("SOURCE", cell("source")),
+]
+USER_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("NAME", cell("name")),
+    Column("EMAIL", cell("email")),
+    Column("TIME ZONE", cell("time_zone")),
+    Column("CONTACT METHODS", count("contact_methods")),
+]
+SCHEDULE_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("NAME", cell("name")),
+    Column("TIME ZONE", cell("time_zone")),
+    Column("LAYERS", count("layers")),
+]
+OVERRIDE_COLUMNS = [
+    Column("ID", cell("id")),
+    Column("USER", cell("user")),
+    Column("START", when("start")),
+    Column("END", when("end")),
+]
+SHIFT_COLUMNS = [
+    Column("USER", cell("user_name")),
+    Column("START", when("start")),
+    Column("END", when("end")),
+]
+ONCALL_COLUMNS = [
+    Column("", cell("when")),
+    Column("ON CALL", lambda resource: text(resource.get("users")) or "(nobody)"),
+    Column("FROM", when("from")),
+    Column("UNTIL", when("until")),
 ]
 SERIES_COLUMNS = [Column("SERIES", cell("labels")), Column("POINTS", points)]
 
@@ -479,6 +513,31 @@ TIME_INTERVALS = Kind(
     update=AlertingClient.update_time_interval,
     delete=AlertingClient.delete_time_interval,
     deleting="; refused while routes name it",
+)
+
+USERS = Kind(
+    "users",
+    "user",
+    user_pb.User,
+    USER_COLUMNS,
+    list=AlertingClient.iter_users,
+    get=AlertingClient.get_user,
+    create=AlertingClient.create_user,
+    update=AlertingClient.update_user,
+    delete=AlertingClient.delete_user,
+    deleting="; their contact methods' channels go with them",
+)
+SCHEDULES = Kind(
+    "schedules",
+    "schedule",
+    schedule_pb.Schedule,
+    SCHEDULE_COLUMNS,
+    list=AlertingClient.iter_schedules,
+    get=AlertingClient.get_schedule,
+    create=AlertingClient.create_schedule,
+    update=AlertingClient.update_schedule,
+    delete=AlertingClient.delete_schedule,
+    deleting="; its overrides go with it",
 )
 
 
@@ -808,6 +867,86 @@ def metrics_series(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(response.series, SERIES_COLUMNS[:1])
 
 
+# on-call schedules
+
+
+def with_schedule(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("schedule", help="the schedule's id or name")
+
+
+def range_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--start", type=time_ms, required=required, help="RFC 3339 or Unix seconds")
+    parser.add_argument("--end", type=time_ms, required=required, help="RFC 3339 or Unix seconds")
+
+
+def schedules_overrides_arguments(parser: argparse.ArgumentParser) -> None:
+    with_schedule(parser)
+    range_arguments(parser, required=False)
+
+
+def schedules_overrides(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    overrides = client.iter_overrides(args.schedule, start_ms=args.start, end_ms=args.end)
+    return many(overrides, OVERRIDE_COLUMNS)
+
+
+def schedules_override_arguments(parser: argparse.ArgumentParser) -> None:
+    with_schedule(parser)
+    parser.add_argument("--user", required=True, help="who is on call instead (id or name)")
+    range_arguments(parser, required=True)
+
+
+def schedules_override(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    override = schedule_pb.Override(user=args.user)
+    override.start.FromMilliseconds(args.start)
+    override.end.FromMilliseconds(args.end)
+    return one(client.create_override(args.schedule, override), OVERRIDE_COLUMNS)
+
+
+def schedules_override_delete_arguments(parser: argparse.ArgumentParser) -> None:
+    with_schedule(parser)
+    parser.add_argument("id", help="the override's id")
+
+
+def schedules_override_delete(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    client.delete_override(args.schedule, args.id)
+    return done(f"override {args.id} deleted")
+
+
+def schedules_final_arguments(parser: argparse.ArgumentParser) -> None:
+    with_schedule(parser)
+    range_arguments(parser, required=True)
+
+
+def schedules_final(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    shifts = client.get_final_schedule(args.schedule, start_ms=args.start, end_ms=args.end)
+    return many(shifts, SHIFT_COLUMNS)
+
+
+def oncall_arguments(parser: argparse.ArgumentParser) -> None:
+    with_schedule(parser)
+    parser.add_argument("--at", type=time_ms, help="at this time instead of now (RFC 3339 or Unix seconds)")
+
+
+def _on_call_row(label: str, answer: schedule_pb.GetOnCallResponse, since: int | None) -> Resource:
+    users: list[JSON] = [u.name or u.id for u in answer.users]
+    return {
+        "when": label,
+        "users": users,
+        "from": since,
+        "until": answer.until.ToMilliseconds() if answer.HasField("until") else None,
+    }
+
+
+def oncall(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    """Who is on call now (or --at), and who is next from when that ends."""
+    current = client.get_on_call(args.schedule, at_ms=args.at)
+    rows = [_on_call_row("now" if args.at is None else "at", current, args.at)]
+    if current.HasField("until"):
+        until = current.until.ToMilliseconds()
+        rows.append(_on_call_row("next", client.get_on_call(args.schedule, at_ms=until), until))
+    return Shown(rows, ONCALL_COLUMNS)
+
+
 # cluster
 
 
@@ -970,6 +1109,17 @@ COMMANDS: list[Command] = [
     *resource_commands(INHIBIT_RULES),
     *resource_commands(ESCALATION_POLICIES),
     *resource_commands(TIME_INTERVALS),
+    *resource_commands(USERS),
+    *resource_commands(SCHEDULES),
+    Command("schedules", "overrides", "list a schedule's overrides", schedules_overrides,
+            schedules_overrides_arguments),
+    Command("schedules", "override", "put someone on call over a time range", schedules_override,
+            schedules_override_arguments),
+    Command("schedules", "override-delete", "remove an override", schedules_override_delete,
+            schedules_override_delete_arguments),
+    Command("schedules", "final", "the computed shifts over a time range", schedules_final,
+            schedules_final_arguments),
+    Command("oncall", "", "who is on call in a schedule now, and who is next", oncall, oncall_arguments),
     Command("metrics", "write", "write the samples of a file", metrics_write,
             with_file('{"samples": [{"name", "labels", "value", "timestamp"}]}')),
     Command("metrics", "query", "evaluate a PromQL expression at one time", metrics_query,

@@ -18,8 +18,10 @@ from alerting.v1 import (
     metrics_service_pb2,
     routing_service_pb2,
     rule_service_pb2,
+    schedule_service_pb2,
     silence_service_pb2,
     time_interval_service_pb2,
+    user_service_pb2,
 )
 
 FILES: tuple[FileDescriptor, ...] = tuple(
@@ -34,8 +36,10 @@ FILES: tuple[FileDescriptor, ...] = tuple(
         metrics_service_pb2,
         routing_service_pb2,
         rule_service_pb2,
+        schedule_service_pb2,
         silence_service_pb2,
         time_interval_service_pb2,
+        user_service_pb2,
     )
 )
 SERVICES: tuple[ServiceDescriptor, ...] = tuple(

@@ -51,6 +51,15 @@ def test_a_changed_token_is_refused(tamper: object) -> None:
     assert "altered" in reason(LINKS, tamper(token))
 
 
+def test_a_persons_token_names_them_and_cannot_be_passed_to_someone_else() -> None:
+    token = LINKS.token("5f3c1a0b2c3d4e5f", EPISODE, T0, person="ana.b ü")
+    assert LINKS.verify(token, T0) == Link("5f3c1a0b2c3d4e5f", EPISODE, T0, T0 + 60_000, "ana.b ü")
+    payload, _, signature = token.rpartition(".")
+    other = LINKS.token("5f3c1a0b2c3d4e5f", EPISODE, T0, person="bo").rpartition(".")[0].rsplit(".", 1)[1]
+    assert "altered" in reason(LINKS, f"{payload.rsplit('.', 1)[0]}.{other}.{signature}")
+    assert "altered" in reason(LINKS, f"{payload.rsplit('.', 1)[0]}.{signature}")
+
+
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     token = AckLinks(b"other", "").token("5f3c1a0b2c3d4e5f", EPISODE, T0)
     assert "altered" in reason(LINKS, token)

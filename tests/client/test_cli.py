@@ -32,8 +32,10 @@ from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
+from alerting.v1 import schedule_service_pb2 as schedule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting.v1 import time_interval_service_pb2 as time_interval_pb
+from alerting.v1 import user_service_pb2 as user_pb
 from alerting_server.api.errors import to_grpc_status
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
 
@@ -407,6 +409,10 @@ class Case:
     stream: tuple[Message, ...] = ()
 
 
+def _ts(seconds: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=seconds)
+
+
 CHANNEL = channel_pb.Channel(id="c1", name="ops", type=channel_pb.CHANNEL_TYPE_SLACK)
 SILENCE = silence_pb.Silence(id="s1", matchers=['host="server01"'], created_by="alice", comment="c")
 INHIBIT = routing_pb.InhibitRule(id="i1", source_matchers=['severity="critical"'], equal=["host"])
@@ -418,13 +424,16 @@ TIME_INTERVAL = time_interval_pb.TimeInterval(id="t1", name="business")
 TIME_INTERVAL.time_intervals.add().update(WEEKDAYS)
 TIME_INTERVAL_DOCUMENT = {"name": "business", "time_intervals": [WEEKDAYS]}
 POLICY_DOCUMENT = {"name": "infra", "levels": [{"after": "0s", "channels": ["ops"]}], "repeat": 2}
+USER = user_pb.User(id="u1", name="ana", email="ana@example.org", time_zone="UTC")
+USER_DOCUMENT = {"name": "ana", "email": "ana@example.org", "time_zone": "UTC"}
+SCHEDULE = schedule_pb.Schedule(
+    id="s1", name="primary", time_zone="UTC", layers=[schedule_pb.ScheduleLayer()]
+)
+SCHEDULE_DOCUMENT = {"name": "primary", "time_zone": "UTC", "layers": [{"users": ["ana"]}]}
+OVERRIDE = schedule_pb.Override(id="o1", user="u1", start=_ts(1767225600), end=_ts(1767229200))
 SERIES = metrics_pb.Series(
     labels={"__name__": "up", "job": "node"}, points=[metrics_pb.Point(timestamp_ms=1696789234000, value=1)]
 )
-
-
-def _ts(seconds: int) -> timestamp_pb2.Timestamp:
-    return timestamp_pb2.Timestamp(seconds=seconds)
 
 
 CASES = [
@@ -580,6 +589,67 @@ CASES = [
          document=TIME_INTERVAL_DOCUMENT),
     Case(("time-intervals", "delete", "business"), "DeleteTimeInterval",
          time_interval_pb.DeleteTimeIntervalRequest(id="business"), out="time interval business deleted"),
+    Case(("users", "list"), "ListUsers", user_pb.ListUsersRequest(), user_pb.ListUsersResponse(users=[USER]),
+         "u1   ana    ana@example.org   UTC"),
+    Case(("users", "get", "ana"), "GetUser", user_pb.GetUserRequest(id="ana"),
+         user_pb.GetUserResponse(user=USER), "u1   ana"),
+    Case(("users", "create", "-f", "FILE"), "CreateUser",
+         user_pb.CreateUserRequest(user=user_pb.User(name="ana", email="ana@example.org", time_zone="UTC")),
+         user_pb.CreateUserResponse(user=USER), "u1   ana", document=USER_DOCUMENT),
+    Case(("users", "update", "ana", "-f", "FILE"), "UpdateUser",
+         user_pb.UpdateUserRequest(
+             id="ana", user=user_pb.User(name="ana", email="ana@example.org", time_zone="UTC")
+         ),
+         user_pb.UpdateUserResponse(user=USER), "u1   ana", document=USER_DOCUMENT),
+    Case(("users", "delete", "ana"), "DeleteUser", user_pb.DeleteUserRequest(id="ana"),
+         out="user ana deleted"),
+    Case(("schedules", "list"), "ListSchedules", schedule_pb.ListSchedulesRequest(),
+         schedule_pb.ListSchedulesResponse(schedules=[SCHEDULE]), "s1   primary   UTC         1"),
+    Case(("schedules", "get", "primary"), "GetSchedule", schedule_pb.GetScheduleRequest(id="primary"),
+         schedule_pb.GetScheduleResponse(schedule=SCHEDULE), "s1   primary"),
+    Case(("schedules", "create", "-f", "FILE"), "CreateSchedule",
+         schedule_pb.CreateScheduleRequest(
+             schedule=schedule_pb.Schedule(
+                 name="primary", time_zone="UTC", layers=[schedule_pb.ScheduleLayer(users=["ana"])]
+             )
+         ),
+         schedule_pb.CreateScheduleResponse(schedule=SCHEDULE), "s1   primary", document=SCHEDULE_DOCUMENT),
+    Case(("schedules", "update", "primary", "-f", "FILE"), "UpdateSchedule",
+         schedule_pb.UpdateScheduleRequest(
+             id="primary",
+             schedule=schedule_pb.Schedule(
+                 name="primary", time_zone="UTC", layers=[schedule_pb.ScheduleLayer(users=["ana"])]
+             ),
+         ),
+         schedule_pb.UpdateScheduleResponse(schedule=SCHEDULE), "s1   primary",
+         document=SCHEDULE_DOCUMENT),
+    Case(("schedules", "delete", "primary"), "DeleteSchedule",
+         schedule_pb.DeleteScheduleRequest(id="primary"), out="schedule primary deleted"),
+    Case(("schedules", "override", "primary", "--user", "ana", "--start", "2026-01-01T00:00:00Z",
+          "--end", "1767229200"), "CreateOverride",
+         schedule_pb.CreateOverrideRequest(
+             schedule_id="primary",
+             override=schedule_pb.Override(user="ana", start=_ts(1767225600), end=_ts(1767229200)),
+         ),
+         schedule_pb.CreateOverrideResponse(override=OVERRIDE),
+         "o1   u1     2026-01-01T00:00:00Z   2026-01-01T01:00:00Z"),
+    Case(("schedules", "overrides", "primary", "--start", "1767225600"), "ListOverrides",
+         schedule_pb.ListOverridesRequest(schedule_id="primary", start=_ts(1767225600)),
+         schedule_pb.ListOverridesResponse(overrides=[OVERRIDE]), "o1   u1"),
+    Case(("schedules", "override-delete", "primary", "o1"), "DeleteOverride",
+         schedule_pb.DeleteOverrideRequest(schedule_id="primary", id="o1"), out="override o1 deleted"),
+    Case(("schedules", "final", "primary", "--start", "1767225600", "--end", "1767229200"),
+         "GetFinalSchedule",
+         schedule_pb.GetFinalScheduleRequest(id="primary", start=_ts(1767225600), end=_ts(1767229200)),
+         schedule_pb.GetFinalScheduleResponse(
+             shifts=[
+                 schedule_pb.Shift(user="u1", user_name="ana", start=_ts(1767225600), end=_ts(1767229200))
+             ]
+         ),
+         "ana    2026-01-01T00:00:00Z   2026-01-01T01:00:00Z"),
+    # Nobody changes: nothing next, one call.
+    Case(("oncall", "primary"), "GetOnCall", schedule_pb.GetOnCallRequest(id="primary"),
+         schedule_pb.GetOnCallResponse(users=[schedule_pb.OnCallUser(id="u1", name="ana")]), "now   ana"),
     Case(("metrics", "write", "-f", "FILE"), "Write",
          metrics_pb.WriteRequest(
              samples=[
@@ -741,3 +811,24 @@ async def test_delete_in_use_names_the_users_and_cascade_is_asked_for(
     [request] = [c.request for c in fake.called("DeleteEscalationPolicy")]
     assert isinstance(request, escalation_pb.DeleteEscalationPolicyRequest)
     assert (request.id, request.cascade) == ("p1", True)
+
+
+async def test_oncall_shows_who_is_on_call_now_and_who_is_next(
+    fake: FakeAlertingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {
+        0: schedule_pb.GetOnCallResponse(
+            users=[schedule_pb.OnCallUser(id="u1", name="ana")], until=_ts(1767258000)
+        ),
+        1767258000000: schedule_pb.GetOnCallResponse(until=_ts(1767261600)),
+    }
+
+    async def handler(request: Message, context: object) -> Message:
+        assert isinstance(request, schedule_pb.GetOnCallRequest)
+        return answers[request.at.ToMilliseconds() if request.HasField("at") else 0]
+
+    fake.unary["GetOnCall"] = handler
+    assert await alertctl(fake, "oncall", "primary") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["now", "ana", "2026-01-01T09:00:00Z"]
+    assert lines[2].split() == ["next", "(nobody)", "2026-01-01T09:00:00Z", "2026-01-01T10:00:00Z"]

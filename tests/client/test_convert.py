@@ -56,8 +56,8 @@ def test_nested_repeated_messages_enums_and_struct() -> None:
     )
     assert [level.after.ToMilliseconds() for level in policy.levels] == [0, 600_000]
     assert message_to_dict(policy)["levels"] == [
-        {"after": "0s", "channels": ["ops"]},
-        {"after": "10m", "channels": ["pager"]},
+        {"after": "0s", "channels": ["ops"], "users": [], "schedules": []},
+        {"after": "10m", "channels": ["pager"], "users": [], "schedules": []},
     ]
     config = struct_pb2.Struct()
     config.update({"to": ["a@x.org"], "starttls": True})

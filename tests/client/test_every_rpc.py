@@ -20,8 +20,10 @@ from alerting.v1 import escalation_policy_service_pb2 as escalation_pb
 from alerting.v1 import metrics_service_pb2 as metrics_pb
 from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import rule_service_pb2 as rule_pb
+from alerting.v1 import schedule_service_pb2 as schedule_pb
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting.v1 import time_interval_service_pb2 as time_interval_pb
+from alerting.v1 import user_service_pb2 as user_pb
 
 from .fakes import FakeAlertingServer
 
@@ -38,6 +40,14 @@ POLICY = escalation_pb.EscalationPolicy(id="e1", name="infra", repeat=2)
 TIME_INTERVAL = time_interval_pb.TimeInterval(id="t1", name="weekend")
 TIME_INTERVAL.time_intervals.add().update({"weekdays": ["saturday", "sunday"]})
 TIME_INTERVALS = time_interval_pb.ListTimeIntervalsResponse(time_intervals=[TIME_INTERVAL])
+USER = user_pb.User(id="u1", name="ana", email="ana@example.org", time_zone="UTC")
+SCHEDULE = schedule_pb.Schedule(id="s1", name="primary", time_zone="UTC")
+OVERRIDE = schedule_pb.Override(id="o1", user="u1")
+USERS = user_pb.ListUsersResponse(users=[USER])
+SCHEDULES = schedule_pb.ListSchedulesResponse(schedules=[SCHEDULE])
+OVERRIDES = schedule_pb.ListOverridesResponse(overrides=[OVERRIDE])
+ON_CALL = schedule_pb.GetOnCallResponse(users=[schedule_pb.OnCallUser(id="u1", name="ana")])
+SHIFT = schedule_pb.Shift(user="u1", user_name="ana")
 SAMPLE = metrics_pb.Sample(name="cpu_usage", labels={"host": "server01"}, value=85.5)
 REPLICA = cluster_pb.Replica(
     id="alerting-0",
@@ -528,6 +538,132 @@ CASES = [
         metrics_pb.ListSeriesRequest(selection=metrics_pb.SeriesSelection(match=["cpu_usage"], end=_ts(61))),
         LISTED,
         LISTED,
+    ),
+    Case(
+        "create_user",
+        (USER,),
+        {},
+        "CreateUser",
+        user_pb.CreateUserRequest(user=USER),
+        user_pb.CreateUserResponse(user=USER),
+        USER,
+    ),
+    Case(
+        "get_user",
+        ("ana",),
+        {},
+        "GetUser",
+        user_pb.GetUserRequest(id="ana"),
+        user_pb.GetUserResponse(user=USER),
+        USER,
+    ),
+    Case(
+        "list_users", (), {"page_size": 5}, "ListUsers", user_pb.ListUsersRequest(page_size=5), USERS, USERS
+    ),
+    Case(
+        "update_user",
+        ("u1", USER),
+        {},
+        "UpdateUser",
+        user_pb.UpdateUserRequest(id="u1", user=USER),
+        user_pb.UpdateUserResponse(user=USER),
+        USER,
+    ),
+    Case(
+        "delete_user",
+        ("u1",),
+        {},
+        "DeleteUser",
+        user_pb.DeleteUserRequest(id="u1"),
+        user_pb.DeleteUserResponse(),
+    ),
+    Case(
+        "create_schedule",
+        (SCHEDULE,),
+        {},
+        "CreateSchedule",
+        schedule_pb.CreateScheduleRequest(schedule=SCHEDULE),
+        schedule_pb.CreateScheduleResponse(schedule=SCHEDULE),
+        SCHEDULE,
+    ),
+    Case(
+        "get_schedule",
+        ("primary",),
+        {},
+        "GetSchedule",
+        schedule_pb.GetScheduleRequest(id="primary"),
+        schedule_pb.GetScheduleResponse(schedule=SCHEDULE),
+        SCHEDULE,
+    ),
+    Case(
+        "list_schedules",
+        (),
+        {"page_token": "p"},
+        "ListSchedules",
+        schedule_pb.ListSchedulesRequest(page_token="p"),
+        SCHEDULES,
+        SCHEDULES,
+    ),
+    Case(
+        "update_schedule",
+        ("s1", SCHEDULE),
+        {},
+        "UpdateSchedule",
+        schedule_pb.UpdateScheduleRequest(id="s1", schedule=SCHEDULE),
+        schedule_pb.UpdateScheduleResponse(schedule=SCHEDULE),
+        SCHEDULE,
+    ),
+    Case(
+        "delete_schedule",
+        ("s1",),
+        {},
+        "DeleteSchedule",
+        schedule_pb.DeleteScheduleRequest(id="s1"),
+        schedule_pb.DeleteScheduleResponse(),
+    ),
+    Case(
+        "create_override",
+        ("s1", OVERRIDE),
+        {},
+        "CreateOverride",
+        schedule_pb.CreateOverrideRequest(schedule_id="s1", override=OVERRIDE),
+        schedule_pb.CreateOverrideResponse(override=OVERRIDE),
+        OVERRIDE,
+    ),
+    Case(
+        "list_overrides",
+        ("s1",),
+        {"start_ms": 61000, "end_ms": 121000},
+        "ListOverrides",
+        schedule_pb.ListOverridesRequest(schedule_id="s1", start=_ts(61), end=_ts(121)),
+        OVERRIDES,
+        OVERRIDES,
+    ),
+    Case(
+        "delete_override",
+        ("s1", "o1"),
+        {},
+        "DeleteOverride",
+        schedule_pb.DeleteOverrideRequest(schedule_id="s1", id="o1"),
+        schedule_pb.DeleteOverrideResponse(),
+    ),
+    Case(
+        "get_on_call",
+        ("s1",),
+        {"at_ms": 61000},
+        "GetOnCall",
+        schedule_pb.GetOnCallRequest(id="s1", at=_ts(61)),
+        ON_CALL,
+        ON_CALL,
+    ),
+    Case(
+        "get_final_schedule",
+        ("s1",),
+        {"start_ms": 61000, "end_ms": 121000},
+        "GetFinalSchedule",
+        schedule_pb.GetFinalScheduleRequest(id="s1", start=_ts(61), end=_ts(121)),
+        schedule_pb.GetFinalScheduleResponse(shifts=[SHIFT]),
+        [SHIFT],
     ),
     Case(
         "get_cluster",

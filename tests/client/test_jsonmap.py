@@ -40,7 +40,10 @@ def test_nested_repeated_messages_and_error_paths() -> None:
     policy = escalation_policy_service_pb2.EscalationPolicy()
     merge_json({"levels": [{"after": "0s", "channels": ["a"]}, {"after": "10m"}], "repeat": 2}, policy)
 
-    assert to_json(policy)["levels"] == [{"after": "0s", "channels": ["a"]}, {"after": "10m", "channels": []}]
+    assert to_json(policy)["levels"] == [
+        {"after": "0s", "channels": ["a"], "users": [], "schedules": []},
+        {"after": "10m", "channels": [], "users": [], "schedules": []},
+    ]
     with pytest.raises(MappingError) as error:
         merge_json({"levels": [{"after": "0s"}, {"after": "soon"}]}, policy)
     assert error.value.field == "levels[1].after"

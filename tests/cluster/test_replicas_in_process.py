@@ -15,9 +15,22 @@ from alerting_server.clock import SystemClock
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.membership import PIPELINE
 from alerting_server.cluster.node import ClusterNode
-from alerting_server.model import AlertState, PostedAlert
+from alerting_server.model import (
+    AlertState,
+    ChannelType,
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    Layer,
+    Override,
+    PostedAlert,
+    Route,
+    Schedule,
+    User,
+)
 from alerting_server.model.fence import LeaseLost
 from alerting_server.model.inbox import InboxKind
+from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from tests.pg import temporary_database
@@ -194,3 +207,52 @@ async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goe
         assert await a.store.inbox.take(10) == []
     finally:
         await stop(a)
+
+
+async def test_people_and_schedules_written_on_a_follower_page_through_the_leaders_escalation(
+    pg: str,
+) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        now = int(time.time() * 1000)
+        users = {}
+        for name in ("ana", "cy"):
+            hook = ContactMethod(ChannelType.WEBHOOK, f"http://{name}.example.org/hook")
+            user = User(name=name, email=f"{name}@example.org", time_zone="UTC", contact_methods=(hook,))
+            users[name] = await b.store.users.create(user, now)
+        layer = Layer(name="l", start=now - 1000, turn_length=3_600_000, users=(users["ana"].id,))
+        schedule = await b.store.schedules.create(Schedule("primary", "UTC", (layer,)), now)
+        levels = (
+            EscalationLevel(0, (), schedules=("primary",)),
+            EscalationLevel(1500, (), schedules=("primary",)),
+        )
+        policy = await b.store.escalation_policies.create(EscalationPolicy("p", levels), now)
+        await b.store.routing.put(
+            Route(receiver="cy-webhook", group_wait=3_600_000, escalation_policy_id=policy.id), now
+        )
+        # The leader hears of the routing tree (and so of everything written before it).
+        [probe] = await a.pipeline.post([posted("Probe")])
+        await eventually(lambda: a.pipeline.receivers(a.pipeline.get(probe)) == ["cy-webhook"])
+        # An override written on the follower: the leader pages cy at the level reached after it.
+        await b.store.schedules.add_override(
+            Override(users["cy"].id, now, now + 3_600_000, schedule_id=schedule.id), now
+        )
+        await b.pipeline.post([posted("Paging")])
+        names = {m.channel_id: u.name for u in users.values() for m in u.contact_methods}
+
+        async def paged() -> list[tuple[str, int]]:
+            page = await a.store.deliveries.list(PageRequest(size=100))
+            out = []
+            for d in page.items:
+                payload = await a.store.deliveries.payload(d.id)
+                if payload.get("reason") == "escalation":
+                    out.append((names[d.channel_id], int(payload["escalation_level"])))
+            return out
+
+        deadline = time.monotonic() + 10
+        while ("cy", 1) not in await paged():
+            assert time.monotonic() < deadline, await paged()
+            await asyncio.sleep(0.1)
+    finally:
+        await stop(b, a)

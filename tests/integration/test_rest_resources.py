@@ -105,12 +105,16 @@ RESOURCES = [
     Resource(
         "/escalation-policies",
         "escalation_policies",
-        {"name": "infra", "levels": [{"after": "0s", "channels": ["ops-slack"]}], "repeat": 2},
+        {
+            "name": "infra",
+            "levels": [{"after": "0s", "channels": ["ops-slack"], "users": [], "schedules": []}],
+            "repeat": 2,
+        },
         {
             "name": "infra",
             "levels": [
-                {"after": "0s", "channels": ["ops-slack"]},
-                {"after": "10m", "channels": ["ops-slack"]},
+                {"after": "0s", "channels": ["ops-slack"], "users": [], "schedules": []},
+                {"after": "10m", "channels": ["ops-slack"], "users": [], "schedules": []},
             ],
             "repeat": 1,
         },
@@ -121,8 +125,20 @@ RESOURCES = [
                 "levels[0].channels",
             ),
             ({"name": "p", "levels": [{"after": "0s", "channels": ["ops-slack"]}], "repeat": 10}, "repeat"),
+            ({"name": "p", "levels": [{"after": "0s", "users": ["nobody"]}]}, "levels[0].users[0]"),
+            ({"name": "p", "levels": [{"after": "0s", "schedules": ["nothing"]}]}, "levels[0].schedules[0]"),
         ],
         needs_channel=True,
+    ),
+    Resource(
+        "/users",
+        "users",
+        {"name": "ana", "email": "ana@example.org", "time_zone": "Europe/Berlin", "contact_methods": []},
+        {"name": "ana", "email": "ana@example.net", "time_zone": "UTC", "contact_methods": []},
+        [
+            ({"name": "ana", "email": "ana", "time_zone": "UTC"}, "email"),
+            ({"name": "ana", "email": "ana@example.org", "time_zone": "Moon/Base"}, "time_zone"),
+        ],
     ),
 ]
 BUSINESS_HOURS = {

@@ -38,7 +38,7 @@ class MemoryStore:
         sent = [row for step in self.steps for row in step.sent]
         return PipelineState(list(alerts.values()), [], sent)
 
-    async def pipeline_config(self) -> PipelineConfig:
+    async def pipeline_config(self, now: int) -> PipelineConfig:
         return PipelineConfig(Route(receiver="ops", group_by=("alertname",), group_wait=0), [OPS], [], [])
 
     async def record_step(self, step: StepRecord) -> None:

@@ -51,7 +51,7 @@ def test_valid_policies(changes: dict[str, Any]) -> None:
             "levels[2].after",
             "must not be earlier than levels[1].after",
         ),
-        ({"levels": (level(0),)}, "levels[0].channels", "at least one channel is required"),
+        ({"levels": (level(0),)}, "levels[0].channels", "at least one channel, user or schedule is required"),
         (
             {"levels": (level(0, "pager"), level(1, "ghost"))},
             "levels[1].channels[0]",
@@ -77,3 +77,24 @@ def test_invalid_policies(changes: dict[str, Any], field: str, reason: str) -> N
 def test_every_bad_field_is_reported() -> None:
     found = errors(name="", levels=(level(10, "ghost"), level(5)), repeat=12)
     assert set(found) == {"name", "levels[0].channels[0]", "levels[1].after", "levels[1].channels", "repeat"}
+
+
+def people_errors(*levels: EscalationLevel) -> dict[str, str]:
+    policy = dataclasses.replace(POLICY, levels=levels)
+    return violations_of(lambda: validate_escalation_policy(policy, CHANNELS, {"ana", "u1"}, {"primary"}))
+
+
+def test_a_level_may_page_users_and_schedules_without_channels() -> None:
+    levels = (EscalationLevel(0, (), users=("ana",)), EscalationLevel(1, (), schedules=("primary",)))
+    validate_escalation_policy(dataclasses.replace(POLICY, levels=levels), CHANNELS, {"ana"}, {"primary"})
+
+
+def test_users_and_schedules_of_a_level_are_known_and_listed_once() -> None:
+    assert people_errors(
+        EscalationLevel(0, ("ghost",), users=("ana", "bo", "ana"), schedules=("secondary",)),
+    ) == {
+        "levels[0].channels[0]": "no channel with id or name 'ghost'",
+        "levels[0].users[1]": "no user with id or name 'bo'",
+        "levels[0].users[2]": "user 'ana' is listed twice",
+        "levels[0].schedules[0]": "no schedule with id or name 'secondary'",
+    }

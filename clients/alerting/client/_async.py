@@ -44,10 +44,14 @@ from alerting.v1 import routing_service_pb2 as routing_pb
 from alerting.v1 import routing_service_pb2_grpc as routing_grpc
 from alerting.v1 import rule_service_pb2 as rule_pb
 from alerting.v1 import rule_service_pb2_grpc as rule_grpc
+from alerting.v1 import schedule_service_pb2 as schedule_pb
+from alerting.v1 import schedule_service_pb2_grpc as schedule_grpc
 from alerting.v1 import silence_service_pb2 as silence_pb
 from alerting.v1 import silence_service_pb2_grpc as silence_grpc
 from alerting.v1 import time_interval_service_pb2 as time_interval_pb
 from alerting.v1 import time_interval_service_pb2_grpc as time_interval_grpc
+from alerting.v1 import user_service_pb2 as user_pb
+from alerting.v1 import user_service_pb2_grpc as user_grpc
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -91,6 +95,8 @@ class AsyncAlertingClient:
         self._metrics = metrics_grpc.MetricsServiceStub(self._channel)
         self._cluster = cluster_grpc.ClusterServiceStub(self._channel)
         self._am_config = config_grpc.ConfigServiceStub(self._channel)
+        self._users = user_grpc.UserServiceStub(self._channel)
+        self._schedules = schedule_grpc.ScheduleServiceStub(self._channel)
 
     @classmethod
     async def connect(
@@ -606,6 +612,143 @@ class AsyncAlertingClient:
         """Refused while routes name the interval, or when a configuration file owns it."""
         request = time_interval_pb.DeleteTimeIntervalRequest(id=id)
         await self._unary(self._time_intervals.DeleteTimeInterval, request, timeout)
+
+    # Users
+
+    async def create_user(self, user: user_pb.User, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> user_pb.User:
+        return (await self._unary(self._users.CreateUser, user_pb.CreateUserRequest(user=user), timeout)).user
+
+    async def get_user(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> user_pb.User:
+        return (await self._unary(self._users.GetUser, user_pb.GetUserRequest(id=id), timeout)).user
+
+    async def list_users(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> user_pb.ListUsersResponse:
+        return await self._list(
+            self._users.ListUsers, user_pb.ListUsersRequest, page_size, page_token, timeout
+        )
+
+    def iter_users(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[user_pb.User]:
+        return async_pages(
+            partial(self.list_users, page_size=page_size, timeout=timeout), lambda page: page.users
+        )
+
+    async def update_user(
+        self, id: str, user: user_pb.User, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> user_pb.User:
+        request = user_pb.UpdateUserRequest(id=id, user=user)
+        return (await self._unary(self._users.UpdateUser, request, timeout)).user
+
+    async def delete_user(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        """Refused while an escalation level or a schedule names the user; their channels go with them."""
+        await self._unary(self._users.DeleteUser, user_pb.DeleteUserRequest(id=id), timeout)
+
+    # On-call schedules
+
+    async def create_schedule(
+        self, schedule: schedule_pb.Schedule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.Schedule:
+        request = schedule_pb.CreateScheduleRequest(schedule=schedule)
+        return (await self._unary(self._schedules.CreateSchedule, request, timeout)).schedule
+
+    async def get_schedule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> schedule_pb.Schedule:
+        request = schedule_pb.GetScheduleRequest(id=id)
+        return (await self._unary(self._schedules.GetSchedule, request, timeout)).schedule
+
+    async def list_schedules(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.ListSchedulesResponse:
+        return await self._list(
+            self._schedules.ListSchedules, schedule_pb.ListSchedulesRequest, page_size, page_token, timeout
+        )
+
+    def iter_schedules(
+        self, *, page_size: int = 0, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> AsyncIterator[schedule_pb.Schedule]:
+        return async_pages(
+            partial(self.list_schedules, page_size=page_size, timeout=timeout), lambda page: page.schedules
+        )
+
+    async def update_schedule(
+        self, id: str, schedule: schedule_pb.Schedule, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.Schedule:
+        request = schedule_pb.UpdateScheduleRequest(id=id, schedule=schedule)
+        return (await self._unary(self._schedules.UpdateSchedule, request, timeout)).schedule
+
+    async def delete_schedule(self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> None:
+        """Refused while an escalation level names the schedule; its overrides go with it."""
+        await self._unary(self._schedules.DeleteSchedule, schedule_pb.DeleteScheduleRequest(id=id), timeout)
+
+    async def create_override(
+        self, schedule_id: str, override: schedule_pb.Override, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.Override:
+        request = schedule_pb.CreateOverrideRequest(schedule_id=schedule_id, override=override)
+        return (await self._unary(self._schedules.CreateOverride, request, timeout)).override
+
+    async def list_overrides(
+        self,
+        schedule_id: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> schedule_pb.ListOverridesResponse:
+        request = schedule_pb.ListOverridesRequest(
+            schedule_id=schedule_id, page_size=page_size, page_token=page_token
+        )
+        if start_ms is not None:
+            request.start.FromMilliseconds(start_ms)
+        if end_ms is not None:
+            request.end.FromMilliseconds(end_ms)
+        return await self._unary(self._schedules.ListOverrides, request, timeout)
+
+    def iter_overrides(
+        self,
+        schedule_id: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        page_size: int = 0,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> AsyncIterator[schedule_pb.Override]:
+        return async_pages(
+            partial(
+                self.list_overrides,
+                schedule_id,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                page_size=page_size,
+                timeout=timeout,
+            ),
+            lambda page: page.overrides,
+        )
+
+    async def delete_override(
+        self, schedule_id: str, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> None:
+        request = schedule_pb.DeleteOverrideRequest(schedule_id=schedule_id, id=id)
+        await self._unary(self._schedules.DeleteOverride, request, timeout)
+
+    async def get_on_call(
+        self, id: str, *, at_ms: int | None = None, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.GetOnCallResponse:
+        """Who is on call in the schedule at `at_ms` (default: now), and until when."""
+        request = schedule_pb.GetOnCallRequest(id=id)
+        if at_ms is not None:
+            request.at.FromMilliseconds(at_ms)
+        return await self._unary(self._schedules.GetOnCall, request, timeout)
+
+    async def get_final_schedule(
+        self, id: str, *, start_ms: int, end_ms: int, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> list[schedule_pb.Shift]:
+        request = schedule_pb.GetFinalScheduleRequest(id=id)
+        request.start.FromMilliseconds(start_ms)
+        request.end.FromMilliseconds(end_ms)
+        return list((await self._unary(self._schedules.GetFinalSchedule, request, timeout)).shifts)
 
     # Metrics
 

@@ -27,7 +27,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61lerting/v1/ack_service.proto\x12\x0b\x61lerting.v1\x1a\x1f\x61lerting/v1/alert_service.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"F\n\x12\x41\x63knowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"8\n\x13\x41\x63knowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"7\n\x14UnacknowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\":\n\x15UnacknowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"#\n\x12GetAckTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"h\n\x13GetAckTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x19\x41\x63knowledgeByTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"?\n\x1a\x41\x63knowledgeByTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert2\xec\x03\n\nAckService\x12v\n\x0b\x41\x63knowledge\x12\x1f.alerting.v1.AcknowledgeRequest\x1a .alerting.v1.AcknowledgeResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/alerts/{fingerprint}/ack:\x01*\x12~\n\rUnacknowledge\x12!.alerting.v1.UnacknowledgeRequest\x1a\".alerting.v1.UnacknowledgeResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/alerts/{fingerprint}/unack:\x01*\x12\x66\n\x0bGetAckToken\x12\x1f.alerting.v1.GetAckTokenRequest\x1a .alerting.v1.GetAckTokenResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/ack/{token}\x12~\n\x12\x41\x63knowledgeByToken\x12&.alerting.v1.AcknowledgeByTokenRequest\x1a\'.alerting.v1.AcknowledgeByTokenResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/ack/{token}:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61lerting/v1/ack_service.proto\x12\x0b\x61lerting.v1\x1a\x1f\x61lerting/v1/alert_service.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"F\n\x12\x41\x63knowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"8\n\x13\x41\x63knowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"7\n\x14UnacknowledgeRequest\x12\x13\n\x0b\x66ingerprint\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\":\n\x15UnacknowledgeResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\"#\n\x12GetAckTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"x\n\x13GetAckTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06person\x18\x03 \x01(\t\"G\n\x19\x41\x63knowledgeByTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"?\n\x1a\x41\x63knowledgeByTokenResponse\x12!\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x12.alerting.v1.Alert2\xec\x03\n\nAckService\x12v\n\x0b\x41\x63knowledge\x12\x1f.alerting.v1.AcknowledgeRequest\x1a .alerting.v1.AcknowledgeResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/alerts/{fingerprint}/ack:\x01*\x12~\n\rUnacknowledge\x12!.alerting.v1.UnacknowledgeRequest\x1a\".alerting.v1.UnacknowledgeResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/alerts/{fingerprint}/unack:\x01*\x12\x66\n\x0bGetAckToken\x12\x1f.alerting.v1.GetAckTokenRequest\x1a .alerting.v1.GetAckTokenResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/ack/{token}\x12~\n\x12\x41\x63knowledgeByToken\x12&.alerting.v1.AcknowledgeByTokenRequest\x1a\'.alerting.v1.AcknowledgeByTokenResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/ack/{token}:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,11 +53,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETACKTOKENREQUEST']._serialized_start=389
   _globals['_GETACKTOKENREQUEST']._serialized_end=424
   _globals['_GETACKTOKENRESPONSE']._serialized_start=426
-  _globals['_GETACKTOKENRESPONSE']._serialized_end=530
-  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_start=532
-  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_end=603
-  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_start=605
-  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_end=668
-  _globals['_ACKSERVICE']._serialized_start=671
-  _globals['_ACKSERVICE']._serialized_end=1163
+  _globals['_GETACKTOKENRESPONSE']._serialized_end=546
+  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_start=548
+  _globals['_ACKNOWLEDGEBYTOKENREQUEST']._serialized_end=619
+  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_start=621
+  _globals['_ACKNOWLEDGEBYTOKENRESPONSE']._serialized_end=684
+  _globals['_ACKSERVICE']._serialized_start=687
+  _globals['_ACKSERVICE']._serialized_end=1179
 # @@protoc_insertion_point(module_scope)

@@ -130,6 +130,9 @@ class GetAckTokenResponse(_message.Message):
 
     ALERT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    """The person the link was sent to (an escalation level that paged them): it acknowledges as them."""
     @_builtins.property
     def alert(self) -> _alert_service_pb2.Alert: ...
     @_builtins.property
@@ -139,10 +142,11 @@ class GetAckTokenResponse(_message.Message):
         *,
         alert: _alert_service_pb2.Alert | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        person: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "expires_at", b"expires_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "expires_at", b"expires_at", "person", b"person"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -157,7 +161,9 @@ class AcknowledgeByTokenRequest(_message.Message):
     COMMENT_FIELD_NUMBER: _builtins.int
     token: _builtins.str
     by: _builtins.str
-    """Who follows the link; "link" when empty, since a link carries no identity."""
+    """Who follows the link; "link" when empty, since a link carries no identity. A link sent to a person
+    acknowledges as that person, whatever this says.
+    """
     comment: _builtins.str
     def __init__(
         self,

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+alerting/v1/escalation_policy_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"M\n\x0f\x45scalationLevel\x12(\n\x05\x61\x66ter\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08\x63hannels\x18\x02 \x03(\t\"\xfa\x01\n\x10\x45scalationPolicy\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x06levels\x18\x03 \x03(\x0b\x32\x1c.alerting.v1.EscalationLevel\x12\x0e\n\x06repeat\x18\x04 \x01(\x05\x12.\n\x0b\x61\x63k_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x1d\x43reateEscalationPolicyRequest\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"Z\n\x1e\x43reateEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"(\n\x1aGetEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"W\n\x1bGetEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"F\n\x1dListEscalationPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"u\n\x1eListEscalationPoliciesResponse\x12:\n\x13\x65scalation_policies\x18\x01 \x03(\x0b\x32\x1d.alerting.v1.EscalationPolicy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x1dUpdateEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x38\n\x11\x65scalation_policy\x18\x02 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"Z\n\x1eUpdateEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"<\n\x1d\x44\x65leteEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\" \n\x1e\x44\x65leteEscalationPolicyResponse2\x9f\x06\n\x17\x45scalationPolicyService\x12\xa2\x01\n\x16\x43reateEscalationPolicy\x12*.alerting.v1.CreateEscalationPolicyRequest\x1a+.alerting.v1.CreateEscalationPolicyResponse\"/\x82\xd3\xe4\x93\x02)\"\x14/escalation-policies:\x11\x65scalation_policy\x12\x8b\x01\n\x13GetEscalationPolicy\x12\'.alerting.v1.GetEscalationPolicyRequest\x1a(.alerting.v1.GetEscalationPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/escalation-policies/{id}\x12\x8f\x01\n\x16ListEscalationPolicies\x12*.alerting.v1.ListEscalationPoliciesRequest\x1a+.alerting.v1.ListEscalationPoliciesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/escalation-policies\x12\xa7\x01\n\x16UpdateEscalationPolicy\x12*.alerting.v1.UpdateEscalationPolicyRequest\x1a+.alerting.v1.UpdateEscalationPolicyResponse\"4\x82\xd3\xe4\x93\x02.\x1a\x19/escalation-policies/{id}:\x11\x65scalation_policy\x12\x94\x01\n\x16\x44\x65leteEscalationPolicy\x12*.alerting.v1.DeleteEscalationPolicyRequest\x1a+.alerting.v1.DeleteEscalationPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/escalation-policies/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+alerting/v1/escalation_policy_service.proto\x12\x0b\x61lerting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"o\n\x0f\x45scalationLevel\x12(\n\x05\x61\x66ter\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08\x63hannels\x18\x02 \x03(\t\x12\r\n\x05users\x18\x03 \x03(\t\x12\x11\n\tschedules\x18\x04 \x03(\t\"\xfa\x01\n\x10\x45scalationPolicy\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x06levels\x18\x03 \x03(\x0b\x32\x1c.alerting.v1.EscalationLevel\x12\x0e\n\x06repeat\x18\x04 \x01(\x05\x12.\n\x0b\x61\x63k_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x1d\x43reateEscalationPolicyRequest\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"Z\n\x1e\x43reateEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"(\n\x1aGetEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"W\n\x1bGetEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"F\n\x1dListEscalationPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"u\n\x1eListEscalationPoliciesResponse\x12:\n\x13\x65scalation_policies\x18\x01 \x03(\x0b\x32\x1d.alerting.v1.EscalationPolicy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x1dUpdateEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x38\n\x11\x65scalation_policy\x18\x02 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"Z\n\x1eUpdateEscalationPolicyResponse\x12\x38\n\x11\x65scalation_policy\x18\x01 \x01(\x0b\x32\x1d.alerting.v1.EscalationPolicy\"<\n\x1d\x44\x65leteEscalationPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18\x02 \x01(\x08\" \n\x1e\x44\x65leteEscalationPolicyResponse2\x9f\x06\n\x17\x45scalationPolicyService\x12\xa2\x01\n\x16\x43reateEscalationPolicy\x12*.alerting.v1.CreateEscalationPolicyRequest\x1a+.alerting.v1.CreateEscalationPolicyResponse\"/\x82\xd3\xe4\x93\x02)\"\x14/escalation-policies:\x11\x65scalation_policy\x12\x8b\x01\n\x13GetEscalationPolicy\x12\'.alerting.v1.GetEscalationPolicyRequest\x1a(.alerting.v1.GetEscalationPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/escalation-policies/{id}\x12\x8f\x01\n\x16ListEscalationPolicies\x12*.alerting.v1.ListEscalationPoliciesRequest\x1a+.alerting.v1.ListEscalationPoliciesResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/escalation-policies\x12\xa7\x01\n\x16UpdateEscalationPolicy\x12*.alerting.v1.UpdateEscalationPolicyRequest\x1a+.alerting.v1.UpdateEscalationPolicyResponse\"4\x82\xd3\xe4\x93\x02.\x1a\x19/escalation-policies/{id}:\x11\x65scalation_policy\x12\x94\x01\n\x16\x44\x65leteEscalationPolicy\x12*.alerting.v1.DeleteEscalationPolicyRequest\x1a+.alerting.v1.DeleteEscalationPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/escalation-policies/{id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,29 +45,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ESCALATIONPOLICYSERVICE'].methods_by_name['DeleteEscalationPolicy']._loaded_options = None
   _globals['_ESCALATIONPOLICYSERVICE'].methods_by_name['DeleteEscalationPolicy']._serialized_options = b'\202\323\344\223\002\033*\031/escalation-policies/{id}'
   _globals['_ESCALATIONLEVEL']._serialized_start=155
-  _globals['_ESCALATIONLEVEL']._serialized_end=232
-  _globals['_ESCALATIONPOLICY']._serialized_start=235
-  _globals['_ESCALATIONPOLICY']._serialized_end=485
-  _globals['_CREATEESCALATIONPOLICYREQUEST']._serialized_start=487
-  _globals['_CREATEESCALATIONPOLICYREQUEST']._serialized_end=576
-  _globals['_CREATEESCALATIONPOLICYRESPONSE']._serialized_start=578
-  _globals['_CREATEESCALATIONPOLICYRESPONSE']._serialized_end=668
-  _globals['_GETESCALATIONPOLICYREQUEST']._serialized_start=670
-  _globals['_GETESCALATIONPOLICYREQUEST']._serialized_end=710
-  _globals['_GETESCALATIONPOLICYRESPONSE']._serialized_start=712
-  _globals['_GETESCALATIONPOLICYRESPONSE']._serialized_end=799
-  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_start=801
-  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_end=871
-  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_start=873
-  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_end=990
-  _globals['_UPDATEESCALATIONPOLICYREQUEST']._serialized_start=992
-  _globals['_UPDATEESCALATIONPOLICYREQUEST']._serialized_end=1093
-  _globals['_UPDATEESCALATIONPOLICYRESPONSE']._serialized_start=1095
-  _globals['_UPDATEESCALATIONPOLICYRESPONSE']._serialized_end=1185
-  _globals['_DELETEESCALATIONPOLICYREQUEST']._serialized_start=1187
-  _globals['_DELETEESCALATIONPOLICYREQUEST']._serialized_end=1247
-  _globals['_DELETEESCALATIONPOLICYRESPONSE']._serialized_start=1249
-  _globals['_DELETEESCALATIONPOLICYRESPONSE']._serialized_end=1281
-  _globals['_ESCALATIONPOLICYSERVICE']._serialized_start=1284
-  _globals['_ESCALATIONPOLICYSERVICE']._serialized_end=2083
+  _globals['_ESCALATIONLEVEL']._serialized_end=266
+  _globals['_ESCALATIONPOLICY']._serialized_start=269
+  _globals['_ESCALATIONPOLICY']._serialized_end=519
+  _globals['_CREATEESCALATIONPOLICYREQUEST']._serialized_start=521
+  _globals['_CREATEESCALATIONPOLICYREQUEST']._serialized_end=610
+  _globals['_CREATEESCALATIONPOLICYRESPONSE']._serialized_start=612
+  _globals['_CREATEESCALATIONPOLICYRESPONSE']._serialized_end=702
+  _globals['_GETESCALATIONPOLICYREQUEST']._serialized_start=704
+  _globals['_GETESCALATIONPOLICYREQUEST']._serialized_end=744
+  _globals['_GETESCALATIONPOLICYRESPONSE']._serialized_start=746
+  _globals['_GETESCALATIONPOLICYRESPONSE']._serialized_end=833
+  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_start=835
+  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_end=905
+  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_start=907
+  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_end=1024
+  _globals['_UPDATEESCALATIONPOLICYREQUEST']._serialized_start=1026
+  _globals['_UPDATEESCALATIONPOLICYREQUEST']._serialized_end=1127
+  _globals['_UPDATEESCALATIONPOLICYRESPONSE']._serialized_start=1129
+  _globals['_UPDATEESCALATIONPOLICYRESPONSE']._serialized_end=1219
+  _globals['_DELETEESCALATIONPOLICYREQUEST']._serialized_start=1221
+  _globals['_DELETEESCALATIONPOLICYREQUEST']._serialized_end=1281
+  _globals['_DELETEESCALATIONPOLICYRESPONSE']._serialized_start=1283
+  _globals['_DELETEESCALATIONPOLICYRESPONSE']._serialized_end=1315
+  _globals['_ESCALATIONPOLICYSERVICE']._serialized_start=1318
+  _globals['_ESCALATIONPOLICYSERVICE']._serialized_end=2117
 # @@protoc_insertion_point(module_scope)

@@ -26,6 +26,8 @@ class EscalationLevel(_message.Message):
 
     AFTER_FIELD_NUMBER: _builtins.int
     CHANNELS_FIELD_NUMBER: _builtins.int
+    USERS_FIELD_NUMBER: _builtins.int
+    SCHEDULES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def after(self) -> _duration_pb2.Duration:
         """Time since the alert fired after which this level is notified."""
@@ -34,15 +36,27 @@ class EscalationLevel(_message.Message):
     def channels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Channel ids or names."""
 
+    @_builtins.property
+    def users(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """User ids or names: each is paged through their contact methods, with their own acknowledgement link."""
+
+    @_builtins.property
+    def schedules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Schedule ids or names: whoever is on call in it when the level is reached. A level that pages
+        nobody (a gap in a schedule) falls through to the next at once; the alert's history says so.
+        """
+
     def __init__(
         self,
         *,
         after: _duration_pb2.Duration | None = ...,
         channels: _abc.Iterable[_builtins.str] | None = ...,
+        users: _abc.Iterable[_builtins.str] | None = ...,
+        schedules: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "channels", b"channels"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "channels", b"channels", "schedules", b"schedules", "users", b"users"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
