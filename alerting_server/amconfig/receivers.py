@@ -690,17 +690,15 @@ def _opsgenie(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None
                     item,
                     "opsGenieConfig responder has to have at least one of id, username or name specified",
                 )
+            # Checked case-insensitively and kept as written, as Alertmanager 0.25 does.
             kind = responder.get("type", "")
-            if "{{" not in kind:
-                kind = kind.lower()
-                if kind not in OPSGENIE_RESPONDER_TYPES:
-                    r.error(
-                        join(where, "type"),
-                        known.get("type") or item,
-                        f"opsGenieConfig responder type {kind!r} does not match valid options "
-                        "^(team|teams|user|escalation|schedule)$",
-                    )
-            responder["type"] = kind
+            if "{{" not in kind and kind.lower() not in OPSGENIE_RESPONDER_TYPES:
+                r.error(
+                    join(where, "type"),
+                    known.get("type") or item,
+                    f"opsGenieConfig responder type {kind!r} does not match valid options "
+                    "^(team|teams|user|escalation|schedule)$",
+                )
             responders.append(responder)
         if responders:
             config["responders"] = responders

@@ -69,9 +69,9 @@ receivers:
         "tags": "prod,db",
         "priority": "P2",
         "details": {"team": "ops", "runbook": "https://rb/{{ .GroupLabels.alertname }}"},
-        # A type is lower-cased, unless it is a template.
+        # A type is kept as written (Alertmanager 0.25 lower-cases a copy only).
         "responders": [
-            {"name": "ops,db", "type": "teams"},
+            {"name": "ops,db", "type": "Teams"},
             {"username": "jane", "type": "{{ .CommonLabels.kind }}"},
         ],
         "update_alerts": True,

@@ -89,7 +89,8 @@ async def test_responders_tags_actions_and_details_as_alertmanager_makes_them(
     assert created["responders"] == [
         {"name": "ops", "type": "team"},
         {"name": " db", "type": "team"},
-        {"id": "4513b7ea", "type": "schedule"},
+        # As written: Alertmanager sends the type it was given.
+        {"id": "4513b7ea", "type": "Schedule"},
     ]
     assert created["tags"] == ["prod", "HighCPU"]
     assert created["actions"] == ["restart", "page"]

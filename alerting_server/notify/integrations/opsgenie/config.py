@@ -79,13 +79,11 @@ class OpsGenieConfig:
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> Self:
-        responders = [
-            {**r, "type": r["type"] if "{{" in r["type"] else r["type"].lower()}
-            for r in config.get("responders") or []
-        ]
+        # A responder's type is sent as written: Alertmanager 0.25 checks it case-insensitively but
+        # lower-cases a copy only, so "Teams" is not split into teams either.
         return cls(
             api_key=config["api_key"],
             api_url=config.get("api_url") or DEFAULT_API_URL,
             headers=headers(config),
-            fields={**config, "responders": responders},
+            fields=dict(config),
         )
