@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from alerting_server.notify.alertmanager import gojson
 from alerting_server.notify.alertmanager.pagerduty import dedup_key
-from alerting_server.notify.alertmanager.render import Renderer, truncate_in_runes
+from alerting_server.notify.alertmanager.render import Renderer, go_path, truncate_in_runes
 from alerting_server.notify.message import Message
 
 DEFAULT_API_URL = "https://api.opsgenie.com/"
@@ -50,13 +50,14 @@ def endpoint(api_url: str, suffix: str, *, by_alias: bool = False) -> str:
     """`api_url` (its path ending in '/', as the loader makes it) with `suffix` added to its path,
     and identifierType=alias in its query (Go's Values.Encode: sorted by key)."""
     parts = urlsplit(api_url)
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    path = unquote(parts.path)
+    path = path if path.endswith("/") else path + "/"
     query = parts.query
     if by_alias:
         values = dict(parse_qsl(query, keep_blank_values=True))
         values["identifierType"] = "alias"
         query = urlencode(sorted(values.items()))
-    return urlunsplit((parts.scheme, parts.netloc, path + suffix, query, parts.fragment))
+    return urlunsplit((parts.scheme, parts.netloc, go_path(path + suffix), query, parts.fragment))
 
 
 def _responders(config: Mapping[str, Any], r: Renderer) -> list[dict[str, str]]:

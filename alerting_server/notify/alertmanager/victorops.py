@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from alerting_server.notify.alertmanager import gojson
 from alerting_server.notify.alertmanager.pagerduty import dedup_key
-from alerting_server.notify.alertmanager.render import Renderer, truncate_in_runes
+from alerting_server.notify.alertmanager.render import Renderer, go_path, truncate_in_runes
 from alerting_server.notify.message import Message
 
 DEFAULT_API_URL = "https://alert.victorops.com/integrations/generic/20131114/alert/"
@@ -44,8 +44,9 @@ def _get(config: Mapping[str, Any], key: str) -> str:
 def victorops_url(api_url: str, api_key: str, routing_key: str) -> str:
     """apiURL.Path += key/routing_key, written as Go's URL.String escapes a path."""
     parts = urlsplit(api_url)
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    path = quote(f"{path}{api_key}/{routing_key}", safe="$&+,/:;=@")
+    path = unquote(parts.path)
+    path = path if path.endswith("/") else path + "/"
+    path = go_path(f"{path}{api_key}/{routing_key}")
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
 
 

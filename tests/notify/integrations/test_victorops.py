@@ -60,6 +60,12 @@ async def test_the_routing_key_is_a_template_and_is_escaped_in_the_path(
     assert receiver.requests[0].path == f"/alert/{API_KEY}/team%20HighCPU/%C3%BC%21"
 
 
+async def test_an_escaped_api_url_path_is_escaped_once(receiver: Receiver, client: httpx.AsyncClient) -> None:
+    config = VictorOpsConfig.parse({"api_key": "k", "api_url": receiver.url("/a%20b"), "routing_key": "r"})
+    assert (await VictorOpsNotifier(client, config).notify(high_cpu_message(), idempotency_key="k")).ok
+    assert receiver.requests[0].path == "/a%20b/k/r"
+
+
 @pytest.mark.parametrize(
     ("message_type", "expected"),
     [
