@@ -433,10 +433,39 @@ def _email_to(smtp: RawSmtp, address: str, count: int) -> list[bytes]:
     return found
 
 
+def _shifted(posted: list[Posted], delta: dt.timedelta) -> list[Posted]:
+    return [
+        dataclasses.replace(
+            p, starts_at=p.starts_at + delta, ends_at=p.ends_at + delta if p.ends_at else None
+        )
+        for p in posted
+    ]
+
+
+def _alerts_now() -> tuple[list[Posted], list[Posted], Posted, Posted]:
+    """ALERTS, DEFAULT_ALERTS, RESOLVING_FIRING and RESOLVING_RESOLVED, T0 moved to now (to the ms).
+
+    Alertmanager flushes a new group at once when an alert that started more than group_wait ago
+    comes in, whatever else was posted with it: in each group, only the last alert posted may have
+    started long ago (the firing DiskFull starts now)."""
+    now = dt.datetime.now(dt.UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    delta = now - T0
+    alerts = _shifted(ALERTS, delta)
+    default_alerts = [
+        dataclasses.replace(DEFAULT_ALERTS[0], starts_at=now),
+        *_shifted(DEFAULT_ALERTS[1:], delta),
+    ]
+    resolving_firing, resolving_resolved = _shifted([RESOLVING_FIRING, RESOLVING_RESOLVED], delta)
+    assert [a.ends_at is not None for a in [*alerts, *default_alerts]] == [False, False, True, False, True]
+    return alerts, default_alerts, resolving_firing, resolving_resolved
+
+
 async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     tmp_path: Path, receivers: tuple[Receiver, RawSmtp, int]
 ) -> None:
     http, smtp, smtp_port = receivers
+    alerts, default_alerts, resolving_firing, resolving_resolved = _alerts_now()
     user_file = tmp_path / "user.tmpl"
     user_file.write_text(USER_TEMPLATE)
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
@@ -464,11 +493,11 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
                     pass
                 assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
                 await asyncio.sleep(0.25)
-            posted = [_posted(p) for p in [*ALERTS, *DEFAULT_ALERTS, RESOLVING_FIRING]]
+            posted = [_posted(p) for p in [*alerts, *default_alerts, resolving_firing]]
             response = await client.post(f"{base}/api/v2/alerts", json=posted)
             assert response.status_code == 200, response.text
             await _wait(http, smtp, first, emails=3)
-            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(RESOLVING_RESOLVED)])
+            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(resolving_resolved)])
             assert response.status_code == 200, response.text
             await _wait(http, smtp, {f"/am/{p}": n for p, n in paths.items()}, emails=4)
     finally:
@@ -478,10 +507,10 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     # Ours: the same receivers' channels, through render() and the factory as the server sends them.
     files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
     groups = {
-        RECEIVER: [("HighLatency", ALERTS)],
-        DEFAULTS: [("DiskFull", DEFAULT_ALERTS)],
-        EVERY_TEMPLATE: [("HighLatency", ALERTS)],
-        RESOLVING: [("Resolving", [RESOLVING_FIRING]), ("Resolving", [RESOLVING_RESOLVED])],
+        RECEIVER: [("HighLatency", alerts)],
+        DEFAULTS: [("DiskFull", default_alerts)],
+        EVERY_TEMPLATE: [("HighLatency", alerts)],
+        RESOLVING: [("Resolving", [resolving_firing]), ("Resolving", [resolving_resolved])],
     }
     async with httpx.AsyncClient(timeout=5) as client:
         for name, channel_configs in configs.items():
@@ -744,29 +773,8 @@ async def _wait_for(
     raise AssertionError(f"not all notifications arrived: {count()} of {expected}")
 
 
-def _shifted(posted: list[Posted], delta: dt.timedelta) -> list[Posted]:
-    return [
-        dataclasses.replace(
-            p, starts_at=p.starts_at + delta, ends_at=p.ends_at + delta if p.ends_at else None
-        )
-        for p in posted
-    ]
-
-
 async def test_opsgenie_victorops_and_pushover_send_what_alertmanager_sends(tmp_path: Path) -> None:
-    # Alertmanager flushes a new group at once when an alert that started more than group_wait ago
-    # comes in, whatever else was posted with it: in each group, only the last alert posted may
-    # have started long ago. T0 is moved to now (to the ms), and the firing DiskFull starts now.
-    now = dt.datetime.now(dt.UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    delta = now - T0
-    alerts = _shifted(ALERTS, delta)
-    default_alerts = [
-        dataclasses.replace(DEFAULT_ALERTS[0], starts_at=now),
-        *_shifted(DEFAULT_ALERTS[1:], delta),
-    ]
-    resolving_firing, resolving_resolved = _shifted([RESOLVING_FIRING, RESOLVING_RESOLVED], delta)
-    assert [a.ends_at is not None for a in [*alerts, *default_alerts]] == [False, False, True, False, True]
+    alerts, default_alerts, resolving_firing, resolving_resolved = _alerts_now()
     ca = trustme.CA()
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
