@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 import httpx
+import pytest
 
 from alerting_server.notify.classify import (
     from_alertmanager_response,
