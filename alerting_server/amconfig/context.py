@@ -44,6 +44,12 @@ class Global:
     slack_app_token_file: str = ""
     slack_app_url: str = "https://slack.com/api/chat.postMessage"
     pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    opsgenie_api_url: str = "https://api.opsgenie.com/"
+    opsgenie_api_key: str = ""
+    opsgenie_api_key_file: str = ""
+    victorops_api_url: str = "https://alert.victorops.com/integrations/generic/20131114/alert/"
+    victorops_api_key: str = ""
+    victorops_api_key_file: str = ""
     # The parsed http_config: what each HTTP integration without its own inherits.
     http_config: dict[str, Any] = field(default_factory=dict)
     # Where the secrets read from files came from, for errors: field -> node.

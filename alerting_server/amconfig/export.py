@@ -20,6 +20,9 @@ from alerting_server.amconfig.receivers import (
     DEFAULT_SLACK,
 )
 from alerting_server.model import Channel, ChannelType, InhibitRule, Route
+from alerting_server.notify.alertmanager.opsgenie import DEFAULTS as OPSGENIE_DEFAULTS
+from alerting_server.notify.alertmanager.pushover import DEFAULTS as PUSHOVER_DEFAULTS
+from alerting_server.notify.alertmanager.victorops import DEFAULTS as VICTOROPS_DEFAULTS
 from alerting_server.validation.fields import SECRET_PLACEHOLDER
 
 _KEY = {
@@ -27,12 +30,70 @@ _KEY = {
     ChannelType.SLACK: "slack_configs",
     ChannelType.PAGERDUTY: "pagerduty_configs",
     ChannelType.WEBHOOK: "webhook_configs",
+    ChannelType.OPSGENIE: "opsgenie_configs",
+    ChannelType.VICTOROPS: "victorops_configs",
+    ChannelType.PUSHOVER: "pushover_configs",
 }
 _SEND_RESOLVED_DEFAULT = {
     ChannelType.EMAIL: False,
     ChannelType.SLACK: False,
     ChannelType.PAGERDUTY: True,
     ChannelType.WEBHOOK: True,
+    ChannelType.OPSGENIE: True,
+    ChannelType.VICTOROPS: True,
+    ChannelType.PUSHOVER: True,
+}
+# Each of these types' fields, as Alertmanager names them (the secrets written as placeholders),
+# and the defaults its loader fills in, which are not repeated.
+_OTHERS: Mapping[ChannelType, tuple[tuple[str, ...], Mapping[str, Any], tuple[str, ...]]] = {
+    ChannelType.OPSGENIE: (
+        (
+            "api_url",
+            "message",
+            "description",
+            "source",
+            "details",
+            "entity",
+            "responders",
+            "actions",
+            "tags",
+            "note",
+            "priority",
+            "update_alerts",
+        ),
+        {**OPSGENIE_DEFAULTS, "api_url": "https://api.opsgenie.com/"},
+        ("api_key",),
+    ),
+    ChannelType.VICTOROPS: (
+        (
+            "api_url",
+            "routing_key",
+            "message_type",
+            "state_message",
+            "entity_display_name",
+            "monitoring_tool",
+            "custom_fields",
+        ),
+        {**VICTOROPS_DEFAULTS, "api_url": "https://alert.victorops.com/integrations/generic/20131114/alert/"},
+        ("api_key",),
+    ),
+    ChannelType.PUSHOVER: (
+        (
+            "title",
+            "message",
+            "url",
+            "url_title",
+            "device",
+            "sound",
+            "priority",
+            "retry",
+            "expire",
+            "ttl",
+            "html",
+        ),
+        PUSHOVER_DEFAULTS,
+        ("user_key", "token"),
+    ),
 }
 _SLACK_KEYS = (
     *DEFAULT_SLACK,
@@ -196,6 +257,13 @@ def _integration(channel: Channel) -> dict[str, Any]:
         details = {k: v for k, v in (c.get("details") or {}).items() if DEFAULT_PAGERDUTY_DETAILS.get(k) != v}
         if details:
             out["details"] = details
+    elif channel.type in _OTHERS:
+        keys, defaults, secrets = _OTHERS[channel.type]
+        for key in secrets:
+            out[key] = SECRET_PLACEHOLDER
+        for key in keys:
+            if key in c and c[key] != defaults.get(key):
+                out[key] = c[key]
     else:
         out["url"] = SECRET_PLACEHOLDER
         for key in ("max_alerts", "timeout", "payload"):

@@ -50,21 +50,23 @@ _GLOBAL_STRINGS = (
     "slack_app_token_file",
     "slack_app_url",
     "pagerduty_url",
+    "opsgenie_api_url",
+    "opsgenie_api_key",
+    "opsgenie_api_key_file",
+    "victorops_api_url",
+    "victorops_api_key",
+    "victorops_api_key_file",
 )
+# Those whose empty value keeps the default, as Go's zero value does for these.
+_GLOBAL_DEFAULTED = ("smtp_hello", "slack_app_url", "pagerduty_url", "opsgenie_api_url", "victorops_api_url")
 # Settings of integrations this server does not have: accepted (they do nothing unless a receiver
 # uses that integration, which is refused by name).
 _GLOBAL_OTHERS = (
     "jira_api_url",
-    "opsgenie_api_url",
-    "opsgenie_api_key",
-    "opsgenie_api_key_file",
     "wechat_api_url",
     "wechat_api_secret",
     "wechat_api_secret_file",
     "wechat_api_corp_id",
-    "victorops_api_url",
-    "victorops_api_key",
-    "victorops_api_key_file",
     "telegram_api_url",
     "telegram_bot_token",
     "telegram_bot_token_file",
@@ -190,8 +192,7 @@ def _read_global(ctx: Context, node: yaml.Node) -> Global:
         if key in fields:
             value = r.string(fields[key], f"global.{key}")
             g.nodes[f"global.{key}"] = fields[key]
-            # An empty value keeps the default, as Go's zero value does for these.
-            if value or key not in ("smtp_hello", "slack_app_url", "pagerduty_url"):
+            if value or key not in _GLOBAL_DEFAULTED:
                 setattr(g, key, value)
     if g.smtp_smarthost:
         check_hostport(r, "global.smtp_smarthost", fields["smtp_smarthost"], g.smtp_smarthost)
@@ -211,12 +212,12 @@ def _read_global(ctx: Context, node: yaml.Node) -> Global:
         ("slack_api_url", "slack_api_url_file"),
         ("smtp_auth_password", "smtp_auth_password_file"),
         ("smtp_auth_secret", "smtp_auth_secret_file"),
+        ("opsgenie_api_key", "opsgenie_api_key_file"),
+        ("victorops_api_key", "victorops_api_key_file"),
     ):
         if getattr(g, a) and getattr(g, b):
             r.error(f"global.{b}", fields[b], f"at most one of {a} & {b} must be configured")
     for a, b in (
-        ("opsgenie_api_key", "opsgenie_api_key_file"),
-        ("victorops_api_key", "victorops_api_key_file"),
         ("telegram_bot_token", "telegram_bot_token_file"),
         ("wechat_api_secret", "wechat_api_secret_file"),
         ("rocketchat_token", "rocketchat_token_file"),

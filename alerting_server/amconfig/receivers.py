@@ -1,5 +1,6 @@
 """Alertmanager's receivers as our channels: one channel per integration (email_configs,
-slack_configs, pagerduty_configs, webhook_configs), with Alertmanager's defaults filled in
+slack_configs, pagerduty_configs, webhook_configs, opsgenie_configs, victorops_configs,
+pushover_configs), with Alertmanager's defaults filled in
 (config/notifiers.go, notify/*/config.go) and the global section's values inherited as
 Alertmanager's Config.UnmarshalYAML does.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -29,6 +31,11 @@ from alerting_server.model import Channel, ChannelType
 from alerting_server.notify.alertmanager import email as am_email
 from alerting_server.notify.alertmanager import pagerduty as am_pagerduty
 from alerting_server.notify.alertmanager import slack as am_slack
+from alerting_server.notify.alertmanager.opsgenie import DEFAULTS as OPSGENIE_DEFAULTS
+from alerting_server.notify.alertmanager.opsgenie import RESPONDER_TYPES as OPSGENIE_RESPONDER_TYPES
+from alerting_server.notify.alertmanager.pushover import DEFAULTS as PUSHOVER_DEFAULTS
+from alerting_server.notify.alertmanager.victorops import DEFAULTS as VICTOROPS_DEFAULTS
+from alerting_server.notify.alertmanager.victorops import RESERVED_FIELDS as VICTOROPS_RESERVED
 from alerting_server.notify.integrations import integration
 from alerting_server.notify.integrations.pagerduty.config import V1_URL as PAGERDUTY_V1_URL
 from alerting_server.validation.fields import SECRET_PLACEHOLDER, Kind
@@ -41,15 +48,15 @@ SUPPORTED = {
     "slack_configs": ChannelType.SLACK,
     "pagerduty_configs": ChannelType.PAGERDUTY,
     "webhook_configs": ChannelType.WEBHOOK,
+    "opsgenie_configs": ChannelType.OPSGENIE,
+    "victorops_configs": ChannelType.VICTOROPS,
+    "pushover_configs": ChannelType.PUSHOVER,
 }
 # Alertmanager's other integrations: refused, naming the one found.
 UNSUPPORTED = (
     "discord_configs",
     "incidentio_configs",
-    "opsgenie_configs",
     "wechat_configs",
-    "pushover_configs",
-    "victorops_configs",
     "sns_configs",
     "telegram_configs",
     "webex_configs",
@@ -59,6 +66,8 @@ UNSUPPORTED = (
     "rocketchat_configs",
     "mattermost_configs",
 )
+
+_SUPPORTED_NAMES = ", ".join(key.removesuffix("_configs") for key in SUPPORTED)
 
 # Alertmanager's defaults, as the channels of style alertmanager render them (notify/alertmanager/).
 DEFAULT_EMAIL_SUBJECT = am_email.DEFAULT_SUBJECT
@@ -146,6 +155,42 @@ _PAGERDUTY_FIELDS = (
     "links",
     "timeout",
 )
+_OPSGENIE_TEXTS = ("message", "description", "source", "entity", "actions", "tags", "note", "priority")
+_OPSGENIE_FIELDS = (
+    "send_resolved",
+    "http_config",
+    "api_key",
+    "api_key_file",
+    "api_url",
+    *_OPSGENIE_TEXTS,
+    "details",
+    "responders",
+    "update_alerts",
+)
+_VICTOROPS_TEXTS = ("routing_key", "message_type", "state_message", "entity_display_name", "monitoring_tool")
+_VICTOROPS_FIELDS = (
+    "send_resolved",
+    "http_config",
+    "api_key",
+    "api_key_file",
+    "api_url",
+    *_VICTOROPS_TEXTS,
+    "custom_fields",
+)
+_PUSHOVER_TEXTS = ("title", "message", "url", "url_title", "device", "sound", "priority")
+_PUSHOVER_FIELDS = (
+    "send_resolved",
+    "http_config",
+    "user_key",
+    "user_key_file",
+    "token",
+    "token_file",
+    *_PUSHOVER_TEXTS,
+    "retry",
+    "expire",
+    "ttl",
+    "html",
+)
 _WEBHOOK_FIELDS = ("send_resolved", "http_config", "url", "url_file", "max_alerts", "timeout", "payload")
 
 
@@ -180,7 +225,7 @@ def read_receiver(ctx: Context, node: yaml.Node, path: str, source: str) -> Rece
             r.error(
                 join(path, key),
                 fields[key],
-                f"receiver type {kind} is not supported (supported: email, slack, pagerduty, webhook)",
+                f"receiver type {kind} is not supported (supported: {_SUPPORTED_NAMES})",
             )
     made: list[tuple[ChannelType, int, dict[str, Any], str, yaml.Node]] = []
     for key, type in SUPPORTED.items():
@@ -565,9 +610,169 @@ def _webhook(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
     return config
 
 
+def _string_map(r: Reader, fields: dict[str, yaml.Node], path: str, key: str) -> dict[str, str]:
+    if key not in fields:
+        return {}
+    return {k: value for k, (value, _) in r.string_map(fields[key], join(path, key)).items()}
+
+
+def _secret(
+    ctx: Context, fields: dict[str, yaml.Node], node: yaml.Node, path: str, name: str
+) -> tuple[str, bool]:
+    """The integration's own `name` or `name_file` (read), and whether it has one; both is an error."""
+    r = ctx.reader
+    if name in fields and f"{name}_file" in fields:
+        r.error(path, node, f"at most one of {name} & {name}_file must be configured")
+    if name in fields:
+        value = r.string(fields[name], join(path, name))
+        if value:
+            return value, True
+    if f"{name}_file" in fields:
+        where = join(path, f"{name}_file")
+        filename = r.string(fields[f"{name}_file"], where)
+        if filename:
+            return ctx.secret_file(where, fields[f"{name}_file"], filename), True
+    return "", False
+
+
+def _global_secret(ctx: Context, name: str) -> tuple[str, bool]:
+    """The global section's `name` or `name_file` (read), and whether it has one."""
+    g = ctx.glob
+    if getattr(g, name):
+        return str(getattr(g, name)), True
+    filename = str(getattr(g, f"{name}_file"))
+    if filename:
+        where = f"global.{name}_file"
+        return ctx.secret_file(where, g.nodes[where], filename), True
+    return "", False
+
+
+def _with_slash(url: str) -> str:
+    """The URL with its path ending in '/', as Alertmanager's loader makes an api_url."""
+    parts = urlsplit(url)
+    if parts.path.endswith("/"):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path + "/", parts.query, parts.fragment))
+
+
+def _opsgenie(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
+    r, g = ctx.reader, ctx.glob
+    fields = r.mapping(node, path, _OPSGENIE_FIELDS, "opsgenie_config")
+    if fields is None:
+        r.error(path, node, "missing opsgenie config")
+        return None
+    config = _base(r, fields, path, send_resolved=True)
+    config.update(OPSGENIE_DEFAULTS)
+    _texts(r, fields, path, _OPSGENIE_TEXTS, config)
+    api_key, own = _secret(ctx, fields, node, path, "api_key")
+    if not own:
+        api_key, found = _global_secret(ctx, "opsgenie_api_key")
+        if not found:
+            r.error(join(path, "api_key"), node, "no global OpsGenie API Key set either inline or in a file")
+    config["api_key"] = api_key
+    api_url = r.string(fields["api_url"], join(path, "api_url")) if "api_url" in fields else ""
+    config["api_url"] = _with_slash(api_url or g.opsgenie_api_url)
+    details = _string_map(r, fields, path, "details")
+    if details:
+        config["details"] = details
+    if "responders" in fields:
+        responders = []
+        for i, item in enumerate(r.sequence(fields["responders"], join(path, "responders"))):
+            where = f"{join(path, 'responders')}[{i}]"
+            known = r.mapping(item, where, ("id", "name", "username", "type"), "responder")
+            if known is None:
+                continue
+            responder = {k: r.string(v, join(where, k)) for k, v in known.items()}
+            responder = {k: v for k, v in responder.items() if v}
+            if not any(responder.get(k) for k in ("id", "name", "username")):
+                r.error(
+                    where,
+                    item,
+                    "opsGenieConfig responder has to have at least one of id, username or name specified",
+                )
+            # Checked case-insensitively and kept as written, as Alertmanager 0.25 does.
+            kind = responder.get("type", "")
+            if "{{" not in kind and kind.lower() not in OPSGENIE_RESPONDER_TYPES:
+                r.error(
+                    join(where, "type"),
+                    known.get("type") or item,
+                    f"opsGenieConfig responder type {kind!r} does not match valid options "
+                    "^(team|teams|user|escalation|schedule)$",
+                )
+            responders.append(responder)
+        if responders:
+            config["responders"] = responders
+    if "update_alerts" in fields:
+        config["update_alerts"] = bool(r.boolean(fields["update_alerts"], join(path, "update_alerts")))
+    _http(ctx, fields, path).apply(config)
+    return config
+
+
+def _victorops(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
+    r, g = ctx.reader, ctx.glob
+    fields = r.mapping(node, path, _VICTOROPS_FIELDS, "victorops_config")
+    if fields is None:
+        r.error(path, node, "missing victorops config")
+        return None
+    config = _base(r, fields, path, send_resolved=True)
+    config.update(VICTOROPS_DEFAULTS)
+    _texts(r, fields, path, _VICTOROPS_TEXTS, config)
+    if not config.get("routing_key"):
+        r.error(join(path, "routing_key"), node, "missing Routing key in VictorOps config")
+    api_key, own = _secret(ctx, fields, node, path, "api_key")
+    if not own:
+        api_key, found = _global_secret(ctx, "victorops_api_key")
+        if not found:
+            r.error(join(path, "api_key"), node, "no global VictorOps API Key set")
+    config["api_key"] = api_key
+    api_url = r.string(fields["api_url"], join(path, "api_url")) if "api_url" in fields else ""
+    config["api_url"] = _with_slash(api_url or g.victorops_api_url)
+    custom = _string_map(r, fields, path, "custom_fields")
+    for key in custom:
+        if key in VICTOROPS_RESERVED:
+            r.error(
+                join(path, f"custom_fields.{key}"),
+                fields["custom_fields"],
+                f"victorOps config contains custom field {key} which cannot be used as it conflicts with"
+                " the fixed/static fields",
+            )
+    if custom:
+        config["custom_fields"] = custom
+    _http(ctx, fields, path).apply(config)
+    return config
+
+
+def _pushover(ctx: Context, node: yaml.Node, path: str) -> dict[str, Any] | None:
+    r = ctx.reader
+    fields = r.mapping(node, path, _PUSHOVER_FIELDS, "pushover_config")
+    if fields is None:
+        r.error(path, node, "missing pushover config")
+        return None
+    config = _base(r, fields, path, send_resolved=True)
+    config.update(PUSHOVER_DEFAULTS)
+    _texts(r, fields, path, _PUSHOVER_TEXTS, config)
+    for name, what in (("user_key", "user key"), ("token", "token")):
+        value, own = _secret(ctx, fields, node, path, name)
+        if not own:
+            r.error(join(path, name), node, f"missing {what} in Pushover config")
+        config[name] = value
+    for key in ("retry", "expire", "ttl"):
+        if key in fields:
+            text = r.string(fields[key], join(path, key))
+            if r.duration(fields[key], join(path, key)) is not None:
+                config[key] = text
+    if "html" in fields:
+        config["html"] = bool(r.boolean(fields["html"], join(path, "html")))
+    _http(ctx, fields, path).apply(config)
+    return config
+
+
 _READERS = {
     ChannelType.EMAIL: _email,
     ChannelType.SLACK: _slack,
     ChannelType.PAGERDUTY: _pagerduty,
     ChannelType.WEBHOOK: _webhook,
+    ChannelType.OPSGENIE: _opsgenie,
+    ChannelType.VICTOROPS: _victorops,
+    ChannelType.PUSHOVER: _pushover,
 }

@@ -32,6 +32,7 @@ SECRET_KEYS = {
     "bearer_token": False,
     "api_key": False,
     "token": False,
+    "user_key": False,
     "bot_token": False,
     "webhook_url": False,
     "api_secret": False,

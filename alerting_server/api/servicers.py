@@ -279,7 +279,8 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
     @staticmethod
     def _from_pb(msg: channel_service_pb2.Channel) -> model.Channel:
         if msg.type not in convert.CHANNEL_TYPE_FROM_PB:
-            raise InvalidArgument.field("type", "required: one of email, slack, pagerduty, webhook")
+            names = ", ".join(t.value for t in convert.CHANNEL_TYPE_FROM_PB.values())
+            raise InvalidArgument.field("type", f"required: one of {names}")
         return model.Channel(
             name=msg.name,
             type=convert.CHANNEL_TYPE_FROM_PB[msg.type],

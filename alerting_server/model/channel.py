@@ -10,6 +10,9 @@ class ChannelType(enum.Enum):
     SLACK = "slack"
     PAGERDUTY = "pagerduty"
     WEBHOOK = "webhook"
+    OPSGENIE = "opsgenie"
+    VICTOROPS = "victorops"
+    PUSHOVER = "pushover"
 
 
 @dataclass(frozen=True)

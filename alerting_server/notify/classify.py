@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import unicodedata
@@ -33,6 +34,16 @@ def from_response(response: httpx.Response, reason: str, now_ms: int) -> Deliver
         retry_after_ms=parse_retry_after(response.headers.get("retry-after"), now_ms),
         reason=f"{prefix}: {reason}" if reason else prefix,
     )
+
+
+def from_alertmanager_response(
+    response: httpx.Response, reason: str, now_ms: int, retry_codes: tuple[int, ...] = ()
+) -> DeliveryResult:
+    """As from_response, retried as Alertmanager's notify.Retrier does for the integration: 5xx,
+    and the integration's own `retry_codes`."""
+    result = from_response(response, reason, now_ms)
+    status = response.status_code
+    return dataclasses.replace(result, retryable=status // 100 == 5 or status in retry_codes)
 
 
 def from_transport_error(error: httpx.TransportError) -> DeliveryResult:

@@ -36,12 +36,13 @@ async def post(
     headers: Mapping[str, str],
     *,
     timeouts: httpx.Timeout | None = None,
+    method: str = "POST",
 ) -> tuple[httpx.Response, bytes] | DeliveryResult:
     """The response and the start of its body, or the result of a request that got no response."""
     request_headers = {"Content-Type": "application/json", **headers}
     try:
         async with client.stream(
-            "POST",
+            method,
             url,
             content=body,
             headers=request_headers,

@@ -7,6 +7,9 @@ from typing import Any
 
 from alerting_server.model import Channel, ChannelType, ContactMethod, User
 
+# The channel types a person is reached by.
+CONTACT_TYPES = (ChannelType.EMAIL, ChannelType.SLACK, ChannelType.PAGERDUTY, ChannelType.WEBHOOK)
+
 
 def address_field(type: ChannelType, address: str) -> str:
     """The channel config key an address fills: a Slack address is a webhook URL or a member id."""
@@ -19,6 +22,7 @@ def address_field(type: ChannelType, address: str) -> str:
             return "routing_key"
         case ChannelType.WEBHOOK:
             return "url"
+    raise ValueError(f"{type.value} is no contact method type")
 
 
 def channel_config(method: ContactMethod) -> dict[str, Any]:

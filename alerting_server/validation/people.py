@@ -9,7 +9,7 @@ from collections.abc import Collection
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.model import Override, RestrictionType, Schedule, User
 from alerting_server.oncall import MAX_RANGE
-from alerting_server.oncall.contacts import address_field, channel_names, channels
+from alerting_server.oncall.contacts import CONTACT_TYPES, address_field, channel_names, channels
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.validation.names import check_name
 from alerting_server.validation.resources import validate_channel
@@ -57,6 +57,9 @@ def validate_user(user: User, outbound: OutboundPolicy | None = None) -> None:
     check_time_zone(v, "time_zone", user.time_zone)
     if len(user.contact_methods) > MAX_CONTACT_METHODS:
         v.add("contact_methods", f"at most {MAX_CONTACT_METHODS}, got {len(user.contact_methods)}")
+    elif bad := [i for i, m in enumerate(user.contact_methods) if m.type not in CONTACT_TYPES]:
+        for i in bad:
+            v.add(f"contact_methods[{i}].type", "must be one of " + ", ".join(t.value for t in CONTACT_TYPES))
     elif user.name:
         for i, (name, method, channel) in enumerate(
             zip(channel_names(user), user.contact_methods, channels(user), strict=True)

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from alerting_server.amconfig import ConfigError, load
+from alerting_server.amconfig import ConfigError, LoadedConfig, load
+from alerting_server.errors import Violations
+from alerting_server.model import ChannelType
+from alerting_server.validation.channels import check_channel_config
 
 DATA = Path("/work/shared/conformance/alertmanager")
 
 GOOD = [
+    "config/conf.good.yml",
     "config/conf.empty-fields.yml",
     "config/conf.group-by-all.yml",
     "config/conf.http-config.good.yml",
@@ -58,23 +62,16 @@ BAD = {
         "invalid_target_label",
     ),
 }
-# conf.good.yml is good to Alertmanager but has receivers of integrations this server lacks: it is
-# refused naming exactly those, and nothing else in it.
-UNSUPPORTED_IN_GOOD = {
-    "receivers[5].victorops_configs": "victorops",
-    "receivers[6].opsgenie_configs": "opsgenie",
-    "receivers[7].pushover_configs": "pushover",
-}
 
 
-def _load(name: str) -> object:
+def _load(name: str) -> LoadedConfig:
     path = DATA / name
     return load(path.read_text(), str(path))
 
 
 def test_every_file_has_a_verdict() -> None:
     files = {str(p.relative_to(DATA)) for d in ("config", "examples") for p in (DATA / d).glob("*.yml")}
-    assert files == {*GOOD, *BAD, "config/conf.good.yml"}
+    assert files == {*GOOD, *BAD}
 
 
 @pytest.mark.parametrize("name", GOOD)
@@ -93,25 +90,61 @@ def test_refused_naming_the_field(name: str) -> None:
     assert problems[0].line > 0
 
 
-def test_good_file_refused_only_for_integrations_we_lack() -> None:
-    with pytest.raises(ConfigError) as caught:
-        _load("config/conf.good.yml")
-    found = {p.field: p.message for p in caught.value.problems}
-    assert set(found) == set(UNSUPPORTED_IN_GOOD)
-    for field, kind in UNSUPPORTED_IN_GOOD.items():
-        assert f"receiver type {kind} is not supported" in found[field]
-
-
-def test_good_file_without_those_receivers_loads() -> None:
-    text = (DATA / "config/conf.good.yml").read_text()
-    kept = text.split("  - name: victorOps-receiver")[0] + text[text.index("  - name: slack-receiver") :]
-    config = load(kept, str(DATA / "config/conf.good.yml"))
-    assert [c.name for c in config.channels] == [
+def test_good_file_makes_a_channel_of_every_integration_with_alertmanagers_defaults() -> None:
+    config = _load("config/conf.good.yml")
+    by_name = {c.name: c for c in config.channels}
+    assert list(by_name) == [
         "team-X-mails",
         "team-X-pager-email-0",
         "team-X-pager-pagerduty-0",
         "team-Y-mails",
         "team-Y-pager",
         "team-DB-pager",
+        "victorOps-receiver",
+        "opsGenie-receiver",
+        "pushover-receiver",
         "slack-receiver",
     ]
+    victorops = by_name["victorOps-receiver"]
+    assert victorops.type is ChannelType.VICTOROPS
+    assert victorops.config == {
+        "style": "alertmanager",
+        "send_resolved": True,
+        "api_key": "mysecret",
+        "api_url": "https://alert.victorops.com/integrations/generic/20131114/alert/",
+        "routing_key": "Sample_route",
+        "message_type": "CRITICAL",
+        "state_message": '{{ template "victorops.default.state_message" . }}',
+        "entity_display_name": '{{ template "victorops.default.entity_display_name" . }}',
+        "monitoring_tool": '{{ template "victorops.default.monitoring_tool" . }}',
+        # The global http_config's proxy is not kept: only its authorization and TLS settings are.
+    }
+    opsgenie = by_name["opsGenie-receiver"]
+    assert opsgenie.type is ChannelType.OPSGENIE
+    assert opsgenie.config == {
+        "style": "alertmanager",
+        "send_resolved": True,
+        "api_key": "mysecret",
+        "api_url": "https://api.opsgenie.com/",
+        "message": '{{ template "opsgenie.default.message" . }}',
+        "description": '{{ template "opsgenie.default.description" . }}',
+        "source": '{{ template "opsgenie.default.source" . }}',
+    }
+    pushover = by_name["pushover-receiver"]
+    assert pushover.type is ChannelType.PUSHOVER
+    assert pushover.config == {
+        "style": "alertmanager",
+        "send_resolved": True,
+        "token": "mysecret",
+        "user_key": "key",
+        "title": '{{ template "pushover.default.title" . }}',
+        "message": '{{ template "pushover.default.message" . }}',
+        "url": '{{ template "pushover.default.url" . }}',
+        "priority": '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}',
+        "retry": "1m",
+        "expire": "1h",
+    }
+    for channel in (victorops, opsgenie, pushover):
+        v = Violations()
+        check_channel_config(v, channel.type, channel.config)
+        assert not v.items, (channel.name, v.items)

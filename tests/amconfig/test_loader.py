@@ -349,7 +349,8 @@ receivers:
     assert (
         "receivers[2].telegram_configs",
         13,
-        "receiver type telegram is not supported (supported: email, slack, pagerduty, webhook)",
+        "receiver type telegram is not supported"
+        " (supported: email, slack, pagerduty, webhook, opsgenie, victorops, pushover)",
     ) in problems
     assert ("route.matchers", 3, "root route must not have any matchers") in problems
     assert ("route.routes[0].receiver", 5, 'undefined receiver "nobody" used in route') in problems

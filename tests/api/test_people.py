@@ -151,6 +151,11 @@ async def test_bad_users_name_each_field(http: httpx.AsyncClient) -> None:
     assert fields(await http.post("/users", json=ana(contact_methods=[{"address": "x@example.org"}]))) == [
         "contact_methods[0].type"
     ]
+    # A channel type that reaches a team, not a person, is no contact method.
+    opsgenie = {"type": "opsgenie", "address": "k", "config": {"api_key": "k"}}
+    assert fields(await http.post("/users", json=ana(contact_methods=[opsgenie]))) == [
+        "contact_methods[0].type"
+    ]
 
 
 async def test_a_users_channel_is_deleted_with_the_user_only(http: httpx.AsyncClient) -> None:

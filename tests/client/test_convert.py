@@ -74,7 +74,15 @@ def test_enum_names() -> None:
     assert enum_number(state, "firing") == alert_pb.ALERT_STATE_FIRING
     assert enum_number(state, "ALERT_STATE_PENDING") == alert_pb.ALERT_STATE_PENDING
     assert enum_choices(state) == ["pending", "firing", "resolved"]
-    assert enum_choices(channel_pb.ChannelType.DESCRIPTOR) == ["email", "slack", "pagerduty", "webhook"]
+    assert enum_choices(channel_pb.ChannelType.DESCRIPTOR) == [
+        "email",
+        "slack",
+        "pagerduty",
+        "webhook",
+        "opsgenie",
+        "victorops",
+        "pushover",
+    ]
     with pytest.raises(ValueError, match="expected one of: pending, firing, resolved"):
         enum_number(state, "unspecified")
 

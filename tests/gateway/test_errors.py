@@ -96,7 +96,8 @@ async def test_unknown_channel_type_names_the_field(client: httpx.AsyncClient) -
     assert response.json()["error"]["details"] == [
         {
             "field": "type",
-            "description": "unknown value 'foo', expected one of: email, slack, pagerduty, webhook",
+            "description": "unknown value 'foo', expected one of: "
+            "email, slack, pagerduty, webhook, opsgenie, victorops, pushover",
         }
     ]
 

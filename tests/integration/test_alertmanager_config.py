@@ -206,3 +206,79 @@ async def test_check_import_export_over_rest(api: httpx.AsyncClient, receiver: R
     assert status.json()["source"] == "import:am.yml"
     # No file to reload on this server.
     assert (await api.post("/-/reload")).status_code == 412
+
+
+OTHERS = """\
+global:
+  opsgenie_api_key: genie-key
+  victorops_api_url: '{url}/victorops/'
+route:
+  receiver: pager
+  group_by: [alertname]
+  group_wait: 0s
+receivers:
+  - name: pager
+    opsgenie_configs:
+      - api_url: '{url}/opsgenie/'
+        tags: '{{{{ .CommonLabels.team }}}}'
+    victorops_configs:
+      - api_key: vo-key
+        routing_key: '{{{{ .CommonLabels.team }}}}'
+"""
+
+
+async def test_opsgenie_and_victorops_receivers_of_a_file_deliver(tmp_path: Path) -> None:
+    receiver = await Receiver().start()
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(OTHERS.format(url=receiver.url("").rstrip("/")))
+    server = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--alertmanager-config", str(path)]
+    )
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as api:
+            channels = (await api.get("/channels")).json()["channels"]
+            assert sorted((c["name"], c["type"]) for c in channels) == [
+                ("pager-opsgenie-0", "opsgenie"),
+                ("pager-victorops-0", "victorops"),
+            ]
+            assert {c["config"]["api_key"] for c in channels} == {"<secret>"}
+            await post(api, {"alertname": "Down", "team": "db"})
+
+            async def both() -> bool:
+                return len(receiver.requests) >= 2
+
+            await eventually(both, 15, "OpsGenie and VictorOps notifications")
+    finally:
+        server.kill()
+        await receiver.close()
+    by_path = {r.path: r for r in receiver.requests}
+    created = by_path["/opsgenie/v2/alerts"]
+    assert created.headers["authorization"] == "GenieKey genie-key"
+    body = created.json()
+    assert isinstance(body, dict)
+    assert (body["message"], body["tags"]) == ("[FIRING:1] Down (db)", ["db"])
+    incident = by_path["/victorops/vo-key/db"].json()
+    assert isinstance(incident, dict)
+    assert incident["entity_id"] == body["alias"]
+    assert incident["message_type"] == "CRITICAL"
+
+
+async def test_alertmanagers_own_good_file_starts_the_server(tmp_path: Path) -> None:
+    path = Path("/work/shared/conformance/alertmanager/config/conf.good.yml")
+    server = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--alertmanager-config", str(path)]
+    )
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as api:
+            channels = (await api.get("/channels")).json()["channels"]
+    finally:
+        server.kill()
+    types = {c["name"]: c["type"] for c in channels}
+    assert (types["victorOps-receiver"], types["opsGenie-receiver"], types["pushover-receiver"]) == (
+        "victorops",
+        "opsgenie",
+        "pushover",
+    )
+    assert len(types) == 10

@@ -13,6 +13,9 @@ our notifiers through real HTTP and SMTP to the same local receivers. Compared:
   multipart boundary (random in both); then each part, its headers and its quoted-printable
   body, byte for byte. Alertmanager writes headers in a Go map's random order: compared as sets.
 
+A second Alertmanager does the same for OpsGenie, VictorOps and Pushover integrations (what is
+compared, and what must differ, is told above that test).
+
 Both sides read Alertmanager's default templates from the files we ship (given to Alertmanager as
 template files too: Debian's 0.25 has an older email.tmpl, which differs in one URL), then a user
 file that redefines `__alertmanager` and defines a template the Slack title calls.
@@ -24,14 +27,16 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import ssl
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -438,10 +443,39 @@ def _email_to(smtp: RawSmtp, address: str, count: int) -> list[bytes]:
     return found
 
 
+def _shifted(posted: list[Posted], delta: dt.timedelta) -> list[Posted]:
+    return [
+        dataclasses.replace(
+            p, starts_at=p.starts_at + delta, ends_at=p.ends_at + delta if p.ends_at else None
+        )
+        for p in posted
+    ]
+
+
+def _alerts_now() -> tuple[list[Posted], list[Posted], Posted, Posted]:
+    """ALERTS, DEFAULT_ALERTS, RESOLVING_FIRING and RESOLVING_RESOLVED, T0 moved to now (to the ms).
+
+    Alertmanager flushes a new group at once when an alert that started more than group_wait ago
+    comes in, whatever else was posted with it: in each group, only the last alert posted may have
+    started long ago (the firing DiskFull starts now)."""
+    now = dt.datetime.now(dt.UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    delta = now - T0
+    alerts = _shifted(ALERTS, delta)
+    default_alerts = [
+        dataclasses.replace(DEFAULT_ALERTS[0], starts_at=now),
+        *_shifted(DEFAULT_ALERTS[1:], delta),
+    ]
+    resolving_firing, resolving_resolved = _shifted([RESOLVING_FIRING, RESOLVING_RESOLVED], delta)
+    assert [a.ends_at is not None for a in [*alerts, *default_alerts]] == [False, False, True, False, True]
+    return alerts, default_alerts, resolving_firing, resolving_resolved
+
+
 async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     tmp_path: Path, receivers: tuple[Receiver, RawSmtp, int]
 ) -> None:
     http, smtp, smtp_port = receivers
+    alerts, default_alerts, resolving_firing, resolving_resolved = _alerts_now()
     user_file = tmp_path / "user.tmpl"
     user_file.write_text(USER_TEMPLATE)
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
@@ -474,11 +508,11 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
                     pass
                 assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
                 await asyncio.sleep(0.25)
-            posted = [_posted(p) for p in [*ALERTS, *DEFAULT_ALERTS, RESOLVING_FIRING]]
+            posted = [_posted(p) for p in [*alerts, *default_alerts, resolving_firing]]
             response = await client.post(f"{base}/api/v2/alerts", json=posted)
             assert response.status_code == 200, response.text
             await _wait(http, smtp, first, emails=3)
-            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(RESOLVING_RESOLVED)])
+            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(resolving_resolved)])
             assert response.status_code == 200, response.text
             await _wait(http, smtp, {f"/am/{p}": n for p, n in paths.items()}, emails=4)
     finally:
@@ -488,10 +522,10 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
     # Ours: the same receivers' channels, through render() and the factory as the server sends them.
     files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
     groups = {
-        RECEIVER: [("HighLatency", ALERTS)],
-        DEFAULTS: [("DiskFull", DEFAULT_ALERTS)],
-        EVERY_TEMPLATE: [("HighLatency", ALERTS)],
-        RESOLVING: [("Resolving", [RESOLVING_FIRING]), ("Resolving", [RESOLVING_RESOLVED])],
+        RECEIVER: [("HighLatency", alerts)],
+        DEFAULTS: [("DiskFull", default_alerts)],
+        EVERY_TEMPLATE: [("HighLatency", alerts)],
+        RESOLVING: [("Resolving", [resolving_firing]), ("Resolving", [resolving_resolved])],
     }
     async with httpx.AsyncClient(timeout=5) as client:
         for name, channel_configs in configs.items():
@@ -543,3 +577,330 @@ async def test_channels_of_style_alertmanager_send_what_alertmanager_sends(
         "Subject: [RESOLVED] Resolving (r:1 critical)"
         in _email_to(smtp, "resolving@example.org", 4)[1].decode()
     )
+
+
+# --- OpsGenie, VictorOps and Pushover ---------------------------------------------------------------
+#
+# The same alerts and receivers, with an OpsGenie, a VictorOps and a Pushover integration each (and a
+# webhook, for the dispatcher's group key). Alertmanager's OpsGenie and VictorOps integrations post to
+# the api_url given them, a local receiver. Its Pushover integration has no api_url (it always posts
+# to https://api.pushover.net/1/messages.json): its http_config sends it through a local CONNECT
+# proxy to a local HTTPS receiver holding a certificate for api.pushover.net from a test CA, which
+# its tls_config trusts. Compared:
+#
+# - OpsGenie and VictorOps: every request's method, path below the api_url (the alias and the
+#   entity_id are the group key's hash, the VictorOps path holds the key and the routing key),
+#   Authorization header and body, byte for byte, in the order sent.
+# - Pushover: what must differ is where it goes (Alertmanager's fixed URL; ours is the channel's
+#   api_url, a local receiver): the query string that holds every parameter, the Content-Type
+#   and the (empty) body are compared byte for byte.
+
+PUSHOVER_HOST = "api.pushover.net"
+OPSGENIE: dict[str, Any] = {
+    "api_key": "og-key-{{ .GroupLabels.alertname }}",
+    "message": "{{ .CommonLabels.alertname }} on {{ range .Alerts }}{{ .Labels.instance }} {{ end }}",
+    "details": {"team": "{{ .CommonLabels.team }}", "job": "{{ .CommonLabels.job }} & co"},
+    "responders": [
+        {"name": "ops, db", "type": "teams"},
+        {"username": "{{ .CommonLabels.owner }}", "type": "{{ if .CommonLabels.owner }}user{{ end }}"},
+        {"id": "4513b7ea-3b91-438f-b7e4-e3e54af9147c", "type": "Schedule"},
+    ],
+    "tags": " {{ .CommonLabels.severity }},,latency,{{ .GroupLabels.alertname }} ",
+    "actions": "restart,page",
+    "note": "{{ len .Alerts.Firing }} firing <now>",
+    "priority": '{{ if eq .CommonLabels.severity "critical" }}P1{{ else }}P3{{ end }}',
+    "entity": "{{ .GroupLabels.alertname }}",
+    "update_alerts": True,
+}
+VICTOROPS: dict[str, Any] = {
+    "api_key": "vo-key",
+    "routing_key": "team {{ .GroupLabels.alertname }}",
+    "message_type": '{{ if eq .CommonLabels.severity "critical" }}CRITICAL{{ else }}WARNING{{ end }}',
+    "entity_display_name": '{{ template "custom.title" . }}',
+    "custom_fields": {"runbook": "{{ .CommonAnnotations.runbook }}", "count": "{{ len .Alerts }}"},
+}
+PUSHOVER: dict[str, Any] = {
+    "title": '{{ template "custom.title" . }} <&>',
+    "html": True,
+    "url_title": "Alerts of {{ .Receiver }}",
+    "sound": "siren",
+    "priority": "1",
+    "retry": "30s",
+    "expire": "2h",
+}
+
+
+def _other_receivers(http: Receiver) -> dict[str, dict[ChannelType, dict[str, Any]]]:
+    """Ours, as the loader makes them; Pushover's user key names its receiver."""
+
+    def configs(
+        name: str, og: dict[str, Any], vo: dict[str, Any], po: dict[str, Any]
+    ) -> dict[ChannelType, dict[str, Any]]:
+        return {
+            ChannelType.OPSGENIE: {"api_key": "og-key", **og, "api_url": http.url(f"/ours/{name}/opsgenie/")},
+            ChannelType.VICTOROPS: {
+                "api_key": "vo-key",
+                "routing_key": "route",
+                **vo,
+                "api_url": http.url(f"/ours/{name}/victorops/"),
+            },
+            ChannelType.PUSHOVER: {
+                "user_key": f"user-{name}",
+                "token": "app-token",
+                **po,
+                "api_url": http.url(f"/ours/{name}/pushover"),
+            },
+        }
+
+    return {
+        RECEIVER: configs(RECEIVER, OPSGENIE, VICTOROPS, PUSHOVER),
+        DEFAULTS: configs(DEFAULTS, {}, {}, {}),
+        RESOLVING: configs(RESOLVING, {}, {"routing_key": "{{ .Status }}"}, {}),
+    }
+
+
+def _other_alertmanager_config(
+    http: Receiver,
+    receivers: dict[str, dict[ChannelType, dict[str, Any]]],
+    templates: list[Path],
+    proxy_port: int,
+    ca_file: Path,
+) -> dict[str, Any]:
+    def receiver(name: str, configs: dict[ChannelType, dict[str, Any]]) -> dict[str, Any]:
+        opsgenie = dict(configs[ChannelType.OPSGENIE])
+        opsgenie["api_url"] = opsgenie["api_url"].replace("/ours/", "/am/")
+        victorops = dict(configs[ChannelType.VICTOROPS])
+        victorops["api_url"] = victorops["api_url"].replace("/ours/", "/am/")
+        pushover = {k: v for k, v in configs[ChannelType.PUSHOVER].items() if k != "api_url"}
+        pushover["http_config"] = {
+            "proxy_url": f"http://127.0.0.1:{proxy_port}",
+            "tls_config": {"ca_file": str(ca_file)},
+        }
+        return {
+            "name": name,
+            "webhook_configs": [{"url": http.url(f"/am/{name}/webhook")}],
+            "opsgenie_configs": [opsgenie],
+            "victorops_configs": [victorops],
+            "pushover_configs": [pushover],
+        }
+
+    return {
+        "route": {
+            "receiver": RECEIVER,
+            "group_by": ["alertname"],
+            "group_wait": "1s",
+            "group_interval": "1h",
+            "repeat_interval": "4h",
+            "routes": [
+                {"matchers": ['alertname="HighLatency"'], "receiver": RECEIVER},
+                {"matchers": ['alertname="DiskFull"'], "receiver": DEFAULTS},
+                {"matchers": ['alertname="Resolving"'], "receiver": RESOLVING, "group_interval": "1s"},
+            ],
+        },
+        "receivers": [receiver(name, configs) for name, configs in receivers.items()],
+        "templates": [str(p) for p in templates],
+    }
+
+
+class ConnectProxy:
+    """An HTTP proxy on 127.0.0.1 that tunnels CONNECT to Pushover's host to a local port."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.targets: list[str] = []
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    async def start(self) -> ConnectProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._handlers):
+                task.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
+            self.targets.append(f"{method} {target}")
+            if method != "CONNECT" or target != f"{PUSHOVER_HOST}:443":
+                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+                return
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._handlers.discard(task)
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+def _requests(http: Receiver, prefix: str) -> list[tuple[str, str, str, str]]:
+    """Method, path below `prefix`, Authorization and body of each request under it, in order."""
+    return [
+        (r.method, r.path.removeprefix(prefix), r.headers.get("authorization", ""), r.body.decode())
+        for r in http.requests
+        if r.path.startswith(prefix)
+    ]
+
+
+def _pushover_sent(http: Receiver, user: str) -> list[tuple[str, str, str]]:
+    """Query, Content-Type and body of each Pushover request for `user`, in order."""
+    return [
+        (r.path.partition("?")[2], r.headers.get("content-type", ""), r.body.decode())
+        for r in http.requests
+        if f"&user={user}" in r.path
+    ]
+
+
+async def _wait_for(
+    count: Callable[[], dict[str, int]], expected: dict[str, int], timeout_s: float = 30.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if all(count().get(k, 0) >= n for k, n in expected.items()):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not all notifications arrived: {count()} of {expected}")
+
+
+async def test_opsgenie_victorops_and_pushover_send_what_alertmanager_sends(tmp_path: Path) -> None:
+    alerts, default_alerts, resolving_firing, resolving_resolved = _alerts_now()
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(PUSHOVER_HOST).configure_cert(server_context)
+    http = await Receiver().start()
+    pushover_api = await Receiver().start(ssl_context=server_context)
+    proxy = await ConnectProxy(pushover_api.port).start()
+    user_file = tmp_path / "user.tmpl"
+    user_file.write_text(USER_TEMPLATE)
+    templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
+    configs = _other_receivers(http)
+    # Requests each receiver's integrations make: OpsGenie creates and (with update_alerts) updates,
+    # then closes what is resolved; the resolving receiver is notified twice.
+    expected = {
+        RECEIVER: {"opsgenie": 3, "victorops": 1, "pushover": 1},
+        DEFAULTS: {"opsgenie": 1, "victorops": 1, "pushover": 1},
+        RESOLVING: {"opsgenie": 2, "victorops": 2, "pushover": 2},
+    }
+
+    def counts(side: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for name in configs:
+            for kind in ("opsgenie", "victorops", "webhook"):
+                found[f"{name}/{kind}"] = len(_requests(http, f"/{side}/{name}/{kind}"))
+            where = pushover_api if side == "am" else http
+            found[f"{name}/pushover"] = len(_pushover_sent(where, f"user-{name}"))
+        return found
+
+    port = free_port()
+    config = _other_alertmanager_config(http, configs, templates, proxy.port, ca_file)
+    am = _start_alertmanager(tmp_path, config, port)
+    base = f"http://127.0.0.1:{port}"
+    first = {f"{name}/{kind}": 1 for name in configs for kind in ("opsgenie", "victorops", "pushover")}
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            for _ in range(120):
+                try:
+                    if (await client.get(f"{base}/-/ready")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert am.poll() is None, (tmp_path / "alertmanager.log").read_text()
+                await asyncio.sleep(0.25)
+            posted = [_posted(p) for p in [*alerts, *default_alerts, resolving_firing]]
+            response = await client.post(f"{base}/api/v2/alerts", json=posted)
+            assert response.status_code == 200, response.text
+            await _wait_for(lambda: counts("am"), first)
+            response = await client.post(f"{base}/api/v2/alerts", json=[_posted(resolving_resolved)])
+            assert response.status_code == 200, response.text
+            all_sent = {f"{name}/{kind}": n for name, kinds in expected.items() for kind, n in kinds.items()}
+            try:
+                await _wait_for(lambda: counts("am"), all_sent)
+            except AssertionError as e:
+                raise AssertionError(f"{e}\n{(tmp_path / 'alertmanager.log').read_text()[-4000:]}") from None
+
+        # Ours: the same receivers' channels, through render() and the factory as the server sends them.
+        files = TemplateSet([("user.tmpl", USER_TEMPLATE)])
+        groups = {
+            RECEIVER: [("HighLatency", alerts)],
+            DEFAULTS: [("DiskFull", default_alerts)],
+            RESOLVING: [("Resolving", [resolving_firing]), ("Resolving", [resolving_resolved])],
+        }
+        async with httpx.AsyncClient(timeout=5) as client:
+            for name, channel_configs in configs.items():
+                group_key = json.loads(_bodies(http, f"/am/{name}/webhook")[0])["groupKey"]
+                for alertname, alerts in groups[name]:
+                    payload = _payload(name, group_key, alertname, alerts)
+                    for type, channel_config in channel_configs.items():
+                        channel_config = {**channel_config, "style": "alertmanager"}
+                        v = Violations()
+                        check_channel_config(v, type, channel_config)
+                        assert not v.items, v.items
+                        channel = Channel(name=name, type=type, config=channel_config)
+                        message = render(payload, external_url=base, send_resolved=sends_resolved(channel))
+                        assert message is not None
+                        notifier = notifier_for(channel, client, templates=files)
+                        result = await notifier.notify(message, idempotency_key="k")
+                        assert result.ok, (type, result)
+        await _wait_for(lambda: counts("ours"), all_sent)
+    finally:
+        am.terminate()
+        am.wait(10)
+        await proxy.close()
+        await pushover_api.close()
+        await http.close()
+
+    assert proxy.targets
+    assert set(proxy.targets) == {f"CONNECT {PUSHOVER_HOST}:443"}
+    assert {r.path.partition("?")[0] for r in pushover_api.requests} == {"/1/messages.json"}
+    for name, kinds in expected.items():
+        for kind in ("opsgenie", "victorops"):
+            am_sent = _requests(http, f"/am/{name}/{kind}/")
+            assert _requests(http, f"/ours/{name}/{kind}/") == am_sent, (name, kind)
+            assert len(am_sent) == kinds[kind]
+        am_pushover = _pushover_sent(pushover_api, f"user-{name}")
+        assert _pushover_sent(http, f"user-{name}") == am_pushover, name
+        assert len(am_pushover) == kinds["pushover"]
+    # What the comparisons covered: OpsGenie's update and close requests, VictorOps' recovery,
+    # Pushover's HTML message and its normal priority once resolved.
+    methods = [
+        (m, p.partition("?")[0].rsplit("/", 1)[-1])
+        for m, p, _, _ in _requests(http, f"/am/{RECEIVER}/opsgenie/")
+    ]
+    assert methods == [("POST", "alerts"), ("PUT", "message"), ("PUT", "description")]
+    created = json.loads(_requests(http, f"/am/{RECEIVER}/opsgenie/")[0][3])
+    assert created["responders"][0] == {"name": "ops", "type": "team"}
+    assert _requests(http, f"/am/{RECEIVER}/opsgenie/")[0][2] == "GenieKey og-key-HighLatency"
+    closed = _requests(http, f"/am/{RESOLVING}/opsgenie/")[1]
+    assert closed[1].endswith("/close?identifierType=alias")
+    assert json.loads(_requests(http, f"/am/{RESOLVING}/victorops/")[1][3])["message_type"] == "RECOVERY"
+    assert "&html=1&" in f"&{_pushover_sent(pushover_api, f'user-{RECEIVER}')[0][0]}&"
+    assert "&priority=0&" in _pushover_sent(pushover_api, f"user-{RESOLVING}")[1][0]

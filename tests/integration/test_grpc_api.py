@@ -80,4 +80,7 @@ def test_channel_config_is_validated_and_redacted(grpc_client: AlertingClient) -
     assert created.config["routing_key"] == "<secret>"
     with pytest.raises(InvalidArgumentError) as info:
         grpc_client.create_channel(channel_service_pb2.Channel(name="x", config=config))
-    assert ("type", "required: one of email, slack, pagerduty, webhook") in info.value.field_violations
+    assert (
+        "type",
+        "required: one of email, slack, pagerduty, webhook, opsgenie, victorops, pushover",
+    ) in info.value.field_violations

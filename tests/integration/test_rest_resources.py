@@ -338,6 +338,52 @@ def test_channel_secrets_are_redacted_and_kept_on_update(http: httpx.Client) -> 
     assert r.json()["config"] == {"url": "<secret>", "hmac_secret": "<secret>"}
 
 
+@pytest.mark.parametrize(
+    ("type", "config", "secrets", "missing"),
+    [
+        (
+            "opsgenie",
+            {"api_key": "genie-key", "api_url": "https://api.eu.opsgenie.com/", "tags": "a,b"},
+            ("api_key",),
+            "config.api_key",
+        ),
+        (
+            "victorops",
+            {"api_key": "vo-key", "routing_key": "ops", "custom_fields": {"team": "db"}},
+            ("api_key",),
+            "config.routing_key",
+        ),
+        (
+            "pushover",
+            {"user_key": "u-key", "token": "app-token", "ttl": "1h"},
+            ("user_key", "token"),
+            "config.token",
+        ),
+    ],
+)
+def test_alertmanagers_other_integrations_are_channel_types(
+    http: httpx.Client, type: str, config: dict[str, Any], secrets: tuple[str, ...], missing: str
+) -> None:
+    made = http.post("/channels", json={"name": f"{type}-ch", "type": type, "config": config})
+    assert made.status_code == 201, made.text
+    assert made.json()["type"] == type
+    shown = http.get(f"/channels/{type}-ch").json()["config"]
+    assert shown == {**config, **dict.fromkeys(secrets, "<secret>")}
+    # Sent back as read, the secrets are kept.
+    kept = http.put(f"/channels/{type}-ch", json={"name": f"{type}-ch", "type": type, "config": shown})
+    assert kept.status_code == 200, kept.text
+    bad = http.post(
+        "/channels",
+        json={
+            "name": f"{type}-bad",
+            "type": type,
+            "config": {k: v for k, v in config.items() if f"config.{k}" != missing},
+        },
+    )
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["error"]["details"][0]["field"] == missing
+
+
 def test_a_channel_without_a_name_gets_a_unique_readable_one(http: httpx.Client) -> None:
     body = {"type": "slack", "config": {**SLACK, "channel": "#Alerts Room"}}
     first = http.post("/channels", json=body)

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from alerting_server.notify.classify import is_retryable_status, parse_retry_after, scrub, url_secrets
+from alerting_server.notify.classify import (
+    from_alertmanager_response,
+    is_retryable_status,
+    parse_retry_after,
+    scrub,
+    url_secrets,
+)
 
 NOW = 1_700_000_000_000  # Tue, 14 Nov 2023 22:13:20 GMT
 
@@ -53,3 +60,23 @@ def test_url_secrets_cover_path_query_and_password() -> None:
     assert "token=abc" in found
     assert "pw" in found
     assert url_secrets("http://host/") == ["http://host/"]
+
+
+@pytest.mark.parametrize(
+    ("status", "codes", "retry"),
+    [
+        (500, (), True),
+        (503, (), True),
+        (429, (), False),
+        (408, (), False),
+        (429, (429,), True),
+        (400, (429,), False),
+    ],
+)
+def test_alertmanagers_retrier_retries_5xx_and_the_integrations_codes(
+    status: int, codes: tuple[int, ...], retry: bool
+) -> None:
+    response = httpx.Response(status, headers={"Retry-After": "7"})
+    result = from_alertmanager_response(response, "why", 0, codes)
+    assert (result.ok, result.retryable, result.status_code) == (False, retry, status)
+    assert (result.reason, result.retry_after_ms) == (f"HTTP {status}: why", 7000)

@@ -41,11 +41,45 @@ WEBHOOK: dict[str, Any] = {
     "timeout": "10s",
     "send_resolved": True,
 }
+OPSGENIE: dict[str, Any] = {
+    "api_key": "0a1b2c3d-genie-key",
+    "api_url": "https://api.eu.opsgenie.com/",
+    "message": "{{ .CommonLabels.alertname }}",
+    "details": {"team": "{{ .CommonLabels.team }}"},
+    "responders": [{"name": "ops,db", "type": "teams"}, {"username": "jane@x.org", "type": "User"}],
+    "tags": "prod,{{ .CommonLabels.job }}",
+    "priority": "P2",
+    "update_alerts": True,
+    "send_resolved": True,
+}
+VICTOROPS: dict[str, Any] = {
+    "api_key": "vo-api-key",
+    "api_url": "https://alert.victorops.com/integrations/generic/20131114/alert/",
+    "routing_key": "team-{{ .CommonLabels.team }}",
+    "message_type": "WARNING",
+    "custom_fields": {"runbook": "{{ .CommonAnnotations.runbook }}"},
+    "send_resolved": True,
+}
+PUSHOVER: dict[str, Any] = {
+    "user_key": "u-key",
+    "token": "app-token",
+    "title": "{{ .CommonLabels.alertname }}",
+    "priority": "1",
+    "retry": "2m",
+    "expire": "3h",
+    "ttl": "1d",
+    "device": "phone",
+    "html": True,
+    "send_resolved": False,
+}
 GOOD = {
     ChannelType.EMAIL: EMAIL,
     ChannelType.SLACK: SLACK,
     ChannelType.PAGERDUTY: PAGERDUTY,
     ChannelType.WEBHOOK: WEBHOOK,
+    ChannelType.OPSGENIE: OPSGENIE,
+    ChannelType.VICTOROPS: VICTOROPS,
+    ChannelType.PUSHOVER: PUSHOVER,
 }
 
 
@@ -274,6 +308,9 @@ def test_secret_fields() -> None:
     assert secret_fields(ChannelType.SLACK) == {"webhook_url"}
     assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key"}
     assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret"}
+    assert secret_fields(ChannelType.OPSGENIE) == {"api_key"}
+    assert secret_fields(ChannelType.VICTOROPS) == {"api_key"}
+    assert secret_fields(ChannelType.PUSHOVER) == {"user_key", "token"}
 
 
 def test_redact_hides_secrets_and_every_header_value() -> None:
@@ -336,6 +373,12 @@ def test_placeholder_without_a_stored_secret_is_an_error() -> None:
         (ChannelType.PAGERDUTY, "summary"),
         (ChannelType.PAGERDUTY, "client"),
         (ChannelType.PAGERDUTY, "client_url"),
+        (ChannelType.OPSGENIE, "message"),
+        (ChannelType.OPSGENIE, "tags"),
+        (ChannelType.VICTOROPS, "routing_key"),
+        (ChannelType.VICTOROPS, "state_message"),
+        (ChannelType.PUSHOVER, "title"),
+        (ChannelType.PUSHOVER, "priority"),
     ],
 )
 def test_message_templates_are_parsed_with_alertmanagers_functions(type: ChannelType, key: str) -> None:
@@ -351,6 +394,53 @@ def test_message_templates_are_parsed_with_alertmanagers_functions(type: Channel
     found = errors(type, {**GOOD[type], key: "{{ humanize 1 }}"})
     assert found == {f"config.{key}": f'template: {key}:1: function "humanize" not defined'}
     assert errors(type, {**GOOD[type], key: 3}) == {f"config.{key}": "must be a template string, got number"}
+
+
+@pytest.mark.parametrize(
+    ("type", "changes", "field", "reason"),
+    [
+        (ChannelType.OPSGENIE, {"api_key": ""}, "config.api_key", "is required"),
+        (ChannelType.OPSGENIE, {"api_url": "ftp://x"}, "config.api_url", "http"),
+        (
+            ChannelType.OPSGENIE,
+            {"responders": [{"type": "team"}]},
+            "config.responders[0]",
+            "at least one of id, username or name",
+        ),
+        (
+            ChannelType.OPSGENIE,
+            {"responders": [{"id": "1", "type": "squad"}]},
+            "config.responders[0].type",
+            "must be one of team, teams, user, escalation, schedule",
+        ),
+        (ChannelType.OPSGENIE, {"responders": [{"id": "1"}]}, "config.responders[0].type", "is required"),
+        (
+            ChannelType.OPSGENIE,
+            {"responders": [{"id": "1", "type": "user", "team": "x"}]},
+            "config.responders[0].team",
+            "unknown field",
+        ),
+        (ChannelType.OPSGENIE, {"details": {"a": 1}}, "config.details.a", "must be a template string"),
+        (ChannelType.OPSGENIE, {"update_alerts": "yes"}, "config.update_alerts", "must be a boolean"),
+        (ChannelType.VICTOROPS, {"routing_key": ""}, "config.routing_key", "is required"),
+        (
+            ChannelType.VICTOROPS,
+            {"custom_fields": {"entity_id": "x"}},
+            "config.custom_fields.entity_id",
+            "conflicts with a fixed field",
+        ),
+        (ChannelType.PUSHOVER, {"token": ""}, "config.token", "is required"),
+        (ChannelType.PUSHOVER, {"user_key": ""}, "config.user_key", "is required"),
+        (ChannelType.PUSHOVER, {"retry": "soon"}, "config.retry", "not a valid duration"),
+        (ChannelType.PUSHOVER, {"html": 1}, "config.html", "must be a boolean"),
+    ],
+)
+def test_bad_values_of_alertmanagers_other_integrations_name_the_field(
+    type: ChannelType, changes: dict[str, Any], field: str, reason: str
+) -> None:
+    found = errors(type, {**GOOD[type], **changes})
+    assert list(found) == [field], found
+    assert reason in found[field]
 
 
 def test_webhooks_have_no_message_templates() -> None:

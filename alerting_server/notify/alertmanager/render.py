@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.message import Message
 from alerting_server.notify.notifier import DeliveryResult
@@ -39,6 +41,12 @@ class Renderer:
             return self.templates.html(text, self.data, self.now_ms)
         except TemplateError as e:
             raise TemplateFailed(field, str(e)) from None
+
+
+def go_path(path: str) -> str:
+    """A URL path (decoded) as Go's URL.String writes one that was changed: escaped but for letters,
+    digits, "-_.~" and "$&+,/:;=@"."""
+    return quote(path, safe="$&+,/:;=@")
 
 
 def truncate_in_runes(s: str, n: int) -> str:

@@ -32,6 +32,9 @@ class _ChannelTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChannelTy
     CHANNEL_TYPE_SLACK: _ChannelType.ValueType  # 2
     CHANNEL_TYPE_PAGERDUTY: _ChannelType.ValueType  # 3
     CHANNEL_TYPE_WEBHOOK: _ChannelType.ValueType  # 4
+    CHANNEL_TYPE_OPSGENIE: _ChannelType.ValueType  # 5
+    CHANNEL_TYPE_VICTOROPS: _ChannelType.ValueType  # 6
+    CHANNEL_TYPE_PUSHOVER: _ChannelType.ValueType  # 7
 
 class ChannelType(_ChannelType, metaclass=_ChannelTypeEnumTypeWrapper): ...
 
@@ -40,6 +43,9 @@ CHANNEL_TYPE_EMAIL: ChannelType.ValueType  # 1
 CHANNEL_TYPE_SLACK: ChannelType.ValueType  # 2
 CHANNEL_TYPE_PAGERDUTY: ChannelType.ValueType  # 3
 CHANNEL_TYPE_WEBHOOK: ChannelType.ValueType  # 4
+CHANNEL_TYPE_OPSGENIE: ChannelType.ValueType  # 5
+CHANNEL_TYPE_VICTOROPS: ChannelType.ValueType  # 6
+CHANNEL_TYPE_PUSHOVER: ChannelType.ValueType  # 7
 Global___ChannelType: _TypeAlias = ChannelType  # noqa: Y015
 
 class _DeliveryStatus:
