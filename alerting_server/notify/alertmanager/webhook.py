@@ -18,7 +18,8 @@ from alerting_server.notify.alertmanager import gojson
 from alerting_server.notify.alertmanager.data import alertmanager_message
 from alerting_server.notify.classify import from_response, scrub, url_secrets
 from alerting_server.notify.http import post
-from alerting_server.notify.message import AlertData, Message, go_time
+from alerting_server.notify.integrations.webhook.notifier import sorted_kv, webhook_alert
+from alerting_server.notify.message import Message
 from alerting_server.notify.notifier import DELIVERED, DeliveryResult
 from alerting_server.notify.template_data import template_data
 
@@ -29,31 +30,15 @@ def webhook_message(message: Message, max_alerts: int = 0) -> dict[str, Any]:
     return {
         "receiver": data.Receiver,
         "status": am.status,
-        "alerts": [_alert(a) for a in am.alerts],
-        "groupLabels": _kv(am.group_labels),
-        "commonLabels": _kv(am.common_labels),
-        "commonAnnotations": _kv(am.common_annotations),
+        "alerts": [webhook_alert(a) for a in am.alerts],
+        "groupLabels": sorted_kv(am.group_labels),
+        "commonLabels": sorted_kv(am.common_labels),
+        "commonAnnotations": sorted_kv(am.common_annotations),
         "externalURL": am.external_url,
         "version": "4",
         "groupKey": am.group_key,
         "truncatedAlerts": am.truncated_alerts,
     }
-
-
-def _alert(alert: AlertData) -> dict[str, Any]:
-    return {
-        "status": alert.status,
-        "labels": _kv(alert.labels),
-        "annotations": _kv(alert.annotations),
-        "startsAt": go_time(alert.starts_at),
-        "endsAt": go_time(alert.ends_at),
-        "generatorURL": alert.generator_url,
-        "fingerprint": alert.fingerprint,
-    }
-
-
-def _kv(labels: Mapping[str, str]) -> dict[str, str]:
-    return dict(sorted(labels.items()))
 
 
 @dataclass(frozen=True)

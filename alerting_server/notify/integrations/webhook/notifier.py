@@ -30,10 +30,10 @@ def webhook_payload(message: Message) -> dict[str, Any]:
     return {
         "receiver": message.receiver,
         "status": message.status,
-        "alerts": [_alert(a) for a in message.alerts],
-        "groupLabels": _kv(message.group_labels),
-        "commonLabels": _kv(message.common_labels),
-        "commonAnnotations": _kv(message.common_annotations),
+        "alerts": [webhook_alert(a) for a in message.alerts],
+        "groupLabels": sorted_kv(message.group_labels),
+        "commonLabels": sorted_kv(message.common_labels),
+        "commonAnnotations": sorted_kv(message.common_annotations),
         "externalURL": message.external_url,
         "version": "4",
         "groupKey": message.group_key,
@@ -70,11 +70,12 @@ class WebhookNotifier:
         return [*url_secrets(self.config.url), self.config.hmac_secret, *self.config.headers.values()]
 
 
-def _alert(alert: AlertData) -> dict[str, Any]:
+def webhook_alert(alert: AlertData) -> dict[str, Any]:
+    """One alert of Alertmanager's webhook body."""
     return {
         "status": alert.status,
-        "labels": _kv(alert.labels),
-        "annotations": _kv(alert.annotations),
+        "labels": sorted_kv(alert.labels),
+        "annotations": sorted_kv(alert.annotations),
         "startsAt": go_time(alert.starts_at),
         "endsAt": go_time(alert.ends_at),
         "generatorURL": alert.generator_url,
@@ -82,6 +83,6 @@ def _alert(alert: AlertData) -> dict[str, Any]:
     }
 
 
-def _kv(labels: Mapping[str, str]) -> dict[str, str]:
+def sorted_kv(labels: Mapping[str, str]) -> dict[str, str]:
     # Go marshals maps with sorted keys.
     return dict(sorted(labels.items()))
