@@ -171,19 +171,7 @@ class ConfigFileRepository:
             sources = {file.source} | ({previous.path} if previous is not None and previous.path else set())
             applied = await self._channels_in(connection, file, sources, now)
             await self._check_names(connection, file, sources)
-            await connection.execute(inhibit_rules.delete().where(inhibit_rules.c.source.in_(sources)))
-            for rule in file.inhibit_rules:
-                await connection.execute(
-                    inhibit_rules.insert().values(
-                        id=new_id(),
-                        source_matchers=list(rule.source_matchers),
-                        target_matchers=list(rule.target_matchers),
-                        equal=list(rule.equal),
-                        source=file.source,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+            await self._inhibit_rules_in(connection, file, sources, now)
             await connection.execute(
                 upsert(connection, routing_table),
                 {
@@ -215,6 +203,34 @@ class ConfigFileRepository:
             time_intervals=len(file.time_intervals),
             templates=len(file.templates),
         )
+
+    @staticmethod
+    async def _inhibit_rules_in(
+        connection: AsyncConnection, file: ConfigFile, sources: set[str], now: int
+    ) -> None:
+        """The file's inhibit rules; one the file had before, unchanged, keeps its id and created_at."""
+        rows = (
+            await connection.execute(sa.select(inhibit_rules).where(inhibit_rules.c.source.in_(sources)))
+        ).mappings()
+        before: dict[tuple[tuple[str, ...], ...], list[RowMapping]] = {}
+        for row in rows:
+            key = (tuple(row.source_matchers), tuple(row.target_matchers), tuple(row.equal))
+            before.setdefault(key, []).append(row)
+        await connection.execute(inhibit_rules.delete().where(inhibit_rules.c.source.in_(sources)))
+        for rule in file.inhibit_rules:
+            same = before.get((rule.source_matchers, rule.target_matchers, rule.equal))
+            kept = same.pop(0) if same else None
+            await connection.execute(
+                inhibit_rules.insert().values(
+                    id=kept.id if kept is not None else new_id(),
+                    source_matchers=list(rule.source_matchers),
+                    target_matchers=list(rule.target_matchers),
+                    equal=list(rule.equal),
+                    source=file.source,
+                    created_at=kept.created_at if kept is not None else now,
+                    updated_at=now,
+                )
+            )
 
     @staticmethod
     def _row(file: ConfigFile, now: int) -> dict[str, Any]:

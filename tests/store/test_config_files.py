@@ -121,3 +121,19 @@ async def test_concurrent_applies_of_one_file_both_succeed(store: Store) -> None
     await asyncio.gather(store.config_files.apply(file, NOW), store.config_files.apply(file, NOW + 1))
     assert sorted(c.name for c in await store.channels.all()) == ["db", "ops"]
     assert len(await store.inhibit_rules.all()) == 1
+
+
+async def test_an_unchanged_inhibit_rule_keeps_its_id_across_reloads(store: Store) -> None:
+    file = _file([_hook("ops")])
+    await store.config_files.apply(file, 1)
+    [before] = await store.inhibit_rules.all()
+    await store.config_files.apply(file, 2)
+    [after] = await store.inhibit_rules.all()
+    assert (after.id, after.created_at) == (before.id, before.created_at)
+    changed = dataclasses.replace(
+        file, inhibit_rules=[dataclasses.replace(file.inhibit_rules[0], equal=("cluster",))]
+    )
+    await store.config_files.apply(changed, 3)
+    [other] = await store.inhibit_rules.all()
+    assert other.id != before.id
+    assert other.equal == ("cluster",)
