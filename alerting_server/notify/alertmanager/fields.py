@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from alerting_server.errors import Violations
+from alerting_server.notify.http import check_tls_config
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
 from alerting_server.validation.fields import MAX_TEMPLATE_LENGTH, Check, FieldSpec, Kind, json_type
 from alerting_server.validation.templates import check_template
@@ -123,3 +124,14 @@ PAGERDUTY_IMAGES = FieldSpec(Kind.STRING, check=objects({"src": T, "alt": T, "hr
 PAGERDUTY_LINKS = FieldSpec(Kind.STRING, check=objects({"href": T, "text": T}))
 TEMPLATE_MAP = FieldSpec(Kind.STRING, check=template_map)
 STRING_LIST = FieldSpec(Kind.STRING, check=string_list)
+
+
+# The fields every HTTP receiver of Alertmanager's that exists only in its style has: what
+# send_resolved, http_config (its authorization as a header, its tls_config) and the style say.
+ALERTMANAGER_HTTP_FIELDS: Mapping[str, FieldSpec] = {
+    "send_resolved": FieldSpec(Kind.BOOL),
+    "headers": FieldSpec(Kind.HEADERS),
+    # What HTTPS connections trust and present (notify/http.py).
+    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
+    "style": STYLE_FIELD,
+}

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from alerting_server.errors import Violations
-from alerting_server.notify.alertmanager.fields import STYLE_FIELD, TEMPLATE_MAP, check_template_value
+from alerting_server.notify.alertmanager.fields import (
+    ALERTMANAGER_HTTP_FIELDS,
+    TEMPLATE_MAP,
+    check_template_value,
+)
 from alerting_server.notify.alertmanager.opsgenie import DEFAULT_API_URL, RESPONDER_TYPES
-from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind, json_type
 
@@ -59,13 +62,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "details": TEMPLATE_MAP,
     "responders": FieldSpec(Kind.STRING, check=check_responders),
     "update_alerts": FieldSpec(Kind.BOOL),
-    "send_resolved": FieldSpec(Kind.BOOL),
-    # http_config's authorization (OpsGenie's own Authorization header replaces it).
-    "headers": FieldSpec(Kind.HEADERS),
-    # What HTTPS connections trust and present (notify/http.py).
-    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     # Accepted for every channel made from an Alertmanager file: this type has no other style.
-    "style": STYLE_FIELD,
+    **ALERTMANAGER_HTTP_FIELDS,
 }
 
 

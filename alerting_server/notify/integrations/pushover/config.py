@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from alerting_server.notify.alertmanager.fields import STYLE_FIELD
+from alerting_server.notify.alertmanager.fields import ALERTMANAGER_HTTP_FIELDS
 from alerting_server.notify.alertmanager.pushover import DEFAULT_API_URL
-from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -29,12 +28,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "expire": FieldSpec(Kind.DURATION),
     "ttl": FieldSpec(Kind.DURATION),
     "html": FieldSpec(Kind.BOOL),
-    "send_resolved": FieldSpec(Kind.BOOL),
-    "headers": FieldSpec(Kind.HEADERS),
-    # What HTTPS connections trust and present (notify/http.py).
-    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     # Accepted for every channel made from an Alertmanager file: this type has no other style.
-    "style": STYLE_FIELD,
+    **ALERTMANAGER_HTTP_FIELDS,
 }
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from alerting_server.errors import Violations
-from alerting_server.notify.alertmanager.fields import STYLE_FIELD, template_map
+from alerting_server.notify.alertmanager.fields import ALERTMANAGER_HTTP_FIELDS, template_map
 from alerting_server.notify.alertmanager.victorops import DEFAULT_API_URL, RESERVED_FIELDS
-from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
 from alerting_server.validation.fields import FieldSpec, Kind
 
@@ -38,12 +37,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     ),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES if name != "routing_key"},
     "custom_fields": FieldSpec(Kind.STRING, check=check_custom_fields),
-    "send_resolved": FieldSpec(Kind.BOOL),
-    "headers": FieldSpec(Kind.HEADERS),
-    # What HTTPS connections trust and present (notify/http.py).
-    "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
     # Accepted for every channel made from an Alertmanager file: this type has no other style.
-    "style": STYLE_FIELD,
+    **ALERTMANAGER_HTTP_FIELDS,
 }
 
 
