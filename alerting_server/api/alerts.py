@@ -100,6 +100,8 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
             return False
         if request.HasField("inhibited") and bool(alert.inhibited_by) != request.inhibited:
             return False
+        if request.HasField("muted") and bool(alert.muted_by) != request.muted:
+            return False
         if receiver is not None and not any(receiver.search(r) for r in self._manager.receivers(alert)):
             return False
         return all(m.matches(alert.labels) for m in matchers)

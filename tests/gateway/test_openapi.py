@@ -48,6 +48,7 @@ async def test_operations_describe_the_rest_shape(client: httpx.AsyncClient) -> 
         "page_token",
         "silenced",
         "inhibited",
+        "muted",
         "receiver",
     }
     assert "application/yaml" in paths["/rules:export"]["get"]["responses"]["200"]["content"]

@@ -52,6 +52,8 @@ async def test_a_muted_route_sends_nothing_and_its_alerts_say_why_until_the_inte
         return bool(alerts) and alerts[0]["muted_by"] == ["maintenance"]
 
     await eventually(muted, 15, "the alert muted by the time interval")
+    assert (await api.get("/alerts", params={"muted": "false"})).json()["alerts"] == []
+    assert len((await api.get("/alerts", params={"muted": "true"})).json()["alerts"]) == 1
     [group] = (await api.get("/api/v2/alerts/groups")).json()
     [am_alert] = group["alerts"]
     assert am_alert["status"]["mutedBy"] == ["maintenance"]

@@ -283,6 +283,7 @@ class ListAlertsRequest(_message.Message):
     SILENCED_FIELD_NUMBER: _builtins.int
     INHIBITED_FIELD_NUMBER: _builtins.int
     RECEIVER_FIELD_NUMBER: _builtins.int
+    MUTED_FIELD_NUMBER: _builtins.int
     state: Global___AlertState.ValueType
     rule: _builtins.str
     """Rule name."""
@@ -295,6 +296,8 @@ class ListAlertsRequest(_message.Message):
     """Alertmanager's filters: silenced and inhibited alerts, alerts routed to a receiver (regex)."""
     inhibited: _builtins.bool
     receiver: _builtins.str
+    muted: _builtins.bool
+    """Alerts muted by a route's time intervals (muted_by set), or not."""
     def __init__(
         self,
         *,
@@ -307,21 +310,26 @@ class ListAlertsRequest(_message.Message):
         silenced: _builtins.bool | None = ...,
         inhibited: _builtins.bool | None = ...,
         receiver: _builtins.str = ...,
+        muted: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "inhibited", b"inhibited", "silenced", b"silenced"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_muted", b"_muted", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "inhibited", b"inhibited", "muted", b"muted", "silenced", b"silenced"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "filter", b"filter", "inhibited", b"inhibited", "page_size", b"page_size", "page_token", b"page_token", "receiver", b"receiver", "rule", b"rule", "silenced", b"silenced", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged", "_inhibited", b"_inhibited", "_muted", b"_muted", "_silenced", b"_silenced", "acknowledged", b"acknowledged", "filter", b"filter", "inhibited", b"inhibited", "muted", b"muted", "page_size", b"page_size", "page_token", b"page_token", "receiver", b"receiver", "rule", b"rule", "silenced", b"silenced", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__acknowledged: _TypeAlias = _typing.Literal["acknowledged"]  # noqa: Y015
     _WhichOneofArgType__acknowledged: _TypeAlias = _typing.Literal["_acknowledged", b"_acknowledged"]  # noqa: Y015
     _WhichOneofReturnType__inhibited: _TypeAlias = _typing.Literal["inhibited"]  # noqa: Y015
     _WhichOneofArgType__inhibited: _TypeAlias = _typing.Literal["_inhibited", b"_inhibited"]  # noqa: Y015
+    _WhichOneofReturnType__muted: _TypeAlias = _typing.Literal["muted"]  # noqa: Y015
+    _WhichOneofArgType__muted: _TypeAlias = _typing.Literal["_muted", b"_muted"]  # noqa: Y015
     _WhichOneofReturnType__silenced: _TypeAlias = _typing.Literal["silenced"]  # noqa: Y015
     _WhichOneofArgType__silenced: _TypeAlias = _typing.Literal["_silenced", b"_silenced"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__acknowledged) -> _WhichOneofReturnType__acknowledged | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__inhibited) -> _WhichOneofReturnType__inhibited | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__muted) -> _WhichOneofReturnType__muted | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__silenced) -> _WhichOneofReturnType__silenced | None: ...
 
