@@ -66,6 +66,10 @@ def unacknowledge(live: LiveAlerts, fp: str, by: str, now: int) -> Alert | None:
     return unacked
 
 
+# Receivers with incidents of their own, which an acknowledgement reaches.
+INCIDENT_TYPES = (ChannelType.PAGERDUTY, ChannelType.OPSGENIE)
+
+
 def _incidents(
     alert: Alert, now: int, groups: list[AlertGroup], esc: Escalation | None, receivers: Receivers
 ) -> list[Outgoing]:
@@ -85,7 +89,7 @@ def _incidents(
     rows: list[Outgoing] = []
     seen = set()
     for group_key, channel in targets:
-        if channel.type is not ChannelType.PAGERDUTY or (group_key, channel.id) in seen:
+        if channel.type not in INCIDENT_TYPES or (group_key, channel.id) in seen:
             continue
         seen.add((group_key, channel.id))
         key = idempotency_key("ack", group_key, channel.id, now)

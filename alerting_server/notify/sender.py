@@ -28,7 +28,7 @@ class OutboxWriter(Protocol):
 
 @runtime_checkable
 class AcknowledgingNotifier(Protocol):
-    """A receiver with incidents of its own that can be acknowledged (PagerDuty)."""
+    """A receiver with incidents of its own that can be acknowledged (PagerDuty, OpsGenie)."""
 
     async def acknowledge(self, group_key: str) -> DeliveryResult: ...
 

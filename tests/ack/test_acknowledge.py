@@ -14,6 +14,8 @@ from alerting_server.api.alerts import with_delivery_outcomes
 from alerting_server.errors import FailedPrecondition, NotFound
 from alerting_server.model import (
     AlertState,
+    Channel,
+    ChannelType,
     HistoryEventType,
     PostedAlert,
     Route,
@@ -207,3 +209,16 @@ async def test_notifications_carry_a_signed_link_per_firing_alert(store: Store) 
     await m.tick(T0 + SEC)
     pd = next(p for p in await payloads(store) if p["receiver"] == "pd")
     assert pd["ack_url"] == pd["ack_urls"][fp_a]  # type: ignore[index]
+
+
+async def test_an_opsgenie_receiver_gets_an_acknowledge_too(tmp_path: Path) -> None:
+    genie = Channel(name="og", type=ChannelType.OPSGENIE, config={"api_key": "k", "style": "alertmanager"})
+    route = Route(receiver="og", group_by=("alertname",), group_wait=0)
+    async with pipeline_store(tmp_path, [genie], route) as store:
+        m = await started(store, Clock())
+        [fp] = await m.post([cpu("a")])
+        await m.tick(T0)
+        [sent] = await payloads(store)
+        await m.acknowledge(fp, "alice")
+        acks = [p for p in await payloads(store) if p.get("action") == "acknowledge"]
+        assert acks == [{"action": "acknowledge", "receiver": "og", "group_key": sent["group_key"]}]

@@ -211,3 +211,21 @@ async def test_a_channel_made_through_the_factory_sends_with_the_default_url_rep
     )
     assert (await notifier_for(channel, client).notify(message, idempotency_key="k")).ok
     assert receiver.requests[0].path == "/api/v2/alerts"
+
+
+async def test_our_acknowledgement_reaches_the_alert_by_its_alias(
+    receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    result = await notifier(client, receiver).acknowledge('{}:{alertname="HighCPU"}')
+    assert result.ok, result.reason
+    [request] = receiver.requests
+    assert (request.method, request.path) == (
+        "POST",
+        f"/og/v2/alerts/{ALIAS}/acknowledge?identifierType=alias",
+    )
+    assert request.headers["authorization"] == f"GenieKey {KEY}"
+    assert body(receiver) == {"source": "alerting", "note": "Acknowledged"}
+    # A key rendered from a group's data cannot be: nothing is sent.
+    templated = await notifier(client, receiver, api_key="{{ .CommonLabels.team }}").acknowledge("g")
+    assert (templated.ok, templated.retryable) == (False, False)
+    assert len(receiver.requests) == 1

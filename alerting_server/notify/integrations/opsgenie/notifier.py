@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from alerting_server.clock import Clock, SystemClock
+from alerting_server.notify.alertmanager import gojson
 from alerting_server.notify.alertmanager.data import alertmanager_message
-from alerting_server.notify.alertmanager.opsgenie import Request, opsgenie_requests
+from alerting_server.notify.alertmanager.opsgenie import Request, endpoint, opsgenie_requests
+from alerting_server.notify.alertmanager.pagerduty import dedup_key
 from alerting_server.notify.alertmanager.render import Renderer, TemplateFailed
 from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.classify import from_alertmanager_response, scrub, url_secrets
@@ -42,6 +44,18 @@ class OpsGenieNotifier:
             requests, api_key = self.requests(message)
         except TemplateFailed as e:
             return e.result()
+        return await self._send(requests, api_key)
+
+    async def acknowledge(self, group_key: str) -> DeliveryResult:
+        """Our acknowledgement of the group, told to the alert Alertmanager's create opened for it."""
+        if "{{" in self.config.api_key:
+            # The key is rendered from a group's data, which an acknowledgement does not carry.
+            return DeliveryResult(ok=False, retryable=False, reason="a templated api_key cannot acknowledge")
+        url = endpoint(self.config.api_url, f"v2/alerts/{dedup_key(group_key)}/acknowledge", by_alias=True)
+        body = gojson.encode({"source": "alerting", "note": "Acknowledged"})
+        return await self._send([Request("POST", url, body)], self.config.api_key)
+
+    async def _send(self, requests: list[Request], api_key: str) -> DeliveryResult:
         headers = {**self.config.headers, "Authorization": f"GenieKey {api_key}"}
         for request in requests:
             sent = await post(self.client, request.url, request.body, headers, method=request.method)
