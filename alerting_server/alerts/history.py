@@ -54,7 +54,8 @@ def unacknowledged(fingerprint: str, by: str, at: int, message: str = "") -> Ale
 
 
 def muting(old: Alert, new: Alert, at: int) -> list[AlertHistoryEvent]:
-    """Silenced/unsilenced and inhibited/uninhibited, with the ids of what mutes it now."""
+    """Silenced/unsilenced, inhibited/uninhibited and muted/unmuted, with the ids (time intervals: the
+    names) of what mutes it now."""
     events = []
     fp = new.fingerprint
     if set(old.silenced_by) != set(new.silenced_by):
@@ -63,4 +64,7 @@ def muting(old: Alert, new: Alert, at: int) -> list[AlertHistoryEvent]:
     if set(old.inhibited_by) != set(new.inhibited_by):
         kind = HistoryEventType.INHIBITED if new.inhibited_by else HistoryEventType.UNINHIBITED
         events.append(AlertHistoryEvent(fp, kind, at, message=",".join(new.inhibited_by or old.inhibited_by)))
+    if set(old.muted_by) != set(new.muted_by):
+        kind = HistoryEventType.MUTED if new.muted_by else HistoryEventType.UNMUTED
+        events.append(AlertHistoryEvent(fp, kind, at, message=",".join(new.muted_by or old.muted_by)))
     return events

@@ -360,6 +360,8 @@ _HISTORY_TYPE = {
     model.HistoryEventType.UNSILENCED: alert_service_pb2.ALERT_HISTORY_EVENT_TYPE_UNSILENCED,
     model.HistoryEventType.INHIBITED: alert_service_pb2.ALERT_HISTORY_EVENT_TYPE_INHIBITED,
     model.HistoryEventType.UNINHIBITED: alert_service_pb2.ALERT_HISTORY_EVENT_TYPE_UNINHIBITED,
+    model.HistoryEventType.MUTED: alert_service_pb2.ALERT_HISTORY_EVENT_TYPE_MUTED,
+    model.HistoryEventType.UNMUTED: alert_service_pb2.ALERT_HISTORY_EVENT_TYPE_UNMUTED,
 }
 
 
@@ -375,6 +377,8 @@ _HISTORY_FIELDS: dict[model.HistoryEventType, frozenset[str]] = {
     model.HistoryEventType.UNSILENCED: _MUTING,
     model.HistoryEventType.INHIBITED: _MUTING,
     model.HistoryEventType.UNINHIBITED: _MUTING,
+    model.HistoryEventType.MUTED: _MUTING,
+    model.HistoryEventType.UNMUTED: _MUTING,
 }
 
 

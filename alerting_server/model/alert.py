@@ -72,6 +72,9 @@ class HistoryEventType(enum.Enum):
     UNSILENCED = "unsilenced"
     INHIBITED = "inhibited"
     UNINHIBITED = "uninhibited"
+    # Muted by the time intervals of its routes (Alertmanager's mutedBy), and no longer.
+    MUTED = "muted"
+    UNMUTED = "unmuted"
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,10 @@ async def test_a_muted_route_sends_nothing_and_its_alerts_say_why_until_the_inte
         return bool(alerts[0]["muted_by"] == [])
 
     await eventually(unmuted, 15, "the alert no longer muted")
+    fp = (await api.get("/alerts")).json()["alerts"][0]["fingerprint"]
+    events = (await api.get(f"/alerts/{fp}/history")).json()["events"]
+    muting = [(e["type"], e["message"]) for e in events if e["type"] in ("muted", "unmuted")]
+    assert muting == [("muted", "maintenance"), ("unmuted", "maintenance")]
 
 
 async def test_references_are_checked_and_a_time_interval_in_use_stays(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from alerting_server.ack.links import AckLinks
+from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.aggregation import AlertGroup, Dispatcher, Muter, Notification
 from alerting_server.alerts.dispatch.nflog import LogEntry
 from alerting_server.alerts.dispatch.receivers import Receivers
@@ -68,7 +69,9 @@ class DispatchStage:
                 continue
             muted_by = self.dispatcher.muted_by(alert)
             if muted_by != alert.muted_by:
-                live.events.append((EventType.UPDATED, live.replace(alert, muted_by=muted_by)))
+                muted = live.replace(alert, muted_by=muted_by)
+                live.events.append((EventType.UPDATED, muted))
+                live.history.extend(history.muting(alert, muted, now))
 
     def next_wakeup(self, live: LiveAlerts, now: int) -> int | None:
         return self.dispatcher.next_wakeup()

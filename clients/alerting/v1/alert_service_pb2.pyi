@@ -55,6 +55,9 @@ class _AlertHistoryEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[
     ALERT_HISTORY_EVENT_TYPE_UNSILENCED: _AlertHistoryEventType.ValueType  # 7
     ALERT_HISTORY_EVENT_TYPE_INHIBITED: _AlertHistoryEventType.ValueType  # 8
     ALERT_HISTORY_EVENT_TYPE_UNINHIBITED: _AlertHistoryEventType.ValueType  # 9
+    ALERT_HISTORY_EVENT_TYPE_MUTED: _AlertHistoryEventType.ValueType  # 10
+    """Muted by its routes' time intervals (message: their names), and no longer."""
+    ALERT_HISTORY_EVENT_TYPE_UNMUTED: _AlertHistoryEventType.ValueType  # 11
 
 class AlertHistoryEventType(_AlertHistoryEventType, metaclass=_AlertHistoryEventTypeEnumTypeWrapper): ...
 
@@ -68,6 +71,9 @@ ALERT_HISTORY_EVENT_TYPE_SILENCED: AlertHistoryEventType.ValueType  # 6
 ALERT_HISTORY_EVENT_TYPE_UNSILENCED: AlertHistoryEventType.ValueType  # 7
 ALERT_HISTORY_EVENT_TYPE_INHIBITED: AlertHistoryEventType.ValueType  # 8
 ALERT_HISTORY_EVENT_TYPE_UNINHIBITED: AlertHistoryEventType.ValueType  # 9
+ALERT_HISTORY_EVENT_TYPE_MUTED: AlertHistoryEventType.ValueType  # 10
+"""Muted by its routes' time intervals (message: their names), and no longer."""
+ALERT_HISTORY_EVENT_TYPE_UNMUTED: AlertHistoryEventType.ValueType  # 11
 Global___AlertHistoryEventType: _TypeAlias = AlertHistoryEventType  # noqa: Y015
 
 class _AlertEventType:
