@@ -28,6 +28,7 @@ from alerting_server.errors import InvalidArgument
 from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.features import KNOWN_FEATURES
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.storage import STALE_NAN, SeriesData
@@ -651,6 +652,11 @@ class FileReport:
     failures: list[tuple[int, str, str, bool]] = field(default_factory=list)  # line, expr, detail, known
 
     @property
+    def figures(self) -> str:
+        """passed / all cases (the unsupported ones included)."""
+        return f"{self.passed}/{self.passed + self.failed + self.unsupported}"
+
+    @property
     def rate(self) -> float:
         total = self.passed + self.failed
         return self.passed / total if total else 1.0
@@ -674,19 +680,23 @@ def read_test_file(path: str) -> list[Command]:
     return commands
 
 
-def run_file(path: str, known_failures: Mapping[str, str] | None = None) -> FileReport:
-    return _run_commands(path, read_test_file(path), known_failures)
+def run_file(
+    path: str, known_failures: Mapping[str, str] | None = None, features: frozenset[str] = frozenset()
+) -> FileReport:
+    return _run_commands(path, read_test_file(path), known_failures, features)
 
 
-def _run_commands(path: str, commands: list[Command], known_failures: Mapping[str, str] | None) -> FileReport:
+def _run_commands(
+    path: str, commands: list[Command], known_failures: Mapping[str, str] | None, features: frozenset[str]
+) -> FileReport:
     report = FileReport(path)
     name = Path(path).name
     storage = _TestStorage()
-    engine = Engine(storage)
+    engine = Engine(storage, features=features)
     for cmd in commands:
         if isinstance(cmd, ClearCmd):
             storage = _TestStorage()
-            engine = Engine(storage)
+            engine = Engine(storage, features=features)
         elif isinstance(cmd, LoadCmd):
             storage.load(cmd)
         else:
@@ -703,18 +713,24 @@ def _run_commands(path: str, commands: list[Command], known_failures: Mapping[st
     return report
 
 
-def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] | None = None) -> int:
+def run_files(
+    paths: list[str],
+    out: TextIO,
+    known_failures: Mapping[str, str] | None = None,
+    features: frozenset[str] = frozenset(),
+) -> int:
     """Run test files, print per-file and total counts and every failing case.
 
-    Returns 0 only when every failure is in `known_failures` (keys `file.test:line`). Every file is
-    read first: UnusableTestFile, before any test ran, when one cannot be.
+    `features` are the engine's enabled Prometheus features (query/features.py). Returns 0 only when
+    every failure is in `known_failures` (keys `file.test:line`). Every file is read first:
+    UnusableTestFile, before any test ran, when one cannot be.
     """
     files = [(path, read_test_file(path)) for path in paths]
     totals = FileReport("total")
     unexpected = 0
     for path, commands in files:
         try:
-            report = _run_commands(path, commands, known_failures)
+            report = _run_commands(path, commands, known_failures, features)
         except TestFileError as e:
             out.write(f"{path}: cannot run: {e}\n")
             unexpected += 1
@@ -725,7 +741,7 @@ def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] |
             out.write(f"{tag} {name}:{line}: {expr}\n    {detail}\n")
         out.write(
             f"{name}: passed {report.passed}, failed {report.failed} ({report.known} known), "
-            f"unsupported {report.unsupported}, pass rate {report.rate:.1%}\n"
+            f"unsupported {report.unsupported}, pass rate {report.rate:.1%}, passed/all {report.figures}\n"
         )
         totals.passed += report.passed
         totals.failed += report.failed
@@ -734,7 +750,7 @@ def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] |
         unexpected += report.failed - report.known
     out.write(
         f"TOTAL: passed {totals.passed}, failed {totals.failed} ({totals.known} known), "
-        f"unsupported {totals.unsupported}, pass rate {totals.rate:.1%}\n"
+        f"unsupported {totals.unsupported}, pass rate {totals.rate:.1%}, passed/all {totals.figures}\n"
     )
     return 0 if unexpected == 0 else 1
 
@@ -754,16 +770,25 @@ def load_known_failures(path: str | Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     known = None
-    if args[:1] == ["--known-failures"]:
-        known = load_known_failures(args[1])
-        args = args[2:]
+    features: set[str] = set()
+    while args[:1] and args[0].startswith("--"):
+        if args[0] == "--known-failures" and len(args) > 1:
+            known = load_known_failures(args[1])
+            args = args[2:]
+        elif args[0].startswith("--enable-feature=") and args[0].partition("=")[2] in KNOWN_FEATURES:
+            features.add(args[0].partition("=")[2])
+            args = args[1:]
+        else:
+            sys.stderr.write(f"promqltest: unknown option {args[0]!r}\n")
+            return 2
     if not args:
         sys.stderr.write(
-            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] FILE...\n"
+            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] "
+            f"[--enable-feature=NAME ({', '.join(sorted(KNOWN_FEATURES))})]... FILE...\n"
         )
         return 2
     try:
-        return run_files(args, sys.stdout, known)
+        return run_files(args, sys.stdout, known, frozenset(features))
     except UnusableTestFile as e:
         sys.stderr.write(f"promqltest: {e}\n")
         return 2
