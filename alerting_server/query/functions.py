@@ -23,7 +23,12 @@ from alerting_server.query.labels import (
     with_label,
     without,
 )
-from alerting_server.query.mathx import bucket_fraction, bucket_quantile
+from alerting_server.query.mathx import (
+    bucket_fraction,
+    bucket_quantile,
+    go_parse_float,
+    openmetrics_float,
+)
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
 from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Values
@@ -170,6 +175,8 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _label_join(ev, args, span)
     if name == "histogram_quantile":
         return _histogram_quantile(ev, args, span)
+    if name == "histogram_quantiles":
+        return _histogram_quantiles(ev, args, span)
     if name == "histogram_fraction":
         return _histogram_fraction(ev, args, span)
     if name in _HISTOGRAM_ONLY:
@@ -338,17 +345,21 @@ def _label_join(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     return _merge_same_labels(out, span.n)
 
 
-def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[float, StepSeries]]]:
+def _bucket_groups(
+    ev: Evaluator, vector: Vector, node: pp.Expr
+) -> dict[Labels, list[tuple[float, StepSeries]]]:
+    """The buckets of each classic histogram; "1" and "1.0" are one bound (their counts add up, as
+    in Prometheus' coalesceBuckets), and `le` is read as Go's ParseFloat reads it."""
     groups: dict[Labels, list[tuple[float, StepSeries]]] = {}
     for s in vector:
         le = get(s.labels, "le")
         try:
-            upper = float(le)
+            upper = go_parse_float(le)
         except ValueError:
             ev.annotations.warn(
                 f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le}" '
                 "for metric name "
-                f'"{get(s.labels, METRIC_NAME)}"'
+                f'"{get(s.labels, METRIC_NAME)}"{ev.position(node)}'
             )
             continue
         groups.setdefault(without(s.labels, ["le"]), []).append((upper, s))
@@ -360,7 +371,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
     out = []
-    for labels, buckets in _bucket_groups(ev, vector).items():
+    for labels, buckets in _bucket_groups(ev, vector, args[1]).items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -380,11 +391,39 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     return Vector.of(out, span.n)
 
 
+def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    """histogram_quantiles(v, "label", q1, q2...): one series per quantile, the label holding it in
+    OpenMetrics' float format ("0.5", "1.0")."""
+    vector = ev.vector(args[0], span)
+    label = _string(ev, args[1], span)
+    qs = [ev.scalar(a, span) for a in args[2:]]
+    for q, node in zip(qs, args[2:], strict=True):
+        ev.check_quantile(q, node)
+    rows: dict[Labels, tuple[np.ndarray, np.ndarray]] = {}
+    for labels, buckets in _bucket_groups(ev, vector, args[0]).items():
+        for i in range(span.n):
+            live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
+            if not live:
+                continue
+            for q in qs:
+                result, forced = bucket_quantile(float(q[i]), live)
+                if forced:
+                    ev.annotations.info(
+                        "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
+                        f"for metric name {format_series(labels)}"
+                    )
+                key = with_label(labels, label, openmetrics_float(float(q[i])))
+                values, present = rows.setdefault(key, (np.zeros(span.n), np.zeros(span.n, dtype=bool)))
+                values[i] = result
+                present[i] = True
+    return Vector.of([StepSeries(k, v, p, True) for k, (v, p) in rows.items()], span.n)
+
+
 def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
     vector = ev.vector(args[2], span)
     out = []
-    for labels, buckets in _bucket_groups(ev, vector).items():
+    for labels, buckets in _bucket_groups(ev, vector, args[2]).items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +35,29 @@ def go_g(f: float) -> str:
     if exp < -4 or exp >= 21:
         return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
     return str(np.format_float_positional(f, unique=True, trim="-"))
+
+
+_GO_HEX_FLOAT = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F_]+\.?[0-9a-fA-F_]*|\.[0-9a-fA-F_]+)[pP][+-]?\d+")
+
+
+def go_parse_float(text: str) -> float:
+    """Go's strconv.ParseFloat(text, 64): no surrounding space, `_` only in hexadecimal, hexadecimal
+    floats with their `p` exponent; ValueError otherwise."""
+    if text != text.strip() or not text:
+        raise ValueError(f"invalid float {text!r}")
+    if _GO_HEX_FLOAT.fullmatch(text):
+        return float.fromhex(text.replace("_", ""))
+    if "_" in text:
+        raise ValueError(f"invalid float {text!r}")
+    return float(text)
+
+
+def openmetrics_float(f: float) -> str:
+    """Prometheus' labels.FormatOpenMetricsFloat: shortest form, ".0" after a whole number."""
+    text = go_g(f)
+    if math.isfinite(f) and f == math.floor(f) and not any(c in text for c in "e."):
+        text += ".0"
+    return text
 
 
 def kahan_sum(values: Sequence[float]) -> float:
@@ -190,15 +214,9 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
         if lower_set and upper_set:
             break
         if not lower_set and lower_bound < lower < upper_bound:
-            lower_rank, lower_set = (
-                rank + (bcount - rank) * (lower - lower_bound) / (upper_bound - lower_bound),
-                True,
-            )
+            lower_rank, lower_set = _interpolate(rank, bcount, lower, lower_bound, upper_bound), True
         if not upper_set and lower_bound < upper < upper_bound:
-            upper_rank, upper_set = (
-                rank + (bcount - rank) * (upper - lower_bound) / (upper_bound - lower_bound),
-                True,
-            )
+            upper_rank, upper_set = _interpolate(rank, bcount, upper, lower_bound, upper_bound), True
         if lower_set and upper_set:
             break
         rank = bcount
@@ -207,3 +225,11 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
     if not upper_set or upper_rank > count:
         upper_rank = count
     return (upper_rank - lower_rank) / count
+
+
+def _interpolate(rank: float, count: float, v: float, lower_bound: float, upper_bound: float) -> float:
+    # A first bucket with a negative or zero upper bound reaches down to -Inf: nothing can be
+    # interpolated in it (Prometheus counts it whole), as nothing is in the +Inf bucket.
+    if lower_bound == -math.inf:
+        return count
+    return rank + (count - rank) * (v - lower_bound) / (upper_bound - lower_bound)

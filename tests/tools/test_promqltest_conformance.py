@@ -54,7 +54,8 @@ def test_native_histogram_cases_are_unsupported_not_passed() -> None:
     assert report.passed > 100
     histograms = run_file(str(NEXT / "native_histograms.test"), None, KNOWN_FEATURES)
     assert histograms.unsupported > 400
-    assert histograms.passed == 0
+    # Only the two cases of classic buckets with a malformed `le` pass; the others need native ones.
+    assert histograms.passed == 2
 
 
 def test_experimental_functions_need_their_feature() -> None:
