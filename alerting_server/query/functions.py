@@ -17,15 +17,16 @@ from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import (
     METRIC_NAME,
     Labels,
-    format_series,
     get,
     promql_regex,
     with_label,
     without,
 )
 from alerting_server.query.mathx import (
+    ForcedMonotonicity,
     bucket_fraction,
     bucket_quantile,
+    go_g,
     go_parse_float,
     openmetrics_float,
 )
@@ -371,6 +372,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
     out = []
+    fixes = _MonotonicityFixes()
     for labels, buckets in _bucket_groups(ev, vector, args[1]).items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
@@ -379,16 +381,46 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
             if not live:
                 continue
             result, forced = bucket_quantile(float(q[i]), live)
-            if forced:
-                ev.annotations.info(
-                    "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
-                    f"for metric name {format_series(labels)}"
-                )
+            if forced is not None:
+                fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
             values[i] = result
             present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
+    fixes.report(ev, args[1])
     return Vector.of(out, span.n)
+
+
+class _MonotonicityFixes:
+    """Prometheus' histogramQuantileForcedMonotonicityErr: one info per metric name, merged over the
+    samples whose buckets had to be fixed (bucket range, largest fix, count, first and last time)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, list[float]] = {}  # min_ts, max_ts, count, min_bucket, max_bucket, diff
+
+    def add(self, name: str, t_ms: int, forced: ForcedMonotonicity) -> None:
+        seen = self.by_name.get(name)
+        if seen is None:
+            self.by_name[name] = [t_ms, t_ms, 1, forced.min_bucket, forced.max_bucket, forced.max_diff]
+            return
+        seen[0], seen[1], seen[2] = min(seen[0], t_ms), max(seen[1], t_ms), seen[2] + 1
+        seen[3], seen[4] = min(seen[3], forced.min_bucket), max(seen[4], forced.max_bucket)
+        seen[5] = max(seen[5], forced.max_diff)
+
+    def report(self, ev: Evaluator, node: pp.Expr) -> None:
+        for name, (min_ts, max_ts, count, low, high, diff) in self.by_name.items():
+            named = f' for metric name "{name}"' if name else ""
+            ev.annotations.info(
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
+                "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)"
+                f"{named}, from buckets {go_g(low)} to {go_g(high)}, with a max diff of {diff:.2g}, "
+                f"over {int(count)} samples from {_rfc3339(min_ts)} to {_rfc3339(max_ts)}"
+                f"{ev.position(node)}"
+            )
+
+
+def _rfc3339(t_ms: float) -> str:
+    return datetime.fromtimestamp(int(t_ms) // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
@@ -400,6 +432,7 @@ def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vec
     for q, node in zip(qs, args[2:], strict=True):
         ev.check_quantile(q, node)
     rows: dict[Labels, tuple[np.ndarray, np.ndarray]] = {}
+    fixes = _MonotonicityFixes()
     for labels, buckets in _bucket_groups(ev, vector, args[0]).items():
         for i in range(span.n):
             live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
@@ -407,15 +440,13 @@ def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vec
                 continue
             for q in qs:
                 result, forced = bucket_quantile(float(q[i]), live)
-                if forced:
-                    ev.annotations.info(
-                        "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
-                        f"for metric name {format_series(labels)}"
-                    )
+                if forced is not None:
+                    fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
                 key = with_label(labels, label, openmetrics_float(float(q[i])))
                 values, present = rows.setdefault(key, (np.zeros(span.n), np.zeros(span.n, dtype=bool)))
                 values[i] = result
                 present[i] = True
+    fixes.report(ev, args[0])
     return Vector.of([StepSeries(k, v, p, True) for k, (v, p) in rows.items()], span.n)
 
 

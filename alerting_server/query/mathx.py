@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -135,22 +136,33 @@ def _coalesce(buckets: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bool]:
+@dataclass(frozen=True)
+class ForcedMonotonicity:
+    """Where histogram_quantile had to raise bucket counts: the lowest and highest upper bound of
+    those buckets, and the largest amount added."""
+
+    min_bucket: float
+    max_bucket: float
+    max_diff: float
+
+
+def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, ForcedMonotonicity | None]:
     """histogram_quantile over classic buckets (upper bound, cumulative count).
 
-    Returns the quantile and whether monotonicity had to be forced.
+    Returns the quantile and, when monotonicity had to be forced, where.
     """
     if math.isnan(q):
-        return math.nan, False
+        return math.nan, None
     if q < 0:
-        return -math.inf, False
+        return -math.inf, None
     if q > 1:
-        return math.inf, False
+        return math.inf, None
     buckets = sorted(([u, c] for u, c in raw), key=lambda b: b[0])
     if not math.isinf(buckets[-1][0]) or buckets[-1][0] < 0:
-        return math.nan, False
+        return math.nan, None
     buckets = _coalesce(buckets)
-    forced = False
+    forced: ForcedMonotonicity | None = None
+    min_bucket, max_bucket, max_diff = math.inf, -math.inf, 0.0
     prev = buckets[0][1]
     for bucket in buckets[1:]:
         curr = bucket[1]
@@ -161,7 +173,9 @@ def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bo
             continue
         if curr < prev:
             bucket[1] = prev
-            forced = True
+            min_bucket, max_bucket = min(min_bucket, bucket[0]), max(max_bucket, bucket[0])
+            max_diff = max(max_diff, prev - curr)
+            forced = ForcedMonotonicity(min_bucket, max_bucket, max_diff)
             continue
         prev = curr
     if len(buckets) < 2:

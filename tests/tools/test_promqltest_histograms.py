@@ -24,6 +24,10 @@ load 5m
     hex_bucket{le="+Inf"} 4x10
     bad_bucket{le=" 1"} 2x10
     bad_bucket{le="+Inf"} 4x10
+    fixed_bucket{le="1"} 5x10
+    fixed_bucket{le="10"} 2x10
+    fixed_bucket{le="100"} 4x10
+    fixed_bucket{le="+Inf"} 8x10
 
 eval instant at 50m histogram_quantiles(lat_bucket, "q", 0.25, 0.5, 1)
     expect no_warn
@@ -59,7 +63,17 @@ eval instant at 50m histogram_quantile(0.5, hex_bucket)
 eval instant at 50m histogram_quantile(0.5, bad_bucket)
     expect warn regex: "le" is missing or has a malformed value of " 1" for metric name "bad_bucket" \(1:25\)$
     {} NaN
-"""
+
+eval range from 5m to 10m step 5m histogram_quantile(0.5, fixed_bucket)
+    expect info msg: MONOTONICITY
+    {} 0.8 0.8
+""".replace(
+    "MONOTONICITY",
+    "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
+    "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric "
+    'name "fixed_bucket", from buckets 10 to 100, with a max diff of 3, over 2 samples from '
+    "1970-01-01T00:05:00Z to 1970-01-01T00:10:00Z (1:25)",
+)
 
 
 def test_classic_histogram_functions(tmp_path: Path) -> None:
@@ -67,7 +81,7 @@ def test_classic_histogram_functions(tmp_path: Path) -> None:
     path.write_text(CASES)
     out = io.StringIO()
     assert run_files([str(path)], out, {}, KNOWN_FEATURES) == 0, out.getvalue()
-    assert "passed 10, failed 0" in out.getvalue()
+    assert "passed 11, failed 0" in out.getvalue()
 
 
 def test_histogram_quantiles_is_experimental(tmp_path: Path) -> None:
