@@ -244,6 +244,7 @@ class AlertingApp:
         local = Engine(
             self._tsdb,
             limits=QueryLimits(self.config.query_max_samples, self.config.query_timeout_ms),
+            features=frozenset(self.config.query_enable_features),
         )
         self._datasources = Datasources.from_config(local, self.config.datasources, self.config.outbound)
         query = engine_query_func(local)

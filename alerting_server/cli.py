@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from alerting_server import config as config_module
+from alerting_server.query.features import KNOWN_FEATURES
 
 # Libraries that log what they send or store at INFO or DEBUG: URLs of webhooks with their tokens
 # and passwords, SQL parameters with channel configs. Their warnings still show.
@@ -48,7 +49,7 @@ def _promql_test(args: argparse.Namespace) -> int:
 
     known = promqltest.load_known_failures(args.known_failures) if args.known_failures else None
     try:
-        return promqltest.run_files(args.files, sys.stdout, known)
+        return promqltest.run_files(args.files, sys.stdout, known, frozenset(args.enable_feature))
     except promqltest.UnusableTestFile as exc:
         raise _Unusable(str(exc)) from None
 
@@ -144,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     promql.add_argument("files", nargs="+", metavar="FILE")
     promql.add_argument(
         "--known-failures", help="file of `file.test:line reason` lines not to count as failures"
+    )
+    promql.add_argument(
+        "--enable-feature",
+        action="append",
+        default=[],
+        choices=sorted(KNOWN_FEATURES),
+        help="enable a PromQL feature Prometheus keeps behind --enable-feature (repeatable)",
     )
     promql.set_defaults(func=_promql_test)
     rules = commands.add_parser(

@@ -17,6 +17,7 @@ from alerting_common.durations import format_duration, parse_duration
 from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS, DEFAULT_MAX_WATCHERS
 from alerting_server.auth import SCOPES, Token
 from alerting_server.outbound import IPNetwork, OutboundPolicy
+from alerting_server.query.features import KNOWN_FEATURES
 from alerting_server.query.limits import DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_MS
 from alerting_server.query.remote import DEFAULT_MAX_RESPONSE_BYTES
 from alerting_server.store.connect import DEFAULT_URL, check_url
@@ -238,6 +239,16 @@ class Config:
             "how long one query or rule evaluation may run before it is stopped (Prometheus' "
             "query.timeout); then it fails with `timeout` (HTTP 503, DEADLINE_EXCEEDED)",
             "query.timeout",
+        ),
+    )
+    query_enable_features: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "PromQL features Prometheus keeps behind `--enable-feature`, enabled by name: "
+            "`promql-experimental-functions` (limitk, limit_ratio, sort_by_label, mad_over_time, "
+            "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...); a query using a "
+            "feature not enabled fails to parse, as in Prometheus",
+            "query.enable_features",
         ),
     )
     rules_min_interval_ms: int = field(
@@ -628,16 +639,32 @@ def _rules(node: Any) -> dict[str, int]:
     return {keys[key]: _duration(value, f"rules.{key}") for key, value in node.items()}
 
 
-def _query(node: Any) -> dict[str, int]:
-    keys = {"max_samples": "query_max_samples", "timeout": "query_timeout_ms"}
+def _query(node: Any) -> dict[str, Any]:
+    keys = {
+        "max_samples": "query_max_samples",
+        "timeout": "query_timeout_ms",
+        "enable_features": "query_enable_features",
+    }
     if not isinstance(node, dict) or set(node) - set(keys):
         raise ConfigError(f"query: expected a map of {', '.join(keys)}")
-    return {
-        keys[key]: _positive_int(value, f"query.{key}")
-        if key == "max_samples"
-        else _duration(value, f"query.{key}")
-        for key, value in node.items()
-    }
+    changes: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "max_samples":
+            changes[keys[key]] = _positive_int(value, f"query.{key}")
+        elif key == "timeout":
+            changes[keys[key]] = _duration(value, f"query.{key}")
+        else:
+            changes[keys[key]] = _features(value, f"query.{key}")
+    return changes
+
+
+def _features(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ConfigError(f"{key}: expected a list of feature names")
+    for name in value:
+        if name not in KNOWN_FEATURES:
+            raise ConfigError(f"{key}: unknown feature {name!r} (known: {', '.join(sorted(KNOWN_FEATURES))})")
+    return tuple(dict.fromkeys(value))
 
 
 def _outbound(node: Any) -> dict[str, Any]:

@@ -65,6 +65,8 @@ def test_exposure_settings(tmp_path: Path) -> None:
         ("rules: {min_interval: -1s}\n", "rules.min_interval"),
         ("rules: {interval: 1m}\n", "rules: expected"),
         ("rules: 15s\n", "rules: expected"),
+        ("query: {enable_features: promql-experimental-functions}\n", "query.enable_features"),
+        ("query: {enable_features: [promql-extended-range-selectors]}\n", "query.enable_features: unknown"),
         ("- a list\n", "top level"),
         ("a: [\n", "not valid YAML"),
     ],
@@ -111,6 +113,15 @@ def test_tsdb_settings(tmp_path: Path) -> None:
     f.write_text("tsdb: {retention: 2h, max_series: 500, snapshot_interval: 1m}\n")
     c = config.load(str(f), env={})
     assert (c.tsdb_retention_ms, c.tsdb_max_series, c.snapshot_interval_ms) == (7_200_000, 500, 60_000)
+
+
+def test_query_features(tmp_path: Path) -> None:
+    assert config.load(None, env={}).query_enable_features == ()
+    f = tmp_path / "c.yaml"
+    f.write_text("query: {enable_features: [promql-experimental-functions], max_samples: 10}\n")
+    c = config.load(str(f), env={})
+    assert c.query_enable_features == ("promql-experimental-functions",)
+    assert c.query_max_samples == 10
 
 
 def test_rules_settings(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from alerting_server.query.analysis import analyse, analysed
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
+from alerting_server.query.features import check_features
 from alerting_server.query.labels import Labels, drop_name
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget, QueryLimits
 from alerting_server.query.result import Result, ResultSeries, ValueKind
@@ -50,11 +51,20 @@ class Engine:
         lookback_ms: int = DEFAULT_LOOKBACK_MS,
         subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
         limits: QueryLimits = DEFAULT_LIMITS,
+        features: frozenset[str] = frozenset(),
     ) -> None:
         self.storage = storage
         self.lookback_ms = lookback_ms
         self.subquery_step_ms = subquery_step_ms
         self.limits = limits
+        # Prometheus' --enable-feature names (query/features.py): experimental functions are off
+        # unless enabled, as in Prometheus.
+        self.features = features
+
+    def _parse(self, query: str) -> pp.Expr:
+        expr = parse(query)
+        check_features(expr, self.features)
+        return expr
 
     def _evaluator(self, query: str, start: int, end: int, step: int) -> Evaluator:
         return Evaluator(
@@ -69,7 +79,7 @@ class Engine:
         )
 
     def instant(self, query: str, t_ms: int) -> Result:
-        expr = parse(query)
+        expr = self._parse(query)
         ev = self._evaluator(query, t_ms, t_ms, 0)
         value = ev.eval(expr, Steps(t_ms, t_ms, 0))
         notes = ev.annotations
@@ -107,15 +117,26 @@ class Engine:
         each exactly what instant() gives; the queries missing from the answer are for instant()."""
         if not _shares(type(self.storage)):
             return {}
-        plans = [(q, p) for q in queries if (p := _plan(q)) is not None]
+        plans = [(q, p) for q in queries if (p := _plan(q)) is not None and self._enabled(q)]
         if len(plans) < 2:
             return {}
         store = cast(shared.SharedStore, self.storage)
         return shared.evaluate_shared(store, plans, t_ms, self._rows_on)
 
+    def _enabled(self, query: str) -> bool:
+        try:
+            self._parse(query)
+        except InvalidArgument:
+            return False
+        return True
+
     def _rows_on(self, storage: Queryable, query: str, t_ms: int) -> list[tuple[Labels, float]]:
         engine = Engine(
-            storage, lookback_ms=self.lookback_ms, subquery_step_ms=self.subquery_step_ms, limits=self.limits
+            storage,
+            lookback_ms=self.lookback_ms,
+            subquery_step_ms=self.subquery_step_ms,
+            limits=self.limits,
+            features=self.features,
         )
         result = engine.instant(query, t_ms)
         return [(s.labels, float(s.values[0])) for s in result.series]
@@ -127,7 +148,7 @@ class Engine:
             )
         if end_ms < start_ms:
             raise InvalidArgument.field("end", "end timestamp must not be before start time")
-        expr = parse(query)
+        expr = self._parse(query)
         ev = self._evaluator(query, start_ms, end_ms, step_ms)
         span = Steps(start_ms, end_ms, step_ms)
         value = ev.eval(expr, span)

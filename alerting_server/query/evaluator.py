@@ -137,6 +137,8 @@ class Evaluator:
         """` (line:col)` of a node, as Prometheus appends to annotations; found by its text."""
         text = str(node)
         at = self.query.find(text)
+        if at < 0 and text.endswith("{}"):
+            at = self.query.find(text[:-2])  # a selector written without braces
         if at < 0:
             return ""
         line = self.query.count("\n", 0, at) + 1

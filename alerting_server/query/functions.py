@@ -17,13 +17,19 @@ from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import (
     METRIC_NAME,
     Labels,
-    format_series,
     get,
     promql_regex,
     with_label,
     without,
 )
-from alerting_server.query.mathx import bucket_fraction, bucket_quantile
+from alerting_server.query.mathx import (
+    ForcedMonotonicity,
+    bucket_fraction,
+    bucket_quantile,
+    go_g,
+    go_parse_float,
+    openmetrics_float,
+)
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
 from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Values
@@ -170,6 +176,8 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _label_join(ev, args, span)
     if name == "histogram_quantile":
         return _histogram_quantile(ev, args, span)
+    if name == "histogram_quantiles":
+        return _histogram_quantiles(ev, args, span)
     if name == "histogram_fraction":
         return _histogram_fraction(ev, args, span)
     if name in _HISTOGRAM_ONLY:
@@ -338,17 +346,21 @@ def _label_join(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     return _merge_same_labels(out, span.n)
 
 
-def _bucket_groups(ev: Evaluator, vector: Vector) -> dict[Labels, list[tuple[float, StepSeries]]]:
+def _bucket_groups(
+    ev: Evaluator, vector: Vector, node: pp.Expr
+) -> dict[Labels, list[tuple[float, StepSeries]]]:
+    """The buckets of each classic histogram; "1" and "1.0" are one bound (their counts add up, as
+    in Prometheus' coalesceBuckets), and `le` is read as Go's ParseFloat reads it."""
     groups: dict[Labels, list[tuple[float, StepSeries]]] = {}
     for s in vector:
         le = get(s.labels, "le")
         try:
-            upper = float(le)
+            upper = go_parse_float(le)
         except ValueError:
             ev.annotations.warn(
                 f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le}" '
                 "for metric name "
-                f'"{get(s.labels, METRIC_NAME)}"'
+                f'"{get(s.labels, METRIC_NAME)}"{ev.position(node)}'
             )
             continue
         groups.setdefault(without(s.labels, ["le"]), []).append((upper, s))
@@ -360,7 +372,8 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
     out = []
-    for labels, buckets in _bucket_groups(ev, vector).items():
+    fixes = _MonotonicityFixes()
+    for labels, buckets in _bucket_groups(ev, vector, args[1]).items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -368,23 +381,80 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
             if not live:
                 continue
             result, forced = bucket_quantile(float(q[i]), live)
-            if forced:
-                ev.annotations.info(
-                    "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
-                    f"for metric name {format_series(labels)}"
-                )
+            if forced is not None:
+                fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
             values[i] = result
             present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
+    fixes.report(ev, args[1])
     return Vector.of(out, span.n)
+
+
+class _MonotonicityFixes:
+    """Prometheus' histogramQuantileForcedMonotonicityErr: one info per metric name, merged over the
+    samples whose buckets had to be fixed (bucket range, largest fix, count, first and last time)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, list[float]] = {}  # min_ts, max_ts, count, min_bucket, max_bucket, diff
+
+    def add(self, name: str, t_ms: int, forced: ForcedMonotonicity) -> None:
+        seen = self.by_name.get(name)
+        if seen is None:
+            self.by_name[name] = [t_ms, t_ms, 1, forced.min_bucket, forced.max_bucket, forced.max_diff]
+            return
+        seen[0], seen[1], seen[2] = min(seen[0], t_ms), max(seen[1], t_ms), seen[2] + 1
+        seen[3], seen[4] = min(seen[3], forced.min_bucket), max(seen[4], forced.max_bucket)
+        seen[5] = max(seen[5], forced.max_diff)
+
+    def report(self, ev: Evaluator, node: pp.Expr) -> None:
+        for name, (min_ts, max_ts, count, low, high, diff) in self.by_name.items():
+            named = f' for metric name "{name}"' if name else ""
+            ev.annotations.info(
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
+                "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)"
+                f"{named}, from buckets {go_g(low)} to {go_g(high)}, with a max diff of {diff:.2g}, "
+                f"over {int(count)} samples from {_rfc3339(min_ts)} to {_rfc3339(max_ts)}"
+                f"{ev.position(node)}"
+            )
+
+
+def _rfc3339(t_ms: float) -> str:
+    return datetime.fromtimestamp(int(t_ms) // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
+    """histogram_quantiles(v, "label", q1, q2...): one series per quantile, the label holding it in
+    OpenMetrics' float format ("0.5", "1.0")."""
+    vector = ev.vector(args[0], span)
+    label = _string(ev, args[1], span)
+    qs = [ev.scalar(a, span) for a in args[2:]]
+    for q, node in zip(qs, args[2:], strict=True):
+        ev.check_quantile(q, node)
+    rows: dict[Labels, tuple[np.ndarray, np.ndarray]] = {}
+    fixes = _MonotonicityFixes()
+    for labels, buckets in _bucket_groups(ev, vector, args[0]).items():
+        for i in range(span.n):
+            live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
+            if not live:
+                continue
+            for q in qs:
+                result, forced = bucket_quantile(float(q[i]), live)
+                if forced is not None:
+                    fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
+                key = with_label(labels, label, openmetrics_float(float(q[i])))
+                values, present = rows.setdefault(key, (np.zeros(span.n), np.zeros(span.n, dtype=bool)))
+                values[i] = result
+                present[i] = True
+    fixes.report(ev, args[0])
+    return Vector.of([StepSeries(k, v, p, True) for k, (v, p) in rows.items()], span.n)
 
 
 def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
     vector = ev.vector(args[2], span)
     out = []
-    for labels, buckets in _bucket_groups(ev, vector).items():
+    for labels, buckets in _bucket_groups(ev, vector, args[2]).items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,6 +36,29 @@ def go_g(f: float) -> str:
     if exp < -4 or exp >= 21:
         return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
     return str(np.format_float_positional(f, unique=True, trim="-"))
+
+
+_GO_HEX_FLOAT = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F_]+\.?[0-9a-fA-F_]*|\.[0-9a-fA-F_]+)[pP][+-]?\d+")
+
+
+def go_parse_float(text: str) -> float:
+    """Go's strconv.ParseFloat(text, 64): no surrounding space, `_` only in hexadecimal, hexadecimal
+    floats with their `p` exponent; ValueError otherwise."""
+    if text != text.strip() or not text:
+        raise ValueError(f"invalid float {text!r}")
+    if _GO_HEX_FLOAT.fullmatch(text):
+        return float.fromhex(text.replace("_", ""))
+    if "_" in text:
+        raise ValueError(f"invalid float {text!r}")
+    return float(text)
+
+
+def openmetrics_float(f: float) -> str:
+    """Prometheus' labels.FormatOpenMetricsFloat: shortest form, ".0" after a whole number."""
+    text = go_g(f)
+    if math.isfinite(f) and f == math.floor(f) and not any(c in text for c in "e."):
+        text += ".0"
+    return text
 
 
 def kahan_sum(values: Sequence[float]) -> float:
@@ -111,22 +136,33 @@ def _coalesce(buckets: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bool]:
+@dataclass(frozen=True)
+class ForcedMonotonicity:
+    """Where histogram_quantile had to raise bucket counts: the lowest and highest upper bound of
+    those buckets, and the largest amount added."""
+
+    min_bucket: float
+    max_bucket: float
+    max_diff: float
+
+
+def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, ForcedMonotonicity | None]:
     """histogram_quantile over classic buckets (upper bound, cumulative count).
 
-    Returns the quantile and whether monotonicity had to be forced.
+    Returns the quantile and, when monotonicity had to be forced, where.
     """
     if math.isnan(q):
-        return math.nan, False
+        return math.nan, None
     if q < 0:
-        return -math.inf, False
+        return -math.inf, None
     if q > 1:
-        return math.inf, False
+        return math.inf, None
     buckets = sorted(([u, c] for u, c in raw), key=lambda b: b[0])
     if not math.isinf(buckets[-1][0]) or buckets[-1][0] < 0:
-        return math.nan, False
+        return math.nan, None
     buckets = _coalesce(buckets)
-    forced = False
+    forced: ForcedMonotonicity | None = None
+    min_bucket, max_bucket, max_diff = math.inf, -math.inf, 0.0
     prev = buckets[0][1]
     for bucket in buckets[1:]:
         curr = bucket[1]
@@ -137,7 +173,9 @@ def bucket_quantile(q: float, raw: list[tuple[float, float]]) -> tuple[float, bo
             continue
         if curr < prev:
             bucket[1] = prev
-            forced = True
+            min_bucket, max_bucket = min(min_bucket, bucket[0]), max(max_bucket, bucket[0])
+            max_diff = max(max_diff, prev - curr)
+            forced = ForcedMonotonicity(min_bucket, max_bucket, max_diff)
             continue
         prev = curr
     if len(buckets) < 2:
@@ -190,15 +228,9 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
         if lower_set and upper_set:
             break
         if not lower_set and lower_bound < lower < upper_bound:
-            lower_rank, lower_set = (
-                rank + (bcount - rank) * (lower - lower_bound) / (upper_bound - lower_bound),
-                True,
-            )
+            lower_rank, lower_set = _interpolate(rank, bcount, lower, lower_bound, upper_bound), True
         if not upper_set and lower_bound < upper < upper_bound:
-            upper_rank, upper_set = (
-                rank + (bcount - rank) * (upper - lower_bound) / (upper_bound - lower_bound),
-                True,
-            )
+            upper_rank, upper_set = _interpolate(rank, bcount, upper, lower_bound, upper_bound), True
         if lower_set and upper_set:
             break
         rank = bcount
@@ -207,3 +239,11 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
     if not upper_set or upper_rank > count:
         upper_rank = count
     return (upper_rank - lower_rank) / count
+
+
+def _interpolate(rank: float, count: float, v: float, lower_bound: float, upper_bound: float) -> float:
+    # A first bucket with a negative or zero upper bound reaches down to -Inf: nothing can be
+    # interpolated in it (Prometheus counts it whole), as nothing is in the +Inf bucket.
+    if lower_bound == -math.inf:
+        return count
+    return rank + (count - rank) * (v - lower_bound) / (upper_bound - lower_bound)

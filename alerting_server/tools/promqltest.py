@@ -6,7 +6,11 @@ expected result and `expect ...` lines. Results are compared as promqltest does:
 series, floats equal within a relative 1e-6, order only when `ordered`; an instant eval is
 also re-run as a range query around its time and must agree.
 
-Cases that need native histograms (`{{...}}` samples) are counted as unsupported.
+Every directive of the current format is read: `expect fail|warn|no_warn|info|no_info|ordered` (with
+`msg:` or `regex:`), `expect range vector from <t> to <t> step <d>` (an instant query returning a
+range vector), `expect string`, `eval_fail|_warn|_info|_ordered`, `load_with_nhcb` and `metric@st` lines
+(start timestamps, kept with the load). Cases that need native histograms (`{{...}}` samples) are
+counted as unsupported.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from alerting_server.errors import InvalidArgument
 from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.features import KNOWN_FEATURES
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.storage import STALE_NAN, SeriesData
@@ -39,6 +44,7 @@ _EVAL_RANGE = re.compile(
     r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$"
 )
 _EXPECT = re.compile(r"^expect\s+(ordered|fail|warn|no_warn|info|no_info)(?:\s+(regex|msg):(.+))?$")
+_EXPECT_RANGE = re.compile(r"^expect range vector\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+)$")
 _LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
 _CONTEXT_FUNCS = re.compile(r"(start|end|range|step)\(\)")
 
@@ -152,6 +158,8 @@ class LoadCmd:
     interval_ms: int
     with_nhcb: bool
     series: list[tuple[Labels, list[SeqValue]]] = field(default_factory=list)
+    # `metric@st` lines: per sample, the offset in ms of its start timestamp (None = none).
+    start_offsets: dict[Labels, list[int | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -190,6 +198,7 @@ class EvalCmd:
     expected_string: str | None = None
     exclude_from_range: bool = False
     uses_histograms: bool = False
+    range_vector: bool = False  # `expect range vector ...`: an instant query returning a matrix
 
     def is_ordered(self) -> bool:
         return self.ordered or bool(self.expects.get("ordered"))
@@ -235,12 +244,89 @@ def _parse_load(lines: list[str], i: int) -> tuple[int, LoadCmd]:
     cmd = LoadCmd(i + 1, _duration_ms(m.group(2)), m.group(1) == "with_nhcb")
     i += 1
     defined: dict[Labels, list[SeqValue]] = {}
+    pending: tuple[int, Labels, list[int | None]] | None = None
     while i < len(lines) and lines[i]:
+        if _is_st_line(lines[i]):
+            if pending is not None:
+                raise TestFileError(pending[0], "@st line has no following sample line")
+            st_labels, offsets = _parse_st_line(lines[i], i + 1)
+            pending = (i + 1, st_labels, offsets)
+            i += 1
+            continue
         labels, values = parse_series_desc(lines[i], i + 1)
+        if pending is not None:
+            if pending[1] != labels:
+                raise TestFileError(pending[0], "@st metric does not match the following sample line metric")
+            if len(pending[2]) != len(values):
+                raise TestFileError(
+                    pending[0], f"@st line has {len(pending[2])} values but sample line has {len(values)}"
+                )
+            cmd.start_offsets[labels] = pending[2]
+            pending = None
         defined[labels] = values  # a later definition of the same series replaces the earlier one
         i += 1
+    if pending is not None:
+        raise TestFileError(pending[0], "@st line has no following sample line")
     cmd.series = list(defined.items())
     return i, cmd
+
+
+def _is_st_line(line: str) -> bool:
+    head = re.split(r"[\t ]", line, maxsplit=1)
+    return len(head) == 2 and head[0].endswith("@st")
+
+
+_ST_DURATION = re.compile(r"(?P<sign>[+-]?)(?P<digits>\d+)(?P<unit>[a-wyzA-Z]*)")
+
+
+def _parse_st_line(line: str, number: int) -> tuple[Labels, list[int | None]]:
+    """`metric{...}@st <offsets>`: per sample, its start timestamp as an offset from its time."""
+    head, rest = re.split(r"[\t ]", line, maxsplit=1)
+    labels, _ = parse_series_desc(head.removesuffix("@st") + " _", number)
+    offsets: list[int | None] = []
+    for item in rest.split():
+        try:
+            offsets.extend(_parse_st_item(item))
+        except ValueError as e:
+            raise TestFileError(number, f"invalid @st sequence: invalid ST item {item!r}: {e}") from None
+    return labels, offsets
+
+
+def _st_duration(text: str) -> tuple[int, str]:
+    m = _ST_DURATION.match(text)
+    if not m:
+        raise ValueError(f"invalid duration in {text!r}")
+    if m.group("unit"):
+        ms = parse_duration(m.group("digits") + m.group("unit"))
+    elif int(m.group("digits")) == 0:
+        ms = 0
+    else:
+        raise ValueError(f"missing unit in duration {m.group(0)!r}")
+    return (-ms if m.group("sign") == "-" else ms), text[m.end() :]
+
+
+def _parse_st_item(item: str) -> list[int | None]:
+    if item == "_":
+        return [None]
+    if item.startswith("_x"):
+        if not item[2:].isdigit() or int(item[2:]) == 0:
+            raise ValueError("invalid repeat count")
+        return [None] * int(item[2:])
+    base, rest = _st_duration(item)
+    if not rest:
+        return [base]
+    if rest[0] == "x":
+        if not rest[1:].isdigit():
+            raise ValueError("invalid repeat count")
+        return [base] * (int(rest[1:]) + 1)
+    if rest[0] not in "+-":
+        raise ValueError(f"unexpected character {rest[0]!r} after duration")
+    delta, tail = _st_duration(rest[1:])
+    if rest[0] == "-":
+        delta = -delta
+    if not tail.startswith("x") or not tail[1:].isdigit():
+        raise ValueError("expected 'x<count>' after step duration")
+    return [base + k * delta for k in range(int(tail[1:]) + 1)]
 
 
 def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
@@ -271,6 +357,17 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
         if cmd.fail and line.startswith("expected_fail_regexp"):
             cmd.fail_regexp = re.compile(line.removeprefix("expected_fail_regexp").strip())
             break
+        if line.startswith("expect range vector"):
+            rm = _EXPECT_RANGE.match(line)
+            if not rm:
+                raise TestFileError(i, f"invalid range vector definition {line!r}")
+            start, end = _duration_ms(rm.group(1)), _duration_ms(rm.group(2))
+            if end < start:
+                raise TestFileError(i, f"end timestamp {rm.group(2)} is before start timestamp {rm.group(1)}")
+            cmd.start_ms, cmd.end_ms, cmd.step_ms = start, end, _duration_ms(rm.group(3))
+            cmd.range_vector = True
+            cmd.exclude_from_range = True
+            continue
         if line.startswith("expect string"):
             cmd.expected_string = _unquote(line.removeprefix("expect string").strip())
             cmd.exclude_from_range = True
@@ -285,6 +382,7 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
             elif em.group(2) == "regex":
                 expect.regex = re.compile(em.group(3).strip())
             cmd.expects.setdefault(em.group(1), []).append(expect)
+            _validate_expects(cmd, i)
             continue
         try:
             cmd.expected[()] = (0, [parse_number(line)])
@@ -293,11 +391,25 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
         except ValueError:
             pass
         labels, values = parse_series_desc(line, i)
+        if len(values) > 1 and not cmd.is_range and not cmd.range_vector:
+            raise TestFileError(
+                i,
+                "expecting multiple values in instant evaluation not allowed. consider using "
+                "'expect range vector' directive to enable a range vector result for an instant query",
+            )
         if any(v is HISTOGRAM for v in values):
             cmd.uses_histograms = True
         cmd.expected[labels] = (pos, values)
         pos += 1
     return i, cmd
+
+
+def _validate_expects(cmd: EvalCmd, line: int) -> None:
+    for a, b in (("info", "no_info"), ("warn", "no_warn")):
+        if cmd.expects.get(a) and cmd.expects.get(b):
+            raise TestFileError(line, f"invalid expect lines, {a} and {b} cannot be used together")
+    if len(cmd.expects.get("fail", [])) > 1:
+        raise TestFileError(line, "invalid expect lines, multiple expect fail lines are not allowed")
 
 
 def almost_equal(a: float, b: float, epsilon: float = EPSILON) -> bool:
@@ -496,6 +608,8 @@ def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
     try:
         if cmd.is_range:
             result = engine.range(cmd.expr, cmd.start_ms, cmd.end_ms, cmd.step_ms)
+        elif cmd.range_vector:
+            result = engine.instant(cmd.expr, cmd.end_ms)
         else:
             result = engine.instant(cmd.expr, cmd.start_ms)
     except NativeHistogramsUnsupported:
@@ -508,7 +622,7 @@ def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
     if cmd.is_fail():
         raise _Mismatch(f"expected error evaluating query but got none; result {result.describe()}")
     _check_annotations(cmd, result)
-    if cmd.is_range:
+    if cmd.is_range or cmd.range_vector:
         compare_result(cmd, result, cmd.start_ms, cmd.step_ms, cmd.end_ms)
         return
     compare_result(cmd, result, cmd.start_ms, 0, cmd.start_ms)
@@ -538,6 +652,11 @@ class FileReport:
     failures: list[tuple[int, str, str, bool]] = field(default_factory=list)  # line, expr, detail, known
 
     @property
+    def figures(self) -> str:
+        """passed / all cases (the unsupported ones included)."""
+        return f"{self.passed}/{self.passed + self.failed + self.unsupported}"
+
+    @property
     def rate(self) -> float:
         total = self.passed + self.failed
         return self.passed / total if total else 1.0
@@ -561,19 +680,23 @@ def read_test_file(path: str) -> list[Command]:
     return commands
 
 
-def run_file(path: str, known_failures: Mapping[str, str] | None = None) -> FileReport:
-    return _run_commands(path, read_test_file(path), known_failures)
+def run_file(
+    path: str, known_failures: Mapping[str, str] | None = None, features: frozenset[str] = frozenset()
+) -> FileReport:
+    return _run_commands(path, read_test_file(path), known_failures, features)
 
 
-def _run_commands(path: str, commands: list[Command], known_failures: Mapping[str, str] | None) -> FileReport:
+def _run_commands(
+    path: str, commands: list[Command], known_failures: Mapping[str, str] | None, features: frozenset[str]
+) -> FileReport:
     report = FileReport(path)
     name = Path(path).name
     storage = _TestStorage()
-    engine = Engine(storage)
+    engine = Engine(storage, features=features)
     for cmd in commands:
         if isinstance(cmd, ClearCmd):
             storage = _TestStorage()
-            engine = Engine(storage)
+            engine = Engine(storage, features=features)
         elif isinstance(cmd, LoadCmd):
             storage.load(cmd)
         else:
@@ -590,18 +713,24 @@ def _run_commands(path: str, commands: list[Command], known_failures: Mapping[st
     return report
 
 
-def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] | None = None) -> int:
+def run_files(
+    paths: list[str],
+    out: TextIO,
+    known_failures: Mapping[str, str] | None = None,
+    features: frozenset[str] = frozenset(),
+) -> int:
     """Run test files, print per-file and total counts and every failing case.
 
-    Returns 0 only when every failure is in `known_failures` (keys `file.test:line`). Every file is
-    read first: UnusableTestFile, before any test ran, when one cannot be.
+    `features` are the engine's enabled Prometheus features (query/features.py). Returns 0 only when
+    every failure is in `known_failures` (keys `file.test:line`). Every file is read first:
+    UnusableTestFile, before any test ran, when one cannot be.
     """
     files = [(path, read_test_file(path)) for path in paths]
     totals = FileReport("total")
     unexpected = 0
     for path, commands in files:
         try:
-            report = _run_commands(path, commands, known_failures)
+            report = _run_commands(path, commands, known_failures, features)
         except TestFileError as e:
             out.write(f"{path}: cannot run: {e}\n")
             unexpected += 1
@@ -612,7 +741,7 @@ def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] |
             out.write(f"{tag} {name}:{line}: {expr}\n    {detail}\n")
         out.write(
             f"{name}: passed {report.passed}, failed {report.failed} ({report.known} known), "
-            f"unsupported {report.unsupported}, pass rate {report.rate:.1%}\n"
+            f"unsupported {report.unsupported}, pass rate {report.rate:.1%}, passed/all {report.figures}\n"
         )
         totals.passed += report.passed
         totals.failed += report.failed
@@ -621,7 +750,7 @@ def run_files(paths: list[str], out: TextIO, known_failures: Mapping[str, str] |
         unexpected += report.failed - report.known
     out.write(
         f"TOTAL: passed {totals.passed}, failed {totals.failed} ({totals.known} known), "
-        f"unsupported {totals.unsupported}, pass rate {totals.rate:.1%}\n"
+        f"unsupported {totals.unsupported}, pass rate {totals.rate:.1%}, passed/all {totals.figures}\n"
     )
     return 0 if unexpected == 0 else 1
 
@@ -641,16 +770,25 @@ def load_known_failures(path: str | Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     known = None
-    if args[:1] == ["--known-failures"]:
-        known = load_known_failures(args[1])
-        args = args[2:]
+    features: set[str] = set()
+    while args[:1] and args[0].startswith("--"):
+        if args[0] == "--known-failures" and len(args) > 1:
+            known = load_known_failures(args[1])
+            args = args[2:]
+        elif args[0].startswith("--enable-feature=") and args[0].partition("=")[2] in KNOWN_FEATURES:
+            features.add(args[0].partition("=")[2])
+            args = args[1:]
+        else:
+            sys.stderr.write(f"promqltest: unknown option {args[0]!r}\n")
+            return 2
     if not args:
         sys.stderr.write(
-            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] FILE...\n"
+            "usage: python -m alerting_server.tools.promqltest [--known-failures FILE] "
+            f"[--enable-feature=NAME ({', '.join(sorted(KNOWN_FEATURES))})]... FILE...\n"
         )
         return 2
     try:
-        return run_files(args, sys.stdout, known)
+        return run_files(args, sys.stdout, known, frozenset(features))
     except UnusableTestFile as e:
         sys.stderr.write(f"promqltest: {e}\n")
         return 2

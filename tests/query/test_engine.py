@@ -1,4 +1,5 @@
 import math
+import re
 
 import pytest
 
@@ -89,3 +90,21 @@ def test_many_to_many_matching_is_an_error_with_prometheus_message(engine: Engin
 def test_parse_errors_are_invalid_argument(engine: Engine) -> None:
     with pytest.raises(InvalidArgument):
         engine.instant("sum(rate(x[5m])", 0)
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ('sort_by_label(http_requests_total, "instance")', 'function "sort_by_label" is not enabled'),
+        ("mad_over_time(temp[5m])", 'function "mad_over_time" is not enabled'),
+        ("sum(limitk(1, http_requests_total))", "limitk() is experimental"),
+        ("limit_ratio(0.5, http_requests_total)", "limit_ratio() is experimental"),
+    ],
+)
+def test_experimental_functions_need_their_feature(engine: Engine, query: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(reason)):
+        engine.instant(query, 10 * MIN)
+    with pytest.raises(InvalidArgument, match=re.escape(reason)):
+        engine.range(query, 0, 10 * MIN, MIN)
+    enabled = Engine(engine.storage, features=frozenset({"promql-experimental-functions"}))
+    assert enabled.instant(query, 10 * MIN).kind is ValueKind.VECTOR

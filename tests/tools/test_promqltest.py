@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from alerting_server.query.storage import is_stale
-from alerting_server.tools.promqltest import HISTOGRAM, almost_equal, parse_values, run_files
+from alerting_server.tools.promqltest import (
+    HISTOGRAM,
+    LoadCmd,
+    UnusableTestFile,
+    almost_equal,
+    parse_values,
+    read_test_file,
+    run_files,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +79,102 @@ def test_runner_counts_passed_failed_and_unsupported(tmp_path: Path) -> None:
     assert "FAIL cases.test:12: metric" in report
     assert "expected 6.0" in report
     assert run_files([str(path)], io.StringIO(), {"cases.test:12": "reason"}) == 0
+
+
+DIRECTIVES = """
+load 1m
+    metric{a="x"} 0+1x10
+    metric{a="y"} 10+1x10
+    hist_bucket{le="1"} 0+1x10
+
+eval instant at 2m metric[2m]
+    expect range vector from 1m to 2m step 1m
+    metric{a="x"} 1 2
+    metric{a="y"} 11 12
+
+eval instant at 2m metric[2m]
+    expect range vector from 1m to 2m step 1m
+    metric{a="x"} 1 5
+    metric{a="y"} 11 12
+
+eval instant at 1m sum(
+    expect fail
+
+eval instant at 1m sum(
+    expect fail regex: unclosed left parenthesis
+    expect no_warn
+
+eval instant at 1m sum(
+    expect fail msg: no such message
+
+eval instant at 1m sort_desc(metric)
+    expect ordered
+    metric{a="y"} 11
+    metric{a="x"} 1
+
+eval_ordered instant at 1m sort(metric)
+    metric{a="y"} 11
+    metric{a="x"} 1
+
+eval instant at 1m histogram_quantile(0.5, metric)
+    expect warn regex: bucket label "le" is missing
+    expect no_info
+
+eval instant at 1m metric
+    expect warn
+    metric{a="x"} 1
+    metric{a="y"} 11
+"""
+
+
+def test_expect_directives(tmp_path: Path) -> None:
+    path = tmp_path / "directives.test"
+    path.write_text(DIRECTIVES)
+    out = io.StringIO()
+    run_files([str(path)], out, {})
+    report = out.getvalue()
+    failing = sorted(int(line.split(":")[1]) for line in report.splitlines() if line.startswith("FAIL "))
+    # The range vector with a wrong point, the wrong failure message, the warning that never came,
+    # the sort expected in the wrong order.
+    assert failing == [12, 24, 32, 40], report
+    assert "passed 5, failed 4" in report
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("eval instant at 0 m\n    expect info\n    expect no_info\n", "info and no_info"),
+        ("eval instant at 0 m\n    expect warn\n    expect no_warn\n", "warn and no_warn"),
+        ("eval instant at 0 m\n    expect fail\n    expect fail msg: x\n", "multiple expect fail"),
+        ("eval instant at 0 m\n    expect bogus\n", "invalid expect line"),
+        ("eval instant at 0 m\n    m 1 2\n", "expecting multiple values in instant evaluation"),
+        ("eval instant at 0 m\n    expect range vector from 2m to 1m step 1m\n", "before start"),
+        ("load 1m\n    m@st 0 0\n\neval instant at 0 m\n", "@st line has no following sample line"),
+        ("load 1m\n    m@st 0 0\n    n 1 1\n\neval instant at 0 m\n", "@st metric does not match"),
+        ("load 1m\n    m@st 0\n    m 1 1\n\neval instant at 0 m\n", "has 1 values but sample line has 2"),
+        ("load 1m\n    m@st 5\n    m 1\n\neval instant at 0 m\n", "missing unit"),
+    ],
+)
+def test_bad_directives_are_file_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.test"
+    path.write_text(text)
+    with pytest.raises(UnusableTestFile, match=message):
+        read_test_file(str(path))
+
+
+def test_start_timestamp_lines_and_nhcb_loads(tmp_path: Path) -> None:
+    path = tmp_path / "st.test"
+    path.write_text(
+        "load 1m\n    m@st _ -30s-1mx1 0\n    m 1 2 3 4\n\n"
+        'load_with_nhcb 1m\n    h_bucket{le="1"} 1 2\n    h_bucket{le="+Inf"} 2 4\n\n'
+        "eval instant at 1m m\n    m 2\n\neval instant at 1m histogram_count(h)\n    {} 4\n"
+    )
+    load, nhcb, *_ = read_test_file(str(path))
+    assert isinstance(load, LoadCmd)
+    assert list(load.start_offsets.values()) == [[None, -30_000, -90_000, 0]]
+    assert isinstance(nhcb, LoadCmd)
+    assert nhcb.with_nhcb
+    out = io.StringIO()
+    run_files([str(path)], out, {})
+    # A classic histogram loaded as native histograms: the query over `h` is not run as floats.
+    assert "passed 1, failed 0 (0 known), unsupported 1" in out.getvalue()

@@ -1,0 +1,51 @@
+"""PromQL features that Prometheus keeps behind `--enable-feature`, and the check that a query uses
+only the enabled ones (the setting `query.enable_features`)."""
+
+from __future__ import annotations
+
+import promql_parser as pp
+
+from alerting_server.query.analysis import QuerySyntaxError
+from alerting_server.query.ast import nodes
+
+EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
+# The features this engine implements and can be asked for; Prometheus' other PromQL flags
+# (extended range selectors, fill modifiers) are refused by the configuration.
+KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS})
+
+# promql/parser/functions.go: the functions marked `Experimental: true`.
+_EXPERIMENTAL_FUNCTIONS = frozenset(
+    {
+        "double_exponential_smoothing",
+        "histogram_quantiles",
+        "info",
+        "mad_over_time",
+        "max_of",
+        "min_of",
+        "sort_by_label",
+        "sort_by_label_desc",
+        "start_timestamp",
+        "ts_of_first_over_time",
+        "ts_of_last_over_time",
+        "ts_of_max_over_time",
+        "ts_of_min_over_time",
+    }
+)
+_EXPERIMENTAL_AGGREGATORS = frozenset({"limitk", "limit_ratio"})
+
+
+def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
+    """Raise QuerySyntaxError, as Prometheus' parser does, when `expr` uses a feature not enabled."""
+    if EXPERIMENTAL_FUNCTIONS in features:
+        return
+    for node in nodes(expr):
+        if isinstance(node, pp.Call) and node.func.name in _EXPERIMENTAL_FUNCTIONS:
+            reason = f'function "{node.func.name}" is not enabled'
+        elif isinstance(node, pp.AggregateExpr) and str(node.op) in _EXPERIMENTAL_AGGREGATORS:
+            reason = (
+                f"{node.op}() is experimental and must be enabled with "
+                f"query.enable_features: [{EXPERIMENTAL_FUNCTIONS}]"
+            )
+        else:
+            continue
+        raise QuerySyntaxError(reason, f"parse error: {reason}")
