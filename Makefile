@@ -46,6 +46,7 @@ lint: setup gen-check
 peers:
 	scripts/peers.sh
 	scripts/install-prometheus.sh
+	scripts/browser.sh
 
 test: lint peers
 	$(VENV)/bin/pytest

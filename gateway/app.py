@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import ackpage, alertmanager, calendar, ops, remote_write
+from gateway import ackpage, alertmanager, calendar, console, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -120,6 +120,7 @@ def create_app(
     )
     routes.extend(STATIC_ROUTES)
     routes.extend(alertmanager.alertmanager_routes(backend, max_body_bytes))
+    routes.extend(console.console_routes(backend, rpc_routes))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,0 +1,161 @@
+"""The web console at /ui/ in a real browser: headless Chromium (the system's `chromium`, installed by
+scripts/browser.sh) driven by Playwright against the real server. Screenshots go to
+test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.integration.server import ServerProcess
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    assert chromium is not None, "chromium is missing: run `make peers` (scripts/browser.sh installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def post_alert(http: httpx.Client, labels: dict[str, str]) -> str:
+    r = http.post("/api/v2/alerts", json=[{"labels": labels, "annotations": {"summary": "s"}}])
+    assert r.status_code == 200, r.text
+    [alert] = [a for a in http.get("/alerts").json()["alerts"] if a["labels"] == labels]
+    return str(alert["fingerprint"])
+
+
+def test_posted_alert_appears_live_without_reload(
+    server: ServerProcess, http: httpx.Client, page: Page
+) -> None:
+    page.goto(f"{server.base_url}/ui/")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("#alerts-empty")).to_be_visible()
+    # A reload would lose this.
+    page.evaluate("window.notReloaded = true")
+
+    posted = time.monotonic()
+    fingerprint = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "<b>db1</b>"})
+    alert_row = page.locator(f'tr[data-fingerprint="{fingerprint}"]')
+    expect(alert_row).to_be_visible(timeout=1000)
+    assert time.monotonic() - posted < 1.0 + 0.5  # the post itself included
+    assert page.evaluate("window.notReloaded") is True
+    expect(alert_row.locator('td[data-label="State"]')).to_have_text("firing")
+    expect(alert_row.locator('td[data-label="Severity"]')).to_have_text("critical")
+    # Label values are text, never markup.
+    expect(alert_row).to_contain_text('host="<b>db1</b>"')
+    assert alert_row.locator("b").count() == 0
+    expect(page.locator("#alerts-empty")).to_be_hidden()
+
+    r = http.post(f"/alerts/{fingerprint}/ack", json={"by": "alice", "comment": "on it"})
+    assert r.status_code == 200, r.text
+    expect(alert_row.locator(".mark-acknowledged")).to_have_text("acknowledged by alice", timeout=1000)
+    shot(page, "alerts-live")
+
+
+def test_server_rendered_rows_match_the_live_ones(
+    server: ServerProcess, http: httpx.Client, page: Page
+) -> None:
+    fingerprint = post_alert(http, {"alertname": "HighLoad", "severity": "warning", "host": "web1"})
+    http.post(f"/alerts/{fingerprint}/ack", json={"by": "bob"}).raise_for_status()
+    served = httpx.get(f"{server.base_url}/ui/").text
+    assert f'data-fingerprint="{fingerprint}"' in served
+    assert "acknowledged by bob" in served
+    page.goto(f"{server.base_url}/ui/")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    alert_row = page.locator(f'tr[data-fingerprint="{fingerprint}"]')
+    expect(alert_row.locator(".mark-acknowledged")).to_have_text("acknowledged by bob")
+    expect(alert_row.locator('td[data-label="Value"]')).to_have_text("0")
+    assert page.locator("tr[data-fingerprint]").count() == 1
+
+
+def test_filter_round_trips_through_the_url(server: ServerProcess, http: httpx.Client, page: Page) -> None:
+    critical = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    warning = post_alert(http, {"alertname": "HighLoad", "severity": "warning", "host": "web1"})
+    page.goto(f"{server.base_url}/ui/")
+    expect(page.locator("tr[data-fingerprint]")).to_have_count(2)
+
+    # Typed and submitted with the keyboard.
+    page.locator("#filter").fill('severity="critical"')
+    page.locator("#filter").press("Enter")
+    page.wait_for_url("**/ui/?filter=*")
+    assert parse_qs(urlsplit(page.url).query) == {"filter": ['severity="critical"']}
+    expect(page.locator("#filter")).to_have_value('severity="critical"')
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator(f'tr[data-fingerprint="{critical}"]')).to_be_visible()
+    expect(page.locator(f'tr[data-fingerprint="{warning}"]')).to_have_count(0)
+
+    # The stream is filtered too: a new warning stays off the page, a new critical shows up.
+    post_alert(http, {"alertname": "HighLoad", "severity": "warning", "host": "web2"})
+    second = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db2"})
+    expect(page.locator(f'tr[data-fingerprint="{second}"]')).to_be_visible(timeout=1000)
+    expect(page.locator("tr[data-fingerprint]")).to_have_count(2)
+
+    # Reloading the URL gives the same page.
+    page.reload()
+    expect(page.locator("#filter")).to_have_value('severity="critical"')
+    expect(page.locator("tr[data-fingerprint]")).to_have_count(2)
+
+
+def test_bad_filter_is_refused_with_the_reason(server: ServerProcess, page: Page) -> None:
+    response = page.goto(f"{server.base_url}/ui/?filter=" + "host%3D~%22(%22")
+    assert response is not None
+    assert response.status == 400
+    expect(page.locator(".error")).to_contain_text("filter: invalid regular expression")
+    expect(page.locator("#filter")).to_have_value('host=~"("')
+
+
+def test_phone_sized_dark_mode(server: ServerProcess, http: httpx.Client, browser: Browser) -> None:
+    post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base_url}/ui/")
+        expect(page.locator("#live-status")).to_have_text("Live")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(13, 17, 23)"
+        # Nothing wider than the screen: no sideways scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # The filter is reached with the keyboard first.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "filter"
+        shot(page, "alerts-phone-dark")
+    finally:
+        context.close()
+
+
+def test_pages_allow_only_their_own_script_and_style(http: httpx.Client) -> None:
+    redirect = http.get("/ui")
+    assert redirect.status_code in (307, 308)
+    assert redirect.headers["location"].endswith("/ui/")
+    page = http.get("/ui/")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert http.get("/ui/console.js").headers["content-type"].startswith("text/javascript")
+    assert http.get("/ui/console.css").headers["content-type"].startswith("text/css")
