@@ -120,7 +120,7 @@ def create_app(
     )
     routes.extend(STATIC_ROUTES)
     routes.extend(alertmanager.alertmanager_routes(backend, max_body_bytes))
-    routes.extend(console.console_routes(backend, rpc_routes))
+    routes.extend(console.console_routes(backend, rpc_routes, max_body_bytes))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

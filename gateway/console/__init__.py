@@ -13,21 +13,31 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from importlib import resources
+from urllib.parse import parse_qs, quote, urlsplit
 
 import grpc
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from alerting.v1 import alert_service_pb2
+from alerting.v1 import ack_service_pb2, alert_service_pb2
 from alerting_common.jsonmap import JSON, to_json
 from gateway.backend import Backend
+from gateway.body import read_body
 from gateway.errors import from_rpc_error, guarded
 from gateway.routes import RpcRoute
 
 PREFIX = "/ui"
 LIST_ALERTS = "alerting.v1.AlertService.ListAlerts"
+GET_ALERT = "alerting.v1.AlertService.GetAlert"
+LIST_HISTORY = "alerting.v1.AlertService.ListAlertHistory"
+ACK = "alerting.v1.AckService.Acknowledge"
+UNACK = "alerting.v1.AckService.Unacknowledge"
+FORM = "application/x-www-form-urlencoded"
+# ListAlertHistory caps a page at 1000: an alert's page shows its latest events up to that.
+HISTORY_PAGE_SIZE = 1000
 # Enough rows for one screen of on-call work; ListAlerts caps a page at 1000.
 PAGE_SIZE = 500
 _STATE_RANK = {"firing": 0, "pending": 1, "resolved": 2}
@@ -110,7 +120,10 @@ def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
     started = alert.get("started_at")
     started_ms = started if isinstance(started, int) else 0
     rest = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "alertname")
-    name = f"<strong>{_text(labels.get('alertname') or fingerprint)}</strong>"
+    name = (
+        f'<a href="{alert_path(fingerprint)}"><strong>{_text(labels.get("alertname") or fingerprint)}'
+        "</strong></a>"
+    )
     if rest:
         name += f'<div class="status">{_text(rest)}</div>'
     value = alert.get("value")
@@ -123,6 +136,102 @@ def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
         f'<td data-label="Value">{_number(value)}</td>'
         f'<td data-label="Markers">{_markers(alert)}</td></tr>'
     )
+
+
+def alert_path(fingerprint: str) -> str:
+    return f"{PREFIX}/alerts/{quote(fingerprint, safe='')}"
+
+
+def format_time(value: JSON) -> str:
+    """Epoch milliseconds as "2026-12-05 09:02:15 UTC"; "" for none."""
+    if not isinstance(value, int):
+        return ""
+    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def linked(text: str) -> str:
+    """A value as text, or as a link when the whole value is an http(s) URL (never javascript: or
+    data:); the link opens without giving the target this page."""
+    parts = urlsplit(text.strip())
+    if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in text.strip()):
+        return f'<a href="{_text(text.strip())}" rel="noopener noreferrer nofollow">{_text(text)}</a>'
+    return _text(text)
+
+
+def _pairs(values: JSON, link: bool) -> str:
+    if not isinstance(values, dict) or not values:
+        return "<p>None.</p>"
+    items = "".join(
+        f"<dt>{_text(k)}</dt><dd>{linked(str(v)) if link else _text(v)}</dd>"
+        for k, v in sorted(values.items())
+    )
+    return f"<dl>{items}</dl>"
+
+
+_HISTORY_FIELDS = ("state", "value", "channel", "outcome", "attempts", "level", "by", "comment", "message")
+
+
+def history_item(event: Mapping[str, JSON]) -> str:
+    kind = str(event.get("type", "")).replace("_", " ")
+    details = "; ".join(
+        f"{field}: {_number(event[field])}" for field in _HISTORY_FIELDS if event.get(field) is not None
+    )
+    return (
+        f'<li data-type="{_text(event.get("type", ""))}"><time>{_text(format_time(event.get("at")))}</time> '
+        f"<strong>{_text(kind)}</strong>{' — ' + details if details else ''}</li>"
+    )
+
+
+def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]]) -> str:
+    fingerprint = str(alert.get("fingerprint", ""))
+    state = str(alert.get("state", ""))
+    labels = alert.get("labels")
+    severity = labels.get("severity", "") if isinstance(labels, dict) else ""
+    facts = [
+        ("State", f'<span class="state-{_text(state)}" id="alert-state">{_text(state)}</span>'),
+        ("Severity", _text(severity)),
+        ("Value", _number(alert.get("value"))),
+        ("Started", _text(format_time(alert.get("started_at")))),
+        ("Fired", _text(format_time(alert.get("fired_at")))),
+        ("Resolved", _text(format_time(alert.get("resolved_at")))),
+        ("Markers", f'<span id="alert-markers">{_markers(alert)}</span>'),
+    ]
+    generator = alert.get("generator_url")
+    if isinstance(generator, str) and generator:
+        facts.append(("Source", linked(generator)))
+    ack = alert.get("ack")
+    if alert.get("acknowledged") and isinstance(ack, dict) and ack.get("comment"):
+        facts.append(("Ack comment", _text(ack["comment"])))
+    summary = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts if value)
+    path = alert_path(fingerprint)
+    if alert.get("acknowledged"):
+        action = (
+            f'<form method="post" action="{path}/unack" class="ack"><h2>Unacknowledge</h2>'
+            '<label for="by">Your name</label><input id="by" name="by" required maxlength="255">'
+            '<button type="submit">Unacknowledge</button></form>'
+        )
+    else:
+        action = (
+            f'<form method="post" action="{path}/ack" class="ack"><h2>Acknowledge</h2>'
+            '<label for="by">Your name</label><input id="by" name="by" required maxlength="255">'
+            '<label for="comment">Comment</label><input id="comment" name="comment">'
+            '<button type="submit">Acknowledge</button></form>'
+        )
+    history = "".join(history_item(event) for event in events) or "<li>No events yet.</li>"
+    return (
+        f'<p><a href="{PREFIX}/">All alerts</a></p>'
+        f'<dl class="facts" data-fingerprint="{_text(fingerprint)}">{summary}</dl>{action}'
+        f"<h2>Labels</h2>{_pairs(alert.get('labels'), link=False)}"
+        f"<h2>Annotations</h2>{_pairs(alert.get('annotations'), link=True)}"
+        f'<h2>History</h2><ol class="history" id="history">{history}</ol>'
+    )
+
+
+def _refusal(title: str, error: grpc.aio.AioRpcError, back: str) -> HTMLResponse:
+    failure = from_rpc_error(error)
+    reasons = [f"{v.field}: {v.description}" if v.field else v.description for v in failure.details]
+    body = "".join(f'<p class="error" role="alert">{_text(r)}</p>' for r in reasons or [failure.message])
+    return _page(title, body + f'<p><a href="{back}">Back</a></p>', failure.status)
 
 
 def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
@@ -141,11 +250,62 @@ def _filter_form(filter_text: str) -> str:
     )
 
 
-def console_routes(backend: Backend, routes: Sequence[RpcRoute]) -> list[BaseRoute]:
-    """The console's routes; none when the served files have no AlertService."""
-    list_route = next((route for route in routes if route.name == LIST_ALERTS), None)
-    if list_route is None:
+def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes: int) -> list[BaseRoute]:
+    """The console's routes; none when the served files lack the alert or ack services."""
+    by_name = {route.name: route for route in routes}
+    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK} <= by_name.keys():
         return []
+    list_route = by_name[LIST_ALERTS]
+
+    @guarded
+    async def alert_page(request: Request) -> Response:
+        fingerprint = request.path_params["fingerprint"]
+        try:
+            got = await backend.unary(
+                by_name[GET_ALERT], alert_service_pb2.GetAlertRequest(fingerprint=fingerprint), request
+            )
+            history = await backend.unary(
+                by_name[LIST_HISTORY],
+                alert_service_pb2.ListAlertHistoryRequest(
+                    fingerprint=fingerprint, page_size=HISTORY_PAGE_SIZE
+                ),
+                request,
+            )
+        except grpc.aio.AioRpcError as error:
+            return _refusal("Alert", error, f"{PREFIX}/")
+        assert isinstance(got, alert_service_pb2.GetAlertResponse)
+        assert isinstance(history, alert_service_pb2.ListAlertHistoryResponse)
+        alert = to_json(got.alert)
+        labels = alert.get("labels")
+        title = labels.get("alertname", fingerprint) if isinstance(labels, dict) else fingerprint
+        events = [to_json(event) for event in history.events]
+        return _page(str(title), _alert_main(alert, events))
+
+    def acting(rpc: str) -> Route:
+        @guarded
+        async def act(request: Request) -> Response:
+            fingerprint = request.path_params["fingerprint"]
+            back = alert_path(fingerprint)
+            if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+                return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
+            fields = parse_qs((await read_body(request, max_body_bytes)).decode("utf-8", "replace"))
+            by = fields.get("by", [""])[0].strip()
+            message = (
+                ack_service_pb2.AcknowledgeRequest(
+                    fingerprint=fingerprint, by=by, comment=fields.get("comment", [""])[0]
+                )
+                if rpc == ACK
+                else ack_service_pb2.UnacknowledgeRequest(fingerprint=fingerprint, by=by)
+            )
+            try:
+                await backend.unary(by_name[rpc], message, request)
+            except grpc.aio.AioRpcError as error:
+                return _refusal("Not done", error, back)
+            # Post/redirect/get: a reload does not post again.
+            return RedirectResponse(back, status_code=303)
+
+        verb = "ack" if rpc == ACK else "unack"
+        return Route(f"/alerts/{{fingerprint}}/{verb}", act, methods=["POST"], name=f"alert.{verb}")
 
     @guarded
     async def alerts_page(request: Request) -> Response:
@@ -188,6 +348,9 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute]) -> list[BaseRou
             PREFIX,
             routes=[
                 Route("/", alerts_page, methods=["GET"], name="alerts"),
+                Route("/alerts/{fingerprint}", alert_page, methods=["GET"], name="alert"),
+                acting(ACK),
+                acting(UNACK),
                 *(asset(name, media_type) for name, media_type in _ASSETS.items()),
             ],
             name="ui",

@@ -41,9 +41,12 @@
     tr.dataset.state = alert.state;
     tr.dataset.since = String(alert.started_at || 0);
     const name = cell("Alert");
+    const link = document.createElement("a");
+    link.href = "/ui/alerts/" + encodeURIComponent(alert.fingerprint);
     const strong = document.createElement("strong");
     strong.textContent = labels.alertname || alert.fingerprint;
-    name.appendChild(strong);
+    link.appendChild(strong);
+    name.appendChild(link);
     const rest = Object.keys(labels).filter((k) => k !== "alertname").sort()
       .map((k) => k + '="' + labels[k] + '"').join(", ");
     if (rest) {

@@ -159,3 +159,74 @@ def test_pages_allow_only_their_own_script_and_style(http: httpx.Client) -> None
     assert "script-src 'self'" in policy
     assert http.get("/ui/console.js").headers["content-type"].startswith("text/javascript")
     assert http.get("/ui/console.css").headers["content-type"].startswith("text/css")
+
+
+def post_annotated(http: httpx.Client, labels: dict[str, str], annotations: dict[str, str]) -> str:
+    r = http.post("/api/v2/alerts", json=[{"labels": labels, "annotations": annotations}])
+    assert r.status_code == 200, r.text
+    [alert] = [a for a in http.get("/alerts").json()["alerts"] if a["labels"] == labels]
+    return str(alert["fingerprint"])
+
+
+def test_alert_page_shows_labels_annotations_and_links_safely(
+    server: ServerProcess, http: httpx.Client, page: Page
+) -> None:
+    fingerprint = post_annotated(
+        http,
+        {"alertname": "DiskFull", "severity": "critical", "host": "db1"},
+        {
+            "runbook_url": "https://runbooks.example.org/disk-full",
+            "dashboard": "javascript:alert(1)",
+            "summary": "<img src=x onerror=alert(1)> disk full",
+        },
+    )
+    page.goto(f"{server.base_url}/ui/")
+    page.locator(f'tr[data-fingerprint="{fingerprint}"] a').click()
+    page.wait_for_url(f"**/ui/alerts/{fingerprint}")
+    expect(page.locator("h1")).to_have_text("DiskFull")
+    expect(page.locator("#alert-state")).to_have_text("firing")
+    runbook = page.locator('a[href="https://runbooks.example.org/disk-full"]')
+    expect(runbook).to_have_attribute("rel", "noopener noreferrer nofollow")
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    expect(page.locator("dd", has_text="javascript:alert(1)")).to_be_visible()
+    assert page.locator("main img").count() == 0
+    expect(page.locator("dd", has_text="<img src=x onerror=alert(1)> disk full")).to_be_visible()
+    expect(page.locator("dd", has_text="db1")).to_be_visible()
+    expect(page.locator("#history li").first).to_contain_text("state change")
+    shot(page, "alert-page")
+
+
+def test_ack_and_unack_from_the_alert_page(server: ServerProcess, http: httpx.Client, page: Page) -> None:
+    fingerprint = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    page.goto(f"{server.base_url}/ui/alerts/{fingerprint}")
+    page.locator("#by").fill("alice")
+    page.locator("#comment").fill("looking at it")
+    page.locator("#comment").press("Enter")
+    page.wait_for_url(f"**/ui/alerts/{fingerprint}")
+    expect(page.locator("#alert-markers")).to_have_text("acknowledged by alice")
+
+    [listed] = http.get("/alerts", params={"acknowledged": "true"}).json()["alerts"]
+    assert listed["fingerprint"] == fingerprint
+    assert listed["ack"]["by"] == "alice"
+    assert listed["ack"]["comment"] == "looking at it"
+    events = http.get(f"/alerts/{fingerprint}/history").json()["events"]
+    acks = [e for e in events if e["type"] == "acknowledged"]
+    assert [(e["by"], e["comment"]) for e in acks] == [("alice", "looking at it")]
+    expect(page.locator('#history li[data-type="acknowledged"]')).to_contain_text("looking at it")
+
+    page.locator("#by").fill("alice")
+    page.get_by_role("button", name="Unacknowledge").click()
+    page.wait_for_url(f"**/ui/alerts/{fingerprint}")
+    expect(page.locator("#alert-markers")).to_have_text("")
+    assert http.get(f"/alerts/{fingerprint}").json()["acknowledged"] is False
+    expect(page.locator('#history li[data-type="unacknowledged"]')).to_have_count(1)
+
+
+def test_ack_without_a_name_is_refused_and_changes_nothing(server: ServerProcess, http: httpx.Client) -> None:
+    fingerprint = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    r = http.post(f"/ui/alerts/{fingerprint}/ack", data={"by": " ", "comment": "x"})
+    assert r.status_code == 400
+    assert "by" in r.text
+    assert http.get(f"/alerts/{fingerprint}").json()["acknowledged"] is False
+    missing = http.get("/ui/alerts/0000000000000000")
+    assert missing.status_code == 404
