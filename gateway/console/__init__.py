@@ -15,15 +15,17 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import grpc
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from alerting.v1 import ack_service_pb2, alert_service_pb2
+from alerting.v1 import ack_service_pb2, alert_service_pb2, silence_service_pb2
+from alerting_common.durations import parse_duration
 from alerting_common.jsonmap import JSON, to_json
+from alerting_common.matchers import format_matcher
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import from_rpc_error, guarded
@@ -35,6 +37,8 @@ GET_ALERT = "alerting.v1.AlertService.GetAlert"
 LIST_HISTORY = "alerting.v1.AlertService.ListAlertHistory"
 ACK = "alerting.v1.AckService.Acknowledge"
 UNACK = "alerting.v1.AckService.Unacknowledge"
+CREATE_SILENCE = "alerting.v1.SilenceService.CreateSilence"
+DEFAULT_SILENCE = "2h"
 FORM = "application/x-www-form-urlencoded"
 # ListAlertHistory caps a page at 1000: an alert's page shows its latest events up to that.
 HISTORY_PAGE_SIZE = 1000
@@ -218,12 +222,38 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]])
             '<button type="submit">Acknowledge</button></form>'
         )
     history = "".join(history_item(event) for event in events) or "<li>No events yet.</li>"
+    like_this = silence_like(labels if isinstance(labels, dict) else {})
+    action += f'<p><a href="{_text(like_this)}" id="silence-like-this">Silence alerts like this</a></p>'
     return (
         f'<p><a href="{PREFIX}/">All alerts</a></p>'
         f'<dl class="facts" data-fingerprint="{_text(fingerprint)}">{summary}</dl>{action}'
         f"<h2>Labels</h2>{_pairs(alert.get('labels'), link=False)}"
         f"<h2>Annotations</h2>{_pairs(alert.get('annotations'), link=True)}"
         f'<h2>History</h2><ol class="history" id="history">{history}</ol>'
+    )
+
+
+def silence_like(labels: Mapping[str, JSON]) -> str:
+    """The new-silence form pre-filled with one equality matcher per label of an alert."""
+    matchers = [format_matcher(k, "=", str(v)) for k, v in sorted(labels.items())]
+    return f"{PREFIX}/silences/new?" + urlencode([("matchers", m) for m in matchers])
+
+
+def silence_form(matchers: Sequence[str], duration: str, by: str, comment: str, errors: Sequence[str]) -> str:
+    shown = "".join(f'<p class="error" role="alert">{_text(e)}</p>' for e in errors)
+    return (
+        f'{shown}<form method="post" action="{PREFIX}/silences/new" class="silence">'
+        '<label for="matchers">Matchers, one a line (<code>name="value"</code>, <code>=~</code>, '
+        "<code>!=</code>, <code>!~</code>)</label>"
+        f'<textarea id="matchers" name="matchers" rows="5" required spellcheck="false">'
+        f"{_text(chr(10).join(matchers))}</textarea>"
+        '<label for="duration">Duration (e.g. <code>2h</code>, <code>30m</code>)</label>'
+        f'<input id="duration" name="duration" value="{_text(duration)}" required>'
+        '<label for="created_by">Your name</label>'
+        f'<input id="created_by" name="created_by" value="{_text(by)}" required maxlength="255">'
+        '<label for="comment">Comment</label>'
+        f'<input id="comment" name="comment" value="{_text(comment)}" required>'
+        '<button type="submit">Create silence</button></form>'
     )
 
 
@@ -253,7 +283,7 @@ def _filter_form(filter_text: str) -> str:
 def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes: int) -> list[BaseRoute]:
     """The console's routes; none when the served files lack the alert or ack services."""
     by_name = {route.name: route for route in routes}
-    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK} <= by_name.keys():
+    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, CREATE_SILENCE} <= by_name.keys():
         return []
     list_route = by_name[LIST_ALERTS]
 
@@ -307,6 +337,53 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
         verb = "ack" if rpc == ACK else "unack"
         return Route(f"/alerts/{{fingerprint}}/{verb}", act, methods=["POST"], name=f"alert.{verb}")
 
+    async def new_silence(request: Request) -> Response:
+        matchers = [m.strip() for m in request.query_params.getlist("matchers") if m.strip()]
+        return _page("New silence", silence_form(matchers, DEFAULT_SILENCE, "", "", []))
+
+    @guarded
+    async def create_silence(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+            return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
+        fields = parse_qs((await read_body(request, max_body_bytes)).decode("utf-8", "replace"))
+
+        def field(name: str) -> str:
+            return fields.get(name, [""])[0].strip()
+
+        matchers = [line.strip() for line in field("matchers").splitlines() if line.strip()]
+        duration, by, comment = field("duration"), field("created_by"), field("comment")
+
+        def again(errors: Sequence[str], status: int) -> Response:
+            return _page("New silence", silence_form(matchers, duration, by, comment, errors), status)
+
+        try:
+            length_ms = parse_duration(duration)
+        except ValueError as exc:
+            return again([f"duration: {exc}"], 400)
+        if length_ms <= 0:
+            return again(["duration: must be longer than 0s"], 400)
+        now_ms = int(time.time() * 1000)
+        silence = silence_service_pb2.Silence(matchers=matchers, created_by=by, comment=comment)
+        silence.starts_at.FromMilliseconds(now_ms)
+        silence.ends_at.FromMilliseconds(now_ms + length_ms)
+        try:
+            created = await backend.unary(
+                by_name[CREATE_SILENCE], silence_service_pb2.CreateSilenceRequest(silence=silence), request
+            )
+        except grpc.aio.AioRpcError as error:
+            failure = from_rpc_error(error)
+            reasons = [f"{v.field}: {v.description}" if v.field else v.description for v in failure.details]
+            return again(reasons or [failure.message], failure.status)
+        assert isinstance(created, silence_service_pb2.CreateSilenceResponse)
+        made = to_json(created.silence)
+        listed = "".join(f"<li><code>{_text(m)}</code></li>" for m in matchers)
+        body = (
+            f'<p>Silence <code id="silence-id">{_text(made.get("id", ""))}</code> mutes alerts matching:</p>'
+            f"<ul>{listed}</ul><p>Until {_text(format_time(made.get('ends_at')))}.</p>"
+            f'<p><a href="{PREFIX}/">All alerts</a></p>'
+        )
+        return _page("Silence created", body, 201)
+
     @guarded
     async def alerts_page(request: Request) -> Response:
         filter_text = request.query_params.get("filter", "").strip()
@@ -351,6 +428,8 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
                 Route("/alerts/{fingerprint}", alert_page, methods=["GET"], name="alert"),
                 acting(ACK),
                 acting(UNACK),
+                Route("/silences/new", new_silence, methods=["GET"], name="silence.new"),
+                Route("/silences/new", create_silence, methods=["POST"], name="silence.create"),
                 *(asset(name, media_type) for name, media_type in _ASSETS.items()),
             ],
             name="ui",

@@ -4,6 +4,7 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -230,3 +231,51 @@ def test_ack_without_a_name_is_refused_and_changes_nothing(server: ServerProcess
     assert http.get(f"/alerts/{fingerprint}").json()["acknowledged"] is False
     missing = http.get("/ui/alerts/0000000000000000")
     assert missing.status_code == 404
+
+
+def test_silence_like_this_mutes_the_alert(server: ServerProcess, http: httpx.Client, page: Page) -> None:
+    labels = {"alertname": "DiskFull", "severity": "critical", "host": 'db "1"'}
+    fingerprint = post_alert(http, labels)
+    other = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db2"})
+    page.goto(f"{server.base_url}/ui/alerts/{fingerprint}")
+    page.locator("#silence-like-this").click()
+    page.wait_for_url("**/ui/silences/new?matchers=*")
+    expect(page.locator("#matchers")).to_have_value(
+        'alertname="DiskFull"\nhost="db \\"1\\""\nseverity="critical"'
+    )
+    expect(page.locator("#duration")).to_have_value("2h")
+    page.locator("#created_by").fill("alice")
+    page.locator("#comment").fill("disk replaced tonight")
+    page.get_by_role("button", name="Create silence").click()
+    expect(page.locator("h1")).to_have_text("Silence created")
+    silence_id = page.locator("#silence-id").inner_text()
+    shot(page, "silence-created")
+
+    silence = http.get(f"/silences/{silence_id}").json()
+    assert silence["created_by"] == "alice"
+    assert silence["comment"] == "disk replaced tonight"
+    assert silence["state"] == "active"
+    assert 2 * 3600_000 - 60_000 < silence["ends_at"] - silence["starts_at"] <= 2 * 3600_000
+    muted = http.get(f"/alerts/{fingerprint}").json()
+    assert muted["silenced_by"] == [silence_id]
+    assert http.get(f"/alerts/{other}").json()["silenced_by"] == []
+    page.goto(f"{server.base_url}/ui/")
+    expect(page.locator(f'tr[data-fingerprint="{fingerprint}"] .mark-silenced')).to_have_text("silenced")
+
+
+def test_silence_form_refuses_bad_input_keeping_what_was_typed(
+    server: ServerProcess, http: httpx.Client, page: Page
+) -> None:
+    page.goto(f"{server.base_url}/ui/silences/new?matchers=host%3D%22db1%22")
+    page.locator("#created_by").fill("alice")
+    page.locator("#comment").fill("maintenance")
+    page.locator("#duration").fill("2 hours")
+    page.get_by_role("button", name="Create silence").click()
+    expect(page.locator(".error")).to_contain_text("duration: not a valid duration string")
+    expect(page.locator("#created_by")).to_have_value("alice")
+    page.locator("#duration").fill("1h")
+    page.locator("#matchers").fill('host=~"("')
+    page.get_by_role("button", name="Create silence").click()
+    expect(page.locator(".error")).to_have_text(re.compile(r"^matchers\[0\]: invalid regular expression"))
+    expect(page.locator("#matchers")).to_have_value('host=~"("')
+    assert http.get("/silences").json()["silences"] == []
