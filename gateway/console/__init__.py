@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from http.cookies import SimpleCookie
 from importlib import resources
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -21,6 +22,7 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alerting.v1 import ack_service_pb2, alert_service_pb2, silence_service_pb2
 from alerting_common.durations import parse_duration
@@ -30,6 +32,7 @@ from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import from_rpc_error, guarded
 from gateway.routes import RpcRoute
+from gateway.sse import stream_endpoint
 
 PREFIX = "/ui"
 LIST_ALERTS = "alerting.v1.AlertService.ListAlerts"
@@ -38,6 +41,14 @@ LIST_HISTORY = "alerting.v1.AlertService.ListAlertHistory"
 ACK = "alerting.v1.AckService.Acknowledge"
 UNACK = "alerting.v1.AckService.Unacknowledge"
 CREATE_SILENCE = "alerting.v1.SilenceService.CreateSilence"
+WATCH_ALERTS = "alerting.v1.AlertService.WatchAlerts"
+# The token of a logged-in console user: HttpOnly (no script reads it), SameSite=Strict (no other
+# site's page sends it), only under /ui/. The gateway sends it on as the bearer token.
+COOKIE = "alerting_console_token"
+LOGIN_PATH = f"{PREFIX}/login"
+_LOGIN_BODY_BYTES = 4096
+# The scope of a valid `authorization` value ("read", "write", "admin"), None for an unknown one.
+TokenScope = Callable[[str], str | None]
 DEFAULT_SILENCE = "2h"
 FORM = "application/x-www-form-urlencoded"
 # ListAlertHistory caps a page at 1000: an alert's page shows its latest events up to that.
@@ -57,11 +68,39 @@ SECURITY_HEADERS = {
 _ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 
 
+class ConsoleToken:
+    """For the console's paths, the login cookie as the bearer token when the request carries none,
+    so that the gateway's checks and the servicers see it as they see an API caller's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/"):
+            headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+            names = {name for name, _ in headers}
+            if b"authorization" not in names and b"cookie" in names:
+                cookies: SimpleCookie = SimpleCookie()
+                for name, value in headers:
+                    if name == b"cookie":
+                        try:
+                            cookies.load(value.decode("latin-1"))
+                        except Exception:  # a malformed cookie header is no login
+                            continue
+                morsel = cookies.get(COOKIE)
+                if morsel is not None and morsel.value:
+                    headers.append((b"authorization", f"Bearer {morsel.value}".encode("latin-1")))
+                    scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
 def _asset(name: str) -> bytes:
     return resources.files(__package__).joinpath(name).read_bytes()
 
 
 def _page(title: str, main: str, status: int = 200, script: bool = False) -> HTMLResponse:
+    if status == 401:
+        main += f'<p><a href="{LOGIN_PATH}">Log in with a token</a></p>'
     scripts = f'<script src="{PREFIX}/console.js" defer></script>' if script else ""
     document = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -186,7 +225,7 @@ def history_item(event: Mapping[str, JSON]) -> str:
     )
 
 
-def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]]) -> str:
+def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]], can_write: bool) -> str:
     fingerprint = str(alert.get("fingerprint", ""))
     state = str(alert.get("state", ""))
     labels = alert.get("labels")
@@ -224,12 +263,25 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]])
     history = "".join(history_item(event) for event in events) or "<li>No events yet.</li>"
     like_this = silence_like(labels if isinstance(labels, dict) else {})
     action += f'<p><a href="{_text(like_this)}" id="silence-like-this">Silence alerts like this</a></p>'
+    if not can_write:
+        action = '<p id="read-only">Read-only token: acknowledging and silencing need a write token.</p>'
     return (
         f'<p><a href="{PREFIX}/">All alerts</a></p>'
         f'<dl class="facts" data-fingerprint="{_text(fingerprint)}">{summary}</dl>{action}'
         f"<h2>Labels</h2>{_pairs(alert.get('labels'), link=False)}"
         f"<h2>Annotations</h2>{_pairs(alert.get('annotations'), link=True)}"
         f'<h2>History</h2><ol class="history" id="history">{history}</ol>'
+    )
+
+
+def _login_form(errors: Sequence[str]) -> str:
+    shown = "".join(f'<p class="error" role="alert">{_text(e)}</p>' for e in errors)
+    return (
+        f'{shown}<form method="post" action="{LOGIN_PATH}" class="silence">'
+        '<label for="token">API token</label>'
+        '<input id="token" name="token" type="password" required autocomplete="current-password">'
+        '<button type="submit">Log in</button></form>'
+        "<p>The token is kept in a cookie that only this console's pages send, until the browser closes.</p>"
     )
 
 
@@ -280,11 +332,53 @@ def _filter_form(filter_text: str) -> str:
     )
 
 
-def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes: int) -> list[BaseRoute]:
-    """The console's routes; none when the served files lack the alert or ack services."""
+def console_routes(
+    backend: Backend,
+    routes: Sequence[RpcRoute],
+    max_body_bytes: int,
+    keepalive: float | None,
+    token_scope: TokenScope | None,
+) -> list[BaseRoute]:
+    """The console's routes; none when the served files lack the services it uses. `token_scope`:
+    None when tokens are off (or unknown to a gateway of its own: then every page shows its write
+    forms, and the server refuses what the token may not do)."""
     by_name = {route.name: route for route in routes}
-    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, CREATE_SILENCE} <= by_name.keys():
+    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, CREATE_SILENCE, WATCH_ALERTS} <= by_name.keys():
         return []
+
+    def can_write(request: Request) -> bool:
+        if token_scope is None:
+            return True
+        return token_scope(request.headers.get("authorization", "")) in ("write", "admin")
+
+    async def login_form(request: Request) -> Response:
+        return _page("Log in", _login_form([]))
+
+    @guarded
+    async def login(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+            return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
+        fields = parse_qs((await read_body(request, _LOGIN_BODY_BYTES)).decode("utf-8", "replace"))
+        token = fields.get("token", [""])[0].strip()
+        if token_scope is not None and token_scope(f"Bearer {token}") is None:
+            return _page("Log in", _login_form(["token: not a valid token"]), 401)
+        response = RedirectResponse(f"{PREFIX}/", status_code=303)
+        if token_scope is not None:
+            response.set_cookie(
+                COOKIE,
+                token,
+                path=f"{PREFIX}/",
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
+        return response
+
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse(LOGIN_PATH, status_code=303)
+        response.delete_cookie(COOKIE, path=f"{PREFIX}/", httponly=True, samesite="strict")
+        return response
+
     list_route = by_name[LIST_ALERTS]
 
     @guarded
@@ -309,7 +403,7 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
         labels = alert.get("labels")
         title = labels.get("alertname", fingerprint) if isinstance(labels, dict) else fingerprint
         events = [to_json(event) for event in history.events]
-        return _page(str(title), _alert_main(alert, events))
+        return _page(str(title), _alert_main(alert, events, can_write(request)))
 
     def acting(rpc: str) -> Route:
         @guarded
@@ -338,6 +432,10 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
         return Route(f"/alerts/{{fingerprint}}/{verb}", act, methods=["POST"], name=f"alert.{verb}")
 
     async def new_silence(request: Request) -> Response:
+        if not can_write(request):
+            return _page(
+                "New silence", '<p id="read-only">Read-only token: silencing needs a write token.</p>'
+            )
         matchers = [m.strip() for m in request.query_params.getlist("matchers") if m.strip()]
         return _page("New silence", silence_form(matchers, DEFAULT_SILENCE, "", "", []))
 
@@ -408,6 +506,10 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
             "<th scope=col>Markers</th></tr></thead>"
             f'<tbody id="alerts-body" data-filter="{_text(filter_text)}">{rows}</tbody></table></div>'
         )
+        if COOKIE in request.cookies:
+            table += (
+                f'<form method="post" action="{PREFIX}/logout"><button type="submit">Log out</button></form>'
+            )
         return _page("Alerts", _filter_form(filter_text) + table, script=True)
 
     def asset(name: str, media_type: str) -> Route:
@@ -430,6 +532,10 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
                 acting(UNACK),
                 Route("/silences/new", new_silence, methods=["GET"], name="silence.new"),
                 Route("/silences/new", create_silence, methods=["POST"], name="silence.create"),
+                Route("/watch", stream_endpoint(by_name[WATCH_ALERTS], backend, keepalive), methods=["GET"]),
+                Route("/login", login_form, methods=["GET"], name="login.form"),
+                Route("/login", login, methods=["POST"], name="login"),
+                Route("/logout", logout, methods=["POST"], name="logout"),
                 *(asset(name, media_type) for name, media_type in _ASSETS.items()),
             ],
             name="ui",
@@ -437,4 +543,13 @@ def console_routes(backend: Backend, routes: Sequence[RpcRoute], max_body_bytes:
     ]
 
 
-__all__ = ["PREFIX", "alert_row", "console_routes", "format_age"]
+__all__ = [
+    "COOKIE",
+    "LOGIN_PATH",
+    "PREFIX",
+    "ConsoleToken",
+    "TokenScope",
+    "alert_row",
+    "console_routes",
+    "format_age",
+]

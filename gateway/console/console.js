@@ -1,4 +1,5 @@
-// The alerts page kept live from GET /alerts/watch (Server-Sent Events). Rows are built with
+// The alerts page kept live from the alert stream (GET /ui/watch: GET /alerts/watch with the
+// console's login). Rows are built with
 // textContent only: label values and annotations never become markup.
 "use strict";
 (function () {
@@ -97,7 +98,7 @@
   const params = new URLSearchParams();
   const filter = body.dataset.filter;
   if (filter) params.set("filter", filter);
-  const source = new EventSource("/alerts/watch" + (filter ? "?" + params.toString() : ""));
+  const source = new EventSource("/ui/watch" + (filter ? "?" + params.toString() : ""));
   EVENTS.forEach((type) => source.addEventListener(type, (e) => {
     upsert(JSON.parse(e.data).alert);
     order();

@@ -279,3 +279,103 @@ def test_silence_form_refuses_bad_input_keeping_what_was_typed(
     expect(page.locator(".error")).to_have_text(re.compile(r"^matchers\[0\]: invalid regular expression"))
     expect(page.locator("#matchers")).to_have_value('host=~"("')
     assert http.get("/silences").json()["silences"] == []
+
+
+READ_TOKEN = "console-read-token-0123456789"
+WRITE_TOKEN = "console-write-token-0123456789"
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[ServerProcess]:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "auth:\n  tokens:\n"
+        f"    - {{name: reader, token: {READ_TOKEN}, scope: read}}\n"
+        f"    - {{name: writer, token: {WRITE_TOKEN}, scope: write}}\n"
+    )
+    proc = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'alerting.db'}", tmp_path, ["--config", str(config)]
+    )
+    proc.start()
+    yield proc
+    proc.kill()
+
+
+@pytest.fixture
+def api_client(secured: ServerProcess) -> Iterator[httpx.Client]:
+    headers = {"authorization": f"Bearer {WRITE_TOKEN}"}
+    with httpx.Client(base_url=secured.base_url, timeout=10, headers=headers) as client:
+        yield client
+
+
+def log_in(page: Page, base_url: str, token: str) -> None:
+    page.goto(f"{base_url}/ui/login")
+    page.locator("#token").fill(token)
+    page.locator("#token").press("Enter")
+    page.wait_for_url(f"{base_url}/ui/")
+
+
+def test_console_needs_a_token_and_keeps_it_in_a_strict_cookie(
+    secured: ServerProcess, api_client: httpx.Client, page: Page
+) -> None:
+    refused = page.goto(f"{secured.base_url}/ui/")
+    assert refused is not None
+    assert refused.status == 401
+    page.get_by_role("link", name="Log in with a token").click()
+    page.locator("#token").fill("not-a-token-at-all-0000")
+    page.locator("#token").press("Enter")
+    expect(page.locator(".error")).to_have_text("token: not a valid token")
+    assert page.context.cookies() == []
+
+    log_in(page, secured.base_url, WRITE_TOKEN)
+    [cookie] = page.context.cookies()
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/ui/"
+    assert page.evaluate("document.cookie") == ""
+    expect(page.locator("#live-status")).to_have_text("Live")
+
+    fingerprint = post_alert(api_client, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    expect(page.locator(f'tr[data-fingerprint="{fingerprint}"]')).to_be_visible(timeout=1000)
+    page.goto(f"{secured.base_url}/ui/alerts/{fingerprint}")
+    page.locator("#by").fill("alice")
+    page.locator("#comment").fill("mine")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator("#alert-markers")).to_have_text("acknowledged by alice")
+    assert api_client.get(f"/alerts/{fingerprint}").json()["acknowledged"] is True
+
+    page.goto(f"{secured.base_url}/ui/")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/ui/login")
+    assert page.context.cookies() == []
+    assert httpx.get(f"{secured.base_url}/ui/").status_code == 401
+
+
+def test_read_only_token_sees_no_write_forms_and_writes_are_refused(
+    secured: ServerProcess, api_client: httpx.Client, page: Page
+) -> None:
+    fingerprint = post_alert(api_client, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    log_in(page, secured.base_url, READ_TOKEN)
+    expect(page.locator(f'tr[data-fingerprint="{fingerprint}"]')).to_be_visible()
+    page.goto(f"{secured.base_url}/ui/alerts/{fingerprint}")
+    expect(page.locator("#read-only")).to_be_visible()
+    assert page.locator("form.ack").count() == 0
+    assert page.locator("#silence-like-this").count() == 0
+    page.goto(f"{secured.base_url}/ui/silences/new?matchers=host%3D%22db1%22")
+    assert page.locator("form.silence").count() == 0
+    shot(page, "read-only")
+
+    # Posted from the page itself, with its cookie: the server refuses the token's missing scope.
+    status = page.evaluate(
+        """async (fp) => (await fetch('/ui/alerts/' + fp + '/ack', {method: 'POST',
+            body: new URLSearchParams({by: 'mallory', comment: 'x'})})).status""",
+        fingerprint,
+    )
+    assert status == 403
+    silenced = page.evaluate(
+        """async () => (await fetch('/ui/silences/new', {method: 'POST', body: new URLSearchParams(
+            {matchers: 'host="db1"', duration: '1h', created_by: 'mallory', comment: 'x'})})).status"""
+    )
+    assert silenced == 403
+    assert api_client.get(f"/alerts/{fingerprint}").json()["acknowledged"] is False
+    assert api_client.get("/silences").json()["silences"] == []
