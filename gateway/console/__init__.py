@@ -42,6 +42,15 @@ ACK = "alerting.v1.AckService.Acknowledge"
 UNACK = "alerting.v1.AckService.Unacknowledge"
 CREATE_SILENCE = "alerting.v1.SilenceService.CreateSilence"
 WATCH_ALERTS = "alerting.v1.AlertService.WatchAlerts"
+LIST_SILENCES = "alerting.v1.SilenceService.ListSilences"
+EXPIRE_SILENCE = "alerting.v1.SilenceService.ExpireSilence"
+# One page of each state; ListSilences caps a page at 1000.
+SILENCES_PAGE_SIZE = 1000
+_SILENCE_STATES = (
+    ("active", silence_service_pb2.SILENCE_STATE_ACTIVE),
+    ("pending", silence_service_pb2.SILENCE_STATE_PENDING),
+    ("expired", silence_service_pb2.SILENCE_STATE_EXPIRED),
+)
 # The token of a logged-in console user: HttpOnly (no script reads it), SameSite=Strict (no other
 # site's page sends it), only under /ui/. The gateway sends it on as the bearer token.
 COOKIE = "alerting_console_token"
@@ -274,6 +283,24 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
     )
 
 
+def silence_item(silence: Mapping[str, JSON], expirable: bool) -> str:
+    silence_id = str(silence.get("id", ""))
+    matchers = silence.get("matchers")
+    shown = " ".join(f"<code>{_text(m)}</code>" for m in (matchers if isinstance(matchers, list) else []))
+    expire = (
+        f'<form method="post" action="{PREFIX}/silences/{quote(silence_id, safe="")}/expire">'
+        f'<button type="submit" aria-label="Expire silence {_text(silence_id)}">Expire</button></form>'
+        if expirable
+        else ""
+    )
+    return (
+        f'<li data-silence="{_text(silence_id)}">{shown}<div class="status">'
+        f"{_text(format_time(silence.get('starts_at')))} to {_text(format_time(silence.get('ends_at')))}"
+        f" · by {_text(silence.get('created_by', ''))} · {_text(silence.get('comment', ''))}</div>"
+        f"{expire}</li>"
+    )
+
+
 def _login_form(errors: Sequence[str]) -> str:
     shown = "".join(f'<p class="error" role="alert">{_text(e)}</p>' for e in errors)
     return (
@@ -323,6 +350,7 @@ def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
 
 def _filter_form(filter_text: str) -> str:
     return (
+        f'<p><a href="{PREFIX}/silences">Silences</a></p>'
         f'<form class="filter" method="get" action="{PREFIX}/" role="search">'
         '<label for="filter">Label matchers (Alertmanager syntax, e.g. '
         '<code>severity="critical", host=~"web.*"</code>)'
@@ -343,13 +371,45 @@ def console_routes(
     None when tokens are off (or unknown to a gateway of its own: then every page shows its write
     forms, and the server refuses what the token may not do)."""
     by_name = {route.name: route for route in routes}
-    if not {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, CREATE_SILENCE, WATCH_ALERTS} <= by_name.keys():
+    needed = {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, WATCH_ALERTS}
+    if not needed | {CREATE_SILENCE, LIST_SILENCES, EXPIRE_SILENCE} <= by_name.keys():
         return []
 
     def can_write(request: Request) -> bool:
         if token_scope is None:
             return True
         return token_scope(request.headers.get("authorization", "")) in ("write", "admin")
+
+    @guarded
+    async def silences_page(request: Request) -> Response:
+        writer = can_write(request)
+        sections = []
+        for name, state in _SILENCE_STATES:
+            message = silence_service_pb2.ListSilencesRequest(state=state, page_size=SILENCES_PAGE_SIZE)
+            try:
+                listed = await backend.unary(by_name[LIST_SILENCES], message, request)
+            except grpc.aio.AioRpcError as error:
+                return _refusal("Silences", error, f"{PREFIX}/")
+            assert isinstance(listed, silence_service_pb2.ListSilencesResponse)
+            items = "".join(
+                silence_item(to_json(silence), writer and name != "expired") for silence in listed.silences
+            )
+            sections.append(
+                f'<section id="silences-{name}"><h2>{name.capitalize()} ({len(listed.silences)})</h2>'
+                f'<ul class="silences">{items or "<li>None.</li>"}</ul></section>'
+            )
+        nav = f'<p><a href="{PREFIX}/">All alerts</a>'
+        nav += f' · <a href="{PREFIX}/silences/new">New silence</a></p>' if writer else "</p>"
+        return _page("Silences", nav + "".join(sections))
+
+    @guarded
+    async def expire_silence(request: Request) -> Response:
+        message = silence_service_pb2.ExpireSilenceRequest(id=request.path_params["id"])
+        try:
+            await backend.unary(by_name[EXPIRE_SILENCE], message, request)
+        except grpc.aio.AioRpcError as error:
+            return _refusal("Not done", error, f"{PREFIX}/silences")
+        return RedirectResponse(f"{PREFIX}/silences", status_code=303)
 
     async def login_form(request: Request) -> Response:
         return _page("Log in", _login_form([]))
@@ -478,7 +538,7 @@ def console_routes(
         body = (
             f'<p>Silence <code id="silence-id">{_text(made.get("id", ""))}</code> mutes alerts matching:</p>'
             f"<ul>{listed}</ul><p>Until {_text(format_time(made.get('ends_at')))}.</p>"
-            f'<p><a href="{PREFIX}/">All alerts</a></p>'
+            f'<p><a href="{PREFIX}/">All alerts</a> · <a href="{PREFIX}/silences">Silences</a></p>'
         )
         return _page("Silence created", body, 201)
 
@@ -532,6 +592,8 @@ def console_routes(
                 acting(UNACK),
                 Route("/silences/new", new_silence, methods=["GET"], name="silence.new"),
                 Route("/silences/new", create_silence, methods=["POST"], name="silence.create"),
+                Route("/silences", silences_page, methods=["GET"], name="silences"),
+                Route("/silences/{id}/expire", expire_silence, methods=["POST"], name="silence.expire"),
                 Route("/watch", stream_endpoint(by_name[WATCH_ALERTS], backend, keepalive), methods=["GET"]),
                 Route("/login", login_form, methods=["GET"], name="login.form"),
                 Route("/login", login, methods=["POST"], name="login"),

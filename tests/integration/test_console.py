@@ -141,7 +141,9 @@ def test_phone_sized_dark_mode(server: ServerProcess, http: httpx.Client, browse
         assert background == "rgb(13, 17, 23)"
         # Nothing wider than the screen: no sideways scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        # The filter is reached with the keyboard first.
+        # The keyboard reaches the silences link, then the filter.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Silences"
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == "filter"
         shot(page, "alerts-phone-dark")
@@ -379,3 +381,57 @@ def test_read_only_token_sees_no_write_forms_and_writes_are_refused(
     assert silenced == 403
     assert api_client.get(f"/alerts/{fingerprint}").json()["acknowledged"] is False
     assert api_client.get("/silences").json()["silences"] == []
+
+
+def create_silence(http: httpx.Client, matchers: list[str], starts_in_ms: int, ends_in_ms: int) -> str:
+    now = time.time_ns() // 1_000_000
+    r = http.post(
+        "/silences",
+        json={
+            "matchers": matchers,
+            "starts_at": now + starts_in_ms,
+            "ends_at": now + ends_in_ms,
+            "created_by": "ops",
+            "comment": "planned <work>",
+        },
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_silences_list_by_state_and_expire(server: ServerProcess, http: httpx.Client, page: Page) -> None:
+    fingerprint = post_alert(http, {"alertname": "DiskFull", "severity": "critical", "host": "db1"})
+    active = create_silence(http, ['host="db1"'], 0, 3600_000)
+    pending = create_silence(http, ['host="db2"'], 3600_000, 7200_000)
+    assert http.get(f"/alerts/{fingerprint}").json()["silenced_by"] == [active]
+
+    page.goto(f"{server.base_url}/ui/")
+    page.get_by_role("link", name="Silences").click()
+    page.wait_for_url("**/ui/silences")
+    expect(page.locator(f'#silences-active li[data-silence="{active}"]')).to_contain_text('host="db1"')
+    expect(page.locator(f'#silences-active li[data-silence="{active}"]')).to_contain_text("planned <work>")
+    expect(page.locator(f'#silences-pending li[data-silence="{pending}"]')).to_be_visible()
+    expect(page.locator("#silences-expired li")).to_have_text("None.")
+
+    page.get_by_role("button", name=f"Expire silence {active}").click()
+    page.wait_for_url("**/ui/silences")
+    expect(page.locator(f'#silences-expired li[data-silence="{active}"]')).to_be_visible()
+    assert page.locator(f'#silences-expired li[data-silence="{active}"] button').count() == 0
+    expect(page.locator("#silences-active li")).to_have_text("None.")
+    assert http.get(f"/silences/{active}").json()["state"] == "expired"
+    shot(page, "silences")
+
+
+def test_read_only_token_cannot_expire_a_silence(
+    secured: ServerProcess, api_client: httpx.Client, page: Page
+) -> None:
+    active = create_silence(api_client, ['host="db1"'], 0, 3600_000)
+    log_in(page, secured.base_url, READ_TOKEN)
+    page.goto(f"{secured.base_url}/ui/silences")
+    expect(page.locator(f'#silences-active li[data-silence="{active}"]')).to_be_visible()
+    assert page.locator("#silences-active button").count() == 0
+    status = page.evaluate(
+        "async (id) => (await fetch('/ui/silences/' + id + '/expire', {method: 'POST'})).status", active
+    )
+    assert status == 403
+    assert api_client.get(f"/silences/{active}").json()["state"] == "active"
