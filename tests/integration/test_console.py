@@ -9,6 +9,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -435,3 +436,43 @@ def test_read_only_token_cannot_expire_a_silence(
     )
     assert status == 403
     assert api_client.get(f"/silences/{active}").json()["state"] == "active"
+
+
+AXE = Path(__file__).resolve().parents[2] / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_have_no_serious_accessibility_violations(
+    server: ServerProcess, http: httpx.Client, browser: Browser, scheme: Literal["light", "dark"]
+) -> None:
+    assert AXE.is_file(), "axe-core is missing: run `make setup`"
+    fingerprint = post_annotated(
+        http,
+        {"alertname": "DiskFull", "severity": "critical", "host": "db1"},
+        {"runbook_url": "https://runbooks.example.org/disk", "summary": "disk full"},
+    )
+    http.post(f"/alerts/{fingerprint}/ack", json={"by": "alice", "comment": "on it"}).raise_for_status()
+    create_silence(http, ['host="db2"'], 0, 3600_000)
+    # The pages' policy allows only their own scripts: the checker comes in around it.
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        for path in (
+            "/ui/",
+            f"/ui/alerts/{fingerprint}",
+            "/ui/silences",
+            "/ui/silences/new?matchers=host%3D%22db1%22",
+            "/ui/login",
+            "/ui/?filter=host%3D~%22(%22",
+        ):
+            page.goto(f"{server.base_url}{path}")
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            serious = [
+                (v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert serious == [], f"{path} ({scheme}): {serious}"
+    finally:
+        context.close()
