@@ -7,4 +7,4 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-chromium --version
+echo "chromium: $(command -v chromium)"
