@@ -4,6 +4,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
+AXE_VERSION := 4.14.1
+# The accessibility checker the console's browser tests inject into its pages.
+AXE := .tools/node_modules/axe-core/axe.min.js
 PYTHON3 ?= python3
 
 .PHONY: setup run run-ha test lint gen gen-check fmt bench peers clean
@@ -17,7 +20,10 @@ $(STAMP): pyproject.toml
 $(BUF):
 	npm install --prefix .tools --no-audit --no-fund --silent @bufbuild/buf@$(BUF_VERSION)
 
-setup: $(STAMP) $(BUF)
+$(AXE):
+	npm install --prefix .tools --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
+setup: $(STAMP) $(BUF) $(AXE)
 
 run: $(STAMP)
 	$(VENV)/bin/alerting-server serve
@@ -46,6 +52,7 @@ lint: setup gen-check
 peers:
 	scripts/peers.sh
 	scripts/install-prometheus.sh
+	scripts/browser.sh
 
 test: lint peers
 	$(VENV)/bin/pytest

@@ -119,6 +119,16 @@ def security_warnings(config: Config) -> list[str]:
     return warnings
 
 
+def _token_scope(authenticator: Authenticator) -> Callable[[str], str | None]:
+    def token_scope(authorization: str) -> str | None:
+        try:
+            return authenticator.identify(authorization).scope
+        except Unauthenticated:
+            return None
+
+    return token_scope
+
+
 def _authenticate(authenticator: Authenticator) -> Callable[[str], str | None]:
     def authenticate(authorization: str) -> str | None:
         try:
@@ -394,6 +404,7 @@ class AlertingApp:
             max_body_bytes=self.config.max_request_bytes,
             local=self._local,
             authenticate=_authenticate(authenticator) if authenticator.enabled else None,
+            token_scope=_token_scope(authenticator) if authenticator.enabled else None,
             allowed_hosts=allowed_hosts,
             origins={external} if external else set(),
         )

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway import ackpage, alertmanager, calendar, ops, remote_write
+from gateway import ackpage, alertmanager, calendar, console, ops, remote_write
 from gateway.backend import Backend, ChannelOptions
 from gateway.body import DEFAULT_MAX_BODY_BYTES
 from gateway.errors import Endpoint, GatewayError
@@ -47,22 +47,24 @@ def create_app(
     files: Iterable[FileDescriptor] | None = None,
     local: LocalServer | None = None,
     authenticate: Authenticate | None = None,
+    token_scope: console.TokenScope | None = None,
     allowed_hosts: Collection[str] | None = None,
     origins: Collection[str] = (),
 ) -> Starlette:
     """The REST gateway onto the gRPC server at `grpc_target`.
 
-    `channel`: use this channel (it stays the caller's to close) instead of opening an insecure one
-    to `grpc_target`. `credentials`: TLS credentials of the channel (insecure without).
-    `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
-    deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
-    event streams. `files`: the proto files whose annotated services are served (default: every
-    `alerting.v1` file). `local`: the servicers behind `grpc_target` when they live in this process;
-    unary calls then skip the transport (streams still use the channel). `authenticate`: the
-    server's token check, made before a request body is read (the servicers check the token again,
-    with its scope). `allowed_hosts`: the names a request's Host may carry (None: any), against DNS
-    rebinding. `origins`: `host[:port]` of the origins that are this gateway besides the request's
-    Host (gateway/guard.py).
+        `channel`: use this channel (it stays the caller's to close) instead of opening an insecure one
+        to `grpc_target`. `credentials`: TLS credentials of the channel (insecure without).
+        `max_body_bytes`: larger request bodies are refused with 413. `timeout`:
+        deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
+        event streams. `files`: the proto files whose annotated services are served (default: every
+        `alerting.v1` file). `local`: the servicers behind `grpc_target` when they live in this process;
+        unary calls then skip the transport (streams still use the channel). `authenticate`: the
+        server's token check, made before a request body is read (the servicers check the token again,
+        with its scope). `token_scope`: the scope of a token, for the console to show only the forms
+    it may use. `allowed_hosts`: the names a request's Host may carry (None: any), against DNS
+        rebinding. `origins`: `host[:port]` of the origins that are this gateway besides the request's
+        Host (gateway/guard.py).
     """
     backend = Backend(
         grpc_target,
@@ -120,6 +122,7 @@ def create_app(
     )
     routes.extend(STATIC_ROUTES)
     routes.extend(alertmanager.alertmanager_routes(backend, max_body_bytes))
+    routes.extend(console.console_routes(backend, rpc_routes, max_body_bytes, sse_keepalive, token_scope))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,6 +133,7 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(MetricsMiddleware),
+            Middleware(console.ConsoleToken),
             Middleware(Guard, authenticate=authenticate, allowed_hosts=allowed_hosts, origins=origins),
         ],
         exception_handlers={HTTPException: _http_error},

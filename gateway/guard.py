@@ -24,6 +24,8 @@ from gateway.errors import GatewayError
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Signed acknowledgement links authenticate by their own signature (alerting_server/auth.py).
 _SIGNED_LINK_PREFIX = "/ack/"
+# The console's login form carries the token in its body; its endpoint checks it (gateway/console).
+_LOGIN_PATH = "/ui/login"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 # The server's token check: the `authorization` header's value -> why it is refused, or None.
 Authenticate = Callable[[str], str | None]
@@ -88,7 +90,12 @@ class Guard:
             netloc = urlsplit(origin).netloc.lower()
             if not netloc or (netloc != host and netloc not in self._origins):
                 return _error(scope, 403, "PERMISSION_DENIED", f"cross-origin request from {origin!r}")
-        if self._authenticate is not None and not scope["path"].startswith(_SIGNED_LINK_PREFIX):
+        path = scope["path"]
+        if (
+            self._authenticate is not None
+            and not path.startswith(_SIGNED_LINK_PREFIX)
+            and path != _LOGIN_PATH
+        ):
             refused = self._authenticate(headers.get("authorization", ""))
             if refused is not None:
                 return _error(scope, 401, "UNAUTHENTICATED", refused)

@@ -1,0 +1,127 @@
+// The alerts page kept live from the alert stream (GET /ui/watch: GET /alerts/watch with the
+// console's login). Rows are built with
+// textContent only: label values and annotations never become markup.
+"use strict";
+(function () {
+  const body = document.getElementById("alerts-body");
+  const status = document.getElementById("live-status");
+  if (!body || !status) return;
+  const STATE_RANK = { firing: 0, pending: 1, resolved: 2 };
+  const EVENTS = ["snapshot", "created", "state_changed", "value_changed", "resolved",
+    "acknowledged", "unacknowledged", "updated"];
+
+  function age(ms) {
+    let s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
+    if (s < 60) return s + "s";
+    let m = Math.floor(s / 60);
+    if (m < 60) return m + "m";
+    const h = Math.floor(m / 60);
+    m = m % 60;
+    if (h < 24) return h + "h" + (m ? m + "m" : "");
+    return Math.floor(h / 24) + "d" + (h % 24 ? (h % 24) + "h" : "");
+  }
+
+  function cell(label, text) {
+    const td = document.createElement("td");
+    td.dataset.label = label;
+    if (text !== undefined) td.textContent = text;
+    return td;
+  }
+
+  function mark(parent, kind, text) {
+    const span = document.createElement("span");
+    span.className = "mark mark-" + kind;
+    span.textContent = text;
+    parent.appendChild(span);
+  }
+
+  function row(alert) {
+    const labels = alert.labels || {};
+    const tr = document.createElement("tr");
+    tr.dataset.fingerprint = alert.fingerprint;
+    tr.dataset.state = alert.state;
+    tr.dataset.since = String(alert.started_at || 0);
+    const name = cell("Alert");
+    const link = document.createElement("a");
+    link.href = "/ui/alerts/" + encodeURIComponent(alert.fingerprint);
+    const strong = document.createElement("strong");
+    strong.textContent = labels.alertname || alert.fingerprint;
+    link.appendChild(strong);
+    name.appendChild(link);
+    const rest = Object.keys(labels).filter((k) => k !== "alertname").sort()
+      .map((k) => k + '="' + labels[k] + '"').join(", ");
+    if (rest) {
+      const small = document.createElement("div");
+      small.className = "status";
+      small.textContent = rest;
+      name.appendChild(small);
+    }
+    tr.appendChild(name);
+    const state = cell("State", alert.state);
+    state.className = "state-" + alert.state;
+    tr.appendChild(state);
+    tr.appendChild(cell("Severity", labels.severity || ""));
+    const ageCell = cell("Age", alert.started_at ? age(alert.started_at) : "");
+    ageCell.className = "age";
+    tr.appendChild(ageCell);
+    tr.appendChild(cell("Value", alert.value === undefined ? "" : String(alert.value)));
+    const marks = cell("Markers");
+    if ((alert.silenced_by || []).length) mark(marks, "silenced", "silenced");
+    if ((alert.inhibited_by || []).length) mark(marks, "inhibited", "inhibited");
+    if ((alert.muted_by || []).length) mark(marks, "muted", "muted");
+    if (alert.acknowledged) mark(marks, "acknowledged", "acknowledged by " + ((alert.ack && alert.ack.by) || "?"));
+    if (alert.escalation_level) mark(marks, "escalation", "escalation level " + alert.escalation_level);
+    tr.appendChild(marks);
+    return tr;
+  }
+
+  function order() {
+    const rows = Array.from(body.querySelectorAll("tr[data-fingerprint]"));
+    rows.sort((a, b) => (STATE_RANK[a.dataset.state] ?? 3) - (STATE_RANK[b.dataset.state] ?? 3)
+      || Number(b.dataset.since) - Number(a.dataset.since));
+    rows.forEach((r) => body.appendChild(r));
+    const empty = document.getElementById("alerts-empty");
+    if (empty) empty.hidden = rows.length > 0;
+  }
+
+  function find(fingerprint) {
+    return Array.from(body.querySelectorAll("tr[data-fingerprint]"))
+      .find((r) => r.dataset.fingerprint === fingerprint);
+  }
+
+  function upsert(alert) {
+    const fresh = row(alert);
+    const old = find(alert.fingerprint);
+    if (old) old.replaceWith(fresh); else body.appendChild(fresh);
+  }
+
+  const params = new URLSearchParams();
+  const filter = body.dataset.filter;
+  if (filter) params.set("filter", filter);
+  const source = new EventSource("/ui/watch" + (filter ? "?" + params.toString() : ""));
+  EVENTS.forEach((type) => source.addEventListener(type, (e) => {
+    upsert(JSON.parse(e.data).alert);
+    order();
+  }));
+  source.addEventListener("removed", (e) => {
+    const old = find(JSON.parse(e.data).alert.fingerprint);
+    if (old) old.remove();
+    order();
+  });
+  source.addEventListener("open", () => { status.textContent = "Live"; });
+  source.addEventListener("error", (e) => {
+    if (e.data) {
+      status.textContent = "Stream refused: " + JSON.parse(e.data).error.message;
+      source.close();
+    } else {
+      status.textContent = "Reconnecting…";
+    }
+  });
+  setInterval(() => {
+    body.querySelectorAll("tr[data-fingerprint]").forEach((r) => {
+      const since = Number(r.dataset.since);
+      const c = r.querySelector(".age");
+      if (since && c) c.textContent = age(since);
+    });
+  }, 5000);
+})();
