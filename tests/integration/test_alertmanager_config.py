@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.server import ServerProcess
+from tests.integration.test_delivery import eventually
 from tests.notify.receiver import Receiver
 
 CONFIG = """\
@@ -33,15 +33,6 @@ receivers:
         http_config:
           authorization: {{credentials: s3cret-token}}
 """
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 async def post(api: httpx.AsyncClient, labels: dict[str, str]) -> None:
