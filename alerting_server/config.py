@@ -246,8 +246,9 @@ class Config:
         metadata=_doc(
             "PromQL features Prometheus keeps behind `--enable-feature`, enabled by name: "
             "`promql-experimental-functions` (limitk, limit_ratio, sort_by_label, mad_over_time, "
-            "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...); a query using a "
-            "feature not enabled fails to parse, as in Prometheus",
+            "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...), "
+            "`promql-extended-range-selectors` (`rate(x[5m] anchored)`, `increase(x[5m] smoothed)`, "
+            "`x smoothed`); a query using a feature not enabled fails to parse, as in Prometheus",
             "query.enable_features",
         ),
     )

@@ -66,7 +66,7 @@ def test_exposure_settings(tmp_path: Path) -> None:
         ("rules: {interval: 1m}\n", "rules: expected"),
         ("rules: 15s\n", "rules: expected"),
         ("query: {enable_features: promql-experimental-functions}\n", "query.enable_features"),
-        ("query: {enable_features: [promql-extended-range-selectors]}\n", "query.enable_features: unknown"),
+        ("query: {enable_features: [promql-delayed-name-removal]}\n", "query.enable_features: unknown"),
         ("- a list\n", "top level"),
         ("a: [\n", "not valid YAML"),
     ],

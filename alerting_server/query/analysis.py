@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import shared
+from alerting_server.query import extended, shared
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -141,7 +141,9 @@ def analyse(query: str) -> Analysis:
     if measured.problem is not None:
         raise InvalidArgument.field("query", measured.problem)
     try:
-        expr = pp.parse(query)
+        expr = pp.parse(extended.rewrite(query))
+    except extended.ModifierError as e:
+        raise QuerySyntaxError(str(e), f"parse error: {e}") from None
     except ValueError as e:
         found = syntax_error(query)
         if found is None:

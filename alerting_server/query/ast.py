@@ -10,6 +10,7 @@ import promql_parser as pp
 
 from alerting_common.regexp import RegexpError
 from alerting_server.query.errors import QueryError
+from alerting_server.query.extended import LABELS
 from alerting_server.query.labels import METRIC_NAME, Matcher, MatchType
 
 _MATCH_TYPES = {
@@ -76,7 +77,8 @@ def selector_matchers(vs: pp.VectorSelector) -> list[list[Matcher]]:
     groups = []
     for raw in groups_raw:
         try:
-            group = [Matcher.of(match_type(m.op), m.name, m.value) for m in raw]
+            # A matcher on __anchored__ or __smoothed__ carries a modifier (query/extended.py).
+            group = [Matcher.of(match_type(m.op), m.name, m.value) for m in raw if m.name not in LABELS]
         except RegexpError as e:
             # promql-parser checked the pattern with Rust's engine, which takes a few that RE2 does not.
             raise QueryError(str(e)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import cast
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, functions, segments
+from alerting_server.query import aggregate, binary, extended, functions, segments
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import EXTRAPOLATED, extrapolated
@@ -190,6 +191,8 @@ class Evaluator:
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
+        if extended.modifier_of(vs) == extended.SMOOTHED:
+            return self._smoothed_vector(vs, ref)
         flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
         k = len(flat.labels)
         if k == 0:
@@ -206,19 +209,47 @@ class Evaluator:
         ok &= ~stale_mask(vals)
         return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts).live()
 
+    def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
+        lookback = self.lookback_ms
+        flat = self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback)
+        k = len(flat.labels)
+        values = np.zeros((k, len(ref)))
+        present = np.zeros((k, len(ref)), dtype=bool)
+        lo = segments.search(flat.timestamps, flat.offsets, ref - lookback)
+        hi = segments.search(flat.timestamps, flat.offsets, ref + lookback)
+        for row, i in zip(*np.nonzero(hi > lo), strict=True):
+            a, b = int(lo[row, i]), int(hi[row, i])
+            value = extended.smoothed_value(flat.timestamps[a:b], flat.values[a:b], int(ref[i]))
+            if value is not None:
+                values[row, i] = value
+                present[row, i] = True
+        return Vector(flat.labels, values, present, np.zeros(k, dtype=bool)).live()
+
+    def _live_samples(self, vs: pp.VectorSelector, mint: int, maxt: int) -> Matrix:
+        """The samples in (mint, maxt] of the selected series, stale markers left out."""
+        flat = self._select_flat(vs, mint + 1, maxt)
+        self.budget.hold(len(flat.timestamps))
+        keep = ~stale_mask(flat.values)
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        return Matrix(
+            flat.labels,
+            flat.timestamps[keep],
+            flat.values[keep],
+            kept_before[flat.offsets],
+            flat.drop_name,
+            flat.window_end,
+            flat.range_ms,
+        )
+
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
+        if isinstance(node, pp.MatrixSelector) and extended.modifier_of(node.vector_selector):
+            return self._extended_matrix(node, span)
         if isinstance(node, pp.MatrixSelector):
             vs = node.vector_selector
             range_ms = duration_ms(node.range)
             end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
-            flat = self._select_flat(vs, int(end.min()) - range_ms + 1, int(end.max()))
-            self.budget.hold(len(flat.timestamps))
-            keep = ~stale_mask(flat.values)
-            kept_before = np.concatenate(([0], np.cumsum(keep)))
-            offsets = kept_before[flat.offsets]
-            return Matrix(
-                flat.labels, flat.timestamps[keep], flat.values[keep], offsets, flat.drop_name, end, range_ms
-            )
+            flat = self._live_samples(vs, int(end.min()) - range_ms, int(end.max()))
+            return dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         return self._subquery(node, span)
 
     def _subquery(self, node: pp.SubqueryExpr, span: Steps) -> Matrix:
@@ -245,6 +276,77 @@ class Evaluator:
                 series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name))
         return Matrix.of(series, end, range_ms)
 
+    def _extended_samples(self, node: pp.MatrixSelector, span: Steps) -> tuple[Matrix, Index, Index, str]:
+        """The samples of an anchored or smoothed range selector: each step's window reaches back
+        the lookback delta further (and as far forward, smoothed), [lo, hi) per series and step."""
+        vs = node.vector_selector
+        modifier = extended.modifier_of(vs)
+        assert modifier is not None
+        range_ms = duration_ms(node.range)
+        end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
+        before = range_ms + self.lookback_ms
+        after = self.lookback_ms if modifier == extended.SMOOTHED else 0
+        flat = self._live_samples(vs, int(end.min()) - before, int(end.max()) + after)
+        matrix = dataclasses.replace(flat, window_end=end, range_ms=range_ms)
+        lo = segments.search(flat.timestamps, flat.offsets, end - before)
+        hi = segments.search(flat.timestamps, flat.offsets, end + after)
+        return matrix, lo, hi, modifier
+
+    def _extended_matrix(self, node: pp.MatrixSelector, span: Steps) -> Matrix:
+        """A bare anchored or smoothed range selector (an instant query): its window's samples with a
+        sample at each end."""
+        matrix, lo, hi, modifier = self._extended_samples(node, span)
+        end = int(matrix.window_end[-1])
+        series: list[RawSeries] = []
+        for row, labels in enumerate(matrix.labels):
+            a, b = int(lo[row, -1]), int(hi[row, -1])
+            found = extended.extend_floats(
+                matrix.timestamps[a:b],
+                matrix.values[a:b],
+                end - matrix.range_ms,
+                end,
+                modifier == extended.SMOOTHED,
+            )
+            if found is not None:
+                series.append(RawSeries(labels, *found))
+        # The sample at the window's start is in the answer: the window is closed at both ends.
+        return Matrix.of(series, matrix.window_end, matrix.range_ms + 1)
+
+    def _extended_range_function(
+        self, name: str, node: pp.MatrixSelector, span: Steps
+    ) -> tuple[Matrix, Values, Mask]:
+        extended.check_function(extended.modifier_of(node.vector_selector) or "", name)
+        matrix, lo, hi, modifier = self._extended_samples(node, span)
+        smoothed = modifier == extended.SMOOTHED
+        values = np.zeros(lo.shape)
+        present = np.zeros(lo.shape, dtype=bool)
+        for count, (row, i) in enumerate(zip(*np.nonzero(hi > lo), strict=True)):
+            if count % _STEPS_PER_CHECK == 0:
+                self.budget.check_time()
+            a, b = int(lo[row, i]), int(hi[row, i])
+            ts, vs = matrix.timestamps[a:b], matrix.values[a:b]
+            end = int(matrix.window_end[i])
+            start = end - matrix.range_ms
+            result: float | None
+            if name in ("changes", "resets"):
+                anchored = extended.anchored_samples(ts, vs, start)
+                window = Window(start, end, matrix.range_ms, int(span.times[i]), ())
+                result = None if anchored is None else RANGE_FUNCTIONS[name](*anchored, window)
+            else:
+                result = extended.extended_rate(
+                    ts,
+                    vs,
+                    start,
+                    end,
+                    smoothed=smoothed,
+                    is_counter=name != "delta",
+                    range_s=matrix.range_ms / 1000 if name == "rate" else None,
+                )
+            if result is not None:
+                values[row, i] = result
+                present[row, i] = True
+        return matrix, values, present
+
     def range_function(self, name: str, node: pp.Call, span: Steps) -> Vector:
         """Apply a range-vector function to every series and step."""
         matrix_index = next(
@@ -255,6 +357,9 @@ class Evaluator:
         params = [self.scalar(a, span) for i, a in enumerate(node.args) if i != matrix_index]
         arg = unwrap_parens(node.args[matrix_index])
         assert isinstance(arg, pp.MatrixSelector | pp.SubqueryExpr)
+        if isinstance(arg, pp.MatrixSelector) and extended.modifier_of(arg.vector_selector):
+            matrix, values, present = self._extended_range_function(name, arg, span)
+            return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
         matrix = self.matrix(arg, span)
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])

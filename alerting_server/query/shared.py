@@ -26,6 +26,7 @@ import promql_parser as pp
 
 from alerting_server.query.ast import duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import QueryError
+from alerting_server.query.extended import modifier_of
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, MatchType, drop_name
 from alerting_server.query.storage import FlatSeries, Queryable, SeriesData
 
@@ -93,7 +94,7 @@ class Plan:
 
 
 def _selector_kind(vs: pp.VectorSelector) -> tuple[str, list[Matcher]] | None:
-    if vs.offset is not None or vs.at is not None:
+    if vs.offset is not None or vs.at is not None or modifier_of(vs) is not None:
         return None
     groups = selector_matchers(vs)
     if len(groups) != 1:
