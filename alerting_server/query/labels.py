@@ -47,10 +47,16 @@ def with_label(labels: Labels, name: str, value: str) -> Labels:
     return tuple(sorted(rest))
 
 
+# Labels that describe the metric (its name, and the type and unit Prometheus' type-and-unit-labels
+# feature adds): an operation that drops the name drops them all (schema.IsMetadataLabel).
+METADATA_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
+
+
 def drop_name(labels: Labels) -> Labels:
-    if labels and labels[0][0] == METRIC_NAME:
-        return labels[1:]
-    return tuple(p for p in labels if p[0] != METRIC_NAME)
+    rest = labels[1:] if labels and labels[0][0] == METRIC_NAME else labels
+    if any(name in METADATA_LABELS for name, _ in rest):
+        return tuple(p for p in rest if p[0] not in METADATA_LABELS)
+    return rest
 
 
 def _quote(value: str) -> str:

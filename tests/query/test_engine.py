@@ -108,3 +108,29 @@ def test_experimental_functions_need_their_feature(engine: Engine, query: str, r
         engine.range(query, 0, 10 * MIN, MIN)
     enabled = Engine(engine.storage, features=frozenset({"promql-experimental-functions"}))
     assert enabled.instant(query, 10 * MIN).kind is ValueKind.VECTOR
+
+
+def test_dropping_the_name_drops_the_type_and_unit_labels_too() -> None:
+    db = TSDB()
+    for group, per_minute in (("a", 60.0), ("b", 30.0)):
+        values = [i * per_minute for i in range(11)]
+        db.append(
+            series("requests_total", values, job="api", group=group, __type__="counter", __unit__="request")
+        )
+    engine = Engine(db)
+    assert instant(engine, 'rate(requests_total{group="a"}[5m])', 10 * MIN) == {
+        (("group", "a"), ("job", "api")): 1.0
+    }
+    ratio = 'requests_total{group="a"} / ignoring(group) requests_total{group="b"}'
+    assert instant(engine, ratio, 10 * MIN) == {(("job", "api"),): 2.0}
+    # Kept where the name is kept.
+    kept = instant(engine, 'requests_total{group="a"} > 0', 10 * MIN)
+    assert list(kept) == [
+        (
+            ("__name__", "requests_total"),
+            ("__type__", "counter"),
+            ("__unit__", "request"),
+            ("group", "a"),
+            ("job", "api"),
+        )
+    ]
