@@ -271,7 +271,7 @@ class Config:
         default="",
         metadata=_doc(
             "the channel (name or id) that gets the notifications of a receiver that is no channel (a "
-            "route naming a channel renamed since, say); unset: those are dropped (logged and counted)"
+            "route naming a receiver no channel carries, say); unset: those are dropped (logged and counted)"
         ),
     )
 

@@ -18,6 +18,7 @@ from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.crypto import Cipher
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
+from alerting_server.store.renames import follow_rename
 from alerting_server.store.tables import channels as t
 from alerting_server.store.tables import users
 from alerting_server.validation.channels import secret_fields
@@ -136,13 +137,17 @@ class ChannelRepository:
     async def update(self, channel_id: str, channel: Channel, now: int) -> Channel:
         try:
             async with self._db.write() as connection:
-                created_at = (
-                    await connection.execute(sa.select(t.c.created_at).where(t.c.id == channel_id))
-                ).scalar_one_or_none()
-                if created_at is None:
+                row = await fetch_one(
+                    connection,
+                    sa.select(t.c.created_at, t.c.name).where(t.c.id == channel_id).with_for_update(),
+                )
+                if row is None:
                     raise NotFound(f"channel {channel_id!r} not found")
-                stored = dataclasses.replace(channel, id=channel_id, created_at=created_at, updated_at=now)
+                stored = dataclasses.replace(
+                    channel, id=channel_id, created_at=row.created_at, updated_at=now
+                )
                 await connection.execute(t.update().where(t.c.id == channel_id).values(self.values(stored)))
+                await follow_rename(connection, "channels", row.name, stored.name, now)
         except IntegrityError:
             raise _conflict(channel.name) from None
         return stored

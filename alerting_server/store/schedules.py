@@ -18,6 +18,7 @@ from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references
 from alerting_server.store.database import Database, fetch_one, fetch_page, new_id, resolve_id
 from alerting_server.store.references import Known, known_in
+from alerting_server.store.renames import follow_rename
 from alerting_server.store.tables import schedule_overrides as ot
 from alerting_server.store.tables import schedules as t
 
@@ -160,13 +161,17 @@ class ScheduleRepository:
             async with self._db.write() as connection:
                 if check is not None:
                     check(await known_in(connection))
-                created_at = (
-                    await connection.execute(sa.select(t.c.created_at).where(t.c.id == schedule_id))
-                ).scalar_one_or_none()
-                if created_at is None:
+                row = await fetch_one(
+                    connection,
+                    sa.select(t.c.created_at, t.c.name).where(t.c.id == schedule_id).with_for_update(),
+                )
+                if row is None:
                     raise _not_found(schedule_id)
-                stored = dataclasses.replace(schedule, id=schedule_id, created_at=created_at, updated_at=now)
+                stored = dataclasses.replace(
+                    schedule, id=schedule_id, created_at=row.created_at, updated_at=now
+                )
                 await connection.execute(t.update().where(t.c.id == schedule_id).values(_values(stored)))
+                await follow_rename(connection, "schedules", row.name, stored.name, now)
         except IntegrityError:
             raise _conflict(schedule.name) from None
         return stored

@@ -20,6 +20,7 @@ from alerting_server.pagination import Page, PageRequest
 from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.channels import ChannelRepository
 from alerting_server.store.database import Database, fetch_one, new_id, resolve_id
+from alerting_server.store.renames import follow_rename
 from alerting_server.store.schedules import schedules_in
 from alerting_server.store.tables import channels as ct
 from alerting_server.store.tables import schedule_overrides as ot
@@ -179,6 +180,7 @@ class UserRepository:
                         )
                         await connection.execute(ct.insert().values(values))
                 await connection.execute(t.update().where(t.c.id == user_id).values(self._values(stored)))
+                await follow_rename(connection, "users", row.name, stored.name, now)
         except IntegrityError:
             raise AlreadyExists(f"a user named {user.name!r} already exists") from None
         return await self.get(user_id)

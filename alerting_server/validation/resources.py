@@ -191,7 +191,7 @@ def route_problems(
     policy_ids: Collection[str],
     time_interval_names: Collection[str] = (),
 ) -> list[FieldViolation]:
-    """What in a stored tree leads nowhere (a channel renamed since, say), in validation's terms."""
+    """What in a stored tree leads nowhere (a receiver no channel carries, say), in validation's terms."""
     v = Violations()
 
     def walk(prefix: str, node: Route) -> None:

@@ -459,12 +459,17 @@ async def test_get_routing_reports_what_cannot_deliver(env: tuple[aio.Channel, S
     )
     await routing.UpdateRouting(routing_service_pb2.UpdateRoutingRequest(route=tree))
     slack = await store.channels.get_by_name("ops-slack")
-    # The tree names the channel by name: renaming it leaves the route with no channel.
+    # The tree names the channel by name: renamed, it is still the route's receiver.
     await channels.UpdateChannel(
-        channel_service_pb2.UpdateChannelRequest(
-            id=slack.id,
-            channel=_webhook("db-slack"),
-        )
+        channel_service_pb2.UpdateChannelRequest(id=slack.id, channel=_webhook("db-slack"))
+    )
+    got = (await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route
+    assert [r.receiver for r in got.routes] == ["db-slack"]
+    assert list(got.problems) == []
+    # A tree stored before its receiver went (written under an older version, say) is reported.
+    await store.routing.put(
+        model.Route(receiver="email", routes=(model.Route(matchers=('team="db"',), receiver="ops-slack"),)),
+        NOW,
     )
 
     got = (await routing.GetRouting(routing_service_pb2.GetRoutingRequest())).route

@@ -3,13 +3,16 @@ naming every user, or cascades; what cannot deliver is reported and goes to the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from alerting_server.store import Store
 from tests.integration.server import ServerProcess
 from tests.integration.test_delivery import eventually, post_alerts
 from tests.notify.receiver import Receiver
@@ -99,22 +102,45 @@ async def test_deleting_what_is_in_use_is_refused_naming_every_user_or_cascades(
 
 
 async def test_a_route_that_cannot_deliver_is_reported_and_falls_back(
+    receiver: Receiver, server: ServerProcess
+) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as api:
+        await webhook(api, "fallback", receiver.url("/fallback"))
+        await webhook(api, "default", receiver.url("/default"))
+        db = await webhook(api, "db-slack", receiver.url("/db"))
+        tree = {
+            "receiver": "default",
+            "group_by": ["alertname"],
+            "group_wait": "0s",
+            "routes": [{"matchers": ['team="db"'], "receiver": "db-slack"}],
+        }
+        assert (await api.put("/routing", json=tree)).status_code == 200
+        # Renamed through the API, the channel is still the route's receiver.
+        renamed = {"name": "database-slack", "type": "webhook", "config": {"url": receiver.url("/db")}}
+        assert (await api.put(f"/channels/{db['id']}", json=renamed)).status_code == 200
+        assert (await api.get("/routing")).json()["routes"][0]["receiver"] == "database-slack"
+    # A database where the route names what no channel is called (renamed by an older version).
+    assert server.terminate() == 0
+    store = await Store.open(server.database_url)
+    try:
+        async with store.transaction() as connection:
+            await connection.execute(
+                sa.text("UPDATE channels SET name = 'db-slack-2' WHERE name = 'database-slack'")
+            )
+        stored = await store.routing.get()
+        assert stored is not None
+        stale = dataclasses.replace(stored.routes[0], receiver="db-slack")
+        await store.routing.put(dataclasses.replace(stored, routes=(stale,)), 0)
+    finally:
+        await store.close()
+    server.start()
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as api:
+        await _reported_and_fallen_back(api, receiver, server)
+
+
+async def _reported_and_fallen_back(
     api: httpx.AsyncClient, receiver: Receiver, server: ServerProcess
 ) -> None:
-    await webhook(api, "fallback", receiver.url("/fallback"))
-    await webhook(api, "default", receiver.url("/default"))
-    db = await webhook(api, "db-slack", receiver.url("/db"))
-    tree = {
-        "receiver": "default",
-        "group_by": ["alertname"],
-        "group_wait": "0s",
-        "routes": [{"matchers": ['team="db"'], "receiver": "db-slack"}],
-    }
-    assert (await api.put("/routing", json=tree)).status_code == 200
-    # The route names the channel by name; renamed, the route leads nowhere.
-    renamed = {"name": "database-slack", "type": "webhook", "config": {"url": receiver.url("/db")}}
-    assert (await api.put(f"/channels/{db['id']}", json=renamed)).status_code == 200
-
     problem = {"field": "routes[0].receiver", "description": "no channel with id or name 'db-slack'"}
     assert (await api.get("/routing")).json()["problems"] == [problem]
     r = await api.get("/readyz")
