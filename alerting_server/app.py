@@ -60,6 +60,7 @@ from alerting_server.config import Config, TLSConfig
 from alerting_server.errors import FailedPrecondition, Unauthenticated
 from alerting_server.health import HealthMonitor, Readiness
 from alerting_server.notify.service import DeliveryOptions, DeliveryService
+from alerting_server.oncall.calendar_links import CalendarLinks
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.durable import DurableTSDB
@@ -174,6 +175,7 @@ class AlertingApp:
         self._deliveries: DeliveryService | None = None
         self._datasources: Datasources | None = None
         self._rules: RuleManager | None = None
+        self._calendar_links: CalendarLinks | None = None
         self._links: AckLinks | None = None
         self._cluster: ClusterNode | None = None
         self._started_at = 0
@@ -210,6 +212,7 @@ class AlertingApp:
             )
         secret = await ack_link_secret(self._store, self.config.ack_link_secret, self.clock.now_ms())
         self._links = AckLinks(secret, self.config.public_url, self.config.ack_link_ttl_ms)
+        self._calendar_links = CalendarLinks(secret, self.config.public_url)
         hub = WatchHub(max_subscribers=self.config.limits_max_watchers)
         delivery_options = DeliveryOptions(external_url=self.config.public_url, outbound=self.config.outbound)
         if self._store.engine.dialect.name == "postgresql":
@@ -340,7 +343,7 @@ class AlertingApp:
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
         time_intervals = servicers.TimeIntervalServicer(store, clock, alerts)
         users = UserServicer(store, clock, alerts, outbound=self.config.outbound)
-        schedules = ScheduleServicer(store, clock, alerts)
+        schedules = ScheduleServicer(store, clock, alerts, self._calendar_links)
         limits = SampleLimits(
             labels=self.config.tsdb_label_limit,
             name_length=self.config.tsdb_label_name_length_limit,

@@ -1,4 +1,6 @@
-"""GET /schedules/{id}.ics: a schedule's shifts as an iCalendar feed that calendar apps subscribe to.
+"""GET /schedules/{id}.ics (with a token) and GET /calendar/{token}.ics (the secret address of
+GetCalendarLink, which is its own credential): a schedule's shifts as an iCalendar feed that calendar
+apps subscribe to.
 
 The feed covers from PAST before now to AHEAD after it (the final schedule, overrides included), one
 event per shift; a shift's UID stays the same while the shift does, so a refreshed subscription updates
@@ -23,11 +25,13 @@ from gateway.errors import guarded
 from gateway.routes import RpcRoute
 
 PATH = "/schedules/{id}.ics"
+LINK_PATH = "/calendar/{token}.ics"
 DAY_MS = 86_400_000
 PAST = 30 * DAY_MS
 AHEAD = 180 * DAY_MS
 GET_RPC = "alerting.v1.ScheduleService.GetSchedule"
 FINAL_RPC = "alerting.v1.ScheduleService.GetFinalSchedule"
+FEED_RPC = "alerting.v1.ScheduleService.GetCalendarFeed"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 OPENAPI_PATHS: dict[str, JSONObject] = {
@@ -41,7 +45,21 @@ OPENAPI_PATHS: dict[str, JSONObject] = {
                 "404": {"description": "no such schedule"},
             },
         }
-    }
+    },
+    LINK_PATH: {
+        "get": {
+            "operationId": "GetCalendarFeedCalendar",
+            "summary": "The feed of GET /schedules/{id}.ics at the secret address GetCalendarLink gives; "
+            "the address is the credential",
+            "security": [],
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "RFC 5545 calendar", "content": {"text/calendar": {}}},
+                "400": {"description": "not a calendar link, or an altered one"},
+                "404": {"description": "the schedule is gone"},
+            },
+        }
+    },
 }
 
 
@@ -82,9 +100,21 @@ def calendar_routes(
 ) -> list[BaseRoute]:
     """The feed's route; none when the API served has no ScheduleService."""
     by_name = {route.name: route for route in routes}
-    if GET_RPC not in by_name or FINAL_RPC not in by_name:
+    if not {GET_RPC, FINAL_RPC, FEED_RPC} <= set(by_name):
         return []
-    get_route, final_route = by_name[GET_RPC], by_name[FINAL_RPC]
+    get_route, final_route, feed_route = by_name[GET_RPC], by_name[FINAL_RPC], by_name[FEED_RPC]
+
+    def span(
+        request: schedule_service_pb2.GetFinalScheduleRequest | schedule_service_pb2.GetCalendarFeedRequest,
+        now: int,
+    ) -> None:
+        # Whole days, so that a feed fetched twice in a day lists the same shifts.
+        day = now - now % DAY_MS
+        request.start.FromMilliseconds(day - PAST)
+        request.end.FromMilliseconds(day + AHEAD)
+
+    def calendar(body: bytes) -> Response:
+        return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
 
     @guarded
     async def endpoint(request: Request) -> Response:
@@ -93,13 +123,21 @@ def calendar_routes(
         assert isinstance(got, schedule_service_pb2.GetScheduleResponse)
         now = clock()
         final = schedule_service_pb2.GetFinalScheduleRequest(id=got.schedule.id)
-        # Whole days, so that a feed fetched twice in a day lists the same shifts.
-        day = now - now % DAY_MS
-        final.start.FromMilliseconds(day - PAST)
-        final.end.FromMilliseconds(day + AHEAD)
+        span(final, now)
         answer = await backend.unary(final_route, final, request)
         assert isinstance(answer, schedule_service_pb2.GetFinalScheduleResponse)
-        body = render(got.schedule, answer.shifts, now)
-        return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+        return calendar(render(got.schedule, answer.shifts, now))
 
-    return [Route(PATH, endpoint, methods=["GET"], name="schedule-calendar")]
+    @guarded
+    async def by_link(request: Request) -> Response:
+        now = clock()
+        feed = schedule_service_pb2.GetCalendarFeedRequest(token=request.path_params["token"])
+        span(feed, now)
+        answer = await backend.unary(feed_route, feed, request)
+        assert isinstance(answer, schedule_service_pb2.GetCalendarFeedResponse)
+        return calendar(render(answer.schedule, answer.shifts, now))
+
+    return [
+        Route(PATH, endpoint, methods=["GET"], name="schedule-calendar"),
+        Route(LINK_PATH, by_link, methods=["GET"], name="calendar-link"),
+    ]

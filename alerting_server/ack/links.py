@@ -34,7 +34,8 @@ class Link:
     person: str = ""
 
 
-def _sign(secret: bytes, payload: str) -> str:
+def sign(secret: bytes, payload: str) -> str:
+    """The HMAC-SHA256 of `payload` under `secret`, base64url without padding."""
     digest = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -52,7 +53,7 @@ class AckLinks:
         if person:
             # base64url: a name may hold any character, the dot that separates the parts included.
             payload += "." + base64.urlsafe_b64encode(person.encode()).rstrip(b"=").decode()
-        return f"{payload}.{_sign(self._secret, payload)}"
+        return f"{payload}.{sign(self._secret, payload)}"
 
     def url(self, fingerprint: str, episode: int, now: int, person: str = "") -> str:
         return f"{self._base}/ack/{self.token(fingerprint, episode, now, person)}"
@@ -66,7 +67,7 @@ class AckLinks:
         fingerprint, times = parts[1], parts[2:5]
         if not all(t.isdigit() for t in times):
             raise InvalidArgument.field("token", "not an acknowledgement link token")
-        if not hmac.compare_digest(_sign(self._secret, payload), signature):
+        if not hmac.compare_digest(sign(self._secret, payload), signature):
             raise InvalidArgument.field("token", "the link's signature does not match: it was altered")
         episode, issued_at, expires_at = (int(t) for t in times)
         if expires_at <= now:

@@ -23,8 +23,9 @@ from alerting_server.api.servicers import (
     _resolve,
 )
 from alerting_server.clock import Clock
-from alerting_server.errors import InvalidArgument, NotFound, Violations
+from alerting_server.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from alerting_server.oncall import final_schedule, on_call
+from alerting_server.oncall.calendar_links import CalendarLinks
 from alerting_server.oncall.contacts import address_field, channel_config, contact_method
 from alerting_server.outbound import OutboundPolicy
 from alerting_server.store import Store
@@ -285,9 +286,16 @@ def override_to_pb(o: model.Override) -> schedule_service_pb2.Override:
 
 
 class ScheduleServicer(schedule_service_pb2_grpc.ScheduleServiceServicer):
-    def __init__(self, store: Store, clock: Clock, listener: ConfigListener | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        listener: ConfigListener | None = None,
+        calendar_links: CalendarLinks | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._calendar_links = calendar_links
         # Told when schedules or overrides change (escalation resolves schedules when a level is reached).
         self._listener = listener
 
@@ -419,19 +427,46 @@ class ScheduleServicer(schedule_service_pb2_grpc.ScheduleServiceServicer):
         self, request: schedule_service_pb2.GetFinalScheduleRequest, context: Context
     ) -> schedule_service_pb2.GetFinalScheduleResponse:
         schedule = await self._store.schedules.get(await _resolve(self._store.schedules, request.id))
+        return schedule_service_pb2.GetFinalScheduleResponse(shifts=await self._shifts(schedule, request))
+
+    async def _shifts(
+        self,
+        schedule: model.Schedule,
+        request: schedule_service_pb2.GetFinalScheduleRequest | schedule_service_pb2.GetCalendarFeedRequest,
+    ) -> list[schedule_service_pb2.Shift]:
         start = convert.ts_from_pb(request, "start") or 0
         end = convert.ts_from_pb(request, "end") or 0
         validate.check_range(start, end)
         overrides = await self._store.schedules.overrides(schedule.id, start=start, end=end)
         names = await self._names()
-        return schedule_service_pb2.GetFinalScheduleResponse(
-            shifts=[
-                schedule_service_pb2.Shift(
-                    user=s.user,
-                    user_name=names.get(s.user, ""),
-                    start=convert.ts_to_pb(s.start),
-                    end=convert.ts_to_pb(s.end),
-                )
-                for s in final_schedule(schedule, overrides, start, end)
-            ]
+        return [
+            schedule_service_pb2.Shift(
+                user=s.user,
+                user_name=names.get(s.user, ""),
+                start=convert.ts_to_pb(s.start),
+                end=convert.ts_to_pb(s.end),
+            )
+            for s in final_schedule(schedule, overrides, start, end)
+        ]
+
+    def _links(self) -> CalendarLinks:
+        if self._calendar_links is None:
+            raise FailedPrecondition("calendar links are not available on this server")
+        return self._calendar_links
+
+    async def GetCalendarLink(
+        self, request: schedule_service_pb2.GetCalendarLinkRequest, context: Context
+    ) -> schedule_service_pb2.GetCalendarLinkResponse:
+        schedule_id = await _resolve(self._store.schedules, request.id)
+        links = self._links()
+        return schedule_service_pb2.GetCalendarLinkResponse(
+            url=links.url(schedule_id), token=links.token(schedule_id)
+        )
+
+    async def GetCalendarFeed(
+        self, request: schedule_service_pb2.GetCalendarFeedRequest, context: Context
+    ) -> schedule_service_pb2.GetCalendarFeedResponse:
+        schedule = await self._store.schedules.get(self._links().verify(request.token))
+        return schedule_service_pb2.GetCalendarFeedResponse(
+            schedule=schedule_to_pb(schedule), shifts=await self._shifts(schedule, request)
         )

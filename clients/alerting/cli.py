@@ -922,6 +922,20 @@ def schedules_final(client: AlertingClient, args: argparse.Namespace) -> Shown:
     return many(shifts, SHIFT_COLUMNS)
 
 
+def schedules_calendar_link(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return done(client.get_calendar_link(args.schedule).url)
+
+
+def schedules_calendar_feed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("token", help="the token of a calendar link (what follows /calendar/ in it)")
+    range_arguments(parser, required=True)
+
+
+def schedules_calendar_feed(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    answer = client.get_calendar_feed(args.token, start_ms=args.start, end_ms=args.end)
+    return many(answer.shifts, SHIFT_COLUMNS)
+
+
 def oncall_arguments(parser: argparse.ArgumentParser) -> None:
     with_schedule(parser)
     parser.add_argument("--at", type=time_ms, help="at this time instead of now (RFC 3339 or Unix seconds)")
@@ -1119,6 +1133,10 @@ COMMANDS: list[Command] = [
             schedules_override_delete_arguments),
     Command("schedules", "final", "the computed shifts over a time range", schedules_final,
             schedules_final_arguments),
+    Command("schedules", "calendar-link", "the secret address of the schedule's iCalendar feed",
+            schedules_calendar_link, with_schedule),
+    Command("schedules", "calendar-feed", "the shifts a calendar link's token reads, over a time range",
+            schedules_calendar_feed, schedules_calendar_feed_arguments),
     Command("oncall", "", "who is on call in a schedule now, and who is next", oncall, oncall_arguments),
     Command("metrics", "write", "write the samples of a file", metrics_write,
             with_file('{"samples": [{"name", "labels", "value", "timestamp"}]}')),

@@ -647,6 +647,19 @@ CASES = [
              ]
          ),
          "ana    2026-01-01T00:00:00Z   2026-01-01T01:00:00Z"),
+    Case(("schedules", "calendar-link", "primary"), "GetCalendarLink",
+         schedule_pb.GetCalendarLinkRequest(id="primary"),
+         schedule_pb.GetCalendarLinkResponse(url="http://a/calendar/cal1.s1.x.ics", token="cal1.s1.x"),
+         "http://a/calendar/cal1.s1.x.ics"),
+    Case(("schedules", "calendar-feed", "cal1.s1.x", "--start", "1767225600", "--end", "1767229200"),
+         "GetCalendarFeed",
+         schedule_pb.GetCalendarFeedRequest(token="cal1.s1.x", start=_ts(1767225600), end=_ts(1767229200)),
+         schedule_pb.GetCalendarFeedResponse(
+             shifts=[
+                 schedule_pb.Shift(user="u1", user_name="ana", start=_ts(1767225600), end=_ts(1767229200))
+             ]
+         ),
+         "ana    2026-01-01T00:00:00Z   2026-01-01T01:00:00Z"),
     # Nobody changes: nothing next, one call.
     Case(("oncall", "primary"), "GetOnCall", schedule_pb.GetOnCallRequest(id="primary"),
          schedule_pb.GetOnCallResponse(users=[schedule_pb.OnCallUser(id="u1", name="ana")]), "now   ana"),

@@ -48,6 +48,8 @@ SCHEDULES = schedule_pb.ListSchedulesResponse(schedules=[SCHEDULE])
 OVERRIDES = schedule_pb.ListOverridesResponse(overrides=[OVERRIDE])
 ON_CALL = schedule_pb.GetOnCallResponse(users=[schedule_pb.OnCallUser(id="u1", name="ana")])
 SHIFT = schedule_pb.Shift(user="u1", user_name="ana")
+CALENDAR_LINK = schedule_pb.GetCalendarLinkResponse(url="http://a/calendar/c.s1.x.ics", token="c.s1.x")
+CALENDAR_FEED = schedule_pb.GetCalendarFeedResponse(schedule=SCHEDULE, shifts=[SHIFT])
 SAMPLE = metrics_pb.Sample(name="cpu_usage", labels={"host": "server01"}, value=85.5)
 REPLICA = cluster_pb.Replica(
     id="alerting-0",
@@ -664,6 +666,24 @@ CASES = [
         schedule_pb.GetFinalScheduleRequest(id="s1", start=_ts(61), end=_ts(121)),
         schedule_pb.GetFinalScheduleResponse(shifts=[SHIFT]),
         [SHIFT],
+    ),
+    Case(
+        "get_calendar_link",
+        ("s1",),
+        {},
+        "GetCalendarLink",
+        schedule_pb.GetCalendarLinkRequest(id="s1"),
+        CALENDAR_LINK,
+        CALENDAR_LINK,
+    ),
+    Case(
+        "get_calendar_feed",
+        ("cal1.s1.sig",),
+        {"start_ms": 61000, "end_ms": 121000},
+        "GetCalendarFeed",
+        schedule_pb.GetCalendarFeedRequest(token="cal1.s1.sig", start=_ts(61), end=_ts(121)),
+        CALENDAR_FEED,
+        CALENDAR_FEED,
     ),
     Case(
         "get_cluster",

@@ -750,6 +750,22 @@ class AsyncAlertingClient:
         request.end.FromMilliseconds(end_ms)
         return list((await self._unary(self._schedules.GetFinalSchedule, request, timeout)).shifts)
 
+    async def get_calendar_link(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.GetCalendarLinkResponse:
+        """The secret address of the schedule's iCalendar feed (for calendar apps): it is the credential."""
+        request = schedule_pb.GetCalendarLinkRequest(id=id)
+        return await self._unary(self._schedules.GetCalendarLink, request, timeout)
+
+    async def get_calendar_feed(
+        self, token: str, *, start_ms: int, end_ms: int, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.GetCalendarFeedResponse:
+        """The schedule and its shifts over [start_ms, end_ms) that a calendar link's token names."""
+        request = schedule_pb.GetCalendarFeedRequest(token=token)
+        request.start.FromMilliseconds(start_ms)
+        request.end.FromMilliseconds(end_ms)
+        return await self._unary(self._schedules.GetCalendarFeed, request, timeout)
+
     # Metrics
 
     async def write(

@@ -716,6 +716,22 @@ class AlertingClient:
         request.end.FromMilliseconds(end_ms)
         return list(self._unary(self._schedules.GetFinalSchedule, request, timeout).shifts)
 
+    def get_calendar_link(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.GetCalendarLinkResponse:
+        """The secret address of the schedule's iCalendar feed (for calendar apps): it is the credential."""
+        request = schedule_pb.GetCalendarLinkRequest(id=id)
+        return self._unary(self._schedules.GetCalendarLink, request, timeout)
+
+    def get_calendar_feed(
+        self, token: str, *, start_ms: int, end_ms: int, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.GetCalendarFeedResponse:
+        """The schedule and its shifts over [start_ms, end_ms) that a calendar link's token names."""
+        request = schedule_pb.GetCalendarFeedRequest(token=token)
+        request.start.FromMilliseconds(start_ms)
+        request.end.FromMilliseconds(end_ms)
+        return self._unary(self._schedules.GetCalendarFeed, request, timeout)
+
     # Metrics
 
     def write(

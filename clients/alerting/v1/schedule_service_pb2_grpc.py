@@ -86,6 +86,16 @@ class ScheduleServiceStub:
                 request_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleResponse.FromString,
                 _registered_method=True)
+        self.GetCalendarLink = channel.unary_unary(
+                '/alerting.v1.ScheduleService/GetCalendarLink',
+                request_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.FromString,
+                _registered_method=True)
+        self.GetCalendarFeed = channel.unary_unary(
+                '/alerting.v1.ScheduleService/GetCalendarFeed',
+                request_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedResponse.FromString,
+                _registered_method=True)
 
 
 class ScheduleServiceServicer:
@@ -155,6 +165,22 @@ class ScheduleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCalendarLink(self, request, context):
+        """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
+        token: the address is the credential (it reads this schedule's shifts and nothing else).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCalendarFeed(self, request, context):
+        """The schedule and its shifts that a calendar link's token names; the token is the credential. A
+        tampered token is INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScheduleServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -207,6 +233,16 @@ def add_ScheduleServiceServicer_to_server(servicer, server):
                     servicer.GetFinalSchedule,
                     request_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleResponse.SerializeToString,
+            ),
+            'GetCalendarLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendarLink,
+                    request_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.SerializeToString,
+            ),
+            'GetCalendarFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendarFeed,
+                    request_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -481,6 +517,60 @@ class ScheduleService:
             '/alerting.v1.ScheduleService/GetFinalSchedule',
             alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleRequest.SerializeToString,
             alerting_dot_v1_dot_schedule__service__pb2.GetFinalScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendarLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.ScheduleService/GetCalendarLink',
+            alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.SerializeToString,
+            alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendarFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.ScheduleService/GetCalendarFeed',
+            alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedRequest.SerializeToString,
+            alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,14 @@ class ScheduleServiceStub:
     """Who is on call at a time (now when unset), and until when."""
     GetFinalSchedule: _grpc.UnaryUnaryMultiCallable[_schedule_service_pb2.GetFinalScheduleRequest, _schedule_service_pb2.GetFinalScheduleResponse]
     """The computed shifts over a range: layers stacked, overrides over all."""
+    GetCalendarLink: _grpc.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarLinkRequest, _schedule_service_pb2.GetCalendarLinkResponse]
+    """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
+    token: the address is the credential (it reads this schedule's shifts and nothing else).
+    """
+    GetCalendarFeed: _grpc.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarFeedRequest, _schedule_service_pb2.GetCalendarFeedResponse]
+    """The schedule and its shifts that a calendar link's token names; the token is the credential. A
+    tampered token is INVALID_ARGUMENT.
+    """
 
 @_typing.type_check_only
 class ScheduleServiceAsyncStub(ScheduleServiceStub):
@@ -67,6 +75,14 @@ class ScheduleServiceAsyncStub(ScheduleServiceStub):
     """Who is on call at a time (now when unset), and until when."""
     GetFinalSchedule: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.GetFinalScheduleRequest, _schedule_service_pb2.GetFinalScheduleResponse]  # type: ignore[assignment]
     """The computed shifts over a range: layers stacked, overrides over all."""
+    GetCalendarLink: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarLinkRequest, _schedule_service_pb2.GetCalendarLinkResponse]  # type: ignore[assignment]
+    """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
+    token: the address is the credential (it reads this schedule's shifts and nothing else).
+    """
+    GetCalendarFeed: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarFeedRequest, _schedule_service_pb2.GetCalendarFeedResponse]  # type: ignore[assignment]
+    """The schedule and its shifts that a calendar link's token names; the token is the credential. A
+    tampered token is INVALID_ARGUMENT.
+    """
 
 class ScheduleServiceServicer(metaclass=_abc_1.ABCMeta):
     """ScheduleService manages on-call schedules (PagerDuty's model: layers, rotations, restrictions,
@@ -144,5 +160,25 @@ class ScheduleServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_schedule_service_pb2.GetFinalScheduleResponse, _abc.Awaitable[_schedule_service_pb2.GetFinalScheduleResponse]]:
         """The computed shifts over a range: layers stacked, overrides over all."""
+
+    @_abc_1.abstractmethod
+    def GetCalendarLink(
+        self,
+        request: _schedule_service_pb2.GetCalendarLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_schedule_service_pb2.GetCalendarLinkResponse, _abc.Awaitable[_schedule_service_pb2.GetCalendarLinkResponse]]:
+        """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
+        token: the address is the credential (it reads this schedule's shifts and nothing else).
+        """
+
+    @_abc_1.abstractmethod
+    def GetCalendarFeed(
+        self,
+        request: _schedule_service_pb2.GetCalendarFeedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_schedule_service_pb2.GetCalendarFeedResponse, _abc.Awaitable[_schedule_service_pb2.GetCalendarFeedResponse]]:
+        """The schedule and its shifts that a calendar link's token names; the token is the credential. A
+        tampered token is INVALID_ARGUMENT.
+        """
 
 def add_ScheduleServiceServicer_to_server(servicer: ScheduleServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
