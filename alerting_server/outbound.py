@@ -194,14 +194,31 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         *,
         limits: httpx.Limits = DEFAULT_LIMITS,
         ssl_context: ssl.SSLContext | None = None,
+        proxy: str | None = None,
     ) -> None:
-        """`ssl_context` is what HTTPS connections trust; None means the system's CAs."""
+        """`ssl_context` is what HTTPS connections trust; None means the system's CAs. `proxy`: every
+        request goes through this HTTP proxy (CONNECT for HTTPS), whose address the policy checks."""
         super().__init__(limits=limits)
         # httpx takes no network backend; its pool does, so the pool is built again with one.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(),
+        context = ssl_context or httpx.create_ssl_context()
+        backend = _GuardedBackend(policy)
+        if proxy is None:
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=backend,
+            )
+            return
+        url = httpx.URL(proxy)
+        credentials = (url.username, url.password) if url.username else None
+        self._pool = httpcore.AsyncHTTPProxy(
+            proxy_url=str(url.copy_with(username=None, password=None)),
+            proxy_auth=credentials,
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(policy),
+            network_backend=backend,
         )

@@ -8,6 +8,7 @@ import base64
 import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -29,7 +30,7 @@ _FIELDS = (
     "enable_http2",
     "http_headers",
 )
-_IGNORED = ("proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header", "enable_http2")
+_IGNORED = ("proxy_connect_header", "enable_http2")
 TLS_FIELDS = ("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify")
 _TLS_UNSUPPORTED = ("ca", "cert", "key", "min_version", "max_version")
 
@@ -39,15 +40,19 @@ class HTTPConfig:
     # The Authorization header's value; "" for none.
     authorization: str = ""
     tls_config: dict[str, Any] | None = None
+    # proxy_url, no_proxy, proxy_from_environment as the channel's config takes them (notify/proxy.py).
+    proxy: dict[str, Any] | None = None
 
     def apply(self, config: dict[str, Any]) -> None:
-        """Puts the header and the TLS settings into a channel's config."""
+        """Puts the header, the TLS and the proxy settings into a channel's config."""
         if self.authorization:
             headers = dict(config.get("headers") or {})
             headers["Authorization"] = self.authorization
             config["headers"] = headers
         if self.tls_config:
             config["tls_config"] = dict(self.tls_config)
+        if self.proxy:
+            config.update(self.proxy)
 
 
 def read_http_config(ctx: Context, node: yaml.Node, path: str) -> HTTPConfig:
@@ -60,7 +65,7 @@ def read_http_config(ctx: Context, node: yaml.Node, path: str) -> HTTPConfig:
             r.warn(
                 join(path, key),
                 fields[key],
-                "accepted but not used: no proxy is used, the receiver must be reachable directly",
+                "accepted but not used",
             )
     if "follow_redirects" in fields:
         r.boolean(fields["follow_redirects"], join(path, "follow_redirects"))
@@ -93,7 +98,36 @@ def read_http_config(ctx: Context, node: yaml.Node, path: str) -> HTTPConfig:
     tls = None
     if "tls_config" in fields:
         tls = read_tls_config(ctx, fields["tls_config"], join(path, "tls_config"))
-    return HTTPConfig(authorization, tls or None)
+    return HTTPConfig(authorization, tls or None, _proxy(ctx, node, fields, path) or None)
+
+
+def _proxy(ctx: Context, node: yaml.Node, fields: dict[str, yaml.Node], path: str) -> dict[str, Any]:
+    """Prometheus' ProxyConfig, checked as its Validate does."""
+    r = ctx.reader
+    proxy: dict[str, Any] = {}
+    if "proxy_url" in fields:
+        where = join(path, "proxy_url")
+        url = r.string(fields["proxy_url"], where)
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            proxy["proxy_url"] = url
+        elif url:
+            # Go's url.Parse takes it, so Alertmanager loads the file (and fails each send).
+            r.warn(where, fields["proxy_url"], "not an absolute http:// or https:// URL: no proxy is used")
+    if "no_proxy" in fields:
+        no_proxy = r.string(fields["no_proxy"], join(path, "no_proxy"))
+        if no_proxy:
+            proxy["no_proxy"] = no_proxy
+    from_environment = fields.get("proxy_from_environment")
+    if from_environment is not None and r.boolean(from_environment, join(path, "proxy_from_environment")):
+        proxy["proxy_from_environment"] = True
+    if proxy.get("proxy_from_environment") and "proxy_url" in proxy:
+        r.error(path, node, "if proxy_from_environment is configured, proxy_url must not be configured")
+    if proxy.get("proxy_from_environment") and "no_proxy" in proxy:
+        r.error(path, node, "if proxy_from_environment is configured, no_proxy must not be configured")
+    if "no_proxy" in proxy and "proxy_url" not in proxy:
+        r.error(path, node, "if no_proxy is configured, proxy_url must also be configured")
+    return proxy
 
 
 def has_authorization(ctx: Context, node: yaml.Node | None) -> bool:

@@ -206,7 +206,11 @@ def _read_global(ctx: Context, node: yaml.Node) -> Global:
         g.smtp_tls_config = read_tls_config(ctx, fields["smtp_tls_config"], "global.smtp_tls_config")
     if "http_config" in fields:
         http = read_http_config(ctx, fields["http_config"], "global.http_config")
-        g.http_config = {"authorization": http.authorization, "tls_config": http.tls_config}
+        g.http_config = {
+            "authorization": http.authorization,
+            "tls_config": http.tls_config,
+            "proxy": http.proxy,
+        }
     for a, b in (
         ("slack_app_token", "slack_app_token_file"),
         ("slack_api_url", "slack_api_url_file"),

@@ -297,6 +297,7 @@ def _http(ctx: Context, fields: dict[str, yaml.Node], path: str) -> HTTPConfig:
     return HTTPConfig(
         authorization=ctx.glob.http_config.get("authorization", ""),
         tls_config=ctx.glob.http_config.get("tls_config"),
+        proxy=ctx.glob.http_config.get("proxy"),
     )
 
 

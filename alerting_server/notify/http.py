@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import httpx
 from alerting_server.errors import Violations
 from alerting_server.notify.classify import from_transport_error
 from alerting_server.notify.notifier import DeliveryResult
+from alerting_server.notify.proxy import Proxies, proxies_of
 from alerting_server.outbound import DEFAULT_LIMITS, DestinationDenied, GuardedTransport, OutboundPolicy
 from alerting_server.validation.fields import json_type
 
@@ -105,8 +107,10 @@ def tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
 class _ServerNameTransport(GuardedTransport):
     """Verifies (and sends as SNI) the configured server name instead of the URL's host."""
 
-    def __init__(self, policy: OutboundPolicy, ssl_context: ssl.SSLContext, server_name: str) -> None:
-        super().__init__(policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context)
+    def __init__(
+        self, policy: OutboundPolicy, ssl_context: ssl.SSLContext, server_name: str, proxy: str | None
+    ) -> None:
+        super().__init__(policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context, proxy=proxy)
         self._server_name = server_name
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -115,29 +119,69 @@ class _ServerNameTransport(GuardedTransport):
         return await super().handle_async_request(request)
 
 
-class TLSClients:
-    """One HTTP client per distinct tls_config, on the outbound policy's guarded network layer;
-    channels without one share the service's client."""
+class _ProxiedTransport(httpx.AsyncBaseTransport):
+    """Each request through the proxy of its URL's scheme, or directly when no_proxy names its host."""
+
+    def __init__(self, proxies: Proxies, direct: GuardedTransport, through: Mapping[str, GuardedTransport]):
+        self._proxies = proxies
+        self._direct = direct
+        self._through = through
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = self._proxies.for_url(request.url.scheme, request.url.host)
+        transport = self._direct if proxy is None else self._through[proxy]
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in (self._direct, *self._through.values()):
+            await transport.aclose()
+
+
+class HTTPClients:
+    """One HTTP client per distinct tls_config and proxy (notify/proxy.py), on the outbound policy's
+    guarded network layer; channels with neither share the service's client."""
 
     def __init__(self, policy: OutboundPolicy) -> None:
         self._policy = policy
         self._clients: dict[str, httpx.AsyncClient] = {}
 
-    def client_for(self, tls_config: object, default: httpx.AsyncClient) -> httpx.AsyncClient:
-        if not isinstance(tls_config, dict) or not tls_config:
+    def client_for(self, config: Mapping[str, Any], default: httpx.AsyncClient) -> httpx.AsyncClient:
+        tls_config = config.get("tls_config")
+        if not isinstance(tls_config, dict):
+            tls_config = {}
+        proxies = proxies_of(config)
+        if not tls_config and proxies is None:
             return default
-        key = json.dumps(tls_config, sort_keys=True)
+        key = json.dumps(
+            [tls_config, None if proxies is None else dataclasses.asdict(proxies)], sort_keys=True
+        )
         client = self._clients.get(key)
         if client is None:
-            try:
-                context = tls_context(tls_config)
-            except (OSError, ssl.SSLError) as e:
-                # The system's trust instead: a CA or certificate that cannot be read fails the
-                # handshake with the reason in the delivery, rather than sending unverified.
-                log.error("tls_config %s cannot be used (%s): the system's CAs are trusted instead", key, e)
-                return default
-            transport = _ServerNameTransport(self._policy, context, str(tls_config.get("server_name") or ""))
-            client = self._clients[key] = httpx.AsyncClient(transport=transport)
+            context = httpx.create_ssl_context()
+            if tls_config:
+                try:
+                    context = tls_context(tls_config)
+                except (OSError, ssl.SSLError) as e:
+                    # The system's trust instead: a CA or certificate that cannot be read fails the
+                    # handshake with the reason in the delivery, rather than sending unverified.
+                    log.error(
+                        "tls_config %s cannot be used (%s): the system's CAs are trusted instead",
+                        json.dumps(tls_config, sort_keys=True),
+                        e,
+                    )
+                    if proxies is None:
+                        return default
+            server_name = str(tls_config.get("server_name") or "")
+
+            def transport(proxy: str | None) -> GuardedTransport:
+                return _ServerNameTransport(self._policy, context, server_name, proxy)
+
+            if proxies is None:
+                client = httpx.AsyncClient(transport=transport(None))
+            else:
+                through = {proxy: transport(proxy) for proxy in set(proxies.by_scheme.values())}
+                client = httpx.AsyncClient(transport=_ProxiedTransport(proxies, transport(None), through))
+            self._clients[key] = client
         return client
 
     async def aclose(self) -> None:

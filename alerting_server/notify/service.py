@@ -25,7 +25,7 @@ from alerting_server.model import Channel, ChannelType, Delivery, DeliveryStatus
 from alerting_server.model.outbox import Claimed, Outcome
 from alerting_server.notify.alertmanager.templates import TemplateSet
 from alerting_server.notify.factory import notifier_for
-from alerting_server.notify.http import TLSClients
+from alerting_server.notify.http import HTTPClients
 from alerting_server.notify.integrations import DEFAULT_LIMITS
 from alerting_server.notify.limits import ChannelLimits
 from alerting_server.notify.notifier import Notifier
@@ -78,7 +78,7 @@ class DeliveryService:
             )
         )
         self._tls = tls_context
-        self._tls_clients = TLSClients(self.options.outbound)
+        self._http_clients = HTTPClients(self.options.outbound)
         self.token = uuid.uuid4().hex
         self._sender = Sender(
             store.deliveries, clock, self.token, self.options.external_url, self.options.policy, rand
@@ -125,7 +125,7 @@ class DeliveryService:
             )
         if self._own_client:
             await self._client.aclose()
-        await self._tls_clients.aclose()
+        await self._http_clients.aclose()
 
     def wake(self) -> None:
         """New rows were committed: claim now rather than at the next poll."""
@@ -263,7 +263,7 @@ class DeliveryService:
         return worker
 
     def _notifier(self, channel: Channel) -> Notifier:
-        client = self._tls_clients.client_for(channel.config.get("tls_config"), self._client)
+        client = self._http_clients.client_for(channel.config, self._client)
         return notifier_for(
             channel,
             client,

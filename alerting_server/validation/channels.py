@@ -21,7 +21,7 @@ from alerting_server.model import ChannelType
 
 # A module, not its names: the integrations declare their fields with validation/fields.py, so
 # this package may be imported while they still are.
-from alerting_server.notify import integrations
+from alerting_server.notify import integrations, proxy
 from alerting_server.outbound import OutboundPolicy, literal_address
 from alerting_server.validation.fields import REDACTED_SENT, SECRET_PLACEHOLDER, Kind
 
@@ -124,6 +124,8 @@ def check_channel_config(
             v.add(path, REDACTED_SENT)
             continue
         field_spec.check_value(v, path, value)
+    if "proxy_url" in spec.schema:
+        proxy.check(v, config, field)
     spec.check(v, config, field)
 
 

@@ -117,7 +117,8 @@ def test_good_file_makes_a_channel_of_every_integration_with_alertmanagers_defau
         "state_message": '{{ template "victorops.default.state_message" . }}',
         "entity_display_name": '{{ template "victorops.default.entity_display_name" . }}',
         "monitoring_tool": '{{ template "victorops.default.monitoring_tool" . }}',
-        # The global http_config's proxy is not kept: only its authorization and TLS settings are.
+        # Without an http_config of its own, the global one's proxy.
+        "proxy_url": "http://127.0.0.1:1025",
     }
     opsgenie = by_name["opsGenie-receiver"]
     assert opsgenie.type is ChannelType.OPSGENIE
@@ -129,6 +130,7 @@ def test_good_file_makes_a_channel_of_every_integration_with_alertmanagers_defau
         "message": '{{ template "opsgenie.default.message" . }}',
         "description": '{{ template "opsgenie.default.description" . }}',
         "source": '{{ template "opsgenie.default.source" . }}',
+        "proxy_url": "http://127.0.0.1:1025",
     }
     pushover = by_name["pushover-receiver"]
     assert pushover.type is ChannelType.PUSHOVER
@@ -143,6 +145,7 @@ def test_good_file_makes_a_channel_of_every_integration_with_alertmanagers_defau
         "priority": '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}',
         "retry": "1m",
         "expire": "1h",
+        "proxy_url": "http://127.0.0.1:1025",
     }
     for channel in (victorops, opsgenie, pushover):
         v = Violations()

@@ -283,6 +283,48 @@ receivers:
     assert second.config["headers"] == {"Authorization": "Bearer tok"}
 
 
+def test_http_config_proxies() -> None:
+    text = """\
+global:
+  http_config: {proxy_url: "http://proxy.corp:3128"}
+route: {receiver: w}
+receivers:
+  - name: w
+    webhook_configs:
+      - url: http://127.0.0.1:9/a
+        http_config: {proxy_url: "http://u:p@proxy.corp:3128", no_proxy: "127.0.0.1,.internal"}
+      - url: http://127.0.0.1:9/b
+        http_config: {proxy_from_environment: true, proxy_connect_header: {X: [y]}}
+      - url: http://127.0.0.1:9/c
+"""
+    config = _load(text)
+    first, second, third = (c.config for c in config.channels)
+    assert (first["proxy_url"], first["no_proxy"]) == ("http://u:p@proxy.corp:3128", "127.0.0.1,.internal")
+    assert second["proxy_from_environment"] is True
+    assert "proxy_url" not in second
+    # Without an http_config of its own, the global one's.
+    assert third["proxy_url"] == "http://proxy.corp:3128"
+    assert [w.field for w in config.warnings] == [
+        "receivers[0].webhook_configs[1].http_config.proxy_connect_header"
+    ]
+    both = text.replace(
+        "proxy_from_environment: true,", 'proxy_from_environment: true, proxy_url: "http://p:1",'
+    )
+    assert [(f, m) for f, _, m in _problems(both)] == [
+        (
+            "receivers[0].webhook_configs[1].http_config",
+            "if proxy_from_environment is configured, proxy_url must not be configured",
+        )
+    ]
+    alone = text.replace('proxy_url: "http://u:p@proxy.corp:3128", ', "")
+    assert [(f, m) for f, _, m in _problems(alone)] == [
+        (
+            "receivers[0].webhook_configs[0].http_config",
+            "if no_proxy is configured, proxy_url must also be configured",
+        )
+    ]
+
+
 def test_secret_files_read_only_when_asked(tmp_path: Path) -> None:
     text = "route: {receiver: w}\nreceivers: [{name: w, webhook_configs: [{url_file: hook}]}]\n"
     (tmp_path / "hook").write_text("http://127.0.0.1:9/x\n")

@@ -12,7 +12,7 @@ import pytest
 import trustme
 
 from alerting_server.errors import Violations
-from alerting_server.notify.http import TLSClients, check_tls_config, post
+from alerting_server.notify.http import HTTPClients, check_tls_config, post
 from alerting_server.notify.notifier import DeliveryResult
 from alerting_server.outbound import OutboundPolicy
 from tests.notify.receiver import Receiver
@@ -46,8 +46,8 @@ async def _receiver(ca: trustme.CA, *, require_client_cert: bool = False) -> Rec
 
 
 @pytest.fixture
-async def clients() -> AsyncIterator[tuple[TLSClients, httpx.AsyncClient]]:
-    tls = TLSClients(POLICY)
+async def clients() -> AsyncIterator[tuple[HTTPClients, httpx.AsyncClient]]:
+    tls = HTTPClients(POLICY)
     default = httpx.AsyncClient()
     yield tls, default
     await tls.aclose()
@@ -60,7 +60,7 @@ async def _send(client: httpx.AsyncClient, receiver: Receiver) -> int | Delivery
 
 
 async def test_trusted_ca_and_server_name(
-    ca: trustme.CA, files: dict[str, str], clients: tuple[TLSClients, httpx.AsyncClient]
+    ca: trustme.CA, files: dict[str, str], clients: tuple[HTTPClients, httpx.AsyncClient]
 ) -> None:
     tls, default = clients
     receiver = await _receiver(ca)
@@ -70,40 +70,50 @@ async def test_trusted_ca_and_server_name(
         assert isinstance(refused, DeliveryResult)
         assert not refused.ok
         # The CA alone: the certificate is for hooks.test, not for 127.0.0.1.
-        wrong_name = await _send(tls.client_for({"ca_file": files["ca"]}, default), receiver)
+        wrong_name = await _send(tls.client_for({"tls_config": {"ca_file": files["ca"]}}, default), receiver)
         assert isinstance(wrong_name, DeliveryResult)
         assert not wrong_name.ok
-        client = tls.client_for({"ca_file": files["ca"], "server_name": "hooks.test"}, default)
+        client = tls.client_for(
+            {"tls_config": {"ca_file": files["ca"], "server_name": "hooks.test"}}, default
+        )
         assert await _send(client, receiver) == 200
-        assert tls.client_for({"server_name": "hooks.test", "ca_file": files["ca"]}, default) is client
-        assert await _send(tls.client_for({"insecure_skip_verify": True}, default), receiver) == 200
+        assert (
+            tls.client_for({"tls_config": {"server_name": "hooks.test", "ca_file": files["ca"]}}, default)
+            is client
+        )
+        assert (
+            await _send(tls.client_for({"tls_config": {"insecure_skip_verify": True}}, default), receiver)
+            == 200
+        )
         assert len(receiver.requests) == 2
     finally:
         await receiver.close()
 
 
 async def test_client_certificate(
-    ca: trustme.CA, files: dict[str, str], clients: tuple[TLSClients, httpx.AsyncClient]
+    ca: trustme.CA, files: dict[str, str], clients: tuple[HTTPClients, httpx.AsyncClient]
 ) -> None:
     tls, default = clients
     receiver = await _receiver(ca, require_client_cert=True)
     try:
         trusted = {"ca_file": files["ca"], "server_name": "hooks.test"}
-        without = await _send(tls.client_for(trusted, default), receiver)
+        without = await _send(tls.client_for({"tls_config": trusted}, default), receiver)
         assert isinstance(without, DeliveryResult)
         assert not without.ok
-        with_cert = tls.client_for({**trusted, "cert_file": files["cert"], "key_file": files["key"]}, default)
+        with_cert = tls.client_for(
+            {"tls_config": {**trusted, "cert_file": files["cert"], "key_file": files["key"]}}, default
+        )
         assert await _send(with_cert, receiver) == 200
     finally:
         await receiver.close()
 
 
 def test_unusable_files_fall_back_to_the_default_client(
-    clients: tuple[TLSClients, httpx.AsyncClient],
+    clients: tuple[HTTPClients, httpx.AsyncClient],
 ) -> None:
     tls, default = clients
-    assert tls.client_for({"ca_file": "/nonexistent/ca.pem"}, default) is default
-    assert tls.client_for(None, default) is default
+    assert tls.client_for({"tls_config": {"ca_file": "/nonexistent/ca.pem"}}, default) is default
+    assert tls.client_for({}, default) is default
 
 
 def test_check(files: dict[str, str]) -> None:

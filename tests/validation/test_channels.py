@@ -305,12 +305,13 @@ def test_all_violations_are_reported_together() -> None:
 
 def test_secret_fields() -> None:
     assert secret_fields(ChannelType.EMAIL) == {"password", "auth_secret"}
-    assert secret_fields(ChannelType.SLACK) == {"webhook_url"}
-    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key"}
-    assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret"}
-    assert secret_fields(ChannelType.OPSGENIE) == {"api_key"}
-    assert secret_fields(ChannelType.VICTOROPS) == {"api_key"}
-    assert secret_fields(ChannelType.PUSHOVER) == {"user_key", "token"}
+    # A proxy's address may carry its credentials.
+    assert secret_fields(ChannelType.SLACK) == {"webhook_url", "proxy_url"}
+    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key", "proxy_url"}
+    assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret", "proxy_url"}
+    assert secret_fields(ChannelType.OPSGENIE) == {"api_key", "proxy_url"}
+    assert secret_fields(ChannelType.VICTOROPS) == {"api_key", "proxy_url"}
+    assert secret_fields(ChannelType.PUSHOVER) == {"user_key", "token", "proxy_url"}
 
 
 def test_redact_hides_secrets_and_every_header_value() -> None:

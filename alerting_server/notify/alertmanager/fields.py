@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from alerting_server.errors import Violations
+from alerting_server.notify import proxy
 from alerting_server.notify.http import check_tls_config
 from alerting_server.templating.names import ALERTMANAGER_FUNCTIONS
 from alerting_server.validation.fields import MAX_TEMPLATE_LENGTH, Check, FieldSpec, Kind, json_type
@@ -133,5 +134,7 @@ ALERTMANAGER_HTTP_FIELDS: Mapping[str, FieldSpec] = {
     "headers": FieldSpec(Kind.HEADERS),
     # What HTTPS connections trust and present (notify/http.py).
     "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
+    # Prometheus' http_config proxy (notify/proxy.py).
+    **proxy.FIELDS,
     "style": STYLE_FIELD,
 }

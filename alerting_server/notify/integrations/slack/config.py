@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from alerting_server.notify import proxy
 from alerting_server.notify.alertmanager.fields import (
     SLACK_ACTIONS,
     SLACK_FIELDS,
@@ -37,6 +38,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "send_resolved": FieldSpec(Kind.BOOL),
     # What HTTPS connections trust and present (notify/http.py).
     "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
+    # Prometheus' http_config proxy (notify/proxy.py).
+    **proxy.FIELDS,
     # Sent with each request (an http_config's Authorization, a Slack app's bearer token); secrets.
     "headers": FieldSpec(Kind.HEADERS),
     **{name: FieldSpec(Kind.TEMPLATE) for name in TEMPLATES},

@@ -9,6 +9,7 @@ from typing import Any, Self
 import httpx
 
 from alerting_common.durations import parse_duration
+from alerting_server.notify import proxy
 from alerting_server.notify.alertmanager.fields import STYLE_FIELD, is_alertmanager_style
 from alerting_server.notify.http import check_tls_config
 from alerting_server.notify.integrations.integration import headers
@@ -27,6 +28,8 @@ SCHEMA: Mapping[str, FieldSpec] = {
     "style": STYLE_FIELD,
     # What HTTPS connections trust and present (notify/http.py).
     "tls_config": FieldSpec(Kind.STRING, check=check_tls_config),
+    # Prometheus' http_config proxy (notify/proxy.py).
+    **proxy.FIELDS,
 }
 
 
