@@ -26,6 +26,7 @@ from alerting.v1 import ack_service_pb2, alert_service_pb2
 from alerting_common.jsonmap import JSON, to_json
 from gateway.backend import Backend
 from gateway.body import read_body
+from gateway.console import channels, routing, rules
 from gateway.console.page import (
     FORM,
     LOGIN_PATH,
@@ -253,8 +254,8 @@ def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
 def _filter_form(filter_text: str) -> str:
     return (
         f'<form class="filter" method="get" action="{PREFIX}/" role="search">'
-        '<label for="filter">Label matchers (Alertmanager syntax, e.g. '
-        '<code>severity="critical", host=~"web.*"</code>)'
+        '<label for="filter"><span>Label matchers (Alertmanager syntax, e.g. '
+        '<code>severity="critical", host=~"web.*"</code>)</span>'
         f'<input id="filter" name="filter" value="{esc(filter_text)}"'
         ' autocomplete="off" spellcheck="false">'
         "</label><button type=submit>Filter</button></form>"
@@ -409,6 +410,9 @@ def console_routes(
                 acting(ACK),
                 acting(UNACK),
                 *silence_routes(console),
+                *(rules.rule_routes(console) if by_name.keys() >= rules.RPCS else ()),
+                *(routing.routing_routes(console) if by_name.keys() >= routing.RPCS else ()),
+                *(channels.channel_routes(console) if by_name.keys() >= channels.RPCS else ()),
                 Route("/watch", stream_endpoint(by_name[WATCH_ALERTS], backend, keepalive), methods=["GET"]),
                 Route("/login", login_form, methods=["GET"], name="login.form"),
                 Route("/login", login, methods=["POST"], name="login"),
