@@ -474,7 +474,22 @@ def test_pages_have_no_serious_accessibility_violations(
         {"runbook_url": "https://runbooks.example.org/disk", "summary": "disk full"},
     )
     http.post(f"/alerts/{fingerprint}/ack", json={"by": "alice", "comment": "on it"}).raise_for_status()
-    create_silence(http, ['host="db2"'], 0, 3600_000)
+    silence = create_silence(http, ['host="db2"'], 0, 3600_000)
+    write_cpu(http)
+    rule, _ = create_rules(http)
+    with WebhookReceiver() as receiver:
+        receiver.status_of = lambda path: 500 if path == "/down" else 200
+        channels = []
+        for name, url in (("ops-hook", receiver.url()), ("down-hook", receiver.url("/down"))):
+            made = http.post("/channels", json={"name": name, "type": "webhook", "config": {"url": url}})
+            assert made.status_code == 201, made.text
+            channels.append(made.json()["id"])
+            assert http.post(f"/channels/{channels[-1]}/test", json={}).status_code == 200
+    tree = {
+        "receiver": "ops-hook",
+        "routes": [{"matchers": ['severity="critical"'], "receiver": "down-hook"}],
+    }
+    assert http.put("/routing", json=tree).status_code == 200
     # The pages' policy allows only their own scripts: the checker comes in around it.
     context = browser.new_context(bypass_csp=True, color_scheme=scheme)
     try:
@@ -484,6 +499,13 @@ def test_pages_have_no_serious_accessibility_violations(
             f"/ui/alerts/{fingerprint}",
             "/ui/silences",
             "/ui/silences/new?matchers=host%3D%22db1%22",
+            f"/ui/silences/{silence}/edit",
+            "/ui/rules",
+            f"/ui/rules/{rule}",
+            "/ui/routing?labels=severity%3D%22critical%22",
+            "/ui/channels",
+            f"/ui/deliveries?channel_id={channels[0]}",
+            "/ui/deliveries",
             "/ui/login",
             "/ui/?filter=host%3D~%22(%22",
         ):
