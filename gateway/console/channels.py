@@ -27,6 +27,9 @@ MAX_PAGES = 10
 # The deliveries page shows the latest this many (ListDeliveries lists oldest first).
 RECENT = 100
 STATUSES = ("pending", "delivered", "retrying", "failed")
+# The group key of TestChannel's notifications (alerting_server/notify/render.py): their alert is made
+# up for the test and has no page.
+TEST_GROUP_KEY = '{}:{alertname="TestNotification"}'
 
 
 def _value(value: JSON) -> str:
@@ -69,10 +72,14 @@ def delivery_row(delivery: Mapping[str, JSON], names: Mapping[str, str]) -> str:
     channel_id = str(delivery.get("channel_id", ""))
     status = str(delivery.get("status", ""))
     fingerprints = delivery.get("fingerprints")
-    alerts = " ".join(
-        f'<a href="{PREFIX}/alerts/{quote(str(f), safe="")}"><code>{esc(f)}</code></a>'
-        for f in (fingerprints if isinstance(fingerprints, list) else [])
-    )
+    group_key = str(delivery.get("group_key", ""))
+    if group_key == TEST_GROUP_KEY:
+        alerts = '<span class="status">test notification</span>'
+    else:
+        alerts = " ".join(
+            f'<a href="{PREFIX}/alerts/{quote(str(f), safe="")}"><code>{esc(f)}</code></a>'
+            for f in (fingerprints if isinstance(fingerprints, list) else [])
+        )
     when = delivery.get("delivered_at") if status == "delivered" else delivery.get("next_attempt_at")
     return (
         f'<tr data-delivery="{esc(delivery_id)}" data-status="{esc(status)}">'
@@ -82,7 +89,8 @@ def delivery_row(delivery: Mapping[str, JSON], names: Mapping[str, str]) -> str:
         f'<div class="status">{esc(format_time(when))}</div></td>'
         f'<td data-label="Attempts">{esc(delivery.get("attempts", 0))}</td>'
         f'<td data-label="Last error">{esc(delivery.get("last_error", ""))}</td>'
-        f'<td data-label="Alerts">{alerts or "<span class=status>test</span>"}</td></tr>'
+        f'<td data-label="Group"><code>{esc(group_key)}</code></td>'
+        f'<td data-label="Alerts">{alerts}</td></tr>'
     )
 
 
@@ -192,7 +200,8 @@ def channel_routes(console: Console) -> list[Route]:
             '<div class="table-wrap"><table><caption class="status">The latest deliveries, newest first'
             "</caption><thead><tr><th scope=col>Created</th><th scope=col>Channel</th>"
             "<th scope=col>Status</th>"
-            "<th scope=col>Attempts</th><th scope=col>Last error</th><th scope=col>Alerts</th></tr></thead>"
+            "<th scope=col>Attempts</th><th scope=col>Last error</th><th scope=col>Group</th>"
+            "<th scope=col>Alerts</th></tr></thead>"
             f'<tbody id="deliveries-body">{rows}</tbody></table></div>'
             if rows
             else '<p id="deliveries-empty">No deliveries.</p>'

@@ -830,16 +830,32 @@ def test_channels_hide_secrets_and_a_test_notification_reaches_the_receiver(
         page.get_by_role("button", name="Send a test notification to gone-hook").click()
         expect(page.locator("#test-result")).to_contain_text("gone-hook: failed: HTTP 404")
 
+        # An alert's notification, routed to ops-hook.
+        tree = {"receiver": "ops-hook", "group_wait": "0s"}
+        assert http.put("/routing", json=tree).status_code == 200
+        fingerprint = post_alert(http, {"alertname": "DiskFull", "host": "db1"})
+        eventually(
+            lambda: bool(http.get("/deliveries", params={"fingerprint": fingerprint}).json()["deliveries"]),
+            15,
+            "the alert's delivery",
+        )
+
     page.goto(f"{server.base_url}/ui/deliveries")
     rows = page.locator("#deliveries-body tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     # Newest first.
+    expect(rows.nth(0).locator('td[data-label="Channel"]')).to_have_text("ops-hook")
+    expect(rows.nth(0).locator(f'td[data-label="Alerts"] a[href="/ui/alerts/{fingerprint}"]')).to_have_text(
+        fingerprint
+    )
+    rows = page.locator("#deliveries-body tr:not(:first-child)")
     expect(rows.nth(0).locator('td[data-label="Channel"]')).to_have_text("gone-hook")
     expect(rows.nth(0).locator('td[data-label="Status"]')).to_contain_text("failed")
     expect(rows.nth(0).locator('td[data-label="Last error"]')).to_contain_text("HTTP 404")
     expect(rows.nth(0).locator('td[data-label="Attempts"]')).to_have_text("1")
     expect(rows.nth(1).locator('td[data-label="Channel"]')).to_have_text("ops-hook")
     expect(rows.nth(1).locator('td[data-label="Status"]')).to_contain_text("delivered")
+    expect(rows.nth(1).locator('td[data-label="Alerts"]')).to_have_text("test notification")
     page.locator("#status").select_option("failed")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**/ui/deliveries?*status=failed*")
