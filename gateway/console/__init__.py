@@ -6,6 +6,10 @@ package; nothing is fetched from elsewhere. The label filter lives in the URL (`
 Alertmanager matcher syntax) and is checked by the server's matcher parser: a bad one is a 400 page
 that says why. Every value shown is HTML-escaped; the pages' Content-Security-Policy allows only
 this gateway's own script and style.
+
+This module holds the alerts pages and the login; the others each have a module: `silences`,
+`rules` (with `plot`, the query's drawing), `routing`, `channels` (and deliveries). `page` is what
+they share: the document and its navigation, and the API calls made with the visitor's token.
 """
 
 from __future__ import annotations

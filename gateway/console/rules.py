@@ -51,15 +51,13 @@ def rule_path(rule_id: str) -> str:
 
 
 def evaluation_time(rule: rule_service_pb2.Rule) -> str:
-    """How long the last evaluation took, to the microsecond ("1.234ms", "2.5s")."""
+    """How long the last evaluation took ("<1ms", "12ms", "2.5s"); the server counts milliseconds."""
     if not rule.HasField("last_evaluation_duration"):
         return ""
-    micros = rule.last_evaluation_duration.ToMicroseconds()
-    if micros < 1000:
-        return f"{micros}µs"
-    if micros < 1_000_000:
-        return f"{micros / 1000:.3g}ms"
-    return f"{micros / 1_000_000:.3g}s"
+    ms = rule.last_evaluation_duration.ToMilliseconds()
+    if ms < 1:
+        return "<1ms"
+    return f"{ms}ms" if ms < 1000 else f"{ms / 1000:.3g}s"
 
 
 def health_html(health: JSON) -> str:
