@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from alerting.v1 import routing_service_pb2
+from alerting.v1 import channel_service_pb2, routing_service_pb2
 from alerting_common.jsonmap import JSON, JSONObject, to_json
 from alerting_common.matchers import MatcherError, unescape_value
 from gateway.console.page import PREFIX, Console, errors_html, esc, html_page, refusal, rpc_reasons
@@ -21,6 +21,9 @@ from gateway.errors import guarded
 GET_ROUTING = "alerting.v1.RoutingService.GetRouting"
 TEST_ROUTES = "alerting.v1.RoutingService.TestRoutes"
 RPCS = frozenset({GET_ROUTING, TEST_ROUTES})
+# Used when served: a receiver given as a channel id is shown by the channel's name.
+LIST_CHANNELS = "alerting.v1.ChannelService.ListChannels"
+CHANNELS_PAGE_SIZE = 1000
 # What a child route takes from its parent when it does not set it (Alertmanager).
 TIMINGS = ("group_wait", "group_interval", "repeat_interval")
 INHERITED = ("receiver", "group_by", *TIMINGS)
@@ -63,8 +66,11 @@ def _setting(name: str, shown: str, inherited: bool) -> str:
     )
 
 
-def route_node(route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str) -> str:
-    """One route of the tree with its children; `parent` holds what the parent's settings came to."""
+def route_node(
+    route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str, names: Mapping[str, str]
+) -> str:
+    """One route of the tree with its children; `parent` holds what the parent's settings came to,
+    `names` the channels' names by id (a receiver may be either)."""
     own: JSONObject = {}
     for key in INHERITED:
         value = route.get(key)
@@ -77,6 +83,7 @@ def route_node(route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str)
         )
         parts.append(f'<div class="matchers">{shown}</div>')
     receiver = str(own.get("receiver") or "")
+    receiver = names.get(receiver, receiver)
     parts.append(
         _setting(
             "receiver",
@@ -102,9 +109,9 @@ def route_node(route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str)
     if path:
         parts.append(_setting("continue", "yes" if route.get("continue") else "no", False))
     for key in ("mute_time_intervals", "active_time_intervals"):
-        names = _strings(route.get(key))
-        if names:
-            parts.append(_setting(key, esc(", ".join(names)), False))
+        intervals = _strings(route.get(key))
+        if intervals:
+            parts.append(_setting(key, esc(", ".join(intervals)), False))
     if route.get("escalation_policy_id"):
         parts.append(_setting("escalation_policy_id", esc(route["escalation_policy_id"]), False))
     children = route.get("routes")
@@ -113,7 +120,7 @@ def route_node(route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str)
         nested = (
             "<ul>"
             + "".join(
-                route_node(child, own, f"{path}.routes[{i}]" if path else f"routes[{i}]")
+                route_node(child, own, f"{path}.routes[{i}]" if path else f"routes[{i}]", names)
                 for i, child in enumerate(children)
                 if isinstance(child, dict)
             )
@@ -159,6 +166,18 @@ def _timings(match: Mapping[str, JSON]) -> list[str]:
 
 
 def routing_routes(console: Console) -> list[Route]:
+    async def channel_names(request: Request) -> dict[str, str]:
+        """The channels' names by id, as TestRoutes names receivers; none when they cannot be read."""
+        if LIST_CHANNELS not in console.routes:
+            return {}
+        message = channel_service_pb2.ListChannelsRequest(page_size=CHANNELS_PAGE_SIZE)
+        try:
+            listed = await console.call(LIST_CHANNELS, message, request)
+        except grpc.aio.AioRpcError:
+            return {}
+        assert isinstance(listed, channel_service_pb2.ListChannelsResponse)
+        return {c.id: c.name for c in listed.channels}
+
     @guarded
     async def routing_page(request: Request) -> Response:
         try:
@@ -179,9 +198,8 @@ def routing_routes(console: Console) -> list[Route]:
             )
             source = root.get("source")
             owner = f'<p class="status">Loaded from {esc(source)}.</p>' if source else ""
-            tree = (
-                f'{owner}{shown_problems}<ul class="tree" id="routing-tree">{route_node(root, {}, "")}</ul>'
-            )
+            nodes = route_node(root, {}, "", await channel_names(request))
+            tree = f'{owner}{shown_problems}<ul class="tree" id="routing-tree">{nodes}</ul>'
         text = request.query_params.get("labels", "").strip()
         answer = ""
         status = 200
