@@ -43,6 +43,7 @@ from gateway.console.page import (
     number_text,
     refusal,
 )
+from gateway.console.rules import rule_path
 from gateway.console.silences import RPCS as SILENCE_RPCS
 from gateway.console.silences import silence_like, silence_routes
 from gateway.errors import from_rpc_error, guarded
@@ -204,6 +205,11 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
         ("Resolved", esc(format_time(alert.get("resolved_at")))),
         ("Markers", f'<span id="alert-markers">{_markers(alert)}</span>'),
     ]
+    rule_id = alert.get("rule_id")
+    if isinstance(rule_id, str) and rule_id:
+        facts.append(
+            ("Rule", f'<a href="{rule_path(rule_id)}" id="alert-rule">{esc(alert.get("rule", ""))}</a>')
+        )
     generator = alert.get("generator_url")
     if isinstance(generator, str) and generator:
         facts.append(("Source", linked(generator)))

@@ -705,6 +705,10 @@ def test_rules_page_and_a_rules_plot_with_its_threshold(
     expect(page.locator("figure.plot .legend")).to_contain_text('{host="web1"}')
     expect(page.locator("#rule-alerts")).to_contain_text('host="web1"')
     shots(page, "rule")
+    page.goto(f"{server.base_url}/ui/alerts/{alert['fingerprint']}")
+    expect(page.locator("#alert-rule")).to_have_text("HighCpu")
+    page.locator("#alert-rule").click()
+    page.wait_for_url(f"**/ui/rules/{high}")
 
     # The threshold line sits where 80 is on the drawn scale: above web2 (flat at 20), below web1's top
     # (100); SVG's y grows downwards.
