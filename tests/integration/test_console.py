@@ -726,6 +726,12 @@ def test_rules_page_and_a_rules_plot_with_its_threshold(
     expect(page.locator("#range")).to_have_value("15m")
     expect(page.locator("svg#plot path.series")).to_have_count(2)
 
+    # No threshold: the whole expression is run, and what the query API refuses is said in place.
+    page.goto(f"{server.base_url}/ui/rules/{broken}")
+    expect(page.locator("#plotted")).to_have_text("cpu_usage + on() cpu_usage")
+    assert page.locator("#threshold").count() == 0
+    expect(page.locator(".error")).to_contain_text("many-to-many matching not allowed")
+
 
 def test_routing_tree_and_which_receivers_get_an_alert(
     server: ServerProcess, http: httpx.Client, page: Page
@@ -818,6 +824,7 @@ def test_channels_hide_secrets_and_a_test_notification_reaches_the_receiver(
         page.get_by_role("link", name="Channels").click()
         page.wait_for_url("**/ui/channels")
         channel = page.locator("li.channel", has=page.locator("h2", has_text="ops-hook"))
+        channel_id = channel.get_attribute("data-channel")
         expect(channel.locator("dd").filter(has_text="<secret>")).to_have_count(2)
         html = page.content()
         assert secret_path not in html
@@ -832,6 +839,12 @@ def test_channels_hide_secrets_and_a_test_notification_reaches_the_receiver(
         )
         [request] = receiver.requests
         assert request.path == secret_path
+        # Another site's page cannot make the console send one.
+        forged = http.post(
+            f"/ui/channels/{channel_id}/test", headers={"origin": "https://evil.example"}, data={}
+        )
+        assert forged.status_code == 403
+        assert len(receiver.requests) == 1
         assert request.json()["alerts"][0]["labels"]["alertname"] == "TestNotification"
 
         page.goto(f"{server.base_url}/ui/channels")
