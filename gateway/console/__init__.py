@@ -6,74 +6,65 @@ package; nothing is fetched from elsewhere. The label filter lives in the URL (`
 Alertmanager matcher syntax) and is checked by the server's matcher parser: a bad one is a 400 page
 that says why. Every value shown is HTML-escaped; the pages' Content-Security-Policy allows only
 this gateway's own script and style.
+
+This module holds the alerts pages and the login; the others each have a module: `silences`,
+`rules` (with `plot`, the query's drawing), `routing`, `channels` (and deliveries). `page` is what
+they share: the document and its navigation, and the API calls made with the visitor's token.
 """
 
 from __future__ import annotations
 
-import html
 import time
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from http.cookies import SimpleCookie
 from importlib import resources
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import grpc
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from alerting.v1 import ack_service_pb2, alert_service_pb2, silence_service_pb2
-from alerting_common.durations import parse_duration
+from alerting.v1 import ack_service_pb2, alert_service_pb2
 from alerting_common.jsonmap import JSON, to_json
-from alerting_common.matchers import format_matcher
 from gateway.backend import Backend
 from gateway.body import read_body
+from gateway.console import channels, routing, rules
+from gateway.console.page import (
+    FORM,
+    LOGIN_PATH,
+    PREFIX,
+    Console,
+    TokenScope,
+    esc,
+    format_time,
+    html_page,
+    number_text,
+    refusal,
+)
+from gateway.console.rules import rule_path
+from gateway.console.silences import RPCS as SILENCE_RPCS
+from gateway.console.silences import silence_like, silence_routes
 from gateway.errors import from_rpc_error, guarded
 from gateway.routes import RpcRoute
 from gateway.sse import stream_endpoint
 
-PREFIX = "/ui"
 LIST_ALERTS = "alerting.v1.AlertService.ListAlerts"
 GET_ALERT = "alerting.v1.AlertService.GetAlert"
 LIST_HISTORY = "alerting.v1.AlertService.ListAlertHistory"
 ACK = "alerting.v1.AckService.Acknowledge"
 UNACK = "alerting.v1.AckService.Unacknowledge"
-CREATE_SILENCE = "alerting.v1.SilenceService.CreateSilence"
 WATCH_ALERTS = "alerting.v1.AlertService.WatchAlerts"
-LIST_SILENCES = "alerting.v1.SilenceService.ListSilences"
-EXPIRE_SILENCE = "alerting.v1.SilenceService.ExpireSilence"
-# One page of each state; ListSilences caps a page at 1000.
-SILENCES_PAGE_SIZE = 1000
-_SILENCE_STATES = (
-    ("active", silence_service_pb2.SILENCE_STATE_ACTIVE),
-    ("pending", silence_service_pb2.SILENCE_STATE_PENDING),
-    ("expired", silence_service_pb2.SILENCE_STATE_EXPIRED),
-)
 # The token of a logged-in console user: HttpOnly (no script reads it), SameSite=Strict (no other
 # site's page sends it), only under /ui/. The gateway sends it on as the bearer token.
 COOKIE = "alerting_console_token"
-LOGIN_PATH = f"{PREFIX}/login"
 _LOGIN_BODY_BYTES = 4096
-# The scope of a valid `authorization` value ("read", "write", "admin"), None for an unknown one.
-TokenScope = Callable[[str], str | None]
-DEFAULT_SILENCE = "2h"
-FORM = "application/x-www-form-urlencoded"
 # ListAlertHistory caps a page at 1000: an alert's page shows its latest events up to that.
 HISTORY_PAGE_SIZE = 1000
 # Enough rows for one screen of on-call work; ListAlerts caps a page at 1000.
 PAGE_SIZE = 500
 _STATE_RANK = {"firing": 0, "pending": 1, "resolved": 2}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 _ASSETS = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 
 
@@ -107,21 +98,6 @@ def _asset(name: str) -> bytes:
     return resources.files(__package__).joinpath(name).read_bytes()
 
 
-def _page(title: str, main: str, status: int = 200, script: bool = False) -> HTMLResponse:
-    if status == 401:
-        main += f'<p><a href="{LOGIN_PATH}">Log in with a token</a></p>'
-    scripts = f'<script src="{PREFIX}/console.js" defer></script>' if script else ""
-    document = (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">'
-        f'<link rel="stylesheet" href="{PREFIX}/console.css">'
-        f"<title>{html.escape(title)}</title>{scripts}</head>\n"
-        f"<body><main><h1>{html.escape(title)}</h1>\n{main}\n</main></body></html>\n"
-    )
-    return HTMLResponse(document, status_code=status, headers=SECURITY_HEADERS)
-
-
 def format_age(started_ms: int, now_ms: int) -> str:
     """`started_ms` to now as "45s", "12m", "3h5m", "2d4h" (the script keeps it current)."""
     seconds = max(0, (now_ms - started_ms) // 1000)
@@ -137,17 +113,6 @@ def format_age(started_ms: int, now_ms: int) -> str:
     return f"{days}d{hours}h" if hours else f"{days}d"
 
 
-def _text(value: JSON) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _number(value: JSON) -> str:
-    # As the script's String(value) writes it: 3 not 3.0, 85.5.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else _text(value)
-
-
 def _markers(alert: Mapping[str, JSON]) -> str:
     marks = []
     for field, kind in (("silenced_by", "silenced"), ("inhibited_by", "inhibited"), ("muted_by", "muted")):
@@ -160,7 +125,7 @@ def _markers(alert: Mapping[str, JSON]) -> str:
     level = alert.get("escalation_level")
     if isinstance(level, int) and level:
         marks.append(("escalation", f"escalation level {level}"))
-    return "".join(f'<span class="mark mark-{kind}">{_text(text)}</span>' for kind, text in marks)
+    return "".join(f'<span class="mark mark-{kind}">{esc(text)}</span>' for kind, text in marks)
 
 
 def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
@@ -173,19 +138,19 @@ def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
     started_ms = started if isinstance(started, int) else 0
     rest = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "alertname")
     name = (
-        f'<a href="{alert_path(fingerprint)}"><strong>{_text(labels.get("alertname") or fingerprint)}'
+        f'<a href="{alert_path(fingerprint)}"><strong>{esc(labels.get("alertname") or fingerprint)}'
         "</strong></a>"
     )
     if rest:
-        name += f'<div class="status">{_text(rest)}</div>'
+        name += f'<div class="status">{esc(rest)}</div>'
     value = alert.get("value")
     return (
-        f'<tr data-fingerprint="{_text(fingerprint)}" data-state="{_text(state)}" data-since="{started_ms}">'
+        f'<tr data-fingerprint="{esc(fingerprint)}" data-state="{esc(state)}" data-since="{started_ms}">'
         f'<td data-label="Alert">{name}</td>'
-        f'<td data-label="State" class="state-{_text(state)}">{_text(state)}</td>'
-        f'<td data-label="Severity">{_text(labels.get("severity", ""))}</td>'
+        f'<td data-label="State" class="state-{esc(state)}">{esc(state)}</td>'
+        f'<td data-label="Severity">{esc(labels.get("severity", ""))}</td>'
         f'<td data-label="Age" class="age">{format_age(started_ms, now_ms) if started_ms else ""}</td>'
-        f'<td data-label="Value">{_number(value)}</td>'
+        f'<td data-label="Value">{number_text(value)}</td>'
         f'<td data-label="Markers">{_markers(alert)}</td></tr>'
     )
 
@@ -194,28 +159,20 @@ def alert_path(fingerprint: str) -> str:
     return f"{PREFIX}/alerts/{quote(fingerprint, safe='')}"
 
 
-def format_time(value: JSON) -> str:
-    """Epoch milliseconds as "2026-12-05 09:02:15 UTC"; "" for none."""
-    if not isinstance(value, int):
-        return ""
-    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def linked(text: str) -> str:
     """A value as text, or as a link when the whole value is an http(s) URL (never javascript: or
     data:); the link opens without giving the target this page."""
     parts = urlsplit(text.strip())
     if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in text.strip()):
-        return f'<a href="{_text(text.strip())}" rel="noopener noreferrer nofollow">{_text(text)}</a>'
-    return _text(text)
+        return f'<a href="{esc(text.strip())}" rel="noopener noreferrer nofollow">{esc(text)}</a>'
+    return esc(text)
 
 
 def _pairs(values: JSON, link: bool) -> str:
     if not isinstance(values, dict) or not values:
         return "<p>None.</p>"
     items = "".join(
-        f"<dt>{_text(k)}</dt><dd>{linked(str(v)) if link else _text(v)}</dd>"
-        for k, v in sorted(values.items())
+        f"<dt>{esc(k)}</dt><dd>{linked(str(v)) if link else esc(v)}</dd>" for k, v in sorted(values.items())
     )
     return f"<dl>{items}</dl>"
 
@@ -226,11 +183,11 @@ _HISTORY_FIELDS = ("state", "value", "channel", "outcome", "attempts", "level", 
 def history_item(event: Mapping[str, JSON]) -> str:
     kind = str(event.get("type", "")).replace("_", " ")
     details = "; ".join(
-        f"{field}: {_number(event[field])}" for field in _HISTORY_FIELDS if event.get(field) is not None
+        f"{field}: {number_text(event[field])}" for field in _HISTORY_FIELDS if event.get(field) is not None
     )
     return (
-        f'<li data-type="{_text(event.get("type", ""))}"><time>{_text(format_time(event.get("at")))}</time> '
-        f"<strong>{_text(kind)}</strong>{' — ' + details if details else ''}</li>"
+        f'<li data-type="{esc(event.get("type", ""))}"><time>{esc(format_time(event.get("at")))}</time> '
+        f"<strong>{esc(kind)}</strong>{' — ' + details if details else ''}</li>"
     )
 
 
@@ -240,20 +197,25 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
     labels = alert.get("labels")
     severity = labels.get("severity", "") if isinstance(labels, dict) else ""
     facts = [
-        ("State", f'<span class="state-{_text(state)}" id="alert-state">{_text(state)}</span>'),
-        ("Severity", _text(severity)),
-        ("Value", _number(alert.get("value"))),
-        ("Started", _text(format_time(alert.get("started_at")))),
-        ("Fired", _text(format_time(alert.get("fired_at")))),
-        ("Resolved", _text(format_time(alert.get("resolved_at")))),
+        ("State", f'<span class="state-{esc(state)}" id="alert-state">{esc(state)}</span>'),
+        ("Severity", esc(severity)),
+        ("Value", number_text(alert.get("value"))),
+        ("Started", esc(format_time(alert.get("started_at")))),
+        ("Fired", esc(format_time(alert.get("fired_at")))),
+        ("Resolved", esc(format_time(alert.get("resolved_at")))),
         ("Markers", f'<span id="alert-markers">{_markers(alert)}</span>'),
     ]
+    rule_id = alert.get("rule_id")
+    if isinstance(rule_id, str) and rule_id:
+        facts.append(
+            ("Rule", f'<a href="{rule_path(rule_id)}" id="alert-rule">{esc(alert.get("rule", ""))}</a>')
+        )
     generator = alert.get("generator_url")
     if isinstance(generator, str) and generator:
         facts.append(("Source", linked(generator)))
     ack = alert.get("ack")
     if alert.get("acknowledged") and isinstance(ack, dict) and ack.get("comment"):
-        facts.append(("Ack comment", _text(ack["comment"])))
+        facts.append(("Ack comment", esc(ack["comment"])))
     summary = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts if value)
     path = alert_path(fingerprint)
     if alert.get("acknowledged"):
@@ -271,38 +233,20 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
         )
     history = "".join(history_item(event) for event in events) or "<li>No events yet.</li>"
     like_this = silence_like(labels if isinstance(labels, dict) else {})
-    action += f'<p><a href="{_text(like_this)}" id="silence-like-this">Silence alerts like this</a></p>'
+    action += f'<p><a href="{esc(like_this)}" id="silence-like-this">Silence alerts like this</a></p>'
     if not can_write:
         action = '<p id="read-only">Read-only token: acknowledging and silencing need a write token.</p>'
     return (
         f'<p><a href="{PREFIX}/">All alerts</a></p>'
-        f'<dl class="facts" data-fingerprint="{_text(fingerprint)}">{summary}</dl>{action}'
+        f'<dl class="facts" data-fingerprint="{esc(fingerprint)}">{summary}</dl>{action}'
         f"<h2>Labels</h2>{_pairs(alert.get('labels'), link=False)}"
         f"<h2>Annotations</h2>{_pairs(alert.get('annotations'), link=True)}"
         f'<h2>History</h2><ol class="history" id="history">{history}</ol>'
     )
 
 
-def silence_item(silence: Mapping[str, JSON], expirable: bool) -> str:
-    silence_id = str(silence.get("id", ""))
-    matchers = silence.get("matchers")
-    shown = " ".join(f"<code>{_text(m)}</code>" for m in (matchers if isinstance(matchers, list) else []))
-    expire = (
-        f'<form method="post" action="{PREFIX}/silences/{quote(silence_id, safe="")}/expire">'
-        f'<button type="submit" aria-label="Expire silence {_text(silence_id)}">Expire</button></form>'
-        if expirable
-        else ""
-    )
-    return (
-        f'<li data-silence="{_text(silence_id)}">{shown}<div class="status">'
-        f"{_text(format_time(silence.get('starts_at')))} to {_text(format_time(silence.get('ends_at')))}"
-        f" · by {_text(silence.get('created_by', ''))} · {_text(silence.get('comment', ''))}</div>"
-        f"{expire}</li>"
-    )
-
-
 def _login_form(errors: Sequence[str]) -> str:
-    shown = "".join(f'<p class="error" role="alert">{_text(e)}</p>' for e in errors)
+    shown = "".join(f'<p class="error" role="alert">{esc(e)}</p>' for e in errors)
     return (
         f'{shown}<form method="post" action="{LOGIN_PATH}" class="silence">'
         '<label for="token">API token</label>'
@@ -312,37 +256,6 @@ def _login_form(errors: Sequence[str]) -> str:
     )
 
 
-def silence_like(labels: Mapping[str, JSON]) -> str:
-    """The new-silence form pre-filled with one equality matcher per label of an alert."""
-    matchers = [format_matcher(k, "=", str(v)) for k, v in sorted(labels.items())]
-    return f"{PREFIX}/silences/new?" + urlencode([("matchers", m) for m in matchers])
-
-
-def silence_form(matchers: Sequence[str], duration: str, by: str, comment: str, errors: Sequence[str]) -> str:
-    shown = "".join(f'<p class="error" role="alert">{_text(e)}</p>' for e in errors)
-    return (
-        f'{shown}<form method="post" action="{PREFIX}/silences/new" class="silence">'
-        '<label for="matchers">Matchers, one a line (<code>name="value"</code>, <code>=~</code>, '
-        "<code>!=</code>, <code>!~</code>)</label>"
-        f'<textarea id="matchers" name="matchers" rows="5" required spellcheck="false">'
-        f"{_text(chr(10).join(matchers))}</textarea>"
-        '<label for="duration">Duration (e.g. <code>2h</code>, <code>30m</code>)</label>'
-        f'<input id="duration" name="duration" value="{_text(duration)}" required>'
-        '<label for="created_by">Your name</label>'
-        f'<input id="created_by" name="created_by" value="{_text(by)}" required maxlength="255">'
-        '<label for="comment">Comment</label>'
-        f'<input id="comment" name="comment" value="{_text(comment)}" required>'
-        '<button type="submit">Create silence</button></form>'
-    )
-
-
-def _refusal(title: str, error: grpc.aio.AioRpcError, back: str) -> HTMLResponse:
-    failure = from_rpc_error(error)
-    reasons = [f"{v.field}: {v.description}" if v.field else v.description for v in failure.details]
-    body = "".join(f'<p class="error" role="alert">{_text(r)}</p>' for r in reasons or [failure.message])
-    return _page(title, body + f'<p><a href="{back}">Back</a></p>', failure.status)
-
-
 def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
     started = alert.get("started_at")
     return (_STATE_RANK.get(str(alert.get("state")), 3), -(started if isinstance(started, int) else 0))
@@ -350,11 +263,10 @@ def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
 
 def _filter_form(filter_text: str) -> str:
     return (
-        f'<p><a href="{PREFIX}/silences">Silences</a></p>'
         f'<form class="filter" method="get" action="{PREFIX}/" role="search">'
-        '<label for="filter">Label matchers (Alertmanager syntax, e.g. '
-        '<code>severity="critical", host=~"web.*"</code>)'
-        f'<input id="filter" name="filter" value="{_text(filter_text)}"'
+        '<label for="filter"><span>Label matchers (Alertmanager syntax, e.g. '
+        '<code>severity="critical", host=~"web.*"</code>)</span>'
+        f'<input id="filter" name="filter" value="{esc(filter_text)}"'
         ' autocomplete="off" spellcheck="false">'
         "</label><button type=submit>Filter</button></form>"
     )
@@ -372,56 +284,24 @@ def console_routes(
     forms, and the server refuses what the token may not do)."""
     by_name = {route.name: route for route in routes}
     needed = {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, WATCH_ALERTS}
-    if not needed | {CREATE_SILENCE, LIST_SILENCES, EXPIRE_SILENCE} <= by_name.keys():
+    if not needed | SILENCE_RPCS <= by_name.keys():
         return []
+    console = Console(backend, by_name, max_body_bytes, token_scope)
 
     def can_write(request: Request) -> bool:
-        if token_scope is None:
-            return True
-        return token_scope(request.headers.get("authorization", "")) in ("write", "admin")
-
-    @guarded
-    async def silences_page(request: Request) -> Response:
-        writer = can_write(request)
-        sections = []
-        for name, state in _SILENCE_STATES:
-            message = silence_service_pb2.ListSilencesRequest(state=state, page_size=SILENCES_PAGE_SIZE)
-            try:
-                listed = await backend.unary(by_name[LIST_SILENCES], message, request)
-            except grpc.aio.AioRpcError as error:
-                return _refusal("Silences", error, f"{PREFIX}/")
-            assert isinstance(listed, silence_service_pb2.ListSilencesResponse)
-            items = "".join(
-                silence_item(to_json(silence), writer and name != "expired") for silence in listed.silences
-            )
-            sections.append(
-                f'<section id="silences-{name}"><h2>{name.capitalize()} ({len(listed.silences)})</h2>'
-                f'<ul class="silences">{items or "<li>None.</li>"}</ul></section>'
-            )
-        nav = f'<p><a href="{PREFIX}/">All alerts</a>'
-        nav += f' · <a href="{PREFIX}/silences/new">New silence</a></p>' if writer else "</p>"
-        return _page("Silences", nav + "".join(sections))
-
-    @guarded
-    async def expire_silence(request: Request) -> Response:
-        message = silence_service_pb2.ExpireSilenceRequest(id=request.path_params["id"])
-        try:
-            await backend.unary(by_name[EXPIRE_SILENCE], message, request)
-        except grpc.aio.AioRpcError as error:
-            return _refusal("Not done", error, f"{PREFIX}/silences")
-        return RedirectResponse(f"{PREFIX}/silences", status_code=303)
+        return console.allows(request, "write")
 
     async def login_form(request: Request) -> Response:
-        return _page("Log in", _login_form([]))
+        return html_page("Log in", _login_form([]))
 
     @guarded
     async def login(request: Request) -> Response:
         if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
-            return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
+            return html_page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
         fields = parse_qs((await read_body(request, _LOGIN_BODY_BYTES)).decode("utf-8", "replace"))
         token = fields.get("token", [""])[0].strip()
         if token_scope is not None and token_scope(f"Bearer {token}") is None:
-            return _page("Log in", _login_form(["token: not a valid token"]), 401)
+            return html_page("Log in", _login_form(["token: not a valid token"]), 401)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         if token_scope is not None:
             response.set_cookie(
@@ -456,14 +336,14 @@ def console_routes(
                 request,
             )
         except grpc.aio.AioRpcError as error:
-            return _refusal("Alert", error, f"{PREFIX}/")
+            return refusal("Alert", error, f"{PREFIX}/")
         assert isinstance(got, alert_service_pb2.GetAlertResponse)
         assert isinstance(history, alert_service_pb2.ListAlertHistoryResponse)
         alert = to_json(got.alert)
         labels = alert.get("labels")
         title = labels.get("alertname", fingerprint) if isinstance(labels, dict) else fingerprint
         events = [to_json(event) for event in history.events]
-        return _page(str(title), _alert_main(alert, events, can_write(request)))
+        return html_page(str(title), _alert_main(alert, events, can_write(request)), current="alerts")
 
     def acting(rpc: str) -> Route:
         @guarded
@@ -471,7 +351,7 @@ def console_routes(
             fingerprint = request.path_params["fingerprint"]
             back = alert_path(fingerprint)
             if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
-                return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
+                return html_page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
             fields = parse_qs((await read_body(request, max_body_bytes)).decode("utf-8", "replace"))
             by = fields.get("by", [""])[0].strip()
             message = (
@@ -484,63 +364,12 @@ def console_routes(
             try:
                 await backend.unary(by_name[rpc], message, request)
             except grpc.aio.AioRpcError as error:
-                return _refusal("Not done", error, back)
+                return refusal("Not done", error, back)
             # Post/redirect/get: a reload does not post again.
             return RedirectResponse(back, status_code=303)
 
         verb = "ack" if rpc == ACK else "unack"
         return Route(f"/alerts/{{fingerprint}}/{verb}", act, methods=["POST"], name=f"alert.{verb}")
-
-    async def new_silence(request: Request) -> Response:
-        if not can_write(request):
-            return _page(
-                "New silence", '<p id="read-only">Read-only token: silencing needs a write token.</p>'
-            )
-        matchers = [m.strip() for m in request.query_params.getlist("matchers") if m.strip()]
-        return _page("New silence", silence_form(matchers, DEFAULT_SILENCE, "", "", []))
-
-    @guarded
-    async def create_silence(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
-            return _page("Not a form", '<p class="error" role="alert">Expected a form post.</p>', 415)
-        fields = parse_qs((await read_body(request, max_body_bytes)).decode("utf-8", "replace"))
-
-        def field(name: str) -> str:
-            return fields.get(name, [""])[0].strip()
-
-        matchers = [line.strip() for line in field("matchers").splitlines() if line.strip()]
-        duration, by, comment = field("duration"), field("created_by"), field("comment")
-
-        def again(errors: Sequence[str], status: int) -> Response:
-            return _page("New silence", silence_form(matchers, duration, by, comment, errors), status)
-
-        try:
-            length_ms = parse_duration(duration)
-        except ValueError as exc:
-            return again([f"duration: {exc}"], 400)
-        if length_ms <= 0:
-            return again(["duration: must be longer than 0s"], 400)
-        now_ms = int(time.time() * 1000)
-        silence = silence_service_pb2.Silence(matchers=matchers, created_by=by, comment=comment)
-        silence.starts_at.FromMilliseconds(now_ms)
-        silence.ends_at.FromMilliseconds(now_ms + length_ms)
-        try:
-            created = await backend.unary(
-                by_name[CREATE_SILENCE], silence_service_pb2.CreateSilenceRequest(silence=silence), request
-            )
-        except grpc.aio.AioRpcError as error:
-            failure = from_rpc_error(error)
-            reasons = [f"{v.field}: {v.description}" if v.field else v.description for v in failure.details]
-            return again(reasons or [failure.message], failure.status)
-        assert isinstance(created, silence_service_pb2.CreateSilenceResponse)
-        made = to_json(created.silence)
-        listed = "".join(f"<li><code>{_text(m)}</code></li>" for m in matchers)
-        body = (
-            f'<p>Silence <code id="silence-id">{_text(made.get("id", ""))}</code> mutes alerts matching:</p>'
-            f"<ul>{listed}</ul><p>Until {_text(format_time(made.get('ends_at')))}.</p>"
-            f'<p><a href="{PREFIX}/">All alerts</a> · <a href="{PREFIX}/silences">Silences</a></p>'
-        )
-        return _page("Silence created", body, 201)
 
     @guarded
     async def alerts_page(request: Request) -> Response:
@@ -551,8 +380,8 @@ def console_routes(
         except grpc.aio.AioRpcError as error:
             failure = from_rpc_error(error)
             reasons = [f"{v.field}: {v.description}" for v in failure.details] or [failure.message]
-            body = "".join(f'<p class="error" role="alert">{_text(r)}</p>' for r in reasons)
-            return _page("Alerts", _filter_form(filter_text) + body, failure.status)
+            body = "".join(f'<p class="error" role="alert">{esc(r)}</p>' for r in reasons)
+            return html_page("Alerts", _filter_form(filter_text) + body, failure.status, current="alerts")
         assert isinstance(listed, alert_service_pb2.ListAlertsResponse)
         now_ms = int(time.time() * 1000)
         alerts = [to_json(alert) for alert in listed.alerts]
@@ -564,13 +393,13 @@ def console_routes(
             "alerts</caption><thead><tr><th scope=col>Alert</th><th scope=col>State</th>"
             "<th scope=col>Severity</th><th scope=col>Age</th><th scope=col>Value</th>"
             "<th scope=col>Markers</th></tr></thead>"
-            f'<tbody id="alerts-body" data-filter="{_text(filter_text)}">{rows}</tbody></table></div>'
+            f'<tbody id="alerts-body" data-filter="{esc(filter_text)}">{rows}</tbody></table></div>'
         )
         if COOKIE in request.cookies:
             table += (
                 f'<form method="post" action="{PREFIX}/logout"><button type="submit">Log out</button></form>'
             )
-        return _page("Alerts", _filter_form(filter_text) + table, script=True)
+        return html_page("Alerts", _filter_form(filter_text) + table, script=True, current="alerts")
 
     def asset(name: str, media_type: str) -> Route:
         content = _asset(name)
@@ -590,10 +419,10 @@ def console_routes(
                 Route("/alerts/{fingerprint}", alert_page, methods=["GET"], name="alert"),
                 acting(ACK),
                 acting(UNACK),
-                Route("/silences/new", new_silence, methods=["GET"], name="silence.new"),
-                Route("/silences/new", create_silence, methods=["POST"], name="silence.create"),
-                Route("/silences", silences_page, methods=["GET"], name="silences"),
-                Route("/silences/{id}/expire", expire_silence, methods=["POST"], name="silence.expire"),
+                *silence_routes(console),
+                *(rules.rule_routes(console) if by_name.keys() >= rules.RPCS else ()),
+                *(routing.routing_routes(console) if by_name.keys() >= routing.RPCS else ()),
+                *(channels.channel_routes(console) if by_name.keys() >= channels.RPCS else ()),
                 Route("/watch", stream_endpoint(by_name[WATCH_ALERTS], backend, keepalive), methods=["GET"]),
                 Route("/login", login_form, methods=["GET"], name="login.form"),
                 Route("/login", login, methods=["POST"], name="login"),

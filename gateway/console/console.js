@@ -1,6 +1,7 @@
 // The alerts page kept live from the alert stream (GET /ui/watch: GET /alerts/watch with the
-// console's login). Rows are built with
-// textContent only: label values and annotations never become markup.
+// console's login), and the silence form's preview of the alerts its matchers would silence, asked
+// of GET /ui/silences/preview as the matchers are typed. Everything is built with textContent only:
+// label values and annotations never become markup.
 "use strict";
 (function () {
   const body = document.getElementById("alerts-body");
@@ -124,4 +125,78 @@
       if (since && c) c.textContent = age(since);
     });
   }, 5000);
+})();
+
+(function () {
+  const matchers = document.getElementById("matchers");
+  const status = document.getElementById("preview-status");
+  const list = document.getElementById("preview-list");
+  const more = document.getElementById("preview-more");
+  if (!matchers || !status || !list || !more || !matchers.dataset.preview) return;
+  let timer = 0;
+  let asked = 0;
+
+  function item(alert) {
+    const labels = alert.labels || {};
+    const li = document.createElement("li");
+    li.dataset.fingerprint = alert.fingerprint;
+    const link = document.createElement("a");
+    link.href = "/ui/alerts/" + encodeURIComponent(alert.fingerprint);
+    const strong = document.createElement("strong");
+    strong.textContent = labels.alertname || alert.fingerprint;
+    link.appendChild(strong);
+    li.appendChild(link);
+    li.appendChild(document.createTextNode(" "));
+    const state = document.createElement("span");
+    state.className = "state-" + alert.state;
+    state.textContent = alert.state;
+    li.appendChild(state);
+    const small = document.createElement("div");
+    small.className = "status";
+    small.textContent = Object.keys(labels).sort().map((k) => k + '="' + labels[k] + '"').join(", ");
+    li.appendChild(small);
+    return li;
+  }
+
+  async function update() {
+    const lines = matchers.value.split("\n").map((l) => l.trim()).filter((l) => l);
+    const mine = ++asked;
+    if (!lines.length) {
+      list.replaceChildren();
+      more.hidden = true;
+      status.textContent = "Type a matcher to see the alerts it would silence.";
+      return;
+    }
+    const params = new URLSearchParams();
+    lines.forEach((l) => params.append("matchers", l));
+    let answer;
+    try {
+      const response = await fetch(matchers.dataset.preview + "?" + params.toString(),
+        { headers: { accept: "application/json" } });
+      answer = await response.json();
+    } catch (e) {
+      if (mine === asked) status.textContent = "Preview unavailable.";
+      return;
+    }
+    if (mine !== asked) return; // a later edit's answer is on its way
+    if (answer.error) {
+      list.replaceChildren();
+      more.hidden = true;
+      status.textContent = "Preview refused: " + answer.error.message;
+      return;
+    }
+    list.replaceChildren(...answer.alerts.map(item));
+    if (answer.errors.length) {
+      status.textContent = "Not a valid matcher: " + answer.errors.join("; ");
+    } else {
+      status.textContent = answer.total + (answer.total === 1 ? " alert" : " alerts") + " would be silenced now.";
+    }
+    more.hidden = answer.total <= answer.alerts.length;
+    more.textContent = more.hidden ? "" : "and " + (answer.total - answer.alerts.length) + " more";
+  }
+
+  matchers.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 250);
+  });
 })();
