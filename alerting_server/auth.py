@@ -24,6 +24,8 @@ _ADMIN_SERVICES = (
 # Write calls of admin services that on-call people make themselves (covering for someone sick).
 _WRITE_METHODS = frozenset({"TestChannel", "CreateOverride", "DeleteOverride"})
 _READ_PREFIXES = ("Get", "List", "Watch", "Query", "Export", "Check")
+# Questions that change nothing although their names do not say so: which receivers an alert reaches.
+_READ_METHODS = frozenset({"TestRoutes"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def required_scope(method: str) -> str | None:
         return None
     if service.endswith("ScheduleService") and name == "GetCalendarFeed":
         return None
-    if name.startswith(_READ_PREFIXES):
+    if name.startswith(_READ_PREFIXES) or name in _READ_METHODS:
         return "read"
     if service.endswith(_ADMIN_SERVICES) and name not in _WRITE_METHODS:
         return "admin"

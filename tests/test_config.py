@@ -85,6 +85,8 @@ def test_scopes_of_methods() -> None:
     assert required_scope("/alerting.v1.RuleService/CreateRule") == "write"
     assert required_scope("/alerting.v1.AckService/Acknowledge") == "write"
     assert required_scope("/alerting.v1.RoutingService/UpdateRouting") == "admin"
+    # Which receivers an alert would reach: a question, answered to any reader.
+    assert required_scope("/alerting.v1.RoutingService/TestRoutes") == "read"
     assert required_scope("/alerting.v1.ChannelService/TestChannel") == "write"
     # A signed acknowledgement link carries its own authentication.
     assert required_scope("/alerting.v1.AckService/AcknowledgeByToken") is None

@@ -203,27 +203,21 @@ def routing_routes(console: Console) -> list[Route]:
         text = request.query_params.get("labels", "").strip()
         answer = ""
         status = 200
-        if not console.allows(request, "admin"):
-            test = (
-                '<p id="routes-test-needs-admin">Testing routes (TestRoutes, as '
-                "<code>alertctl routes test</code>) needs an admin token.</p>"
-            )
-        else:
-            test = routes_test_form(text)
-            if text:
-                try:
-                    labels = parse_labels(text)
-                    tested = await console.call(
-                        TEST_ROUTES, routing_service_pb2.TestRoutesRequest(labels=labels), request
-                    )
-                except MatcherError as exc:
-                    answer, status = errors_html([f"labels: {exc}"]), 400
-                except grpc.aio.AioRpcError as error:
-                    reasons, status = rpc_reasons(error)
-                    answer = errors_html(reasons)
-                else:
-                    assert isinstance(tested, routing_service_pb2.TestRoutesResponse)
-                    answer = matches_html(tested.matches)
+        test = routes_test_form(text)
+        if text:
+            try:
+                labels = parse_labels(text)
+                tested = await console.call(
+                    TEST_ROUTES, routing_service_pb2.TestRoutesRequest(labels=labels), request
+                )
+            except MatcherError as exc:
+                answer, status = errors_html([f"labels: {exc}"]), 400
+            except grpc.aio.AioRpcError as error:
+                reasons, status = rpc_reasons(error)
+                answer = errors_html(reasons)
+            else:
+                assert isinstance(tested, routing_service_pb2.TestRoutesResponse)
+                answer = matches_html(tested.matches)
         body = (
             '<section aria-labelledby="test-title">'
             '<h2 id="test-title">Which receivers would get this alert?</h2>'
