@@ -14,6 +14,7 @@ they share: the document and its navigation, and the API calls made with the vis
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from http.cookies import SimpleCookie
@@ -51,6 +52,7 @@ from gateway.routes import RpcRoute
 from gateway.sse import stream_endpoint
 
 LIST_ALERTS = "alerting.v1.AlertService.ListAlerts"
+LIST_GROUPS = "alerting.v1.AlertService.ListAlertGroups"
 GET_ALERT = "alerting.v1.AlertService.GetAlert"
 LIST_HISTORY = "alerting.v1.AlertService.ListAlertHistory"
 ACK = "alerting.v1.AckService.Acknowledge"
@@ -261,14 +263,111 @@ def _sort_key(alert: Mapping[str, JSON]) -> tuple[int, int]:
     return (_STATE_RANK.get(str(alert.get("state")), 3), -(started if isinstance(started, int) else 0))
 
 
-def _filter_form(filter_text: str) -> str:
+# `?group=`: the alerts as the routing tree groups them (its aggregation groups), else by a label.
+BY_ROUTE = "@route"
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_COLUMNS = 6
+
+
+def _filter_form(filter_text: str, group_by: str = "", label_names: Sequence[str] = ()) -> str:
+    options = [("", "nothing"), (BY_ROUTE, "the routing tree's groups")]
+    options += [(name, f"label {name}") for name in sorted({*label_names, *([group_by] if group_by else [])})]
+    choices = "".join(
+        f'<option value="{esc(value)}"{" selected" if value == group_by else ""}>{esc(text)}</option>'
+        for value, text in dict(options).items()
+    )
     return (
         f'<form class="filter" method="get" action="{PREFIX}/" role="search">'
         '<label for="filter"><span>Label matchers (Alertmanager syntax, e.g. '
         '<code>severity="critical", host=~"web.*"</code>)</span>'
         f'<input id="filter" name="filter" value="{esc(filter_text)}"'
         ' autocomplete="off" spellcheck="false">'
+        f'</label><label for="group"><span>Group by</span><select id="group" name="group">{choices}</select>'
         "</label><button type=submit>Filter</button></form>"
+    )
+
+
+def _label_names(alerts: Sequence[Mapping[str, JSON]]) -> list[str]:
+    names: set[str] = set()
+    for alert in alerts:
+        labels = alert.get("labels")
+        if isinstance(labels, dict):
+            names.update(labels)
+    return sorted(names)
+
+
+def grouped(
+    alerts: Sequence[Mapping[str, JSON]], group_by: str, groups: Sequence[Mapping[str, JSON]]
+) -> list[tuple[str, str, list[Mapping[str, JSON]]]]:
+    """(key, heading, alerts) of each group shown, in order; `groups` are the aggregation groups
+    (ListAlertGroups) when `group_by` is BY_ROUTE. An alert in several routes is in each of their
+    groups; one in none (pending, or not routed yet) is in a group of its own."""
+    ordered = sorted(alerts, key=_sort_key)
+    out: list[tuple[str, str, list[Mapping[str, JSON]]]] = []
+    if group_by == BY_ROUTE:
+        by_fingerprint = {str(a.get("fingerprint")): a for a in ordered}
+        placed: set[str] = set()
+        for group in groups:
+            members = group.get("alerts")
+            fingerprints = (
+                {str(m.get("fingerprint")) for m in members if isinstance(m, dict)}
+                if isinstance(members, list)
+                else set()
+            )
+            kept = [a for fp, a in by_fingerprint.items() if fp in fingerprints]
+            if not kept:
+                continue
+            placed |= fingerprints
+            labels = group.get("labels")
+            shown = (
+                ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) if isinstance(labels, dict) else ""
+            )
+            receiver, route = str(group.get("receiver", "")), str(group.get("route", ""))
+            out.append((f"{route}|{shown}", f"{receiver} · {{{shown}}} · route {route}", kept))
+        rest = [a for fp, a in by_fingerprint.items() if fp not in placed]
+        if rest:
+            out.append(("", "In no group yet (pending, or not routed)", rest))
+        return out
+    values: dict[str, list[Mapping[str, JSON]]] = {}
+    for alert in ordered:
+        labels = alert.get("labels")
+        value = str(labels.get(group_by, "")) if isinstance(labels, dict) else ""
+        values.setdefault(value, []).append(alert)
+    return [
+        (value, f'{group_by}="{value}"' if value else f"without {group_by}", members)
+        for value, members in sorted(values.items(), key=lambda item: (not item[0], item[0]))
+    ]
+
+
+def _alerts_table(
+    alerts: Sequence[Mapping[str, JSON]],
+    filter_text: str,
+    group_by: str,
+    groups: Sequence[Mapping[str, JSON]],
+) -> str:
+    """The alerts table: one body kept live row by row, or one body per group (refreshed whole)."""
+    now_ms = int(time.time() * 1000)
+    head = (
+        '<table id="alerts-table"><caption class="status">Firing, pending and recently resolved '
+        "alerts</caption><thead><tr><th scope=col>Alert</th><th scope=col>State</th>"
+        "<th scope=col>Severity</th><th scope=col>Age</th><th scope=col>Value</th>"
+        "<th scope=col>Markers</th></tr></thead>"
+    )
+    if not group_by:
+        rows = "".join(alert_row(alert, now_ms) for alert in sorted(alerts, key=_sort_key))
+        body = f'<tbody id="alerts-body" data-filter="{esc(filter_text)}">{rows}</tbody>'
+    else:
+        body = "".join(
+            f'<tbody class="alert-group" data-group="{esc(key)}">'
+            f'<tr class="group-head"><th colspan="{_COLUMNS}" scope="rowgroup">{esc(heading)} '
+            f'<span class="status">({len(members)})</span></th></tr>'
+            + "".join(alert_row(alert, now_ms) for alert in members)
+            + "</tbody>"
+            for key, heading, members in grouped(alerts, group_by, groups)
+        )
+    return (
+        f'<div class="table-wrap" id="alerts-list" data-filter="{esc(filter_text)}" '
+        f'data-group="{esc(group_by)}">{head}{body}</table></div>'
     )
 
 
@@ -283,7 +382,7 @@ def console_routes(
     None when tokens are off (or unknown to a gateway of its own: then every page shows its write
     forms, and the server refuses what the token may not do)."""
     by_name = {route.name: route for route in routes}
-    needed = {LIST_ALERTS, GET_ALERT, LIST_HISTORY, ACK, UNACK, WATCH_ALERTS}
+    needed = {LIST_ALERTS, LIST_GROUPS, GET_ALERT, LIST_HISTORY, ACK, UNACK, WATCH_ALERTS}
     if not needed | SILENCE_RPCS <= by_name.keys():
         return []
     console = Console(backend, by_name, max_body_bytes, token_scope)
@@ -374,32 +473,47 @@ def console_routes(
     @guarded
     async def alerts_page(request: Request) -> Response:
         filter_text = request.query_params.get("filter", "").strip()
+        group_by = request.query_params.get("group", "").strip()
         message = alert_service_pb2.ListAlertsRequest(filter=filter_text, page_size=PAGE_SIZE)
+        reasons: list[str] = []
+        status = 400
+        if group_by and group_by != BY_ROUTE and not _LABEL_NAME.fullmatch(group_by):
+            reasons = [
+                f"group: {group_by!r} is neither a label name nor {BY_ROUTE} (the routing tree's groups)"
+            ]
+        groups: list[Mapping[str, JSON]] = []
         try:
             listed = await backend.unary(list_route, message, request)
+            if group_by == BY_ROUTE and not reasons:
+                found = await backend.unary(
+                    by_name[LIST_GROUPS], alert_service_pb2.ListAlertGroupsRequest(page_size=1000), request
+                )
+                assert isinstance(found, alert_service_pb2.ListAlertGroupsResponse)
+                groups = [to_json(group) for group in found.groups]
         except grpc.aio.AioRpcError as error:
             failure = from_rpc_error(error)
             reasons = [f"{v.field}: {v.description}" for v in failure.details] or [failure.message]
+            status = failure.status
+        if reasons:
             body = "".join(f'<p class="error" role="alert">{esc(r)}</p>' for r in reasons)
-            return html_page("Alerts", _filter_form(filter_text) + body, failure.status, current="alerts")
+            form = _filter_form(filter_text, group_by)
+            return html_page("Alerts", form + body, status, current="alerts")
         assert isinstance(listed, alert_service_pb2.ListAlertsResponse)
-        now_ms = int(time.time() * 1000)
         alerts = [to_json(alert) for alert in listed.alerts]
-        rows = "".join(alert_row(alert, now_ms) for alert in sorted(alerts, key=_sort_key))
+        listing = _alerts_table(alerts, filter_text, group_by, groups)
+        if request.query_params.get("part") == "list":
+            # What the script swaps in when a grouped view changes.
+            return Response(listing, media_type="text/html; charset=utf-8")
         table = (
             '<p class="status" id="live-status" role="status" aria-live="polite">Connecting…</p>'
-            f'<p id="alerts-empty"{" hidden" if alerts else ""}>No alerts match.</p>'
-            '<div class="table-wrap"><table><caption class="status">Firing, pending and recently resolved '
-            "alerts</caption><thead><tr><th scope=col>Alert</th><th scope=col>State</th>"
-            "<th scope=col>Severity</th><th scope=col>Age</th><th scope=col>Value</th>"
-            "<th scope=col>Markers</th></tr></thead>"
-            f'<tbody id="alerts-body" data-filter="{esc(filter_text)}">{rows}</tbody></table></div>'
+            f'<p id="alerts-empty"{" hidden" if alerts else ""}>No alerts match.</p>' + listing
         )
         if COOKIE in request.cookies:
             table += (
                 f'<form method="post" action="{PREFIX}/logout"><button type="submit">Log out</button></form>'
             )
-        return html_page("Alerts", _filter_form(filter_text) + table, script=True, current="alerts")
+        form = _filter_form(filter_text, group_by, _label_names(alerts))
+        return html_page("Alerts", form + table, script=True, current="alerts")
 
     def asset(name: str, media_type: str) -> Route:
         content = _asset(name)

@@ -1,26 +1,53 @@
 // The alerts page kept live from the alert stream (GET /ui/watch: GET /alerts/watch with the
 // console's login), and the silence form's preview of the alerts its matchers would silence, asked
-// of GET /ui/silences/preview as the matchers are typed. Everything is built with textContent only:
-// label values and annotations never become markup.
+// of GET /ui/silences/preview as the matchers are typed. Everything built here is built with
+// textContent only (label values and annotations never become markup); a grouped list is the
+// server's own rendering, escaped there, fetched again.
 "use strict";
+// How long ago, as the server writes it ("45s", "12m", "3h5m", "2d4h").
+function age(ms) {
+  let s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
+  if (s < 60) return s + "s";
+  let m = Math.floor(s / 60);
+  if (m < 60) return m + "m";
+  const h = Math.floor(m / 60);
+  m = m % 60;
+  if (h < 24) return h + "h" + (m ? m + "m" : "");
+  return Math.floor(h / 24) + "d" + (h % 24 ? (h % 24) + "h" : "");
+}
+
+// The alert stream for the listed filter; `changed(type, alert)` for every change of an alert.
+function watch(filter, status, changed) {
+  const EVENTS = ["snapshot", "created", "state_changed", "value_changed", "resolved",
+    "acknowledged", "unacknowledged", "updated", "removed"];
+  const params = new URLSearchParams();
+  if (filter) params.set("filter", filter);
+  const source = new EventSource("/ui/watch" + (filter ? "?" + params.toString() : ""));
+  EVENTS.forEach((type) => source.addEventListener(type, (e) => changed(type, JSON.parse(e.data).alert)));
+  source.addEventListener("open", () => { status.textContent = "Live"; });
+  source.addEventListener("error", (e) => {
+    if (e.data) {
+      status.textContent = "Stream refused: " + JSON.parse(e.data).error.message;
+      source.close();
+    } else {
+      status.textContent = "Reconnecting…";
+    }
+  });
+  setInterval(() => {
+    document.querySelectorAll("tr[data-fingerprint]").forEach((r) => {
+      const since = Number(r.dataset.since);
+      const c = r.querySelector(".age");
+      if (since && c) c.textContent = age(since);
+    });
+  }, 5000);
+}
+
+// Ungrouped: each row kept live from the stream.
 (function () {
   const body = document.getElementById("alerts-body");
   const status = document.getElementById("live-status");
   if (!body || !status) return;
   const STATE_RANK = { firing: 0, pending: 1, resolved: 2 };
-  const EVENTS = ["snapshot", "created", "state_changed", "value_changed", "resolved",
-    "acknowledged", "unacknowledged", "updated"];
-
-  function age(ms) {
-    let s = Math.max(0, Math.floor((Date.now() - ms) / 1000));
-    if (s < 60) return s + "s";
-    let m = Math.floor(s / 60);
-    if (m < 60) return m + "m";
-    const h = Math.floor(m / 60);
-    m = m % 60;
-    if (h < 24) return h + "h" + (m ? m + "m" : "");
-    return Math.floor(h / 24) + "d" + (h % 24 ? (h % 24) + "h" : "");
-  }
 
   function cell(label, text) {
     const td = document.createElement("td");
@@ -90,41 +117,47 @@
       .find((r) => r.dataset.fingerprint === fingerprint);
   }
 
-  function upsert(alert) {
-    const fresh = row(alert);
+  watch(body.dataset.filter, status, (type, alert) => {
     const old = find(alert.fingerprint);
-    if (old) old.replaceWith(fresh); else body.appendChild(fresh);
+    if (type === "removed") {
+      if (old) old.remove();
+    } else {
+      const fresh = row(alert);
+      if (old) old.replaceWith(fresh); else body.appendChild(fresh);
+    }
+    order();
+  });
+})();
+
+// Grouped (by a label, or as the routing tree groups them): the list asked of the server again
+// after changes, a burst of them at once.
+(function () {
+  const list = document.getElementById("alerts-list");
+  const status = document.getElementById("live-status");
+  if (!list || !status || !list.dataset.group) return;
+  const query = new URLSearchParams({ group: list.dataset.group, part: "list" });
+  if (list.dataset.filter) query.set("filter", list.dataset.filter);
+  let timer = 0;
+
+  async function refresh() {
+    timer = 0;
+    const response = await fetch("/ui/?" + query.toString(), { credentials: "same-origin" });
+    if (!response.ok) {
+      status.textContent = "Refresh refused (" + response.status + ")";
+      return;
+    }
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    const fresh = template.content.firstElementChild;
+    const current = document.getElementById("alerts-list");
+    if (fresh && current) current.replaceWith(fresh);
+    const empty = document.getElementById("alerts-empty");
+    if (empty) empty.hidden = document.querySelectorAll("tr[data-fingerprint]").length > 0;
   }
 
-  const params = new URLSearchParams();
-  const filter = body.dataset.filter;
-  if (filter) params.set("filter", filter);
-  const source = new EventSource("/ui/watch" + (filter ? "?" + params.toString() : ""));
-  EVENTS.forEach((type) => source.addEventListener(type, (e) => {
-    upsert(JSON.parse(e.data).alert);
-    order();
-  }));
-  source.addEventListener("removed", (e) => {
-    const old = find(JSON.parse(e.data).alert.fingerprint);
-    if (old) old.remove();
-    order();
+  watch(list.dataset.filter, status, () => {
+    if (!timer) timer = setTimeout(refresh, 100);
   });
-  source.addEventListener("open", () => { status.textContent = "Live"; });
-  source.addEventListener("error", (e) => {
-    if (e.data) {
-      status.textContent = "Stream refused: " + JSON.parse(e.data).error.message;
-      source.close();
-    } else {
-      status.textContent = "Reconnecting…";
-    }
-  });
-  setInterval(() => {
-    body.querySelectorAll("tr[data-fingerprint]").forEach((r) => {
-      const since = Number(r.dataset.since);
-      const c = r.querySelector(".age");
-      if (since && c) c.textContent = age(since);
-    });
-  }, 5000);
 })();
 
 (function () {

@@ -142,6 +142,63 @@ def test_filter_round_trips_through_the_url(server: ServerProcess, http: httpx.C
     expect(page.locator("tr[data-fingerprint]")).to_have_count(2)
 
 
+def _groups(page: Page) -> dict[str, list[str]]:
+    """Each group's heading (without its count) and the fingerprints of its rows, as shown."""
+    shown: dict[str, list[str]] = {}
+    for body in page.locator("tbody.alert-group").all():
+        heading = body.locator("tr.group-head th").inner_text().rsplit(" (", 1)[0]
+        shown[heading] = [
+            r.get_attribute("data-fingerprint") or "" for r in body.locator("tr[data-fingerprint]").all()
+        ]
+    return shown
+
+
+def test_alerts_grouped_by_a_label_or_as_the_routing_tree_groups_them(
+    server: ServerProcess, http: httpx.Client, page: Page
+) -> None:
+    hook = {"name": "ops-hook", "type": "webhook", "config": {"url": "http://127.0.0.1:9/ops"}}
+    assert http.post("/channels", json=hook).status_code == 201
+    tree = {"receiver": "ops-hook", "group_by": ["team"], "group_wait": "0s"}
+    assert http.put("/routing", json=tree).status_code == 200
+    db1 = post_alert(http, {"alertname": "DiskFull", "team": "db", "host": "db1"})
+    web = post_alert(http, {"alertname": "HighLoad", "team": "web", "host": "web1"})
+    lone = post_alert(http, {"alertname": "Lonely", "host": "x"})
+
+    # By a label, chosen in the form and kept in the URL.
+    page.goto(f"{server.base_url}/ui/")
+    page.locator("#group").select_option("team")
+    page.locator("#filter").press("Enter")
+    page.wait_for_url("**/ui/?*group=team*")
+    assert parse_qs(urlsplit(page.url).query) == {"group": ["team"]}
+    expect(page.locator("#live-status")).to_have_text("Live")
+    assert _groups(page) == {'team="db"': [db1], 'team="web"': [web], "without team": [lone]}
+    # A new alert joins its group without a reload.
+    page.evaluate("window.notReloaded = true")
+    db2 = post_alert(http, {"alertname": "DiskFull", "team": "db", "host": "db2"})
+    expect(page.locator(f'tbody[data-group="db"] tr[data-fingerprint="{db2}"]')).to_be_visible(timeout=3000)
+    assert page.evaluate("window.notReloaded") is True
+    shots(page, "alerts-grouped-by-label")
+
+    # As the routing tree groups them: its aggregation groups, by receiver and group labels.
+    page.goto(f"{server.base_url}/ui/?group=%40route&filter=" + quote('alertname!="Lonely"'))
+    expect(page.locator("#group")).to_have_value("@route")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("tbody.alert-group")).to_have_count(2)
+    groups = _groups(page)
+    assert sorted(groups) == ['ops-hook · {team="db"} · route {}', 'ops-hook · {team="web"} · route {}']
+    assert sorted(groups['ops-hook · {team="db"} · route {}']) == sorted([db1, db2])
+    # The filter holds in the grouped view too, live.
+    post_alert(http, {"alertname": "Lonely", "host": "y"})
+    web2 = post_alert(http, {"alertname": "HighLoad", "team": "web", "host": "web2"})
+    expect(page.locator(f'tr[data-fingerprint="{web2}"]')).to_be_visible(timeout=3000)
+    expect(page.locator("tr[data-fingerprint]")).to_have_count(4)
+    shots(page, "alerts-grouped-by-route")
+
+    refused = httpx.get(f"{server.base_url}/ui/", params={"group": "not a label"})
+    assert refused.status_code == 400
+    assert "neither a label name nor @route" in refused.text
+
+
 def test_bad_filter_is_refused_with_the_reason(server: ServerProcess, page: Page) -> None:
     response = page.goto(f"{server.base_url}/ui/?filter=" + "host%3D~%22(%22")
     assert response is not None
@@ -496,6 +553,7 @@ def test_pages_have_no_serious_accessibility_violations(
         page = context.new_page()
         for path in (
             "/ui/",
+            "/ui/?group=severity",
             f"/ui/alerts/{fingerprint}",
             "/ui/silences",
             "/ui/silences/new?matchers=host%3D%22db1%22",
