@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import shared
+from alerting_server.query import durations, shared
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -140,14 +140,17 @@ def analyse(query: str) -> Analysis:
     measured = shape(query)
     if measured.problem is not None:
         raise InvalidArgument.field("query", measured.problem)
+    resolved = durations.sites(query)
     try:
-        expr = pp.parse(query)
+        # Duration expressions take their values from the query's step and range: the engine
+        # resolves them before it parses; what is known before that reads them as literals.
+        expr = pp.parse(durations.placeholder(query, resolved) if resolved else query)
     except ValueError as e:
         found = syntax_error(query)
         if found is None:
             raise QuerySyntaxError(str(e), f"parse error: {e}") from e
         raise QuerySyntaxError(str(found), str(found)) from e
-    analysis = _analysis(expr)
+    analysis = _analysis(expr, shareable=not resolved)
     _analysed.put(query, analysis, measured.parsed_size)
     return analysis
 
@@ -160,7 +163,7 @@ def analysed(query: str) -> Analysis | None:
         return None
 
 
-def _analysis(expr: pp.Expr) -> Analysis:
+def _analysis(expr: pp.Expr, *, shareable: bool = True) -> Analysis:
     names: set[str] = set()
     patterns: list[tuple[Matcher, ...]] = []
     problem = None
@@ -184,7 +187,7 @@ def _analysis(expr: pp.Expr) -> Analysis:
     if problem is not None:
         names, patterns = set(), []
     try:
-        plan = shared.plan(expr)
+        plan = shared.plan(expr) if shareable else None
     except QueryError:
         # A regex RE2 refuses: evaluated alone, the query reports it.
         plan = None

@@ -3,15 +3,20 @@ only the enabled ones (the setting `query.enable_features`)."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import promql_parser as pp
 
+from alerting_server.query import durations
 from alerting_server.query.analysis import QuerySyntaxError
 from alerting_server.query.ast import nodes
 
 EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
+# Prometheus 3 has since made this one permanent; here it is still asked for.
+DURATION_EXPR = durations.DURATION_EXPR
 # The features this engine implements and can be asked for; Prometheus' other PromQL flags
-# (extended range selectors, fill modifiers) are refused by the configuration.
-KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS})
+# (extended range selectors) are refused by the configuration.
+KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, DURATION_EXPR})
 
 # promql/parser/functions.go: the functions marked `Experimental: true`.
 _EXPERIMENTAL_FUNCTIONS = frozenset(
@@ -49,3 +54,19 @@ def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
         else:
             continue
         raise QuerySyntaxError(reason, f"parse error: {reason}")
+
+
+def _refuse(query: str, pos: int, reason: str) -> NoReturn:
+    line = query.count("\n", 0, pos) + 1
+    column = pos - query.rfind("\n", 0, pos)
+    raise QuerySyntaxError(reason, f"{line}:{column}: parse error: {reason}")
+
+
+def check_duration_expr(query: str, pos: int, features: frozenset[str]) -> None:
+    """Refuse a duration expression (at `pos` in `query`) unless its feature is enabled."""
+    if DURATION_EXPR not in features:
+        _refuse(
+            query,
+            pos,
+            f"experimental duration expression is not enabled (query.enable_features: [{DURATION_EXPR}])",
+        )

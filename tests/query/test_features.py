@@ -1,0 +1,91 @@
+"""PromQL features behind `query.enable_features`: refused with a parse error naming the feature when
+off, Prometheus' semantics when on."""
+
+import re
+
+import pytest
+
+from alerting_server.errors import InvalidArgument
+from alerting_server.query.analysis import ValueType, analyse
+from alerting_server.query.engine import Engine
+from alerting_server.query.errors import QueryError
+from alerting_server.query.labels import from_mapping
+from alerting_server.query.result import ValueKind
+from alerting_server.query.tsdb import TSDB, Sample
+
+SEC = 1000
+ALL = frozenset({"promql-duration-expr"})
+
+
+@pytest.fixture
+def db() -> TSDB:
+    db = TSDB()
+    key = from_mapping({"__name__": "counter_total", "job": "api"})
+    db.append([Sample(key, i * SEC, float(i)) for i in range(101)])
+    return db
+
+
+def values(engine: Engine, query: str, t_ms: int) -> list[float]:
+    result = engine.instant(query, t_ms)
+    assert result.kind is ValueKind.VECTOR
+    return [float(s.values[0]) for s in result.series]
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("counter_total[1m+1m]", 15),
+        ("counter_total offset (1m*2)", 22),
+        ("counter_total offset -step()", 22),
+        ("count_over_time(counter_total[step()])", 31),
+        ("sum_over_time(counter_total[1m:min_of(10s, 1m)])", 32),
+    ],
+)
+def test_duration_expressions_are_a_parse_error_without_their_feature(
+    db: TSDB, query: str, column: int
+) -> None:
+    message = f"1:{column}: parse error: experimental duration expression is not enabled"
+    with pytest.raises(InvalidArgument, match=re.escape(message)) as raised:
+        Engine(db).instant(query, 50 * SEC)
+    assert "query.enable_features: [promql-duration-expr]" in str(raised.value)
+
+
+def test_literal_durations_need_no_feature(db: TSDB) -> None:
+    engine = Engine(db)
+    assert values(engine, "count_over_time(counter_total[10s])", 50 * SEC) == [10.0]
+    assert values(engine, "counter_total offset -5s", 50 * SEC) == [55.0]
+    assert values(engine, "counter_total offset 5s + 1", 50 * SEC) == [46.0]
+
+
+def test_duration_arithmetic_in_ranges_subqueries_and_offsets(db: TSDB) -> None:
+    engine = Engine(db, features=ALL)
+    assert values(engine, "count_over_time(counter_total[5s+5s])", 50 * SEC) == [10.0]
+    assert values(engine, "count_over_time(counter_total[1m/6])", 50 * SEC) == [10.0]
+    assert values(engine, "count_over_time(counter_total[20s:2*5s])", 50 * SEC) == [2.0]
+    assert values(engine, "counter_total offset (2*5s)", 50 * SEC) == [40.0]
+    assert values(engine, "counter_total offset -(2*5s)", 50 * SEC) == [60.0]
+    # Without parentheses the offset takes one operand: (counter_total offset 10) + 2.
+    assert values(engine, "counter_total offset 10 + 2", 50 * SEC) == [42.0]
+    assert values(engine, "counter_total offset (10 - 10)", 50 * SEC) == [50.0]
+
+
+def test_step_and_range_come_from_the_query(db: TSDB) -> None:
+    engine = Engine(db, features=ALL)
+    result = engine.range("count_over_time(counter_total[step()])", 50 * SEC, 60 * SEC, 5 * SEC)
+    assert [float(v) for v in result.series[0].values] == [5.0, 5.0, 5.0]
+    result = engine.range("counter_total offset max_of(range(), 1s)", 50 * SEC, 60 * SEC, 5 * SEC)
+    assert [float(v) for v in result.series[0].values] == [40.0, 45.0, 50.0]
+    # An instant query's step and range are 0.
+    assert values(engine, "counter_total offset range()", 50 * SEC) == [50.0]
+    with pytest.raises(QueryError, match="duration must be greater than 0"):
+        engine.instant("count_over_time(counter_total[step()])", 50 * SEC)
+    with pytest.raises(QueryError, match="division by zero"):
+        engine.instant("counter_total offset (1m / (step()))", 50 * SEC)
+
+
+def test_analysis_reads_duration_expressions_as_literals() -> None:
+    found = analyse("rate(http_requests_total[step()*4]) > on(job) group_left up offset (1h/2)")
+    assert found.value_type is ValueType.VECTOR
+    assert found.metric_names == {"http_requests_total", "up"}
+    assert found.plan is None
+    assert not found.time_invariant
