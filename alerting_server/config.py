@@ -248,7 +248,9 @@ class Config:
             "`promql-experimental-functions` (limitk, limit_ratio, sort_by_label, mad_over_time, "
             "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...), "
             "`promql-duration-expr` (arithmetic in durations: `rate(x[5m+1m])`, `x offset -(1m*2)`, "
-            "`[step()]`, `min_of(range(), 1h)`; permanent in Prometheus 3, asked for here); a query "
+            "`[step()]`, `min_of(range(), 1h)`; permanent in Prometheus 3, asked for here), "
+            "`promql-binop-fill-modifiers` (`a + fill(0) b`, `fill_left(v)`, `fill_right(v)`: a value for "
+            "the side with no match); a query "
             "using a feature not enabled fails to parse, naming the feature",
             "query.enable_features",
         ),

@@ -191,7 +191,7 @@ def _analysis(expr: pp.Expr, *, shareable: bool = True) -> Analysis:
     except QueryError:
         # A regex RE2 refuses: evaluated alone, the query reports it.
         plan = None
-    return Analysis(expr, _value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
+    return Analysis(expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
 
 
 def _op(op: pp.MatchOp) -> MatchOp:
@@ -212,7 +212,7 @@ def _collect_names(selector: pp.VectorSelector, names: set[str], patterns: list[
             patterns.append(tuple(Matcher(m.name, _op(m.op), m.value) for m in name_matchers))
 
 
-def _value_type(expr: pp.Expr) -> ValueType:
+def value_type(expr: pp.Expr) -> ValueType:
     match expr:
         case pp.NumberLiteral():
             return ValueType.SCALAR
@@ -223,10 +223,10 @@ def _value_type(expr: pp.Expr) -> ValueType:
         case pp.MatrixSelector() | pp.SubqueryExpr():
             return ValueType.MATRIX
         case pp.ParenExpr() | pp.UnaryExpr():
-            return _value_type(expr.expr)
+            return value_type(expr.expr)
         case pp.Call():
             return next(ours for theirs, ours in _PARSER_TYPES if theirs == expr.func.return_type)
         case pp.BinaryExpr():
-            both_scalar = _value_type(expr.lhs) is _value_type(expr.rhs) is ValueType.SCALAR
+            both_scalar = value_type(expr.lhs) is value_type(expr.rhs) is ValueType.SCALAR
             return ValueType.SCALAR if both_scalar else ValueType.VECTOR
     raise TypeError(f"unexpected PromQL node {type(expr).__name__}")

@@ -8,15 +8,17 @@ from typing import NoReturn
 import promql_parser as pp
 
 from alerting_server.query import durations
-from alerting_server.query.analysis import QuerySyntaxError
+from alerting_server.query.analysis import QuerySyntaxError, ValueType, value_type
 from alerting_server.query.ast import nodes
 
 EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
 # Prometheus 3 has since made this one permanent; here it is still asked for.
 DURATION_EXPR = durations.DURATION_EXPR
+# fill(v), fill_left(v), fill_right(v) after a binary operator's matching modifiers.
+FILL_MODIFIERS = "promql-binop-fill-modifiers"
 # The features this engine implements and can be asked for; Prometheus' other PromQL flags
 # (extended range selectors) are refused by the configuration.
-KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, DURATION_EXPR})
+KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, DURATION_EXPR, FILL_MODIFIERS})
 
 # promql/parser/functions.go: the functions marked `Experimental: true`.
 _EXPERIMENTAL_FUNCTIONS = frozenset(
@@ -41,10 +43,15 @@ _EXPERIMENTAL_AGGREGATORS = frozenset({"limitk", "limit_ratio"})
 
 def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
     """Raise QuerySyntaxError, as Prometheus' parser does, when `expr` uses a feature not enabled."""
-    if EXPERIMENTAL_FUNCTIONS in features:
-        return
+    experimental = EXPERIMENTAL_FUNCTIONS in features
     for node in nodes(expr):
-        if isinstance(node, pp.Call) and node.func.name in _EXPERIMENTAL_FUNCTIONS:
+        if isinstance(node, pp.BinaryExpr) and _fills(node):
+            reason = _fill_problem(node, features)
+            if reason is None:
+                continue
+        elif experimental:
+            continue
+        elif isinstance(node, pp.Call) and node.func.name in _EXPERIMENTAL_FUNCTIONS:
             reason = f'function "{node.func.name}" is not enabled'
         elif isinstance(node, pp.AggregateExpr) and str(node.op) in _EXPERIMENTAL_AGGREGATORS:
             reason = (
@@ -70,3 +77,22 @@ def check_duration_expr(query: str, pos: int, features: frozenset[str]) -> None:
             pos,
             f"experimental duration expression is not enabled (query.enable_features: [{DURATION_EXPR}])",
         )
+
+
+def _fills(node: pp.BinaryExpr) -> bool:
+    fill = None if node.modifier is None else node.modifier.fill_values
+    return fill is not None and (fill.lhs is not None or fill.rhs is not None)
+
+
+def _fill_problem(node: pp.BinaryExpr, features: frozenset[str]) -> str | None:
+    """Prometheus' parse errors for fill modifiers (parse.go newBinaryExpression, checkAST)."""
+    if FILL_MODIFIERS not in features:
+        return (
+            "binop fill modifiers are experimental and not enabled "
+            f"(query.enable_features: [{FILL_MODIFIERS}])"
+        )
+    if value_type(node.lhs) is not ValueType.VECTOR or value_type(node.rhs) is not ValueType.VECTOR:
+        return "filling in missing series only allowed between instant vectors"
+    if str(node.op) in ("and", "or", "unless"):
+        return "filling in missing series not allowed for set operators"
+    return None

@@ -89,3 +89,54 @@ def test_analysis_reads_duration_expressions_as_literals() -> None:
     assert found.metric_names == {"http_requests_total", "up"}
     assert found.plan is None
     assert not found.time_invariant
+
+
+@pytest.fixture
+def sides() -> TSDB:
+    db = TSDB()
+    for name, label, value in (("l", "a", 1.0), ("l", "b", 2.0), ("r", "a", 10.0), ("r", "c", 30.0)):
+        key = from_mapping({"__name__": name, "label": label})
+        db.append([Sample(key, 0, value), Sample(key, 60 * SEC, value)])
+    return db
+
+
+def by_label(engine: Engine, query: str) -> dict[str, float]:
+    result = engine.instant(query, 60 * SEC)
+    return {dict(s.labels)["label"]: float(s.values[0]) for s in result.series}
+
+
+@pytest.mark.parametrize("query", ["l + fill(0) r", "l * on(label) fill_left(1) r", "l > fill_right(0) r"])
+def test_fill_modifiers_are_a_parse_error_without_their_feature(sides: TSDB, query: str) -> None:
+    reason = "binop fill modifiers are experimental and not enabled"
+    with pytest.raises(InvalidArgument, match=reason) as e:
+        Engine(sides, features=frozenset({"promql-experimental-functions"})).instant(query, 60 * SEC)
+    assert "query.enable_features: [promql-binop-fill-modifiers]" in str(e.value)
+
+
+def test_fill_modifiers_stand_in_for_the_missing_side(sides: TSDB) -> None:
+    engine = Engine(sides, features=frozenset({"promql-binop-fill-modifiers"}))
+    assert by_label(engine, "l + r") == {"a": 11.0}
+    assert by_label(engine, "l + fill(100) r") == {"a": 11.0, "b": 102.0, "c": 130.0}
+    assert by_label(engine, "l - fill_left(5) r") == {"a": -9.0, "c": -25.0}
+    assert by_label(engine, "l - fill_right(5) r") == {"a": -9.0, "b": -3.0}
+    assert by_label(engine, "l - fill_left(1) fill_right(2) r") == {"a": -9.0, "b": 0.0, "c": -29.0}
+    # A comparison keeps the left value where it holds; a filled left side has no metric name.
+    result = engine.instant("l < fill(20) r", 60 * SEC)
+    assert {s.labels: float(s.values[0]) for s in result.series} == {
+        (("__name__", "l"), ("label", "a")): 1.0,
+        (("__name__", "l"), ("label", "b")): 2.0,
+        (("label", "c"),): 20.0,
+    }
+    assert by_label(engine, "nothing + fill(0) r") == {"a": 10.0, "c": 30.0}
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("l + fill(0) 1", "filling in missing series only allowed between instant vectors"),
+        ("l and fill(0) r", "filling in missing series not allowed for set operators"),
+    ],
+)
+def test_fill_modifiers_only_between_instant_vectors(sides: TSDB, query: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument, match=reason):
+        Engine(sides, features=frozenset({"promql-binop-fill-modifiers"})).instant(query, 60 * SEC)
