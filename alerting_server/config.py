@@ -245,7 +245,7 @@ class Config:
         default=(),
         metadata=_doc(
             "PromQL features Prometheus keeps behind `--enable-feature`, enabled by name: "
-            "`promql-experimental-functions` (limitk, limit_ratio, sort_by_label, mad_over_time, "
+            "`promql-experimental-functions` (info, limitk, limit_ratio, sort_by_label, mad_over_time, "
             "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...), "
             "`promql-duration-expr` (arithmetic in durations: `rate(x[5m+1m])`, `x offset -(1m*2)`, "
             "`[step()]`, `min_of(range(), 1h)`; permanent in Prometheus 3, asked for here), "

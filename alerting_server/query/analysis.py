@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import durations, shared
+from alerting_server.query import durations, info, shared
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -144,7 +144,7 @@ def analyse(query: str) -> Analysis:
     try:
         # Duration expressions take their values from the query's step and range: the engine
         # resolves them before it parses; what is known before that reads them as literals.
-        expr = pp.parse(durations.placeholder(query, resolved) if resolved else query)
+        expr = pp.parse(info.marked(durations.placeholder(query, resolved) if resolved else query))
     except ValueError as e:
         found = syntax_error(query)
         if found is None:

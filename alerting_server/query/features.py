@@ -7,9 +7,10 @@ from typing import NoReturn
 
 import promql_parser as pp
 
-from alerting_server.query import durations
+from alerting_server.query import durations, info
 from alerting_server.query.analysis import QuerySyntaxError, ValueType, value_type
 from alerting_server.query.ast import nodes
+from alerting_server.query.errors import QueryError
 
 EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
 # Prometheus 3 has since made this one permanent; here it is still asked for.
@@ -50,9 +51,20 @@ def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
             if reason is None:
                 continue
         elif experimental:
-            continue
+            if isinstance(node, pp.Call) and node.func.name == "info" and len(node.args) > 1:
+                try:
+                    info.label_selector(node.args[1])
+                except QueryError as e:
+                    reason = str(e)
+                else:
+                    continue
+            else:
+                continue
         elif isinstance(node, pp.Call) and node.func.name in _EXPERIMENTAL_FUNCTIONS:
-            reason = f'function "{node.func.name}" is not enabled'
+            reason = (
+                f'function "{node.func.name}" is not enabled '
+                f"(query.enable_features: [{EXPERIMENTAL_FUNCTIONS}])"
+            )
         elif isinstance(node, pp.AggregateExpr) and str(node.op) in _EXPERIMENTAL_AGGREGATORS:
             reason = (
                 f"{node.op}() is experimental and must be enabled with "

@@ -140,3 +140,57 @@ def test_fill_modifiers_stand_in_for_the_missing_side(sides: TSDB) -> None:
 def test_fill_modifiers_only_between_instant_vectors(sides: TSDB, query: str, reason: str) -> None:
     with pytest.raises(InvalidArgument, match=reason):
         Engine(sides, features=frozenset({"promql-binop-fill-modifiers"})).instant(query, 60 * SEC)
+
+
+@pytest.fixture
+def infos() -> TSDB:
+    db = TSDB()
+    rows = (
+        ({"__name__": "up", "instance": "a", "job": "api"}, 1.0),
+        ({"__name__": "up", "instance": "b", "job": "api"}, 0.0),
+        ({"__name__": "target_info", "instance": "a", "job": "api", "region": "eu", "zone": "1"}, 1.0),
+        ({"__name__": "build_info", "instance": "a", "job": "api", "version": "2.1"}, 1.0),
+    )
+    for labels, value in rows:
+        db.append([Sample(from_mapping(labels), t * SEC, value) for t in range(0, 61, 15)])
+    return db
+
+
+def labelled(engine: Engine, query: str) -> dict[str, dict[str, str]]:
+    result = engine.instant(query, 60 * SEC)
+    return {dict(s.labels)["instance"]: dict(s.labels) for s in result.series}
+
+
+def test_info_is_a_parse_error_without_experimental_functions(infos: TSDB) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape('function "info" is not enabled')) as raised:
+        Engine(infos).instant("info(up)", 60 * SEC)
+    assert "query.enable_features: [promql-experimental-functions]" in str(raised.value)
+
+
+def test_info_adds_the_data_labels_of_the_matching_info_series(infos: TSDB) -> None:
+    engine = Engine(infos, features=frozenset({"promql-experimental-functions"}))
+    found = labelled(engine, "info(up)")
+    assert found["a"] == {"__name__": "up", "instance": "a", "job": "api", "region": "eu", "zone": "1"}
+    # A series with no info series is kept as it is.
+    assert found["b"] == {"__name__": "up", "instance": "b", "job": "api"}
+    # Only the labels the selector names; one that cannot be empty drops the series with no match.
+    assert labelled(engine, 'info(up, {region=~".+"})') == {
+        "a": {"__name__": "up", "instance": "a", "job": "api", "region": "eu"}
+    }
+    # A selector whose matchers all match the empty string (promql-parser alone refuses it).
+    assert labelled(engine, 'info(up, {region=~".*"})')["b"] == {
+        "__name__": "up",
+        "instance": "b",
+        "job": "api",
+    }
+    both = labelled(engine, 'info(up, {__name__=~".+_info"})')["a"]
+    assert both["version"] == "2.1"
+    assert both["region"] == "eu"
+    with pytest.raises(InvalidArgument, match="expected label selectors only"):
+        engine.instant("info(up, build_info)", 60 * SEC)
+
+
+def test_analysis_takes_an_info_selector_matching_the_empty_string() -> None:
+    found = analyse('info(rate(http_requests_total[5m]), {k8s_cluster_name=~".*"})')
+    assert found.value_type is ValueType.VECTOR
+    assert "http_requests_total" in found.metric_names
