@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from alerting_server.query.errors import QueryError
-from alerting_server.query.labels import METRIC_NAME, Labels, format_labels, get, keep, without
+from alerting_server.query.labels import (
+    METADATA_LABELS,
+    METRIC_NAME,
+    Labels,
+    format_labels,
+    get,
+    keep,
+    without,
+)
 from alerting_server.query.steps import Mask, Scalar, StepSeries, Vector
 from alerting_server.query.storage import Values
 
@@ -116,7 +124,8 @@ def _masked(s: StepSeries, mask: Mask) -> StepSeries:
 def _result_labels(lhs: Labels, rhs: Labels, op: str, matching: Matching) -> Labels:
     labels = dict(lhs)
     if op in ARITHMETIC:
-        labels.pop(METRIC_NAME, None)
+        for name in METADATA_LABELS:
+            labels.pop(name, None)
     if matching.card == "one-to-one":
         if matching.on:
             labels = {k: v for k, v in labels.items() if k in matching.labels}

@@ -12,6 +12,9 @@ from alerting_common.regexp import compile as compile_regexp
 Labels = tuple[tuple[str, str], ...]
 
 METRIC_NAME = "__name__"
+_TYPE_AND_UNIT = frozenset({"__type__", "__unit__"})
+# The labels of a metric's schema (Prometheus' type-and-unit labels): its name, type and unit.
+METADATA_LABELS = frozenset({METRIC_NAME, *_TYPE_AND_UNIT})
 
 
 def from_mapping(labels: Mapping[str, str]) -> Labels:
@@ -48,9 +51,11 @@ def with_label(labels: Labels, name: str, value: str) -> Labels:
 
 
 def drop_name(labels: Labels) -> Labels:
-    if labels and labels[0][0] == METRIC_NAME:
+    """Without the metric's name, and its type and unit (`__type__`, `__unit__`): what Prometheus
+    drops where an operation changes what a series measures (schema.IsMetadataLabel)."""
+    if labels and labels[0][0] == METRIC_NAME and not any(p[0] in _TYPE_AND_UNIT for p in labels):
         return labels[1:]
-    return tuple(p for p in labels if p[0] != METRIC_NAME)
+    return tuple(p for p in labels if p[0] not in METADATA_LABELS)
 
 
 def _quote(value: str) -> str:

@@ -108,3 +108,17 @@ def test_experimental_functions_need_their_feature(engine: Engine, query: str, r
         engine.range(query, 0, 10 * MIN, MIN)
     enabled = Engine(engine.storage, features=frozenset({"promql-experimental-functions"}))
     assert enabled.instant(query, 10 * MIN).kind is ValueKind.VECTOR
+
+
+def test_type_and_unit_labels_go_with_the_metric_name() -> None:
+    db = TSDB()
+    kept = from_mapping(
+        {"__name__": "cpu_seconds_total", "__type__": "counter", "__unit__": "seconds", "job": "api"}
+    )
+    db.append([Sample(kept, 0, 1.0), Sample(kept, MIN, 2.0)])
+    engine = Engine(db)
+    assert instant(engine, "cpu_seconds_total", MIN) == {kept: 2.0}
+    assert instant(engine, "cpu_seconds_total > 1", MIN) == {kept: 2.0}
+    assert instant(engine, "cpu_seconds_total * 2", MIN) == {(("job", "api"),): 4.0}
+    assert instant(engine, "cpu_seconds_total + on(job) cpu_seconds_total", MIN) == {(("job", "api"),): 4.0}
+    assert instant(engine, "rate(cpu_seconds_total[2m])", MIN) == {(("job", "api"),): 1 / 60}
