@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
 from alerting_server.query.syntax_lexer import DURATION_KEYWORDS, T, Token, lex
 
@@ -176,6 +177,9 @@ def sites(query: str) -> tuple[Site, ...]:
     """The duration expressions of `query` that are more than a literal; () when there are none or
     the query is not one this module reads (the parser then says what is wrong with it)."""
     if "[" not in query and "offset" not in query.lower():
+        return ()
+    if shape(query).problem is not None:
+        # Too large to parse: the parser's caller refuses it (query/bounds.py).
         return ()
     tokens = lex(query)
     if not tokens or tokens[-1].typ is not T.EOF:

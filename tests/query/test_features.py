@@ -194,3 +194,15 @@ def test_analysis_takes_an_info_selector_matching_the_empty_string() -> None:
     found = analyse('info(rate(http_requests_total[5m]), {k8s_cluster_name=~".*"})')
     assert found.value_type is ValueType.VECTOR
     assert "http_requests_total" in found.metric_names
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("x[" + "(" * 3000 + "1m" + ")" * 3000 + "]", "nests deeper than 32 levels"),
+        ("x[" + "-" * 5000 + "1m]", "has more than 128 operators"),
+    ],
+)
+def test_duration_expressions_are_bounded_before_they_are_read(db: TSDB, query: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument, match=reason):
+        Engine(db, features=ALL).instant(query, 50 * SEC)
