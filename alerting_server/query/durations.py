@@ -12,7 +12,10 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
+
+import promql_parser as pp
 
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -280,10 +283,19 @@ def resolve(query: str, found: tuple[Site, ...], step_ms: int, range_ms: int) ->
             raise QueryError(f"{site.start}:{site.end}: duration must be greater than 0")
         else:
             out.append(query[at : site.start])
-            out.append(f"{ms}ms")
+            out.append(_literal(ms))
         at = site.end
     out.append(query[at:])
     return "".join(out)
+
+
+def _literal(ms: int) -> str:
+    """A duration as the parser prints it (`2m`, `1h30m`), so that the text of a node is found in
+    the query for the positions of annotations; milliseconds as such, which it does not print."""
+    sign = "-" if ms < 0 else ""
+    if ms % 1000:
+        return f"{ms}ms"
+    return sign + pp.display_duration(timedelta(milliseconds=abs(ms)))
 
 
 def placeholder(query: str, found: tuple[Site, ...]) -> str:

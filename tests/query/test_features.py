@@ -206,3 +206,15 @@ def test_analysis_takes_an_info_selector_matching_the_empty_string() -> None:
 def test_duration_expressions_are_bounded_before_they_are_read(db: TSDB, query: str, reason: str) -> None:
     with pytest.raises(InvalidArgument, match=reason):
         Engine(db, features=ALL).instant(query, 50 * SEC)
+
+
+def test_annotations_point_into_a_query_with_duration_expressions() -> None:
+    db = TSDB()
+    key = from_mapping({"__name__": "requests", "job": "api"})
+    db.append([Sample(key, i * SEC, float(i)) for i in range(101)])
+    engine = Engine(db, features=ALL)
+    result = engine.instant('1 + rate(requests{job="api"}[1m+1m])', 50 * SEC)
+    assert result.infos == [
+        "PromQL info: metric might not be a counter, name does not end in "
+        '_total/_sum/_count/_bucket: "requests" (1:10)'
+    ]
