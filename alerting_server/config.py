@@ -245,10 +245,15 @@ class Config:
         default=(),
         metadata=_doc(
             "PromQL features Prometheus keeps behind `--enable-feature`, enabled by name: "
-            "`promql-experimental-functions` (limitk, limit_ratio, sort_by_label, mad_over_time, "
+            "`promql-experimental-functions` (info, limitk, limit_ratio, sort_by_label, mad_over_time, "
             "ts_of_*_over_time, double_exponential_smoothing, histogram_quantiles...), "
             "`promql-extended-range-selectors` (`rate(x[5m] anchored)`, `increase(x[5m] smoothed)`, "
-            "`x smoothed`); a query using a feature not enabled fails to parse, as in Prometheus",
+            "`x smoothed`), "
+            "`promql-binop-fill-modifiers` (`a + fill(0) b`, `fill_left(v)`, `fill_right(v)`: a value for "
+            "the side with no match); a query "
+            "using a feature not enabled fails to parse, naming the feature. Arithmetic in durations "
+            "(`rate(x[5m+1m])`, `x offset -(1m*2)`, `[step()]`, `min_of(range(), 1h)`) is always on, as in "
+            "Prometheus 3, and `promql-duration-expr` is accepted and changes nothing",
             "query.enable_features",
         ),
     )

@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import extended, shared
+from alerting_server.query import durations, extended, info, shared
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -140,8 +140,12 @@ def analyse(query: str) -> Analysis:
     measured = shape(query)
     if measured.problem is not None:
         raise InvalidArgument.field("query", measured.problem)
+    resolved = durations.sites(query)
     try:
-        expr = pp.parse(extended.rewrite(query))
+        # Duration expressions take their values from the query's step and range: the engine
+        # resolves them before it parses; what is known before that reads them as literals.
+        text = info.marked(durations.placeholder(query, resolved) if resolved else query)
+        expr = pp.parse(extended.rewrite(text))
     except extended.ModifierError as e:
         raise QuerySyntaxError(str(e), f"parse error: {e}") from None
     except ValueError as e:
@@ -149,7 +153,7 @@ def analyse(query: str) -> Analysis:
         if found is None:
             raise QuerySyntaxError(str(e), f"parse error: {e}") from e
         raise QuerySyntaxError(str(found), str(found)) from e
-    analysis = _analysis(expr)
+    analysis = _analysis(expr, shareable=not resolved)
     _analysed.put(query, analysis, measured.parsed_size)
     return analysis
 
@@ -162,7 +166,7 @@ def analysed(query: str) -> Analysis | None:
         return None
 
 
-def _analysis(expr: pp.Expr) -> Analysis:
+def _analysis(expr: pp.Expr, *, shareable: bool = True) -> Analysis:
     names: set[str] = set()
     patterns: list[tuple[Matcher, ...]] = []
     problem = None
@@ -186,11 +190,11 @@ def _analysis(expr: pp.Expr) -> Analysis:
     if problem is not None:
         names, patterns = set(), []
     try:
-        plan = shared.plan(expr)
+        plan = shared.plan(expr) if shareable else None
     except QueryError:
         # A regex RE2 refuses: evaluated alone, the query reports it.
         plan = None
-    return Analysis(expr, _value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
+    return Analysis(expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
 
 
 def _op(op: pp.MatchOp) -> MatchOp:
@@ -211,7 +215,7 @@ def _collect_names(selector: pp.VectorSelector, names: set[str], patterns: list[
             patterns.append(tuple(Matcher(m.name, _op(m.op), m.value) for m in name_matchers))
 
 
-def _value_type(expr: pp.Expr) -> ValueType:
+def value_type(expr: pp.Expr) -> ValueType:
     match expr:
         case pp.NumberLiteral():
             return ValueType.SCALAR
@@ -222,10 +226,10 @@ def _value_type(expr: pp.Expr) -> ValueType:
         case pp.MatrixSelector() | pp.SubqueryExpr():
             return ValueType.MATRIX
         case pp.ParenExpr() | pp.UnaryExpr():
-            return _value_type(expr.expr)
+            return value_type(expr.expr)
         case pp.Call():
             return next(ours for theirs, ours in _PARSER_TYPES if theirs == expr.func.return_type)
         case pp.BinaryExpr():
-            both_scalar = _value_type(expr.lhs) is _value_type(expr.rhs) is ValueType.SCALAR
+            both_scalar = value_type(expr.lhs) is value_type(expr.rhs) is ValueType.SCALAR
             return ValueType.SCALAR if both_scalar else ValueType.VECTOR
     raise TypeError(f"unexpected PromQL node {type(expr).__name__}")

@@ -94,7 +94,7 @@ def unwrap_parens(node: pp.Expr) -> pp.Expr:
     return node
 
 
-def _children(node: pp.Expr) -> list[pp.Expr]:
+def children(node: pp.Expr) -> list[pp.Expr]:
     match node:
         case pp.BinaryExpr():
             return [node.lhs, node.rhs]
@@ -116,4 +116,4 @@ def nodes(expr: pp.Expr) -> Iterator[pp.Expr]:
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(_children(node)))
+        stack.extend(reversed(children(node)))

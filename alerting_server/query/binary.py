@@ -86,6 +86,9 @@ class Matching:
     on: bool
     labels: tuple[str, ...]
     include: tuple[str, ...]
+    # The fill modifiers' values for a missing left / right side (promql-binop-fill-modifiers).
+    fill_lhs: float | None = None
+    fill_rhs: float | None = None
 
     def signature(self, labels: Labels) -> Labels:
         if self.on:
@@ -139,13 +142,22 @@ def _result_labels(lhs: Labels, rhs: Labels, op: str, matching: Matching) -> Lab
 
 
 def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_bool: bool, n: int) -> Vector:
-    """Arithmetic and comparison between two vectors, checked step by step as Prometheus does."""
+    """Arithmetic and comparison between two vectors, checked step by step as Prometheus does.
+
+    With fill modifiers (`fill_right(v)`, `fill_left(v)`), a series with no match at a step is
+    matched with `v` standing for the missing side, labelled by the match signature; as in
+    Prometheus, under group_right the sides are those of the swapped operands."""
     swapped = matching.card == "one-to-many"
     if swapped:
         lhs, rhs = rhs, lhs
-    if not lhs or not rhs:
+    fill_lhs, fill_rhs = matching.fill_lhs, matching.fill_rhs
+    filling = fill_lhs is not None or fill_rhs is not None
+    if (not lhs and not rhs) or ((not lhs or not rhs) and not filling):
         return Vector.empty(n)
-    lhs_any = np.logical_or.reduce([s.present for s in lhs])
+    none = np.zeros(n, dtype=bool)
+    everywhere = np.ones(n, dtype=bool)
+    # Without fill values a step with no left series short-circuits before the check.
+    lhs_any = np.logical_or.reduce([s.present for s in lhs]) if lhs and not filling else everywhere
     by_sig: dict[Labels, list[StepSeries]] = {}
     for s in rhs:
         by_sig.setdefault(matching.signature(s.labels), []).append(s)
@@ -168,51 +180,77 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
         lhs_by_sig.setdefault(matching.signature(s.labels), []).append(s)
     outputs: dict[Labels, StepSeries] = {}
     order: list[Labels] = []
-    for sig, lgroup in lhs_by_sig.items():
-        rgroup = by_sig.get(sig)
-        if not rgroup:
+
+    def combine(
+        l_labels: Labels,
+        r_labels: Labels,
+        l_values: Values,
+        r_values: Values,
+        both: Mask,
+        seen: dict[Labels, Mask],
+    ) -> None:
+        metric = _result_labels(l_labels, r_labels, op, matching)
+        if matching.card != "one-to-one":
+            prior = seen.get(metric)
+            if prior is not None and (prior & both).any():
+                raise QueryError("multiple matches for labels: grouping labels must ensure unique matches")
+            seen[metric] = both if prior is None else prior | both
+        lv, rv = (r_values, l_values) if swapped else (l_values, r_values)
+        if op in COMPARISON:
+            cond = compare(op, lv, rv)
+            if return_bool:
+                values, mask = cond.astype(np.float64), both
+            else:
+                values, mask = np.broadcast_to(lv, (n,)), both & cond
+        else:
+            values, mask = np.broadcast_to(apply(op, lv, rv), (n,)), both
+        if not mask.any():
+            return
+        existing = outputs.get(metric)
+        if existing is None:
+            outputs[metric] = StepSeries(metric, values.copy(), mask.copy(), drop_name=return_bool)
+            order.append(metric)
+        else:
+            if (existing.present & mask).any():
+                raise QueryError(_MANY_TO_ONE_IMPLICIT)
+            existing.values[mask] = values[mask]
+            existing.present |= mask
+
+    for sig in [*lhs_by_sig, *(s for s in by_sig if s not in lhs_by_sig)]:
+        lgroup = lhs_by_sig.get(sig, [])
+        rgroup = by_sig.get(sig, [])
+        if (not rgroup and fill_rhs is None) or (not lgroup and fill_lhs is None):
             continue
-        r_any = np.logical_or.reduce([r.present for r in rgroup])
+        r_any = np.logical_or.reduce([r.present for r in rgroup]) if rgroup else none
+        l_any = np.logical_or.reduce([ls.present for ls in lgroup]) if lgroup else none
         if matching.card == "one-to-one" and len(lgroup) > 1:
-            matched = np.sum([ls.present & r_any for ls in lgroup], axis=0)
+            covered = r_any if fill_rhs is None else everywhere
+            matched = np.sum([ls.present & covered for ls in lgroup], axis=0)
             if (matched > 1).any():
                 raise QueryError(_MANY_TO_ONE_IMPLICIT)
         seen_metric: dict[Labels, Mask] = {}
         for ls in lgroup:
             for rs in rgroup:
                 both = ls.present & rs.present
-                if not both.any():
-                    continue
-                metric = _result_labels(ls.labels, rs.labels, op, matching)
-                if matching.card != "one-to-one":
-                    prior = seen_metric.get(metric)
-                    if prior is not None and (prior & both).any():
-                        raise QueryError(
-                            "multiple matches for labels: grouping labels must ensure unique matches"
-                        )
-                    seen_metric[metric] = both if prior is None else prior | both
-                lv, rv = (rs.values, ls.values) if swapped else (ls.values, rs.values)
-                if op in COMPARISON:
-                    cond = compare(op, lv, rv)
-                    if return_bool:
-                        values, mask = cond.astype(np.float64), both
-                    else:
-                        values, mask = lv, both & cond
-                else:
-                    values, mask = apply(op, lv, rv), both
-                if not mask.any():
-                    continue
-                existing = outputs.get(metric)
-                if existing is None:
-                    outputs[metric] = StepSeries(metric, values.copy(), mask.copy(), drop_name=return_bool)
-                    order.append(metric)
-                else:
-                    if (existing.present & mask).any():
-                        raise QueryError(_MANY_TO_ONE_IMPLICIT)
-                    existing.values[mask] = values[mask]
-                    existing.present |= mask
+                if both.any():
+                    combine(ls.labels, rs.labels, ls.values, rs.values, both, seen_metric)
+            if fill_rhs is not None:
+                alone = ls.present & ~r_any
+                if alone.any():
+                    combine(ls.labels, sig, ls.values, np.full(n, fill_rhs), alone, seen_metric)
+        if fill_lhs is not None:
+            for rs in rgroup:
+                alone = rs.present & ~l_any
+                if alone.any():
+                    combine(sig, rs.labels, np.full(n, fill_lhs), rs.values, alone, seen_metric)
     return Vector.of([outputs[m] for m in order], n)
 
 
-def matching_of(card: str, on: bool, labels: Sequence[str], include: Sequence[str]) -> Matching:
-    return Matching(card, on, tuple(labels), tuple(include))
+def matching_of(
+    card: str,
+    on: bool,
+    labels: Sequence[str],
+    include: Sequence[str],
+    fill: tuple[float | None, float | None] = (None, None),
+) -> Matching:
+    return Matching(card, on, tuple(labels), tuple(include), *fill)

@@ -10,7 +10,7 @@ import numpy as np
 import promql_parser as pp
 
 from alerting_server.errors import InvalidArgument
-from alerting_server.query import shared
+from alerting_server.query import durations, shared
 from alerting_server.query.analysis import analyse, analysed
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
@@ -61,10 +61,15 @@ class Engine:
         # unless enabled, as in Prometheus.
         self.features = features
 
-    def _parse(self, query: str) -> pp.Expr:
+    def _parse(self, query: str, step_ms: int = 0, range_ms: int = 0) -> tuple[str, pp.Expr]:
+        """The query as evaluated, its duration expressions resolved for this step and range, and
+        its tree."""
+        found = durations.sites(query)
+        if found:
+            query = durations.resolve(query, found, step_ms, range_ms)
         expr = parse(query)
         check_features(expr, self.features)
-        return expr
+        return query, expr
 
     def _evaluator(self, query: str, start: int, end: int, step: int) -> Evaluator:
         return Evaluator(
@@ -79,7 +84,7 @@ class Engine:
         )
 
     def instant(self, query: str, t_ms: int) -> Result:
-        expr = self._parse(query)
+        query, expr = self._parse(query)
         ev = self._evaluator(query, t_ms, t_ms, 0)
         value = ev.eval(expr, Steps(t_ms, t_ms, 0))
         notes = ev.annotations
@@ -148,7 +153,7 @@ class Engine:
             )
         if end_ms < start_ms:
             raise InvalidArgument.field("end", "end timestamp must not be before start time")
-        expr = self._parse(query)
+        query, expr = self._parse(query, step_ms, end_ms - start_ms)
         ev = self._evaluator(query, start_ms, end_ms, step_ms)
         span = Steps(start_ms, end_ms, step_ms)
         value = ev.eval(expr, span)

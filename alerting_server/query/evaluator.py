@@ -457,10 +457,19 @@ class Evaluator:
             and mod.matching.type == pp.LabelModifierType.Include,
             mod.matching.labels if mod is not None and mod.matching is not None else [],
             (mod.group_labels or []) if mod is not None else [],
+            fill_values(mod),
         )
         if op in binary.SET_OPS:
             return binary.set_op(op, lhs, rhs, matching, span.n)
         return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)
+
+
+def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]:
+    """The values of the fill modifiers for a missing left and right side, None where not given."""
+    fill = None if mod is None else mod.fill_values
+    if fill is None:
+        return None, None
+    return fill.lhs, fill.rhs
 
 
 @functools.cache

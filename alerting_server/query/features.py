@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import promql_parser as pp
 
-from alerting_server.query.analysis import QuerySyntaxError
+from alerting_server.query import durations, info
+from alerting_server.query.analysis import QuerySyntaxError, ValueType, value_type
 from alerting_server.query.ast import nodes
+from alerting_server.query.errors import QueryError
 from alerting_server.query.extended import FEATURE as EXTENDED_RANGE_SELECTORS
 from alerting_server.query.extended import modifier_of
 
 EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
+# Permanent in Prometheus 3 (arithmetic in durations is always parsed): accepted, and changes nothing.
+DURATION_EXPR = durations.DURATION_EXPR
+# fill(v), fill_left(v), fill_right(v) after a binary operator's matching modifiers.
+FILL_MODIFIERS = "promql-binop-fill-modifiers"
 # The features this engine implements and can be asked for; Prometheus' other PromQL flags
 # are refused by the configuration.
-KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, EXTENDED_RANGE_SELECTORS})
+KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, DURATION_EXPR, FILL_MODIFIERS, EXTENDED_RANGE_SELECTORS})
 
 # promql/parser/functions.go: the functions marked `Experimental: true`.
 _EXPERIMENTAL_FUNCTIONS = frozenset(
@@ -38,20 +44,33 @@ _EXPERIMENTAL_AGGREGATORS = frozenset({"limitk", "limit_ratio"})
 
 def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
     """Raise QuerySyntaxError, as Prometheus' parser does, when `expr` uses a feature not enabled."""
-    functions_off = EXPERIMENTAL_FUNCTIONS not in features
-    selectors_off = EXTENDED_RANGE_SELECTORS not in features
-    if not (functions_off or selectors_off):
-        return
+    experimental = EXPERIMENTAL_FUNCTIONS in features
+    selectors = EXTENDED_RANGE_SELECTORS in features
     for node in nodes(expr):
-        if selectors_off and isinstance(node, pp.VectorSelector) and (modifier := modifier_of(node)):
+        if not selectors and isinstance(node, pp.VectorSelector) and (modifier := modifier_of(node)):
             reason = (
-                f"{modifier} modifier is experimental and not enabled: enable it with "
-                f"query.enable_features: [{EXTENDED_RANGE_SELECTORS}]"
+                f"{modifier} modifier is experimental and not enabled "
+                f"(query.enable_features: [{EXTENDED_RANGE_SELECTORS}])"
             )
-        elif not functions_off:
-            continue
+        elif isinstance(node, pp.BinaryExpr) and _fills(node):
+            reason = _fill_problem(node, features)
+            if reason is None:
+                continue
+        elif experimental:
+            if isinstance(node, pp.Call) and node.func.name == "info" and len(node.args) > 1:
+                try:
+                    info.label_selector(node.args[1])
+                except QueryError as e:
+                    reason = str(e)
+                else:
+                    continue
+            else:
+                continue
         elif isinstance(node, pp.Call) and node.func.name in _EXPERIMENTAL_FUNCTIONS:
-            reason = f'function "{node.func.name}" is not enabled'
+            reason = (
+                f'function "{node.func.name}" is not enabled '
+                f"(query.enable_features: [{EXPERIMENTAL_FUNCTIONS}])"
+            )
         elif isinstance(node, pp.AggregateExpr) and str(node.op) in _EXPERIMENTAL_AGGREGATORS:
             reason = (
                 f"{node.op}() is experimental and must be enabled with "
@@ -60,3 +79,22 @@ def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
         else:
             continue
         raise QuerySyntaxError(reason, f"parse error: {reason}")
+
+
+def _fills(node: pp.BinaryExpr) -> bool:
+    fill = None if node.modifier is None else node.modifier.fill_values
+    return fill is not None and (fill.lhs is not None or fill.rhs is not None)
+
+
+def _fill_problem(node: pp.BinaryExpr, features: frozenset[str]) -> str | None:
+    """Prometheus' parse errors for fill modifiers (parse.go newBinaryExpression, checkAST)."""
+    if FILL_MODIFIERS not in features:
+        return (
+            "binop fill modifiers are experimental and not enabled "
+            f"(query.enable_features: [{FILL_MODIFIERS}])"
+        )
+    if value_type(node.lhs) is not ValueType.VECTOR or value_type(node.rhs) is not ValueType.VECTOR:
+        return "filling in missing series only allowed between instant vectors"
+    if str(node.op) in ("and", "or", "unless"):
+        return "filling in missing series not allowed for set operators"
+    return None

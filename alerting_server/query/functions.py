@@ -12,6 +12,7 @@ import numpy as np
 import promql_parser as pp
 
 from alerting_common.regexp import RegexpError
+from alerting_server.query import info
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import (
@@ -184,7 +185,7 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         ev.vector(args[0], span)
         return Vector.empty(n)
     if name == "info":
-        return ev.vector(args[0], span)
+        return info.info(ev, args, span)
     raise QueryError(f"function {name} is not supported")
 
 

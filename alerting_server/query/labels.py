@@ -12,6 +12,9 @@ from alerting_common.regexp import compile as compile_regexp
 Labels = tuple[tuple[str, str], ...]
 
 METRIC_NAME = "__name__"
+_TYPE_AND_UNIT = frozenset({"__type__", "__unit__"})
+# The labels of a metric's schema (Prometheus' type-and-unit labels): its name, type and unit.
+METADATA_LABELS = frozenset({METRIC_NAME, *_TYPE_AND_UNIT})
 
 
 def from_mapping(labels: Mapping[str, str]) -> Labels:
@@ -47,16 +50,12 @@ def with_label(labels: Labels, name: str, value: str) -> Labels:
     return tuple(sorted(rest))
 
 
-# Labels that describe the metric (its name, and the type and unit Prometheus' type-and-unit-labels
-# feature adds): an operation that drops the name drops them all (schema.IsMetadataLabel).
-METADATA_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
-
-
 def drop_name(labels: Labels) -> Labels:
-    rest = labels[1:] if labels and labels[0][0] == METRIC_NAME else labels
-    if any(name in METADATA_LABELS for name, _ in rest):
-        return tuple(p for p in rest if p[0] not in METADATA_LABELS)
-    return rest
+    """Without the metric's name, and its type and unit (`__type__`, `__unit__`): what Prometheus
+    drops where an operation changes what a series measures (schema.IsMetadataLabel)."""
+    if labels and labels[0][0] == METRIC_NAME and not any(p[0] in _TYPE_AND_UNIT for p in labels):
+        return labels[1:]
+    return tuple(p for p in labels if p[0] not in METADATA_LABELS)
 
 
 def _quote(value: str) -> str:

@@ -111,6 +111,9 @@ _TYPE_DESC = {
     T.NUMBER: "number",
     T.DURATION: "duration",
 }
+# The functions of duration expressions (promql-duration-expr), in any case: `[step()+1m]`.
+DURATION_KEYWORDS = frozenset({"step", "range", "min_of", "max_of"})
+_DURATION_KEYWORD_STARTS = frozenset(word[0] for word in DURATION_KEYWORDS)
 _State: TypeAlias = Callable[[], "_State"]
 _EOF = ""
 _SPACE = " \t\n\r"
@@ -404,6 +407,9 @@ class _Lexer:
         elif r in "+-*/%^,":
             ops = {"+": T.ADD, "-": T.SUB, "*": T.MUL, "/": T.DIV, "%": T.MOD, "^": T.POW, ",": T.COMMA}
             self.emit(ops[r])
+        elif r.lower() in _DURATION_KEYWORD_STARTS:
+            if not self.scan_duration_keyword():
+                self.errorf(f"unexpected character in duration expression: {go_quote_rune(r)}")
         elif _is_digit(r) or (r == "." and _is_digit(self.peek())):
             self.backup()
             self.got_duration = True
@@ -411,6 +417,16 @@ class _Lexer:
         else:
             self.errorf(f"unexpected character in duration expression: {go_quote_rune(r)}")
         return self.duration_expr
+
+    def scan_duration_keyword(self) -> bool:
+        """step, range, min_of or max_of in a duration expression; lexed as an identifier."""
+        while _is_alpha(self.next()):
+            pass
+        self.backup()
+        if self.text[self.start : self.pos].lower() not in DURATION_KEYWORDS:
+            return False
+        self.emit(T.IDENTIFIER)
+        return True
 
     def space(self) -> _State:
         self.skip_spaces()

@@ -110,27 +110,17 @@ def test_experimental_functions_need_their_feature(engine: Engine, query: str, r
     assert enabled.instant(query, 10 * MIN).kind is ValueKind.VECTOR
 
 
-def test_dropping_the_name_drops_the_type_and_unit_labels_too() -> None:
+def test_type_and_unit_labels_go_with_the_metric_name() -> None:
     db = TSDB()
-    for group, per_minute in (("a", 60.0), ("b", 30.0)):
-        values = [i * per_minute for i in range(11)]
-        db.append(
-            series("requests_total", values, job="api", group=group, __type__="counter", __unit__="request")
-        )
+    kept = from_mapping(
+        {"__name__": "cpu_seconds_total", "__type__": "counter", "__unit__": "seconds", "job": "api"}
+    )
+    db.append([Sample(kept, 0, 1.0), Sample(kept, MIN, 2.0)])
     engine = Engine(db)
-    assert instant(engine, 'rate(requests_total{group="a"}[5m])', 10 * MIN) == {
-        (("group", "a"), ("job", "api")): 1.0
-    }
-    ratio = 'requests_total{group="a"} / ignoring(group) requests_total{group="b"}'
-    assert instant(engine, ratio, 10 * MIN) == {(("job", "api"),): 2.0}
-    # Kept where the name is kept.
-    kept = instant(engine, 'requests_total{group="a"} > 0', 10 * MIN)
-    assert list(kept) == [
-        (
-            ("__name__", "requests_total"),
-            ("__type__", "counter"),
-            ("__unit__", "request"),
-            ("group", "a"),
-            ("job", "api"),
-        )
-    ]
+    assert instant(engine, "cpu_seconds_total", MIN) == {kept: 2.0}
+    assert instant(engine, "cpu_seconds_total > 1", MIN) == {kept: 2.0}
+    assert instant(engine, "cpu_seconds_total * 2", MIN) == {(("job", "api"),): 4.0}
+    assert instant(engine, "cpu_seconds_total + on(job) cpu_seconds_total", MIN) == {(("job", "api"),): 4.0}
+    assert instant(engine, "rate(cpu_seconds_total[2m])", MIN) == {(("job", "api"),): 1 / 60}
+    ratio = "cpu_seconds_total / ignoring(job) cpu_seconds_total"
+    assert instant(engine, ratio, MIN) == {(): 1.0}

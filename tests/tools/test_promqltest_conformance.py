@@ -2,8 +2,9 @@
 
 `promql/` is the PromQL of Prometheus 2 and 3 we pass; `promql-next/` is more of Prometheus 3's
 (extended range selectors, fill modifiers, duration expressions, info(), start timestamps,
-type-and-unit labels), with its own list of known failures. Both run with the features Prometheus'
-test runner enables (experimental functions)."""
+type-and-unit labels), with its own list of known failures. Both run with every feature the engine
+implements enabled (experimental functions, duration expressions, fill modifiers), as Prometheus'
+test runner enables its flags."""
 
 import io
 import re
