@@ -53,9 +53,10 @@ def check_features(expr: pp.Expr, features: frozenset[str]) -> None:
                 f"(query.enable_features: [{EXTENDED_RANGE_SELECTORS}])"
             )
         elif isinstance(node, pp.BinaryExpr) and _fills(node):
-            reason = _fill_problem(node, features)
-            if reason is None:
+            problem = _fill_problem(node, features)
+            if problem is None:
                 continue
+            reason = problem
         elif experimental:
             if isinstance(node, pp.Call) and node.func.name == "info" and len(node.args) > 1:
                 try:

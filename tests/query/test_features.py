@@ -35,9 +35,9 @@ def values(engine: Engine, query: str, t_ms: int) -> list[float]:
     "query",
     [
         "counter_total[1m+1m]",
-        "counter_total offset (1m*2)",
+        "counter_total offset (5s*2)",
         "counter_total offset -step()",
-        "count_over_time(counter_total[step()])",
+        "count_over_time(counter_total[5s+5s])",
         "sum_over_time(counter_total[1m:min_of(10s, 1m)])",
     ],
 )
