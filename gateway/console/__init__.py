@@ -115,7 +115,8 @@ def format_age(started_ms: int, now_ms: int) -> str:
     return f"{days}d{hours}h" if hours else f"{days}d"
 
 
-def _markers(alert: Mapping[str, JSON]) -> str:
+def _markers(alert: Mapping[str, JSON], now_ms: int | None = None) -> str:
+    """The alert's markers; with `now_ms`, also how long ago it was acknowledged."""
     marks = []
     for field, kind in (("silenced_by", "silenced"), ("inhibited_by", "inhibited"), ("muted_by", "muted")):
         if alert.get(field):
@@ -127,7 +128,13 @@ def _markers(alert: Mapping[str, JSON]) -> str:
     level = alert.get("escalation_level")
     if isinstance(level, int) and level:
         marks.append(("escalation", f"escalation level {level}"))
-    return "".join(f'<span class="mark mark-{kind}">{esc(text)}</span>' for kind, text in marks)
+    shown = "".join(f'<span class="mark mark-{kind}">{esc(text)}</span>' for kind, text in marks)
+    ack = alert.get("ack")
+    at = ack.get("at") if alert.get("acknowledged") and isinstance(ack, dict) else None
+    if isinstance(at, int) and at and now_ms is not None:
+        # When it was acknowledged, beside who did.
+        shown += f'<span class="status ack-when">{format_age(at, now_ms)} ago</span>'
+    return shown
 
 
 def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
@@ -153,7 +160,7 @@ def alert_row(alert: Mapping[str, JSON], now_ms: int) -> str:
         f'<td data-label="Severity">{esc(labels.get("severity", ""))}</td>'
         f'<td data-label="Age" class="age">{format_age(started_ms, now_ms) if started_ms else ""}</td>'
         f'<td data-label="Value">{number_text(value)}</td>'
-        f'<td data-label="Markers">{_markers(alert)}</td></tr>'
+        f'<td data-label="Markers">{_markers(alert, now_ms)}</td></tr>'
     )
 
 
@@ -216,8 +223,10 @@ def _alert_main(alert: Mapping[str, JSON], events: Sequence[Mapping[str, JSON]],
     if isinstance(generator, str) and generator:
         facts.append(("Source", linked(generator)))
     ack = alert.get("ack")
-    if alert.get("acknowledged") and isinstance(ack, dict) and ack.get("comment"):
-        facts.append(("Ack comment", esc(ack["comment"])))
+    if alert.get("acknowledged") and isinstance(ack, dict):
+        facts.append(("Acknowledged", esc(f"by {ack.get('by') or '?'}, {format_time(ack.get('at'))}")))
+        if ack.get("comment"):
+            facts.append(("Ack comment", esc(ack["comment"])))
     summary = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts if value)
     path = alert_path(fingerprint)
     if alert.get("acknowledged"):

@@ -97,7 +97,15 @@ function watch(filter, status, changed) {
     if ((alert.silenced_by || []).length) mark(marks, "silenced", "silenced");
     if ((alert.inhibited_by || []).length) mark(marks, "inhibited", "inhibited");
     if ((alert.muted_by || []).length) mark(marks, "muted", "muted");
-    if (alert.acknowledged) mark(marks, "acknowledged", "acknowledged by " + ((alert.ack && alert.ack.by) || "?"));
+    if (alert.acknowledged) {
+      mark(marks, "acknowledged", "acknowledged by " + ((alert.ack && alert.ack.by) || "?"));
+      if (alert.ack && alert.ack.at) {
+        const when = document.createElement("span");
+        when.className = "status ack-when";
+        when.textContent = age(alert.ack.at) + " ago";
+        marks.appendChild(when);
+      }
+    }
     if (alert.escalation_level) mark(marks, "escalation", "escalation level " + alert.escalation_level);
     tr.appendChild(marks);
     return tr;

@@ -95,7 +95,8 @@ def test_posted_alert_appears_live_without_reload(
     r = http.post(f"/alerts/{fingerprint}/ack", json={"by": "alice", "comment": "on it"})
     assert r.status_code == 200, r.text
     expect(alert_row.locator(".mark-acknowledged")).to_have_text("acknowledged by alice", timeout=1000)
-    shot(page, "alerts-live")
+    expect(alert_row.locator(".ack-when")).to_have_text(re.compile(r"^\d+s ago$"))
+    shots(page, "alerts-live")
 
 
 def test_server_rendered_rows_match_the_live_ones(
@@ -106,6 +107,7 @@ def test_server_rendered_rows_match_the_live_ones(
     served = httpx.get(f"{server.base_url}/ui/").text
     assert f'data-fingerprint="{fingerprint}"' in served
     assert "acknowledged by bob" in served
+    assert re.search(r'class="status ack-when">\d+s ago<', served)
     page.goto(f"{server.base_url}/ui/")
     expect(page.locator("#live-status")).to_have_text("Live")
     alert_row = page.locator(f'tr[data-fingerprint="{fingerprint}"]')
@@ -274,7 +276,7 @@ def test_alert_page_shows_labels_annotations_and_links_safely(
     expect(page.locator("dd", has_text="<img src=x onerror=alert(1)> disk full")).to_be_visible()
     expect(page.locator("dd", has_text="db1")).to_be_visible()
     expect(page.locator("#history li").first).to_contain_text("state change")
-    shot(page, "alert-page")
+    shots(page, "alert-page")
 
 
 def test_ack_and_unack_from_the_alert_page(server: ServerProcess, http: httpx.Client, page: Page) -> None:
@@ -285,6 +287,7 @@ def test_ack_and_unack_from_the_alert_page(server: ServerProcess, http: httpx.Cl
     page.locator("#comment").press("Enter")
     page.wait_for_url(f"**/ui/alerts/{fingerprint}")
     expect(page.locator("#alert-markers")).to_have_text("acknowledged by alice")
+    expect(page.locator("dt:text-is('Acknowledged') + dd")).to_contain_text("by alice, 20")
 
     [listed] = http.get("/alerts", params={"acknowledged": "true"}).json()["alerts"]
     assert listed["fingerprint"] == fingerprint
@@ -329,7 +332,7 @@ def test_silence_like_this_mutes_the_alert(server: ServerProcess, http: httpx.Cl
     page.get_by_role("button", name="Create silence").click()
     expect(page.locator("h1")).to_have_text("Silence created")
     silence_id = page.locator("#silence-id").inner_text()
-    shot(page, "silence-created")
+    shots(page, "silence-created")
 
     silence = http.get(f"/silences/{silence_id}").json()
     assert silence["created_by"] == "alice"
@@ -408,6 +411,7 @@ def test_console_needs_a_token_and_keeps_it_in_a_strict_cookie(
     page.locator("#token").press("Enter")
     expect(page.locator(".error")).to_have_text("token: not a valid token")
     assert page.context.cookies() == []
+    shots(page, "login")
 
     log_in(page, secured.base_url, WRITE_TOKEN)
     [cookie] = page.context.cookies()
@@ -445,7 +449,7 @@ def test_read_only_token_sees_no_write_forms_and_writes_are_refused(
     assert page.locator("#silence-like-this").count() == 0
     page.goto(f"{secured.base_url}/ui/silences/new?matchers=host%3D%22db1%22")
     assert page.locator("form.silence").count() == 0
-    shot(page, "read-only")
+    shots(page, "read-only")
 
     # Posted from the page itself, with its cookie: the server refuses the token's missing scope.
     status = page.evaluate(
@@ -499,7 +503,7 @@ def test_silences_list_by_state_and_expire(server: ServerProcess, http: httpx.Cl
     assert page.locator(f'#silences-expired li[data-silence="{active}"] button').count() == 0
     expect(page.locator("#silences-active li")).to_have_text("None.")
     assert http.get(f"/silences/{active}").json()["state"] == "expired"
-    shot(page, "silences")
+    shots(page, "silences")
 
 
 def test_read_only_token_cannot_expire_a_silence(
