@@ -50,6 +50,7 @@ from alerting_server.notify.alertmanager import TemplateSet
 from alerting_server.notify.render import render
 from alerting_server.validation.channels import check_channel_config
 from tests.integration.peers import TOOLS, free_port, peer_binary
+from tests.notify.proxyserver import ForwardProxy
 from tests.notify.receiver import Receiver
 
 SHIPPED = Path(__file__).resolve().parents[2] / "alerting_server" / "notify" / "alertmanager"
@@ -702,63 +703,6 @@ def _other_alertmanager_config(
     }
 
 
-class ConnectProxy:
-    """An HTTP proxy on 127.0.0.1 that tunnels CONNECT to Pushover's host to a local port."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
-        self.targets: list[str] = []
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
-        self.port = 0
-
-    async def start(self) -> ConnectProxy:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for task in list(self._handlers):
-                task.cancel()
-            await asyncio.gather(*self._handlers, return_exceptions=True)
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
-            self.targets.append(f"{method} {target}")
-            if method != "CONNECT" or target != f"{PUSHOVER_HOST}:443":
-                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-                return
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await writer.drain()
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            self._handlers.discard(task)
-            writer.close()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
-
-
 def _requests(http: Receiver, prefix: str) -> list[tuple[str, str, str, str]]:
     """Method, path below `prefix`, Authorization and body of each request under it, in order."""
     return [
@@ -798,7 +742,8 @@ async def test_opsgenie_victorops_and_pushover_send_what_alertmanager_sends(tmp_
     ca.issue_cert(PUSHOVER_HOST).configure_cert(server_context)
     http = await Receiver().start()
     pushover_api = await Receiver().start(ssl_context=server_context)
-    proxy = await ConnectProxy(pushover_api.port).start()
+    route = {f"{PUSHOVER_HOST}:443": ("127.0.0.1", pushover_api.port)}
+    proxy = await ForwardProxy(routes=route, only_routes=True).start()
     user_file = tmp_path / "user.tmpl"
     user_file.write_text(USER_TEMPLATE)
     templates = [SHIPPED / "default.tmpl", SHIPPED / "email.tmpl", user_file]
@@ -874,12 +819,12 @@ async def test_opsgenie_victorops_and_pushover_send_what_alertmanager_sends(tmp_
     finally:
         am.terminate()
         am.wait(10)
-        await proxy.close()
+        await proxy.stop()
         await pushover_api.close()
         await http.close()
 
-    assert proxy.targets
-    assert set(proxy.targets) == {f"CONNECT {PUSHOVER_HOST}:443"}
+    assert proxy.asked
+    assert {(a.method, a.target) for a in proxy.asked} == {("CONNECT", f"{PUSHOVER_HOST}:443")}
     assert {r.path.partition("?")[0] for r in pushover_api.requests} == {"/1/messages.json"}
     for name, kinds in expected.items():
         for kind in ("opsgenie", "victorops"):

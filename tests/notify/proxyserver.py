@@ -1,5 +1,7 @@
 """A real HTTP forward proxy for tests: absolute-form requests are forwarded (one per connection),
-CONNECT is tunnelled; it records what it was asked and refuses a wrong Proxy-Authorization."""
+CONNECT is tunnelled; it records what it was asked and refuses a wrong Proxy-Authorization. `routes`
+sends a CONNECT to a `host:port` somewhere else (a local stand-in for a hosted service), and with
+`only_routes` refuses (403) every other one."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ class Asked:
 @dataclass
 class ForwardProxy:
     credentials: tuple[str, str] | None = None
+    routes: dict[str, tuple[str, int]] = field(default_factory=dict)
+    only_routes: bool = False
     asked: list[Asked] = field(default_factory=list)
     port: int = 0
     _server: asyncio.Server | None = None
@@ -67,8 +71,12 @@ class ForwardProxy:
                 writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
                 return
             if method == "CONNECT":
+                if self.only_routes and target not in self.routes:
+                    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                    return
                 host, _, port = target.rpartition(":")
-                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                host, number = self.routes.get(target, (host, int(port)))
+                up_reader, up_writer = await asyncio.open_connection(host, number)
                 upstream = up_writer
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
