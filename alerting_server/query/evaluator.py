@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -320,10 +321,7 @@ class Evaluator:
         smoothed = modifier == extended.SMOOTHED
         values = np.zeros(lo.shape)
         present = np.zeros(lo.shape, dtype=bool)
-        for count, (row, i) in enumerate(zip(*np.nonzero(hi > lo), strict=True)):
-            if count % _STEPS_PER_CHECK == 0:
-                self.budget.check_time()
-            a, b = int(lo[row, i]), int(hi[row, i])
+        for row, i, a, b in self._windows(lo, hi):
             ts, vs = matrix.timestamps[a:b], matrix.values[a:b]
             end = int(matrix.window_end[i])
             start = end - matrix.range_ms
@@ -382,6 +380,14 @@ class Evaluator:
                     )
         return out
 
+    def _windows(self, lo: Index, hi: Index) -> Iterator[tuple[int, int, int, int]]:
+        """Series, step and the flat sample range [a, b) of each window that holds a sample, looking
+        at the clock every so many."""
+        for count, (row, i) in enumerate(zip(*np.nonzero(hi > lo), strict=True)):
+            if count % _STEPS_PER_CHECK == 0:
+                self.budget.check_time()
+            yield int(row), int(i), int(lo[row, i]), int(hi[row, i])
+
     def _each_window(
         self, name: str, matrix: Matrix, lo: Index, hi: Index, params: list[Scalar], span: Steps
     ) -> tuple[Values, Mask]:
@@ -390,10 +396,7 @@ class Evaluator:
         times = span.times
         values = np.zeros(lo.shape)
         present = np.zeros(lo.shape, dtype=bool)
-        for count, (row, i) in enumerate(zip(*np.nonzero(hi > lo), strict=True)):
-            if count % _STEPS_PER_CHECK == 0:
-                self.budget.check_time()
-            a, b = int(lo[row, i]), int(hi[row, i])
+        for row, i, a, b in self._windows(lo, hi):
             window = Window(
                 int(matrix.window_end[i]) - matrix.range_ms,
                 int(matrix.window_end[i]),
