@@ -15,15 +15,13 @@ from starlette.routing import Route
 
 from alerting.v1 import channel_service_pb2
 from alerting_common.jsonmap import JSON, JSONObject, to_json
-from gateway.console.page import PREFIX, Console, dl, esc, format_time, html_page, refusal
+from gateway.console.page import PAGE_SIZE, PREFIX, Console, dl, esc, format_time, html_page, refusal
 from gateway.errors import guarded
 
 LIST_CHANNELS = "alerting.v1.ChannelService.ListChannels"
 TEST_CHANNEL = "alerting.v1.ChannelService.TestChannel"
 LIST_DELIVERIES = "alerting.v1.ChannelService.ListDeliveries"
 RPCS = frozenset({LIST_CHANNELS, TEST_CHANNEL, LIST_DELIVERIES})
-PAGE_SIZE = 1000
-MAX_PAGES = 10
 # The deliveries page shows the latest this many (ListDeliveries lists oldest first).
 RECENT = 100
 STATUSES = ("pending", "delivered", "retrying", "failed")
@@ -115,15 +113,10 @@ def deliveries_form(channels: Sequence[Mapping[str, JSON]], channel_id: str, sta
 def channel_routes(console: Console) -> list[Route]:
     async def all_channels(request: Request) -> list[JSONObject]:
         channels: list[JSONObject] = []
-        token = ""
-        for _ in range(MAX_PAGES):
-            message = channel_service_pb2.ListChannelsRequest(page_size=PAGE_SIZE, page_token=token)
-            listed = await console.call(LIST_CHANNELS, message, request)
+        first = channel_service_pb2.ListChannelsRequest(page_size=PAGE_SIZE)
+        async for listed in console.pages(LIST_CHANNELS, first, request):
             assert isinstance(listed, channel_service_pb2.ListChannelsResponse)
             channels.extend(to_json(c) for c in listed.channels)
-            token = listed.next_page_token
-            if not token:
-                break
         return channels
 
     @guarded
@@ -168,18 +161,13 @@ def channel_routes(console: Console) -> list[Route]:
         deliveries: list[JSONObject] = []
         try:
             channels = await all_channels(request)
-            token = ""
-            for _ in range(MAX_PAGES):
-                message = channel_service_pb2.ListDeliveriesRequest(
-                    channel_id=channel_id, status=wanted, page_size=PAGE_SIZE, page_token=token
-                )
-                listed = await console.call(LIST_DELIVERIES, message, request)
+            first = channel_service_pb2.ListDeliveriesRequest(
+                channel_id=channel_id, status=wanted, page_size=PAGE_SIZE
+            )
+            async for listed in console.pages(LIST_DELIVERIES, first, request):
                 assert isinstance(listed, channel_service_pb2.ListDeliveriesResponse)
                 deliveries.extend(to_json(d) for d in listed.deliveries)
                 deliveries = deliveries[-RECENT:]
-                token = listed.next_page_token
-                if not token:
-                    break
         except grpc.aio.AioRpcError as error:
             return refusal("Deliveries", error, f"{PREFIX}/", "deliveries")
         names = {str(c.get("id")): str(c.get("name")) for c in channels}

@@ -4,7 +4,7 @@ refusal page of a failed call, and the calls themselves under the visitor's toke
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -124,6 +124,11 @@ def labels_text(labels: JSON) -> str:
     return ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
 
 
+# Pages of 1000 (the API's most) a list on a page reads at most.
+PAGE_SIZE = 1000
+MAX_PAGES = 10
+
+
 @dataclass(frozen=True)
 class Console:
     """The gateway's calls as the console makes them: with the visitor's token, by RPC name."""
@@ -143,6 +148,20 @@ class Console:
 
     async def call(self, rpc: str, message: Message, request: Request) -> Message:
         return await self.backend.unary(self.routes[rpc], message, request)
+
+    async def pages(self, rpc: str, first: Message, request: Request) -> AsyncIterator[Message]:
+        """The answers of a List call, page after page (at most MAX_PAGES), each asked with the
+        previous one's next_page_token."""
+        message = first
+        for _ in range(MAX_PAGES):
+            listed = await self.call(rpc, message, request)
+            yield listed
+            token = getattr(listed, "next_page_token", "")
+            if not token:
+                return
+            message = type(message)()
+            message.CopyFrom(first)
+            message.page_token = token  # type: ignore[attr-defined]
 
     async def form(self, request: Request) -> dict[str, list[str]] | None:
         """The fields of a form post; None when the body is no form."""

@@ -17,6 +17,7 @@ from alerting.v1 import alert_service_pb2, metrics_service_pb2, rule_service_pb2
 from alerting_common.durations import format_duration
 from alerting_common.jsonmap import JSON, JSONObject, to_json
 from gateway.console.page import (
+    PAGE_SIZE,
     PREFIX,
     Console,
     dl,
@@ -37,8 +38,6 @@ LIST_ALERTS = "alerting.v1.AlertService.ListAlerts"
 QUERY_RANGE = "alerting.v1.MetricsService.QueryRange"
 RPCS = frozenset({LIST_RULES, GET_RULE, LIST_ALERTS, QUERY_RANGE})
 # ListRules and ListAlerts cap a page at 1000; the rules page reads at most this many pages of each.
-PAGE_SIZE = 1000
-MAX_PAGES = 10
 # The ranges a rule's plot offers; about 240 points across each.
 RANGES = {"15m": 900_000, "1h": 3_600_000, "6h": 21_600_000, "1d": 86_400_000}
 DEFAULT_RANGE = "1h"
@@ -136,31 +135,20 @@ def range_form(rule_id: str, chosen: str) -> str:
 def rule_routes(console: Console) -> list[Route]:
     async def all_rules(request: Request) -> list[rule_service_pb2.Rule]:
         rules: list[rule_service_pb2.Rule] = []
-        token = ""
-        for _ in range(MAX_PAGES):
-            listed = await console.call(
-                LIST_RULES, rule_service_pb2.ListRulesRequest(page_size=PAGE_SIZE, page_token=token), request
-            )
+        first = rule_service_pb2.ListRulesRequest(page_size=PAGE_SIZE)
+        async for listed in console.pages(LIST_RULES, first, request):
             assert isinstance(listed, rule_service_pb2.ListRulesResponse)
             rules.extend(listed.rules)
-            token = listed.next_page_token
-            if not token:
-                break
         return rules
 
     async def alerts_by_rule(request: Request, rule: str = "") -> dict[str, list[JSONObject]]:
         produced: dict[str, list[JSONObject]] = {}
-        token = ""
-        for _ in range(MAX_PAGES):
-            message = alert_service_pb2.ListAlertsRequest(rule=rule, page_size=PAGE_SIZE, page_token=token)
-            listed = await console.call(LIST_ALERTS, message, request)
+        first = alert_service_pb2.ListAlertsRequest(rule=rule, page_size=PAGE_SIZE)
+        async for listed in console.pages(LIST_ALERTS, first, request):
             assert isinstance(listed, alert_service_pb2.ListAlertsResponse)
             for alert in listed.alerts:
                 if alert.rule_id:
                     produced.setdefault(alert.rule_id, []).append(to_json(alert))
-            token = listed.next_page_token
-            if not token:
-                break
         return produced
 
     @guarded
