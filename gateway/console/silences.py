@@ -159,6 +159,15 @@ def remaining(ends_at: JSON, now_ms: int) -> str:
     return format_duration(max(1, math.ceil(left / _MINUTE_MS)) * _MINUTE_MS)
 
 
+def _silence(
+    matchers: Sequence[str], by: str, comment: str, times: tuple[int, int]
+) -> silence_service_pb2.Silence:
+    silence = silence_service_pb2.Silence(matchers=matchers, created_by=by, comment=comment)
+    silence.starts_at.FromMilliseconds(times[0])
+    silence.ends_at.FromMilliseconds(times[1])
+    return silence
+
+
 def silence_routes(console: Console) -> list[Route]:
     async def matching(request: Request, matchers: Sequence[str]) -> tuple[list[JSONObject], list[str]]:
         """The unresolved alerts the matchers select, or why they are not matchers."""
@@ -306,9 +315,7 @@ def silence_routes(console: Console) -> list[Route]:
         times = window(duration, None)
         if isinstance(times, str):
             return await again([times], 400)
-        silence = silence_service_pb2.Silence(matchers=matchers, created_by=by, comment=comment)
-        silence.starts_at.FromMilliseconds(times[0])
-        silence.ends_at.FromMilliseconds(times[1])
+        silence = _silence(matchers, by, comment, times)
         try:
             created = await console.call(
                 CREATE_SILENCE, silence_service_pb2.CreateSilenceRequest(silence=silence), request
@@ -369,9 +376,7 @@ def silence_routes(console: Console) -> list[Route]:
         )
         if isinstance(times, str):
             return await again([times], 400)
-        silence = silence_service_pb2.Silence(matchers=matchers, created_by=by, comment=comment)
-        silence.starts_at.FromMilliseconds(times[0])
-        silence.ends_at.FromMilliseconds(times[1])
+        silence = _silence(matchers, by, comment, times)
         try:
             updated = await console.call(
                 UPDATE_SILENCE,
