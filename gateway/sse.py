@@ -4,6 +4,10 @@ Each message is one event: `id:` its revision, `event:` its type, `data:` its RE
 that reconnects sends the last id back as `Last-Event-ID`, which resumes the stream from that
 revision (the header wins over a `since_revision` parameter: it is the more recent of the two).
 A gRPC error ends the stream with an `event: error` whose data is the REST error body.
+
+The messages come from the backend as their bytes; the text of an event is made once for the
+bytes of its message and reused for every other stream that sends the same (the WatchAlerts
+subscribers of one event), which spares each subscriber decoding it and writing its JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from alerting_common.jsonmap import JSON, descriptor_of, to_json
-from gateway.backend import Backend
+from gateway.backend import Backend, StreamCall
 from gateway.errors import (
     Endpoint,
     GatewayError,
@@ -41,6 +45,8 @@ def stream_endpoint(route: RpcRoute, backend: Backend, keepalive: float | None) 
     """`keepalive`: seconds of silence after which a comment line is sent, so that proxies keep the
     connection and a gone client is noticed; None sends none."""
 
+    texts = EventTexts(route.response_class)
+
     async def endpoint(request: Request) -> Response:
         message = await build_request(route, request, max_body_bytes=0)
         last_event_id = request.headers.get("last-event-id", "").strip()
@@ -53,7 +59,7 @@ def stream_endpoint(route: RpcRoute, backend: Backend, keepalive: float | None) 
         # not a 200 whose first event is the error.
         await call.wait_for_connection()
         return StreamingResponse(
-            sse_events(call, keepalive),
+            sse_events(call, keepalive, texts),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -72,6 +78,24 @@ def format_event(message: Message) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+class EventTexts:
+    """The SSE text of the latest messages of one route, by their bytes."""
+
+    SIZE = 256
+
+    def __init__(self, response_class: type[Message]) -> None:
+        self._response_class = response_class
+        self._texts: dict[bytes, bytes] = {}
+
+    def text(self, raw: bytes) -> bytes:
+        text = self._texts.get(raw)
+        if text is None:
+            text = self._texts[raw] = format_event(self._response_class.FromString(raw)).encode()
+            if len(self._texts) > self.SIZE:
+                del self._texts[next(iter(self._texts))]
+        return text
+
+
 def _error_event(error: GatewayError) -> str:
     return f"event: error\ndata: {_dumps(error.body())}\n\n"
 
@@ -82,8 +106,11 @@ def _dumps(data: JSON) -> str:
 
 
 async def sse_events(
-    call: grpc.aio.UnaryStreamCall[Message, Message], keepalive: float | None
-) -> AsyncIterator[str]:
+    call: StreamCall | grpc.aio.UnaryStreamCall[Message, Message],
+    keepalive: float | None,
+    texts: EventTexts | None = None,
+) -> AsyncIterator[str | bytes]:
+    """Messages (or their bytes, with `texts`) as events, then the end or an error event."""
     read: asyncio.Future[object] | None = None
     try:
         while True:
@@ -93,9 +120,12 @@ async def sse_events(
                 if not done:
                     yield ": keepalive\n\n"
             item = read.result()
-            if not isinstance(item, Message):  # grpc.aio.EOF
+            if isinstance(item, bytes) and texts is not None:
+                yield texts.text(item)
+            elif isinstance(item, Message):
+                yield format_event(item)
+            else:  # grpc.aio.EOF
                 return
-            yield format_event(item)
     except grpc.aio.AioRpcError as exc:
         yield _error_event(from_rpc_error(exc))
     except Exception:
