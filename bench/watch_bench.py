@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ FILTER = 'alertname="WatchBench"'
 STAMP = re.compile(rb'"bench_ts":"([0-9.]+)"')
 # gRPC streams per channel (one HTTP/2 connection each).
 STREAMS_PER_CHANNEL = 100
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --- the subscriber process -------------------------------------------------------------------
@@ -151,6 +153,35 @@ def _configured(config: IO[str], count: int) -> Iterator[Running]:
         yield server
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine_cpu_s() -> float:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / _TICK
+
+
+def _child_pid(parent: int, marker: str) -> int:
+    """The child process of `parent` whose command line holds `marker`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and marker in command:
+            return int(entry.name)
+    raise RuntimeError(f"no child process of {parent} runs {marker}")
+
+
 def _run(transport: str, count: int, seconds: int) -> Json:
     # Room for the subscribers and the poster beside them (the defaults are 1000 of each).
     with (
@@ -172,7 +203,10 @@ def _run(transport: str, count: int, seconds: int) -> Json:
             if sub.stdout.readline().strip() != "ready":
                 raise RuntimeError("the subscribers did not start")
             load_before = os.getloadavg()[0]
+            server_pid = _child_pid(os.getpid(), "alerting_server.cli")
+            cpu_before = (_cpu_s(server_pid), _cpu_s(sub.pid), _machine_cpu_s(), time.monotonic())
             stamps = asyncio.run(_post(server.base_url, seconds))
+            cpu_after = (_cpu_s(server_pid), _cpu_s(sub.pid), _machine_cpu_s(), time.monotonic())
             time.sleep(5)  # The last events' time to arrive.
             sub.stdin.close()
             out = json.loads(sub.stdout.readline())
@@ -180,15 +214,21 @@ def _run(transport: str, count: int, seconds: int) -> Json:
             sub.kill()
             sub.wait()
     latencies = []
+    per_alert: dict[float, list[float]] = {stamp: [] for stamp in stamps}
     missed = 0
     for got in out["received"]:
         by_stamp = dict(got)
         for stamp in stamps:
             if stamp in by_stamp:
-                latencies.append((by_stamp[stamp] - stamp) * 1000)
+                latency = (by_stamp[stamp] - stamp) * 1000
+                latencies.append(latency)
+                per_alert[stamp].append(latency)
             else:
                 missed += 1
     latencies.sort()
+    firsts = sorted(min(v) for v in per_alert.values() if v)
+    lasts = sorted(max(v) for v in per_alert.values() if v)
+    wall = cpu_after[3] - cpu_before[3]
     return {
         "transport": transport,
         "subscribers": count,
@@ -199,6 +239,14 @@ def _run(transport: str, count: int, seconds: int) -> Json:
         "latency_ms_p50": round(_percentile(latencies, 0.5), 1) if latencies else None,
         "latency_ms_p99": round(_percentile(latencies, 0.99), 1) if latencies else None,
         "latency_ms_max": round(latencies[-1], 1) if latencies else None,
+        # Per alert: when its first and its last subscriber got it (the median alert's, and the worst).
+        "first_subscriber_ms_median": round(statistics.median(firsts), 1) if firsts else None,
+        "last_subscriber_ms_median": round(statistics.median(lasts), 1) if lasts else None,
+        "last_subscriber_ms_worst": round(lasts[-1], 1) if lasts else None,
+        # Cores used while posting: the server, the subscribers' process, the whole machine.
+        "server_cores": round((cpu_after[0] - cpu_before[0]) / wall, 2),
+        "subscribers_cores": round((cpu_after[1] - cpu_before[1]) / wall, 2),
+        "machine_cores_busy": round((cpu_after[2] - cpu_before[2]) / wall, 2),
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 

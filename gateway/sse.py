@@ -105,6 +105,47 @@ def _dumps(data: JSON) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+class _Quiet:
+    """Tells a stream that waits when it has sent nothing for `seconds`: one timer per stream, moved
+    on when it fires rather than set again for every event."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+        self._waiter: asyncio.Future[bool] | None = None
+        self._timer = self._loop.call_later(seconds, self._check)
+
+    def sent(self) -> None:
+        self._last = self._loop.time()
+
+    async def wait(self, read: asyncio.Future[object]) -> bool:
+        """Until `read` is done (False) or a keep-alive is due (True)."""
+        waiter: asyncio.Future[bool] = self._loop.create_future()
+        self._waiter = waiter
+        read.add_done_callback(self._done)
+        try:
+            return await waiter
+        finally:
+            read.remove_done_callback(self._done)
+            self._waiter = None
+
+    def close(self) -> None:
+        self._timer.cancel()
+
+    def _done(self, _: object) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(False)
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        if now - self._last >= self._seconds:
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(True)
+            self._last = now
+        self._timer = self._loop.call_at(self._last + self._seconds, self._check)
+
+
 async def sse_events(
     call: StreamCall | grpc.aio.UnaryStreamCall[Message, Message],
     keepalive: float | None,
@@ -112,26 +153,34 @@ async def sse_events(
 ) -> AsyncIterator[str | bytes]:
     """Messages (or their bytes, with `texts`) as events, then the end or an error event."""
     read: asyncio.Future[object] | None = None
+    quiet = None if keepalive is None else _Quiet(keepalive)
     try:
         while True:
-            read = asyncio.ensure_future(call.read())
-            while not read.done():
-                done, _ = await asyncio.wait({read}, timeout=keepalive)
-                if not done:
-                    yield ": keepalive\n\n"
-            item = read.result()
+            if quiet is None:
+                item = await call.read()
+            else:
+                # The read goes on across keep-alives: cancelling it would end the call.
+                read = asyncio.ensure_future(call.read())
+                while not read.done():
+                    if await quiet.wait(read):
+                        yield ": keepalive\n\n"
+                item, read = read.result(), None
             if isinstance(item, bytes) and texts is not None:
                 yield texts.text(item)
             elif isinstance(item, Message):
                 yield format_event(item)
             else:  # grpc.aio.EOF
                 return
+            if quiet is not None:
+                quiet.sent()
     except grpc.aio.AioRpcError as exc:
         yield _error_event(from_rpc_error(exc))
     except Exception:
         log.exception("event stream failed")
         yield _error_event(internal_error())
     finally:
+        if quiet is not None:
+            quiet.close()
         if read is not None and not read.done():
             read.cancel()
         call.cancel()
