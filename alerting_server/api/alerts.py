@@ -204,9 +204,13 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         await self._manager.catch_up_to(request.since_revision)
         first, subscription = hub.subscribe(request.since_revision, self._manager.alerts)
 
+        aborted = False
+
         def cut_off() -> None:
             # Fallen behind while sending to a subscriber that does not read: the stream ends now, its
             # status queued behind what was sent already, rather than when the send is taken.
+            nonlocal aborted
+            aborted = True
             status = to_grpc_status(subscription.cut_off())
             task = asyncio.ensure_future(_abort(context, status))
             self._aborting.add(task)
@@ -218,9 +222,11 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
             # (the gateway answers its HTTP status on this).
             await context.send_initial_metadata(())
             for event in first:
+                if aborted:
+                    break
                 if self._wanted(event.alert, matchers, states):
                     yield self._event_pb(event)
-            while True:
+            while not aborted:
                 event = await subscription.next()
                 if self._wanted(event.alert, matchers, states):
                     yield self._event_pb(event)
