@@ -13,13 +13,14 @@ subscribers of one event), which spares each subscriber decoding it and writing 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import grpc
 from google.protobuf.message import Message
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from alerting_common.jsonmap import JSON, descriptor_of, to_json
 from gateway.backend import Backend, StreamCall
@@ -58,11 +59,7 @@ def stream_endpoint(route: RpcRoute, backend: Backend, keepalive: float | None) 
         # A refused stream (too many watchers, a revision no longer retained) is an HTTP error status,
         # not a 200 whose first event is the error.
         await call.wait_for_connection()
-        return StreamingResponse(
-            sse_events(call, keepalive, texts),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return EventStream(call, keepalive, texts)
 
     return guarded(endpoint)
 
@@ -105,82 +102,118 @@ def _dumps(data: JSON) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-class _Quiet:
-    """Tells a stream that waits when it has sent nothing for `seconds`: one timer per stream, moved
-    on when it fires rather than set again for every event."""
+class EventStream(Response):
+    """The events of a stream call as a text/event-stream body, read and written in turn by the
+    request's own task: no task, future or timer per event, which is what a feed with many
+    subscribers pays for each. A keep-alive comment goes out from a timer when the stream has been
+    quiet; the client going away ends the call."""
 
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._loop = asyncio.get_running_loop()
-        self._last = self._loop.time()
-        self._waiter: asyncio.Future[bool] | None = None
-        self._timer = self._loop.call_later(seconds, self._check)
+    media_type = "text/event-stream"
 
-    def sent(self) -> None:
-        self._last = self._loop.time()
+    def __init__(self, call: StreamCall, keepalive: float | None, texts: EventTexts) -> None:
+        self._call = call
+        self._keepalive = keepalive
+        self._texts = texts
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self._send: Send | None = None
+        self._reading = False
+        self._last = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._pinging: asyncio.Task[None] | None = None
 
-    async def wait(self, read: asyncio.Future[object]) -> bool:
-        """Until `read` is done (False) or a keep-alive is due (True)."""
-        waiter: asyncio.Future[bool] = self._loop.create_future()
-        self._waiter = waiter
-        read.add_done_callback(self._done)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        gone = False
+        finished = False
+
+        def went_away(_: object) -> None:
+            nonlocal gone
+            if not finished:
+                gone = True
+                task.cancel()
+
+        listener = asyncio.ensure_future(_disconnect(receive))
+        listener.add_done_callback(went_away)
+        self._send = send
         try:
-            return await waiter
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            loop = asyncio.get_running_loop()
+            self._last = loop.time()
+            if self._keepalive is not None:
+                self._timer = loop.call_later(self._keepalive, self._check)
+            final = await self._events(send)
+            await self._stop_pinging()
+            if final:
+                await send({"type": "http.response.body", "body": final, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not gone:
+                raise
+            task.uncancel()
         finally:
-            read.remove_done_callback(self._done)
-            self._waiter = None
+            finished = True
+            listener.remove_done_callback(went_away)
+            listener.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._pinging is not None:
+                self._pinging.cancel()
+            self._call.cancel()
 
-    def close(self) -> None:
-        self._timer.cancel()
-
-    def _done(self, _: object) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(False)
+    async def _events(self, send: Send) -> bytes:
+        """Sends the events until the call ends; returns the error event that ends it, if any."""
+        loop = asyncio.get_running_loop()
+        texts = self._texts
+        try:
+            while True:
+                self._reading = True
+                item = await self._call.read()
+                self._reading = False
+                if isinstance(item, bytes):
+                    body = texts.text(item)
+                elif isinstance(item, Message):
+                    body = format_event(item).encode()
+                else:  # grpc.aio.EOF
+                    return b""
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                self._last = loop.time()
+        except grpc.aio.AioRpcError as exc:
+            return _error_event(from_rpc_error(exc)).encode()
+        except Exception:
+            log.exception("event stream failed")
+            return _error_event(internal_error()).encode()
 
     def _check(self) -> None:
-        now = self._loop.time()
-        if now - self._last >= self._seconds:
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(True)
+        assert self._keepalive is not None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now - self._last >= self._keepalive:
+            # Only while waiting for an event: one being sent says more than a keep-alive.
+            if self._reading and (self._pinging is None or self._pinging.done()):
+                self._pinging = asyncio.ensure_future(self._ping())
             self._last = now
-        self._timer = self._loop.call_at(self._last + self._seconds, self._check)
+        self._timer = loop.call_at(self._last + self._keepalive, self._check)
+
+    async def _ping(self) -> None:
+        assert self._send is not None
+        await self._send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+
+    async def _stop_pinging(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pinging is not None and not self._pinging.done():
+            self._pinging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pinging
 
 
-async def sse_events(
-    call: StreamCall | grpc.aio.UnaryStreamCall[Message, Message],
-    keepalive: float | None,
-    texts: EventTexts | None = None,
-) -> AsyncIterator[str | bytes]:
-    """Messages (or their bytes, with `texts`) as events, then the end or an error event."""
-    read: asyncio.Future[object] | None = None
-    quiet = None if keepalive is None else _Quiet(keepalive)
-    try:
-        while True:
-            if quiet is None:
-                item = await call.read()
-            else:
-                # The read goes on across keep-alives: cancelling it would end the call.
-                read = asyncio.ensure_future(call.read())
-                while not read.done():
-                    if await quiet.wait(read):
-                        yield ": keepalive\n\n"
-                item, read = read.result(), None
-            if isinstance(item, bytes) and texts is not None:
-                yield texts.text(item)
-            elif isinstance(item, Message):
-                yield format_event(item)
-            else:  # grpc.aio.EOF
-                return
-            if quiet is not None:
-                quiet.sent()
-    except grpc.aio.AioRpcError as exc:
-        yield _error_event(from_rpc_error(exc))
-    except Exception:
-        log.exception("event stream failed")
-        yield _error_event(internal_error())
-    finally:
-        if quiet is not None:
-            quiet.close()
-        if read is not None and not read.done():
-            read.cancel()
-        call.cancel()
+KEEPALIVE = b": keepalive\n\n"
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
