@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import math
 import os
@@ -494,6 +495,11 @@ async def serve(config: Config) -> int:
     except Exception:
         await app.stop()
         raise
+    # What start-up made (modules, the schema, the configuration) lives as long as the process: kept
+    # out of the collector's way, its full collections, which hold up every stream and request for
+    # as long as they take, go only over what came after.
+    gc.collect()
+    gc.freeze()
     reloads: set[asyncio.Task[None]] = set()
 
     def hangup() -> None:

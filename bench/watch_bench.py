@@ -243,6 +243,10 @@ def _run(transport: str, count: int, seconds: int) -> Json:
         "first_subscriber_ms_median": round(statistics.median(firsts), 1) if firsts else None,
         "last_subscriber_ms_median": round(statistics.median(lasts), 1) if lasts else None,
         "last_subscriber_ms_worst": round(lasts[-1], 1) if lasts else None,
+        # In posting order: each alert's first and last subscriber.
+        "per_alert_first_last_ms": [
+            [round(min(v)), round(max(v))] if v else None for v in (per_alert[s] for s in stamps)
+        ],
         # Cores used while posting: the server, the subscribers' process, the whole machine.
         "server_cores": round((cpu_after[0] - cpu_before[0]) / wall, 2),
         "subscribers_cores": round((cpu_after[1] - cpu_before[1]) / wall, 2),
