@@ -6,9 +6,10 @@ as Prometheus does. A write to a metric the group reads asks for an extra evalua
 rules it can change, at the current time. When the group has room it runs at once: detection does
 not wait for `min_interval`. Under load it is throttled to one per `min_interval`, writes that come
 in the meantime coalesced into that one: load is writes that came while an evaluation of the group
-ran (however many, they make one follow-up), or evaluations that take long (queued behind others on
-a busy engine): the next extra one waits ROOM_FACTOR times as long as the last one took, and never
-longer than `min_interval` after it.
+ran (however many, they make one follow-up), or extra evaluations that took more than their share
+of the time, kept in a token bucket of evaluation time (BUDGET_SHARE of the wall time, up to
+BUDGET_SHARE of `min_interval` saved up): one that takes long, as on a busy engine where it queues
+behind others, spends it, and the next waits until it is back, never longer than `min_interval`.
 
 An embedded group is evaluated on the event loop in slices, yielding between them, so that a
 large group does not hold up the other groups and the API for its whole duration. A group with
@@ -48,9 +49,8 @@ EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 # maximum; a task that ran for the maximum since its restart starts over at the first delay.
 RESTART_DELAY_S = 1.0
 MAX_RESTART_DELAY_S = 60.0
-# A group's evaluations on writes take at most about 1/(1 + ROOM_FACTOR) of its time before
-# `min_interval` throttles them.
-ROOM_FACTOR = 10
+# The share of a group's time its evaluations on writes may take before they wait.
+BUDGET_SHARE = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ class GroupRunner:
         self._full_requested = False
         # When the last extra evaluation started, and how long it took (ms, by the clock's measure).
         self._last_extra: int | None = None
-        self._last_extra_ms = 0.0
+        # The token bucket of extra evaluations' time (ms), as of `_budget_at` (clock ms).
+        self._budget_ms = self._budget_cap
+        self._budget_at = 0
         # An evaluation is running; writes came in while one ran (the group is under load).
         self._evaluating = False
         self._written_busy = False
@@ -160,7 +162,19 @@ class GroupRunner:
         if self._written_busy:
             # Writes came while an evaluation ran: one follow-up, at the min_interval pace.
             return throttled
-        return min(throttled, self._last_extra + math.ceil(self._last_extra_ms * (1 + ROOM_FACTOR)))
+        if self._budget_ms >= 0:
+            return self._last_extra
+        # Spent beyond the budget: it is back once refilled to nothing owed.
+        return min(throttled, self._budget_at + math.ceil(-self._budget_ms / BUDGET_SHARE))
+
+    @property
+    def _budget_cap(self) -> float:
+        return BUDGET_SHARE * self._min_interval
+
+    def _spend(self, began: int, ended: int) -> None:
+        refilled = self._budget_ms + max(began - self._budget_at, 0) * BUDGET_SHARE
+        self._budget_ms = min(self._budget_cap, refilled) - max(ended - began, 0)
+        self._budget_at = ended
 
     async def step(self, now: int) -> int:
         """Runs what is due at `now`; returns when the next thing is due (tests drive this directly)."""
@@ -180,7 +194,6 @@ class GroupRunner:
                 await self.evaluate(ts, self._periodic_positions())
         elif extra is not None and now >= extra:
             self._last_extra = now
-            self._last_extra_ms = 0.0
             self._written_busy = False
             names, self._written = self._written, set()
             full, self._full_requested = self._full_requested, False
@@ -189,7 +202,7 @@ class GroupRunner:
                 ts = now if self.last_ts is None else max(now, self.last_ts + 1)
                 began = self._clock.now_ms()
                 await self.evaluate(ts, positions, urgent=True)
-                self._last_extra_ms = float(max(self._clock.now_ms() - began, 0))
+                self._spend(began, self._clock.now_ms())
                 telemetry.TRIGGERED.labels(self.name).inc()
         extra = self._extra_due()
         return self.next_slot if extra is None else min(self.next_slot, extra)

@@ -119,3 +119,39 @@ async def test_a_burst_of_writes_during_an_evaluation_makes_one_follow_up_at_min
     assert await runner.step(now + 6 * S) == runner.next_slot
     assert gated.timestamps == [now, now + 5 * S]
     await e.stop()
+
+
+async def test_extra_evaluations_that_take_long_spend_the_budget_and_the_next_write_waits() -> None:
+    db = TSDB(retention_ms=1 << 62)
+    gated = GatedEngine(db)
+    clock = Clock(T0)
+    e = RuleManager(
+        Rules([alerting("a", "x > 1", group="g")]),
+        engine_query_func(gated),
+        Remote(0),
+        db,
+        Sink(),
+        clock,
+        default_interval_ms=1 * M,
+        min_interval_ms=5 * S,
+    )
+    await e.load()
+    runner = e.runners["g"]
+    now = clock.now = runner.next_slot - 30 * S
+    write(db, "x", now, 5)
+    gated.gate.clear()
+    e.written(["x"])
+    evaluating = asyncio.create_task(runner.step(now))
+    assert await asyncio.to_thread(gated.entered.wait, 30), "the evaluation did not start"
+    # It takes 800ms (a busy engine), more than the 500ms a tenth of min_interval saves up.
+    clock.now = now + 800
+    gated.gate.set()
+    await evaluating
+    # The 300ms overdrawn come back at a tenth of the time: 3s after it ended.
+    write(db, "x", now + 900, 6)
+    e.written(["x"])
+    assert await runner.step(now + 900) == now + 800 + 3 * S
+    assert gated.timestamps == [now]
+    await runner.step(now + 800 + 3 * S)
+    assert gated.timestamps == [now, now + 800 + 3 * S]
+    await e.stop()
