@@ -31,7 +31,7 @@ from tests.notify.receiver import Receiver
 
 SERIES = 10_000
 GROUP_SIZE = 100
-PROBES = 100
+PROBES = 200
 # Probes come closer together than rules.min_interval (1s by default).
 PROBE_SPACING_S = 0.3
 # Rules per imported file: a saturated engine slows imports, and each must end within the API's deadline.
