@@ -134,9 +134,10 @@ def _throughput(http: httpx.Client, count: int) -> Json:
     }
 
 
-async def _probe(base_url: str, probes: int, spacing_s: float) -> list[float]:
+async def _probe(base_url: str, probes: int, spacing_s: float, walls: dict[str, float]) -> list[float]:
     """Probe samples to the one probe group, `spacing_s` apart (within min_interval of each other):
-    the time from each POST /samples to the webhook receiving its notification, in ms."""
+    the time from each POST /samples to the webhook receiving its notification, in ms. `walls`: the
+    wall-clock time of each POST, by probe."""
     receiver = await Receiver().start()
     try:
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as api:
@@ -149,6 +150,7 @@ async def _probe(base_url: str, probes: int, spacing_s: float) -> list[float]:
             for k in range(probes):
                 sample = {"name": "probe", "labels": {"k": str(k)}, "value": 1}
                 sent[str(k)] = time.monotonic()
+                walls[str(k)] = time.time()
                 (await api.post("/samples", json={"samples": [sample]})).raise_for_status()
                 await asyncio.sleep(spacing_s)
             deadline = time.monotonic() + 30
@@ -184,12 +186,22 @@ def _latency(http: httpx.Client, count: int) -> Json:
     )
     _import(http, probes)
     _settle(http, count + 1)
-    samples = asyncio.run(_probe(str(http.base_url), PROBES, PROBE_SPACING_S))
+    walls: dict[str, float] = {}
+    samples = asyncio.run(_probe(str(http.base_url), PROBES, PROBE_SPACING_S, walls))
+    alerts = http.get("/alerts", params={"rule": "Probe", "page_size": 1000}).json()["alerts"]
+    # When each probe's rule evaluation began (the alert's start, in ms): the first part of the way.
+    evaluated = sorted(
+        max(0.0, a["started_at"] / 1000 - walls[a["labels"]["k"]]) * 1000
+        for a in alerts
+        if a["labels"].get("k") in walls
+    )
     return {
         "detection_latency_ms_p50": round(statistics.median(samples), 1),
         "detection_latency_ms_p99": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
         "detection_latency_ms_max": round(samples[-1], 1),
         "detection_latency_ms_slowest": [round(v, 1) for v in samples[-5:]],
+        "evaluation_started_ms_p50": round(statistics.median(evaluated), 1) if evaluated else None,
+        "evaluation_started_ms_max": round(evaluated[-1], 1) if evaluated else None,
         "probes": len(samples),
         "probe_spacing_s": PROBE_SPACING_S,
     }
