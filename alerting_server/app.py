@@ -500,8 +500,9 @@ async def serve(config: Config) -> int:
     # as long as they take, go only over what came after.
     gc.collect()
     gc.freeze()
-    # A stream's event makes a few objects for each subscriber: collections come per 20,000 of them
-    # rather than per 700, and the full ones (over the whole heap) twice as rarely.
+    # A stream's event makes a few objects for each subscriber: the young generation is collected per
+    # 20,000 new objects rather than per 700, and each older one after 20 collections of the one
+    # before it rather than 10.
     gc.set_threshold(20_000, 20, 20)
     reloads: set[asyncio.Task[None]] = set()
 
