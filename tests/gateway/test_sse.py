@@ -162,3 +162,15 @@ async def test_a_client_that_goes_away_ends_the_call() -> None:
     await asyncio.wait_for(response({"type": "http"}, receive, send), 10)
 
     assert call.cancelled
+
+
+def test_the_text_of_an_event_is_made_once_for_every_stream_that_sends_it() -> None:
+    texts = EventTexts(alert_service_pb2.WatchAlertsResponse)
+    (event,) = watch_events(2)
+    first = texts.text(event.SerializeToString())
+    # Another stream's copy of the same message: the same text, not made again.
+    assert texts.text(bytes(event.SerializeToString())) is first
+    assert first.startswith(b"id: 2\nevent: state_changed\ndata: {")
+    other = texts.text(watch_events(3)[0].SerializeToString())
+    assert other is not first
+    assert other.startswith(b"id: 3\n")
