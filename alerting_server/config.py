@@ -260,7 +260,9 @@ class Config:
     rules_min_interval_ms: int = field(
         default=1000,
         metadata=_doc(
-            "least time between the evaluations of a group that writes of the samples it reads cause",
+            "least time between the evaluations of a group that writes of the samples it reads cause, "
+            "under load (writes while it evaluates, or evaluations that take long); an idle group "
+            "evaluates at once",
             "rules.min_interval",
         ),
     )

@@ -59,7 +59,7 @@ def create_app(
         deadline in seconds of unary calls. `sse_keepalive`: seconds between keep-alive comments on idle
         event streams. `files`: the proto files whose annotated services are served (default: every
         `alerting.v1` file). `local`: the servicers behind `grpc_target` when they live in this process;
-        unary calls then skip the transport (streams still use the channel). `authenticate`: the
+        calls then skip the transport. `authenticate`: the
         server's token check, made before a request body is read (the servicers check the token again,
         with its scope). `token_scope`: the scope of a token, for the console to show only the forms
     it may use. `allowed_hosts`: the names a request's Host may carry (None: any), against DNS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import grpc
 from google.protobuf.message import Message
@@ -12,6 +13,16 @@ from gateway.local import LocalServer
 from gateway.routes import RpcRoute
 
 ChannelOptions = Sequence[tuple[str, str | int]]
+
+
+class StreamCall(Protocol):
+    """A server-streaming call whose read() gives each message serialized (bytes), then EOF."""
+
+    async def wait_for_connection(self) -> None: ...
+
+    async def read(self) -> object: ...
+
+    def cancel(self) -> bool: ...
 
 
 class Backend:
@@ -37,7 +48,7 @@ class Backend:
         self._local = local
         # Multi-callables by gRPC method path, made once per channel.
         self._unary: dict[str, grpc.aio.UnaryUnaryMultiCallable[Message, Message]] = {}
-        self._streams: dict[str, grpc.aio.UnaryStreamMultiCallable[Message, Message]] = {}
+        self._streams: dict[str, grpc.aio.UnaryStreamMultiCallable[Message, bytes]] = {}
 
     @property
     def channel(self) -> grpc.aio.Channel:
@@ -78,17 +89,20 @@ class Backend:
         response: Message = await call(message, timeout=self._timeout, metadata=call_metadata(request))
         return response
 
-    def stream(
-        self, route: RpcRoute, message: Message, request: Request
-    ) -> grpc.aio.UnaryStreamCall[Message, Message]:
+    def stream(self, route: RpcRoute, message: Message, request: Request) -> StreamCall:
+        """The messages come as their bytes: the caller decodes them, or reuses what it made of the
+        same bytes for another caller (gateway/sse.py)."""
+        metadata = call_metadata(request)
+        if self._local is not None:
+            return self._local.stream(route.grpc_path, message, metadata=tuple(metadata))
         call = self._streams.get(route.grpc_path)
         if call is None:
             call = self._streams[route.grpc_path] = self.channel.unary_stream(
                 route.grpc_path,
                 request_serializer=route.request_class.SerializeToString,
-                response_deserializer=route.response_class.FromString,
+                response_deserializer=None,
             )
-        return call(message, metadata=call_metadata(request))
+        return call(message, metadata=metadata)
 
 
 def call_metadata(request: Request) -> list[tuple[str, str]]:

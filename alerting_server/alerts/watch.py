@@ -2,7 +2,8 @@
 
 Publishing never waits: a subscriber whose buffer is full is cut off (RESOURCE_EXHAUSTED) and may
 resume from its last revision while that is still retained. Resuming from a revision older than
-the retained window is FAILED_PRECONDITION, so a client never silently misses a change.
+the retained window is FAILED_PRECONDITION, so a client never silently misses a change. An event is
+encoded once per format (the API's message, its SSE text) and shared by every subscriber.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import enum
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alerting_server.alerts.limits import DEFAULT_MAX_WATCHERS
 from alerting_server.errors import FailedPrecondition, ResourceExhausted
@@ -38,6 +39,8 @@ class AlertEvent:
     type: EventType
     alert: Alert
     revision: int
+    # Its encodings by format, made by the first subscriber that needs one and shared by the others.
+    encoded: dict[str, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 class Subscription:
@@ -46,27 +49,43 @@ class Subscription:
     def __init__(self, buffer: int) -> None:
         self._buffer = buffer
         self._events: deque[AlertEvent] = deque()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
         self.delivered = 0
+        # Called once when the subscriber falls behind while its consumer is not waiting for an event
+        # (it is busy or stuck sending the last one): the consumer can end its stream at once.
+        self.on_overflow: Callable[[], None] | None = None
 
     def push(self, event: AlertEvent) -> None:
         if len(self._events) >= self._buffer:
-            self.overflowed = True
+            if not self.overflowed:
+                self.overflowed = True
+                if self._waiter is None and self.on_overflow is not None:
+                    self.on_overflow()
         else:
             self._events.append(event)
-        self._ready.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def cut_off(self) -> ResourceExhausted:
+        """The error that ends this subscriber's stream; what it had not taken yet is dropped."""
+        self._events.clear()
+        return ResourceExhausted(
+            f"watcher fell more than {self._buffer} events behind; "
+            f"resume with since_revision={self.delivered}"
+        )
 
     async def next(self) -> AlertEvent:
         """The next event; what was buffered still comes, then ResourceExhausted if it fell behind."""
         while not self._events:
             if self.overflowed:
-                raise ResourceExhausted(
-                    f"watcher fell more than {self._buffer} events behind; "
-                    f"resume with since_revision={self.delivered}"
-                )
-            self._ready.clear()
-            await self._ready.wait()
+                raise self.cut_off()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         event = self._events.popleft()
         self.delivered = event.revision
         return event

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
+
+import grpc
+from grpc import aio
 
 from alerting.v1 import alert_service_pb2, alert_service_pb2_grpc
 from alerting_common.regexp import Regexp
 from alerting_server import model
 from alerting_server.alerts import history
-from alerting_server.alerts.watch import EventType
+from alerting_server.alerts.watch import AlertEvent, EventType
 from alerting_server.api import convert
 from alerting_server.api.convert import ts_from_pb
+from alerting_server.api.errors import to_grpc_status
 from alerting_server.errors import InvalidArgument, NotFound
 from alerting_server.matching import Matcher, compile_re2, parse_matchers
 from alerting_server.pagination import PageRequest
@@ -75,10 +81,18 @@ async def with_delivery_outcomes(
     return merged
 
 
+async def _abort(context: Context, status: grpc.Status) -> None:
+    """Ends a stream from outside its handler (which waits on a send meanwhile)."""
+    with contextlib.suppress(aio.AbortError):
+        await context.abort_with_status(status)
+
+
 class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
     def __init__(self, manager: AlertPipeline, store: Store) -> None:
         self._manager = manager
         self._store = store
+        # Streams being ended from outside their handlers (WatchAlerts' cut-off).
+        self._aborting: set[asyncio.Task[None]] = set()
 
     def _to_pb(self, alert: model.Alert) -> alert_service_pb2.Alert:
         return convert.alert_to_pb(alert, self._manager.receivers(alert))
@@ -189,27 +203,47 @@ class AlertServicer(alert_service_pb2_grpc.AlertServiceServicer):
         hub = self._manager.hub
         await self._manager.catch_up_to(request.since_revision)
         first, subscription = hub.subscribe(request.since_revision, self._manager.alerts)
+
+        aborted = False
+
+        def cut_off() -> None:
+            # Fallen behind while sending to a subscriber that does not read: the stream ends now, its
+            # status queued behind what was sent already, rather than when the send is taken.
+            nonlocal aborted
+            aborted = True
+            status = to_grpc_status(subscription.cut_off())
+            task = asyncio.ensure_future(_abort(context, status))
+            self._aborting.add(task)
+            task.add_done_callback(self._aborting.discard)
+
+        subscription.on_overflow = cut_off
         try:
             # Tells the caller at once that the watch was taken, even before there is any event to send
             # (the gateway answers its HTTP status on this).
             await context.send_initial_metadata(())
             for event in first:
+                if aborted:
+                    break
                 if self._wanted(event.alert, matchers, states):
-                    yield self._event_pb(event.type, event.alert, event.revision)
-            while True:
+                    yield self._event_pb(event)
+            while not aborted:
                 event = await subscription.next()
                 if self._wanted(event.alert, matchers, states):
-                    yield self._event_pb(event.type, event.alert, event.revision)
+                    yield self._event_pb(event)
         finally:
+            subscription.on_overflow = None
             hub.unsubscribe(subscription)
 
     @staticmethod
     def _wanted(alert: model.Alert, matchers: list[Matcher], states: set[model.AlertState | None]) -> bool:
         return (not states or alert.state in states) and all(m.matches(alert.labels) for m in matchers)
 
-    def _event_pb(
-        self, kind: EventType, alert: model.Alert, revision: int
-    ) -> alert_service_pb2.WatchAlertsResponse:
-        return alert_service_pb2.WatchAlertsResponse(
-            type=_EVENT_TYPE[kind], alert=self._to_pb(alert), revision=revision
-        )
+    def _event_pb(self, event: AlertEvent) -> alert_service_pb2.WatchAlertsResponse:
+        """The event's message, made once and shared by every subscriber (never changed after)."""
+        message = event.encoded.get("pb")
+        if message is None:
+            message = event.encoded["pb"] = alert_service_pb2.WatchAlertsResponse(
+                type=_EVENT_TYPE[event.type], alert=self._to_pb(event.alert), revision=event.revision
+            )
+        assert isinstance(message, alert_service_pb2.WatchAlertsResponse)
+        return message

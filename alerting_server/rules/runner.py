@@ -3,8 +3,13 @@
 The periodic evaluation runs at Prometheus' slot timestamps (Group.eval_timestamp); when an
 evaluation overran and slots went by, they count as missed and the latest slot is evaluated,
 as Prometheus does. A write to a metric the group reads asks for an extra evaluation of the
-rules it can change, at the current time, at most once per `min_interval`: writes that come in
-the meantime are coalesced into the next one.
+rules it can change, at the current time. When the group has room it runs at once: detection does
+not wait for `min_interval`. Under load it is throttled to one per `min_interval`, writes that come
+in the meantime coalesced into that one: load is writes that came while an evaluation of the group
+ran (however many, they make one follow-up), or extra evaluations that took more than their share
+of the time, kept in a token bucket of evaluation time (BUDGET_SHARE of the wall time, up to
+BUDGET_SHARE of `min_interval` saved up): one that takes long, as on a busy engine where it queues
+behind others, spends it, and the next waits until it is back, never longer than `min_interval`.
 
 An embedded group is evaluated on the event loop in slices, yielding between them, so that a
 large group does not hold up the other groups and the API for its whole duration. A group with
@@ -18,6 +23,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -43,6 +49,8 @@ EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 # maximum; a task that ran for the maximum since its restart starts over at the first delay.
 RESTART_DELAY_S = 1.0
 MAX_RESTART_DELAY_S = 60.0
+# The share of a group's time its evaluations on writes may take before they wait.
+BUDGET_SHARE = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +121,14 @@ class GroupRunner:
         self.next_slot = group.eval_timestamp(clock.now_ms()) + group.interval_ms
         self._written: set[str] = set()
         self._full_requested = False
+        # When the last extra evaluation started, and how long it took (ms, by the clock's measure).
         self._last_extra: int | None = None
+        # The token bucket of extra evaluations' time (ms), as of `_budget_at` (clock ms).
+        self._budget_ms = self._budget_cap
+        self._budget_at = 0
+        # An evaluation is running; writes came in while one ran (the group is under load).
+        self._evaluating = False
+        self._written_busy = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -127,6 +142,8 @@ class GroupRunner:
         """New samples of `names`: the rules reading them evaluate soon."""
         self._written.update(names)
         self._touched.update(names)
+        if self._evaluating:
+            self._written_busy = True
         self._wake.set()
 
     def request_full(self) -> None:
@@ -141,7 +158,23 @@ class GroupRunner:
             return None
         if self._last_extra is None:
             return 0
-        return self._last_extra + self._min_interval
+        throttled = self._last_extra + self._min_interval
+        if self._written_busy:
+            # Writes came while an evaluation ran: one follow-up, at the min_interval pace.
+            return throttled
+        if self._budget_ms >= 0:
+            return self._last_extra
+        # Spent beyond the budget: it is back once refilled to nothing owed.
+        return min(throttled, self._budget_at + math.ceil(-self._budget_ms / BUDGET_SHARE))
+
+    @property
+    def _budget_cap(self) -> float:
+        return BUDGET_SHARE * self._min_interval
+
+    def _spend(self, began: int, ended: int) -> None:
+        refilled = self._budget_ms + max(began - self._budget_at, 0) * BUDGET_SHARE
+        self._budget_ms = min(self._budget_cap, refilled) - max(ended - began, 0)
+        self._budget_at = ended
 
     async def step(self, now: int) -> int:
         """Runs what is due at `now`; returns when the next thing is due (tests drive this directly)."""
@@ -155,17 +188,21 @@ class GroupRunner:
             self.next_slot = ts + self.group.interval_ms
             # A full evaluation covers whatever was written before it started.
             self._written.clear()
+            self._written_busy = False
             self._full_requested = False
             if self.last_ts is None or ts > self.last_ts:
                 await self.evaluate(ts, self._periodic_positions())
         elif extra is not None and now >= extra:
             self._last_extra = now
+            self._written_busy = False
             names, self._written = self._written, set()
             full, self._full_requested = self._full_requested, False
             positions = None if full else self.reads.affected(names)
             if positions is None or positions:
                 ts = now if self.last_ts is None else max(now, self.last_ts + 1)
+                began = self._clock.now_ms()
                 await self.evaluate(ts, positions, urgent=True)
+                self._spend(began, self._clock.now_ms())
                 telemetry.TRIGGERED.labels(self.name).inc()
         extra = self._extra_due()
         return self.next_slot if extra is None else min(self.next_slot, extra)
@@ -242,10 +279,14 @@ class GroupRunner:
         chosen = sorted(positions) if positions is not None else list(range(len(self.group.rules)))
         out = Evaluated(ts, chosen)
         started = time.perf_counter()
-        if self.remote:
-            out.result = await self._eval_in_thread(ts, chosen)
-        else:
-            out.result = await self._eval_off_loop(ts, set(chosen), urgent)
+        self._evaluating = True
+        try:
+            if self.remote:
+                out.result = await self._eval_in_thread(ts, chosen)
+            else:
+                out.result = await self._eval_off_loop(ts, set(chosen), urgent)
+        finally:
+            self._evaluating = False
         out.duration_s = time.perf_counter() - started
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)

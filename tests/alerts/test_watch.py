@@ -68,3 +68,24 @@ async def test_next_waits_for_a_publish() -> None:
     assert (await waiting).alert.fingerprint == "a"
     hub.unsubscribe(sub)
     assert hub.subscribers == 0
+
+
+async def test_a_subscriber_falling_behind_while_its_consumer_is_busy_is_told_once() -> None:
+    hub = WatchHub(subscriber_buffer=2)
+    _, stuck = hub.subscribe(0, list)
+    _, reading = hub.subscribe(0, list)
+    calls: list[str] = []
+    stuck.on_overflow = lambda: calls.append("stuck")
+    reading.on_overflow = lambda: calls.append("reading")
+    waiting = asyncio.create_task(reading.next())
+    await asyncio.sleep(0)
+    hub.publish([(EventType.CREATED, alert(name)) for name in "abc"])
+    hub.publish([(EventType.CREATED, alert("d"))])
+    # The reading one was waiting when it fell behind: its next() says so, no callback.
+    assert calls == ["stuck"]
+    assert (await waiting).revision == 1
+    # Cut off, the stuck one's buffered events are dropped: it ends at once.
+    error = stuck.cut_off()
+    assert "resume with since_revision=0" in str(error)
+    with pytest.raises(ResourceExhausted):
+        await stuck.next()

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import cast
+from collections.abc import MutableMapping
+from typing import Any
 
 import grpc
 import httpx
-from google.protobuf.message import Message
 
 from alerting.v1 import alert_service_pb2
-from gateway.sse import sse_events
+from gateway.sse import EventStream, EventTexts
 
 from .fakes import FakeServer, firing_alert
 
@@ -113,6 +113,9 @@ class SilentCall:
         await self.end.wait()
         return grpc.aio.EOF  # type: ignore[attr-defined]  # missing from grpc-stubs
 
+    async def wait_for_connection(self) -> None:
+        pass
+
     def cancel(self) -> bool:
         self.cancelled = True
         return True
@@ -120,12 +123,54 @@ class SilentCall:
 
 async def test_idle_stream_sends_keepalive_comments() -> None:
     call = SilentCall()
-    events = sse_events(cast("grpc.aio.UnaryStreamCall[Message, Message]", call), keepalive=0)
+    sent: list[dict[str, object]] = []
+    gone = asyncio.Event()
 
-    first = await anext(events)
-    call.end.set()
-    rest = [item async for item in events]
+    async def receive() -> dict[str, object]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
 
-    assert first == ": keepalive\n\n"
-    assert all(item == ": keepalive\n\n" for item in rest)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+        if len(sent) == 4:
+            call.end.set()
+
+    response = EventStream(call, 0.01, EventTexts(alert_service_pb2.WatchAlertsResponse))
+    await asyncio.wait_for(response({"type": "http"}, receive, send), 10)
+
+    assert sent[0]["type"] == "http.response.start"
+    bodies = [m["body"] for m in sent[1:]]
+    assert bodies[-1] == b""
+    assert sent[-1]["more_body"] is False
+    assert len(bodies) >= 4
+    assert all(body == b": keepalive\n\n" for body in bodies[:-1])
     assert call.cancelled
+
+
+async def test_a_client_that_goes_away_ends_the_call() -> None:
+    call = SilentCall()
+    gone = asyncio.Event()
+
+    async def receive() -> dict[str, object]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        gone.set()
+
+    response = EventStream(call, None, EventTexts(alert_service_pb2.WatchAlertsResponse))
+    await asyncio.wait_for(response({"type": "http"}, receive, send), 10)
+
+    assert call.cancelled
+
+
+def test_the_text_of_an_event_is_made_once_for_every_stream_that_sends_it() -> None:
+    texts = EventTexts(alert_service_pb2.WatchAlertsResponse)
+    (event,) = watch_events(2)
+    first = texts.text(event.SerializeToString())
+    # Another stream's copy of the same message: the same text, not made again.
+    assert texts.text(bytes(event.SerializeToString())) is first
+    assert first.startswith(b"id: 2\nevent: state_changed\ndata: {")
+    other = texts.text(watch_events(3)[0].SerializeToString())
+    assert other is not first
+    assert other.startswith(b"id: 3\n")

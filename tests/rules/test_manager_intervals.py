@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterable
+
 from alerting_server.query.engine import Engine
+from alerting_server.query.labels import Labels
+from alerting_server.query.result import Result
 from alerting_server.query.tsdb import TSDB
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.vector import engine_query_func
@@ -38,17 +44,114 @@ async def test_a_group_without_interval_gets_the_default_one() -> None:
     assert await runner.step(slot) == slot + 42 * S
 
 
-async def test_writes_evaluate_a_group_at_most_once_per_min_interval() -> None:
-    e, db = engine(1 * M, 5 * S, Rules([alerting("a", "x > 1", group="g")]))
+async def test_a_write_to_an_idle_group_evaluates_it_at_once_within_min_interval() -> None:
+    e, db = engine(1 * M, 60 * S, Rules([alerting("a", "x > 1", group="g")]))
     await e.load()
     runner = e.runners["g"]
-    now = runner.next_slot - 30 * S
+    now = runner.next_slot - 50 * S
     write(db, "x", now, 5)
     e.written(["x"])
     await runner.step(now)
     assert runner.last_ts == now
+    # Nothing ran meanwhile and the evaluation took no time: the next write does not wait 60s.
+    write(db, "x", now + 1 * S, 6)
     e.written(["x"])
-    assert await runner.step(now + 1 * S) == now + 5 * S, "the next one waits for min_interval"
-    assert runner.last_ts == now
-    await runner.step(now + 5 * S)
-    assert runner.last_ts == now + 5 * S
+    assert await runner.step(now + 1 * S) == runner.next_slot
+    assert runner.last_ts == now + 1 * S
+
+
+class GatedEngine(Engine):
+    """The embedded engine, whose queries wait at a gate the test opens: an evaluation in progress."""
+
+    def __init__(self, db: TSDB) -> None:
+        super().__init__(db)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.timestamps: list[int] = []
+
+    def _pass(self, t_ms: int) -> None:
+        if t_ms not in self.timestamps:
+            self.timestamps.append(t_ms)
+        self.entered.set()
+        assert self.gate.wait(30), "the test never opened the gate"
+
+    def instant(self, expr: str, t_ms: int) -> Result:
+        self._pass(t_ms)
+        return super().instant(expr, t_ms)
+
+    def instant_many(self, exprs: Iterable[str], t_ms: int) -> dict[str, list[tuple[Labels, float]]]:
+        self._pass(t_ms)
+        return super().instant_many(exprs, t_ms)
+
+
+async def test_a_burst_of_writes_during_an_evaluation_makes_one_follow_up_at_min_interval() -> None:
+    db = TSDB(retention_ms=1 << 62)
+    gated = GatedEngine(db)
+    e = RuleManager(
+        Rules([alerting("a", "x > 1", group="g")]),
+        engine_query_func(gated),
+        Remote(0),
+        db,
+        Sink(),
+        Clock(T0),
+        default_interval_ms=1 * M,
+        min_interval_ms=5 * S,
+    )
+    await e.load()
+    runner = e.runners["g"]
+    now = runner.next_slot - 30 * S
+    write(db, "x", now, 5)
+    gated.gate.clear()
+    e.written(["x"])
+    evaluating = asyncio.create_task(runner.step(now))
+    assert await asyncio.to_thread(gated.entered.wait, 30), "the evaluation did not start"
+    for i in range(100):
+        write(db, "x", now + i + 1, 5 + i)
+        e.written(["x"])
+    gated.gate.set()
+    # The writes came while the group was evaluated: one follow-up, at the min_interval pace.
+    assert await evaluating == now + 5 * S
+    assert gated.timestamps == [now]
+    assert await runner.step(now + 1 * S) == now + 5 * S
+    assert gated.timestamps == [now]
+    assert await runner.step(now + 5 * S) == runner.next_slot, "nothing more is due"
+    assert await runner.step(now + 6 * S) == runner.next_slot
+    assert gated.timestamps == [now, now + 5 * S]
+    await e.stop()
+
+
+async def test_extra_evaluations_that_take_long_spend_the_budget_and_the_next_write_waits() -> None:
+    db = TSDB(retention_ms=1 << 62)
+    gated = GatedEngine(db)
+    clock = Clock(T0)
+    e = RuleManager(
+        Rules([alerting("a", "x > 1", group="g")]),
+        engine_query_func(gated),
+        Remote(0),
+        db,
+        Sink(),
+        clock,
+        default_interval_ms=1 * M,
+        min_interval_ms=5 * S,
+    )
+    await e.load()
+    runner = e.runners["g"]
+    now = clock.now = runner.next_slot - 30 * S
+    write(db, "x", now, 5)
+    gated.gate.clear()
+    e.written(["x"])
+    evaluating = asyncio.create_task(runner.step(now))
+    assert await asyncio.to_thread(gated.entered.wait, 30), "the evaluation did not start"
+    # It takes 800ms (a busy engine), more than the 500ms a tenth of min_interval saves up.
+    clock.now = now + 800
+    gated.gate.set()
+    await evaluating
+    # The 300ms overdrawn come back at a tenth of the time: 3s after it ended.
+    write(db, "x", now + 900, 6)
+    e.written(["x"])
+    assert await runner.step(now + 900) == now + 800 + 3 * S
+    assert gated.timestamps == [now]
+    await runner.step(now + 800 + 3 * S)
+    assert gated.timestamps == [now, now + 800 + 3 * S]
+    await e.stop()
