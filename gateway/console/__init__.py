@@ -279,11 +279,14 @@ _COLUMNS = 6
 
 
 def _filter_form(filter_text: str, group_by: str = "", label_names: Sequence[str] = ()) -> str:
+    labels = set(label_names)
+    if _LABEL_NAME.fullmatch(group_by):
+        labels.add(group_by)
     options = [("", "nothing"), (BY_ROUTE, "the routing tree's groups")]
-    options += [(name, f"label {name}") for name in sorted({*label_names, *([group_by] if group_by else [])})]
+    options += [(name, f"label {name}") for name in sorted(labels)]
     choices = "".join(
         f'<option value="{esc(value)}"{" selected" if value == group_by else ""}>{esc(text)}</option>'
-        for value, text in dict(options).items()
+        for value, text in options
     )
     return (
         f'<form class="filter" method="get" action="{PREFIX}/" role="search">'
@@ -486,23 +489,26 @@ def console_routes(
         message = alert_service_pb2.ListAlertsRequest(filter=filter_text, page_size=PAGE_SIZE)
         reasons: list[str] = []
         status = 400
+        groups: list[Mapping[str, JSON]] = []
         if group_by and group_by != BY_ROUTE and not _LABEL_NAME.fullmatch(group_by):
             reasons = [
                 f"group: {group_by!r} is neither a label name nor {BY_ROUTE} (the routing tree's groups)"
             ]
-        groups: list[Mapping[str, JSON]] = []
-        try:
-            listed = await backend.unary(list_route, message, request)
-            if group_by == BY_ROUTE and not reasons:
-                found = await backend.unary(
-                    by_name[LIST_GROUPS], alert_service_pb2.ListAlertGroupsRequest(page_size=1000), request
-                )
-                assert isinstance(found, alert_service_pb2.ListAlertGroupsResponse)
-                groups = [to_json(group) for group in found.groups]
-        except grpc.aio.AioRpcError as error:
-            failure = from_rpc_error(error)
-            reasons = [f"{v.field}: {v.description}" for v in failure.details] or [failure.message]
-            status = failure.status
+        else:
+            try:
+                listed = await backend.unary(list_route, message, request)
+                if group_by == BY_ROUTE:
+                    found = await backend.unary(
+                        by_name[LIST_GROUPS],
+                        alert_service_pb2.ListAlertGroupsRequest(page_size=1000),
+                        request,
+                    )
+                    assert isinstance(found, alert_service_pb2.ListAlertGroupsResponse)
+                    groups = [to_json(group) for group in found.groups]
+            except grpc.aio.AioRpcError as error:
+                failure = from_rpc_error(error)
+                reasons = [f"{v.field}: {v.description}" for v in failure.details] or [failure.message]
+                status = failure.status
         if reasons:
             body = "".join(f'<p class="error" role="alert">{esc(r)}</p>' for r in reasons)
             form = _filter_form(filter_text, group_by)

@@ -184,6 +184,8 @@ def test_alerts_grouped_by_a_label_or_as_the_routing_tree_groups_them(
     # As the routing tree groups them: its aggregation groups, by receiver and group labels.
     page.goto(f"{server.base_url}/ui/?group=%40route&filter=" + quote('alertname!="Lonely"'))
     expect(page.locator("#group")).to_have_value("@route")
+    expect(page.locator("#group option:checked")).to_have_text("the routing tree's groups")
+    assert page.locator('#group option[value="@route"]').count() == 1
     expect(page.locator("#live-status")).to_have_text("Live")
     expect(page.locator("tbody.alert-group")).to_have_count(2)
     groups = _groups(page)
