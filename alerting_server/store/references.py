@@ -201,17 +201,20 @@ def cannot_cascade(what: str, blockers: list[PreconditionViolation]) -> FailedPr
 
 def without_receiver(tree: Route, names: Collection[str]) -> Route:
     """The tree with every child route that sends to `names` inheriting its parent's receiver."""
-    return _without(tree, names, "receiver")
+    return replaced(tree, "receiver", names, "")
 
 
 def without_policy(tree: Route, names: Collection[str]) -> Route:
-    return _without(tree, names, "escalation_policy_id")
+    return replaced(tree, "escalation_policy_id", names, "")
 
 
-def _without(route: Route, names: Collection[str], field: str) -> Route:
-    changes: dict[str, object] = {"routes": tuple(_without(child, names, field) for child in route.routes)}
+def replaced(route: Route, field: str, names: Collection[str], value: str) -> Route:
+    """The tree with `value` in `field` of every route whose `field` is one of `names`."""
+    changes: dict[str, object] = {
+        "routes": tuple(replaced(child, field, names, value) for child in route.routes)
+    }
     if getattr(route, field) in names:
-        changes[field] = ""
+        changes[field] = value
     return dataclasses.replace(route, **changes)  # type: ignore[arg-type]
 
 

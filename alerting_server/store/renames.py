@@ -13,31 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerting_server.errors import FailedPrecondition, PreconditionViolation
-from alerting_server.model import EscalationPolicy, Route
-from alerting_server.store import escalation_policies, routing
+from alerting_server.model import EscalationPolicy
+from alerting_server.store import escalation_policies, references, routing
 from alerting_server.store.tables import channels
 
 LevelField = Literal["channels", "users", "schedules"]
 
 
-def _renamed_receiver(route: Route, old: str, new: str) -> Route:
-    return dataclasses.replace(
-        route,
-        receiver=new if route.receiver == old else route.receiver,
-        routes=tuple(_renamed_receiver(child, old, new) for child in route.routes),
-    )
-
-
 def _renamed_in_levels(policy: EscalationPolicy, field: LevelField, old: str, new: str) -> EscalationPolicy:
-    def renamed(refs: tuple[str, ...], of: LevelField) -> tuple[str, ...]:
-        return tuple(new if ref == old and of == field else ref for ref in refs)
-
     levels = tuple(
         dataclasses.replace(
             level,
-            channels=renamed(level.channels, "channels"),
-            users=renamed(level.users, "users"),
-            schedules=renamed(level.schedules, "schedules"),
+            **{field: tuple(new if ref == old else ref for ref in getattr(level, field))},  # type: ignore[arg-type]
         )
         for level in policy.levels
     )
@@ -56,8 +43,8 @@ async def follow_rename(connection: AsyncConnection, field: LevelField, old: str
         if receivers.scalar_one():
             return
         tree = await routing.tree_in(connection, lock=True)
-        renamed = None if tree is None else _renamed_receiver(tree, old, new)
-        if tree is not None and renamed is not None and renamed != tree:
+        renamed = None if tree is None else references.replaced(tree, "receiver", {old}, new)
+        if renamed is not None and renamed != tree:
             if await routing.source_in(connection):
                 raise FailedPrecondition(
                     f"channel {old!r} is the receiver of routes a configuration file owns: "
