@@ -152,16 +152,21 @@ def _interpolate(t1: int, v1: float, t2: int, v2: float, t: int, is_counter: boo
     return v1 + (v2 - v1) * (t - t1) / (t2 - t1)
 
 
-def _bounds(ts: list[int], start: int, end: int, smoothed: bool) -> tuple[int, int] | None:
-    """The first and last sample indexes that stand for the window's ends, or None when the window
-    has nothing to measure."""
+def _ends_at(ts: list[int], start: int, end: int, smoothed: bool) -> tuple[int, int] | None:
+    """The indexes of the samples that stand for the window's two ends, or None when no sample is
+    after its start (promql/functions.go extendedRate, engine.go extendFloats)."""
     last = len(ts) - 1
     first = max(0, bisect.bisect_right(ts, start, 0, last) - 1)
     if smoothed:
         last = bisect.bisect_left(ts, end, 0, last)
-    if ts[last] <= start or (smoothed and ts[first] > end):
+    if ts[last] <= start:
         return None
     return first, last
+
+
+def _inside(ts: list[int], first: int, last: int, start: int, end: int) -> tuple[int, int]:
+    """The end samples' indexes narrowed to the samples strictly inside the window."""
+    return first + (ts[first] <= start), last - (ts[last] >= end)
 
 
 def _ends(
@@ -191,18 +196,15 @@ def extended_rate(
     ts, vs = timestamps.tolist(), values.tolist()
     if not ts:
         return None
-    found = _bounds(ts, start, end, smoothed)
-    if found is None:
+    found = _ends_at(ts, start, end, smoothed)
+    if found is None or (smoothed and ts[found[0]] > end):
         return None
     first, last = found
     left, right = _ends(ts, vs, first, last, start, end, smoothed, is_counter)
     result = right - left
     if is_counter:
         # Resets at the ends are in the interpolation already; those between the ends are added.
-        if ts[first] <= start:
-            first += 1
-        if ts[last] >= end:
-            last -= 1
+        first, last = _inside(ts, first, last, start, end)
         previous = left
         for value in vs[first : last + 1]:
             if value < previous:
@@ -231,17 +233,12 @@ def extend_floats(
     ts, vs = timestamps.tolist(), values.tolist()
     if not ts:
         return None
-    last = len(ts) - 1
-    first = max(0, bisect.bisect_right(ts, start, 0, last) - 1)
-    if smoothed:
-        last = bisect.bisect_left(ts, end, 0, last)
-    if ts[last] <= start:
+    found = _ends_at(ts, start, end, smoothed)
+    if found is None:
         return None
+    first, last = found
     left, right = _ends(ts, vs, first, last, start, end, smoothed, False)
-    if ts[first] <= start:
-        first += 1
-    if ts[last] >= end:
-        last -= 1
+    first, last = _inside(ts, first, last, start, end)
     inner_t = ts[first : last + 1] if last >= first else []
     inner_v = vs[first : last + 1] if last >= first else []
     return (
