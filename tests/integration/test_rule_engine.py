@@ -181,9 +181,14 @@ def test_a_failing_rule_reports_its_error_and_others_keep_evaluating(http: httpx
     # Two series on each side with the same `job`: many-to-many matching fails at evaluation.
     bad = _create(http, name="Bad", query="req * on (job) lim", duration="0s", group="bad", interval="1h")
     _create(http, name="Good", query="temp > 30", duration="0s", group="good", interval="1h")
-    for i in ("1", "2"):
-        _post_sample(http, "req", 1, job="x", instance=i)
-        _post_sample(http, "lim", 1, job="x", instance=i)
+    # One request: a rule evaluated between two posts would see a single pair, match it one-to-one and
+    # fire, and an evaluation that fails later keeps the alerts it had (as Prometheus does).
+    both = [
+        {"name": name, "labels": {"job": "x", "instance": i}, "value": 1}
+        for i in ("1", "2")
+        for name in ("req", "lim")
+    ]
+    http.post("/samples", json={"samples": both}).raise_for_status()
     _post_sample(http, "temp", 40, room="a")
 
     def bad_health() -> Json | None:
