@@ -44,6 +44,7 @@ from alerting_server.outbound import OutboundPolicy
 from alerting_server.pagination import PageRequest
 from alerting_server.rules.rulefile import dump_rule_file, file_field, parse_rule_file
 from alerting_server.store import Store
+from alerting_server.store.deliveries import list_kind
 from alerting_server.store.references import Known
 from alerting_server.validation import channels as channel_config
 from alerting_server.validation import resources as validate
@@ -377,10 +378,11 @@ class ChannelServicer(channel_service_pb2_grpc.ChannelServiceServicer):
             with contextlib.suppress(NotFound):
                 channel_id = await self._store.channels.resolve(channel_id)
         page = await self._store.deliveries.list(
-            _page(request, "deliveries"),
+            _page(request, list_kind(request.newest_first)),
             channel_id=channel_id,
             fingerprint=request.fingerprint or None,
             status=status,
+            newest_first=request.newest_first,
         )
         return channel_service_pb2.ListDeliveriesResponse(
             deliveries=[convert.delivery_to_pb(d) for d in page.items], next_page_token=page.next_page_token

@@ -20,6 +20,14 @@ from alerting_server.store.tables import delivery_alerts as by_alert
 from alerting_server.store.tables import delivery_attempts as attempts_t
 
 KIND = "deliveries"
+
+
+def list_kind(newest_first: bool) -> str:
+    """What a page token of the deliveries list is bound to: an offset of one order means nothing in
+    the other."""
+    return f"{KIND}-newest" if newest_first else KIND
+
+
 DUE = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 
 
@@ -112,8 +120,10 @@ class DeliveryRepository:
         channel_id: str | None = None,
         fingerprint: str | None = None,
         status: DeliveryStatus | None = None,
+        newest_first: bool = False,
     ) -> Page[Delivery]:
-        query = sa.select(t).order_by(t.c.created_at, t.c.id)
+        order = (t.c.created_at.desc(), t.c.id.desc()) if newest_first else (t.c.created_at, t.c.id)
+        query = sa.select(t).order_by(*order)
         if channel_id:
             query = query.where(t.c.channel_id == channel_id)
         if status is not None:
@@ -122,7 +132,7 @@ class DeliveryRepository:
             of_alert = sa.select(by_alert.c.delivery_id).where(by_alert.c.fingerprint == fingerprint)
             query = query.where(t.c.id.in_(of_alert))
         async with self._db.read() as connection:
-            return await fetch_page(connection, query, page, KIND, _delivery)
+            return await fetch_page(connection, query, page, list_kind(newest_first), _delivery)
 
     # --- the delivery workers ------------------------------------------------------------
 

@@ -672,6 +672,7 @@ def deliveries_list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--status", choices=enum_choices(DELIVERY_STATUS), help="only deliveries in this status"
     )
+    parser.add_argument("--newest-first", action="store_true", help="the latest deliveries first")
 
 
 def deliveries_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
@@ -680,7 +681,9 @@ def deliveries_list(client: AlertingClient, args: argparse.Namespace) -> Shown:
         if args.status is None
         else channel_pb.DeliveryStatus.ValueType(enum_number(DELIVERY_STATUS, args.status))
     )
-    deliveries = client.iter_deliveries(channel_id=args.channel, fingerprint=args.fingerprint, status=status)
+    deliveries = client.iter_deliveries(
+        channel_id=args.channel, fingerprint=args.fingerprint, status=status, newest_first=args.newest_first
+    )
     return many(deliveries, DELIVERY_COLUMNS)
 
 

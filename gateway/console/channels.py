@@ -22,7 +22,7 @@ LIST_CHANNELS = "alerting.v1.ChannelService.ListChannels"
 TEST_CHANNEL = "alerting.v1.ChannelService.TestChannel"
 LIST_DELIVERIES = "alerting.v1.ChannelService.ListDeliveries"
 RPCS = frozenset({LIST_CHANNELS, TEST_CHANNEL, LIST_DELIVERIES})
-# The deliveries page shows the latest this many (ListDeliveries lists oldest first).
+# The deliveries page shows the latest this many, newest first.
 RECENT = 100
 STATUSES = ("pending", "delivered", "retrying", "failed")
 # The group key of TestChannel's notifications (alerting_server/notify/render.py): their alert is made
@@ -158,20 +158,20 @@ def channel_routes(console: Console) -> list[Route]:
         wanted = channel_service_pb2.DeliveryStatus.Value(
             f"DELIVERY_STATUS_{(status or 'unspecified').upper()}"
         )
-        deliveries: list[JSONObject] = []
         try:
             channels = await all_channels(request)
-            first = channel_service_pb2.ListDeliveriesRequest(
-                channel_id=channel_id, status=wanted, page_size=PAGE_SIZE
+            latest = await console.call(
+                LIST_DELIVERIES,
+                channel_service_pb2.ListDeliveriesRequest(
+                    channel_id=channel_id, status=wanted, page_size=RECENT, newest_first=True
+                ),
+                request,
             )
-            async for listed in console.pages(LIST_DELIVERIES, first, request):
-                assert isinstance(listed, channel_service_pb2.ListDeliveriesResponse)
-                deliveries.extend(to_json(d) for d in listed.deliveries)
-                deliveries = deliveries[-RECENT:]
         except grpc.aio.AioRpcError as error:
             return refusal("Deliveries", error, f"{PREFIX}/", "deliveries")
+        assert isinstance(latest, channel_service_pb2.ListDeliveriesResponse)
         names = {str(c.get("id")): str(c.get("name")) for c in channels}
-        recent = list(reversed(deliveries))
+        recent: list[JSONObject] = [to_json(d) for d in latest.deliveries]
         banner = ""
         if sent:
             made = next((d for d in recent if d.get("id") == sent), None)

@@ -336,6 +336,33 @@ async def test_deliveries_filter_by_channel_name_or_by_a_deleted_channels_id(
     assert await listed("gone") == ["gone"]
 
 
+async def test_deliveries_list_newest_first_and_a_page_token_keeps_its_order(
+    env: tuple[aio.Channel, Store, FixedClock],
+) -> None:
+    channel, store, _ = env
+    stub = channel_service_pb2_grpc.ChannelServiceStub(channel)
+    ops = await _named_channel(channel, "ops")
+    for at in (1000, 3000, 2000):
+        delivery = model.Delivery("", ops.id, model.DeliveryStatus.PENDING, group_key=str(at), created_at=at)
+        await store.deliveries.add(delivery, {})
+
+    async def keys(newest_first: bool, page_token: str = "") -> tuple[list[str], str]:
+        request = channel_service_pb2.ListDeliveriesRequest(
+            page_size=2, newest_first=newest_first, page_token=page_token
+        )
+        listed = await stub.ListDeliveries(request)
+        return [d.group_key for d in listed.deliveries], listed.next_page_token
+
+    first, token = await keys(newest_first=True)
+    assert first == ["3000", "2000"]
+    assert (await keys(newest_first=True, page_token=token))[0] == ["1000"]
+    assert (await keys(newest_first=False))[0] == ["1000", "2000"]
+    # An offset into one order means nothing in the other: the token is refused, not misread.
+    with pytest.raises(aio.AioRpcError) as info:
+        await keys(newest_first=False, page_token=token)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def test_an_escalation_policy_is_reached_and_referred_to_by_its_name(
     env: tuple[aio.Channel, Store, FixedClock],
 ) -> None:

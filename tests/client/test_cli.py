@@ -463,6 +463,10 @@ CASES = [
                  channel_pb.Delivery(id="d1", channel_id="c1", status=channel_pb.DELIVERY_STATUS_FAILED)
              ]
          ), "d1   c1        failed"),
+    Case(("deliveries", "list", "--newest-first"), "ListDeliveries",
+         channel_pb.ListDeliveriesRequest(newest_first=True),
+         channel_pb.ListDeliveriesResponse(deliveries=[channel_pb.Delivery(id="d2", channel_id="c1")]),
+         "d2   c1"),
     Case(("alerts", "create", "alertname=Test", 'host="server01"', "--annotation", "summary=down"),
          "CreateAlerts",
          alert_pb.CreateAlertsRequest(

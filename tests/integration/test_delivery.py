@@ -147,3 +147,10 @@ async def test_test_channel_sends_now_and_returns_the_delivery(
     failed = (await api.post(f"/channels/{channel['id']}/test", json={})).json()
     assert (failed["status"], failed["last_error"]) == ("failed", "HTTP 404: no such hook")
     assert (await api.post("/channels/nope/test", json={})).status_code == 404
+    # The latest first, over REST as over gRPC.
+    newest = await deliveries(api, channel_id=channel["id"], newest_first="true")
+    assert [d["id"] for d in newest] == [failed["id"], delivery["id"]]
+    assert [d["id"] for d in await deliveries(api, channel_id=channel["id"])] == [
+        delivery["id"],
+        failed["id"],
+    ]

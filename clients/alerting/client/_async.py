@@ -386,9 +386,12 @@ class AsyncAlertingClient:
         status: channel_pb.DeliveryStatus.ValueType | None = None,
         page_size: int = 0,
         page_token: str = "",
+        newest_first: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> channel_pb.ListDeliveriesResponse:
-        request = _requests.list_deliveries(channel_id, fingerprint, status, page_size, page_token)
+        request = _requests.list_deliveries(
+            channel_id, fingerprint, status, page_size, page_token, newest_first
+        )
         return await self._unary(self._channels.ListDeliveries, request, timeout)
 
     def iter_deliveries(
@@ -398,6 +401,7 @@ class AsyncAlertingClient:
         fingerprint: str = "",
         status: channel_pb.DeliveryStatus.ValueType | None = None,
         page_size: int = 0,
+        newest_first: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> AsyncIterator[channel_pb.Delivery]:
         return async_pages(
@@ -407,6 +411,7 @@ class AsyncAlertingClient:
                 fingerprint=fingerprint,
                 status=status,
                 page_size=page_size,
+                newest_first=newest_first,
                 timeout=timeout,
             ),
             lambda page: page.deliveries,

@@ -55,9 +55,14 @@ def list_deliveries(
     status: channel_service_pb2.DeliveryStatus.ValueType | None,
     page_size: int,
     page_token: str,
+    newest_first: bool = False,
 ) -> channel_service_pb2.ListDeliveriesRequest:
     request = channel_service_pb2.ListDeliveriesRequest(
-        channel_id=channel_id, fingerprint=fingerprint, page_size=page_size, page_token=page_token
+        channel_id=channel_id,
+        fingerprint=fingerprint,
+        page_size=page_size,
+        page_token=page_token,
+        newest_first=newest_first,
     )
     if status is not None:
         request.status = status

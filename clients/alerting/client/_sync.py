@@ -368,9 +368,12 @@ class AlertingClient:
         status: channel_pb.DeliveryStatus.ValueType | None = None,
         page_size: int = 0,
         page_token: str = "",
+        newest_first: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> channel_pb.ListDeliveriesResponse:
-        request = _requests.list_deliveries(channel_id, fingerprint, status, page_size, page_token)
+        request = _requests.list_deliveries(
+            channel_id, fingerprint, status, page_size, page_token, newest_first
+        )
         return self._unary(self._channels.ListDeliveries, request, timeout)
 
     def iter_deliveries(
@@ -380,6 +383,7 @@ class AlertingClient:
         fingerprint: str = "",
         status: channel_pb.DeliveryStatus.ValueType | None = None,
         page_size: int = 0,
+        newest_first: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Iterator[channel_pb.Delivery]:
         return pages(
@@ -389,6 +393,7 @@ class AlertingClient:
                 fingerprint=fingerprint,
                 status=status,
                 page_size=page_size,
+                newest_first=newest_first,
                 timeout=timeout,
             ),
             lambda page: page.deliveries,

@@ -433,11 +433,14 @@ class ListDeliveriesRequest(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    NEWEST_FIRST_FIELD_NUMBER: _builtins.int
     channel_id: _builtins.str
     fingerprint: _builtins.str
     status: Global___DeliveryStatus.ValueType
     page_size: _builtins.int
     page_token: _builtins.str
+    newest_first: _builtins.bool
+    """Newest first (by creation time) instead of oldest first: the latest deliveries in one page."""
     def __init__(
         self,
         *,
@@ -446,10 +449,11 @@ class ListDeliveriesRequest(_message.Message):
         status: Global___DeliveryStatus.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        newest_first: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "fingerprint", b"fingerprint", "page_size", b"page_size", "page_token", b"page_token", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "fingerprint", b"fingerprint", "newest_first", b"newest_first", "page_size", b"page_size", "page_token", b"page_token", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
