@@ -517,6 +517,7 @@ class RoutingServicer(routing_service_pb2_grpc.RoutingServiceServicer):
             matches=[
                 routing_service_pb2.RouteMatch(
                     route_key=m.route_key,
+                    path=m.path,
                     receiver=names.get(m.opts.receiver, m.opts.receiver),
                     group_by=["..."] if m.opts.group_by_all else sorted(m.opts.group_by),
                     group_wait=convert.dur_to_pb(m.opts.group_wait),

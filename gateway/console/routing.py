@@ -5,7 +5,7 @@ would get this alert?", answered by TestRoutes, the call behind `alertctl routes
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import grpc
 from starlette.requests import Request
@@ -67,10 +67,15 @@ def _setting(name: str, shown: str, inherited: bool) -> str:
 
 
 def route_node(
-    route: Mapping[str, JSON], parent: Mapping[str, JSON], path: str, names: Mapping[str, str]
+    route: Mapping[str, JSON],
+    parent: Mapping[str, JSON],
+    path: str,
+    names: Mapping[str, str],
+    matched: Collection[str] = (),
 ) -> str:
     """One route of the tree with its children; `parent` holds what the parent's settings came to,
-    `names` the channels' names by id (a receiver may be either)."""
+    `names` the channels' names by id (a receiver may be either), `matched` the paths of the routes
+    the tested alert reaches ("" the root), marked in the tree."""
     own: JSONObject = {}
     for key in INHERITED:
         value = route.get(key)
@@ -120,17 +125,26 @@ def route_node(
         nested = (
             "<ul>"
             + "".join(
-                route_node(child, own, f"{path}.routes[{i}]" if path else f"routes[{i}]", names)
+                route_node(child, own, f"{path}.routes[{i}]" if path else f"routes[{i}]", names, matched)
                 for i, child in enumerate(children)
                 if isinstance(child, dict)
             )
             + "</ul>"
         )
     label = f"Route {path}" if path else "Root route"
+    hit = path in matched
+    mark = ' <strong class="matched-mark">matches the alert</strong>' if hit else ""
     return (
-        f'<li class="route" data-route="{esc(path or "root")}"><div class="node" role="group" '
-        f'aria-label="{esc(label)}"><div class="status">{esc(label)}</div>{"".join(parts)}</div>{nested}</li>'
+        f'<li class="route{" matched" if hit else ""}" id="{esc(route_anchor(path))}" '
+        f'data-route="{esc(path or "root")}"><div class="node" role="group" '
+        f'aria-label="{esc(label)}{", matches the alert" if hit else ""}"><div class="status">{esc(label)}'
+        f"{mark}</div>{''.join(parts)}</div>{nested}</li>"
     )
+
+
+def route_anchor(path: str) -> str:
+    """The id of a route's node in the page, so that a match links to it."""
+    return f"route-{path or 'root'}"
 
 
 def routes_test_form(text: str) -> str:
@@ -148,7 +162,8 @@ def matches_html(matches: Sequence[routing_service_pb2.RouteMatch]) -> str:
     receivers = ",".join(m.receiver for m in matches)
     rows = "".join(
         f'<tr><td data-label="Receiver">{esc(m.receiver)}</td>'
-        f'<td data-label="Route"><code>{esc(m.route_key)}</code></td>'
+        f'<td data-label="Route"><a href="#{esc(route_anchor(m.path))}">'
+        f"<code>{esc(m.route_key)}</code></a></td>"
         f'<td data-label="group_by">{esc(", ".join(m.group_by))}</td>'
         f'<td data-label="Timings">{esc(" · ".join(_timings(to_json(m))))}</td></tr>'
         for m in matches
@@ -180,6 +195,26 @@ def routing_routes(console: Console) -> list[Route]:
 
     @guarded
     async def routing_page(request: Request) -> Response:
+        text = request.query_params.get("labels", "").strip()
+        answer = ""
+        status = 200
+        matched: set[str] = set()
+        test = routes_test_form(text)
+        if text:
+            try:
+                labels = parse_labels(text)
+                tested = await console.call(
+                    TEST_ROUTES, routing_service_pb2.TestRoutesRequest(labels=labels), request
+                )
+            except MatcherError as exc:
+                answer, status = errors_html([f"labels: {exc}"]), 400
+            except grpc.aio.AioRpcError as error:
+                reasons, status = rpc_reasons(error)
+                answer = errors_html(reasons)
+            else:
+                assert isinstance(tested, routing_service_pb2.TestRoutesResponse)
+                answer = matches_html(tested.matches)
+                matched = {m.path for m in tested.matches}
         try:
             got = await console.call(GET_ROUTING, routing_service_pb2.GetRoutingRequest(), request)
         except grpc.aio.AioRpcError as error:
@@ -198,26 +233,8 @@ def routing_routes(console: Console) -> list[Route]:
             )
             source = root.get("source")
             owner = f'<p class="status">Loaded from {esc(source)}.</p>' if source else ""
-            nodes = route_node(root, {}, "", await channel_names(request))
+            nodes = route_node(root, {}, "", await channel_names(request), matched)
             tree = f'{owner}{shown_problems}<ul class="tree" id="routing-tree">{nodes}</ul>'
-        text = request.query_params.get("labels", "").strip()
-        answer = ""
-        status = 200
-        test = routes_test_form(text)
-        if text:
-            try:
-                labels = parse_labels(text)
-                tested = await console.call(
-                    TEST_ROUTES, routing_service_pb2.TestRoutesRequest(labels=labels), request
-                )
-            except MatcherError as exc:
-                answer, status = errors_html([f"labels: {exc}"]), 400
-            except grpc.aio.AioRpcError as error:
-                reasons, status = rpc_reasons(error)
-                answer = errors_html(reasons)
-            else:
-                assert isinstance(tested, routing_service_pb2.TestRoutesResponse)
-                answer = matches_html(tested.matches)
         body = (
             '<section aria-labelledby="test-title">'
             '<h2 id="test-title">Which receivers would get this alert?</h2>'

@@ -860,11 +860,20 @@ def test_routing_tree_and_which_receivers_get_an_alert(
     assert cli.stdout.strip() == "db-pager,ops-hook"
     expect(page.locator("#receivers-answer")).to_have_text(cli.stdout.strip())
     expect(page.locator("#labels")).to_have_value('severity="critical", team="db"')
+    # The routes it reaches are marked in the tree (the nested db route, and routes[1] after continue).
+    expect(page.locator("#routing-tree li.route.matched")).to_have_count(2)
+    expect(nested).to_have_class(re.compile(r"\bmatched\b"))
+    expect(storage).to_have_class(re.compile(r"\bmatched\b"))
+    expect(nested.locator("> .node .matched-mark")).to_have_text("matches the alert")
+    page.get_by_role("link", name='{}/{severity="critical"}/{team="db"}').click()
+    page.wait_for_url("**#route-routes[0].routes[0]")
     shots(page, "routing")
 
     page.locator("#labels").fill("team=web")
     page.locator("#labels").press("Enter")
     expect(page.locator("#receivers-answer")).to_have_text("ops-hook")
+    expect(page.locator("#routing-tree li.route.matched")).to_have_count(1)
+    expect(root).to_have_class(re.compile(r"\bmatched\b"))
     refused = page.goto(f"{server.base_url}/ui/routing?labels=" + quote("severity critical"))
     assert refused is not None
     assert refused.status == 400

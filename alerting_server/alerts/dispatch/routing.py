@@ -47,11 +47,13 @@ class RouteOpts:
 
 @dataclass(frozen=True)
 class RouteMatch:
-    """One route an alert reaches. `route_id` is unique in the tree; `route_key` is Alertmanager's Key()."""
+    """One route an alert reaches. `route_id` is unique in the tree; `route_key` is Alertmanager's Key();
+    `path` is where the route sits, as a field path of the tree ("" the root, `routes[0].routes[1]`)."""
 
     route_id: str
     route_key: str
     opts: RouteOpts
+    path: str = ""
 
     @property
     def receiver(self) -> str:
@@ -64,6 +66,7 @@ class RouteNode:
     opts: RouteOpts
     key: str
     id: str
+    path: str
 
     def __init__(self, route: Route, parent: RouteNode | None, position: int | None) -> None:
         base = parent.opts if parent is not None else _DEFAULT_OPTS
@@ -94,7 +97,9 @@ class RouteNode:
         matchers_text = "{" + ",".join(str(m) for m in self.matchers) + "}"
         self.key = matchers_text if parent is None else f"{parent.key}/{matchers_text}"
         self.id = self.key if position is None else f"{self.key}/{position}"
-        self.match_result = RouteMatch(self.id, self.key, self.opts)
+        here = "" if position is None else f"routes[{position}]"
+        self.path = f"{parent.path}.{here}" if parent is not None and parent.path else here
+        self.match_result = RouteMatch(self.id, self.key, self.opts, self.path)
         self.children: tuple[RouteNode, ...] = tuple(
             RouteNode(child, self, i) for i, child in enumerate(route.routes)
         )

@@ -256,10 +256,13 @@ class RouteMatch(_message.Message):
     GROUP_INTERVAL_FIELD_NUMBER: _builtins.int
     REPEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
     route_key: _builtins.str
     """Alertmanager's route key, e.g. {}/{severity="critical"}."""
     receiver: _builtins.str
     escalation_policy_id: _builtins.str
+    path: _builtins.str
+    """Where the route sits in the tree, as a field path: empty for the root, routes[0].routes[1] below it."""
     @_builtins.property
     def group_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -278,10 +281,11 @@ class RouteMatch(_message.Message):
         group_interval: _duration_pb2.Duration | None = ...,
         repeat_interval: _duration_pb2.Duration | None = ...,
         escalation_policy_id: _builtins.str = ...,
+        path: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["group_interval", b"group_interval", "group_wait", b"group_wait", "repeat_interval", b"repeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "route_key", b"route_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalation_policy_id", b"escalation_policy_id", "group_by", b"group_by", "group_interval", b"group_interval", "group_wait", b"group_wait", "path", b"path", "receiver", b"receiver", "repeat_interval", b"repeat_interval", "route_key", b"route_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

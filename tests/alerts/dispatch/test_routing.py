@@ -114,6 +114,12 @@ def test_route_ids_add_the_position_among_siblings() -> None:
     assert compile_routes(TREE).match({})[0].route_id == "{}"
 
 
+def test_a_match_says_where_its_route_sits_in_the_tree() -> None:
+    matches = compile_routes(TREE).match({"owner": "team-A", "env": "production"})
+    assert [m.path for m in matches] == ["routes[0].routes[1]", "routes[0].routes[2]"]
+    assert compile_routes(TREE).match({})[0].path == ""
+
+
 def test_walk_is_depth_first() -> None:
     assert [n.opts.receiver for n in compile_routes(TREE).walk()] == [
         "notify-def",
