@@ -459,14 +459,29 @@ class ScheduleServicer(schedule_service_pb2_grpc.ScheduleServiceServicer):
     ) -> schedule_service_pb2.GetCalendarLinkResponse:
         schedule_id = await _resolve(self._store.schedules, request.id)
         links = self._links()
+        epoch = await self._store.schedules.calendar_link_epoch(schedule_id)
         return schedule_service_pb2.GetCalendarLinkResponse(
-            url=links.url(schedule_id), token=links.token(schedule_id)
+            url=links.url(schedule_id, epoch), token=links.token(schedule_id, epoch)
+        )
+
+    async def ResetCalendarLink(
+        self, request: schedule_service_pb2.ResetCalendarLinkRequest, context: Context
+    ) -> schedule_service_pb2.ResetCalendarLinkResponse:
+        schedule_id = await _resolve(self._store.schedules, request.id)
+        links = self._links()  # Refused before any change on a server without calendar links.
+        epoch = await self._store.schedules.reset_calendar_link(schedule_id)
+        return schedule_service_pb2.ResetCalendarLinkResponse(
+            url=links.url(schedule_id, epoch), token=links.token(schedule_id, epoch)
         )
 
     async def GetCalendarFeed(
         self, request: schedule_service_pb2.GetCalendarFeedRequest, context: Context
     ) -> schedule_service_pb2.GetCalendarFeedResponse:
-        schedule = await self._store.schedules.get(self._links().verify(request.token))
+        schedule_id, epoch = self._links().verify(request.token)
+        if epoch != await self._store.schedules.calendar_link_epoch(schedule_id):
+            # Gone for good, as a deleted schedule's link is: a calendar app stops asking.
+            raise NotFound("this calendar link was reset; the schedule's new link replaces it")
+        schedule = await self._store.schedules.get(schedule_id)
         return schedule_service_pb2.GetCalendarFeedResponse(
             schedule=schedule_to_pb(schedule), shifts=await self._shifts(schedule, request)
         )

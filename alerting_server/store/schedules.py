@@ -176,6 +176,30 @@ class ScheduleRepository:
             raise _conflict(schedule.name) from None
         return stored
 
+    async def calendar_link_epoch(self, schedule_id: str) -> int:
+        """How many times the schedule's calendar link was reset; the current link is signed with it."""
+        async with self._db.read() as connection:
+            epoch = (
+                await connection.execute(sa.select(t.c.calendar_link_epoch).where(t.c.id == schedule_id))
+            ).scalar_one_or_none()
+        if epoch is None:
+            raise _not_found(schedule_id)
+        return int(epoch)
+
+    async def reset_calendar_link(self, schedule_id: str) -> int:
+        """Moves the schedule to a new calendar link (every earlier one stops working); its epoch."""
+        async with self._db.write() as connection:
+            bumped = await connection.execute(
+                t.update()
+                .where(t.c.id == schedule_id)
+                .values(calendar_link_epoch=t.c.calendar_link_epoch + 1)
+                .returning(t.c.calendar_link_epoch)
+            )
+            epoch = bumped.scalar_one_or_none()
+        if epoch is None:
+            raise _not_found(schedule_id)
+        return int(epoch)
+
     async def delete(self, schedule_id: str) -> None:
         """Refused (FailedPrecondition) while an escalation level names the schedule; its overrides go
         with it."""

@@ -169,6 +169,8 @@ schedules = sa.Table(
     sa.Column("layers", JSON, nullable=False),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    # Bumped when the schedule's calendar link is reset: a link signed under an older one is refused.
+    sa.Column("calendar_link_epoch", sa.Integer(), nullable=False, server_default="0"),
 )
 
 schedule_overrides = sa.Table(

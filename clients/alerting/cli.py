@@ -929,6 +929,10 @@ def schedules_calendar_link(client: AlertingClient, args: argparse.Namespace) ->
     return done(client.get_calendar_link(args.schedule).url)
 
 
+def schedules_calendar_link_reset(client: AlertingClient, args: argparse.Namespace) -> Shown:
+    return done(client.reset_calendar_link(args.schedule).url)
+
+
 def schedules_calendar_feed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("token", help="the token of a calendar link (what follows /calendar/ in it)")
     range_arguments(parser, required=True)
@@ -1138,6 +1142,9 @@ COMMANDS: list[Command] = [
             schedules_final_arguments),
     Command("schedules", "calendar-link", "the secret address of the schedule's iCalendar feed",
             schedules_calendar_link, with_schedule),
+    Command("schedules", "calendar-link-reset",
+            "a new secret address for the schedule's feed; the links given before stop working",
+            schedules_calendar_link_reset, with_schedule),
     Command("schedules", "calendar-feed", "the shifts a calendar link's token reads, over a time range",
             schedules_calendar_feed, schedules_calendar_feed_arguments),
     Command("oncall", "", "who is on call in a schedule now, and who is next", oncall, oncall_arguments),

@@ -677,6 +677,15 @@ CASES = [
         CALENDAR_LINK,
     ),
     Case(
+        "reset_calendar_link",
+        ("s1",),
+        {},
+        "ResetCalendarLink",
+        schedule_pb.ResetCalendarLinkRequest(id="s1"),
+        schedule_pb.ResetCalendarLinkResponse(url="http://a/calendar/cal2.1.s1.y.ics", token="cal2.1.s1.y"),
+        schedule_pb.ResetCalendarLinkResponse(url="http://a/calendar/cal2.1.s1.y.ics", token="cal2.1.s1.y"),
+    ),
+    Case(
         "get_calendar_feed",
         ("cal1.s1.sig",),
         {"start_ms": 61000, "end_ms": 121000},

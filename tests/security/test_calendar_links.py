@@ -85,3 +85,36 @@ def test_the_calendar_link_reads_its_schedule_without_a_token(
     assert anonymous.get("/calendar/not-a-token.ics").status_code == 400
     # It is no acknowledgement link.
     assert anonymous.post(f"/ack/{token}", json={}).status_code == 400
+
+
+def test_resetting_a_link_revokes_it_and_only_it(
+    clients: tuple[httpx.Client, httpx.Client, httpx.Client],
+) -> None:
+    admin, reader, anonymous = clients
+    first = _schedule(admin, "first")
+    second = _schedule(admin, "second")
+    old = reader.get(f"/schedules/{first}/calendar-link").json()["token"]
+    other = reader.get(f"/schedules/{second}/calendar-link").json()["token"]
+    assert anonymous.get(f"/calendar/{old}.ics").status_code == 200
+
+    # Resetting is a write: a read token may read a link, not replace it.
+    assert reader.post(f"/schedules/{first}/calendar-link:reset", json={}).status_code == 403
+    reset = admin.post(f"/schedules/{first}/calendar-link:reset", json={})
+    assert reset.status_code == 200, reset.text
+    new = reset.json()["token"]
+    assert new != old
+    assert reader.get(f"/schedules/{first}/calendar-link").json()["token"] == new
+    gone = anonymous.get(f"/calendar/{old}.ics")
+    assert gone.status_code == 404
+    assert "was reset" in gone.text
+    assert anonymous.get(f"/calendar/{new}.ics").status_code == 200
+    assert anonymous.get(f"/calendar/{other}.ics").status_code == 200
+
+    # Again: the second link goes too, and a link of another epoch cannot be forged from it.
+    newer = admin.post(f"/schedules/{first}/calendar-link:reset", json={}).json()["token"]
+    assert anonymous.get(f"/calendar/{new}.ics").status_code == 404
+    assert anonymous.get(f"/calendar/{newer}.ics").status_code == 200
+    forged = newer.replace("cal2.2.", "cal2.3.", 1)
+    assert forged != newer
+    assert anonymous.get(f"/calendar/{forged}.ics").status_code == 400
+    assert admin.post("/schedules/nope/calendar-link:reset", json={}).status_code == 404

@@ -762,6 +762,13 @@ class AsyncAlertingClient:
         request = schedule_pb.GetCalendarLinkRequest(id=id)
         return await self._unary(self._schedules.GetCalendarLink, request, timeout)
 
+    async def reset_calendar_link(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.ResetCalendarLinkResponse:
+        """A new secret address for the schedule's feed; the links given before stop working."""
+        request = schedule_pb.ResetCalendarLinkRequest(id=id)
+        return await self._unary(self._schedules.ResetCalendarLink, request, timeout)
+
     async def get_calendar_feed(
         self, token: str, *, start_ms: int, end_ms: int, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> schedule_pb.GetCalendarFeedResponse:

@@ -728,6 +728,13 @@ class AlertingClient:
         request = schedule_pb.GetCalendarLinkRequest(id=id)
         return self._unary(self._schedules.GetCalendarLink, request, timeout)
 
+    def reset_calendar_link(
+        self, id: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> schedule_pb.ResetCalendarLinkResponse:
+        """A new secret address for the schedule's feed; the links given before stop working."""
+        request = schedule_pb.ResetCalendarLinkRequest(id=id)
+        return self._unary(self._schedules.ResetCalendarLink, request, timeout)
+
     def get_calendar_feed(
         self, token: str, *, start_ms: int, end_ms: int, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> schedule_pb.GetCalendarFeedResponse:

@@ -726,14 +726,56 @@ class GetCalendarLinkRequest(_message.Message):
 Global___GetCalendarLinkRequest: _TypeAlias = GetCalendarLinkRequest  # noqa: Y015
 
 @_typing.final
+class ResetCalendarLinkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetCalendarLinkRequest: _TypeAlias = ResetCalendarLinkRequest  # noqa: Y015
+
+@_typing.final
+class ResetCalendarLinkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    """The schedule's new link, as GetCalendarLink gives it from now on."""
+    token: _builtins.str
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["token", b"token", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetCalendarLinkResponse: _TypeAlias = ResetCalendarLinkResponse  # noqa: Y015
+
+@_typing.final
 class GetCalendarLinkResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     URL_FIELD_NUMBER: _builtins.int
     TOKEN_FIELD_NUMBER: _builtins.int
     url: _builtins.str
-    """The feed's address (`{public_url}/calendar/{token}.ics`); it does not expire, and changing
-    `ack_link_secret` revokes every one.
+    """The feed's address (`{public_url}/calendar/{token}.ics`); it does not expire. ResetCalendarLink
+    revokes the schedule's links, and changing `ack_link_secret` revokes every one.
     """
     token: _builtins.str
     def __init__(

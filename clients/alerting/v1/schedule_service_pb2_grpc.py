@@ -91,6 +91,11 @@ class ScheduleServiceStub:
                 request_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.SerializeToString,
                 response_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.FromString,
                 _registered_method=True)
+        self.ResetCalendarLink = channel.unary_unary(
+                '/alerting.v1.ScheduleService/ResetCalendarLink',
+                request_serializer=alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkRequest.SerializeToString,
+                response_deserializer=alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkResponse.FromString,
+                _registered_method=True)
         self.GetCalendarFeed = channel.unary_unary(
                 '/alerting.v1.ScheduleService/GetCalendarFeed',
                 request_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarFeedRequest.SerializeToString,
@@ -173,6 +178,14 @@ class ScheduleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResetCalendarLink(self, request, context):
+        """A new secret address for the schedule's feed: every link given before stops working (NOT_FOUND),
+        as PagerDuty's "reset" of a webcal link. The links of other schedules keep working.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCalendarFeed(self, request, context):
         """The schedule and its shifts that a calendar link's token names; the token is the credential. A
         tampered token is INVALID_ARGUMENT.
@@ -238,6 +251,11 @@ def add_ScheduleServiceServicer_to_server(servicer, server):
                     servicer.GetCalendarLink,
                     request_deserializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.FromString,
                     response_serializer=alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.SerializeToString,
+            ),
+            'ResetCalendarLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetCalendarLink,
+                    request_deserializer=alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkRequest.FromString,
+                    response_serializer=alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkResponse.SerializeToString,
             ),
             'GetCalendarFeed': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCalendarFeed,
@@ -544,6 +562,33 @@ class ScheduleService:
             '/alerting.v1.ScheduleService/GetCalendarLink',
             alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkRequest.SerializeToString,
             alerting_dot_v1_dot_schedule__service__pb2.GetCalendarLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetCalendarLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alerting.v1.ScheduleService/ResetCalendarLink',
+            alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkRequest.SerializeToString,
+            alerting_dot_v1_dot_schedule__service__pb2.ResetCalendarLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,10 @@ class ScheduleServiceStub:
     """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
     token: the address is the credential (it reads this schedule's shifts and nothing else).
     """
+    ResetCalendarLink: _grpc.UnaryUnaryMultiCallable[_schedule_service_pb2.ResetCalendarLinkRequest, _schedule_service_pb2.ResetCalendarLinkResponse]
+    """A new secret address for the schedule's feed: every link given before stops working (NOT_FOUND),
+    as PagerDuty's "reset" of a webcal link. The links of other schedules keep working.
+    """
     GetCalendarFeed: _grpc.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarFeedRequest, _schedule_service_pb2.GetCalendarFeedResponse]
     """The schedule and its shifts that a calendar link's token names; the token is the credential. A
     tampered token is INVALID_ARGUMENT.
@@ -78,6 +82,10 @@ class ScheduleServiceAsyncStub(ScheduleServiceStub):
     GetCalendarLink: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarLinkRequest, _schedule_service_pb2.GetCalendarLinkResponse]  # type: ignore[assignment]
     """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
     token: the address is the credential (it reads this schedule's shifts and nothing else).
+    """
+    ResetCalendarLink: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.ResetCalendarLinkRequest, _schedule_service_pb2.ResetCalendarLinkResponse]  # type: ignore[assignment]
+    """A new secret address for the schedule's feed: every link given before stops working (NOT_FOUND),
+    as PagerDuty's "reset" of a webcal link. The links of other schedules keep working.
     """
     GetCalendarFeed: _aio.UnaryUnaryMultiCallable[_schedule_service_pb2.GetCalendarFeedRequest, _schedule_service_pb2.GetCalendarFeedResponse]  # type: ignore[assignment]
     """The schedule and its shifts that a calendar link's token names; the token is the credential. A
@@ -169,6 +177,16 @@ class ScheduleServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_schedule_service_pb2.GetCalendarLinkResponse, _abc.Awaitable[_schedule_service_pb2.GetCalendarLinkResponse]]:
         """The secret address of the schedule's iCalendar feed, for calendar apps that cannot send a bearer
         token: the address is the credential (it reads this schedule's shifts and nothing else).
+        """
+
+    @_abc_1.abstractmethod
+    def ResetCalendarLink(
+        self,
+        request: _schedule_service_pb2.ResetCalendarLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_schedule_service_pb2.ResetCalendarLinkResponse, _abc.Awaitable[_schedule_service_pb2.ResetCalendarLinkResponse]]:
+        """A new secret address for the schedule's feed: every link given before stops working (NOT_FOUND),
+        as PagerDuty's "reset" of a webcal link. The links of other schedules keep working.
         """
 
     @_abc_1.abstractmethod
