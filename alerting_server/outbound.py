@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import TypeAlias
@@ -195,9 +195,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits: httpx.Limits = DEFAULT_LIMITS,
         ssl_context: ssl.SSLContext | None = None,
         proxy: str | None = None,
+        proxy_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         """`ssl_context` is what HTTPS connections trust; None means the system's CAs. `proxy`: every
-        request goes through this HTTP proxy (CONNECT for HTTPS), whose address the policy checks."""
+        request goes through this HTTP proxy (CONNECT for HTTPS), whose address the policy checks;
+        `proxy_headers` are sent to it with each request (the CONNECT of an HTTPS one)."""
         super().__init__(limits=limits)
         # httpx takes no network backend; its pool does, so the pool is built again with one.
         context = ssl_context or httpx.create_ssl_context()
@@ -216,6 +218,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self._pool = httpcore.AsyncHTTPProxy(
             proxy_url=str(url.copy_with(username=None, password=None)),
             proxy_auth=credentials,
+            proxy_headers=list(proxy_headers),
             ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from alerting_server.amconfig.context import Context
-from alerting_server.amconfig.nodes import join
+from alerting_server.amconfig.nodes import is_null, join, kind
 
 _FIELDS = (
     "basic_auth",
@@ -30,7 +30,7 @@ _FIELDS = (
     "enable_http2",
     "http_headers",
 )
-_IGNORED = ("proxy_connect_header", "enable_http2")
+_IGNORED = ("enable_http2",)
 TLS_FIELDS = ("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify")
 _TLS_UNSUPPORTED = ("ca", "cert", "key", "min_version", "max_version")
 
@@ -127,7 +127,35 @@ def _proxy(ctx: Context, node: yaml.Node, fields: dict[str, yaml.Node], path: st
         r.error(path, node, "if proxy_from_environment is configured, no_proxy must not be configured")
     if "no_proxy" in proxy and "proxy_url" not in proxy:
         r.error(path, node, "if no_proxy is configured, proxy_url must also be configured")
+    if "proxy_connect_header" in fields:
+        headers = _connect_headers(ctx, fields["proxy_connect_header"], join(path, "proxy_connect_header"))
+        if headers and "proxy_url" not in proxy and not proxy.get("proxy_from_environment"):
+            r.error(
+                path,
+                node,
+                "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be "
+                "configured",
+            )
+        if headers:
+            proxy["proxy_connect_header"] = headers
     return proxy
+
+
+def _connect_headers(ctx: Context, node: yaml.Node, path: str) -> dict[str, str]:
+    """Prometheus' `map[string][]Secret`: a header's values, joined as one header of them (RFC 9110)."""
+    r = ctx.reader
+    if is_null(node):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        r.error(path, node, f"must be a mapping, got {kind(node)}")
+        return {}
+    headers: dict[str, str] = {}
+    for key_node, value in node.value:
+        name = r.string(key_node, path)
+        values = [v for v in r.strings(value, join(path, name)) if v]
+        if values:
+            headers[name] = ", ".join(values)
+    return headers
 
 
 def has_authorization(ctx: Context, node: yaml.Node | None) -> bool:

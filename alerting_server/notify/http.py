@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -108,9 +108,16 @@ class _ServerNameTransport(GuardedTransport):
     """Verifies (and sends as SNI) the configured server name instead of the URL's host."""
 
     def __init__(
-        self, policy: OutboundPolicy, ssl_context: ssl.SSLContext, server_name: str, proxy: str | None
+        self,
+        policy: OutboundPolicy,
+        ssl_context: ssl.SSLContext,
+        server_name: str,
+        proxy: str | None,
+        proxy_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
-        super().__init__(policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context, proxy=proxy)
+        super().__init__(
+            policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context, proxy=proxy, proxy_headers=proxy_headers
+        )
         self._server_name = server_name
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -120,7 +127,8 @@ class _ServerNameTransport(GuardedTransport):
 
 
 class _ProxiedTransport(httpx.AsyncBaseTransport):
-    """Each request through the proxy of its URL's scheme, or directly when no_proxy names its host."""
+    """Each request through the proxy of its URL's scheme (`through`, by scheme), or directly when
+    no_proxy names its host."""
 
     def __init__(self, proxies: Proxies, direct: GuardedTransport, through: Mapping[str, GuardedTransport]):
         self._proxies = proxies
@@ -129,7 +137,7 @@ class _ProxiedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         proxy = self._proxies.for_url(request.url.scheme, request.url.host)
-        transport = self._direct if proxy is None else self._through[proxy]
+        transport = self._direct if proxy is None else self._through[request.url.scheme]
         return await transport.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -173,13 +181,18 @@ class HTTPClients:
                         return default
             server_name = str(tls_config.get("server_name") or "")
 
-            def transport(proxy: str | None) -> GuardedTransport:
-                return _ServerNameTransport(self._policy, context, server_name, proxy)
+            def transport(proxy: str | None, headers: Sequence[tuple[str, str]] = ()) -> GuardedTransport:
+                return _ServerNameTransport(self._policy, context, server_name, proxy, headers)
 
             if proxies is None:
                 client = httpx.AsyncClient(transport=transport(None))
             else:
-                through = {proxy: transport(proxy) for proxy in set(proxies.by_scheme.values())}
+                # The CONNECT headers go with the tunnels of HTTPS only, as Go sends them: a plain
+                # request through the proxy does not carry them (the proxy could pass them on).
+                through = {
+                    scheme: transport(proxy, proxies.connect_headers if scheme == "https" else ())
+                    for scheme, proxy in proxies.by_scheme.items()
+                }
                 client = httpx.AsyncClient(transport=_ProxiedTransport(proxies, transport(None), through))
             self._clients[key] = client
         return client

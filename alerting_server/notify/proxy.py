@@ -1,6 +1,7 @@
 """HTTP proxies of a channel, as Prometheus' http_config takes them: `proxy_url` (with `no_proxy`, the
 hosts reached directly), or `proxy_from_environment` (HTTP_PROXY, HTTPS_PROXY and NO_PROXY, read when
-the channel's client is made).
+the channel's client is made); `proxy_connect_header`, headers sent to the proxy with each CONNECT
+(the tunnel of an HTTPS request), as Go's Transport.ProxyConnectHeader.
 
 Connections to the proxy go through the outbound policy like any other; the receiver behind it is
 the proxy's to reach.
@@ -24,6 +25,8 @@ FIELDS: Mapping[str, FieldSpec] = {
     # and CIDR ranges reached without the proxy.
     "no_proxy": FieldSpec(Kind.STRING),
     "proxy_from_environment": FieldSpec(Kind.BOOL),
+    # A secret: such headers mostly carry the proxy's credentials.
+    "proxy_connect_header": FieldSpec(Kind.HEADERS, secret=True),
 }
 
 
@@ -33,6 +36,12 @@ def check(v: Violations, config: Mapping[str, Any], field: str) -> None:
         v.add(f"{field}.proxy_from_environment", "proxy_url and no_proxy must not be set with it")
     if config.get("no_proxy") and not config.get("proxy_url") and not config.get("proxy_from_environment"):
         v.add(f"{field}.no_proxy", "needs proxy_url")
+    if (
+        config.get("proxy_connect_header")
+        and not config.get("proxy_url")
+        and not config.get("proxy_from_environment")
+    ):
+        v.add(f"{field}.proxy_connect_header", "needs proxy_url or proxy_from_environment")
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class Proxies:
 
     by_scheme: Mapping[str, str]
     no_proxy: tuple[str, ...] = ()
+    # Sent to the proxy with each CONNECT, not with the requests it forwards (plain HTTP).
+    connect_headers: tuple[tuple[str, str], ...] = ()
 
     def for_url(self, scheme: str, host: str) -> str | None:
         """The proxy a request to `scheme://host` goes through; None: directly."""
@@ -53,14 +64,18 @@ class Proxies:
 def proxies_of(config: Mapping[str, Any]) -> Proxies | None:
     """The channel's proxies; None when it has none."""
     url = config.get("proxy_url")
+    headers = config.get("proxy_connect_header")
+    connect_headers = tuple(sorted(headers.items())) if isinstance(headers, dict) else ()
     if url:
-        return Proxies({"http": url, "https": url}, _entries(str(config.get("no_proxy") or "")))
+        return Proxies(
+            {"http": url, "https": url}, _entries(str(config.get("no_proxy") or "")), connect_headers
+        )
     if config.get("proxy_from_environment"):
         found = urllib.request.getproxies_environment()
         by_scheme = {scheme: found[scheme] for scheme in ("http", "https") if found.get(scheme)}
         if not by_scheme:
             return None
-        return Proxies(by_scheme, _entries(found.get("no", "")))
+        return Proxies(by_scheme, _entries(found.get("no", "")), connect_headers)
     return None
 
 

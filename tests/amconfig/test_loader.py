@@ -294,19 +294,18 @@ receivers:
       - url: http://127.0.0.1:9/a
         http_config: {proxy_url: "http://u:p@proxy.corp:3128", no_proxy: "127.0.0.1,.internal"}
       - url: http://127.0.0.1:9/b
-        http_config: {proxy_from_environment: true, proxy_connect_header: {X: [y]}}
+        http_config: {proxy_from_environment: true, proxy_connect_header: {X: [y, z]}, enable_http2: true}
       - url: http://127.0.0.1:9/c
 """
     config = _load(text)
     first, second, third = (c.config for c in config.channels)
     assert (first["proxy_url"], first["no_proxy"]) == ("http://u:p@proxy.corp:3128", "127.0.0.1,.internal")
     assert second["proxy_from_environment"] is True
+    assert second["proxy_connect_header"] == {"X": "y, z"}
     assert "proxy_url" not in second
     # Without an http_config of its own, the global one's.
     assert third["proxy_url"] == "http://proxy.corp:3128"
-    assert [w.field for w in config.warnings] == [
-        "receivers[0].webhook_configs[1].http_config.proxy_connect_header"
-    ]
+    assert [w.field for w in config.warnings] == ["receivers[0].webhook_configs[1].http_config.enable_http2"]
     both = text.replace(
         "proxy_from_environment: true,", 'proxy_from_environment: true, proxy_url: "http://p:1",'
     )
@@ -314,6 +313,14 @@ receivers:
         (
             "receivers[0].webhook_configs[1].http_config",
             "if proxy_from_environment is configured, proxy_url must not be configured",
+        )
+    ]
+    headers_alone = text.replace("proxy_from_environment: true, ", "")
+    assert [(f, m) for f, _, m in _problems(headers_alone)] == [
+        (
+            "receivers[0].webhook_configs[1].http_config",
+            "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be "
+            "configured",
         )
     ]
     alone = text.replace('proxy_url: "http://u:p@proxy.corp:3128", ', "")

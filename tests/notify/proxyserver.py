@@ -17,6 +17,7 @@ class Asked:
     method: str
     target: str
     proxy_authorization: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,7 +67,7 @@ class ForwardProxy:
             method, target, _ = line.split(" ", 2)
             headers = dict(h.split(": ", 1) for h in header_lines if ": " in h)
             authorization = headers.pop("Proxy-Authorization", "")
-            self.asked.append(Asked(method, target, authorization))
+            self.asked.append(Asked(method, target, authorization, dict(headers)))
             if not self._authorized(authorization):
                 writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
                 return

@@ -87,6 +87,41 @@ async def test_https_is_tunnelled_and_no_proxy_hosts_are_reached_directly(
         await receiver.close()
 
 
+async def test_connect_headers_go_to_the_proxy_with_each_tunnel_only(
+    clients: tuple[HTTPClients, httpx.AsyncClient], forward: ForwardProxy, tmp_path: object
+) -> None:
+    made, default = clients
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = f"{tmp_path}/ca.pem"
+    ca.cert_pem.write_to_path(ca_file)
+    tls = await Receiver().start(ssl_context=context)
+    plain = await Receiver().start()
+    try:
+        config = {
+            "proxy_url": forward.url,
+            "proxy_connect_header": {"X-Proxy-Tenant": "ops"},
+            "tls_config": {"ca_file": ca_file},
+        }
+        client = made.client_for(config, default)
+        assert await _status(client, f"https://127.0.0.1:{tls.port}/hook") == 200
+        [connect] = forward.asked
+        assert (connect.method, connect.headers.get("X-Proxy-Tenant")) == ("CONNECT", "ops")
+        # Not on the tunnelled request, which the receiver gets.
+        assert "x-proxy-tenant" not in {k.lower() for k in tls.requests[0].headers}
+        # A plain request goes through the proxy without them (as Go's ProxyConnectHeader).
+        assert await _status(client, plain.url("/hook")) == 200
+        assert forward.asked[1].method == "POST"
+        assert "X-Proxy-Tenant" not in forward.asked[1].headers
+        # Other headers, another client.
+        other = made.client_for({**config, "proxy_connect_header": {"X-Proxy-Tenant": "db"}}, default)
+        assert other is not client
+    finally:
+        await tls.close()
+        await plain.close()
+
+
 async def test_a_proxy_that_is_down_is_a_retryable_failure(
     clients: tuple[HTTPClients, httpx.AsyncClient],
 ) -> None:
@@ -162,6 +197,7 @@ def test_no_proxy(host: str, no_proxy: str, direct: bool) -> None:
         ),
         ({"no_proxy": "a.test", "proxy_from_environment": True}, "config.proxy_from_environment", "must not"),
         ({"no_proxy": "a.test"}, "config.no_proxy", "needs proxy_url"),
+        ({"proxy_connect_header": {"X": "y"}}, "config.proxy_connect_header", "needs proxy_url"),
     ],
 )
 def test_proxy_settings_that_do_not_go_together(config: dict[str, object], field: str, reason: str) -> None:

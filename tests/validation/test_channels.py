@@ -305,13 +305,14 @@ def test_all_violations_are_reported_together() -> None:
 
 def test_secret_fields() -> None:
     assert secret_fields(ChannelType.EMAIL) == {"password", "auth_secret"}
-    # A proxy's address may carry its credentials.
-    assert secret_fields(ChannelType.SLACK) == {"webhook_url", "proxy_url"}
-    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key", "proxy_url"}
-    assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret", "proxy_url"}
-    assert secret_fields(ChannelType.OPSGENIE) == {"api_key", "proxy_url"}
-    assert secret_fields(ChannelType.VICTOROPS) == {"api_key", "proxy_url"}
-    assert secret_fields(ChannelType.PUSHOVER) == {"user_key", "token", "proxy_url"}
+    # A proxy's address may carry its credentials, and its CONNECT headers mostly do.
+    proxy = {"proxy_url", "proxy_connect_header"}
+    assert secret_fields(ChannelType.SLACK) == {"webhook_url", *proxy}
+    assert secret_fields(ChannelType.PAGERDUTY) == {"routing_key", "service_key", *proxy}
+    assert secret_fields(ChannelType.WEBHOOK) == {"url", "hmac_secret", *proxy}
+    assert secret_fields(ChannelType.OPSGENIE) == {"api_key", *proxy}
+    assert secret_fields(ChannelType.VICTOROPS) == {"api_key", *proxy}
+    assert secret_fields(ChannelType.PUSHOVER) == {"user_key", "token", *proxy}
 
 
 def test_redact_hides_secrets_and_every_header_value() -> None:
