@@ -69,7 +69,7 @@ class StepRecord:
     removed_escalations: Sequence[str] = ()
     history: Sequence[AlertHistoryEvent] = ()
     # Several replicas: the inbox items the step applied (deleted with its commit), the step's alert
-    # changes for the global watch order, and the pipeline lease it is made under.
+    # changes for the global watch order, and the pipeline partition leases it is made under.
     consumed: Sequence[int] = ()
     events: Sequence[tuple[str, Alert]] = ()
     fence: Fence | None = None
