@@ -198,6 +198,9 @@ class AlertPipeline:
                 for r in state.sent
             ]
         )
+        # Several replicas: the groups were another owner's a moment ago (a partition taken over), so
+        # their group_wait goes on where it stood rather than again from zero.
+        self._dispatch.resume_timers = self._cluster is not None
 
     async def stop(self) -> None:
         """Stops the loop after its current step; everything it decided is already committed."""
