@@ -161,9 +161,7 @@ class AlertPipeline:
         """The pipeline partition of an alert: the same for every alert of an aggregation group of any
         route, as it hashes only labels that every route groups by."""
         count = self._cluster.pipeline_partition_count() if self._cluster is not None else 1
-        names = sorted(labels) if self._partition_labels is None else sorted(self._partition_labels)
-        key = "\x00".join(f"{n}\x01{labels.get(n, '')}" for n in names)
-        return zlib.crc32(key.encode()) % count
+        return alert_partition(labels, self._partition_labels, count)
 
     def _owns(self, labels: dict[str, str]) -> bool:
         return self._cluster is None or self.partition(labels) in self._partitions
@@ -679,6 +677,13 @@ class AlertPipeline:
         return dataclasses.replace(
             step, events=[(kind.value, alert) for kind, alert in events], fence=fence, at=now
         )
+
+
+def alert_partition(labels: dict[str, str], partition_labels: frozenset[str] | None, count: int) -> int:
+    """crc32 of the values of `partition_labels` (None: of every label) mod `count`."""
+    names = sorted(labels) if partition_labels is None else sorted(partition_labels)
+    key = "\x00".join(f"{n}\x01{labels.get(n, '')}" for n in names)
+    return zlib.crc32(key.encode()) % count
 
 
 def _grouped_by_all(routes: RouteNode) -> frozenset[str] | None:
