@@ -631,7 +631,8 @@ class AlertPipeline:
         escalated, gone = self._escalation.take_changes()
         # What was sent and when, in the same transaction as the outbox rows: a restart
         # neither loses a notification nor sends it twice.
-        logged, forgotten = self._dispatch.dispatcher.nflog.take_changes()
+        nflog = self._dispatch.dispatcher.nflog
+        logged, forgotten = nflog.take_changes()
         step = StepRecord(
             alerts=[live.by_fingerprint[fp] for fp in sorted(live.dirty) if fp in live.by_fingerprint],
             removed_alerts=sorted(live.removed),
@@ -643,6 +644,9 @@ class AlertPipeline:
                 for (group, receiver), e in logged.items()
             ],
             forgotten=list(forgotten),
+            # Several replicas: the log holds other partitions' entries as they were when it was read;
+            # one of those forgotten here goes only if its owner has not logged it since.
+            forgotten_sent_before=now - nflog.retention if self._cluster is not None else None,
             escalations=escalated,
             removed_escalations=gone,
             history=live.history,
