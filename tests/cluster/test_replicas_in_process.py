@@ -21,6 +21,7 @@ from alerting_server.model import (
     ContactMethod,
     EscalationLevel,
     EscalationPolicy,
+    InhibitRule,
     Layer,
     Override,
     PostedAlert,
@@ -272,5 +273,37 @@ async def test_people_and_schedules_written_on_a_follower_page_through_the_leade
         while ("cy", 1) not in await paged():
             assert time.monotonic() < deadline, await paged()
             await asyncio.sleep(0.1)
+    finally:
+        await stop(b, a)
+
+
+async def test_an_alert_of_one_owners_partition_inhibits_an_alert_of_the_others(pg: str) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        now = int(time.time() * 1000)
+        await a.store.routing.put(Route(receiver="", group_by=("alertname",)), now)
+        await a.store.inhibit_rules.create(InhibitRule(('alertname="Source"',), ('severity="low"',)), now)
+        await eventually(lambda: len(a.pipeline.partitions) == 2 and len(b.pipeline.partitions) == 2)
+        # Every replica read the tree: alerts are spread by alertname now.
+        names = [f"Target{i}" for i in range(200)]
+        await eventually(
+            lambda: len({r.pipeline.partition({"alertname": n}) for n in names for r in (a, b)}) == 4
+        )
+        source = PostedAlert(labels={"alertname": "Source"}, annotations={})
+        owner, other = (a, b) if a.pipeline.partition(source.labels) in a.pipeline.partitions else (b, a)
+        target_name = next(
+            n for n in names if other.pipeline.partition({"alertname": n}) in other.pipeline.partitions
+        )
+        target = PostedAlert(labels={"alertname": target_name, "severity": "low"}, annotations={})
+        [target_fp] = await owner.pipeline.post([target])
+        [source_fp] = await other.pipeline.post([source])
+        for r in (a, b):
+            await eventually(lambda r=r: r.pipeline.get(target_fp).inhibited_by == (source_fp,))
+        # The source resolves: the other owner's target is no longer inhibited.
+        ended = PostedAlert(labels=source.labels, annotations={}, ends_at=int(time.time() * 1000) - 1)
+        await other.pipeline.post([ended])
+        for r in (a, b):
+            await eventually(lambda r=r: r.pipeline.get(target_fp).inhibited_by == ())
     finally:
         await stop(b, a)
