@@ -16,13 +16,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.membership import Membership, partition_of, pipeline_lease, rule_lease
 from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
 from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
+from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 from alerting_server.store import Store
 from alerting_server.tasks import cancel
 
@@ -251,11 +251,7 @@ class ClusterNode:
     # --- the inbox -------------------------------------------------------------------------
 
     async def add_to_inbox(
-        self,
-        kind: InboxKind,
-        payloads: Sequence[tuple[int, dict[str, Any]]],
-        now: int,
-        fence: Fence | None = None,
+        self, kind: InboxKind, payloads: InboxPayloads, now: int, fence: Fence | None = None
     ) -> list[int]:
         return await self._store.inbox.add(kind, payloads, now, fence)
 

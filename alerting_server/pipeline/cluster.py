@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from alerting_server.model import PostedAlert
 from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
+from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 
 # How many inbox items one step applies at most.
 INBOX_BATCH = 5000
@@ -42,11 +42,7 @@ class ClusterLink(Protocol):
     # The inbox and the watch log (in the cluster's database).
 
     async def add_to_inbox(
-        self,
-        kind: InboxKind,
-        payloads: Sequence[tuple[int, dict[str, Any]]],
-        now: int,
-        fence: Fence | None = None,
+        self, kind: InboxKind, payloads: InboxPayloads, now: int, fence: Fence | None = None
     ) -> list[int]:
         """Stores (pipeline partition, payload) items; the owner of each partition applies its own."""
         ...

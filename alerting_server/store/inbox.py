@@ -7,13 +7,12 @@ is applied twice.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
+from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 from alerting_server.store.database import Database
 from alerting_server.store.leases import fence_in
 from alerting_server.store.tables import alert_inbox as t
@@ -24,11 +23,7 @@ class InboxRepository:
         self._db = db
 
     async def add(
-        self,
-        kind: InboxKind,
-        payloads: Sequence[tuple[int, dict[str, Any]]],
-        now: int,
-        fence: Fence | None = None,
+        self, kind: InboxKind, payloads: InboxPayloads, now: int, fence: Fence | None = None
     ) -> list[int]:
         """Stores (partition, payload) items in one transaction (under `fence` when given); returns
         their ids."""
