@@ -298,12 +298,14 @@ async def test_an_alert_of_one_owners_partition_inhibits_an_alert_of_the_others(
         target = PostedAlert(labels={"alertname": target_name, "severity": "low"}, annotations={})
         [target_fp] = await owner.pipeline.post([target])
         [source_fp] = await other.pipeline.post([source])
-        for r in (a, b):
-            await eventually(lambda r=r: r.pipeline.get(target_fp).inhibited_by == (source_fp,))
+
+        def inhibited_by(by: tuple[str, ...]) -> Callable[[], bool]:
+            return lambda: all(r.pipeline.get(target_fp).inhibited_by == by for r in (a, b))
+
+        await eventually(inhibited_by((source_fp,)))
         # The source resolves: the other owner's target is no longer inhibited.
         ended = PostedAlert(labels=source.labels, annotations={}, ends_at=int(time.time() * 1000) - 1)
         await other.pipeline.post([ended])
-        for r in (a, b):
-            await eventually(lambda r=r: r.pipeline.get(target_fp).inhibited_by == ())
+        await eventually(inhibited_by(()))
     finally:
         await stop(b, a)
