@@ -297,6 +297,7 @@ class AlertingApp:
             started_at=self._started_at,
             ttl_ms=config.cluster_lease_ttl_ms,
             partitions=config.cluster_rule_partitions,
+            pipeline_partitions=config.cluster_pipeline_partitions,
             poll_ms=config.cluster_poll_interval_ms,
         )
 

@@ -343,6 +343,15 @@ class Config:
             "cluster.rule_partitions",
         ),
     )
+    cluster_pipeline_partitions: int = field(
+        default=16,
+        metadata=_doc(
+            "on PostgreSQL, how many leased shares the alert pipeline is divided into (by a hash of the "
+            "labels every route groups by); each live replica decides grouping, muting, escalation and "
+            "acknowledgements of about its fair part. Every replica must use the same",
+            "cluster.pipeline_partitions",
+        ),
+    )
     cluster_poll_interval_ms: int = field(
         default=1000,
         metadata=_doc(
@@ -718,6 +727,7 @@ def _cluster(node: Any) -> dict[str, Any]:
         "advertise_address": "cluster_advertise_address",
         "lease_ttl": "cluster_lease_ttl_ms",
         "rule_partitions": "cluster_rule_partitions",
+        "pipeline_partitions": "cluster_pipeline_partitions",
         "poll_interval": "cluster_poll_interval_ms",
     }
     if not isinstance(node, dict) or set(node) - set(keys):
@@ -729,7 +739,7 @@ def _cluster(node: Any) -> dict[str, Any]:
             if not isinstance(value, str) or not value.strip() or len(value) > 255:
                 raise ConfigError(f"{path}: expected a non-empty string of at most 255 characters")
             changes[keys[key]] = value.strip()
-        elif key == "rule_partitions":
+        elif key in ("rule_partitions", "pipeline_partitions"):
             changes[keys[key]] = _positive_int(value, path)
         else:
             changes[keys[key]] = _duration(value, path)

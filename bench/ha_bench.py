@@ -12,10 +12,11 @@ Prints one JSON document:
   after the kill).
 - replicas: the same N groups through three alerting-server replicas on a temporary PostgreSQL
   database, each group posted to one live replica (round-robin; on the next one when it fails), as a
-  load balancer would. During the flow, SIGKILLs one at a time: kill a replica (the pipeline lease's
-  holder, then one without it, in turn), wait until a live replica holds each lease it held (GET
-  /cluster), restart it, wait until it holds leases again, kill the next. Per kill: the takeover
-  time (kill -> every lease of the killed replica held by a live one) and pages resumed.
+  load balancer would. During the flow, SIGKILLs one at a time: kill a replica (the holder of the
+  first pipeline partition's lease `pipeline/0`, then one without it, in turn), wait until a live
+  replica holds each lease it held (GET /cluster), restart it, wait until it holds leases again, kill
+  the next. Per kill: the takeover time (kill -> every lease of the killed replica held by a live
+  one) and pages resumed.
 - throughput, with 1 and with 3 replicas, each on a fresh database: rule evaluations/s (rules over
   rate() of 20 series each, never skipped, in groups evaluated every second, more than one replica
   keeps up with; the samples written to every replica, since the embedded store is per process)
@@ -23,7 +24,7 @@ Prints one JSON document:
   replicas). Alongside (bench/cpumeter.py), the cores used by each replica, by PostgreSQL's backends
   of the bench's database, by this client, by the rest of the machine, and PostgreSQL's commits/s
   and new sessions/s: `limited_by` says what ran out.
-- vs_alertmanager: ratios where both measured the same thing (our pipeline holder's kill against
+- vs_alertmanager: ratios where both measured the same thing (our pipeline/0 holder's kill against
   the kill of Alertmanager's sending node).
 
     .venv/bin/python bench/ha_bench.py [--quick] [--groups 200] [--kills 5] [--flow-seconds 50]
@@ -119,6 +120,10 @@ def _metric(text: str, name: str) -> float:
         if line.startswith(name) and line[len(name) : len(name) + 1] in (" ", "{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+# The lease of the first alert pipeline partition: the victim of every other kill.
+PIPELINE_0 = "pipeline/0"
 
 
 def _alert(name: str, **labels: str) -> Json:
@@ -468,7 +473,7 @@ class Replicas:
         restarted_at = time.monotonic()
         await victim.start()
         rejoined = await self._until(lambda view: bool(view.get(victim.id)), restarted_at)
-        return Kill(victim.id, len(held), "pipeline" in held, takeover, rejoined)
+        return Kill(victim.id, len(held), PIPELINE_0 in held, takeover, rejoined)
 
     async def _until(self, condition: Callable[[Leases], bool], since: float) -> float | None:
         """Seconds from `since` until GET /cluster meets `condition`; None when not within the limit."""
@@ -493,7 +498,7 @@ class Replicas:
 
     async def victim(self, pipeline_holder: bool) -> Replica:
         view = await self.leases()
-        holder = next((rid for rid, names in view.items() if "pipeline" in names), None)
+        holder = next((rid for rid, names in view.items() if PIPELINE_0 in names), None)
         live = self.live()
         if pipeline_holder:
             chosen = [r for r in live if r.id == holder]
@@ -654,10 +659,11 @@ async def alert_throughput(http: httpx.AsyncClient, n: int, args: argparse.Names
             rate = await _post_batches(send, args.window)
             out = rate.json()
             out["cpu_cores"] = await meter.stop()
-            # The replica that applied every post: the others only stored theirs in the inbox.
-            out["pipeline_holder"] = next(
-                (rid for rid, names in (await cluster.leases()).items() if "pipeline" in names), None
-            )
+            # How many pipeline partitions each replica applied the posts of.
+            out["pipeline_partitions"] = {
+                rid: sum(1 for n in names if n.startswith("pipeline/"))
+                for rid, names in (await cluster.leases()).items()
+            }
             return rate, out
     finally:
         await receiver.close()
@@ -731,7 +737,7 @@ async def main() -> None:
         "replicas": {"count": REPLICAS, "failover": failover},
         "throughput": throughput,
         "vs_alertmanager": {
-            # Alertmanager's killed node was the one sending; ours, the pipeline lease's holder.
+            # Alertmanager's killed node was the one sending; ours, the holder of pipeline/0.
             "pages_resumed_s": {
                 "alerting_p50": resumed,
                 "alertmanager": am_resumed,

@@ -1,8 +1,8 @@
 """This replica's heartbeat and leases.
 
 Every third of the lease TTL a replica renews its heartbeat and the leases it holds, then takes or gives
-back rule partitions so that each live replica holds about its fair share, and takes the pipeline lease
-when nobody holds it. A lease it could not renew is lost: its work stops first (on_lost), so that no
+back rule partitions and alert pipeline partitions so that each live replica holds about its fair share
+of each. A lease it could not renew is lost: its work stops first (on_lost), so that no
 evaluation or step goes on under a lease another replica may take. Locally a lease counts only until
 0.8 of the TTL after the start of its last successful renewal, by the monotonic clock, watched on its
 own (a database that stops answering fails no call); the database, which ends it no earlier, refuses
@@ -26,7 +26,6 @@ from alerting_server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
-PIPELINE = "pipeline"
 # Locally a lease counts for this part of the TTL after the start of its last renewal: the work stops
 # with a margin before the database ends the lease (and lets another replica take it).
 VALIDITY = 0.8
@@ -36,6 +35,10 @@ FORGET_AFTER_MS = 24 * 3600 * 1000
 
 def rule_lease(partition: int) -> str:
     return f"rules/{partition}"
+
+
+def pipeline_lease(partition: int) -> str:
+    return f"pipeline/{partition}"
 
 
 def partition_of(group: str, partitions: int) -> int:
@@ -57,6 +60,7 @@ class Membership:
         started_at: int,
         ttl_ms: int,
         partitions: int,
+        pipeline_partitions: int,
         on_gained: Listener,
         on_lost: Listener,
     ) -> None:
@@ -66,7 +70,11 @@ class Membership:
         self._http_address = http_address
         self._started_at = started_at
         self.ttl_ms = ttl_ms
-        self._partitions = partitions
+        # Each kind of partitioned work: its leases, balanced on their own.
+        self._kinds = (
+            [rule_lease(p) for p in range(partitions)],
+            [pipeline_lease(p) for p in range(pipeline_partitions)],
+        )
         self._on_gained = on_gained
         self._on_lost = on_lost
         self.held: dict[str, int] = {}
@@ -175,25 +183,28 @@ class Membership:
         live = await self._leases.live_replicas(self.ttl_ms)
         if self.replica not in live:
             live.append(self.replica)
-        share = math.ceil(self._partitions / len(live))
-        mine = sorted(n for n in self.held if n.startswith("rules/"))
         gained: dict[str, int] = {}
-        if len(mine) > share:
-            extra = {n: self.held.pop(n) for n in mine[share:]}
-            await self._on_lost(set(extra))
-            await self._leases.release(self.replica, extra)
-            log.info("gave back %d rule partitions for a share of %d", len(extra), share)
-        elif len(mine) < share:
-            # Free: never held, given back, or ended (a dead replica's); acquire() checks again.
-            busy = {
-                r.name for r in await self._leases.all() if r.holder is not None and r.expires_at > db_now
-            }
-            candidates = [rule_lease(p) for p in range(self._partitions) if rule_lease(p) not in busy]
-            random.shuffle(candidates)
-            got = await self._leases.acquire(self.replica, candidates[: share - len(mine)], self.ttl_ms)
-            gained.update(got)
-        if PIPELINE not in self.held:
-            gained.update(await self._leases.acquire(self.replica, [PIPELINE], self.ttl_ms))
+        busy: set[str] | None = None
+        for names in self._kinds:
+            share = math.ceil(len(names) / len(live))
+            mine = sorted(n for n in self.held if n in names)
+            if len(mine) > share:
+                extra = {n: self.held.pop(n) for n in mine[share:]}
+                await self._on_lost(set(extra))
+                await self._leases.release(self.replica, extra)
+                log.info("gave back %d of %s for a share of %d", len(extra), names[0], share)
+            elif len(mine) < share:
+                # Free: never held, given back, or ended (a dead replica's); acquire() checks again.
+                if busy is None:
+                    busy = {
+                        r.name
+                        for r in await self._leases.all()
+                        if r.holder is not None and r.expires_at > db_now
+                    }
+                candidates = [n for n in names if n not in busy]
+                random.shuffle(candidates)
+                got = await self._leases.acquire(self.replica, candidates[: share - len(mine)], self.ttl_ms)
+                gained.update(got)
         if gained:
             self.held.update(gained)
             log.info("took leases %s", sorted(gained))

@@ -2,9 +2,10 @@
 the watch log it follows, and the configuration it follows; what the alert pipeline and the rule
 manager ask of the cluster goes through here.
 
-The work under leases: the pipeline lease makes this replica the alert pipeline's owner (it applies
-the inbox, decides grouping, inhibition, escalation and acks, and writes the watch log); each rule
-partition lease makes it evaluate that partition's rule groups. Gaining a lease starts that work from
+The work under leases: each alert pipeline partition lease `pipeline/<k>` makes this replica the owner
+of that partition's alerts (it applies their inbox items, decides their grouping, muting, escalation and
+acks, and writes their changes to the watch log); each rule partition lease makes it evaluate that
+partition's rule groups. Gaining a lease starts that work from
 the committed state; losing one stops it before anything else happens.
 """
 
@@ -15,13 +16,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from alerting_server.cluster.follower import WatchFollower
-from alerting_server.cluster.membership import PIPELINE, Membership, partition_of, rule_lease
+from alerting_server.cluster.membership import Membership, partition_of, pipeline_lease, rule_lease
 from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
 from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
+from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 from alerting_server.store import Store
 from alerting_server.tasks import cancel
 
@@ -29,9 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class Pipeline(Protocol):
-    async def lead(self) -> None: ...
-
-    async def step_down(self) -> None: ...
+    async def own(self, partitions: Collection[int]) -> None: ...
 
     async def reload(self) -> None: ...
 
@@ -55,10 +54,12 @@ class ClusterNode:
         ttl_ms: int,
         partitions: int,
         poll_ms: int,
+        pipeline_partitions: int = 16,
     ) -> None:
         self._store = store
         self.replica = replica
         self.partitions = partitions
+        self.pipeline_partitions = pipeline_partitions
         self.ttl_ms = ttl_ms
         self._started_at = started_at
         self._poll_s = poll_ms / 1000
@@ -68,6 +69,7 @@ class ClusterNode:
         self._pipeline: Pipeline | None = None
         self._rules: Rules | None = None
         self._owned: set[int] = set()
+        self._pipeline_owned: set[int] = set()
         self._consumed = asyncio.Event()
         self._config_changed = asyncio.Event()
         self._config_tables: set[str] = set()
@@ -105,6 +107,7 @@ class ClusterNode:
             started_at=self._started_at,
             ttl_ms=self.ttl_ms,
             partitions=self.partitions,
+            pipeline_partitions=self.pipeline_partitions,
             on_gained=self._gained,
             on_lost=self._lost,
         )
@@ -127,10 +130,12 @@ class ClusterNode:
 
     async def _gained(self, names: Collection[str]) -> None:
         pipeline, rules = self._attached()
-        if PIPELINE in names:
-            log.info("this replica owns the alert pipeline now")
-            await pipeline.lead()
-        partitions = {int(n.removeprefix("rules/")) for n in names if n.startswith("rules/")}
+        shares = _partitions(names, "pipeline/")
+        if shares:
+            self._pipeline_owned |= shares
+            log.info("this replica owns alert pipeline partitions %s", sorted(self._pipeline_owned))
+            await pipeline.own(set(self._pipeline_owned))
+        partitions = _partitions(names, "rules/")
         if partitions:
             # The rules start from the latest committed alerts: read what is committed first.
             with contextlib.suppress(Exception):
@@ -140,16 +145,24 @@ class ClusterNode:
 
     async def _lost(self, names: Collection[str]) -> None:
         pipeline, rules = self._attached()
-        partitions = {int(n.removeprefix("rules/")) for n in names if n.startswith("rules/")}
+        partitions = _partitions(names, "rules/")
         if partitions & self._owned:
             self._owned -= partitions
             await rules.own(set(self._owned))
-        if PIPELINE in names:
-            log.info("this replica no longer owns the alert pipeline")
-            await pipeline.step_down()
+        shares = _partitions(names, "pipeline/")
+        if shares & self._pipeline_owned:
+            self._pipeline_owned -= shares
+            log.info("this replica owns alert pipeline partitions %s", sorted(self._pipeline_owned))
+            await pipeline.own(set(self._pipeline_owned))
 
-    def pipeline_fence(self) -> Fence | None:
-        return None if self.membership is None else self.membership.fence([PIPELINE])
+    def pipeline_fence(self, partitions: Collection[int]) -> Fence | None:
+        """The fence of a step's commit over these pipeline partitions, or None when one is not held."""
+        if self.membership is None:
+            return None
+        return self.membership.fence([pipeline_lease(p) for p in sorted(partitions)])
+
+    def pipeline_partition_count(self) -> int:
+        return self.pipeline_partitions
 
     def partition_of(self, group: str) -> int:
         return partition_of(group, self.partitions)
@@ -238,12 +251,16 @@ class ClusterNode:
     # --- the inbox -------------------------------------------------------------------------
 
     async def add_to_inbox(
-        self, kind: InboxKind, payloads: Sequence[dict[str, Any]], now: int, fence: Fence | None = None
+        self, kind: InboxKind, payloads: InboxPayloads, now: int, fence: Fence | None = None
     ) -> list[int]:
         return await self._store.inbox.add(kind, payloads, now, fence)
 
-    async def take_inbox(self, limit: int) -> list[InboxItem]:
-        return await self._store.inbox.take(limit)
+    async def take_inbox(self, partitions: Collection[int], limit: int) -> list[InboxItem]:
+        return await self._store.inbox.take(partitions, limit)
 
     async def prune_watch_log(self, keep: int) -> int:
         return await self._store.watch_log.prune(keep)
+
+
+def _partitions(names: Collection[str], prefix: str) -> set[int]:
+    return {int(n.removeprefix(prefix)) for n in names if n.startswith(prefix)}

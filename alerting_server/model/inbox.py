@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,3 +21,7 @@ class InboxItem:
     kind: InboxKind
     payload: dict[str, Any]
     created_at: int
+
+
+# Items to store: each payload with the alert pipeline partition whose owner applies it.
+InboxPayloads = Sequence[tuple[int, dict[str, Any]]]

@@ -65,11 +65,14 @@ class StepRecord:
     # The notification log in the same transaction: a restart neither loses nor resends a notification.
     sent: Sequence[NotificationLogRow] = ()
     forgotten: Sequence[tuple[str, str]] = ()
+    # Forgotten keys go only where last sent at or before this (None: at any time): an entry another
+    # process logged since this one read it (a partition's new owner, say) is not deleted.
+    forgotten_sent_before: int | None = None
     escalations: Sequence[Escalation] = ()
     removed_escalations: Sequence[str] = ()
     history: Sequence[AlertHistoryEvent] = ()
     # Several replicas: the inbox items the step applied (deleted with its commit), the step's alert
-    # changes for the global watch order, and the pipeline lease it is made under.
+    # changes for the global watch order, and the pipeline partition leases it is made under.
     consumed: Sequence[int] = ()
     events: Sequence[tuple[str, Alert]] = ()
     fence: Fence | None = None

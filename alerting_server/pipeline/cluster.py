@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from alerting_server.model import PostedAlert
 from alerting_server.model.fence import Fence
-from alerting_server.model.inbox import InboxItem, InboxKind
+from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 
 # How many inbox items one step applies at most.
 INBOX_BATCH = 5000
@@ -16,8 +16,13 @@ INBOX_BATCH = 5000
 class ClusterLink(Protocol):
     ttl_ms: int
 
-    def pipeline_fence(self) -> Fence | None:
-        """The fence of a step's commit, or None when this replica does not hold the pipeline lease."""
+    def pipeline_fence(self, partitions: Collection[int]) -> Fence | None:
+        """The fence of a step's commit over these pipeline partitions, or None when this replica does
+        not hold all their leases."""
+        ...
+
+    def pipeline_partition_count(self) -> int:
+        """How many pipeline partitions there are (cluster.pipeline_partitions)."""
         ...
 
     def rule_fence(self, groups: Collection[str]) -> Fence | None:
@@ -37,10 +42,12 @@ class ClusterLink(Protocol):
     # The inbox and the watch log (in the cluster's database).
 
     async def add_to_inbox(
-        self, kind: InboxKind, payloads: Sequence[dict[str, Any]], now: int, fence: Fence | None = None
-    ) -> list[int]: ...
+        self, kind: InboxKind, payloads: InboxPayloads, now: int, fence: Fence | None = None
+    ) -> list[int]:
+        """Stores (pipeline partition, payload) items; the owner of each partition applies its own."""
+        ...
 
-    async def take_inbox(self, limit: int) -> list[InboxItem]: ...
+    async def take_inbox(self, partitions: Collection[int], limit: int) -> list[InboxItem]: ...
 
     async def prune_watch_log(self, keep: int) -> int: ...
 

@@ -7,11 +7,13 @@ the outbox rows the step queued; only then are the changes published to watchers
 commit loses nothing that was promised: the alerts and timers come back as they were and the step
 happens again. An acknowledgement is one such step of its own, committed before the call returns.
 
-Several replicas on one PostgreSQL (`cluster` given): the replica that holds the pipeline lease runs
-the steps (`lead`), each commit fenced by that lease, and applies what every replica stored in the
-alert inbox (posted alerts, rule alerts, acknowledgements) in the step that commits it; its steps write
-their changes to the watch log, which every replica follows. The others only store into the inbox and
-answer reads from the watch log's view of the alerts.
+Several replicas on one PostgreSQL (`cluster` given): the alerts are divided into partitions by a hash
+of the values of the labels every route groups by (`partition`), so that an aggregation group's alerts
+are all in one partition. Each replica runs the steps of the partitions whose leases it holds (`own`),
+over their alerts only, each commit fenced by those leases, and applies what any replica stored in the
+alert inbox for those partitions (posted alerts, rule alerts, acknowledgements) in the step that commits
+it; the steps write their changes to the watch log, which every replica follows. Reads, and the source
+alerts of inhibition, come from the watch log's view of all alerts.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from alerting_server.ack import stage as ack
 from alerting_server.ack.links import AckLinks
@@ -28,7 +31,7 @@ from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.aggregation import AlertGroup
 from alerting_server.alerts.dispatch.nflog import LogEntry
 from alerting_server.alerts.dispatch.receivers import Receivers
-from alerting_server.alerts.dispatch.routing import compile_routes
+from alerting_server.alerts.dispatch.routing import RouteNode, compile_routes
 from alerting_server.alerts.dispatch.stage import DispatchStage
 from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.alerts.limits import DEFAULT_MAX_ALERTS, DEFAULT_MAX_GROUPS
@@ -80,8 +83,12 @@ class AlertPipeline:
     ) -> None:
         self._store = store
         self._cluster = cluster
-        # Several replicas: whether this replica runs the steps (holds the pipeline lease).
+        # Several replicas: the pipeline partitions whose leases this replica holds, and whether it
+        # holds any (then it runs the steps of those).
+        self._partitions: frozenset[int] = frozenset()
         self._leading = False
+        # The labels every route groups by (None: every label), whose values give an alert's partition.
+        self._partition_labels: frozenset[str] | None = frozenset()
         self._clock = clock
         self.hub = hub
         self._resolve_timeout = self._default_resolve_timeout = resolve_timeout_ms
@@ -105,7 +112,7 @@ class AlertPipeline:
     def _fresh(self) -> None:
         """Empty state: nothing decided, nothing loaded."""
         self._live = LiveAlerts(resolved_retention_ms=self._retention)
-        self._mute = MuteStage()
+        self._mute = MuteStage(self._other_alerts if self._cluster is not None else None)
         self._escalation = EscalationStage(self._policies, links=self._links)
         self._dispatch = DispatchStage(links=self._links, max_groups=self._max_groups)
         self._stages: Sequence[Stage] = (Expiry(), self._mute, self._escalation, self._dispatch)
@@ -114,39 +121,60 @@ class AlertPipeline:
 
     async def start(self) -> None:
         """Loads the state, then runs the loop (with several replicas: only the configuration, until
-        this replica takes the pipeline lease and lead() runs the loop)."""
+        this replica takes pipeline partitions and own() runs the loop over them)."""
         if self._cluster is not None:
             await self._load_config()
             return
         await self.load()
         self._task = asyncio.create_task(self._run(), name="alert-pipeline")
 
-    async def lead(self) -> None:
-        """This replica took the pipeline lease: on from the committed state, as after a restart."""
-        async with self._lock:
-            self._fresh()
-            await self.load()
-            self._leading = True
-            self._stale = False
-            self._pruned_at = None
-        self._task = asyncio.create_task(self._run(), name="alert-pipeline")
-
-    async def step_down(self) -> None:
-        """The pipeline lease is lost: no step more; what was decided and not committed is another's now."""
+    async def own(self, partitions: Collection[int]) -> None:
+        """Several replicas: this replica holds the leases of these pipeline partitions now (more or fewer
+        than before). The steps stop, then go on over these partitions' alerts from the committed state,
+        as after a restart: a partition taken over continues its timers where its last owner committed
+        them."""
         await self.stop()
         async with self._lock:
-            self._leading = False
+            self._partitions = frozenset(partitions)
+            self._leading = bool(self._partitions)
             self._fresh()
+            self._pruned_at = None
+            self._stale = False
             try:
-                await self._load_config()
+                if self._leading:
+                    await self.load()
+                else:
+                    await self._load_config()
             except Exception:
-                # Only the names reads show come from it here; the next change of it reads it again.
-                log.exception("reading the routing configuration failed")
+                # The loop reads the committed state again before its first step.
+                log.exception("loading the alert pipeline's state failed")
+                self._stale = True
+        if self._leading:
+            self._task = asyncio.create_task(self._run(), name="alert-pipeline")
+
+    @property
+    def partitions(self) -> frozenset[int]:
+        """Several replicas: the pipeline partitions this replica runs the steps of."""
+        return self._partitions
+
+    def partition(self, labels: dict[str, str]) -> int:
+        """The pipeline partition of an alert: the same for every alert of an aggregation group of any
+        route, as it hashes only labels that every route groups by."""
+        count = self._cluster.pipeline_partition_count() if self._cluster is not None else 1
+        return alert_partition(labels, self._partition_labels, count)
+
+    def _owns(self, labels: dict[str, str]) -> bool:
+        return self._cluster is None or self.partition(labels) in self._partitions
+
+    def _other_alerts(self) -> Iterable[Alert]:
+        """Every committed alert (the watch log's view), for inhibition by alerts of other partitions."""
+        return self._view().values()
 
     @property
     def _following(self) -> bool:
-        """Several replicas, and another one runs the steps: reads come from the watch log's view."""
-        return self._cluster is not None and not self._leading
+        """Several replicas: reads come from the watch log's view (each replica's steps hold only its
+        partitions' alerts)."""
+        return self._cluster is not None
 
     def _view(self) -> dict[str, Alert]:
         return self.hub.view if self.hub.view is not None else {}
@@ -156,16 +184,21 @@ class AlertPipeline:
         # As Alertmanager after a restart: groups are rebuilt from the alerts (group_wait counts
         # again, or not at all for alerts already older) and the notification log stops resends.
         state = await self._store.pipeline_state()
-        for alert in state.alerts:
-            self._live.load(alert)
-        self._escalation.load(state.escalations)
+        # The partitions follow the routing tree: configuration first.
         await self._load_config()
+        for alert in state.alerts:
+            if self._owns(alert.labels):
+                self._live.load(alert)
+        self._escalation.load(e for e in state.escalations if e.fingerprint in self._live.by_fingerprint)
         self._dispatch.restore_log(
             [
                 (r.group_id, r.receiver, LogEntry(frozenset(r.firing), frozenset(r.resolved), r.sent_at))
                 for r in state.sent
             ]
         )
+        # Several replicas: the groups were another owner's a moment ago (a partition taken over), so
+        # their group_wait goes on where it stood rather than again from zero.
+        self._dispatch.resume_timers = self._cluster is not None
 
     async def stop(self) -> None:
         """Stops the loop after its current step; everything it decided is already committed."""
@@ -216,6 +249,7 @@ class AlertPipeline:
     async def _load_config(self) -> None:
         config = await self._store.pipeline_config(self._clock.now_ms())
         routes = compile_routes(config.route or Route())
+        self._partition_labels = _grouped_by_all(routes)
         receivers = Receivers(config.channels, self._fallback, config.empty_receivers)
         self._resolve_timeout = config.resolve_timeout_ms or self._default_resolve_timeout
         self._mute.configure(config.silences, config.inhibit_rules)
@@ -231,7 +265,12 @@ class AlertPipeline:
         """Re-reads routing, silences, inhibit rules, time intervals and channels after one of them
         changed."""
         async with self._lock:
+            before = self._partition_labels
             await self._load_config()
+            if self._leading and self._partition_labels != before:
+                # The partitions of alerts changed with the tree: the partitions' alerts again, from
+                # the committed state, before the next step.
+                self._stale = True
             # Regroup every alert under the current tree; the notification log stops resends.
             self._live.undispatched.update(self._live.by_fingerprint)
             if self._leading:
@@ -328,8 +367,11 @@ class AlertPipeline:
                 taken.append(p)
                 fingerprints.append(fp)
         if taken:
+            shares: dict[int, list[dict[str, object]]] = {}
+            for p in taken:
+                shares.setdefault(self.partition(p.labels), []).append(posted_to_json(p))
             ids = await cluster.add_to_inbox(
-                InboxKind.POSTED, [{"now": now, "alerts": [posted_to_json(p) for p in taken]}], now
+                InboxKind.POSTED, [(k, {"now": now, "alerts": a}) for k, a in sorted(shares.items())], now
             )
             self.wake()
             await cluster.wait_applied(ids, _answer_wait_s(cluster))
@@ -385,9 +427,14 @@ class AlertPipeline:
         if not held or fence is None:
             return
         now = self._clock.now_ms()
-        alerts = [alert_to_json(a) for group, a in changes if group in held]
+        shares: dict[int, list[dict[str, object]]] = {}
+        for group, a in changes:
+            if group in held:
+                shares.setdefault(self.partition(a.labels), []).append(alert_to_json(a))
         try:
-            await cluster.add_to_inbox(InboxKind.RULE, [{"alerts": alerts}], now, fence)
+            await cluster.add_to_inbox(
+                InboxKind.RULE, [(k, {"alerts": a}) for k, a in sorted(shares.items())], now, fence
+            )
         except LeaseLost as exc:
             log.warning("rule alerts dropped: %s", exc)
             return
@@ -408,10 +455,13 @@ class AlertPipeline:
     async def acknowledge(self, fp: str, by: str, comment: str = "") -> Alert:
         """Stops the alert's escalation and tells its PagerDuty incidents; durable when it returns."""
         if self._cluster is not None:
-            ack.check_ackable(self._current(), fp, "acknowledged")
+            alert = ack.check_ackable(self._current(), fp, "acknowledged")
             now = self._clock.now_ms()
             await self._to_inbox_and_wait(
-                InboxKind.ACK, {"fingerprint": fp, "by": by, "comment": comment, "at": now}, self._cluster
+                InboxKind.ACK,
+                self.partition(alert.labels),
+                {"fingerprint": fp, "by": by, "comment": comment, "at": now},
+                self._cluster,
             )
             return self.get(fp)
         async with self._lock:
@@ -441,7 +491,10 @@ class AlertPipeline:
                 return alert
             now = self._clock.now_ms()
             await self._to_inbox_and_wait(
-                InboxKind.UNACK, {"fingerprint": fp, "by": by, "at": now}, self._cluster
+                InboxKind.UNACK,
+                self.partition(alert.labels),
+                {"fingerprint": fp, "by": by, "at": now},
+                self._cluster,
             )
             return self.get(fp)
         async with self._lock:
@@ -454,9 +507,9 @@ class AlertPipeline:
         return unacked
 
     async def _to_inbox_and_wait(
-        self, kind: InboxKind, payload: dict[str, object], cluster: ClusterLink
+        self, kind: InboxKind, partition: int, payload: dict[str, object], cluster: ClusterLink
     ) -> None:
-        ids = await cluster.add_to_inbox(kind, [payload], self._clock.now_ms())
+        ids = await cluster.add_to_inbox(kind, [(partition, payload)], self._clock.now_ms())
         self.wake()
         await cluster.wait_applied(ids, _answer_wait_s(cluster))
 
@@ -476,7 +529,8 @@ class AlertPipeline:
         gone = await self._store.prune_history(now - self._history_retention)
         if gone:
             log.info("dropped %d history events older than the retention", gone)
-        if self._leading and self._cluster is not None:
+        if 0 in self._partitions and self._cluster is not None:
+            # One replica prunes the log: the owner of partition 0.
             await self._cluster.prune_watch_log(WATCH_LOG_KEEP)
 
     # --- the step --------------------------------------------------------------------------
@@ -492,7 +546,11 @@ class AlertPipeline:
         try:
             consumed: list[int] = []
             if self._leading:
-                items = await self._cluster.take_inbox(INBOX_BATCH) if self._cluster is not None else []
+                items = (
+                    await self._cluster.take_inbox(self._partitions, INBOX_BATCH)
+                    if self._cluster is not None
+                    else []
+                )
                 for item in items:
                     try:
                         self._apply_item(item, now)
@@ -573,7 +631,8 @@ class AlertPipeline:
         escalated, gone = self._escalation.take_changes()
         # What was sent and when, in the same transaction as the outbox rows: a restart
         # neither loses a notification nor sends it twice.
-        logged, forgotten = self._dispatch.dispatcher.nflog.take_changes()
+        nflog = self._dispatch.dispatcher.nflog
+        logged, forgotten = nflog.take_changes()
         step = StepRecord(
             alerts=[live.by_fingerprint[fp] for fp in sorted(live.dirty) if fp in live.by_fingerprint],
             removed_alerts=sorted(live.removed),
@@ -585,6 +644,9 @@ class AlertPipeline:
                 for (group, receiver), e in logged.items()
             ],
             forgotten=list(forgotten),
+            # Several replicas: the log holds other partitions' entries as they were when it was read;
+            # one of those forgotten here goes only if its owner has not logged it since.
+            forgotten_sent_before=now - nflog.retention if self._cluster is not None else None,
             escalations=escalated,
             removed_escalations=gone,
             history=live.history,
@@ -610,12 +672,34 @@ class AlertPipeline:
 
     def _fenced(self, step: StepRecord, events: Sequence[tuple[EventType, Alert]], now: int) -> StepRecord:
         assert self._cluster is not None
-        fence: Fence | None = self._cluster.pipeline_fence()
+        fence: Fence | None = self._cluster.pipeline_fence(self._partitions)
         if fence is None:
-            raise LeaseLost("this replica no longer holds the pipeline lease; the step is not committed")
+            raise LeaseLost(
+                "this replica no longer holds the leases of its pipeline partitions; "
+                "the step is not committed"
+            )
         return dataclasses.replace(
             step, events=[(kind.value, alert) for kind, alert in events], fence=fence, at=now
         )
+
+
+def alert_partition(labels: dict[str, str], partition_labels: frozenset[str] | None, count: int) -> int:
+    """crc32 of the values of `partition_labels` (None: of every label) mod `count`."""
+    names = sorted(labels) if partition_labels is None else sorted(partition_labels)
+    key = "\x00".join(f"{n}\x01{labels.get(n, '')}" for n in names)
+    return zlib.crc32(key.encode()) % count
+
+
+def _grouped_by_all(routes: RouteNode) -> frozenset[str] | None:
+    """The labels that every route of the tree groups by (None: every route groups by every label). Two
+    alerts of one aggregation group share the values of these, so they hash to one partition; when no
+    label is common to all routes, every alert is in one partition."""
+    common: frozenset[str] | None = None
+    for node in routes.walk():
+        if node.opts.group_by_all:
+            continue
+        common = node.opts.group_by if common is None else common & node.opts.group_by
+    return common
 
 
 def _answer_wait_s(cluster: ClusterLink) -> float:

@@ -12,6 +12,7 @@ from alerting_server.store.database import Database, execute_many, upsert
 from alerting_server.store.tables import notification_log as t
 
 _DELETE = t.delete().where(t.c.group_id == sa.bindparam("group_id"), t.c.receiver == sa.bindparam("receiver"))
+_DELETE_SENT_BEFORE = _DELETE.where(t.c.sent_at <= sa.bindparam("sent_before"))
 
 
 class NotificationLogRepository:
@@ -34,9 +35,13 @@ class NotificationLogRepository:
 
     @staticmethod
     def write_in(
-        connection: Connection, put: Iterable[NotificationLogRow], delete: Iterable[tuple[str, str]]
+        connection: Connection,
+        put: Iterable[NotificationLogRow],
+        delete: Iterable[tuple[str, str]],
+        sent_before: int | None = None,
     ) -> None:
-        """write inside the caller's transaction (Store.write)."""
+        """write inside the caller's transaction (Store.write); with `sent_before`, a `delete` key goes
+        only if its row was last sent at or before it."""
         rows = [
             {
                 "group_id": r.group_id,
@@ -48,6 +53,8 @@ class NotificationLogRepository:
             for r in put
         ]
         keys = [{"group_id": group_id, "receiver": receiver} for group_id, receiver in delete]
-        if keys:
+        if keys and sent_before is not None:
+            connection.execute(_DELETE_SENT_BEFORE, [{**k, "sent_before": sent_before} for k in keys])
+        elif keys:
             connection.execute(_DELETE, keys)
         execute_many(connection, upsert(connection, t), rows)

@@ -161,7 +161,7 @@ class Store:
             self.alerts.upsert_many_in(connection, step.alerts)
             self.alerts.delete_many_in(connection, step.removed_alerts)
             self.deliveries.add_many_in(connection, outbox)
-            self.nflog.write_in(connection, step.sent, step.forgotten)
+            self.nflog.write_in(connection, step.sent, step.forgotten, step.forgotten_sent_before)
             self.escalations.write_in(connection, step.escalations, step.removed_escalations)
             self.history.append_in(connection, step.history)
             self.inbox.delete_in(connection, step.consumed)

@@ -375,6 +375,8 @@ alert_inbox = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("payload", JSON, nullable=False),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
+    # The alert pipeline partition whose owner applies the item.
+    sa.Column("partition", sa.Integer(), nullable=False, server_default=sa.text("0"), index=True),
 )
 
 # Every alert change in one global order: the revision WatchAlerts resumes from on any replica.

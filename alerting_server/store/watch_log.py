@@ -2,8 +2,10 @@
 step's changes in the step's transaction; every replica reads them in revision order and hands them to
 its WatchAlerts subscribers, so that a revision means the same on every replica.
 
-One writer at a time (the fenced owner of the pipeline lease) keeps the revisions in commit order, so a
-reader that has read up to revision R has seen every change up to R.
+The owners of the pipeline partitions write concurrently; a transaction-level advisory lock taken just
+before the events are numbered, and held until the commit, makes them number their events one writer at
+a time, so that revisions are in commit order and a reader that has read up to revision R has seen every
+change up to R.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from alerting_server.store.database import Database
 from alerting_server.store.tables import alerts as alerts_t
 from alerting_server.store.tables import watch_events as t
 
+# The advisory lock that orders the writers of the watch log (an arbitrary constant of this table).
+APPEND_LOCK = 0x616C7274
+
 
 @dataclass(frozen=True)
 class LoggedEvent:
@@ -36,6 +41,8 @@ class WatchLogRepository:
     @staticmethod
     def append_in(connection: Connection, events: Sequence[tuple[str, Alert]], now: int) -> None:
         if events:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
             rows = [
                 {"type": kind, "alert": alert_to_json(alert), "created_at": now} for kind, alert in events
             ]

@@ -13,7 +13,7 @@ import pytest
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.clock import SystemClock
 from alerting_server.cluster.follower import WatchFollower
-from alerting_server.cluster.membership import PIPELINE
+from alerting_server.cluster.membership import pipeline_lease
 from alerting_server.cluster.node import ClusterNode
 from alerting_server.model import (
     AlertState,
@@ -21,6 +21,7 @@ from alerting_server.model import (
     ContactMethod,
     EscalationLevel,
     EscalationPolicy,
+    InhibitRule,
     Layer,
     Override,
     PostedAlert,
@@ -59,9 +60,9 @@ class Replica:
     pipeline: AlertPipeline
     rules: FakeRules
 
-    @property
-    def leads(self) -> bool:
-        return self.node.pipeline_fence() is not None
+    def owns(self, partition: int) -> bool:
+        """Whether this replica runs the steps of this pipeline partition (and holds its lease)."""
+        return partition in self.pipeline.partitions and self.node.pipeline_fence([partition]) is not None
 
     async def die(self) -> None:
         """As SIGKILL: the work stops, nothing is given back, the leases run out."""
@@ -89,6 +90,7 @@ async def start_replica(url: str, name: str) -> Replica:
         ttl_ms=TTL_MS,
         partitions=4,
         poll_ms=100,
+        pipeline_partitions=4,
     )
     pipeline = AlertPipeline(store, SystemClock(), hub, cluster=node)
     rules = FakeRules()
@@ -130,10 +132,15 @@ async def test_a_post_on_either_replica_is_read_there_at_once_and_watched_in_one
     a = await start_replica(pg, "a")
     b = await start_replica(pg, "b")
     try:
-        assert a.leads
-        assert not b.leads
         await eventually(lambda: a.rules.owned and b.rules.owned and not a.rules.owned & b.rules.owned)
         assert a.rules.owned | b.rules.owned == {0, 1, 2, 3}
+        # The pipeline partitions are shared the same way: each runs the steps of its half.
+        await eventually(
+            lambda: (
+                len(a.pipeline.partitions) == 2
+                and a.pipeline.partitions | b.pipeline.partitions == {0, 1, 2, 3}
+            )
+        )
         [fp] = await b.pipeline.post([posted("OnFollower")])
         # Read your own write on the replica that took it.
         assert b.pipeline.get(fp).state is AlertState.FIRING
@@ -156,27 +163,37 @@ async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_lat
     a = await start_replica(pg, "a")
     b = await start_replica(pg, "b")
     try:
-        [fp] = await b.pipeline.post([posted("Before")])
-        old_fence = a.node.pipeline_fence()
+        await eventually(lambda: len(a.pipeline.partitions) == 2 and len(b.pipeline.partitions) == 2)
+        # A partition of the first replica's: the second takes it over.
+        partition = next(k for k in a.pipeline.partitions)
+        name = next(
+            f"Before{i}"
+            for i in range(1000)
+            if a.pipeline.partition(posted(f"Before{i}").labels) == partition
+        )
+        [fp] = await b.pipeline.post([posted(name)])
+        old_fence = a.node.pipeline_fence([partition])
         assert old_fence is not None
         await a.die()
         started = time.monotonic()
-        await eventually(lambda: b.leads, within=TTL_MS / 1000 * 3)
+        await eventually(lambda: b.owns(partition), within=TTL_MS / 1000 * 3)
         assert time.monotonic() - started < TTL_MS / 1000 * 2
-        assert b.pipeline.get(fp).labels == {"alertname": "Before"}
+        assert b.pipeline.get(fp).labels == {"alertname": name}
         [fp2] = await b.pipeline.post([posted("After")])
         assert b.pipeline.get(fp2).state is AlertState.FIRING
         # A write the dead leader had on its way, under its old epoch: the database refuses it.
         with pytest.raises(LeaseLost):
             await b.store.inbox.add(
                 InboxKind.POSTED,
-                [{"now": 1, "alerts": []}],
+                [(partition, {"now": 1, "alerts": []})],
                 1,
                 old_fence,
             )
+        lease = pipeline_lease(partition)
         leases = {row.name: row for row in await b.store.leases.all()}
-        assert leases[PIPELINE].holder == "b"
-        assert leases[PIPELINE].epoch == old_fence.leases[PIPELINE] + 1
+        assert leases[lease].holder == "b"
+        assert leases[lease].epoch == old_fence.leases[lease] + 1
+        assert b.pipeline.partitions == {0, 1, 2, 3}
         await eventually(lambda: b.rules.owned == {0, 1, 2, 3}, within=TTL_MS / 1000 * 4)
     finally:
         await stop(b)
@@ -201,10 +218,12 @@ async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: s
 async def test_an_inbox_item_that_cannot_be_read_is_dropped_and_the_pipeline_goes_on(pg: str) -> None:
     a = await start_replica(pg, "a")
     try:
-        await a.store.inbox.add(InboxKind.POSTED, [{"now": 1, "alerts": [{"labels": 7}]}], 1)
-        [fp] = await a.pipeline.post([posted("AfterBadItem")])
+        alert = posted("AfterBadItem")
+        bad = (a.pipeline.partition(alert.labels), {"now": 1, "alerts": [{"labels": 7}]})
+        await a.store.inbox.add(InboxKind.POSTED, [bad], 1)
+        [fp] = await a.pipeline.post([alert])
         assert a.pipeline.get(fp).labels == {"alertname": "AfterBadItem"}
-        assert await a.store.inbox.take(10) == []
+        assert await a.store.inbox.take(range(4), 10) == []
     finally:
         await stop(a)
 
@@ -254,5 +273,39 @@ async def test_people_and_schedules_written_on_a_follower_page_through_the_leade
         while ("cy", 1) not in await paged():
             assert time.monotonic() < deadline, await paged()
             await asyncio.sleep(0.1)
+    finally:
+        await stop(b, a)
+
+
+async def test_an_alert_of_one_owners_partition_inhibits_an_alert_of_the_others(pg: str) -> None:
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        now = int(time.time() * 1000)
+        await a.store.routing.put(Route(receiver="", group_by=("alertname",)), now)
+        await a.store.inhibit_rules.create(InhibitRule(('alertname="Source"',), ('severity="low"',)), now)
+        await eventually(lambda: len(a.pipeline.partitions) == 2 and len(b.pipeline.partitions) == 2)
+        # Every replica read the tree: alerts are spread by alertname now.
+        names = [f"Target{i}" for i in range(200)]
+        await eventually(
+            lambda: len({r.pipeline.partition({"alertname": n}) for n in names for r in (a, b)}) == 4
+        )
+        source = PostedAlert(labels={"alertname": "Source"}, annotations={})
+        owner, other = (a, b) if a.pipeline.partition(source.labels) in a.pipeline.partitions else (b, a)
+        target_name = next(
+            n for n in names if other.pipeline.partition({"alertname": n}) in other.pipeline.partitions
+        )
+        target = PostedAlert(labels={"alertname": target_name, "severity": "low"}, annotations={})
+        [target_fp] = await owner.pipeline.post([target])
+        [source_fp] = await other.pipeline.post([source])
+
+        def inhibited_by(by: tuple[str, ...]) -> Callable[[], bool]:
+            return lambda: all(r.pipeline.get(target_fp).inhibited_by == by for r in (a, b))
+
+        await eventually(inhibited_by((source_fp,)))
+        # The source resolves: the other owner's target is no longer inhibited.
+        ended = PostedAlert(labels=source.labels, annotations={}, ends_at=int(time.time() * 1000) - 1)
+        await other.pipeline.post([ended])
+        await eventually(inhibited_by(()))
     finally:
         await stop(b, a)

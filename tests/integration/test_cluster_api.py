@@ -64,6 +64,7 @@ async def started(tmp_path: Path, url: str, replica: str) -> AlertingApp:
             cluster_replica_id=replica,
             cluster_advertise_address=f"{replica}.internal:50051",
             cluster_rule_partitions=4,
+            cluster_pipeline_partitions=2,
             cluster_poll_interval_ms=200,
         )
     )
@@ -75,7 +76,7 @@ async def started(tmp_path: Path, url: str, replica: str) -> AlertingApp:
     return app
 
 
-LEASES = ["pipeline", "rules/0", "rules/1", "rules/2", "rules/3"]
+LEASES = ["pipeline/0", "pipeline/1", "rules/0", "rules/1", "rules/2", "rules/3"]
 
 
 def lease_names(cluster: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from alerting_server.model.fence import Fence, LeaseLost
 from alerting_server.model.inbox import InboxKind
+from alerting_server.model.step import StepRecord
 from alerting_server.store import Store
 
 
@@ -54,22 +55,22 @@ async def test_the_database_refuses_a_write_under_a_lost_lease(pg: Store) -> Non
     posted = {"alerts": [], "now": 1}
     held = await pg.leases.acquire("a", ["rules/3"], 60_000)
     fence = Fence("a", held)
-    [first] = await pg.inbox.add(InboxKind.RULE, [posted], 1, fence)
+    [first] = await pg.inbox.add(InboxKind.RULE, [(0, posted)], 1, fence)
     await pg.leases.release("a", held)
     await pg.leases.acquire("b", ["rules/3"], 60_000)
     with pytest.raises(LeaseLost):
-        await pg.inbox.add(InboxKind.RULE, [posted], 2, fence)
+        await pg.inbox.add(InboxKind.RULE, [(0, posted)], 2, fence)
     # Nothing of the refused write is there.
-    assert [item.id for item in await pg.inbox.take(10)] == [first]
+    assert [item.id for item in await pg.inbox.take([0], 10)] == [first]
     # The new holder's fence passes.
-    await pg.inbox.add(InboxKind.RULE, [posted], 3, Fence("b", {"rules/3": 2}))
+    await pg.inbox.add(InboxKind.RULE, [(0, posted)], 3, Fence("b", {"rules/3": 2}))
 
 
 async def test_an_ended_lease_fences_even_when_nobody_took_it(pg: Store) -> None:
     held = await pg.leases.acquire("a", ["rules/4"], 50)
     await asyncio.sleep(0.1)
     with pytest.raises(LeaseLost):
-        await pg.inbox.add(InboxKind.POSTED, [{"alerts": [], "now": 1}], 1, Fence("a", held))
+        await pg.inbox.add(InboxKind.POSTED, [(0, {"alerts": [], "now": 1})], 1, Fence("a", held))
 
 
 async def test_replicas_are_live_while_they_beat(pg: Store) -> None:
@@ -78,3 +79,24 @@ async def test_replicas_are_live_while_they_beat(pg: Store) -> None:
     assert await pg.leases.live_replicas(10_000) == ["a", "b"]
     await pg.leases.leave("b")
     assert await pg.leases.live_replicas(10_000) == ["a"]
+
+
+async def test_the_database_refuses_a_step_under_a_lost_pipeline_partition_lease(pg: Store) -> None:
+    held = await pg.leases.acquire("a", ["pipeline/5"], 60_000)
+    fence = Fence("a", held)
+    await pg.record_step(StepRecord(consumed=[], fence=fence, at=1))
+    await pg.leases.release("a", held)
+    taken = await pg.leases.acquire("b", ["pipeline/5"], 60_000)
+    # The old owner's step (its inbox items consumed, say) is refused; the new owner's passes.
+    [item] = await pg.inbox.add(InboxKind.POSTED, [(5, {"alerts": [], "now": 1})], 1)
+    with pytest.raises(LeaseLost):
+        await pg.record_step(StepRecord(consumed=[item], fence=fence, at=2))
+    assert [i.id for i in await pg.inbox.take([5], 10)] == [item]
+    await pg.record_step(StepRecord(consumed=[item], fence=Fence("b", taken), at=3))
+    assert await pg.inbox.take([5], 10) == []
+
+
+async def test_each_partitions_owner_takes_only_its_inbox_items(pg: Store) -> None:
+    ids = await pg.inbox.add(InboxKind.POSTED, [(k, {"alerts": [], "now": k}) for k in (1, 2, 3)], 1)
+    assert [i.id for i in await pg.inbox.take([1, 3], 10)] == [ids[0], ids[2]]
+    assert [i.payload["now"] for i in await pg.inbox.take([2], 10)] == [2]

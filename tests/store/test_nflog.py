@@ -28,3 +28,13 @@ async def test_write_joins_the_callers_transaction(store: Store) -> None:
     with pytest.raises(RuntimeError):
         await store.write(failing)
     assert await store.nflog.all() == []
+
+
+async def test_a_forgotten_key_is_not_deleted_when_its_row_was_sent_since(store: Store) -> None:
+    # Another process (a partition's new owner) logged the entry after this one read its old copy.
+    fresh = NotificationLogRow(ROW.group_id, ROW.receiver, ROW.firing, (), ROW.sent_at + 10)
+    stale = NotificationLogRow("r1:{}", "pager", ("fp3",), (), ROW.sent_at)
+    await store.nflog.write([fresh, stale], [])
+    keys = [(fresh.group_id, fresh.receiver), (stale.group_id, stale.receiver)]
+    await store.write(lambda c: store.nflog.write_in(c, [], keys, ROW.sent_at))
+    assert await store.nflog.all() == [fresh]

@@ -118,18 +118,20 @@ class Dispatcher:
         # have changed.
         self._flushed: set[str] = set()
 
-    def ingest(self, alerts: Iterable[Alert], now: int) -> None:
+    def ingest(self, alerts: Iterable[Alert], now: int, *, resume: bool = False) -> None:
         """Place the latest version of each alert into the groups of every route it matches.
 
-        Pending and inactive alerts are ignored: Alertmanager never sees them.
+        Pending and inactive alerts are ignored: Alertmanager never sees them. `resume`: the alerts are
+        those of groups another process was waiting on (a pipeline partition taken over), so a new
+        group's group_wait goes on from its first alert's start rather than from now.
         """
         for alert in alerts:
             if alert.state in (AlertState.PENDING, AlertState.INACTIVE):
                 continue
             for match in self._routes.match(alert.labels):
-                self._insert(alert, match, now)
+                self._insert(alert, match, now, resume)
 
-    def _insert(self, alert: Alert, match: RouteMatch, now: int) -> None:
+    def _insert(self, alert: Alert, match: RouteMatch, now: int, resume: bool = False) -> None:
         labels = match.opts.group_labels(alert.labels)
         group_id = f"{match.route_id}:{format_labels(labels)}"
         group = self._groups.get(group_id)
@@ -152,7 +154,7 @@ class Dispatcher:
             wait = match.opts.group_wait
             started = alert.fired_at if alert.fired_at is not None else alert.started_at
             # Alertmanager flushes at once a new group whose first alert is older than group_wait.
-            next_flush = now if started + wait < now else now + wait
+            next_flush = now if started + wait < now else (started + wait if resume else now + wait)
             group = AlertGroup(
                 group_id, f"{match.route_key}:{format_labels(labels)}", match, labels, next_flush
             )

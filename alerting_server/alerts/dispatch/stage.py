@@ -27,6 +27,9 @@ class DispatchStage:
         self.dispatcher = Dispatcher(self.routes, max_groups=max_groups)
         self._muters: Sequence[Muter] = ()
         self._time_intervals: Mapping[str, TimeInterval] = {}
+        # Set when the alerts loaded are a taken-over partition's: their groups' waits go on from the
+        # alerts' start at the next ingest, not from zero.
+        self.resume_timers = False
 
     def configure(
         self,
@@ -55,8 +58,11 @@ class DispatchStage:
 
     def ingest(self, live: LiveAlerts, now: int) -> None:
         alerts = live.by_fingerprint
-        self.dispatcher.ingest((alerts[fp] for fp in sorted(live.undispatched) if fp in alerts), now)
+        self.dispatcher.ingest(
+            (alerts[fp] for fp in sorted(live.undispatched) if fp in alerts), now, resume=self.resume_timers
+        )
         live.undispatched.clear()
+        self.resume_timers = False
 
     async def run(self, live: LiveAlerts, now: int) -> None:
         self.ingest(live, now)

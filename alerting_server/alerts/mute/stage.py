@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from alerting_server.alerts import history
 from alerting_server.alerts.dispatch.aggregation import Muter
@@ -10,11 +10,13 @@ from alerting_server.alerts.live import LiveAlerts
 from alerting_server.alerts.mute.inhibit import Inhibitor
 from alerting_server.alerts.mute.silences import SilenceMuter
 from alerting_server.alerts.watch import EventType
-from alerting_server.model import InhibitRule, Silence
+from alerting_server.model import Alert, InhibitRule, Silence
 
 
 class MuteStage:
-    def __init__(self) -> None:
+    def __init__(self, others: Callable[[], Iterable[Alert]] | None = None) -> None:
+        # Alerts outside the live set that may inhibit it (several replicas: other partitions' alerts).
+        self._others = others
         self._silences = SilenceMuter(())
         self._inhibitor = Inhibitor(())
         self._has_inhibit_rules = False
@@ -37,7 +39,11 @@ class MuteStage:
         other; otherwise only the alerts that changed since the last step."""
         change = self._silences.next_change(self._muted_at)
         if self._all or self._has_inhibit_rules or (change is not None and change <= now):
-            self._inhibitor.update(live.by_fingerprint.values(), now)
+            sources: Iterable[Alert] = live.by_fingerprint.values()
+            if self._others is not None:
+                # The live versions last: of one alert's versions the last one counts.
+                sources = [*self._others(), *sources]
+            self._inhibitor.update(sources, now)
             candidates = list(live.by_fingerprint.values())
         else:
             candidates = [a for fp in live.unmuted if (a := live.get(fp)) is not None]

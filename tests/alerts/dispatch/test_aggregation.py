@@ -74,6 +74,20 @@ def test_alert_older_than_group_wait_flushes_at_once() -> None:
     assert d2.next_wakeup() == T0 + WAIT
 
 
+def test_a_resumed_group_waits_only_what_was_left_of_group_wait() -> None:
+    # A pipeline partition taken over 20 s into its group's wait: 10 s are left, not 30 again.
+    d = dispatcher()
+    d.ingest([A], T0 + 20 * S, resume=True)
+    assert d.next_wakeup() == T0 + WAIT
+    assert d.due(T0 + WAIT - 1) == []
+    (n,) = d.due(T0 + WAIT)
+    assert names(n) == (["a"], [])
+    # Without resume (a restart, as Alertmanager), the wait starts again.
+    d2 = dispatcher()
+    d2.ingest([A], T0 + 20 * S)
+    assert d2.next_wakeup() == T0 + 20 * S + WAIT
+
+
 def test_unchanged_group_waits_strictly_more_than_repeat_interval() -> None:
     d = dispatcher()
     d.ingest([A], T0)

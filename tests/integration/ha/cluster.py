@@ -33,7 +33,9 @@ from tests.tcpproxy import TcpProxy
 
 LEASE_TTL_S = 1.0
 POLL_INTERVAL = "200ms"
-PIPELINE = "pipeline"
+# cluster.pipeline_partitions of every replica (the default): leases pipeline/0 .. pipeline/15.
+PIPELINE_PARTITIONS = 16
+PIPELINE_LEASES = [f"pipeline/{k}" for k in range(PIPELINE_PARTITIONS)]
 
 Json = dict[str, Any]
 

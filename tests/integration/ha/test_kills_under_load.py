@@ -8,7 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from tests.integration.ha.cluster import LEASE_TTL_S, PIPELINE, ReplicaSet, eventually
+from tests.integration.ha.cluster import LEASE_TTL_S, ReplicaSet, eventually
 from tests.integration.ha.receiver import WebhookReceiver
 from tests.integration.ha.workload import (
     AlertStream,
@@ -24,11 +24,12 @@ TAKEOVER_S = LEASE_TTL_S + 2
 
 
 async def kill_and_watch_takeover(replicas: ReplicaSet, observer: int) -> tuple[str, float]:
-    """Kills the replica that owns the alert pipeline (the most work to take over); returns its name
-    and how long until live replicas held every lease it had held, by GET /cluster every 100 ms."""
+    """Kills the replica that owns the first alert pipeline partition (pipeline/0, which prunes the watch
+    log too); returns its name and how long until live replicas held every lease it had held, by GET
+    /cluster every 100 ms."""
     before = await replicas.holders(observer)
-    owner = before.get(PIPELINE)
-    assert owner is not None, f"nobody holds the pipeline lease: {before}"
+    owner = before.get("pipeline/0")
+    assert owner is not None, f"nobody holds the lease of pipeline partition 0: {before}"
     victim = next(r for r in replicas if r.name == owner[0])
     held = {name: epoch for name, (holder, epoch) in before.items() if holder == victim.name}
     killed = time.monotonic()
