@@ -2,7 +2,8 @@
 them; alerts posted to any replica, in groups of different partitions, are each notified once; an
 acknowledgement made on any replica is applied by the owner of its alert's partition; and the owner of
 a partition SIGKILLed in the middle of a group_wait is succeeded by a replica that goes on with the
-group's timer where it stood: the notification is sent once, at the end of the first wait."""
+group's timer where it stood: the notification is sent once, at the end of the first wait; an
+escalation goes on likewise: the next level at its time, the level reached not paged again."""
 
 from __future__ import annotations
 
@@ -146,3 +147,65 @@ async def test_a_killed_owners_group_wait_goes_on_where_it_stood(tmp_path: Path)
             assert started + GROUP_WAIT_S - 0.5 <= sent.at < killed + GROUP_WAIT_S, (
                 f"started {started}, killed {killed}, notified {sent.at}"
             )
+
+
+ESCALATE_AFTER_S = 10
+
+
+async def test_a_killed_owners_escalation_goes_on_where_it_stood(tmp_path: Path) -> None:
+    with WebhookReceiver() as receiver:
+        async with ReplicaSet(tmp_path, 3) as replicas:
+            receiver.processes = replicas.pids
+            api = replicas[0].api
+            await hook_channel(api, receiver.url())
+            for name in ("first", "second"):
+                r = await api.post(
+                    "/channels",
+                    json={"name": name, "type": "webhook", "config": {"url": receiver.url(f"/{name}")}},
+                )
+                assert r.status_code == 201, r.text
+            levels = [
+                {"after": "0s", "channels": ["first"]},
+                {"after": f"{ESCALATE_AFTER_S}s", "channels": ["second"]},
+            ]
+            r = await api.post("/escalation-policies", json={"name": "climb", "levels": levels})
+            assert r.status_code == 201, r.text
+            r = await api.put("/routing", json={**ROUTING, "escalation_policy_id": r.json()["id"]})
+            assert r.status_code == 200, r.text
+            owners = await spread(replicas)
+            key = keys_of_every_partition()[5]
+            owner = next(r for r in replicas if r.name == owners[PIPELINE_LEASES[5]])
+            poster = next(r for r in replicas if r is not owner)
+            r = await post_alerts(poster.api, {"alertname": "HaPosted", "ha_key": key})
+            assert r.status_code == 200, r.text
+
+            async def first_level() -> bool:
+                return key in notified_keys(receiver.requests, "/first")
+
+            await eventually(first_level, 10, "the first escalation level")
+            alert = await alert_of(poster.api, key)
+            assert alert is not None
+            started = int(alert["started_at"]) / 1000  # epoch ms
+            await asyncio.sleep(1)
+            killed = time.time()
+            await replicas.kill(owner.index)
+            assert killed < started + ESCALATE_AFTER_S - 5, "the kill came too late to tell a resumed timer"
+
+            async def second_level() -> bool:
+                return key in notified_keys(receiver.requests, "/second")
+
+            await eventually(second_level, 2 * ESCALATE_AFTER_S + 10, "the second escalation level")
+            await asyncio.sleep(3)  # a repeat, if any, would come within a few seconds
+            [second] = notified_keys(receiver.requests, "/second")[key]
+            assert second.sender != owner.name
+            # Due at the alert's start plus its `after`, as the killed owner had it: not a timer begun
+            # again at the takeover (which ends no earlier than killed + ESCALATE_AFTER_S).
+            assert started + ESCALATE_AFTER_S - 0.5 <= second.at < killed + ESCALATE_AFTER_S, (
+                f"started {started}, killed {killed}, escalated {second.at}"
+            )
+            # The level reached before the kill is not paged again by the successor.
+            assert len(notified_keys(receiver.requests, "/first")[key]) == 1
+            assert len(notified_keys(receiver.requests)[key]) == 1
+            found = await alert_of(poster.api, key)
+            assert found is not None
+            assert found["escalation_level"] == 1
