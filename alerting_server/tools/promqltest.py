@@ -29,6 +29,7 @@ from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.features import KNOWN_FEATURES
+from alerting_server.query.histogram import FloatHistogram, HistogramError, parse_histogram
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.storage import STALE_NAN, SeriesData
@@ -49,11 +50,15 @@ _LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
 _CONTEXT_FUNCS = re.compile(r"(start|end|range|step)\(\)")
 
 
+@dataclass(frozen=True)
 class HistogramValue:
-    """A `{{...}}` native-histogram sample: kept only to mark the case unsupported."""
+    """A `{{...}}` native-histogram sample; `hint_set` when its description names its counter reset
+    hint (only then does an expected histogram's hint have to match)."""
+
+    histogram: FloatHistogram
+    hint_set: bool
 
 
-HISTOGRAM = HistogramValue()
 SeqValue = float | None | HistogramValue  # None = omitted (`_`)
 
 
@@ -129,8 +134,7 @@ def parse_values(text: str, line: int) -> list[SeqValue]:
     tokens = re.findall(r"\{\{.*?\}\}(?:[+-]\{\{.*?\}\})?(?:x\d+)?|\S+", text)
     for token in tokens:
         if token.startswith("{{"):
-            times = re.search(r"\}\}x(\d+)$", token)
-            values.extend([HISTOGRAM] * (int(times.group(1)) + 1 if times else 1))
+            values.extend(_histogram_series(token, line))
             continue
         blank = _BLANK.match(token)
         if blank:
@@ -150,6 +154,49 @@ def parse_values(text: str, line: int) -> list[SeqValue]:
             current += delta
             values.append(current)
     return values
+
+
+_HISTOGRAM_ITEM = re.compile(
+    r"^(?P<base>\{\{.*?\}\})(?:(?P<op>[+-])(?P<inc>\{\{.*?\}\}))?(?:x(?P<times>\d+))?$"
+)
+
+
+def _histogram(text: str, line: int) -> HistogramValue:
+    try:
+        h = parse_histogram(text)
+    except HistogramError as e:
+        raise TestFileError(line, str(e)) from None
+    return HistogramValue(h, "counter_reset_hint:" in text)
+
+
+def _histogram_series(token: str, line: int) -> list[SeqValue]:
+    """`{{...}}`, `{{...}}x3` (4 copies), `{{...}}+{{...}}x3` and `{{...}}-{{...}}x3` (the base, then
+    the increment added or subtracted 3 times)."""
+    m = _HISTOGRAM_ITEM.match(token)
+    if not m or (m.group("inc") and m.group("times") is None):
+        raise TestFileError(line, f"bad histogram sample value {token!r}")
+    base = _histogram(m.group("base"), line)
+    if m.group("times") is None:
+        return [base]
+    times = int(m.group("times"))
+    if not m.group("inc"):
+        return [base] * (times + 1)
+    inc = _histogram(m.group("inc"), line)
+    out: list[SeqValue] = [HistogramValue(base.histogram, inc.hint_set)]
+    current = base.histogram
+    for _ in range(times):
+        if current.schema > inc.histogram.schema:
+            raise TestFileError(
+                line,
+                "error combining histograms: cannot merge from schema "
+                f"{inc.histogram.schema} to {current.schema}",
+            )
+        try:
+            current, _, _ = current.add(inc.histogram) if m.group("op") == "+" else current.sub(inc.histogram)
+        except HistogramError as e:
+            raise TestFileError(line, f"error combining histograms: {e}") from None
+        out.append(HistogramValue(current, inc.hint_set))
+    return out
 
 
 @dataclass
@@ -397,7 +444,7 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
                 "expecting multiple values in instant evaluation not allowed. consider using "
                 "'expect range vector' directive to enable a range vector result for an instant query",
             )
-        if any(v is HISTOGRAM for v in values):
+        if any(isinstance(v, HistogramValue) for v in values):
             cmd.uses_histograms = True
         cmd.expected[labels] = (pos, values)
         pos += 1
@@ -551,7 +598,7 @@ class _TestStorage:
     def load(self, cmd: LoadCmd) -> None:
         batch: list[Sample] = []
         for labels, values in cmd.series:
-            if any(v is HISTOGRAM for v in values):
+            if any(isinstance(v, HistogramValue) for v in values):
                 self.histogram_series.add(labels)
                 continue
             for index, value in enumerate(values):
