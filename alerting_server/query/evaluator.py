@@ -84,12 +84,23 @@ class Evaluator:
     # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
     order: list[Labels] | None = None
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
+    # Per node being evaluated: whether one of its operands carried native-histogram samples.
+    _histogram_operands: list[bool] = field(default_factory=list)
 
     def eval(self, node: pp.Expr, span: Steps) -> Value:
         budget = self.budget
         budget.check_time()
         held = budget.held
-        value = self._eval(node, span)
+        frames = self._histogram_operands
+        frames.append(False)
+        try:
+            value = self._eval(node, span)
+        finally:
+            had_histograms = frames.pop()
+        if had_histograms and not _takes_histograms(node):
+            raise NativeHistogramsUnsupported(f"{_describe(node)} is not implemented for native histograms")
+        if frames and isinstance(value, Vector | Matrix) and value.histograms is not None:
+            frames[-1] = True
         # What the children held is let go; the value is held until the parent is done with it.
         budget.held = held
         budget.hold(_samples(value))
@@ -172,7 +183,7 @@ class Evaluator:
                     found.setdefault(s.labels, s)
             data = list(found.values())
         for s in data:
-            if s.native_histograms:
+            if s.native_histograms and s.histograms is None:
                 raise NativeHistogramsUnsupported(
                     f"series {get(s.labels, METRIC_NAME)!r} holds native histograms"
                 )
@@ -188,7 +199,9 @@ class Evaluator:
             drop = np.zeros(len(flat.labels), dtype=bool)
             return Matrix(flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0)
         data = self._select(vs, mint, maxt)
-        return Matrix.of([RawSeries(s.labels, s.timestamps, s.values) for s in data], empty, 0)
+        return Matrix.of(
+            [RawSeries(s.labels, s.timestamps, s.values, False, s.histograms) for s in data], empty, 0
+        )
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
@@ -208,11 +221,14 @@ class Evaluator:
         vals = flat.values[safe]
         ok &= ts > ref - self.lookback_ms
         ok &= ~stale_mask(vals)
-        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts).live()
+        hists = None if flat.histograms is None else flat.histograms[safe]
+        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
 
     def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
         lookback = self.lookback_ms
-        flat = self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback)
+        flat = _floats_only(
+            self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback), "smoothed selector"
+        )
         k = len(flat.labels)
         values = np.zeros((k, len(ref)))
         present = np.zeros((k, len(ref)), dtype=bool)
@@ -240,6 +256,7 @@ class Evaluator:
             flat.drop_name,
             flat.window_end,
             flat.range_ms,
+            None if flat.histograms is None else flat.histograms[keep],
         )
 
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
@@ -287,7 +304,9 @@ class Evaluator:
         end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         before = range_ms + self.lookback_ms
         after = self.lookback_ms if modifier == extended.SMOOTHED else 0
-        flat = self._live_samples(vs, int(end.min()) - before, int(end.max()) + after)
+        flat = _floats_only(
+            self._live_samples(vs, int(end.min()) - before, int(end.max()) + after), f"{modifier} selector"
+        )
         matrix = dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         lo = segments.search(flat.timestamps, flat.offsets, end - before)
         hi = segments.search(flat.timestamps, flat.offsets, end + after)
@@ -358,7 +377,7 @@ class Evaluator:
         if isinstance(arg, pp.MatrixSelector) and extended.modifier_of(arg.vector_selector):
             matrix, values, present = self._extended_range_function(name, arg, span)
             return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
-        matrix = self.matrix(arg, span)
+        matrix = _floats_only(self.matrix(arg, span), f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
         self.budget.hold(2 * len(matrix.labels) * span.n)
@@ -473,6 +492,32 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
     if fill is None:
         return None, None
     return fill.lhs, fill.rhs
+
+
+# Functions that read native-histogram samples; any other node refuses them for now.
+HISTOGRAM_FUNCTIONS = frozenset({"histogram_count", "histogram_sum", "histogram_avg"})
+
+
+def _floats_only(matrix: Matrix, what: str) -> Matrix:
+    if matrix.histograms is not None:
+        raise NativeHistogramsUnsupported(f"{what} is not implemented for native histograms")
+    return matrix
+
+
+def _takes_histograms(node: pp.Expr) -> bool:
+    if isinstance(node, pp.ParenExpr):
+        return True
+    return isinstance(node, pp.Call) and node.func.name in HISTOGRAM_FUNCTIONS
+
+
+def _describe(node: pp.Expr) -> str:
+    if isinstance(node, pp.Call):
+        return f"function {node.func.name}"
+    if isinstance(node, pp.AggregateExpr):
+        return f"aggregation {node.op}"
+    if isinstance(node, pp.BinaryExpr):
+        return f"operator {node.op}"
+    return type(node).__name__
 
 
 @functools.cache

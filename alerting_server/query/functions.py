@@ -15,6 +15,7 @@ from alerting_common.regexp import RegexpError
 from alerting_server.query import info
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import (
     METRIC_NAME,
     Labels,
@@ -181,12 +182,37 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _histogram_quantiles(ev, args, span)
     if name == "histogram_fraction":
         return _histogram_fraction(ev, args, span)
+    if name in _HISTOGRAM_PROPERTIES:
+        return _histogram_property(name, ev.vector(args[0], span))
     if name in _HISTOGRAM_ONLY:
         ev.vector(args[0], span)
         return Vector.empty(n)
     if name == "info":
         return info.info(ev, args, span)
     raise QueryError(f"function {name} is not supported")
+
+
+_HISTOGRAM_PROPERTIES: dict[str, Callable[[FloatHistogram], float]] = {
+    "histogram_count": lambda h: h.count,
+    "histogram_sum": lambda h: h.sum,
+    "histogram_avg": lambda h: float(np.float64(h.sum) / np.float64(h.count)),
+}
+
+
+def _histogram_property(name: str, vector: Vector) -> Vector:
+    """histogram_count/sum/avg: a float per histogram sample, the float samples left out."""
+    values = np.zeros(vector.values.shape)
+    present = np.zeros(vector.values.shape, dtype=bool)
+    hists = vector.histograms
+    if hists is not None:
+        fn = _HISTOGRAM_PROPERTIES[name]
+        for row, i in zip(*np.nonzero(vector.present), strict=True):
+            h = hists[row, i]
+            if h is not None:
+                with np.errstate(all="ignore"):
+                    values[row, i] = fn(h)
+                present[row, i] = True
+    return Vector(vector.labels, values, present, np.ones(len(vector), dtype=bool)).live()
 
 
 def _string(ev: Evaluator, node: pp.Expr, span: Steps) -> str:

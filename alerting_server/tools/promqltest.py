@@ -16,12 +16,15 @@ counted as unsupported.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+import numpy as np
 
 from alerting_common.durations import parse_duration
 from alerting_server.errors import InvalidArgument
@@ -492,10 +495,11 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
     seen: set[Labels] = set()
     if kind is ValueKind.VECTOR:
         for index, series in enumerate(result.series):
+            got_h = series.histogram_at(0)
             if series.labels not in cmd.expected:
+                shown = _fmt(float(series.values[0])) if got_h is None else got_h.test_expression()
                 raise _Mismatch(
-                    f"unexpected metric {format_series(series.labels)} in result, has value "
-                    f"{_fmt(float(series.values[0]))}"
+                    f"unexpected metric {format_series(series.labels)} in result, has value {shown}"
                 )
             pos, vals = cmd.expected[series.labels]
             if cmd.is_ordered() and pos != index + 1:
@@ -503,6 +507,10 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
                     f"expected metric {format_series(series.labels)} at position {pos} but was at {index + 1}"
                 )
             exp = vals[0]
+            if isinstance(exp, HistogramValue) or got_h is not None:
+                _compare_histogram_point(exp, got_h, float(series.values[0]), series.labels)
+                seen.add(series.labels)
+                continue
             assert isinstance(exp, float)
             got = float(series.values[0])
             if not almost_equal(exp, got):
@@ -519,27 +527,78 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
                     f"unexpected metric {format_series(series.labels)} in result, has {series.describe()}"
                 )
             seen.add(series.labels)
-            expected_points: list[tuple[int, float]] = []
+            expected_points: list[tuple[int, float | HistogramValue]] = []
             for index, value in enumerate(cmd.expected[series.labels][1]):
                 t = start_ms + index * step_ms
                 if t > end_ms:
                     raise _Mismatch(
                         f"expected more points for {format_series(series.labels)} than the range has"
                     )
-                if isinstance(value, float):
+                if value is not None:
                     expected_points.append((t, value))
             actual = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
             if len(actual) != len(expected_points) or any(
-                te != tg or not almost_equal(ve, vg)
-                for (te, ve), (tg, vg) in zip(expected_points, actual, strict=False)
+                te != tg or not _point_matches(ve, vg, series.histogram_at(i))
+                for i, ((te, ve), (tg, vg)) in enumerate(zip(expected_points, actual, strict=False))
             ):
                 raise _Mismatch(
-                    f"expected {[(t, _fmt(v)) for t, v in expected_points]} for "
+                    f"expected {[(t, _fmt_value(v)) for t, v in expected_points]} for "
                     f"{format_series(series.labels)}, got {series.describe()}"
                 )
     for labels in cmd.expected:
         if labels not in seen:
             raise _Mismatch(f"expected metric {format_series(labels)} not found")
+
+
+def _fmt_value(value: float | HistogramValue) -> str:
+    return value.histogram.test_expression() if isinstance(value, HistogramValue) else _fmt(value)
+
+
+def _point_matches(expected: float | HistogramValue, got: float, got_h: FloatHistogram | None) -> bool:
+    if isinstance(expected, HistogramValue):
+        return got_h is not None and histograms_match(expected.histogram, got_h, expected.hint_set)
+    return got_h is None and almost_equal(expected, got)
+
+
+def _compare_histogram_point(
+    expected: SeqValue, got_h: FloatHistogram | None, got: float, labels: Labels
+) -> None:
+    if not isinstance(expected, HistogramValue):
+        assert got_h is not None
+        raise _Mismatch(
+            f"expected float value {_fmt(expected or 0.0)} for {format_series(labels)} but got histogram "
+            f"{got_h.test_expression()}"
+        )
+    if got_h is None:
+        raise _Mismatch(
+            f"expected histogram {expected.histogram.test_expression()} for {format_series(labels)} but got "
+            f"float value {_fmt(got)}"
+        )
+    if not histograms_match(expected.histogram, got_h, expected.hint_set):
+        raise _Mismatch(
+            f"expected {expected.histogram.test_expression()} for {format_series(labels)} but got "
+            f"{got_h.test_expression()}"
+        )
+
+
+def histograms_match(expected: FloatHistogram, got: FloatHistogram, hint_set: bool) -> bool:
+    """promqltest's compareNativeHistogram of both compacted: floats within the tolerance, the same
+    layout, the counter reset hint only when the expectation names it."""
+    exp, cur = expected.compact(), got.compact()
+    if (
+        exp.schema != cur.schema
+        or not almost_equal(exp.count, cur.count)
+        or not almost_equal(exp.sum, cur.sum)
+    ):
+        return False
+    if exp.uses_custom_buckets() and exp.custom_values != cur.custom_values:
+        return False
+    if exp.zero_threshold != cur.zero_threshold or not almost_equal(exp.zero_count, cur.zero_count):
+        return False
+    for mine, theirs in ((exp.positive, cur.positive), (exp.negative, cur.negative)):
+        if mine.keys() != theirs.keys() or not all(almost_equal(c, theirs[i]) for i, c in mine.items()):
+            return False
+    return not hint_set or exp.counter_reset_hint == cur.counter_reset_hint
 
 
 def _check_annotations(cmd: EvalCmd, result: Result) -> None:
@@ -582,7 +641,10 @@ class _TestStorage:
 
     def __init__(self) -> None:
         self.tsdb = TSDB(retention_ms=1 << 62)
+        # Series of classic buckets loaded `with_nhcb`, whose converted histograms are not made.
         self.histogram_series: set[Labels] = set()
+        # Series with native-histogram samples: (time, float or histogram) in time order.
+        self.native: dict[Labels, list[tuple[int, float | FloatHistogram]]] = {}
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         found = self.tsdb.select(matchers, mint_ms, maxt_ms)
@@ -591,6 +653,20 @@ class _TestStorage:
             for labels in self.histogram_series
             if all(m.matches(_get(labels, m.name)) for m in matchers)
         ]
+        for labels, samples in self.native.items():
+            if not all(m.matches(_get(labels, m.name)) for m in matchers):
+                continue
+            inside = [(t, v) for t, v in samples if mint_ms <= t <= maxt_ms]
+            if not inside:
+                continue  # as the store: a series without a sample in the window is not selected
+            marked.append(
+                SeriesData(
+                    labels,
+                    np.array([t for t, _ in inside], dtype=np.int64),
+                    np.array([v if isinstance(v, float) else math.nan for _, v in inside], dtype=np.float64),
+                    histograms=tuple(v if isinstance(v, FloatHistogram) else None for _, v in inside),
+                )
+            )
         if not marked:
             return found
         return sorted(found + marked, key=lambda s: s.labels)
@@ -599,7 +675,11 @@ class _TestStorage:
         batch: list[Sample] = []
         for labels, values in cmd.series:
             if any(isinstance(v, HistogramValue) for v in values):
-                self.histogram_series.add(labels)
+                self.native[labels] = [
+                    (index * cmd.interval_ms, v.histogram if isinstance(v, HistogramValue) else v)
+                    for index, v in enumerate(values)
+                    if v is not None
+                ]
                 continue
             for index, value in enumerate(values):
                 if isinstance(value, float):
@@ -638,8 +718,6 @@ class CaseResult:
 
 
 def run_eval(engine: Engine, cmd: EvalCmd) -> CaseResult:
-    if cmd.uses_histograms:
-        return CaseResult("unsupported", "expects native histogram values")
     try:
         _run_eval(engine, cmd)
     except NativeHistogramsUnsupported as e:
@@ -678,6 +756,8 @@ def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
     # promqltest re-runs every instant query as a range query and checks the middle step.
     try:
         ranged = engine.range(cmd.expr, cmd.start_ms - 60_000, cmd.start_ms + 60_000, 60_000)
+    except NativeHistogramsUnsupported:
+        raise
     except QueryError as e:
         raise _Mismatch(f"error evaluating query in range mode: {e}") from e
     middle = ranged.at(cmd.start_ms)
