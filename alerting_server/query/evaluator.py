@@ -495,7 +495,9 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
 
 
 # Functions that read native-histogram samples; any other node refuses them for now.
-HISTOGRAM_FUNCTIONS = frozenset({"histogram_count", "histogram_sum", "histogram_avg"})
+HISTOGRAM_FUNCTIONS = frozenset(
+    {"histogram_count", "histogram_sum", "histogram_avg", "histogram_quantile", "histogram_fraction"}
+)
 
 
 def _floats_only(matrix: Matrix, what: str) -> Matrix:

@@ -15,7 +15,14 @@ from alerting_common.regexp import RegexpError
 from alerting_server.query import info
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
-from alerting_server.query.histogram import FloatHistogram
+from alerting_server.query.histogram import (
+    NAN_FRACTION,
+    NAN_RESULT,
+    NAN_SKEW,
+    FloatHistogram,
+    histogram_fraction,
+    histogram_quantile,
+)
 from alerting_server.query.labels import (
     METRIC_NAME,
     Labels,
@@ -380,6 +387,8 @@ def _bucket_groups(
     in Prometheus' coalesceBuckets), and `le` is read as Go's ParseFloat reads it."""
     groups: dict[Labels, list[tuple[float, StepSeries]]] = {}
     for s in vector:
+        if not s.present.any():
+            continue  # a series of histogram samples only
         le = get(s.labels, "le")
         try:
             upper = go_parse_float(le)
@@ -394,13 +403,85 @@ def _bucket_groups(
     return groups
 
 
+def _histogram_mask(vector: Vector) -> Mask:
+    """Where the vector's samples are native histograms."""
+    if vector.histograms is None:
+        return np.zeros(vector.values.shape, dtype=bool)
+    is_histogram = np.vectorize(lambda h: h is not None, otypes=[bool])(vector.histograms)
+    mask: Mask = vector.present & is_histogram
+    return mask
+
+
+def _floats_of(vector: Vector) -> Vector:
+    """The vector with its histogram samples left out."""
+    if vector.histograms is None:
+        return vector
+    return Vector(
+        vector.labels,
+        vector.values,
+        vector.present & ~_histogram_mask(vector),
+        vector.drop_name,
+        vector.sample_ts,
+    )
+
+
+_HISTOGRAM_NOTES = {
+    NAN_RESULT: "input to histogram_quantile has NaN observations, result is NaN",
+    NAN_SKEW: "input to histogram_quantile has NaN observations, result is skewed higher",
+    NAN_FRACTION: "input to histogram_fraction has NaN observations, which are excluded from all fractions",
+}
+
+
+def _with_native(
+    ev: Evaluator,
+    vector: Vector,
+    node: pp.Expr,
+    classic: list[StepSeries],
+    groups: dict[Labels, list[tuple[float, StepSeries]]],
+    compute: Callable[[int, FloatHistogram], tuple[float, str | None]],
+) -> Vector:
+    """The classic results joined by those of the native-histogram samples: where a native histogram
+    and classic buckets of the same series meet at a step, neither is answered (a warning says so)."""
+    hists = vector.histograms
+    if hists is None:
+        return Vector.of(classic, vector.n)
+    rows = {s.labels: s for s in classic}
+    for row, i in zip(*np.nonzero(_histogram_mask(vector)), strict=True):
+        labels = vector.labels[row]
+        name = get(labels, METRIC_NAME)
+        if any(s.present[i] for _, s in groups.get(labels, [])):
+            ev.annotations.warn(
+                f"PromQL warning: vector contains a mix of classic and native histograms{_for_metric(name)}"
+                f"{ev.position(node)}"
+            )
+            if labels in rows:
+                rows[labels].present[i] = False
+            continue
+        value, note = compute(int(i), hists[row, i])
+        if note is not None:
+            ev.annotations.info(
+                f"PromQL info: {_HISTOGRAM_NOTES[note]}{_for_metric(name)}{ev.position(node)}"
+            )
+        out = rows.get(labels)
+        if out is None:
+            out = rows[labels] = StepSeries(labels, np.zeros(vector.n), np.zeros(vector.n, dtype=bool), True)
+        out.values[i] = value
+        out.present[i] = True
+    return Vector.of([s for s in rows.values() if s.present.any()], vector.n)
+
+
+def _for_metric(name: str) -> str:
+    return f' for metric name "{name}"' if name else ""
+
+
 def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     q = ev.scalar(args[0], span)
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
     out = []
     fixes = _MonotonicityFixes()
-    for labels, buckets in _bucket_groups(ev, vector, args[1]).items():
+    groups = _bucket_groups(ev, _floats_of(vector), args[1])
+    for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -415,7 +496,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
         if present.any():
             out.append(StepSeries(labels, values, present, True))
     fixes.report(ev, args[1])
-    return Vector.of(out, span.n)
+    return _with_native(ev, vector, args[1], out, groups, lambda i, h: histogram_quantile(float(q[i]), h))
 
 
 class _MonotonicityFixes:
@@ -481,7 +562,8 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
     vector = ev.vector(args[2], span)
     out = []
-    for labels, buckets in _bucket_groups(ev, vector, args[2]).items():
+    groups = _bucket_groups(ev, _floats_of(vector), args[2])
+    for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -491,4 +573,6 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
                 present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    return Vector.of(out, span.n)
+    return _with_native(
+        ev, vector, args[2], out, groups, lambda i, h: histogram_fraction(float(lower[i]), float(upper[i]), h)
+    )

@@ -187,17 +187,26 @@ class FloatHistogram:
         return Bucket(-self.zero_threshold, self.zero_threshold, True, True, self.zero_count, 0)
 
     def all_buckets(self) -> Iterator[Bucket]:
-        """Every bucket from the lowest to the highest (AllBucketIterator)."""
-        yield from reversed(list(self.negative_buckets()))
-        if not self.uses_custom_buckets() and (self.zero_threshold != 0 or self.zero_count != 0):
+        """Every bucket from the lowest to the highest, the zero bucket when populated, bounds
+        clipped at the zero threshold (AllBucketIterator)."""
+        yield from (self._clip(b) for b in reversed(list(self.negative_buckets())))
+        if self.zero_count > 0:
             yield self.zero_bucket()
-        yield from self.positive_buckets()
+        yield from (self._clip(b) for b in self.positive_buckets())
 
     def all_buckets_reversed(self) -> Iterator[Bucket]:
-        yield from reversed(list(self.positive_buckets()))
-        if not self.uses_custom_buckets() and (self.zero_threshold != 0 or self.zero_count != 0):
+        yield from (self._clip(b) for b in reversed(list(self.positive_buckets())))
+        if self.zero_count > 0:
             yield self.zero_bucket()
-        yield from self.negative_buckets()
+        yield from (self._clip(b) for b in self.negative_buckets())
+
+    def _clip(self, b: Bucket) -> Bucket:
+        t = self.zero_threshold
+        if 0 < b.lower < t:
+            return Bucket(t, b.upper, b.lower_inclusive, b.upper_inclusive, b.count, b.index)
+        if -t < b.upper < 0:
+            return Bucket(b.lower, -t, b.lower_inclusive, b.upper_inclusive, b.count, b.index)
+        return b
 
     # Scaling.
 
@@ -500,6 +509,147 @@ def _same(a: float, b: float) -> bool:
 
 def _same_buckets(a: dict[int, float], b: dict[int, float]) -> bool:
     return a.keys() == b.keys() and all(_same(c, b[i]) for i, c in a.items())
+
+
+# Quantiles and fractions (promql/quantile.go).
+
+NAN_RESULT = "NaN result"
+NAN_SKEW = "NaN skew"
+NAN_FRACTION = "NaN fraction"
+
+
+def histogram_quantile(q: float, h: FloatHistogram) -> tuple[float, str | None]:
+    """The q-quantile of h (HistogramQuantile) and the info it calls for (NAN_RESULT, NAN_SKEW)."""
+    if q < 0:
+        return -math.inf, None
+    if q > 1:
+        return math.inf, None
+    if h.count == 0 or math.isnan(q):
+        return math.nan, None
+    forward = math.isnan(h.sum) or q < 0.5
+    buckets = list(h.all_buckets() if forward else h.all_buckets_reversed())
+    rank = q * h.count if forward else (1 - q) * h.count
+    count = 0.0
+    bucket: Bucket | None = None
+    pos = 0
+    while pos < len(buckets):
+        b = buckets[pos]
+        pos += 1
+        if b.count == 0:
+            continue
+        bucket = b
+        count += b.count
+        if count >= rank:
+            break
+    if bucket is None:
+        bucket = buckets[-1] if buckets else Bucket(0.0, 0.0, False, False, 0.0, 0)
+    lower, upper = bucket.lower, bucket.upper
+    if not h.uses_custom_buckets() and lower < 0 < upper:
+        if not h.negative and h.positive:
+            lower = 0.0
+        elif not h.positive and h.negative:
+            upper = 0.0
+    elif h.uses_custom_buckets():
+        if lower == -math.inf:
+            if upper <= 0:
+                return upper, None
+            lower = 0.0
+        elif upper == math.inf:
+            return lower, None
+    count = min(count, h.count)
+    if count < rank:
+        if math.isnan(h.sum):
+            return math.nan, NAN_RESULT
+        return upper, None
+    rank = rank - (count - bucket.count) if forward else count - rank
+    note = None
+    if math.isnan(h.sum):
+        count += sum(b.count for b in buckets[pos:])
+        if count < h.count:
+            note = NAN_SKEW
+    fraction = rank / bucket.count
+    if h.uses_custom_buckets() or (lower <= 0 <= upper):
+        return lower + (upper - lower) * fraction, note
+    log_lower, log_upper = math.log2(abs(lower)), math.log2(abs(upper))
+    if lower > 0:
+        return 2 ** (log_lower + (log_upper - log_lower) * fraction), note
+    return -(2 ** (log_upper + (log_lower - log_upper) * (1 - fraction))), note
+
+
+def histogram_fraction(lower: float, upper: float, h: FloatHistogram) -> tuple[float, str | None]:
+    """The share of h's observations in [lower, upper] (HistogramFraction) and the info it calls
+    for (NAN_FRACTION)."""
+    if h.count == 0 or math.isnan(lower) or math.isnan(upper):
+        return math.nan, None
+    if lower >= upper:
+        return 0.0, None
+    count = rank = lower_rank = upper_rank = 0.0
+    lower_set = upper_set = False
+    buckets = list(h.all_buckets())
+    pos = 0
+    while pos < len(buckets):
+        b = buckets[pos]
+        pos += 1
+        count += b.count
+        b_lower, b_upper = b.lower, b.upper
+        zero_bucket = False
+        if b_lower <= 0 <= b_upper:
+            zero_bucket = True
+            if not h.negative and h.positive:
+                b_lower = 0.0
+            elif not h.positive and h.negative:
+                b_upper = 0.0
+        linear = h.uses_custom_buckets() or zero_bucket
+        if not lower_set and b_lower >= lower:
+            lower_rank, lower_set = rank, True
+        if not upper_set and b_lower >= upper:
+            upper_rank, upper_set = rank, True
+        if lower_set and upper_set:
+            break
+        if not lower_set and b_lower < lower < b_upper:
+            lower_rank, lower_set = _rank_below(lower, rank, b.count, b_lower, b_upper, linear), True
+        if not upper_set and b_lower < upper < b_upper:
+            upper_rank, upper_set = _rank_below(upper, rank, b.count, b_lower, b_upper, linear), True
+        if lower_set and upper_set:
+            break
+        rank += b.count
+    note = None
+    if math.isnan(h.sum):
+        count += sum(b.count for b in buckets[pos:])
+        if count < h.count:
+            note = NAN_FRACTION
+    else:
+        count = h.count
+    if not lower_set or lower_rank > count:
+        lower_rank = count
+    if not upper_set or upper_rank > count:
+        upper_rank = count
+    return _div(upper_rank - lower_rank, h.count), note
+
+
+def _rank_below(v: float, rank: float, count: float, lower: float, upper: float, linear: bool) -> float:
+    """The rank at v inside a bucket (Bucket.FractionBelow); an open lower end counts whole."""
+    if linear:
+        if lower == -math.inf:
+            return count
+        return rank + count * _div(v - lower, upper - lower)
+    return rank + count * _fraction_below_log(v, lower, upper)
+
+
+def _fraction_below_log(v: float, lower: float, upper: float) -> float:
+    log_lower, log_upper = _log2(abs(lower)), _log2(abs(upper))
+    log_v = _log2(abs(v))
+    if v > 0:
+        return _div(log_v - log_lower, log_upper - log_lower)
+    return 1 - _div(log_v - log_upper, log_lower - log_upper)
+
+
+def _log2(x: float) -> float:
+    if x == 0:
+        return -math.inf
+    if math.isinf(x):
+        return math.inf
+    return math.log2(x)
 
 
 # The `{{...}}` notation of the test language (promql/parser: histogram descriptions).

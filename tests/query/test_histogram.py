@@ -5,10 +5,13 @@ import math
 import pytest
 
 from alerting_server.query.histogram import (
+    NAN_RESULT,
     CounterResetHint,
     FloatHistogram,
     HistogramError,
     exponential_bound,
+    histogram_fraction,
+    histogram_quantile,
     parse_histogram,
 )
 
@@ -134,3 +137,19 @@ def test_equality_ignores_empty_buckets_only() -> None:
 def test_bad_descriptions_are_refused(text: str) -> None:
     with pytest.raises(HistogramError):
         parse_histogram(text)
+
+
+def test_quantile_interpolates_exponentially_and_fraction_counts_whole_buckets() -> None:
+    h = parse_histogram("{{count:4 sum:6 buckets:[1 2 1]}}")
+    value, note = histogram_quantile(0.5, h)
+    assert value == pytest.approx(math.sqrt(2))
+    assert note is None
+    assert histogram_quantile(2, h)[0] == math.inf
+    assert histogram_fraction(0, 2, h) == (0.75, None)
+    assert histogram_fraction(2, 1, h) == (0.0, None)
+    custom = parse_histogram("{{schema:-53 count:2 sum:3 custom_values:[1 2] buckets:[0 2]}}")
+    assert histogram_quantile(0.5, custom)[0] == pytest.approx(1.5)
+    nan = parse_histogram("{{count:3 sum:NaN buckets:[1]}}")
+    value, note = histogram_quantile(0.9, nan)
+    assert math.isnan(value)
+    assert note == NAN_RESULT
