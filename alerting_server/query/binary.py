@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from alerting_server.query.errors import QueryError
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import (
     METADATA_LABELS,
     METRIC_NAME,
@@ -70,14 +71,62 @@ def scalar_scalar(op: str, lhs: Scalar, rhs: Scalar) -> Scalar:
     return apply(op, lhs, rhs)
 
 
-def vector_scalar(op: str, vector: Vector, scalar: Scalar, scalar_on_left: bool, return_bool: bool) -> Vector:
+def vector_scalar(
+    op: str,
+    vector: Vector,
+    scalar: Scalar,
+    scalar_on_left: bool,
+    return_bool: bool,
+    incompatible: Callable[[str, str], None] | None = None,
+) -> Vector:
+    """`incompatible(lhs type, rhs type)` is told of each histogram sample the operator cannot take,
+    which is left out (Prometheus' info)."""
+    if vector.histograms is not None:
+        return _vector_scalar_histograms(op, vector, scalar, scalar_on_left, return_bool, incompatible)
+    return _vector_scalar(op, vector, scalar, scalar_on_left, return_bool).live()
+
+
+def _vector_scalar(
+    op: str, vector: Vector, scalar: Scalar, scalar_on_left: bool, return_bool: bool
+) -> Vector:
     lv, rv = (scalar, vector.values) if scalar_on_left else (vector.values, scalar)
     if op in COMPARISON and not return_bool:
         kept = vector.present & compare(op, lv, rv)
-        return Vector(vector.labels, vector.values, kept, vector.drop_name, vector.sample_ts).live()
+        return Vector(vector.labels, vector.values, kept, vector.drop_name, vector.sample_ts)
     drop = vector.drop_name | (op in ARITHMETIC or return_bool)
     values = compare(op, lv, rv).astype(np.float64) if op in COMPARISON else apply(op, lv, rv)
-    return Vector(vector.labels, values, vector.present, drop).live()
+    return Vector(vector.labels, values, vector.present, drop)
+
+
+def _vector_scalar_histograms(
+    op: str,
+    vector: Vector,
+    scalar: Scalar,
+    scalar_on_left: bool,
+    return_bool: bool,
+    incompatible: Callable[[str, str], None] | None,
+) -> Vector:
+    """vectorElemBinop for histogram samples and a float: h * f, f * h and h / f give histograms;
+    any other operator leaves the sample out."""
+    out = _vector_scalar(op, vector.floats_only(), scalar, scalar_on_left, return_bool)
+    hists = vector.histograms
+    assert hists is not None
+    present = out.present.copy()
+    results = np.full(hists.shape, None, dtype=object)
+    for row, i in zip(*np.nonzero(vector.histogram_mask()), strict=True):
+        h: FloatHistogram = hists[row, i]
+        f = float(scalar[i])
+        if op == "*":
+            results[row, i] = h.mul(f).compact()
+        elif op == "/" and not scalar_on_left:
+            results[row, i] = h.div(f).compact()
+        else:
+            if incompatible is not None:
+                incompatible(*(("float", "histogram") if scalar_on_left else ("histogram", "float")))
+            continue
+        present[row, i] = True
+    drop = vector.drop_name | (op in ARITHMETIC or return_bool)
+    return Vector(out.labels, out.values, present, drop, None, results).live()
 
 
 @dataclass(frozen=True)

@@ -464,12 +464,23 @@ class Evaluator:
         rhs = self.eval(node.rhs, span)
         if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray):
             return binary.scalar_scalar(op, lhs, rhs)
+
+        def incompatible(lhs_type: str, rhs_type: str) -> None:
+            self.annotations.info(
+                f'PromQL info: incompatible sample types encountered for binary operator "{op}": '
+                f"{lhs_type} {op} {rhs_type}{self.position(node)}"
+            )
+
         if isinstance(lhs, Vector) and isinstance(rhs, np.ndarray):
-            return binary.vector_scalar(op, lhs, rhs, False, return_bool)
+            return binary.vector_scalar(op, lhs, rhs, False, return_bool, incompatible)
         if isinstance(lhs, np.ndarray) and isinstance(rhs, Vector):
-            return binary.vector_scalar(op, rhs, lhs, True, return_bool)
+            return binary.vector_scalar(op, rhs, lhs, True, return_bool, incompatible)
         if not (isinstance(lhs, Vector) and isinstance(rhs, Vector)):
             raise QueryError(f"binary operator {op} needs scalars or instant vectors")
+        if lhs.histograms is not None or rhs.histograms is not None:
+            raise NativeHistogramsUnsupported(
+                f"operator {op} between vectors is not implemented for native histograms"
+            )
         matching = binary.matching_of(
             _CARD[str(mod.card).rsplit(".", 1)[-1]]
             if mod is not None
@@ -507,8 +518,8 @@ def _floats_only(matrix: Matrix, what: str) -> Matrix:
 
 
 def _takes_histograms(node: pp.Expr) -> bool:
-    if isinstance(node, pp.ParenExpr):
-        return True
+    if isinstance(node, pp.ParenExpr | pp.BinaryExpr):
+        return True  # a binary operator refuses histograms itself where it does not take them
     return isinstance(node, pp.Call) and node.func.name in HISTOGRAM_FUNCTIONS
 
 

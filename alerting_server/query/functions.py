@@ -403,28 +403,6 @@ def _bucket_groups(
     return groups
 
 
-def _histogram_mask(vector: Vector) -> Mask:
-    """Where the vector's samples are native histograms."""
-    if vector.histograms is None:
-        return np.zeros(vector.values.shape, dtype=bool)
-    is_histogram = np.vectorize(lambda h: h is not None, otypes=[bool])(vector.histograms)
-    mask: Mask = vector.present & is_histogram
-    return mask
-
-
-def _floats_of(vector: Vector) -> Vector:
-    """The vector with its histogram samples left out."""
-    if vector.histograms is None:
-        return vector
-    return Vector(
-        vector.labels,
-        vector.values,
-        vector.present & ~_histogram_mask(vector),
-        vector.drop_name,
-        vector.sample_ts,
-    )
-
-
 _HISTOGRAM_NOTES = {
     NAN_RESULT: "input to histogram_quantile has NaN observations, result is NaN",
     NAN_SKEW: "input to histogram_quantile has NaN observations, result is skewed higher",
@@ -446,7 +424,7 @@ def _with_native(
     if hists is None:
         return Vector.of(classic, vector.n)
     rows = {s.labels: s for s in classic}
-    for row, i in zip(*np.nonzero(_histogram_mask(vector)), strict=True):
+    for row, i in zip(*np.nonzero(vector.histogram_mask()), strict=True):
         labels = vector.labels[row]
         name = get(labels, METRIC_NAME)
         if any(s.present[i] for _, s in groups.get(labels, [])):
@@ -480,7 +458,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     ev.check_quantile(q, args[0])
     out = []
     fixes = _MonotonicityFixes()
-    groups = _bucket_groups(ev, _floats_of(vector), args[1])
+    groups = _bucket_groups(ev, vector.floats_only(), args[1])
     for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
@@ -562,7 +540,7 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
     vector = ev.vector(args[2], span)
     out = []
-    groups = _bucket_groups(ev, _floats_of(vector), args[2])
+    groups = _bucket_groups(ev, vector.floats_only(), args[2])
     for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)

@@ -193,6 +193,21 @@ class Vector:
             self.histograms[rows] if self.histograms is not None else None,
         )
 
+    def histogram_mask(self) -> Mask:
+        """Where the samples are native histograms."""
+        if self.histograms is None:
+            return np.zeros(self.values.shape, dtype=bool)
+        is_histogram = np.vectorize(lambda h: h is not None, otypes=[bool])(self.histograms)
+        mask: Mask = self.present & is_histogram
+        return mask
+
+    def floats_only(self) -> Vector:
+        """The vector with its histogram samples left out (the rows stay)."""
+        if self.histograms is None:
+            return self
+        present = self.present & ~self.histogram_mask()
+        return Vector(self.labels, self.values, present, self.drop_name, self.sample_ts)
+
     def live(self) -> Vector:
         """Without the series that have no sample at any step."""
         alive = self.present.any(axis=1)
