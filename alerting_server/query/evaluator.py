@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -442,9 +442,16 @@ class Evaluator:
             assert isinstance(label, str)
             if not label or not label.isprintable():
                 raise QueryError(f'invalid label name "{label}"')
-            return aggregate.count_values(self.vector(node.expr, span), label, grouping, is_without, span.n)
+            counted = self.vector(node.expr, span)
+            if counted.histograms is not None:
+                raise NativeHistogramsUnsupported(
+                    "aggregation count_values is not implemented for native histograms"
+                )
+            return aggregate.count_values(counted, label, grouping, is_without, span.n)
         param = self.scalar(node.param, span) if node.param is not None else None
         vector = self.vector(node.expr, span)
+        if vector.histograms is not None:
+            vector = self._histogram_aggregation(op, vector, node)
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
             assert param is not None
             out, order = aggregate.top_bottom(op, vector, grouping, is_without, span.n, param)
@@ -452,7 +459,48 @@ class Evaluator:
             return out.live()
         if op == "quantile" and param is not None and node.param is not None:
             self.check_quantile(param, node.param)
+        if vector.histograms is not None and op in ("sum", "avg"):
+            return aggregate.with_histograms(
+                op, vector, grouping, is_without, span.n, self._aggregation_note(node)
+            )
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
+
+    def _histogram_aggregation(self, op: str, vector: Vector, node: pp.AggregateExpr) -> Vector:
+        """The vector an aggregation reads of one with histogram samples: count and group count
+        them, sum and avg add them, the others leave them out (with an info)."""
+        if op in ("count", "group", "sum", "avg"):
+            return vector
+        if op in ("min", "max", "stddev", "stdvar", "quantile"):
+            if vector.histogram_mask().any():
+                self.annotations.info(
+                    f"PromQL info: ignored histogram in {op} aggregation{self.position(node.expr)}"
+                )
+            return vector.floats_only()
+        raise NativeHistogramsUnsupported(f"aggregation {op} is not implemented for native histograms")
+
+    def _aggregation_note(self, node: pp.AggregateExpr) -> Callable[[str, str], None]:
+        where = self.position(node.expr)
+
+        def note(kind: str, metric: str) -> None:
+            if kind == aggregate.MIXED:
+                self.annotations.warn(
+                    f"PromQL warning: encountered a mix of histograms and floats for aggregation{where}"
+                )
+            elif kind == aggregate.COLLISION:
+                self.annotations.warn(
+                    f"PromQL warning: conflicting counter resets during histogram aggregation{where}"
+                )
+            elif kind == aggregate.RECONCILED:
+                self.annotations.info(
+                    f"PromQL info: mismatched custom buckets were reconciled during aggregation{where}"
+                )
+            else:
+                self.annotations.warn(
+                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets "
+                    f'schemas for metric name "{metric}"{where}'
+                )
+
+        return note
 
     # --- binary operators ------------------------------------------------------------------
 
@@ -518,8 +566,8 @@ def _floats_only(matrix: Matrix, what: str) -> Matrix:
 
 
 def _takes_histograms(node: pp.Expr) -> bool:
-    if isinstance(node, pp.ParenExpr | pp.BinaryExpr):
-        return True  # a binary operator refuses histograms itself where it does not take them
+    if isinstance(node, pp.ParenExpr | pp.BinaryExpr | pp.AggregateExpr):
+        return True  # binary operators and aggregations refuse histograms themselves where they must
     return isinstance(node, pp.Call) and node.func.name in HISTOGRAM_FUNCTIONS
 
 

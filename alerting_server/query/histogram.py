@@ -208,6 +208,11 @@ class FloatHistogram:
             return Bucket(b.lower, -t, b.lower_inclusive, b.upper_inclusive, b.count, b.index)
         return b
 
+    def has_overflow(self) -> bool:
+        """Whether a field is infinite (HasOverflow)."""
+        fields = (self.zero_count, self.count, self.sum, *self.positive.values(), *self.negative.values())
+        return any(math.isinf(v) for v in fields)
+
     # Scaling.
 
     def mul(self, factor: float) -> FloatHistogram:

@@ -32,7 +32,7 @@ from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.features import KNOWN_FEATURES
-from alerting_server.query.histogram import FloatHistogram, HistogramError, parse_histogram
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError, parse_histogram
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.storage import STALE_NAN, SeriesData
@@ -675,11 +675,7 @@ class _TestStorage:
         batch: list[Sample] = []
         for labels, values in cmd.series:
             if any(isinstance(v, HistogramValue) for v in values):
-                self.native[labels] = [
-                    (index * cmd.interval_ms, v.histogram if isinstance(v, HistogramValue) else v)
-                    for index, v in enumerate(values)
-                    if v is not None
-                ]
+                self.native[labels] = _as_stored(values, cmd.interval_ms)
                 continue
             for index, value in enumerate(values):
                 if isinstance(value, float):
@@ -698,6 +694,41 @@ class _TestStorage:
                     (k, name.removesuffix(suffix) if k == METRIC_NAME else v) for k, v in labels if k != "le"
                 )
                 self.histogram_series.add(base)
+
+
+def _as_stored(values: list[SeqValue], interval_ms: int) -> list[tuple[int, float | FloatHistogram]]:
+    """The samples of a series as Prometheus' TSDB gives them back: a counter histogram that follows
+    another without a reset is marked not a reset; the first of a chunk (after a float, a gauge or
+    a reset) is unknown unless it says it is a reset."""
+    out: list[tuple[int, float | FloatHistogram]] = []
+    prev: FloatHistogram | None = None
+    for index, v in enumerate(values):
+        if v is None:
+            continue
+        if not isinstance(v, HistogramValue):
+            out.append((index * interval_ms, v))
+            prev = None
+            continue
+        h = v.histogram.copy()
+        if h.counter_reset_hint != CounterResetHint.GAUGE:
+            if h.counter_reset_hint == CounterResetHint.COUNTER_RESET:
+                pass
+            elif prev is None:
+                h.counter_reset_hint = CounterResetHint.UNKNOWN
+            else:
+                probe = h.copy()
+                probe.counter_reset_hint = CounterResetHint.UNKNOWN
+                reset = probe.detect_reset(prev)
+                # A reset starts a new chunk, whose first sample reads back as unknown (Prometheus
+                # issue 15346).
+                h.counter_reset_hint = (
+                    CounterResetHint.UNKNOWN if reset else CounterResetHint.NOT_COUNTER_RESET
+                )
+            prev = h
+        else:
+            prev = None
+        out.append((index * interval_ms, h))
+    return out
 
 
 def _get(labels: Labels, name: str) -> str:
