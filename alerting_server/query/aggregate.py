@@ -312,29 +312,30 @@ def with_histograms(
                 present[g, i] = False
                 continue
             items = [hists[r, i] for r in members]
-            total = _sum_histograms(items, vector, members, note)
+            total = sum_histograms(items, get(vector.labels[members[0]], METRIC_NAME), note)
             if total is None:
                 continue
             if op == "avg":
-                total = _mean_histogram(items) if total.has_overflow() else total.div(len(members))
+                total = mean_histogram(items) if total.has_overflow() else total.div(len(members))
             results[g, i] = total.compact()
             present[g, i] = True
     return Vector(groups.labels, out.values, present, out.drop_name, None, results)
 
 
-def _sum_histograms(
-    members: list[FloatHistogram], vector: Vector, rows: list[int], note: Callable[[str, str], None]
+def sum_histograms(
+    members: list[FloatHistogram], metric: str, note: Callable[[str, str], None]
 ) -> FloatHistogram | None:
+    """The sum of histograms, None (and INCOMPATIBLE noted) when exponential and custom buckets meet."""
     total = members[0].copy()
     reset = total.counter_reset_hint == CounterResetHint.COUNTER_RESET
     not_reset = total.counter_reset_hint == CounterResetHint.NOT_COUNTER_RESET
-    for h, r in zip(members[1:], rows[1:], strict=True):
+    for h in members[1:]:
         reset |= h.counter_reset_hint == CounterResetHint.COUNTER_RESET
         not_reset |= h.counter_reset_hint == CounterResetHint.NOT_COUNTER_RESET
         try:
             total, _, reconciled = total.add(h)
         except HistogramError:
-            note(INCOMPATIBLE, get(vector.labels[r], METRIC_NAME))
+            note(INCOMPATIBLE, metric)
             return None
         if reconciled:
             note(RECONCILED, "")
@@ -353,7 +354,7 @@ def _kahan(values: list[float]) -> float:
     return total if math.isinf(total) else total + c
 
 
-def _mean_histogram(members: list[FloatHistogram]) -> FloatHistogram:
+def mean_histogram(members: list[FloatHistogram]) -> FloatHistogram:
     """The incremental mean Prometheus falls back to when the sum overflows."""
     mean = members[0].copy()
     for k, h in enumerate(members[1:], start=2):

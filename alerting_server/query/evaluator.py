@@ -152,6 +152,8 @@ class Evaluator:
         at = self.query.find(text)
         if at < 0 and text.endswith("{}"):
             at = self.query.find(text[:-2])  # a selector written without braces
+        if at < 0 and isinstance(node, pp.MatrixSelector):
+            return self.position(node.vector_selector)
         if at < 0:
             return ""
         line = self.query.count("\n", 0, at) + 1
@@ -377,7 +379,11 @@ class Evaluator:
         if isinstance(arg, pp.MatrixSelector) and extended.modifier_of(arg.vector_selector):
             matrix, values, present = self._extended_range_function(name, arg, span)
             return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
-        matrix = _floats_only(self.matrix(arg, span), f"function {name}")
+        matrix = self.matrix(arg, span)
+        if matrix.histograms is not None and name in _HISTOGRAM_OVER_TIME:
+            return self._histograms_over_time(name, matrix, node)
+        if name not in ("count_over_time", "present_over_time"):
+            matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
         self.budget.hold(2 * len(matrix.labels) * span.n)
@@ -398,6 +404,56 @@ class Evaluator:
                         f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
                     )
         return out
+
+    def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
+        hists = matrix.histograms
+        assert hists is not None
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        values = np.zeros(lo.shape)
+        present = np.zeros(lo.shape, dtype=bool)
+        results = np.full(lo.shape, None, dtype=object)
+        note = self._aggregation_note(node.args[0])
+        for row, i, a, b in self._windows(lo, hi):
+            window = hists[a:b].tolist()
+            floats = [k for k, h in enumerate(window) if h is None]
+            if name == "last_over_time":
+                if window[-1] is None:
+                    values[row, i] = matrix.values[b - 1]
+                else:
+                    results[row, i] = window[-1]
+                present[row, i] = True
+                continue
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if floats and len(floats) < len(window):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{self.position(node.args[0])}'
+                )
+                continue
+            if floats:
+                end = int(matrix.window_end[i])
+                result = RANGE_FUNCTIONS[name](
+                    matrix.timestamps[a:b],
+                    matrix.values[a:b],
+                    Window(end - matrix.range_ms, end, matrix.range_ms, 0, ()),
+                )
+                if result is not None:
+                    values[row, i] = result
+                    present[row, i] = True
+                continue
+            members = [h for h in window if h is not None]
+            total = aggregate.sum_histograms(members, metric, note)
+            if total is None:
+                continue
+            if name == "avg_over_time":
+                total = aggregate.mean_histogram(members) if total.has_overflow() else total.div(len(members))
+            results[row, i] = total.compact()
+            present[row, i] = True
+        keeps = name in KEEPS_NAME
+        drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
+        return Vector(matrix.labels, values, present, drop, None, results).live()
 
     def _windows(self, lo: Index, hi: Index) -> Iterator[tuple[int, int, int, int]]:
         """Series, step and the flat sample range [a, b) of each window that holds a sample, looking
@@ -461,7 +517,7 @@ class Evaluator:
             self.check_quantile(param, node.param)
         if vector.histograms is not None and op in ("sum", "avg"):
             return aggregate.with_histograms(
-                op, vector, grouping, is_without, span.n, self._aggregation_note(node)
+                op, vector, grouping, is_without, span.n, self._aggregation_note(node.expr)
             )
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
 
@@ -478,8 +534,9 @@ class Evaluator:
             return vector.floats_only()
         raise NativeHistogramsUnsupported(f"aggregation {op} is not implemented for native histograms")
 
-    def _aggregation_note(self, node: pp.AggregateExpr) -> Callable[[str, str], None]:
-        where = self.position(node.expr)
+    def _aggregation_note(self, node: pp.Expr) -> Callable[[str, str], None]:
+        """Annotations of adding histograms up, placed at `node`."""
+        where = self.position(node)
 
         def note(kind: str, metric: str) -> None:
             if kind == aggregate.MIXED:
@@ -553,6 +610,7 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
     return fill.lhs, fill.rhs
 
 
+_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
 HISTOGRAM_FUNCTIONS = frozenset(
     {"histogram_count", "histogram_sum", "histogram_avg", "histogram_quantile", "histogram_fraction"}

@@ -653,10 +653,17 @@ class _TestStorage:
             for labels in self.histogram_series
             if all(m.matches(_get(labels, m.name)) for m in matchers)
         ]
+        floats = {s.labels: s for s in found}
         for labels, samples in self.native.items():
             if not all(m.matches(_get(labels, m.name)) for m in matchers):
                 continue
             inside = [(t, v) for t, v in samples if mint_ms <= t <= maxt_ms]
+            loaded = floats.pop(labels, None)
+            if loaded is not None:
+                # Float samples of the series loaded apart from its histograms.
+                times = {t for t, _ in inside}
+                extra = zip(loaded.timestamps.tolist(), loaded.values.tolist(), strict=True)
+                inside = sorted(inside + [(t, v) for t, v in extra if t not in times], key=lambda p: p[0])
             if not inside:
                 continue  # as the store: a series without a sample in the window is not selected
             marked.append(
@@ -669,7 +676,7 @@ class _TestStorage:
             )
         if not marked:
             return found
-        return sorted(found + marked, key=lambda s: s.labels)
+        return sorted([*floats.values(), *marked], key=lambda s: s.labels)
 
     def load(self, cmd: LoadCmd) -> None:
         batch: list[Sample] = []
