@@ -15,7 +15,16 @@ import promql_parser as pp
 from alerting_server.query import aggregate, binary, extended, functions, segments
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
-from alerting_server.query.extrapolated import EXTRAPOLATED, extrapolated
+from alerting_server.query.extrapolated import (
+    EXTRAPOLATED,
+    MIXED_SCHEMAS,
+    NOT_COUNTER,
+    NOT_GAUGE,
+    RECONCILED_ADD,
+    RECONCILED_SUB,
+    extrapolated,
+    histogram_extrapolated,
+)
 from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
@@ -382,6 +391,8 @@ class Evaluator:
         matrix = self.matrix(arg, span)
         if matrix.histograms is not None and name in _HISTOGRAM_OVER_TIME:
             return self._histograms_over_time(name, matrix, node)
+        if matrix.histograms is not None and name in EXTRAPOLATED:
+            return self._histogram_rate(name, matrix, node)
         if name not in ("count_over_time", "present_over_time"):
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
@@ -396,13 +407,7 @@ class Evaluator:
         keeps = name in KEEPS_NAME
         drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
         out = Vector(matrix.labels, values, present, drop).live()
-        if name in ("rate", "increase"):
-            for metric in dict.fromkeys(_metric_names(out.labels)):
-                if metric and not metric.endswith(_COUNTER_SUFFIXES):
-                    self.annotations.info(
-                        "PromQL info: metric might not be a counter, name does not end in "
-                        f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
-                    )
+        self._counter_info(out.labels, name, node)
         return out
 
     def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
@@ -454,6 +459,85 @@ class Evaluator:
         keeps = name in KEEPS_NAME
         drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
         return Vector(matrix.labels, values, present, drop, None, results).live()
+
+    def _histogram_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """rate, increase and delta where windows may hold histograms: a window of floats is done as
+        ever, one of histograms gives a histogram, one of both nothing (and a warning)."""
+        hists = matrix.histograms
+        assert hists is not None
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        values, present = extrapolated(name, matrix, lo, hi)
+        results = np.full(lo.shape, None, dtype=object)
+        where = self.position(node.args[0])
+        float_rows: set[int] = set()
+        for row, i, a, b in self._windows(lo, hi):
+            window = hists[a:b].tolist()
+            count = sum(h is not None for h in window)
+            if count == 0:
+                float_rows.add(row)
+                continue
+            present[row, i] = False
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if count < len(window):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{where}'
+                )
+                continue
+            notes: set[str] = set()
+            end = int(matrix.window_end[i])
+            result = histogram_extrapolated(
+                name,
+                matrix.timestamps[a:b].tolist(),
+                window,
+                end - matrix.range_ms,
+                end,
+                matrix.range_ms,
+                notes,
+            )
+            for text in sorted(notes):
+                self._rate_note(text, metric, where)
+            if result is not None:
+                results[row, i] = result
+                present[row, i] = True
+        self._counter_info([matrix.labels[r] for r in sorted(float_rows)], name, node)
+        return Vector(
+            matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
+        ).live()
+
+    def _rate_note(self, kind: str, metric: str, where: str) -> None:
+        if kind == NOT_COUNTER:
+            self.annotations.warn(
+                f'PromQL warning: this native histogram metric is not a counter: "{metric}"{where}'
+            )
+        elif kind == NOT_GAUGE:
+            self.annotations.warn(
+                f'PromQL warning: this native histogram metric is not a gauge: "{metric}"{where}'
+            )
+        elif kind == MIXED_SCHEMAS:
+            self.annotations.warn(
+                "PromQL warning: vector contains a mix of histograms with exponential and custom buckets "
+                f'schemas for metric name "{metric}"{where}'
+            )
+        elif kind == RECONCILED_SUB:
+            self.annotations.info(
+                f"PromQL info: mismatched custom buckets were reconciled during subtraction{where}"
+            )
+        elif kind == RECONCILED_ADD:
+            self.annotations.info(
+                f"PromQL info: mismatched custom buckets were reconciled during addition{where}"
+            )
+
+    def _counter_info(self, labels: list[Labels], name: str, node: pp.Call) -> None:
+        if name not in ("rate", "increase"):
+            return
+        for metric in dict.fromkeys(_metric_names(labels)):
+            if metric and not metric.endswith(_COUNTER_SUFFIXES):
+                self.annotations.info(
+                    "PromQL info: metric might not be a counter, name does not end in "
+                    f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
+                )
 
     def _windows(self, lo: Index, hi: Index) -> Iterator[tuple[int, int, int, int]]:
         """Series, step and the flat sample range [a, b) of each window that holds a sample, looking
