@@ -507,27 +507,12 @@ class Evaluator:
         ).live()
 
     def _rate_note(self, kind: str, metric: str, where: str) -> None:
-        if kind == NOT_COUNTER:
-            self.annotations.warn(
-                f'PromQL warning: this native histogram metric is not a counter: "{metric}"{where}'
-            )
-        elif kind == NOT_GAUGE:
-            self.annotations.warn(
-                f'PromQL warning: this native histogram metric is not a gauge: "{metric}"{where}'
-            )
-        elif kind == MIXED_SCHEMAS:
-            self.annotations.warn(
-                "PromQL warning: vector contains a mix of histograms with exponential and custom buckets "
-                f'schemas for metric name "{metric}"{where}'
-            )
-        elif kind == RECONCILED_SUB:
-            self.annotations.info(
-                f"PromQL info: mismatched custom buckets were reconciled during subtraction{where}"
-            )
-        elif kind == RECONCILED_ADD:
-            self.annotations.info(
-                f"PromQL info: mismatched custom buckets were reconciled during addition{where}"
-            )
+        level, text = _RATE_NOTES[kind]
+        message = f"PromQL {level}: {text.format(metric=metric)}{where}"
+        if level == "warning":
+            self.annotations.warn(message)
+        else:
+            self.annotations.info(message)
 
     def _counter_info(self, labels: list[Labels], name: str, node: pp.Call) -> None:
         if name not in ("rate", "increase"):
@@ -694,6 +679,18 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
     return fill.lhs, fill.rhs
 
 
+# The annotations of rate, increase and delta of histograms: level and text.
+_RATE_NOTES = {
+    NOT_COUNTER: ("warning", 'this native histogram metric is not a counter: "{metric}"'),
+    NOT_GAUGE: ("warning", 'this native histogram metric is not a gauge: "{metric}"'),
+    MIXED_SCHEMAS: (
+        "warning",
+        "vector contains a mix of histograms with exponential and custom buckets schemas for metric name "
+        '"{metric}"',
+    ),
+    RECONCILED_SUB: ("info", "mismatched custom buckets were reconciled during subtraction"),
+    RECONCILED_ADD: ("info", "mismatched custom buckets were reconciled during addition"),
+}
 _HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
 HISTOGRAM_FUNCTIONS = frozenset(
