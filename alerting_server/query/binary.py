@@ -167,7 +167,7 @@ def set_op(op: str, lhs: Vector, rhs: Vector, matching: Matching, n: int) -> Vec
 
 
 def _masked(s: StepSeries, mask: Mask) -> StepSeries:
-    return StepSeries(s.labels, s.values, mask, s.drop_name, s.sample_ts)
+    return StepSeries(s.labels, s.values, mask, s.drop_name, s.sample_ts, s.histograms)
 
 
 def _result_labels(lhs: Labels, rhs: Labels, op: str, matching: Matching) -> Labels:

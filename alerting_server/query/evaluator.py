@@ -651,10 +651,6 @@ class Evaluator:
             return binary.vector_scalar(op, rhs, lhs, True, return_bool, incompatible)
         if not (isinstance(lhs, Vector) and isinstance(rhs, Vector)):
             raise QueryError(f"binary operator {op} needs scalars or instant vectors")
-        if lhs.histograms is not None or rhs.histograms is not None:
-            raise NativeHistogramsUnsupported(
-                f"operator {op} between vectors is not implemented for native histograms"
-            )
         matching = binary.matching_of(
             _CARD[str(mod.card).rsplit(".", 1)[-1]]
             if mod is not None
@@ -668,6 +664,10 @@ class Evaluator:
         )
         if op in binary.SET_OPS:
             return binary.set_op(op, lhs, rhs, matching, span.n)
+        if lhs.histograms is not None or rhs.histograms is not None:
+            raise NativeHistogramsUnsupported(
+                f"operator {op} between vectors is not implemented for native histograms"
+            )
         return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)
 
 

@@ -155,12 +155,19 @@ class Vector:
         sample_ts = None
         if all(t is not None for t in stamps):
             sample_ts = np.array(stamps, dtype=np.int64).reshape(len(rows), n)
+        histograms = None
+        if any(r.histograms is not None for r in rows):
+            histograms = np.full((len(rows), n), None, dtype=object)
+            for i, r in enumerate(rows):
+                if r.histograms is not None:
+                    histograms[i] = r.histograms
         return cls(
             [r.labels for r in rows],
             np.array([r.values for r in rows], dtype=np.float64).reshape(len(rows), n),
             np.array([r.present for r in rows], dtype=bool).reshape(len(rows), n),
             np.array([r.drop_name for r in rows], dtype=bool),
             sample_ts,
+            histograms,
         )
 
     @property
