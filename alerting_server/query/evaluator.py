@@ -694,7 +694,15 @@ _RATE_NOTES = {
 _HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
 HISTOGRAM_FUNCTIONS = frozenset(
-    {"histogram_count", "histogram_sum", "histogram_avg", "histogram_quantile", "histogram_fraction"}
+    {
+        "histogram_count",
+        "histogram_sum",
+        "histogram_avg",
+        "histogram_stddev",
+        "histogram_stdvar",
+        "histogram_quantile",
+        "histogram_fraction",
+    }
 )
 
 

@@ -22,6 +22,7 @@ from alerting_server.query.histogram import (
     FloatHistogram,
     histogram_fraction,
     histogram_quantile,
+    histogram_variance,
 )
 from alerting_server.query.labels import (
     METRIC_NAME,
@@ -203,6 +204,8 @@ _HISTOGRAM_PROPERTIES: dict[str, Callable[[FloatHistogram], float]] = {
     "histogram_count": lambda h: h.count,
     "histogram_sum": lambda h: h.sum,
     "histogram_avg": lambda h: float(np.float64(h.sum) / np.float64(h.count)),
+    "histogram_stdvar": histogram_variance,
+    "histogram_stddev": lambda h: float(np.sqrt(np.float64(histogram_variance(h)))),
 }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from alerting_server.query.mathx import go_g, go_parse_float
+from alerting_server.query.mathx import go_g, go_parse_float, kahan_inc
 
 CUSTOM_BUCKETS_SCHEMA = -53
 EXPONENTIAL_SCHEMA_MIN = -4
@@ -655,6 +655,28 @@ def _log2(x: float) -> float:
     if math.isinf(x):
         return math.inf
     return math.log2(x)
+
+
+def histogram_variance(h: FloatHistogram) -> float:
+    """The estimated variance of h's observations (histogram_stdvar): each bucket's count at its
+    arithmetic (custom buckets, zero bucket) or geometric (exponential buckets) midpoint."""
+    mean = _div(h.sum, h.count)
+    variance = c = 0.0
+    for bucket in h.all_buckets():
+        if bucket.count == 0:
+            continue
+        if h.uses_custom_buckets():
+            val = (bucket.upper + bucket.lower) / 2.0
+        elif bucket.lower <= 0 <= bucket.upper:
+            val = 0.0
+        else:
+            product = bucket.upper * bucket.lower
+            val = math.sqrt(product) if product >= 0 else math.nan
+            if bucket.upper < 0:
+                val = -val
+        delta = val - mean
+        variance, c = kahan_inc(bucket.count * delta * delta, variance, c)
+    return _div(variance + c, h.count)
 
 
 # The `{{...}}` notation of the test language (promql/parser: histogram descriptions).

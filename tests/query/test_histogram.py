@@ -12,6 +12,7 @@ from alerting_server.query.histogram import (
     exponential_bound,
     histogram_fraction,
     histogram_quantile,
+    histogram_variance,
     parse_histogram,
 )
 
@@ -153,3 +154,11 @@ def test_quantile_interpolates_exponentially_and_fraction_counts_whole_buckets()
     value, note = histogram_quantile(0.9, nan)
     assert math.isnan(value)
     assert note == NAN_RESULT
+
+
+def test_variance_uses_geometric_midpoints() -> None:
+    # One observation in (1,2] and one in (2,4]: midpoints √2 and √8, mean 1.5 as the sum says.
+    h = parse_histogram("{{count:2 sum:3 offset:1 buckets:[1 1]}}")
+    expected = ((math.sqrt(2) - 1.5) ** 2 + (math.sqrt(8) - 1.5) ** 2) / 2
+    assert histogram_variance(h) == pytest.approx(expected)
+    assert math.isnan(histogram_variance(FloatHistogram()))
