@@ -359,4 +359,11 @@ def mean_histogram(members: list[FloatHistogram]) -> FloatHistogram:
     mean = members[0].copy()
     for k, h in enumerate(members[1:], start=2):
         mean, _, _ = mean.mul((k - 1) / k).add(h.div(k))
+    # Where a field's compensated sum does not overflow, its mean is that sum over the count, as
+    # close as Prometheus' compensated incremental mean comes.
+    n = len(members)
+    for name in ("count", "sum", "zero_count"):
+        total = _kahan([getattr(h, name) for h in members])
+        if math.isfinite(total):
+            setattr(mean, name, total / n)
     return mean

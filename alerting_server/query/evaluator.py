@@ -25,6 +25,7 @@ from alerting_server.query.extrapolated import (
     extrapolated,
     histogram_extrapolated,
 )
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram
 from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
@@ -302,7 +303,8 @@ class Evaluator:
                 raise QueryError("subquery is only allowed on instant vector")
             times = inner.times
             for s in value:
-                series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name))
+                hists = None if s.histograms is None else [_unhinted(h) for h in s.histograms[s.present]]
+                series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name, hists))
         return Matrix.of(series, end, range_ms)
 
     def _extended_samples(self, node: pp.MatrixSelector, span: Steps) -> tuple[Matrix, Index, Index, str]:
@@ -706,6 +708,19 @@ HISTOGRAM_FUNCTIONS = frozenset(
 )
 
 
+def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:
+    """A histogram of a subquery: a counter reset hint (reset or not) made unknown, as Prometheus
+    does, so resets are detected from the values the subquery returns."""
+    if h is None or h.counter_reset_hint not in (
+        CounterResetHint.COUNTER_RESET,
+        CounterResetHint.NOT_COUNTER_RESET,
+    ):
+        return h
+    out = h.copy()
+    out.counter_reset_hint = CounterResetHint.UNKNOWN
+    return out
+
+
 def _floats_only(matrix: Matrix, what: str) -> Matrix:
     if matrix.histograms is not None:
         raise NativeHistogramsUnsupported(f"{what} is not implemented for native histograms")
@@ -715,7 +730,13 @@ def _floats_only(matrix: Matrix, what: str) -> Matrix:
 def _takes_histograms(node: pp.Expr) -> bool:
     if isinstance(node, pp.ParenExpr | pp.BinaryExpr | pp.AggregateExpr):
         return True  # binary operators and aggregations refuse histograms themselves where they must
-    return isinstance(node, pp.Call) and node.func.name in HISTOGRAM_FUNCTIONS
+    if not isinstance(node, pp.Call):
+        return False
+    if node.func.name in RANGE_FUNCTIONS and any(
+        isinstance(unwrap_parens(a), pp.MatrixSelector | pp.SubqueryExpr) for a in node.args
+    ):
+        return True  # range_function refuses the histograms of its matrix where it must
+    return node.func.name in HISTOGRAM_FUNCTIONS
 
 
 def _describe(node: pp.Expr) -> str:
