@@ -153,7 +153,13 @@ class Evaluator:
         if isinstance(value, np.ndarray):
             return -value
         if isinstance(value, Vector):
-            return Vector(value.labels, -value.values, value.present, np.ones(len(value), dtype=bool))
+            hists = value.histograms
+            if hists is not None:
+                # -h is h * -1, a gauge (vectorElemBinop of -1 and h).
+                hists = np.frompyfunc(lambda h: None if h is None else h.mul(-1.0), 1, 1)(hists)
+            return Vector(
+                value.labels, -value.values, value.present, np.ones(len(value), dtype=bool), None, hists
+            )
         raise QueryError("unary minus needs a scalar or instant vector")
 
     def position(self, node: pp.Expr) -> str:
@@ -704,6 +710,7 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "histogram_stdvar",
         "histogram_quantile",
         "histogram_fraction",
+        "timestamp",
     }
 )
 
@@ -728,7 +735,7 @@ def _floats_only(matrix: Matrix, what: str) -> Matrix:
 
 
 def _takes_histograms(node: pp.Expr) -> bool:
-    if isinstance(node, pp.ParenExpr | pp.BinaryExpr | pp.AggregateExpr):
+    if isinstance(node, pp.ParenExpr | pp.BinaryExpr | pp.AggregateExpr | pp.UnaryExpr):
         return True  # binary operators and aggregations refuse histograms themselves where they must
     if not isinstance(node, pp.Call):
         return False
