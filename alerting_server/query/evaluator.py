@@ -672,11 +672,18 @@ class Evaluator:
         )
         if op in binary.SET_OPS:
             return binary.set_op(op, lhs, rhs, matching, span.n)
-        if lhs.histograms is not None or rhs.histograms is not None:
-            raise NativeHistogramsUnsupported(
-                f"operator {op} between vectors is not implemented for native histograms"
-            )
-        return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)
+
+        def note(level: str, text: str) -> None:
+            message = f"PromQL {level}: {text}{self.position(node)}"
+            if level == "warning":
+                self.annotations.warn(message)
+            else:
+                self.annotations.info(message)
+
+        has_histograms = lhs.histograms is not None or rhs.histograms is not None
+        if has_histograms and (matching.fill_lhs is not None or matching.fill_rhs is not None):
+            raise NativeHistogramsUnsupported("fill modifiers are not implemented for native histograms")
+        return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n, note)
 
 
 def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]:
