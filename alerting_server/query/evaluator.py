@@ -603,7 +603,7 @@ class Evaluator:
         them, sum and avg add them, the others leave them out (with an info)."""
         if op in ("count", "group", "sum", "avg"):
             return vector
-        if op in ("min", "max", "stddev", "stdvar", "quantile"):
+        if op in ("min", "max", "stddev", "stdvar", "quantile", "topk", "bottomk"):
             if vector.histogram_mask().any():
                 self.annotations.info(
                     f"PromQL info: ignored histogram in {op} aggregation{self.position(node.expr)}"
