@@ -25,7 +25,7 @@ from alerting_server.query.extrapolated import (
     extrapolated,
     histogram_extrapolated,
 )
-from alerting_server.query.histogram import CounterResetHint, FloatHistogram
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
@@ -401,6 +401,8 @@ class Evaluator:
             return self._histograms_over_time(name, matrix, node)
         if matrix.histograms is not None and name in EXTRAPOLATED:
             return self._histogram_rate(name, matrix, node)
+        if matrix.histograms is not None and name in ("irate", "idelta"):
+            return self._instant_rate(name, matrix, node)
         if name not in ("count_over_time", "present_over_time"):
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
@@ -510,6 +512,66 @@ class Evaluator:
                 results[row, i] = result
                 present[row, i] = True
         self._counter_info([matrix.labels[r] for r in sorted(float_rows)], name, node)
+        return Vector(
+            matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
+        ).live()
+
+    def _instant_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """irate and idelta of windows that may hold histograms (instantValue): from the window's
+        last two samples, both floats or both histograms."""
+        hists = matrix.histograms
+        assert hists is not None
+        is_rate = name == "irate"
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        values = np.zeros(lo.shape)
+        present = np.zeros(lo.shape, dtype=bool)
+        results = np.full(lo.shape, None, dtype=object)
+        where = self.position(node.args[0])
+        for row, i, a, b in self._windows(lo, hi):
+            if b - a < 2:
+                continue
+            t0, t1 = int(matrix.timestamps[b - 2]), int(matrix.timestamps[b - 1])
+            h0, h1 = hists[b - 2], hists[b - 1]
+            interval = (t1 - t0) / 1000
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if (h0 is None) != (h1 is None):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{where}'
+                )
+                continue
+            if interval == 0:
+                continue
+            if h0 is None or h1 is None:
+                f0, f1 = float(matrix.values[b - 2]), float(matrix.values[b - 1])
+                value = f1 if is_rate and f1 < f0 else f1 - f0
+                values[row, i] = value / interval if is_rate else value
+                present[row, i] = True
+                continue
+            gauges = (
+                h0.counter_reset_hint == CounterResetHint.GAUGE,
+                h1.counter_reset_hint == CounterResetHint.GAUGE,
+            )
+            if is_rate and any(gauges):
+                self._rate_note(NOT_COUNTER, metric, where)
+            if not is_rate and not all(gauges):
+                self._rate_note(NOT_GAUGE, metric, where)
+            result = h1
+            if not is_rate or not h1.detect_reset(h0):
+                try:
+                    result, _, reconciled = h1.sub(h0)
+                except HistogramError:
+                    self._rate_note(MIXED_SCHEMAS, metric, where)
+                    continue
+                if reconciled:
+                    self._rate_note(RECONCILED_SUB, metric, where)
+            result = result.compact()
+            result.counter_reset_hint = CounterResetHint.GAUGE
+            if is_rate:
+                result = result.div(interval)
+            results[row, i] = result
+            present[row, i] = True
         return Vector(
             matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
         ).live()
