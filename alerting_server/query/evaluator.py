@@ -403,7 +403,7 @@ class Evaluator:
             return self._histogram_rate(name, matrix, node)
         if matrix.histograms is not None and name in ("irate", "idelta"):
             return self._instant_rate(name, matrix, node)
-        if name not in ("count_over_time", "present_over_time"):
+        if name not in ("count_over_time", "present_over_time", "absent_over_time"):
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
@@ -780,6 +780,13 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "histogram_quantile",
         "histogram_fraction",
         "timestamp",
+        "absent",
+        # These read the float samples only: Prometheus' simpleFloatFunc and clamp skip histograms.
+        "round",
+        "clamp",
+        "clamp_min",
+        "clamp_max",
+        *functions.MATH_FUNCTIONS,
     }
 )
 

@@ -73,6 +73,8 @@ _MATH: dict[str, Callable[[Values], Values]] = {
     "sgn": np.sign,
 }
 
+MATH_FUNCTIONS = frozenset(_MATH)
+
 _HISTOGRAM_ONLY = {
     "histogram_count",
     "histogram_sum",
@@ -153,12 +155,12 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _absent(ev.vector(args[0], span), args[0], n)
     if name in _MATH:
         fn = _MATH[name]
-        vector = ev.vector(args[0], span)
+        vector = ev.vector(args[0], span).floats_only()  # histogram samples are left out
         with np.errstate(all="ignore"):
             return _renamed(vector, fn(vector.values))
     if name == "round":
         to_nearest = ev.scalar(args[1], span) if len(args) > 1 else np.ones(n)
-        vector = ev.vector(args[0], span)
+        vector = ev.vector(args[0], span).floats_only()
         with np.errstate(all="ignore"):
             inverse = 1.0 / to_nearest
             return _renamed(vector, np.floor(vector.values * inverse + 0.5) / inverse)
@@ -279,7 +281,7 @@ def _absent(vector: Vector, arg: pp.Expr, n: int) -> Vector:
 
 
 def _clamp(ev: Evaluator, name: str, args: list[pp.Expr], span: Steps) -> Vector:
-    vector = ev.vector(args[0], span)
+    vector = ev.vector(args[0], span).floats_only()
     n = span.n
     if name == "clamp":
         low, high = ev.scalar(args[1], span), ev.scalar(args[2], span)
