@@ -31,7 +31,7 @@ from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
-from alerting_server.query.steps import Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
+from alerting_server.query.steps import Histograms, Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
 from alerting_server.query.storage import FlatQueryable, Queryable, SeriesData, Values, stale_mask
 
 _CARD = {
@@ -422,13 +422,7 @@ class Evaluator:
 
     def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
-        hists = matrix.histograms
-        assert hists is not None
-        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
-        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
-        values = np.zeros(lo.shape)
-        present = np.zeros(lo.shape, dtype=bool)
-        results = np.full(lo.shape, None, dtype=object)
+        hists, lo, hi, values, present, results = _histogram_windows(matrix)
         note = self._aggregation_note(node.args[0])
         for row, i, a, b in self._windows(lo, hi):
             window = hists[a:b].tolist()
@@ -519,14 +513,8 @@ class Evaluator:
     def _instant_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """irate and idelta of windows that may hold histograms (instantValue): from the window's
         last two samples, both floats or both histograms."""
-        hists = matrix.histograms
-        assert hists is not None
+        hists, lo, hi, values, present, results = _histogram_windows(matrix)
         is_rate = name == "irate"
-        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
-        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
-        values = np.zeros(lo.shape)
-        present = np.zeros(lo.shape, dtype=bool)
-        results = np.full(lo.shape, None, dtype=object)
         where = self.position(node.args[0])
         for row, i, a, b in self._windows(lo, hi):
             if b - a < 2:
@@ -789,6 +777,17 @@ HISTOGRAM_FUNCTIONS = frozenset(
         *functions.MATH_FUNCTIONS,
     }
 )
+
+
+def _histogram_windows(matrix: Matrix) -> tuple[Histograms, Index, Index, Values, Mask, Histograms]:
+    """A matrix's histograms, its windows [lo, hi) per series and step, and empty results (floats,
+    their presence, histograms) shaped as the windows."""
+    hists = matrix.histograms
+    assert hists is not None
+    lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+    hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+    results = np.full(lo.shape, None, dtype=object)
+    return hists, lo, hi, np.zeros(lo.shape), np.zeros(lo.shape, dtype=bool), results
 
 
 def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:

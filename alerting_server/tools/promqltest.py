@@ -9,8 +9,10 @@ also re-run as a range query around its time and must agree.
 Every directive of the current format is read: `expect fail|warn|no_warn|info|no_info|ordered` (with
 `msg:` or `regex:`), `expect range vector from <t> to <t> step <d>` (an instant query returning a
 range vector), `expect string`, `eval_fail|_warn|_info|_ordered`, `load_with_nhcb` and `metric@st` lines
-(start timestamps, kept with the load). Cases that need native histograms (`{{...}}` samples) are
-counted as unsupported.
+(start timestamps, kept with the load). `{{...}}` samples are native histograms (query/histogram.py),
+loaded with the counter reset hints Prometheus' TSDB reads back and compared as promqltest does; a
+case whose evaluation meets an operation the engine does not implement for histograms (the engine
+raises NativeHistogramsUnsupported) is counted as unsupported, never as passed or failed.
 """
 
 from __future__ import annotations
