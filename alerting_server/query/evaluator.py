@@ -403,6 +403,8 @@ class Evaluator:
             return self._histogram_rate(name, matrix, node)
         if matrix.histograms is not None and name in ("irate", "idelta"):
             return self._instant_rate(name, matrix, node)
+        if matrix.histograms is not None and name in ("changes", "resets"):
+            return self._changes(name, matrix)
         if name not in ("count_over_time", "present_over_time", "absent_over_time"):
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
@@ -509,6 +511,30 @@ class Evaluator:
         return Vector(
             matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
         ).live()
+
+    def _changes(self, name: str, matrix: Matrix) -> Vector:
+        """changes and resets of windows that may hold histograms: a switch between a float and a
+        histogram counts; histograms change when not equal and reset as DetectReset says."""
+        hists, lo, hi, values, present, _ = _histogram_windows(matrix)
+        for row, i, a, b in self._windows(lo, hi):
+            count = 0
+            for k in range(a + 1, b):
+                h0, h1 = hists[k - 1], hists[k]
+                f0, f1 = float(matrix.values[k - 1]), float(matrix.values[k])
+                if (h0 is None) != (h1 is None):
+                    count += 1
+                elif h0 is None or h1 is None:
+                    if name == "resets":
+                        count += f1 < f0
+                    else:
+                        count += f1 != f0 and not (math.isnan(f1) and math.isnan(f0))
+                elif name == "resets":
+                    count += h1.detect_reset(h0)
+                else:
+                    count += not h1.equals(h0)
+            values[row, i] = count
+            present[row, i] = True
+        return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
 
     def _instant_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """irate and idelta of windows that may hold histograms (instantValue): from the window's
