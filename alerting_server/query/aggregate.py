@@ -9,8 +9,9 @@ import numpy as np
 
 from alerting_server.query.errors import QueryError
 from alerting_server.query.grouping import any_per_group, count_per_group, group_rows, kahan_sum
-from alerting_server.query.labels import METRIC_NAME, Labels, keep, with_label, without
-from alerting_server.query.mathx import mean, quantile
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
+from alerting_server.query.labels import METRIC_NAME, Labels, get, keep, with_label, without
+from alerting_server.query.mathx import kahan_inc, mean, quantile
 from alerting_server.query.steps import Scalar, StepSeries, Vector
 
 
@@ -270,3 +271,99 @@ def count_values(
                 key = keep(metric, [*grouping, value_label])
             counts.setdefault(key, np.zeros(n))[step] += 1
     return Vector.of([StepSeries(labels, c, c > 0) for labels, c in counts.items()], n)
+
+
+# Aggregation of native-histogram samples (the aggregation of Prometheus' engine.go).
+
+MIXED = "mixed"
+COLLISION = "collision"
+RECONCILED = "reconciled"
+INCOMPATIBLE = "incompatible"
+
+
+def with_histograms(
+    op: str,
+    vector: Vector,
+    grouping: Sequence[str],
+    is_without: bool,
+    n: int,
+    note: Callable[[str, str], None],
+) -> Vector:
+    """sum and avg of a vector holding histogram samples: per group and step, the floats or the
+    histograms (a group with both there gives nothing, and a warning); `note(kind, metric name)` is
+    told of MIXED, COLLISION, RECONCILED and INCOMPATIBLE."""
+    assert vector.histograms is not None
+    out = _columnar(op, vector.floats_only(), grouping, is_without, n)
+    groups = group_rows(vector.labels, grouping, is_without)
+    hists = vector.histograms
+    is_histogram = vector.histogram_mask()
+    float_present = vector.present & ~is_histogram
+    present = out.present.copy()
+    results = np.full((groups.count, n), None, dtype=object)
+    ids = groups.ids.tolist()
+    for g in range(groups.count):
+        rows = [r for r, gid in enumerate(ids) if gid == g]
+        for i in range(n):
+            members = [r for r in rows if is_histogram[r, i]]
+            if not members:
+                continue
+            if any(float_present[r, i] for r in rows):
+                note(MIXED, "")
+                present[g, i] = False
+                continue
+            items = [hists[r, i] for r in members]
+            total = sum_histograms(items, get(vector.labels[members[0]], METRIC_NAME), note)
+            if total is None:
+                continue
+            if op == "avg":
+                total = mean_histogram(items) if total.has_overflow() else total.div(len(members))
+            results[g, i] = total.compact()
+            present[g, i] = True
+    return Vector(groups.labels, out.values, present, out.drop_name, None, results)
+
+
+def sum_histograms(
+    members: list[FloatHistogram], metric: str, note: Callable[[str, str], None]
+) -> FloatHistogram | None:
+    """The sum of histograms, None (and INCOMPATIBLE noted) when exponential and custom buckets meet."""
+    total = members[0].copy()
+    reset = total.counter_reset_hint == CounterResetHint.COUNTER_RESET
+    not_reset = total.counter_reset_hint == CounterResetHint.NOT_COUNTER_RESET
+    for h in members[1:]:
+        reset |= h.counter_reset_hint == CounterResetHint.COUNTER_RESET
+        not_reset |= h.counter_reset_hint == CounterResetHint.NOT_COUNTER_RESET
+        try:
+            total, _, reconciled = total.add(h)
+        except HistogramError:
+            note(INCOMPATIBLE, metric)
+            return None
+        if reconciled:
+            note(RECONCILED, "")
+    if reset and not_reset:
+        note(COLLISION, "")
+    # Count and sum exactly, as Prometheus' compensated (Kahan) sum gets them.
+    total.count = _kahan([h.count for h in members])
+    total.sum = _kahan([h.sum for h in members])
+    return total
+
+
+def _kahan(values: list[float]) -> float:
+    total = c = 0.0
+    for v in values:
+        total, c = kahan_inc(v, total, c)
+    return total if math.isinf(total) else total + c
+
+
+def mean_histogram(members: list[FloatHistogram]) -> FloatHistogram:
+    """The incremental mean Prometheus falls back to when the sum overflows."""
+    mean = members[0].copy()
+    for k, h in enumerate(members[1:], start=2):
+        mean, _, _ = mean.mul((k - 1) / k).add(h.div(k))
+    # Where a field's compensated sum does not overflow, its mean is that sum over the count, as
+    # close as Prometheus' compensated incremental mean comes.
+    n = len(members)
+    for name in ("count", "sum", "zero_count"):
+        total = _kahan([getattr(h, name) for h in members])
+        if math.isfinite(total):
+            setattr(mean, name, total / n)
+    return mean

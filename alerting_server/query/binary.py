@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from alerting_server.query.errors import QueryError
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.labels import (
     METADATA_LABELS,
     METRIC_NAME,
@@ -17,7 +18,7 @@ from alerting_server.query.labels import (
     keep,
     without,
 )
-from alerting_server.query.steps import Mask, Scalar, StepSeries, Vector
+from alerting_server.query.steps import Histograms, Mask, Scalar, StepSeries, Vector
 from alerting_server.query.storage import Values
 
 ARITHMETIC = {"+", "-", "*", "/", "^", "%", "atan2"}
@@ -70,14 +71,62 @@ def scalar_scalar(op: str, lhs: Scalar, rhs: Scalar) -> Scalar:
     return apply(op, lhs, rhs)
 
 
-def vector_scalar(op: str, vector: Vector, scalar: Scalar, scalar_on_left: bool, return_bool: bool) -> Vector:
+def vector_scalar(
+    op: str,
+    vector: Vector,
+    scalar: Scalar,
+    scalar_on_left: bool,
+    return_bool: bool,
+    incompatible: Callable[[str, str], None] | None = None,
+) -> Vector:
+    """`incompatible(lhs type, rhs type)` is told of each histogram sample the operator cannot take,
+    which is left out (Prometheus' info)."""
+    if vector.histograms is not None:
+        return _vector_scalar_histograms(op, vector, scalar, scalar_on_left, return_bool, incompatible)
+    return _vector_scalar(op, vector, scalar, scalar_on_left, return_bool).live()
+
+
+def _vector_scalar(
+    op: str, vector: Vector, scalar: Scalar, scalar_on_left: bool, return_bool: bool
+) -> Vector:
     lv, rv = (scalar, vector.values) if scalar_on_left else (vector.values, scalar)
     if op in COMPARISON and not return_bool:
         kept = vector.present & compare(op, lv, rv)
-        return Vector(vector.labels, vector.values, kept, vector.drop_name, vector.sample_ts).live()
+        return Vector(vector.labels, vector.values, kept, vector.drop_name, vector.sample_ts)
     drop = vector.drop_name | (op in ARITHMETIC or return_bool)
     values = compare(op, lv, rv).astype(np.float64) if op in COMPARISON else apply(op, lv, rv)
-    return Vector(vector.labels, values, vector.present, drop).live()
+    return Vector(vector.labels, values, vector.present, drop)
+
+
+def _vector_scalar_histograms(
+    op: str,
+    vector: Vector,
+    scalar: Scalar,
+    scalar_on_left: bool,
+    return_bool: bool,
+    incompatible: Callable[[str, str], None] | None,
+) -> Vector:
+    """vectorElemBinop for histogram samples and a float: h * f, f * h and h / f give histograms;
+    any other operator leaves the sample out."""
+    out = _vector_scalar(op, vector.floats_only(), scalar, scalar_on_left, return_bool)
+    hists = vector.histograms
+    assert hists is not None
+    present = out.present.copy()
+    results = np.full(hists.shape, None, dtype=object)
+    for row, i in zip(*np.nonzero(vector.histogram_mask()), strict=True):
+        h: FloatHistogram = hists[row, i]
+        f = float(scalar[i])
+        if op == "*":
+            results[row, i] = h.mul(f).compact()
+        elif op == "/" and not scalar_on_left:
+            results[row, i] = h.div(f).compact()
+        else:
+            if incompatible is not None:
+                incompatible(*(("float", "histogram") if scalar_on_left else ("histogram", "float")))
+            continue
+        present[row, i] = True
+    drop = vector.drop_name | (op in ARITHMETIC or return_bool)
+    return Vector(out.labels, out.values, present, drop, None, results).live()
 
 
 @dataclass(frozen=True)
@@ -118,7 +167,7 @@ def set_op(op: str, lhs: Vector, rhs: Vector, matching: Matching, n: int) -> Vec
 
 
 def _masked(s: StepSeries, mask: Mask) -> StepSeries:
-    return StepSeries(s.labels, s.values, mask, s.drop_name, s.sample_ts)
+    return StepSeries(s.labels, s.values, mask, s.drop_name, s.sample_ts, s.histograms)
 
 
 def _result_labels(lhs: Labels, rhs: Labels, op: str, matching: Matching) -> Labels:
@@ -141,7 +190,50 @@ def _result_labels(lhs: Labels, rhs: Labels, op: str, matching: Matching) -> Lab
     return tuple(sorted(labels.items()))
 
 
-def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_bool: bool, n: int) -> Vector:
+# note(level, text): an annotation ("warning" or "info") of a histogram operation.
+Note = Callable[[str, str], None]
+
+
+def elem_histograms(
+    op: str, lv: float, rv: float, lh: FloatHistogram | None, rh: FloatHistogram | None, note: Note
+) -> tuple[float, FloatHistogram | None, bool, bool]:
+    """vectorElemBinop where a side is a histogram: the value, the histogram, whether kept and
+    whether it failed (an operation the types do not allow, noted; never answered, even with bool)."""
+    if lh is None and rh is not None and op == "*":
+        return 0.0, rh.mul(lv).compact(), True, False
+    if lh is not None and rh is None and op in ("*", "/"):
+        return 0.0, (lh.mul(rv) if op == "*" else lh.div(rv)).compact(), True, False
+    if lh is not None and rh is not None and op in ("+", "-"):
+        try:
+            res, collision, reconciled = lh.add(rh) if op == "+" else lh.sub(rh)
+        except HistogramError:
+            note("warning", f'incompatible bucket layout encountered for binary operator "{op}"')
+            return 0.0, None, False, True
+        if op == "-":
+            res.counter_reset_hint = CounterResetHint.GAUGE
+        operation = "addition" if op == "+" else "subtraction"
+        if reconciled:
+            note("info", f"mismatched custom buckets were reconciled during {operation}")
+        if collision:
+            note("warning", f"conflicting counter resets during histogram {operation}")
+            return 0.0, None, False, True
+        return 0.0, res.compact(), True, False
+    if lh is not None and rh is not None and op in ("==", "!="):
+        return 0.0, lh, lh.equals(rh) == (op == "=="), False
+    types = f"{'float' if lh is None else 'histogram'} {op} {'float' if rh is None else 'histogram'}"
+    note("info", f'incompatible sample types encountered for binary operator "{op}": {types}')
+    return 0.0, None, False, True
+
+
+def vector_vector(
+    op: str,
+    lhs: Vector,
+    rhs: Vector,
+    matching: Matching,
+    return_bool: bool,
+    n: int,
+    note: Note | None = None,
+) -> Vector:
     """Arithmetic and comparison between two vectors, checked step by step as Prometheus does.
 
     With fill modifiers (`fill_right(v)`, `fill_left(v)`), a series with no match at a step is
@@ -188,6 +280,8 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
         r_values: Values,
         both: Mask,
         seen: dict[Labels, Mask],
+        l_hists: Histograms | None = None,
+        r_hists: Histograms | None = None,
     ) -> None:
         metric = _result_labels(l_labels, r_labels, op, matching)
         if matching.card != "one-to-one":
@@ -204,17 +298,42 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
                 values, mask = np.broadcast_to(lv, (n,)), both & cond
         else:
             values, mask = np.broadcast_to(apply(op, lv, rv), (n,)), both
+        hists = None
+        if l_hists is not None or r_hists is not None:
+            lh_all, rh_all = (r_hists, l_hists) if swapped else (l_hists, r_hists)
+            values, mask = np.array(values, dtype=np.float64), mask.copy()
+            hists = np.full(n, None, dtype=object)
+            for i in np.flatnonzero(both).tolist():
+                lh = None if lh_all is None else lh_all[i]
+                rh = None if rh_all is None else rh_all[i]
+                if lh is None and rh is None:
+                    continue
+                value, h, kept, failed = elem_histograms(
+                    op, float(lv[i]), float(rv[i]), lh, rh, note or _ignore
+                )
+                if failed:
+                    mask[i] = False
+                elif return_bool:
+                    values[i], hists[i], mask[i] = (1.0 if kept else 0.0), None, True
+                else:
+                    values[i], hists[i], mask[i] = value, h, kept
         if not mask.any():
             return
         existing = outputs.get(metric)
         if existing is None:
-            outputs[metric] = StepSeries(metric, values.copy(), mask.copy(), drop_name=return_bool)
+            outputs[metric] = StepSeries(
+                metric, values.copy(), mask.copy(), drop_name=return_bool, histograms=hists
+            )
             order.append(metric)
         else:
             if (existing.present & mask).any():
                 raise QueryError(_MANY_TO_ONE_IMPLICIT)
             existing.values[mask] = values[mask]
             existing.present |= mask
+            if hists is not None:
+                if existing.histograms is None:
+                    existing.histograms = np.full(n, None, dtype=object)
+                existing.histograms[mask] = hists[mask]
 
     for sig in [*lhs_by_sig, *(s for s in by_sig if s not in lhs_by_sig)]:
         lgroup = lhs_by_sig.get(sig, [])
@@ -233,7 +352,16 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
             for rs in rgroup:
                 both = ls.present & rs.present
                 if both.any():
-                    combine(ls.labels, rs.labels, ls.values, rs.values, both, seen_metric)
+                    combine(
+                        ls.labels,
+                        rs.labels,
+                        ls.values,
+                        rs.values,
+                        both,
+                        seen_metric,
+                        ls.histograms,
+                        rs.histograms,
+                    )
             if fill_rhs is not None:
                 alone = ls.present & ~r_any
                 if alone.any():
@@ -244,6 +372,10 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching, return_
                 if alone.any():
                     combine(sig, rs.labels, np.full(n, fill_lhs), rs.values, alone, seen_metric)
     return Vector.of([outputs[m] for m in order], n)
+
+
+def _ignore(level: str, text: str) -> None:
+    """No one to tell of an annotation."""
 
 
 def matching_of(

@@ -101,9 +101,7 @@ class Engine:
                 infos=notes.infos,
             )
         if isinstance(value, Matrix):
-            series = [
-                ResultSeries(s.labels, s.timestamps, s.values) for s in _windowed(value) if len(s.timestamps)
-            ]
+            series = [s for s in _windowed(value) if len(s.timestamps)]
             return Result(ValueKind.MATRIX, series, t_ms=t_ms, warnings=notes.warnings, infos=notes.infos)
         out = _instant_series(value, t_ms)
         top = unwrap_parens(expr)
@@ -175,15 +173,25 @@ class Engine:
         merged: dict[Labels, StepSeries] = {}
         for s in _cleanup(list(value)):
             prior = merged.get(s.labels)
+            hists = None if s.histograms is None else s.histograms.copy()
             if prior is None:
-                merged[s.labels] = StepSeries(s.labels, s.values.copy(), s.present.copy())
+                merged[s.labels] = StepSeries(s.labels, s.values.copy(), s.present.copy(), histograms=hists)
                 continue
             if (prior.present & s.present).any():
                 raise QueryError("vector cannot contain metrics with the same labelset")
             prior.values[s.present] = s.values[s.present]
             prior.present |= s.present
+            if hists is not None:
+                if prior.histograms is None:
+                    prior.histograms = np.full(len(prior.values), None, dtype=object)
+                prior.histograms[s.present] = hists[s.present]
         out = [
-            ResultSeries(labels, times[s.present], s.values[s.present])
+            ResultSeries(
+                labels,
+                times[s.present],
+                s.values[s.present],
+                None if s.histograms is None else s.histograms[s.present].tolist(),
+            )
             for labels, s in sorted(merged.items())
             if s.present.any()
         ]
@@ -200,13 +208,16 @@ def _instant_series(vector: Vector, t_ms: int) -> list[ResultSeries]:
         raise QueryError("vector cannot contain metrics with the same labelset")
     values = vector.values[rows, :1]
     times = np.full((len(rows), 1), t_ms, dtype=np.int64)
+    if vector.histograms is not None:
+        hists = vector.histograms[rows, :1]
+        return [ResultSeries(lbl, times[j], values[j], hists[j].tolist()) for j, lbl in enumerate(labels)]
     return [ResultSeries(lbl, times[j], values[j]) for j, lbl in enumerate(labels)]
 
 
 def _cleanup(vector: list[StepSeries]) -> list[StepSeries]:
     """Apply the delayed __name__ removal of Prometheus 3."""
     return [
-        StepSeries(drop_name(s.labels), s.values, s.present) if s.drop_name else s
+        StepSeries(drop_name(s.labels), s.values, s.present, histograms=s.histograms) if s.drop_name else s
         for s in vector
         if s.present.any()
     ]
@@ -218,5 +229,10 @@ def _windowed(matrix: Matrix) -> list[ResultSeries]:
     for s in matrix.series:
         keep = (s.timestamps > end - matrix.range_ms) & (s.timestamps <= end)
         labels = drop_name(s.labels) if s.drop_name else s.labels
-        out.append(ResultSeries(labels, s.timestamps[keep], s.values[keep]))
+        hists = (
+            None
+            if s.histograms is None
+            else [h for h, k in zip(s.histograms, keep.tolist(), strict=True) if k]
+        )
+        out.append(ResultSeries(labels, s.timestamps[keep], s.values[keep], hists))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -15,13 +15,23 @@ import promql_parser as pp
 from alerting_server.query import aggregate, binary, extended, functions, segments
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
-from alerting_server.query.extrapolated import EXTRAPOLATED, extrapolated
+from alerting_server.query.extrapolated import (
+    EXTRAPOLATED,
+    MIXED_SCHEMAS,
+    NOT_COUNTER,
+    NOT_GAUGE,
+    RECONCILED_ADD,
+    RECONCILED_SUB,
+    extrapolated,
+    histogram_extrapolated,
+)
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget
 from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
-from alerting_server.query.steps import Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
+from alerting_server.query.steps import Histograms, Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
 from alerting_server.query.storage import FlatQueryable, Queryable, SeriesData, Values, stale_mask
 
 _CARD = {
@@ -84,12 +94,23 @@ class Evaluator:
     # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
     order: list[Labels] | None = None
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
+    # Per node being evaluated: whether one of its operands carried native-histogram samples.
+    _histogram_operands: list[bool] = field(default_factory=list)
 
     def eval(self, node: pp.Expr, span: Steps) -> Value:
         budget = self.budget
         budget.check_time()
         held = budget.held
-        value = self._eval(node, span)
+        frames = self._histogram_operands
+        frames.append(False)
+        try:
+            value = self._eval(node, span)
+        finally:
+            had_histograms = frames.pop()
+        if had_histograms and not _takes_histograms(node):
+            raise NativeHistogramsUnsupported(f"{_describe(node)} is not implemented for native histograms")
+        if frames and isinstance(value, Vector | Matrix) and value.histograms is not None:
+            frames[-1] = True
         # What the children held is let go; the value is held until the parent is done with it.
         budget.held = held
         budget.hold(_samples(value))
@@ -132,7 +153,13 @@ class Evaluator:
         if isinstance(value, np.ndarray):
             return -value
         if isinstance(value, Vector):
-            return Vector(value.labels, -value.values, value.present, np.ones(len(value), dtype=bool))
+            hists = value.histograms
+            if hists is not None:
+                # -h is h * -1, a gauge (vectorElemBinop of -1 and h).
+                hists = np.frompyfunc(lambda h: None if h is None else h.mul(-1.0), 1, 1)(hists)
+            return Vector(
+                value.labels, -value.values, value.present, np.ones(len(value), dtype=bool), None, hists
+            )
         raise QueryError("unary minus needs a scalar or instant vector")
 
     def position(self, node: pp.Expr) -> str:
@@ -141,6 +168,8 @@ class Evaluator:
         at = self.query.find(text)
         if at < 0 and text.endswith("{}"):
             at = self.query.find(text[:-2])  # a selector written without braces
+        if at < 0 and isinstance(node, pp.MatrixSelector):
+            return self.position(node.vector_selector)
         if at < 0:
             return ""
         line = self.query.count("\n", 0, at) + 1
@@ -172,7 +201,7 @@ class Evaluator:
                     found.setdefault(s.labels, s)
             data = list(found.values())
         for s in data:
-            if s.native_histograms:
+            if s.native_histograms and s.histograms is None:
                 raise NativeHistogramsUnsupported(
                     f"series {get(s.labels, METRIC_NAME)!r} holds native histograms"
                 )
@@ -188,7 +217,9 @@ class Evaluator:
             drop = np.zeros(len(flat.labels), dtype=bool)
             return Matrix(flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0)
         data = self._select(vs, mint, maxt)
-        return Matrix.of([RawSeries(s.labels, s.timestamps, s.values) for s in data], empty, 0)
+        return Matrix.of(
+            [RawSeries(s.labels, s.timestamps, s.values, False, s.histograms) for s in data], empty, 0
+        )
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
@@ -208,11 +239,14 @@ class Evaluator:
         vals = flat.values[safe]
         ok &= ts > ref - self.lookback_ms
         ok &= ~stale_mask(vals)
-        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts).live()
+        hists = None if flat.histograms is None else flat.histograms[safe]
+        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
 
     def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
         lookback = self.lookback_ms
-        flat = self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback)
+        flat = _floats_only(
+            self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback), "smoothed selector"
+        )
         k = len(flat.labels)
         values = np.zeros((k, len(ref)))
         present = np.zeros((k, len(ref)), dtype=bool)
@@ -240,6 +274,7 @@ class Evaluator:
             flat.drop_name,
             flat.window_end,
             flat.range_ms,
+            None if flat.histograms is None else flat.histograms[keep],
         )
 
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
@@ -274,7 +309,8 @@ class Evaluator:
                 raise QueryError("subquery is only allowed on instant vector")
             times = inner.times
             for s in value:
-                series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name))
+                hists = None if s.histograms is None else [_unhinted(h) for h in s.histograms[s.present]]
+                series.append(RawSeries(s.labels, times[s.present], s.values[s.present], s.drop_name, hists))
         return Matrix.of(series, end, range_ms)
 
     def _extended_samples(self, node: pp.MatrixSelector, span: Steps) -> tuple[Matrix, Index, Index, str]:
@@ -287,7 +323,9 @@ class Evaluator:
         end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         before = range_ms + self.lookback_ms
         after = self.lookback_ms if modifier == extended.SMOOTHED else 0
-        flat = self._live_samples(vs, int(end.min()) - before, int(end.max()) + after)
+        flat = _floats_only(
+            self._live_samples(vs, int(end.min()) - before, int(end.max()) + after), f"{modifier} selector"
+        )
         matrix = dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         lo = segments.search(flat.timestamps, flat.offsets, end - before)
         hi = segments.search(flat.timestamps, flat.offsets, end + after)
@@ -359,6 +397,16 @@ class Evaluator:
             matrix, values, present = self._extended_range_function(name, arg, span)
             return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
         matrix = self.matrix(arg, span)
+        if matrix.histograms is not None and name in _HISTOGRAM_OVER_TIME:
+            return self._histograms_over_time(name, matrix, node)
+        if matrix.histograms is not None and name in EXTRAPOLATED:
+            return self._histogram_rate(name, matrix, node)
+        if matrix.histograms is not None and name in ("irate", "idelta"):
+            return self._instant_rate(name, matrix, node)
+        if matrix.histograms is not None and name in ("changes", "resets"):
+            return self._changes(name, matrix)
+        if name not in ("count_over_time", "present_over_time", "absent_over_time"):
+            matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
         self.budget.hold(2 * len(matrix.labels) * span.n)
@@ -371,14 +419,194 @@ class Evaluator:
         keeps = name in KEEPS_NAME
         drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
         out = Vector(matrix.labels, values, present, drop).live()
-        if name in ("rate", "increase"):
-            for metric in dict.fromkeys(_metric_names(out.labels)):
-                if metric and not metric.endswith(_COUNTER_SUFFIXES):
-                    self.annotations.info(
-                        "PromQL info: metric might not be a counter, name does not end in "
-                        f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
-                    )
+        self._counter_info(out.labels, name, node)
         return out
+
+    def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
+        hists, lo, hi, values, present, results = _histogram_windows(matrix)
+        note = self._aggregation_note(node.args[0])
+        for row, i, a, b in self._windows(lo, hi):
+            window = hists[a:b].tolist()
+            floats = [k for k, h in enumerate(window) if h is None]
+            if name == "last_over_time":
+                if window[-1] is None:
+                    values[row, i] = matrix.values[b - 1]
+                else:
+                    results[row, i] = window[-1]
+                present[row, i] = True
+                continue
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if floats and len(floats) < len(window):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{self.position(node.args[0])}'
+                )
+                continue
+            if floats:
+                end = int(matrix.window_end[i])
+                result = RANGE_FUNCTIONS[name](
+                    matrix.timestamps[a:b],
+                    matrix.values[a:b],
+                    Window(end - matrix.range_ms, end, matrix.range_ms, 0, ()),
+                )
+                if result is not None:
+                    values[row, i] = result
+                    present[row, i] = True
+                continue
+            members = [h for h in window if h is not None]
+            total = aggregate.sum_histograms(members, metric, note)
+            if total is None:
+                continue
+            if name == "avg_over_time":
+                total = aggregate.mean_histogram(members) if total.has_overflow() else total.div(len(members))
+            results[row, i] = total.compact()
+            present[row, i] = True
+        keeps = name in KEEPS_NAME
+        drop = matrix.drop_name.copy() if keeps else np.ones(len(matrix.labels), dtype=bool)
+        return Vector(matrix.labels, values, present, drop, None, results).live()
+
+    def _histogram_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """rate, increase and delta where windows may hold histograms: a window of floats is done as
+        ever, one of histograms gives a histogram, one of both nothing (and a warning)."""
+        hists = matrix.histograms
+        assert hists is not None
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        values, present = extrapolated(name, matrix, lo, hi)
+        results = np.full(lo.shape, None, dtype=object)
+        where = self.position(node.args[0])
+        float_rows: set[int] = set()
+        for row, i, a, b in self._windows(lo, hi):
+            window = hists[a:b].tolist()
+            count = sum(h is not None for h in window)
+            if count == 0:
+                float_rows.add(row)
+                continue
+            present[row, i] = False
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if count < len(window):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{where}'
+                )
+                continue
+            notes: set[str] = set()
+            end = int(matrix.window_end[i])
+            result = histogram_extrapolated(
+                name,
+                matrix.timestamps[a:b].tolist(),
+                window,
+                end - matrix.range_ms,
+                end,
+                matrix.range_ms,
+                notes,
+            )
+            for text in sorted(notes):
+                self._rate_note(text, metric, where)
+            if result is not None:
+                results[row, i] = result
+                present[row, i] = True
+        self._counter_info([matrix.labels[r] for r in sorted(float_rows)], name, node)
+        return Vector(
+            matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
+        ).live()
+
+    def _changes(self, name: str, matrix: Matrix) -> Vector:
+        """changes and resets of windows that may hold histograms: a switch between a float and a
+        histogram counts; histograms change when not equal and reset as DetectReset says."""
+        hists, lo, hi, values, present, _ = _histogram_windows(matrix)
+        for row, i, a, b in self._windows(lo, hi):
+            count = 0
+            for k in range(a + 1, b):
+                h0, h1 = hists[k - 1], hists[k]
+                f0, f1 = float(matrix.values[k - 1]), float(matrix.values[k])
+                if (h0 is None) != (h1 is None):
+                    count += 1
+                elif h0 is None or h1 is None:
+                    if name == "resets":
+                        count += f1 < f0
+                    else:
+                        count += f1 != f0 and not (math.isnan(f1) and math.isnan(f0))
+                elif name == "resets":
+                    count += h1.detect_reset(h0)
+                else:
+                    count += not h1.equals(h0)
+            values[row, i] = count
+            present[row, i] = True
+        return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
+
+    def _instant_rate(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
+        """irate and idelta of windows that may hold histograms (instantValue): from the window's
+        last two samples, both floats or both histograms."""
+        hists, lo, hi, values, present, results = _histogram_windows(matrix)
+        is_rate = name == "irate"
+        where = self.position(node.args[0])
+        for row, i, a, b in self._windows(lo, hi):
+            if b - a < 2:
+                continue
+            t0, t1 = int(matrix.timestamps[b - 2]), int(matrix.timestamps[b - 1])
+            h0, h1 = hists[b - 2], hists[b - 1]
+            interval = (t1 - t0) / 1000
+            metric = get(matrix.labels[row], METRIC_NAME)
+            if (h0 is None) != (h1 is None):
+                self.annotations.warn(
+                    "PromQL warning: encountered a mix of histograms and floats for metric name "
+                    f'"{metric}"{where}'
+                )
+                continue
+            if interval == 0:
+                continue
+            if h0 is None or h1 is None:
+                f0, f1 = float(matrix.values[b - 2]), float(matrix.values[b - 1])
+                value = f1 if is_rate and f1 < f0 else f1 - f0
+                values[row, i] = value / interval if is_rate else value
+                present[row, i] = True
+                continue
+            gauges = (
+                h0.counter_reset_hint == CounterResetHint.GAUGE,
+                h1.counter_reset_hint == CounterResetHint.GAUGE,
+            )
+            if is_rate and any(gauges):
+                self._rate_note(NOT_COUNTER, metric, where)
+            if not is_rate and not all(gauges):
+                self._rate_note(NOT_GAUGE, metric, where)
+            result = h1
+            if not is_rate or not h1.detect_reset(h0):
+                try:
+                    result, _, reconciled = h1.sub(h0)
+                except HistogramError:
+                    self._rate_note(MIXED_SCHEMAS, metric, where)
+                    continue
+                if reconciled:
+                    self._rate_note(RECONCILED_SUB, metric, where)
+            result = result.compact()
+            result.counter_reset_hint = CounterResetHint.GAUGE
+            if is_rate:
+                result = result.div(interval)
+            results[row, i] = result
+            present[row, i] = True
+        return Vector(
+            matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
+        ).live()
+
+    def _rate_note(self, kind: str, metric: str, where: str) -> None:
+        level, text = _RATE_NOTES[kind]
+        message = f"PromQL {level}: {text.format(metric=metric)}{where}"
+        if level == "warning":
+            self.annotations.warn(message)
+        else:
+            self.annotations.info(message)
+
+    def _counter_info(self, labels: list[Labels], name: str, node: pp.Call) -> None:
+        if name not in ("rate", "increase"):
+            return
+        for metric in dict.fromkeys(_metric_names(labels)):
+            if metric and not metric.endswith(_COUNTER_SUFFIXES):
+                self.annotations.info(
+                    "PromQL info: metric might not be a counter, name does not end in "
+                    f'_total/_sum/_count/_bucket: "{metric}"{self.position(node.args[0])}'
+                )
 
     def _windows(self, lo: Index, hi: Index) -> Iterator[tuple[int, int, int, int]]:
         """Series, step and the flat sample range [a, b) of each window that holds a sample, looking
@@ -423,9 +651,16 @@ class Evaluator:
             assert isinstance(label, str)
             if not label or not label.isprintable():
                 raise QueryError(f'invalid label name "{label}"')
-            return aggregate.count_values(self.vector(node.expr, span), label, grouping, is_without, span.n)
+            counted = self.vector(node.expr, span)
+            if counted.histograms is not None:
+                raise NativeHistogramsUnsupported(
+                    "aggregation count_values is not implemented for native histograms"
+                )
+            return aggregate.count_values(counted, label, grouping, is_without, span.n)
         param = self.scalar(node.param, span) if node.param is not None else None
         vector = self.vector(node.expr, span)
+        if vector.histograms is not None:
+            vector = self._histogram_aggregation(op, vector, node)
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
             assert param is not None
             out, order = aggregate.top_bottom(op, vector, grouping, is_without, span.n, param)
@@ -433,7 +668,49 @@ class Evaluator:
             return out.live()
         if op == "quantile" and param is not None and node.param is not None:
             self.check_quantile(param, node.param)
+        if vector.histograms is not None and op in ("sum", "avg"):
+            return aggregate.with_histograms(
+                op, vector, grouping, is_without, span.n, self._aggregation_note(node.expr)
+            )
         return aggregate.simple(op, vector, grouping, is_without, span.n, param)
+
+    def _histogram_aggregation(self, op: str, vector: Vector, node: pp.AggregateExpr) -> Vector:
+        """The vector an aggregation reads of one with histogram samples: count and group count
+        them, sum and avg add them, the others leave them out (with an info)."""
+        if op in ("count", "group", "sum", "avg"):
+            return vector
+        if op in ("min", "max", "stddev", "stdvar", "quantile", "topk", "bottomk"):
+            if vector.histogram_mask().any():
+                self.annotations.info(
+                    f"PromQL info: ignored histogram in {op} aggregation{self.position(node.expr)}"
+                )
+            return vector.floats_only()
+        raise NativeHistogramsUnsupported(f"aggregation {op} is not implemented for native histograms")
+
+    def _aggregation_note(self, node: pp.Expr) -> Callable[[str, str], None]:
+        """Annotations of adding histograms up, placed at `node`."""
+        where = self.position(node)
+
+        def note(kind: str, metric: str) -> None:
+            if kind == aggregate.MIXED:
+                self.annotations.warn(
+                    f"PromQL warning: encountered a mix of histograms and floats for aggregation{where}"
+                )
+            elif kind == aggregate.COLLISION:
+                self.annotations.warn(
+                    f"PromQL warning: conflicting counter resets during histogram aggregation{where}"
+                )
+            elif kind == aggregate.RECONCILED:
+                self.annotations.info(
+                    f"PromQL info: mismatched custom buckets were reconciled during aggregation{where}"
+                )
+            else:
+                self.annotations.warn(
+                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets "
+                    f'schemas for metric name "{metric}"{where}'
+                )
+
+        return note
 
     # --- binary operators ------------------------------------------------------------------
 
@@ -445,10 +722,17 @@ class Evaluator:
         rhs = self.eval(node.rhs, span)
         if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray):
             return binary.scalar_scalar(op, lhs, rhs)
+
+        def incompatible(lhs_type: str, rhs_type: str) -> None:
+            self.annotations.info(
+                f'PromQL info: incompatible sample types encountered for binary operator "{op}": '
+                f"{lhs_type} {op} {rhs_type}{self.position(node)}"
+            )
+
         if isinstance(lhs, Vector) and isinstance(rhs, np.ndarray):
-            return binary.vector_scalar(op, lhs, rhs, False, return_bool)
+            return binary.vector_scalar(op, lhs, rhs, False, return_bool, incompatible)
         if isinstance(lhs, np.ndarray) and isinstance(rhs, Vector):
-            return binary.vector_scalar(op, rhs, lhs, True, return_bool)
+            return binary.vector_scalar(op, rhs, lhs, True, return_bool, incompatible)
         if not (isinstance(lhs, Vector) and isinstance(rhs, Vector)):
             raise QueryError(f"binary operator {op} needs scalars or instant vectors")
         matching = binary.matching_of(
@@ -464,7 +748,18 @@ class Evaluator:
         )
         if op in binary.SET_OPS:
             return binary.set_op(op, lhs, rhs, matching, span.n)
-        return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n)
+
+        def note(level: str, text: str) -> None:
+            message = f"PromQL {level}: {text}{self.position(node)}"
+            if level == "warning":
+                self.annotations.warn(message)
+            else:
+                self.annotations.info(message)
+
+        has_histograms = lhs.histograms is not None or rhs.histograms is not None
+        if has_histograms and (matching.fill_lhs is not None or matching.fill_rhs is not None):
+            raise NativeHistogramsUnsupported("fill modifiers are not implemented for native histograms")
+        return binary.vector_vector(op, lhs, rhs, matching, return_bool, span.n, note)
 
 
 def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]:
@@ -473,6 +768,93 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
     if fill is None:
         return None, None
     return fill.lhs, fill.rhs
+
+
+# The annotations of rate, increase and delta of histograms: level and text.
+_RATE_NOTES = {
+    NOT_COUNTER: ("warning", 'this native histogram metric is not a counter: "{metric}"'),
+    NOT_GAUGE: ("warning", 'this native histogram metric is not a gauge: "{metric}"'),
+    MIXED_SCHEMAS: (
+        "warning",
+        "vector contains a mix of histograms with exponential and custom buckets schemas for metric name "
+        '"{metric}"',
+    ),
+    RECONCILED_SUB: ("info", "mismatched custom buckets were reconciled during subtraction"),
+    RECONCILED_ADD: ("info", "mismatched custom buckets were reconciled during addition"),
+}
+_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
+# Functions that read native-histogram samples; any other node refuses them for now.
+HISTOGRAM_FUNCTIONS = frozenset(
+    {
+        "histogram_count",
+        "histogram_sum",
+        "histogram_avg",
+        "histogram_stddev",
+        "histogram_stdvar",
+        "histogram_quantile",
+        "histogram_fraction",
+        "timestamp",
+        "absent",
+        # These read the float samples only: Prometheus' simpleFloatFunc and clamp skip histograms.
+        "round",
+        "clamp",
+        "clamp_min",
+        "clamp_max",
+        *functions.MATH_FUNCTIONS,
+    }
+)
+
+
+def _histogram_windows(matrix: Matrix) -> tuple[Histograms, Index, Index, Values, Mask, Histograms]:
+    """A matrix's histograms, its windows [lo, hi) per series and step, and empty results (floats,
+    their presence, histograms) shaped as the windows."""
+    hists = matrix.histograms
+    assert hists is not None
+    lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+    hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+    results = np.full(lo.shape, None, dtype=object)
+    return hists, lo, hi, np.zeros(lo.shape), np.zeros(lo.shape, dtype=bool), results
+
+
+def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:
+    """A histogram of a subquery: a counter reset hint (reset or not) made unknown, as Prometheus
+    does, so resets are detected from the values the subquery returns."""
+    if h is None or h.counter_reset_hint not in (
+        CounterResetHint.COUNTER_RESET,
+        CounterResetHint.NOT_COUNTER_RESET,
+    ):
+        return h
+    out = h.copy()
+    out.counter_reset_hint = CounterResetHint.UNKNOWN
+    return out
+
+
+def _floats_only(matrix: Matrix, what: str) -> Matrix:
+    if matrix.histograms is not None:
+        raise NativeHistogramsUnsupported(f"{what} is not implemented for native histograms")
+    return matrix
+
+
+def _takes_histograms(node: pp.Expr) -> bool:
+    if isinstance(node, pp.ParenExpr | pp.BinaryExpr | pp.AggregateExpr | pp.UnaryExpr):
+        return True  # binary operators and aggregations refuse histograms themselves where they must
+    if not isinstance(node, pp.Call):
+        return False
+    if node.func.name in RANGE_FUNCTIONS and any(
+        isinstance(unwrap_parens(a), pp.MatrixSelector | pp.SubqueryExpr) for a in node.args
+    ):
+        return True  # range_function refuses the histograms of its matrix where it must
+    return node.func.name in HISTOGRAM_FUNCTIONS
+
+
+def _describe(node: pp.Expr) -> str:
+    if isinstance(node, pp.Call):
+        return f"function {node.func.name}"
+    if isinstance(node, pp.AggregateExpr):
+        return f"aggregation {node.op}"
+    if isinstance(node, pp.BinaryExpr):
+        return f"operator {node.op}"
+    return type(node).__name__
 
 
 @functools.cache

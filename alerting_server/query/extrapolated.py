@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.range_functions import RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
 from alerting_server.query.steps import Mask, Matrix
@@ -60,6 +61,8 @@ def _redo_resets(name: str, matrix: Matrix, lo: Index, hi: Index, present: Mask,
     cuts = matrix.offsets[1:-1]
     drops[cuts[(cuts > 0) & (cuts < len(vs))] - 1] = False
     before = np.concatenate(([0], np.cumsum(drops)))
+    # A window past a matrix's last sample starts at len(vs): one more entry, no drop after the end.
+    before = np.append(before, before[-1])
     inside = before[np.maximum(hi - 1, lo)] - before[lo]
     fn = RANGE_FUNCTIONS[name]
     for row, i in zip(*np.nonzero(present & (inside > 0)), strict=True):
@@ -69,3 +72,102 @@ def _redo_resets(name: str, matrix: Matrix, lo: Index, hi: Index, present: Mask,
         result = fn(ts[a:b], vs[a:b], window)
         assert result is not None
         values[row, i] = result
+
+
+# Native histograms (histogramRate and the histogram half of extrapolatedRate).
+
+NOT_COUNTER = "not a counter"
+NOT_GAUGE = "not a gauge"
+MIXED_TYPES = "mixed floats and histograms"
+MIXED_SCHEMAS = "mixed exponential and custom"
+RECONCILED_SUB = "reconciled in subtraction"
+RECONCILED_ADD = "reconciled in addition"
+
+
+def histogram_extrapolated(
+    name: str,
+    ts: list[int],
+    hists: list[FloatHistogram],
+    start: int,
+    end: int,
+    range_ms: int,
+    notes: set[str],
+) -> FloatHistogram | None:
+    """rate, increase or delta of the histogram samples (times ts) of a window (start, end]; what
+    calls for an annotation is added to `notes`."""
+    is_counter = name != "delta"
+    if len(hists) < 2:
+        return None
+    result = _histogram_rate(hists, is_counter, notes)
+    if result is None:
+        return None
+    first_t, last_t = ts[0], ts[-1]
+    to_start = (first_t - start) / 1000
+    to_end = (end - last_t) / 1000
+    sampled = (last_t - first_t) / 1000
+    avg_between = sampled / (len(hists) - 1)
+    threshold = avg_between * 1.1
+    if to_start >= threshold:
+        to_start = avg_between / 2
+    if is_counter and result.count > 0 and hists[0].count >= 0:
+        to_zero = sampled * (hists[0].count / result.count)
+        to_start = min(to_start, to_zero)
+    if to_end >= threshold:
+        to_end = avg_between / 2
+    factor = (sampled + to_start + to_end) / sampled if sampled != 0 else 1.0
+    if name == "rate":
+        factor /= range_ms / 1000
+    hint = result.counter_reset_hint
+    scaled = result.mul(factor)
+    scaled.counter_reset_hint = hint
+    return scaled
+
+
+def _histogram_rate(points: list[FloatHistogram], is_counter: bool, notes: set[str]) -> FloatHistogram | None:
+    prev, last = points[0], points[-1]
+    custom = prev.uses_custom_buckets()
+    if is_counter and CounterResetHint.GAUGE in (prev.counter_reset_hint, last.counter_reset_hint):
+        notes.add(NOT_COUNTER)
+    if is_counter and points[1].detect_reset(prev):
+        prev = FloatHistogram(schema=points[1].schema, custom_values=points[1].custom_values)
+        custom = points[1].uses_custom_buckets()
+    if last.uses_custom_buckets() != custom:
+        notes.add(MIXED_SCHEMAS)
+        return None
+    min_schema = min(last.schema, prev.schema)
+    for curr in points[1:-1]:
+        if not is_counter:
+            continue
+        if curr.counter_reset_hint == CounterResetHint.GAUGE:
+            notes.add(NOT_COUNTER)
+        min_schema = min(min_schema, curr.schema)
+        if curr.uses_custom_buckets() != custom:
+            notes.add(MIXED_SCHEMAS)
+            return None
+    h = (
+        last
+        if last.schema == min_schema or last.uses_custom_buckets()
+        else last.reduce_resolution(min_schema)
+    )
+    try:
+        h, _, reconciled = h.sub(prev)
+        if reconciled:
+            notes.add(RECONCILED_SUB)
+        if is_counter:
+            for curr in points[1:]:
+                if curr.detect_reset(prev):
+                    h, _, reconciled = h.add(prev)
+                    if reconciled:
+                        notes.add(RECONCILED_ADD)
+                prev = curr
+    except HistogramError:
+        notes.add(MIXED_SCHEMAS)
+        return None
+    if not is_counter and (
+        points[0].counter_reset_hint != CounterResetHint.GAUGE
+        or points[-1].counter_reset_hint != CounterResetHint.GAUGE
+    ):
+        notes.add(NOT_GAUGE)
+    h = h.compact()
+    h.counter_reset_hint = CounterResetHint.GAUGE
+    return h

@@ -15,6 +15,15 @@ from alerting_common.regexp import RegexpError
 from alerting_server.query import info
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
+from alerting_server.query.histogram import (
+    NAN_FRACTION,
+    NAN_RESULT,
+    NAN_SKEW,
+    FloatHistogram,
+    histogram_fraction,
+    histogram_quantile,
+    histogram_variance,
+)
 from alerting_server.query.labels import (
     METRIC_NAME,
     Labels,
@@ -63,6 +72,8 @@ _MATH: dict[str, Callable[[Values], Values]] = {
     "deg": lambda v: v * 180 / math.pi,
     "sgn": np.sign,
 }
+
+MATH_FUNCTIONS = frozenset(_MATH)
 
 _HISTOGRAM_ONLY = {
     "histogram_count",
@@ -144,12 +155,12 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _absent(ev.vector(args[0], span), args[0], n)
     if name in _MATH:
         fn = _MATH[name]
-        vector = ev.vector(args[0], span)
+        vector = ev.vector(args[0], span).floats_only()  # histogram samples are left out
         with np.errstate(all="ignore"):
             return _renamed(vector, fn(vector.values))
     if name == "round":
         to_nearest = ev.scalar(args[1], span) if len(args) > 1 else np.ones(n)
-        vector = ev.vector(args[0], span)
+        vector = ev.vector(args[0], span).floats_only()
         with np.errstate(all="ignore"):
             inverse = 1.0 / to_nearest
             return _renamed(vector, np.floor(vector.values * inverse + 0.5) / inverse)
@@ -181,12 +192,39 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _histogram_quantiles(ev, args, span)
     if name == "histogram_fraction":
         return _histogram_fraction(ev, args, span)
+    if name in _HISTOGRAM_PROPERTIES:
+        return _histogram_property(name, ev.vector(args[0], span))
     if name in _HISTOGRAM_ONLY:
         ev.vector(args[0], span)
         return Vector.empty(n)
     if name == "info":
         return info.info(ev, args, span)
     raise QueryError(f"function {name} is not supported")
+
+
+_HISTOGRAM_PROPERTIES: dict[str, Callable[[FloatHistogram], float]] = {
+    "histogram_count": lambda h: h.count,
+    "histogram_sum": lambda h: h.sum,
+    "histogram_avg": lambda h: float(np.float64(h.sum) / np.float64(h.count)),
+    "histogram_stdvar": histogram_variance,
+    "histogram_stddev": lambda h: float(np.sqrt(np.float64(histogram_variance(h)))),
+}
+
+
+def _histogram_property(name: str, vector: Vector) -> Vector:
+    """histogram_count/sum/avg: a float per histogram sample, the float samples left out."""
+    values = np.zeros(vector.values.shape)
+    present = np.zeros(vector.values.shape, dtype=bool)
+    hists = vector.histograms
+    if hists is not None:
+        fn = _HISTOGRAM_PROPERTIES[name]
+        for row, i in zip(*np.nonzero(vector.present), strict=True):
+            h = hists[row, i]
+            if h is not None:
+                with np.errstate(all="ignore"):
+                    values[row, i] = fn(h)
+                present[row, i] = True
+    return Vector(vector.labels, values, present, np.ones(len(vector), dtype=bool)).live()
 
 
 def _string(ev: Evaluator, node: pp.Expr, span: Steps) -> str:
@@ -243,7 +281,7 @@ def _absent(vector: Vector, arg: pp.Expr, n: int) -> Vector:
 
 
 def _clamp(ev: Evaluator, name: str, args: list[pp.Expr], span: Steps) -> Vector:
-    vector = ev.vector(args[0], span)
+    vector = ev.vector(args[0], span).floats_only()
     n = span.n
     if name == "clamp":
         low, high = ev.scalar(args[1], span), ev.scalar(args[2], span)
@@ -354,6 +392,8 @@ def _bucket_groups(
     in Prometheus' coalesceBuckets), and `le` is read as Go's ParseFloat reads it."""
     groups: dict[Labels, list[tuple[float, StepSeries]]] = {}
     for s in vector:
+        if not s.present.any():
+            continue  # a series of histogram samples only
         le = get(s.labels, "le")
         try:
             upper = go_parse_float(le)
@@ -368,13 +408,63 @@ def _bucket_groups(
     return groups
 
 
+_HISTOGRAM_NOTES = {
+    NAN_RESULT: "input to histogram_quantile has NaN observations, result is NaN",
+    NAN_SKEW: "input to histogram_quantile has NaN observations, result is skewed higher",
+    NAN_FRACTION: "input to histogram_fraction has NaN observations, which are excluded from all fractions",
+}
+
+
+def _with_native(
+    ev: Evaluator,
+    vector: Vector,
+    node: pp.Expr,
+    classic: list[StepSeries],
+    groups: dict[Labels, list[tuple[float, StepSeries]]],
+    compute: Callable[[int, FloatHistogram], tuple[float, str | None]],
+) -> Vector:
+    """The classic results joined by those of the native-histogram samples: where a native histogram
+    and classic buckets of the same series meet at a step, neither is answered (a warning says so)."""
+    hists = vector.histograms
+    if hists is None:
+        return Vector.of(classic, vector.n)
+    rows = {s.labels: s for s in classic}
+    for row, i in zip(*np.nonzero(vector.histogram_mask()), strict=True):
+        labels = vector.labels[row]
+        name = get(labels, METRIC_NAME)
+        if any(s.present[i] for _, s in groups.get(labels, [])):
+            ev.annotations.warn(
+                f"PromQL warning: vector contains a mix of classic and native histograms{_for_metric(name)}"
+                f"{ev.position(node)}"
+            )
+            if labels in rows:
+                rows[labels].present[i] = False
+            continue
+        value, note = compute(int(i), hists[row, i])
+        if note is not None:
+            ev.annotations.info(
+                f"PromQL info: {_HISTOGRAM_NOTES[note]}{_for_metric(name)}{ev.position(node)}"
+            )
+        out = rows.get(labels)
+        if out is None:
+            out = rows[labels] = StepSeries(labels, np.zeros(vector.n), np.zeros(vector.n, dtype=bool), True)
+        out.values[i] = value
+        out.present[i] = True
+    return Vector.of([s for s in rows.values() if s.present.any()], vector.n)
+
+
+def _for_metric(name: str) -> str:
+    return f' for metric name "{name}"' if name else ""
+
+
 def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     q = ev.scalar(args[0], span)
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
     out = []
     fixes = _MonotonicityFixes()
-    for labels, buckets in _bucket_groups(ev, vector, args[1]).items():
+    groups = _bucket_groups(ev, vector.floats_only(), args[1])
+    for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -389,7 +479,7 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
         if present.any():
             out.append(StepSeries(labels, values, present, True))
     fixes.report(ev, args[1])
-    return Vector.of(out, span.n)
+    return _with_native(ev, vector, args[1], out, groups, lambda i, h: histogram_quantile(float(q[i]), h))
 
 
 class _MonotonicityFixes:
@@ -455,7 +545,8 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     lower, upper = ev.scalar(args[0], span), ev.scalar(args[1], span)
     vector = ev.vector(args[2], span)
     out = []
-    for labels, buckets in _bucket_groups(ev, vector, args[2]).items():
+    groups = _bucket_groups(ev, vector.floats_only(), args[2])
+    for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
         for i in range(span.n):
@@ -465,4 +556,6 @@ def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
                 present[i] = True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    return Vector.of(out, span.n)
+    return _with_native(
+        ev, vector, args[2], out, groups, lambda i, h: histogram_fraction(float(lower[i]), float(upper[i]), h)
+    )

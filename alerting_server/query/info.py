@@ -228,7 +228,7 @@ def _info_series(
     for s in found:
         if not all(get(s.labels, name) in values for name, values in wanted.items()):
             continue
-        if s.native_histograms:
+        if s.native_histograms or (s.histograms is not None and any(h is not None for h in s.histograms)):
             raise QueryError(f"this should be an info metric, with float samples: {format_labels(s.labels)}")
         idx = np.searchsorted(s.timestamps, ref, side="right") - 1
         ok = idx >= 0

@@ -7,6 +7,7 @@ from enum import Enum
 
 import numpy as np
 
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels, format_series
 from alerting_server.query.storage import Timestamps, Values
 
@@ -25,6 +26,8 @@ class ResultSeries:
     labels: Labels
     timestamps: Timestamps
     values: Values
+    # Per point, its native histogram (the value is then a NaN placeholder); None when all are floats.
+    histograms: list[FloatHistogram | None] | None = None
 
     @property
     def labels_dict(self) -> dict[str, str]:
@@ -33,8 +36,17 @@ class ResultSeries:
     def points(self) -> list[tuple[int, float]]:
         return list(zip(self.timestamps.tolist(), self.values.tolist(), strict=True))
 
+    def histogram_at(self, i: int) -> FloatHistogram | None:
+        return None if self.histograms is None else self.histograms[i]
+
     def describe(self) -> str:
-        return f"{format_series(self.labels)} {self.points()}"
+        if self.histograms is None:
+            return f"{format_series(self.labels)} {self.points()}"
+        points = [
+            (t, v if h is None else h.test_expression())
+            for (t, v), h in zip(self.points(), self.histograms, strict=True)
+        ]
+        return f"{format_series(self.labels)} {points}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,8 @@ class Result:
             hit = np.nonzero(s.timestamps == t_ms)[0]
             if len(hit):
                 i = int(hit[0])
-                out.append(ResultSeries(s.labels, s.timestamps[i : i + 1], s.values[i : i + 1]))
+                hists = None if s.histograms is None else s.histograms[i : i + 1]
+                out.append(ResultSeries(s.labels, s.timestamps[i : i + 1], s.values[i : i + 1], hists))
         return Result(ValueKind.VECTOR, out, t_ms=t_ms, warnings=self.warnings, infos=self.infos)
 
     def describe(self) -> str:

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels
 from alerting_server.query.storage import Timestamps, Values
 
 Mask = npt.NDArray[np.bool_]
+# Native-histogram samples beside a float array (NaN placeholders there): None where a float.
+Histograms = npt.NDArray[np.object_]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class StepSeries:
     present: Mask
     drop_name: bool = False
     sample_ts: Timestamps | None = None
+    histograms: Histograms | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class RawSeries:
     timestamps: Timestamps
     values: Values
     drop_name: bool = False
+    histograms: Sequence[FloatHistogram | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,19 @@ class Matrix:
     drop_name: Mask
     window_end: Timestamps
     range_ms: int
+    histograms: Histograms | None = None
 
     @classmethod
     def of(cls, series: Sequence[RawSeries], window_end: Timestamps, range_ms: int) -> Matrix:
         lengths = [len(s.timestamps) for s in series]
         offsets = np.zeros(len(series) + 1, dtype=np.intp)
         np.cumsum(lengths, out=offsets[1:])
+        histograms = None
+        if any(s.histograms is not None for s in series):
+            histograms = np.empty(int(offsets[-1]), dtype=object)
+            for s, a in zip(series, offsets.tolist(), strict=False):
+                if s.histograms is not None:
+                    histograms[a : a + len(s.timestamps)] = list(s.histograms)
         return cls(
             [s.labels for s in series],
             np.concatenate([s.timestamps for s in series]) if series else np.empty(0, dtype=np.int64),
@@ -87,13 +99,21 @@ class Matrix:
             np.array([s.drop_name for s in series], dtype=bool),
             window_end,
             range_ms,
+            histograms,
         )
 
     @property
     def series(self) -> list[RawSeries]:
         bounds = self.offsets.tolist()
+        hists = self.histograms
         return [
-            RawSeries(labels, self.timestamps[a:b], self.values[a:b], bool(drop))
+            RawSeries(
+                labels,
+                self.timestamps[a:b],
+                self.values[a:b],
+                bool(drop),
+                None if hists is None else hists[a:b].tolist(),
+            )
             for labels, a, b, drop in zip(
                 self.labels, bounds, bounds[1:], self.drop_name.tolist(), strict=False
             )
@@ -103,7 +123,7 @@ class Matrix:
 class Vector:
     """An instant vector: row i is series `labels[i]`, with `values[i]`, `present[i]` over the steps."""
 
-    __slots__ = ("drop_name", "labels", "present", "sample_ts", "values")
+    __slots__ = ("drop_name", "histograms", "labels", "present", "sample_ts", "values")
 
     def __init__(
         self,
@@ -112,12 +132,15 @@ class Vector:
         present: npt.NDArray[np.bool_],
         drop_name: npt.NDArray[np.bool_],
         sample_ts: npt.NDArray[np.int64] | None = None,
+        histograms: Histograms | None = None,
     ) -> None:
         self.labels = labels
         self.values = values
         self.present = present
         self.drop_name = drop_name
         self.sample_ts = sample_ts
+        # Native-histogram samples, shaped as values (NaN placeholders there), or None for none.
+        self.histograms = histograms
 
     @classmethod
     def empty(cls, n: int) -> Vector:
@@ -132,12 +155,19 @@ class Vector:
         sample_ts = None
         if all(t is not None for t in stamps):
             sample_ts = np.array(stamps, dtype=np.int64).reshape(len(rows), n)
+        histograms = None
+        if any(r.histograms is not None for r in rows):
+            histograms = np.full((len(rows), n), None, dtype=object)
+            for i, r in enumerate(rows):
+                if r.histograms is not None:
+                    histograms[i] = r.histograms
         return cls(
             [r.labels for r in rows],
             np.array([r.values for r in rows], dtype=np.float64).reshape(len(rows), n),
             np.array([r.present for r in rows], dtype=bool).reshape(len(rows), n),
             np.array([r.drop_name for r in rows], dtype=bool),
             sample_ts,
+            histograms,
         )
 
     @property
@@ -152,7 +182,8 @@ class Vector:
 
     def row(self, i: int) -> StepSeries:
         ts = self.sample_ts[i] if self.sample_ts is not None else None
-        return StepSeries(self.labels[i], self.values[i], self.present[i], bool(self.drop_name[i]), ts)
+        hists = self.histograms[i] if self.histograms is not None else None
+        return StepSeries(self.labels[i], self.values[i], self.present[i], bool(self.drop_name[i]), ts, hists)
 
     def __iter__(self) -> Iterator[StepSeries]:
         return (self.row(i) for i in range(len(self.labels)))
@@ -166,7 +197,23 @@ class Vector:
             self.present[rows],
             self.drop_name[rows],
             self.sample_ts[rows] if self.sample_ts is not None else None,
+            self.histograms[rows] if self.histograms is not None else None,
         )
+
+    def histogram_mask(self) -> Mask:
+        """Where the samples are native histograms."""
+        if self.histograms is None:
+            return np.zeros(self.values.shape, dtype=bool)
+        is_histogram = np.vectorize(lambda h: h is not None, otypes=[bool])(self.histograms)
+        mask: Mask = self.present & is_histogram
+        return mask
+
+    def floats_only(self) -> Vector:
+        """The vector with its histogram samples left out (the rows stay)."""
+        if self.histograms is None:
+            return self
+        present = self.present & ~self.histogram_mask()
+        return Vector(self.labels, self.values, present, self.drop_name, self.sample_ts)
 
     def live(self) -> Vector:
         """Without the series that have no sample at any step."""

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels, Matcher
 
 # Prometheus marks a series as gone with this exact NaN payload (value.StaleNaN).
@@ -32,14 +33,17 @@ def is_stale(value: float) -> bool:
 class SeriesData:
     """The samples of one series inside a requested time window, sorted by time.
 
-    `native_histograms` marks a series that holds native-histogram samples, which the
-    evaluator refuses rather than answering with a wrong number.
+    `histograms`, when the series holds native-histogram samples, is parallel to `values`: the
+    histogram of each sample that is one (its value is then a NaN placeholder), None for a float.
+    `native_histograms` marks a series whose histogram samples the store cannot give (no
+    `histograms`), which the evaluator refuses rather than answering with a wrong number.
     """
 
     labels: Labels
     timestamps: Timestamps
     values: Values
     native_histograms: bool = False
+    histograms: tuple[FloatHistogram | None, ...] | None = None
 
 
 @dataclass(frozen=True)

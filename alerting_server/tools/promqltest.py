@@ -9,13 +9,16 @@ also re-run as a range query around its time and must agree.
 Every directive of the current format is read: `expect fail|warn|no_warn|info|no_info|ordered` (with
 `msg:` or `regex:`), `expect range vector from <t> to <t> step <d>` (an instant query returning a
 range vector), `expect string`, `eval_fail|_warn|_info|_ordered`, `load_with_nhcb` and `metric@st` lines
-(start timestamps, kept with the load). Cases that need native histograms (`{{...}}` samples) are
-counted as unsupported.
+(start timestamps, kept with the load). `{{...}}` samples are native histograms (query/histogram.py),
+loaded with the counter reset hints Prometheus' TSDB reads back and compared as promqltest does; a
+case whose evaluation meets an operation the engine does not implement for histograms (the engine
+raises NativeHistogramsUnsupported) is counted as unsupported, never as passed or failed.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,12 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from alerting_common.durations import parse_duration
 from alerting_server.errors import InvalidArgument
 from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.features import KNOWN_FEATURES
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError, parse_histogram
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
 from alerting_server.query.storage import STALE_NAN, SeriesData
@@ -49,11 +55,15 @@ _LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
 _CONTEXT_FUNCS = re.compile(r"(start|end|range|step)\(\)")
 
 
+@dataclass(frozen=True)
 class HistogramValue:
-    """A `{{...}}` native-histogram sample: kept only to mark the case unsupported."""
+    """A `{{...}}` native-histogram sample; `hint_set` when its description names its counter reset
+    hint (only then does an expected histogram's hint have to match)."""
+
+    histogram: FloatHistogram
+    hint_set: bool
 
 
-HISTOGRAM = HistogramValue()
 SeqValue = float | None | HistogramValue  # None = omitted (`_`)
 
 
@@ -129,8 +139,7 @@ def parse_values(text: str, line: int) -> list[SeqValue]:
     tokens = re.findall(r"\{\{.*?\}\}(?:[+-]\{\{.*?\}\})?(?:x\d+)?|\S+", text)
     for token in tokens:
         if token.startswith("{{"):
-            times = re.search(r"\}\}x(\d+)$", token)
-            values.extend([HISTOGRAM] * (int(times.group(1)) + 1 if times else 1))
+            values.extend(_histogram_series(token, line))
             continue
         blank = _BLANK.match(token)
         if blank:
@@ -150,6 +159,49 @@ def parse_values(text: str, line: int) -> list[SeqValue]:
             current += delta
             values.append(current)
     return values
+
+
+_HISTOGRAM_ITEM = re.compile(
+    r"^(?P<base>\{\{.*?\}\})(?:(?P<op>[+-])(?P<inc>\{\{.*?\}\}))?(?:x(?P<times>\d+))?$"
+)
+
+
+def _histogram(text: str, line: int) -> HistogramValue:
+    try:
+        h = parse_histogram(text)
+    except HistogramError as e:
+        raise TestFileError(line, str(e)) from None
+    return HistogramValue(h, "counter_reset_hint:" in text)
+
+
+def _histogram_series(token: str, line: int) -> list[SeqValue]:
+    """`{{...}}`, `{{...}}x3` (4 copies), `{{...}}+{{...}}x3` and `{{...}}-{{...}}x3` (the base, then
+    the increment added or subtracted 3 times)."""
+    m = _HISTOGRAM_ITEM.match(token)
+    if not m or (m.group("inc") and m.group("times") is None):
+        raise TestFileError(line, f"bad histogram sample value {token!r}")
+    base = _histogram(m.group("base"), line)
+    if m.group("times") is None:
+        return [base]
+    times = int(m.group("times"))
+    if not m.group("inc"):
+        return [base] * (times + 1)
+    inc = _histogram(m.group("inc"), line)
+    out: list[SeqValue] = [HistogramValue(base.histogram, inc.hint_set)]
+    current = base.histogram
+    for _ in range(times):
+        if current.schema > inc.histogram.schema:
+            raise TestFileError(
+                line,
+                "error combining histograms: cannot merge from schema "
+                f"{inc.histogram.schema} to {current.schema}",
+            )
+        try:
+            current, _, _ = current.add(inc.histogram) if m.group("op") == "+" else current.sub(inc.histogram)
+        except HistogramError as e:
+            raise TestFileError(line, f"error combining histograms: {e}") from None
+        out.append(HistogramValue(current, inc.hint_set))
+    return out
 
 
 @dataclass
@@ -397,7 +449,7 @@ def _parse_eval(lines: list[str], i: int) -> tuple[int, EvalCmd]:
                 "expecting multiple values in instant evaluation not allowed. consider using "
                 "'expect range vector' directive to enable a range vector result for an instant query",
             )
-        if any(v is HISTOGRAM for v in values):
+        if any(isinstance(v, HistogramValue) for v in values):
             cmd.uses_histograms = True
         cmd.expected[labels] = (pos, values)
         pos += 1
@@ -445,10 +497,11 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
     seen: set[Labels] = set()
     if kind is ValueKind.VECTOR:
         for index, series in enumerate(result.series):
+            got_h = series.histogram_at(0)
             if series.labels not in cmd.expected:
+                shown = _fmt(float(series.values[0])) if got_h is None else got_h.test_expression()
                 raise _Mismatch(
-                    f"unexpected metric {format_series(series.labels)} in result, has value "
-                    f"{_fmt(float(series.values[0]))}"
+                    f"unexpected metric {format_series(series.labels)} in result, has value {shown}"
                 )
             pos, vals = cmd.expected[series.labels]
             if cmd.is_ordered() and pos != index + 1:
@@ -456,6 +509,10 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
                     f"expected metric {format_series(series.labels)} at position {pos} but was at {index + 1}"
                 )
             exp = vals[0]
+            if isinstance(exp, HistogramValue) or got_h is not None:
+                _compare_histogram_point(exp, got_h, float(series.values[0]), series.labels)
+                seen.add(series.labels)
+                continue
             assert isinstance(exp, float)
             got = float(series.values[0])
             if not almost_equal(exp, got):
@@ -472,27 +529,78 @@ def compare_result(cmd: EvalCmd, result: Result, start_ms: int, step_ms: int, en
                     f"unexpected metric {format_series(series.labels)} in result, has {series.describe()}"
                 )
             seen.add(series.labels)
-            expected_points: list[tuple[int, float]] = []
+            expected_points: list[tuple[int, float | HistogramValue]] = []
             for index, value in enumerate(cmd.expected[series.labels][1]):
                 t = start_ms + index * step_ms
                 if t > end_ms:
                     raise _Mismatch(
                         f"expected more points for {format_series(series.labels)} than the range has"
                     )
-                if isinstance(value, float):
+                if value is not None:
                     expected_points.append((t, value))
             actual = list(zip(series.timestamps.tolist(), series.values.tolist(), strict=True))
             if len(actual) != len(expected_points) or any(
-                te != tg or not almost_equal(ve, vg)
-                for (te, ve), (tg, vg) in zip(expected_points, actual, strict=False)
+                te != tg or not _point_matches(ve, vg, series.histogram_at(i))
+                for i, ((te, ve), (tg, vg)) in enumerate(zip(expected_points, actual, strict=False))
             ):
                 raise _Mismatch(
-                    f"expected {[(t, _fmt(v)) for t, v in expected_points]} for "
+                    f"expected {[(t, _fmt_value(v)) for t, v in expected_points]} for "
                     f"{format_series(series.labels)}, got {series.describe()}"
                 )
     for labels in cmd.expected:
         if labels not in seen:
             raise _Mismatch(f"expected metric {format_series(labels)} not found")
+
+
+def _fmt_value(value: float | HistogramValue) -> str:
+    return value.histogram.test_expression() if isinstance(value, HistogramValue) else _fmt(value)
+
+
+def _point_matches(expected: float | HistogramValue, got: float, got_h: FloatHistogram | None) -> bool:
+    if isinstance(expected, HistogramValue):
+        return got_h is not None and histograms_match(expected.histogram, got_h, expected.hint_set)
+    return got_h is None and almost_equal(expected, got)
+
+
+def _compare_histogram_point(
+    expected: SeqValue, got_h: FloatHistogram | None, got: float, labels: Labels
+) -> None:
+    if not isinstance(expected, HistogramValue):
+        assert got_h is not None
+        raise _Mismatch(
+            f"expected float value {_fmt(expected or 0.0)} for {format_series(labels)} but got histogram "
+            f"{got_h.test_expression()}"
+        )
+    if got_h is None:
+        raise _Mismatch(
+            f"expected histogram {expected.histogram.test_expression()} for {format_series(labels)} but got "
+            f"float value {_fmt(got)}"
+        )
+    if not histograms_match(expected.histogram, got_h, expected.hint_set):
+        raise _Mismatch(
+            f"expected {expected.histogram.test_expression()} for {format_series(labels)} but got "
+            f"{got_h.test_expression()}"
+        )
+
+
+def histograms_match(expected: FloatHistogram, got: FloatHistogram, hint_set: bool) -> bool:
+    """promqltest's compareNativeHistogram of both compacted: floats within the tolerance, the same
+    layout, the counter reset hint only when the expectation names it."""
+    exp, cur = expected.compact(), got.compact()
+    if (
+        exp.schema != cur.schema
+        or not almost_equal(exp.count, cur.count)
+        or not almost_equal(exp.sum, cur.sum)
+    ):
+        return False
+    if exp.uses_custom_buckets() and exp.custom_values != cur.custom_values:
+        return False
+    if exp.zero_threshold != cur.zero_threshold or not almost_equal(exp.zero_count, cur.zero_count):
+        return False
+    for mine, theirs in ((exp.positive, cur.positive), (exp.negative, cur.negative)):
+        if mine.keys() != theirs.keys() or not all(almost_equal(c, theirs[i]) for i, c in mine.items()):
+            return False
+    return not hint_set or exp.counter_reset_hint == cur.counter_reset_hint
 
 
 def _check_annotations(cmd: EvalCmd, result: Result) -> None:
@@ -535,7 +643,11 @@ class _TestStorage:
 
     def __init__(self) -> None:
         self.tsdb = TSDB(retention_ms=1 << 62)
+        # Series of classic buckets loaded `with_nhcb`, whose converted histograms are not made, and
+        # series of histograms with start timestamps.
         self.histogram_series: set[Labels] = set()
+        # Series with native-histogram samples: (time, float or histogram) in time order.
+        self.native: dict[Labels, list[tuple[int, float | FloatHistogram]]] = {}
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         found = self.tsdb.select(matchers, mint_ms, maxt_ms)
@@ -544,15 +656,40 @@ class _TestStorage:
             for labels in self.histogram_series
             if all(m.matches(_get(labels, m.name)) for m in matchers)
         ]
+        floats = {s.labels: s for s in found}
+        for labels, samples in self.native.items():
+            if not all(m.matches(_get(labels, m.name)) for m in matchers):
+                continue
+            inside = [(t, v) for t, v in samples if mint_ms <= t <= maxt_ms]
+            loaded = floats.pop(labels, None)
+            if loaded is not None:
+                # Float samples of the series loaded apart from its histograms.
+                times = {t for t, _ in inside}
+                extra = zip(loaded.timestamps.tolist(), loaded.values.tolist(), strict=True)
+                inside = sorted(inside + [(t, v) for t, v in extra if t not in times], key=lambda p: p[0])
+            if not inside:
+                continue  # as the store: a series without a sample in the window is not selected
+            marked.append(
+                SeriesData(
+                    labels,
+                    np.array([t for t, _ in inside], dtype=np.int64),
+                    np.array([v if isinstance(v, float) else math.nan for _, v in inside], dtype=np.float64),
+                    histograms=tuple(v if isinstance(v, FloatHistogram) else None for _, v in inside),
+                )
+            )
         if not marked:
             return found
-        return sorted(found + marked, key=lambda s: s.labels)
+        return sorted([*floats.values(), *marked], key=lambda s: s.labels)
 
     def load(self, cmd: LoadCmd) -> None:
         batch: list[Sample] = []
         for labels, values in cmd.series:
-            if any(v is HISTOGRAM for v in values):
-                self.histogram_series.add(labels)
+            if any(isinstance(v, HistogramValue) for v in values):
+                if labels in cmd.start_offsets:
+                    # Start timestamps of histograms are not read by the engine: refused, not wrong.
+                    self.histogram_series.add(labels)
+                else:
+                    self.native[labels] = _as_stored(values, cmd.interval_ms)
                 continue
             for index, value in enumerate(values):
                 if isinstance(value, float):
@@ -573,6 +710,41 @@ class _TestStorage:
                 self.histogram_series.add(base)
 
 
+def _as_stored(values: list[SeqValue], interval_ms: int) -> list[tuple[int, float | FloatHistogram]]:
+    """The samples of a series as Prometheus' TSDB gives them back: a counter histogram that follows
+    another without a reset is marked not a reset; the first of a chunk (after a float, a gauge or
+    a reset) is unknown unless it says it is a reset."""
+    out: list[tuple[int, float | FloatHistogram]] = []
+    prev: FloatHistogram | None = None
+    for index, v in enumerate(values):
+        if v is None:
+            continue
+        if not isinstance(v, HistogramValue):
+            out.append((index * interval_ms, v))
+            prev = None
+            continue
+        h = v.histogram.copy()
+        if h.counter_reset_hint != CounterResetHint.GAUGE:
+            if h.counter_reset_hint == CounterResetHint.COUNTER_RESET:
+                pass
+            elif prev is None:
+                h.counter_reset_hint = CounterResetHint.UNKNOWN
+            else:
+                probe = h.copy()
+                probe.counter_reset_hint = CounterResetHint.UNKNOWN
+                reset = probe.detect_reset(prev)
+                # A reset starts a new chunk, whose first sample reads back as unknown (Prometheus
+                # issue 15346).
+                h.counter_reset_hint = (
+                    CounterResetHint.UNKNOWN if reset else CounterResetHint.NOT_COUNTER_RESET
+                )
+            prev = h
+        else:
+            prev = None
+        out.append((index * interval_ms, h))
+    return out
+
+
 def _get(labels: Labels, name: str) -> str:
     for k, v in labels:
         if k == name:
@@ -591,8 +763,6 @@ class CaseResult:
 
 
 def run_eval(engine: Engine, cmd: EvalCmd) -> CaseResult:
-    if cmd.uses_histograms:
-        return CaseResult("unsupported", "expects native histogram values")
     try:
         _run_eval(engine, cmd)
     except NativeHistogramsUnsupported as e:
@@ -631,6 +801,8 @@ def _run_eval(engine: Engine, cmd: EvalCmd) -> None:
     # promqltest re-runs every instant query as a range query and checks the middle step.
     try:
         ranged = engine.range(cmd.expr, cmd.start_ms - 60_000, cmd.start_ms + 60_000, 60_000)
+    except NativeHistogramsUnsupported:
+        raise
     except QueryError as e:
         raise _Mismatch(f"error evaluating query in range mode: {e}") from e
     middle = ranged.at(cmd.start_ms)

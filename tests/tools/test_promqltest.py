@@ -6,13 +6,16 @@ import pytest
 
 from alerting_server.query.storage import is_stale
 from alerting_server.tools.promqltest import (
-    HISTOGRAM,
+    HistogramValue,
     LoadCmd,
     UnusableTestFile,
     almost_equal,
     parse_values,
     read_test_file,
     run_files,
+)
+from alerting_server.tools.promqltest import (
+    TestFileError as SeriesError,
 )
 
 
@@ -39,7 +42,29 @@ def test_special_values() -> None:
     assert not is_stale(nan)
     assert isinstance(stale, float)
     assert is_stale(stale)
-    assert hist is HISTOGRAM
+    assert isinstance(hist, HistogramValue)
+    assert hist.histogram.sum == 1
+    assert not hist.hint_set
+
+
+def test_histogram_series_notation() -> None:
+    values = parse_values(
+        "{{sum:1 count:1 buckets:[1]}}+{{sum:2 count:2 buckets:[1 1]}}x2 _ {{count:3}}x1", 1
+    )
+    assert len(values) == 6
+    third = values[2]
+    assert isinstance(third, HistogramValue)
+    assert third.histogram.sum == 5
+    assert third.histogram.positive == {0: 3.0, 1: 2.0}
+    assert values[3] is None
+    assert values[4] == values[5]
+    down = parse_values("{{count:9 buckets:[9]}}-{{count:2 buckets:[2] counter_reset_hint:gauge}}x1", 1)
+    last = down[1]
+    assert isinstance(last, HistogramValue)
+    assert last.histogram.count == 7
+    assert last.hint_set
+    with pytest.raises(SeriesError):
+        parse_values("{{schema:0 count:1}}+{{schema:-1 count:1}}x1 ", 1)
 
 
 def test_float_tolerance_is_relative() -> None:
@@ -64,6 +89,12 @@ eval instant at 5m metric
     metric{a="x"} 6
 
 eval instant at 1m hist
+    hist {{schema:0 sum:1 count:1}}
+
+eval instant at 1m histogram_count(hist)
+    {} 1
+
+eval instant at 1m deriv(hist[1m])
 
 eval_fail instant at 0 sum(
 """
@@ -75,7 +106,8 @@ def test_runner_counts_passed_failed_and_unsupported(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_files([str(path)], out, {}) == 1
     report = out.getvalue()
-    assert "passed 3, failed 1 (0 known), unsupported 1" in report
+    # deriv() of histograms is not implemented yet: unsupported, never passed.
+    assert "passed 5, failed 1 (0 known), unsupported 1" in report
     assert "FAIL cases.test:12: metric" in report
     assert "expected 6.0" in report
     assert run_files([str(path)], io.StringIO(), {"cases.test:12": "reason"}) == 0

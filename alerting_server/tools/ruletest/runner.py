@@ -30,7 +30,7 @@ from alerting_server.rules.vector import engine_query_func
 from alerting_server.templating.gofmt import format_float
 from alerting_server.templating.gotime import format_duration as go_duration
 from alerting_server.templating.strconv import go_quote
-from alerting_server.tools.promqltest import HISTOGRAM, parse_series_desc, parse_values
+from alerting_server.tools.promqltest import HistogramValue, parse_series_desc, parse_values
 from alerting_server.tools.promqltest import TestFileError as SeriesError
 from alerting_server.tools.ruletest.testfile import (
     TestFileError,
@@ -140,7 +140,7 @@ def _input_samples(tg: TestGroup) -> list[Sample]:
         if not labels:
             raise TestFileError(f"    input series {go_quote(s.series)}: no metric name or labels")
         for i, v in enumerate(values):
-            if v is HISTOGRAM:
+            if isinstance(v, HistogramValue):
                 raise TestFileError(
                     f"    input series {go_quote(s.series)}: native histograms are not supported"
                 )
