@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, extended, functions, segments
+from alerting_server.query import aggregate, binary, extended, functions, segments, trim
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import (
@@ -94,6 +94,8 @@ class Evaluator:
     # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
     order: list[Labels] | None = None
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
+    # The BinaryExprs of the evaluated tree that are native-histogram trims (query/trim.py).
+    trims: trim.Marks = field(default_factory=dict)
     # Per node being evaluated: whether one of its operands carried native-histogram samples.
     _histogram_operands: list[bool] = field(default_factory=list)
 
@@ -165,15 +167,17 @@ class Evaluator:
     def position(self, node: pp.Expr) -> str:
         """` (line:col)` of a node, as Prometheus appends to annotations; found by its text."""
         text = str(node)
-        at = self.query.find(text)
+        # The tree prints a trim as the comparison it was parsed as, at the same place.
+        query = trim.rewrite(self.query) if self.trims else self.query
+        at = query.find(text)
         if at < 0 and text.endswith("{}"):
-            at = self.query.find(text[:-2])  # a selector written without braces
+            at = query.find(text[:-2])  # a selector written without braces
         if at < 0 and isinstance(node, pp.MatrixSelector):
             return self.position(node.vector_selector)
         if at < 0:
             return ""
-        line = self.query.count("\n", 0, at) + 1
-        return f" ({line}:{at - (self.query.rfind(chr(10), 0, at) + 1) + 1})"
+        line = query.count("\n", 0, at) + 1
+        return f" ({line}:{at - (query.rfind(chr(10), 0, at) + 1) + 1})"
 
     def check_quantile(self, q: Scalar, node: pp.Expr) -> None:
         for value in dict.fromkeys(q.tolist()):
@@ -716,6 +720,8 @@ class Evaluator:
 
     def _binary(self, node: pp.BinaryExpr, span: Steps) -> Value:
         op = str(node.op)
+        if self.trims and op in ("<=", ">="):
+            op = self.trims.get(id(node), op)
         mod = node.modifier
         return_bool = mod is not None and mod.return_bool
         lhs = self.eval(node.lhs, span)
