@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import durations, extended, info, shared, trim
+from alerting_server.query import durations, extended, histogram_stats, info, shared, trim
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -88,6 +88,8 @@ class Analysis:
     plan: shared.Plan | None
     # The BinaryExprs of `expr` that are native-histogram trims (query/trim.py).
     trims: trim.Marks
+    # The selectors Prometheus reads through its HistogramStatsIterator (query/histogram_stats.py).
+    stats_selectors: frozenset[int]
 
     def reads(self, metric_name: str) -> bool:
         """Whether new samples of `metric_name` can change the query's result."""
@@ -197,8 +199,9 @@ def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> An
     except QueryError:
         # A regex RE2 refuses: evaluated alone, the query reports it.
         plan = None
+    stats = histogram_stats.stats_selectors(expr, trims)
     return Analysis(
-        expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan, trims
+        expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan, trims, stats
     )
 
 

@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, extended, functions, segments, trim
+from alerting_server.query import aggregate, binary, extended, functions, histogram_stats, segments, trim
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import (
@@ -96,6 +96,8 @@ class Evaluator:
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
     # The BinaryExprs of the evaluated tree that are native-histogram trims (query/trim.py).
     trims: trim.Marks = field(default_factory=dict)
+    # The selectors read as through Prometheus' HistogramStatsIterator (query/histogram_stats.py).
+    stats_selectors: frozenset[int] = frozenset()
     # Per node being evaluated: whether one of its operands carried native-histogram samples.
     _histogram_operands: list[bool] = field(default_factory=list)
 
@@ -229,7 +231,12 @@ class Evaluator:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         if extended.modifier_of(vs) == extended.SMOOTHED:
             return self._smoothed_vector(vs, ref)
-        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        flat = self._stats_hinted(
+            vs,
+            self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max())),
+            ref,
+            self.lookback_ms,
+        )
         k = len(flat.labels)
         if k == 0:
             return Vector.empty(span.n)
@@ -245,6 +252,14 @@ class Evaluator:
         ok &= ~stale_mask(vals)
         hists = None if flat.histograms is None else flat.histograms[safe]
         return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
+
+    def _stats_hinted(self, vs: pp.VectorSelector, flat: Matrix, ref: np.ndarray, reach_ms: int) -> Matrix:
+        """The selected samples, with the counter reset hints of Prometheus' HistogramStatsIterator
+        where it would read them."""
+        if flat.histograms is None or id(vs) not in self.stats_selectors:
+            return flat
+        hists = histogram_stats.rehint(flat.timestamps, flat.histograms, flat.offsets, ref, reach_ms)
+        return dataclasses.replace(flat, histograms=hists)
 
     def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
         lookback = self.lookback_ms
@@ -289,6 +304,7 @@ class Evaluator:
             range_ms = duration_ms(node.range)
             end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
             flat = self._live_samples(vs, int(end.min()) - range_ms, int(end.max()))
+            flat = self._stats_hinted(vs, flat, end, range_ms)
             return dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         return self._subquery(node, span)
 
