@@ -425,6 +425,8 @@ class Evaluator:
             return self._instant_rate(name, matrix, node)
         if matrix.histograms is not None and name in ("changes", "resets"):
             return self._changes(name, matrix)
+        if matrix.histograms is not None and name in _FLOATS_OF_MIXED_RANGES:
+            matrix = self._histograms_ignored(matrix, node)
         if name not in ("count_over_time", "present_over_time", "absent_over_time"):
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
@@ -441,6 +443,34 @@ class Evaluator:
         out = Vector(matrix.labels, values, present, drop).live()
         self._counter_info(out.labels, name, node)
         return out
+
+    def _histograms_ignored(self, matrix: Matrix, node: pp.Call) -> Matrix:
+        """The matrix without its histogram samples, for the functions of floats that ignore them;
+        a window holding both tells Prometheus' info for its metric."""
+        hists = matrix.histograms
+        assert hists is not None
+        is_histogram = np.array([h is not None for h in hists.tolist()], dtype=bool)
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        before = np.concatenate(([0], np.cumsum(is_histogram)))
+        histograms_in = before[hi] - before[lo]
+        mixed = (histograms_in > 0) & (hi - lo > histograms_in)
+        for row in dict.fromkeys(np.nonzero(mixed)[0].tolist()):
+            self.annotations.info(
+                "PromQL info: ignored histograms in a range containing both floats and histograms for "
+                f'metric name "{get(matrix.labels[row], METRIC_NAME)}"{self.position(node.args[0])}'
+            )
+        keep = ~is_histogram
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        return Matrix(
+            matrix.labels,
+            matrix.timestamps[keep],
+            matrix.values[keep],
+            kept_before[matrix.offsets],
+            matrix.drop_name,
+            matrix.window_end,
+            matrix.range_ms,
+        )
 
     def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
@@ -849,6 +879,13 @@ def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:
     out = h.copy()
     out.counter_reset_hint = CounterResetHint.UNKNOWN
     return out
+
+
+# Functions of a range's floats that leave its histograms out, with an info where the two mix.
+_FLOATS_OF_MIXED_RANGES = frozenset(
+    {"min_over_time", "max_over_time", "stddev_over_time", "stdvar_over_time", "mad_over_time"}
+    | {"quantile_over_time", "deriv", "predict_linear", "double_exponential_smoothing"}
+)
 
 
 def _floats_only(matrix: Matrix, what: str) -> Matrix:
