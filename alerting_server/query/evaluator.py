@@ -427,7 +427,7 @@ class Evaluator:
             return self._changes(name, matrix)
         if matrix.histograms is not None and name in _FLOATS_OF_MIXED_RANGES:
             matrix = self._histograms_ignored(matrix, node)
-        if name not in ("count_over_time", "present_over_time", "absent_over_time"):
+        if name not in _SAMPLES_OVER_TIME:
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
@@ -479,11 +479,12 @@ class Evaluator:
         for row, i, a, b in self._windows(lo, hi):
             window = hists[a:b].tolist()
             floats = [k for k, h in enumerate(window) if h is None]
-            if name == "last_over_time":
-                if window[-1] is None:
-                    values[row, i] = matrix.values[b - 1]
+            if name in ("last_over_time", "first_over_time"):
+                at = b - 1 if name == "last_over_time" else a
+                if hists[at] is None:
+                    values[row, i] = matrix.values[at]
                 else:
-                    results[row, i] = window[-1]
+                    results[row, i] = hists[at]
                 present[row, i] = True
                 continue
             metric = get(matrix.labels[row], METRIC_NAME)
@@ -834,7 +835,7 @@ _RATE_NOTES = {
     RECONCILED_SUB: ("info", "mismatched custom buckets were reconciled during subtraction"),
     RECONCILED_ADD: ("info", "mismatched custom buckets were reconciled during addition"),
 }
-_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
+_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time", "first_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
 HISTOGRAM_FUNCTIONS = frozenset(
     {
@@ -853,6 +854,10 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "clamp_min",
         "clamp_max",
         *functions.MATH_FUNCTIONS,
+        *functions.DATE_FUNCTIONS,
+        "scalar",
+        # sort and sort_desc leave histograms out (filterFloats); the label sorts keep them.
+        *("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"),
     }
 )
 
@@ -881,6 +886,16 @@ def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:
     return out
 
 
+# Functions of a range's samples of either kind (their times, their number).
+_SAMPLES_OVER_TIME = frozenset(
+    {
+        "count_over_time",
+        "present_over_time",
+        "absent_over_time",
+        "ts_of_first_over_time",
+        "ts_of_last_over_time",
+    }
+)
 # Functions of a range's floats that leave its histograms out, with an info where the two mix.
 _FLOATS_OF_MIXED_RANGES = frozenset(
     {"min_over_time", "max_over_time", "stddev_over_time", "stdvar_over_time", "mad_over_time"}

@@ -120,6 +120,7 @@ _DATE_FUNCS = {
     "minute",
     "days_in_month",
 }
+DATE_FUNCTIONS = frozenset(_DATE_FUNCS)
 
 
 def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
@@ -148,7 +149,7 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
     if name == "vector":
         return Vector.of([StepSeries((), ev.scalar(args[0], span).copy(), np.ones(n, dtype=bool))], n)
     if name == "scalar":
-        return _scalar(ev.vector(args[0], span), n)
+        return _scalar(ev.vector(args[0], span).floats_only(), n)
     if name == "timestamp":
         return _timestamp(ev.vector(args[0], span), span, isinstance(args[0], pp.VectorSelector))
     if name == "absent":
@@ -174,12 +175,14 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return Vector.of(
             [
                 StepSeries(s.labels, np.array([_date_part(name, v) for v in s.values]), s.present, True)
-                for s in ev.vector(args[0], span)
+                for s in ev.vector(args[0], span).floats_only().live()  # histograms are ignored
             ],
             n,
         )
     if name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
         vector = ev.vector(args[0], span)
+        if name in ("sort", "sort_desc"):
+            vector = vector.floats_only().live()  # Prometheus' filterFloats
         ev.order = _sorted_labels(name, vector, [_string(ev, a, span) for a in args[1:]])
         return vector
     if name == "label_replace":
