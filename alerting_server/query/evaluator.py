@@ -700,13 +700,9 @@ class Evaluator:
             assert node.param is not None
             label = self.eval(node.param, span)
             assert isinstance(label, str)
-            if not label or not label.isprintable():
-                raise QueryError(f'invalid label name "{label}"')
+            if not label.isprintable() or not functions.valid_label_name(label):
+                raise QueryError(f"invalid label name {functions.go_quote_bytes(label)}")
             counted = self.vector(node.expr, span)
-            if counted.histograms is not None:
-                raise NativeHistogramsUnsupported(
-                    "aggregation count_values is not implemented for native histograms"
-                )
             return aggregate.count_values(counted, label, grouping, is_without, span.n)
         param = self.scalar(node.param, span) if node.param is not None else None
         vector = self.vector(node.expr, span)

@@ -43,6 +43,7 @@ from alerting_server.query.mathx import (
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
 from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Values
+from alerting_server.query.syntax_lexer import go_quote
 
 if TYPE_CHECKING:
     from alerting_server.query.evaluator import Evaluator
@@ -333,6 +334,30 @@ def valid_label_name(name: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def go_quote_bytes(name: str) -> str:
+    """Go's %q of a string the parser read from `\\xNN` escapes (code points below 256 standing
+    for bytes): the bytes that are not valid UTF-8 shown as `\\xNN`."""
+    try:
+        raw = name.encode("latin-1")
+    except UnicodeEncodeError:
+        return go_quote(name)
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        for width in (1, 2, 3, 4):
+            try:
+                char = raw[i : i + width].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            out.append(go_quote(char)[1:-1])
+            i += width
+            break
+        else:
+            out.append(f"\\x{raw[i]:02x}")
+            i += 1
+    return '"' + "".join(out) + '"'
 
 
 def _merge_same_labels(vector: list[StepSeries], n: int) -> Vector:
