@@ -52,8 +52,9 @@ def test_every_known_failure_still_fails(folder: Path, known_path: Path, count: 
 
 def test_native_histogram_cases_pass_or_are_unsupported() -> None:
     report = run_file(str(CONFORMANCE / "operators.test"), None, KNOWN_FEATURES)
-    assert report.unsupported > 0
-    assert report.passed > 100
+    # Its classic histograms loaded `with_nhcb` are histograms of custom buckets too.
+    assert (report.failed, report.unsupported) == (0, 0)
+    assert report.passed > 200
     histograms = run_file(str(NEXT / "native_histograms.test"), None, KNOWN_FEATURES)
     # Selectors, histogram_count/sum/avg/quantile/fraction, the trims and the histogram results of the test
     # language pass; an operation the engine does not implement for histograms is refused, so
