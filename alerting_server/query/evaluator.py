@@ -841,6 +841,7 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "histogram_stddev",
         "histogram_stdvar",
         "histogram_quantile",
+        "histogram_quantiles",
         "histogram_fraction",
         "timestamp",
         "absent",

@@ -544,7 +544,7 @@ def _rfc3339(t_ms: float) -> str:
 
 def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     """histogram_quantiles(v, "label", q1, q2...): one series per quantile, the label holding it in
-    OpenMetrics' float format ("0.5", "1.0")."""
+    OpenMetrics' float format ("0.5", "1.0"); classic and native histograms as histogram_quantile."""
     vector = ev.vector(args[0], span)
     label = _string(ev, args[1], span)
     qs = [ev.scalar(a, span) for a in args[2:]]
@@ -552,21 +552,37 @@ def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vec
         ev.check_quantile(q, node)
     rows: dict[Labels, tuple[np.ndarray, np.ndarray]] = {}
     fixes = _MonotonicityFixes()
-    for labels, buckets in _bucket_groups(ev, vector, args[0]).items():
-        for i in range(span.n):
-            live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
-            if not live:
-                continue
-            for q in qs:
+    groups = _bucket_groups(ev, vector.floats_only(), args[0])
+    for q in qs:
+        classic = []
+        for labels, buckets in groups.items():
+            values = np.zeros(span.n)
+            present = np.zeros(span.n, dtype=bool)
+            for i in range(span.n):
+                live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
+                if not live:
+                    continue
                 result, forced = bucket_quantile(float(q[i]), live)
                 if forced is not None:
                     fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
-                key = with_label(labels, label, openmetrics_float(float(q[i])))
+                values[i], present[i] = result, True
+            if present.any():
+                classic.append(StepSeries(labels, values, present, True))
+        answered = _with_native(ev, vector, args[0], classic, groups, _native_quantile(q))
+        for s in answered:
+            for i in np.flatnonzero(s.present).tolist():
+                key = with_label(s.labels, label, openmetrics_float(float(q[i])))
                 values, present = rows.setdefault(key, (np.zeros(span.n), np.zeros(span.n, dtype=bool)))
-                values[i] = result
-                present[i] = True
+                values[i], present[i] = s.values[i], True
     fixes.report(ev, args[0])
     return Vector.of([StepSeries(k, v, p, True) for k, (v, p) in rows.items()], span.n)
+
+
+def _native_quantile(q: Scalar) -> Callable[[int, FloatHistogram], tuple[float, str | None]]:
+    def compute(i: int, h: FloatHistogram) -> tuple[float, str | None]:
+        return histogram_quantile(float(q[i]), h)
+
+    return compute
 
 
 def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
