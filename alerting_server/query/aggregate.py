@@ -224,7 +224,7 @@ def top_bottom(
             if step == 0:
                 order0.extend(chosen)
     out = [
-        StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name)
+        StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name, histograms=s.histograms)
         for s, sel in zip(rows, selected, strict=True)
     ]
     return Vector.of(out, n), order0

@@ -723,8 +723,9 @@ class Evaluator:
 
     def _histogram_aggregation(self, op: str, vector: Vector, node: pp.AggregateExpr) -> Vector:
         """The vector an aggregation reads of one with histogram samples: count and group count
-        them, sum and avg add them, the others leave them out (with an info)."""
-        if op in ("count", "group", "sum", "avg"):
+        them, sum and avg add them, limitk and limit_ratio keep them, the others leave them out (with
+        an info)."""
+        if op in ("count", "group", "sum", "avg", "limitk", "limit_ratio"):
             return vector
         if op in ("min", "max", "stddev", "stdvar", "quantile", "topk", "bottomk"):
             if vector.histogram_mask().any():

@@ -95,7 +95,7 @@ eval instant at 1m hist
 eval instant at 1m histogram_count(hist)
     {} 1
 
-eval instant at 1m limitk(1, hist)
+eval instant at 1m label_replace(hist, "a", "b", "c", "d")
 
 eval_fail instant at 0 sum(
 """
@@ -107,7 +107,7 @@ def test_runner_counts_passed_failed_and_unsupported(tmp_path: Path) -> None:
     out = io.StringIO()
     assert run_files([str(path)], out, {}, KNOWN_FEATURES) == 1
     report = out.getvalue()
-    # limitk of histograms is not implemented yet: unsupported, never passed.
+    # label_replace of histograms is not implemented yet: unsupported, never passed.
     assert "passed 5, failed 1 (0 known), unsupported 1" in report
     assert "FAIL cases.test:12: metric" in report
     assert "expected 6.0" in report
