@@ -283,18 +283,7 @@ class Evaluator:
         """The samples in (mint, maxt] of the selected series, stale markers left out."""
         flat = self._select_flat(vs, mint + 1, maxt)
         self.budget.hold(len(flat.timestamps))
-        keep = ~stale_mask(flat.values)
-        kept_before = np.concatenate(([0], np.cumsum(keep)))
-        return Matrix(
-            flat.labels,
-            flat.timestamps[keep],
-            flat.values[keep],
-            kept_before[flat.offsets],
-            flat.drop_name,
-            flat.window_end,
-            flat.range_ms,
-            None if flat.histograms is None else flat.histograms[keep],
-        )
+        return _samples_kept(flat, ~stale_mask(flat.values))
 
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
         if isinstance(node, pp.MatrixSelector) and extended.modifier_of(node.vector_selector):
@@ -460,17 +449,7 @@ class Evaluator:
                 "PromQL info: ignored histograms in a range containing both floats and histograms for "
                 f'metric name "{get(matrix.labels[row], METRIC_NAME)}"{self.position(node.args[0])}'
             )
-        keep = ~is_histogram
-        kept_before = np.concatenate(([0], np.cumsum(keep)))
-        return Matrix(
-            matrix.labels,
-            matrix.timestamps[keep],
-            matrix.values[keep],
-            kept_before[matrix.offsets],
-            matrix.drop_name,
-            matrix.window_end,
-            matrix.range_ms,
-        )
+        return dataclasses.replace(_samples_kept(matrix, ~is_histogram), histograms=None)
 
     def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
@@ -899,6 +878,21 @@ _FLOATS_OF_MIXED_RANGES = frozenset(
     {"min_over_time", "max_over_time", "stddev_over_time", "stdvar_over_time", "mad_over_time"}
     | {"quantile_over_time", "deriv", "predict_linear", "double_exponential_smoothing"}
 )
+
+
+def _samples_kept(matrix: Matrix, keep: Mask) -> Matrix:
+    """The matrix with only the samples `keep` marks."""
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    return Matrix(
+        matrix.labels,
+        matrix.timestamps[keep],
+        matrix.values[keep],
+        kept_before[matrix.offsets],
+        matrix.drop_name,
+        matrix.window_end,
+        matrix.range_ms,
+        None if matrix.histograms is None else matrix.histograms[keep],
+    )
 
 
 def _floats_only(matrix: Matrix, what: str) -> Matrix:

@@ -489,9 +489,19 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     q = ev.scalar(args[0], span)
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
-    out = []
     fixes = _MonotonicityFixes()
     groups = _bucket_groups(ev, vector.floats_only(), args[1])
+    out = _classic_quantiles(q, groups, span, fixes)
+    fixes.report(ev, args[1])
+    return _with_native(ev, vector, args[1], out, groups, _native_quantile(q))
+
+
+def _classic_quantiles(
+    q: Scalar, groups: dict[Labels, list[tuple[float, StepSeries]]], span: Steps, fixes: _MonotonicityFixes
+) -> list[StepSeries]:
+    """The quantile q of each group of classic buckets, step by step; fixes told of each forced
+    monotonicity."""
+    out = []
     for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
@@ -502,12 +512,10 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
             result, forced = bucket_quantile(float(q[i]), live)
             if forced is not None:
                 fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
-            values[i] = result
-            present[i] = True
+            values[i], present[i] = result, True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    fixes.report(ev, args[1])
-    return _with_native(ev, vector, args[1], out, groups, lambda i, h: histogram_quantile(float(q[i]), h))
+    return out
 
 
 class _MonotonicityFixes:
@@ -554,20 +562,7 @@ def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vec
     fixes = _MonotonicityFixes()
     groups = _bucket_groups(ev, vector.floats_only(), args[0])
     for q in qs:
-        classic = []
-        for labels, buckets in groups.items():
-            values = np.zeros(span.n)
-            present = np.zeros(span.n, dtype=bool)
-            for i in range(span.n):
-                live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
-                if not live:
-                    continue
-                result, forced = bucket_quantile(float(q[i]), live)
-                if forced is not None:
-                    fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
-                values[i], present[i] = result, True
-            if present.any():
-                classic.append(StepSeries(labels, values, present, True))
+        classic = _classic_quantiles(q, groups, span, fixes)
         answered = _with_native(ev, vector, args[0], classic, groups, _native_quantile(q))
         for s in answered:
             for i in np.flatnonzero(s.present).tolist():
