@@ -224,7 +224,7 @@ def top_bottom(
             if step == 0:
                 order0.extend(chosen)
     out = [
-        StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name)
+        StepSeries(s.labels, s.values, sel & s.present, drop_name=s.drop_name, histograms=s.histograms)
         for s, sel in zip(rows, selected, strict=True)
     ]
     return Vector.of(out, n), order0
@@ -261,10 +261,13 @@ def format_value(f: float) -> str:
 def count_values(
     vector: Vector, value_label: str, grouping: Sequence[str], is_without: bool, n: int
 ) -> Vector:
+    """A histogram sample counts as its string form (FloatHistogram.String)."""
     counts: dict[Labels, np.ndarray] = {}
     for s in vector:
         for step in np.nonzero(s.present)[0]:
-            metric = with_label(s.labels, value_label, format_value(float(s.values[step])))
+            h = None if s.histograms is None else s.histograms[step]
+            value = format_value(float(s.values[step])) if h is None else str(h)
+            metric = with_label(s.labels, value_label, value)
             if is_without:
                 key = without(metric, [*grouping, METRIC_NAME])
             else:

@@ -17,7 +17,7 @@ import promql_parser as pp
 
 from alerting_server.errors import FieldViolation, InvalidArgument
 from alerting_server.matching import Matcher, MatcherError, MatchOp
-from alerting_server.query import durations, extended, info, shared
+from alerting_server.query import durations, extended, histogram_stats, info, shared, trim
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
@@ -86,6 +86,10 @@ class Analysis:
     time_invariant: bool
     # How the engine evaluates it together with others (query/shared.py), or None.
     plan: shared.Plan | None
+    # The BinaryExprs of `expr` that are native-histogram trims (query/trim.py).
+    trims: trim.Marks
+    # The selectors Prometheus reads through its HistogramStatsIterator (query/histogram_stats.py).
+    stats_selectors: frozenset[int]
 
     def reads(self, metric_name: str) -> bool:
         """Whether new samples of `metric_name` can change the query's result."""
@@ -145,7 +149,8 @@ def analyse(query: str) -> Analysis:
         # Duration expressions take their values from the query's step and range: the engine
         # resolves them before it parses; what is known before that reads them as literals.
         text = info.marked(durations.placeholder(query, resolved) if resolved else query)
-        expr = pp.parse(extended.rewrite(text))
+        expr = pp.parse(trim.rewrite(extended.rewrite(text)))
+        trims = trim.marks(text, expr)
     except extended.ModifierError as e:
         raise QuerySyntaxError(str(e), f"parse error: {e}") from None
     except ValueError as e:
@@ -153,7 +158,7 @@ def analyse(query: str) -> Analysis:
         if found is None:
             raise QuerySyntaxError(str(e), f"parse error: {e}") from e
         raise QuerySyntaxError(str(found), str(found)) from e
-    analysis = _analysis(expr, shareable=not resolved)
+    analysis = _analysis(expr, trims, shareable=not resolved and not trims)
     _analysed.put(query, analysis, measured.parsed_size)
     return analysis
 
@@ -166,7 +171,7 @@ def analysed(query: str) -> Analysis | None:
         return None
 
 
-def _analysis(expr: pp.Expr, *, shareable: bool = True) -> Analysis:
+def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> Analysis:
     names: set[str] = set()
     patterns: list[tuple[Matcher, ...]] = []
     problem = None
@@ -194,7 +199,10 @@ def _analysis(expr: pp.Expr, *, shareable: bool = True) -> Analysis:
     except QueryError:
         # A regex RE2 refuses: evaluated alone, the query reports it.
         plan = None
-    return Analysis(expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan)
+    stats = histogram_stats.stats_selectors(expr, trims)
+    return Analysis(
+        expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan, trims, stats
+    )
 
 
 def _op(op: pp.MatchOp) -> MatchOp:

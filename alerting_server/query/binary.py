@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alerting_server.query.errors import QueryError
-from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError, trim_buckets
 from alerting_server.query.labels import (
     METADATA_LABELS,
     METRIC_NAME,
@@ -24,6 +24,8 @@ from alerting_server.query.storage import Values
 ARITHMETIC = {"+", "-", "*", "/", "^", "%", "atan2"}
 COMPARISON = {"==", "!=", ">", "<", ">=", "<="}
 SET_OPS = {"and", "or", "unless"}
+# The native-histogram trims (query/trim.py): a histogram and a float only.
+TRIMS = {"</", ">/"}
 _MANY_TO_ONE_IMPLICIT = (
     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
 )
@@ -81,7 +83,7 @@ def vector_scalar(
 ) -> Vector:
     """`incompatible(lhs type, rhs type)` is told of each histogram sample the operator cannot take,
     which is left out (Prometheus' info)."""
-    if vector.histograms is not None:
+    if vector.histograms is not None or op in TRIMS:
         return _vector_scalar_histograms(op, vector, scalar, scalar_on_left, return_bool, incompatible)
     return _vector_scalar(op, vector, scalar, scalar_on_left, return_bool).live()
 
@@ -106,12 +108,19 @@ def _vector_scalar_histograms(
     return_bool: bool,
     incompatible: Callable[[str, str], None] | None,
 ) -> Vector:
-    """vectorElemBinop for histogram samples and a float: h * f, f * h and h / f give histograms;
-    any other operator leaves the sample out."""
-    out = _vector_scalar(op, vector.floats_only(), scalar, scalar_on_left, return_bool)
+    """vectorElemBinop for histogram samples and a float: h * f, f * h, h / f, h </ f and h >/ f give
+    histograms; any other operator leaves the sample out, as a trim leaves out float samples."""
+    if op in TRIMS:
+        floats = vector.floats_only()
+        if floats.present.any() and incompatible is not None:
+            incompatible("float", "float")
+        out = Vector(floats.labels, floats.values, np.zeros_like(floats.present), floats.drop_name)
+    else:
+        out = _vector_scalar(op, vector.floats_only(), scalar, scalar_on_left, return_bool)
     hists = vector.histograms
-    assert hists is not None
     present = out.present.copy()
+    if hists is None:
+        return out.live()
     results = np.full(hists.shape, None, dtype=object)
     for row, i in zip(*np.nonzero(vector.histogram_mask()), strict=True):
         h: FloatHistogram = hists[row, i]
@@ -120,6 +129,8 @@ def _vector_scalar_histograms(
             results[row, i] = h.mul(f).compact()
         elif op == "/" and not scalar_on_left:
             results[row, i] = h.div(f).compact()
+        elif op in TRIMS and not scalar_on_left:
+            results[row, i] = trim_buckets(h, f, op == "</")
         else:
             if incompatible is not None:
                 incompatible(*(("float", "histogram") if scalar_on_left else ("histogram", "float")))
@@ -203,6 +214,8 @@ def elem_histograms(
         return 0.0, rh.mul(lv).compact(), True, False
     if lh is not None and rh is None and op in ("*", "/"):
         return 0.0, (lh.mul(rv) if op == "*" else lh.div(rv)).compact(), True, False
+    if lh is not None and rh is None and op in TRIMS:
+        return 0.0, trim_buckets(lh, rv, op == "</"), True, False
     if lh is not None and rh is not None and op in ("+", "-"):
         try:
             res, collision, reconciled = lh.add(rh) if op == "+" else lh.sub(rh)
@@ -299,14 +312,14 @@ def vector_vector(
         else:
             values, mask = np.broadcast_to(apply(op, lv, rv), (n,)), both
         hists = None
-        if l_hists is not None or r_hists is not None:
+        if l_hists is not None or r_hists is not None or op in TRIMS:
             lh_all, rh_all = (r_hists, l_hists) if swapped else (l_hists, r_hists)
             values, mask = np.array(values, dtype=np.float64), mask.copy()
             hists = np.full(n, None, dtype=object)
             for i in np.flatnonzero(both).tolist():
                 lh = None if lh_all is None else lh_all[i]
                 rh = None if rh_all is None else rh_all[i]
-                if lh is None and rh is None:
+                if lh is None and rh is None and op not in TRIMS:
                     continue
                 value, h, kept, failed = elem_histograms(
                     op, float(lv[i]), float(rv[i]), lh, rh, note or _ignore

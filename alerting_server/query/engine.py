@@ -11,7 +11,7 @@ import promql_parser as pp
 
 from alerting_server.errors import InvalidArgument
 from alerting_server.query import durations, shared
-from alerting_server.query.analysis import analyse, analysed
+from alerting_server.query.analysis import Analysis, analyse, analysed
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
@@ -61,17 +61,17 @@ class Engine:
         # unless enabled, as in Prometheus.
         self.features = features
 
-    def _parse(self, query: str, step_ms: int = 0, range_ms: int = 0) -> tuple[str, pp.Expr]:
+    def _parse(self, query: str, step_ms: int = 0, range_ms: int = 0) -> tuple[str, Analysis]:
         """The query as evaluated, its duration expressions resolved for this step and range, and
-        its tree."""
+        what is known of its tree."""
         found = durations.sites(query)
         if found:
             query = durations.resolve(query, found, step_ms, range_ms)
-        expr = parse(query)
-        check_features(expr, self.features)
-        return query, expr
+        analysis = analyse(query)
+        check_features(analysis.expr, self.features)
+        return query, analysis
 
-    def _evaluator(self, query: str, start: int, end: int, step: int) -> Evaluator:
+    def _evaluator(self, query: str, start: int, end: int, step: int, analysis: Analysis) -> Evaluator:
         return Evaluator(
             self.storage,
             query,
@@ -81,11 +81,14 @@ class Engine:
             self.lookback_ms,
             self.subquery_step_ms,
             budget=Budget(self.limits),
+            trims=analysis.trims,
+            stats_selectors=analysis.stats_selectors,
         )
 
     def instant(self, query: str, t_ms: int) -> Result:
-        query, expr = self._parse(query)
-        ev = self._evaluator(query, t_ms, t_ms, 0)
+        query, analysis = self._parse(query)
+        expr = analysis.expr
+        ev = self._evaluator(query, t_ms, t_ms, 0, analysis)
         value = ev.eval(expr, Steps(t_ms, t_ms, 0))
         notes = ev.annotations
         if isinstance(value, str):
@@ -151,8 +154,9 @@ class Engine:
             )
         if end_ms < start_ms:
             raise InvalidArgument.field("end", "end timestamp must not be before start time")
-        query, expr = self._parse(query, step_ms, end_ms - start_ms)
-        ev = self._evaluator(query, start_ms, end_ms, step_ms)
+        query, analysis = self._parse(query, step_ms, end_ms - start_ms)
+        expr = analysis.expr
+        ev = self._evaluator(query, start_ms, end_ms, step_ms, analysis)
         span = Steps(start_ms, end_ms, step_ms)
         value = ev.eval(expr, span)
         notes = ev.annotations

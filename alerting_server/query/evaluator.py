@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, extended, functions, segments
+from alerting_server.query import aggregate, binary, extended, functions, histogram_stats, segments, trim
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import (
@@ -94,6 +94,10 @@ class Evaluator:
     # Output order of the outermost instant vector (sort, topk), by labels, when it matters.
     order: list[Labels] | None = None
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_LIMITS))
+    # The BinaryExprs of the evaluated tree that are native-histogram trims (query/trim.py).
+    trims: trim.Marks = field(default_factory=dict)
+    # The selectors read as through Prometheus' HistogramStatsIterator (query/histogram_stats.py).
+    stats_selectors: frozenset[int] = frozenset()
     # Per node being evaluated: whether one of its operands carried native-histogram samples.
     _histogram_operands: list[bool] = field(default_factory=list)
 
@@ -165,15 +169,17 @@ class Evaluator:
     def position(self, node: pp.Expr) -> str:
         """` (line:col)` of a node, as Prometheus appends to annotations; found by its text."""
         text = str(node)
-        at = self.query.find(text)
+        # The tree prints a trim as the comparison it was parsed as, at the same place.
+        query = trim.rewrite(self.query) if self.trims else self.query
+        at = query.find(text)
         if at < 0 and text.endswith("{}"):
-            at = self.query.find(text[:-2])  # a selector written without braces
+            at = query.find(text[:-2])  # a selector written without braces
         if at < 0 and isinstance(node, pp.MatrixSelector):
             return self.position(node.vector_selector)
         if at < 0:
             return ""
-        line = self.query.count("\n", 0, at) + 1
-        return f" ({line}:{at - (self.query.rfind(chr(10), 0, at) + 1) + 1})"
+        line = query.count("\n", 0, at) + 1
+        return f" ({line}:{at - (query.rfind(chr(10), 0, at) + 1) + 1})"
 
     def check_quantile(self, q: Scalar, node: pp.Expr) -> None:
         for value in dict.fromkeys(q.tolist()):
@@ -225,7 +231,12 @@ class Evaluator:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         if extended.modifier_of(vs) == extended.SMOOTHED:
             return self._smoothed_vector(vs, ref)
-        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        flat = self._stats_hinted(
+            vs,
+            self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max())),
+            ref,
+            self.lookback_ms,
+        )
         k = len(flat.labels)
         if k == 0:
             return Vector.empty(span.n)
@@ -241,6 +252,14 @@ class Evaluator:
         ok &= ~stale_mask(vals)
         hists = None if flat.histograms is None else flat.histograms[safe]
         return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
+
+    def _stats_hinted(self, vs: pp.VectorSelector, flat: Matrix, ref: np.ndarray, reach_ms: int) -> Matrix:
+        """The selected samples, with the counter reset hints of Prometheus' HistogramStatsIterator
+        where it would read them."""
+        if flat.histograms is None or id(vs) not in self.stats_selectors:
+            return flat
+        hists = histogram_stats.rehint(flat.timestamps, flat.histograms, flat.offsets, ref, reach_ms)
+        return dataclasses.replace(flat, histograms=hists)
 
     def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
         lookback = self.lookback_ms
@@ -264,18 +283,7 @@ class Evaluator:
         """The samples in (mint, maxt] of the selected series, stale markers left out."""
         flat = self._select_flat(vs, mint + 1, maxt)
         self.budget.hold(len(flat.timestamps))
-        keep = ~stale_mask(flat.values)
-        kept_before = np.concatenate(([0], np.cumsum(keep)))
-        return Matrix(
-            flat.labels,
-            flat.timestamps[keep],
-            flat.values[keep],
-            kept_before[flat.offsets],
-            flat.drop_name,
-            flat.window_end,
-            flat.range_ms,
-            None if flat.histograms is None else flat.histograms[keep],
-        )
+        return _samples_kept(flat, ~stale_mask(flat.values))
 
     def matrix(self, node: pp.MatrixSelector | pp.SubqueryExpr, span: Steps) -> Matrix:
         if isinstance(node, pp.MatrixSelector) and extended.modifier_of(node.vector_selector):
@@ -285,6 +293,7 @@ class Evaluator:
             range_ms = duration_ms(node.range)
             end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
             flat = self._live_samples(vs, int(end.min()) - range_ms, int(end.max()))
+            flat = self._stats_hinted(vs, flat, end, range_ms)
             return dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         return self._subquery(node, span)
 
@@ -405,7 +414,9 @@ class Evaluator:
             return self._instant_rate(name, matrix, node)
         if matrix.histograms is not None and name in ("changes", "resets"):
             return self._changes(name, matrix)
-        if name not in ("count_over_time", "present_over_time", "absent_over_time"):
+        if matrix.histograms is not None and name in _FLOATS_OF_MIXED_RANGES:
+            matrix = self._histograms_ignored(matrix, node)
+        if name not in _SAMPLES_OVER_TIME:
             matrix = _floats_only(matrix, f"function {name}")
         if name == "quantile_over_time":
             self.check_quantile(params[0], node.args[0])
@@ -422,6 +433,24 @@ class Evaluator:
         self._counter_info(out.labels, name, node)
         return out
 
+    def _histograms_ignored(self, matrix: Matrix, node: pp.Call) -> Matrix:
+        """The matrix without its histogram samples, for the functions of floats that ignore them;
+        a window holding both tells Prometheus' info for its metric."""
+        hists = matrix.histograms
+        assert hists is not None
+        is_histogram = np.array([h is not None for h in hists.tolist()], dtype=bool)
+        lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
+        hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
+        before = np.concatenate(([0], np.cumsum(is_histogram)))
+        histograms_in = before[hi] - before[lo]
+        mixed = (histograms_in > 0) & (hi - lo > histograms_in)
+        for row in dict.fromkeys(np.nonzero(mixed)[0].tolist()):
+            self.annotations.info(
+                "PromQL info: ignored histograms in a range containing both floats and histograms for "
+                f'metric name "{get(matrix.labels[row], METRIC_NAME)}"{self.position(node.args[0])}'
+            )
+        return dataclasses.replace(_samples_kept(matrix, ~is_histogram), histograms=None)
+
     def _histograms_over_time(self, name: str, matrix: Matrix, node: pp.Call) -> Vector:
         """sum_over_time, avg_over_time and last_over_time of windows that may hold histograms."""
         hists, lo, hi, values, present, results = _histogram_windows(matrix)
@@ -429,11 +458,12 @@ class Evaluator:
         for row, i, a, b in self._windows(lo, hi):
             window = hists[a:b].tolist()
             floats = [k for k, h in enumerate(window) if h is None]
-            if name == "last_over_time":
-                if window[-1] is None:
-                    values[row, i] = matrix.values[b - 1]
+            if name in ("last_over_time", "first_over_time"):
+                at = b - 1 if name == "last_over_time" else a
+                if hists[at] is None:
+                    values[row, i] = matrix.values[at]
                 else:
-                    results[row, i] = window[-1]
+                    results[row, i] = hists[at]
                 present[row, i] = True
                 continue
             metric = get(matrix.labels[row], METRIC_NAME)
@@ -649,13 +679,9 @@ class Evaluator:
             assert node.param is not None
             label = self.eval(node.param, span)
             assert isinstance(label, str)
-            if not label or not label.isprintable():
-                raise QueryError(f'invalid label name "{label}"')
+            if not label.isprintable() or not functions.valid_label_name(label):
+                raise QueryError(f"invalid label name {functions.go_quote_bytes(label)}")
             counted = self.vector(node.expr, span)
-            if counted.histograms is not None:
-                raise NativeHistogramsUnsupported(
-                    "aggregation count_values is not implemented for native histograms"
-                )
             return aggregate.count_values(counted, label, grouping, is_without, span.n)
         param = self.scalar(node.param, span) if node.param is not None else None
         vector = self.vector(node.expr, span)
@@ -676,8 +702,9 @@ class Evaluator:
 
     def _histogram_aggregation(self, op: str, vector: Vector, node: pp.AggregateExpr) -> Vector:
         """The vector an aggregation reads of one with histogram samples: count and group count
-        them, sum and avg add them, the others leave them out (with an info)."""
-        if op in ("count", "group", "sum", "avg"):
+        them, sum and avg add them, limitk and limit_ratio keep them, the others leave them out (with
+        an info)."""
+        if op in ("count", "group", "sum", "avg", "limitk", "limit_ratio"):
             return vector
         if op in ("min", "max", "stddev", "stdvar", "quantile", "topk", "bottomk"):
             if vector.histogram_mask().any():
@@ -716,6 +743,8 @@ class Evaluator:
 
     def _binary(self, node: pp.BinaryExpr, span: Steps) -> Value:
         op = str(node.op)
+        if self.trims and op in ("<=", ">="):
+            op = self.trims.get(id(node), op)
         mod = node.modifier
         return_bool = mod is not None and mod.return_bool
         lhs = self.eval(node.lhs, span)
@@ -782,7 +811,7 @@ _RATE_NOTES = {
     RECONCILED_SUB: ("info", "mismatched custom buckets were reconciled during subtraction"),
     RECONCILED_ADD: ("info", "mismatched custom buckets were reconciled during addition"),
 }
-_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time"})
+_HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time", "first_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
 HISTOGRAM_FUNCTIONS = frozenset(
     {
@@ -792,6 +821,7 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "histogram_stddev",
         "histogram_stdvar",
         "histogram_quantile",
+        "histogram_quantiles",
         "histogram_fraction",
         "timestamp",
         "absent",
@@ -801,6 +831,10 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "clamp_min",
         "clamp_max",
         *functions.MATH_FUNCTIONS,
+        *functions.DATE_FUNCTIONS,
+        "scalar",
+        # sort and sort_desc leave histograms out (filterFloats); the label sorts keep them.
+        *("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"),
     }
 )
 
@@ -827,6 +861,38 @@ def _unhinted(h: FloatHistogram | None) -> FloatHistogram | None:
     out = h.copy()
     out.counter_reset_hint = CounterResetHint.UNKNOWN
     return out
+
+
+# Functions of a range's samples of either kind (their times, their number).
+_SAMPLES_OVER_TIME = frozenset(
+    {
+        "count_over_time",
+        "present_over_time",
+        "absent_over_time",
+        "ts_of_first_over_time",
+        "ts_of_last_over_time",
+    }
+)
+# Functions of a range's floats that leave its histograms out, with an info where the two mix.
+_FLOATS_OF_MIXED_RANGES = frozenset(
+    {"min_over_time", "max_over_time", "stddev_over_time", "stdvar_over_time", "mad_over_time"}
+    | {"quantile_over_time", "deriv", "predict_linear", "double_exponential_smoothing"}
+)
+
+
+def _samples_kept(matrix: Matrix, keep: Mask) -> Matrix:
+    """The matrix with only the samples `keep` marks."""
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    return Matrix(
+        matrix.labels,
+        matrix.timestamps[keep],
+        matrix.values[keep],
+        kept_before[matrix.offsets],
+        matrix.drop_name,
+        matrix.window_end,
+        matrix.range_ms,
+        None if matrix.histograms is None else matrix.histograms[keep],
+    )
 
 
 def _floats_only(matrix: Matrix, what: str) -> Matrix:

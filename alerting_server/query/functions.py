@@ -43,6 +43,7 @@ from alerting_server.query.mathx import (
 from alerting_server.query.range_functions import RANGE_FUNCTIONS
 from alerting_server.query.steps import Mask, Scalar, Steps, StepSeries, Value, Vector
 from alerting_server.query.storage import Values
+from alerting_server.query.syntax_lexer import go_quote
 
 if TYPE_CHECKING:
     from alerting_server.query.evaluator import Evaluator
@@ -120,6 +121,7 @@ _DATE_FUNCS = {
     "minute",
     "days_in_month",
 }
+DATE_FUNCTIONS = frozenset(_DATE_FUNCS)
 
 
 def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
@@ -148,7 +150,7 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
     if name == "vector":
         return Vector.of([StepSeries((), ev.scalar(args[0], span).copy(), np.ones(n, dtype=bool))], n)
     if name == "scalar":
-        return _scalar(ev.vector(args[0], span), n)
+        return _scalar(ev.vector(args[0], span).floats_only(), n)
     if name == "timestamp":
         return _timestamp(ev.vector(args[0], span), span, isinstance(args[0], pp.VectorSelector))
     if name == "absent":
@@ -174,12 +176,14 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return Vector.of(
             [
                 StepSeries(s.labels, np.array([_date_part(name, v) for v in s.values]), s.present, True)
-                for s in ev.vector(args[0], span)
+                for s in ev.vector(args[0], span).floats_only().live()  # histograms are ignored
             ],
             n,
         )
     if name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
         vector = ev.vector(args[0], span)
+        if name in ("sort", "sort_desc"):
+            vector = vector.floats_only().live()  # Prometheus' filterFloats
         ev.order = _sorted_labels(name, vector, [_string(ev, a, span) for a in args[1:]])
         return vector
     if name == "label_replace":
@@ -332,6 +336,30 @@ def valid_label_name(name: str) -> bool:
     return True
 
 
+def go_quote_bytes(name: str) -> str:
+    """Go's %q of a string the parser read from `\\xNN` escapes (code points below 256 standing
+    for bytes): the bytes that are not valid UTF-8 shown as `\\xNN`."""
+    try:
+        raw = name.encode("latin-1")
+    except UnicodeEncodeError:
+        return go_quote(name)
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        for width in (1, 2, 3, 4):
+            try:
+                char = raw[i : i + width].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            out.append(go_quote(char)[1:-1])
+            i += width
+            break
+        else:
+            out.append(f"\\x{raw[i]:02x}")
+            i += 1
+    return '"' + "".join(out) + '"'
+
+
 def _merge_same_labels(vector: list[StepSeries], n: int) -> Vector:
     merged: dict[Labels, StepSeries] = {}
     order: list[Labels] = []
@@ -461,9 +489,19 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
     q = ev.scalar(args[0], span)
     vector = ev.vector(args[1], span)
     ev.check_quantile(q, args[0])
-    out = []
     fixes = _MonotonicityFixes()
     groups = _bucket_groups(ev, vector.floats_only(), args[1])
+    out = _classic_quantiles(q, groups, span, fixes)
+    fixes.report(ev, args[1])
+    return _with_native(ev, vector, args[1], out, groups, _native_quantile(q))
+
+
+def _classic_quantiles(
+    q: Scalar, groups: dict[Labels, list[tuple[float, StepSeries]]], span: Steps, fixes: _MonotonicityFixes
+) -> list[StepSeries]:
+    """The quantile q of each group of classic buckets, step by step; fixes told of each forced
+    monotonicity."""
+    out = []
     for labels, buckets in groups.items():
         values = np.zeros(span.n)
         present = np.zeros(span.n, dtype=bool)
@@ -474,12 +512,10 @@ def _histogram_quantile(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vect
             result, forced = bucket_quantile(float(q[i]), live)
             if forced is not None:
                 fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
-            values[i] = result
-            present[i] = True
+            values[i], present[i] = result, True
         if present.any():
             out.append(StepSeries(labels, values, present, True))
-    fixes.report(ev, args[1])
-    return _with_native(ev, vector, args[1], out, groups, lambda i, h: histogram_quantile(float(q[i]), h))
+    return out
 
 
 class _MonotonicityFixes:
@@ -516,7 +552,7 @@ def _rfc3339(t_ms: float) -> str:
 
 def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:
     """histogram_quantiles(v, "label", q1, q2...): one series per quantile, the label holding it in
-    OpenMetrics' float format ("0.5", "1.0")."""
+    OpenMetrics' float format ("0.5", "1.0"); classic and native histograms as histogram_quantile."""
     vector = ev.vector(args[0], span)
     label = _string(ev, args[1], span)
     qs = [ev.scalar(a, span) for a in args[2:]]
@@ -524,21 +560,24 @@ def _histogram_quantiles(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vec
         ev.check_quantile(q, node)
     rows: dict[Labels, tuple[np.ndarray, np.ndarray]] = {}
     fixes = _MonotonicityFixes()
-    for labels, buckets in _bucket_groups(ev, vector, args[0]).items():
-        for i in range(span.n):
-            live = [(upper, float(s.values[i])) for upper, s in buckets if s.present[i]]
-            if not live:
-                continue
-            for q in qs:
-                result, forced = bucket_quantile(float(q[i]), live)
-                if forced is not None:
-                    fixes.add(get(labels, METRIC_NAME), int(span.times[i]), forced)
-                key = with_label(labels, label, openmetrics_float(float(q[i])))
+    groups = _bucket_groups(ev, vector.floats_only(), args[0])
+    for q in qs:
+        classic = _classic_quantiles(q, groups, span, fixes)
+        answered = _with_native(ev, vector, args[0], classic, groups, _native_quantile(q))
+        for s in answered:
+            for i in np.flatnonzero(s.present).tolist():
+                key = with_label(s.labels, label, openmetrics_float(float(q[i])))
                 values, present = rows.setdefault(key, (np.zeros(span.n), np.zeros(span.n, dtype=bool)))
-                values[i] = result
-                present[i] = True
+                values[i], present[i] = s.values[i], True
     fixes.report(ev, args[0])
     return Vector.of([StepSeries(k, v, p, True) for k, (v, p) in rows.items()], span.n)
+
+
+def _native_quantile(q: Scalar) -> Callable[[int, FloatHistogram], tuple[float, str | None]]:
+    def compute(i: int, h: FloatHistogram) -> tuple[float, str | None]:
+        return histogram_quantile(float(q[i]), h)
+
+    return compute
 
 
 def _histogram_fraction(ev: Evaluator, args: list[pp.Expr], span: Steps) -> Vector:

@@ -743,3 +743,135 @@ def _number(text: str) -> float:
         return go_parse_float(text)
     except ValueError as e:
         raise HistogramError(f"invalid number {text!r} in histogram description") from e
+
+
+# The trim operators (FloatHistogram.TrimBuckets): `h </ x` keeps the observations below x, `h >/ x`
+# those above it, interpolating inside the bucket x falls in; the sum is re-estimated from the
+# buckets' midpoints.
+
+
+def trim_buckets(h: FloatHistogram, rhs: float, upper_trim: bool) -> FloatHistogram:
+    """A trimmed copy of h (TrimBuckets on h.Copy())."""
+    out = h.copy()
+    custom = h.uses_custom_buckets()
+    count = total = 0.0
+    trimmed = False
+    present = {True: False, False: False}
+    for positive, kept_side, buckets in (
+        (True, out.positive, h.positive_buckets()),
+        (False, out.negative, h.negative_buckets()),
+    ):
+        for b in buckets:
+            if b.count == 0:
+                continue
+            present[positive] = True
+            whole = b.upper <= rhs if upper_trim else b.lower >= rhs
+            split = b.lower < rhs if upper_trim else b.upper > rhs
+            if whole:
+                count += b.count
+                total += _midpoint(b.lower, b.upper, positive, custom) * b.count
+            elif split:
+                keep, midpoint = _bucket_trim(b, rhs, upper_trim, positive, custom)
+                count += keep
+                total += midpoint * keep
+                if kept_side[b.index] != keep:
+                    kept_side[b.index] = keep
+                    trimmed = True
+            else:
+                kept_side[b.index] = 0.0
+                trimmed = True
+    if h.zero_count > 0:
+        keep, midpoint = _zero_bucket_trim(h.zero_bucket(), rhs, present[False], present[True], upper_trim)
+        if h.zero_count != keep:
+            out.zero_count = keep
+            trimmed = True
+        total += midpoint * keep
+        count += keep
+    if not trimmed:
+        return out
+    out.count, out.sum = count, total
+    return out.compact()
+
+
+def _infinite_bucket_trim(upper_trim: bool, b: Bucket, rhs: float) -> tuple[float, float]:
+    """handleInfinityBuckets: (the count kept, the midpoint of what is kept)."""
+
+    def finite(x: float) -> float:
+        return 0.0 if math.isinf(x) else x
+
+    if b.lower == -math.inf:
+        if upper_trim:
+            if rhs >= b.upper:
+                return b.count, 0.0
+            if rhs > 0 and b.upper > 0 and not math.isinf(b.upper):
+                # Only with custom buckets: the lower end is taken as 0, interpolated linearly.
+                return b.count * rhs / b.upper, rhs / 2
+            if b.upper <= 0:
+                return b.count, rhs
+            return 0.0, finite(b.upper)
+        if rhs <= b.lower:
+            return b.count, 0.0
+        if rhs >= 0 and b.upper > rhs and not math.isinf(b.upper):
+            return b.count * (1 - rhs / b.upper), (rhs + b.upper) / 2
+        return 0.0, finite(b.upper)
+    # The upper end is +Inf.
+    if upper_trim:
+        return 0.0, finite(b.lower)
+    if rhs >= b.lower:
+        return b.count, rhs
+    return 0.0, finite(b.lower)
+
+
+def _zero_bucket_trim(
+    zero: Bucket, rhs: float, has_negative: bool, has_positive: bool, upper_trim: bool
+) -> tuple[float, float]:
+    """computeZeroBucketTrim: the zero bucket reaches only to the side that has buckets."""
+    lower, upper = zero.lower, zero.upper
+    if has_negative and not has_positive:
+        upper = 0.0
+    if has_positive and not has_negative:
+        lower = 0.0
+    if upper_trim:
+        if rhs <= lower:
+            return 0.0, 0.0
+        if rhs >= upper:
+            return zero.count, (lower + upper) / 2
+        return zero.count * _div(rhs - lower, upper - lower), (lower + rhs) / 2
+    if rhs <= lower:
+        return zero.count, (lower + upper) / 2
+    if rhs >= upper:
+        return 0.0, 0.0
+    return zero.count * _div(upper - rhs, upper - lower), (rhs + upper) / 2
+
+
+def _bucket_trim(
+    b: Bucket, rhs: float, upper_trim: bool, positive: bool, custom: bool
+) -> tuple[float, float]:
+    """computeBucketTrim: the count kept of a bucket rhs falls in, and its midpoint."""
+    if b.lower == -math.inf or b.upper == math.inf:
+        return _infinite_bucket_trim(upper_trim, b, rhs)
+    if rhs <= b.lower:
+        under = 0.0
+    elif rhs >= b.upper:
+        under = b.count
+    elif custom:
+        under = b.count * (rhs - b.lower) / (b.upper - b.lower)
+    else:
+        under = b.count * _fraction_below_log(rhs, b.lower, b.upper)
+    if upper_trim:
+        return under, _midpoint(b.lower, rhs, positive, custom)
+    return b.count - under, _midpoint(rhs, b.upper, positive, custom)
+
+
+def _midpoint(lower: float, upper: float, positive: bool, linear: bool) -> float:
+    """computeMidpoint: of a surviving interval, arithmetic when linear, else geometric."""
+    if math.isinf(lower):
+        if math.isinf(upper):
+            return 0.0
+        return upper / 2 if upper > 0 else upper
+    if math.isinf(upper):
+        return lower
+    if linear:
+        return (lower + upper) / 2
+    geo_mean = math.sqrt(abs(lower * upper))
+    return geo_mean if positive else -geo_mean

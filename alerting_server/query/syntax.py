@@ -151,6 +151,8 @@ _PRECEDENCE = {
     T.LSS: 3,
     T.GTE: 3,
     T.GTR: 3,
+    T.TRIM_UPPER: 3,
+    T.TRIM_LOWER: 3,
     T.ADD: 4,
     T.SUB: 4,
     T.MUL: 5,

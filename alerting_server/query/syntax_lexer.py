@@ -44,6 +44,9 @@ class T(enum.Enum):
     LSS = enum.auto()
     GTE = enum.auto()
     GTR = enum.auto()
+    # The native-histogram trim operators `</` and `>/`.
+    TRIM_UPPER = enum.auto()
+    TRIM_LOWER = enum.auto()
     EQL_REGEX = enum.auto()
     NEQ_REGEX = enum.auto()
     AT = enum.auto()
@@ -69,6 +72,7 @@ class T(enum.Enum):
 
 OPERATORS = frozenset(
     {T.ADD, T.SUB, T.MUL, T.DIV, T.MOD, T.POW, T.EQLC, T.NEQ, T.LTE, T.LSS, T.GTE, T.GTR}
+    | {T.TRIM_UPPER, T.TRIM_LOWER}
     | {T.EQL_REGEX, T.NEQ_REGEX, T.AT, T.LAND, T.LOR, T.LUNLESS, T.ATAN2}
 )
 KEYWORDS = frozenset({T.OFFSET, T.BY, T.WITHOUT, T.ON, T.IGNORING, T.GROUP_LEFT, T.GROUP_RIGHT, T.BOOL})
@@ -283,6 +287,9 @@ class _Lexer:
             if self.peek() == "=":
                 self.next()
                 self.emit(T.LTE if r == "<" else T.GTE)
+            elif self.peek() == "/":
+                self.next()
+                self.emit(T.TRIM_UPPER if r == "<" else T.TRIM_LOWER)
             else:
                 self.emit(T.LSS if r == "<" else T.GTR)
         elif _is_digit(r) or (r == "." and _is_digit(self.peek())):

@@ -18,6 +18,7 @@ raises NativeHistogramsUnsupported) is counted as unsupported, never as passed o
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import re
 import sys
@@ -37,7 +38,7 @@ from alerting_server.query.features import KNOWN_FEATURES
 from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError, parse_histogram
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
-from alerting_server.query.storage import STALE_NAN, SeriesData
+from alerting_server.query.storage import STALE_NAN, SeriesData, is_stale
 from alerting_server.query.tsdb import TSDB, Sample
 
 EPSILON = 1e-6
@@ -643,8 +644,7 @@ class _TestStorage:
 
     def __init__(self) -> None:
         self.tsdb = TSDB(retention_ms=1 << 62)
-        # Series of classic buckets loaded `with_nhcb`, whose converted histograms are not made, and
-        # series of histograms with start timestamps.
+        # Series of histograms with start timestamps.
         self.histogram_series: set[Labels] = set()
         # Series with native-histogram samples: (time, float or histogram) in time order.
         self.native: dict[Labels, list[tuple[int, float | FloatHistogram]]] = {}
@@ -694,20 +694,79 @@ class _TestStorage:
             for index, value in enumerate(values):
                 if isinstance(value, float):
                     batch.append(Sample(labels, index * cmd.interval_ms, value))
-            if cmd.with_nhcb:
-                self._mark_nhcb(labels)
         result = self.tsdb.append(batch)
         if result.rejected:
             raise TestFileError(cmd.line, f"load rejected samples: {result.errors[:3]}")
+        if cmd.with_nhcb:
+            for labels, histograms in _custom_bucket_histograms(cmd).items():
+                self.native[labels] = _as_stored(histograms, cmd.interval_ms)
 
-    def _mark_nhcb(self, labels: Labels) -> None:
+
+class _ClassicHistogram:
+    """The classic histogram of one series and time, gathered from its `_bucket`, `_count` and
+    `_sum` samples (convertnhcb.TempHistogram)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[float, float] = {}
+        self.count: float | None = None
+        self.sum = 0.0
+
+    def convert(self, line: int) -> FloatHistogram:
+        """A histogram of custom buckets (TempHistogram.Convert)."""
+        bounds = sorted(self.buckets)
+        cumulative = [self.buckets[le] for le in bounds]
+        if any(c < 0 for c in cumulative) or any(b < a for a, b in itertools.pairwise(cumulative)):
+            raise TestFileError(line, "classic histogram buckets are not cumulative and non-negative")
+        count = self.count if self.count is not None else (cumulative[-1] if cumulative else 0.0)
+        if not bounds or bounds[-1] != math.inf:
+            bounds.append(math.inf)
+            cumulative.append(count)
+        if count != cumulative[-1]:
+            raise TestFileError(line, f"count mismatch: count={mathx.go_g(count)} != +Inf bucket")
+        positive = {i: c - (cumulative[i - 1] if i else 0.0) for i, c in enumerate(cumulative)}
+        h = FloatHistogram(schema=-53, count=count, sum=self.sum, positive=positive)
+        h.custom_values = tuple(bounds[:-1])
+        return h.compact()
+
+
+def _custom_bucket_histograms(cmd: LoadCmd) -> dict[Labels, list[SeqValue]]:
+    """The classic histograms of a `load_with_nhcb` as histograms of custom buckets, by the series
+    of their base name, sample by sample (promqltest's appendCustomHistogram)."""
+    gathered: dict[Labels, dict[int, _ClassicHistogram]] = {}
+    for labels, values in cmd.series:
         name = _get(labels, METRIC_NAME)
-        for suffix in ("_bucket", "_count", "_sum"):
-            if name.endswith(suffix):
-                base = tuple(
-                    (k, name.removesuffix(suffix) if k == METRIC_NAME else v) for k, v in labels if k != "le"
-                )
-                self.histogram_series.add(base)
+        suffix = next((x for x in ("_bucket", "_count", "_sum") if name.endswith(x)), None)
+        if suffix is None:
+            continue
+        le = math.nan
+        if suffix == "_bucket":
+            try:
+                le = mathx.go_parse_float(_get(labels, "le"))
+            except ValueError:
+                continue
+            if math.isnan(le):
+                continue
+        base = tuple(
+            sorted((k, name.removesuffix(suffix) if k == METRIC_NAME else v) for k, v in labels if k != "le")
+        )
+        by_index = gathered.setdefault(base, {})
+        for index, value in enumerate(values):
+            if not isinstance(value, float) or is_stale(value):
+                continue
+            h = by_index.setdefault(index, _ClassicHistogram())
+            if suffix == "_bucket":
+                h.buckets.setdefault(le, value)
+            elif suffix == "_count":
+                h.count = value
+            else:
+                h.sum = value
+    out: dict[Labels, list[SeqValue]] = {}
+    for base, by_index in gathered.items():
+        samples: list[SeqValue] = [None] * (max(by_index) + 1)
+        for index, h in by_index.items():
+            samples[index] = HistogramValue(h.convert(cmd.line), False)
+        out[base] = samples
+    return out
 
 
 def _as_stored(values: list[SeqValue], interval_ms: int) -> list[tuple[int, float | FloatHistogram]]:

@@ -14,6 +14,7 @@ from alerting_server.query.histogram import (
     histogram_quantile,
     histogram_variance,
     parse_histogram,
+    trim_buckets,
 )
 
 
@@ -162,3 +163,23 @@ def test_variance_uses_geometric_midpoints() -> None:
     expected = ((math.sqrt(2) - 1.5) ** 2 + (math.sqrt(8) - 1.5) ** 2) / 2
     assert histogram_variance(h) == pytest.approx(expected)
     assert math.isnan(histogram_variance(FloatHistogram()))
+
+
+def test_trim_interpolates_and_leaves_its_operand_unchanged() -> None:
+    text = "{{schema:0 sum:123.75 count:34 z_bucket:1 z_bucket_w:0.001 buckets:[2 4 8 16] n_buckets:[1 2]}}"
+    h = parse_histogram(text)
+    upper = trim_buckets(h, math.sqrt(2), True)
+    # Half of the bucket (1,2] on the exponential scale, the zero bucket and the negative ones stay.
+    assert upper.positive == {0: 2.0, 1: pytest.approx(2.0)}
+    assert upper.count == pytest.approx(8)
+    assert h.equals(parse_histogram(text))
+    assert trim_buckets(h, -math.inf, False).equals(h)
+    nothing = trim_buckets(h, math.inf, False)
+    assert (nothing.count, nothing.sum, nothing.positive, nothing.negative) == (0, 0, {}, {})
+
+
+def test_trim_of_custom_buckets_takes_the_first_bucket_from_zero() -> None:
+    h = parse_histogram("{{schema:-53 sum:33 count:101 custom_values:[5] buckets:[1 100]}}")
+    lower = trim_buckets(h, 1, False)
+    assert lower.positive == {0: pytest.approx(0.8), 1: 100.0}
+    assert lower.sum == pytest.approx(0.8 * 3 + 100 * 5)
