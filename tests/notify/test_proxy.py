@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -37,6 +38,19 @@ async def forward() -> AsyncIterator[ForwardProxy]:
     await server.stop()
 
 
+@pytest.fixture
+async def https_receiver(tmp_path: Path) -> AsyncIterator[tuple[Receiver, str]]:
+    """A receiver serving HTTPS with a certificate of its own CA, and that CA's file."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = str(tmp_path / "ca.pem")
+    ca.cert_pem.write_to_path(ca_file)
+    receiver = await Receiver().start(ssl_context=context)
+    yield receiver, ca_file
+    await receiver.close()
+
+
 async def _status(client: httpx.AsyncClient, url: str) -> int | DeliveryResult:
     result = await post(client, url, b'{"a": 1}', {"X-Test": "1"})
     return result if isinstance(result, DeliveryResult) else result[0].status_code
@@ -65,38 +79,29 @@ async def test_requests_go_through_the_proxy_with_its_credentials(
 
 
 async def test_https_is_tunnelled_and_no_proxy_hosts_are_reached_directly(
-    clients: tuple[HTTPClients, httpx.AsyncClient], forward: ForwardProxy, tmp_path: object
+    clients: tuple[HTTPClients, httpx.AsyncClient],
+    forward: ForwardProxy,
+    https_receiver: tuple[Receiver, str],
 ) -> None:
     made, default = clients
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    ca_file = f"{tmp_path}/ca.pem"
-    ca.cert_pem.write_to_path(ca_file)
-    receiver = await Receiver().start(ssl_context=context)
-    try:
-        config = {"proxy_url": forward.url, "tls_config": {"ca_file": ca_file}}
-        url = f"https://127.0.0.1:{receiver.port}/hook"
-        assert await _status(made.client_for(config, default), url) == 200
-        assert [(a.method, a.target) for a in forward.asked] == [("CONNECT", f"127.0.0.1:{receiver.port}")]
-        direct = made.client_for({**config, "no_proxy": "example.org, 127.0.0.0/8"}, default)
-        assert await _status(direct, url) == 200
-        assert len(forward.asked) == 1
-        assert len(receiver.requests) == 2
-    finally:
-        await receiver.close()
+    receiver, ca_file = https_receiver
+    config = {"proxy_url": forward.url, "tls_config": {"ca_file": ca_file}}
+    url = f"https://127.0.0.1:{receiver.port}/hook"
+    assert await _status(made.client_for(config, default), url) == 200
+    assert [(a.method, a.target) for a in forward.asked] == [("CONNECT", f"127.0.0.1:{receiver.port}")]
+    direct = made.client_for({**config, "no_proxy": "example.org, 127.0.0.0/8"}, default)
+    assert await _status(direct, url) == 200
+    assert len(forward.asked) == 1
+    assert len(receiver.requests) == 2
 
 
 async def test_connect_headers_go_to_the_proxy_with_each_tunnel_only(
-    clients: tuple[HTTPClients, httpx.AsyncClient], forward: ForwardProxy, tmp_path: object
+    clients: tuple[HTTPClients, httpx.AsyncClient],
+    forward: ForwardProxy,
+    https_receiver: tuple[Receiver, str],
 ) -> None:
     made, default = clients
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    ca_file = f"{tmp_path}/ca.pem"
-    ca.cert_pem.write_to_path(ca_file)
-    tls = await Receiver().start(ssl_context=context)
+    tls, ca_file = https_receiver
     plain = await Receiver().start()
     try:
         config = {
@@ -118,7 +123,6 @@ async def test_connect_headers_go_to_the_proxy_with_each_tunnel_only(
         other = made.client_for({**config, "proxy_connect_header": {"X-Proxy-Tenant": "db"}}, default)
         assert other is not client
     finally:
-        await tls.close()
         await plain.close()
 
 
