@@ -875,3 +875,40 @@ def _midpoint(lower: float, upper: float, positive: bool, linear: bool) -> float
         return (lower + upper) / 2
     geo_mean = math.sqrt(abs(lower * upper))
     return geo_mean if positive else -geo_mean
+
+
+def histogram_to_json(h: FloatHistogram) -> dict[str, object]:
+    """A JSON form of a histogram that from_json reads back exactly (floats as repr gives them;
+    NaN and ±Inf as the Python json module writes them)."""
+    return {
+        "schema": h.schema,
+        "count": h.count,
+        "sum": h.sum,
+        "zero_threshold": h.zero_threshold,
+        "zero_count": h.zero_count,
+        "positive": [[i, c] for i, c in sorted(h.positive.items())],
+        "negative": [[i, c] for i, c in sorted(h.negative.items())],
+        "custom_values": list(h.custom_values),
+        "hint": int(h.counter_reset_hint),
+    }
+
+
+def histogram_from_json(data: dict[str, object]) -> FloatHistogram:
+    def buckets(key: str) -> dict[int, float]:
+        pairs = data[key]
+        assert isinstance(pairs, list)
+        return {int(i): float(c) for i, c in pairs}
+
+    custom = data["custom_values"]
+    assert isinstance(custom, list)
+    return FloatHistogram(
+        int(str(data["schema"])),
+        float(str(data["count"])),
+        float(str(data["sum"])),
+        float(str(data["zero_threshold"])),
+        float(str(data["zero_count"])),
+        buckets("positive"),
+        buckets("negative"),
+        tuple(float(v) for v in custom),
+        CounterResetHint(int(str(data["hint"]))),
+    )
