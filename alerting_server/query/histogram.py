@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from alerting_server.query.histogram_bounds import EXPONENTIAL_BOUNDS
 from alerting_server.query.mathx import go_g, go_parse_float, kahan_inc
 
 CUSTOM_BUCKETS_SCHEMA = -53
@@ -59,8 +60,7 @@ def exponential_bound(idx: int, schema: int) -> float:
         if exp > 1024:
             return math.inf
         return math.ldexp(1.0, exp)
-    frac_idx = idx & ((1 << schema) - 1)
-    frac = 0.5 * 2.0 ** (frac_idx / (1 << schema))
+    frac = EXPONENTIAL_BOUNDS[schema][idx & ((1 << schema) - 1)]
     exp = (idx >> schema) + 1
     if frac == 0.5 and exp == 1025:
         return float.fromhex("0x1.fffffffffffffp+1023")
