@@ -8,7 +8,9 @@ A check returns the problems it finds as (field, reason) pairs, the field relati
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+
+from alerting_common.histogram_bounds import EXPONENTIAL_BOUNDS
 
 CUSTOM_BUCKETS_SCHEMA = -53
 EXPONENTIAL_SCHEMA_MIN = -4
@@ -136,3 +138,61 @@ def spans_of(buckets: dict[int, float]) -> tuple[list[Span], list[float]]:
         counts.append(buckets[idx])
         previous_end = idx + 1
     return spans, counts
+
+
+def exponential_bound(idx: int, schema: int) -> float:
+    """Upper bound of bucket `idx` of an exponential schema (getBoundExponential)."""
+    if schema < 0:
+        exp = idx << -schema
+        if exp == 1024:
+            return float.fromhex("0x1.fffffffffffffp+1023")
+        if exp > 1024:
+            return math.inf
+        return math.ldexp(1.0, exp)
+    frac = EXPONENTIAL_BOUNDS[schema][idx & ((1 << schema) - 1)]
+    exp = (idx >> schema) + 1
+    if frac == 0.5 and exp == 1025:
+        return float.fromhex("0x1.fffffffffffffp+1023")
+    if exp > 1025:
+        return math.inf
+    return math.ldexp(frac, exp)
+
+
+def _bound(idx: int, schema: int, custom_values: Sequence[float]) -> float:
+    if schema == CUSTOM_BUCKETS_SCHEMA:
+        if idx >= len(custom_values):
+            return math.inf
+        return -math.inf if idx < 0 else custom_values[idx]
+    return exponential_bound(idx, schema)
+
+
+# Prometheus' JSON boundary rule of a bucket by (lower inclusive, upper inclusive).
+_BOUNDARIES = {(False, True): 0, (True, False): 1, (False, False): 2, (True, True): 3}
+
+
+def populated_buckets(
+    schema: int,
+    zero_threshold: float,
+    zero_count: float,
+    positive: dict[int, float],
+    negative: dict[int, float],
+    custom_values: Sequence[float],
+) -> Iterator[tuple[int, float, float, float]]:
+    """(boundary rule, lower, upper, count) of every bucket with a count other than 0, lowest first,
+    as Prometheus' AllBucketIterator gives them (bounds clipped at the zero threshold) and its JSON
+    encoding numbers the boundaries: 0 (lower, upper], 1 [lower, upper), 2 (lower, upper),
+    3 [lower, upper]."""
+    custom = schema == CUSTOM_BUCKETS_SCHEMA
+    t = zero_threshold
+    for idx in sorted(negative, reverse=True):
+        count = negative[idx]
+        if count != 0:
+            lower, upper = -_bound(idx, schema, custom_values), -_bound(idx - 1, schema, custom_values)
+            yield _BOUNDARIES[True, False], lower, (-t if -t < upper < 0 else upper), count
+    if zero_count > 0:
+        yield _BOUNDARIES[True, True], -t, t, zero_count
+    for idx in sorted(positive):
+        count = positive[idx]
+        if count != 0:
+            lower, upper = _bound(idx - 1, schema, custom_values), _bound(idx, schema, custom_values)
+            yield _BOUNDARIES[custom and idx == 0, True], (t if 0 < lower < t else lower), upper, count

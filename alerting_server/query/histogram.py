@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from alerting_server.query.histogram_bounds import EXPONENTIAL_BOUNDS
+from alerting_common.histograms import exponential_bound
 from alerting_server.query.mathx import go_g, go_parse_float, kahan_inc
+
+__all__ = ["exponential_bound"]
 
 CUSTOM_BUCKETS_SCHEMA = -53
 EXPONENTIAL_SCHEMA_MIN = -4
@@ -49,24 +51,6 @@ INCOMPATIBLE_SCHEMA = (
 
 def is_custom_buckets_schema(schema: int) -> bool:
     return schema == CUSTOM_BUCKETS_SCHEMA
-
-
-def exponential_bound(idx: int, schema: int) -> float:
-    """Upper bound of bucket `idx` of an exponential schema (getBoundExponential)."""
-    if schema < 0:
-        exp = idx << -schema
-        if exp == 1024:
-            return float.fromhex("0x1.fffffffffffffp+1023")
-        if exp > 1024:
-            return math.inf
-        return math.ldexp(1.0, exp)
-    frac = EXPONENTIAL_BOUNDS[schema][idx & ((1 << schema) - 1)]
-    exp = (idx >> schema) + 1
-    if frac == 0.5 and exp == 1025:
-        return float.fromhex("0x1.fffffffffffffp+1023")
-    if exp > 1025:
-        return math.inf
-    return math.ldexp(frac, exp)
 
 
 def target_index(idx: int, origin_schema: int, target_schema: int) -> int:
