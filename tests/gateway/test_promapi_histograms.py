@@ -1,6 +1,7 @@
 """Histogram samples in Prometheus' query API JSON, checked against Prometheus' own codec tests."""
 
 import json
+from typing import Any
 
 from alerting.v1 import metrics_service_pb2 as pb
 from alerting_common.histogram_bounds import EXPONENTIAL_BOUNDS
@@ -33,6 +34,12 @@ def _compact(body: object) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+def _result(body: dict[str, Any]) -> list[Any]:
+    rows = body["data"]["result"]
+    assert isinstance(rows, list)
+    return rows
+
+
 def test_a_matrix_of_histograms_is_what_prometheus_writes() -> None:
     response = pb.QueryRangeResponse(
         result_type=pb.RESULT_TYPE_MATRIX,
@@ -48,7 +55,7 @@ def test_a_vector_sample_is_a_histogram_and_a_mixed_series_has_both_keys() -> No
         result_type=pb.RESULT_TYPE_VECTOR,
         series=[pb.Series(labels={"a": "b"}, points=[pb.Point(timestamp_ms=1500, histogram=CODEC_CASE)])],
     )
-    (row,) = result_json(vector)["data"]["result"]  # type: ignore[index]
+    (row,) = _result(result_json(vector))
     assert row == {"metric": {"a": "b"}, "histogram": [1.5, histogram_json(CODEC_CASE)]}
     matrix = pb.QueryRangeResponse(
         result_type=pb.RESULT_TYPE_MATRIX,
@@ -62,7 +69,7 @@ def test_a_vector_sample_is_a_histogram_and_a_mixed_series_has_both_keys() -> No
             )
         ],
     )
-    (series,) = result_json(matrix)["data"]["result"]  # type: ignore[index]
+    (series,) = _result(result_json(matrix))
     # A histogram without populated buckets has no `buckets` key.
     assert series == {"metric": {}, "values": [[1, "3"]], "histograms": [[2, {"count": "0", "sum": "0"}]]}
 
