@@ -68,6 +68,15 @@ def test_remote_written_histograms_are_queried_as_prometheus_shows_them(
     [row] = r.json()["data"]["result"]
     assert abs(float(row["value"][1]) - 4 / 15) < 1e-9
 
+    # The console plots numbers: a rule giving histograms says so rather than drawing them as 0.
+    r = http.post(
+        "/rules", json={"name": "RpcSeen", "query": "rpc_seconds", "duration": "1h", "interval": "1h"}
+    )
+    assert r.status_code == 201, r.text
+    page = http.get(f"/ui/rules/{r.json()['id']}")
+    assert page.status_code == 200, page.text
+    assert "Native-histogram samples are not plotted" in page.text
+
     # A bad histogram is refused naming its field, and nothing of the request is stored.
     bad: Any = WriteRequest()
     bad.ParseFromString(bytes(cramjam.snappy.decompress_raw(_remote_write([(now + 1000, 30)], job="other"))))
