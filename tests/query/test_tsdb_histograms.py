@@ -1,7 +1,12 @@
 """Native-histogram samples in the embedded store: append rules, selection, retention, durability."""
 
+import json
 import math
+import struct
+import zlib
 from pathlib import Path
+
+import numpy as np
 
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.engine import Engine
@@ -167,3 +172,40 @@ def test_queries_read_stored_histograms() -> None:
     (row,) = ranged.series
     assert row.histograms is not None
     assert all(h is not None for h in row.histograms)
+
+
+def test_a_log_written_before_histograms_existed_still_loads(tmp_path: Path) -> None:
+    # A record as the float-only store wrote it: length, crc32, then a JSON header without
+    # `histograms`, the int64 timestamps and the float64 values.
+    header = json.dumps({"labels": [[["__name__", "up"], ["job", "a"]]], "series": [0, 0]}).encode()
+    body = (
+        struct.pack("<I", len(header))
+        + header
+        + np.array([1000, 2000], dtype=np.int64).tobytes()
+        + np.array([1.0, 2.0]).tobytes()
+    )
+    (tmp_path / "wal").write_bytes(struct.pack("<II", len(body), zlib.crc32(body)) + body)
+    with DurableTSDB(tmp_path) as db:
+        (series,) = db.select(ALL, 0, 10_000)
+        assert series.values.tolist() == [1.0, 2.0]
+        assert series.histograms is None
+        db.append([histogram_sample(F, 3000, hist(5))])
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+        assert series.timestamps.tolist() == [1000, 2000, 3000]
+        assert series.histograms is not None
+        assert series.histograms[2] is not None
+
+
+def test_odd_floats_of_a_histogram_survive_the_log(tmp_path: Path) -> None:
+    odd = FloatHistogram(count=math.inf, sum=math.nan, positive={-3: 5e-324, 4: 1.7976931348623157e308})
+    with DurableTSDB(tmp_path) as db:
+        db.append([histogram_sample(H, 1000, odd)])
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+    assert series.histograms is not None
+    back = series.histograms[0]
+    assert back is not None
+    assert back.count == math.inf
+    assert math.isnan(back.sum)
+    assert back.positive == {-3: 5e-324, 4: 1.7976931348623157e308}
