@@ -11,7 +11,8 @@ copying), so a view of a head's filled part stays valid while appends go on: wha
 Native-histogram samples take their place in the chunks like floats (a NaN placeholder value, so
 that ordering and retention treat both alike) and are kept in a map from timestamp to histogram that
 only series holding some have: a float-only series pays nothing for them. As in Prometheus, a float
-and a histogram at one timestamp of a series are a duplicate sample, refused.
+and a histogram at one timestamp of a series are a duplicate sample, refused, and a histogram's
+counter-reset hint reads back as Prometheus' chunks give it (see `_as_stored`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alerting_server.errors import ResourceExhausted
-from alerting_server.query.histogram import FloatHistogram
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram
 from alerting_server.query.labels import Labels, Matcher, MatchType
 from alerting_server.query.storage import FlatSeries, SeriesData, Timestamps, Values
 
@@ -224,6 +225,27 @@ def _same_value(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+def _as_stored(h: FloatHistogram, previous: FloatHistogram | None) -> FloatHistogram:
+    """The histogram with the counter-reset hint Prometheus' TSDB gives it back with: a gauge
+    histogram or one said to follow a reset keeps its hint; a counter histogram that follows another
+    without a reset reads as not a reset; the first of a chunk (first of the series, after a float,
+    a gauge or a reset, which starts a new chunk) as unknown."""
+    hint = h.counter_reset_hint
+    if hint in (CounterResetHint.GAUGE, CounterResetHint.COUNTER_RESET):
+        return h
+    wanted = CounterResetHint.UNKNOWN
+    if previous is not None and previous.counter_reset_hint != CounterResetHint.GAUGE:
+        probe = h.copy() if hint != CounterResetHint.UNKNOWN else h
+        probe.counter_reset_hint = CounterResetHint.UNKNOWN
+        if not probe.detect_reset(previous):
+            wanted = CounterResetHint.NOT_COUNTER_RESET
+    if wanted == hint:
+        return h
+    stored = h.copy()
+    stored.counter_reset_hint = wanted
+    return stored
+
+
 def _same_sample(sample: Sample, value: float, histogram: FloatHistogram | None) -> bool:
     """Whether a sample repeats a head of this value or histogram: a float and a histogram never do."""
     if isinstance(sample, HistogramSample):
@@ -275,9 +297,12 @@ class TSDB:
             log([sample for sample, _ in store])
         for sample, series in store:
             target = series or self._get_or_create(sample.labels)
-            target.append(sample.t_ms, sample.value)
             if type(sample) is HistogramSample:
-                target.add_histogram(sample.t_ms, sample.histogram)
+                stored = _as_stored(sample.histogram, target.last_histogram())
+                target.append(sample.t_ms, sample.value)
+                target.add_histogram(sample.t_ms, stored)
+            else:
+                target.append(sample.t_ms, sample.value)
         return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
 
     def _plan(

@@ -121,7 +121,8 @@ def _check_reopened(directory: Path) -> None:
         first, second, placeholder, stale = series.histograms
         assert first is not None
         assert first.equals(hist(5))
-        assert first.counter_reset_hint is CounterResetHint.NOT_COUNTER_RESET
+        # The first histogram of a series reads back with an unknown hint, as from Prometheus' TSDB.
+        assert first.counter_reset_hint is CounterResetHint.UNKNOWN
         assert first.negative == {-1: 0.0}
         assert second is not None
         assert second.equals(custom(4))
@@ -209,3 +210,45 @@ def test_odd_floats_of_a_histogram_survive_the_log(tmp_path: Path) -> None:
     assert back.count == math.inf
     assert math.isnan(back.sum)
     assert back.positive == {-3: 5e-324, 4: 1.7976931348623157e308}
+
+
+def test_counter_reset_hints_read_back_as_from_prometheus_chunks(tmp_path: Path) -> None:
+    def hints(db: TSDB | DurableTSDB) -> list[str]:
+        (series,) = db.select(ALL, 0, 10**9)
+        assert series.histograms is not None
+        return [h.counter_reset_hint.name if h is not None else "float" for h in series.histograms]
+
+    gauge = hist(1)
+    gauge.counter_reset_hint = CounterResetHint.GAUGE
+    said_reset = hist(9)
+    said_reset.counter_reset_hint = CounterResetHint.COUNTER_RESET
+    batch = [
+        histogram_sample(H, 1000, hist(5)),  # first: unknown
+        histogram_sample(H, 2000, hist(6)),  # grows: not a reset, whatever the sender said
+        histogram_sample(H, 3000, hist(4)),  # a reset starts a chunk: unknown
+        Sample(H, 4000, 1.0),
+        histogram_sample(H, 5000, hist(5)),  # after a float: unknown
+        histogram_sample(H, 6000, gauge),  # a gauge keeps its hint
+        histogram_sample(H, 7000, hist(8)),  # after a gauge: unknown
+        histogram_sample(H, 8000, said_reset),  # said to be a reset: kept
+    ]
+    expected = [
+        "UNKNOWN",
+        "NOT_COUNTER_RESET",
+        "UNKNOWN",
+        "float",
+        "UNKNOWN",
+        "GAUGE",
+        "UNKNOWN",
+        "COUNTER_RESET",
+    ]
+    with DurableTSDB(tmp_path, retention_ms=10**12) as db:
+        db.append(batch)
+        assert hints(db) == expected
+    with DurableTSDB(tmp_path, retention_ms=10**12) as reopened:
+        assert hints(reopened) == expected
+        reopened.snapshot(now_ms=10_000)
+    with DurableTSDB(tmp_path, retention_ms=10**12) as again:
+        assert hints(again) == expected
+    # The sender's histograms are not changed.
+    assert batch[1].histogram.counter_reset_hint is CounterResetHint.NOT_COUNTER_RESET  # type: ignore[attr-defined]
