@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alerting.v1 import metrics_service_pb2
+from alerting_common.histograms import expand, populated_buckets
 from alerting_common.jsonmap import JSON, JSONObject
 from alerting_common.naming import enum_to_json
 from gateway.backend import Backend
@@ -197,17 +198,16 @@ def _query_json(response: Message) -> JSONObject:
         value = format_value(response.scalar.value) if result_type == "scalar" else response.string_value
         result = [at, value]
     elif result_type == "matrix":
-        result = [
-            {
-                "metric": dict(s.labels),
-                "values": [[format_time(p.timestamp_ms), format_value(p.value)] for p in s.points],
-            }
-            for s in response.series
-        ]
+        result = [_matrix_series(s) for s in response.series]
     else:
         result_type = "vector"
         result = [
-            {"metric": dict(s.labels), "value": [format_time(p.timestamp_ms), format_value(p.value)]}
+            {
+                "metric": dict(s.labels),
+                "histogram": [format_time(p.timestamp_ms), histogram_json(p.histogram)],
+            }
+            if p.HasField("histogram")
+            else {"metric": dict(s.labels), "value": [format_time(p.timestamp_ms), format_value(p.value)]}
             for s in response.series
             for p in s.points[-1:]
         ]
@@ -215,6 +215,44 @@ def _query_json(response: Message) -> JSONObject:
     if response.warnings:
         body["warnings"] = list(response.warnings)
     return body
+
+
+def _matrix_series(s: metrics_service_pb2.Series) -> JSONObject:
+    """A series of a matrix: its floats as `values` and its histograms as `histograms`, each key only
+    when the series has such points (Prometheus' marshalSeriesJSON)."""
+    out: JSONObject = {"metric": dict(s.labels)}
+    floats: list[JSON] = []
+    histograms: list[JSON] = []
+    for p in s.points:
+        if p.HasField("histogram"):
+            histograms.append([format_time(p.timestamp_ms), histogram_json(p.histogram)])
+        else:
+            floats.append([format_time(p.timestamp_ms), format_value(p.value)])
+    if floats or not histograms:
+        out["values"] = floats
+    if histograms:
+        out["histograms"] = histograms
+    return out
+
+
+def histogram_json(h: metrics_service_pb2.NativeHistogram) -> JSONObject:
+    """Prometheus' jsonutil.MarshalHistogram: count, sum and the populated buckets as
+    [boundary rule, lower, upper, count], the key `buckets` left out when there are none."""
+    out: JSONObject = {"count": format_value(h.count), "sum": format_value(h.sum)}
+    buckets: list[JSON] = [
+        [rule, format_value(lower), format_value(upper), format_value(count)]
+        for rule, lower, upper, count in populated_buckets(
+            h.schema,
+            h.zero_threshold,
+            h.zero_count,
+            expand([(s.offset, s.length) for s in h.positive_spans], list(h.positive_buckets)),
+            expand([(s.offset, s.length) for s in h.negative_spans], list(h.negative_buckets)),
+            list(h.custom_values),
+        )
+    ]
+    if buckets:
+        out["buckets"] = buckets
+    return out
 
 
 def _error(error_type: str, message: str, status: int) -> JSONResponse:

@@ -98,11 +98,17 @@ def check_range(start_ms: int, end_ms: int, step_ms: int) -> None:
 
 
 def format_value(value: float) -> str:
-    """Go's strconv.FormatFloat(value, 'f', -1, 64), plus Prometheus' spelling of the infinities."""
+    """Prometheus' jsonutil.MarshalFloat: Go's strconv.FormatFloat(value, 'f', -1, 64), or 'e' for a
+    magnitude below 1e-6 or from 1e21 on, plus Prometheus' spelling of the infinities."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+        # Python's repr is Go's 'e' with -1 in these ranges: the shortest digits, an exponent of two
+        # digits or more (`1e-07`, `1.5e+21`).
+        return repr(value)
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 

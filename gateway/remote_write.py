@@ -2,13 +2,16 @@
 
 The body is a snappy block-compressed `prometheus.WriteRequest`. Answers follow Prometheus' own
 receiver (storage/remote/write_handler.go), because senders decide on the status whether to retry:
-204 when written; 400 (never retried) for a body that does not decode, an invalid series, or samples
-the store refuses as out of order or duplicate; 415 for another protocol or encoding; 429 and 5xx (retried
-with back-off) from the gRPC status of the write. Error bodies are plain text, as Prometheus writes them.
+204 when written; 400 (never retried) for a body that does not decode, an invalid series, samples
+the store refuses as out of order or duplicate, or a native histogram that is not valid (the message
+names its field path: `timeseries[3].histograms[0].positive_spans: ...`); 415 for another protocol or
+encoding; 429 and 5xx (retried with back-off) from the gRPC status of the write. Error bodies are
+plain text, as Prometheus writes them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol, TypeAlias, cast
 
@@ -20,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from alerting.v1 import metrics_service_pb2
+from alerting_common.histograms import Problem, Span, check_counts, check_layout
 from alerting_common.jsonmap import JSONObject
 from gateway.backend import Backend
 from gateway.body import read_body
@@ -76,10 +80,36 @@ class PromSample(Protocol):
     timestamp: int
 
 
+class PromBucketSpan(Protocol):
+    offset: int
+    length: int
+
+
+class PromHistogram(Protocol):
+    count_int: int
+    count_float: float
+    sum: float
+    schema: int
+    zero_threshold: float
+    zero_count_int: int
+    zero_count_float: float
+    negative_spans: Sequence[PromBucketSpan]
+    negative_deltas: Sequence[int]
+    negative_counts: Sequence[float]
+    positive_spans: Sequence[PromBucketSpan]
+    positive_deltas: Sequence[int]
+    positive_counts: Sequence[float]
+    reset_hint: int
+    timestamp: int
+    custom_values: Sequence[float]
+
+    def WhichOneof(self, name: str) -> str | None: ...
+
+
 class PromTimeSeries(Protocol):
     labels: Sequence[PromLabel]
     samples: Sequence[PromSample]
-    histograms: Sequence[Message]
+    histograms: Sequence[PromHistogram]
 
 
 class PromWriteRequest(Protocol):
@@ -95,15 +125,58 @@ def _message(name: str, *fields: tuple[str, int, _Type, str]) -> descriptor_pb2.
     return message
 
 
-def _scalar(name: str, number: int, field_type: _Type) -> descriptor_pb2.FieldDescriptorProto:
-    return _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_OPTIONAL)
+def _scalar(
+    name: str, number: int, field_type: _Type, oneof: int | None = None
+) -> descriptor_pb2.FieldDescriptorProto:
+    field = _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_OPTIONAL)
+    if oneof is not None:
+        field.oneof_index = oneof
+    return field
+
+
+def _repeated(
+    name: str, number: int, field_type: _Type, type_name: str = ""
+) -> descriptor_pb2.FieldDescriptorProto:
+    field = _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_REPEATED)
+    if type_name:
+        field.type_name = type_name
+    return field
+
+
+def _histogram_message() -> descriptor_pb2.DescriptorProto:
+    """prompb's Histogram (types.proto); ResetHint read as a plain int32, its values 0..3."""
+    span = ".prometheus.BucketSpan"
+    return descriptor_pb2.DescriptorProto(
+        name="Histogram",
+        field=[
+            _scalar("count_int", 1, _FIELD.TYPE_UINT64, 0),
+            _scalar("count_float", 2, _FIELD.TYPE_DOUBLE, 0),
+            _scalar("sum", 3, _FIELD.TYPE_DOUBLE),
+            _scalar("schema", 4, _FIELD.TYPE_SINT32),
+            _scalar("zero_threshold", 5, _FIELD.TYPE_DOUBLE),
+            _scalar("zero_count_int", 6, _FIELD.TYPE_UINT64, 1),
+            _scalar("zero_count_float", 7, _FIELD.TYPE_DOUBLE, 1),
+            _repeated("negative_spans", 8, _FIELD.TYPE_MESSAGE, span),
+            _repeated("negative_deltas", 9, _FIELD.TYPE_SINT64),
+            _repeated("negative_counts", 10, _FIELD.TYPE_DOUBLE),
+            _repeated("positive_spans", 11, _FIELD.TYPE_MESSAGE, span),
+            _repeated("positive_deltas", 12, _FIELD.TYPE_SINT64),
+            _repeated("positive_counts", 13, _FIELD.TYPE_DOUBLE),
+            _scalar("reset_hint", 14, _FIELD.TYPE_INT32),
+            _scalar("timestamp", 15, _FIELD.TYPE_INT64),
+            _repeated("custom_values", 16, _FIELD.TYPE_DOUBLE),
+        ],
+        oneof_decl=[
+            descriptor_pb2.OneofDescriptorProto(name="count"),
+            descriptor_pb2.OneofDescriptorProto(name="zero_count"),
+        ],
+    )
 
 
 def _write_request_class() -> type[Message]:
     """prompb's WriteRequest, declared only as far as this receiver reads it.
 
-    Undeclared fields (metadata, exemplars, a histogram's contents) parse as unknown fields and are
-    dropped; `histograms` is declared, empty, only so that its presence can be refused.
+    Undeclared fields (metadata, exemplars) parse as unknown fields and are dropped.
     """
     label = descriptor_pb2.DescriptorProto(
         name="Label", field=[_scalar("name", 1, _FIELD.TYPE_STRING), _scalar("value", 2, _FIELD.TYPE_STRING)]
@@ -123,7 +196,17 @@ def _write_request_class() -> type[Message]:
         name="gateway/prometheus_remote_write.proto",
         package="prometheus",
         syntax="proto3",
-        message_type=[request, series, label, sample, descriptor_pb2.DescriptorProto(name="Histogram")],
+        message_type=[
+            request,
+            series,
+            label,
+            sample,
+            _histogram_message(),
+            descriptor_pb2.DescriptorProto(
+                name="BucketSpan",
+                field=[_scalar("offset", 1, _FIELD.TYPE_SINT32), _scalar("length", 2, _FIELD.TYPE_UINT32)],
+            ),
+        ],
     )
     # A private pool: the generated alerting.v1 code owns the default one, and another library may
     # register its own `prometheus.WriteRequest` there.
@@ -171,8 +254,6 @@ def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
     """The MetricsService samples of every series; 400 for the first series that cannot be stored."""
     out = metrics_service_pb2.WriteRequest(all_or_nothing=True)
     for index, series in enumerate(request.timeseries):
-        if series.histograms:
-            raise RemoteWriteError(400, "native histograms are not supported")
         labels: dict[str, str] = {}
         for label in series.labels:
             if label.name in labels:
@@ -186,7 +267,95 @@ def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
         for sample in series.samples:
             pb = out.samples.add(name=name, labels=labels, value=sample.value)
             pb.timestamp.FromMilliseconds(sample.timestamp)
+        for h_index, h in enumerate(series.histograms):
+            native = to_native_histogram(h, f"timeseries[{index}].histograms[{h_index}]")
+            pb = out.samples.add(name=name, labels=labels, histogram=native)
+            pb.timestamp.FromMilliseconds(h.timestamp)
     return out
+
+
+def to_native_histogram(h: PromHistogram, path: str) -> metrics_service_pb2.NativeHistogram:
+    """A remote-written histogram (integer counts as deltas, or float counts) as the Write call takes
+    it; 400 naming the field (`path`.positive_spans) when Prometheus' Validate would refuse it."""
+    integer = h.WhichOneof("count") != "count_float"
+    positive_spans: list[Span] = [(s.offset, s.length) for s in h.positive_spans]
+    negative_spans: list[Span] = [(s.offset, s.length) for s in h.negative_spans]
+    if integer:
+        if h.positive_counts or h.negative_counts:
+            side = "positive" if h.positive_counts else "negative"
+            raise RemoteWriteError(
+                400, f"{path}.{side}_counts: a histogram of integer counts gives its buckets as deltas"
+            )
+        positive, positive_field = _cumulated(h.positive_deltas), "positive_deltas"
+        negative, negative_field = _cumulated(h.negative_deltas), "negative_deltas"
+        count, zero_count = float(h.count_int), float(h.zero_count_int)
+    else:
+        if h.positive_deltas or h.negative_deltas:
+            side = "positive" if h.positive_deltas else "negative"
+            raise RemoteWriteError(
+                400, f"{path}.{side}_deltas: a histogram of float counts gives its buckets as counts"
+            )
+        positive, positive_field = list(h.positive_counts), "positive_counts"
+        negative, negative_field = list(h.negative_counts), "negative_counts"
+        count, zero_count = h.count_float, h.zero_count_float
+    problems = check_layout(
+        h.schema,
+        positive_spans,
+        len(positive),
+        negative_spans,
+        len(negative),
+        list(h.custom_values),
+        h.zero_threshold,
+        zero_count,
+    )
+    problems += check_counts("positive", positive) + check_counts("negative", negative)
+    if zero_count < 0:
+        problems.append(("zero_count_float", f"count {zero_count} is negative"))
+    if count < 0:
+        problems.append(("count_float", f"count {count} is negative"))
+    if not problems and integer:
+        problems += _check_integer_total(h, sum(positive) + sum(negative) + zero_count, count)
+    if problems:
+        field, reason = problems[0]
+        field = field.replace("positive_buckets", positive_field).replace("negative_buckets", negative_field)
+        raise RemoteWriteError(400, f"{path}.{field}: {reason}")
+    return metrics_service_pb2.NativeHistogram(
+        schema=h.schema,
+        count=count,
+        sum=h.sum,
+        zero_threshold=h.zero_threshold,
+        zero_count=zero_count,
+        positive_spans=[metrics_service_pb2.BucketSpan(offset=o, length=n) for o, n in positive_spans],
+        positive_buckets=positive,
+        negative_spans=[metrics_service_pb2.BucketSpan(offset=o, length=n) for o, n in negative_spans],
+        negative_buckets=negative,
+        custom_values=list(h.custom_values),
+        counter_reset_hint=metrics_service_pb2.CounterResetHint.ValueType(
+            h.reset_hint if 0 <= h.reset_hint <= 3 else 0
+        ),
+    )
+
+
+def _cumulated(deltas: Sequence[int]) -> list[float]:
+    out: list[float] = []
+    total = 0
+    for d in deltas:
+        total += d
+        out.append(float(total))
+    return out
+
+
+def _check_integer_total(h: PromHistogram, in_buckets: float, count: float) -> list[Problem]:
+    """Histogram.Validate's count check: the buckets hold every observation (at most the count when
+    the sum is NaN, as NaN observations are counted apart)."""
+    if math.isnan(h.sum):
+        if in_buckets > count:
+            return [
+                ("count_int", f"{in_buckets:.0f} observations in buckets, more than the count {count:.0f}")
+            ]
+    elif in_buckets != count:
+        return [("count_int", f"{in_buckets:.0f} observations in buckets, but the count is {count:.0f}")]
+    return []
 
 
 def rejected_message(response: metrics_service_pb2.WriteResponse) -> str:

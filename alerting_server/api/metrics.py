@@ -12,14 +12,16 @@ import promql_parser as pp
 
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from alerting_server.api.convert import ts_from_pb
+from alerting_server.api.histograms import histogram_from_pb, histogram_to_pb
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.query.ast import selector_matchers
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.engine import parse
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels, Matcher, format_series, from_mapping
 from alerting_server.query.result import Result, ValueKind
-from alerting_server.query.tsdb import Sample, WriteResult
+from alerting_server.query.tsdb import HistogramSample, Sample, WriteResult
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 from alerting_server.validation.names import check_label_name, check_metric_name
 
@@ -42,11 +44,21 @@ _UNBOUNDED = 2**62
 
 def _series(result: Result) -> list[metrics_service_pb2.Series]:
     return [
-        metrics_service_pb2.Series(
-            labels=s.labels_dict,
-            points=[metrics_service_pb2.Point(timestamp_ms=t, value=v) for t, v in s.points()],
-        )
+        metrics_service_pb2.Series(labels=s.labels_dict, points=_points(s.points(), s.histograms))
         for s in result.series
+    ]
+
+
+def _points(
+    points: list[tuple[int, float]], histograms: list[FloatHistogram | None] | None
+) -> list[metrics_service_pb2.Point]:
+    if histograms is None:
+        return [metrics_service_pb2.Point(timestamp_ms=t, value=v) for t, v in points]
+    return [
+        metrics_service_pb2.Point(timestamp_ms=t, value=v)
+        if h is None
+        else metrics_service_pb2.Point(timestamp_ms=t, histogram=histogram_to_pb(h))
+        for (t, v), h in zip(points, histograms, strict=True)
     ]
 
 
@@ -107,7 +119,7 @@ def samples_from_pb(
 ) -> list[Sample]:
     """Validated samples; every bad one is named (samples[3].name) and none is written then."""
     violations = Violations()
-    samples = []
+    samples: list[Sample] = []
     for i, s in enumerate(request.samples):
         if not _check_limits(violations, i, s, limits):
             continue
@@ -117,9 +129,15 @@ def samples_from_pb(
         if "__name__" in s.labels:
             violations.add(f"samples[{i}].labels.__name__", "set the metric name in `name`")
         t = ts_from_pb(s, "timestamp")
-        samples.append(
-            Sample(from_mapping({**s.labels, "__name__": s.name}), now if t is None else t, s.value)
-        )
+        labels = from_mapping({**s.labels, "__name__": s.name})
+        if s.HasField("histogram"):
+            if s.value != 0:
+                violations.add(f"samples[{i}].value", "a histogram sample has no float value: leave it 0")
+            h = histogram_from_pb(violations, f"samples[{i}].histogram", s.histogram)
+            if h is not None:
+                samples.append(HistogramSample(labels, now if t is None else t, math.nan, h))
+            continue
+        samples.append(Sample(labels, now if t is None else t, s.value))
     violations.raise_if_any()
     return samples
 

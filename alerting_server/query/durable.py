@@ -7,9 +7,11 @@ Layout of the data directory:
 
 A record is `length (u32) | crc32 (u32) | payload`; the payload is a JSON header (label sets
 and sample count) followed by the raw int64 timestamps and float64 values, so stale markers
-survive bit for bit. A record is on disk before its samples are visible or the write is
-acknowledged. Opening the store loads the snapshot, then replays the sealed logs and the log;
-replaying what a snapshot already holds changes nothing (the same samples again, or older ones).
+survive bit for bit. Native-histogram samples add a `histograms` map to the header (sample
+position to the histogram's JSON form); a record without it holds floats only. A record is on
+disk before its samples are visible or the write is acknowledged. Opening the store loads the
+snapshot, then replays the sealed logs and the log; replaying what a snapshot already holds
+changes nothing (the same samples again, or older ones).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import BinaryIO
 import numpy as np
 
 from alerting_server.errors import Unavailable
+from alerting_server.query.histogram import FloatHistogram, histogram_from_json, histogram_to_json
 from alerting_server.query.labels import Labels, Matcher
 from alerting_server.query.storage import FlatSeries, SeriesData
 from alerting_server.query.tsdb import (
@@ -35,6 +38,7 @@ from alerting_server.query.tsdb import (
     DEFAULT_RETENTION_MS,
     TSDB,
     Cut,
+    HistogramSample,
     Sample,
     WriteResult,
 )
@@ -45,8 +49,17 @@ _SEALED = re.compile(r"wal\.(\d+)")
 _STEP = 4096
 
 
-def _encode(labels: list[Labels], series_index: list[int], ts: object, vs: object) -> bytes:
-    header = json.dumps({"labels": [list(map(list, lbl)) for lbl in labels], "series": series_index}).encode()
+def _encode(
+    labels: list[Labels],
+    series_index: list[int],
+    ts: object,
+    vs: object,
+    histograms: dict[int, FloatHistogram] | None = None,
+) -> bytes:
+    fields: dict[str, object] = {"labels": [list(map(list, lbl)) for lbl in labels], "series": series_index}
+    if histograms:
+        fields["histograms"] = {str(pos): histogram_to_json(h) for pos, h in histograms.items()}
+    header = json.dumps(fields).encode()
     body = (
         struct.pack("<I", len(header))
         + header
@@ -60,21 +73,30 @@ def _encode_samples(batch: Sequence[Sample]) -> bytes:
     labels: list[Labels] = []
     ids: dict[Labels, int] = {}
     index = []
-    for s in batch:
+    histograms: dict[int, FloatHistogram] = {}
+    for pos, s in enumerate(batch):
         if s.labels not in ids:
             ids[s.labels] = len(labels)
             labels.append(s.labels)
         index.append(ids[s.labels])
-    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch])
+        if type(s) is HistogramSample:
+            histograms[pos] = s.histogram
+    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
 
 
 def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
     """One record of the cut's series [start, stop)."""
     parts = [cut.samples(i) for i in range(start, stop)]
     index = np.repeat(np.arange(len(parts)), [len(ts) for ts, _ in parts]).tolist()
+    histograms: dict[int, FloatHistogram] = {}
+    base = 0
+    for i, (part_ts, _) in enumerate(parts, start):
+        for pos, h in cut.histograms(i, part_ts).items():
+            histograms[base + pos] = h
+        base += len(part_ts)
     ts = np.concatenate([ts for ts, _ in parts])
     vs = np.concatenate([vs for _, vs in parts])
-    return _encode(cut.labels[start:stop], index, ts, vs)
+    return _encode(cut.labels[start:stop], index, ts, vs, histograms)
 
 
 def _decode(body: bytes) -> list[Sample]:
@@ -86,7 +108,11 @@ def _decode(body: bytes) -> list[Sample]:
     offset = 4 + header_len
     ts = np.frombuffer(body, dtype=np.int64, count=n, offset=offset)
     vs = np.frombuffer(body, dtype=np.float64, count=n, offset=offset + 8 * n)
-    return [Sample(labels[i], int(t), float(v)) for i, t, v in zip(index, ts.tolist(), vs, strict=True)]
+    samples = [Sample(labels[i], int(t), float(v)) for i, t, v in zip(index, ts.tolist(), vs, strict=True)]
+    for pos, encoded in header.get("histograms", {}).items():
+        s = samples[int(pos)]
+        samples[int(pos)] = HistogramSample(s.labels, s.t_ms, s.value, histogram_from_json(encoded))
+    return samples
 
 
 def _records(data: bytes) -> Iterator[tuple[bytes, int]]:

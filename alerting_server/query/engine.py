@@ -145,6 +145,9 @@ class Engine:
             features=self.features,
         )
         result = engine.instant(query, t_ms)
+        if any(s.histogram_at(0) is not None for s in result.series):
+            # Histogram samples have no float a threshold could pick: each query is evaluated alone.
+            raise QueryError("histogram samples are not evaluated together")
         return [(s.labels, float(s.values[0])) for s in result.series]
 
     def range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> Result:

@@ -221,7 +221,9 @@ class Evaluator:
         if len(groups) == 1 and _is_flat(type(self.storage)):
             flat = cast(FlatQueryable, self.storage).select_flat(groups[0], mint, maxt)
             drop = np.zeros(len(flat.labels), dtype=bool)
-            return Matrix(flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0)
+            return Matrix(
+                flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0, flat.histograms
+            )
         data = self._select(vs, mint, maxt)
         return Matrix.of(
             [RawSeries(s.labels, s.timestamps, s.values, False, s.histograms) for s in data], empty, 0

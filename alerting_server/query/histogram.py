@@ -11,11 +11,14 @@ The operations return new histograms and never change their operands."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from alerting_common.histograms import exponential_bound
 from alerting_server.query.mathx import go_g, go_parse_float, kahan_inc
+
+__all__ = ["exponential_bound"]
 
 CUSTOM_BUCKETS_SCHEMA = -53
 EXPONENTIAL_SCHEMA_MIN = -4
@@ -48,25 +51,6 @@ INCOMPATIBLE_SCHEMA = (
 
 def is_custom_buckets_schema(schema: int) -> bool:
     return schema == CUSTOM_BUCKETS_SCHEMA
-
-
-def exponential_bound(idx: int, schema: int) -> float:
-    """Upper bound of bucket `idx` of an exponential schema (getBoundExponential)."""
-    if schema < 0:
-        exp = idx << -schema
-        if exp == 1024:
-            return float.fromhex("0x1.fffffffffffffp+1023")
-        if exp > 1024:
-            return math.inf
-        return math.ldexp(1.0, exp)
-    frac_idx = idx & ((1 << schema) - 1)
-    frac = 0.5 * 2.0 ** (frac_idx / (1 << schema))
-    exp = (idx >> schema) + 1
-    if frac == 0.5 and exp == 1025:
-        return float.fromhex("0x1.fffffffffffffp+1023")
-    if exp > 1025:
-        return math.inf
-    return math.ldexp(frac, exp)
 
 
 def target_index(idx: int, origin_schema: int, target_schema: int) -> int:
@@ -875,3 +859,122 @@ def _midpoint(lower: float, upper: float, positive: bool, linear: bool) -> float
         return (lower + upper) / 2
     geo_mean = math.sqrt(abs(lower * upper))
     return geo_mean if positive else -geo_mean
+
+
+def histogram_to_json(h: FloatHistogram) -> dict[str, object]:
+    """A JSON form of a histogram that from_json reads back exactly (floats as repr gives them;
+    NaN and ±Inf as the Python json module writes them)."""
+    return {
+        "schema": h.schema,
+        "count": h.count,
+        "sum": h.sum,
+        "zero_threshold": h.zero_threshold,
+        "zero_count": h.zero_count,
+        "positive": [[i, c] for i, c in sorted(h.positive.items())],
+        "negative": [[i, c] for i, c in sorted(h.negative.items())],
+        "custom_values": list(h.custom_values),
+        "hint": int(h.counter_reset_hint),
+    }
+
+
+def histogram_from_json(data: dict[str, object]) -> FloatHistogram:
+    def buckets(key: str) -> dict[int, float]:
+        pairs = data[key]
+        assert isinstance(pairs, list)
+        return {int(i): float(c) for i, c in pairs}
+
+    custom = data["custom_values"]
+    assert isinstance(custom, list)
+    return FloatHistogram(
+        int(str(data["schema"])),
+        float(str(data["count"])),
+        float(str(data["sum"])),
+        float(str(data["zero_threshold"])),
+        float(str(data["zero_count"])),
+        buckets("positive"),
+        buckets("negative"),
+        tuple(float(v) for v in custom),
+        CounterResetHint(int(str(data["hint"]))),
+    )
+
+
+def histogram_from_api(data: Mapping[str, object]) -> FloatHistogram:
+    """The histogram behind Prometheus' query-API JSON of one (`{"count", "sum", "buckets"}`).
+
+    The JSON gives bounds, not schema and indexes: a bucket with an infinite or non-exponential
+    bound means custom buckets (their bounds those the populated buckets show); otherwise the
+    schema is the one whose bounds every bucket has. ValueError for what is not such JSON;
+    HistogramError when no bucket tells the schema (only buckets clipped at the zero threshold)."""
+    count = go_parse_float(str(data["count"]))
+    total = go_parse_float(str(data["sum"]))
+    raw = data.get("buckets", [])
+    if not isinstance(raw, list):
+        raise ValueError("buckets is not a list")
+    buckets: list[tuple[int, float, float, float]] = []
+    for b in raw:
+        if not isinstance(b, list) or len(b) != 4 or not isinstance(b[0], int) or not 0 <= b[0] <= 3:
+            raise ValueError(f"bucket {b!r} is not [boundary rule, lower, upper, count]")
+        buckets.append(
+            (b[0], go_parse_float(str(b[1])), go_parse_float(str(b[2])), go_parse_float(str(b[3])))
+        )
+    zero_threshold = zero_count = 0.0
+    rest = []
+    for rule, lower, upper, c in buckets:
+        if rule == 3 and math.isfinite(upper) and lower == -upper:
+            zero_threshold, zero_count = upper, c
+        else:
+            rest.append((rule, lower, upper, c))
+    h = _exponential_from_api(rest, zero_threshold)
+    if h is None:
+        if zero_count:
+            raise HistogramError("a zero bucket beside buckets of no exponential schema")
+        h = _custom_from_api(rest)
+    h.count, h.sum, h.zero_threshold, h.zero_count = count, total, zero_threshold, zero_count
+    return h
+
+
+def _exponential_from_api(
+    buckets: list[tuple[int, float, float, float]], zero_threshold: float
+) -> FloatHistogram | None:
+    """The exponential histogram of these buckets (count and sum left for the caller), None when they
+    are not buckets of one exponential schema."""
+    # (outer bound's magnitude, inner bound's magnitude, is it clipped, positive side, count)
+    sides = []
+    for rule, lower, upper, c in buckets:
+        if not (math.isfinite(lower) and math.isfinite(upper)):
+            return None
+        # An exponential bucket's bounds are never 0 (nor is a clipped one's: the threshold is not 0).
+        if rule == 0 and lower > 0:
+            sides.append((upper, lower, lower == zero_threshold, True, c))
+        elif rule == 1 and upper < 0:
+            sides.append((-lower, -upper, upper == -zero_threshold, False, c))
+        else:
+            return None
+    schema = None
+    for outer, inner, clipped, _, _ in sides:
+        if not clipped:
+            schema = round(-math.log2(math.log2(outer / inner)))
+            break
+    if schema is None:
+        if sides:
+            raise HistogramError("no bucket of the histogram tells its schema")
+        return FloatHistogram()
+    if not EXPONENTIAL_SCHEMA_MIN <= schema <= EXPONENTIAL_SCHEMA_MAX:
+        return None
+    h = FloatHistogram(schema=schema)
+    for outer, inner, clipped, positive, c in sides:
+        idx = round(math.log2(outer) * 2.0**schema)
+        if exponential_bound(idx, schema) != outer:
+            return None
+        if not clipped and exponential_bound(idx - 1, schema) != inner:
+            return None
+        (h.positive if positive else h.negative)[idx] = c
+    return h
+
+
+def _custom_from_api(buckets: list[tuple[int, float, float, float]]) -> FloatHistogram:
+    bounds = sorted({v for _, lower, upper, _ in buckets for v in (lower, upper) if math.isfinite(v)})
+    h = FloatHistogram(schema=CUSTOM_BUCKETS_SCHEMA, custom_values=tuple(bounds))
+    for _, _, upper, c in buckets:
+        h.positive[len(bounds) if math.isinf(upper) else bounds.index(upper)] = c
+    return h

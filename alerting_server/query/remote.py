@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -15,6 +16,7 @@ import numpy as np
 from alerting_server.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, Unavailable
 from alerting_server.outbound import DestinationDenied
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
+from alerting_server.query.histogram import FloatHistogram, HistogramError, histogram_from_api
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 
@@ -206,11 +208,31 @@ class PrometheusSource:
             self._malformed(f"unreadable {kind_name!r} result")
 
     def _series(self, item: dict[str, Any]) -> ResultSeries:
-        if "histogram" in item or "histograms" in item:
-            raise NativeHistogramsUnsupported(f"datasource {self.name!r} returned a native histogram")
-        points = [item["value"]] if "value" in item else item["values"]
+        labels = from_mapping({str(k): str(v) for k, v in item["metric"].items()})
+        if "histogram" not in item and "histograms" not in item:
+            points = [item["value"]] if "value" in item else item["values"]
+            return ResultSeries(
+                labels,
+                np.array([_ms(t) for t, _ in points], dtype=np.int64),
+                np.array([float(v) for _, v in points], dtype=np.float64),
+            )
+        # Native histograms: a vector sample's `histogram`, or a matrix series' `histograms` beside
+        # its `values`, merged in time order.
+        found: list[tuple[int, float, FloatHistogram | None]] = []
+        floats = [item["value"]] if "value" in item else item.get("values", [])
+        found.extend((_ms(t), float(v), None) for t, v in floats)
+        hists = [item["histogram"]] if "histogram" in item else item["histograms"]
+        for t, h in hists:
+            try:
+                found.append((_ms(t), math.nan, histogram_from_api(h)))
+            except HistogramError as exc:
+                raise NativeHistogramsUnsupported(
+                    f"datasource {self.name!r} returned a native histogram that cannot be read back: {exc}"
+                ) from None
+        found.sort(key=lambda p: p[0])
         return ResultSeries(
-            from_mapping({str(k): str(v) for k, v in item["metric"].items()}),
-            np.array([_ms(t) for t, _ in points], dtype=np.int64),
-            np.array([float(v) for _, v in points], dtype=np.float64),
+            labels,
+            np.array([t for t, _, _ in found], dtype=np.int64),
+            np.array([v for _, v, _ in found], dtype=np.float64),
+            [h for _, _, h in found],
         )

@@ -157,7 +157,12 @@ class _Union:
         flat = self.select_flat(matchers, mint_ms, maxt_ms)
         o = flat.offsets
         return [
-            SeriesData(labels, flat.timestamps[o[i] : o[i + 1]], flat.values[o[i] : o[i + 1]])
+            SeriesData(
+                labels,
+                flat.timestamps[o[i] : o[i + 1]],
+                flat.values[o[i] : o[i + 1]],
+                histograms=None if flat.histograms is None else tuple(flat.histograms[o[i] : o[i + 1]]),
+            )
             for i, labels in enumerate(flat.labels)
         ]
 

@@ -54,6 +54,8 @@ class FlatSeries:
     timestamps: Timestamps
     values: Values
     offsets: npt.NDArray[np.intp]
+    # The histogram of each sample that is one (None for a float), or None when no sample is.
+    histograms: npt.NDArray[np.object_] | None = None
 
 
 @runtime_checkable

@@ -7,6 +7,12 @@ so that a series costs memory in proportion to its samples. An inverted index ma
 
 Samples once stored are never rewritten in place (a head grows by copying, retention trims by
 copying), so a view of a head's filled part stays valid while appends go on: what `cut()` relies on.
+
+Native-histogram samples take their place in the chunks like floats (a NaN placeholder value, so
+that ordering and retention treat both alike) and are kept in a map from timestamp to histogram that
+only series holding some have: a float-only series pays nothing for them. As in Prometheus, a float
+and a histogram at one timestamp of a series are a duplicate sample, refused, and a histogram's
+counter-reset hint reads back as Prometheus' chunks give it (see `_as_stored`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alerting_server.errors import ResourceExhausted
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram
 from alerting_server.query.labels import Labels, Matcher, MatchType
 from alerting_server.query.storage import FlatSeries, SeriesData, Timestamps, Values
 
@@ -38,6 +45,17 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class HistogramSample(Sample):
+    """A native-histogram sample; `value` is the NaN placeholder the chunks hold for it."""
+
+    histogram: FloatHistogram
+
+
+def histogram_sample(labels: Labels, t_ms: int, histogram: FloatHistogram) -> HistogramSample:
+    return HistogramSample(labels, t_ms, math.nan, histogram)
+
+
+@dataclass(frozen=True)
 class WriteResult:
     accepted: int
     rejected: int
@@ -45,7 +63,7 @@ class WriteResult:
 
 
 class _Series:
-    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "labels", "last_t", "last_v")
+    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "hists", "labels", "last_t", "last_v")
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
@@ -57,6 +75,9 @@ class _Series:
         self.first_t = 0
         self.last_t: int | None = None
         self.last_v = 0.0
+        # The histogram samples by timestamp, None while the series has none. Replaced, never
+        # shrunk in place, by retention: a cut may still read the old map.
+        self.hists: dict[int, FloatHistogram] | None = None
 
     def append(self, t: int, v: float) -> None:
         n = self.head_n
@@ -74,6 +95,24 @@ class _Series:
         self.head_n += 1
         self.last_t = t
         self.last_v = v
+
+    def add_histogram(self, t: int, h: FloatHistogram) -> None:
+        """Records the histogram of the sample just appended at t."""
+        if self.hists is None:
+            self.hists = {}
+        self.hists[t] = h
+
+    def last_histogram(self) -> FloatHistogram | None:
+        if self.hists is None or self.last_t is None:
+            return None
+        return self.hists.get(self.last_t)
+
+    def histograms_of(self, ts: Timestamps) -> tuple[FloatHistogram | None, ...] | None:
+        """The histogram of each of these timestamps (None for a float), or None for a float-only series."""
+        hists = self.hists
+        if hists is None:
+            return None
+        return tuple(hists.get(t) for t in ts.tolist())
 
     def _grow(self, capacity: int) -> None:
         n = self.head_n
@@ -116,6 +155,9 @@ class _Series:
             self.head_n = n - lo
             if self.head_n:
                 self.first_t = int(self.head_t[0])
+        if self.hists is not None:
+            kept = {ht: h for ht, h in self.hists.items() if ht >= t}
+            self.hists = kept or None
 
     def oldest(self) -> int | None:
         if self.chunks:
@@ -145,6 +187,8 @@ class Cut:
     heads_t: list[Timestamps]
     heads_v: list[Values]
     head_counts: list[int]
+    # Each series' histogram map (None: float-only); appends only add later timestamps to it.
+    hists: list[dict[int, FloatHistogram] | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -158,6 +202,18 @@ class Cut:
         parts_v.append(self.heads_v[i][:n])
         return np.concatenate(parts_t), np.concatenate(parts_v)
 
+    def histograms(self, i: int, ts: Timestamps) -> dict[int, FloatHistogram]:
+        """The histogram samples of series i among its samples at `ts` (what samples(i) gave)."""
+        hists = self.hists[i] if self.hists else None
+        if hists is None:
+            return {}
+        found = {}
+        for pos, t in enumerate(ts.tolist()):
+            h = hists.get(t)
+            if h is not None:
+                found[pos] = h
+        return found
+
 
 def _refusal(t_ms: int, head_ms: int) -> str:
     if t_ms == head_ms:
@@ -167,6 +223,34 @@ def _refusal(t_ms: int, head_ms: int) -> str:
 
 def _same_value(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _as_stored(h: FloatHistogram, previous: FloatHistogram | None) -> FloatHistogram:
+    """The histogram with the counter-reset hint Prometheus' TSDB gives it back with: a gauge
+    histogram or one said to follow a reset keeps its hint; a counter histogram that follows another
+    without a reset reads as not a reset; the first of a chunk (first of the series, after a float,
+    a gauge or a reset, which starts a new chunk) as unknown."""
+    hint = h.counter_reset_hint
+    if hint in (CounterResetHint.GAUGE, CounterResetHint.COUNTER_RESET):
+        return h
+    wanted = CounterResetHint.UNKNOWN
+    if previous is not None and previous.counter_reset_hint != CounterResetHint.GAUGE:
+        probe = h.copy() if hint != CounterResetHint.UNKNOWN else h
+        probe.counter_reset_hint = CounterResetHint.UNKNOWN
+        if not probe.detect_reset(previous):
+            wanted = CounterResetHint.NOT_COUNTER_RESET
+    if wanted == hint:
+        return h
+    stored = h.copy()
+    stored.counter_reset_hint = wanted
+    return stored
+
+
+def _same_sample(sample: Sample, value: float, histogram: FloatHistogram | None) -> bool:
+    """Whether a sample repeats a head of this value or histogram: a float and a histogram never do."""
+    if isinstance(sample, HistogramSample):
+        return histogram is not None and sample.histogram.equals(histogram)
+    return histogram is None and _same_value(sample.value, value)
 
 
 class TSDB:
@@ -212,7 +296,13 @@ class TSDB:
         if log is not None and store:
             log([sample for sample, _ in store])
         for sample, series in store:
-            (series or self._get_or_create(sample.labels)).append(sample.t_ms, sample.value)
+            target = series or self._get_or_create(sample.labels)
+            if type(sample) is HistogramSample:
+                stored = _as_stored(sample.histogram, target.last_histogram())
+                target.append(sample.t_ms, sample.value)
+                target.add_histogram(sample.t_ms, stored)
+            else:
+                target.append(sample.t_ms, sample.value)
         return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
 
     def _plan(
@@ -222,8 +312,9 @@ class TSDB:
         series (None: not created yet), the label sets of the series to create, and the refusals.
         A sample repeating its series' head (same timestamp, same value) is neither stored nor refused."""
         ids, all_series = self._ids, self._series
-        # Keyed by series id, or by labels for a series the batch creates: ids hash faster than labels.
-        heads: dict[int | Labels, tuple[int, float]] = {}
+        # The batch's last sample of each series, keyed by series id, or by labels for a series the
+        # batch creates: ids hash faster than labels.
+        heads: dict[int | Labels, Sample] = {}
         store: list[tuple[Sample, _Series | None]] = []
         new: set[Labels] = set()
         refused: list[tuple[int, str]] = []
@@ -237,13 +328,18 @@ class TSDB:
                 key = sid
                 series = all_series[sid]
             head = heads.get(key)
-            if head is None and series is not None and series.last_t is not None:
-                head = (series.last_t, series.last_v)
-            if head is not None and sample.t_ms <= head[0]:
-                if sample.t_ms != head[0] or not _same_value(sample.value, head[1]):
-                    refused.append((index, _refusal(sample.t_ms, head[0])))
+            if head is not None:
+                if sample.t_ms <= head.t_ms:
+                    previous = head.histogram if isinstance(head, HistogramSample) else None
+                    if sample.t_ms != head.t_ms or not _same_sample(sample, head.value, previous):
+                        refused.append((index, _refusal(sample.t_ms, head.t_ms)))
+                    continue
+            elif series is not None and series.last_t is not None and sample.t_ms <= series.last_t:
+                last_t = series.last_t
+                if sample.t_ms != last_t or not _same_sample(sample, series.last_v, series.last_histogram()):
+                    refused.append((index, _refusal(sample.t_ms, last_t)))
                 continue
-            heads[key] = (sample.t_ms, sample.value)
+            heads[key] = sample
             store.append((sample, series))
         return store, new, refused
 
@@ -301,6 +397,7 @@ class TSDB:
             [s.head_t for s in series],
             [s.head_v for s in series],
             [s.head_n for s in series],
+            [s.hists for s in series],
         )
 
     def _candidates(self, matcher: Matcher) -> AbstractSet[int] | None:
@@ -360,7 +457,7 @@ class TSDB:
             series = self._series[sid]
             ts, vs = series.window(mint_ms, maxt_ms)
             if len(ts):
-                out.append(SeriesData(series.labels, ts, vs))
+                out.append(SeriesData(series.labels, ts, vs, histograms=series.histograms_of(ts)))
         return out
 
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
@@ -373,6 +470,8 @@ class TSDB:
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
+        # (part index, histogram map) of the series holding histograms.
+        with_hists: list[tuple[int, dict[int, FloatHistogram]]] = []
         all_series = self._series
         for sid in ids:
             series = all_series.get(sid)
@@ -395,6 +494,8 @@ class TSDB:
                 if lo >= hi:
                     continue
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]
+            if series.hists is not None:
+                with_hists.append((len(parts_t), series.hists))
             labels.append(series.labels)
             parts_t.append(ts)
             parts_v.append(vs)
@@ -402,7 +503,14 @@ class TSDB:
         np.cumsum([len(t) for t in parts_t], out=offsets[1:])
         if not labels:
             return FlatSeries([], np.empty(0, dtype=np.int64), np.empty(0), offsets)
-        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets)
+        histograms = None
+        if with_hists:
+            histograms = np.full(int(offsets[-1]), None, dtype=object)
+            for part, hists in with_hists:
+                start = int(offsets[part])
+                for pos, t in enumerate(parts_t[part].tolist()):
+                    histograms[start + pos] = hists.get(t)
+        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, histograms)
 
     def series_matching(
         self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int

@@ -21,7 +21,7 @@ from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import METRIC_NAME, Labels
 from alerting_server.query.tsdb import Sample
 from alerting_server.rules.vector import QueryFunc, VectorSample
-from alerting_server.templating import QuerySample, StrMap, render_alert_template
+from alerting_server.templating import QuerySample, StrMap, TemplateHistogram, render_alert_template
 from alerting_server.templating import Sample as TemplateSample
 
 RESOLVED_RETENTION_MS = 15 * 60 * 1000
@@ -118,7 +118,9 @@ class AlertingRule:
     def name(self) -> str:
         return self.rule.name
 
-    def _expand(self, text: str, series: Mapping[str, str], value: float, ts: int, query: QueryFunc) -> str:
+    def _expand(
+        self, text: str, series: Mapping[str, str], sample: VectorSample, ts: int, query: QueryFunc
+    ) -> str:
         if "{{" not in text:
             return text
 
@@ -129,7 +131,8 @@ class AlertingRule:
             text,
             self.name,
             series,
-            value,
+            # As template.AlertTemplateData: $value is the histogram of a histogram sample.
+            sample.value if sample.histogram is None else TemplateHistogram(sample.histogram),
             self.external_labels,
             self.external_url,
             query=template_query,
@@ -140,14 +143,14 @@ class AlertingRule:
         series = dict(sample.labels)
         labels = {k: v for k, v in series.items() if k != METRIC_NAME}
         for name, text in self._label_templates.items():
-            value = self._expand(text, series, sample.value, ts, query)
+            value = self._expand(text, series, sample, ts, query)
             if value:
                 labels[name] = value
             else:
                 labels.pop(name, None)
         labels[ALERT_NAME_LABEL] = self.name
         annotations = {
-            name: self._expand(text, series, sample.value, ts, query)
+            name: self._expand(text, series, sample, ts, query)
             for name, text in self.rule.annotations.items()
         }
         return tuple(sorted(labels.items())), annotations

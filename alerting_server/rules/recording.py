@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from alerting_server.model import Rule
 from alerting_server.query.errors import QueryError
 from alerting_server.query.labels import METRIC_NAME
-from alerting_server.query.tsdb import Sample
+from alerting_server.query.tsdb import HistogramSample, Sample
 from alerting_server.rules.vector import QueryFunc
 
 
@@ -34,5 +36,8 @@ class RecordingRule:
             if key in seen:
                 raise QueryError("vector contains metrics with the same labelset after applying rule labels")
             seen.add(key)
-            out.append(Sample(key, ts, sample.value))
+            if sample.histogram is None:
+                out.append(Sample(key, ts, sample.value))
+            else:
+                out.append(HistogramSample(key, ts, math.nan, sample.histogram))
         return out

@@ -7,14 +7,19 @@ from dataclasses import dataclass
 
 from alerting_server.query.datasources import LocalEngine
 from alerting_server.query.errors import QueryError
+from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels
 from alerting_server.query.result import Result, ValueKind
 
 
 @dataclass(frozen=True)
 class VectorSample:
+    """One element of a rule's result. A native-histogram sample has `histogram` set and, as in
+    Prometheus (promql.Sample.F of a histogram sample), a value of 0."""
+
     labels: Labels
     value: float
+    histogram: FloatHistogram | None = None
 
 
 QueryFunc = Callable[[str, int], list[VectorSample]]
@@ -62,4 +67,10 @@ def vector_of(result: Result) -> list[VectorSample]:
         return [VectorSample((), result.scalar)]
     if result.kind is not ValueKind.VECTOR:
         raise QueryError("rule result is not a vector or scalar")
-    return [VectorSample(s.labels, float(s.values[0])) for s in result.series]
+    out = []
+    for s in result.series:
+        h = s.histogram_at(0)
+        out.append(
+            VectorSample(s.labels, float(s.values[0])) if h is None else VectorSample(s.labels, 0.0, h)
+        )
+    return out

@@ -5,7 +5,7 @@ this package parses them (so bad ones are rejected at API time with Go's error t
 renders them as Prometheus and Alertmanager would.
 """
 
-from alerting_server.templating.alert import AlertTemplateData, render_alert_template
+from alerting_server.templating.alert import AlertTemplateData, TemplateHistogram, render_alert_template
 from alerting_server.templating.alertmanager_funcs import alertmanager_functions
 from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.gotime import GoDuration, GoTime
@@ -28,6 +28,7 @@ __all__ = [
     "StrMap",
     "Template",
     "TemplateError",
+    "TemplateHistogram",
     "alertmanager_functions",
     "parse_template",
     "prometheus_functions",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from alerting_server.templating.errors import TemplateError
 from alerting_server.templating.prometheus_funcs import QueryFunc, prometheus_functions
@@ -28,14 +29,46 @@ class AlertTemplateData:
     Labels: StrMap
     ExternalLabels: StrMap
     ExternalURL: str
-    Value: float
+    Value: float | TemplateHistogram
+
+
+class Histogram(Protocol):
+    """A native histogram as templates see it (query.histogram.FloatHistogram)."""
+
+    schema: int
+    count: float
+    sum: float
+    zero_threshold: float
+    zero_count: float
+
+    def __str__(self) -> str: ...
+
+
+class TemplateHistogram:
+    """$value of an alert on a native-histogram sample: Prometheus hands templates the
+    *histogram.FloatHistogram, printed by its String() (`{count:4, sum:5, (1,2]:1}`), with the
+    exported scalar fields readable (`$value.Count`, `$value.Sum`); humanize and the other number
+    functions refuse it, as Go's ConvertToFloat does."""
+
+    go_type_name = "*histogram.FloatHistogram"
+
+    def __init__(self, h: Histogram) -> None:
+        self._h = h
+        self.Schema = h.schema
+        self.Count = h.count
+        self.Sum = h.sum
+        self.ZeroThreshold = h.zero_threshold
+        self.ZeroCount = h.zero_count
+
+    def String(self) -> str:
+        return str(self._h)
 
 
 def render_alert_template(
     text: str,
     name: str,
     labels: Mapping[str, str],
-    value: float,
+    value: float | TemplateHistogram,
     external_labels: Mapping[str, str],
     external_url: str = "",
     query: QueryFunc | None = None,

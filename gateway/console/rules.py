@@ -191,8 +191,17 @@ def rule_routes(console: Console) -> list[Route]:
         except grpc.aio.AioRpcError as error:
             return shown + errors_html(rpc_reasons(error)[0])
         assert isinstance(answer, metrics_service_pb2.QueryRangeResponse)
-        lines = [Line(dict(s.labels), [(p.timestamp_ms, p.value) for p in s.points]) for s in answer.series]
+        # A native-histogram point has no number to draw: left out, and said so.
+        lines = [
+            Line(dict(s.labels), [(p.timestamp_ms, p.value) for p in s.points if not p.HasField("histogram")])
+            for s in answer.series
+        ]
         warnings = "".join(f'<p class="status">Warning: {esc(w)}</p>' for w in answer.warnings)
+        if any(p.HasField("histogram") for s in answer.series for p in s.points):
+            warnings += (
+                '<p class="status">Native-histogram samples are not plotted: plot a number of them, '
+                "such as histogram_quantile(0.9, ...) or histogram_count(...).</p>"
+            )
         title = f"{rule.name}: {expr} over the last {chosen}"
         return shown + svg_plot(lines, start_ms, end_ms, step_ms, threshold, title) + warnings
 

@@ -29,7 +29,7 @@ T0 = 1_696_789_234_567
 class Series:
     labels: dict[str, str]
     samples: tuple[tuple[float, int], ...] = ()
-    histograms: int = 0
+    histograms: tuple[dict[str, Any], ...] = ()
 
 
 def encode(*series: Series) -> bytes:
@@ -41,8 +41,8 @@ def encode(*series: Series) -> bytes:
             ts.labels.add(name=name, value=value)
         for sample_value, timestamp in spec.samples:
             ts.samples.add(value=sample_value, timestamp=timestamp)
-        for _ in range(spec.histograms):
-            ts.histograms.add()
+        for fields in spec.histograms:
+            ts.histograms.add(**fields)
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
 
 
@@ -142,12 +142,8 @@ async def test_an_empty_request_writes_nothing(client: httpx.AsyncClient, server
         (b"\xff\xff\xff\xff\xff\xff", "snappy"),
         (bytes(cramjam.snappy.compress_raw(b"\x0a\xff")), "malformed protobuf"),
         (encode(Series({"job": "node"}, ((1.0, T0),))), "without a __name__"),
-        (
-            encode(Series({"__name__": "up"}, ((1.0, T0),)), Series({"__name__": "h"}, histograms=1)),
-            "native histograms are not supported",
-        ),
     ],
-    ids=["bad-snappy", "bad-protobuf", "no-name", "histogram"],
+    ids=["bad-snappy", "bad-protobuf", "no-name"],
 )
 async def test_undecodable_or_unstorable_requests_are_400_and_write_nothing(
     client: httpx.AsyncClient, server: FakeServer, body: bytes, message: str
@@ -231,3 +227,138 @@ def test_the_message_classes_live_outside_the_default_pool() -> None:
     assert isinstance(WriteRequest(), Message)
     with pytest.raises(KeyError):
         descriptor_pool.Default().FindMessageTypeByName("prometheus.WriteRequest")
+
+
+# An integer histogram of schema 0: 6 observations, 1 in the zero bucket, buckets 0..1 and 3 (deltas).
+INT_HISTOGRAM: dict[str, Any] = {
+    "count_int": 6,
+    "sum": 12.5,
+    "schema": 0,
+    "zero_threshold": 0.001,
+    "zero_count_int": 1,
+    "positive_spans": [{"offset": 0, "length": 2}, {"offset": 1, "length": 1}],
+    "positive_deltas": [2, -1, 0],
+    "negative_spans": [{"offset": -1, "length": 1}],
+    "negative_deltas": [1],
+    "reset_hint": 2,
+    "timestamp": T0,
+}
+FLOAT_CUSTOM: dict[str, Any] = {
+    "count_float": 3.5,
+    "sum": 2.0,
+    "schema": -53,
+    "positive_spans": [{"offset": 0, "length": 1}, {"offset": 1, "length": 1}],
+    "positive_counts": [1.5, 2.0],
+    "custom_values": [0.1, 0.5],
+    "timestamp": T0 + 1000,
+}
+
+
+async def test_histograms_become_histogram_samples_with_absolute_counts(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    body = encode(
+        Series({"__name__": "rpc_seconds", "job": "a"}, ((1.0, T0 - 1),), (INT_HISTOGRAM, FLOAT_CUSTOM))
+    )
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 204, response.text
+    sent = server.last("Write")
+    assert isinstance(sent, metrics_service_pb2.WriteRequest)
+    float_sample, integer, custom = sent.samples
+    assert not float_sample.HasField("histogram")
+    assert integer.name == "rpc_seconds"
+    assert dict(integer.labels) == {"job": "a"}
+    assert integer.timestamp.ToMilliseconds() == T0
+    h = integer.histogram
+    assert (h.schema, h.count, h.sum, h.zero_threshold, h.zero_count) == (0, 6.0, 12.5, 0.001, 1.0)
+    assert [(s.offset, s.length) for s in h.positive_spans] == [(0, 2), (1, 1)]
+    assert list(h.positive_buckets) == [2.0, 1.0, 1.0]
+    assert [(s.offset, s.length) for s in h.negative_spans] == [(-1, 1)]
+    assert list(h.negative_buckets) == [1.0]
+    assert h.counter_reset_hint == metrics_service_pb2.COUNTER_RESET_HINT_NOT_RESET
+    c = custom.histogram
+    assert custom.timestamp.ToMilliseconds() == T0 + 1000
+    assert (c.schema, c.count, list(c.positive_buckets), list(c.custom_values)) == (
+        -53,
+        3.5,
+        [1.5, 2.0],
+        [0.1, 0.5],
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"positive_deltas": [2, -1]},
+            "timeseries[1].histograms[1].positive_spans: the spans cover 3 buckets but 2 counts",
+        ),
+        (
+            {"positive_deltas": [2, -3, 0]},
+            "timeseries[1].histograms[1].positive_deltas[1]: bucket count -1.0 is negative",
+        ),
+        ({"schema": 9}, "timeseries[1].histograms[1].schema: must be between -4 and 8"),
+        (
+            {"positive_spans": [{"offset": 0, "length": 2}, {"offset": -1, "length": 1}]},
+            "timeseries[1].histograms[1].positive_spans[1].offset: offset -1 is negative",
+        ),
+        (
+            {"count_int": 7},
+            "timeseries[1].histograms[1].count_int: 6 observations in buckets, but the count is 7",
+        ),
+        (
+            {"positive_spans": [{"offset": 0, "length": 16_384}], "positive_deltas": [0] * 16_384},
+            "timeseries[1].histograms[1].positive_spans: 16385 buckets, more than the limit of 16384",
+        ),
+        (
+            {"positive_counts": [1.0]},
+            "timeseries[1].histograms[1].positive_counts: a histogram of integer counts",
+        ),
+        (
+            {
+                "schema": -53,
+                "zero_threshold": 0,
+                "zero_count_int": 0,
+                "negative_spans": [],
+                "negative_deltas": [],
+                "custom_values": [0.5, 0.1],
+            },
+            "timeseries[1].histograms[1].custom_values[1]: bounds must increase",
+        ),
+    ],
+    ids=[
+        "spans-deltas",
+        "negative-count",
+        "schema",
+        "span-offset",
+        "count",
+        "bucket-cap",
+        "counts",
+        "custom-order",
+    ],
+)
+async def test_invalid_histograms_are_400_naming_the_field_and_write_nothing(
+    client: httpx.AsyncClient, server: FakeServer, change: dict[str, Any], message: str
+) -> None:
+    body = encode(
+        Series({"__name__": "up"}, ((1.0, T0),)),
+        Series({"__name__": "rpc_seconds"}, (), (INT_HISTOGRAM, {**INT_HISTOGRAM, **change})),
+    )
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert [c for c in server.calls if c.method == "Write"] == []
+
+
+async def test_float_histograms_are_checked_too(client: httpx.AsyncClient, server: FakeServer) -> None:
+    body = encode(Series({"__name__": "h"}, (), ({**FLOAT_CUSTOM, "positive_counts": [1.5, -2.0]},)))
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 400
+    assert "timeseries[0].histograms[0].positive_counts[1]: bucket count -2.0 is negative" in response.text
+    assert [c for c in server.calls if c.method == "Write"] == []

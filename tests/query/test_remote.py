@@ -307,11 +307,44 @@ async def test_answers_that_are_not_prometheus_api_are_failed_precondition(
         await source(prom, client).instant("up", 0)
 
 
-async def test_native_histograms_are_refused_not_misread(
+async def test_native_histograms_are_read_back(prom: FakePrometheus, client: httpx.AsyncClient) -> None:
+    exponential = {"count": "10", "sum": "20", "buckets": [[3, "-0.001", "0.001", "4"], [0, "1", "2", "6"]]}
+    custom = {"count": "2", "sum": "3", "buckets": [[0, "0", "1", "2"]]}
+    prom.answers = [
+        success("vector", [{"metric": {"a": "1"}, "histogram": [1, exponential]}]),
+        success(
+            "matrix", [{"metric": {}, "values": [[1, "5"]], "histograms": [[2, custom], [0.5, exponential]]}]
+        ),
+    ]
+
+    (vector,) = (await source(prom, client).instant("h", 1000)).series
+    h = vector.histogram_at(0)
+    assert h is not None
+    assert (h.schema, h.count, h.sum, h.zero_threshold, h.zero_count, h.positive) == (
+        0,
+        10,
+        20,
+        0.001,
+        4,
+        {1: 6},
+    )
+    (matrix,) = (await source(prom, client).range("h", 0, 2000, 500)).series
+    assert matrix.timestamps.tolist() == [500, 1000, 2000]
+    assert matrix.histograms is not None
+    first, float_point, last = matrix.histograms
+    assert first is not None
+    assert first.schema == 0
+    assert float_point is None
+    assert matrix.values[1] == 5.0
+    assert last is not None
+    assert (last.schema, last.custom_values, last.positive) == (-53, (0.0, 1.0), {1: 2.0})
+
+
+async def test_histograms_that_cannot_be_read_back_are_refused_not_misread(
     prom: FakePrometheus, client: httpx.AsyncClient
 ) -> None:
-    histogram = {"count": "2", "sum": "3", "buckets": [[0, "0", "1", "2"]]}
-    prom.answers = [success("vector", [{"metric": {}, "histogram": [1, histogram]}])]
+    clipped = {"count": "3", "sum": "1", "buckets": [[3, "-0.75", "0.75", "1"], [0, "0.75", "1", "2"]]}
+    prom.answers = [success("vector", [{"metric": {}, "histogram": [1, clipped]}])]
 
     with pytest.raises(NativeHistogramsUnsupported, match="prom-eu"):
         await source(prom, client).instant("h", 0)

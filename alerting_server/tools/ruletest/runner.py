@@ -4,7 +4,8 @@ Each test group loads its input series into a fresh store, evaluates every rule 
 time 0 (or `start_timestamp`) to the last `eval_time` every `evaluation_interval`, feeding
 input samples lazily up to each evaluation time as promtool's LazyLoader does; alert tests are
 checked after the evaluation at or just before their `eval_time`, PromQL tests at the end.
-Native-histogram samples are not supported: a test group that uses them fails with that reason.
+Input series and expected samples may be native histograms (`{{schema:0 count:3 ...}}`), compared
+as promtool does, by their test expression.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from alerting_server.errors import AlertingError, InvalidArgument
 from alerting_server.model.alert import AlertState
 from alerting_server.query.engine import Engine, parse
 from alerting_server.query.labels import Labels, format_labels
-from alerting_server.query.tsdb import TSDB, Sample
+from alerting_server.query.tsdb import TSDB, Sample, histogram_sample
 from alerting_server.rules.alerting import ALERT_NAME_LABEL, AlertingRule
 from alerting_server.rules.group import Group
 from alerting_server.rules.rulefile import RuleGroup, parse_rule_file
@@ -141,10 +142,8 @@ def _input_samples(tg: TestGroup) -> list[Sample]:
             raise TestFileError(f"    input series {go_quote(s.series)}: no metric name or labels")
         for i, v in enumerate(values):
             if isinstance(v, HistogramValue):
-                raise TestFileError(
-                    f"    input series {go_quote(s.series)}: native histograms are not supported"
-                )
-            if isinstance(v, float):
+                samples.append(histogram_sample(labels, tg.start_ms + i * tg.interval, v.histogram))
+            elif isinstance(v, float):
                 samples.append(Sample(labels, tg.start_ms + i * tg.interval, v))
     samples.sort(key=lambda x: x.t_ms)
     return samples
@@ -163,10 +162,31 @@ def _alerts_string(alerts: list[_Alert]) -> str:
     return "[\n" + ",\n".join(parts) + "\n]"
 
 
-def _samples_string(samples: list[tuple[Labels, float]]) -> str:
+# A sample as promtool's parsedSample: labels, value, and the test expression of its histogram ("" for
+# a float, whose value is then what counts; a histogram sample's value is 0 as promql.Sample.F is).
+_Parsed = tuple[Labels, float, str]
+
+
+def _samples_string(samples: list[_Parsed]) -> str:
     if not samples:
         return "nil"
-    return ", ".join(f"{format_labels(labels)} {format_float(v, 'E', -1)}" for labels, v in samples)
+    return ", ".join(
+        f"{format_labels(labels)} {h}" if h else f"{format_labels(labels)} {format_float(v, 'E', -1)}"
+        for labels, v, h in samples
+    )
+
+
+def _expected_histogram(text: str) -> str:
+    """The test expression of an expected sample's `histogram` (promtool parses it as a series of one)."""
+    if not text:
+        return ""
+    values = parse_values(text, 0)
+    if len(values) != 1:
+        raise ValueError(f"expected 1 value, got {len(values)}")
+    value = values[0]
+    if not isinstance(value, HistogramValue):
+        raise ValueError(f"expected histogram, got {value}")
+    return value.histogram.test_expression()
 
 
 def _floats_equal(a: float, b: float, fuzzy: bool) -> bool:
@@ -184,9 +204,6 @@ def _run_group(
         pending = _input_samples(tg)
     except TestFileError as exc:
         return [str(exc)]
-    for p in tg.promql_expr_test:
-        if any(s.histogram for s in p.exp_samples):
-            return [f"    expr: {go_quote(p.expr)}: native histograms are not supported"]
     loaded, load_errors = _load_rules(rule_files)
     if load_errors:
         return load_errors
@@ -253,14 +270,20 @@ def _run_group(
             )
             continue
         try:
-            exp = sorted((parse_series_desc(s.labels, 0)[0], s.value) for s in p.exp_samples)
+            exp = sorted(
+                (parse_series_desc(s.labels, 0)[0], s.value, _expected_histogram(s.histogram))
+                for s in p.exp_samples
+            )
         except (SeriesError, IndexError, ValueError, SyntaxError) as exc:
             errors.append(f"    expr: {go_quote(p.expr)}, time: {format_duration(p.eval_time)}, err: {exc}")
             continue
-        got = sorted((s.labels, s.value) for s in got_vector)
+        got = sorted(
+            (s.labels, s.value, "" if s.histogram is None else s.histogram.test_expression())
+            for s in got_vector
+        )
         same = len(exp) == len(got) and all(
-            el == gl and _floats_equal(ev, gv, spec.fuzzy_compare)
-            for (el, ev), (gl, gv) in zip(exp, got, strict=True)
+            el == gl and _floats_equal(ev, gv, spec.fuzzy_compare) and eh == gh
+            for (el, ev, eh), (gl, gv, gh) in zip(exp, got, strict=True)
         )
         if not same:
             errors.append(

@@ -21,6 +21,28 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _CounterResetHint:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CounterResetHintEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CounterResetHint.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COUNTER_RESET_HINT_UNSPECIFIED: _CounterResetHint.ValueType  # 0
+    """Unknown: whether the counter was reset is found by comparing with the previous histogram."""
+    COUNTER_RESET_HINT_RESET: _CounterResetHint.ValueType  # 1
+    COUNTER_RESET_HINT_NOT_RESET: _CounterResetHint.ValueType  # 2
+    COUNTER_RESET_HINT_GAUGE: _CounterResetHint.ValueType  # 3
+
+class CounterResetHint(_CounterResetHint, metaclass=_CounterResetHintEnumTypeWrapper):
+    """How a native histogram relates to the one before it (Prometheus' CounterResetHint)."""
+
+COUNTER_RESET_HINT_UNSPECIFIED: CounterResetHint.ValueType  # 0
+"""Unknown: whether the counter was reset is found by comparing with the previous histogram."""
+COUNTER_RESET_HINT_RESET: CounterResetHint.ValueType  # 1
+COUNTER_RESET_HINT_NOT_RESET: CounterResetHint.ValueType  # 2
+COUNTER_RESET_HINT_GAUGE: CounterResetHint.ValueType  # 3
+Global___CounterResetHint: _TypeAlias = CounterResetHint  # noqa: Y015
+
 class _ResultType:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -70,13 +92,19 @@ class Sample(_message.Message):
     LABELS_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     TIMESTAMP_FIELD_NUMBER: _builtins.int
+    HISTOGRAM_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Metric name (the __name__ label)."""
     value: _builtins.float
+    """The float value; must be 0 when `histogram` is set."""
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def histogram(self) -> Global___NativeHistogram:
+        """Set: the sample is this native histogram instead of a float."""
+
     def __init__(
         self,
         *,
@@ -84,14 +112,103 @@ class Sample(_message.Message):
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         value: _builtins.float = ...,
         timestamp: _timestamp_pb2.Timestamp | None = ...,
+        histogram: Global___NativeHistogram | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["histogram", b"histogram", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels", "name", b"name", "timestamp", b"timestamp", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["histogram", b"histogram", "labels", b"labels", "name", b"name", "timestamp", b"timestamp", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Sample: _TypeAlias = Sample  # noqa: Y015
+
+@_typing.final
+class BucketSpan(_message.Message):
+    """A run of consecutive buckets of a native histogram: `offset` is the gap (in bucket indexes) from
+    the end of the previous span, or for the first span the index of its first bucket.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFSET_FIELD_NUMBER: _builtins.int
+    LENGTH_FIELD_NUMBER: _builtins.int
+    offset: _builtins.int
+    length: _builtins.int
+    def __init__(
+        self,
+        *,
+        offset: _builtins.int = ...,
+        length: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["length", b"length", "offset", b"offset"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BucketSpan: _TypeAlias = BucketSpan  # noqa: Y015
+
+@_typing.final
+class NativeHistogram(_message.Message):
+    """A Prometheus native histogram, with float counts. Bucket counts are absolute (not deltas), one
+    per bucket the spans cover, in index order.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEMA_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    SUM_FIELD_NUMBER: _builtins.int
+    ZERO_THRESHOLD_FIELD_NUMBER: _builtins.int
+    ZERO_COUNT_FIELD_NUMBER: _builtins.int
+    POSITIVE_SPANS_FIELD_NUMBER: _builtins.int
+    POSITIVE_BUCKETS_FIELD_NUMBER: _builtins.int
+    NEGATIVE_SPANS_FIELD_NUMBER: _builtins.int
+    NEGATIVE_BUCKETS_FIELD_NUMBER: _builtins.int
+    CUSTOM_VALUES_FIELD_NUMBER: _builtins.int
+    COUNTER_RESET_HINT_FIELD_NUMBER: _builtins.int
+    schema: _builtins.int
+    """-4..8: exponential buckets of growth factor 2^(2^-schema); -53: custom bounds (custom_values)."""
+    count: _builtins.float
+    sum: _builtins.float
+    zero_threshold: _builtins.float
+    """Observations whose absolute value is at most zero_threshold count in the zero bucket."""
+    zero_count: _builtins.float
+    counter_reset_hint: Global___CounterResetHint.ValueType
+    @_builtins.property
+    def positive_spans(self) -> _containers.RepeatedCompositeFieldContainer[Global___BucketSpan]: ...
+    @_builtins.property
+    def positive_buckets(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def negative_spans(self) -> _containers.RepeatedCompositeFieldContainer[Global___BucketSpan]: ...
+    @_builtins.property
+    def negative_buckets(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def custom_values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Schema -53 only: the upper bounds of the buckets, ascending, +Inf implied after the last."""
+
+    def __init__(
+        self,
+        *,
+        schema: _builtins.int = ...,
+        count: _builtins.float = ...,
+        sum: _builtins.float = ...,
+        zero_threshold: _builtins.float = ...,
+        zero_count: _builtins.float = ...,
+        positive_spans: _abc.Iterable[Global___BucketSpan] | None = ...,
+        positive_buckets: _abc.Iterable[_builtins.float] | None = ...,
+        negative_spans: _abc.Iterable[Global___BucketSpan] | None = ...,
+        negative_buckets: _abc.Iterable[_builtins.float] | None = ...,
+        custom_values: _abc.Iterable[_builtins.float] | None = ...,
+        counter_reset_hint: Global___CounterResetHint.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "counter_reset_hint", b"counter_reset_hint", "custom_values", b"custom_values", "negative_buckets", b"negative_buckets", "negative_spans", b"negative_spans", "positive_buckets", b"positive_buckets", "positive_spans", b"positive_spans", "schema", b"schema", "sum", b"sum", "zero_count", b"zero_count", "zero_threshold", b"zero_threshold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NativeHistogram: _TypeAlias = NativeHistogram  # noqa: Y015
 
 @_typing.final
 class WriteRequest(_message.Message):
@@ -175,17 +292,24 @@ class Point(_message.Message):
 
     TIMESTAMP_MS_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
+    HISTOGRAM_FIELD_NUMBER: _builtins.int
     timestamp_ms: _builtins.int
     value: _builtins.float
+    """The float value; 0 when the point is a histogram."""
+    @_builtins.property
+    def histogram(self) -> Global___NativeHistogram:
+        """Set: the point is this native histogram instead of a float."""
+
     def __init__(
         self,
         *,
         timestamp_ms: _builtins.int = ...,
         value: _builtins.float = ...,
+        histogram: Global___NativeHistogram | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["histogram", b"histogram"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["timestamp_ms", b"timestamp_ms", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["histogram", b"histogram", "timestamp_ms", b"timestamp_ms", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -117,3 +117,63 @@ def test_missing_file_fails(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run_rule_tests([str(tmp_path / "nope.yml")], out, err) == 1
     assert "no such file" in err.getvalue().lower()
+
+
+HISTOGRAM_RULES = """
+groups:
+  - name: h
+    rules:
+      - record: h:sum
+        expr: sum(h)
+      - alert: Many
+        expr: histogram_count(h:sum) > 5
+        annotations:
+          summary: "{{ $value }}"
+      - alert: Seen
+        expr: h
+        annotations:
+          summary: "{{ $value }}"
+"""
+
+HISTOGRAM_TEST = """
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'h{job="a"}'
+        values: '{{schema:0 count:2 sum:3 buckets:[2]}}+{{count:2 sum:2 buckets:[2]}}x3'
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: Many
+        exp_alerts:
+          - exp_annotations: {summary: "6"}
+      - eval_time: 0m
+        alertname: Seen
+        exp_alerts:
+          - exp_labels: {job: a}
+            exp_annotations: {summary: "{count:2, sum:3, (0.5,1]:2}"}
+    promql_expr_test:
+      - expr: h:sum
+        eval_time: 1m
+        exp_samples:
+          - labels: 'h:sum'
+            histogram: '{{count:4 sum:5 counter_reset_hint:not_reset buckets:[4]}}'
+      - expr: h
+        eval_time: 1m
+        exp_samples:
+          - labels: 'h{job="a"}'
+            histogram: '{{count:5 sum:5 buckets:[4]}}'
+"""
+
+
+def test_native_histograms_in_series_rules_alerts_and_expectations(tmp_path: Path) -> None:
+    rc, _, err = run(tmp_path, HISTOGRAM_TEST, HISTOGRAM_RULES)
+    assert rc == 1
+    # Only the wrong expectation fails, shown as promtool shows histogram samples.
+    failures = [line for line in err.splitlines() if line.startswith("    ")]
+    assert failures == [
+        '    expr: "h", time: 1m,',
+        '        exp: {__name__="h", job="a"} {{count:5 sum:5 buckets:[4]}}',
+        '        got: {__name__="h", job="a"} {{count:4 sum:5 counter_reset_hint:not_reset buckets:[4]}}',
+    ]
