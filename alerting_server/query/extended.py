@@ -4,6 +4,9 @@
 `anchored` measures a window from the last sample at or before its start (looked for within the
 lookback delta) instead of extrapolating; `smoothed` interpolates the values at the window's two
 ends from the samples around them (and, on an instant selector, the value at the evaluation time).
+Over native histograms the same is done histogram by histogram (a window holding both floats and
+histograms gives nothing, with a warning); a bare anchored or smoothed range selector refuses them,
+as Prometheus does.
 
 promql-parser does not know the two keywords. They are taken out of the query text before it is
 parsed and left on their selector as a matcher on a label no series has (`__anchored__=""`); such a
