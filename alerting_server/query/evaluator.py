@@ -168,7 +168,7 @@ class Evaluator:
 
     def position(self, node: pp.Expr) -> str:
         """` (line:col)` of a node, as Prometheus appends to annotations; found by its text."""
-        text = str(node)
+        text = extended.unmarked(str(node))
         # The tree prints a trim as the comparison it was parsed as, at the same place.
         query = trim.rewrite(self.query) if self.trims else self.query
         at = query.find(text)
@@ -264,22 +264,43 @@ class Evaluator:
         return dataclasses.replace(flat, histograms=hists)
 
     def _smoothed_vector(self, vs: pp.VectorSelector, ref: np.ndarray) -> Vector:
+        """A smoothed instant selector: per step, the samples within the lookback delta on either
+        side; a series holding both floats and histograms there gives nothing at that step (and a
+        warning)."""
         lookback = self.lookback_ms
-        flat = _floats_only(
-            self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback), "smoothed selector"
-        )
+        flat = self._live_samples(vs, int(ref.min()) - lookback, int(ref.max()) + lookback)
+        flat = self._stats_hinted(vs, flat, ref + lookback, 2 * lookback)
         k = len(flat.labels)
         values = np.zeros((k, len(ref)))
         present = np.zeros((k, len(ref)), dtype=bool)
+        hists = flat.histograms
+        results = None if hists is None else np.full((k, len(ref)), None, dtype=object)
         lo = segments.search(flat.timestamps, flat.offsets, ref - lookback)
         hi = segments.search(flat.timestamps, flat.offsets, ref + lookback)
-        for row, i in zip(*np.nonzero(hi > lo), strict=True):
-            a, b = int(lo[row, i]), int(hi[row, i])
+        where = self.position(vs)
+        for row, i, a, b in self._windows(lo, hi):
+            window = None if hists is None else hists[a:b].tolist()
+            count = 0 if window is None else sum(h is not None for h in window)
+            metric = get(flat.labels[row], METRIC_NAME)
+            if 0 < count < b - a:
+                self._rate_note(MIXED_TYPES, metric, where)
+                continue
+            if window is not None and results is not None and count:
+                notes: set[str] = set()
+                found = extended.smoothed_histogram(
+                    flat.timestamps[a:b].tolist(), cast(list[FloatHistogram], window), int(ref[i]), notes
+                )
+                for text in sorted(notes):
+                    self._rate_note(text, metric, where)
+                if found is not None:
+                    results[row, i] = found
+                    present[row, i] = True
+                continue
             value = extended.smoothed_value(flat.timestamps[a:b], flat.values[a:b], int(ref[i]))
             if value is not None:
                 values[row, i] = value
                 present[row, i] = True
-        return Vector(flat.labels, values, present, np.zeros(k, dtype=bool)).live()
+        return Vector(flat.labels, values, present, np.zeros(k, dtype=bool), None, results).live()
 
     def _live_samples(self, vs: pp.VectorSelector, mint: int, maxt: int) -> Matrix:
         """The samples in (mint, maxt] of the selected series, stale markers left out."""
@@ -334,9 +355,8 @@ class Evaluator:
         end = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         before = range_ms + self.lookback_ms
         after = self.lookback_ms if modifier == extended.SMOOTHED else 0
-        flat = _floats_only(
-            self._live_samples(vs, int(end.min()) - before, int(end.max()) + after), f"{modifier} selector"
-        )
+        flat = self._live_samples(vs, int(end.min()) - before, int(end.max()) + after)
+        flat = self._stats_hinted(vs, flat, end + after, before + after)
         matrix = dataclasses.replace(flat, window_end=end, range_ms=range_ms)
         lo = segments.search(flat.timestamps, flat.offsets, end - before)
         hi = segments.search(flat.timestamps, flat.offsets, end + after)
@@ -350,6 +370,8 @@ class Evaluator:
         series: list[RawSeries] = []
         for row, labels in enumerate(matrix.labels):
             a, b = int(lo[row, -1]), int(hi[row, -1])
+            if matrix.histograms is not None and any(h is not None for h in matrix.histograms[a:b].tolist()):
+                raise QueryError(f"{modifier} modifier is not supported with histograms")
             found = extended.extend_floats(
                 matrix.timestamps[a:b],
                 matrix.values[a:b],
@@ -363,22 +385,58 @@ class Evaluator:
         return Matrix.of(series, matrix.window_end, matrix.range_ms + 1)
 
     def _extended_range_function(
-        self, name: str, node: pp.MatrixSelector, span: Steps
-    ) -> tuple[Matrix, Values, Mask]:
+        self, name: str, call: pp.Call, node: pp.MatrixSelector, span: Steps
+    ) -> Vector:
+        """rate, increase, delta, changes or resets of an anchored or smoothed range selector. A window
+        of histograms gives a histogram; rate, increase and delta of a window holding both floats and
+        histograms give nothing (and a warning)."""
         extended.check_function(extended.modifier_of(node.vector_selector) or "", name)
         matrix, lo, hi, modifier = self._extended_samples(node, span)
         smoothed = modifier == extended.SMOOTHED
+        hists = matrix.histograms
         values = np.zeros(lo.shape)
         present = np.zeros(lo.shape, dtype=bool)
+        results = None if hists is None else np.full(lo.shape, None, dtype=object)
+        where = self.position(node)
+        float_rows: set[int] = set()
         for row, i, a, b in self._windows(lo, hi):
             ts, vs = matrix.timestamps[a:b], matrix.values[a:b]
             end = int(matrix.window_end[i])
             start = end - matrix.range_ms
+            window = None if hists is None else hists[a:b].tolist()
+            count = 0 if window is None else sum(h is not None for h in window)
             result: float | None
             if name in ("changes", "resets"):
-                anchored = extended.anchored_samples(ts, vs, start)
-                window = Window(start, end, matrix.range_ms, int(span.times[i]), ())
-                result = None if anchored is None else RANGE_FUNCTIONS[name](*anchored, window)
+                first = extended.anchored_first(ts, start)
+                if first is None:
+                    continue
+                if window is not None and count:
+                    result = _changes_of(name, window[first:], vs[first:].tolist())
+                else:
+                    window_of = Window(start, end, matrix.range_ms, int(span.times[i]), ())
+                    result = RANGE_FUNCTIONS[name](ts[first:], vs[first:], window_of)
+            elif window is not None and results is not None and count:
+                metric = get(matrix.labels[row], METRIC_NAME)
+                if count < b - a:
+                    self._rate_note(MIXED_TYPES, metric, where)
+                    continue
+                notes: set[str] = set()
+                found = extended.extended_histogram_rate(
+                    ts.tolist(),
+                    cast(list[FloatHistogram], window),
+                    start,
+                    end,
+                    smoothed=smoothed,
+                    is_counter=name != "delta",
+                    range_s=matrix.range_ms / 1000 if name == "rate" else None,
+                    notes=notes,
+                )
+                for text in sorted(notes):
+                    self._rate_note(text, metric, where)
+                if found is not None:
+                    results[row, i] = found
+                    present[row, i] = True
+                continue
             else:
                 result = extended.extended_rate(
                     ts,
@@ -389,10 +447,14 @@ class Evaluator:
                     is_counter=name != "delta",
                     range_s=matrix.range_ms / 1000 if name == "rate" else None,
                 )
+                if result is not None:
+                    float_rows.add(row)
             if result is not None:
                 values[row, i] = result
                 present[row, i] = True
-        return matrix, values, present
+        self._counter_info([matrix.labels[r] for r in sorted(float_rows)], name, call)
+        drop = np.ones(len(matrix.labels), dtype=bool)
+        return Vector(matrix.labels, values, present, drop, None, results).live()
 
     def range_function(self, name: str, node: pp.Call, span: Steps) -> Vector:
         """Apply a range-vector function to every series and step."""
@@ -405,8 +467,7 @@ class Evaluator:
         arg = unwrap_parens(node.args[matrix_index])
         assert isinstance(arg, pp.MatrixSelector | pp.SubqueryExpr)
         if isinstance(arg, pp.MatrixSelector) and extended.modifier_of(arg.vector_selector):
-            matrix, values, present = self._extended_range_function(name, arg, span)
-            return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
+            return self._extended_range_function(name, node, arg, span)
         matrix = self.matrix(arg, span)
         if matrix.histograms is not None and name in _HISTOGRAM_OVER_TIME:
             return self._histograms_over_time(name, matrix, node)
@@ -545,26 +606,10 @@ class Evaluator:
         ).live()
 
     def _changes(self, name: str, matrix: Matrix) -> Vector:
-        """changes and resets of windows that may hold histograms: a switch between a float and a
-        histogram counts; histograms change when not equal and reset as DetectReset says."""
+        """changes and resets of windows that may hold histograms."""
         hists, lo, hi, values, present, _ = _histogram_windows(matrix)
         for row, i, a, b in self._windows(lo, hi):
-            count = 0
-            for k in range(a + 1, b):
-                h0, h1 = hists[k - 1], hists[k]
-                f0, f1 = float(matrix.values[k - 1]), float(matrix.values[k])
-                if (h0 is None) != (h1 is None):
-                    count += 1
-                elif h0 is None or h1 is None:
-                    if name == "resets":
-                        count += f1 < f0
-                    else:
-                        count += f1 != f0 and not (math.isnan(f1) and math.isnan(f0))
-                elif name == "resets":
-                    count += h1.detect_reset(h0)
-                else:
-                    count += not h1.equals(h0)
-            values[row, i] = count
+            values[row, i] = _changes_of(name, hists[a:b].tolist(), matrix.values[a:b].tolist())
             present[row, i] = True
         return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
 
@@ -802,7 +847,9 @@ def fill_values(mod: pp.BinModifier | None) -> tuple[float | None, float | None]
 
 
 # The annotations of rate, increase and delta of histograms: level and text.
+MIXED_TYPES = "mixed floats and histograms"
 _RATE_NOTES = {
+    MIXED_TYPES: ("warning", 'encountered a mix of histograms and floats for metric name "{metric}"'),
     NOT_COUNTER: ("warning", 'this native histogram metric is not a counter: "{metric}"'),
     NOT_GAUGE: ("warning", 'this native histogram metric is not a gauge: "{metric}"'),
     MIXED_SCHEMAS: (
@@ -880,6 +927,27 @@ _FLOATS_OF_MIXED_RANGES = frozenset(
     {"min_over_time", "max_over_time", "stddev_over_time", "stdvar_over_time", "mad_over_time"}
     | {"quantile_over_time", "deriv", "predict_linear", "double_exponential_smoothing"}
 )
+
+
+def _changes_of(name: str, hists: list[FloatHistogram | None], values: list[float]) -> int:
+    """changes or resets of samples that may be histograms (None where a float): a switch between a
+    float and a histogram counts; histograms change when not equal and reset as DetectReset says."""
+    count = 0
+    for k in range(1, len(hists)):
+        h0, h1 = hists[k - 1], hists[k]
+        f0, f1 = values[k - 1], values[k]
+        if (h0 is None) != (h1 is None):
+            count += 1
+        elif h0 is None or h1 is None:
+            if name == "resets":
+                count += f1 < f0
+            else:
+                count += f1 != f0 and not (math.isnan(f1) and math.isnan(f0))
+        elif name == "resets":
+            count += h1.detect_reset(h0)
+        else:
+            count += not h1.equals(h0)
+    return count
 
 
 def _samples_kept(matrix: Matrix, keep: Mask) -> Matrix:

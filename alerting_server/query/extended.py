@@ -4,6 +4,9 @@
 `anchored` measures a window from the last sample at or before its start (looked for within the
 lookback delta) instead of extrapolating; `smoothed` interpolates the values at the window's two
 ends from the samples around them (and, on an instant selector, the value at the evaluation time).
+Over native histograms the same is done histogram by histogram (a window holding both floats and
+histograms gives nothing, with a warning); a bare anchored or smoothed range selector refuses them,
+as Prometheus does.
 
 promql-parser does not know the two keywords. They are taken out of the query text before it is
 parsed and left on their selector as a matcher on a label no series has (`__anchored__=""`); such a
@@ -13,11 +16,20 @@ matcher matches every series, and selector_matchers() drops it, so that only the
 from __future__ import annotations
 
 import bisect
+import re
 
 import numpy as np
 import promql_parser as pp
 
 from alerting_server.query.errors import QueryError
+from alerting_server.query.extrapolated import (
+    MIXED_SCHEMAS,
+    NOT_COUNTER,
+    NOT_GAUGE,
+    RECONCILED_ADD,
+    RECONCILED_SUB,
+)
+from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.storage import Timestamps, Values
 from alerting_server.query.syntax_lexer import T, Token, lex
 
@@ -135,6 +147,14 @@ def modifier_of(vs: pp.VectorSelector) -> str | None:
     return None
 
 
+_MARK = re.compile(r'\{__(?:anchored|smoothed)__=""\}|,\s*__(?:anchored|smoothed)__=""')
+
+
+def unmarked(text: str) -> str:
+    """The text of an expression without the matchers that carry the modifiers (as written)."""
+    return _MARK.sub("", text) if "__" in text else text
+
+
 def check_function(modifier: str, function: str) -> None:
     safe = SAFE_FUNCTIONS[modifier]
     if function not in safe:
@@ -215,14 +235,14 @@ def extended_rate(
     return result / range_s if range_s is not None else result
 
 
-def anchored_samples(timestamps: Timestamps, values: Values, start: int) -> tuple[Timestamps, Values] | None:
-    """changes() and resets() of an anchored window: the last sample at or before its start and every
-    one after it; None when none is after the start."""
+def anchored_first(timestamps: Timestamps, start: int) -> int | None:
+    """changes() and resets() of an anchored window read from the last sample at or before its start
+    (a float or a histogram, whichever is later) on: its index, None when no sample is after the start
+    (promql/functions.go pickFirstSampleIndices)."""
     after = int(np.searchsorted(timestamps, start, side="right"))
     if after >= len(timestamps):
         return None
-    first = max(after - 1, 0)
-    return timestamps[first:], values[first:]
+    return max(after - 1, 0)
 
 
 def extend_floats(
@@ -260,3 +280,177 @@ def smoothed_value(timestamps: Timestamps, values: Values, at: int) -> float | N
             int(timestamps[i - 1]), float(values[i - 1]), int(timestamps[i]), float(values[i]), at, False
         )
     return float(values[i - 1])
+
+
+# --- the same over native histograms ----------------------------------------------------------
+
+
+def interpolate_histograms(
+    h1: FloatHistogram, t1: int, h2: FloatHistogram, t2: int, t: int, is_counter: bool, notes: set[str]
+) -> FloatHistogram:
+    """The histogram at t on the line from (t1, h1) to (t2, h2); after a counter reset the counter is
+    taken to start from zero. Raises HistogramError where the two mix exponential and custom buckets
+    (promql/functions.go interpolateHistograms)."""
+    if t == t1:
+        return h1.copy()
+    if t == t2:
+        return h2.copy()
+    fraction = (t - t1) / (t2 - t1)
+    if is_counter and h2.detect_reset(h1):
+        return h2.mul(fraction)
+    result, _, reconciled = h2.sub(h1)
+    if reconciled:
+        notes.add(RECONCILED_SUB)
+    result, _, reconciled = result.mul(fraction).add(h1)
+    if reconciled:
+        notes.add(RECONCILED_ADD)
+    return result
+
+
+def _histogram_ends(
+    ts: list[int],
+    hs: list[FloatHistogram],
+    first: int,
+    last: int,
+    start: int,
+    end: int,
+    smoothed: bool,
+    is_counter: bool,
+    notes: set[str],
+) -> tuple[FloatHistogram, FloatHistogram]:
+    left = hs[first].copy()
+    if smoothed and ts[first] < start:
+        left = interpolate_histograms(
+            hs[first], ts[first], hs[first + 1], ts[first + 1], start, is_counter, notes
+        )
+    right = hs[last].copy()
+    if smoothed and last > 0 and ts[last] > end:
+        right = interpolate_histograms(hs[last - 1], ts[last - 1], hs[last], ts[last], end, is_counter, notes)
+    return left, right
+
+
+def _valid_range(hs: list[FloatHistogram], is_counter: bool, notes: set[str]) -> bool:
+    """False (and a note) where the samples mix exponential and custom buckets; a note for each
+    gauge among them when a counter is asked for (validateHistogramRange)."""
+    custom = hs[0].uses_custom_buckets()
+    for h in hs:
+        if h.uses_custom_buckets() != custom:
+            notes.add(MIXED_SCHEMAS)
+            return False
+        if is_counter and h.counter_reset_hint == CounterResetHint.GAUGE:
+            notes.add(NOT_COUNTER)
+    return True
+
+
+def _histogram_correction(
+    ts: list[int],
+    hs: list[FloatHistogram],
+    first: int,
+    last: int,
+    left: FloatHistogram,
+    right: FloatHistogram,
+    start: int,
+    smoothed: bool,
+    notes: set[str],
+) -> FloatHistogram | None:
+    """What the counter resets between the window's two ends add (correctForCounterResetsHistogram);
+    None when there are none. Raises HistogramError where the histograms cannot be added."""
+    # hs[first] is stood for by left; hs[last] (or its interpolation, which keeps its hint) by right.
+    begin, prev = first + 1, left
+    if smoothed and ts[first] < start and hs[first + 1].detect_reset(hs[first]):
+        # The left interpolation spanned that reset already.
+        prev = hs[first + 1]
+        begin += 1
+    correction: FloatHistogram | None = None
+
+    def add(h: FloatHistogram) -> FloatHistogram:
+        if correction is None:
+            return h.copy()
+        total, _, reconciled = correction.add(h)
+        if reconciled:
+            notes.add(RECONCILED_ADD)
+        return total
+
+    if begin > last:
+        return None
+    for h in hs[begin:last]:
+        if h.detect_reset(prev):
+            correction = add(prev)
+        prev = h
+    if right.detect_reset(prev):
+        correction = add(prev)
+    return correction
+
+
+def extended_histogram_rate(
+    ts: list[int],
+    hs: list[FloatHistogram],
+    start: int,
+    end: int,
+    *,
+    smoothed: bool,
+    is_counter: bool,
+    range_s: float | None,
+    notes: set[str],
+) -> FloatHistogram | None:
+    """extended_rate of a window of histogram samples (promql/functions.go extendedHistogramRate);
+    what calls for an annotation is added to `notes`."""
+    if not ts:
+        return None
+    found = _ends_at(ts, start, end, smoothed)
+    if found is None or (smoothed and ts[found[0]] > end):
+        return None
+    first, last = found
+    if not _valid_range(hs[first : last + 1], is_counter, notes):
+        return None
+    try:
+        left, right = _histogram_ends(ts, hs, first, last, start, end, smoothed, is_counter, notes)
+    except HistogramError:
+        notes.add(MIXED_SCHEMAS)
+        return None
+    if not is_counter and not left.counter_reset_hint == right.counter_reset_hint == CounterResetHint.GAUGE:
+        notes.add(NOT_GAUGE)
+    try:
+        result, _, reconciled = right.sub(left)
+        if reconciled:
+            notes.add(RECONCILED_SUB)
+        if is_counter:
+            correction = _histogram_correction(ts, hs, first, last, left, right, start, smoothed, notes)
+            if correction is not None:
+                result, _, reconciled = result.add(correction)
+                if reconciled:
+                    notes.add(RECONCILED_ADD)
+    except HistogramError:
+        notes.add(MIXED_SCHEMAS)
+        return None
+    if range_s is not None:
+        result = result.div(range_s)
+    result.counter_reset_hint = CounterResetHint.GAUGE
+    return result.compact()
+
+
+def smoothed_histogram(
+    ts: list[int], hs: list[FloatHistogram], at: int, notes: set[str]
+) -> FloatHistogram | None:
+    """smoothed_value of histogram samples (promql/engine.go smoothSeries): interpolated as a counter
+    unless both samples around `at` are gauges; a value carried forward loses its counter reset
+    hint, which tells of the sample before it."""
+    i = bisect.bisect_left(ts, at)
+    if i < len(ts) and ts[i] == at:
+        return hs[i].copy()
+    if i == 0:
+        return None
+    if i < len(ts):
+        before, after = hs[i - 1], hs[i]
+        if before.uses_custom_buckets() != after.uses_custom_buckets():
+            notes.add(MIXED_SCHEMAS)
+            return None
+        is_counter = not before.counter_reset_hint == after.counter_reset_hint == CounterResetHint.GAUGE
+        try:
+            return interpolate_histograms(before, ts[i - 1], after, ts[i], at, is_counter, notes)
+        except HistogramError:
+            notes.add(MIXED_SCHEMAS)
+            return None
+    carried = hs[i - 1].copy()
+    carried.counter_reset_hint = CounterResetHint.UNKNOWN
+    return carried
