@@ -35,6 +35,8 @@ class Sample:
     labels: Labels
     t_ms: int
     value: float
+    # The sample's start time (ms), 0 when unknown; kept in memory only (not written to the WAL).
+    st_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class WriteResult:
 
 
 class _Series:
-    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "labels", "last_t", "last_v")
+    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "labels", "last_t", "last_v", "starts")
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
@@ -57,8 +59,14 @@ class _Series:
         self.first_t = 0
         self.last_t: int | None = None
         self.last_v = 0.0
+        # Start times of the samples that have one, by sample time; None until one has.
+        self.starts: dict[int, int] | None = None
 
-    def append(self, t: int, v: float) -> None:
+    def append(self, t: int, v: float, st: int = 0) -> None:
+        if st:
+            if self.starts is None:
+                self.starts = {}
+            self.starts[t] = st
         n = self.head_n
         if n == CHUNK_SIZE:
             self.chunks.append((self.head_t, self.head_v))
@@ -101,7 +109,16 @@ class _Series:
         hi = int(np.searchsorted(ts, maxt, "right"))
         return ts[lo:hi].copy(), vs[lo:hi].copy()
 
+    def start_times(self, ts: Timestamps) -> Timestamps | None:
+        """The start time of each sample at these times (0 where it has none), None if no sample has."""
+        starts = self.starts
+        if starts is None:
+            return None
+        return np.array([starts.get(t, 0) for t in ts.tolist()], dtype=np.int64)
+
     def drop_before(self, t: int) -> None:
+        if self.starts is not None:
+            self.starts = {at: st for at, st in self.starts.items() if at >= t} or None
         self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]
         if self.chunks and self.chunks[0][0][0] < t:
             ts, vs = self.chunks[0]
@@ -212,7 +229,7 @@ class TSDB:
         if log is not None and store:
             log([sample for sample, _ in store])
         for sample, series in store:
-            (series or self._get_or_create(sample.labels)).append(sample.t_ms, sample.value)
+            (series or self._get_or_create(sample.labels)).append(sample.t_ms, sample.value, sample.st_ms)
         return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
 
     def _plan(
@@ -360,7 +377,7 @@ class TSDB:
             series = self._series[sid]
             ts, vs = series.window(mint_ms, maxt_ms)
             if len(ts):
-                out.append(SeriesData(series.labels, ts, vs))
+                out.append(SeriesData(series.labels, ts, vs, start_timestamps=series.start_times(ts)))
         return out
 
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
@@ -373,6 +390,8 @@ class TSDB:
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
+        # Per series in parts_t, the start times of its samples, when some series has any.
+        parts_st: list[Timestamps | None] | None = None
         all_series = self._series
         for sid in ids:
             series = all_series.get(sid)
@@ -395,6 +414,10 @@ class TSDB:
                 if lo >= hi:
                     continue
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]
+            if series.starts is not None and parts_st is None:
+                parts_st = [None] * len(parts_t)
+            if parts_st is not None:
+                parts_st.append(series.start_times(ts))
             labels.append(series.labels)
             parts_t.append(ts)
             parts_v.append(vs)
@@ -402,7 +425,15 @@ class TSDB:
         np.cumsum([len(t) for t in parts_t], out=offsets[1:])
         if not labels:
             return FlatSeries([], np.empty(0, dtype=np.int64), np.empty(0), offsets)
-        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets)
+        starts = None
+        if parts_st is not None:
+            starts = np.concatenate(
+                [
+                    np.zeros(len(t), dtype=np.int64) if st is None else st
+                    for t, st in zip(parts_t, parts_st, strict=True)
+                ]
+            )
+        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, starts)
 
     def series_matching(
         self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int
