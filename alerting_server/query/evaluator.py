@@ -81,10 +81,24 @@ def _metric_names(series: list[Labels]) -> list[str]:
 class Annotations:
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
+    # Of a warning that counts its occurrences: its place in `warnings` and its count.
+    _counted: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def warn_counted(self, text: str, where: str) -> None:
+        """A warning told once, its number of occurrences added when more than one (as Prometheus'
+        start time overlap warning merges)."""
+        found = self._counted.get((text, where))
+        if found is None:
+            self._counted[text, where] = (len(self.warnings), 1)
+            self.warnings.append(text + where)
+            return
+        index, count = found[0], found[1] + 1
+        self._counted[text, where] = (index, count)
+        self.warnings[index] = f"{text} ({count} occurrences){where}"
 
     def info(self, text: str) -> None:
         if text not in self.infos:
@@ -729,7 +743,10 @@ class Evaluator:
     def _rate_note(self, kind: str, metric: str, where: str) -> None:
         level, text = _RATE_NOTES[kind]
         message = f"PromQL {level}: {text.format(metric=metric)}{where}"
-        if level == "warning":
+        if kind == OVERLAP:
+            # Told once per series and window where it occurs, and counted.
+            self.annotations.warn_counted(f"PromQL {level}: {text.format(metric=metric)}", where)
+        elif level == "warning":
             self.annotations.warn(message)
         else:
             self.annotations.info(message)

@@ -133,6 +133,12 @@ def test_overlapping_start_times_warn_once_per_metric() -> None:
         'for metric "o_total" (1:6)'
     ]
     assert Engine(db, features=OFF).instant("rate(o_total[3m])", 4 * MIN).warnings == []
+    # Once per step where a window holds the overlap, counted as Prometheus merges it.
+    ranged = Engine(db, features=ON).range("rate(o_total[3m])", 3 * MIN, 4 * MIN, MIN)
+    assert ranged.warnings == [
+        "PromQL warning: sample has start time that overlaps with previous sample timestamp "
+        'for metric "o_total" (2 occurrences) (1:6)'
+    ]
 
 
 def test_start_timestamp_of_a_selector(db: TSDB) -> None:
