@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
+import numpy as np
 import pytest
 
 from alerting_server.query import start_times
 from alerting_server.query.engine import Engine
 from alerting_server.query.features import EXPERIMENTAL_FUNCTIONS, USE_START_TIMESTAMPS
-from alerting_server.query.labels import from_mapping
+from alerting_server.query.histogram import FloatHistogram
+from alerting_server.query.labels import Matcher, from_mapping
 from alerting_server.query.result import ValueKind
+from alerting_server.query.storage import SeriesData
 from alerting_server.query.tsdb import TSDB, Sample
 
 MIN = 60_000
@@ -149,3 +155,46 @@ def test_start_timestamp_of_a_selector(db: TSDB) -> None:
     # Of an expression, or with start times not enabled: nothing.
     assert Engine(db, features=ON).instant("start_timestamp(c_total * 1)", 2 * MIN).series == []
     assert Engine(db, features=OFF).instant("start_timestamp(c_total)", 2 * MIN).series == []
+
+
+class _Histograms:
+    """A store of one series of delta histograms (60 observations each, each sample starting 30s
+    before it: a reset since the previous sample), from 1m to 10m."""
+
+    def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
+        times = [k * MIN for k in range(1, 11) if mint_ms <= k * MIN <= maxt_ms]
+        return [
+            SeriesData(
+                from_mapping({"__name__": "h"}),
+                np.array(times, dtype=np.int64),
+                np.full(len(times), math.nan),
+                histograms=tuple(FloatHistogram(count=60.0, sum=60.0) for _ in times),
+                start_timestamps=np.array([t - 30_000 for t in times], dtype=np.int64),
+            )
+        ]
+
+
+def test_histogram_rates_read_start_times() -> None:
+    on, off = Engine(_Histograms(), features=ON), Engine(_Histograms(), features=OFF)
+    (increase,) = on.instant("increase(h[5m])", 10 * MIN).series
+    assert increase.histograms is not None
+    got = increase.histograms[0]
+    assert got is not None
+    assert got.count == pytest.approx(300.0)
+    assert got.sum == pytest.approx(300.0)
+    (flat,) = off.instant("increase(h[5m])", 10 * MIN).series
+    assert flat.histograms is not None
+    assert flat.histograms[0] is not None
+    assert flat.histograms[0].count == 0.0
+    (irate,) = on.instant("irate(h[5m])", 10 * MIN).series
+    assert irate.histograms is not None
+    assert irate.histograms[0] is not None
+    assert irate.histograms[0].count == pytest.approx(1.0)
+    (resets,) = on.instant("resets(h[5m])", 10 * MIN).series
+    assert float(resets.values[0]) == 4.0
+    # One sample whose start is inside the window: a zero sample assumed there.
+    (single,) = on.instant("rate(h[40s])", MIN).series
+    assert single.histograms is not None
+    assert single.histograms[0] is not None
+    assert single.histograms[0].count == pytest.approx(60.0 / 40)
+    assert off.instant("rate(h[40s])", MIN).series == []
