@@ -250,7 +250,12 @@ class Config:
             "`promql-extended-range-selectors` (`rate(x[5m] anchored)`, `increase(x[5m] smoothed)`, "
             "`x smoothed`), "
             "`promql-binop-fill-modifiers` (`a + fill(0) b`, `fill_left(v)`, `fill_right(v)`: a value for "
-            "the side with no match); a query "
+            "the side with no match), "
+            "`use-start-timestamps` (rate, increase, irate and resets read the samples' start times: a "
+            "start after the previous sample is a counter reset, a start inside the window replaces "
+            "extrapolation to the left, overlapping starts warn; `start_timestamp(selector)`; the store "
+            "keeps start times in memory only, not in the WAL or snapshots, and no ingest path supplies "
+            "them yet); a query "
             "using a feature not enabled fails to parse, naming the feature. Arithmetic in durations "
             "(`rate(x[5m+1m])`, `x offset -(1m*2)`, `[step()]`, `min_of(range(), 1h)`) is always on, as in "
             "Prometheus 3, and `promql-duration-expr` is accepted and changes nothing",

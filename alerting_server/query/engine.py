@@ -15,7 +15,7 @@ from alerting_server.query.analysis import Analysis, analyse, analysed
 from alerting_server.query.ast import unwrap_parens
 from alerting_server.query.errors import QueryError
 from alerting_server.query.evaluator import Evaluator
-from alerting_server.query.features import check_features
+from alerting_server.query.features import USE_START_TIMESTAMPS, check_features
 from alerting_server.query.labels import Labels, drop_name
 from alerting_server.query.limits import DEFAULT_LIMITS, Budget, QueryLimits
 from alerting_server.query.result import Result, ResultSeries, ValueKind
@@ -83,6 +83,7 @@ class Engine:
             budget=Budget(self.limits),
             trims=analysis.trims,
             stats_selectors=analysis.stats_selectors,
+            use_start_timestamps=USE_START_TIMESTAMPS in self.features,
         )
 
     def instant(self, query: str, t_ms: int) -> Result:

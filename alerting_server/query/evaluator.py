@@ -12,7 +12,16 @@ from typing import cast
 import numpy as np
 import promql_parser as pp
 
-from alerting_server.query import aggregate, binary, extended, functions, histogram_stats, segments, trim
+from alerting_server.query import (
+    aggregate,
+    binary,
+    extended,
+    functions,
+    histogram_stats,
+    segments,
+    start_times,
+    trim,
+)
 from alerting_server.query.ast import AtTime, at_of, duration_ms, selector_matchers, unwrap_parens
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
 from alerting_server.query.extrapolated import (
@@ -20,6 +29,7 @@ from alerting_server.query.extrapolated import (
     MIXED_SCHEMAS,
     NOT_COUNTER,
     NOT_GAUGE,
+    OVERLAP,
     RECONCILED_ADD,
     RECONCILED_SUB,
     extrapolated,
@@ -71,10 +81,24 @@ def _metric_names(series: list[Labels]) -> list[str]:
 class Annotations:
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
+    # Of a warning that counts its occurrences: its place in `warnings` and its count.
+    _counted: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def warn_counted(self, text: str, where: str) -> None:
+        """A warning told once, its number of occurrences added when more than one (as Prometheus'
+        start time overlap warning merges)."""
+        found = self._counted.get((text, where))
+        if found is None:
+            self._counted[text, where] = (len(self.warnings), 1)
+            self.warnings.append(text + where)
+            return
+        index, count = found[0], found[1] + 1
+        self._counted[text, where] = (index, count)
+        self.warnings[index] = f"{text} ({count} occurrences){where}"
 
     def info(self, text: str) -> None:
         if text not in self.infos:
@@ -98,6 +122,9 @@ class Evaluator:
     trims: trim.Marks = field(default_factory=dict)
     # The selectors read as through Prometheus' HistogramStatsIterator (query/histogram_stats.py).
     stats_selectors: frozenset[int] = frozenset()
+    # Prometheus' `use-start-timestamps`: rate, irate, increase, resets and start_timestamp() read
+    # the samples' start times.
+    use_start_timestamps: bool = False
     # Per node being evaluated: whether one of its operands carried native-histogram samples.
     _histogram_operands: list[bool] = field(default_factory=list)
 
@@ -222,11 +249,24 @@ class Evaluator:
             flat = cast(FlatQueryable, self.storage).select_flat(groups[0], mint, maxt)
             drop = np.zeros(len(flat.labels), dtype=bool)
             return Matrix(
-                flat.labels, flat.timestamps, flat.values, flat.offsets, drop, empty, 0, flat.histograms
+                flat.labels,
+                flat.timestamps,
+                flat.values,
+                flat.offsets,
+                drop,
+                empty,
+                0,
+                flat.histograms,
+                flat.start_timestamps,
             )
         data = self._select(vs, mint, maxt)
         return Matrix.of(
-            [RawSeries(s.labels, s.timestamps, s.values, False, s.histograms) for s in data], empty, 0
+            [
+                RawSeries(s.labels, s.timestamps, s.values, False, s.histograms, s.start_timestamps)
+                for s in data
+            ],
+            empty,
+            0,
         )
 
     def vector_selector(self, vs: pp.VectorSelector, span: Steps) -> Vector:
@@ -254,6 +294,25 @@ class Evaluator:
         ok &= ~stale_mask(vals)
         hists = None if flat.histograms is None else flat.histograms[safe]
         return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
+
+    def start_timestamps(self, vs: pp.VectorSelector, span: Steps) -> Vector:
+        """start_timestamp() of a selector: at each step, the start time (seconds, 0 where unknown)
+        of the sample the selector reads there; the metric name dropped."""
+        ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
+        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        k = len(flat.labels)
+        if k == 0:
+            return Vector.empty(span.n)
+        self.budget.hold(len(flat.timestamps) + k * span.n)
+        starts = flat.offsets[:-1, None]
+        idx = segments.search(flat.timestamps, flat.offsets, ref) - 1
+        ok = idx >= starts
+        safe = np.where(ok, idx, starts)
+        ok &= flat.timestamps[safe] > ref - self.lookback_ms
+        ok &= ~stale_mask(flat.values[safe])
+        found = flat.start_timestamps
+        values = np.zeros(ok.shape) if found is None else found[safe] / 1000.0
+        return Vector(flat.labels, values, ok, np.ones(k, dtype=bool)).live()
 
     def _stats_hinted(self, vs: pp.VectorSelector, flat: Matrix, ref: np.ndarray, reach_ms: int) -> Matrix:
         """The selected samples, with the counter reset hints of Prometheus' HistogramStatsIterator
@@ -469,6 +528,14 @@ class Evaluator:
         if isinstance(arg, pp.MatrixSelector) and extended.modifier_of(arg.vector_selector):
             return self._extended_range_function(name, node, arg, span)
         matrix = self.matrix(arg, span)
+        if matrix.start_timestamps is not None and not (
+            self.use_start_timestamps and name in start_times.FUNCTIONS
+        ):
+            matrix = dataclasses.replace(matrix, start_timestamps=None)
+        if matrix.start_timestamps is not None and name == "irate":
+            return self._instant_rate(name, matrix, node)
+        if matrix.start_timestamps is not None and name == "resets":
+            return self._changes(name, matrix)
         if matrix.histograms is not None and name in _HISTOGRAM_OVER_TIME:
             return self._histograms_over_time(name, matrix, node)
         if matrix.histograms is not None and name in EXTRAPOLATED:
@@ -488,6 +555,7 @@ class Evaluator:
         hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
         if name in EXTRAPOLATED:
             values, present = extrapolated(name, matrix, lo, hi)
+            self._rates_with_starts(name, matrix, lo, hi, values, present, node)
         else:
             values, present = self._each_window(name, matrix, lo, hi, params, span)
         keeps = name in KEEPS_NAME
@@ -567,8 +635,10 @@ class Evaluator:
         lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
         hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
         values, present = extrapolated(name, matrix, lo, hi)
+        self._rates_with_starts(name, matrix, lo, hi, values, present, node)
         results = np.full(lo.shape, None, dtype=object)
         where = self.position(node.args[0])
+        starts = matrix.start_timestamps
         float_rows: set[int] = set()
         for row, i, a, b in self._windows(lo, hi):
             window = hists[a:b].tolist()
@@ -594,6 +664,7 @@ class Evaluator:
                 end,
                 matrix.range_ms,
                 notes,
+                None if starts is None else starts[a:b].tolist(),
             )
             for text in sorted(notes):
                 self._rate_note(text, metric, where)
@@ -605,11 +676,52 @@ class Evaluator:
             matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
         ).live()
 
+    def _rates_with_starts(
+        self, name: str, matrix: Matrix, lo: Index, hi: Index, values: Values, present: Mask, node: pp.Call
+    ) -> None:
+        """rate and increase redone, in `values` and `present`, for the float windows of the series
+        whose samples have start times."""
+        starts = matrix.start_timestamps
+        if starts is None:
+            return
+        hists = matrix.histograms
+        bounds = matrix.offsets.tolist()
+        where = self.position(node.args[0])
+        for row in range(len(matrix.labels)):
+            a0, b0 = bounds[row], bounds[row + 1]
+            if not starts[a0:b0].any():
+                continue
+            for i in range(lo.shape[1]):
+                a, b = int(lo[row, i]), int(hi[row, i])
+                if b <= a or (hists is not None and any(h is not None for h in hists[a:b].tolist())):
+                    continue
+                end = int(matrix.window_end[i])
+                result, overlap = start_times.extrapolated_rate(
+                    matrix.timestamps[a:b].tolist(),
+                    matrix.values[a:b].tolist(),
+                    starts[a:b].tolist(),
+                    end - matrix.range_ms,
+                    end,
+                    matrix.range_ms,
+                    name == "rate",
+                )
+                if overlap:
+                    self._rate_note(OVERLAP, get(matrix.labels[row], METRIC_NAME), where)
+                present[row, i] = result is not None
+                values[row, i] = 0.0 if result is None else result
+
     def _changes(self, name: str, matrix: Matrix) -> Vector:
         """changes and resets of windows that may hold histograms."""
         hists, lo, hi, values, present, _ = _histogram_windows(matrix)
+        ts, starts = matrix.timestamps, matrix.start_timestamps
         for row, i, a, b in self._windows(lo, hi):
-            values[row, i] = _changes_of(name, hists[a:b].tolist(), matrix.values[a:b].tolist())
+            values[row, i] = _changes_of(
+                name,
+                hists[a:b].tolist(),
+                matrix.values[a:b].tolist(),
+                None if starts is None else starts[a:b].tolist(),
+                ts[a:b].tolist(),
+            )
             present[row, i] = True
         return Vector(matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool)).live()
 
@@ -624,6 +736,10 @@ class Evaluator:
                 continue
             t0, t1 = int(matrix.timestamps[b - 2]), int(matrix.timestamps[b - 1])
             h0, h1 = hists[b - 2], hists[b - 1]
+            starts = matrix.start_timestamps
+            reset = starts is not None and start_times.is_reset(
+                int(starts[b - 2]), t0, int(starts[b - 1]), t1
+            )
             interval = (t1 - t0) / 1000
             metric = get(matrix.labels[row], METRIC_NAME)
             if (h0 is None) != (h1 is None):
@@ -636,7 +752,7 @@ class Evaluator:
                 continue
             if h0 is None or h1 is None:
                 f0, f1 = float(matrix.values[b - 2]), float(matrix.values[b - 1])
-                value = f1 if is_rate and f1 < f0 else f1 - f0
+                value = f1 if is_rate and (f1 < f0 or reset) else f1 - f0
                 values[row, i] = value / interval if is_rate else value
                 present[row, i] = True
                 continue
@@ -649,7 +765,7 @@ class Evaluator:
             if not is_rate and not all(gauges):
                 self._rate_note(NOT_GAUGE, metric, where)
             result = h1
-            if not is_rate or not h1.detect_reset(h0):
+            if not is_rate or not (reset or h1.detect_reset(h0)):
                 try:
                     result, _, reconciled = h1.sub(h0)
                 except HistogramError:
@@ -664,13 +780,21 @@ class Evaluator:
             results[row, i] = result
             present[row, i] = True
         return Vector(
-            matrix.labels, values, present, np.ones(len(matrix.labels), dtype=bool), None, results
+            matrix.labels,
+            values,
+            present,
+            np.ones(len(matrix.labels), dtype=bool),
+            None,
+            None if matrix.histograms is None else results,
         ).live()
 
     def _rate_note(self, kind: str, metric: str, where: str) -> None:
         level, text = _RATE_NOTES[kind]
         message = f"PromQL {level}: {text.format(metric=metric)}{where}"
-        if level == "warning":
+        if kind == OVERLAP:
+            # Told once per series and window where it occurs, and counted.
+            self.annotations.warn_counted(f"PromQL {level}: {text.format(metric=metric)}", where)
+        elif level == "warning":
             self.annotations.warn(message)
         else:
             self.annotations.info(message)
@@ -859,6 +983,10 @@ _RATE_NOTES = {
     ),
     RECONCILED_SUB: ("info", "mismatched custom buckets were reconciled during subtraction"),
     RECONCILED_ADD: ("info", "mismatched custom buckets were reconciled during addition"),
+    OVERLAP: (
+        "warning",
+        'sample has start time that overlaps with previous sample timestamp for metric "{metric}"',
+    ),
 }
 _HISTOGRAM_OVER_TIME = frozenset({"sum_over_time", "avg_over_time", "last_over_time", "first_over_time"})
 # Functions that read native-histogram samples; any other node refuses them for now.
@@ -873,6 +1001,7 @@ HISTOGRAM_FUNCTIONS = frozenset(
         "histogram_quantiles",
         "histogram_fraction",
         "timestamp",
+        "start_timestamp",
         "absent",
         # These read the float samples only: Prometheus' simpleFloatFunc and clamp skip histograms.
         "round",
@@ -892,7 +1021,9 @@ def _histogram_windows(matrix: Matrix) -> tuple[Histograms, Index, Index, Values
     """A matrix's histograms, its windows [lo, hi) per series and step, and empty results (floats,
     their presence, histograms) shaped as the windows."""
     hists = matrix.histograms
-    assert hists is not None
+    if hists is None:
+        # Floats read by the same loops, for their start times.
+        hists = np.full(len(matrix.timestamps), None, dtype=object)
     lo = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end - matrix.range_ms)
     hi = segments.search(matrix.timestamps, matrix.offsets, matrix.window_end)
     results = np.full(lo.shape, None, dtype=object)
@@ -929,22 +1060,34 @@ _FLOATS_OF_MIXED_RANGES = frozenset(
 )
 
 
-def _changes_of(name: str, hists: list[FloatHistogram | None], values: list[float]) -> int:
+def _changes_of(
+    name: str,
+    hists: list[FloatHistogram | None],
+    values: list[float],
+    starts: list[int] | None = None,
+    ts: list[int] | None = None,
+) -> int:
     """changes or resets of samples that may be histograms (None where a float): a switch between a
-    float and a histogram counts; histograms change when not equal and reset as DetectReset says."""
+    float and a histogram counts; histograms change when not equal and reset as DetectReset says.
+    With the samples' start times (and times), a start time that tells a reset is one too."""
     count = 0
     for k in range(1, len(hists)):
         h0, h1 = hists[k - 1], hists[k]
         f0, f1 = values[k - 1], values[k]
+        reset = (
+            starts is not None
+            and ts is not None
+            and start_times.is_reset(starts[k - 1], ts[k - 1], starts[k], ts[k])
+        )
         if (h0 is None) != (h1 is None):
             count += 1
         elif h0 is None or h1 is None:
             if name == "resets":
-                count += f1 < f0
+                count += f1 < f0 or reset
             else:
                 count += f1 != f0 and not (math.isnan(f1) and math.isnan(f0))
         elif name == "resets":
-            count += h1.detect_reset(h0)
+            count += reset or h1.detect_reset(h0)
         else:
             count += not h1.equals(h0)
     return count
@@ -962,6 +1105,7 @@ def _samples_kept(matrix: Matrix, keep: Mask) -> Matrix:
         matrix.window_end,
         matrix.range_ms,
         None if matrix.histograms is None else matrix.histograms[keep],
+        None if matrix.start_timestamps is None else matrix.start_timestamps[keep],
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alerting_server.query import start_times
 from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError
 from alerting_server.query.range_functions import RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
@@ -82,6 +83,7 @@ MIXED_TYPES = "mixed floats and histograms"
 MIXED_SCHEMAS = "mixed exponential and custom"
 RECONCILED_SUB = "reconciled in subtraction"
 RECONCILED_ADD = "reconciled in addition"
+OVERLAP = "start time overlaps"
 
 
 def histogram_extrapolated(
@@ -92,26 +94,47 @@ def histogram_extrapolated(
     end: int,
     range_ms: int,
     notes: set[str],
+    starts: list[int] | None = None,
 ) -> FloatHistogram | None:
-    """rate, increase or delta of the histogram samples (times ts) of a window (start, end]; what
-    calls for an annotation is added to `notes`."""
+    """rate, increase or delta of the histogram samples (times ts, start times `starts` or none)
+    of a window (start, end]; what calls for an annotation is added to `notes`."""
     is_counter = name != "delta"
-    if len(hists) < 2:
+    st0 = starts[0] if starts else 0
+    from_start = is_counter and st0 != 0 and start < st0 < ts[0]
+    if len(hists) < 2 and not from_start:
         return None
-    result = _histogram_rate(hists, is_counter, notes)
-    if result is None:
-        return None
+    result: FloatHistogram | None = None
+    if len(hists) > 1:
+        result = _histogram_rate(hists, is_counter, notes, ts, starts)
+        if result is None:
+            return None
     first_t, last_t = ts[0], ts[-1]
     to_start = (first_t - start) / 1000
     to_end = (end - last_t) / 1000
     sampled = (last_t - first_t) / 1000
-    avg_between = sampled / (len(hists) - 1)
+    avg_between = sampled / (len(hists) - 1) if len(hists) > 1 else 0.0
     threshold = avg_between * 1.1
-    if to_start >= threshold:
-        to_start = avg_between / 2
-    if is_counter and result.count > 0 and hists[0].count >= 0:
-        to_zero = sampled * (hists[0].count / result.count)
-        to_start = min(to_start, to_zero)
+    if from_start:
+        # A zero sample assumed at the first sample's start time, instead of extrapolating left.
+        to_start = 0.0
+        sampled = (last_t - st0) / 1000
+        if result is None:
+            result = hists[0].copy()
+        else:
+            try:
+                result, _, reconciled = result.add(hists[0])
+            except HistogramError:
+                notes.add(MIXED_SCHEMAS)
+                return None
+            if reconciled:
+                notes.add(RECONCILED_ADD)
+    else:
+        assert result is not None
+        if to_start >= threshold:
+            to_start = avg_between / 2
+        if is_counter and result.count > 0 and hists[0].count >= 0:
+            to_zero = sampled * (hists[0].count / result.count)
+            to_start = min(to_start, to_zero)
     if to_end >= threshold:
         to_end = avg_between / 2
     factor = (sampled + to_start + to_end) / sampled if sampled != 0 else 1.0
@@ -123,12 +146,26 @@ def histogram_extrapolated(
     return scaled
 
 
-def _histogram_rate(points: list[FloatHistogram], is_counter: bool, notes: set[str]) -> FloatHistogram | None:
+def _histogram_rate(
+    points: list[FloatHistogram],
+    is_counter: bool,
+    notes: set[str],
+    ts: list[int],
+    starts: list[int] | None = None,
+) -> FloatHistogram | None:
+    """histogramRate: the increase of the histograms (at times ts, with start times `starts` or
+    none) that rate, increase and delta extrapolate."""
     prev, last = points[0], points[-1]
+    overlap = False
     custom = prev.uses_custom_buckets()
     if is_counter and CounterResetHint.GAUGE in (prev.counter_reset_hint, last.counter_reset_hint):
         notes.add(NOT_COUNTER)
-    if is_counter and points[1].detect_reset(prev):
+
+    def reset_at(k: int) -> bool:
+        """Whether the start time of sample k tells a reset since sample k - 1."""
+        return starts is not None and start_times.is_reset(starts[k - 1], ts[k - 1], starts[k], ts[k])
+
+    if is_counter and (reset_at(1) or points[1].detect_reset(prev)):
         prev = FloatHistogram(schema=points[1].schema, custom_values=points[1].custom_values)
         custom = points[1].uses_custom_buckets()
     if last.uses_custom_buckets() != custom:
@@ -154,8 +191,15 @@ def _histogram_rate(points: list[FloatHistogram], is_counter: bool, notes: set[s
         if reconciled:
             notes.add(RECONCILED_SUB)
         if is_counter:
-            for curr in points[1:]:
-                if curr.detect_reset(prev):
+            for k, curr in enumerate(points[1:], 1):
+                if (
+                    starts is not None
+                    and not overlap
+                    and start_times.overlaps(starts[k - 1], ts[k - 1], starts[k])
+                ):
+                    overlap = True
+                    notes.add(OVERLAP)
+                if reset_at(k) or curr.detect_reset(prev):
                     h, _, reconciled = h.add(prev)
                     if reconciled:
                         notes.add(RECONCILED_ADD)

@@ -17,9 +17,14 @@ EXPERIMENTAL_FUNCTIONS = "promql-experimental-functions"
 DURATION_EXPR = durations.DURATION_EXPR
 # fill(v), fill_left(v), fill_right(v) after a binary operator's matching modifiers.
 FILL_MODIFIERS = "promql-binop-fill-modifiers"
+# Samples' start times read by rate, irate, increase, resets and start_timestamp() (Prometheus'
+# engine option UseStartTimestamps, on in its test engine).
+USE_START_TIMESTAMPS = "use-start-timestamps"
 # The features this engine implements and can be asked for; Prometheus' other PromQL flags
 # are refused by the configuration.
-KNOWN_FEATURES = frozenset({EXPERIMENTAL_FUNCTIONS, DURATION_EXPR, FILL_MODIFIERS, EXTENDED_RANGE_SELECTORS})
+KNOWN_FEATURES = frozenset(
+    {EXPERIMENTAL_FUNCTIONS, DURATION_EXPR, FILL_MODIFIERS, EXTENDED_RANGE_SELECTORS, USE_START_TIMESTAMPS}
+)
 
 # promql/parser/functions.go: the functions marked `Experimental: true`.
 _EXPERIMENTAL_FUNCTIONS = frozenset(

@@ -153,6 +153,12 @@ def call(ev: Evaluator, node: pp.Call, span: Steps) -> Value:
         return _scalar(ev.vector(args[0], span).floats_only(), n)
     if name == "timestamp":
         return _timestamp(ev.vector(args[0], span), span, isinstance(args[0], pp.VectorSelector))
+    if name == "start_timestamp":
+        # Only a selector's samples carry start times: of any other expression, nothing.
+        if isinstance(args[0], pp.VectorSelector) and ev.use_start_timestamps:
+            return ev.start_timestamps(args[0], span)
+        ev.vector(args[0], span)
+        return Vector.empty(n)
     if name == "absent":
         return _absent(ev.vector(args[0], span), args[0], n)
     if name in _MATH:

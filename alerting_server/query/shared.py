@@ -156,12 +156,14 @@ class _Union:
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         flat = self.select_flat(matchers, mint_ms, maxt_ms)
         o = flat.offsets
+        starts = flat.start_timestamps
         return [
             SeriesData(
                 labels,
                 flat.timestamps[o[i] : o[i + 1]],
                 flat.values[o[i] : o[i + 1]],
                 histograms=None if flat.histograms is None else tuple(flat.histograms[o[i] : o[i + 1]]),
+                start_timestamps=None if starts is None else starts[o[i] : o[i + 1]],
             )
             for i, labels in enumerate(flat.labels)
         ]

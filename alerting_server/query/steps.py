@@ -62,6 +62,8 @@ class RawSeries:
     values: Values
     drop_name: bool = False
     histograms: Sequence[FloatHistogram | None] | None = None
+    # Each sample's start time (ms, 0 where unknown), None when no sample has one.
+    start_timestamps: Timestamps | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Matrix:
     """A range vector, columnar: series i owns samples offsets[i]:offsets[i+1] of the flat arrays.
 
     `window_end` and `range_ms` give, for each step, the end and length (ms) of its window.
+    `start_timestamps`, parallel to `timestamps`, the samples' start times (0 where unknown), None
+    when no sample has one.
     """
 
     labels: list[Labels]
@@ -79,6 +83,7 @@ class Matrix:
     window_end: Timestamps
     range_ms: int
     histograms: Histograms | None = None
+    start_timestamps: Timestamps | None = None
 
     @classmethod
     def of(cls, series: Sequence[RawSeries], window_end: Timestamps, range_ms: int) -> Matrix:
@@ -91,6 +96,16 @@ class Matrix:
             for s, a in zip(series, offsets.tolist(), strict=False):
                 if s.histograms is not None:
                     histograms[a : a + len(s.timestamps)] = list(s.histograms)
+        starts = None
+        if any(s.start_timestamps is not None for s in series):
+            starts = np.concatenate(
+                [
+                    np.zeros(len(s.timestamps), dtype=np.int64)
+                    if s.start_timestamps is None
+                    else s.start_timestamps
+                    for s in series
+                ]
+            )
         return cls(
             [s.labels for s in series],
             np.concatenate([s.timestamps for s in series]) if series else np.empty(0, dtype=np.int64),
@@ -100,6 +115,7 @@ class Matrix:
             window_end,
             range_ms,
             histograms,
+            starts,
         )
 
     @property

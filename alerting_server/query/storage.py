@@ -37,6 +37,8 @@ class SeriesData:
     histogram of each sample that is one (its value is then a NaN placeholder), None for a float.
     `native_histograms` marks a series whose histogram samples the store cannot give (no
     `histograms`), which the evaluator refuses rather than answering with a wrong number.
+    `start_timestamps`, parallel to `timestamps`, is each sample's start time (ms, 0 where
+    unknown), None for a series none of whose samples has one.
     """
 
     labels: Labels
@@ -44,11 +46,13 @@ class SeriesData:
     values: Values
     native_histograms: bool = False
     histograms: tuple[FloatHistogram | None, ...] | None = None
+    start_timestamps: Timestamps | None = None
 
 
 @dataclass(frozen=True)
 class FlatSeries:
-    """Many series at once: series i is `labels[i]` with samples offsets[i]:offsets[i+1], sorted by labels."""
+    """Many series at once: series i is `labels[i]` with samples offsets[i]:offsets[i+1], sorted by labels.
+    `start_timestamps` as SeriesData's, over all of them (None when no sample has one)."""
 
     labels: list[Labels]
     timestamps: Timestamps
@@ -56,6 +60,7 @@ class FlatSeries:
     offsets: npt.NDArray[np.intp]
     # The histogram of each sample that is one (None for a float), or None when no sample is.
     histograms: npt.NDArray[np.object_] | None = None
+    start_timestamps: Timestamps | None = None
 
 
 @runtime_checkable

@@ -42,6 +42,8 @@ class Sample:
     labels: Labels
     t_ms: int
     value: float
+    # The sample's start time (ms), 0 when unknown; kept in memory only (not written to the WAL).
+    st_ms: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,18 @@ class WriteResult:
 
 
 class _Series:
-    __slots__ = ("chunks", "first_t", "head_n", "head_t", "head_v", "hists", "labels", "last_t", "last_v")
+    __slots__ = (
+        "chunks",
+        "first_t",
+        "head_n",
+        "head_t",
+        "head_v",
+        "hists",
+        "labels",
+        "last_t",
+        "last_v",
+        "starts",
+    )
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
@@ -78,8 +91,14 @@ class _Series:
         # The histogram samples by timestamp, None while the series has none. Replaced, never
         # shrunk in place, by retention: a cut may still read the old map.
         self.hists: dict[int, FloatHistogram] | None = None
+        # Start times of the samples that have one, by sample time; None until one has.
+        self.starts: dict[int, int] | None = None
 
-    def append(self, t: int, v: float) -> None:
+    def append(self, t: int, v: float, st: int = 0) -> None:
+        if st:
+            if self.starts is None:
+                self.starts = {}
+            self.starts[t] = st
         n = self.head_n
         if n == CHUNK_SIZE:
             self.chunks.append((self.head_t, self.head_v))
@@ -140,7 +159,16 @@ class _Series:
         hi = int(np.searchsorted(ts, maxt, "right"))
         return ts[lo:hi].copy(), vs[lo:hi].copy()
 
+    def start_times(self, ts: Timestamps) -> Timestamps | None:
+        """The start time of each sample at these times (0 where it has none), None if no sample has."""
+        starts = self.starts
+        if starts is None:
+            return None
+        return np.array([starts.get(t, 0) for t in ts.tolist()], dtype=np.int64)
+
     def drop_before(self, t: int) -> None:
+        if self.starts is not None:
+            self.starts = {at: st for at, st in self.starts.items() if at >= t} or None
         self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]
         if self.chunks and self.chunks[0][0][0] < t:
             ts, vs = self.chunks[0]
@@ -299,10 +327,10 @@ class TSDB:
             target = series or self._get_or_create(sample.labels)
             if type(sample) is HistogramSample:
                 stored = _as_stored(sample.histogram, target.last_histogram())
-                target.append(sample.t_ms, sample.value)
+                target.append(sample.t_ms, sample.value, sample.st_ms)
                 target.add_histogram(sample.t_ms, stored)
             else:
-                target.append(sample.t_ms, sample.value)
+                target.append(sample.t_ms, sample.value, sample.st_ms)
         return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
 
     def _plan(
@@ -457,7 +485,15 @@ class TSDB:
             series = self._series[sid]
             ts, vs = series.window(mint_ms, maxt_ms)
             if len(ts):
-                out.append(SeriesData(series.labels, ts, vs, histograms=series.histograms_of(ts)))
+                out.append(
+                    SeriesData(
+                        series.labels,
+                        ts,
+                        vs,
+                        histograms=series.histograms_of(ts),
+                        start_timestamps=series.start_times(ts),
+                    )
+                )
         return out
 
     def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
@@ -472,6 +508,8 @@ class TSDB:
         parts_v: list[Values] = []
         # (part index, histogram map) of the series holding histograms.
         with_hists: list[tuple[int, dict[int, FloatHistogram]]] = []
+        # Per series in parts_t, the start times of its samples, when some series has any.
+        parts_st: list[Timestamps | None] | None = None
         all_series = self._series
         for sid in ids:
             series = all_series.get(sid)
@@ -496,6 +534,10 @@ class TSDB:
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]
             if series.hists is not None:
                 with_hists.append((len(parts_t), series.hists))
+            if series.starts is not None and parts_st is None:
+                parts_st = [None] * len(parts_t)
+            if parts_st is not None:
+                parts_st.append(series.start_times(ts))
             labels.append(series.labels)
             parts_t.append(ts)
             parts_v.append(vs)
@@ -510,7 +552,17 @@ class TSDB:
                 start = int(offsets[part])
                 for pos, t in enumerate(parts_t[part].tolist()):
                     histograms[start + pos] = hists.get(t)
-        return FlatSeries(labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, histograms)
+        starts = None
+        if parts_st is not None:
+            starts = np.concatenate(
+                [
+                    np.zeros(len(t), dtype=np.int64) if st is None else st
+                    for t, st in zip(parts_t, parts_st, strict=True)
+                ]
+            )
+        return FlatSeries(
+            labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, histograms, starts
+        )
 
     def series_matching(
         self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int

@@ -34,7 +34,7 @@ from alerting_server.errors import InvalidArgument
 from alerting_server.query import mathx
 from alerting_server.query.engine import Engine
 from alerting_server.query.errors import NativeHistogramsUnsupported, QueryError
-from alerting_server.query.features import KNOWN_FEATURES
+from alerting_server.query.features import KNOWN_FEATURES, USE_START_TIMESTAMPS
 from alerting_server.query.histogram import CounterResetHint, FloatHistogram, HistogramError, parse_histogram
 from alerting_server.query.labels import METRIC_NAME, Labels, Matcher, format_series, from_pairs
 from alerting_server.query.result import Result, ValueKind
@@ -640,28 +640,27 @@ def _check_failure(cmd: EvalCmd, error: Exception) -> None:
 
 
 class _TestStorage:
-    """The store plus the series that held native histograms (kept aside, never evaluated)."""
+    """The store plus the series that hold native histograms (kept beside it)."""
 
     def __init__(self) -> None:
         self.tsdb = TSDB(retention_ms=1 << 62)
-        # Series of histograms with start timestamps.
-        self.histogram_series: set[Labels] = set()
         # Series with native-histogram samples: (time, float or histogram) in time order.
         self.native: dict[Labels, list[tuple[int, float | FloatHistogram]]] = {}
+        # The start times of the samples of those series that have any, by sample time.
+        self.native_starts: dict[Labels, dict[int, int]] = {}
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         found = self.tsdb.select(matchers, mint_ms, maxt_ms)
-        marked = [
-            SeriesData(labels, _EMPTY_TS, _EMPTY_VS, native_histograms=True)
-            for labels in self.histogram_series
-            if all(m.matches(_get(labels, m.name)) for m in matchers)
-        ]
+        marked: list[SeriesData] = []
         floats = {s.labels: s for s in found}
         for labels, samples in self.native.items():
             if not all(m.matches(_get(labels, m.name)) for m in matchers):
                 continue
             inside = [(t, v) for t, v in samples if mint_ms <= t <= maxt_ms]
             loaded = floats.pop(labels, None)
+            starts = dict(self.native_starts.get(labels, {}))
+            if loaded is not None and loaded.start_timestamps is not None:
+                starts.update(zip(loaded.timestamps.tolist(), loaded.start_timestamps.tolist(), strict=True))
             if loaded is not None:
                 # Float samples of the series loaded apart from its histograms.
                 times = {t for t, _ in inside}
@@ -675,6 +674,9 @@ class _TestStorage:
                     np.array([t for t, _ in inside], dtype=np.int64),
                     np.array([v if isinstance(v, float) else math.nan for _, v in inside], dtype=np.float64),
                     histograms=tuple(v if isinstance(v, FloatHistogram) else None for _, v in inside),
+                    start_timestamps=(
+                        np.array([starts.get(t, 0) for t, _ in inside], dtype=np.int64) if starts else None
+                    ),
                 )
             )
         if not marked:
@@ -684,16 +686,24 @@ class _TestStorage:
     def load(self, cmd: LoadCmd) -> None:
         batch: list[Sample] = []
         for labels, values in cmd.series:
+            offsets = cmd.start_offsets.get(labels) or [None] * len(values)
+            # A sample's start time: its time plus the offset given for it, 0 (unknown) where none is.
+            starts = [
+                0 if offset is None else index * cmd.interval_ms + offset
+                for index, offset in enumerate(offsets)
+            ]
             if any(isinstance(v, HistogramValue) for v in values):
-                if labels in cmd.start_offsets:
-                    # Start timestamps of histograms are not read by the engine: refused, not wrong.
-                    self.histogram_series.add(labels)
-                else:
-                    self.native[labels] = _as_stored(values, cmd.interval_ms)
+                self.native[labels] = _as_stored(values, cmd.interval_ms)
+                if any(starts):
+                    self.native_starts[labels] = {
+                        index * cmd.interval_ms: st
+                        for index, st in enumerate(starts)
+                        if st and values[index] is not None
+                    }
                 continue
             for index, value in enumerate(values):
                 if isinstance(value, float):
-                    batch.append(Sample(labels, index * cmd.interval_ms, value))
+                    batch.append(Sample(labels, index * cmd.interval_ms, value, st_ms=starts[index]))
         result = self.tsdb.append(batch)
         if result.rejected:
             raise TestFileError(cmd.line, f"load rejected samples: {result.errors[:3]}")
@@ -811,10 +821,6 @@ def _get(labels: Labels, name: str) -> str:
     return ""
 
 
-_EMPTY_TS = __import__("numpy").empty(0, dtype="int64")
-_EMPTY_VS = __import__("numpy").empty(0, dtype="float64")
-
-
 @dataclass
 class CaseResult:
     status: str  # "passed" | "failed" | "unsupported"
@@ -923,6 +929,8 @@ def _run_commands(
     report = FileReport(path)
     name = Path(path).name
     storage = _TestStorage()
+    # Prometheus' test engine reads start timestamps (promqltest NewTestEngine: UseStartTimestamps).
+    features = features | {USE_START_TIMESTAMPS}
     engine = Engine(storage, features=features)
     for cmd in commands:
         if isinstance(cmd, ClearCmd):
