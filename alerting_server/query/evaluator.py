@@ -42,7 +42,7 @@ from alerting_server.query.mathx import go_g
 from alerting_server.query.range_functions import KEEPS_NAME, RANGE_FUNCTIONS, Window
 from alerting_server.query.segments import Index
 from alerting_server.query.steps import Histograms, Mask, Matrix, RawSeries, Scalar, Steps, Value, Vector
-from alerting_server.query.storage import FlatQueryable, Queryable, SeriesData, Values, stale_mask
+from alerting_server.query.storage import FlatQueryable, Queryable, SeriesData, Timestamps, Values, stale_mask
 
 _CARD = {
     "OneToOne": "one-to-one",
@@ -283,17 +283,23 @@ class Evaluator:
         if k == 0:
             return Vector.empty(span.n)
         self.budget.hold(len(flat.timestamps) + k * span.n)
+        safe, ok = self._latest(flat, ref)
+        ts = flat.timestamps[safe]
+        vals = flat.values[safe]
+        hists = None if flat.histograms is None else flat.histograms[safe]
+        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
+
+    def _latest(self, flat: Matrix, ref: Timestamps) -> tuple[Index, Mask]:
+        """Per series and step, the sample an instant selector reads at `ref` (its index) and
+        whether there is one within the lookback that is not a staleness marker. Steps before a
+        series' first sample read that sample, as a placeholder behind the mask."""
         starts = flat.offsets[:-1, None]
         idx = segments.search(flat.timestamps, flat.offsets, ref) - 1
         ok = idx >= starts
-        # Steps before the first sample read it too, as a placeholder behind the mask.
         safe = np.where(ok, idx, starts)
-        ts = flat.timestamps[safe]
-        vals = flat.values[safe]
-        ok &= ts > ref - self.lookback_ms
-        ok &= ~stale_mask(vals)
-        hists = None if flat.histograms is None else flat.histograms[safe]
-        return Vector(flat.labels, vals, ok, np.zeros(k, dtype=bool), ts, hists).live()
+        ok &= flat.timestamps[safe] > ref - self.lookback_ms
+        ok &= ~stale_mask(flat.values[safe])
+        return safe, ok
 
     def start_timestamps(self, vs: pp.VectorSelector, span: Steps) -> Vector:
         """start_timestamp() of a selector: at each step, the start time (seconds, 0 where unknown)
@@ -304,12 +310,7 @@ class Evaluator:
         if k == 0:
             return Vector.empty(span.n)
         self.budget.hold(len(flat.timestamps) + k * span.n)
-        starts = flat.offsets[:-1, None]
-        idx = segments.search(flat.timestamps, flat.offsets, ref) - 1
-        ok = idx >= starts
-        safe = np.where(ok, idx, starts)
-        ok &= flat.timestamps[safe] > ref - self.lookback_ms
-        ok &= ~stale_mask(flat.values[safe])
+        safe, ok = self._latest(flat, ref)
         found = flat.start_timestamps
         values = np.zeros(ok.shape) if found is None else found[safe] / 1000.0
         return Vector(flat.labels, values, ok, np.ones(k, dtype=bool)).live()
