@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import orjson
 
 from alerting_server.errors import Unavailable
 from alerting_server.query.histogram import FloatHistogram, histogram_from_json, histogram_to_json
@@ -56,10 +57,15 @@ def _encode(
     vs: object,
     histograms: dict[int, FloatHistogram] | None = None,
 ) -> bytes:
-    fields: dict[str, object] = {"labels": [list(map(list, lbl)) for lbl in labels], "series": series_index}
+    fields: dict[str, object] = {"labels": labels, "series": series_index}
     if histograms:
+        # Histograms may hold NaN and ±Inf, which orjson would write as null: the json module writes
+        # them in the form its reader takes back.
         fields["histograms"] = {str(pos): histogram_to_json(h) for pos, h in histograms.items()}
-    header = json.dumps(fields).encode()
+        header = json.dumps(fields).encode()
+    else:
+        # Label sets are tuples of pairs, which orjson writes as arrays; a tenth of the json module's time.
+        header = orjson.dumps(fields)
     body = (
         struct.pack("<I", len(header))
         + header
