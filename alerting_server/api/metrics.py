@@ -114,15 +114,50 @@ def _check_limits(
     return False
 
 
+class KnownSeries:
+    """The label sets of series already written and found valid, by name and labels as written: a
+    series that comes back every interval (a scrape, a remote-write batch) is checked once.
+
+    Bounded: when full it starts over, so a stream of new series costs what it did without it.
+    """
+
+    def __init__(self, capacity: int = 250_000) -> None:
+        self._capacity = capacity
+        self._labels: dict[tuple[str, tuple[tuple[str, str], ...]], Labels] = {}
+
+    def get(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> Labels | None:
+        return self._labels.get(key)
+
+    def add(self, key: tuple[str, tuple[tuple[str, str], ...]], labels: Labels) -> None:
+        if len(self._labels) >= self._capacity:
+            self._labels.clear()
+        self._labels[key] = labels
+
+
 def samples_from_pb(
-    request: metrics_service_pb2.WriteRequest, now: int, limits: SampleLimits = SampleLimits()
+    request: metrics_service_pb2.WriteRequest,
+    now: int,
+    limits: SampleLimits = SampleLimits(),
+    known: KnownSeries | None = None,
 ) -> list[Sample]:
-    """Validated samples; every bad one is named (samples[3].name) and none is written then."""
+    """Validated samples; every bad one is named (samples[3].name) and none is written then.
+
+    `known` holds series found valid before under the same limits; they are not checked again."""
     violations = Violations()
     samples: list[Sample] = []
     for i, s in enumerate(request.samples):
+        if known is not None and not s.HasField("histogram"):
+            key = (s.name, tuple(s.labels.items()))
+            found = known.get(key)
+            if found is not None:
+                t = ts_from_pb(s, "timestamp")
+                samples.append(Sample(found, now if t is None else t, s.value))
+                continue
+        else:
+            key = None
         if not _check_limits(violations, i, s, limits):
             continue
+        before = len(violations.items)
         check_metric_name(violations, f"samples[{i}].name", s.name)
         for name in s.labels:
             check_label_name(violations, f"samples[{i}].labels.{name}", name, max_length=limits.name_length)
@@ -130,6 +165,8 @@ def samples_from_pb(
             violations.add(f"samples[{i}].labels.__name__", "set the metric name in `name`")
         t = ts_from_pb(s, "timestamp")
         labels = from_mapping({**s.labels, "__name__": s.name})
+        if key is not None and known is not None and len(violations.items) == before:
+            known.add(key, labels)
         if s.HasField("histogram"):
             if s.value != 0:
                 violations.add(f"samples[{i}].value", "a histogram sample has no float value: leave it 0")
@@ -216,11 +253,12 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         self._datasources = datasources
         self._clock = clock
         self._listener = listener
+        self._known = KnownSeries()
 
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
-        samples = samples_from_pb(request, self._clock.now_ms(), self._limits)
+        samples = samples_from_pb(request, self._clock.now_ms(), self._limits, self._known)
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
             self._listener.written({s.name for s in request.samples})
