@@ -76,18 +76,12 @@ def _encode(
 
 
 def _encode_samples(batch: Sequence[Sample]) -> bytes:
-    labels: list[Labels] = []
+    # Each distinct label set once, in order of first appearance (a dict keeps insertion order).
     ids: dict[Labels, int] = {}
-    index = []
-    histograms: dict[int, FloatHistogram] = {}
-    for pos, s in enumerate(batch):
-        if s.labels not in ids:
-            ids[s.labels] = len(labels)
-            labels.append(s.labels)
-        index.append(ids[s.labels])
-        if type(s) is HistogramSample:
-            histograms[pos] = s.histogram
-    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
+    add = ids.setdefault
+    index = [add(s.labels, len(ids)) for s in batch]
+    histograms = {pos: s.histogram for pos, s in enumerate(batch) if type(s) is HistogramSample}
+    return _encode(list(ids), index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
 
 
 def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
