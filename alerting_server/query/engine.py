@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterable
 from typing import cast
 
@@ -25,6 +26,19 @@ from alerting_server.query.storage import Queryable
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
 DEFAULT_SUBQUERY_STEP_MS = 60 * 1000
 _ORDERING = {"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"}
+
+
+# The feature sets each analysed query has passed check_features with: rules run the same queries
+# every evaluation, and the check walks the whole tree. Let go with the analysis.
+_passed: weakref.WeakKeyDictionary[Analysis, set[frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def _check_features(analysis: Analysis, features: frozenset[str]) -> None:
+    passed = _passed.get(analysis)
+    if passed is not None and features in passed:
+        return
+    check_features(analysis.expr, features)
+    _passed.setdefault(analysis, set()).add(features)
 
 
 def parse(query: str) -> pp.Expr:
@@ -68,7 +82,7 @@ class Engine:
         if found:
             query = durations.resolve(query, found, step_ms, range_ms)
         analysis = analyse(query)
-        check_features(analysis.expr, self.features)
+        _check_features(analysis, self.features)
         return query, analysis
 
     def _evaluator(self, query: str, start: int, end: int, step: int, analysis: Analysis) -> Evaluator:
