@@ -8,10 +8,16 @@ the queries of one kind are evaluated together: their kind (`rate(http_requests_
 over the union of the series they select, then each query takes the rows of its own series back and
 applies its own comparison.
 
-A query qualifies only when every row of its result comes from one input series alone, so that
-evaluating over a union and picking rows is exactly evaluating it alone: a selector naming its metric
-with an equality matcher, without `offset` or `@`, or a per-series range function of one, optionally
-filtered by a comparison with a number (without `bool`). Anything else is left to Engine.instant.
+A query qualifies when evaluating over a union and picking rows is exactly evaluating it alone:
+- every row of its result comes from one input series alone: a selector naming its metric with an
+  equality matcher, without `offset` or `@`, or a per-series range function of one;
+- or it aggregates such an expression `by` labels that every one of its matchers is on
+  (`avg by (host) (cpu_usage{host="db1"})`, `sum by (service) (rate(http_requests_total{service="a"}[1m]))`):
+  whether a series is selected then depends only on the group it falls in, so each group of the
+  union holds exactly the series the query alone would put there, and the query's rows are the
+  groups its matchers accept;
+optionally filtered by a comparison with a number (without `bool`). Anything else is left to
+Engine.instant.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 }
 _MIRROR = {"==": "==", "!=": "!=", ">": "<", "<": ">", ">=": "<=", "<=": ">="}
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# Aggregations without a parameter whose value for a group is computed from that group's rows alone.
+_PER_GROUP = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar"})
 
 Rows = list[tuple[Labels, float]]
 
@@ -88,6 +97,8 @@ class Plan:
     # `value <op> threshold` keeps a row (a comparison with the number on the left is mirrored).
     op: str | None = None
     threshold: float = 0.0
+    # An aggregation: its rows are groups, picked by the matchers rather than by series.
+    grouped: bool = False
 
     def keeps(self, value: float) -> bool:
         return self.op is None or _COMPARE[self.op](value, self.threshold)
@@ -122,6 +133,35 @@ def _series_kind(node: pp.Expr) -> tuple[str, list[Matcher]] | None:
     return f"{node.func.name}({name}[{duration_ms(arg.range)}ms])", matchers
 
 
+def _grouped_kind(node: pp.Expr) -> tuple[str, list[Matcher]] | None:
+    """The query without its matchers, when `node` aggregates a series kind by every label its
+    matchers are on."""
+    node = unwrap_parens(node)
+    if not isinstance(node, pp.AggregateExpr) or node.param is not None or str(node.op) not in _PER_GROUP:
+        return None
+    modifier = node.modifier
+    if modifier is None or modifier.type != pp.AggModifierType.By:
+        return None
+    by = sorted(set(modifier.labels))
+    if not all(_LABEL_NAME.fullmatch(label) for label in by):
+        return None
+    found = _series_kind(node.expr)
+    if found is None:
+        return None
+    inner, matchers = found
+    if not all(m.name in by for m in matchers if not (m.name == METRIC_NAME and m.type is MatchType.EQUAL)):
+        return None
+    return f"{node.op} by ({', '.join(by)}) ({inner})", matchers
+
+
+def _kind(node: pp.Expr) -> tuple[str, list[Matcher], bool] | None:
+    found = _series_kind(node)
+    if found is not None:
+        return found[0], found[1], False
+    grouped = _grouped_kind(node)
+    return None if grouped is None else (grouped[0], grouped[1], True)
+
+
 def plan(expr: pp.Expr) -> Plan | None:
     """The shared plan of a parsed query, or None when it must be evaluated on its own."""
     node = unwrap_parens(expr)
@@ -131,16 +171,16 @@ def plan(expr: pp.Expr) -> Plan | None:
             return None
         lhs, rhs = unwrap_parens(node.lhs), unwrap_parens(node.rhs)
         if isinstance(rhs, pp.NumberLiteral):
-            found, threshold = _series_kind(lhs), float(rhs.val)
+            found, threshold = _kind(lhs), float(rhs.val)
         elif isinstance(lhs, pp.NumberLiteral):
-            found, threshold, op = _series_kind(rhs), float(lhs.val), _MIRROR[op]
+            found, threshold, op = _kind(rhs), float(lhs.val), _MIRROR[op]
         else:
             return None
         if found is None:
             return None
-        return Plan(found[0], tuple(found[1]), op, threshold)
-    found = _series_kind(node)
-    return None if found is None else Plan(found[0], tuple(found[1]))
+        return Plan(found[0], tuple(found[1]), op, threshold, found[2])
+    found = _kind(node)
+    return None if found is None else Plan(found[0], tuple(found[1]), grouped=found[2])
 
 
 class _Union:
@@ -193,6 +233,9 @@ def evaluate_shared(
             rows = evaluate(_Union(store, _by_labels(union, labels_of)), kind, t_ms)
         except QueryError:
             continue
+        if members[0][1].grouped:
+            out.update(_pick_groups(rows, members))
+            continue
         # Every series of a kind has the same name, so the labels without it tell the series apart.
         by_series = {drop_name(labels): (labels, value) for labels, value in rows}
         for (query, p), ids in zip(members, picked, strict=True):
@@ -204,6 +247,35 @@ def evaluate_shared(
                     found.append(row)
             found.sort()
             out[query] = found
+    return out
+
+
+def _pick_groups(rows: Rows, members: list[tuple[str, Plan]]) -> dict[str, Rows]:
+    """Each query's rows of an aggregation over the union: the groups its matchers accept (a label
+    a group lacks reads as empty, as for a series). The groups are found through a query's first
+    equality matcher when it has one."""
+    values = [dict(labels) for labels, _ in rows]
+    indexes: dict[str, dict[str, list[int]]] = {}
+    out: dict[str, Rows] = {}
+    for query, p in members:
+        own = [m for m in p.matchers if m.name != METRIC_NAME]
+        equal = next((m for m in own if m.type is MatchType.EQUAL), None)
+        if equal is None:
+            candidates: Iterable[int] = range(len(rows))
+        else:
+            index = indexes.get(equal.name)
+            if index is None:
+                index = indexes[equal.name] = {}
+                for i, group in enumerate(values):
+                    index.setdefault(group.get(equal.name, ""), []).append(i)
+            candidates = index.get(equal.value, [])
+        found = [
+            rows[i]
+            for i in candidates
+            if p.keeps(rows[i][1]) and all(m.matches(values[i].get(m.name, "")) for m in own)
+        ]
+        found.sort()
+        out[query] = found
     return out
 
 

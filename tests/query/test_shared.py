@@ -58,6 +58,7 @@ def random_store(seed: int) -> TSDB:
     return db
 
 
+PER_GROUP = ("count", "group", "stddev", "stdvar")
 QUERIES = [
     *(f'rate(reqs_total{{host="h{h}"}}[5m]) > {h % 3}' for h in range(20)),
     *(f'{h} < increase(reqs_total{{host="h{h}", job="api"}}[10m])' for h in range(10)),
@@ -70,6 +71,17 @@ QUERIES = [
     *(f'irate(reqs_total{{host="h{h}"}}[1m]) == 0' for h in range(5)),
     'cpu{host="nowhere"} > 1',
     'cpu{host="nowhere2"} > 1',
+    # Aggregations by every label their matchers are on.
+    *(f'avg by (host) (cpu{{host="h{h}"}}) > {h * 4}' for h in range(12)),
+    *(f'sum by (host, job) (rate(reqs_total{{host="h{h}", job="api"}}[5m])) > 0.5' for h in range(6)),
+    *(f'{h} < sum by (job, host) (increase(reqs_total{{host="h{h}"}}[10m]))' for h in range(6)),
+    *(f'max by (job, host) (cpu{{host=~"h{h}.*"}})' for h in range(4)),
+    *(f'min by (job) (cpu{{job{op}"api"}})' for op in ("=", "!=", "=~", "!~")),
+    *(f'{op} by (host) (cpu{{host="h{h}"}})' for op in PER_GROUP for h in (1, 2)),
+    *(f'count by (zone) (cpu{{zone{op}""}})' for op in ("=", "!=")),
+    *(f'sum by (host) (changes(reqs_total{{host="h{h}"}}[15m])) != 1' for h in range(3)),
+    'avg by (host) (cpu{host="nowhere"}) > 1',
+    'avg by (host) (cpu{host="nowhere2"}) > 1',
 ]
 
 
@@ -121,6 +133,14 @@ NOT_SHARED = [
     '{__name__=~"cpu"} > 5',
     '{host="a"} > 5',
     'sum(cpu{host="a"}) > 5',
+    'sum by (host) (cpu{job="a"}) > 5',
+    'sum by (host) (cpu{host="a", job="a"}) > 5',
+    'sum without (job) (cpu{host="a"}) > 5',
+    'topk by (host) (1, cpu{host="a"})',
+    'quantile by (host) (0.5, cpu{host="a"})',
+    'sum by (host) (cpu{host="a"} offset 1m)',
+    'sum by (host) (sum by (host, job) (cpu{host="a"}))',
+    'sum by (host) (cpu{host="a"} * 2)',
     'cpu{host="a"} > cpu{host="b"}',
     'cpu{host="a"} + 5',
     'absent(cpu{host="a"})',
@@ -134,7 +154,7 @@ NOT_SHARED = [
 
 def test_queries_that_are_not_per_series_are_left_to_instant() -> None:
     db = TSDB(retention_ms=1 << 62)
-    db.append([Sample(labels(__name__="cpu", host="a"), NOW, 90.0)])
+    db.append([Sample(labels(__name__="cpu", host="a", job="a"), NOW, 90.0)])
     engine = Engine(db)
     # Each appears twice so that it would have company if it could be shared.
     assert engine.instant_many(NOT_SHARED + NOT_SHARED, NOW) == {}
