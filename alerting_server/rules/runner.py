@@ -114,7 +114,8 @@ class GroupRunner:
             and analysis.time_invariant
             for r in rules
         ]
-        # Metric names written since the last periodic evaluation: what it cannot skip.
+        # Metric names written since the last evaluation of the rules reading them: what the next
+        # periodic evaluation cannot skip.
         self._touched: set[str] = set()
         self.skipped = 0
         self.last_ts: int | None = None
@@ -198,6 +199,9 @@ class GroupRunner:
             names, self._written = self._written, set()
             full, self._full_requested = self._full_requested, False
             positions = None if full else self.reads.affected(names)
+            # Every rule reading these names evaluates now, after their writes: for those writes the
+            # next periodic evaluation has nothing to run again (writes from here on touch them anew).
+            self._touched -= names
             if positions is None or positions:
                 ts = now if self.last_ts is None else max(now, self.last_ts + 1)
                 began = self._clock.now_ms()

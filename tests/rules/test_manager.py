@@ -488,3 +488,37 @@ async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again()
     await engine.deliver()
     assert runner.skipped == 1
     assert [a.rule_id for a in sink.applied if a.state is AlertState.FIRING] == ["fires", "thr"]
+
+
+async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_evaluation() -> None:
+    engine, db, _, _, _ = engine_for(
+        [alerting("thr", "x > 10", group="skip"), alerting("rate", "rate(y[5m]) > 1", group="skip")]
+    )
+    await engine.load()
+    runner = engine.runners["skip"]
+    write(db, "x", T0, 5)
+    slot = runner.next_slot
+    await runner.step(slot)
+
+    # Samples arrive between two slots: the rules reading them evaluate at once...
+    write(db, "x", slot + 2 * S, 6)
+    runner.written(["x"])
+    await runner.step(slot + 3 * S)
+    assert last_evaluation(engine, "thr") == slot + 3 * S
+    # ...and the next slot has nothing new for the threshold rule: it is skipped, the rate rule runs.
+    await runner.step(slot + 15 * S)
+    assert runner.skipped == 1
+    assert last_evaluation(engine, "thr") == slot + 3 * S
+    assert last_evaluation(engine, "rate") == slot + 15 * S
+
+    # A write during the wait for the slot is not covered: the slot evaluates the rule again.
+    write(db, "x", slot + 20 * S, 7)
+    runner.written(["x"])
+    await runner.step(slot + 30 * S)
+    assert runner.skipped == 1
+    assert last_evaluation(engine, "thr") == slot + 30 * S
+
+
+def last_evaluation(engine: RuleManager, rule_id: str) -> int | None:
+    status = engine.status(rule_id)
+    return None if status is None else status.last_evaluation
