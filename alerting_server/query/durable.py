@@ -164,6 +164,9 @@ class DurableTSDB:
         # The log holds bytes past self._end: a write that failed and could not be undone.
         self._dirty = False
 
+    def generation(self) -> int:
+        return self.db.generation()
+
     @property
     def _snapshot_path(self) -> Path:
         return self.directory / "snapshot"

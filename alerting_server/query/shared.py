@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import operator
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -80,6 +81,10 @@ Rows = list[tuple[Labels, float]]
 @runtime_checkable
 class SharedStore(Protocol):
     """What the shared evaluation reads from the store: selection by ids (TSDB, DurableTSDB)."""
+
+    def generation(self) -> int:
+        """Changes whenever a series is created or removed."""
+        ...
 
     def select_ids(self, matchers: Sequence[Matcher]) -> list[int]: ...
 
@@ -223,14 +228,20 @@ def evaluate_shared(
     for query, p in plans:
         kinds.setdefault(p.kind, []).append((query, p))
     out: dict[str, Rows] = {}
+    selections = _selections.setdefault(store, {})
+    if len(selections) > _MAX_SELECTIONS:
+        selections.clear()
     for kind, members in kinds.items():
         if len(members) < 2:
             continue
-        picked = [store.select_ids(p.matchers) for _, p in members]
-        union = sorted({sid for ids in picked for sid in ids})
-        labels_of = dict(zip(union, store.series_labels(union), strict=False))
+        key = (kind, tuple(query for query, _ in members))
+        generation = store.generation()
+        selection = selections.get(key)
+        if selection is None or selection.generation != generation:
+            selection = selections[key] = _select(store, members, generation)
+        picked, labels_of = selection.picked, selection.labels_of
         try:
-            rows = evaluate(_Union(store, _by_labels(union, labels_of)), kind, t_ms)
+            rows = evaluate(_Union(store, selection.union), kind, t_ms)
         except QueryError:
             continue
         if members[0][1].grouped:
@@ -277,6 +288,33 @@ def _pick_groups(rows: Rows, members: list[tuple[str, Plan]]) -> dict[str, Rows]
         found.sort()
         out[query] = found
     return out
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The series the queries of a kind select, as of a generation of the store."""
+
+    generation: int
+    # Per query, the ids it selects.
+    picked: list[list[int]]
+    # The union of those, ordered by labels, and their labels.
+    union: list[int]
+    labels_of: dict[int, Labels]
+
+
+# Per store, the selections of the kinds evaluated together, by kind and queries: a rule group asks
+# for the same ones at every evaluation, and they only change when a series comes or goes.
+_selections: weakref.WeakKeyDictionary[SharedStore, dict[tuple[str, tuple[str, ...]], _Selection]] = (
+    weakref.WeakKeyDictionary()
+)
+_MAX_SELECTIONS = 100_000
+
+
+def _select(store: SharedStore, members: list[tuple[str, Plan]], generation: int) -> _Selection:
+    picked = [store.select_ids(p.matchers) for _, p in members]
+    union = sorted({sid for ids in picked for sid in ids})
+    labels_of = dict(zip(union, store.series_labels(union), strict=False))
+    return _Selection(generation, picked, _by_labels(union, labels_of), labels_of)
 
 
 def _by_labels(ids: list[int], labels_of: dict[int, Labels]) -> list[int]:

@@ -294,10 +294,16 @@ class TSDB:
         self._postings: dict[tuple[str, str], set[int]] = {}
         self._names: dict[str, set[int]] = {}
         self._next_id = 0
+        self._generation = 0
 
     @property
     def series_count(self) -> int:
         return len(self._series)
+
+    def generation(self) -> int:
+        """Changes whenever a series is created or removed: what select_ids gives for some matchers
+        stays the same while it does not."""
+        return self._generation
 
     def append(
         self,
@@ -377,6 +383,7 @@ class TSDB:
             return self._series[sid]
         sid = self._next_id
         self._next_id += 1
+        self._generation += 1
         series = _Series(labels)
         self._series[sid] = series
         self._ids[labels] = sid
@@ -386,6 +393,7 @@ class TSDB:
         return series
 
     def _remove(self, sid: int) -> None:
+        self._generation += 1
         series = self._series.pop(sid)
         del self._ids[series.labels]
         for pair in series.labels:

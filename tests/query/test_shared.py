@@ -178,3 +178,38 @@ def test_durable_store_shares_too(tmp_path: object) -> None:
             'cpu{host="a"} > 79': [(labels(__name__="cpu", host="a"), 80.0)],
             'cpu{host="c"} > 90': [],
         }
+
+
+def test_series_that_come_and_go_are_seen_at_the_next_evaluation() -> None:
+    db = TSDB(retention_ms=10 * 60 * S)
+    db.append([Sample(labels(__name__="cpu", host="a", core="0"), NOW, 90.0)])
+    engine = Engine(db)
+    queries = [
+        'cpu{host="a"} > 50',
+        'cpu{host="b"} > 50',
+        'sum by (host) (cpu{host="a"}) > 50',
+        'sum by (host) (cpu{host="b"}) > 50',
+    ]
+    got = engine.instant_many(queries, NOW)
+    assert [len(got[q]) for q in queries] == [1, 0, 1, 0]
+
+    # A new series of each selection: the selections made before are not reused.
+    db.append(
+        [
+            Sample(labels(__name__="cpu", host="a", core="1"), NOW + S, 60.0),
+            Sample(labels(__name__="cpu", host="b", core="0"), NOW + S, 70.0),
+        ]
+    )
+    got = engine.instant_many(queries, NOW + S)
+    assert got['cpu{host="a"} > 50'] == [
+        (labels(__name__="cpu", host="a", core="0"), 90.0),
+        (labels(__name__="cpu", host="a", core="1"), 60.0),
+    ]
+    assert got['cpu{host="b"} > 50'] == [(labels(__name__="cpu", host="b", core="0"), 70.0)]
+    assert got['sum by (host) (cpu{host="a"}) > 50'] == [(labels(host="a"), 150.0)]
+
+    # Retention removes the first series: it is gone from the selections too.
+    db.append([Sample(labels(__name__="cpu", host="a", core="1"), NOW + 10 * 60 * S, 60.0)])
+    db.enforce_retention(NOW + 10 * 60 * S + S // 2)
+    got = engine.instant_many(queries, NOW + 10 * 60 * S + S)
+    assert got['sum by (host) (cpu{host="a"}) > 50'] == [(labels(host="a"), 60.0)]
