@@ -244,9 +244,11 @@ class DurableTSDB:
         with self._lock:
             return self.db.select(matchers, mint_ms, maxt_ms)
 
-    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+    def select_flat(
+        self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
         with self._lock:
-            return self.db.select_flat(matchers, mint_ms, maxt_ms)
+            return self.db.select_flat(matchers, mint_ms, maxt_ms, last=last)
 
     def select_ids(self, matchers: Sequence[Matcher]) -> list[int]:
         with self._lock:
@@ -256,9 +258,11 @@ class DurableTSDB:
         with self._lock:
             return self.db.series_labels(ids)
 
-    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
+    def select_flat_ids(
+        self, ids: Iterable[int], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
         with self._lock:
-            return self.db.select_flat_ids(ids, mint_ms, maxt_ms)
+            return self.db.select_flat_ids(ids, mint_ms, maxt_ms, last=last)
 
     def series_matching(
         self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int

@@ -241,12 +241,13 @@ class Evaluator:
         data.sort(key=_labels_of)
         return data
 
-    def _select_flat(self, vs: pp.VectorSelector, mint: int, maxt: int) -> Matrix:
-        """The selected series as one flat matrix, window fields left for the caller."""
+    def _select_flat(self, vs: pp.VectorSelector, mint: int, maxt: int, *, last: bool = False) -> Matrix:
+        """The selected series as one flat matrix, window fields left for the caller; with `last`,
+        a store that can leaves out all but the last sample of each series."""
         empty = np.empty(0, dtype=np.int64)
         groups = selector_matchers(vs)
         if len(groups) == 1 and _is_flat(type(self.storage)):
-            flat = cast(FlatQueryable, self.storage).select_flat(groups[0], mint, maxt)
+            flat = cast(FlatQueryable, self.storage).select_flat(groups[0], mint, maxt, last=last)
             drop = np.zeros(len(flat.labels), dtype=bool)
             return Matrix(
                 flat.labels,
@@ -273,9 +274,12 @@ class Evaluator:
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
         if extended.modifier_of(vs) == extended.SMOOTHED:
             return self._smoothed_vector(vs, ref)
+        # At one step an instant selector reads each series' last sample within the lookback, and
+        # nothing before it (but where histogram statistics re-hint counter resets from it).
+        last = span.n == 1 and id(vs) not in self.stats_selectors
         flat = self._stats_hinted(
             vs,
-            self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max())),
+            self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()), last=last),
             ref,
             self.lookback_ms,
         )

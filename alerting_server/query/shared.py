@@ -90,7 +90,9 @@ class SharedStore(Protocol):
 
     def series_labels(self, ids: Iterable[int]) -> list[Labels]: ...
 
-    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries: ...
+    def select_flat_ids(
+        self, ids: Iterable[int], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries: ...
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,10 @@ class _Union:
         self._store = store
         self._ids = ids
 
-    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
-        return self._store.select_flat_ids(self._ids, mint_ms, maxt_ms)
+    def select_flat(
+        self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
+        return self._store.select_flat_ids(self._ids, mint_ms, maxt_ms, last=last)
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         flat = self.select_flat(matchers, mint_ms, maxt_ms)

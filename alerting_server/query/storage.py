@@ -67,8 +67,11 @@ class FlatSeries:
 class FlatQueryable(Protocol):
     """A store that can answer a selection without one SeriesData object per series."""
 
-    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
-        """What select() returns, as one FlatSeries."""
+    def select_flat(
+        self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
+        """What select() returns, as one FlatSeries; with `last`, only each series' last sample there
+        (what an instant selector reads at maxt_ms)."""
         ...
 
 

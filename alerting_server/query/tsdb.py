@@ -504,13 +504,17 @@ class TSDB:
                 )
         return out
 
-    def select_flat(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> FlatSeries:
+    def select_flat(
+        self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
         """select() without the per-series objects: what the evaluator reads."""
-        return self.select_flat_ids(self.select_ids(matchers), mint_ms, maxt_ms)
+        return self.select_flat_ids(self.select_ids(matchers), mint_ms, maxt_ms, last=last)
 
-    def select_flat_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
+    def select_flat_ids(
+        self, ids: Iterable[int], mint_ms: int, maxt_ms: int, *, last: bool = False
+    ) -> FlatSeries:
         """The samples in [mint_ms, maxt_ms] of the series with these ids (in this order, the ones that
-        still exist and have samples there), as one FlatSeries."""
+        still exist and have samples there), as one FlatSeries; with `last`, only the last of each."""
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
@@ -528,17 +532,24 @@ class TSDB:
                 ts, vs = series.window(mint_ms, maxt_ms)
                 if not len(ts):
                     continue
+                if last:
+                    ts, vs = ts[-1:], vs[-1:]
             else:
                 # Inlined head_window: this loop runs once per selected series.
-                last = series.last_t
-                assert last is not None
-                if last < mint_ms or series.first_t > maxt_ms:
+                last_t = series.last_t
+                assert last_t is not None
+                if last_t < mint_ms or series.first_t > maxt_ms:
                     continue
                 head_t = series.head_t
-                lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
-                hi = n if last <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
-                if lo >= hi:
-                    continue
+                hi = n if last_t <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
+                if last:
+                    if not hi or head_t[hi - 1] < mint_ms:
+                        continue
+                    lo = hi - 1
+                else:
+                    lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
+                    if lo >= hi:
+                        continue
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]
             if series.hists is not None:
                 with_hists.append((len(parts_t), series.hists))

@@ -56,7 +56,15 @@ def test_select_flat_holds_what_select_does_across_chunks_and_staleness() -> Non
         db.append(batch)
     db.enforce_retention(10**12 + 30_000)
     matchers = [Matcher.of(MatchType.EQUAL, "__name__", "m")]
-    for mint, maxt in [(0, 10**9), (200_500, 300_000), (239_000, 240_000), (10**9, 2 * 10**9), (-5, 0)]:
+    windows = [
+        (0, 10**9),
+        (200_500, 300_000),
+        (239_000, 240_000),
+        (41_500, 42_500),
+        (10**9, 2 * 10**9),
+        (-5, 0),
+    ]
+    for mint, maxt in windows:
         want = db.select(matchers, mint, maxt)
         flat = db.select_flat(matchers, mint, maxt)
         assert flat.labels == [s.labels for s in want]
@@ -65,3 +73,9 @@ def test_select_flat_holds_what_select_does_across_chunks_and_staleness() -> Non
             assert flat.timestamps[a:b].tolist() == s.timestamps.tolist()
             assert flat.values[a:b].tobytes() == s.values.tobytes()
         assert int(flat.offsets[-1]) == len(flat.timestamps)
+        # With `last`, each series' last sample of the window, and only the series that have one.
+        latest = db.select_flat(matchers, mint, maxt, last=True)
+        assert latest.labels == [s.labels for s in want]
+        assert latest.offsets.tolist() == list(range(len(want) + 1))
+        assert latest.timestamps.tolist() == [int(s.timestamps[-1]) for s in want]
+        assert latest.values.tobytes() == np.array([s.values[-1] for s in want]).tobytes()
