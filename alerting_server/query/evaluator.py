@@ -309,7 +309,7 @@ class Evaluator:
         """start_timestamp() of a selector: at each step, the start time (seconds, 0 where unknown)
         of the sample the selector reads there; the metric name dropped."""
         ref = self._ref_times(at_of(vs), duration_ms(vs.offset), span)
-        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()))
+        flat = self._select_flat(vs, int(ref.min()) - self.lookback_ms + 1, int(ref.max()), last=span.n == 1)
         k = len(flat.labels)
         if k == 0:
             return Vector.empty(span.n)

@@ -23,6 +23,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from alerting_server.errors import ResourceExhausted
 from alerting_server.query.histogram import CounterResetHint, FloatHistogram
@@ -159,6 +160,22 @@ class _Series:
         hi = int(np.searchsorted(ts, maxt, "right"))
         return ts[lo:hi].copy(), vs[lo:hi].copy()
 
+    def last_in(self, mint: int, maxt: int) -> tuple[int, float] | None:
+        """The last sample in [mint, maxt] (time, value), or None."""
+        if self.last_t is None or self.last_t < mint:
+            return None
+        n = self.head_n
+        if n and self.first_t <= maxt:
+            i = _last_at(self.head_t, n, maxt)
+            t, v = int(self.head_t[i]), float(self.head_v[i])
+            return (t, v) if t >= mint else None
+        for ts, vs in reversed(self.chunks):
+            if ts[0] <= maxt:
+                i = _last_at(ts, len(ts), maxt)
+                t, v = int(ts[i]), float(vs[i])
+                return (t, v) if t >= mint else None
+        return None
+
     def start_times(self, ts: Timestamps) -> Timestamps | None:
         """The start time of each sample at these times (0 where it has none), None if no sample has."""
         starts = self.starts
@@ -200,6 +217,23 @@ class _Series:
         listings: by the span, not sample by sample)."""
         first = int(self.chunks[0][0][0]) if self.chunks else self.first_t
         return self.last_t is not None and first <= maxt and self.last_t >= mint
+
+
+def _objects(items: list[FloatHistogram | None]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _last_at(ts: Timestamps, n: int, maxt: int) -> int:
+    """The index of the last of ts[:n] at or before maxt, where ts[0] is."""
+    # A store is mostly read at or just after its newest samples: a few steps back, else a search.
+    i = n - 1
+    for _ in range(4):
+        if ts[i] <= maxt:
+            return i
+        i -= 1
+    return int(ts[: i + 1].searchsorted(maxt, "right")) - 1
 
 
 @dataclass(frozen=True)
@@ -515,6 +549,8 @@ class TSDB:
     ) -> FlatSeries:
         """The samples in [mint_ms, maxt_ms] of the series with these ids (in this order, the ones that
         still exist and have samples there), as one FlatSeries; with `last`, only the last of each."""
+        if last:
+            return self._select_last_ids(ids, mint_ms, maxt_ms)
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
@@ -532,8 +568,6 @@ class TSDB:
                 ts, vs = series.window(mint_ms, maxt_ms)
                 if not len(ts):
                     continue
-                if last:
-                    ts, vs = ts[-1:], vs[-1:]
             else:
                 # Inlined head_window: this loop runs once per selected series.
                 last_t = series.last_t
@@ -541,15 +575,10 @@ class TSDB:
                 if last_t < mint_ms or series.first_t > maxt_ms:
                     continue
                 head_t = series.head_t
+                lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
                 hi = n if last_t <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
-                if last:
-                    if not hi or head_t[hi - 1] < mint_ms:
-                        continue
-                    lo = hi - 1
-                else:
-                    lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
-                    if lo >= hi:
-                        continue
+                if lo >= hi:
+                    continue
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]
             if series.hists is not None:
                 with_hists.append((len(parts_t), series.hists))
@@ -581,6 +610,39 @@ class TSDB:
             )
         return FlatSeries(
             labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, histograms, starts
+        )
+
+    def _select_last_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
+        labels: list[Labels] = []
+        times: list[int] = []
+        values: list[float] = []
+        hists: list[FloatHistogram | None] | None = None
+        starts: list[int] | None = None
+        all_series = self._series
+        for sid in ids:
+            series = all_series.get(sid)
+            found = None if series is None else series.last_in(mint_ms, maxt_ms)
+            if series is None or found is None:
+                continue
+            t, v = found
+            if series.hists is not None and hists is None:
+                hists = [None] * len(times)
+            if hists is not None:
+                hists.append(None if series.hists is None else series.hists.get(t))
+            if series.starts is not None and starts is None:
+                starts = [0] * len(times)
+            if starts is not None:
+                starts.append(0 if series.starts is None else series.starts.get(t, 0))
+            labels.append(series.labels)
+            times.append(t)
+            values.append(v)
+        return FlatSeries(
+            labels,
+            np.array(times, dtype=np.int64),
+            np.array(values, dtype=np.float64),
+            np.arange(len(labels) + 1, dtype=np.intp),
+            None if hists is None else _objects(hists),
+            None if starts is None else np.array(starts, dtype=np.int64),
         )
 
     def series_matching(
