@@ -11,13 +11,15 @@ the time from the POST to a real local webhook receiving the alert's notificatio
 aggregation group, group_wait 0s) is measured for each.
 
 Side by side with Prometheus (`prometheus_peer`, Debian's 2.42 from scripts/install-prometheus.sh):
-rules as people write them, in groups of 100 at a 5s interval, half `avg by (host) (cpu_usage{host="hK"})
-> 80`, half `sum by (service) (rate(http_requests_total{service="sK"}[1m])) > 10`, each over its own 10
-of 20,000 series that all get a new, changed sample every 5s (counters rising), almost none firing.
-Prometheus scrapes them from an exporter in this process and reads the rules from a file; our server
-gets them by remote write from this process and the rules by import. One side after the other, each
-first with the ingest alone, then with the rules loaded: over equal windows, rule evaluations and
-process CPU from each one's /metrics; rule CPU is the CPU with rules less the CPU of the ingest alone.
+rules as people write them, in groups of 100 at a 5s interval, half
+`avg by (host) (cpu_usage{host="hK"}) > 80` and half
+`sum by (service) (rate(http_requests_total{service="sK"}[1m])) > 10`, each over its own 10 of
+20,000 series that all get a new, changed sample every 5s (counters rising); almost none fire.
+Prometheus scrapes the series from an exporter in this process and reads the rules from a file; our
+server gets the series by remote write from this process and the rules by import. One side after the
+other, each first with the ingest alone, then with the rules loaded: over equal windows, rule
+evaluations (ours: periodic and triggered by the writes) and process CPU from each one's /metrics;
+rule CPU is the CPU with rules less the CPU of the ingest alone.
 
 Usage: python bench/eval_bench.py [sizes...] [--peer-only | --no-peer] [--peer-rules 2000]
                                   [--peer-window 60] [--peer-warmup 15]
@@ -437,12 +439,14 @@ class _Window:
     """The side's counters, per second."""
     cpu_cores: float
     ingest_rounds: int
+    bench_client_cores: float
+    """This process: the exporter or the remote-write sender."""
     machine_busy_cores: float
     """Everything on the machine, other users included."""
 
 
 def _window(side: _Side, seconds: float) -> _Window:
-    before, rounds, machine = side.metrics(), side.rounds(), machine_cpu_s()
+    before, rounds, machine, client = side.metrics(), side.rounds(), machine_cpu_s(), time.process_time()
     began = time.monotonic()
     time.sleep(seconds)
     after = side.metrics()
@@ -455,6 +459,7 @@ def _window(side: _Side, seconds: float) -> _Window:
         counters={key: rate(name) for key, name in side.counters.items()},
         cpu_cores=rate("process_cpu_seconds_total"),
         ingest_rounds=side.rounds() - rounds,
+        bench_client_cores=round((time.process_time() - client) / elapsed, 2),
         machine_busy_cores=round((machine_cpu_s() - machine) / elapsed, 2),
     )
 
@@ -473,6 +478,10 @@ def _compare(ingest: _Window, rules: _Window, window_s: float) -> Json:
         # Noise could leave no rule CPU to divide by, were the rules to cost next to nothing.
         "evaluations_per_rule_cpu_s": round(evals / rule_cpu) if rule_cpu > 0 else None,
         "ingest_rounds": {"ingest_only": ingest.ingest_rounds, "with_rules": rules.ingest_rounds},
+        "bench_client_cores": {
+            "ingest_only": ingest.bench_client_cores,
+            "with_rules": rules.bench_client_cores,
+        },
         "machine_busy_cores": {
             "ingest_only": ingest.machine_busy_cores,
             "with_rules": rules.machine_busy_cores,
