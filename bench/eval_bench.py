@@ -33,7 +33,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 import cramjam
 import httpx
 import yaml
+from amcluster import PROMETHEUS_TOOLS, free_ports
 from cpumeter import machine_cpu_s
 from serverproc import Running, running_server
 
@@ -247,7 +247,7 @@ def _run(server: Running, count: int) -> Json:
 
 # The peer case: Prometheus and our server, one after the other, on the same series and rules.
 
-PROMETHEUS = Path(__file__).resolve().parents[1] / ".tools" / "prometheus" / "usr" / "bin" / "prometheus"
+PROMETHEUS = PROMETHEUS_TOOLS / "usr" / "bin" / "prometheus"
 PEER_SERIES = 20_000
 # Series per host (cpu_usage, one per cpu) and per service (http_requests_total, one per instance).
 PEER_SLICE = 10
@@ -409,13 +409,6 @@ class _Writer:
                 raise RuntimeError(f"/api/v1/write answered {r.status_code}: {r.text[:200]}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _wait_for(what: str, condition: Callable[[], bool], timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -496,7 +489,7 @@ def _prometheus(scrape_port: int) -> Iterator[tuple[str, Path, subprocess.Popen[
     """Prometheus scraping the exporter every PEER_INTERVAL_S, reading its rules from a file that is
     empty at first: its URL, the rule file, the process (SIGHUP reloads the file)."""
     with tempfile.TemporaryDirectory(prefix="prom-eval-bench-") as scratch:
-        port = _free_port()
+        [port] = free_ports(1)
         rules = Path(scratch) / "rules.yml"
         rules.write_text("groups: []\n")
         interval = f"{PEER_INTERVAL_S}s"
