@@ -28,7 +28,7 @@ def _process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def _machine_cpu_s() -> float:
+def machine_cpu_s() -> float:
     """Busy CPU seconds of the whole machine since boot (all but idle and I/O wait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(values[:8]) - values[3] - values[4]) / _TICK
@@ -93,12 +93,12 @@ class CpuMeter:
             self._sampler = asyncio.create_task(self._sample())
         pids = {p for ps in self._labels.values() for p in ps} | {os.getpid()}
         self._start = {p: _process_cpu_s(p) for p in pids}
-        self._machine = _machine_cpu_s()
+        self._machine = machine_cpu_s()
         self._wall = time.monotonic()
 
     async def stop(self) -> Json:
         wall = time.monotonic() - self._wall
-        machine = round((_machine_cpu_s() - self._machine) / wall, 3)
+        machine = round((machine_cpu_s() - self._machine) / wall, 3)
 
         def cores(pids: Sequence[int]) -> float:
             return round(sum(_process_cpu_s(p) - self._start.get(p, 0.0) for p in set(pids)) / wall, 3)
