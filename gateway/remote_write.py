@@ -12,6 +12,7 @@ plain text, as Prometheus writes them.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 from typing import Protocol, TypeAlias, cast
 
@@ -107,7 +108,8 @@ class PromHistogram(Protocol):
 
 
 class PromTimeSeries(Protocol):
-    labels: Sequence[PromLabel]
+    # Each label as it was sent: a serialized prometheus.Label.
+    labels: Sequence[bytes]
     samples: Sequence[PromSample]
     histograms: Sequence[PromHistogram]
 
@@ -173,8 +175,9 @@ def _histogram_message() -> descriptor_pb2.DescriptorProto:
     )
 
 
-def _write_request_class() -> type[Message]:
-    """prompb's WriteRequest, declared only as far as this receiver reads it.
+def _message_classes() -> tuple[type[Message], type[Message], type[Message]]:
+    """prompb's WriteRequest, declared only as far as this receiver reads it; the same read with
+    each label left encoded; and a Label.
 
     Undeclared fields (metadata, exemplars) parse as unknown fields and are dropped.
     """
@@ -192,6 +195,19 @@ def _write_request_class() -> type[Message]:
         ("histograms", 4, _FIELD.TYPE_MESSAGE, ".prometheus.Histogram"),
     )
     request = _message("WriteRequest", ("timeseries", 1, _FIELD.TYPE_MESSAGE, ".prometheus.TimeSeries"))
+    # The same wire format read with each label left as its bytes: they key the series seen before
+    # without a message per label.
+    raw_series = descriptor_pb2.DescriptorProto(
+        name="RawTimeSeries",
+        field=[
+            _repeated("labels", 1, _FIELD.TYPE_BYTES),
+            _repeated("samples", 2, _FIELD.TYPE_MESSAGE, ".prometheus.Sample"),
+            _repeated("histograms", 4, _FIELD.TYPE_MESSAGE, ".prometheus.Histogram"),
+        ],
+    )
+    raw_request = _message(
+        "RawWriteRequest", ("timeseries", 1, _FIELD.TYPE_MESSAGE, ".prometheus.RawTimeSeries")
+    )
     file = descriptor_pb2.FileDescriptorProto(
         name="gateway/prometheus_remote_write.proto",
         package="prometheus",
@@ -199,6 +215,8 @@ def _write_request_class() -> type[Message]:
         message_type=[
             request,
             series,
+            raw_request,
+            raw_series,
             label,
             sample,
             _histogram_message(),
@@ -212,10 +230,16 @@ def _write_request_class() -> type[Message]:
     # register its own `prometheus.WriteRequest` there.
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(_V1_MESSAGE))
+    return cast(
+        tuple[type[Message], type[Message], type[Message]],
+        tuple(
+            message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
+            for name in (_V1_MESSAGE, "prometheus.RawWriteRequest", "prometheus.Label")
+        ),
+    )
 
 
-WriteRequest = _write_request_class()
+WriteRequest, _RawWriteRequest, _Label = _message_classes()
 
 
 def check_headers(content_type: str, content_encoding: str) -> None:
@@ -242,7 +266,7 @@ def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_B
         raw = bytes(cramjam.snappy.decompress_raw(body))
     except cramjam.DecompressionError as exc:
         raise RemoteWriteError(400, str(exc)) from None
-    request = WriteRequest()
+    request = _RawWriteRequest()
     try:
         request.ParseFromString(raw)
     except DecodeError as exc:
@@ -250,28 +274,125 @@ def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_B
     return cast(PromWriteRequest, request)
 
 
-def to_samples(request: PromWriteRequest) -> metrics_service_pb2.WriteRequest:
-    """The MetricsService samples of every series; 400 for the first series that cannot be stored."""
-    out = metrics_service_pb2.WriteRequest(all_or_nothing=True)
+Pairs: TypeAlias = tuple[bytes, ...]
+# The oldest and newest instants a google.protobuf.Timestamp holds (years 1 and 9999), in ms.
+_MIN_MS = -62_135_596_800_000
+_MAX_MS = 253_402_300_799_999
+_OUT_OF_RANGE = "is out of the range of a timestamp"
+_UINT64 = (1 << 64) - 1
+# MetricsService.Sample's value (field 3, a double) and timestamp (field 4, a message).
+_VALUE = struct.Struct("<Bd")
+_TIMESTAMP_TAG = b"\x22"
+# WriteRequest's samples (field 1, each a message) and all_or_nothing (field 2) set.
+_SAMPLE_TAG = b"\x0a"
+_ALL_OR_NOTHING = b"\x10\x01"
+
+
+class SeriesNames:
+    """The metric name, labels and encoded MetricsService sample head (name and labels) of each
+    series seen, by its labels as sent: Prometheus sends the same series in every batch, so each is
+    decoded and checked once. Bounded: when full it starts over."""
+
+    def __init__(self, capacity: int = 250_000) -> None:
+        self._capacity = capacity
+        self._seen: dict[Pairs, tuple[str, dict[str, str], bytes]] = {}
+
+    def of(self, index: int, labels: Pairs) -> tuple[str, dict[str, str], bytes]:
+        """400 when the series has no name, a label twice, or a label that does not decode."""
+        found = self._seen.get(labels)
+        if found is None:
+            name, pairs = _name_and_labels(index, labels)
+            head = metrics_service_pb2.Sample(name=name, labels=pairs).SerializeToString(deterministic=True)
+            found = (name, pairs, head)
+            if len(self._seen) >= self._capacity:
+                self._seen.clear()
+            self._seen[labels] = found
+        return found
+
+
+def _name_and_labels(index: int, encoded: Pairs) -> tuple[str, dict[str, str]]:
+    labels: dict[str, str] = {}
+    for raw in encoded:
+        try:
+            label = cast(PromLabel, _Label.FromString(raw))
+        except DecodeError as exc:
+            raise RemoteWriteError(400, f"malformed protobuf: timeseries[{index}].labels: {exc}") from None
+        if label.name in labels:
+            raise RemoteWriteError(400, f"timeseries[{index}]: duplicate label {label.name!r}")
+        labels[label.name] = label.value
+    name = labels.pop("__name__", "")
+    if not name:
+        raise RemoteWriteError(400, f"timeseries[{index}]: series without a __name__ label: {labels}")
+    # In Prometheus an empty label value is the same as the label being absent.
+    return name, {k: v for k, v in labels.items() if v}
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+# The varints of the lengths a sample's fields have (two bytes at most).
+_LENGTHS = [_varint(n) for n in range(1 << 14)]
+
+
+def _length(n: int) -> bytes:
+    return _LENGTHS[n] if n < len(_LENGTHS) else _varint(n)
+
+
+def _timestamp_field(t_ms: int) -> bytes:
+    """MetricsService.Sample's timestamp (field 4), a google.protobuf.Timestamp: seconds (field 1,
+    int64 as a varint) and nanos (field 2), zeros left out."""
+    seconds, ms = divmod(t_ms, 1000)
+    timestamp = (b"\x08" + _varint(seconds & _UINT64) if seconds else b"") + (
+        b"\x10" + _varint(ms * 1_000_000) if ms else b""
+    )
+    return _TIMESTAMP_TAG + _length(len(timestamp)) + timestamp
+
+
+def _sample_field(sample: bytes) -> bytes:
+    return _SAMPLE_TAG + _length(len(sample)) + sample
+
+
+def to_samples(
+    request: PromWriteRequest, names: SeriesNames | None = None
+) -> metrics_service_pb2.WriteRequest:
+    """The MetricsService samples of every series; 400 for the first series that cannot be stored.
+
+    Built as the encoded request: the name and labels of a series are encoded once (`names` keeps
+    them across requests), each sample adds its value and timestamp."""
+    names = SeriesNames() if names is None else names
+    parts = [_ALL_OR_NOTHING]
+    # The samples of a batch mostly share their timestamps (a scrape's).
+    timestamps: dict[int, bytes] = {}
     for index, series in enumerate(request.timeseries):
-        labels: dict[str, str] = {}
-        for label in series.labels:
-            if label.name in labels:
-                raise RemoteWriteError(400, f"timeseries[{index}]: duplicate label {label.name!r}")
-            labels[label.name] = label.value
-        name = labels.pop("__name__", "")
-        if not name:
-            raise RemoteWriteError(400, f"timeseries[{index}]: series without a __name__ label: {labels}")
-        # In Prometheus an empty label value is the same as the label being absent.
-        labels = {k: v for k, v in labels.items() if v}
-        for sample in series.samples:
-            pb = out.samples.add(name=name, labels=labels, value=sample.value)
-            pb.timestamp.FromMilliseconds(sample.timestamp)
+        name, labels, head = names.of(index, tuple(series.labels))
+        samples = series.samples
+        for sample in samples:
+            t_ms = sample.timestamp
+            if not _MIN_MS <= t_ms <= _MAX_MS:
+                s_index = next(i for i, x in enumerate(samples) if x.timestamp == t_ms)
+                raise RemoteWriteError(
+                    400, f"timeseries[{index}].samples[{s_index}].timestamp: {t_ms} {_OUT_OF_RANGE}"
+                )
+            timestamp = timestamps.get(t_ms)
+            if timestamp is None:
+                timestamp = timestamps[t_ms] = _timestamp_field(t_ms)
+            sample_bytes = head + _VALUE.pack(0x19, sample.value) + timestamp
+            parts.append(_SAMPLE_TAG + _length(len(sample_bytes)) + sample_bytes)
         for h_index, h in enumerate(series.histograms):
-            native = to_native_histogram(h, f"timeseries[{index}].histograms[{h_index}]")
-            pb = out.samples.add(name=name, labels=labels, histogram=native)
+            path = f"timeseries[{index}].histograms[{h_index}]"
+            native = to_native_histogram(h, path)
+            if not _MIN_MS <= h.timestamp <= _MAX_MS:
+                raise RemoteWriteError(400, f"{path}.timestamp: {h.timestamp} {_OUT_OF_RANGE}")
+            pb = metrics_service_pb2.Sample(name=name, labels=labels, histogram=native)
             pb.timestamp.FromMilliseconds(h.timestamp)
-    return out
+            parts.append(_sample_field(pb.SerializeToString()))
+    return metrics_service_pb2.WriteRequest.FromString(b"".join(parts))
 
 
 def to_native_histogram(h: PromHistogram, path: str) -> metrics_service_pb2.NativeHistogram:
@@ -369,6 +490,7 @@ def remote_write_endpoint(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> Endpoint:
     route = _write_route()
+    names = SeriesNames()
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -376,7 +498,7 @@ def remote_write_endpoint(
                 request.headers.get("content-type", ""), request.headers.get("content-encoding", "")
             )
             body = await read_body(request, max_body_bytes)
-            samples = to_samples(decode(body, max_decompressed_bytes))
+            samples = to_samples(decode(body, max_decompressed_bytes), names)
             if samples.samples:
                 response = await backend.unary(route, samples, request)
                 assert isinstance(response, metrics_service_pb2.WriteResponse)

@@ -156,6 +156,75 @@ async def test_undecodable_or_unstorable_requests_are_400_and_write_nothing(
     assert [c for c in server.calls if c.method == "Write"] == []
 
 
+async def test_a_series_sent_again_is_written_as_the_first_time(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    first = encode(Series({"__name__": "up", "job": "node", "zone": ""}, ((1.0, T0),)))
+    # The same labels in another order, then the first body again: both known, both as sent.
+    reordered = encode(Series({"zone": "", "job": "node", "__name__": "up"}, ((0.0, T0 + 1),)))
+    for body in (first, reordered, first):
+        response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+        assert response.status_code == 204
+    writes = [c.request for c in server.calls if c.method == "Write"]
+    assert [
+        [(s.name, dict(s.labels), s.value, s.timestamp.ToMilliseconds()) for s in w.samples]  # type: ignore[attr-defined]
+        for w in writes
+    ] == [
+        [("up", {"job": "node"}, 1.0, T0)],
+        [("up", {"job": "node"}, 0.0, T0 + 1)],
+        [("up", {"job": "node"}, 1.0, T0)],
+    ]
+
+
+async def test_timestamps_before_and_at_the_epoch_are_kept(
+    client: httpx.AsyncClient, server: FakeServer
+) -> None:
+    times = (0, 1, -1, -1500, 999, 1000, 253_402_300_799_999, -62_135_596_800_000)
+    body = encode(Series({"__name__": "up"}, tuple((float(i), t) for i, t in enumerate(times))))
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 204
+    assert [(value, t) for _, _, value, t in written(server)] == [(float(i), t) for i, t in enumerate(times)]
+
+
+async def test_a_refused_series_stays_refused(client: httpx.AsyncClient, server: FakeServer) -> None:
+    body = encode(Series({"__name__": "up", "job": "a"}, ((1.0, T0),)), Series({"job": "b"}, ((1.0, T0),)))
+    for _ in range(2):
+        response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+        assert response.status_code == 400
+        assert response.text.startswith("timeseries[1]: series without a __name__ label")
+    assert [c for c in server.calls if c.method == "Write"] == []
+
+
+async def test_a_label_that_does_not_decode_is_400(client: httpx.AsyncClient, server: FakeServer) -> None:
+    # A label name that is not UTF-8: field 1 of Label, 2 bytes.
+    label = b"\x0a\x02\xff\xfe\x12\x01x"
+    series = b"\x0a" + bytes([len(label)]) + label
+    body = bytes(cramjam.snappy.compress_raw(b"\x0a" + bytes([len(series)]) + series))
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 400
+    assert response.text.startswith("malformed protobuf: timeseries[0].labels")
+    assert [c for c in server.calls if c.method == "Write"] == []
+
+
+@pytest.mark.parametrize("timestamp", [-(2**63), 2**63 - 1, 253_402_300_800_000])
+async def test_a_timestamp_out_of_range_is_400_naming_the_sample(
+    client: httpx.AsyncClient, server: FakeServer, timestamp: int
+) -> None:
+    body = encode(Series({"__name__": "up"}, ((1.0, T0), (1.0, timestamp))))
+
+    response = await client.post("/api/v1/write", content=body, headers=HEADERS)
+
+    assert response.status_code == 400
+    assert (
+        response.text == f"timeseries[0].samples[1].timestamp: {timestamp} is out of the range of a timestamp"
+    )
+    assert [c for c in server.calls if c.method == "Write"] == []
+
+
 @pytest.mark.parametrize(
     "headers",
     [
