@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -167,10 +168,16 @@ def alertmanager_cluster(receiver_url: str, peer_timeout: str) -> Iterator[Alert
             cluster.stop()
 
 
+@dataclass(frozen=True)
+class Node:
+    url: str
+    pid: int
+
+
 @contextmanager
-def alertmanager_node(receiver_url: str, **route: str) -> Iterator[str]:
+def alertmanager_node(receiver_url: str, **route: str) -> Iterator[Node]:
     """One Alertmanager, clustering off, on a free port with its own storage in a scratch directory,
-    its route grouping by alertname timed by `route` to one webhook receiver; its base URL once ready."""
+    its route grouping by alertname timed by `route` to one webhook receiver; once ready."""
     _require()
     with tempfile.TemporaryDirectory(prefix="alerting-bench-am-") as scratch:
         config = Path(scratch) / "alertmanager.yml"
@@ -198,6 +205,6 @@ def alertmanager_node(receiver_url: str, **route: str) -> Iterator[str]:
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"alertmanager did not start: {log.read_text()}")
                     time.sleep(0.1)
-            yield url
+            yield Node(url, proc.pid)
         finally:
             _kill(proc)
