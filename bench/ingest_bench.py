@@ -6,13 +6,14 @@ groups and with 20,000 (a group is an alertname; both routes group by alertname,
 group_interval 1m, to a webhook). Four concurrent clients each. In each case the same alerts, posted
 by the same client code, go first to a fresh Alertmanager 0.25 (bench/amcluster.py: one node,
 clustering off, its own storage) and then to a fresh server with a webhook channel, each side with
-its own local webhook receiver. While the alerts are posted, the cores used by that side's process,
-by this one (the clients and the receivers) and by the rest of the machine (bench/cpumeter.py: its
-`limited_by` says what ran out). Afterwards: the alerts each side holds (none of ours may be lost),
-the notifications our server queued in its outbox and their delivery statuses, and for both sides
-the webhook requests received, waiting (at most DRAIN_LIMIT_S) until every group was notified and
-the receiver has been quiet for QUIET_S; drain_seconds runs from the last post answered to the last
-notification received, group_wait included. The ratio is ours / Alertmanager's.
+its own webhook receiver in a process of its own. While the alerts are posted: the cores used by that
+side's process, its receiver, this process (the clients) and the rest of the machine
+(bench/cpumeter.py; `limited_by` says what ran out). Afterwards: the alerts each side holds (none of
+ours may be lost), the notifications our server queued in its outbox and their delivery statuses,
+and for both sides the webhook requests received, waiting (at most DRAIN_LIMIT_S) until every group
+was notified and the receiver has been quiet for QUIET_S. drain_seconds runs from the last post
+answered to the last notification received (group_wait included; 0 when it came before). The ratio
+is ours / Alertmanager's alerts/s.
 
     .venv/bin/python bench/ingest_bench.py [--quick]    (--quick: a tenth of the alerts and groups)
 """
@@ -21,15 +22,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import http.server
 import json
+import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import Synchronized
 
 import amcluster
 import httpx
@@ -97,26 +100,26 @@ async def _post_all(base_url: str, bodies: list[list[Json]]) -> float:
 @dataclass(frozen=True)
 class Posted:
     seconds: float
-    # perf_counter when the last post was answered.
+    # time.monotonic() when the last post was answered.
     at: float
     # The cores each process used meanwhile (bench/cpumeter.py).
     cpu: Json
 
 
-def _post(base_url: str, case: Case, label: str, pid: int) -> Posted:
-    """The case's alerts posted to the process `pid`, named `label` in the CPU figures."""
+def _post(base_url: str, case: Case, processes: dict[str, list[int]]) -> Posted:
+    """The case's alerts posted to `base_url`, the cores of `processes` (by name) measured meanwhile."""
     # One request first, untimed (the same alerts are posted again in the run: no new alert): what
     # the first request sets up once is not ingest throughput.
     asyncio.run(_post_all(base_url, case.bodies[:1]))
 
     async def timed() -> tuple[float, Json]:
-        meter = CpuMeter("", None, lambda: {label: [pid]})
+        meter = CpuMeter("", None, lambda: processes)
         await meter.start()
         seconds = await _post_all(base_url, case.bodies)
         return seconds, await meter.stop()
 
     seconds, cpu = asyncio.run(timed())
-    return Posted(seconds, time.perf_counter(), cpu)
+    return Posted(seconds, time.monotonic(), cpu)
 
 
 class _Sink(http.server.ThreadingHTTPServer):
@@ -125,29 +128,10 @@ class _Sink(http.server.ThreadingHTTPServer):
     # Alertmanager sends every due group at once, each on its own connection.
     request_queue_size = 4096
 
-    def __init__(self) -> None:
+    def __init__(self, received: Synchronized[int], last_at: Synchronized[float]) -> None:
         super().__init__(("127.0.0.1", 0), _Hook)
-        self.lock = threading.Lock()
-        self.received = 0
-        self.last_at = 0.0
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-    def drain(self, groups: int, posted_at: float) -> tuple[int, float | None]:
-        """Waits until every group was notified and nothing came for QUIET_S, at most DRAIN_LIMIT_S:
-        the requests received, and the seconds from `posted_at` to the last of them (None when not
-        every group was notified)."""
-        deadline = time.perf_counter() + DRAIN_LIMIT_S
-        while True:
-            with self.lock:
-                received, last_at = self.received, self.last_at
-            now = time.perf_counter()
-            if received >= groups and now - last_at >= QUIET_S:
-                return received, round(last_at - posted_at, 1)
-            if now > deadline:
-                return received, None
-            time.sleep(0.1)
+        self.received = received
+        self.last_at = last_at
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):
@@ -158,9 +142,9 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         sink = self.server
         assert isinstance(sink, _Sink)
-        with sink.lock:
-            sink.received += 1
-            sink.last_at = time.perf_counter()
+        with sink.received.get_lock():
+            sink.received.value += 1
+            sink.last_at.value = time.monotonic()
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -169,16 +153,68 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _serve(received: Synchronized[int], last_at: Synchronized[float], port: Synchronized[int]) -> None:
+    sink = _Sink(received, last_at)
+    port.value = sink.server_address[1]
+    sink.serve_forever()
+
+
+class _Receiver:
+    """A _Sink in a process of its own: receiving must not take the clients' interpreter lock (while
+    Alertmanager notifies thousands of groups during the posts, say)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.received = context.Value(ctypes.c_long, 0)
+        # time.monotonic() of the last request received: one clock for every process of the machine.
+        self.last_at = context.Value(ctypes.c_double, 0.0)
+        self._port = context.Value(ctypes.c_int, 0)
+        self.process = context.Process(target=_serve, args=(self.received, self.last_at, self._port))
+
+    def start(self) -> None:
+        self.process.start()
+        deadline = time.monotonic() + 30
+        while not self._port.value:
+            if not self.process.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the webhook receiver did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(10)
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return self.process.pid
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port.value}/hook"
+
+    def drain(self, groups: int, posted_at: float) -> tuple[int, float | None]:
+        """Waits until every group was notified and nothing came for QUIET_S, at most DRAIN_LIMIT_S:
+        the requests received, and the seconds from `posted_at` (time.monotonic()) to the last of
+        them; 0 when it came before, None when not every group was notified."""
+        deadline = time.monotonic() + DRAIN_LIMIT_S
+        while True:
+            with self.received.get_lock():
+                received, last_at = self.received.value, self.last_at.value
+            now = time.monotonic()
+            if received >= groups and now - last_at >= QUIET_S:
+                return received, round(max(0.0, last_at - posted_at), 1)
+            if now > deadline:
+                return received, None
+            time.sleep(0.1)
+
+
 @contextmanager
-def _receiver() -> Iterator[_Sink]:
-    sink = _Sink()
-    thread = threading.Thread(target=sink.serve_forever, daemon=True)
-    thread.start()
+def _receiver() -> Iterator[_Receiver]:
+    receiver = _Receiver()
+    receiver.start()
     try:
-        yield sink
+        yield receiver
     finally:
-        sink.shutdown()
-        sink.server_close()
+        receiver.stop()
 
 
 def _rates(case: Case, posted: Posted) -> Json:
@@ -199,7 +235,7 @@ def _alertmanager(case: Case) -> tuple[float, Json]:
     with _receiver() as sink:
         route = {"group_wait": GROUP_WAIT, "group_interval": GROUP_INTERVAL}
         with amcluster.alertmanager_node(sink.url(), **route) as node:
-            posted = _post(node.url, case, "alertmanager", node.pid)
+            posted = _post(node.url, case, {"alertmanager": [node.pid], "receiver": [sink.pid]})
             received, drain_s = sink.drain(case.groups, posted.at)
             held = len(httpx.get(f"{node.url}/api/v2/alerts", timeout=60).json())
     return posted.seconds, {
@@ -237,7 +273,7 @@ def _total(http: httpx.Client, path: str, key: str, **params: str) -> int:
 def _ours(case: Case) -> tuple[float, Json]:
     with _receiver() as sink, running_server() as server:
         _setup(server, sink.url())
-        posted = _post(server.base_url, case, "server", server.pid)
+        posted = _post(server.base_url, case, {"server": [server.pid], "receiver": [sink.pid]})
         received, drain_s = sink.drain(case.groups, posted.at)
         with httpx.Client(base_url=server.base_url, timeout=60) as http:
             held = _total(http, "/alerts", "alerts")
