@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
-import http.server
 import json
 import multiprocessing
 import os
@@ -33,17 +32,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import amcluster
-import httpx
 from cpumeter import CpuMeter
 from serverproc import Running, running_server
+
+from tests.notify.receiver import Receiver
 
 CLIENTS = 4
 GROUP_WAIT = "1s"
 GROUP_INTERVAL = "1m"
 QUIET_S = 2.0
 DRAIN_LIMIT_S = 300.0
+SYNC_S = 0.05
 Json = dict[str, object]
 
 
@@ -122,51 +128,33 @@ def _post(base_url: str, case: Case, processes: dict[str, list[int]]) -> Posted:
     return Posted(seconds, time.monotonic(), cpu)
 
 
-class _Sink(http.server.ThreadingHTTPServer):
-    """A webhook receiver that accepts everything and counts what it got."""
-
-    # Alertmanager sends every due group at once, each on its own connection.
-    request_queue_size = 4096
-
-    def __init__(self, received: Synchronized[int], last_at: Synchronized[float]) -> None:
-        super().__init__(("127.0.0.1", 0), _Hook)
-        self.received = received
-        self.last_at = last_at
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    # Keeping connections open, as receivers behind any HTTP server do.
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        sink = self.server
-        assert isinstance(sink, _Sink)
-        with sink.received.get_lock():
-            sink.received.value += 1
-            sink.last_at.value = time.monotonic()
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def _serve(received: Synchronized[int], last_at: Synchronized[float], port: Synchronized[int]) -> None:
-    sink = _Sink(received, last_at)
-    port.value = sink.server_address[1]
-    sink.serve_forever()
+    """The project's test receiver, its count and the time of its last request kept in `received`
+    and `last_at` (every SYNC_S)."""
+
+    async def serve() -> None:
+        # Alertmanager sends every due group at once, each on its own connection.
+        receiver = await Receiver().start(backlog=4096)
+        port.value = receiver.port
+        while True:
+            if receiver.requests:
+                with received.get_lock():
+                    received.value = len(receiver.requests)
+                    last_at.value = receiver.requests[-1].received_at
+            await asyncio.sleep(SYNC_S)
+
+    asyncio.run(serve())
 
 
 class _Receiver:
-    """A _Sink in a process of its own: receiving must not take the clients' interpreter lock (while
-    Alertmanager notifies thousands of groups during the posts, say)."""
+    """A webhook receiver that accepts everything and counts what it got, in a process of its own:
+    receiving must not take the clients' interpreter lock (while Alertmanager notifies thousands of
+    groups during the posts, say)."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")
         self.received = context.Value(ctypes.c_long, 0)
-        # time.monotonic() of the last request received: one clock for every process of the machine.
+        # The last request's Recorded.received_at: time.monotonic(), one clock for the whole machine.
         self.last_at = context.Value(ctypes.c_double, 0.0)
         self._port = context.Value(ctypes.c_int, 0)
         self.process = context.Process(target=_serve, args=(self.received, self.last_at, self._port))
