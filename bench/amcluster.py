@@ -1,6 +1,8 @@
-"""Alertmanager's own cluster, the anchor of bench/ha_bench.py: nodes of the Debian build `make peers`
-unpacks (.tools/prometheus), meshed by gossip on loopback, each with its own storage, all sending to
-one webhook receiver."""
+"""Alertmanager as a benchmark's anchor: the Debian build `make peers` unpacks (.tools/prometheus).
+
+A cluster for bench/ha_bench.py (nodes meshed by gossip on loopback, each with its own storage, all
+sending to one webhook receiver) and a single node with clustering off for bench/ingest_bench.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -34,6 +37,38 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def _require() -> None:
+    if not ALERTMANAGER.exists():
+        raise SystemExit(f"{ALERTMANAGER} is missing: run `make peers`")
+
+
+def _write_config(path: Path, receiver_url: str, **route: str) -> None:
+    """A configuration whose route groups by alertname, timed by `route` (group_wait=..., ...), to
+    one webhook receiver."""
+    config = {
+        "route": {"receiver": "hook", "group_by": ["alertname"], **route},
+        "receivers": [{"name": "hook", "webhook_configs": [{"url": receiver_url}]}],
+    }
+    path.write_text(yaml.safe_dump(config))
+
+
+def _spawn(args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
+    """Alertmanager with `args`, its output to `log`."""
+    # Debian's build reads its default templates from /usr/share/prometheus/alertmanager, which
+    # `make peers` only unpacked under .tools: the unpacked /usr/share is laid over the system's in
+    # a mount namespace of this process alone (needs root, as `make peers` does).
+    share = (PROMETHEUS_TOOLS / "usr" / "share").resolve()
+    overlay = f"mount -t overlay overlay -o lowerdir={share}:/usr/share /usr/share"
+    command = ["unshare", "--mount", "sh", "-c", f'{overlay} && exec "$0" "$@"', str(ALERTMANAGER), *args]
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait(10)
+
+
 def version() -> str:
     out = subprocess.run([str(ALERTMANAGER), "--version"], capture_output=True, text=True, check=True)
     return (out.stdout or out.stderr).splitlines()[0]
@@ -48,17 +83,13 @@ class AlertmanagerCluster:
         ports = free_ports(2 * NODES)
         self.web, self.gossip = ports[:NODES], ports[NODES:]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * NODES
-        config = {
-            "route": {
-                "receiver": "hook",
-                "group_by": ["alertname"],
-                "group_wait": "0s",
-                "group_interval": "1h",
-                "repeat_interval": "1h",
-            },
-            "receivers": [{"name": "hook", "webhook_configs": [{"url": receiver_url}]}],
-        }
-        (scratch / "alertmanager.yml").write_text(yaml.safe_dump(config))
+        _write_config(
+            scratch / "alertmanager.yml",
+            receiver_url,
+            group_wait="0s",
+            group_interval="1h",
+            repeat_interval="1h",
+        )
 
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{p}" for p, proc in zip(self.web, self.procs, strict=True) if proc]
@@ -66,7 +97,6 @@ class AlertmanagerCluster:
     def start(self) -> None:
         for i in range(NODES):
             args = [
-                str(ALERTMANAGER),
                 f"--config.file={self.scratch / 'alertmanager.yml'}",
                 f"--storage.path={self.scratch / f'am{i}'}",
                 f"--web.listen-address=127.0.0.1:{self.web[i]}",
@@ -75,14 +105,7 @@ class AlertmanagerCluster:
                 "--log.level=warn",
                 *(f"--cluster.peer=127.0.0.1:{p}" for j, p in enumerate(self.gossip) if j != i),
             ]
-            # Debian's build reads its default templates from /usr/share/prometheus/alertmanager, which
-            # `make peers` only unpacked under .tools: the unpacked /usr/share is laid over the
-            # system's in a mount namespace of this process alone (needs root, as `make peers` does).
-            share = (PROMETHEUS_TOOLS / "usr" / "share").resolve()
-            overlay = f"mount -t overlay overlay -o lowerdir={share}:/usr/share /usr/share"
-            command = ["unshare", "--mount", "sh", "-c", f'{overlay} && exec "$0" "$@"', *args]
-            with open(self.scratch / f"am{i}.log", "wb") as out:
-                self.procs[i] = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            self.procs[i] = _spawn(args, self.scratch / f"am{i}.log")
 
     async def ready(self, http: httpx.AsyncClient, timeout_s: float = 90.0) -> float:
         """Waits until every node has settled with all peers (Alertmanager sends nothing before)."""
@@ -112,15 +135,13 @@ class AlertmanagerCluster:
     def kill(self, i: int) -> None:
         proc = self.procs[i]
         assert proc is not None
-        proc.kill()
-        proc.wait(10)
+        _kill(proc)
         self.procs[i] = None
 
     def stop(self) -> None:
         for i, proc in enumerate(self.procs):
             if proc is not None:
-                proc.kill()
-                proc.wait(10)
+                _kill(proc)
                 self.procs[i] = None
 
     async def post(self, http: httpx.AsyncClient, body: list[Json]) -> bool:
@@ -137,8 +158,7 @@ class AlertmanagerCluster:
 
 @contextmanager
 def alertmanager_cluster(receiver_url: str, peer_timeout: str) -> Iterator[AlertmanagerCluster]:
-    if not ALERTMANAGER.exists():
-        raise SystemExit(f"{ALERTMANAGER} is missing: run `make peers`")
+    _require()
     with tempfile.TemporaryDirectory(prefix="alerting-ha-bench-am-") as scratch:
         cluster = AlertmanagerCluster(Path(scratch), receiver_url, peer_timeout)
         try:
@@ -146,3 +166,45 @@ def alertmanager_cluster(receiver_url: str, peer_timeout: str) -> Iterator[Alert
             yield cluster
         finally:
             cluster.stop()
+
+
+@dataclass(frozen=True)
+class Node:
+    url: str
+    pid: int
+
+
+@contextmanager
+def alertmanager_node(receiver_url: str, **route: str) -> Iterator[Node]:
+    """One Alertmanager, clustering off, on a free port with its own storage in a scratch directory,
+    its route grouping by alertname timed by `route` to one webhook receiver; once ready."""
+    _require()
+    with tempfile.TemporaryDirectory(prefix="alerting-bench-am-") as scratch:
+        config = Path(scratch) / "alertmanager.yml"
+        _write_config(config, receiver_url, **route)
+        (port,) = free_ports(1)
+        args = [
+            f"--config.file={config}",
+            f"--storage.path={Path(scratch) / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
+        log = Path(scratch) / "alertmanager.log"
+        proc = _spawn(args, log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            with httpx.Client(timeout=5) as http:
+                while True:
+                    try:
+                        if http.get(f"{url}/-/ready").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"alertmanager did not start: {log.read_text()}")
+                    time.sleep(0.1)
+            yield Node(url, proc.pid)
+        finally:
+            _kill(proc)

@@ -128,13 +128,14 @@ class CpuMeter:
 
 
 def _limited_by(parts: dict[str, float], machine: float, ncpu: int) -> str:
-    """What ran out, from the cores each part used: the machine's cores altogether, one replica at the
-    core a Python process is held to, or PostgreSQL."""
+    """What ran out, from the cores each part used: the machine's cores altogether, one of our Python
+    processes (a replica or server, or this client) at the core it is held to, or PostgreSQL."""
     detail = ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
     largest = max(parts, key=lambda k: parts[k])
     if machine >= 0.85 * ncpu:
         return f"the machine: {machine:.2f} of {ncpu} cores busy ({detail})"
-    if largest.startswith("replica") and parts[largest] >= 0.75:
+    python = largest == "bench_client" or largest.startswith(("replica", "server"))
+    if python and parts[largest] >= 0.75:
         return f"{largest}: a Python process near its one core ({detail})"
     if largest == "postgresql" and parts[largest] >= 0.5:
         return f"postgresql ({detail})"

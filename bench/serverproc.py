@@ -20,6 +20,7 @@ class Running:
     base_url: str
     grpc_target: str
     directory: str
+    pid: int
 
 
 def _copy(stream: IO[str], path: str) -> None:
@@ -51,7 +52,7 @@ def running_server(args: Sequence[str] = ()) -> Iterator[Running]:
             # Keep reading what the server prints: a full pipe would block its logging, and it.
             log_path = f"{scratch}/server.log"
             threading.Thread(target=_copy, args=(proc.stdout, log_path), daemon=True).start()
-            yield Running(f"http://{m.group(2)}", m.group(1), scratch)
+            yield Running(f"http://{m.group(2)}", m.group(1), scratch, proc.pid)
         finally:
             proc.terminate()
             proc.wait(60)

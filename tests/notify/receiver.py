@@ -41,9 +41,14 @@ class Receiver:
         self._port = 0
         self._handlers: set[asyncio.Task[None]] = set()
 
-    async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> Receiver:
-        """`ssl_context`: serve HTTPS with it."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", port, ssl=ssl_context)
+    async def start(
+        self, port: int = 0, ssl_context: ssl.SSLContext | None = None, backlog: int = 100
+    ) -> Receiver:
+        """`ssl_context`: serve HTTPS with it. `backlog`: connections waiting to be accepted (a
+        sender that opens thousands at once needs more than the default)."""
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", port, ssl=ssl_context, backlog=backlog
+        )
         self._port = self._server.sockets[0].getsockname()[1]
         return self
 
