@@ -1,7 +1,8 @@
-"""Alertmanager as a benchmark's anchor: the Debian build `make peers` unpacks (.tools/prometheus).
+"""The benchmarks' peers: the Debian builds `make peers` unpacks (.tools/prometheus).
 
-A cluster for bench/ha_bench.py (nodes meshed by gossip on loopback, each with its own storage, all
-sending to one webhook receiver) and a single node with clustering off for bench/ingest_bench.py.
+Alertmanager as a cluster for bench/ha_bench.py (nodes meshed by gossip on loopback, each with its
+own storage, all sending to one webhook receiver) and as a single node with clustering off for
+bench/ingest_bench.py; Prometheus for bench/eval_bench.py and bench/remote_write_bench.py.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import yaml
 
 PROMETHEUS_TOOLS = Path(__file__).resolve().parents[1] / ".tools" / "prometheus"
 ALERTMANAGER = PROMETHEUS_TOOLS / "usr" / "bin" / "prometheus-alertmanager"
+PROMETHEUS = PROMETHEUS_TOOLS / "usr" / "bin" / "prometheus"
 NODES = 3
 Json = dict[str, object]
 
@@ -67,6 +70,38 @@ def _spawn(args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.kill()
     proc.wait(10)
+
+
+def require_prometheus() -> None:
+    if not PROMETHEUS.exists():
+        sys.exit(f"{PROMETHEUS} is missing: run scripts/install-prometheus.sh")
+
+
+@contextmanager
+def prometheus(
+    scratch: Path, config_of: Callable[[int], Json]
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Debian's Prometheus on a free port with the configuration `config_of(port)` gives, its
+    configuration, storage and log (prometheus.log) in `scratch`: the port and the process, which a
+    termination stops at the end (a stopping Prometheus flushes its remote-write queues)."""
+    [port] = free_ports(1)
+    (scratch / "prometheus.yml").write_text(yaml.safe_dump(config_of(port)))
+    with (scratch / "prometheus.log").open("w") as log:
+        proc = subprocess.Popen(
+            [
+                str(PROMETHEUS),
+                f"--config.file={scratch}/prometheus.yml",
+                f"--storage.tsdb.path={scratch}/data",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield port, proc
+        finally:
+            proc.terminate()
+            proc.wait(60)
 
 
 def version() -> str:

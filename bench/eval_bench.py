@@ -45,10 +45,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import amcluster
 import cramjam
 import httpx
-import yaml
-from amcluster import PROMETHEUS_TOOLS, free_ports
 from cpumeter import machine_cpu_s
 from serverproc import Running, running_server
 
@@ -247,7 +246,6 @@ def _run(server: Running, count: int) -> Json:
 
 # The peer case: Prometheus and our server, one after the other, on the same series and rules.
 
-PROMETHEUS = PROMETHEUS_TOOLS / "usr" / "bin" / "prometheus"
 PEER_SERIES = 20_000
 # Series per host (cpu_usage, one per cpu) and per service (http_requests_total, one per instance).
 PEER_SLICE = 10
@@ -489,11 +487,10 @@ def _prometheus(scrape_port: int) -> Iterator[tuple[str, Path, subprocess.Popen[
     """Prometheus scraping the exporter every PEER_INTERVAL_S, reading its rules from a file that is
     empty at first: its URL, the rule file, the process (SIGHUP reloads the file)."""
     with tempfile.TemporaryDirectory(prefix="prom-eval-bench-") as scratch:
-        [port] = free_ports(1)
         rules = Path(scratch) / "rules.yml"
         rules.write_text("groups: []\n")
         interval = f"{PEER_INTERVAL_S}s"
-        config = {
+        config: amcluster.Json = {
             "global": {
                 "scrape_interval": interval,
                 "scrape_timeout": interval,
@@ -504,25 +501,10 @@ def _prometheus(scrape_port: int) -> Iterator[tuple[str, Path, subprocess.Popen[
                 {"job_name": "exporter", "static_configs": [{"targets": [f"127.0.0.1:{scrape_port}"]}]}
             ],
         }
-        (Path(scratch) / "prometheus.yml").write_text(yaml.safe_dump(config))
-        with (Path(scratch) / "prometheus.log").open("w") as log:
-            proc = subprocess.Popen(
-                [
-                    str(PROMETHEUS),
-                    f"--config.file={scratch}/prometheus.yml",
-                    f"--storage.tsdb.path={scratch}/data",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                url = f"http://127.0.0.1:{port}"
-                _wait_for("Prometheus to start", lambda: _ready(url), 60)
-                yield url, rules, proc
-            finally:
-                proc.terminate()
-                proc.wait(60)
+        with amcluster.prometheus(Path(scratch), lambda _: config) as (port, proc):
+            url = f"http://127.0.0.1:{port}"
+            _wait_for("Prometheus to start", lambda: _ready(url), 60)
+            yield url, rules, proc
 
 
 def _ready(url: str) -> bool:
@@ -594,8 +576,7 @@ def _our_side(args: argparse.Namespace, series: list[_Series], groups: list[str]
 
 
 def _peer(args: argparse.Namespace) -> Json:
-    if not PROMETHEUS.exists():
-        sys.exit(f"{PROMETHEUS} is missing: run scripts/install-prometheus.sh")
+    amcluster.require_prometheus()
     load_start = os.getloadavg()
     series = _peer_series()
     groups = _peer_groups(args.peer_rules)

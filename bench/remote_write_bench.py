@@ -18,19 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import amcluster
 import httpx
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from serverproc import running_server
 
-PROMETHEUS = Path(__file__).resolve().parents[1] / ".tools" / "prometheus" / "usr" / "bin" / "prometheus"
 QUEUE = {"batch_send_deadline": "5s", "max_samples_per_send": 100_000, "max_shards": 1}
 Json = dict[str, object]
 
@@ -52,13 +49,6 @@ def _prometheus_config(port: int, url: str, queues: int) -> Json:
             for i in range(queues)
         ],
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _counters(prom_url: str) -> dict[str, float]:
@@ -86,35 +76,19 @@ def main() -> None:
     parser.add_argument("--queues", type=int, default=4)
     parser.add_argument("--http-idle-timeout", default="")
     args = parser.parse_args()
-    if not PROMETHEUS.exists():
-        sys.exit(f"{PROMETHEUS} is missing: run scripts/install-prometheus.sh")
+    amcluster.require_prometheus()
     server_args = ["--http-idle-timeout", args.http_idle_timeout] if args.http_idle_timeout else []
     load_start = os.getloadavg()
     with running_server(server_args) as server, tempfile.TemporaryDirectory(prefix="prom-bench-") as scratch:
-        port = _free_port()
-        prom_url = f"http://127.0.0.1:{port}"
-        config = _prometheus_config(port, f"{server.base_url}/api/v1/write", args.queues)
-        (Path(scratch) / "prometheus.yml").write_text(yaml.safe_dump(config))
+        write_url = f"{server.base_url}/api/v1/write"
+        with amcluster.prometheus(
+            Path(scratch), lambda port: _prometheus_config(port, write_url, args.queues)
+        ) as (port, _):
+            time.sleep(args.seconds)
+            counters = _counters(f"http://127.0.0.1:{port}")
+        # The stopped Prometheus flushed its queues: what it sent after the counters were read
+        # arrived before the samples are counted below.
         log_path = Path(scratch) / "prometheus.log"
-        with log_path.open("w") as log:
-            prometheus = subprocess.Popen(
-                [
-                    str(PROMETHEUS),
-                    f"--config.file={scratch}/prometheus.yml",
-                    f"--storage.tsdb.path={scratch}/data",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                time.sleep(args.seconds)
-                counters = _counters(prom_url)
-            finally:
-                # A stopping Prometheus flushes its queues: what it sent after the counters were read
-                # still arrives before the samples are counted below.
-                prometheus.terminate()
-                prometheus.wait(30)
         lines = log_path.read_text().splitlines()
         received = _scalar(server.base_url, 'sum(count_over_time({job="prometheus"}[1h]))')
     retried = [line for line in lines if "Failed to send batch, retrying" in line]
