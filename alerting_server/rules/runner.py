@@ -201,11 +201,17 @@ class GroupRunner:
             positions = None if full else self.reads.affected(names)
             # Every rule reading these names evaluates now, after their writes: for those writes the
             # next periodic evaluation has nothing to run again (writes from here on touch them anew).
-            self._touched -= names
+            # Should the evaluation fail, they are the periodic evaluation's again.
+            covered = self._touched & names
+            self._touched -= covered
             if positions is None or positions:
                 ts = now if self.last_ts is None else max(now, self.last_ts + 1)
                 began = self._clock.now_ms()
-                await self.evaluate(ts, positions, urgent=True)
+                try:
+                    await self.evaluate(ts, positions, urgent=True)
+                except BaseException:
+                    self._touched |= covered
+                    raise
                 self._spend(began, self._clock.now_ms())
                 telemetry.TRIGGERED.labels(self.name).inc()
         extra = self._extra_due()

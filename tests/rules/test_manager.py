@@ -519,6 +519,33 @@ async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_
     assert last_evaluation(engine, "thr") == slot + 30 * S
 
 
+async def test_a_write_whose_evaluation_failed_is_evaluated_by_the_periodic_evaluation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, db, sink, _, _ = engine_for([alerting("thr", "x > 10", group="skip")])
+    await engine.load()
+    runner = engine.runners["skip"]
+    write(db, "x", T0, 5)
+    slot = runner.next_slot
+    await runner.step(slot)
+
+    write(db, "x", slot + 2 * S, 50)
+    runner.written(["x"])
+
+    async def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the evaluation failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "evaluate", failing)
+        with pytest.raises(RuntimeError):
+            await runner.step(slot + 3 * S)
+    await runner.step(slot + 15 * S)
+    await engine.deliver()
+    assert runner.skipped == 0
+    assert last_evaluation(engine, "thr") == slot + 15 * S
+    assert [a.rule_id for a in sink.applied] == ["thr"]
+
+
 def last_evaluation(engine: RuleManager, rule_id: str) -> int | None:
     status = engine.status(rule_id)
     return None if status is None else status.last_evaluation
