@@ -289,25 +289,24 @@ _ALL_OR_NOTHING = b"\x10\x01"
 
 
 class SeriesNames:
-    """The metric name, labels and encoded MetricsService sample head (name and labels) of each
-    series seen, by its labels as sent: Prometheus sends the same series in every batch, so each is
-    decoded and checked once. Bounded: when full it starts over."""
+    """The encoded MetricsService sample head (its name and labels) of each series seen, by its
+    labels as sent: Prometheus sends the same series in every batch, so each is decoded and checked
+    once. Bounded: when full it starts over."""
 
     def __init__(self, capacity: int = 250_000) -> None:
         self._capacity = capacity
-        self._seen: dict[Pairs, tuple[str, dict[str, str], bytes]] = {}
+        self._seen: dict[Pairs, bytes] = {}
 
-    def of(self, index: int, labels: Pairs) -> tuple[str, dict[str, str], bytes]:
+    def of(self, index: int, labels: Pairs) -> bytes:
         """400 when the series has no name, a label twice, or a label that does not decode."""
-        found = self._seen.get(labels)
-        if found is None:
+        head = self._seen.get(labels)
+        if head is None:
             name, pairs = _name_and_labels(index, labels)
             head = metrics_service_pb2.Sample(name=name, labels=pairs).SerializeToString(deterministic=True)
-            found = (name, pairs, head)
             if len(self._seen) >= self._capacity:
                 self._seen.clear()
-            self._seen[labels] = found
-        return found
+            self._seen[labels] = head
+        return head
 
 
 def _name_and_labels(index: int, encoded: Pairs) -> tuple[str, dict[str, str]]:
@@ -370,7 +369,7 @@ def to_samples(
     # The samples of a batch mostly share their timestamps (a scrape's).
     timestamps: dict[int, bytes] = {}
     for index, series in enumerate(request.timeseries):
-        name, labels, head = names.of(index, tuple(series.labels))
+        head = names.of(index, tuple(series.labels))
         samples = series.samples
         for sample in samples:
             t_ms = sample.timestamp
@@ -389,7 +388,8 @@ def to_samples(
             native = to_native_histogram(h, path)
             if not _MIN_MS <= h.timestamp <= _MAX_MS:
                 raise RemoteWriteError(400, f"{path}.timestamp: {h.timestamp} {_OUT_OF_RANGE}")
-            pb = metrics_service_pb2.Sample(name=name, labels=labels, histogram=native)
+            pb = metrics_service_pb2.Sample.FromString(head)
+            pb.histogram.CopyFrom(native)
             pb.timestamp.FromMilliseconds(h.timestamp)
             parts.append(_sample_field(pb.SerializeToString()))
     return metrics_service_pb2.WriteRequest.FromString(b"".join(parts))
