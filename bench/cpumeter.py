@@ -18,7 +18,8 @@ Json = dict[str, object]
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu_s(pid: int) -> float:
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) a process has used, 0 once it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError):
@@ -64,7 +65,7 @@ class CpuMeter:
         rows = await self._conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self._database)
         for row in rows:
             pid = int(row["pid"])
-            cpu = _process_cpu_s(pid)
+            cpu = process_cpu_s(pid)
             # A backend first seen after the start was born in the window: all its CPU is the window's.
             self._backend_first.setdefault(pid, cpu if first else 0.0)
             if cpu:
@@ -92,7 +93,7 @@ class CpuMeter:
             self._stats = await self._database_stats()
             self._sampler = asyncio.create_task(self._sample())
         pids = {p for ps in self._labels.values() for p in ps} | {os.getpid()}
-        self._start = {p: _process_cpu_s(p) for p in pids}
+        self._start = {p: process_cpu_s(p) for p in pids}
         self._machine = machine_cpu_s()
         self._wall = time.monotonic()
 
@@ -101,7 +102,7 @@ class CpuMeter:
         machine = round((machine_cpu_s() - self._machine) / wall, 3)
 
         def cores(pids: Sequence[int]) -> float:
-            return round(sum(_process_cpu_s(p) - self._start.get(p, 0.0) for p in set(pids)) / wall, 3)
+            return round(sum(process_cpu_s(p) - self._start.get(p, 0.0) for p in set(pids)) / wall, 3)
 
         parts = {label: cores(pids) for label, pids in self._labels.items()}
         parts["bench_client"] = cores([os.getpid()])

@@ -32,6 +32,7 @@ from typing import IO, Any, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
+from cpumeter import machine_cpu_s, process_cpu_s
 from serverproc import Running, running_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "clients"))
@@ -45,7 +46,6 @@ FILTER = 'alertname="WatchBench"'
 STAMP = re.compile(rb'"bench_ts":"([0-9.]+)"')
 # gRPC streams per channel (one HTTP/2 connection each).
 STREAMS_PER_CHANNEL = 100
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --- the subscriber process -------------------------------------------------------------------
@@ -159,18 +159,9 @@ def _configured(config: IO[str], count: int) -> Iterator[Running]:
         yield server
 
 
-def _cpu_s(pid: int) -> float:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _machine_cpu_s() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values[:8]) - values[3] - values[4]) / _TICK
+def _cpu_now(server_pid: int, subscriber_pid: int) -> tuple[float, float, float, float]:
+    """CPU seconds of the server, of the subscribers' process and of the machine, and the clock."""
+    return process_cpu_s(server_pid), process_cpu_s(subscriber_pid), machine_cpu_s(), time.monotonic()
 
 
 def _child_pid(parent: int, marker: str) -> int:
@@ -210,9 +201,14 @@ def _run(transport: str, count: int, seconds: int) -> Json:
                 raise RuntimeError("the subscribers did not start")
             load_before = os.getloadavg()[0]
             server_pid = _child_pid(os.getpid(), "alerting_server.cli")
-            cpu_before = (_cpu_s(server_pid), _cpu_s(sub.pid), _machine_cpu_s(), time.monotonic())
+            cpu_before = (
+                process_cpu_s(server_pid),
+                process_cpu_s(sub.pid),
+                machine_cpu_s(),
+                time.monotonic(),
+            )
             stamps = asyncio.run(_post(server.base_url, seconds))
-            cpu_after = (_cpu_s(server_pid), _cpu_s(sub.pid), _machine_cpu_s(), time.monotonic())
+            cpu_after = (process_cpu_s(server_pid), process_cpu_s(sub.pid), machine_cpu_s(), time.monotonic())
             time.sleep(5)  # The last events' time to arrive.
             sub.stdin.close()
             out = json.loads(sub.stdout.readline())
