@@ -18,6 +18,7 @@ from alerting_server.query.tsdb import TSDB, Sample
 from alerting_server.rules.group import Group
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads
+from alerting_server.rules.runner import GroupRunner
 from alerting_server.rules.vector import engine_query_func
 
 S = 1000
@@ -490,15 +491,21 @@ async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again()
     assert [a.rule_id for a in sink.applied if a.state is AlertState.FIRING] == ["fires", "thr"]
 
 
-async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_evaluation() -> None:
-    engine, db, _, _, _ = engine_for(
-        [alerting("thr", "x > 10", group="skip"), alerting("rate", "rate(y[5m]) > 1", group="skip")]
-    )
+async def first_slot(*rules: Rule) -> tuple[RuleManager, TSDB, Sink, GroupRunner, int]:
+    """The manager of these rules (group "skip") with x written, after the group's first slot."""
+    engine, db, sink, _, _ = engine_for(list(rules))
     await engine.load()
     runner = engine.runners["skip"]
     write(db, "x", T0, 5)
     slot = runner.next_slot
     await runner.step(slot)
+    return engine, db, sink, runner, slot
+
+
+async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_evaluation() -> None:
+    engine, db, _, runner, slot = await first_slot(
+        alerting("thr", "x > 10", group="skip"), alerting("rate", "rate(y[5m]) > 1", group="skip")
+    )
 
     # Samples arrive between two slots: the rules reading them evaluate at once...
     write(db, "x", slot + 2 * S, 6)
@@ -522,13 +529,7 @@ async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_
 async def test_a_write_whose_evaluation_failed_is_evaluated_by_the_periodic_evaluation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    engine, db, sink, _, _ = engine_for([alerting("thr", "x > 10", group="skip")])
-    await engine.load()
-    runner = engine.runners["skip"]
-    write(db, "x", T0, 5)
-    slot = runner.next_slot
-    await runner.step(slot)
-
+    engine, db, sink, runner, slot = await first_slot(alerting("thr", "x > 10", group="skip"))
     write(db, "x", slot + 2 * S, 50)
     runner.written(["x"])
 
