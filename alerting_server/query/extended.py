@@ -173,8 +173,10 @@ def _interpolate(t1: int, v1: float, t2: int, v2: float, t: int, is_counter: boo
 
 
 def _ends_at(ts: list[int], start: int, end: int, smoothed: bool) -> tuple[int, int] | None:
-    """The indexes of the samples that stand for the window's two ends, or None when no sample is
-    after its start (promql/functions.go extendedRate, engine.go extendFloats)."""
+    """The indexes of the samples that stand for the window's two ends, or None when there is no
+    sample or none after its start (promql/functions.go extendedRate, engine.go extendFloats)."""
+    if not ts:
+        return None
     last = len(ts) - 1
     first = max(0, bisect.bisect_right(ts, start, 0, last) - 1)
     if smoothed:
@@ -182,6 +184,13 @@ def _ends_at(ts: list[int], start: int, end: int, smoothed: bool) -> tuple[int, 
     if ts[last] <= start:
         return None
     return first, last
+
+
+def _rate_ends(ts: list[int], start: int, end: int, smoothed: bool) -> tuple[int, int] | None:
+    """_ends_at for extendedRate, which has nothing either when smoothed and the first end sample
+    comes after the window."""
+    found = _ends_at(ts, start, end, smoothed)
+    return None if found is None or (smoothed and ts[found[0]] > end) else found
 
 
 def _inside(ts: list[int], first: int, last: int, start: int, end: int) -> tuple[int, int]:
@@ -214,10 +223,8 @@ def extended_rate(
     """rate (range_s given), increase or delta (is_counter False) of an anchored or smoothed window
     (start, end]; the samples span the lookback delta before it (and after it, smoothed)."""
     ts, vs = timestamps.tolist(), values.tolist()
-    if not ts:
-        return None
-    found = _ends_at(ts, start, end, smoothed)
-    if found is None or (smoothed and ts[found[0]] > end):
+    found = _rate_ends(ts, start, end, smoothed)
+    if found is None:
         return None
     first, last = found
     left, right = _ends(ts, vs, first, last, start, end, smoothed, is_counter)
@@ -251,8 +258,6 @@ def extend_floats(
     """A bare anchored or smoothed range selector: the window's samples with a sample at each end
     (promql/engine.go extendFloats); None when it has none."""
     ts, vs = timestamps.tolist(), values.tolist()
-    if not ts:
-        return None
     found = _ends_at(ts, start, end, smoothed)
     if found is None:
         return None
@@ -395,10 +400,8 @@ def extended_histogram_rate(
 ) -> FloatHistogram | None:
     """extended_rate of a window of histogram samples (promql/functions.go extendedHistogramRate);
     what calls for an annotation is added to `notes`."""
-    if not ts:
-        return None
-    found = _ends_at(ts, start, end, smoothed)
-    if found is None or (smoothed and ts[found[0]] > end):
+    found = _rate_ends(ts, start, end, smoothed)
+    if found is None:
         return None
     first, last = found
     if not _valid_range(hs[first : last + 1], is_counter, notes):
