@@ -354,8 +354,7 @@ class Evaluator:
                 found = extended.smoothed_histogram(
                     flat.timestamps[a:b].tolist(), cast(list[FloatHistogram], window), int(ref[i]), notes
                 )
-                for text in sorted(notes):
-                    self._rate_note(text, metric, where)
+                self._rate_notes(notes, metric, where)
                 if found is not None:
                     results[row, i] = found
                     present[row, i] = True
@@ -495,8 +494,7 @@ class Evaluator:
                     range_s=matrix.range_ms / 1000 if name == "rate" else None,
                     notes=notes,
                 )
-                for text in sorted(notes):
-                    self._rate_note(text, metric, where)
+                self._rate_notes(notes, metric, where)
                 if found is not None:
                     results[row, i] = found
                     present[row, i] = True
@@ -671,8 +669,7 @@ class Evaluator:
                 notes,
                 None if starts is None else starts[a:b].tolist(),
             )
-            for text in sorted(notes):
-                self._rate_note(text, metric, where)
+            self._rate_notes(notes, metric, where)
             if result is not None:
                 results[row, i] = result
                 present[row, i] = True
@@ -792,6 +789,10 @@ class Evaluator:
             None,
             None if matrix.histograms is None else results,
         ).live()
+
+    def _rate_notes(self, kinds: set[str], metric: str, where: str) -> None:
+        for kind in sorted(kinds):
+            self._rate_note(kind, metric, where)
 
     def _rate_note(self, kind: str, metric: str, where: str) -> None:
         level, text = _RATE_NOTES[kind]
