@@ -274,7 +274,8 @@ def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_B
     return cast(PromWriteRequest, request)
 
 
-Pairs: TypeAlias = tuple[bytes, ...]
+# A series' labels as sent, each a serialized prometheus.Label.
+EncodedLabels: TypeAlias = tuple[bytes, ...]
 # The oldest and newest instants a google.protobuf.Timestamp holds (years 1 and 9999), in ms.
 _MIN_MS = -62_135_596_800_000
 _MAX_MS = 253_402_300_799_999
@@ -295,9 +296,9 @@ class SeriesNames:
 
     def __init__(self, capacity: int = 250_000) -> None:
         self._capacity = capacity
-        self._seen: dict[Pairs, bytes] = {}
+        self._seen: dict[EncodedLabels, bytes] = {}
 
-    def of(self, index: int, labels: Pairs) -> bytes:
+    def of(self, index: int, labels: EncodedLabels) -> bytes:
         """400 when the series has no name, a label twice, or a label that does not decode."""
         head = self._seen.get(labels)
         if head is None:
@@ -309,7 +310,7 @@ class SeriesNames:
         return head
 
 
-def _name_and_labels(index: int, encoded: Pairs) -> tuple[str, dict[str, str]]:
+def _name_and_labels(index: int, encoded: EncodedLabels) -> tuple[str, dict[str, str]]:
     labels: dict[str, str] = {}
     for raw in encoded:
         try:
@@ -381,8 +382,7 @@ def to_samples(
             timestamp = timestamps.get(t_ms)
             if timestamp is None:
                 timestamp = timestamps[t_ms] = _timestamp_field(t_ms)
-            sample_bytes = head + _VALUE.pack(0x19, sample.value) + timestamp
-            parts.append(_SAMPLE_TAG + _length(len(sample_bytes)) + sample_bytes)
+            parts.append(_sample_field(head + _VALUE.pack(0x19, sample.value) + timestamp))
         for h_index, h in enumerate(series.histograms):
             path = f"timeseries[{index}].histograms[{h_index}]"
             native = to_native_histogram(h, path)
