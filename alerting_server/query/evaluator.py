@@ -461,6 +461,8 @@ class Evaluator:
         present = np.zeros(lo.shape, dtype=bool)
         results = None if hists is None else np.full(lo.shape, None, dtype=object)
         where = self.position(node)
+        is_counter = name != "delta"
+        range_s = matrix.range_ms / 1000 if name == "rate" else None
         float_rows: set[int] = set()
         for row, i, a, b in self._windows(lo, hi):
             ts, vs = matrix.timestamps[a:b], matrix.values[a:b]
@@ -490,8 +492,8 @@ class Evaluator:
                     start,
                     end,
                     smoothed=smoothed,
-                    is_counter=name != "delta",
-                    range_s=matrix.range_ms / 1000 if name == "rate" else None,
+                    is_counter=is_counter,
+                    range_s=range_s,
                     notes=notes,
                 )
                 self._rate_notes(notes, metric, where)
@@ -506,8 +508,8 @@ class Evaluator:
                     start,
                     end,
                     smoothed=smoothed,
-                    is_counter=name != "delta",
-                    range_s=matrix.range_ms / 1000 if name == "rate" else None,
+                    is_counter=is_counter,
+                    range_s=range_s,
                 )
                 if result is not None:
                     float_rows.add(row)
