@@ -291,27 +291,57 @@ class GroupRunner:
         started = time.perf_counter()
         self._evaluating = True
         try:
-            if self.remote:
-                out.result = await self._eval_in_thread(ts, chosen)
-            else:
-                out.result = await self._eval_off_loop(ts, set(chosen), urgent)
+            job = self._start_eval(ts, chosen, urgent)
+            try:
+                out.result = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # Stopped (the group rebuilt, its partition given up) while the evaluation ran in its
+                # thread: the rules' alerts moved on there, so what changed is still handed on, or an
+                # alert it created would never reach the alert stage (the next evaluation, finding it
+                # already firing, reports no change).
+                if await self._finish_anyway(job, out):
+                    self._evaluated(out, started)
+                raise
         finally:
             self._evaluating = False
-        out.duration_s = time.perf_counter() - started
-        self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
-        telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)
-        self._on_evaluated(self, out)
+        self._evaluated(out, started)
         return out
 
-    async def _eval_off_loop(self, ts: int, chosen: set[int], urgent: bool) -> GroupEval:
+    def _start_eval(self, ts: int, chosen: list[int], urgent: bool) -> asyncio.Future[GroupEval]:
+        if self.remote:
+            return asyncio.ensure_future(self._eval_in_thread(ts, chosen))
         executor = self._urgent_executor if urgent else self._executor
+        only = set(chosen)
         if executor is None:
-            return self.group.eval(ts, self._local_query, self._storage, chosen)
+            done: asyncio.Future[GroupEval] = asyncio.get_running_loop().create_future()
+            try:
+                done.set_result(self.group.eval(ts, self._local_query, self._storage, only))
+            except Exception as exc:
+                done.set_exception(exc)
+            return done
         if urgent or self._pacer is None:
-            self._inflight = executor.submit(self.group.eval, ts, self._local_query, self._storage, chosen)
+            self._inflight = executor.submit(self.group.eval, ts, self._local_query, self._storage, only)
         else:
-            self._inflight = executor.submit(self._paced_eval, self._pacer, ts, chosen)
-        return await asyncio.wrap_future(self._inflight)
+            self._inflight = executor.submit(self._paced_eval, self._pacer, ts, only)
+        return asyncio.wrap_future(self._inflight)
+
+    async def _finish_anyway(self, job: asyncio.Future[GroupEval], out: Evaluated) -> bool:
+        """After a cancellation: waits for an evaluation that already started, its result into `out`;
+        False when it had not started yet (withdrawn then) or failed."""
+        inflight = self._inflight
+        if not self.remote and inflight is not None and inflight.cancel():
+            return False
+        try:
+            out.result = await job
+        except Exception:
+            return False
+        return True
+
+    def _evaluated(self, out: Evaluated, started: float) -> None:
+        out.duration_s = time.perf_counter() - started
+        self.last_ts = out.ts if self.last_ts is None else max(self.last_ts, out.ts)
+        telemetry.GROUP_DURATION.labels(self.name).observe(out.duration_s)
+        self._on_evaluated(self, out)
 
     def _paced_eval(self, pacer: Pacer, ts: int, chosen: set[int]) -> GroupEval:
         pacer.step_aside()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -19,7 +21,7 @@ from alerting_server.rules.group import Group
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.runner import GroupRunner
-from alerting_server.rules.vector import engine_query_func
+from alerting_server.rules.vector import VectorSample, engine_query_func
 
 S = 1000
 M = 60 * S
@@ -458,6 +460,42 @@ async def test_a_remote_datasource_is_queried_off_the_loop() -> None:
     assert sorted((a.rule_id, a.value) for a in sink.applied) == [("far", 99.0), ("near", 5.0)]
     # ALERTS of the remote rule went into the embedded store, written on the loop.
     assert db.series_count >= 3
+
+
+async def test_an_evaluation_running_when_its_group_is_rebuilt_still_hands_on_its_alerts() -> None:
+    """A rule is added while the group's evaluation runs in its thread: the alert that evaluation
+    created reaches the alert stage, though the rebuilt group, finding it firing, reports no change."""
+    db = TSDB(retention_ms=1 << 62)
+    write(db, "x", T0, 50)
+    query = engine_query_func(Engine(db))
+    entered, release = threading.Event(), threading.Event()
+
+    def held(expr: str, t_ms: int) -> list[VectorSample]:
+        entered.set()
+        release.wait(10)
+        return query(expr, t_ms)
+
+    hot = alerting("hot", "x > 10")
+    store, sink = Rules([hot]), Sink()
+    engine = RuleManager(store, held, Remote(0), db, sink, Clock(T0), min_interval_ms=1 * S)
+    await engine.start()
+    try:
+        engine.runners["g"].request_full()
+        assert await asyncio.to_thread(entered.wait, 10)
+        store.rules = [hot, alerting("cold", "x < 0")]
+        reload = asyncio.create_task(engine.reload(["g"]))
+        await asyncio.sleep(0.2)
+        assert not reload.done(), "the rebuild waits for the evaluation running in the thread"
+        release.set()
+        await reload
+        await engine.deliver()
+        assert [(a.rule_id, a.state) for a in sink.applied] == [("hot", AlertState.FIRING)]
+        # The rebuilt group took the alert over: evaluated again, it has nothing new to say.
+        await engine.evaluate("g", T0 + 1 * S)
+        assert [(a.rule_id, a.state) for a in sink.applied] == [("hot", AlertState.FIRING)]
+    finally:
+        release.set()
+        await engine.stop()
 
 
 async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again() -> None:
