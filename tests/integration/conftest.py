@@ -16,6 +16,9 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.start()
     yield proc
     proc.kill()
+    # Shown by pytest only when the test failed: what the server said meanwhile.
+    print(f"===== server output: last {min(len(proc.output), 80)} of {len(proc.output)} lines =====")
+    print("".join(proc.output[-80:]))
 
 
 @pytest.fixture

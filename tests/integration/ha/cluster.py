@@ -40,14 +40,18 @@ PIPELINE_LEASES = [f"pipeline/{k}" for k in range(PIPELINE_PARTITIONS)]
 Json = dict[str, Any]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> float:
-    """Polls `check` every 100 ms until it is true; returns how long that took."""
+async def eventually(
+    check: Callable[[], Awaitable[bool]], seconds: float, what: str, seen: object = None
+) -> float:
+    """Polls `check` every 100 ms until it is true; returns how long that took. `seen`, when given, is
+    what the check last saw, said when it times out."""
     started = time.monotonic()
     while True:
         if await check():
             return time.monotonic() - started
         if time.monotonic() - started > seconds:
-            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+            last = "" if seen is None else f"; last seen: {seen}"
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}{last}")
         await asyncio.sleep(0.1)
 
 

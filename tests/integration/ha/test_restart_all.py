@@ -75,11 +75,16 @@ async def test_restarting_every_replica_keeps_state_and_sends_nothing_again(tmp_
             assert r.status_code == 200, r.text
             keys = {a["ha_key"] for a in (*PLAIN, ESCALATING, RETRYING)} | set(RULE_GROUPS)
 
+            seen: dict[str, object] = {}
+
             async def settled() -> bool:
                 found = await alerts(replicas[2].api)
+                seen["alerts"] = {k: (a["state"], a["escalation_level"]) for k, a in found.items()}
                 if set(found) != keys or found["e"]["escalation_level"] < 1:
                     return False
-                states = [d["status"] for d in (await deliveries(api)).values()]
+                made = (await deliveries(api)).values()
+                seen["deliveries"] = sorted((d["group_key"], d["status"], d["attempts"]) for d in made)
+                states = [d["status"] for d in made]
                 # Every group notified once and both escalation levels: all delivered but the one retrying.
                 return (
                     states.count("delivered") == len(PLAIN) + len(RULE_GROUPS) + 1 + 2
@@ -87,7 +92,7 @@ async def test_restarting_every_replica_keeps_state_and_sends_nothing_again(tmp_
                 )
 
             await eventually(
-                settled, 20, "every alert notified, escalation at level 1, the broken one retrying"
+                settled, 20, "every alert notified, escalation at level 1, the broken one retrying", seen
             )
             fingerprint = (await alerts(api))["f0"]["fingerprint"]
             r = await replicas[2].api.post(
