@@ -234,9 +234,10 @@ def _limited(items: list[str], limit: int) -> tuple[list[str], list[str]]:
 
 
 class WriteListener(Protocol):
-    """The rule engine: told which metric names got samples, so the rules reading them evaluate now."""
+    """The rule engine: told which metric names got samples, and the newest of their timestamps, so
+    that the rules reading them evaluate now."""
 
-    def written(self, names: Iterable[str]) -> None: ...
+    def written(self, names: Iterable[str], newest_ms: int) -> None: ...
 
 
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
@@ -261,7 +262,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         samples = samples_from_pb(request, self._clock.now_ms(), self._limits, self._known)
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
-            self._listener.written({s.name for s in request.samples})
+            self._listener.written({s.name for s in request.samples}, max(s.t_ms for s in samples))
         return metrics_service_pb2.WriteResponse(
             accepted=result.accepted,
             rejected=result.rejected,

@@ -245,8 +245,9 @@ class RuleManager:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def written(self, names: Iterable[str], *, exclude: str | None = None) -> None:
-        """Samples of these metric names were written: the groups reading them evaluate soon."""
+    def written(self, names: Iterable[str], newest_ms: int, *, exclude: str | None = None) -> None:
+        """Samples of these metric names were written, the newest at `newest_ms`: the groups reading
+        them evaluate soon."""
         hit: dict[str, set[str]] = {}
         for name in names:
             for key in self._readers.get(name, ()):
@@ -256,7 +257,7 @@ class RuleManager:
         for key, group_names in hit.items():
             runner = self.runners.get(key)
             if key != exclude and runner is not None and self._ours(key):
-                runner.written(group_names)
+                runner.written(group_names, newest_ms)
 
     # --- evaluation results ----------------------------------------------------------------
 
@@ -295,7 +296,7 @@ class RuleManager:
             if self._running:
                 asyncio.get_running_loop().create_task(self._deliver_soon())
         if recorded:
-            self.written(recorded, exclude=runner.name)
+            self.written(recorded, out.ts, exclude=runner.name)
 
     async def deliver(self) -> None:
         """Hands the alert changes gathered so far to the alert stage, in the order they happened."""
@@ -480,7 +481,7 @@ class RuleManager:
 
     def _mark_stale(self, stale: Sequence[Sample]) -> None:
         self._storage.append(stale)
-        self.written({get(s.labels, METRIC_NAME) for s in stale})
+        self.written({get(s.labels, METRIC_NAME) for s in stale}, max(s.t_ms for s in stale))
 
     def _index(self) -> None:
         self._readers = {}

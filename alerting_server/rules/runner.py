@@ -117,6 +117,9 @@ class GroupRunner:
         # Metric names written since the last evaluation of the rules reading them: what the next
         # periodic evaluation cannot skip.
         self._touched: set[str] = set()
+        # The newest timestamp of the samples written (ms): an evaluation at an earlier time does not
+        # see them, so it leaves them touched.
+        self._newest_written = -(1 << 62)
         self.skipped = 0
         self.last_ts: int | None = None
         self.next_slot = group.eval_timestamp(clock.now_ms()) + group.interval_ms
@@ -139,10 +142,11 @@ class GroupRunner:
 
     # --- requests ------------------------------------------------------------------------
 
-    def written(self, names: Iterable[str]) -> None:
-        """New samples of `names`: the rules reading them evaluate soon."""
+    def written(self, names: Iterable[str], newest_ms: int) -> None:
+        """New samples of `names`, the newest at `newest_ms`: the rules reading them evaluate soon."""
         self._written.update(names)
         self._touched.update(names)
+        self._newest_written = max(self._newest_written, newest_ms)
         if self._evaluating:
             self._written_busy = True
         self._wake.set()
@@ -192,20 +196,21 @@ class GroupRunner:
             self._written_busy = False
             self._full_requested = False
             if self.last_ts is None or ts > self.last_ts:
-                await self.evaluate(ts, self._periodic_positions())
+                await self.evaluate(ts, self._periodic_positions(ts))
         elif extra is not None and now >= extra:
             self._last_extra = now
             self._written_busy = False
             names, self._written = self._written, set()
             full, self._full_requested = self._full_requested, False
             positions = None if full else self.reads.affected(names)
+            ts = now if self.last_ts is None else max(now, self.last_ts + 1)
             # Every rule reading these names evaluates now, after their writes: for those writes the
-            # next periodic evaluation has nothing to run again (writes from here on touch them anew).
-            # Should the evaluation fail, they are the periodic evaluation's again.
-            covered = self._touched & names
+            # next periodic evaluation has nothing to run again (writes from here on touch them anew),
+            # unless a sample is ahead of this evaluation, which does not see it yet. Should the
+            # evaluation fail, they are the periodic evaluation's again.
+            covered = self._touched & names if ts >= self._newest_written else set()
             self._touched -= covered
             if positions is None or positions:
-                ts = now if self.last_ts is None else max(now, self.last_ts + 1)
                 began = self._clock.now_ms()
                 try:
                     await self.evaluate(ts, positions, urgent=True)
@@ -258,10 +263,13 @@ class GroupRunner:
             with contextlib.suppress(Exception):
                 await asyncio.wrap_future(inflight)
 
-    def _periodic_positions(self) -> list[int] | None:
-        """The rules a periodic evaluation must run: a time-invariant rule that returned nothing, is
-        healthy, and read no metric written since, would return nothing again and is skipped."""
-        touched, self._touched = self._touched, set()
+    def _periodic_positions(self, ts: int) -> list[int] | None:
+        """The rules a periodic evaluation at `ts` must run: a time-invariant rule that returned
+        nothing, is healthy, and read no metric written since, would return nothing again and is
+        skipped. Written samples ahead of `ts` keep their names touched for the next one."""
+        touched = self._touched
+        if ts >= self._newest_written:
+            self._touched = set()
         skip = set()
         for i, rule in enumerate(self.group.rules):
             if (

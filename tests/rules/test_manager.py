@@ -158,8 +158,8 @@ async def test_a_write_evaluates_only_the_rules_reading_it_and_is_coalesced() ->
     now = T0 + 100
     write(db, "a_metric", now, 5)
     write(db, "b_metric", now, 5)
-    engine.written(["a_metric"])
-    engine.written(["unrelated"])
+    engine.written(["a_metric"], now)
+    engine.written(["unrelated"], now)
     assert await runner.step(now) == runner.next_slot
     await engine.deliver()
     assert [a.rule_id for a in sink.applied] == ["a"]
@@ -168,8 +168,8 @@ async def test_a_write_evaluates_only_the_rules_reading_it_and_is_coalesced() ->
     assert [r.rule_id for r in store.health] == ["a"]
 
     # The group is idle: a second write within min_interval is evaluated at once.
-    engine.written(["b_metric"])
-    engine.written(["b_metric"])
+    engine.written(["b_metric"], now)
+    engine.written(["b_metric"], now)
     assert await runner.step(now + 10) == runner.next_slot
     await engine.deliver()
     assert [a.rule_id for a in sink.applied] == ["a", "b"]
@@ -186,7 +186,7 @@ async def test_recording_output_triggers_the_rules_reading_it() -> None:
     await engine.load()
     write(db, "x", T0, 6, job="j", i="1")
     write(db, "x", T0, 7, job="j", i="2")
-    engine.written(["x"])
+    engine.written(["x"], T0)
     await engine.runners["rec"].step(T0 + 5)
     await engine.runners["alerts"].step(T0 + 6)
     await engine.deliver()
@@ -522,7 +522,7 @@ async def test_periodic_evaluation_skips_rules_that_would_return_nothing_again()
 
     # A write to x puts the rule back into the next periodic evaluation (which covers the pending extra one).
     write(db, "x", slot + 20 * S, 50)
-    runner.written(["x"])
+    runner.written(["x"], slot + 20 * S)
     await runner.step(slot + 30 * S)
     await engine.deliver()
     assert runner.skipped == 1
@@ -547,7 +547,7 @@ async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_
 
     # Samples arrive between two slots: the rules reading them evaluate at once...
     write(db, "x", slot + 2 * S, 6)
-    runner.written(["x"])
+    runner.written(["x"], slot + 2 * S)
     await runner.step(slot + 3 * S)
     assert last_evaluation(engine, "thr") == slot + 3 * S
     # ...and the next slot has nothing new for the threshold rule: it is skipped, the rate rule runs.
@@ -558,10 +558,28 @@ async def test_a_write_evaluated_at_once_is_not_evaluated_again_by_the_periodic_
 
     # A write during the wait for the slot is not covered: the slot evaluates the rule again.
     write(db, "x", slot + 20 * S, 7)
-    runner.written(["x"])
+    runner.written(["x"], slot + 20 * S)
     await runner.step(slot + 30 * S)
     assert runner.skipped == 1
     assert last_evaluation(engine, "thr") == slot + 30 * S
+
+
+async def test_a_sample_ahead_of_the_evaluations_keeps_its_rule_in_the_periodic_ones() -> None:
+    """A sample stamped later than the evaluation it triggers (a writer's clock ahead of ours) is seen
+    only by an evaluation at or after its time: the periodic ones do not skip its rule before then."""
+    engine, db, sink, runner, slot = await first_slot(alerting("thr", "x > 10", group="skip"))
+    write(db, "x", slot + 20 * S, 50)
+    runner.written(["x"], slot + 20 * S)
+    await runner.step(slot + 3 * S)
+    await runner.step(slot + 15 * S)
+    await engine.deliver()
+    assert (runner.skipped, last_evaluation(engine, "thr"), sink.applied) == (0, slot + 15 * S, [])
+    await runner.step(slot + 30 * S)
+    await engine.deliver()
+    assert runner.skipped == 0
+    assert [(a.rule_id, a.state, a.started_at) for a in sink.applied] == [
+        ("thr", AlertState.FIRING, slot + 30 * S)
+    ]
 
 
 async def test_a_write_whose_evaluation_failed_is_evaluated_by_the_periodic_evaluation(
@@ -569,7 +587,7 @@ async def test_a_write_whose_evaluation_failed_is_evaluated_by_the_periodic_eval
 ) -> None:
     engine, db, sink, runner, slot = await first_slot(alerting("thr", "x > 10", group="skip"))
     write(db, "x", slot + 2 * S, 50)
-    runner.written(["x"])
+    runner.written(["x"], slot + 2 * S)
 
     async def failing(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the evaluation failed")

@@ -50,12 +50,12 @@ async def test_a_write_to_an_idle_group_evaluates_it_at_once_within_min_interval
     runner = e.runners["g"]
     now = runner.next_slot - 50 * S
     write(db, "x", now, 5)
-    e.written(["x"])
+    e.written(["x"], now)
     await runner.step(now)
     assert runner.last_ts == now
     # Nothing ran meanwhile and the evaluation took no time: the next write does not wait 60s.
     write(db, "x", now + 1 * S, 6)
-    e.written(["x"])
+    e.written(["x"], now + 1 * S)
     assert await runner.step(now + 1 * S) == runner.next_slot
     assert runner.last_ts == now + 1 * S
 
@@ -103,12 +103,12 @@ async def test_a_burst_of_writes_during_an_evaluation_makes_one_follow_up_at_min
     now = runner.next_slot - 30 * S
     write(db, "x", now, 5)
     gated.gate.clear()
-    e.written(["x"])
+    e.written(["x"], now)
     evaluating = asyncio.create_task(runner.step(now))
     assert await asyncio.to_thread(gated.entered.wait, 30), "the evaluation did not start"
     for i in range(100):
         write(db, "x", now + i + 1, 5 + i)
-        e.written(["x"])
+        e.written(["x"], now + i + 1)
     gated.gate.set()
     # The writes came while the group was evaluated: one follow-up, at the min_interval pace.
     assert await evaluating == now + 5 * S
@@ -140,7 +140,7 @@ async def test_extra_evaluations_that_take_long_spend_the_budget_and_the_next_wr
     now = clock.now = runner.next_slot - 30 * S
     write(db, "x", now, 5)
     gated.gate.clear()
-    e.written(["x"])
+    e.written(["x"], now)
     evaluating = asyncio.create_task(runner.step(now))
     assert await asyncio.to_thread(gated.entered.wait, 30), "the evaluation did not start"
     # It takes 800ms (a busy engine), more than the 500ms a tenth of min_interval saves up.
@@ -149,7 +149,7 @@ async def test_extra_evaluations_that_take_long_spend_the_budget_and_the_next_wr
     await evaluating
     # The 300ms overdrawn come back at a tenth of the time: 3s after it ended.
     write(db, "x", now + 900, 6)
-    e.written(["x"])
+    e.written(["x"], now + 900)
     assert await runner.step(now + 900) == now + 800 + 3 * S
     assert gated.timestamps == [now]
     await runner.step(now + 800 + 3 * S)

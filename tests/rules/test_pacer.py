@@ -53,7 +53,7 @@ async def test_only_periodic_evaluations_step_aside() -> None:
     await runner.step(runner.next_slot)
     assert pacer.calls == 1
     write(db, "temp", T0 + 20_000, 35)
-    runner.written(["temp"])
+    runner.written(["temp"], T0 + 20_000)
     await runner.step(runner.next_slot - 1)
     await engine.deliver()
     assert pacer.calls == 1, "an evaluation triggered by samples does not wait"
