@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-_OFFSET64 = 14695981039346656037
-_PRIME64 = 1099511628211
-_MASK64 = (1 << 64) - 1
-_SEPARATOR = 0xFF
+from fnv_c import fnv1a_64
+
+_SEPARATOR = b"\xff"
 
 
 def fingerprint_int(labels: Mapping[str, str]) -> int:
-    h = _OFFSET64
-    # Go sorts label names as byte strings; sorting the UTF-8 encodings gives the same order.
-    for name, value in sorted((n.encode(), v.encode()) for n, v in labels.items()):
-        for part in (name, value):
-            for byte in part:
-                h = ((h ^ byte) * _PRIME64) & _MASK64
-            h = ((h ^ _SEPARATOR) * _PRIME64) & _MASK64
+    # Go sorts label names as byte strings; UTF-8 keeps the order of code points, so sorting the
+    # names as str gives the same order. Each name and value is followed by the separator.
+    parts = []
+    for name, value in sorted(labels.items()):
+        parts.append(name.encode())
+        parts.append(value.encode())
+    parts.append(b"")
+    data = _SEPARATOR.join(parts)
+    # FNV-1a in C: in Python it was a tenth of the CPU of taking alerts in.
+    h: int = fnv1a_64(data)
     return h
 
 
