@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 
 from alerting_server.alerts.watch import AlertEvent, EventType, WatchHub
 from alerting_server.model import Alert
@@ -32,6 +33,8 @@ class WatchFollower:
         self._task: asyncio.Task[None] | None = None
         # Pulsed after every read of the log, for callers that wait for it to pass a point.
         self._pulse = asyncio.Event()
+        # Told the events read from the log that this replica had not seen (the alert pipeline).
+        self.on_events: Callable[[Sequence[AlertEvent]], None] | None = None
 
     async def start(self) -> None:
         latest, alerts, oldest = await self._log.snapshot()
@@ -53,7 +56,11 @@ class WatchFollower:
             while True:
                 events = await self._log.since(self._hub.revision, BATCH)
                 if events:
-                    self._hub.publish_logged(_event(e.revision, e.type, e.alert) for e in events)
+                    seen = self._hub.revision
+                    read = [_event(e.revision, e.type, e.alert) for e in events if e.revision > seen]
+                    self._hub.publish_logged(read)
+                    if self.on_events is not None and read:
+                        self.on_events(read)
                 if len(events) < BATCH:
                     break
         self._pulse.set()

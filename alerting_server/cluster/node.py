@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
+from alerting_server.alerts.watch import AlertEvent
 from alerting_server.cluster.follower import WatchFollower
 from alerting_server.cluster.membership import Membership, partition_of, pipeline_lease, rule_lease
 from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
@@ -35,6 +36,8 @@ class Pipeline(Protocol):
     async def reload(self) -> None: ...
 
     def wake(self) -> None: ...
+
+    def heard(self, events: Sequence[AlertEvent]) -> None: ...
 
 
 class Rules(Protocol):
@@ -79,6 +82,7 @@ class ClusterNode:
     def attach(self, pipeline: Pipeline, rules: Rules, wake_deliveries: Callable[[], None]) -> None:
         self._pipeline = pipeline
         self._rules = rules
+        self.follower.on_events = pipeline.heard
         self.notifications.on("alerting_watch", lambda _: self.follower.wake())
         self.notifications.on("alerting_consumed", lambda _: self.pulse_consumed())
         self.notifications.on("alerting_inbox", lambda _: pipeline.wake())

@@ -39,7 +39,7 @@ from alerting_server.alerts.live import RESOLVED_RETENTION, Expiry, LiveAlerts
 from alerting_server.alerts.mute.stage import MuteStage
 from alerting_server.alerts.stage import Stage
 from alerting_server.alerts.state import is_resolved
-from alerting_server.alerts.watch import EventType, WatchHub
+from alerting_server.alerts.watch import AlertEvent, EventType, WatchHub
 from alerting_server.clock import Clock
 from alerting_server.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
 from alerting_server.escalation import PolicyFinder, StorePolicies
@@ -211,8 +211,10 @@ class AlertPipeline:
             now = self._clock.now_ms()
             try:
                 if self._stale:
-                    await self.reload_state()
+                    # Cleared first: what is heard meanwhile asks for another reload (a failed one is
+                    # asked again below).
                     self._stale = False
+                    await self.reload_state()
                 deadline = await self.tick(now)
             except (LeaseLost, Unavailable) as exc:
                 # Said once a second without a trace: the cause is outside, and said in full.
@@ -238,6 +240,31 @@ class AlertPipeline:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def heard(self, events: Sequence[AlertEvent]) -> None:
+        """Several replicas: events of the watch log, this replica's commits among them. An alert of a
+        partition whose steps run here, but which they do not hold, was committed by another replica
+        (one that routed it by a configuration this one had not read yet, say): the committed state is
+        read again before the next step, or the alert would have no owner (no escalation, no
+        acknowledgement applied)."""
+        if not self._leading or self._stale:
+            return
+        held = self._live.by_fingerprint
+        latest = {event.alert.fingerprint: event for event in events}
+        for fp, event in latest.items():
+            if event.type is not EventType.REMOVED and fp not in held and self._owns(event.alert.labels):
+                log.info("alert %s of this replica's partitions was committed elsewhere: adopting it", fp)
+                self._stale = True
+                self.wake()
+                return
+
+    def _give_away(self, labels: Iterable[dict[str, str]]) -> None:
+        """Alerts an inbox item brought that are not of this replica's partitions (the replica that
+        stored it routed them by a configuration other than this one's): they are committed with this
+        step, then the state is read again without them, and their owner adopts them (heard())."""
+        if not all(self._owns(lab) for lab in labels):
+            self._stale = True
+            self.wake()
 
     async def catch_up_to(self, revision: int) -> None:
         """Several replicas: a watcher resumes from a revision this replica has not read yet."""
@@ -594,10 +621,14 @@ class AlertPipeline:
         """One inbox item, as the call that stored it would have applied it on this replica."""
         payload = item.payload
         if item.kind is InboxKind.POSTED:
-            self._take_posted([posted_from_json(p) for p in payload["alerts"]], int(payload["now"]))
+            posted = [posted_from_json(p) for p in payload["alerts"]]
+            self._take_posted(posted, int(payload["now"]))
+            self._give_away([p.labels for p in posted])
         elif item.kind is InboxKind.RULE:
-            for doc in payload["alerts"]:
-                self._live.upsert(alert_from_json(doc), now)
+            alerts = [alert_from_json(doc) for doc in payload["alerts"]]
+            for alert in alerts:
+                self._live.upsert(alert, now)
+            self._give_away([a.labels for a in alerts])
         else:
             fp, by = str(payload["fingerprint"]), str(payload["by"])
             try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from alerting_server.alerts.fingerprint import fingerprint
 from alerting_server.alerts.watch import WatchHub
 from alerting_server.clock import SystemClock
 from alerting_server.cluster.follower import WatchFollower
@@ -33,6 +34,7 @@ from alerting_server.model.fence import LeaseLost
 from alerting_server.model.inbox import InboxKind
 from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
+from alerting_server.pipeline.cluster import posted_to_json
 from alerting_server.store import Store
 from tests.pg import temporary_database
 
@@ -213,6 +215,39 @@ async def test_an_ack_on_a_follower_is_decided_by_the_leader_and_read_back(pg: s
         assert a.pipeline.get(fp).ack is not None
         unacked = await b.pipeline.unacknowledge(fp, "ana")
         assert unacked.ack is None
+    finally:
+        await stop(b, a)
+
+
+async def test_an_alert_stored_for_another_partition_is_let_go_and_its_owner_adopts_it(pg: str) -> None:
+    """A replica routing by a configuration the others have not read yet stores a post for a partition
+    that is not the alert's: the replica running that partition commits it and lets it go; the one
+    running the alert's partition adopts it, so that its steps (escalation, acknowledgements) run."""
+    a = await start_replica(pg, "a")
+    b = await start_replica(pg, "b")
+    try:
+        await a.store.routing.put(Route(receiver="", group_by=("alertname",)), int(time.time() * 1000))
+        candidates = [posted(f"Misrouted{i}") for i in range(100)]
+        await eventually(
+            lambda: (
+                len(a.pipeline.partitions) == 2
+                and a.pipeline.partitions | b.pipeline.partitions == {0, 1, 2, 3}
+                and len({r.pipeline.partition(p.labels) for p in candidates for r in (a, b)}) == 4
+            )
+        )
+        alert = next(p for p in candidates if a.pipeline.partition(p.labels) in b.pipeline.partitions)
+        fp = fingerprint(alert.labels)
+        now = int(time.time() * 1000)
+        stored = (min(a.pipeline.partitions), {"now": now, "alerts": [posted_to_json(alert)]})
+        await a.store.inbox.add(InboxKind.POSTED, [stored], now)
+        a.pipeline.wake()
+        # The steps of one replica only hold its partitions' alerts.
+        await eventually(
+            lambda: fp in b.pipeline._live.by_fingerprint and fp not in a.pipeline._live.by_fingerprint
+        )
+        acked = await a.pipeline.acknowledge(fp, "ana")
+        assert acked.ack is not None
+        assert b.pipeline.get(fp).ack is not None
     finally:
         await stop(b, a)
 
