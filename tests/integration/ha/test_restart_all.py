@@ -80,10 +80,10 @@ async def test_restarting_every_replica_keeps_state_and_sends_nothing_again(tmp_
             async def settled() -> bool:
                 found = await alerts(replicas[2].api)
                 seen["alerts"] = {k: (a["state"], a["escalation_level"]) for k, a in found.items()}
-                if set(found) != keys or found["e"]["escalation_level"] < 1:
-                    return False
                 made = (await deliveries(api)).values()
                 seen["deliveries"] = sorted((d["group_key"], d["status"], d["attempts"]) for d in made)
+                if set(found) != keys or found["e"]["escalation_level"] < 1:
+                    return False
                 states = [d["status"] for d in made]
                 # Every group notified once and both escalation levels: all delivered but the one retrying.
                 return (
