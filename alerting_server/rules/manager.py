@@ -170,8 +170,10 @@ class RuleManager:
 
     async def _resolve_orphans(self, persisted: Mapping[str, list[Alert]]) -> None:
         """Alerts of rules deleted while the server was down (or, with several replicas, while the
-        partition was nobody's) resolve now."""
-        known = {r.id for rules in self._definitions.values() for r in rules}
+        partition was nobody's) resolve now. The rules are read from the store, read after those
+        alerts: one this replica has not heard of yet (created on another replica a moment ago) may
+        have alerts already, and they are not its to resolve."""
+        known = {r.id for r in await self._rules.all()}
         now = self._clock.now_ms()
         orphans = [
             (ORPHANS, resolved(a, now))

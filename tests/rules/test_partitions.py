@@ -99,3 +99,27 @@ async def test_a_change_that_could_not_be_handed_over_is_handed_over_later() -> 
     await manager.deliver()
     [fired] = sink.applied
     assert (fired.rule_id, fired.state) == ("x", AlertState.FIRING)
+
+
+async def test_alerts_of_a_rule_this_replica_has_not_heard_of_yet_are_not_resolved_as_orphans() -> None:
+    """The replica taking the partition of orphaned alerts resolves the alerts of deleted rules, not
+    those of a rule created on another replica that its groups do not have yet."""
+    db = TSDB(retention_ms=1 << 62)
+    rules = Rules([])
+    new = alerting("new", "m > 1", group="b")
+    made_elsewhere = Alert(
+        fingerprint="f1", labels={"alertname": "NEW"}, state=AlertState.FIRING, rule_id="new", started_at=T0
+    )
+    deleted = Alert(
+        fingerprint="f2", labels={"alertname": "GONE"}, state=AlertState.FIRING, rule_id="gone", started_at=T0
+    )
+    sink = Sink([made_elsewhere, deleted])
+    manager = partitioned(rules, sink, db, Clock(T0))
+    await manager.start()
+    try:
+        rules.rules = [new]
+        # Partition 1 holds the orphans (group "").
+        await manager.own({1})
+        assert [(a.rule_id, a.state) for a in sink.applied] == [("gone", AlertState.RESOLVED)]
+    finally:
+        await manager.stop()
