@@ -145,11 +145,15 @@ class WatchHub:
         kept = len(self._log)
         self._floor = self._log[0].revision - 1 if kept == self._log.maxlen else floor
 
-    def publish_logged(self, events: Iterable[AlertEvent]) -> None:
-        """Events of the watch log, with their revisions, in order; those already seen are skipped."""
+    def publish_logged(self, events: Iterable[AlertEvent]) -> list[AlertEvent]:
+        """Events of the watch log, with their revisions, in order; those already seen are skipped.
+        Returns the ones published."""
+        published = []
         for event in events:
             if event.revision > self.revision:
                 self._publish(event)
+                published.append(event)
+        return published
 
     def subscribe(
         self, since_revision: int, current: Callable[[], Iterable[Alert]]

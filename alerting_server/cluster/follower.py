@@ -56,9 +56,7 @@ class WatchFollower:
             while True:
                 events = await self._log.since(self._hub.revision, BATCH)
                 if events:
-                    seen = self._hub.revision
-                    read = [_event(e.revision, e.type, e.alert) for e in events if e.revision > seen]
-                    self._hub.publish_logged(read)
+                    read = self._hub.publish_logged(_event(e.revision, e.type, e.alert) for e in events)
                     if self.on_events is not None and read:
                         self.on_events(read)
                 if len(events) < BATCH:
