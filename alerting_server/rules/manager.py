@@ -164,16 +164,17 @@ class RuleManager:
         for alert in self._alerts.alerts():
             if alert.rule_id:
                 persisted.setdefault(alert.rule_id, []).append(alert)
-        await self._sync(await self._rules.all(), persisted, initial=True)
+        stored = await self._rules.all()
+        await self._sync(stored, persisted, initial=True)
         if self._owned is None:
-            await self._resolve_orphans(persisted)
+            await self._resolve_orphans(persisted, stored)
 
-    async def _resolve_orphans(self, persisted: Mapping[str, list[Alert]]) -> None:
+    async def _resolve_orphans(self, persisted: Mapping[str, list[Alert]], stored: Iterable[Rule]) -> None:
         """Alerts of rules deleted while the server was down (or, with several replicas, while the
-        partition was nobody's) resolve now. The rules are read from the store, read after those
-        alerts: one this replica has not heard of yet (created on another replica a moment ago) may
+        partition was nobody's) resolve now. `stored` are the store's rules, read after those alerts:
+        a rule this replica's groups do not have yet (created on another replica a moment ago) may
         have alerts already, and they are not its to resolve."""
-        known = {r.id for r in await self._rules.all()}
+        known = {r.id for r in stored}
         now = self._clock.now_ms()
         orphans = [
             (ORPHANS, resolved(a, now))
@@ -218,7 +219,7 @@ class RuleManager:
             self._index()
             orphans_ours = self._ours(ORPHANS)
         if orphans_ours:
-            await self._resolve_orphans(persisted)
+            await self._resolve_orphans(persisted, await self._rules.all())
 
     async def start(self) -> None:
         await self.load()
