@@ -30,13 +30,39 @@ class Groups:
         return len(self.labels)
 
 
+# The groupings of the label lists seen lately: a rule group aggregates the same series at every
+# evaluation, and hashing their labels is a fraction of the cost of grouping them again.
+_MEMO: dict[tuple[tuple[Labels, ...], tuple[str, ...], bool], Groups] = {}
+_MEMO_ROWS = 1_000_000
+
+
 def group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:
+    """The groups of the rows by their labels `grouping` (or `without` them and the name)."""
+    key = (tuple(series), tuple(grouping), is_without)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _group_rows(series, grouping, is_without)
+        global _memo_rows
+        if _memo_rows + len(series) > _MEMO_ROWS:
+            _MEMO.clear()
+            _memo_rows = 0
+        _MEMO[key] = found
+        _memo_rows += len(series)
+    # The ids are read-only; the labels become a result's rows, which its reader may change.
+    return Groups(list(found.labels), found.ids)
+
+
+_memo_rows = 0
+
+
+def _group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:
     names = {*grouping, METRIC_NAME} if is_without else set(grouping)
     index: dict[Labels, int] = {}
     ids = np.empty(len(series), dtype=np.intp)
     for i, labels in enumerate(series):
         key = tuple([p for p in labels if (p[0] in names) is not is_without])
         ids[i] = index.setdefault(key, len(index))
+    ids.flags.writeable = False
     return Groups(list(index), ids)
 
 
@@ -46,8 +72,12 @@ def any_per_group(groups: Groups, mask: Mask) -> Mask:
 
 
 def count_per_group(groups: Groups, mask: Mask) -> npt.NDArray[np.int64]:
-    out = np.zeros((groups.count, *mask.shape[1:]), dtype=np.int64)
-    np.add.at(out, groups.ids, mask.astype(np.int64))
+    if mask.ndim == 1:
+        return np.bincount(groups.ids, weights=mask, minlength=groups.count).astype(np.int64)
+    # One bincount per step: np.add.at over rows is many times slower.
+    out = np.empty((groups.count, mask.shape[1]), dtype=np.int64)
+    for step in range(mask.shape[1]):
+        out[:, step] = np.bincount(groups.ids, weights=mask[:, step], minlength=groups.count)
     return out
 
 

@@ -162,8 +162,12 @@ class _Series:
 
     def last_in(self, mint: int, maxt: int) -> tuple[int, float] | None:
         """The last sample in [mint, maxt] (time, value), or None."""
-        if self.last_t is None or self.last_t < mint:
+        last_t = self.last_t
+        if last_t is None or last_t < mint:
             return None
+        if last_t <= maxt:
+            # The common read, at or after the newest sample: no array to look into.
+            return last_t, self.last_v
         n = self.head_n
         if n and self.first_t <= maxt:
             i = _last_at(self.head_t, n, maxt)
@@ -575,7 +579,15 @@ class TSDB:
                 if last_t < mint_ms or series.first_t > maxt_ms:
                     continue
                 head_t = series.head_t
-                lo = 0 if series.first_t >= mint_ms else int(head_t[:n].searchsorted(mint_ms))
+                first_t = series.first_t
+                if first_t >= mint_ms:
+                    lo = 0
+                else:
+                    # Samples mostly come at a steady interval: the first in the window is where that
+                    # puts it, when the samples either side of that place say so; else search.
+                    lo = n - 1 - (last_t - mint_ms) * (n - 1) // (last_t - first_t)
+                    if not (head_t[lo] >= mint_ms and head_t[lo - 1] < mint_ms):
+                        lo = int(head_t[:n].searchsorted(mint_ms))
                 hi = n if last_t <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
                 if lo >= hi:
                     continue

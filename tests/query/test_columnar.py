@@ -3,8 +3,10 @@
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alerting_server.query.grouping import group_rows, kahan_sum
+from alerting_server.query.grouping import count_per_group, group_rows, kahan_sum
 from alerting_server.query.labels import Matcher, MatchType
 from alerting_server.query.mathx import kahan_inc
 from alerting_server.query.storage import STALE_NAN
@@ -79,3 +81,53 @@ def test_select_flat_holds_what_select_does_across_chunks_and_staleness() -> Non
         assert latest.offsets.tolist() == list(range(len(want) + 1))
         assert latest.timestamps.tolist() == [int(s.timestamps[-1]) for s in want]
         assert latest.values.tobytes() == np.array([s.values[-1] for s in want]).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.integers(1, 60_000), min_size=1, max_size=CHUNK_SIZE - 1),
+    window=st.tuples(st.integers(-1_000, 2_000_000), st.integers(0, 2_000_000)),
+)
+def test_a_window_of_an_unsteady_series_is_found_as_select_finds_it(
+    gaps: list[int], window: tuple[int, int]
+) -> None:
+    """The head's first sample in a window is guessed from the series' average interval; a wrong
+    guess (uneven intervals) must be caught and searched for."""
+    db = TSDB(retention_ms=1 << 62)
+    labels = (("__name__", "m"),)
+    t = 0
+    for gap in gaps:
+        t += gap
+        db.append([Sample(labels, t, float(t))])
+    mint, span = window
+    maxt = mint + span
+    matchers = [Matcher.of(MatchType.EQUAL, "__name__", "m")]
+    want = db.select(matchers, mint, maxt)
+    flat = db.select_flat(matchers, mint, maxt)
+    assert flat.timestamps.tolist() == [int(x) for s in want for x in s.timestamps]
+    assert flat.offsets.tolist() == [0, len(flat.timestamps)] if want else flat.offsets.tolist() == [0]
+
+
+def test_groups_found_again_for_the_same_rows_are_the_same_and_cannot_be_changed_through_a_result() -> None:
+    rows = [(("host", f"h{i % 3}"), ("i", str(i))) for i in range(10)]
+    first = group_rows(rows, ["host"], False)
+    first.labels.append((("host", "changed by a reader"),))
+    again = group_rows(list(rows), ["host"], False)
+    assert again.labels == [(("host", "h0"),), (("host", "h1"),), (("host", "h2"),)]
+    assert again.ids.tolist() == [0, 1, 2] * 3 + [0]
+    assert not again.ids.flags.writeable
+    assert group_rows(rows, ["i"], True).labels == again.labels
+    assert group_rows(rows, ["host"], True).count == 10
+
+
+def test_counts_per_group_are_the_rows_present_in_each() -> None:
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 5, size=40)
+    labels = [(("g", str(g)),) for g in ids]
+    groups = group_rows(labels, ["g"], False)
+    mask = rng.random((40, 4)) < 0.5
+    counts = count_per_group(groups, mask)
+    for g, key in enumerate(groups.labels):
+        members = [i for i in range(40) if labels[i] == key]
+        assert counts[g].tolist() == [int(mask[members, s].sum()) for s in range(4)]
+    assert count_per_group(groups, mask[:, 0]).tolist() == counts[:, 0].tolist()
