@@ -143,22 +143,33 @@ class _Series:
         self.head_t, self.head_v = head_t, head_v
 
     def window(self, mint: int, maxt: int) -> tuple[Timestamps, Values]:
+        # Newest first, back to the first chunk that ends before the window: a window is mostly
+        # recent, and a series holds many chunks.
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
-        for ts, vs in self.chunks:
-            if ts[-1] >= mint and ts[0] <= maxt:
-                parts_t.append(ts)
-                parts_v.append(vs)
-        if self.head_n and self.head_t[self.head_n - 1] >= mint and self.head_t[0] <= maxt:
+        if self.head_n and self.last_t is not None and self.last_t >= mint and self.first_t <= maxt:
             parts_t.append(self.head_t[: self.head_n])
             parts_v.append(self.head_v[: self.head_n])
+        for ts, vs in reversed(self.chunks):
+            if ts[-1] < mint:
+                break
+            if ts[0] <= maxt:
+                parts_t.append(ts)
+                parts_v.append(vs)
+        parts_t.reverse()
+        parts_v.reverse()
         if not parts_t:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        ts = parts_t[0] if len(parts_t) == 1 else np.concatenate(parts_t)
-        vs = parts_v[0] if len(parts_v) == 1 else np.concatenate(parts_v)
-        lo = int(np.searchsorted(ts, mint, "left"))
-        hi = int(np.searchsorted(ts, maxt, "right"))
-        return ts[lo:hi].copy(), vs[lo:hi].copy()
+        # Only the oldest part can start before the window and only the newest end after it: cut
+        # those, then join (the parts between lie wholly inside).
+        first, newest = parts_t[0], parts_t[-1]
+        lo = int(first.searchsorted(mint, "left"))
+        hi = int(newest.searchsorted(maxt, "right"))
+        if len(parts_t) == 1:
+            return first[lo:hi].copy(), parts_v[0][lo:hi].copy()
+        parts_t[0], parts_v[0] = first[lo:], parts_v[0][lo:]
+        parts_t[-1], parts_v[-1] = newest[:hi], parts_v[-1][:hi]
+        return np.concatenate(parts_t), np.concatenate(parts_v)
 
     def last_in(self, mint: int, maxt: int) -> tuple[int, float] | None:
         """The last sample in [mint, maxt] (time, value), or None."""
@@ -568,12 +579,13 @@ class TSDB:
             if series is None:
                 continue
             n = series.head_n
-            if series.chunks or not n:
+            if not n or (series.chunks and series.first_t > mint_ms):
                 ts, vs = series.window(mint_ms, maxt_ms)
                 if not len(ts):
                     continue
             else:
-                # Inlined head_window: this loop runs once per selected series.
+                # The head alone holds the window (what a rule's range reads, but just after the
+                # head was sealed). Inlined head_window: this loop runs once per selected series.
                 last_t = series.last_t
                 assert last_t is not None
                 if last_t < mint_ms or series.first_t > maxt_ms:

@@ -83,29 +83,34 @@ def test_select_flat_holds_what_select_does_across_chunks_and_staleness() -> Non
         assert latest.values.tobytes() == np.array([s.values[-1] for s in want]).tobytes()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    gaps=st.lists(st.integers(1, 60_000), min_size=1, max_size=CHUNK_SIZE - 1),
-    window=st.tuples(st.integers(-1_000, 2_000_000), st.integers(0, 2_000_000)),
+    gaps=st.lists(st.integers(1, 60_000), min_size=1, max_size=3 * CHUNK_SIZE + 10),
+    window=st.tuples(st.floats(-0.1, 1.1), st.integers(0, 4_000_000)),
 )
-def test_a_window_of_an_unsteady_series_is_found_as_select_finds_it(
-    gaps: list[int], window: tuple[int, int]
+def test_a_window_of_an_unsteady_series_holds_the_samples_in_it(
+    gaps: list[int], window: tuple[float, int]
 ) -> None:
-    """The head's first sample in a window is guessed from the series' average interval; a wrong
-    guess (uneven intervals) must be caught and searched for."""
+    """A window is read from the head alone when it holds it, its first sample there guessed from the
+    series' average interval (a wrong guess, from uneven intervals, must be caught), else from the
+    newest chunks back: both must give exactly the samples in the window."""
     db = TSDB(retention_ms=1 << 62)
     labels = (("__name__", "m"),)
+    times = []
     t = 0
     for gap in gaps:
         t += gap
+        times.append(t)
         db.append([Sample(labels, t, float(t))])
-    mint, span = window
-    maxt = mint + span
+    mint = int(window[0] * t)
+    maxt = mint + window[1]
+    want = [x for x in times if mint <= x <= maxt]
     matchers = [Matcher.of(MatchType.EQUAL, "__name__", "m")]
-    want = db.select(matchers, mint, maxt)
     flat = db.select_flat(matchers, mint, maxt)
-    assert flat.timestamps.tolist() == [int(x) for s in want for x in s.timestamps]
-    assert flat.offsets.tolist() == [0, len(flat.timestamps)] if want else flat.offsets.tolist() == [0]
+    assert flat.timestamps.tolist() == want
+    assert flat.values.tolist() == [float(x) for x in want]
+    assert flat.offsets.tolist() == ([0, len(want)] if want else [0])
+    assert [x for s in db.select(matchers, mint, maxt) for x in s.timestamps.tolist()] == want
 
 
 def test_groups_found_again_for_the_same_rows_are_the_same_and_cannot_be_changed_through_a_result() -> None:
