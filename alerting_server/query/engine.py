@@ -51,6 +51,9 @@ def _plan(query: str) -> shared.Plan | None:
     return None if found is None else found.plan
 
 
+_MAX_SHARED_PLANS = 100_000
+
+
 @functools.cache
 def _shares(storage_type: type) -> bool:
     # As evaluator._is_flat: a runtime Protocol check inspects the class every time.
@@ -74,6 +77,9 @@ class Engine:
         # Prometheus' --enable-feature names (query/features.py): experimental functions are off
         # unless enabled, as in Prometheus.
         self.features = features
+        # Per query, its shared plan, or None when it is evaluated alone (instant_many): a rule
+        # group asks for the same queries at every evaluation.
+        self._shared_plans: dict[str, shared.Plan | None] = {}
 
     def _parse(self, query: str, step_ms: int = 0, range_ms: int = 0) -> tuple[str, Analysis]:
         """The query as evaluated, its duration expressions resolved for this step and range, and
@@ -138,7 +144,18 @@ class Engine:
         each exactly what instant() gives; the queries missing from the answer are for instant()."""
         if not _shares(type(self.storage)):
             return {}
-        plans = [(q, p) for q in queries if (p := _plan(q)) is not None and self._enabled(q)]
+        known = self._shared_plans
+        if len(known) > _MAX_SHARED_PLANS:
+            known.clear()
+        plans = []
+        for q in queries:
+            if q in known:
+                p = known[q]
+            else:
+                found = _plan(q)
+                p = known[q] = found if found is not None and self._enabled(q) else None
+            if p is not None:
+                plans.append((q, p))
         if len(plans) < 2:
             return {}
         store = cast(shared.SharedStore, self.storage)
