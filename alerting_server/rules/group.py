@@ -133,18 +133,24 @@ class Group:
                     f"{result.refused} new alerts not kept: the server holds the most alerts it takes "
                     "(limits.max_alerts); they are tried again at the next evaluation"
                 )
-            written = storage.append(samples)
-            failed = dict(written.errors)
-            if failed:
-                status.health = RuleHealth.ERR
-                status.last_error = next(iter(failed.values()))
-            returned = {s.labels: None for n, s in enumerate(samples) if n not in failed}
-            stale = [Sample(labels, ts, STALE_NAN) for labels in self._previous[i] if labels not in returned]
-            if stale:
-                storage.append(stale)
-            self._previous[i] = returned
+            if samples or self._previous[i]:
+                self._write(i, ts, samples, status, storage)
             status.last_evaluation_duration_s = time.perf_counter() - started
         return out
+
+    def _write(self, i: int, ts: int, samples: list[Sample], status: RuleStatus, storage: Appendable) -> None:
+        """Rule `i`'s output, and stale markers for the series it wrote last time and not now (a rule
+        that wrote nothing then and returns nothing now has nothing to write)."""
+        written = storage.append(samples)
+        failed = dict(written.errors)
+        if failed:
+            status.health = RuleHealth.ERR
+            status.last_error = next(iter(failed.values()))
+        returned = {s.labels: None for n, s in enumerate(samples) if n not in failed}
+        stale = [Sample(labels, ts, STALE_NAN) for labels in self._previous[i] if labels not in returned]
+        if stale:
+            storage.append(stale)
+        self._previous[i] = returned
 
     def previous_series(self, i: int) -> list[Labels]:
         """The series rule `i` wrote at its last evaluation."""
