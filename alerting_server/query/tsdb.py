@@ -181,7 +181,8 @@ class _Series:
             return last_t, self.last_v
         n = self.head_n
         if n and self.first_t <= maxt:
-            i = _last_at(self.head_t, n, maxt)
+            # The newest sample, head_t[n - 1], is after maxt (above); the first is not.
+            i = _last_at(self.head_t, n - 1, maxt)
             t, v = int(self.head_t[i]), float(self.head_v[i])
             return (t, v) if t >= mint else None
         for ts, vs in reversed(self.chunks):
@@ -600,7 +601,9 @@ class TSDB:
                     lo = n - 1 - (last_t - mint_ms) * (n - 1) // (last_t - first_t)
                     if not (head_t[lo] >= mint_ms and head_t[lo - 1] < mint_ms):
                         lo = int(head_t[:n].searchsorted(mint_ms))
-                hi = n if last_t <= maxt_ms else int(head_t[:n].searchsorted(maxt_ms, "right"))
+                # A window ending before the newest sample mostly ends a step or two before it: an
+                # evaluation at its slot's time while writes of later samples came in.
+                hi = n if last_t <= maxt_ms else _last_at(head_t, n - 1, maxt_ms) + 1
                 if lo >= hi:
                     continue
                 ts, vs = head_t[lo:hi], series.head_v[lo:hi]

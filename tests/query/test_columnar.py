@@ -111,6 +111,8 @@ def test_a_window_of_an_unsteady_series_holds_the_samples_in_it(
     assert flat.values.tolist() == [float(x) for x in want]
     assert flat.offsets.tolist() == ([0, len(want)] if want else [0])
     assert [x for s in db.select(matchers, mint, maxt) for x in s.timestamps.tolist()] == want
+    latest = db.select_flat(matchers, mint, maxt, last=True)
+    assert latest.timestamps.tolist() == want[-1:]
 
 
 def test_groups_found_again_for_the_same_rows_are_the_same_and_cannot_be_changed_through_a_result() -> None:
