@@ -9,8 +9,6 @@ it from here: one parse, within the bounds of query/bounds.py, held by the query
 from __future__ import annotations
 
 import enum
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import promql_parser as pp
@@ -21,6 +19,7 @@ from alerting_server.query import durations, extended, histogram_stats, info, sh
 from alerting_server.query.ast import nodes
 from alerting_server.query.bounds import shape
 from alerting_server.query.errors import QueryError
+from alerting_server.query.sizedcache import SizedCache
 from alerting_server.query.syntax import syntax_error
 
 _NAME_LABEL = "__name__"
@@ -99,40 +98,10 @@ class Analysis:
         return any(all(m.matches(labels) for m in group) for group in self.name_matchers)
 
 
-class _Cache:
-    """Analyses by query text, the least recently used let go first, bounded by the memory their
-    trees hold (Shape.parsed_size) rather than by their number: rules run the same queries every
-    evaluation and the trees are only read, so one parse serves all."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[Analysis, int]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, query: str) -> Analysis | None:
-        with self._lock:
-            found = self._entries.get(query)
-            if found is None:
-                return None
-            self._entries.move_to_end(query)
-            return found[0]
-
-    def put(self, query: str, analysis: Analysis, size: int) -> None:
-        if size > self._capacity // 16:
-            return
-        with self._lock:
-            if query in self._entries:
-                return
-            self._entries[query] = (analysis, size)
-            self._size += size
-            while self._size > self._capacity:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._size -= dropped
-
-
 # About 120 MB of trees at most; some 100,000 typical rule queries.
-_analysed = _Cache(1 << 20)
+# Analyses by query text: rules run the same queries every evaluation and the trees are only read,
+# so one parse serves all. Bounded by the memory their trees hold (Shape.parsed_size).
+_analysed: SizedCache[str, Analysis] = SizedCache(1 << 20)
 
 
 def analyse(query: str) -> Analysis:

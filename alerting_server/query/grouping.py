@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alerting_server.query.labels import METRIC_NAME, Labels
+from alerting_server.query.sizedcache import SizedCache
 from alerting_server.query.steps import Mask
 
 Ids = npt.NDArray[np.intp]
@@ -32,10 +33,9 @@ class Groups:
 
 # The groupings of the label lists seen lately: a rule group aggregates the same series at every
 # evaluation, and hashing their labels is a fraction of the cost of grouping them again. Bounded by
-# rows, since it keeps their labels alive, and emptied when full: 10,000 rules in groups of 100, each
-# group aggregating two kinds of 500 series, hold 100,000.
-_MEMO: dict[tuple[tuple[Labels, ...], tuple[str, ...], bool], Groups] = {}
-_MEMO_ROWS = 200_000
+# rows, since it keeps their labels alive: 10,000 rules in groups of 100, each group aggregating two
+# kinds of 500 series, hold 100,000.
+_MEMO: SizedCache[tuple[tuple[Labels, ...], tuple[str, ...], bool], Groups] = SizedCache(200_000)
 
 
 def group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:
@@ -44,17 +44,9 @@ def group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bo
     found = _MEMO.get(key)
     if found is None:
         found = _group_rows(series, grouping, is_without)
-        global _memo_rows
-        if _memo_rows + len(series) > _MEMO_ROWS:
-            _MEMO.clear()
-            _memo_rows = 0
-        _MEMO[key] = found
-        _memo_rows += len(series)
+        _MEMO.put(key, found, len(series))
     # The ids are read-only; the labels become a result's rows, which its reader may change.
     return Groups(list(found.labels), found.ids)
-
-
-_memo_rows = 0
 
 
 def _group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:

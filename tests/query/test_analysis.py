@@ -4,9 +4,9 @@ import pytest
 
 from alerting_server.errors import InvalidArgument
 from alerting_server.model import Rule, RuleType
-from alerting_server.query import analysis
-from alerting_server.query.analysis import QuerySyntaxError, ValueType, analyse, analysed
+from alerting_server.query.analysis import Analysis, QuerySyntaxError, ValueType, analyse, analysed
 from alerting_server.query.engine import parse
+from alerting_server.query.sizedcache import SizedCache
 from alerting_server.rules.reads import GroupReads
 from alerting_server.validation.promql import check_query
 
@@ -62,7 +62,7 @@ def test_errors_are_not_held() -> None:
 
 
 def test_the_cache_is_bounded_by_the_size_of_the_trees() -> None:
-    cache = analysis._Cache(160)
+    cache: SizedCache[str, Analysis] = SizedCache(160)
     held = analyse("analysis_bound")
     for n in range(16):
         cache.put(str(n), held, 10)
