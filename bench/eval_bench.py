@@ -53,7 +53,7 @@ from serverproc import Running, running_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.remote_write import WriteRequest
+from alerting_common.remote_write import WriteRequest
 from tests.notify.receiver import Receiver
 
 SERIES = 10_000

@@ -14,7 +14,7 @@ import cramjam
 import httpx
 from serverproc import running_server
 
-from gateway.remote_write import WriteRequest
+from alerting_common.remote_write import WriteRequest
 
 CLIENTS = 4
 BATCHES = 200

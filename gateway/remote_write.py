@@ -1,31 +1,32 @@
 """Prometheus remote-write 1.0 ingest (`POST /api/v1/write`) onto MetricsService.Write.
 
-The body is a snappy block-compressed `prometheus.WriteRequest`. Answers follow Prometheus' own
-receiver (storage/remote/write_handler.go), because senders decide on the status whether to retry:
-204 when written; 400 (never retried) for a body that does not decode, an invalid series, samples
-the store refuses as out of order or duplicate, or a native histogram that is not valid (the message
-names its field path: `timeseries[3].histograms[0].positive_spans: ...`); 415 for another protocol or
-encoding; 429 and 5xx (retried with back-off) from the gRPC status of the write. Error bodies are
-plain text, as Prometheus writes them.
+The body is a snappy block-compressed `prometheus.WriteRequest`. The gateway checks its headers and
+its size and hands it on as it came (`prometheus_remote_write`): the server decodes it, so that a
+sample costs one pass in compiled protobuf code and one in Python, not a message rebuilt for the
+Write call and read again. Answers follow Prometheus' own receiver (storage/remote/write_handler.go),
+because senders decide on the status whether to retry: 204 when written; 400 (never retried) for a
+body that does not decode, an invalid series, samples the store refuses as out of order or
+duplicate, or a native histogram that is not valid (the message names its field path:
+`timeseries[3].histograms[0].positive_spans: ...`); 413 for a body that would decompress past the
+cap; 415 for another protocol or encoding; 429 and 5xx (retried with back-off) from the gRPC status
+of the write. Error bodies are plain text, as Prometheus writes them.
 """
 
 from __future__ import annotations
 
-import math
-import struct
-from collections.abc import Sequence
-from typing import Protocol, TypeAlias, cast
-
-import cramjam
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import DecodeError, Message
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from alerting.v1 import metrics_service_pb2
-from alerting_common.histograms import Problem, Span, check_counts, check_layout
 from alerting_common.jsonmap import JSONObject
+from alerting_common.remote_write import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    MEDIA_TYPE,
+    V1_MESSAGE,
+    RemoteWriteError,
+    decompressed_size,
+)
 from gateway.backend import Backend
 from gateway.body import read_body
 from gateway.errors import Endpoint, GatewayError, from_rpc_error, log
@@ -33,13 +34,8 @@ from gateway.routes import RpcRoute, discover_routes
 
 PATH = "/api/v1/write"
 WRITE = "alerting.v1.MetricsService.Write"
-# A snappy block expands at most ~21x; the cap keeps a small hostile body from costing a large buffer.
-DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
-_MEDIA_TYPE = "application/x-protobuf"
-_V1_MESSAGE = "prometheus.WriteRequest"
-_FIELD = descriptor_pb2.FieldDescriptorProto
-_Type: TypeAlias = descriptor_pb2.FieldDescriptorProto.Type.ValueType
-
+# The Write field the body goes into; the server names it in the errors of a body it refuses.
+FIELD = "prometheus_remote_write"
 
 _TEXT_ERROR: JSONObject = {"content": {"text/plain": {"schema": {"type": "string"}}}}
 # The OpenAPI path item of the endpoint: it is served, so it is documented with the RPC routes.
@@ -50,7 +46,7 @@ OPENAPI_PATH_ITEM: JSONObject = {
         "summary": "Prometheus remote-write 1.0: a snappy-compressed prometheus.WriteRequest",
         "requestBody": {
             "required": True,
-            "content": {_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
         },
         "responses": {
             "204": {"description": "Written"},
@@ -62,421 +58,19 @@ OPENAPI_PATH_ITEM: JSONObject = {
 }
 
 
-class RemoteWriteError(Exception):
-    """A request answered with `status` and a plain-text body, before anything is written."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class PromLabel(Protocol):
-    name: str
-    value: str
-
-
-class PromSample(Protocol):
-    value: float
-    timestamp: int
-
-
-class PromBucketSpan(Protocol):
-    offset: int
-    length: int
-
-
-class PromHistogram(Protocol):
-    count_int: int
-    count_float: float
-    sum: float
-    schema: int
-    zero_threshold: float
-    zero_count_int: int
-    zero_count_float: float
-    negative_spans: Sequence[PromBucketSpan]
-    negative_deltas: Sequence[int]
-    negative_counts: Sequence[float]
-    positive_spans: Sequence[PromBucketSpan]
-    positive_deltas: Sequence[int]
-    positive_counts: Sequence[float]
-    reset_hint: int
-    timestamp: int
-    custom_values: Sequence[float]
-
-    def WhichOneof(self, name: str) -> str | None: ...
-
-
-class PromTimeSeries(Protocol):
-    # Each label as it was sent: a serialized prometheus.Label.
-    labels: Sequence[bytes]
-    samples: Sequence[PromSample]
-    histograms: Sequence[PromHistogram]
-
-
-class PromWriteRequest(Protocol):
-    timeseries: Sequence[PromTimeSeries]
-
-
-def _message(name: str, *fields: tuple[str, int, _Type, str]) -> descriptor_pb2.DescriptorProto:
-    message = descriptor_pb2.DescriptorProto(name=name)
-    for field_name, number, field_type, type_name in fields:
-        message.field.add(
-            name=field_name, number=number, type=field_type, type_name=type_name, label=_FIELD.LABEL_REPEATED
-        )
-    return message
-
-
-def _scalar(
-    name: str, number: int, field_type: _Type, oneof: int | None = None
-) -> descriptor_pb2.FieldDescriptorProto:
-    field = _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_OPTIONAL)
-    if oneof is not None:
-        field.oneof_index = oneof
-    return field
-
-
-def _repeated(
-    name: str, number: int, field_type: _Type, type_name: str = ""
-) -> descriptor_pb2.FieldDescriptorProto:
-    field = _FIELD(name=name, number=number, type=field_type, label=_FIELD.LABEL_REPEATED)
-    if type_name:
-        field.type_name = type_name
-    return field
-
-
-def _histogram_message() -> descriptor_pb2.DescriptorProto:
-    """prompb's Histogram (types.proto); ResetHint read as a plain int32, its values 0..3."""
-    span = ".prometheus.BucketSpan"
-    return descriptor_pb2.DescriptorProto(
-        name="Histogram",
-        field=[
-            _scalar("count_int", 1, _FIELD.TYPE_UINT64, 0),
-            _scalar("count_float", 2, _FIELD.TYPE_DOUBLE, 0),
-            _scalar("sum", 3, _FIELD.TYPE_DOUBLE),
-            _scalar("schema", 4, _FIELD.TYPE_SINT32),
-            _scalar("zero_threshold", 5, _FIELD.TYPE_DOUBLE),
-            _scalar("zero_count_int", 6, _FIELD.TYPE_UINT64, 1),
-            _scalar("zero_count_float", 7, _FIELD.TYPE_DOUBLE, 1),
-            _repeated("negative_spans", 8, _FIELD.TYPE_MESSAGE, span),
-            _repeated("negative_deltas", 9, _FIELD.TYPE_SINT64),
-            _repeated("negative_counts", 10, _FIELD.TYPE_DOUBLE),
-            _repeated("positive_spans", 11, _FIELD.TYPE_MESSAGE, span),
-            _repeated("positive_deltas", 12, _FIELD.TYPE_SINT64),
-            _repeated("positive_counts", 13, _FIELD.TYPE_DOUBLE),
-            _scalar("reset_hint", 14, _FIELD.TYPE_INT32),
-            _scalar("timestamp", 15, _FIELD.TYPE_INT64),
-            _repeated("custom_values", 16, _FIELD.TYPE_DOUBLE),
-        ],
-        oneof_decl=[
-            descriptor_pb2.OneofDescriptorProto(name="count"),
-            descriptor_pb2.OneofDescriptorProto(name="zero_count"),
-        ],
-    )
-
-
-def _message_classes() -> tuple[type[Message], type[Message], type[Message]]:
-    """prompb's WriteRequest, declared only as far as this receiver reads it; the same read with
-    each label left encoded; and a Label.
-
-    Undeclared fields (metadata, exemplars) parse as unknown fields and are dropped.
-    """
-    label = descriptor_pb2.DescriptorProto(
-        name="Label", field=[_scalar("name", 1, _FIELD.TYPE_STRING), _scalar("value", 2, _FIELD.TYPE_STRING)]
-    )
-    sample = descriptor_pb2.DescriptorProto(
-        name="Sample",
-        field=[_scalar("value", 1, _FIELD.TYPE_DOUBLE), _scalar("timestamp", 2, _FIELD.TYPE_INT64)],
-    )
-    series = _message(
-        "TimeSeries",
-        ("labels", 1, _FIELD.TYPE_MESSAGE, ".prometheus.Label"),
-        ("samples", 2, _FIELD.TYPE_MESSAGE, ".prometheus.Sample"),
-        ("histograms", 4, _FIELD.TYPE_MESSAGE, ".prometheus.Histogram"),
-    )
-    request = _message("WriteRequest", ("timeseries", 1, _FIELD.TYPE_MESSAGE, ".prometheus.TimeSeries"))
-    # The same wire format read with each label left as its bytes: they key the series seen before
-    # without a message per label.
-    raw_series = descriptor_pb2.DescriptorProto(
-        name="RawTimeSeries",
-        field=[
-            _repeated("labels", 1, _FIELD.TYPE_BYTES),
-            _repeated("samples", 2, _FIELD.TYPE_MESSAGE, ".prometheus.Sample"),
-            _repeated("histograms", 4, _FIELD.TYPE_MESSAGE, ".prometheus.Histogram"),
-        ],
-    )
-    raw_request = _message(
-        "RawWriteRequest", ("timeseries", 1, _FIELD.TYPE_MESSAGE, ".prometheus.RawTimeSeries")
-    )
-    file = descriptor_pb2.FileDescriptorProto(
-        name="gateway/prometheus_remote_write.proto",
-        package="prometheus",
-        syntax="proto3",
-        message_type=[
-            request,
-            series,
-            raw_request,
-            raw_series,
-            label,
-            sample,
-            _histogram_message(),
-            descriptor_pb2.DescriptorProto(
-                name="BucketSpan",
-                field=[_scalar("offset", 1, _FIELD.TYPE_SINT32), _scalar("length", 2, _FIELD.TYPE_UINT32)],
-            ),
-        ],
-    )
-    # A private pool: the generated alerting.v1 code owns the default one, and another library may
-    # register its own `prometheus.WriteRequest` there.
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    return cast(
-        tuple[type[Message], type[Message], type[Message]],
-        tuple(
-            message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
-            for name in (_V1_MESSAGE, "prometheus.RawWriteRequest", "prometheus.Label")
-        ),
-    )
-
-
-WriteRequest, _RawWriteRequest, _Label = _message_classes()
-
-
 def check_headers(content_type: str, content_encoding: str) -> None:
     """415 unless the request is remote-write 1.0; missing headers mean 1.0, as in Prometheus."""
-    media_type, *params = [part.strip() for part in (content_type or _MEDIA_TYPE).split(";")]
-    if media_type != _MEDIA_TYPE:
-        raise RemoteWriteError(415, f"expected {_MEDIA_TYPE} as the media type, got {content_type}")
+    media_type, *params = [part.strip() for part in (content_type or MEDIA_TYPE).split(";")]
+    if media_type != MEDIA_TYPE:
+        raise RemoteWriteError(415, f"expected {MEDIA_TYPE} as the media type, got {content_type}")
     for param in params:
         key, sep, value = param.partition("=")
         if not sep:
             raise RemoteWriteError(415, f"malformed content-type parameter {param!r} in {content_type}")
-        if key == "proto" and value != _V1_MESSAGE:
-            raise RemoteWriteError(415, f"{value} protobuf message is not accepted; accepted {_V1_MESSAGE}")
+        if key == "proto" and value != V1_MESSAGE:
+            raise RemoteWriteError(415, f"{value} protobuf message is not accepted; accepted {V1_MESSAGE}")
     if content_encoding and content_encoding.lower() != "snappy":
         raise RemoteWriteError(415, f"{content_encoding} encoding is not accepted; only snappy is")
-
-
-def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> PromWriteRequest:
-    """The WriteRequest of a snappy-compressed body."""
-    try:
-        size = cramjam.snappy.decompress_raw_len(body)
-        if size > max_decompressed_bytes:
-            raise RemoteWriteError(413, f"decompressed body of {size} bytes exceeds {max_decompressed_bytes}")
-        raw = bytes(cramjam.snappy.decompress_raw(body))
-    except cramjam.DecompressionError as exc:
-        raise RemoteWriteError(400, str(exc)) from None
-    request = _RawWriteRequest()
-    try:
-        request.ParseFromString(raw)
-    except DecodeError as exc:
-        raise RemoteWriteError(400, f"malformed protobuf: {exc}") from None
-    return cast(PromWriteRequest, request)
-
-
-# A series' labels as sent, each a serialized prometheus.Label.
-EncodedLabels: TypeAlias = tuple[bytes, ...]
-# The oldest and newest instants a google.protobuf.Timestamp holds (years 1 and 9999), in ms.
-_MIN_MS = -62_135_596_800_000
-_MAX_MS = 253_402_300_799_999
-_OUT_OF_RANGE = "is out of the range of a timestamp"
-_UINT64 = (1 << 64) - 1
-# MetricsService.Sample's value (field 3, a double) and timestamp (field 4, a message).
-_VALUE = struct.Struct("<Bd")
-_TIMESTAMP_TAG = b"\x22"
-# WriteRequest's samples (field 1, each a message) and all_or_nothing (field 2) set.
-_SAMPLE_TAG = b"\x0a"
-_ALL_OR_NOTHING = b"\x10\x01"
-
-
-class SeriesNames:
-    """The encoded MetricsService sample head (its name and labels) of each series seen, by its
-    labels as sent: Prometheus sends the same series in every batch, so each is decoded and checked
-    once. Bounded: when full it starts over."""
-
-    def __init__(self, capacity: int = 250_000) -> None:
-        self._capacity = capacity
-        self._seen: dict[EncodedLabels, bytes] = {}
-
-    def of(self, index: int, labels: EncodedLabels) -> bytes:
-        """400 when the series has no name, a label twice, or a label that does not decode."""
-        head = self._seen.get(labels)
-        if head is None:
-            name, pairs = _name_and_labels(index, labels)
-            head = metrics_service_pb2.Sample(name=name, labels=pairs).SerializeToString(deterministic=True)
-            if len(self._seen) >= self._capacity:
-                self._seen.clear()
-            self._seen[labels] = head
-        return head
-
-
-def _name_and_labels(index: int, encoded: EncodedLabels) -> tuple[str, dict[str, str]]:
-    labels: dict[str, str] = {}
-    for raw in encoded:
-        try:
-            label = cast(PromLabel, _Label.FromString(raw))
-        except DecodeError as exc:
-            raise RemoteWriteError(400, f"malformed protobuf: timeseries[{index}].labels: {exc}") from None
-        if label.name in labels:
-            raise RemoteWriteError(400, f"timeseries[{index}]: duplicate label {label.name!r}")
-        labels[label.name] = label.value
-    name = labels.pop("__name__", "")
-    if not name:
-        raise RemoteWriteError(400, f"timeseries[{index}]: series without a __name__ label: {labels}")
-    # In Prometheus an empty label value is the same as the label being absent.
-    return name, {k: v for k, v in labels.items() if v}
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-# The varints of the lengths a sample's fields have (two bytes at most).
-_LENGTHS = [_varint(n) for n in range(1 << 14)]
-
-
-def _length(n: int) -> bytes:
-    return _LENGTHS[n] if n < len(_LENGTHS) else _varint(n)
-
-
-def _timestamp_field(t_ms: int) -> bytes:
-    """MetricsService.Sample's timestamp (field 4), a google.protobuf.Timestamp: seconds (field 1,
-    int64 as a varint) and nanos (field 2), zeros left out."""
-    seconds, ms = divmod(t_ms, 1000)
-    timestamp = (b"\x08" + _varint(seconds & _UINT64) if seconds else b"") + (
-        b"\x10" + _varint(ms * 1_000_000) if ms else b""
-    )
-    return _TIMESTAMP_TAG + _length(len(timestamp)) + timestamp
-
-
-def _sample_field(sample: bytes) -> bytes:
-    return _SAMPLE_TAG + _length(len(sample)) + sample
-
-
-def to_samples(
-    request: PromWriteRequest, names: SeriesNames | None = None
-) -> metrics_service_pb2.WriteRequest:
-    """The MetricsService samples of every series; 400 for the first series that cannot be stored.
-
-    Built as the encoded request: the name and labels of a series are encoded once (`names` keeps
-    them across requests), each sample adds its value and timestamp."""
-    names = SeriesNames() if names is None else names
-    parts = [_ALL_OR_NOTHING]
-    # The samples of a batch mostly share their timestamps (a scrape's).
-    timestamps: dict[int, bytes] = {}
-    for index, series in enumerate(request.timeseries):
-        head = names.of(index, tuple(series.labels))
-        samples = series.samples
-        for sample in samples:
-            t_ms = sample.timestamp
-            if not _MIN_MS <= t_ms <= _MAX_MS:
-                s_index = next(i for i, x in enumerate(samples) if x.timestamp == t_ms)
-                raise RemoteWriteError(
-                    400, f"timeseries[{index}].samples[{s_index}].timestamp: {t_ms} {_OUT_OF_RANGE}"
-                )
-            timestamp = timestamps.get(t_ms)
-            if timestamp is None:
-                timestamp = timestamps[t_ms] = _timestamp_field(t_ms)
-            parts.append(_sample_field(head + _VALUE.pack(0x19, sample.value) + timestamp))
-        for h_index, h in enumerate(series.histograms):
-            path = f"timeseries[{index}].histograms[{h_index}]"
-            native = to_native_histogram(h, path)
-            if not _MIN_MS <= h.timestamp <= _MAX_MS:
-                raise RemoteWriteError(400, f"{path}.timestamp: {h.timestamp} {_OUT_OF_RANGE}")
-            pb = metrics_service_pb2.Sample.FromString(head)
-            pb.histogram.CopyFrom(native)
-            pb.timestamp.FromMilliseconds(h.timestamp)
-            parts.append(_sample_field(pb.SerializeToString()))
-    return metrics_service_pb2.WriteRequest.FromString(b"".join(parts))
-
-
-def to_native_histogram(h: PromHistogram, path: str) -> metrics_service_pb2.NativeHistogram:
-    """A remote-written histogram (integer counts as deltas, or float counts) as the Write call takes
-    it; 400 naming the field (`path`.positive_spans) when Prometheus' Validate would refuse it."""
-    integer = h.WhichOneof("count") != "count_float"
-    positive_spans: list[Span] = [(s.offset, s.length) for s in h.positive_spans]
-    negative_spans: list[Span] = [(s.offset, s.length) for s in h.negative_spans]
-    if integer:
-        if h.positive_counts or h.negative_counts:
-            side = "positive" if h.positive_counts else "negative"
-            raise RemoteWriteError(
-                400, f"{path}.{side}_counts: a histogram of integer counts gives its buckets as deltas"
-            )
-        positive, positive_field = _cumulated(h.positive_deltas), "positive_deltas"
-        negative, negative_field = _cumulated(h.negative_deltas), "negative_deltas"
-        count, zero_count = float(h.count_int), float(h.zero_count_int)
-    else:
-        if h.positive_deltas or h.negative_deltas:
-            side = "positive" if h.positive_deltas else "negative"
-            raise RemoteWriteError(
-                400, f"{path}.{side}_deltas: a histogram of float counts gives its buckets as counts"
-            )
-        positive, positive_field = list(h.positive_counts), "positive_counts"
-        negative, negative_field = list(h.negative_counts), "negative_counts"
-        count, zero_count = h.count_float, h.zero_count_float
-    problems = check_layout(
-        h.schema,
-        positive_spans,
-        len(positive),
-        negative_spans,
-        len(negative),
-        list(h.custom_values),
-        h.zero_threshold,
-        zero_count,
-    )
-    problems += check_counts("positive", positive) + check_counts("negative", negative)
-    if zero_count < 0:
-        problems.append(("zero_count_float", f"count {zero_count} is negative"))
-    if count < 0:
-        problems.append(("count_float", f"count {count} is negative"))
-    if not problems and integer:
-        problems += _check_integer_total(h, sum(positive) + sum(negative) + zero_count, count)
-    if problems:
-        field, reason = problems[0]
-        field = field.replace("positive_buckets", positive_field).replace("negative_buckets", negative_field)
-        raise RemoteWriteError(400, f"{path}.{field}: {reason}")
-    return metrics_service_pb2.NativeHistogram(
-        schema=h.schema,
-        count=count,
-        sum=h.sum,
-        zero_threshold=h.zero_threshold,
-        zero_count=zero_count,
-        positive_spans=[metrics_service_pb2.BucketSpan(offset=o, length=n) for o, n in positive_spans],
-        positive_buckets=positive,
-        negative_spans=[metrics_service_pb2.BucketSpan(offset=o, length=n) for o, n in negative_spans],
-        negative_buckets=negative,
-        custom_values=list(h.custom_values),
-        counter_reset_hint=metrics_service_pb2.CounterResetHint.ValueType(
-            h.reset_hint if 0 <= h.reset_hint <= 3 else 0
-        ),
-    )
-
-
-def _cumulated(deltas: Sequence[int]) -> list[float]:
-    out: list[float] = []
-    total = 0
-    for d in deltas:
-        total += d
-        out.append(float(total))
-    return out
-
-
-def _check_integer_total(h: PromHistogram, in_buckets: float, count: float) -> list[Problem]:
-    """Histogram.Validate's count check: the buckets hold every observation (at most the count when
-    the sum is NaN, as NaN observations are counted apart)."""
-    if math.isnan(h.sum):
-        if in_buckets > count:
-            return [
-                ("count_int", f"{in_buckets:.0f} observations in buckets, more than the count {count:.0f}")
-            ]
-    elif in_buckets != count:
-        return [("count_int", f"{in_buckets:.0f} observations in buckets, but the count is {count:.0f}")]
-    return []
 
 
 def rejected_message(response: metrics_service_pb2.WriteResponse) -> str:
@@ -490,7 +84,6 @@ def remote_write_endpoint(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> Endpoint:
     route = _write_route()
-    names = SeriesNames()
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -498,22 +91,24 @@ def remote_write_endpoint(
                 request.headers.get("content-type", ""), request.headers.get("content-encoding", "")
             )
             body = await read_body(request, max_body_bytes)
-            samples = to_samples(decode(body, max_decompressed_bytes), names)
-            if samples.samples:
-                response = await backend.unary(route, samples, request)
-                assert isinstance(response, metrics_service_pb2.WriteResponse)
-                if response.rejected:
-                    # As Prometheus: a request with an out-of-order or duplicate sample stores nothing
-                    # and is answered 400, so that the sender drops the batch instead of retrying
-                    # what can never be accepted.
-                    raise RemoteWriteError(400, rejected_message(response))
+            decompressed_size(body, max_decompressed_bytes)
+            write = metrics_service_pb2.WriteRequest(prometheus_remote_write=body, all_or_nothing=True)
+            response = await backend.unary(route, write, request)
+            assert isinstance(response, metrics_service_pb2.WriteResponse)
+            if response.rejected:
+                # As Prometheus: a request with an out-of-order or duplicate sample stores nothing
+                # and is answered 400, so that the sender drops the batch instead of retrying
+                # what can never be accepted.
+                raise RemoteWriteError(400, rejected_message(response))
         except RemoteWriteError as exc:
             return PlainTextResponse(exc.message, status_code=exc.status)
         except GatewayError as exc:
             return PlainTextResponse(exc.message, status_code=exc.status)
         except grpc.aio.AioRpcError as exc:
             error = from_rpc_error(exc)
-            return PlainTextResponse(error.message, status_code=error.status)
+            # The server's words on the body, as Prometheus writes them: "timeseries[3]: ...".
+            body_error = next((v.description for v in error.details if v.field == FIELD), None)
+            return PlainTextResponse(body_error or error.message, status_code=error.status)
         except Exception:
             log.exception("unexpected error serving %s", request.url.path)
             return PlainTextResponse("internal error", status_code=500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,6 +14,8 @@ import promql_parser as pp
 from alerting.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from alerting_server.api.convert import ts_from_pb
 from alerting_server.api.histograms import histogram_from_pb, histogram_to_pb
+from alerting_server.api.remote_write import RemoteSeries, SeriesCheck, remote_write_samples
+from alerting_server.api.seen import SeenSeries
 from alerting_server.clock import Clock
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.query.ast import selector_matchers
@@ -85,10 +88,9 @@ def _series_name(name: str, labels: Mapping[str, str]) -> str:
 
 
 def _check_limits(
-    violations: Violations, i: int, sample: metrics_service_pb2.Sample, limits: SampleLimits
+    violations: Violations, field: str, sample: metrics_service_pb2.Sample, limits: SampleLimits
 ) -> bool:
     """Adds a violation naming the series when it is over a limit; True when it is within them."""
-    field = f"samples[{i}].labels"
     count = len(sample.labels) + 1
     if count > limits.labels:
         problem = f"{count} labels (the name included), more than the limit of {limits.labels}"
@@ -114,24 +116,23 @@ def _check_limits(
     return False
 
 
-class KnownSeries:
-    """The label sets of series already written and found valid, by name and labels as written: a
-    series that comes back every interval (a scrape, a remote-write batch) is checked once.
+# The label sets of series already written and found valid, by name and labels as written.
+KnownSeries = SeenSeries[tuple[str, tuple[tuple[str, str], ...]], Labels]
 
-    Bounded: when full it starts over, so a stream of new series costs what it did without it.
-    """
 
-    def __init__(self, capacity: int = 250_000) -> None:
-        self._capacity = capacity
-        self._labels: dict[tuple[str, tuple[tuple[str, str], ...]], Labels] = {}
-
-    def get(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> Labels | None:
-        return self._labels.get(key)
-
-    def add(self, key: tuple[str, tuple[tuple[str, str], ...]], labels: Labels) -> None:
-        if len(self._labels) >= self._capacity:
-            self._labels.clear()
-        self._labels[key] = labels
+def series_labels(
+    violations: Violations, field: str, sample: metrics_service_pb2.Sample, limits: SampleLimits
+) -> Labels | None:
+    """The label set of the sample's series, with a violation for each way it cannot be stored
+    (`field` names the sample); None when it is over a limit, which is not looked into further."""
+    if not _check_limits(violations, f"{field}.labels", sample, limits):
+        return None
+    check_metric_name(violations, f"{field}.name", sample.name)
+    for name in sample.labels:
+        check_label_name(violations, f"{field}.labels.{name}", name, max_length=limits.name_length)
+    if "__name__" in sample.labels:
+        violations.add(f"{field}.labels.__name__", "set the metric name in `name`")
+    return from_mapping({**sample.labels, "__name__": sample.name})
 
 
 def samples_from_pb(
@@ -155,16 +156,11 @@ def samples_from_pb(
                 continue
         else:
             key = None
-        if not _check_limits(violations, i, s, limits):
-            continue
         before = len(violations.items)
-        check_metric_name(violations, f"samples[{i}].name", s.name)
-        for name in s.labels:
-            check_label_name(violations, f"samples[{i}].labels.{name}", name, max_length=limits.name_length)
-        if "__name__" in s.labels:
-            violations.add(f"samples[{i}].labels.__name__", "set the metric name in `name`")
+        labels = series_labels(violations, f"samples[{i}]", s, limits)
+        if labels is None:
+            continue
         t = ts_from_pb(s, "timestamp")
-        labels = from_mapping({**s.labels, "__name__": s.name})
         if key is not None and known is not None and len(violations.items) == before:
             known.add(key, labels)
         if s.HasField("histogram"):
@@ -255,14 +251,25 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         self._clock = clock
         self._listener = listener
         self._known = KnownSeries()
+        self._remote = RemoteSeries()
+        self._check_series: SeriesCheck = functools.partial(series_labels, limits=limits)
 
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
         samples = samples_from_pb(request, self._clock.now_ms(), self._limits, self._known)
+        names = {s.name for s in request.samples}
+        if request.prometheus_remote_write:
+            remote, remote_names = remote_write_samples(
+                request.prometheus_remote_write, self._remote, self._check_series
+            )
+            samples += remote
+            names |= remote_names
+        if not samples:
+            return metrics_service_pb2.WriteResponse()
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
-            self._listener.written({s.name for s in request.samples}, max(s.t_ms for s in samples))
+            self._listener.written(names, max(s.t_ms for s in samples))
         return metrics_service_pb2.WriteResponse(
             accepted=result.accepted,
             rejected=result.rejected,

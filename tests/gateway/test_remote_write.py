@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import cramjam
 import grpc
@@ -11,8 +11,15 @@ import pytest
 from google.protobuf.message import Message
 
 from alerting.v1 import metrics_service_pb2
+from alerting_common.remote_write import WriteRequest
+from alerting_server.api.errors import to_grpc_status
+from alerting_server.api.histograms import histogram_from_pb
+from alerting_server.api.metrics import MetricsServicer
+from alerting_server.clock import SystemClock
+from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.query.datasources import Datasources
+from alerting_server.query.tsdb import TSDB, HistogramSample, Sample, WriteResult
 from gateway import create_app
-from gateway.remote_write import WriteRequest
 
 from .fakes import Context, FakeServer
 
@@ -46,10 +53,59 @@ def encode(*series: Series) -> bytes:
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
 
 
-def written(server: FakeServer) -> list[tuple[str, dict[str, str], float, int]]:
-    sent = server.last("Write")
-    assert isinstance(sent, metrics_service_pb2.WriteRequest)
-    return [(s.name, dict(s.labels), s.value, s.timestamp.ToMilliseconds()) for s in sent.samples]
+class RecordingStore(TSDB):
+    """The embedded store, keeping each batch it was asked to append."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[Sample]] = []
+
+    def append(self, batch: Sequence[Sample], **options: Any) -> WriteResult:
+        self.batches.append(list(batch))
+        return super().append(batch, **options)
+
+
+@dataclass
+class StoringServer(FakeServer):
+    """A fake whose Write is the real servicer's over a recording store: the server decodes the body
+    the gateway hands on."""
+
+    store: RecordingStore = field(default_factory=RecordingStore)
+
+    def __post_init__(self) -> None:
+        self._metrics = MetricsServicer(self.store, cast(Datasources, None), SystemClock())
+
+    async def Write(
+        self, request: metrics_service_pb2.WriteRequest, context: Context
+    ) -> metrics_service_pb2.WriteResponse:
+        try:
+            return await self._metrics.Write(request, context)
+        except InvalidArgument as exc:
+            await cast(Any, context).abort_with_status(to_grpc_status(exc))
+            raise
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[StoringServer]:
+    fake = StoringServer()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def stored(server: StoringServer) -> list[list[tuple[str, dict[str, str], float, int]]]:
+    """Each batch the store was given: its samples as (name, other labels, value, time)."""
+    return [
+        [
+            (dict(s.labels)["__name__"], {k: v for k, v in s.labels if k != "__name__"}, s.value, s.t_ms)
+            for s in b
+        ]
+        for b in server.store.batches
+    ]
+
+
+def written(server: StoringServer) -> list[tuple[str, dict[str, str], float, int]]:
+    return stored(server)[-1]
 
 
 @dataclass
@@ -88,7 +144,7 @@ async def rejecting_client(rejecting: RejectingServer) -> AsyncIterator[httpx.As
 
 
 async def test_series_become_samples_with_name_labels_and_timestamps(
-    client: httpx.AsyncClient, server: FakeServer
+    client: httpx.AsyncClient, server: StoringServer
 ) -> None:
     body = encode(
         Series({"__name__": "cpu_usage", "host": "a", "job": "node"}, ((85.5, T0), (86.0, T0 + 15_000))),
@@ -109,7 +165,7 @@ async def test_series_become_samples_with_name_labels_and_timestamps(
     assert server.calls[-1].authorization == "Bearer t"
 
 
-async def test_empty_label_values_are_absent_labels(client: httpx.AsyncClient, server: FakeServer) -> None:
+async def test_empty_label_values_are_absent_labels(client: httpx.AsyncClient, server: StoringServer) -> None:
     body = encode(Series({"__name__": "up", "job": "node", "instance": ""}, ((1.0, T0),)))
 
     response = await client.post("/api/v1/write", content=body, headers=HEADERS)
@@ -119,7 +175,7 @@ async def test_empty_label_values_are_absent_labels(client: httpx.AsyncClient, s
 
 
 async def test_missing_headers_are_taken_as_remote_write_1_0(
-    client: httpx.AsyncClient, server: FakeServer
+    client: httpx.AsyncClient, server: StoringServer
 ) -> None:
     body = encode(Series({"__name__": "up"}, ((1.0, T0),)))
 
@@ -129,11 +185,11 @@ async def test_missing_headers_are_taken_as_remote_write_1_0(
     assert written(server) == [("up", {}, 1.0, T0)]
 
 
-async def test_an_empty_request_writes_nothing(client: httpx.AsyncClient, server: FakeServer) -> None:
+async def test_an_empty_request_writes_nothing(client: httpx.AsyncClient, server: StoringServer) -> None:
     response = await client.post("/api/v1/write", content=encode(), headers=HEADERS)
 
     assert response.status_code == 204
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
 @pytest.mark.parametrize(
@@ -146,41 +202,39 @@ async def test_an_empty_request_writes_nothing(client: httpx.AsyncClient, server
     ids=["bad-snappy", "bad-protobuf", "no-name"],
 )
 async def test_undecodable_or_unstorable_requests_are_400_and_write_nothing(
-    client: httpx.AsyncClient, server: FakeServer, body: bytes, message: str
+    client: httpx.AsyncClient, server: StoringServer, body: bytes, message: str
 ) -> None:
     response = await client.post("/api/v1/write", content=body, headers=HEADERS)
 
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/plain")
     assert message in response.text
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
 async def test_a_series_sent_again_is_written_as_the_first_time(
-    client: httpx.AsyncClient, server: FakeServer
+    client: httpx.AsyncClient, server: StoringServer
 ) -> None:
     first = encode(Series({"__name__": "up", "job": "node", "zone": ""}, ((1.0, T0),)))
     # The same labels in another order, then the first body again: both known, both as sent.
     reordered = encode(Series({"zone": "", "job": "node", "__name__": "up"}, ((0.0, T0 + 1),)))
-    for body in (first, reordered, first):
+    again = encode(Series({"__name__": "up", "job": "node", "zone": ""}, ((1.0, T0 + 2),)))
+    for body in (first, reordered, again):
         response = await client.post("/api/v1/write", content=body, headers=HEADERS)
         assert response.status_code == 204
-    writes = [c.request for c in server.calls if c.method == "Write"]
-    assert [
-        [(s.name, dict(s.labels), s.value, s.timestamp.ToMilliseconds()) for s in w.samples]  # type: ignore[attr-defined]
-        for w in writes
-    ] == [
+    assert stored(server) == [
         [("up", {"job": "node"}, 1.0, T0)],
         [("up", {"job": "node"}, 0.0, T0 + 1)],
-        [("up", {"job": "node"}, 1.0, T0)],
+        [("up", {"job": "node"}, 1.0, T0 + 2)],
     ]
 
 
 async def test_timestamps_before_and_at_the_epoch_are_kept(
-    client: httpx.AsyncClient, server: FakeServer
+    client: httpx.AsyncClient, server: StoringServer
 ) -> None:
     times = (0, 1, -1, -1500, 999, 1000, 253_402_300_799_999, -62_135_596_800_000)
-    body = encode(Series({"__name__": "up"}, tuple((float(i), t) for i, t in enumerate(times))))
+    # A series each: the store takes a series' samples in time order only.
+    body = encode(*(Series({"__name__": "up", "i": str(i)}, ((float(i), t),)) for i, t in enumerate(times)))
 
     response = await client.post("/api/v1/write", content=body, headers=HEADERS)
 
@@ -188,16 +242,16 @@ async def test_timestamps_before_and_at_the_epoch_are_kept(
     assert [(value, t) for _, _, value, t in written(server)] == [(float(i), t) for i, t in enumerate(times)]
 
 
-async def test_a_refused_series_stays_refused(client: httpx.AsyncClient, server: FakeServer) -> None:
+async def test_a_refused_series_stays_refused(client: httpx.AsyncClient, server: StoringServer) -> None:
     body = encode(Series({"__name__": "up", "job": "a"}, ((1.0, T0),)), Series({"job": "b"}, ((1.0, T0),)))
     for _ in range(2):
         response = await client.post("/api/v1/write", content=body, headers=HEADERS)
         assert response.status_code == 400
         assert response.text.startswith("timeseries[1]: series without a __name__ label")
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
-async def test_a_label_that_does_not_decode_is_400(client: httpx.AsyncClient, server: FakeServer) -> None:
+async def test_a_label_that_does_not_decode_is_400(client: httpx.AsyncClient, server: StoringServer) -> None:
     # A label name that is not UTF-8: field 1 of Label, 2 bytes.
     label = b"\x0a\x02\xff\xfe\x12\x01x"
     series = b"\x0a" + bytes([len(label)]) + label
@@ -207,12 +261,12 @@ async def test_a_label_that_does_not_decode_is_400(client: httpx.AsyncClient, se
 
     assert response.status_code == 400
     assert response.text.startswith("malformed protobuf: timeseries[0].labels")
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
 @pytest.mark.parametrize("timestamp", [-(2**63), 2**63 - 1, 253_402_300_800_000])
 async def test_a_timestamp_out_of_range_is_400_naming_the_sample(
-    client: httpx.AsyncClient, server: FakeServer, timestamp: int
+    client: httpx.AsyncClient, server: StoringServer, timestamp: int
 ) -> None:
     body = encode(Series({"__name__": "up"}, ((1.0, T0), (1.0, timestamp))))
 
@@ -222,7 +276,7 @@ async def test_a_timestamp_out_of_range_is_400_naming_the_sample(
     assert (
         response.text == f"timeseries[0].samples[1].timestamp: {timestamp} is out of the range of a timestamp"
     )
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
 @pytest.mark.parametrize(
@@ -235,14 +289,14 @@ async def test_a_timestamp_out_of_range_is_400_naming_the_sample(
     ids=["json", "remote-write-2", "gzip"],
 )
 async def test_other_protocols_and_encodings_are_415(
-    client: httpx.AsyncClient, server: FakeServer, headers: dict[str, str]
+    client: httpx.AsyncClient, server: StoringServer, headers: dict[str, str]
 ) -> None:
     body = encode(Series({"__name__": "up"}, ((1.0, T0),)))
 
     response = await client.post("/api/v1/write", content=body, headers={**HEADERS, **headers})
 
     assert response.status_code == 415
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
 async def test_a_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
@@ -324,7 +378,7 @@ FLOAT_CUSTOM: dict[str, Any] = {
 
 
 async def test_histograms_become_histogram_samples_with_absolute_counts(
-    client: httpx.AsyncClient, server: FakeServer
+    client: httpx.AsyncClient, server: StoringServer
 ) -> None:
     body = encode(
         Series({"__name__": "rpc_seconds", "job": "a"}, ((1.0, T0 - 1),), (INT_HISTOGRAM, FLOAT_CUSTOM))
@@ -333,28 +387,34 @@ async def test_histograms_become_histogram_samples_with_absolute_counts(
     response = await client.post("/api/v1/write", content=body, headers=HEADERS)
 
     assert response.status_code == 204, response.text
-    sent = server.last("Write")
-    assert isinstance(sent, metrics_service_pb2.WriteRequest)
-    float_sample, integer, custom = sent.samples
-    assert not float_sample.HasField("histogram")
-    assert integer.name == "rpc_seconds"
-    assert dict(integer.labels) == {"job": "a"}
-    assert integer.timestamp.ToMilliseconds() == T0
-    h = integer.histogram
-    assert (h.schema, h.count, h.sum, h.zero_threshold, h.zero_count) == (0, 6.0, 12.5, 0.001, 1.0)
-    assert [(s.offset, s.length) for s in h.positive_spans] == [(0, 2), (1, 1)]
-    assert list(h.positive_buckets) == [2.0, 1.0, 1.0]
-    assert [(s.offset, s.length) for s in h.negative_spans] == [(-1, 1)]
-    assert list(h.negative_buckets) == [1.0]
-    assert h.counter_reset_hint == metrics_service_pb2.COUNTER_RESET_HINT_NOT_RESET
-    c = custom.histogram
-    assert custom.timestamp.ToMilliseconds() == T0 + 1000
-    assert (c.schema, c.count, list(c.positive_buckets), list(c.custom_values)) == (
-        -53,
-        3.5,
-        [1.5, 2.0],
-        [0.1, 0.5],
+    float_sample, integer, custom = server.store.batches[-1]
+    assert not isinstance(float_sample, HistogramSample)
+    assert isinstance(integer, HistogramSample)
+    assert isinstance(custom, HistogramSample)
+    assert integer.labels == (("__name__", "rpc_seconds"), ("job", "a"))
+    assert (integer.t_ms, custom.t_ms) == (T0, T0 + 1000)
+    # The deltas as absolute counts, and each histogram as the Write call's own message gives it.
+    assert integer.histogram == histogram_from_pb(
+        Violations(),
+        "",
+        metrics_service_pb2.NativeHistogram(
+            schema=0,
+            count=6.0,
+            sum=12.5,
+            zero_threshold=0.001,
+            zero_count=1.0,
+            positive_spans=[
+                metrics_service_pb2.BucketSpan(offset=0, length=2),
+                metrics_service_pb2.BucketSpan(offset=1, length=1),
+            ],
+            positive_buckets=[2.0, 1.0, 1.0],
+            negative_spans=[metrics_service_pb2.BucketSpan(offset=-1, length=1)],
+            negative_buckets=[1.0],
+            counter_reset_hint=metrics_service_pb2.COUNTER_RESET_HINT_NOT_RESET,
+        ),
     )
+    c = custom.histogram
+    assert (c.schema, c.count, c.positive, c.custom_values) == (-53, 3.5, {0: 1.5, 2: 2.0}, (0.1, 0.5))
 
 
 @pytest.mark.parametrize(
@@ -409,7 +469,7 @@ async def test_histograms_become_histogram_samples_with_absolute_counts(
     ],
 )
 async def test_invalid_histograms_are_400_naming_the_field_and_write_nothing(
-    client: httpx.AsyncClient, server: FakeServer, change: dict[str, Any], message: str
+    client: httpx.AsyncClient, server: StoringServer, change: dict[str, Any], message: str
 ) -> None:
     body = encode(
         Series({"__name__": "up"}, ((1.0, T0),)),
@@ -420,14 +480,14 @@ async def test_invalid_histograms_are_400_naming_the_field_and_write_nothing(
 
     assert response.status_code == 400
     assert message in response.text
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []
 
 
-async def test_float_histograms_are_checked_too(client: httpx.AsyncClient, server: FakeServer) -> None:
+async def test_float_histograms_are_checked_too(client: httpx.AsyncClient, server: StoringServer) -> None:
     body = encode(Series({"__name__": "h"}, (), ({**FLOAT_CUSTOM, "positive_counts": [1.5, -2.0]},)))
 
     response = await client.post("/api/v1/write", content=body, headers=HEADERS)
 
     assert response.status_code == 400
     assert "timeseries[0].histograms[0].positive_counts[1]: bucket count -2.0 is negative" in response.text
-    assert [c for c in server.calls if c.method == "Write"] == []
+    assert stored(server) == []

@@ -13,7 +13,7 @@ import pytest
 
 from alerting.client import AlertingClient
 from alerting.client.errors import InvalidArgumentError
-from gateway.remote_write import WriteRequest
+from alerting_common.remote_write import WriteRequest
 from tests.integration.server import ServerProcess
 
 

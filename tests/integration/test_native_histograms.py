@@ -9,7 +9,7 @@ from typing import Any
 import cramjam
 import httpx
 
-from gateway.remote_write import WriteRequest
+from alerting_common.remote_write import WriteRequest
 from tests.integration.server import ServerProcess
 from tests.integration.test_delivery import eventually, hook_channel
 from tests.notify.receiver import Receiver

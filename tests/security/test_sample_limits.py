@@ -14,8 +14,8 @@ import pytest
 
 from alerting.client import AlertingClient, InvalidArgumentError
 from alerting.v1 import metrics_service_pb2
+from alerting_common.remote_write import WriteRequest
 from alerting_server import config
-from gateway.remote_write import WriteRequest
 from tests.integration.server import ServerProcess, started_server
 
 LIMITS = "tsdb: {label_limit: 4, label_name_length_limit: 16, label_value_length_limit: 32}\n"

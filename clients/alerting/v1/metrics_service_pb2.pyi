@@ -216,10 +216,18 @@ class WriteRequest(_message.Message):
 
     SAMPLES_FIELD_NUMBER: _builtins.int
     ALL_OR_NOTHING_FIELD_NUMBER: _builtins.int
+    PROMETHEUS_REMOTE_WRITE_FIELD_NUMBER: _builtins.int
     all_or_nothing: _builtins.bool
     """Unset: each sample that cannot be stored (out of order, a different value for a timestamp
     already stored) is rejected alone and the others are stored. Set: one such sample refuses the
     whole request and nothing is stored, as Prometheus' remote-write receiver does.
+    """
+    prometheus_remote_write: _builtins.bytes
+    """A Prometheus remote-write 1.0 body, as its sender sent it: a snappy-compressed
+    prometheus.WriteRequest. Its samples are written after `samples`, in its order (an error's
+    index counts on from them); a series it cannot store refuses the request (INVALID_ARGUMENT,
+    the field `prometheus_remote_write`, the series named as `timeseries[3]`). POST /api/v1/write
+    hands its body on here.
     """
     @_builtins.property
     def samples(self) -> _containers.RepeatedCompositeFieldContainer[Global___Sample]: ...
@@ -228,10 +236,11 @@ class WriteRequest(_message.Message):
         *,
         samples: _abc.Iterable[Global___Sample] | None = ...,
         all_or_nothing: _builtins.bool = ...,
+        prometheus_remote_write: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_or_nothing", b"all_or_nothing", "samples", b"samples"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_or_nothing", b"all_or_nothing", "prometheus_remote_write", b"prometheus_remote_write", "samples", b"samples"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,111 @@
+"""The samples of a Prometheus remote-write body (MetricsService.Write's `prometheus_remote_write`).
+
+Prometheus sends the same series in every batch, so a series is looked up by its labels as they
+came (each label's bytes), and its name and labels are decoded and checked once, when first seen.
+Each sample then costs reading its value and timestamp out of the decoded message: no Write message
+is built for it and read again. Refusals name the series as Prometheus' receiver does
+(`timeseries[3]: series without a __name__ label`), under the field `prometheus_remote_write`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from alerting.v1 import metrics_service_pb2
+from alerting_common.remote_write import (
+    MAX_MS,
+    MIN_MS,
+    OUT_OF_RANGE,
+    EncodedLabels,
+    PromTimeSeries,
+    RemoteWriteError,
+    decode,
+    name_and_labels,
+    to_native_histogram,
+)
+from alerting_server.api.histograms import histogram_from_pb
+from alerting_server.api.seen import SeenSeries
+from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.query.labels import Labels
+from alerting_server.query.tsdb import HistogramSample, Sample
+
+FIELD = "prometheus_remote_write"
+# The label set of a written sample's series, with a violation for each way it cannot be stored
+# (metrics.series_labels under the servicer's limits); None when it is over a limit.
+SeriesCheck = Callable[[Violations, str, metrics_service_pb2.Sample], Labels | None]
+
+
+def _refused(description: str) -> InvalidArgument:
+    return InvalidArgument.field(FIELD, description)
+
+
+# The label set and metric name of each series seen and found valid, by its labels as sent.
+RemoteSeries = SeenSeries[EncodedLabels, tuple[Labels, str]]
+
+
+def remote_write_samples(
+    body: bytes, known: RemoteSeries, check: SeriesCheck
+) -> tuple[list[Sample], set[str]]:
+    """The samples of the body in its order (a series' floats, then its histograms) and the metric
+    names they are of; InvalidArgument for the first series or sample that cannot be stored."""
+    try:
+        request = decode(body)
+    except RemoteWriteError as exc:
+        raise _refused(exc.message) from None
+    samples: list[Sample] = []
+    names: set[str] = set()
+    append = samples.append
+    for index, series in enumerate(request.timeseries):
+        key = tuple(series.labels)
+        found = known.get(key)
+        if found is None:
+            found = _checked(index, key, check)
+            known.add(key, found)
+        labels, name = found
+        names.add(name)
+        for sample in series.samples:
+            t = sample.timestamp
+            if not MIN_MS <= t <= MAX_MS:
+                _out_of_range(index, series, t)
+            append(Sample(labels, t, sample.value))
+        if series.histograms:
+            samples.extend(_histograms(index, series, labels))
+    return samples, names
+
+
+def _checked(index: int, key: EncodedLabels, check: SeriesCheck) -> tuple[Labels, str]:
+    try:
+        name, pairs = name_and_labels(index, key)
+    except RemoteWriteError as exc:
+        raise _refused(exc.message) from None
+    violations = Violations()
+    labels = check(violations, f"timeseries[{index}]", metrics_service_pb2.Sample(name=name, labels=pairs))
+    if violations.items or labels is None:
+        first = violations.items[0]
+        raise _refused(f"{first.field}: {first.description}")
+    return labels, name
+
+
+def _out_of_range(index: int, series: PromTimeSeries, t: int) -> None:
+    position = next(i for i, sample in enumerate(series.samples) if sample.timestamp == t)
+    raise _refused(f"timeseries[{index}].samples[{position}].timestamp: {t} {OUT_OF_RANGE}")
+
+
+def _histograms(index: int, series: PromTimeSeries, labels: Labels) -> list[Sample]:
+    out: list[Sample] = []
+    for position, h in enumerate(series.histograms):
+        path = f"timeseries[{index}].histograms[{position}]"
+        try:
+            native = to_native_histogram(h, path)
+        except RemoteWriteError as exc:
+            raise _refused(exc.message) from None
+        if not MIN_MS <= h.timestamp <= MAX_MS:
+            raise _refused(f"{path}.timestamp: {h.timestamp} {OUT_OF_RANGE}")
+        violations = Violations()
+        histogram = histogram_from_pb(violations, path, native)
+        if violations.items or histogram is None:
+            first = violations.items[0]
+            raise _refused(f"{first.field}: {first.description}")
+        out.append(HistogramSample(labels, h.timestamp, math.nan, histogram))
+    return out
