@@ -8,6 +8,10 @@ AXE_VERSION := 4.14.1
 # The accessibility checker the console's browser tests inject into its pages.
 AXE := .tools/node_modules/axe-core/axe.min.js
 PYTHON3 ?= python3
+# The compiled hot paths (native/, Rust, no crates to download): built into the package, loaded by
+# alerting_server/native.py. Without cargo the server takes its pure-Python paths; CI requires it.
+CARGO ?= $(shell command -v cargo 2>/dev/null || echo $(HOME)/.cargo/bin/cargo)
+NATIVE := alerting_server/libalerting_native.so
 
 .PHONY: setup run run-ha test lint gen gen-check fmt bench peers clean
 
@@ -23,13 +27,19 @@ $(BUF):
 $(AXE):
 	npm install --prefix .tools --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
 
-setup: $(STAMP) $(BUF) $(AXE)
+$(NATIVE): native/Cargo.toml native/src/lib.rs
+	@if [ -x "$(CARGO)" ]; then \
+		$(CARGO) build --quiet --release --offline --manifest-path native/Cargo.toml && \
+		cp native/target/release/libalerting_native.so $@; \
+	else echo "no cargo: the server runs without its compiled paths (alerting_server/native.py)"; fi
 
-run: $(STAMP)
+setup: $(STAMP) $(BUF) $(AXE) $(NATIVE)
+
+run: $(STAMP) $(NATIVE)
 	$(VENV)/bin/alerting-server serve
 
 # Three replicas on the local PostgreSQL (database alerting_ha): gRPC 50051-50053, REST 8081-8083.
-run-ha: $(STAMP)
+run-ha: $(STAMP) $(NATIVE)
 	scripts/peers.sh
 	$(PY) scripts/run_ha.py $(ARGS)
 
@@ -57,10 +67,10 @@ peers:
 test: lint peers
 	$(VENV)/bin/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	scripts/peers.sh
 	scripts/install-prometheus.sh
 	@for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache native/target $(NATIVE)

@@ -145,9 +145,9 @@ def _histogram_message() -> descriptor_pb2.DescriptorProto:
     )
 
 
-def _message_classes() -> tuple[type[Message], type[Message], type[Message]]:
+def _message_classes() -> tuple[type[Message], type[Message], type[Message], type[Message]]:
     """prompb's WriteRequest, declared only as far as this receiver reads it; the same read with
-    each label left encoded; and a Label.
+    each label left encoded; a TimeSeries so read; and a Label.
 
     Undeclared fields (metadata, exemplars) parse as unknown fields and are dropped.
     """
@@ -201,30 +201,53 @@ def _message_classes() -> tuple[type[Message], type[Message], type[Message]]:
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
     return cast(
-        tuple[type[Message], type[Message], type[Message]],
+        tuple[type[Message], type[Message], type[Message], type[Message]],
         tuple(
             message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
-            for name in (V1_MESSAGE, "prometheus.RawWriteRequest", "prometheus.Label")
+            for name in (
+                V1_MESSAGE,
+                "prometheus.RawWriteRequest",
+                "prometheus.RawTimeSeries",
+                "prometheus.Label",
+            )
         ),
     )
 
 
-WriteRequest, RawWriteRequest, _Label = _message_classes()
+WriteRequest, RawWriteRequest, RawTimeSeries, _Label = _message_classes()
 
 
 def decode(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> PromWriteRequest:
     """The WriteRequest of a snappy-compressed body; each series' labels left as their bytes."""
+    return parse(decompress(body, max_decompressed_bytes))
+
+
+def decompress(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> bytes:
+    """The protobuf bytes of a snappy-compressed body, within the cap."""
     decompressed_size(body, max_decompressed_bytes)
     try:
-        raw = bytes(cramjam.snappy.decompress_raw(body))
+        return bytes(cramjam.snappy.decompress_raw(body))
     except cramjam.DecompressionError as exc:
         raise RemoteWriteError(400, str(exc)) from None
+
+
+def parse(raw: bytes) -> PromWriteRequest:
+    """The WriteRequest of decompressed protobuf bytes; each series' labels left as their bytes."""
     request = RawWriteRequest()
     try:
         request.ParseFromString(raw)
     except DecodeError as exc:
         raise RemoteWriteError(400, f"malformed protobuf: {exc}") from None
     return cast(PromWriteRequest, request)
+
+
+def split_labels(labels: bytes) -> EncodedLabels:
+    """Each label of a run of a TimeSeries' Label fields as sent (the compiled reader gives a
+    series' labels so), as bytes of its own."""
+    try:
+        return tuple(cast(PromTimeSeries, RawTimeSeries.FromString(labels)).labels)
+    except DecodeError as exc:
+        raise RemoteWriteError(400, f"malformed protobuf: {exc}") from None
 
 
 def decompressed_size(body: bytes, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> int:

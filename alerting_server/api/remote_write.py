@@ -1,7 +1,7 @@
 """The samples of a Prometheus remote-write body (MetricsService.Write's `prometheus_remote_write`).
 
 Prometheus sends the same series in every batch, so a series is looked up by its labels as they
-came (each label's bytes), and its name and labels are decoded and checked once, when first seen.
+came (their bytes), and its name and labels are decoded and checked once, when first seen.
 Each sample then costs reading its value and timestamp out of the decoded message: no Write message
 is built for it and read again. Refusals name the series as Prometheus' receiver does
 (`timeseries[3]: series without a __name__ label`), under the field `prometheus_remote_write`.
@@ -19,14 +19,18 @@ from alerting_common.remote_write import (
     OUT_OF_RANGE,
     EncodedLabels,
     PromTimeSeries,
+    PromWriteRequest,
     RemoteWriteError,
-    decode,
+    decompress,
     name_and_labels,
+    parse,
+    split_labels,
     to_native_histogram,
 )
 from alerting_server.api.histograms import histogram_from_pb
 from alerting_server.api.seen import SeenSeries
 from alerting_server.errors import InvalidArgument, Violations
+from alerting_server.native import RemoteWriteColumns, remote_write_columns
 from alerting_server.query.labels import Labels
 from alerting_server.query.tsdb import HistogramSample, Sample
 
@@ -40,19 +44,59 @@ def _refused(description: str) -> InvalidArgument:
     return InvalidArgument.field(FIELD, description)
 
 
-# The label set and metric name of each series seen and found valid, by its labels as sent.
-RemoteSeries = SeenSeries[EncodedLabels, tuple[Labels, str]]
+# The label set and metric name of each series seen and found valid, by its labels as sent: each
+# label's bytes (read by the protobuf runtime), or the run of them (by the compiled reader).
+RemoteSeries = SeenSeries[EncodedLabels | bytes, tuple[Labels, str]]
 
 
 def remote_write_samples(
     body: bytes, known: RemoteSeries, check: SeriesCheck
 ) -> tuple[list[Sample], set[str]]:
     """The samples of the body in its order (a series' floats, then its histograms) and the metric
-    names they are of; InvalidArgument for the first series or sample that cannot be stored."""
+    names they are of; InvalidArgument for the first series or sample that cannot be stored.
+
+    The compiled reader (alerting_server/native.py) gives a body of float samples as columns; any
+    other body, or any body when it is not built, is read by the protobuf runtime, with the same
+    result."""
     try:
-        request = decode(body)
+        raw = decompress(body)
+        columns = remote_write_columns(raw)
+        if columns is not None:
+            return _from_columns(raw, columns, known, check)
+        return _from_message(parse(raw), known, check)
     except RemoteWriteError as exc:
         raise _refused(exc.message) from None
+
+
+def _from_columns(
+    raw: bytes, columns: RemoteWriteColumns, known: RemoteSeries, check: SeriesCheck
+) -> tuple[list[Sample], set[str]]:
+    samples: list[Sample] = []
+    names: set[str] = set()
+    append = samples.append
+    ts, vs = columns.ts, columns.vs
+    ends = [*columns.first[1:], len(ts)][: len(columns.first)]
+    for index, (at, length, first, end) in enumerate(
+        zip(columns.labels_at, columns.labels_length, columns.first, ends, strict=True)
+    ):
+        key = raw[at : at + length]
+        found = known.get(key)
+        if found is None:
+            found = _checked(index, split_labels(key), check)
+            known.add(key, found)
+        labels, name = found
+        names.add(name)
+        for j in range(first, end):
+            t = ts[j]
+            if not MIN_MS <= t <= MAX_MS:
+                raise _refused(f"timeseries[{index}].samples[{j - first}].timestamp: {t} {OUT_OF_RANGE}")
+            append(Sample(labels, t, vs[j]))
+    return samples, names
+
+
+def _from_message(
+    request: PromWriteRequest, known: RemoteSeries, check: SeriesCheck
+) -> tuple[list[Sample], set[str]]:
     samples: list[Sample] = []
     names: set[str] = set()
     append = samples.append

@@ -1,0 +1,92 @@
+"""The project's compiled hot paths (native/, in Rust), called through ctypes.
+
+`make setup` builds the library into this package (libalerting_native.so). Without it (a machine
+with no Rust toolchain) every caller takes its pure-Python path, which gives the same results more
+slowly: `AVAILABLE` says which. CI requires it (tests/test_native.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+LIBRARY = Path(__file__).with_name("libalerting_native.so")
+_OK = 0
+
+
+def _load() -> ctypes.CDLL | None:
+    try:
+        library = ctypes.CDLL(str(LIBRARY))
+    except OSError:
+        return None
+    decode = library.alerting_remote_write_decode
+    size = ctypes.c_size_t
+    decode.argtypes = [
+        ctypes.c_char_p,
+        size,
+        ctypes.c_void_p,
+        size,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        size,
+        ctypes.POINTER(size),
+        ctypes.POINTER(size),
+    ]
+    decode.restype = ctypes.c_int
+    return library
+
+
+_LIBRARY = _load()
+AVAILABLE = _LIBRARY is not None
+
+
+@dataclass(frozen=True)
+class RemoteWriteColumns:
+    """A remote-write body's float samples by series: series i's labels are
+    `body[labels_at[i]:labels_at[i] + labels_length[i]]` (its Label fields as sent), its samples
+    `ts[first[i]:first[i + 1]]` and the same of `vs` (the last series' run to the end)."""
+
+    labels_at: list[int]
+    labels_length: list[int]
+    first: list[int]
+    ts: list[int]
+    vs: list[float]
+
+
+def remote_write_columns(body: bytes) -> RemoteWriteColumns | None:
+    """The columns of a decompressed prometheus.WriteRequest; None when the library is not built or
+    leaves the body to the full decoder (a native histogram, labels split by samples, anything that
+    does not decode)."""
+    if _LIBRARY is None:
+        return None
+    decode = _LIBRARY.alerting_remote_write_decode
+    n_series, n_samples = ctypes.c_size_t(), ctypes.c_size_t()
+    # Counted first, then read into columns of the right size.
+    if (
+        decode(body, len(body), None, 0, None, None, 0, ctypes.byref(n_series), ctypes.byref(n_samples))
+        != _OK
+    ):
+        return None
+    series: npt.NDArray[np.uint32] = np.zeros((n_series.value, 3), dtype=np.uint32)
+    ts: npt.NDArray[np.int64] = np.zeros(n_samples.value, dtype=np.int64)
+    vs: npt.NDArray[np.float64] = np.zeros(n_samples.value, dtype=np.float64)
+    found = decode(
+        body,
+        len(body),
+        series.ctypes.data,
+        n_series.value,
+        ts.ctypes.data,
+        vs.ctypes.data,
+        n_samples.value,
+        ctypes.byref(n_series),
+        ctypes.byref(n_samples),
+    )
+    if found != _OK or n_series.value != len(series) or n_samples.value != len(ts):
+        return None
+    return RemoteWriteColumns(
+        series[:, 0].tolist(), series[:, 1].tolist(), series[:, 2].tolist(), ts.tolist(), vs.tolist()
+    )

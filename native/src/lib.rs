@@ -1,0 +1,247 @@
+//! The alerting server's compiled hot paths, called through ctypes (alerting_server/native).
+//!
+//! `alerting_remote_write_decode` reads a decompressed Prometheus remote-write 1.0 body (a
+//! `prometheus.WriteRequest`) into columns: for each series the place of its labels in the body,
+//! and the value and timestamp of each of its float samples. It reads what Prometheus sends and
+//! nothing more: a body with a native histogram, labels split by samples, a field of an unexpected
+//! wire type, or anything that does not decode is left to the full protobuf decoder (FALLBACK),
+//! which decides what it means and words the error. Safe Rust throughout, every read bounds-checked:
+//! a hostile body can only be refused, never read past.
+
+use std::panic;
+
+/// The columns were written (or, without room for them, counted).
+pub const OK: i32 = 0;
+/// Left to the full decoder: histograms, split labels, unexpected wire types, malformed input.
+pub const FALLBACK: i32 = 1;
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> Option<u64> {
+        let mut value: u64 = 0;
+        let mut shift: u32 = 0;
+        loop {
+            if self.pos >= self.end {
+                return None;
+            }
+            let byte = self.buf[self.pos];
+            self.pos += 1;
+            if shift == 63 && byte > 1 {
+                return None;
+            }
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(value);
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+    }
+
+    /// The end of a length-delimited field whose length comes next.
+    fn delimited(&mut self) -> Option<usize> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        let end = self.pos.checked_add(len)?;
+        if end > self.end {
+            return None;
+        }
+        Some(end)
+    }
+
+    fn fixed64(&mut self) -> Option<[u8; 8]> {
+        let end = self.pos.checked_add(8)?;
+        if end > self.end {
+            return None;
+        }
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&self.buf[self.pos..end]);
+        self.pos = end;
+        Some(bytes)
+    }
+
+    /// Passes over a field this reader does not use; None for a group or an unknown wire type.
+    fn skip(&mut self, wire: u64) -> Option<()> {
+        match wire {
+            0 => {
+                self.varint()?;
+            }
+            1 => {
+                self.fixed64()?;
+            }
+            2 => {
+                self.pos = self.delimited()?;
+            }
+            5 => {
+                let end = self.pos.checked_add(4)?;
+                if end > self.end {
+                    return None;
+                }
+                self.pos = end;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A field's number and wire type; None for a tag no message has: above 32 bits, or a field
+    /// number of 0 or past the largest (2^29 - 1).
+    fn tag(&mut self) -> Option<(u64, u64)> {
+        let tag = self.varint()?;
+        let field = tag >> 3;
+        if tag > u64::from(u32::MAX) || field == 0 || field > (1 << 29) - 1 {
+            return None;
+        }
+        Some((field, tag & 7))
+    }
+}
+
+/// Where the columns go; with no room, they are only counted.
+struct Columns<'a> {
+    series: &'a mut [u32],
+    ts: &'a mut [i64],
+    vs: &'a mut [f64],
+    n_series: usize,
+    n_samples: usize,
+}
+
+impl Columns<'_> {
+    fn sample(&mut self, t: i64, v: f64) {
+        if self.n_samples < self.ts.len() {
+            self.ts[self.n_samples] = t;
+            self.vs[self.n_samples] = v;
+        }
+        self.n_samples += 1;
+    }
+
+    /// A series whose labels lie at [labels_start, labels_end) and whose samples begin at `first`.
+    fn series(&mut self, labels_start: usize, labels_end: usize, first: usize) -> Option<()> {
+        let base = self.n_series.checked_mul(3)?;
+        if base + 3 <= self.series.len() {
+            self.series[base] = u32::try_from(labels_start).ok()?;
+            self.series[base + 1] = u32::try_from(labels_end - labels_start).ok()?;
+            self.series[base + 2] = u32::try_from(first).ok()?;
+        }
+        self.n_series += 1;
+        Some(())
+    }
+}
+
+/// A prometheus.Sample: value (1, double) and timestamp (2, int64); absent fields are 0.
+fn sample(reader: &mut Reader, end: usize) -> Option<(i64, f64)> {
+    let mut inner = Reader { buf: reader.buf, pos: reader.pos, end };
+    let (mut t, mut v) = (0i64, 0f64);
+    while inner.pos < end {
+        match inner.tag()? {
+            (1, 1) => v = f64::from_le_bytes(inner.fixed64()?),
+            (2, 0) => t = inner.varint()? as i64,
+            (1, _) | (2, _) => return None,
+            (_, wire) => inner.skip(wire)?,
+        }
+    }
+    reader.pos = end;
+    Some((t, v))
+}
+
+/// A prometheus.TimeSeries: its labels (1) one run of fields, its samples (2); histograms (4) are
+/// left to the full decoder.
+fn series(reader: &mut Reader, end: usize, out: &mut Columns) -> Option<()> {
+    let mut inner = Reader { buf: reader.buf, pos: reader.pos, end };
+    let first = out.n_samples;
+    let mut labels: Option<(usize, usize)> = None;
+    while inner.pos < end {
+        let field_start = inner.pos;
+        match inner.tag()? {
+            (1, 2) => {
+                let label_end = inner.delimited()?;
+                labels = match labels {
+                    None => Some((field_start, label_end)),
+                    Some((start, previous_end)) if previous_end == field_start => Some((start, label_end)),
+                    Some(_) => return None,
+                };
+                inner.pos = label_end;
+            }
+            (2, 2) => {
+                let sample_end = inner.delimited()?;
+                let (t, v) = sample(&mut inner, sample_end)?;
+                out.sample(t, v);
+            }
+            (1, _) | (2, _) | (4, _) => return None,
+            (_, wire) => inner.skip(wire)?,
+        }
+    }
+    reader.pos = end;
+    let (start, stop) = labels.unwrap_or((end, end));
+    out.series(start, stop, first)
+}
+
+fn write_request(buf: &[u8], out: &mut Columns) -> Option<()> {
+    if u32::try_from(buf.len()).is_err() {
+        return None;
+    }
+    let mut reader = Reader { buf, pos: 0, end: buf.len() };
+    while reader.pos < reader.end {
+        match reader.tag()? {
+            (1, 2) => {
+                let end = reader.delimited()?;
+                series(&mut reader, end, out)?;
+            }
+            (1, _) => return None,
+            (_, wire) => reader.skip(wire)?,
+        }
+    }
+    Some(())
+}
+
+/// Reads the body's `len` bytes at `body` into the columns: for series i, `series[3i]` is where its
+/// labels start in the body, `series[3i+1]` their length, `series[3i+2]` the index of its first
+/// sample; `ts` and `vs` hold every float sample in order. Writes only where there is room
+/// (`series_room` series, `sample_room` samples; null pointers with no room count), and always sets
+/// `n_series` and `n_samples` to what the body holds. Returns OK or FALLBACK.
+///
+/// # Safety
+/// `body` points to `len` readable bytes; `series` to `3 * series_room` u32s, `ts` and `vs` to
+/// `sample_room` values each, or are null with no room; `n_series` and `n_samples` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn alerting_remote_write_decode(
+    body: *const u8,
+    len: usize,
+    series: *mut u32,
+    series_room: usize,
+    ts: *mut i64,
+    vs: *mut f64,
+    sample_room: usize,
+    n_series: *mut usize,
+    n_samples: *mut usize,
+) -> i32 {
+    if body.is_null() || n_series.is_null() || n_samples.is_null() {
+        return FALLBACK;
+    }
+    if (series_room > 0 && series.is_null()) || (sample_room > 0 && (ts.is_null() || vs.is_null())) {
+        return FALLBACK;
+    }
+    let buf = std::slice::from_raw_parts(body, len);
+    let series_out: &mut [u32] =
+        if series_room > 0 { std::slice::from_raw_parts_mut(series, series_room * 3) } else { &mut [] };
+    let ts_out: &mut [i64] = if sample_room > 0 { std::slice::from_raw_parts_mut(ts, sample_room) } else { &mut [] };
+    let vs_out: &mut [f64] = if sample_room > 0 { std::slice::from_raw_parts_mut(vs, sample_room) } else { &mut [] };
+    let result = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+        let mut out = Columns { series: series_out, ts: ts_out, vs: vs_out, n_series: 0, n_samples: 0 };
+        let read = write_request(buf, &mut out);
+        (read, out.n_series, out.n_samples)
+    }));
+    match result {
+        Ok((Some(()), found_series, found_samples)) => {
+            *n_series = found_series;
+            *n_samples = found_samples;
+            OK
+        }
+        _ => FALLBACK,
+    }
+}
