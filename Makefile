@@ -58,6 +58,9 @@ lint: setup gen-check
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(BUF) lint
+	@if [ -x "$(CARGO)" ]; then \
+		$(CARGO) fmt --manifest-path native/Cargo.toml --check && \
+		$(CARGO) clippy --quiet --release --offline --manifest-path native/Cargo.toml -- -D warnings; fi
 
 peers:
 	scripts/peers.sh

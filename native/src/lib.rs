@@ -135,7 +135,11 @@ impl Columns<'_> {
 
 /// A prometheus.Sample: value (1, double) and timestamp (2, int64); absent fields are 0.
 fn sample(reader: &mut Reader, end: usize) -> Option<(i64, f64)> {
-    let mut inner = Reader { buf: reader.buf, pos: reader.pos, end };
+    let mut inner = Reader {
+        buf: reader.buf,
+        pos: reader.pos,
+        end,
+    };
     let (mut t, mut v) = (0i64, 0f64);
     while inner.pos < end {
         match inner.tag()? {
@@ -152,7 +156,11 @@ fn sample(reader: &mut Reader, end: usize) -> Option<(i64, f64)> {
 /// A prometheus.TimeSeries: its labels (1) one run of fields, its samples (2); histograms (4) are
 /// left to the full decoder.
 fn series(reader: &mut Reader, end: usize, out: &mut Columns) -> Option<()> {
-    let mut inner = Reader { buf: reader.buf, pos: reader.pos, end };
+    let mut inner = Reader {
+        buf: reader.buf,
+        pos: reader.pos,
+        end,
+    };
     let first = out.n_samples;
     let mut labels: Option<(usize, usize)> = None;
     while inner.pos < end {
@@ -162,7 +170,9 @@ fn series(reader: &mut Reader, end: usize, out: &mut Columns) -> Option<()> {
                 let label_end = inner.delimited()?;
                 labels = match labels {
                     None => Some((field_start, label_end)),
-                    Some((start, previous_end)) if previous_end == field_start => Some((start, label_end)),
+                    Some((start, previous_end)) if previous_end == field_start => {
+                        Some((start, label_end))
+                    }
                     Some(_) => return None,
                 };
                 inner.pos = label_end;
@@ -185,7 +195,11 @@ fn write_request(buf: &[u8], out: &mut Columns) -> Option<()> {
     if u32::try_from(buf.len()).is_err() {
         return None;
     }
-    let mut reader = Reader { buf, pos: 0, end: buf.len() };
+    let mut reader = Reader {
+        buf,
+        pos: 0,
+        end: buf.len(),
+    };
     while reader.pos < reader.end {
         match reader.tag()? {
             (1, 2) => {
@@ -223,16 +237,34 @@ pub unsafe extern "C" fn alerting_remote_write_decode(
     if body.is_null() || n_series.is_null() || n_samples.is_null() {
         return FALLBACK;
     }
-    if (series_room > 0 && series.is_null()) || (sample_room > 0 && (ts.is_null() || vs.is_null())) {
+    if (series_room > 0 && series.is_null()) || (sample_room > 0 && (ts.is_null() || vs.is_null()))
+    {
         return FALLBACK;
     }
     let buf = std::slice::from_raw_parts(body, len);
-    let series_out: &mut [u32] =
-        if series_room > 0 { std::slice::from_raw_parts_mut(series, series_room * 3) } else { &mut [] };
-    let ts_out: &mut [i64] = if sample_room > 0 { std::slice::from_raw_parts_mut(ts, sample_room) } else { &mut [] };
-    let vs_out: &mut [f64] = if sample_room > 0 { std::slice::from_raw_parts_mut(vs, sample_room) } else { &mut [] };
+    let series_out: &mut [u32] = if series_room > 0 {
+        std::slice::from_raw_parts_mut(series, series_room * 3)
+    } else {
+        &mut []
+    };
+    let ts_out: &mut [i64] = if sample_room > 0 {
+        std::slice::from_raw_parts_mut(ts, sample_room)
+    } else {
+        &mut []
+    };
+    let vs_out: &mut [f64] = if sample_room > 0 {
+        std::slice::from_raw_parts_mut(vs, sample_room)
+    } else {
+        &mut []
+    };
     let result = panic::catch_unwind(panic::AssertUnwindSafe(|| {
-        let mut out = Columns { series: series_out, ts: ts_out, vs: vs_out, n_series: 0, n_samples: 0 };
+        let mut out = Columns {
+            series: series_out,
+            ts: ts_out,
+            vs: vs_out,
+            n_series: 0,
+            n_samples: 0,
+        };
         let read = write_request(buf, &mut out);
         (read, out.n_series, out.n_samples)
     }));
