@@ -230,10 +230,10 @@ def _limited(items: list[str], limit: int) -> tuple[list[str], list[str]]:
 
 
 class WriteListener(Protocol):
-    """The rule engine: told which metric names got samples, and the newest of their timestamps, so
-    that the rules reading them evaluate now."""
+    """The rule engine: told which series got samples, and the newest of their timestamps, so that
+    the rules reading them evaluate now."""
 
-    def written(self, names: Iterable[str], newest_ms: int) -> None: ...
+    def written_series(self, series: Iterable[Labels], newest_ms: int) -> None: ...
 
 
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
@@ -258,18 +258,18 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
         samples = samples_from_pb(request, self._clock.now_ms(), self._limits, self._known)
-        names = {s.name for s in request.samples}
+        series = [s.labels for s in samples]
         if request.prometheus_remote_write:
-            remote, remote_names = remote_write_samples(
+            remote, remote_series = remote_write_samples(
                 request.prometheus_remote_write, self._remote, self._check_series
             )
             samples += remote
-            names |= remote_names
+            series += remote_series
         if not samples:
             return metrics_service_pb2.WriteResponse()
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
-            self._listener.written(names, max(s.t_ms for s in samples))
+            self._listener.written_series(series, max(s.t_ms for s in samples))
         return metrics_service_pb2.WriteResponse(
             accepted=result.accepted,
             rejected=result.rejected,

@@ -44,16 +44,16 @@ def _refused(description: str) -> InvalidArgument:
     return InvalidArgument.field(FIELD, description)
 
 
-# The label set and metric name of each series seen and found valid, by its labels as sent: each
+# The label set of each series seen and found valid, by its labels as sent: each
 # label's bytes (read by the protobuf runtime), or the run of them (by the compiled reader).
-RemoteSeries = SeenSeries[EncodedLabels | bytes, tuple[Labels, str]]
+RemoteSeries = SeenSeries[EncodedLabels | bytes, Labels]
 
 
 def remote_write_samples(
     body: bytes, known: RemoteSeries, check: SeriesCheck
-) -> tuple[list[Sample], set[str]]:
-    """The samples of the body in its order (a series' floats, then its histograms) and the metric
-    names they are of; InvalidArgument for the first series or sample that cannot be stored.
+) -> tuple[list[Sample], list[Labels]]:
+    """The samples of the body in its order (a series' floats, then its histograms) and the label
+    set of each series; InvalidArgument for the first series or sample that cannot be stored.
 
     The compiled reader (alerting_server/native.py) gives a body of float samples as columns; any
     other body, or any body when it is not built, is read by the protobuf runtime, with the same
@@ -70,9 +70,9 @@ def remote_write_samples(
 
 def _from_columns(
     raw: bytes, columns: RemoteWriteColumns, known: RemoteSeries, check: SeriesCheck
-) -> tuple[list[Sample], set[str]]:
+) -> tuple[list[Sample], list[Labels]]:
     samples: list[Sample] = []
-    names: set[str] = set()
+    series_labels: list[Labels] = []
     append = samples.append
     ts, vs = columns.ts, columns.vs
     ends = [*columns.first[1:], len(ts)][: len(columns.first)]
@@ -80,34 +80,32 @@ def _from_columns(
         zip(columns.labels_at, columns.labels_length, columns.first, ends, strict=True)
     ):
         key = raw[at : at + length]
-        found = known.get(key)
-        if found is None:
-            found = _checked(index, split_labels(key), check)
-            known.add(key, found)
-        labels, name = found
-        names.add(name)
+        labels = known.get(key)
+        if labels is None:
+            labels = _checked(index, split_labels(key), check)
+            known.add(key, labels)
+        series_labels.append(labels)
         for j in range(first, end):
             t = ts[j]
             if not MIN_MS <= t <= MAX_MS:
                 raise _refused(f"timeseries[{index}].samples[{j - first}].timestamp: {t} {OUT_OF_RANGE}")
             append(Sample(labels, t, vs[j]))
-    return samples, names
+    return samples, series_labels
 
 
 def _from_message(
     request: PromWriteRequest, known: RemoteSeries, check: SeriesCheck
-) -> tuple[list[Sample], set[str]]:
+) -> tuple[list[Sample], list[Labels]]:
     samples: list[Sample] = []
-    names: set[str] = set()
+    series_labels: list[Labels] = []
     append = samples.append
     for index, series in enumerate(request.timeseries):
         key = tuple(series.labels)
-        found = known.get(key)
-        if found is None:
-            found = _checked(index, key, check)
-            known.add(key, found)
-        labels, name = found
-        names.add(name)
+        labels = known.get(key)
+        if labels is None:
+            labels = _checked(index, key, check)
+            known.add(key, labels)
+        series_labels.append(labels)
         for sample in series.samples:
             t = sample.timestamp
             if not MIN_MS <= t <= MAX_MS:
@@ -115,10 +113,10 @@ def _from_message(
             append(Sample(labels, t, sample.value))
         if series.histograms:
             samples.extend(_histograms(index, series, labels))
-    return samples, names
+    return samples, series_labels
 
 
-def _checked(index: int, key: EncodedLabels, check: SeriesCheck) -> tuple[Labels, str]:
+def _checked(index: int, key: EncodedLabels, check: SeriesCheck) -> Labels:
     try:
         name, pairs = name_and_labels(index, key)
     except RemoteWriteError as exc:
@@ -128,7 +126,7 @@ def _checked(index: int, key: EncodedLabels, check: SeriesCheck) -> tuple[Labels
     if violations.items or labels is None:
         first = violations.items[0]
         raise _refused(f"{first.field}: {first.description}")
-    return labels, name
+    return labels
 
 
 def _out_of_range(index: int, series: PromTimeSeries, t: int) -> None:

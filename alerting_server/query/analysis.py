@@ -9,6 +9,7 @@ it from here: one parse, within the bounds of query/bounds.py, held by the query
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import promql_parser as pp
@@ -89,6 +90,11 @@ class Analysis:
     trims: trim.Marks
     # The selectors Prometheus reads through its HistogramStatsIterator (query/histogram_stats.py).
     stats_selectors: frozenset[int]
+    # Of each selector (each `or` branch of one) that names a single metric, what a series must have
+    # to be selected by it, as (metric name, label, value): one of its equality matchers on a label
+    # other than the name, with a value that is not empty; ("name", "", "") when it has none. A
+    # series none of these fit is selected by no such selector (`name_matchers` has the others).
+    series_keys: frozenset[tuple[str, str, str]] = frozenset()
 
     def reads(self, metric_name: str) -> bool:
         """Whether new samples of `metric_name` can change the query's result."""
@@ -142,6 +148,7 @@ def analysed(query: str) -> Analysis | None:
 
 def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> Analysis:
     names: set[str] = set()
+    keys: set[tuple[str, str, str]] = set()
     patterns: list[tuple[Matcher, ...]] = []
     problem = None
     invariant = True
@@ -149,7 +156,7 @@ def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> An
         if isinstance(node, pp.VectorSelector):
             invariant = invariant and node.offset is None and node.at is None
             try:
-                _collect_names(node, names, patterns)
+                _collect_names(node, names, patterns, keys)
             except MatcherError as e:
                 # promql-parser compiles regexes with Rust's engine; ours is stricter about RE2.
                 problem = problem or str(e)
@@ -162,7 +169,7 @@ def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> An
                 node, pp.BinaryExpr | pp.AggregateExpr | pp.ParenExpr | pp.UnaryExpr | pp.NumberLiteral
             )
     if problem is not None:
-        names, patterns = set(), []
+        names, patterns, keys = set(), [], set()
     try:
         plan = shared.plan(expr) if shareable else None
     except QueryError:
@@ -170,7 +177,16 @@ def _analysis(expr: pp.Expr, trims: trim.Marks, *, shareable: bool = True) -> An
         plan = None
     stats = histogram_stats.stats_selectors(expr, trims)
     return Analysis(
-        expr, value_type(expr), frozenset(names), tuple(patterns), problem, invariant, plan, trims, stats
+        expr,
+        value_type(expr),
+        frozenset(names),
+        tuple(patterns),
+        problem,
+        invariant,
+        plan,
+        trims,
+        stats,
+        frozenset(keys),
     )
 
 
@@ -178,18 +194,33 @@ def _op(op: pp.MatchOp) -> MatchOp:
     return next(ours for theirs, ours in _PARSER_OPS if theirs == op)
 
 
-def _collect_names(selector: pp.VectorSelector, names: set[str], patterns: list[tuple[Matcher, ...]]) -> None:
+def _collect_names(
+    selector: pp.VectorSelector,
+    names: set[str],
+    patterns: list[tuple[Matcher, ...]],
+    keys: set[tuple[str, str, str]],
+) -> None:
+    groups = selector.matchers.or_matchers or [selector.matchers.matchers]
     if selector.name is not None:
         names.add(selector.name)
+        keys.update(_series_key(selector.name, group) for group in groups)
         return
-    groups = selector.matchers.or_matchers or [selector.matchers.matchers]
     for group in groups:
         name_matchers = [m for m in group if m.name == _NAME_LABEL]
         equal = [m.value for m in name_matchers if m.op == pp.MatchOp.Equal]
         if equal:
             names.add(equal[0])
+            keys.add(_series_key(equal[0], group))
         else:
             patterns.append(tuple(Matcher(m.name, _op(m.op), m.value) for m in name_matchers))
+
+
+def _series_key(name: str, group: Sequence[pp.Matcher]) -> tuple[str, str, str]:
+    """What a series of `name` must have for the matchers to select it (Analysis.series_keys)."""
+    equal = sorted(
+        (m.name, m.value) for m in group if m.op == pp.MatchOp.Equal and m.name != _NAME_LABEL and m.value
+    )
+    return (name, *equal[0]) if equal else (name, "", "")
 
 
 def value_type(expr: pp.Expr) -> ValueType:

@@ -18,7 +18,7 @@ from typing import Protocol
 from alerting_server.clock import Clock
 from alerting_server.model import Alert, AlertState, Rule, RuleType
 from alerting_server.model.rule import RuleHealth, RuleHealthRow, definition
-from alerting_server.query.labels import METRIC_NAME, get
+from alerting_server.query.labels import METRIC_NAME, Labels, get
 from alerting_server.query.storage import STALE_NAN
 from alerting_server.query.tsdb import Sample
 from alerting_server.rules import telemetry
@@ -142,6 +142,9 @@ class RuleManager:
         self._definitions: dict[str, list[Rule]] = {}
         self._readers: dict[str, set[str]] = {}
         self._patterned: set[str] = set()
+        # The groups by what a written series must have for a rule of theirs to read it: metric
+        # name, then label and value (GroupReads.series_keys).
+        self._series_readers: dict[str, dict[str, dict[str, set[str]]]] = {}
         # Health of the latest evaluation of each rule; what of it is to be stored; what was stored.
         self._live: dict[str, RuleHealthRow] = {}
         self._health: dict[str, RuleHealthRow] = {}
@@ -261,6 +264,25 @@ class RuleManager:
             runner = self.runners.get(key)
             if key != exclude and runner is not None and self._ours(key):
                 runner.written(group_names, newest_ms)
+
+    def written_series(self, series: Iterable[Labels], newest_ms: int) -> None:
+        """Samples of these series were written, the newest at `newest_ms`: the rules a selector of
+        which may take one of them evaluate soon, and only those. A write of many series (a remote-
+        write batch) wakes the groups reading some of them, not every group reading their metrics."""
+        hit: dict[str, list[dict[str, str]]] = {}
+        readers = self._series_readers
+        patterned = self._patterned
+        for labels in series:
+            found = dict(labels)
+            keys = set(patterned)
+            for label, values in readers.get(found.get(METRIC_NAME, ""), {}).items():
+                keys.update(values.get(found.get(label, "") if label else "", ()))
+            for key in keys:
+                hit.setdefault(key, []).append(found)
+        for key, group_series in hit.items():
+            runner = self.runners.get(key)
+            if runner is not None and self._ours(key):
+                runner.written_to(runner.reads.reading_series(group_series), newest_ms)
 
     # --- evaluation results ----------------------------------------------------------------
 
@@ -489,8 +511,14 @@ class RuleManager:
     def _index(self) -> None:
         self._readers = {}
         self._patterned = set()
+        self._series_readers = {}
         for key, runner in self.runners.items():
             for name in runner.reads.metric_names:
                 self._readers.setdefault(name, set()).add(key)
+            for name, by_label in runner.reads.series_keys.items():
+                for label, values in by_label.items():
+                    for value in values:
+                        readers = self._series_readers.setdefault(name, {}).setdefault(label, {})
+                        readers.setdefault(value, set()).add(key)
             if runner.reads.has_patterns:
                 self._patterned.add(key)

@@ -1,16 +1,18 @@
-"""Which rules of a group a write can change: the metric names each rule reads.
+"""Which rules of a group a write can change: the metric names each rule reads, and of each of its
+selectors what a series must have to be selected (Analysis.series_keys).
 
 A rule whose inputs got no new sample would evaluate to what it returned before, so an
-evaluation caused by a write only needs the rules reading a written metric, plus the rules
+evaluation caused by a write only needs the rules reading a written series, plus the rules
 later in the group that read what those record (a recording rule feeds the rules after it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from alerting_server.model import Rule, RuleType
 from alerting_server.query.analysis import Analysis, analysed
+from alerting_server.query.labels import METRIC_NAME
 
 
 def known_reads(query: str) -> Analysis | None:
@@ -27,6 +29,9 @@ class GroupReads:
         # Exact names answer most writes with one dict lookup; pattern selectors are checked one by one.
         self._by_name: dict[str, list[int]] = {}
         self._patterned: list[int] = []
+        # By metric name, then label and value: the rules with a selector taking only series with
+        # that value ("" and "": any series of the name).
+        self._by_key: dict[str, dict[str, dict[str, set[int]]]] = {}
         for i, info in enumerate(self._infos):
             if info is None:
                 continue
@@ -34,6 +39,8 @@ class GroupReads:
                 self._by_name.setdefault(name, []).append(i)
             if info.name_matchers:
                 self._patterned.append(i)
+            for name, label, value in info.series_keys:
+                self._by_key.setdefault(name, {}).setdefault(label, {}).setdefault(value, set()).add(i)
 
     @property
     def metric_names(self) -> frozenset[str]:
@@ -57,6 +64,33 @@ class GroupReads:
         for name in names:
             hit.update(self._reading(name))
         return self.closure(hit)
+
+    @property
+    def series_keys(self) -> dict[str, dict[str, dict[str, set[int]]]]:
+        """The rules by what a written series must have to be read by one of their selectors: metric
+        name, then label and value ("" and "" for any series of the name)."""
+        return self._by_key
+
+    def reading_series(self, series: Iterable[Mapping[str, str]]) -> set[int]:
+        """Positions of the rules a selector of which may take one of these series (each label set
+        with its metric name under __name__); rules after them reading what they record are not
+        included (closure())."""
+        hit: set[int] = set()
+        by_key = self._by_key
+        names: set[str] = set()
+        for labels in series:
+            name = labels.get(METRIC_NAME, "")
+            names.add(name)
+            for label, values in by_key.get(name, {}).items():
+                found = values.get(labels.get(label, "") if label else "")
+                if found:
+                    hit |= found
+        for name in names:
+            for i in self._patterned:
+                info = self._infos[i]
+                if info is not None and info.reads(name):
+                    hit.add(i)
+        return hit
 
     def closure(self, positions: Iterable[int]) -> list[int]:
         """`positions` and the rules after them reading what they record, in group order."""

@@ -2,8 +2,8 @@
 
 The periodic evaluation runs at Prometheus' slot timestamps (Group.eval_timestamp); when an
 evaluation overran and slots went by, they count as missed and the latest slot is evaluated,
-as Prometheus does. A write to a metric the group reads asks for an extra evaluation of the
-rules it can change, at the current time. When the group has room it runs at once: detection does
+as Prometheus does. A write of series the group's rules may read asks for an extra evaluation of
+those rules, at the current time. When the group has room it runs at once: detection does
 not wait for `min_interval`. Under load it is throttled to one per `min_interval`, writes that come
 in the meantime coalesced into that one: load is writes that came while an evaluation of the group
 ran (however many, they make one follow-up), or extra evaluations that took more than their share
@@ -114,16 +114,17 @@ class GroupRunner:
             and analysis.time_invariant
             for r in rules
         ]
-        # Metric names written since the last evaluation of the rules reading them: what the next
-        # periodic evaluation cannot skip.
-        self._touched: set[str] = set()
+        # The rules (positions) whose inputs were written since their last evaluation: what the
+        # next periodic evaluation cannot skip.
+        self._touched: set[int] = set()
         # The newest timestamp of the samples written (ms): an evaluation at an earlier time does not
         # see them, so it leaves them touched.
         self._newest_written = -(1 << 62)
         self.skipped = 0
         self.last_ts: int | None = None
         self.next_slot = group.eval_timestamp(clock.now_ms()) + group.interval_ms
-        self._written: set[str] = set()
+        # The rules written to since the last evaluation on writes: what the next one runs.
+        self._written: set[int] = set()
         self._full_requested = False
         # When the last extra evaluation started, and how long it took (ms, by the clock's measure).
         self._last_extra: int | None = None
@@ -144,8 +145,16 @@ class GroupRunner:
 
     def written(self, names: Iterable[str], newest_ms: int) -> None:
         """New samples of `names`, the newest at `newest_ms`: the rules reading them evaluate soon."""
-        self._written.update(names)
-        self._touched.update(names)
+        self.written_to(self.reads.affected(names), newest_ms)
+
+    def written_to(self, positions: Iterable[int], newest_ms: int) -> None:
+        """New samples, the newest at `newest_ms`, of series the rules at `positions` may read: they
+        evaluate soon."""
+        positions = set(positions)
+        if not positions:
+            return
+        self._written |= positions
+        self._touched |= positions
         self._newest_written = max(self._newest_written, newest_ms)
         if self._evaluating:
             self._written_busy = True
@@ -200,15 +209,16 @@ class GroupRunner:
         elif extra is not None and now >= extra:
             self._last_extra = now
             self._written_busy = False
-            names, self._written = self._written, set()
+            written, self._written = self._written, set()
             full, self._full_requested = self._full_requested, False
-            positions = None if full else self.reads.affected(names)
+            positions = None if full else self.reads.closure(written)
             ts = now if self.last_ts is None else max(now, self.last_ts + 1)
-            # Every rule reading these names evaluates now, after their writes: for those writes the
-            # next periodic evaluation has nothing to run again (writes from here on touch them anew),
+            # Every rule written to evaluates now, after the writes: for those writes the next
+            # periodic evaluation has nothing to run again (writes from here on touch them anew),
             # unless a sample is ahead of this evaluation, which does not see it yet. Should the
             # evaluation fail, they are the periodic evaluation's again.
-            covered = self._touched & names if ts >= self._newest_written else set()
+            evaluated = set(range(len(self.group.rules))) if positions is None else set(positions)
+            covered = self._touched & evaluated if ts >= self._newest_written else set()
             self._touched -= covered
             if positions is None or positions:
                 began = self._clock.now_ms()
@@ -282,7 +292,7 @@ class GroupRunner:
         if not skip:
             return None
         must = {i for i in range(len(self.group.rules)) if i not in skip}
-        must.update(self.reads.affected(touched))
+        must.update(touched)
         chosen = self.reads.closure(must)
         self.skipped += len(self.group.rules) - len(chosen)
         telemetry.SKIPPED.labels(self.name).inc(len(self.group.rules) - len(chosen))

@@ -17,6 +17,7 @@ from alerting_server.api.remote_write import FIELD, RemoteSeries, remote_write_s
 from alerting_server.clock import SystemClock
 from alerting_server.errors import InvalidArgument
 from alerting_server.query.datasources import Datasources
+from alerting_server.query.labels import Labels
 from alerting_server.query.tsdb import TSDB, Sample, WriteResult
 
 T0 = 1_700_000_000_000
@@ -35,10 +36,10 @@ def body(*series: tuple[dict[str, str], Sequence[tuple[float, int]]]) -> bytes:
 
 @dataclass
 class Heard:
-    calls: list[tuple[set[str], int]] = field(default_factory=list)
+    calls: list[tuple[list[Labels], int]] = field(default_factory=list)
 
-    def written(self, names: Iterable[str], newest_ms: int) -> None:
-        self.calls.append((set(names), newest_ms))
+    def written_series(self, series: Iterable[Labels], newest_ms: int) -> None:
+        self.calls.append((list(series), newest_ms))
 
 
 class Store(TSDB):
@@ -82,7 +83,9 @@ async def test_its_samples_come_after_those_of_samples_and_reach_the_listener() 
             Sample((("__name__", "up"), ("job", "a")), T0 + 1, 0.0),
         ]
     ]
-    assert heard.calls == [({"up", "cpu"}, T0 + 5000)]
+    up, cpu = (("__name__", "up"), ("job", "a")), (("__name__", "cpu"), ("host", "h1"))
+    # Each series written, for the rules reading it.
+    assert heard.calls == [([up, cpu, up], T0 + 5000)]
 
 
 async def test_a_refused_sample_is_counted_on_from_the_samples_field() -> None:
@@ -150,8 +153,8 @@ def test_a_series_is_checked_once_and_a_refused_one_every_time() -> None:
     known = RemoteSeries()
     good = body(({"__name__": "up"}, [(1.0, T0)]))
     for n in range(2):
-        samples, names = remote_write_samples(good, known, check)
-        assert (samples, names) == ([Sample((("__name__", "up"),), T0, 1.0)], {"up"})
+        samples, series = remote_write_samples(good, known, check)
+        assert (samples, series) == ([Sample((("__name__", "up"),), T0, 1.0)], [(("__name__", "up"),)])
         assert checked == ["up"], n
     for _ in range(2):
         with pytest.raises(InvalidArgument):

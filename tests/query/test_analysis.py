@@ -75,3 +75,9 @@ def test_the_cache_is_bounded_by_the_size_of_the_trees() -> None:
     # A tree larger than a sixteenth of the room is not held at all.
     cache.put("large", held, 11)
     assert cache.get("large") is None
+
+
+def test_series_keys_say_what_a_series_must_have_to_be_selected() -> None:
+    query = 'sum(a{x="1", y=~"2"}) / on() b{x="", y="3"} + c{p="q" or r="s"} + {__name__="d"}'
+    keys = analyse(query + ' + {__name__=~"e.*"}').series_keys
+    assert keys == {("a", "x", "1"), ("b", "y", "3"), ("c", "p", "q"), ("c", "r", "s"), ("d", "", "")}

@@ -176,6 +176,70 @@ async def test_a_write_evaluates_only_the_rules_reading_it_and_is_coalesced() ->
     assert runner.last_ts == now + 10
 
 
+async def test_a_written_series_evaluates_only_the_rules_that_may_select_it() -> None:
+    """Series by series: a write of some hosts wakes the rules on those hosts, not every rule reading
+    the metric; a rule with no equality matcher, or a pattern on the name, reads every series."""
+    engine, db, sink, _, _ = engine_for(
+        [
+            alerting("h1", 'avg by (host) (cpu{host="h1"}) > 80'),
+            alerting("h2", 'avg by (host) (cpu{host="h2"}) > 80'),
+            alerting("any", 'count(cpu{job=~".+"}) > 100'),
+            alerting("h3", 'cpu{host="h3"} > 80', group="other"),
+            alerting("pattern", '{__name__=~"cp.*", host="h9"} > 80', group="patterned"),
+        ]
+    )
+    await engine.load()
+    now = T0 + 100
+    write(db, "cpu", now, 90, host="h1", cpu="0")
+    engine.written_series(
+        [labels(__name__="cpu", host="h1", cpu="0"), labels(__name__="mem", host="h2")], now
+    )
+    g, other, patterned = (engine.runners[name] for name in ("g", "other", "patterned"))
+    assert await g.step(now) == g.next_slot
+    await engine.deliver()
+    assert [a.rule_id for a in sink.applied] == ["h1"]
+    # h1 and any ran; h2 did not.
+    assert [status.last_evaluation for status in g.group.status] == [now, None, now]
+    # A series of h2 written before the next slot: its rule is not skipped there, though it returned
+    # nothing before and reads no metric the others do not (skipping goes by rule, not by metric).
+    slot = g.next_slot
+    write(db, "cpu", slot - 1, 95, host="h2")
+    g.written_to(g.reads.reading_series([{"__name__": "cpu", "host": "h2"}]), slot - 1)
+    await g.step(slot)
+    await engine.deliver()
+    assert [status.last_evaluation for status in g.group.status] == [slot, slot, slot]
+    assert [a.rule_id for a in sink.applied] == ["h1", "h2"]
+    # The other group reads cpu, but none of its selectors takes host="h1": nothing to run.
+    assert await other.step(now) == other.next_slot
+    assert other.last_ts is None
+    # A pattern on the name may take any series of any metric: its group runs.
+    assert await patterned.step(now) == patterned.next_slot
+    assert patterned.last_ts == now
+
+
+def test_what_a_written_series_must_have_for_a_rule_to_read_it() -> None:
+    reads = GroupReads(
+        [
+            alerting("a", 'cpu{host="h1", cpu=~"0|1"} > 1'),
+            alerting("b", 'sum(cpu{host="h2"} or cpu{host="", job="j"}) > 1'),
+            alerting("c", 'rate(http{code="500" or code="502"}[1m]) > 1'),
+            alerting("d", '{__name__="up", job="api"} == 0'),
+            alerting("e", 'absent(up{job=""})'),
+        ]
+    )
+
+    def hit(**kv: str) -> set[int]:
+        return reads.reading_series([kv])
+
+    assert hit(__name__="cpu", host="h1", cpu="7") == {0}
+    assert hit(__name__="cpu", host="h2") == {1}
+    assert hit(__name__="cpu", job="j") == {1}
+    assert hit(__name__="cpu", host="h3") == set()
+    assert (hit(__name__="http", code="502"), hit(__name__="http", code="404")) == ({2}, set())
+    assert (hit(__name__="up", job="api"), hit(__name__="up", job="db")) == ({3, 4}, {4})
+    assert hit(__name__="mem", host="h1") == set()
+
+
 async def test_recording_output_triggers_the_rules_reading_it() -> None:
     rules = [
         Rule(name="job:x:sum", query="sum by (job) (x)", id="r", type=RuleType.RECORDING, group="rec"),
