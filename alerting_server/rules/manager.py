@@ -25,6 +25,7 @@ from alerting_server.rules import telemetry
 from alerting_server.rules.alerting import AlertingRule, AlertInstanceState
 from alerting_server.rules.group import DEFAULT_INTERVAL_MS, Appendable, Group
 from alerting_server.rules.pacer import Pacer
+from alerting_server.rules.reads import SeriesReaders
 from alerting_server.rules.runner import Evaluated, GroupRunner, QuerySources
 from alerting_server.rules.vector import QueryFunc
 from alerting_server.tasks import cancel
@@ -142,9 +143,8 @@ class RuleManager:
         self._definitions: dict[str, list[Rule]] = {}
         self._readers: dict[str, set[str]] = {}
         self._patterned: set[str] = set()
-        # The groups by what a written series must have for a rule of theirs to read it: metric
-        # name, then label and value (GroupReads.series_keys).
-        self._series_readers: dict[str, dict[str, dict[str, set[str]]]] = {}
+        # The groups' rules by what a written series must have for them to read it.
+        self._series_readers = SeriesReaders({})
         # Health of the latest evaluation of each rule; what of it is to be stored; what was stored.
         self._live: dict[str, RuleHealthRow] = {}
         self._health: dict[str, RuleHealthRow] = {}
@@ -267,22 +267,11 @@ class RuleManager:
 
     def written_series(self, series: Iterable[Labels], newest_ms: int) -> None:
         """Samples of these series were written, the newest at `newest_ms`: the rules a selector of
-        which may take one of them evaluate soon, and only those. A write of many series (a remote-
-        write batch) wakes the groups reading some of them, not every group reading their metrics."""
-        hit: dict[str, list[dict[str, str]]] = {}
-        readers = self._series_readers
-        patterned = self._patterned
-        for labels in series:
-            found = dict(labels)
-            keys = set(patterned)
-            for label, values in readers.get(found.get(METRIC_NAME, ""), {}).items():
-                keys.update(values.get(found.get(label, "") if label else "", ()))
-            for key in keys:
-                hit.setdefault(key, []).append(found)
-        for key, group_series in hit.items():
+        which may take one of them evaluate soon, and only those (SeriesReaders)."""
+        for key, positions in self._series_readers.hits(series).items():
             runner = self.runners.get(key)
             if runner is not None and self._ours(key):
-                runner.written_to(runner.reads.reading_series(group_series), newest_ms)
+                runner.written_to(positions, newest_ms)
 
     # --- evaluation results ----------------------------------------------------------------
 
@@ -511,14 +500,9 @@ class RuleManager:
     def _index(self) -> None:
         self._readers = {}
         self._patterned = set()
-        self._series_readers = {}
+        self._series_readers = SeriesReaders({key: runner.reads for key, runner in self.runners.items()})
         for key, runner in self.runners.items():
             for name in runner.reads.metric_names:
                 self._readers.setdefault(name, set()).add(key)
-            for name, by_label in runner.reads.series_keys.items():
-                for label, values in by_label.items():
-                    for value in values:
-                        readers = self._series_readers.setdefault(name, {}).setdefault(label, {})
-                        readers.setdefault(value, set()).add(key)
             if runner.reads.has_patterns:
                 self._patterned.add(key)

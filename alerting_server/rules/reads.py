@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from alerting_server.model import Rule, RuleType
 from alerting_server.query.analysis import Analysis, analysed
-from alerting_server.query.labels import METRIC_NAME
+from alerting_server.query.labels import METRIC_NAME, Labels, get
 
 
 def known_reads(query: str) -> Analysis | None:
@@ -71,25 +71,13 @@ class GroupReads:
         name, then label and value ("" and "" for any series of the name)."""
         return self._by_key
 
-    def reading_series(self, series: Iterable[Mapping[str, str]]) -> set[int]:
-        """Positions of the rules a selector of which may take one of these series (each label set
-        with its metric name under __name__); rules after them reading what they record are not
-        included (closure())."""
+    def patterned_reading(self, names: Iterable[str]) -> set[int]:
+        """Positions of the rules with a selector naming no single metric that reads one of `names`."""
         hit: set[int] = set()
-        by_key = self._by_key
-        names: set[str] = set()
-        for labels in series:
-            name = labels.get(METRIC_NAME, "")
-            names.add(name)
-            for label, values in by_key.get(name, {}).items():
-                found = values.get(labels.get(label, "") if label else "")
-                if found:
-                    hit |= found
-        for name in names:
-            for i in self._patterned:
-                info = self._infos[i]
-                if info is not None and info.reads(name):
-                    hit.add(i)
+        for i in self._patterned:
+            info = self._infos[i]
+            if info is not None and any(info.reads(name) for name in names):
+                hit.add(i)
         return hit
 
     def closure(self, positions: Iterable[int]) -> list[int]:
@@ -103,3 +91,43 @@ class GroupReads:
             if i in hit and rule.type is RuleType.RECORDING:
                 hit.update(j for j in self._reading(rule.name) if j > i)
         return sorted(hit)
+
+
+class SeriesReaders:
+    """The rules of many groups by what a written series must have for a selector of theirs to take
+    it: a write of many series (a remote-write batch) wakes the rules that may read some of them, not
+    every rule reading their metrics. Built from the groups' GroupReads, again when the rules change."""
+
+    def __init__(self, groups: Mapping[str, GroupReads]) -> None:
+        # Metric name, label, value: the groups' rules (positions) taking such series.
+        self._index: dict[str, dict[str, dict[str, list[tuple[str, frozenset[int]]]]]] = {}
+        self._patterned = {key: reads for key, reads in groups.items() if reads.has_patterns}
+        for key, reads in groups.items():
+            for name, by_label in reads.series_keys.items():
+                for label, values in by_label.items():
+                    for value, positions in values.items():
+                        found = self._index.setdefault(name, {}).setdefault(label, {}).setdefault(value, [])
+                        found.append((key, frozenset(positions)))
+
+    def hits(self, series: Iterable[Labels]) -> dict[str, set[int]]:
+        """By group, the positions of the rules a selector of which may take one of these series."""
+        hit: dict[str, set[int]] = {}
+        index = self._index
+        names: set[str] = set()
+        for labels in series:
+            # A label set is sorted: the name comes first unless a label name sorts before it.
+            name = labels[0][1] if labels and labels[0][0] == METRIC_NAME else get(labels, METRIC_NAME)
+            names.add(name)
+            by_label = index.get(name)
+            if by_label is None:
+                continue
+            for label, values in by_label.items():
+                found = values.get(get(labels, label) if label else "")
+                if found is not None:
+                    for key, positions in found:
+                        hit.setdefault(key, set()).update(positions)
+        for key, reads in self._patterned.items():
+            patterned = reads.patterned_reading(names)
+            if patterned:
+                hit.setdefault(key, set()).update(patterned)
+        return hit

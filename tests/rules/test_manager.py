@@ -19,7 +19,7 @@ from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.tsdb import TSDB, Sample
 from alerting_server.rules.group import Group
 from alerting_server.rules.manager import RuleManager
-from alerting_server.rules.reads import GroupReads
+from alerting_server.rules.reads import GroupReads, SeriesReaders
 from alerting_server.rules.runner import GroupRunner
 from alerting_server.rules.vector import VectorSample, engine_query_func
 
@@ -204,7 +204,7 @@ async def test_a_written_series_evaluates_only_the_rules_that_may_select_it() ->
     # nothing before and reads no metric the others do not (skipping goes by rule, not by metric).
     slot = g.next_slot
     write(db, "cpu", slot - 1, 95, host="h2")
-    g.written_to(g.reads.reading_series([{"__name__": "cpu", "host": "h2"}]), slot - 1)
+    engine.written_series([labels(__name__="cpu", host="h2")], slot - 1)
     await g.step(slot)
     await engine.deliver()
     assert [status.last_evaluation for status in g.group.status] == [slot, slot, slot]
@@ -218,26 +218,41 @@ async def test_a_written_series_evaluates_only_the_rules_that_may_select_it() ->
 
 
 def test_what_a_written_series_must_have_for_a_rule_to_read_it() -> None:
-    reads = GroupReads(
-        [
-            alerting("a", 'cpu{host="h1", cpu=~"0|1"} > 1'),
-            alerting("b", 'sum(cpu{host="h2"} or cpu{host="", job="j"}) > 1'),
-            alerting("c", 'rate(http{code="500" or code="502"}[1m]) > 1'),
-            alerting("d", '{__name__="up", job="api"} == 0'),
-            alerting("e", 'absent(up{job=""})'),
-        ]
+    readers = SeriesReaders(
+        {
+            "g": GroupReads(
+                [
+                    alerting("a", 'cpu{host="h1", cpu=~"0|1"} > 1'),
+                    alerting("b", 'sum(cpu{host="h2"} or cpu{host="", job="j"}) > 1'),
+                    alerting("c", 'rate(http{code="500" or code="502"}[1m]) > 1'),
+                    alerting("d", '{__name__="up", job="api"} == 0'),
+                    alerting("e", 'absent(up{job=""})'),
+                ]
+            ),
+            "other": GroupReads(
+                [alerting("f", 'cpu{host="h1"} > 2'), alerting("p", '{__name__=~"u.", a="b"}')]
+            ),
+        }
     )
 
-    def hit(**kv: str) -> set[int]:
-        return reads.reading_series([kv])
+    def hit(**kv: str) -> dict[str, set[int]]:
+        return readers.hits([labels(**kv)])
 
-    assert hit(__name__="cpu", host="h1", cpu="7") == {0}
-    assert hit(__name__="cpu", host="h2") == {1}
-    assert hit(__name__="cpu", job="j") == {1}
-    assert hit(__name__="cpu", host="h3") == set()
-    assert (hit(__name__="http", code="502"), hit(__name__="http", code="404")) == ({2}, set())
-    assert (hit(__name__="up", job="api"), hit(__name__="up", job="db")) == ({3, 4}, {4})
-    assert hit(__name__="mem", host="h1") == set()
+    assert hit(__name__="cpu", host="h1", cpu="7") == {"g": {0}, "other": {0}}
+    assert hit(__name__="cpu", host="h2") == {"g": {1}}
+    assert hit(__name__="cpu", job="j") == {"g": {1}}
+    assert hit(__name__="cpu", host="h3") == {}
+    assert (hit(__name__="http", code="502"), hit(__name__="http", code="404")) == ({"g": {2}}, {})
+    # A pattern on the name reads every series of a metric it takes.
+    assert hit(__name__="up", job="api") == {"g": {3, 4}, "other": {1}}
+    assert hit(__name__="up", job="db") == {"g": {4}, "other": {1}}
+    assert hit(__name__="mem", host="h1") == {}
+    # A label that sorts before the name.
+    assert hit(__name__="cpu", Host="x", host="h2") == {"g": {1}}
+    assert readers.hits([labels(__name__="cpu", host="h1"), labels(__name__="cpu", host="h2")]) == {
+        "g": {0, 1},
+        "other": {0},
+    }
 
 
 async def test_recording_output_triggers_the_rules_reading_it() -> None:
