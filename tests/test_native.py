@@ -61,16 +61,13 @@ def as_read(request: PromWriteRequest) -> list[tuple[bytes, list[tuple[int, byte
     ]
 
 
-def columns_read(raw: bytes, columns: RemoteWriteColumns) -> list[tuple[bytes, list[tuple[int, bytes]]]]:
-    ends = [*columns.first[1:], len(columns.ts)][: len(columns.first)]
+def columns_read(
+    raw: bytes, columns: RemoteWriteColumns, size: int = 3
+) -> list[tuple[bytes, list[tuple[int, bytes]]]]:
     return [
-        (
-            raw[at : at + length],
-            [(columns.ts[j], struct.pack("<d", columns.vs[j])) for j in range(first, end)],
-        )
-        for at, length, first, end in zip(
-            columns.labels_at, columns.labels_length, columns.first, ends, strict=True
-        )
+        (raw[at : at + length], [(run.ts[j], struct.pack("<d", run.vs[j])) for j in range(first, end)])
+        for run in columns.runs(size)
+        for at, length, first, end in zip(run.labels_at, run.labels_length, run.first, run.end, strict=True)
     ]
 
 
@@ -108,7 +105,7 @@ def test_whatever_it_reads_of_a_damaged_body_the_runtime_reads_the_same(
     columns = remote_write_columns(body)
     if columns is None:
         return
-    labels_bytes = [body[at : at + n] for at, n in zip(columns.labels_at, columns.labels_length, strict=True)]
+    labels_bytes = [label_run for label_run, _ in columns_read(body, columns)]
     request = parse(body)
     read = as_read(request)
     assert [samples for _, samples in columns_read(body, columns)] == [samples for _, samples in read]
@@ -122,7 +119,7 @@ def test_whatever_it_reads_of_a_damaged_body_the_runtime_reads_the_same(
 def test_random_bytes_are_never_read_past(body: bytes) -> None:
     columns = remote_write_columns(body)
     if columns is not None:
-        assert len(columns.labels_at) == len(parse(body).timeseries)
+        assert len(columns.series) == len(parse(body).timeseries)
 
 
 @needs_library

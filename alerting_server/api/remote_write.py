@@ -9,6 +9,7 @@ is built for it and read again. Refusals name the series as Prometheus' receiver
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -74,22 +75,22 @@ def _from_columns(
     samples: list[Sample] = []
     series_labels: list[Labels] = []
     append = samples.append
-    ts, vs = columns.ts, columns.vs
-    ends = [*columns.first[1:], len(ts)][: len(columns.first)]
-    for index, (at, length, first, end) in enumerate(
-        zip(columns.labels_at, columns.labels_length, columns.first, ends, strict=True)
-    ):
-        key = raw[at : at + length]
-        labels = known.get(key)
-        if labels is None:
-            labels = _checked(index, split_labels(key), check)
-            known.add(key, labels)
-        series_labels.append(labels)
-        for j in range(first, end):
-            t = ts[j]
-            if not MIN_MS <= t <= MAX_MS:
-                raise _refused(f"timeseries[{index}].samples[{j - first}].timestamp: {t} {OUT_OF_RANGE}")
-            append(Sample(labels, t, vs[j]))
+    for run in columns.runs():
+        ts, vs = run.ts, run.vs
+        for index, at, length, first, end in zip(
+            itertools.count(run.start), run.labels_at, run.labels_length, run.first, run.end
+        ):
+            key = raw[at : at + length]
+            labels = known.get(key)
+            if labels is None:
+                labels = _checked(index, split_labels(key), check)
+                known.add(key, labels)
+            series_labels.append(labels)
+            for j in range(first, end):
+                t = ts[j]
+                if not MIN_MS <= t <= MAX_MS:
+                    raise _refused(f"timeseries[{index}].samples[{j - first}].timestamp: {t} {OUT_OF_RANGE}")
+                append(Sample(labels, t, vs[j]))
     return samples, series_labels
 
 
