@@ -455,16 +455,21 @@ def _window(side: _Side, seconds: float) -> _Window:
     )
 
 
-def _compare(ingest: _Window, rules: _Window, window_s: float) -> Json:
-    """Figures per window of `window_s`: CPU in all, of the ingest alone, of the rules (the difference)."""
+def _compare(ingest: _Window, rules: _Window, window_s: float, series: int) -> Json:
+    """Figures per window of `window_s`: CPU in all, of the ingest alone, of the rules (the difference),
+    and the samples of `series` series a round taken in per CPU-second of the ingest alone."""
     all_cpu = rules.cpu_cores * window_s
     ingest_cpu = ingest.cpu_cores * window_s
     rule_cpu = all_cpu - ingest_cpu
+    ingested = ingest.ingest_rounds * series
     evals = rules.counters["evaluations"] * window_s
     out: Json = {
         "evaluations_per_s": round(evals / window_s, 1),
         "cpu_s": round(all_cpu, 2),
         "ingest_only_cpu_s": round(ingest_cpu, 2),
+        "ingest_samples_per_cpu_s": round(ingest.ingest_rounds * series / ingest_cpu)
+        if ingest_cpu > 0
+        else None,
         "rule_cpu_s": round(rule_cpu, 2),
         # Noise could leave no rule CPU to divide by, were the rules to cost next to nothing.
         "evaluations_per_rule_cpu_s": round(evals / rule_cpu) if rule_cpu > 0 else None,
@@ -542,7 +547,7 @@ def _prometheus_side(args: argparse.Namespace, series: list[_Series], groups: li
     finally:
         exporter.shutdown()
         exporter.server_close()
-    return {"version": version, **_compare(ingest, with_rules, args.peer_window)}
+    return {"version": version, **_compare(ingest, with_rules, args.peer_window, len(series))}
 
 
 def _our_side(args: argparse.Namespace, series: list[_Series], groups: list[str]) -> Json:
@@ -570,7 +575,7 @@ def _our_side(args: argparse.Namespace, series: list[_Series], groups: list[str]
             with_rules = _window(side, args.peer_window)
         finally:
             writer.stop()
-    out = _compare(ingest, with_rules, args.peer_window)
+    out = _compare(ingest, with_rules, args.peer_window, len(series))
     out["slowest_write_round_s"] = round(max(writer.round_s), 2)
     return out
 
@@ -603,6 +608,7 @@ def _peer(args: argparse.Namespace) -> Json:
             "cpu_s": ratio("cpu_s"),
             "rule_cpu_s": ratio("rule_cpu_s"),
             "ingest_only_cpu_s": ratio("ingest_only_cpu_s"),
+            "ingest_samples_per_cpu_s": ratio("ingest_samples_per_cpu_s"),
         },
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
