@@ -467,9 +467,7 @@ def _compare(ingest: _Window, rules: _Window, window_s: float, series: int) -> J
         "evaluations_per_s": round(evals / window_s, 1),
         "cpu_s": round(all_cpu, 2),
         "ingest_only_cpu_s": round(ingest_cpu, 2),
-        "ingest_samples_per_cpu_s": round(ingest.ingest_rounds * series / ingest_cpu)
-        if ingest_cpu > 0
-        else None,
+        "ingest_samples_per_cpu_s": round(ingested / ingest_cpu) if ingest_cpu > 0 else None,
         "rule_cpu_s": round(rule_cpu, 2),
         # Noise could leave no rule CPU to divide by, were the rules to cost next to nothing.
         "evaluations_per_rule_cpu_s": round(evals / rule_cpu) if rule_cpu > 0 else None,
