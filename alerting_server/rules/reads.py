@@ -111,9 +111,11 @@ class SeriesReaders:
 
     def hits(self, series: Iterable[Labels]) -> dict[str, set[int]]:
         """By group, the positions of the rules a selector of which may take one of these series."""
-        hit: dict[str, set[int]] = {}
         index = self._index
         names: set[str] = set()
+        # The index entries the series reach, each once: many series reach the same (the cpus of a
+        # host), and are merged into the groups' positions after.
+        reached: dict[int, list[tuple[str, frozenset[int]]]] = {}
         for labels in series:
             # A label set is sorted: the name comes first unless a label name sorts before it.
             name = labels[0][1] if labels and labels[0][0] == METRIC_NAME else get(labels, METRIC_NAME)
@@ -122,10 +124,19 @@ class SeriesReaders:
             if by_label is None:
                 continue
             for label, values in by_label.items():
-                found = values.get(get(labels, label) if label else "")
+                value = ""
+                if label:
+                    for k, v in labels:
+                        if k == label:
+                            value = v
+                            break
+                found = values.get(value)
                 if found is not None:
-                    for key, positions in found:
-                        hit.setdefault(key, set()).update(positions)
+                    reached[id(found)] = found
+        hit: dict[str, set[int]] = {}
+        for found in reached.values():
+            for key, positions in found:
+                hit.setdefault(key, set()).update(positions)
         for key, reads in self._patterned.items():
             patterned = reads.patterned_reading(names)
             if patterned:
