@@ -18,7 +18,8 @@ from alerting_server.clock import SystemClock
 from alerting_server.errors import InvalidArgument
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.labels import Labels
-from alerting_server.query.tsdb import TSDB, Sample, WriteResult
+from alerting_server.query.tsdb import Sample
+from tests.recording import RecordingStore
 
 T0 = 1_700_000_000_000
 
@@ -42,18 +43,8 @@ class Heard:
         self.calls.append((list(series), newest_ms))
 
 
-class Store(TSDB):
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[list[Sample]] = []
-
-    def append(self, batch: Sequence[Sample], **options: Any) -> WriteResult:
-        self.batches.append(list(batch))
-        return super().append(batch, **options)
-
-
-def servicer(limits: SampleLimits | None = None) -> tuple[MetricsServicer, Store, Heard]:
-    store, heard = Store(), Heard()
+def servicer(limits: SampleLimits | None = None) -> tuple[MetricsServicer, RecordingStore, Heard]:
+    store, heard = RecordingStore(), Heard()
     return (
         MetricsServicer(store, cast(Datasources, None), SystemClock(), heard, limits or SampleLimits()),
         store,

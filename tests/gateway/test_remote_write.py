@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -18,8 +18,9 @@ from alerting_server.api.metrics import MetricsServicer
 from alerting_server.clock import SystemClock
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.query.datasources import Datasources
-from alerting_server.query.tsdb import TSDB, HistogramSample, Sample, WriteResult
+from alerting_server.query.tsdb import HistogramSample
 from gateway import create_app
+from tests.recording import RecordingStore
 
 from .fakes import Context, FakeServer
 
@@ -51,18 +52,6 @@ def encode(*series: Series) -> bytes:
         for fields in spec.histograms:
             ts.histograms.add(**fields)
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
-
-
-class RecordingStore(TSDB):
-    """The embedded store, keeping each batch it was asked to append."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[list[Sample]] = []
-
-    def append(self, batch: Sequence[Sample], **options: Any) -> WriteResult:
-        self.batches.append(list(batch))
-        return super().append(batch, **options)
 
 
 @dataclass
