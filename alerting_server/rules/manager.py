@@ -150,6 +150,8 @@ class RuleManager:
         self._health: dict[str, RuleHealthRow] = {}
         self._stored: dict[str, RuleHealthRow] = {}
         self._outbox: list[tuple[str, Alert]] = []
+        # Hand-overs one after another: two at once could reach the alert stage out of order.
+        self._handing_over = asyncio.Lock()
         self._running = False
         self._lock = asyncio.Lock()
         # One thread evaluates every embedded group, off the event loop (the store is thread-safe).
@@ -313,17 +315,20 @@ class RuleManager:
             self.written(recorded, out.ts, exclude=runner.name)
 
     async def deliver(self) -> None:
-        """Hands the alert changes gathered so far to the alert stage, in the order they happened."""
-        changes, self._outbox = self._outbox, []
-        if changes:
-            try:
-                await self._alerts.apply_rule_alerts(changes)
-            except Exception:
-                # Stored elsewhere (several replicas: the database) and that failed: kept, in order,
-                # for the next hand-over (the next evaluation or the flush loop), since an alert's
-                # change of state is handed over once.
-                self._outbox[:0] = changes
-                raise
+        """Hands the alert changes gathered so far to the alert stage, in the order they happened;
+        after a hand-over still under way, so that what was gathered before the call is there when it
+        returns."""
+        async with self._handing_over:
+            changes, self._outbox = self._outbox, []
+            if changes:
+                try:
+                    await self._alerts.apply_rule_alerts(changes)
+                except Exception:
+                    # Stored elsewhere (several replicas: the database) and that failed: kept, in
+                    # order, for the next hand-over (the next evaluation or the flush loop), since an
+                    # alert's change of state is handed over once.
+                    self._outbox[:0] = changes
+                    raise
 
     async def _deliver_soon(self) -> None:
         try:

@@ -135,6 +135,9 @@ class GroupRunner:
         self._evaluating = False
         self._written_busy = False
         self._wake = asyncio.Event()
+        # One evaluation of the group at a time, whoever asks: two at once would each move the same
+        # alerts on, in two threads.
+        self._one_at_a_time = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -303,27 +306,29 @@ class GroupRunner:
     async def evaluate(
         self, ts: int, positions: Collection[int] | None, *, urgent: bool = False
     ) -> Evaluated:
-        """Evaluates the rules at `positions` (all when None) at `ts`, in group order."""
-        chosen = sorted(positions) if positions is not None else list(range(len(self.group.rules)))
-        out = Evaluated(ts, chosen)
-        started = time.perf_counter()
-        self._evaluating = True
-        try:
-            job = self._start_eval(ts, chosen, urgent)
+        """Evaluates the rules at `positions` (all when None) at `ts`, in group order, after any
+        evaluation of the group still running."""
+        async with self._one_at_a_time:
+            chosen = sorted(positions) if positions is not None else list(range(len(self.group.rules)))
+            out = Evaluated(ts, chosen)
+            started = time.perf_counter()
+            self._evaluating = True
             try:
-                out.result = await asyncio.shield(job)
-            except asyncio.CancelledError:
-                # Stopped (the group rebuilt, its partition given up) while the evaluation ran in its
-                # thread: the rules' alerts moved on there, so what changed is still handed on, or an
-                # alert it created would never reach the alert stage (the next evaluation, finding it
-                # already firing, reports no change).
-                if await self._finish_anyway(job, out):
-                    self._evaluated(out, started)
-                raise
-        finally:
-            self._evaluating = False
-        self._evaluated(out, started)
-        return out
+                job = self._start_eval(ts, chosen, urgent)
+                try:
+                    out.result = await asyncio.shield(job)
+                except asyncio.CancelledError:
+                    # Stopped (the group rebuilt, its partition given up) while the evaluation ran in
+                    # its thread: the rules' alerts moved on there, so what changed is still handed
+                    # on, or an alert it created would never reach the alert stage (the next
+                    # evaluation, finding it already firing, reports no change).
+                    if await self._finish_anyway(job, out):
+                        self._evaluated(out, started)
+                    raise
+            finally:
+                self._evaluating = False
+            self._evaluated(out, started)
+            return out
 
     def _start_eval(self, ts: int, chosen: list[int], urgent: bool) -> asyncio.Future[GroupEval]:
         if self.remote:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ from alerting_server.query.engine import Engine
 from alerting_server.query.labels import Labels
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.tsdb import TSDB, Sample
-from alerting_server.rules.group import Group
+from alerting_server.rules.group import Group, GroupEval
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads, SeriesReaders
 from alerting_server.rules.runner import GroupRunner
@@ -253,6 +255,61 @@ def test_what_a_written_series_must_have_for_a_rule_to_read_it() -> None:
         "g": {0, 1},
         "other": {0},
     }
+
+
+async def test_evaluations_of_a_group_run_one_after_another_whoever_asks() -> None:
+    """A periodic evaluation (its thread) and one on a write (the other thread) of the same group
+    never run at once: each would move the same alerts on."""
+    engine, *_ = engine_for([alerting("a", "a_metric > 1")])
+    await engine.load()
+    runner = engine.runners["g"]
+    spans: list[tuple[float, float]] = []
+    evaluate = runner.group.eval
+
+    def slow_eval(*args: Any, **kwargs: Any) -> GroupEval:
+        began = time.monotonic()
+        time.sleep(0.05)
+        try:
+            return evaluate(*args, **kwargs)
+        finally:
+            spans.append((began, time.monotonic()))
+
+    runner.group.eval = slow_eval  # type: ignore[method-assign]
+    await asyncio.gather(runner.evaluate(T0, None), runner.evaluate(T0 + 1, None, urgent=True))
+    (_, first_end), (second_start, _) = sorted(spans)
+    assert first_end <= second_start
+
+
+async def test_hand_overs_reach_the_alert_stage_in_order_and_a_caller_waits_for_the_one_under_way() -> None:
+    class Slow(Sink):
+        """Its first hand-over waits for the gate."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = asyncio.Event()
+            self.calls = 0
+
+        async def apply_rule_alerts(self, changes: Sequence[tuple[str, Alert]]) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                await self.gate.wait()
+            await super().apply_rule_alerts(changes)
+
+    sink = Slow()
+    engine, db, *_ = engine_for([alerting("a", "a_metric > 1"), alerting("b", "b_metric > 1")], sink=sink)
+    await engine.load()
+    write(db, "a_metric", T0, 5)
+    write(db, "b_metric", T0, 5)
+    await engine.runners["g"].evaluate(T0, [0])
+    first = asyncio.create_task(engine.deliver())
+    await asyncio.sleep(0.01)
+    await engine.runners["g"].evaluate(T0 + 1, [1])
+    second = asyncio.create_task(engine.deliver())
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    sink.gate.set()
+    await asyncio.gather(first, second)
+    assert [a.rule_id for a in sink.applied] == ["a", "b"]
 
 
 async def test_recording_output_triggers_the_rules_reading_it() -> None:
