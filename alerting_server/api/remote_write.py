@@ -125,9 +125,14 @@ def _checked(index: int, key: EncodedLabels, check: SeriesCheck) -> Labels:
     violations = Violations()
     labels = check(violations, f"timeseries[{index}]", metrics_service_pb2.Sample(name=name, labels=pairs))
     if violations.items or labels is None:
-        first = violations.items[0]
-        raise _refused(f"{first.field}: {first.description}")
+        raise _first_refusal(violations)
     return labels
+
+
+def _first_refusal(violations: Violations) -> InvalidArgument:
+    """The first of the violations found, as the body's refusal (Prometheus names one problem)."""
+    first = violations.items[0]
+    return _refused(f"{first.field}: {first.description}")
 
 
 def _out_of_range(index: int, series: PromTimeSeries, t: int) -> None:
@@ -148,7 +153,6 @@ def _histograms(index: int, series: PromTimeSeries, labels: Labels) -> list[Samp
         violations = Violations()
         histogram = histogram_from_pb(violations, path, native)
         if violations.items or histogram is None:
-            first = violations.items[0]
-            raise _refused(f"{first.field}: {first.description}")
+            raise _first_refusal(violations)
         out.append(HistogramSample(labels, h.timestamp, math.nan, histogram))
     return out

@@ -8,7 +8,7 @@ later in the group that read what those record (a recording rule feeds the rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from alerting_server.model import Rule, RuleType
 from alerting_server.query.analysis import Analysis, analysed
@@ -29,9 +29,6 @@ class GroupReads:
         # Exact names answer most writes with one dict lookup; pattern selectors are checked one by one.
         self._by_name: dict[str, list[int]] = {}
         self._patterned: list[int] = []
-        # By metric name, then label and value: the rules with a selector taking only series with
-        # that value ("" and "": any series of the name).
-        self._by_key: dict[str, dict[str, dict[str, set[int]]]] = {}
         for i, info in enumerate(self._infos):
             if info is None:
                 continue
@@ -39,8 +36,6 @@ class GroupReads:
                 self._by_name.setdefault(name, []).append(i)
             if info.name_matchers:
                 self._patterned.append(i)
-            for name, label, value in info.series_keys:
-                self._by_key.setdefault(name, {}).setdefault(label, {}).setdefault(value, set()).add(i)
 
     @property
     def metric_names(self) -> frozenset[str]:
@@ -51,12 +46,11 @@ class GroupReads:
         return bool(self._patterned)
 
     def _reading(self, name: str) -> list[int]:
-        hits = list(self._by_name.get(name, ()))
-        for i in self._patterned:
-            info = self._infos[i]
-            if info is not None and info.reads(name):
-                hits.append(i)
-        return hits
+        return [*self._by_name.get(name, ()), *self._patterned_reading(name)]
+
+    def _patterned_reading(self, name: str) -> list[int]:
+        """The rules with a selector naming no single metric that reads `name`."""
+        return [i for i in self._patterned if (info := self._infos[i]) is not None and info.reads(name)]
 
     def affected(self, names: Iterable[str]) -> list[int]:
         """Positions of the rules whose result may change after a write of `names`, in group order."""
@@ -65,20 +59,17 @@ class GroupReads:
             hit.update(self._reading(name))
         return self.closure(hit)
 
-    @property
-    def series_keys(self) -> dict[str, dict[str, dict[str, set[int]]]]:
-        """The rules by what a written series must have to be read by one of their selectors: metric
-        name, then label and value ("" and "" for any series of the name)."""
-        return self._by_key
+    def series_keys(self) -> Iterator[tuple[tuple[str, str, str], int]]:
+        """Each rule's (position) keys of what a written series must have to be read by one of its
+        selectors (Analysis.series_keys)."""
+        for i, info in enumerate(self._infos):
+            if info is not None:
+                for key in info.series_keys:
+                    yield key, i
 
     def patterned_reading(self, names: Iterable[str]) -> set[int]:
         """Positions of the rules with a selector naming no single metric that reads one of `names`."""
-        hit: set[int] = set()
-        for i in self._patterned:
-            info = self._infos[i]
-            if info is not None and any(info.reads(name) for name in names):
-                hit.add(i)
-        return hit
+        return {i for name in names for i in self._patterned_reading(name)}
 
     def closure(self, positions: Iterable[int]) -> list[int]:
         """`positions` and the rules after them reading what they record, in group order."""
@@ -103,11 +94,12 @@ class SeriesReaders:
         self._index: dict[str, dict[str, dict[str, list[tuple[str, frozenset[int]]]]]] = {}
         self._patterned = {key: reads for key, reads in groups.items() if reads.has_patterns}
         for key, reads in groups.items():
-            for name, by_label in reads.series_keys.items():
-                for label, values in by_label.items():
-                    for value, positions in values.items():
-                        found = self._index.setdefault(name, {}).setdefault(label, {}).setdefault(value, [])
-                        found.append((key, frozenset(positions)))
+            positions: dict[tuple[str, str, str], set[int]] = {}
+            for series_key, i in reads.series_keys():
+                positions.setdefault(series_key, set()).add(i)
+            for (name, label, value), found in positions.items():
+                entry = self._index.setdefault(name, {}).setdefault(label, {}).setdefault(value, [])
+                entry.append((key, frozenset(found)))
 
     def hits(self, series: Iterable[Labels]) -> dict[str, set[int]]:
         """By group, the positions of the rules a selector of which may take one of these series."""
