@@ -8,7 +8,7 @@ slowly: `AVAILABLE` says which. CI requires it (tests/test_native.py).
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,36 @@ def _load() -> ctypes.CDLL | None:
     return library
 
 
+def _load_gather() -> Callable[..., int] | None:
+    # Through PyDLL: the call keeps the interpreter lock, so no other thread can replace or free a
+    # head array while it is read.
+    try:
+        library = ctypes.PyDLL(str(LIBRARY))
+    except OSError:
+        return None
+    gather = library.alerting_window_gather
+    size, pointer = ctypes.c_size_t, ctypes.c_void_p
+    gather.argtypes = [
+        size,
+        pointer,
+        pointer,
+        pointer,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        pointer,
+        pointer,
+        size,
+        pointer,
+    ]
+    gather.restype = ctypes.c_int
+    return gather
+
+
 _LIBRARY = _load()
+_GATHER = _load_gather()
 AVAILABLE = _LIBRARY is not None
+# Whether the store reads windows of heads through the library (tests turn it off to compare).
+WINDOW_GATHER = _GATHER is not None
 
 
 @dataclass(frozen=True)
@@ -122,3 +150,39 @@ def remote_write_columns(body: bytes) -> RemoteWriteColumns | None:
     if found != _OK or n_series.value != len(series) or n_samples.value != len(ts):
         return None
     return RemoteWriteColumns(series, ts, vs)
+
+
+def window_gather(
+    heads_t: list[int], heads_v: list[int], ns: list[int], mint_ms: int, maxt_ms: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.intp]] | None:
+    """The samples in [mint_ms, maxt_ms] of series i's head, whose first ns[i] timestamps and values
+    are at the addresses heads_t[i] and heads_v[i], series after series: (timestamps, values,
+    offsets), series i's samples at [offsets[i], offsets[i + 1]). None without the library.
+
+    The caller keeps the arrays alive and unchanged for the call (the store's lock, or one thread)."""
+    if _GATHER is None:
+        return None
+    count = len(ns)
+    room = sum(ns)
+    out_t: npt.NDArray[np.int64] = np.empty(room, dtype=np.int64)
+    out_v: npt.NDArray[np.float64] = np.empty(room, dtype=np.float64)
+    offsets: npt.NDArray[np.intp] = np.empty(count + 1, dtype=np.intp)
+    pointers_t = np.array(heads_t, dtype=np.uintp)
+    pointers_v = np.array(heads_v, dtype=np.uintp)
+    lengths = np.array(ns, dtype=np.uintp)
+    found = _GATHER(
+        count,
+        pointers_t.ctypes.data,
+        pointers_v.ctypes.data,
+        lengths.ctypes.data,
+        mint_ms,
+        maxt_ms,
+        out_t.ctypes.data,
+        out_v.ctypes.data,
+        room,
+        offsets.ctypes.data,
+    )
+    if found != _OK:
+        return None
+    total = int(offsets[-1])
+    return out_t[:total], out_v[:total], offsets

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from alerting_server import native
 from alerting_server.errors import ResourceExhausted
 from alerting_server.query.histogram import CounterResetHint, FloatHistogram
 from alerting_server.query.labels import Labels, Matcher, MatchType
@@ -73,6 +74,7 @@ class _Series:
         "chunks",
         "first_t",
         "head_n",
+        "head_ref",
         "head_t",
         "head_v",
         "hists",
@@ -97,6 +99,16 @@ class _Series:
         self.hists: dict[int, FloatHistogram] | None = None
         # Start times of the samples that have one, by sample time; None until one has.
         self.starts: dict[int, int] | None = None
+        # The head arrays' addresses for the compiled window read, with the timestamps array they
+        # are of (checked by identity: the arrays are replaced, never moved); None until read.
+        self.head_ref: tuple[Timestamps, int, int] | None = None
+
+    def head_addresses(self) -> tuple[Timestamps, int, int]:
+        """The head timestamps array and the addresses of the head arrays (kept until they change)."""
+        ref = self.head_ref
+        if ref is None or ref[0] is not self.head_t:
+            ref = self.head_ref = (self.head_t, self.head_t.ctypes.data, self.head_v.ctypes.data)
+        return ref
 
     def append(self, t: int, v: float, st: int = 0) -> None:
         if st:
@@ -570,6 +582,11 @@ class TSDB:
         still exist and have samples there), as one FlatSeries; with `last`, only the last of each."""
         if last:
             return self._select_last_ids(ids, mint_ms, maxt_ms)
+        if native.WINDOW_GATHER:
+            ids = ids if isinstance(ids, list) else list(ids)
+            found = self._gather_heads(ids, mint_ms, maxt_ms)
+            if found is not None:
+                return found
         labels: list[Labels] = []
         parts_t: list[Timestamps] = []
         parts_v: list[Values] = []
@@ -641,6 +658,45 @@ class TSDB:
         return FlatSeries(
             labels, np.concatenate(parts_t), np.concatenate(parts_v), offsets, histograms, starts
         )
+
+    def _gather_heads(self, ids: list[int], mint_ms: int, maxt_ms: int) -> FlatSeries | None:
+        """select_flat_ids when the head alone holds the window of every series and none has
+        histograms or start times (a rule's range read), by the compiled gather; else None."""
+        labels: list[Labels] = []
+        heads_t: list[int] = []
+        heads_v: list[int] = []
+        ns: list[int] = []
+        all_series = self._series
+        for sid in ids:
+            series = all_series.get(sid)
+            if series is None:
+                continue
+            n = series.head_n
+            if not n or (series.chunks and series.first_t > mint_ms):
+                return None
+            if series.hists is not None or series.starts is not None:
+                return None
+            last_t = series.last_t
+            if last_t is None or last_t < mint_ms or series.first_t > maxt_ms:
+                continue
+            ref = series.head_ref
+            if ref is None or ref[0] is not series.head_t:
+                ref = series.head_addresses()
+            labels.append(series.labels)
+            heads_t.append(ref[1])
+            heads_v.append(ref[2])
+            ns.append(n)
+        gathered = native.window_gather(heads_t, heads_v, ns, mint_ms, maxt_ms)
+        if gathered is None:
+            return None
+        ts, vs, offsets = gathered
+        counts = np.diff(offsets)
+        if not counts.all():
+            # A series whose head has no sample in the window is left out, as select_flat_ids does.
+            kept = np.flatnonzero(counts).tolist()
+            labels = [labels[i] for i in kept]
+            offsets = np.concatenate(([0], offsets[1:][counts > 0])).astype(np.intp)
+        return FlatSeries(labels, ts, vs, offsets)
 
     def _select_last_ids(self, ids: Iterable[int], mint_ms: int, maxt_ms: int) -> FlatSeries:
         labels: list[Labels] = []

@@ -7,6 +7,10 @@
 //! wire type, or anything that does not decode is left to the full protobuf decoder (FALLBACK),
 //! which decides what it means and words the error. Safe Rust throughout, every read bounds-checked:
 //! a hostile body can only be refused, never read past.
+//!
+//! `alerting_window_gather` copies the samples of many series' head arrays that lie in a window
+//! into two flat columns, with where each series' samples start: what a rule's range selector
+//! reads from the embedded store, without a numpy slice per series.
 
 use std::panic;
 
@@ -276,4 +280,100 @@ pub unsafe extern "C" fn alerting_remote_write_decode(
         }
         _ => FALLBACK,
     }
+}
+
+/// Copies, for each of `count` series, the samples of its head arrays that lie in `[mint, maxt]`
+/// into `out_t` and `out_v`, one series after the other, and sets `offsets[i + 1]` to where series
+/// i's samples end (`offsets[0]` is 0). Series i's head is the first `ns[i]` timestamps at `ts[i]`
+/// (ascending) and values at `vs[i]`. Returns OK, or FALLBACK (nothing meaningful written) when
+/// the output has less room than the samples found or a pointer is null.
+///
+/// # Safety
+/// `ts`, `vs` and `ns` point to `count` entries each; `ts[i]` and `vs[i]` to `ns[i]` readable
+/// values each, which nothing changes during the call; `out_t` and `out_v` to `room` writable
+/// values each; `offsets` to `count + 1` writable entries.
+#[no_mangle]
+pub unsafe extern "C" fn alerting_window_gather(
+    count: usize,
+    ts: *const *const i64,
+    vs: *const *const f64,
+    ns: *const usize,
+    mint: i64,
+    maxt: i64,
+    out_t: *mut i64,
+    out_v: *mut f64,
+    room: usize,
+    offsets: *mut usize,
+) -> i32 {
+    if count > 0 && (ts.is_null() || vs.is_null() || ns.is_null()) {
+        return FALLBACK;
+    }
+    if offsets.is_null() || (room > 0 && (out_t.is_null() || out_v.is_null())) {
+        return FALLBACK;
+    }
+    let (heads_t, heads_v, lengths) = if count > 0 {
+        (
+            std::slice::from_raw_parts(ts, count),
+            std::slice::from_raw_parts(vs, count),
+            std::slice::from_raw_parts(ns, count),
+        )
+    } else {
+        (&[][..], &[][..], &[][..])
+    };
+    let mut heads = Vec::with_capacity(count);
+    for i in 0..count {
+        if lengths[i] > 0 && (heads_t[i].is_null() || heads_v[i].is_null()) {
+            return FALLBACK;
+        }
+        if lengths[i] == 0 {
+            heads.push((&[][..], &[][..]));
+        } else {
+            heads.push((
+                std::slice::from_raw_parts(heads_t[i], lengths[i]),
+                std::slice::from_raw_parts(heads_v[i], lengths[i]),
+            ));
+        }
+    }
+    let out_t: &mut [i64] = if room > 0 {
+        std::slice::from_raw_parts_mut(out_t, room)
+    } else {
+        &mut []
+    };
+    let out_v: &mut [f64] = if room > 0 {
+        std::slice::from_raw_parts_mut(out_v, room)
+    } else {
+        &mut []
+    };
+    let offsets = std::slice::from_raw_parts_mut(offsets, count + 1);
+    let result = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+        gather(&heads, mint, maxt, out_t, out_v, offsets)
+    }));
+    match result {
+        Ok(Some(())) => OK,
+        _ => FALLBACK,
+    }
+}
+
+type Head<'a> = (&'a [i64], &'a [f64]);
+
+fn gather(
+    heads: &[Head],
+    mint: i64,
+    maxt: i64,
+    out_t: &mut [i64],
+    out_v: &mut [f64],
+    offsets: &mut [usize],
+) -> Option<()> {
+    let mut at = 0;
+    offsets[0] = 0;
+    for (i, (head_t, head_v)) in heads.iter().enumerate() {
+        let lo = head_t.partition_point(|&t| t < mint);
+        let hi = head_t.partition_point(|&t| t <= maxt).max(lo);
+        let end = at + (hi - lo);
+        out_t.get_mut(at..end)?.copy_from_slice(head_t.get(lo..hi)?);
+        out_v.get_mut(at..end)?.copy_from_slice(head_v.get(lo..hi)?);
+        at = end;
+        offsets[i + 1] = at;
+    }
+    Some(())
 }
