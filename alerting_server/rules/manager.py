@@ -159,7 +159,6 @@ class RuleManager:
         self._urgent_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rule-eval-triggered")
         self._flusher: asyncio.Task[None] | None = None
         self._pacer = Pacer()
-        self._pacing: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -233,14 +232,15 @@ class RuleManager:
             if self._ours(name):
                 runner.start()
         self._flusher = asyncio.create_task(self._flush_loop(), name="rule-health")
-        self._pacing = asyncio.create_task(self._pacer.watch(), name="rule-pacer")
+        self._pacer.attach(asyncio.get_running_loop())
 
     async def stop(self) -> None:
         self._running = False
         for runner in self.runners.values():
             await runner.stop()
-        await cancel(self._pacing, self._flusher)
-        self._pacing = self._flusher = None
+        self._pacer.detach()
+        await cancel(self._flusher)
+        self._flusher = None
         await self.flush()
 
     async def reload(self, groups: Collection[str] | None = None) -> None:
