@@ -80,12 +80,18 @@ def _same_source(before: Rule, after: Rule) -> bool:
     )
 
 
-def _worth_storing(stored: RuleHealthRow | None, row: RuleHealthRow) -> bool:
+# A rule's health as its last evaluation left it: RuleHealthRow's fields after the rule's id, kept
+# as a tuple (made for every rule at every evaluation, where a frozen dataclass costs a microsecond).
+_LiveHealth = tuple[RuleHealth, int | None, str, int | None]
+
+
+def _worth_storing(stored: RuleHealthRow | None, live: _LiveHealth) -> bool:
     """Health is stored when it changes, and otherwise now and then: every evaluation of every rule
     would be a steady stream of writes, and reads take the latest from the engine (status)."""
-    if stored is None or (stored.health, stored.last_error) != (row.health, row.last_error):
+    health, last_evaluation, last_error, _ = live
+    if stored is None or stored.health is not health or stored.last_error != last_error:
         return True
-    return (row.last_evaluation or 0) - (stored.last_evaluation or 0) >= HEALTH_REFRESH_MS
+    return (last_evaluation or 0) - (stored.last_evaluation or 0) >= HEALTH_REFRESH_MS
 
 
 def instance_state(alert: Alert) -> AlertInstanceState:
@@ -146,7 +152,7 @@ class RuleManager:
         # The groups' rules by what a written series must have for them to read it.
         self._series_readers = SeriesReaders({})
         # Health of the latest evaluation of each rule; what of it is to be stored; what was stored.
-        self._live: dict[str, RuleHealthRow] = {}
+        self._live: dict[str, _LiveHealth] = {}
         self._health: dict[str, RuleHealthRow] = {}
         self._stored: dict[str, RuleHealthRow] = {}
         self._outbox: list[tuple[str, Alert]] = []
@@ -295,16 +301,15 @@ class RuleManager:
             elif rule.type is RuleType.RECORDING:
                 recorded.add(rule.name)
             duration = status.last_evaluation_duration_s
-            row = RuleHealthRow(
-                rule.id,
+            live = (
                 status.health,
                 status.last_evaluation,
                 status.last_error,
                 None if duration is None else round(duration * 1000),
             )
-            self._live[rule.id] = row
-            if _worth_storing(self._stored.get(rule.id), row):
-                self._health[rule.id] = row
+            self._live[rule.id] = live
+            if _worth_storing(self._stored.get(rule.id), live):
+                self._health[rule.id] = RuleHealthRow(rule.id, *live)
         if failures:
             telemetry.FAILURES.labels(runner.name).inc(failures)
         if out.result.changes:
@@ -338,7 +343,8 @@ class RuleManager:
 
     def status(self, rule_id: str) -> RuleHealthRow | None:
         """The rule's health as of its latest evaluation (the store has it only when it changed)."""
-        return self._live.get(rule_id)
+        live = self._live.get(rule_id)
+        return None if live is None else RuleHealthRow(rule_id, *live)
 
     async def flush(self) -> None:
         """Writes the rule health gathered since the last flush, in one transaction; when that fails, the
