@@ -84,6 +84,12 @@ class GroupReads:
         return sorted(hit)
 
 
+# An index entry: the groups' rules (positions) taking the series that reach it.
+_Entry = list[tuple[str, frozenset[int]]]
+# Label sets whose reach SeriesReaders remembers, at most (it starts over when past it).
+_MAX_REMEMBERED = 200_000
+
+
 class SeriesReaders:
     """The rules of many groups by what a written series must have for a selector of theirs to take
     it: a write of many series (a remote-write batch) wakes the rules that may read some of them, not
@@ -91,7 +97,7 @@ class SeriesReaders:
 
     def __init__(self, groups: Mapping[str, GroupReads]) -> None:
         # Metric name, label, value: the groups' rules (positions) taking such series.
-        self._index: dict[str, dict[str, dict[str, list[tuple[str, frozenset[int]]]]]] = {}
+        self._index: dict[str, dict[str, dict[str, _Entry]]] = {}
         self._patterned = {key: reads for key, reads in groups.items() if reads.has_patterns}
         for key, reads in groups.items():
             positions: dict[tuple[str, str, str], set[int]] = {}
@@ -100,31 +106,27 @@ class SeriesReaders:
             for (name, label, value), found in positions.items():
                 entry = self._index.setdefault(name, {}).setdefault(label, {}).setdefault(value, [])
                 entry.append((key, frozenset(found)))
+        # What each label set written lately reached, by the label set's identity: a writer sends
+        # the same series again and again, and remote write hands over the same label set object
+        # for a series each time. An entry holds its label set, so its id is not reused meanwhile.
+        self._reached: dict[int, tuple[Labels, str, list[_Entry]]] = {}
 
     def hits(self, series: Iterable[Labels]) -> dict[str, set[int]]:
         """By group, the positions of the rules a selector of which may take one of these series."""
-        index = self._index
+        remembered = self._reached
+        if len(remembered) > _MAX_REMEMBERED:
+            remembered.clear()
         names: set[str] = set()
         # The index entries the series reach, each once: many series reach the same (the cpus of a
         # host), and are merged into the groups' positions after.
-        reached: dict[int, list[tuple[str, frozenset[int]]]] = {}
+        reached: dict[int, _Entry] = {}
         for labels in series:
-            # A label set is sorted: the name comes first unless a label name sorts before it.
-            name = labels[0][1] if labels and labels[0][0] == METRIC_NAME else get(labels, METRIC_NAME)
-            names.add(name)
-            by_label = index.get(name)
-            if by_label is None:
-                continue
-            for label, values in by_label.items():
-                value = ""
-                if label:
-                    for k, v in labels:
-                        if k == label:
-                            value = v
-                            break
-                found = values.get(value)
-                if found is not None:
-                    reached[id(found)] = found
+            known = remembered.get(id(labels))
+            if known is None or known[0] is not labels:
+                known = remembered[id(labels)] = (labels, *self._reach(labels))
+            names.add(known[1])
+            for found in known[2]:
+                reached[id(found)] = found
         hit: dict[str, set[int]] = {}
         for found in reached.values():
             for key, positions in found:
@@ -134,3 +136,23 @@ class SeriesReaders:
             if patterned:
                 hit.setdefault(key, set()).update(patterned)
         return hit
+
+    def _reach(self, labels: Labels) -> tuple[str, list[_Entry]]:
+        """The series' metric name and the index entries it reaches."""
+        # A label set is sorted: the name comes first unless a label name sorts before it.
+        name = labels[0][1] if labels and labels[0][0] == METRIC_NAME else get(labels, METRIC_NAME)
+        by_label = self._index.get(name)
+        if by_label is None:
+            return name, []
+        out = []
+        for label, values in by_label.items():
+            value = ""
+            if label:
+                for k, v in labels:
+                    if k == label:
+                        value = v
+                        break
+            found = values.get(value)
+            if found is not None:
+                out.append(found)
+        return name, out

@@ -19,6 +19,7 @@ from alerting_server.query.engine import Engine
 from alerting_server.query.labels import Labels
 from alerting_server.query.result import Result, ResultSeries, ValueKind
 from alerting_server.query.tsdb import TSDB, Sample
+from alerting_server.rules import reads
 from alerting_server.rules.group import Group, GroupEval
 from alerting_server.rules.manager import RuleManager
 from alerting_server.rules.reads import GroupReads, SeriesReaders
@@ -255,6 +256,25 @@ def test_what_a_written_series_must_have_for_a_rule_to_read_it() -> None:
         "g": {0, 1},
         "other": {0},
     }
+
+
+def test_a_label_set_written_again_reaches_what_it_did_and_what_is_remembered_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(reads, "_MAX_REMEMBERED", 4)
+    readers = SeriesReaders(
+        {"g": GroupReads([alerting("a", 'cpu{host="h1"} > 1'), alerting("b", 'cpu{host="h2"} > 1')])}
+    )
+    h1 = labels(__name__="cpu", host="h1")
+    assert readers.hits([h1]) == {"g": {0}}
+    # The same label set again, and an equal one made anew: both reach rule a.
+    assert readers.hits([h1, labels(__name__="cpu", host="h1")]) == {"g": {0}}
+    many = [labels(__name__="cpu", host=f"h{i}") for i in range(10)]
+    assert readers.hits(many) == {"g": {0, 1}}
+    # Past the bound it starts over, and still answers right.
+    assert readers.hits([many[2]]) == {"g": {1}}
+    assert len(readers._reached) == 1
+    assert readers.hits([many[5], h1]) == {"g": {0}}
 
 
 async def test_evaluations_of_a_group_run_one_after_another_whoever_asks() -> None:
