@@ -160,6 +160,9 @@ class AlertingRule:
         QueryError and leaves every alert as it was. At most `room` new alerts are kept (None: any
         number); the others are left out, to be tried again at the next evaluation."""
         results = query(self.rule.query, ts)
+        if not results and not self._active:
+            # Nothing returned and nothing held: nothing to write or report (most rules, most times).
+            return AlertingEval()
         fresh: dict[Labels, _Instance] = {}
         for sample in results:
             labels, annotations = self._alert_labels(sample, ts, query)
