@@ -86,6 +86,13 @@ def _from_columns(
                 labels = _checked(index, split_labels(key), check)
                 known.add(key, labels)
             series_labels.append(labels)
+            if end - first == 1:
+                # One sample a series, as a Prometheus queue mostly sends them: no range to make.
+                t = ts[first]
+                if not MIN_MS <= t <= MAX_MS:
+                    raise _refused(f"timeseries[{index}].samples[0].timestamp: {t} {OUT_OF_RANGE}")
+                append(Sample(labels, t, vs[first]))
+                continue
             for j in range(first, end):
                 t = ts[j]
                 if not MIN_MS <= t <= MAX_MS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -18,9 +19,10 @@ class SeenSeries(Generic[K, V]):
     def __init__(self, capacity: int = 250_000) -> None:
         self._capacity = capacity
         self._seen: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        return self._seen.get(key)
+        # What was found of the series written as `key`, or None: the dict's own lookup, without a
+        # method call around it (it runs once per series of every write). The dict is cleared in
+        # place, never replaced.
+        self.get: Callable[[K], V | None] = self._seen.get
 
     def add(self, key: K, found: V) -> None:
         if len(self._seen) >= self._capacity:

@@ -76,12 +76,16 @@ def _encode(
 
 
 def _encode_samples(batch: Sequence[Sample]) -> bytes:
-    # Each distinct label set once, in order of first appearance (a dict keeps insertion order).
-    ids: dict[Labels, int] = {}
+    # Each label set once, in order of first appearance (a dict keeps insertion order), told apart by
+    # identity: the samples of a series mostly share one label set object, and an int hashes in a
+    # fraction of a label set's time. Two equal label sets as two objects are both written, and read
+    # back as the one series they are.
+    ids: dict[int, int] = {}
     add = ids.setdefault
-    index = [add(s.labels, len(ids)) for s in batch]
+    index = [add(id(s.labels), len(ids)) for s in batch]
+    labels = list({id(s.labels): s.labels for s in batch}.values())
     histograms = {pos: s.histogram for pos, s in enumerate(batch) if type(s) is HistogramSample}
-    return _encode(list(ids), index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
+    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
 
 
 def _encode_series(cut: Cut, start: int, stop: int) -> bytes:

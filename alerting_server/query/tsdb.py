@@ -37,6 +37,8 @@ CHUNK_SIZE = 240
 # The head capacity of a new series: most series of a busy store hold few samples.
 _FIRST_HEAD = 2
 _NONE: frozenset[int] = frozenset()
+# Label sets remembered by identity beyond twice the series held, before the memory starts over.
+_IDENTITY_SLACK = 10_000
 
 
 @dataclass(slots=True)
@@ -356,6 +358,12 @@ class TSDB:
         self.max_series = max_series
         self._series: dict[int, _Series] = {}
         self._ids: dict[Labels, int] = {}
+        # The series of label sets written lately, by the label set's identity (writers hand over
+        # the same label set object for a series at every write, and hashing a label set is most of
+        # finding it by value): the label set, held so that its id is not reused, its id and series.
+        # An entry of a series since removed is found out by its series no longer being the one
+        # under its id (ids are never reused).
+        self._by_identity: dict[int, tuple[Labels, int, _Series]] = {}
         self._postings: dict[tuple[str, str], set[int]] = {}
         self._names: dict[str, set[int]] = {}
         self._next_id = 0
@@ -411,6 +419,9 @@ class TSDB:
         series (None: not created yet), the label sets of the series to create, and the refusals.
         A sample repeating its series' head (same timestamp, same value) is neither stored nor refused."""
         ids, all_series = self._ids, self._series
+        by_identity = self._by_identity
+        if len(by_identity) > 2 * len(all_series) + _IDENTITY_SLACK:
+            by_identity.clear()
         # The batch's last sample of each series, keyed by series id, or by labels for a series the
         # batch creates: ids hash faster than labels.
         heads: dict[int | Labels, Sample] = {}
@@ -418,14 +429,21 @@ class TSDB:
         new: set[Labels] = set()
         refused: list[tuple[int, str]] = []
         for index, sample in enumerate(batch):
-            sid = ids.get(sample.labels)
-            series = None
-            if sid is None:
-                key: int | Labels = sample.labels
-                new.add(sample.labels)
+            labels = sample.labels
+            known = by_identity.get(id(labels))
+            if known is not None and known[0] is labels and all_series.get(known[1]) is known[2]:
+                key: int | Labels = known[1]
+                series: _Series | None = known[2]
             else:
-                key = sid
-                series = all_series[sid]
+                sid = ids.get(labels)
+                series = None
+                if sid is None:
+                    key = labels
+                    new.add(labels)
+                else:
+                    key = sid
+                    series = all_series[sid]
+                    by_identity[id(labels)] = (labels, sid, series)
             head = heads.get(key)
             if head is not None:
                 if sample.t_ms <= head.t_ms:

@@ -113,6 +113,8 @@ class SeriesReaders:
 
     def hits(self, series: Iterable[Labels]) -> dict[str, set[int]]:
         """By group, the positions of the rules a selector of which may take one of these series."""
+        if not self._index and not self._patterned:
+            return {}
         remembered = self._reached
         if len(remembered) > _MAX_REMEMBERED:
             remembered.clear()

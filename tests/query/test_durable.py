@@ -79,3 +79,18 @@ def test_sigkill_keeps_every_acknowledged_write(tmp_path: Path) -> None:
     with DurableTSDB(tmp_path) as reopened:
         (series,) = reopened.select(ALL, 0, 10**9)
     assert series.timestamps.tolist() == [t * 1000 for t in range(200)]
+
+
+def test_equal_label_sets_as_different_objects_are_one_series_after_a_restart(tmp_path: Path) -> None:
+    """A log record names each label set object once; two equal ones are read back as one series."""
+    a = from_mapping({"__name__": "up", "job": "x"})
+    b = from_mapping({"__name__": "up", "job": "x"})
+    assert a == b
+    assert a is not b
+    db = DurableTSDB(tmp_path)
+    db.append([Sample(a, 1000, 1.0), Sample(b, 2000, 2.0), Sample(a, 3000, 3.0)])
+    db.close()
+    with DurableTSDB(tmp_path) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+    assert series.timestamps.tolist() == [1000, 2000, 3000]
+    assert series.values.tolist() == [1.0, 2.0, 3.0]

@@ -3,6 +3,7 @@ import math
 import pytest
 
 from alerting_server.errors import ResourceExhausted
+from alerting_server.query import tsdb
 from alerting_server.query.labels import Matcher, MatchType, from_mapping
 from alerting_server.query.storage import STALE_NAN, is_stale
 from alerting_server.query.tsdb import CHUNK_SIZE, TSDB, Sample
@@ -138,3 +139,35 @@ def test_series_matching_is_the_union_of_the_sets_within_the_time_range() -> Non
     assert store.series_matching([], 1001, 4999) == []
     store.append([Sample(UP_A, 20_000, 1.0)])
     assert store.series_matching([[m(MatchType.EQUAL, "job", "a")]], 10_000, 15_000) == [UP_A]
+
+
+def test_a_label_set_written_again_after_its_series_was_dropped_goes_to_the_new_series() -> None:
+    """The store finds a series by its label set object first; a series dropped by retention and
+    made again under the same object gets the samples, not the dropped one."""
+    store = TSDB(retention_ms=10_000)
+    labels = from_mapping({"__name__": "up", "job": "a"})
+    store.append([Sample(labels, 1000, 1.0)])
+    store.append([Sample(labels, 2000, 2.0)])
+    store.enforce_retention(100_000)
+    assert store.series_count == 0
+    store.append([Sample(labels, 95_000, 3.0)])
+    store.append([Sample(labels, 96_000, 4.0)])
+    # An equal label set made anew finds the same series.
+    store.append([Sample(from_mapping({"__name__": "up", "job": "a"}), 97_000, 5.0)])
+    (series,) = store.select([m(MatchType.EQUAL, "__name__", "up")], 0, 10**9)
+    assert series.timestamps.tolist() == [95_000, 96_000, 97_000]
+    assert series.values.tolist() == [3.0, 4.0, 5.0]
+    # Out-of-order checks hold whichever way the series is found.
+    assert store.append([Sample(labels, 96_500, 9.0)]).rejected == 1
+
+
+def test_the_label_sets_remembered_by_identity_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tsdb, "_IDENTITY_SLACK", 5)
+    store = TSDB()
+    for round_ in range(10):
+        # New label set objects every round, for the same 4 series.
+        store.append(
+            [Sample(from_mapping({"__name__": "x", "i": str(i)}), 1000 + round_, 1.0) for i in range(4)]
+        )
+    assert store.series_count == 4
+    assert len(store._by_identity) <= 2 * 4 + 5 + 4
