@@ -83,6 +83,8 @@ class _Series:
         "labels",
         "last_t",
         "last_v",
+        "prev_t",
+        "prev_v",
         "starts",
     )
 
@@ -96,6 +98,11 @@ class _Series:
         self.first_t = 0
         self.last_t: int | None = None
         self.last_v = 0.0
+        # The sample before the newest, None when there is none (or retention dropped it): what an
+        # evaluation at a time just before the newest sample reads (a loaded engine evaluating at
+        # its slots' times while later samples come in), without looking into the arrays.
+        self.prev_t: int | None = None
+        self.prev_v = 0.0
         # The histogram samples by timestamp, None while the series has none. Replaced, never
         # shrunk in place, by retention: a cut may still read the old map.
         self.hists: dict[int, FloatHistogram] | None = None
@@ -130,6 +137,8 @@ class _Series:
         self.head_t[self.head_n] = t
         self.head_v[self.head_n] = v
         self.head_n += 1
+        self.prev_t = self.last_t
+        self.prev_v = self.last_v
         self.last_t = t
         self.last_v = v
 
@@ -196,6 +205,10 @@ class _Series:
         if last_t <= maxt:
             # The common read, at or after the newest sample: no array to look into.
             return last_t, self.last_v
+        prev_t = self.prev_t
+        if prev_t is not None and prev_t <= maxt:
+            # Just before the newest sample: the one before it.
+            return (prev_t, self.prev_v) if prev_t >= mint else None
         n = self.head_n
         if n and self.first_t <= maxt:
             # The newest sample, head_t[n - 1], is after maxt (above); the first is not.
@@ -217,6 +230,8 @@ class _Series:
         return np.array([starts.get(t, 0) for t in ts.tolist()], dtype=np.int64)
 
     def drop_before(self, t: int) -> None:
+        if self.prev_t is not None and self.prev_t < t:
+            self.prev_t = None
         if self.starts is not None:
             self.starts = {at: st for at, st in self.starts.items() if at >= t} or None
         self.chunks = [(ts, vs) for ts, vs in self.chunks if ts[-1] >= t]

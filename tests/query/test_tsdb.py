@@ -1,6 +1,9 @@
+import itertools
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerting_server.errors import ResourceExhausted
 from alerting_server.query import tsdb
@@ -171,3 +174,45 @@ def test_the_label_sets_remembered_by_identity_are_bounded(monkeypatch: pytest.M
         )
     assert store.series_count == 4
     assert len(store._by_identity) <= 2 * 4 + 5 + 4
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=2 * CHUNK_SIZE + 10),
+    st.integers(min_value=0, max_value=8000),
+    st.integers(min_value=0, max_value=8000),
+    st.integers(min_value=0, max_value=60),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=8000)),
+)
+def test_the_last_sample_in_a_window_is_the_last_there_whatever_the_window(
+    steps: list[int], mint: int, width: int, before_newest: int, cutoff: int | None
+) -> None:
+    """Wherever the window ends: after the newest sample, just before it (the sample before it,
+    read without the arrays), further back (sealed chunks), with or without retention's cut."""
+    store = TSDB(retention_ms=0)
+    labels = from_mapping({"__name__": "x"})
+    times = list(itertools.accumulate(steps))
+    store.append([Sample(labels, t, float(t) / 2) for t in times])
+    kept = times
+    if cutoff is not None:
+        store.enforce_retention(cutoff, None)
+        kept = [t for t in times if t >= cutoff]
+    maxt = times[-1] - before_newest if before_newest else mint + width
+    (series,) = store._series.values() if store.series_count else (None,)
+    if series is None:
+        assert not kept
+        return
+    inside = [t for t in kept if mint <= t <= maxt]
+    expected = (inside[-1], inside[-1] / 2) if inside else None
+    assert series.last_in(mint, maxt) == expected
+
+
+def test_a_sample_dropped_by_retention_is_not_read_as_the_one_before_the_newest() -> None:
+    store = TSDB(retention_ms=0)
+    labels = from_mapping({"__name__": "x"})
+    store.append([Sample(labels, 1000, 1.0), Sample(labels, 2000, 2.0), Sample(labels, 3000, 3.0)])
+    (series,) = store._series.values()
+    assert series.last_in(0, 2500) == (2000, 2.0)
+    store.enforce_retention(2500, None)
+    assert series.last_in(0, 2500) is None
+    assert series.last_in(0, 3000) == (3000, 3.0)
