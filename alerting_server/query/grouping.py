@@ -38,15 +38,48 @@ class Groups:
 _MEMO: SizedCache[tuple[tuple[Labels, ...], tuple[str, ...], bool], Groups] = SizedCache(200_000)
 
 
+# The same groupings found first by where the rows' label sets are: a rule group's aggregation reads
+# the same label set objects at every evaluation, and comparing rows by identity (what a tuple
+# comparison does first for each element) costs a fraction of hashing them for _MEMO. The rows are
+# still compared in full, so a place reused by other label sets finds nothing wrong.
+# Bounded by rows, as _MEMO is, since it keeps their label sets alive.
+_RECENT: dict[tuple[int, int, int, tuple[str, ...], bool], tuple[tuple[Labels, ...], Groups]] = {}
+_MAX_RECENT_ROWS = 200_000
+_recent_rows = 0
+
+
 def group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:
     """The groups of the rows by their labels `grouping` (or `without` them and the name)."""
-    key = (tuple(series), tuple(grouping), is_without)
-    found = _MEMO.get(key)
-    if found is None:
-        found = _group_rows(series, grouping, is_without)
-        _MEMO.put(key, found, len(series))
+    rows = tuple(series)
+    names = tuple(grouping)
+    place = (len(rows), id(rows[0]) if rows else 0, id(rows[-1]) if rows else 0, names, is_without)
+    recent = _RECENT.get(place)
+    if recent is not None and recent[0] == rows:
+        found = recent[1]
+    else:
+        key = (rows, names, is_without)
+        memo = _MEMO.get(key)
+        if memo is None:
+            memo = _group_rows(series, grouping, is_without)
+            _MEMO.put(key, memo, len(series))
+        found = memo
+        _remember(place, rows, found)
     # The ids are read-only; the labels become a result's rows, which its reader may change.
     return Groups(list(found.labels), found.ids)
+
+
+def _remember(
+    place: tuple[int, int, int, tuple[str, ...], bool], rows: tuple[Labels, ...], found: Groups
+) -> None:
+    global _recent_rows
+    if len(rows) > _MAX_RECENT_ROWS // 16:
+        return
+    if _recent_rows + len(rows) > _MAX_RECENT_ROWS:
+        _RECENT.clear()
+        _recent_rows = 0
+    previous = _RECENT.get(place)
+    _RECENT[place] = (rows, found)
+    _recent_rows += len(rows) - (len(previous[0]) if previous is not None else 0)
 
 
 def _group_rows(series: Sequence[Labels], grouping: Sequence[str], is_without: bool) -> Groups:

@@ -127,6 +127,17 @@ def test_groups_found_again_for_the_same_rows_are_the_same_and_cannot_be_changed
     assert group_rows(rows, ["host"], True).count == 10
 
 
+def test_rows_that_begin_and_end_with_the_same_label_sets_are_still_grouped_by_all_they_hold() -> None:
+    """Groupings are found again first by the rows' first and last label set objects and their
+    number; rows alike in those but not in between get their own."""
+    first, last = (("host", "a"), ("i", "0")), (("host", "a"), ("i", "9"))
+    one = [first, (("host", "b"), ("i", "5")), last]
+    other = [first, (("host", "a"), ("i", "5")), last]
+    assert group_rows(one, ["host"], False).ids.tolist() == [0, 1, 0]
+    assert group_rows(other, ["host"], False).ids.tolist() == [0, 0, 0]
+    assert group_rows(one, ["host"], False).labels == [(("host", "a"),), (("host", "b"),)]
+
+
 def test_counts_per_group_are_the_rows_present_in_each() -> None:
     rng = np.random.default_rng(3)
     ids = rng.integers(0, 5, size=40)
