@@ -217,6 +217,32 @@ fn write_request(buf: &[u8], out: &mut Columns) -> Option<()> {
     Some(())
 }
 
+/// `len` values at `ptr`, or an empty slice (`ptr` not read, null or not) when `len` is 0.
+///
+/// # Safety
+/// With `len` above 0, `ptr` points to `len` readable values that outlive `'a` and that nothing
+/// writes meanwhile.
+unsafe fn slice_of<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(ptr, len)
+    }
+}
+
+/// As `slice_of`, for values the caller gives to be written.
+///
+/// # Safety
+/// With `len` above 0, `ptr` points to `len` writable values that outlive `'a` and that nothing
+/// else reads or writes meanwhile.
+unsafe fn slice_of_mut<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
+    if len == 0 {
+        &mut []
+    } else {
+        std::slice::from_raw_parts_mut(ptr, len)
+    }
+}
+
 /// Reads the body's `len` bytes at `body` into the columns: for series i, `series[3i]` is where its
 /// labels start in the body, `series[3i+1]` their length, `series[3i+2]` the index of its first
 /// sample; `ts` and `vs` hold every float sample in order. Writes only where there is room
@@ -246,21 +272,9 @@ pub unsafe extern "C" fn alerting_remote_write_decode(
         return FALLBACK;
     }
     let buf = std::slice::from_raw_parts(body, len);
-    let series_out: &mut [u32] = if series_room > 0 {
-        std::slice::from_raw_parts_mut(series, series_room * 3)
-    } else {
-        &mut []
-    };
-    let ts_out: &mut [i64] = if sample_room > 0 {
-        std::slice::from_raw_parts_mut(ts, sample_room)
-    } else {
-        &mut []
-    };
-    let vs_out: &mut [f64] = if sample_room > 0 {
-        std::slice::from_raw_parts_mut(vs, sample_room)
-    } else {
-        &mut []
-    };
+    let series_out = slice_of_mut(series, series_room * 3);
+    let ts_out = slice_of_mut(ts, sample_room);
+    let vs_out = slice_of_mut(vs, sample_room);
     let result = panic::catch_unwind(panic::AssertUnwindSafe(|| {
         let mut out = Columns {
             series: series_out,
@@ -311,40 +325,24 @@ pub unsafe extern "C" fn alerting_window_gather(
     if offsets.is_null() || (room > 0 && (out_t.is_null() || out_v.is_null())) {
         return FALLBACK;
     }
-    let (heads_t, heads_v, lengths) = if count > 0 {
-        (
-            std::slice::from_raw_parts(ts, count),
-            std::slice::from_raw_parts(vs, count),
-            std::slice::from_raw_parts(ns, count),
-        )
-    } else {
-        (&[][..], &[][..], &[][..])
-    };
+    let (heads_t, heads_v, lengths) = (
+        slice_of(ts, count),
+        slice_of(vs, count),
+        slice_of(ns, count),
+    );
     let mut heads = Vec::with_capacity(count);
     for i in 0..count {
         if lengths[i] > 0 && (heads_t[i].is_null() || heads_v[i].is_null()) {
             return FALLBACK;
         }
-        if lengths[i] == 0 {
-            heads.push((&[][..], &[][..]));
-        } else {
-            heads.push((
-                std::slice::from_raw_parts(heads_t[i], lengths[i]),
-                std::slice::from_raw_parts(heads_v[i], lengths[i]),
-            ));
-        }
+        heads.push((
+            slice_of(heads_t[i], lengths[i]),
+            slice_of(heads_v[i], lengths[i]),
+        ));
     }
-    let out_t: &mut [i64] = if room > 0 {
-        std::slice::from_raw_parts_mut(out_t, room)
-    } else {
-        &mut []
-    };
-    let out_v: &mut [f64] = if room > 0 {
-        std::slice::from_raw_parts_mut(out_v, room)
-    } else {
-        &mut []
-    };
-    let offsets = std::slice::from_raw_parts_mut(offsets, count + 1);
+    let out_t = slice_of_mut(out_t, room);
+    let out_v = slice_of_mut(out_v, room);
+    let offsets = slice_of_mut(offsets, count + 1);
     let result = panic::catch_unwind(panic::AssertUnwindSafe(|| {
         gather(&heads, mint, maxt, out_t, out_v, offsets)
     }));
