@@ -22,9 +22,9 @@ _OK = 0
 def _load() -> ctypes.CDLL | None:
     try:
         library = ctypes.CDLL(str(LIBRARY))
-    except OSError:
+        decode = library.alerting_remote_write_decode
+    except (OSError, AttributeError):  # not built, or not this project's build
         return None
-    decode = library.alerting_remote_write_decode
     size = ctypes.c_size_t
     decode.argtypes = [
         ctypes.c_char_p,
@@ -46,9 +46,9 @@ def _load_gather() -> Callable[..., int] | None:
     # head array while it is read.
     try:
         library = ctypes.PyDLL(str(LIBRARY))
-    except OSError:
+        gather = library.alerting_window_gather
+    except (OSError, AttributeError):  # not built, or built before it had the gather
         return None
-    gather = library.alerting_window_gather
     size, pointer = ctypes.c_size_t, ctypes.c_void_p
     gather.argtypes = [
         size,
