@@ -4,6 +4,7 @@ outbox payloads (model/notification.py)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,9 @@ from alerting_server.model.alert import Ack, Alert, AlertState
 def alert_to_data(alert: Alert) -> dict[str, object]:
     # Field by field rather than dataclasses.asdict, which deep-copies and is many times slower.
     data = {f.name: getattr(alert, f.name) for f in _FIELDS}
+    # NaN and infinities as strings: JSON has no word for them, and PostgreSQL's JSONB refuses the
+    # words Python's json writes (an alert whose value is +Inf could not be queued there).
+    data["value"] = alert.value if math.isfinite(alert.value) else str(alert.value)
     data["labels"] = dict(alert.labels)
     data["annotations"] = dict(alert.annotations)
     data["state"] = alert.state.name.lower()
@@ -30,6 +34,8 @@ def alert_from_data(data: Mapping[str, Any]) -> Alert:
     """KeyError/ValueError/TypeError when `data` is not what `alert_to_data` wrote."""
     fields = dict(data)
     fields["state"] = AlertState[str(fields["state"]).upper()]
+    if isinstance(fields.get("value"), str):
+        fields["value"] = float(fields["value"])
     ack = fields.get("ack")
     fields["ack"] = Ack(**ack) if ack is not None else None
     fields["labels"] = {str(k): str(v) for k, v in fields["labels"].items()}

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from alerting_server.errors import NotFound
-from alerting_server.model import Delivery, DeliveryStatus
+from alerting_server.model import Alert, AlertState, Delivery, DeliveryStatus
+from alerting_server.model.notification import NotificationPayload
 from alerting_server.pagination import PageRequest
 from alerting_server.store import Store
 
@@ -66,3 +69,25 @@ async def test_list_pages(store: Store) -> None:
     )
     assert first.items + second.items + third.items == added
     assert third.next_page_token == ""
+
+
+async def test_a_notification_of_alerts_whose_values_are_not_finite_is_queued_and_read_back(
+    store: Store,
+) -> None:
+    """A rule's alert can hold +Inf, -Inf or NaN (a division by zero crossing a threshold); its
+    notification is queued on every backend, PostgreSQL's JSONB included (which refuses the words
+    Python's json writes for them), and read back as it was."""
+    values = [math.inf, -math.inf, math.nan, 1.5]
+    firing = tuple(
+        Alert(fingerprint=f"f{i}", labels={"alertname": "x"}, state=AlertState.FIRING, value=v)
+        for i, v in enumerate(values)
+    )
+    payload = NotificationPayload(receiver="r", group_key="g", firing=firing)
+    added = await store.deliveries.add(delivery("c1", DeliveryStatus.PENDING, ("a",), NOW), payload.to_data())
+    read = NotificationPayload.from_data(await store.deliveries.payload(added.id))
+    got = [a.value for a in read.firing]
+    assert got[0] == math.inf
+    assert got[1] == -math.inf
+    assert got[3] == 1.5
+    assert math.isnan(got[2])
+    assert [a.fingerprint for a in read.firing] == ["f0", "f1", "f2", "f3"]
