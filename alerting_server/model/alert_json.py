@@ -9,8 +9,14 @@ from typing import Any
 from alerting_server.model.alert import Ack, Alert, AlertState
 
 
+def value_to_json(value: float) -> float | str:
+    """An alert's value as JSON holds it: NaN and infinities, which JSON has no word for (and which
+    PostgreSQL's JSONB refuses in the form Python's json writes them), as strings float() reads back."""
+    return value if math.isfinite(value) else str(value)
+
+
 def alert_to_json(alert: Alert) -> dict[str, Any]:
-    """NaN and infinities, which JSON has no word for, as strings."""
+    """NaN and infinities, which JSON has no word for, as strings (value_to_json)."""
     ack = alert.ack
     return {
         "fingerprint": alert.fingerprint,
@@ -19,7 +25,7 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "state": alert.state.name.lower(),
         "labels": dict(alert.labels),
         "annotations": dict(alert.annotations),
-        "value": alert.value if math.isfinite(alert.value) else str(alert.value),
+        "value": value_to_json(alert.value),
         "started_at": alert.started_at,
         "fired_at": alert.fired_at,
         "resolved_at": alert.resolved_at,

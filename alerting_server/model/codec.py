@@ -4,19 +4,18 @@ outbox payloads (model/notification.py)."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from alerting_server.model.alert import Ack, Alert, AlertState
+from alerting_server.model.alert_json import value_to_json
 
 
 def alert_to_data(alert: Alert) -> dict[str, object]:
     # Field by field rather than dataclasses.asdict, which deep-copies and is many times slower.
     data = {f.name: getattr(alert, f.name) for f in _FIELDS}
-    # NaN and infinities as strings: JSON has no word for them, and PostgreSQL's JSONB refuses the
-    # words Python's json writes (an alert whose value is +Inf could not be queued there).
-    data["value"] = alert.value if math.isfinite(alert.value) else str(alert.value)
+    # As the alert JSON holds it: an alert whose value is +Inf could not be queued on PostgreSQL.
+    data["value"] = value_to_json(alert.value)
     data["labels"] = dict(alert.labels)
     data["annotations"] = dict(alert.annotations)
     data["state"] = alert.state.name.lower()
@@ -34,7 +33,7 @@ def alert_from_data(data: Mapping[str, Any]) -> Alert:
     """KeyError/ValueError/TypeError when `data` is not what `alert_to_data` wrote."""
     fields = dict(data)
     fields["state"] = AlertState[str(fields["state"]).upper()]
-    if isinstance(fields.get("value"), str):
+    if "value" in fields:
         fields["value"] = float(fields["value"])
     ack = fields.get("ack")
     fields["ack"] = Ack(**ack) if ack is not None else None
