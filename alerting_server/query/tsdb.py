@@ -108,16 +108,14 @@ class _Series:
         self.hists: dict[int, FloatHistogram] | None = None
         # Start times of the samples that have one, by sample time; None until one has.
         self.starts: dict[int, int] | None = None
-        # The head arrays' addresses for the compiled window read, with the timestamps array they
-        # are of (checked by identity: the arrays are replaced, never moved); None until read.
+        # The head arrays' addresses for the compiled window read (TSDB._gather_heads), with the
+        # timestamps array they are of (checked by identity: the arrays are replaced, never moved);
+        # None until read.
         self.head_ref: tuple[Timestamps, int, int] | None = None
 
-    def head_addresses(self) -> tuple[Timestamps, int, int]:
-        """The head timestamps array and the addresses of the head arrays (kept until they change)."""
-        ref = self.head_ref
-        if ref is None or ref[0] is not self.head_t:
-            ref = self.head_ref = (self.head_t, self.head_t.ctypes.data, self.head_v.ctypes.data)
-        return ref
+    def head_holds(self, mint: int) -> bool:
+        """Whether the head alone holds the series' samples from `mint` on (none are sealed there)."""
+        return bool(self.head_n) and not (self.chunks and self.first_t > mint)
 
     def append(self, t: int, v: float, st: int = 0) -> None:
         if st:
@@ -633,7 +631,7 @@ class TSDB:
             if series is None:
                 continue
             n = series.head_n
-            if not n or (series.chunks and series.first_t > mint_ms):
+            if not series.head_holds(mint_ms):
                 ts, vs = series.window(mint_ms, maxt_ms)
                 if not len(ts):
                     continue
@@ -704,21 +702,20 @@ class TSDB:
             series = all_series.get(sid)
             if series is None:
                 continue
-            n = series.head_n
-            if not n or (series.chunks and series.first_t > mint_ms):
-                return None
-            if series.hists is not None or series.starts is not None:
+            if not series.head_holds(mint_ms) or series.hists is not None or series.starts is not None:
                 return None
             last_t = series.last_t
             if last_t is None or last_t < mint_ms or series.first_t > maxt_ms:
                 continue
             ref = series.head_ref
             if ref is None or ref[0] is not series.head_t:
-                ref = series.head_addresses()
+                # Read once for each new head array: an address costs more than the read itself.
+                head_t = series.head_t
+                ref = series.head_ref = (head_t, head_t.ctypes.data, series.head_v.ctypes.data)
             labels.append(series.labels)
             heads_t.append(ref[1])
             heads_v.append(ref[2])
-            ns.append(n)
+            ns.append(series.head_n)
         gathered = native.window_gather(heads_t, heads_v, ns, mint_ms, maxt_ms)
         if gathered is None:
             return None
