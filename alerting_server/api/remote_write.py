@@ -90,13 +90,13 @@ def _from_columns(
                 # One sample a series, as a Prometheus queue mostly sends them: no range to make.
                 t = ts[first]
                 if not MIN_MS <= t <= MAX_MS:
-                    raise _refused(f"timeseries[{index}].samples[0].timestamp: {t} {OUT_OF_RANGE}")
+                    raise _sample_out_of_range(index, 0, t)
                 append(Sample(labels, t, vs[first]))
                 continue
             for j in range(first, end):
                 t = ts[j]
                 if not MIN_MS <= t <= MAX_MS:
-                    raise _refused(f"timeseries[{index}].samples[{j - first}].timestamp: {t} {OUT_OF_RANGE}")
+                    raise _sample_out_of_range(index, j - first, t)
                 append(Sample(labels, t, vs[j]))
     return samples, series_labels
 
@@ -144,7 +144,11 @@ def _first_refusal(violations: Violations) -> InvalidArgument:
 
 def _out_of_range(index: int, series: PromTimeSeries, t: int) -> None:
     position = next(i for i, sample in enumerate(series.samples) if sample.timestamp == t)
-    raise _refused(f"timeseries[{index}].samples[{position}].timestamp: {t} {OUT_OF_RANGE}")
+    raise _sample_out_of_range(index, position, t)
+
+
+def _sample_out_of_range(index: int, position: int, t: int) -> InvalidArgument:
+    return _refused(f"timeseries[{index}].samples[{position}].timestamp: {t} {OUT_OF_RANGE}")
 
 
 def _histograms(index: int, series: PromTimeSeries, labels: Labels) -> list[Sample]:
