@@ -8,7 +8,7 @@ slowly: `AVAILABLE` says which. CI requires it (tests/test_native.py).
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,21 +74,6 @@ WINDOW_GATHER = _GATHER is not None
 
 
 @dataclass(frozen=True)
-class SeriesRun:
-    """Series `start` to `start + len(labels_at)` of a body, as Python values: series `start + i` has
-    its labels at `body[labels_at[i]:labels_at[i] + labels_length[i]]` (its Label fields as sent)
-    and its samples at `ts[first[i]:end[i]]` and the same of `vs`."""
-
-    start: int
-    labels_at: list[int]
-    labels_length: list[int]
-    first: list[int]
-    end: list[int]
-    ts: list[int]
-    vs: list[float]
-
-
-@dataclass(frozen=True)
 class RemoteWriteColumns:
     """A remote-write body's float samples by series: for series i, `series[i]` is where its labels
     start in the body, their length, and the index of its first sample in `ts` and `vs`."""
@@ -96,27 +81,6 @@ class RemoteWriteColumns:
     series: npt.NDArray[np.uint32]
     ts: npt.NDArray[np.int64]
     vs: npt.NDArray[np.float64]
-
-    def runs(self, size: int = 16_384) -> Iterator[SeriesRun]:
-        """The series in runs of `size`: a body of many small series is never all Python objects at
-        once, and one refused early costs only its run."""
-        total = len(self.series)
-        for start in range(0, total, size):
-            stop = min(start + size, total)
-            part = self.series[start:stop]
-            first = part[:, 2].astype(np.int64)
-            base = int(first[0])
-            last = int(self.series[stop, 2]) if stop < total else len(self.ts)
-            end = np.append(first[1:], last) - base
-            yield SeriesRun(
-                start,
-                part[:, 0].tolist(),
-                part[:, 1].tolist(),
-                (first - base).tolist(),
-                end.tolist(),
-                self.ts[base:last].tolist(),
-                self.vs[base:last].tolist(),
-            )
 
 
 def remote_write_columns(body: bytes) -> RemoteWriteColumns | None:

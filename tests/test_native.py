@@ -61,13 +61,14 @@ def as_read(request: PromWriteRequest) -> list[tuple[bytes, list[tuple[int, byte
     ]
 
 
-def columns_read(
-    raw: bytes, columns: RemoteWriteColumns, size: int = 3
-) -> list[tuple[bytes, list[tuple[int, bytes]]]]:
+def columns_read(raw: bytes, columns: RemoteWriteColumns) -> list[tuple[bytes, list[tuple[int, bytes]]]]:
+    ends = [*columns.series[1:, 2].tolist(), len(columns.ts)][: len(columns.series)]
     return [
-        (raw[at : at + length], [(run.ts[j], struct.pack("<d", run.vs[j])) for j in range(first, end)])
-        for run in columns.runs(size)
-        for at, length, first, end in zip(run.labels_at, run.labels_length, run.first, run.end, strict=True)
+        (
+            raw[at : at + length],
+            [(int(columns.ts[j]), struct.pack("<d", columns.vs[j])) for j in range(first, end)],
+        )
+        for (at, length, first), end in zip(columns.series.tolist(), ends, strict=True)
     ]
 
 
@@ -149,11 +150,17 @@ def test_both_readers_give_the_server_the_same_samples_and_refusals(monkeypatch:
     )
     bad_time = request_of([([("__name__", "up")], [(1.0, 0), (1.0, 2**62)])])
     no_name = request_of([([("__name__", "up")], [(1.0, 0)]), ([("job", "x")], [(1.0, 0)])])
+    # The first problem in the body's order is the one named, a series' labels before its samples.
+    up, nameless = [("__name__", "up")], [("job", "x")]
+    late_bad_time = request_of(
+        [(up, [(1.0, 0)]), (up, []), (up, [(1.0, 5), (1.0, -(2**62))]), (nameless, [])]
+    )
+    nameless_first = request_of([(up, [(1.0, 0)]), (nameless, [(1.0, 2**62)]), (up, [(1.0, 2**62)])])
     check = series_labels_check()
 
     def outcome() -> list[object]:
         found: list[object] = []
-        for request in (good, good, bad_time, no_name):
+        for request in (good, good, bad_time, no_name, late_bad_time, nameless_first):
             body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
             try:
                 found.append(remote_write_samples(body, RemoteSeries(), check))
@@ -170,6 +177,13 @@ def test_both_readers_give_the_server_the_same_samples_and_refusals(monkeypatch:
             f"timeseries[0].samples[1].timestamp: {2**62} is out of the range of a timestamp",
         )
     ]
+    assert with_library[4] == [
+        (
+            "prometheus_remote_write",
+            f"timeseries[2].samples[1].timestamp: {-(2**62)} is out of the range of a timestamp",
+        )
+    ]
+    assert with_library[5][0][1].startswith("timeseries[1]: ")  # type: ignore[index]
 
 
 def series_labels_check() -> Any:

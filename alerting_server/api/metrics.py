@@ -24,7 +24,7 @@ from alerting_server.query.engine import parse
 from alerting_server.query.histogram import FloatHistogram
 from alerting_server.query.labels import Labels, Matcher, format_series, from_mapping
 from alerting_server.query.result import Result, ValueKind
-from alerting_server.query.tsdb import HistogramSample, Sample, WriteResult
+from alerting_server.query.tsdb import HistogramSample, Sample, SampleColumns, WriteResult
 from alerting_server.validation.limits import MAX_LABEL_NAME_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS
 from alerting_server.validation.names import check_label_name, check_metric_name
 
@@ -178,7 +178,9 @@ def samples_from_pb(
 class Store(Protocol):
     """The embedded time-series store, as this service writes and lists it."""
 
-    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult: ...
+    def append(
+        self, batch: Sequence[Sample] | SampleColumns, *, all_or_nothing: bool = False
+    ) -> WriteResult: ...
 
     def series_matching(
         self, matcher_sets: Sequence[Sequence[Matcher]], mint_ms: int, maxt_ms: int
@@ -257,19 +259,19 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     async def Write(
         self, request: metrics_service_pb2.WriteRequest, context: object
     ) -> metrics_service_pb2.WriteResponse:
-        samples = samples_from_pb(request, self._clock.now_ms(), self._limits, self._known)
-        series = [s.labels for s in samples]
+        samples = SampleColumns.of(samples_from_pb(request, self._clock.now_ms(), self._limits, self._known))
+        series = list(samples.labels)
         if request.prometheus_remote_write:
             remote, remote_series = remote_write_samples(
                 request.prometheus_remote_write, self._remote, self._check_series
             )
-            samples += remote
+            samples = samples.joined(remote) if samples.ts else remote
             series += remote_series
-        if not samples:
+        if not samples.ts:
             return metrics_service_pb2.WriteResponse()
         result = self._tsdb.append(samples, all_or_nothing=request.all_or_nothing)
         if self._listener is not None and result.accepted:
-            self._listener.written_series(series, max(s.t_ms for s in samples))
+            self._listener.written_series(series, max(samples.ts))
         return metrics_service_pb2.WriteResponse(
             accepted=result.accepted,
             rejected=result.rejected,

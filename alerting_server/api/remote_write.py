@@ -9,9 +9,10 @@ is built for it and read again. Refusals name the series as Prometheus' receiver
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
+
+import numpy as np
 
 from alerting.v1 import metrics_service_pb2
 from alerting_common.remote_write import (
@@ -33,7 +34,7 @@ from alerting_server.api.seen import SeenSeries
 from alerting_server.errors import InvalidArgument, Violations
 from alerting_server.native import RemoteWriteColumns, remote_write_columns
 from alerting_server.query.labels import Labels
-from alerting_server.query.tsdb import HistogramSample, Sample
+from alerting_server.query.tsdb import HistogramSample, Sample, SampleColumns
 
 FIELD = "prometheus_remote_write"
 # The label set of a written sample's series, with a violation for each way it cannot be stored
@@ -52,7 +53,7 @@ RemoteSeries = SeenSeries[EncodedLabels | bytes, Labels]
 
 def remote_write_samples(
     body: bytes, known: RemoteSeries, check: SeriesCheck
-) -> tuple[list[Sample], list[Labels]]:
+) -> tuple[SampleColumns, list[Labels]]:
     """The samples of the body in its order (a series' floats, then its histograms) and the label
     set of each series; InvalidArgument for the first series or sample that cannot be stored.
 
@@ -64,41 +65,42 @@ def remote_write_samples(
         columns = remote_write_columns(raw)
         if columns is not None:
             return _from_columns(raw, columns, known, check)
-        return _from_message(parse(raw), known, check)
+        samples, series_labels = _from_message(parse(raw), known, check)
+        return SampleColumns.of(samples), series_labels
     except RemoteWriteError as exc:
         raise _refused(exc.message) from None
 
 
 def _from_columns(
     raw: bytes, columns: RemoteWriteColumns, known: RemoteSeries, check: SeriesCheck
-) -> tuple[list[Sample], list[Labels]]:
-    samples: list[Sample] = []
+) -> tuple[SampleColumns, list[Labels]]:
+    """The columns' samples, made into Python lists at once: a sample is no object of its own, and
+    its timestamp is checked with all the others'."""
+    ts = columns.ts
+    # The first series with a timestamp out of range, and the position of that sample in it: the
+    # series before it are read (and refused for their labels first, in the body's order).
+    bad = np.flatnonzero((ts < MIN_MS) | (ts > MAX_MS))
+    firsts = columns.series[:, 2]
+    bad_series = int(np.searchsorted(firsts, bad[0], "right")) - 1 if len(bad) else len(firsts)
     series_labels: list[Labels] = []
-    append = samples.append
-    for run in columns.runs():
-        ts, vs = run.ts, run.vs
-        for index, at, length, first, end in zip(
-            itertools.count(run.start), run.labels_at, run.labels_length, run.first, run.end
-        ):
-            key = raw[at : at + length]
-            labels = known.get(key)
-            if labels is None:
-                labels = _checked(index, split_labels(key), check)
-                known.add(key, labels)
-            series_labels.append(labels)
-            if end - first == 1:
-                # One sample a series, as a Prometheus queue mostly sends them: no range to make.
-                t = ts[first]
-                if not MIN_MS <= t <= MAX_MS:
-                    raise _sample_out_of_range(index, 0, t)
-                append(Sample(labels, t, vs[first]))
-                continue
-            for j in range(first, end):
-                t = ts[j]
-                if not MIN_MS <= t <= MAX_MS:
-                    raise _sample_out_of_range(index, j - first, t)
-                append(Sample(labels, t, vs[j]))
-    return samples, series_labels
+    append = series_labels.append
+    get = known.get
+    for index, (at, length) in enumerate(columns.series[:, :2].tolist()):
+        key = raw[at : at + length]
+        labels = get(key)
+        if labels is None:
+            labels = _checked(index, split_labels(key), check)
+            known.add(key, labels)
+        if index == bad_series:
+            raise _sample_out_of_range(index, int(bad[0]) - int(firsts[index]), int(ts[bad[0]]))
+        append(labels)
+    counts = np.diff(np.append(firsts.astype(np.int64), len(ts)))
+    if bool((counts == 1).all()):
+        # One sample a series, as a Prometheus queue mostly sends them.
+        labels_of = list(series_labels)
+    else:
+        labels_of = [series_labels[i] for i in np.repeat(np.arange(len(firsts)), counts).tolist()]
+    return SampleColumns(labels_of, ts.tolist(), columns.vs.tolist()), series_labels
 
 
 def _from_message(

@@ -39,8 +39,8 @@ from alerting_server.query.tsdb import (
     DEFAULT_RETENTION_MS,
     TSDB,
     Cut,
-    HistogramSample,
     Sample,
+    SampleColumns,
     WriteResult,
 )
 
@@ -75,17 +75,20 @@ def _encode(
     return _HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
-def _encode_samples(batch: Sequence[Sample]) -> bytes:
+def _encode_columns(batch: SampleColumns, one_each: bool) -> bytes:
+    """The record of the samples; `one_each`: each is of another series."""
+    if one_each:
+        # Mostly a write of the newest sample of many series: its label sets are the ones to write.
+        return _encode(batch.labels, list(range(len(batch.labels))), batch.ts, batch.vs, batch.histograms)
     # Each label set once, in order of first appearance (a dict keeps insertion order), told apart by
     # identity: the samples of a series mostly share one label set object, and an int hashes in a
     # fraction of a label set's time. Two equal label sets as two objects are both written, and read
     # back as the one series they are.
     ids: dict[int, int] = {}
     add = ids.setdefault
-    index = [add(id(s.labels), len(ids)) for s in batch]
-    labels = list({id(s.labels): s.labels for s in batch}.values())
-    histograms = {pos: s.histogram for pos, s in enumerate(batch) if type(s) is HistogramSample}
-    return _encode(labels, index, [s.t_ms for s in batch], [s.value for s in batch], histograms)
+    index = [add(id(labels), len(ids)) for labels in batch.labels]
+    labels = list({id(labels): labels for labels in batch.labels}.values())
+    return _encode(labels, index, batch.ts, batch.vs, batch.histograms)
 
 
 def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
@@ -103,7 +106,7 @@ def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
     return _encode(cut.labels[start:stop], index, ts, vs, histograms)
 
 
-def _decode(body: bytes) -> list[Sample]:
+def _decode(body: bytes) -> SampleColumns:
     (header_len,) = struct.unpack_from("<I", body)
     header = json.loads(body[4 : 4 + header_len])
     labels = [tuple((k, v) for k, v in lbl) for lbl in header["labels"]]
@@ -112,11 +115,8 @@ def _decode(body: bytes) -> list[Sample]:
     offset = 4 + header_len
     ts = np.frombuffer(body, dtype=np.int64, count=n, offset=offset)
     vs = np.frombuffer(body, dtype=np.float64, count=n, offset=offset + 8 * n)
-    samples = [Sample(labels[i], int(t), float(v)) for i, t, v in zip(index, ts.tolist(), vs, strict=True)]
-    for pos, encoded in header.get("histograms", {}).items():
-        s = samples[int(pos)]
-        samples[int(pos)] = HistogramSample(s.labels, s.t_ms, s.value, histogram_from_json(encoded))
-    return samples
+    histograms = {int(pos): histogram_from_json(h) for pos, h in header.get("histograms", {}).items()}
+    return SampleColumns([labels[i] for i in index], ts.tolist(), vs.tolist(), histograms)
 
 
 def _records(data: bytes) -> Iterator[tuple[bytes, int]]:
@@ -218,14 +218,14 @@ class DurableTSDB:
         finally:
             os.close(fd)
 
-    def append(self, batch: Sequence[Sample], *, all_or_nothing: bool = False) -> WriteResult:
+    def append(self, batch: Sequence[Sample] | SampleColumns, *, all_or_nothing: bool = False) -> WriteResult:
         """As TSDB.append, with what it stores logged first; Unavailable, with nothing stored, when
         the log cannot be written (a full disk)."""
         with self._lock:
             return self.db.append(batch, all_or_nothing=all_or_nothing, log=self._log)
 
-    def _log(self, batch: Sequence[Sample]) -> None:
-        record = _encode_samples(batch)
+    def _log(self, batch: SampleColumns, one_each: bool) -> None:
+        record = _encode_columns(batch, one_each)
         try:
             if self._dirty:
                 self._wal.truncate(self._end)

@@ -64,6 +64,57 @@ def histogram_sample(labels: Labels, t_ms: int, histogram: FloatHistogram) -> Hi
     return HistogramSample(labels, t_ms, math.nan, histogram)
 
 
+@dataclass(frozen=True, slots=True)
+class SampleColumns:
+    """Samples to write as parallel lists: sample i is of the series `labels[i]`, at `ts[i]`, of value
+    `vs[i]`; a native histogram's value is the NaN placeholder and its histogram is under its
+    position in `histograms`, and a start time (ms, kept in memory only) under its position in
+    `starts`. What a writer of many samples hands over without making an object per sample; a
+    series' samples mostly share one label set object."""
+
+    labels: list[Labels]
+    ts: list[int]
+    vs: list[float]
+    histograms: dict[int, FloatHistogram] = field(default_factory=dict)
+    starts: dict[int, int] = field(default_factory=dict)
+
+    @staticmethod
+    def of(batch: Sequence[Sample]) -> SampleColumns:
+        return SampleColumns(
+            [s.labels for s in batch],
+            [s.t_ms for s in batch],
+            [s.value for s in batch],
+            {pos: s.histogram for pos, s in enumerate(batch) if type(s) is HistogramSample},
+            {pos: s.st_ms for pos, s in enumerate(batch) if s.st_ms},
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def taken(self, positions: list[int]) -> SampleColumns:
+        """The samples at these positions (ascending), in their order."""
+        labels, ts, vs = self.labels, self.ts, self.vs
+        renumbered = {old: new for new, old in enumerate(positions)}
+        return SampleColumns(
+            [labels[i] for i in positions],
+            [ts[i] for i in positions],
+            [vs[i] for i in positions],
+            {renumbered[i]: h for i, h in self.histograms.items() if i in renumbered},
+            {renumbered[i]: st for i, st in self.starts.items() if i in renumbered},
+        )
+
+    def joined(self, other: SampleColumns) -> SampleColumns:
+        """These samples, then the other's."""
+        base = len(self.labels)
+        return SampleColumns(
+            self.labels + other.labels,
+            self.ts + other.ts,
+            self.vs + other.vs,
+            {**self.histograms, **{base + i: h for i, h in other.histograms.items()}},
+            {**self.starts, **{base + i: st for i, st in other.starts.items()}},
+        )
+
+
 @dataclass(frozen=True)
 class WriteResult:
     accepted: int
@@ -123,22 +174,30 @@ class _Series:
                 self.starts = {}
             self.starts[t] = st
         n = self.head_n
+        if n == len(self.head_t):
+            n = self._make_room()
+        if not n:
+            self.first_t = t
+        self.head_t[n] = t
+        self.head_v[n] = v
+        self.head_n = n + 1
+        self.prev_t = self.last_t
+        self.prev_v = self.last_v
+        self.last_t = t
+        self.last_v = v
+
+    def _make_room(self) -> int:
+        """Room in a full head for one more sample: a full chunk is sealed and a new head begun, a
+        smaller head grows. The head's count of samples after."""
+        n = self.head_n
         if n == CHUNK_SIZE:
             self.chunks.append((self.head_t, self.head_v))
             self.head_t = np.empty(_FIRST_HEAD, dtype=np.int64)
             self.head_v = np.empty(_FIRST_HEAD, dtype=np.float64)
             self.head_n = 0
-        elif n == len(self.head_t):
-            self._grow(min(max(2 * n, _FIRST_HEAD), CHUNK_SIZE))
-        if self.head_n == 0:
-            self.first_t = t
-        self.head_t[self.head_n] = t
-        self.head_v[self.head_n] = v
-        self.head_n += 1
-        self.prev_t = self.last_t
-        self.prev_v = self.last_v
-        self.last_t = t
-        self.last_v = v
+            return 0
+        self._grow(min(max(2 * n, _FIRST_HEAD), CHUNK_SIZE))
+        return n
 
     def add_histogram(self, t: int, h: FloatHistogram) -> None:
         """Records the histogram of the sample just appended at t."""
@@ -354,11 +413,14 @@ def _as_stored(h: FloatHistogram, previous: FloatHistogram | None) -> FloatHisto
     return stored
 
 
-def _same_sample(sample: Sample, value: float, histogram: FloatHistogram | None) -> bool:
-    """Whether a sample repeats a head of this value or histogram: a float and a histogram never do."""
-    if isinstance(sample, HistogramSample):
-        return histogram is not None and sample.histogram.equals(histogram)
-    return histogram is None and _same_value(sample.value, value)
+def _repeats(
+    histogram: FloatHistogram | None, value: float, head_histogram: FloatHistogram | None, head_value: float
+) -> bool:
+    """Whether a sample (a histogram, or else a float of `value`) repeats a head of that value or
+    histogram: a float and a histogram never do."""
+    if histogram is not None:
+        return head_histogram is not None and histogram.equals(head_histogram)
+    return head_histogram is None and _same_value(value, head_value)
 
 
 class TSDB:
@@ -393,85 +455,122 @@ class TSDB:
 
     def append(
         self,
-        batch: Sequence[Sample],
+        batch: Sequence[Sample] | SampleColumns,
         *,
         all_or_nothing: bool = False,
-        log: Callable[[Sequence[Sample]], None] | None = None,
+        log: Callable[[SampleColumns, bool], None] | None = None,
     ) -> WriteResult:
         """Append a batch; out-of-order samples are rejected one by one, the rest accepted, or with
         `all_or_nothing` any such sample rejects the whole batch and nothing is written.
 
-        `log` is given the samples to be stored before any of them is visible; when it raises,
-        nothing is stored. Raises ResourceExhausted, without writing anything, when the batch would
-        create more series than the limit allows.
+        `log` is given the samples to be stored before any of them is visible, and whether each is
+        of another series (so of another label set object); when it raises, nothing is stored.
+        Raises ResourceExhausted, without writing anything, when the batch would create more series
+        than the limit allows.
         """
-        store, new, refused = self._plan(batch)
+        columns = batch if isinstance(batch, SampleColumns) else SampleColumns.of(batch)
+        keep, targets, new, refused, series_written = self._plan(columns)
         if len(self._series) + len(new) > self.max_series:
             raise ResourceExhausted(
                 f"series limit of {self.max_series} reached: the write would create {len(new)} new series "
                 f"on top of {len(self._series)}"
             )
+        total = len(columns.labels)
         if all_or_nothing and refused:
-            return WriteResult(0, len(batch), tuple(refused))
-        if log is not None and store:
-            log([sample for sample, _ in store])
-        for sample, series in store:
-            target = series or self._get_or_create(sample.labels)
-            if type(sample) is HistogramSample:
-                stored = _as_stored(sample.histogram, target.last_histogram())
-                target.append(sample.t_ms, sample.value, sample.st_ms)
-                target.add_histogram(sample.t_ms, stored)
+            return WriteResult(0, total, tuple(refused))
+        if log is not None and keep:
+            log(columns if len(keep) == total else columns.taken(keep), series_written == len(keep))
+        labels, ts, vs = columns.labels, columns.ts, columns.vs
+        histograms, starts = columns.histograms, columns.starts
+        if not histograms and not starts:
+            # Floats without start times, mostly every one of them stored: the loop that costs least.
+            get_or_create = self._get_or_create
+            if len(keep) == total:
+                for series, series_labels, t, v in zip(targets, labels, ts, vs, strict=True):
+                    (series or get_or_create(series_labels)).append(t, v)
             else:
-                target.append(sample.t_ms, sample.value, sample.st_ms)
-        return WriteResult(len(batch) - len(refused), len(refused), tuple(refused))
+                for pos, series in zip(keep, targets, strict=True):
+                    (series or get_or_create(labels[pos])).append(ts[pos], vs[pos])
+            return WriteResult(total - len(refused), len(refused), tuple(refused))
+        for pos, series in zip(keep, targets, strict=True):
+            target = series or self._get_or_create(labels[pos])
+            h = histograms.get(pos) if histograms else None
+            if h is not None:
+                stored = _as_stored(h, target.last_histogram())
+                target.append(ts[pos], vs[pos], starts.get(pos, 0))
+                target.add_histogram(ts[pos], stored)
+            else:
+                target.append(ts[pos], vs[pos], starts.get(pos, 0))
+        return WriteResult(total - len(refused), len(refused), tuple(refused))
 
     def _plan(
-        self, batch: Sequence[Sample]
-    ) -> tuple[list[tuple[Sample, _Series | None]], set[Labels], list[tuple[int, str]]]:
-        """What append would do, found without writing anything: the samples to store with their
-        series (None: not created yet), the label sets of the series to create, and the refusals.
-        A sample repeating its series' head (same timestamp, same value) is neither stored nor refused."""
+        self, columns: SampleColumns
+    ) -> tuple[list[int], list[_Series | None], set[Labels], list[tuple[int, str]], int]:
+        """What append would do, found without writing anything: the positions of the samples to
+        store and their series (None: not created yet), the label sets of the series to create, the
+        refusals and the number of series written to. A sample repeating its series' head (same
+        timestamp, same value) is neither stored nor refused."""
         ids, all_series = self._ids, self._series
         by_identity = self._by_identity
         if len(by_identity) > 2 * len(all_series) + _IDENTITY_SLACK:
             by_identity.clear()
-        # The batch's last sample of each series, keyed by series id, or by labels for a series the
-        # batch creates: ids hash faster than labels.
-        heads: dict[int | Labels, Sample] = {}
-        store: list[tuple[Sample, _Series | None]] = []
+        ts, vs, histograms = columns.ts, columns.vs, columns.histograms
+        # The position of the batch's last stored sample of each series, keyed by series id, or by
+        # labels for a series the batch creates: ids hash faster than labels.
+        heads: dict[int | Labels, int] = {}
+        keep: list[int] = []
+        targets: list[_Series | None] = []
         new: set[Labels] = set()
         refused: list[tuple[int, str]] = []
-        for index, sample in enumerate(batch):
-            labels = sample.labels
-            known = by_identity.get(id(labels))
-            if known is not None and known[0] is labels and all_series.get(known[1]) is known[2]:
-                key: int | Labels = known[1]
-                series: _Series | None = known[2]
-            else:
-                sid = ids.get(labels)
-                series = None
-                if sid is None:
-                    key = labels
-                    new.add(labels)
+        # A series' samples mostly come one after another under one label set object: it is looked
+        # up once for them.
+        previous: Labels | None = None
+        key: int | Labels = 0
+        series: _Series | None = None
+        for pos, labels in enumerate(columns.labels):
+            if labels is not previous:
+                previous = labels
+                known = by_identity.get(id(labels))
+                if known is not None and known[0] is labels and all_series.get(known[1]) is known[2]:
+                    key = known[1]
+                    series = known[2]
                 else:
-                    key = sid
-                    series = all_series[sid]
-                    by_identity[id(labels)] = (labels, sid, series)
+                    sid = ids.get(labels)
+                    if sid is None:
+                        key = labels
+                        series = None
+                        new.add(labels)
+                    else:
+                        key = sid
+                        series = all_series[sid]
+                        by_identity[id(labels)] = (labels, sid, series)
+            t = ts[pos]
             head = heads.get(key)
             if head is not None:
-                if sample.t_ms <= head.t_ms:
-                    previous = head.histogram if isinstance(head, HistogramSample) else None
-                    if sample.t_ms != head.t_ms or not _same_sample(sample, head.value, previous):
-                        refused.append((index, _refusal(sample.t_ms, head.t_ms)))
+                head_t = ts[head]
+                if t <= head_t:
+                    if t != head_t or not _repeats(
+                        histograms.get(pos) if histograms else None,
+                        vs[pos],
+                        histograms.get(head) if histograms else None,
+                        vs[head],
+                    ):
+                        refused.append((pos, _refusal(t, head_t)))
                     continue
-            elif series is not None and series.last_t is not None and sample.t_ms <= series.last_t:
+            elif series is not None and series.last_t is not None and t <= series.last_t:
                 last_t = series.last_t
-                if sample.t_ms != last_t or not _same_sample(sample, series.last_v, series.last_histogram()):
-                    refused.append((index, _refusal(sample.t_ms, last_t)))
+                if t != last_t or not _repeats(
+                    histograms.get(pos) if histograms else None,
+                    vs[pos],
+                    series.last_histogram(),
+                    series.last_v,
+                ):
+                    refused.append((pos, _refusal(t, last_t)))
                 continue
-            heads[key] = sample
-            store.append((sample, series))
-        return store, new, refused
+            heads[key] = pos
+            keep.append(pos)
+            targets.append(series)
+        return keep, targets, new, refused, len(heads)
 
     def _get_or_create(self, labels: Labels) -> _Series:
         sid = self._ids.get(labels)

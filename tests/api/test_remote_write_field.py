@@ -19,7 +19,7 @@ from alerting_server.errors import InvalidArgument
 from alerting_server.query.datasources import Datasources
 from alerting_server.query.labels import Labels
 from alerting_server.query.tsdb import Sample
-from tests.recording import RecordingStore
+from tests.recording import RecordingStore, as_samples
 
 T0 = 1_700_000_000_000
 
@@ -145,7 +145,10 @@ def test_a_series_is_checked_once_and_a_refused_one_every_time() -> None:
     good = body(({"__name__": "up"}, [(1.0, T0)]))
     for n in range(2):
         samples, series = remote_write_samples(good, known, check)
-        assert (samples, series) == ([Sample((("__name__", "up"),), T0, 1.0)], [(("__name__", "up"),)])
+        assert (as_samples(samples), series) == (
+            [Sample((("__name__", "up"),), T0, 1.0)],
+            [(("__name__", "up"),)],
+        )
         assert checked == ["up"], n
     for _ in range(2):
         with pytest.raises(InvalidArgument):

@@ -2,7 +2,11 @@ import math
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.labels import Matcher, MatchType, from_mapping
@@ -94,3 +98,35 @@ def test_equal_label_sets_as_different_objects_are_one_series_after_a_restart(tm
         (series,) = reopened.select(ALL, 0, 10_000)
     assert series.timestamps.tolist() == [1000, 2000, 3000]
     assert series.values.tolist() == [1.0, 2.0, 3.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 2), st.integers(0, 6), st.booleans()), max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_restart_reads_back_what_was_stored_however_the_writes_named_their_series(
+    writes: list[list[tuple[int, int, bool]]],
+) -> None:
+    """Writes of one sample a series (their label sets written as they are), of a series' samples
+    together or apart, and of equal label sets as separate objects (both written per label set once),
+    with refused and repeated samples among them."""
+    shared = [from_mapping({"__name__": "x", "n": str(n)}) for n in range(3)]
+    with tempfile.TemporaryDirectory() as directory:
+        with DurableTSDB(directory, fsync=False) as db:
+            for write in writes:
+                db.append(
+                    [
+                        Sample(from_mapping(dict(shared[n])) if own else shared[n], t, float(t % 3))
+                        for n, t, own in write
+                    ]
+                )
+            before = [(s.labels, s.timestamps.tolist(), s.values.tolist()) for s in db.select(ALL, 0, 10)]
+        with DurableTSDB(directory, fsync=False) as reopened:
+            after = [
+                (s.labels, s.timestamps.tolist(), s.values.tolist()) for s in reopened.select(ALL, 0, 10)
+            ]
+    assert after == before

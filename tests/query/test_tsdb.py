@@ -216,3 +216,48 @@ def test_a_sample_dropped_by_retention_is_not_read_as_the_one_before_the_newest(
     store.enforce_retention(2500, None)
     assert series.last_in(0, 2500) is None
     assert series.last_in(0, 3000) == (3000, 3.0)
+
+
+# A write: samples of two series (by index), each a timestamp and a value; a flag per sample says
+# whether it carries a label set object of its own (equal to the series' shared one) or the shared one.
+WRITES = st.lists(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 6), st.sampled_from([0.0, 1.0, math.nan]), st.booleans()),
+        max_size=8,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=300)
+@given(WRITES, st.booleans())
+def test_appends_keep_what_a_sample_by_sample_model_keeps(
+    writes: list[list[tuple[int, int, float, bool]]], all_or_nothing: bool
+) -> None:
+    """However a write's samples share label set objects (a series' samples one after another, apart,
+    equal label sets as separate objects), each sample is stored, skipped as a repeat of its series'
+    last, or refused, as taking the samples one at a time says; with all_or_nothing a refusal keeps
+    the whole write out."""
+    shared = [from_mapping({"__name__": "x", "n": str(n)}) for n in range(2)]
+    store = TSDB()
+    kept: dict[int, list[tuple[int, float]]] = {0: [], 1: []}
+    for write in writes:
+        batch = [Sample(from_mapping(dict(shared[n])) if own else shared[n], t, v) for n, t, v, own in write]
+        model = {n: list(samples) for n, samples in kept.items()}
+        refused = []
+        for index, (n, t, v, _) in enumerate(write):
+            last = model[n][-1] if model[n] else None
+            if last is None or t > last[0]:
+                model[n].append((t, v))
+            elif t < last[0] or not (v == last[1] or (math.isnan(v) and math.isnan(last[1]))):
+                refused.append(index)
+        result = store.append(batch, all_or_nothing=all_or_nothing)
+        assert [i for i, _ in result.errors] == refused
+        if not (all_or_nothing and refused):
+            kept = model
+            assert (result.accepted, result.rejected) == (len(write) - len(refused), len(refused))
+        for n in range(2):
+            found = store.select([m(MatchType.EQUAL, "n", str(n))], 0, 10**12)
+            stored = [(int(t), float(v)) for s in found for t, v in zip(s.timestamps, s.values, strict=True)]
+            assert repr(stored) == repr(kept[n])
