@@ -62,6 +62,18 @@ async def fresh_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
         yield url
 
 
+async def test_a_database_never_migrated_has_no_revision_and_one_migrated_has_its_own(fresh_url: str) -> None:
+    store = await Store.open(fresh_url)
+    try:
+        assert await current_revision(store.engine) is None
+        await upgrade(store.engine, "0006")
+        assert await current_revision(store.engine) == "0006"
+        await store.migrate()
+        assert await current_revision(store.engine) == HEAD
+    finally:
+        await store.close()
+
+
 async def test_0006_adds_keep_firing_since_and_keeps_the_alerts(fresh_url: str) -> None:
     store = await Store.open(fresh_url)
     try:
