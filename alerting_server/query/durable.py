@@ -5,13 +5,17 @@ Layout of the data directory:
     wal.<n>    logs sealed at a snapshot's cut, deleted once that snapshot is on disk
     wal        records appended since the last cut; a torn tail (crash mid-write) is truncated at open
 
-A record is `length (u32) | crc32 (u32) | payload`; the payload is a JSON header (label sets
-and sample count) followed by the raw int64 timestamps and float64 values, so stale markers
-survive bit for bit. Native-histogram samples add a `histograms` map to the header (sample
-position to the histogram's JSON form); a record without it holds floats only. A record is on
-disk before its samples are visible or the write is acknowledged. Opening the store loads the
-snapshot, then replays the sealed logs and the log; replaying what a snapshot already holds
-changes nothing (the same samples again, or older ones).
+A record is `length (u32) | crc32 (u32) | payload`; the payload is a JSON header (which series
+each sample is of) followed by the raw int64 timestamps and float64 values, so stale markers
+survive bit for bit. A log names a series once: the first record of a label set in the log file
+gives it a number (`refs`, `labels`) and each sample names its series by number (`samples`); a
+later naming of a number replaces the earlier one (a server started again goes on writing the same
+file). A snapshot record, and a log record written before logs named series, gives its label sets
+and each sample's index among them (`labels`, `series`). Native-histogram samples add a
+`histograms` map to the header (sample position to the histogram's JSON form); a record without it
+holds floats only. A record is on disk before its samples are visible or the write is
+acknowledged. Opening the store loads the snapshot, then replays the sealed logs and the log;
+replaying what a snapshot already holds changes nothing (the same samples again, or older ones).
 """
 
 from __future__ import annotations
@@ -48,16 +52,14 @@ _HEADER = struct.Struct("<II")
 _SEALED = re.compile(r"wal\.(\d+)")
 # Series per lock hold while retention runs, and per snapshot record.
 _STEP = 4096
+# Label sets named in a log file beyond twice the series held, before the names start over.
+_NAMES_SLACK = 10_000
 
 
 def _encode(
-    labels: list[Labels],
-    series_index: list[int],
-    ts: object,
-    vs: object,
-    histograms: dict[int, FloatHistogram] | None = None,
+    fields: dict[str, object], ts: object, vs: object, histograms: dict[int, FloatHistogram]
 ) -> bytes:
-    fields: dict[str, object] = {"labels": labels, "series": series_index}
+    """The record of a header's `fields` (which series each sample is of) and the samples' columns."""
     if histograms:
         # Histograms may hold NaN and ±Inf, which orjson would write as null: the json module writes
         # them in the form its reader takes back.
@@ -75,20 +77,48 @@ def _encode(
     return _HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
-def _encode_columns(batch: SampleColumns, one_each: bool) -> bytes:
-    """The record of the samples; `one_each`: each is of another series."""
-    if one_each:
-        # Mostly a write of the newest sample of many series: its label sets are the ones to write.
-        return _encode(batch.labels, list(range(len(batch.labels))), batch.ts, batch.vs, batch.histograms)
-    # Each label set once, in order of first appearance (a dict keeps insertion order), told apart by
-    # identity: the samples of a series mostly share one label set object, and an int hashes in a
-    # fraction of a label set's time. Two equal label sets as two objects are both written, and read
-    # back as the one series they are.
-    ids: dict[int, int] = {}
-    add = ids.setdefault
-    index = [add(id(labels), len(ids)) for labels in batch.labels]
-    labels = list({id(labels): labels for labels in batch.labels}.values())
-    return _encode(labels, index, batch.ts, batch.vs, batch.histograms)
+class _Names:
+    """The label sets the log file being written has named, by their objects' identity: the samples
+    of a series mostly share one label set object at every write, and looking it up costs a fraction
+    of writing its labels. Each entry holds its object, so that its identity is not reused."""
+
+    def __init__(self) -> None:
+        self._named: dict[int, tuple[Labels, int]] = {}
+        self._next = 0
+
+    def forget(self) -> None:
+        """A new log file: it names its series anew."""
+        self._named = {}
+
+    def record(self, batch: SampleColumns, series_count: int) -> tuple[bytes, dict[int, tuple[Labels, int]]]:
+        """The record of the samples, and the label sets it names for the first time (to be
+        remembered once it is written: a record that could not be written named nothing)."""
+        named = self._named
+        if len(named) > 2 * series_count + _NAMES_SLACK:
+            named.clear()
+        get = named.get
+        labels = batch.labels
+        # -1: not named in this file yet.
+        refs = [e[1] if (e := get(id(lbl))) is not None and e[0] is lbl else -1 for lbl in labels]
+        new: dict[int, tuple[Labels, int]] = {}
+        if -1 in refs:
+            for pos, ref in enumerate(refs):
+                if ref == -1:
+                    lbl = labels[pos]
+                    entry = new.get(id(lbl))
+                    if entry is None:
+                        entry = new[id(lbl)] = (lbl, self._next)
+                        self._next += 1
+                    refs[pos] = entry[1]
+        fields: dict[str, object] = {
+            "refs": [ref for _, ref in new.values()],
+            "labels": [lbl for lbl, _ in new.values()],
+            "samples": refs,
+        }
+        return _encode(fields, batch.ts, batch.vs, batch.histograms), new
+
+    def remember(self, new: dict[int, tuple[Labels, int]]) -> None:
+        self._named.update(new)
 
 
 def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
@@ -103,20 +133,26 @@ def _encode_series(cut: Cut, start: int, stop: int) -> bytes:
         base += len(part_ts)
     ts = np.concatenate([ts for ts, _ in parts])
     vs = np.concatenate([vs for _, vs in parts])
-    return _encode(cut.labels[start:stop], index, ts, vs, histograms)
+    return _encode({"labels": cut.labels[start:stop], "series": index}, ts, vs, histograms)
 
 
-def _decode(body: bytes) -> SampleColumns:
+def _decode(body: bytes, names: dict[int, Labels]) -> SampleColumns:
+    """The samples of a record; `names`: the label sets named so far in its file, to which the
+    record's own namings are added."""
     (header_len,) = struct.unpack_from("<I", body)
     header = json.loads(body[4 : 4 + header_len])
     labels = [tuple((k, v) for k, v in lbl) for lbl in header["labels"]]
-    index = header["series"]
-    n = len(index)
+    if "samples" in header:
+        names.update(zip(header["refs"], labels, strict=True))
+        of_samples = [names[ref] for ref in header["samples"]]
+    else:
+        of_samples = [labels[i] for i in header["series"]]
+    n = len(of_samples)
     offset = 4 + header_len
     ts = np.frombuffer(body, dtype=np.int64, count=n, offset=offset)
     vs = np.frombuffer(body, dtype=np.float64, count=n, offset=offset + 8 * n)
     histograms = {int(pos): histogram_from_json(h) for pos, h in header.get("histograms", {}).items()}
-    return SampleColumns([labels[i] for i in index], ts.tolist(), vs.tolist(), histograms)
+    return SampleColumns(of_samples, ts.tolist(), vs.tolist(), histograms)
 
 
 def _records(data: bytes) -> Iterator[tuple[bytes, int]]:
@@ -167,6 +203,7 @@ class DurableTSDB:
         self._wal: BinaryIO = (self.directory / "wal").open("ab", buffering=0)
         # The log holds bytes past self._end: a write that failed and could not be undone.
         self._dirty = False
+        self._names = _Names()
 
     def generation(self) -> int:
         return self.db.generation()
@@ -186,8 +223,9 @@ class DurableTSDB:
     def _load(self) -> None:
         for path in (self._snapshot_path, *(path for _, path in self._sealed())):
             if path.exists():
+                names: dict[int, Labels] = {}
                 for body, _ in _records(path.read_bytes()):
-                    self.db.append(_decode(body))
+                    self.db.append(_decode(body, names))
 
     def _open_wal(self) -> int:
         """Replays the log and cuts off a torn tail, so that appends follow the last whole record."""
@@ -198,8 +236,9 @@ class DurableTSDB:
             return 0
         data = path.read_bytes()
         end = 0
+        names: dict[int, Labels] = {}
         for body, after in _records(data):
-            self.db.append(_decode(body))
+            self.db.append(_decode(body, names))
             end = after
         if end < len(data):
             with path.open("r+b") as wal:
@@ -224,8 +263,8 @@ class DurableTSDB:
         with self._lock:
             return self.db.append(batch, all_or_nothing=all_or_nothing, log=self._log)
 
-    def _log(self, batch: SampleColumns, one_each: bool) -> None:
-        record = _encode_columns(batch, one_each)
+    def _log(self, batch: SampleColumns) -> None:
+        record, named = self._names.record(batch, self.db.series_count)
         try:
             if self._dirty:
                 self._wal.truncate(self._end)
@@ -243,6 +282,7 @@ class DurableTSDB:
                 "no sample of the write was stored"
             ) from exc
         self._end += len(record)
+        self._names.remember(named)
 
     def select(self, matchers: Sequence[Matcher], mint_ms: int, maxt_ms: int) -> list[SeriesData]:
         with self._lock:
@@ -310,6 +350,7 @@ class DurableTSDB:
             raise
         self._wal.close()
         self._wal, self._end, self._dirty = fresh, 0, False
+        self._names.forget()
         return number
 
     def _write_snapshot(self, cut: Cut) -> None:

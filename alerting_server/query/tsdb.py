@@ -458,18 +458,17 @@ class TSDB:
         batch: Sequence[Sample] | SampleColumns,
         *,
         all_or_nothing: bool = False,
-        log: Callable[[SampleColumns, bool], None] | None = None,
+        log: Callable[[SampleColumns], None] | None = None,
     ) -> WriteResult:
         """Append a batch; out-of-order samples are rejected one by one, the rest accepted, or with
         `all_or_nothing` any such sample rejects the whole batch and nothing is written.
 
-        `log` is given the samples to be stored before any of them is visible, and whether each is
-        of another series (so of another label set object); when it raises, nothing is stored.
-        Raises ResourceExhausted, without writing anything, when the batch would create more series
-        than the limit allows.
+        `log` is given the samples to be stored before any of them is visible; when it raises,
+        nothing is stored. Raises ResourceExhausted, without writing anything, when the batch would
+        create more series than the limit allows.
         """
         columns = batch if isinstance(batch, SampleColumns) else SampleColumns.of(batch)
-        keep, targets, new, refused, series_written = self._plan(columns)
+        keep, targets, new, refused = self._plan(columns)
         if len(self._series) + len(new) > self.max_series:
             raise ResourceExhausted(
                 f"series limit of {self.max_series} reached: the write would create {len(new)} new series "
@@ -479,7 +478,7 @@ class TSDB:
         if all_or_nothing and refused:
             return WriteResult(0, total, tuple(refused))
         if log is not None and keep:
-            log(columns if len(keep) == total else columns.taken(keep), series_written == len(keep))
+            log(columns if len(keep) == total else columns.taken(keep))
         labels, ts, vs = columns.labels, columns.ts, columns.vs
         histograms, starts = columns.histograms, columns.starts
         if not histograms and not starts:
@@ -505,10 +504,10 @@ class TSDB:
 
     def _plan(
         self, columns: SampleColumns
-    ) -> tuple[list[int], list[_Series | None], set[Labels], list[tuple[int, str]], int]:
+    ) -> tuple[list[int], list[_Series | None], set[Labels], list[tuple[int, str]]]:
         """What append would do, found without writing anything: the positions of the samples to
-        store and their series (None: not created yet), the label sets of the series to create, the
-        refusals and the number of series written to. A sample repeating its series' head (same
+        store and their series (None: not created yet), the label sets of the series to create and
+        the refusals. A sample repeating its series' head (same
         timestamp, same value) is neither stored nor refused."""
         ids, all_series = self._ids, self._series
         by_identity = self._by_identity
@@ -570,7 +569,7 @@ class TSDB:
             heads[key] = pos
             keep.append(pos)
             targets.append(series)
-        return keep, targets, new, refused, len(heads)
+        return keep, targets, new, refused
 
     def _get_or_create(self, labels: Labels) -> _Series:
         sid = self._ids.get(labels)

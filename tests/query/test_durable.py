@@ -1,13 +1,18 @@
+import errno
 import math
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alerting_server.errors import Unavailable
+from alerting_server.query import durable
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.labels import Matcher, MatchType, from_mapping
 from alerting_server.query.storage import STALE_NAN, is_stale
@@ -55,6 +60,8 @@ def test_a_torn_tail_record_is_ignored(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
+from alerting_server.errors import Unavailable
+from alerting_server.query import durable
 from alerting_server.query.durable import DurableTSDB
 from alerting_server.query.labels import from_mapping
 from alerting_server.query.tsdb import Sample
@@ -111,9 +118,9 @@ def test_equal_label_sets_as_different_objects_are_one_series_after_a_restart(tm
 def test_a_restart_reads_back_what_was_stored_however_the_writes_named_their_series(
     writes: list[list[tuple[int, int, bool]]],
 ) -> None:
-    """Writes of one sample a series (their label sets written as they are), of a series' samples
-    together or apart, and of equal label sets as separate objects (both written per label set once),
-    with refused and repeated samples among them."""
+    """Writes of one sample a series, of a series' samples together or apart, and of equal label
+    sets as separate objects (each object named in the log once), with refused and repeated samples
+    among them."""
     shared = [from_mapping({"__name__": "x", "n": str(n)}) for n in range(3)]
     with tempfile.TemporaryDirectory() as directory:
         with DurableTSDB(directory, fsync=False) as db:
@@ -130,3 +137,54 @@ def test_a_restart_reads_back_what_was_stored_however_the_writes_named_their_ser
                 (s.labels, s.timestamps.tolist(), s.values.tolist()) for s in reopened.select(ALL, 0, 10)
             ]
     assert after == before
+
+
+def test_a_label_set_named_by_a_write_that_failed_is_named_again_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = DurableTSDB(tmp_path, fsync=False)
+    real = durable._write_all
+
+    def full(out: Any, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(durable, "_write_all", full)
+    with pytest.raises(Unavailable):
+        db.append([Sample(UP, 1000, 1.0)])
+    monkeypatch.setattr(durable, "_write_all", real)
+    db.append([Sample(UP, 2000, 2.0)])
+    db.close()
+    with DurableTSDB(tmp_path, fsync=False) as reopened:
+        (series,) = reopened.select(ALL, 0, 10_000)
+    assert series.timestamps.tolist() == [2000]
+
+
+def test_a_log_names_its_series_anew_after_a_snapshot_and_after_a_restart(tmp_path: Path) -> None:
+    down = from_mapping({"__name__": "down", "job": "a"})
+    other = from_mapping({"__name__": "other", "job": "a"})
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        db.append([Sample(UP, 1000, 1.0)])
+        db.snapshot(now_ms=1000)
+        # A new log file: UP is named in it again (as 1).
+        db.append([Sample(UP, 2000, 2.0)])
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        # The same file, written on by a new process, which names from 0 again: `other` takes the
+        # number UP had in this file.
+        db.append([Sample(down, 3000, 3.0), Sample(other, 3000, 3.0), Sample(UP, 3000, 3.0)])
+        db.append([Sample(UP, 4000, 4.0), Sample(down, 4000, 4.0)])
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        found = {dict(s.labels)["__name__"]: s.timestamps.tolist() for s in db.select(ALL, 0, 10_000)}
+    assert found == {"up": [1000, 2000, 3000, 4000], "down": [3000, 4000], "other": [3000]}
+
+
+def test_the_label_sets_a_log_has_named_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(durable, "_NAMES_SLACK", 3)
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        for t in range(1, 20):
+            # Equal label sets as new objects at every write: each is named, and the names start over.
+            db.append([Sample(from_mapping(dict(UP)), t * 1000, float(t))])
+            assert len(db._names._named) <= 2 * 1 + 3 + 1
+        db.append([Sample(UP, 20_000, 20.0), Sample(UP, 21_000, 21.0)])
+    with DurableTSDB(tmp_path, fsync=False) as reopened:
+        (series,) = reopened.select(ALL, 0, 100_000)
+    assert series.timestamps.tolist() == [t * 1000 for t in range(1, 22)]
