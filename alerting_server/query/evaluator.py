@@ -808,9 +808,13 @@ class Evaluator:
             self.annotations.info(message)
 
     def _counter_info(self, labels: list[Labels], name: str, node: pp.Call) -> None:
-        if name not in ("rate", "increase"):
+        if name not in ("rate", "increase") or not labels:
             return
-        for metric in dict.fromkeys(_metric_names(labels)):
+        arg = unwrap_parens(node.args[0])
+        # A range selector naming its metric selects series of that name alone: no need to read
+        # every series' name (a rule's rate over hundreds of series, at every evaluation).
+        named = arg.vector_selector.name if isinstance(arg, pp.MatrixSelector) else None
+        for metric in [named] if named else dict.fromkeys(_metric_names(labels)):
             if metric and not metric.endswith(_COUNTER_SUFFIXES):
                 self.annotations.info(
                     "PromQL info: metric might not be a counter, name does not end in "

@@ -208,6 +208,26 @@ def test_duration_expressions_are_bounded_before_they_are_read(db: TSDB, query: 
         Engine(db, features=ALL).instant(query, 50 * SEC)
 
 
+def test_a_rate_tells_of_each_metric_it_read_that_may_not_be_a_counter_however_it_was_selected() -> None:
+    db = TSDB()
+    for name in ("requests", "reqs_total", "bytes"):
+        key = from_mapping({"__name__": name, "job": "api"})
+        db.append([Sample(key, i * SEC, float(i)) for i in range(101)])
+    engine = Engine(db)
+    by_pattern = engine.instant('sum(rate({__name__=~"req.*|bytes"}[1m]))', 50 * SEC)
+    assert by_pattern.infos == [
+        "PromQL info: metric might not be a counter, name does not end in "
+        f'_total/_sum/_count/_bucket: "{name}" (1:10)'
+        for name in ("bytes", "requests")
+    ]
+    by_name = engine.instant("rate(reqs_total[1m]) + rate(bytes[1m])", 50 * SEC)
+    assert by_name.infos == [
+        "PromQL info: metric might not be a counter, name does not end in "
+        '_total/_sum/_count/_bucket: "bytes" (1:29)'
+    ]
+    assert engine.instant("rate(missing[1m])", 50 * SEC).infos == []
+
+
 def test_annotations_point_into_a_query_with_duration_expressions() -> None:
     db = TSDB()
     key = from_mapping({"__name__": "requests", "job": "api"})
