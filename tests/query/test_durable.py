@@ -188,3 +188,17 @@ def test_the_label_sets_a_log_has_named_are_bounded(tmp_path: Path, monkeypatch:
     with DurableTSDB(tmp_path, fsync=False) as reopened:
         (series,) = reopened.select(ALL, 0, 100_000)
     assert series.timestamps.tolist() == [t * 1000 for t in range(1, 22)]
+
+
+def test_a_log_written_before_logs_named_series_is_replayed(tmp_path: Path) -> None:
+    """A server upgraded over a log whose records give their label sets and each sample's index."""
+    down = from_mapping({"__name__": "down", "job": "a"})
+    record = durable._encode(
+        {"labels": [UP, down], "series": [0, 1, 0]}, [1000, 1000, 2000], [1.0, 0.0, 2.0], {}
+    )
+    (tmp_path / "wal").write_bytes(record)
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        db.append([Sample(UP, 3000, 3.0)])
+    with DurableTSDB(tmp_path, fsync=False) as db:
+        found = {dict(s.labels)["__name__"]: s.timestamps.tolist() for s in db.select(ALL, 0, 10_000)}
+    assert found == {"up": [1000, 2000, 3000], "down": [1000]}
