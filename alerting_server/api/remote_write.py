@@ -85,7 +85,9 @@ def _from_columns(
     series_labels: list[Labels] = []
     append = series_labels.append
     get = known.get
-    for index, (at, length) in enumerate(columns.series[:, :2].tolist()):
+    # Two flat lists: a list of pairs makes a list object per series.
+    starts, lengths = columns.series[:, 0].tolist(), columns.series[:, 1].tolist()
+    for index, (at, length) in enumerate(zip(starts, lengths, strict=True)):
         key = raw[at : at + length]
         labels = get(key)
         if labels is None:
