@@ -88,9 +88,6 @@ class SampleColumns:
             {pos: s.st_ms for pos, s in enumerate(batch) if s.st_ms},
         )
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
     def taken(self, positions: list[int]) -> SampleColumns:
         """The samples at these positions (ascending), in their order."""
         labels, ts, vs = self.labels, self.ts, self.vs
@@ -482,14 +479,10 @@ class TSDB:
         labels, ts, vs = columns.labels, columns.ts, columns.vs
         histograms, starts = columns.histograms, columns.starts
         if not histograms and not starts:
-            # Floats without start times, mostly every one of them stored: the loop that costs least.
+            # Floats without start times, as most writes are: the loop that costs least.
             get_or_create = self._get_or_create
-            if len(keep) == total:
-                for series, series_labels, t, v in zip(targets, labels, ts, vs, strict=True):
-                    (series or get_or_create(series_labels)).append(t, v)
-            else:
-                for pos, series in zip(keep, targets, strict=True):
-                    (series or get_or_create(labels[pos])).append(ts[pos], vs[pos])
+            for pos, series in zip(keep, targets, strict=True):
+                (series or get_or_create(labels[pos])).append(ts[pos], vs[pos])
             return WriteResult(total - len(refused), len(refused), tuple(refused))
         for pos, series in zip(keep, targets, strict=True):
             target = series or self._get_or_create(labels[pos])
@@ -507,8 +500,8 @@ class TSDB:
     ) -> tuple[list[int], list[_Series | None], set[Labels], list[tuple[int, str]]]:
         """What append would do, found without writing anything: the positions of the samples to
         store and their series (None: not created yet), the label sets of the series to create and
-        the refusals. A sample repeating its series' head (same
-        timestamp, same value) is neither stored nor refused."""
+        the refusals. A sample repeating its series' head (same timestamp, same value) is neither
+        stored nor refused."""
         ids, all_series = self._ids, self._series
         by_identity = self._by_identity
         if len(by_identity) > 2 * len(all_series) + _IDENTITY_SLACK:
