@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import TypeAlias
 
-import httpcore
+import aiohttp
+import aiohttp.abc
 import httpx
+import yarl
 
 IPAddress: TypeAlias = IPv4Address | IPv6Address
 IPNetwork: TypeAlias = IPv4Network | IPv6Network
@@ -143,50 +145,45 @@ def _within(address: IPAddress, networks: Iterable[IPNetwork]) -> bool:
     return any(address in net for net in networks)
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network layer, connecting only to the addresses the policy allows. The
-    connection is to the checked address; TLS still verifies the URL's host name, which httpcore
-    passes to start_tls from the request, and the Host header is the URL's."""
+class _GuardedResolver(aiohttp.abc.AbstractResolver):
+    """Names resolved to the addresses the policy allows, every one checked (OutboundPolicy.resolve);
+    a literal address never reaches a resolver, so GuardedTransport checks those itself."""
 
     def __init__(self, policy: OutboundPolicy) -> None:
         self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await self._policy.resolve(host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout}s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from None
-        error: Exception = httpcore.ConnectError(f"{host} has no address")
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                error = exc
-        raise error
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        return [
+            {
+                "hostname": host,
+                "host": str(address),
+                "port": port,
+                "family": socket.AF_INET6 if address.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address in await self._policy.resolve(host, port)
+        ]
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        pass
 
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+_KEEPALIVE_S = 5.0
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport on the guarded network layer; DestinationDenied comes out of requests
-    as it is, not as a ConnectError, so that callers can tell a refusal from an outage."""
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """httpx's transport interface on aiohttp's connection pool and C parser, connecting only to
+    addresses the policy allows: the connection is to the checked address, TLS verifies the URL's
+    host name (or `server_name`) and the Host header is the URL's. DestinationDenied comes out of
+    requests as it is, not as a ConnectError, so that callers can tell a refusal from an outage;
+    aiohttp's failures come out as the httpx exceptions of the same kind.
+
+    httpx's own pool (httpcore, pure Python) cost about a millisecond of CPU a request, and grew with
+    the connections it held: every request looked at each of them."""
 
     def __init__(
         self,
@@ -196,32 +193,142 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         ssl_context: ssl.SSLContext | None = None,
         proxy: str | None = None,
         proxy_headers: Sequence[tuple[str, str]] = (),
+        server_name: str = "",
     ) -> None:
         """`ssl_context` is what HTTPS connections trust; None means the system's CAs. `proxy`: every
         request goes through this HTTP proxy (CONNECT for HTTPS), whose address the policy checks;
-        `proxy_headers` are sent to it with each request (the CONNECT of an HTTPS one)."""
-        super().__init__(limits=limits)
-        # httpx takes no network backend; its pool does, so the pool is built again with one.
-        context = ssl_context or httpx.create_ssl_context()
-        backend = _GuardedBackend(policy)
-        if proxy is None:
-            self._pool = httpcore.AsyncConnectionPool(
-                ssl_context=context,
-                max_connections=limits.max_connections,
-                max_keepalive_connections=limits.max_keepalive_connections,
-                keepalive_expiry=limits.keepalive_expiry,
-                network_backend=backend,
+        `proxy_headers` are sent to it with each request (the CONNECT of an HTTPS one).
+        `server_name`: the name TLS verifies (and sends as SNI) instead of the URL's host."""
+        self._policy = policy
+        self._limits = limits
+        self._ssl = ssl_context or httpx.create_ssl_context()
+        self._server_name = server_name or None
+        self._proxy: yarl.URL | None = None
+        self._proxy_headers = list(proxy_headers)
+        # The proxy's credentials: on the CONNECT of an HTTPS request, on the request itself otherwise.
+        self._proxy_auth: list[tuple[str, str]] = []
+        if proxy is not None:
+            url = yarl.URL(proxy)
+            if url.user is not None:
+                credentials = aiohttp.encode_basic_auth(url.user, url.password or "", "latin1")
+                self._proxy_auth = [("Proxy-Authorization", credentials)]
+            self._proxy = url.with_user(None)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        # Made on first use: an aiohttp session belongs to the event loop it was made on.
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limits.max_connections or 0,
+                limit_per_host=0,
+                ssl=self._ssl,
+                resolver=_GuardedResolver(self._policy),
+                # Every new connection resolves and checks again (DNS rebinding).
+                use_dns_cache=False,
+                keepalive_timeout=self._limits.keepalive_expiry or _KEEPALIVE_S,
             )
-            return
-        url = httpx.URL(proxy)
-        credentials = (url.username, url.password) if url.username else None
-        self._pool = httpcore.AsyncHTTPProxy(
-            proxy_url=str(url.copy_with(username=None, password=None)),
-            proxy_auth=credentials,
-            proxy_headers=list(proxy_headers),
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # httpx decodes the body and keeps cookies at its own layer.
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            )
+        return self._session
+
+    def _check_literal(self, host: str) -> None:
+        address = literal_address(host)
+        if address is not None:
+            self._policy.check(address, host)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._check_literal(request.url.host)
+        if self._proxy is not None and self._proxy.host is not None:
+            self._check_literal(self._proxy.host)
+        timeouts = request.extensions.get("timeout", {})
+        connect, pool = timeouts.get("connect"), timeouts.get("pool")
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            # Waiting for a pooled connection, resolving and connecting.
+            connect=None if connect is None or pool is None else connect + pool,
+            sock_connect=connect,
+            sock_read=timeouts.get("read"),
         )
+        headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "content-length"]
+        proxy_headers = self._proxy_headers
+        if request.url.scheme == "https":
+            proxy_headers = proxy_headers + self._proxy_auth
+        else:
+            headers += self._proxy_auth
+        body = await request.aread()
+        try:
+            response = await self._session_now().request(
+                request.method,
+                yarl.URL(str(request.url), encoded=True),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                timeout=timeout,
+                proxy=self._proxy,
+                proxy_headers=proxy_headers or None,
+                server_hostname=self._server_name,
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise _as_httpx(e, request) from e
+        version = response.version or aiohttp.HttpVersion11
+        return httpx.Response(
+            response.status,
+            headers=list(response.raw_headers),
+            stream=_ResponseStream(response, request),
+            request=request,
+            extensions={
+                "http_version": f"HTTP/{version.major}.{version.minor}".encode(),
+                "reason_phrase": (response.reason or "").encode(),
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise _as_httpx(e, self._request) from e
+
+    async def aclose(self) -> None:
+        # A body not read to its end leaves the connection in no state to be used again.
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
+
+
+def _as_httpx(error: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """aiohttp's failure as the httpx exception of its kind (notify/classify.py reads those)."""
+    message = str(error) or type(error).__name__
+    kind: type[httpx.TransportError]
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(error, TimeoutError):
+        kind = httpx.ReadTimeout
+    elif isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        kind = httpx.ProxyError
+    elif isinstance(error, aiohttp.ClientConnectorError | aiohttp.ClientSSLError):
+        kind = httpx.ConnectError
+    elif isinstance(error, aiohttp.InvalidURL):
+        kind = httpx.UnsupportedProtocol
+    elif isinstance(error, aiohttp.ClientOSError):
+        kind = httpx.ReadError
+    else:
+        # The server hung up, sent what is not HTTP, or cut its body short.
+        kind = httpx.RemoteProtocolError
+    return kind(message, request=request)

@@ -104,28 +104,6 @@ def tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
     return context
 
 
-class _ServerNameTransport(GuardedTransport):
-    """Verifies (and sends as SNI) the configured server name instead of the URL's host."""
-
-    def __init__(
-        self,
-        policy: OutboundPolicy,
-        ssl_context: ssl.SSLContext,
-        server_name: str,
-        proxy: str | None,
-        proxy_headers: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        super().__init__(
-            policy, limits=DEFAULT_LIMITS, ssl_context=ssl_context, proxy=proxy, proxy_headers=proxy_headers
-        )
-        self._server_name = server_name
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._server_name:
-            request.extensions["sni_hostname"] = self._server_name
-        return await super().handle_async_request(request)
-
-
 class _ProxiedTransport(httpx.AsyncBaseTransport):
     """Each request through the proxy of its URL's scheme (`through`, by scheme), or directly when
     no_proxy names its host."""
@@ -182,7 +160,14 @@ class HTTPClients:
             server_name = str(tls_config.get("server_name") or "")
 
             def transport(proxy: str | None, headers: Sequence[tuple[str, str]] = ()) -> GuardedTransport:
-                return _ServerNameTransport(self._policy, context, server_name, proxy, headers)
+                return GuardedTransport(
+                    self._policy,
+                    limits=DEFAULT_LIMITS,
+                    ssl_context=context,
+                    proxy=proxy,
+                    proxy_headers=headers,
+                    server_name=server_name,
+                )
 
             if proxies is None:
                 client = httpx.AsyncClient(transport=transport(None))
