@@ -261,10 +261,14 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         else:
             headers += self._proxy_auth
         body = await request.aread()
+        url = request.url
+        if url.userinfo:
+            # httpx has made the URL's credentials an Authorization header; aiohttp would refuse both.
+            url = url.copy_with(userinfo=b"")
         try:
             response = await self._session_now().request(
                 request.method,
-                yarl.URL(str(request.url), encoded=True),
+                yarl.URL(str(url), encoded=True),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,

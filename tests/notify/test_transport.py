@@ -6,6 +6,7 @@ reasons in delivery records name them)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -97,6 +98,19 @@ async def test_the_request_goes_out_as_httpx_built_it(receiver: Receiver, client
     assert seen.headers["content-length"] == str(len(seen.body))
     assert (seen.headers["authorization"], seen.headers["x-thing"]) == ("Bearer zz9", "1")
     assert seen.headers["user-agent"].startswith("python-httpx/")
+
+
+async def test_the_credentials_of_a_url_go_as_basic_authorization(
+    receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    url = receiver.url("/hook").replace("http://", "http://ops:p%40ss@")
+    got = await post(client, url, b"{}", {})
+
+    assert isinstance(got, tuple)
+    assert got[0].status_code == 200
+    [seen] = receiver.requests
+    assert seen.headers["authorization"] == "Basic " + base64.b64encode(b"ops:p@ss").decode()
+    assert seen.headers["host"] == url.split("@")[1].split("/")[0]
 
 
 async def test_the_answer_comes_back_as_httpx_reads_it(receiver: Receiver, client: httpx.AsyncClient) -> None:
