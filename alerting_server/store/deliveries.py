@@ -31,6 +31,25 @@ def list_kind(newest_first: bool) -> str:
 DUE = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 
 
+# A delivery's end, built once (every notification sent runs it): building and compiling the
+# statement again at each call was most of its cost.
+_FINISH_UNATTEMPTED = (
+    sa.update(t)
+    .where(t.c.id == sa.bindparam("b_id"), t.c.claim_token == sa.bindparam("b_token"))
+    .values(
+        status=sa.bindparam("b_status"),
+        attempts=sa.bindparam("b_attempts"),
+        last_error=sa.bindparam("b_last_error"),
+        next_attempt_at=sa.bindparam("b_next_attempt_at"),
+        delivered_at=sa.bindparam("b_delivered_at"),
+        claimed_until=None,
+        claim_token=None,
+    )
+)
+_FINISH = _FINISH_UNATTEMPTED.values(updated_at=sa.bindparam("b_updated_at"))
+_INSERT_ATTEMPT = attempts_t.insert()
+
+
 def _delivery(row: RowMapping) -> Delivery:
     return Delivery(
         id=row.id,
@@ -236,27 +255,23 @@ class DeliveryRepository:
         False when the lease was lost (it expired and another worker took the row): the attempt is
         still recorded, since it happened, but the row is the new holder's to move.
         """
-        update = (
-            sa.update(t)
-            .where(t.c.id == delivery_id, t.c.claim_token == token)
-            .values(
-                status=outcome.status.value,
-                attempts=outcome.attempts,
-                last_error=outcome.last_error,
-                next_attempt_at=outcome.next_attempt_at,
-                delivered_at=outcome.delivered_at,
-                updated_at=attempt.at if attempt is not None else t.c.updated_at,
-                claimed_until=None,
-                claim_token=None,
-            )
-        )
+        values = {
+            "b_id": delivery_id,
+            "b_token": token,
+            "b_status": outcome.status.value,
+            "b_attempts": outcome.attempts,
+            "b_last_error": outcome.last_error,
+            "b_next_attempt_at": outcome.next_attempt_at,
+            "b_delivered_at": outcome.delivered_at,
+        }
+        if attempt is not None:
+            values["b_updated_at"] = attempt.at
 
         def work(conn: Connection) -> bool:
-            if attempt is not None:
-                conn.execute(
-                    attempts_t.insert().values(delivery_id=delivery_id, **dataclasses.asdict(attempt))
-                )
-            return int(conn.execute(update).rowcount) == 1
+            if attempt is None:
+                return int(conn.execute(_FINISH_UNATTEMPTED, values).rowcount) == 1
+            conn.execute(_INSERT_ATTEMPT, {"delivery_id": delivery_id, **dataclasses.asdict(attempt)})
+            return int(conn.execute(_FINISH, values).rowcount) == 1
 
         return await self._db.run(work)
 

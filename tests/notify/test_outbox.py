@@ -97,6 +97,7 @@ async def test_finish_records_the_attempt_and_only_the_lease_holder_moves_the_ro
     assert await store.deliveries.finish(row_id, token="new", attempt=ok, outcome=done)
     stored = await store.deliveries.get(row_id)
     assert (stored.status, stored.attempts, stored.delivered_at) == (DeliveryStatus.DELIVERED, 2, T0 + 30)
+    assert (stored.last_error, stored.next_attempt_at, stored.updated_at) == ("", None, T0 + 30)
     assert await store.deliveries.attempts(row_id) == [late, ok]
     assert await store.deliveries.claim(T0 + 10 * LEASE, token="x", lease_until=T0, limit=5) == []
 
@@ -106,6 +107,9 @@ async def test_retrying_rows_come_back_when_due_and_release_gives_rows_back(stor
     await store.deliveries.claim(T0 + 1, token="w", lease_until=T0 + LEASE, limit=5)
     retry = Outcome(DeliveryStatus.RETRYING, 1, last_error="HTTP 503", next_attempt_at=T0 + 5000)
     await store.deliveries.finish(ids[0], token="w", attempt=None, outcome=retry)
+    # Without an attempt (a send that did not start), the row moves on and its time stays.
+    moved = await store.deliveries.get(ids[0])
+    assert (moved.status, moved.last_error, moved.updated_at) == (DeliveryStatus.RETRYING, "HTTP 503", T0)
     await store.deliveries.release([ids[1]], token="w")
     now = await store.deliveries.claim(T0 + 100, token="w2", lease_until=T0 + LEASE, limit=5)
     assert [c.delivery.id for c in now] == [ids[1]]
