@@ -28,6 +28,7 @@ from gateway.promapi import (
     prometheus_methods,
     serves_prometheus,
 )
+from gateway.router import IndexedRouter
 from gateway.routes import default_files, discover_routes
 from gateway.sse import stream_endpoint
 from gateway.telemetry import MetricsMiddleware
@@ -129,7 +130,7 @@ def create_app(
         yield
         await backend.close()
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(MetricsMiddleware),
@@ -139,6 +140,8 @@ def create_app(
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)
+    return app
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
