@@ -6,14 +6,13 @@ one order, and resumes by revision on another."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
 from alerting_server.alerts.watch import AlertEvent, EventType, WatchHub
 from alerting_server.model import Alert
 from alerting_server.store.watch_log import WatchLogRepository
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +72,7 @@ class WatchFollower:
                 raise
             except Exception as exc:
                 log.warning("reading the watch log failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
+            await wait_set(self._wake, self._poll_s)
 
 
 def _event(revision: int, kind: str, alert: Alert) -> AlertEvent:

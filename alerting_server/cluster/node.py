@@ -25,7 +25,7 @@ from alerting_server.cluster.notifications import Notifications, asyncpg_dsn
 from alerting_server.model.fence import Fence
 from alerting_server.model.inbox import InboxItem, InboxKind, InboxPayloads
 from alerting_server.store import Store
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +197,7 @@ class ClusterNode:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(pulse.wait(), min(left, self._poll_s))
+            await wait_set(pulse, min(left, self._poll_s))
 
     # --- following the configuration -------------------------------------------------------
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import asyncpg
 from sqlalchemy.engine import URL
 
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ class Notifications:
                 self._fire_all()
                 while not lost.is_set():
                     # A connection cut without a FIN is found by this probe, not by the listener.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), 5)
+                    await wait_set(lost, 5)
                     if not lost.is_set():
                         await connection.fetchval("SELECT 1", timeout=5)
             except asyncio.CancelledError:

@@ -9,7 +9,6 @@ it commits new rows; without that, short polling bounds the delay.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import ssl
@@ -35,7 +34,7 @@ from alerting_server.notify.sender import Sender
 from alerting_server.notify.worker import ChannelWorker
 from alerting_server.outbound import GuardedTransport, OutboundPolicy
 from alerting_server.store import Store
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +158,7 @@ class DeliveryService:
                 # chasing each slot re-read the whole backlog dozens of times a second.
                 await asyncio.sleep(0)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.options.poll_ms / 1000)
+            await wait_set(self._wake, self.options.poll_ms / 1000)
 
     async def claim_once(self, now: int) -> int:
         """One pass: renew leases when due, claim what there is room for, hand it out. The count claimed."""

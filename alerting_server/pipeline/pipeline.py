@@ -19,7 +19,6 @@ alerts of inhibition, come from the watch log's view of all alerts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import zlib
@@ -52,7 +51,7 @@ from alerting_server.model.inbox import InboxItem, InboxKind
 from alerting_server.model.step import NotificationLogRow, StepRecord
 from alerting_server.pipeline.cluster import INBOX_BATCH, ClusterLink, posted_from_json, posted_to_json
 from alerting_server.pipeline.store import AlertStore
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +227,7 @@ class AlertPipeline:
                 self._stale = True
                 deadline = now + 1000
             sleep_ms = min(max(deadline - self._clock.now_ms(), 0), MAX_SLEEP_MS)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), sleep_ms / 1000)
+            await wait_set(self._wake, sleep_ms / 1000)
 
     async def reload_state(self) -> None:
         """Forgets what was decided but not committed (sent marks included) and reloads the store's state,

@@ -42,7 +42,7 @@ from alerting_server.rules.group import Appendable, Group, GroupEval
 from alerting_server.rules.pacer import Pacer
 from alerting_server.rules.reads import GroupReads
 from alerting_server.rules.vector import QueryFunc, VectorSample, vector_of
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 EMBEDDED_NAMES = ("", DEFAULT_DATASOURCE)
 # A group task that died is restarted after this delay, doubled at each death in a row, up to the
@@ -241,8 +241,7 @@ class GroupRunner:
             due = await self.step(self._clock.now_ms())
             delay = max(due - self._clock.now_ms(), 0) / 1000
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                await wait_set(self._wake, delay)
 
     async def supervise(self) -> None:
         """Runs the group, restarting it with a log line and a growing delay whenever it dies."""
