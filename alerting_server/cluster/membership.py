@@ -2,8 +2,11 @@
 
 Every third of the lease TTL a replica renews its heartbeat and the leases it holds, then takes or gives
 back rule partitions and alert pipeline partitions so that each live replica holds about its fair share
-of each. A lease it could not renew is lost: its work stops first (on_lost), so that no
-evaluation or step goes on under a lease another replica may take. Locally a lease counts only until
+of each. A lease it could not renew is lost: its work stops (on_lost), and a write under it is refused
+at once, here (fence) and by the database. The work's changes (on_gained, on_lost) run one after
+another in their order, beside the renewals rather than in them: starting the work of a lease taken
+over reads a partition's state, which can outlast the TTL, and renewals held up behind it would let
+every lease run out and be taken again, over and over. Locally a lease counts only until
 0.8 of the TTL after the start of its last successful renewal, by the monotonic clock, watched on its
 own (a database that stops answering fails no call); the database, which ends it no earlier, refuses
 every write under it after that anyway (store/leases.py, the fence).
@@ -12,7 +15,7 @@ every write under it after that anyway (store/leases.py, the fence).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 import math
 import random
@@ -22,7 +25,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from alerting_server.model.fence import Fence
 from alerting_server.store.leases import LeaseRepository
-from alerting_server.tasks import cancel
+from alerting_server.tasks import cancel, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,8 @@ class Membership:
         self._expired = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        # The latest change of the work under the leases; each runs after the one before it.
+        self._work: asyncio.Task[None] | None = None
 
     @property
     def period_s(self) -> float:
@@ -100,10 +105,12 @@ class Membership:
         return name in self.held and time.monotonic() < self._valid_until
 
     async def start(self) -> None:
-        """One round at once (a lone replica starts with every lease), then every third of the TTL."""
+        """One round at once (a lone replica starts with every lease, and its work has started when this
+        returns), then every third of the TTL."""
         await self.round()
         self._task = asyncio.create_task(self._run(), name="cluster-membership")
         self._watchdog = asyncio.create_task(self._watch(), name="cluster-lease-watch")
+        await self._settled()
 
     async def stop(self) -> None:
         """Stops the work under every lease, then gives the leases back so that others take over now."""
@@ -111,7 +118,7 @@ class Membership:
         self._task = self._watchdog = None
         async with self._lock:
             held, self.held = dict(self.held), {}
-            await self._on_lost(set(held))
+            await self._then(lambda: self._on_lost(set(held)))
             try:
                 await self._leases.release(self.replica, held)
                 await self._leases.leave(self.replica)
@@ -125,8 +132,7 @@ class Membership:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.period_s)
+            await wait_set(self._wake, self.period_s)
             try:
                 await self.round()
             except asyncio.CancelledError:
@@ -146,7 +152,30 @@ class Membership:
         lost, self.held = set(self.held), {}
         self._expired += 1
         log.warning("leases ran out without renewal, work under them stops: %s", sorted(lost))
-        await self._on_lost(lost)
+        await self._then(lambda: self._on_lost(lost))
+
+    def _then(self, change: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Runs a change of the work after the changes before it, in its own task: the renewals go on
+        meanwhile. Awaiting the task waits for it (and for those before it)."""
+        previous = self._work
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                await change()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("changing the work under this replica's leases failed")
+
+        self._work = asyncio.create_task(run(), name="cluster-lease-work")
+        return self._work
+
+    async def _settled(self) -> None:
+        """Waits for the changes of the work so far."""
+        if self._work is not None:
+            await asyncio.wait([self._work])
 
     async def round(self) -> None:
         async with self._lock:
@@ -176,7 +205,7 @@ class Membership:
             self.held = renewed
             if lost_names:
                 log.warning("leases lost: %s", sorted(lost_names))
-                await self._on_lost(lost_names)
+                self._then(lambda: self._on_lost(lost_names))
             await self._balance(db_now)
 
     async def _balance(self, db_now: int) -> None:
@@ -190,8 +219,7 @@ class Membership:
             mine = sorted(n for n in self.held if n in names)
             if len(mine) > share:
                 extra = {n: self.held.pop(n) for n in mine[share:]}
-                await self._on_lost(set(extra))
-                await self._leases.release(self.replica, extra)
+                self._then(functools.partial(self._give_back, extra))
                 log.info("gave back %d of %s for a share of %d", len(extra), names[0], share)
             elif len(mine) < share:
                 # Free: never held, given back, or ended (a dead replica's); acquire() checks again.
@@ -208,15 +236,23 @@ class Membership:
         if gained:
             self.held.update(gained)
             log.info("took leases %s", sorted(gained))
-            try:
-                await self._on_gained(set(gained))
-            except Exception:
-                # The work could not start (the database went away meanwhile, say): a lease held
-                # without its work would stop it everywhere, so it goes back.
-                log.exception("starting the work of leases %s failed; giving them back", sorted(gained))
-                for name in gained:
-                    self.held.pop(name, None)
-                await self._on_lost(set(gained))
-                await self._leases.release(self.replica, gained)
+            self._then(functools.partial(self._start_work, gained))
         if random.random() < 0.01:
             await self._leases.forget_dead(FORGET_AFTER_MS)
+
+    async def _give_back(self, leases: dict[str, int]) -> None:
+        """The work under these leases (no longer held) stops, then they go back to be taken."""
+        await self._on_lost(set(leases))
+        await self._leases.release(self.replica, leases)
+
+    async def _start_work(self, gained: dict[str, int]) -> None:
+        try:
+            await self._on_gained(set(gained))
+        except Exception:
+            # The work could not start (the database went away meanwhile, say): a lease held without
+            # its work would stop it everywhere, so it goes back (unless lost or taken again since).
+            log.exception("starting the work of leases %s failed; giving them back", sorted(gained))
+            mine = {n: e for n, e in gained.items() if self.held.get(n) == e}
+            for name in mine:
+                del self.held[name]
+            await self._give_back(mine)

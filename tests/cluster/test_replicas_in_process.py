@@ -36,9 +36,10 @@ from alerting_server.pagination import PageRequest
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.pipeline.cluster import posted_to_json
 from alerting_server.store import Store
+from alerting_server.tasks import cancel
 from tests.pg import temporary_database
 
-TTL_MS = 600
+TTL_MS = 1500
 
 
 @dataclass
@@ -70,10 +71,12 @@ class Replica:
         """As SIGKILL: the work stops, nothing is given back, the leases run out."""
         membership = self.node.membership
         assert membership is not None
-        task = membership._task
-        assert task is not None
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        tasks = [membership._task, membership._watchdog, membership._work]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in tasks if t is not None), return_exceptions=True)
+        await cancel(*self.node._tasks)
         await self.pipeline.stop()
         await self.node.notifications.stop()
         await self.node.follower.stop()
@@ -197,7 +200,7 @@ async def test_a_dead_leaders_pipeline_is_taken_over_with_its_alerts_and_its_lat
         leases = {row.name: row for row in await b.store.leases.all()}
         assert leases[lease].holder == "b"
         assert leases[lease].epoch == old_fence.leases[lease] + 1
-        assert b.pipeline.partitions == {0, 1, 2, 3}
+        await eventually(lambda: b.pipeline.partitions == {0, 1, 2, 3}, within=TTL_MS / 1000 * 2)
         await eventually(lambda: b.rules.owned == {0, 1, 2, 3}, within=TTL_MS / 1000 * 4)
     finally:
         await stop(b)
