@@ -59,19 +59,20 @@ class IndexedRouter(Router):
         by_segment, anywhere = self._index()
         path = get_route_path(scope)
         candidates = by_segment.get(path[1:].partition("/")[0], anywhere)
-        partial: BaseRoute | None = None
-        partial_scope: Scope = {}
+        # The first full match, else the first partial one (the path without the method: a 405).
+        chosen: BaseRoute | None = None
+        chosen_scope: Scope = {}
         for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
-                partial, partial_scope = route, child_scope
+                chosen, chosen_scope = route, child_scope
                 break
-            if match is Match.PARTIAL and partial is None:
-                partial, partial_scope = route, child_scope
-        if partial is None:
+            if match is Match.PARTIAL and chosen is None:
+                chosen, chosen_scope = route, child_scope
+        if chosen is None:
             await super().app(scope, receive, send)
             return
         scope.setdefault("router", self)
-        scope["route"] = partial
-        scope.update(partial_scope)
-        await partial.handle(scope, receive, send)
+        scope["route"] = chosen
+        scope.update(chosen_scope)
+        await chosen.handle(scope, receive, send)

@@ -22,14 +22,11 @@ async def _swallowing_wait(event: asyncio.Event, timeout_s: float) -> bool:
 async def _cancelled_as_woken(wait: Callable[[asyncio.Event, float], Awaitable[bool]]) -> bool:
     """Whether a loop waiting with `wait` ends when it is woken and cancelled at once."""
     event = asyncio.Event()
-    rounds = 0
 
     async def loop() -> None:
-        nonlocal rounds
         while True:
             event.clear()
             await wait(event, 30)
-            rounds += 1
 
     task = asyncio.create_task(loop())
     await asyncio.sleep(0.01)

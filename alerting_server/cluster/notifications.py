@@ -72,8 +72,7 @@ class Notifications:
                 self._fire_all()
                 while not lost.is_set():
                     # A connection cut without a FIN is found by this probe, not by the listener.
-                    await wait_set(lost, 5)
-                    if not lost.is_set():
+                    if not await wait_set(lost, 5):
                         await connection.fetchval("SELECT 1", timeout=5)
             except asyncio.CancelledError:
                 raise

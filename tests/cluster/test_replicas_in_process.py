@@ -71,12 +71,7 @@ class Replica:
         """As SIGKILL: the work stops, nothing is given back, the leases run out."""
         membership = self.node.membership
         assert membership is not None
-        tasks = [membership._task, membership._watchdog, membership._work]
-        for task in tasks:
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in tasks if t is not None), return_exceptions=True)
-        await cancel(*self.node._tasks)
+        await cancel(membership._task, membership._watchdog, membership._work, *self.node._tasks)
         await self.pipeline.stop()
         await self.node.notifications.stop()
         await self.node.follower.stop()
