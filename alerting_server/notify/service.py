@@ -13,7 +13,7 @@ import logging
 import random
 import ssl
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -126,9 +126,20 @@ class DeliveryService:
             await self._client.aclose()
         await self._http_clients.aclose()
 
-    def wake(self) -> None:
-        """New rows were committed: claim now rather than at the next poll."""
+    def wake(self, channel_ids: Collection[str] | None = None) -> None:
+        """New rows were committed: claim now rather than at the next poll. Given the channels of
+        the rows, only when one of them is not known yet or its worker has room for half of its
+        queue (capacity // 2): a worker with less wakes us itself when its room is back to half, and
+        the new rows would be sent after what it holds anyway. Claiming at every step of the
+        pipeline topped up a rate-limited channel a row or two at a time, each claim reading the
+        whole backlog."""
+        if channel_ids is not None and all(self._tops_itself_up(channel_id) for channel_id in channel_ids):
+            return
         self._wake.set()
+
+    def _tops_itself_up(self, channel_id: str) -> bool:
+        worker = self._workers.get(channel_id)
+        return worker is not None and worker.room() < worker.capacity // 2
 
     def config_changed(self, table: str) -> None:
         """Another replica changed `table` ("": any table may have changed, after a reconnect): the

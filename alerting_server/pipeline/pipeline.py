@@ -101,8 +101,9 @@ class AlertPipeline:
         self._pruned_at: int | None = None
         self._inbox: list[tuple[list[PostedAlert], asyncio.Future[list[str]]]] = []
         self._stale = False
-        # Told when notifications were queued, so that delivery starts at once rather than at its next poll.
-        self.on_queued: Callable[[], None] | None = None
+        # Told the channels of the notifications queued, so that delivery starts at once rather than at
+        # its next poll.
+        self.on_queued: Callable[[Collection[str]], None] | None = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -687,7 +688,7 @@ class AlertPipeline:
         if step:
             await self._store.record_step(step)
             if deliveries and self.on_queued is not None:
-                self.on_queued()
+                self.on_queued({delivery.channel_id for delivery, _ in deliveries})
         live.dirty.clear()
         live.removed.clear()
         events, live.events = live.events, []

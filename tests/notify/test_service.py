@@ -144,6 +144,37 @@ async def test_claim_once_hands_rows_to_their_channel_within_its_room(
     assert receiver.requests == []
 
 
+async def test_rows_queued_for_a_channel_with_under_half_its_room_do_not_wake_the_claimer(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    """Each claim reads the due rows of the whole backlog: rows queued for a channel whose worker
+    has room for less than half of its queue do not wake the claimer (the worker does, when its room
+    is back to half, and the rows would be sent after what it holds anyway); rows for a channel with
+    more room, or for one not read yet, do."""
+    slack = await channel(store, ChannelType.SLACK, {"webhook_url": receiver.url("/slack")}, name="slack")
+    hook = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/hook")})
+
+    def woken() -> list[bool]:
+        told = []
+        for channel_ids in ({slack.id}, {slack.id, hook.id}, {hook.id}, {"not-read-yet"}, None):
+            service._wake.clear()
+            service.wake(channel_ids)
+            told.append(service._wake.is_set())
+        return told
+
+    # No channel read yet: each is told.
+    assert woken() == [True] * 5
+    # The workers are not started: what is claimed stays queued. Slack's queue holds 5.
+    for i in range(3):
+        await enqueue(store, slack, group(), key=f"k{i}")
+    assert await service.claim_once(T0) == 3
+    assert woken() == [True] * 5  # Room for 2 of 5: half (5 // 2), so told.
+    for i in range(3, 5):
+        await enqueue(store, slack, group(), key=f"k{i}")
+    assert await service.claim_once(T0) == 2
+    assert woken() == [False, True, True, True, True]
+
+
 async def test_rows_of_a_deleted_channel_fail(
     store: Store, service: DeliveryService, receiver: Receiver
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
@@ -229,14 +229,15 @@ async def test_a_failed_commit_is_redone_not_lost(store: Store, monkeypatch: pyt
     assert len(await deliveries(store)) == 1
 
 
-async def test_queued_notifications_wake_the_delivery_side(store: Store) -> None:
+async def test_queued_notifications_wake_the_delivery_side_with_their_channels(store: Store) -> None:
     m = await manager(store, Clock())
-    woken: list[int] = []
-    m.on_queued = lambda: woken.append(1)
+    woken: list[Collection[str]] = []
+    m.on_queued = woken.append
     await m.post([cpu("a")])
     assert woken == []
     await m.tick(T0 + 30 * SEC)
-    assert woken == [1]
+    [ops] = [c for c in await store.channels.all() if c.name == "ops"]
+    assert woken == [{ops.id}]
 
 
 def _unroutable(receiver: str, outcome: str) -> float:
