@@ -13,9 +13,28 @@ from typing import Any
 
 import httpx
 
+from alerting_server.cluster.membership import partition_of
+
 Json = dict[str, Any]
 # replica -> group -> sorted evaluation timestamps (seconds)
 Evaluations = dict[str, dict[str, list[float]]]
+
+
+# cluster.rule_partitions of every replica (the default): leases rules/0 .. rules/15.
+RULE_PARTITIONS = 16
+
+
+def groups_in_every_partition() -> list[str]:
+    """Group names, one in each rule partition: whichever partitions a replica holds, it evaluates
+    groups of them. Eight names taken as they came lay in eight partitions, and a replica that held
+    four of the other eight (one time in 26) evaluated none, failing a test that counts on it."""
+    by_partition: dict[int, str] = {}
+    for i in itertools.count():
+        name = f"ha-g{i}"
+        by_partition.setdefault(partition_of(name, RULE_PARTITIONS), name)
+        if len(by_partition) == RULE_PARTITIONS:
+            return [by_partition[p] for p in range(RULE_PARTITIONS)]
+    raise AssertionError("unreachable")
 
 
 def marker_rule(group: str) -> Json:

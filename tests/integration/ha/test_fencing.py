@@ -14,11 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.integration.ha.cluster import LEASE_TTL_S, ReplicaSet, eventually
-from tests.integration.ha.evaluation import concurrent_evaluations, hand_overs, marker_rule, marker_samples
+from tests.integration.ha.evaluation import (
+    concurrent_evaluations,
+    groups_in_every_partition,
+    hand_overs,
+    marker_rule,
+    marker_samples,
+)
 from tests.integration.ha.receiver import WebhookReceiver
 from tests.integration.ha.workload import AlertStream, hook_channel, import_rules, notified_keys, rule_file
 
-GROUPS = [f"ha-g{i}" for i in range(8)]
+GROUPS = groups_in_every_partition()
 INTERVAL_S = 1.0
 CUT_S = 3 * LEASE_TTL_S
 # Sample timestamps are the evaluation's clock reading in milliseconds: the slack of that rounding.

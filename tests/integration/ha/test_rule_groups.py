@@ -11,6 +11,7 @@ from tests.integration.ha.cluster import LEASE_TTL_S, ReplicaSet
 from tests.integration.ha.evaluation import (
     Evaluations,
     concurrent_evaluations,
+    groups_in_every_partition,
     hand_overs,
     longest_gaps,
     marker_rule,
@@ -19,7 +20,7 @@ from tests.integration.ha.evaluation import (
 )
 from tests.integration.ha.workload import import_rules, rule_file
 
-GROUPS = [f"ha-g{i}" for i in range(8)]
+GROUPS = groups_in_every_partition()
 INTERVAL_S = 1.0
 # Lease TTL, two seconds for the taker to notice, one interval to the next evaluation slot.
 LONGEST_PAUSE_S = LEASE_TTL_S + 2 + INTERVAL_S
