@@ -12,6 +12,7 @@ import pytest
 
 from alerting_server.cluster.membership import Membership
 from alerting_server.store import Store
+from alerting_server.tasks import cancel
 from tests.pg import temporary_database
 
 TTL_MS = 600
@@ -90,11 +91,7 @@ async def test_a_dead_replicas_leases_are_taken_over_once_by_a_slow_start(store:
     await a.start()
     assert first.running == ALL
     # As SIGKILL: nothing more from the first replica, its leases run out.
-    assert a._task is not None
-    assert a._watchdog is not None
-    a._task.cancel()
-    a._watchdog.cancel()
-    await asyncio.gather(a._task, a._watchdog, return_exceptions=True)
+    await cancel(a._task, a._watchdog)
 
     second = Work(SLOW_START_S)
     b = membership(store, "b", second)
