@@ -129,7 +129,7 @@ class DeliveryService:
     def wake(self, channel_ids: Collection[str] | None = None) -> None:
         """New rows were committed: claim now rather than at the next poll. Given the channels of
         the rows, only when one of them is not known yet or its worker has room for half of its
-        queue (capacity // 2): a worker with less wakes us itself when its room is back to half, and
+        queue (refill_at): a worker with less wakes us itself when its room is back to half, and
         the new rows would be sent after what it holds anyway. Claiming at every step of the
         pipeline topped up a rate-limited channel a row or two at a time, each claim reading the
         whole backlog."""
@@ -139,7 +139,7 @@ class DeliveryService:
 
     def _tops_itself_up(self, channel_id: str) -> bool:
         worker = self._workers.get(channel_id)
-        return worker is not None and worker.room() < worker.capacity // 2
+        return worker is not None and worker.room() < worker.refill_at
 
     def config_changed(self, table: str) -> None:
         """Another replica changed `table` ("": any table may have changed, after a reconnect): the
@@ -284,7 +284,7 @@ class DeliveryService:
 
     def _done(self, worker: ChannelWorker, delivery_id: str) -> None:
         self._held.discard(delivery_id)
-        if worker.room() == worker.capacity // 2:
+        if worker.room() == worker.refill_at:
             self.wake()  # Half empty: top it up now rather than at the next poll.
 
     # --- test notifications ----------------------------------------------------------------

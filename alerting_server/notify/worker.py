@@ -40,6 +40,9 @@ class ChannelWorker:
         self.notifier = notifier
         self.limits = limits
         self.capacity = queue_capacity(limits)
+        # The room at which the worker is topped up: the service claims for it when its room comes
+        # back to this, and new rows for it wait for that while it has less.
+        self.refill_at = self.capacity // 2
         self._sender = sender
         self._clock = clock
         self._done = done
