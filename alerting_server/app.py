@@ -201,7 +201,13 @@ class AlertingApp:
         self._started_at = self.clock.now_ms()
         for warning in security_warnings(self.config):
             log.warning("%s", warning)
-        self._store = await Store.open(self.config.database_url, self.config.secrets_key)
+        # On PostgreSQL a transaction idle for a lease TTL is ended by the database: this replica was
+        # cut off or stalled mid-write, and the leases its fence locks must not wait for TCP to notice.
+        self._store = await Store.open(
+            self.config.database_url,
+            self.config.secrets_key,
+            idle_transaction_ms=self.config.cluster_lease_ttl_ms,
+        )
         try:
             await self._store.start(self.clock.now_ms())
         except (DatabaseUnavailable, SecretsKeyError) as exc:

@@ -137,10 +137,16 @@ def is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, idle_transaction_ms: int | None = None) -> AsyncEngine:
+    """`idle_transaction_ms`, on PostgreSQL: the database ends a session whose transaction waits
+    that long for its next statement (the process was cut off or stalled mid-write), so that the
+    locks it holds do not outlive it by the hours TCP takes to notice."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        settings = {}
+        if idle_transaction_ms is not None:
+            settings["idle_in_transaction_session_timeout"] = str(idle_transaction_ms)
+        return create_async_engine(parsed, pool_pre_ping=True, connect_args={"server_settings": settings})
     if is_memory(parsed):
         # One shared connection, or every checkout would see its own empty database.
         engine = create_async_engine(parsed, poolclass=StaticPool)

@@ -38,6 +38,13 @@ def fence_in(connection: Connection, fence: Fence | None) -> None:
         raise
 
 
+def bound_lock_waits(connection: Connection, ttl_ms: int) -> None:
+    """The statements of this transaction wait at most a quarter of the lease TTL for a row lock
+    (then raise): the leases' own statements run in the membership round, where a wait that no
+    write ends (one stuck on a dead replica's connection) would hold up every later renewal."""
+    connection.execute(sa.text(f"SET LOCAL lock_timeout = {max(1, ttl_ms // 4)}"))
+
+
 def is_lease_lost(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
@@ -105,24 +112,43 @@ class LeaseRepository:
             "AND l.expires_at > alerting_now_ms() RETURNING l.name, l.epoch"
         )
         params = {"names": names, "epochs": [held[n] for n in names], "holder": holder, "ttl": ttl_ms}
-        return await self._db.run(lambda c: {r.name: r.epoch for r in c.execute(statement, params)})
+
+        def renew(c: Connection) -> dict[str, int]:
+            bound_lock_waits(c, ttl_ms)
+            return {r.name: r.epoch for r in c.execute(statement, params)}
+
+        return await self._db.run(renew)
 
     async def acquire(self, holder: str, names: Collection[str], ttl_ms: int) -> dict[str, int]:
         """Takes each named lease that is free (never held, given back, or ended); returns those taken
-        with their new epochs."""
+        with their new epochs. A lease whose row a write under it still locks (alerting_fence) is left
+        for a later round rather than waited for: that write's replica may be cut off mid-transaction,
+        and a round that waits for it waits with this replica's own renewals behind it."""
         if not names:
             return {}
         statement = sa.text(
-            "INSERT INTO cluster_leases (name, holder, epoch, expires_at, acquired_at) "
-            "SELECT n, :holder, 1, alerting_now_ms() + :ttl, alerting_now_ms() "
-            "FROM unnest(CAST(:names AS text[])) AS n "
-            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = cluster_leases.epoch + 1, "
-            "expires_at = excluded.expires_at, acquired_at = excluded.acquired_at "
-            "WHERE cluster_leases.holder IS NULL OR cluster_leases.expires_at <= alerting_now_ms() "
-            "RETURNING name, epoch"
+            "WITH free AS ("
+            " SELECT name FROM cluster_leases WHERE name = ANY(CAST(:names AS text[]))"
+            " AND (holder IS NULL OR expires_at <= alerting_now_ms()) FOR UPDATE SKIP LOCKED"
+            "), taken AS ("
+            " UPDATE cluster_leases AS l SET holder = :holder, epoch = l.epoch + 1,"
+            " expires_at = alerting_now_ms() + :ttl, acquired_at = alerting_now_ms()"
+            " FROM free WHERE l.name = free.name RETURNING l.name, l.epoch"
+            "), added AS ("
+            " INSERT INTO cluster_leases (name, holder, epoch, expires_at, acquired_at)"
+            " SELECT n, :holder, 1, alerting_now_ms() + :ttl, alerting_now_ms()"
+            " FROM unnest(CAST(:names AS text[])) AS n"
+            " WHERE NOT EXISTS (SELECT 1 FROM cluster_leases WHERE name = n)"
+            " ON CONFLICT (name) DO NOTHING RETURNING name, epoch"
+            ") SELECT name, epoch FROM taken UNION ALL SELECT name, epoch FROM added"
         )
         params = {"holder": holder, "names": sorted(names), "ttl": ttl_ms}
-        return await self._db.run(lambda c: {r.name: r.epoch for r in c.execute(statement, params)})
+
+        def acquire(c: Connection) -> dict[str, int]:
+            bound_lock_waits(c, ttl_ms)
+            return {r.name: r.epoch for r in c.execute(statement, params)}
+
+        return await self._db.run(acquire)
 
     async def release(self, holder: str, held: Mapping[str, int]) -> None:
         """Gives leases back at once, so that another replica need not wait for them to end."""

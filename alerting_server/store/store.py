@@ -81,10 +81,13 @@ class Store:
         self._lock: ProcessLock | None = None
 
     @classmethod
-    async def open(cls, url: str = DEFAULT_URL, secrets_key: str = "") -> Store:
+    async def open(
+        cls, url: str = DEFAULT_URL, secrets_key: str = "", *, idle_transaction_ms: int | None = None
+    ) -> Store:
         """`sqlite:///path`, `sqlite+aiosqlite:///path`, `postgresql://...` or `postgresql+asyncpg://...`;
-        `secrets_key` (crypto.py) seals the secrets stored, or they are stored as given."""
-        return cls(create_engine(url), secrets_key)
+        `secrets_key` (crypto.py) seals the secrets stored, or they are stored as given;
+        `idle_transaction_ms` as create_engine has it."""
+        return cls(create_engine(url, idle_transaction_ms=idle_transaction_ms), secrets_key)
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)

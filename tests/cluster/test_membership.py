@@ -5,13 +5,21 @@ changes of the work run in their order."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alerting_server.cluster.membership import Membership
+from alerting_server.model.fence import Fence
 from alerting_server.store import Store
+from alerting_server.store.connect import create_engine
+from alerting_server.store.leases import fence_in
 from alerting_server.tasks import cancel
 from tests.pg import temporary_database
 
@@ -138,3 +146,82 @@ async def test_the_changes_of_the_work_run_in_their_order(store: Store) -> None:
     finally:
         await b.stop()
         await a.stop()
+
+
+@asynccontextmanager
+async def stalled_write(engine: AsyncEngine, fence: Fence) -> AsyncIterator[AsyncConnection]:
+    """A write under `fence` that stops between its fence and its commit, as a replica cut off from the
+    database mid-write leaves it: its transaction stays open, the lease rows share-locked by the fence.
+    Rolled back at the end, unless the database ended it before."""
+    async with engine.connect() as connection:
+        await connection.begin()
+        await connection.run_sync(lambda c: fence_in(c, fence))
+        try:
+            yield connection
+        finally:
+            with contextlib.suppress(DBAPIError):
+                await connection.rollback()
+
+
+async def two_replicas(store: Store) -> tuple[Membership, Membership, Work]:
+    """Two replicas sharing the leases out, both working; the second one's work."""
+    first, second = Work(), Work()
+    a, b = membership(store, "a", first), membership(store, "b", second)
+    await a.start()
+    await b.start()
+    a.wake()
+    deadline = time.monotonic() + 4 * TTL_MS / 1000
+    while len(first.running) != 2 or len(second.running) != 2:
+        assert time.monotonic() < deadline, (first.changes, second.changes)
+        await asyncio.sleep(0.05)
+    return a, b, second
+
+
+async def taken_over(b: Membership, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while set(b.held) != ALL:
+        assert time.monotonic() < deadline, f"b did not take a's leases: {b.held}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_dead_replicas_stalled_write_holds_up_neither_the_others_renewals_nor_their_work(
+    store: Store,
+) -> None:
+    """The stalled write keeps its leases from being taken over (the fence's promise), but another
+    replica's rounds skip them rather than wait: its own leases are renewed all along, its work never
+    stops, and it takes the dead replica's leases once the write is gone."""
+    a, b, work = await two_replicas(store)
+    mine, theirs = dict(b.held), dict(a.held)
+    await cancel(a._task, a._watchdog)
+    # Connections that leave an idle transaction be (as PostgreSQL's default has them).
+    engine = create_engine(store.engine.url.render_as_string(hide_password=False))
+    try:
+        async with stalled_write(engine, Fence("a", theirs)):
+            await asyncio.sleep(5 * TTL_MS / 1000)
+            assert b.held == mine, "b's rounds took a lease under a write in flight, or lost its own"
+            assert b.fence(sorted(mine)) is not None, "b's leases ran out while a's write stalled"
+            assert [kind for kind, _ in work.changes] == ["start", "started"]
+        await taken_over(b, 4 * TTL_MS / 1000)
+    finally:
+        await b.stop()
+        await engine.dispose()
+
+
+async def test_a_write_idle_for_the_ttl_is_ended_by_the_database() -> None:
+    """A replica's connections end a transaction left idle for a lease TTL (the replica was cut off
+    mid-write): its leases are taken over within a few TTLs, not when TCP gives up hours later."""
+    async with temporary_database() as url:
+        store = await Store.open(url, idle_transaction_ms=TTL_MS)
+        await store.start(int(time.time() * 1000))
+        try:
+            a, b, _ = await two_replicas(store)
+            await cancel(a._task, a._watchdog)
+            try:
+                async with stalled_write(store.engine, Fence("a", dict(a.held))) as stalled:
+                    await taken_over(b, 6 * TTL_MS / 1000)
+                    with pytest.raises(DBAPIError, match="connection is closed"):
+                        await stalled.execute(sa.text("SELECT 1"))
+            finally:
+                await b.stop()
+        finally:
+            await store.close()

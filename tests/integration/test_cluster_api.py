@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from alerting.client import AsyncAlertingClient
 from alerting_server.app import AlertingApp
@@ -114,7 +115,11 @@ async def test_replicas_on_one_postgresql_each_show_both_and_the_leases_they_sha
     async with temporary_database() as url, two_replicas(tmp_path, url) as (a, b):
         from_a = await shared_out(a)
         from_b = await get_cluster(b)
+        async with a.store.engine.connect() as connection:
+            idle = await connection.scalar(sa.text("SHOW idle_in_transaction_session_timeout"))
 
+    # A transaction the replica leaves idle for the lease TTL (3 s by default) is ended by the database.
+    assert idle == "3s"
     assert [r["id"] for r in from_a["replicas"]] == ["alerting-a", "alerting-b"]
     assert [r["this_replica"] for r in from_a["replicas"]] == [True, False]
     assert [r["this_replica"] for r in from_b["replicas"]] == [False, True]
