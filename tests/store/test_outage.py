@@ -146,6 +146,21 @@ async def test_the_check_names_a_schema_of_another_version(tmp_path: Path) -> No
         await store.close()
 
 
+async def test_the_check_names_a_postgresql_database_never_migrated_then_passes() -> None:
+    """The version table is read first and looked for only when that fails: on PostgreSQL the failed
+    read ends the transaction, and the look must not fail with it."""
+    async with temporary_database() as url:
+        store = await Store.open(url)
+        try:
+            problem = await store.check()
+            assert problem is not None
+            assert problem.endswith(f": schema at no revision, this server needs {head_revision()}")
+            await store.migrate()
+            assert await store.check() is None
+        finally:
+            await store.close()
+
+
 async def test_an_in_memory_database_is_always_there() -> None:
     store = await Store.open("sqlite://")
     try:
