@@ -154,6 +154,20 @@ class Addresses:
     http: str
 
 
+class DeliveryConfigListener:
+    """Told of the writes that may change where and how notifications go (channels, users' contact
+    methods, template files, a configuration file): the alert pipeline reads its configuration again,
+    and the delivery side its channels and template files, both before the write is answered."""
+
+    def __init__(self, pipeline: AlertPipeline, deliveries: DeliveryService) -> None:
+        self._pipeline = pipeline
+        self._deliveries = deliveries
+
+    async def reload(self) -> None:
+        await self._pipeline.reload()
+        await self._deliveries.reload_channels()
+
+
 class AlertingApp:
     """One running server. start() binds both ports; stop() drains and flushes."""
 
@@ -174,6 +188,7 @@ class AlertingApp:
         self._snapshots: asyncio.Task[None] | None = None
         self._alerts: AlertPipeline | None = None
         self._deliveries: DeliveryService | None = None
+        self._delivery_config: DeliveryConfigListener | None = None
         self._datasources: Datasources | None = None
         self._rules: RuleManager | None = None
         self._calendar_links: CalendarLinks | None = None
@@ -227,8 +242,10 @@ class AlertingApp:
             self._cluster = self._cluster_node(self._store, hub)
             ttl = self.config.cluster_lease_ttl_ms
             # A dead replica's notifications are due again when their lease ends: within the lease TTL.
+            # Channels and template files are read again every 2 s: a pooler may keep the NOTIFY of
+            # another replica's change from arriving.
             delivery_options = dataclasses.replace(
-                delivery_options, lease_ms=ttl, poll_ms=min(1000, ttl // 3)
+                delivery_options, lease_ms=ttl, poll_ms=min(1000, ttl // 3), channels_refresh_ms=2000
             )
         self._alerts = AlertPipeline(
             self._store,
@@ -242,8 +259,14 @@ class AlertingApp:
             cluster=self._cluster,
         )
         await self._alerts.start()
+        self._deliveries = DeliveryService(self._store, self.clock, delivery_options)
+        self._delivery_config = DeliveryConfigListener(self._alerts, self._deliveries)
         self.alertmanager_configs = AlertmanagerConfigs(
-            self._store, self.clock, self._alerts, self.config.alertmanager_config, self.config.outbound
+            self._store,
+            self.clock,
+            self._delivery_config,
+            self.config.alertmanager_config,
+            self.config.outbound,
         )
         if self.config.alertmanager_config:
             try:
@@ -251,7 +274,6 @@ class AlertingApp:
             except (ConfigError, FailedPrecondition, OSError, UnicodeDecodeError) as exc:
                 # As Alertmanager: a configuration that does not load stops the start.
                 raise StartError(f"alertmanager_config {self.config.alertmanager_config}: {exc}") from None
-        self._deliveries = DeliveryService(self._store, self.clock, delivery_options)
         await self._deliveries.start()
         self._alerts.on_queued = self._deliveries.wake
         self._tsdb = await asyncio.to_thread(
@@ -285,7 +307,9 @@ class AlertingApp:
             # The channels and the notification template files, as soon as another replica changes them.
             self._cluster.notifications.on("alerting_config", self._deliveries.config_changed)
             await self._cluster.follow()
-        await self._start_grpc(self._store, self._tsdb, self._datasources, self._alerts)
+        await self._start_grpc(
+            self._store, self._tsdb, self._datasources, self._alerts, self._delivery_config
+        )
         await self._start_http()
         if self._cluster is not None:
             advertised = self.config.cluster_advertise_address or self.addresses.grpc
@@ -328,7 +352,12 @@ class AlertingApp:
                 log.exception("time-series snapshot failed; the write-ahead log still holds every sample")
 
     async def _start_grpc(
-        self, store: Store, tsdb: DurableTSDB, datasources: Datasources, alerts: AlertPipeline
+        self,
+        store: Store,
+        tsdb: DurableTSDB,
+        datasources: Datasources,
+        alerts: AlertPipeline,
+        delivery_config: DeliveryConfigListener,
     ) -> None:
         interceptors: list[ErrorInterceptor | AuthInterceptor] = [ErrorInterceptor()]
         authenticator = Authenticator(self.config.tokens or ())
@@ -343,14 +372,14 @@ class AlertingApp:
         rules = servicers.RuleServicer(store, clock, self._rules)
         alert_servicer = AlertServicer(alerts, store)
         channels = servicers.ChannelServicer(
-            store, clock, alerts, self._deliveries, outbound=self.config.outbound
+            store, clock, delivery_config, self._deliveries, outbound=self.config.outbound
         )
         acks = servicers.AckServicer(Acknowledgements(alerts, clock, self._links, store.history), alerts)
         silences = servicers.SilenceServicer(store, clock, alerts)
         routing = servicers.RoutingServicer(store, clock, alerts)
         policies = servicers.EscalationPolicyServicer(store, clock, alerts)
         time_intervals = servicers.TimeIntervalServicer(store, clock, alerts)
-        users = UserServicer(store, clock, alerts, outbound=self.config.outbound)
+        users = UserServicer(store, clock, delivery_config, outbound=self.config.outbound)
         schedules = ScheduleServicer(store, clock, alerts, self._calendar_links)
         limits = SampleLimits(
             labels=self.config.tsdb_label_limit,

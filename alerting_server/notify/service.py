@@ -49,8 +49,11 @@ class DeliveryOptions:
     poll_ms: int = 1000
     lease_ms: int = 60_000
     batch: int = 500
-    # How stale the cached channel configs may get before they are read again.
-    channels_refresh_ms: int = 2_000
+    # How stale the cached channel configs and template files may get before they are read again:
+    # a safety net. A write in this process reads them again before its answer (reload_channels),
+    # another replica's by NOTIFY (config_changed); on PostgreSQL the server makes this 2 s, since
+    # a pooler may keep NOTIFY from arriving.
+    channels_refresh_ms: int = 60_000
     # Where channels may deliver; applies to the service's own HTTP client and to SMTP.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
@@ -87,6 +90,7 @@ class DeliveryService:
         self._template_files: tuple[tuple[str, str], ...] = ()
         self._templates = TemplateSet()
         self._channels_read_at: int | None = None
+        self._refresh_lock = asyncio.Lock()
         self._workers: dict[str, ChannelWorker] = {}
         # Deleted channels whose workers still send what they hold.
         self._draining: set[str] = set()
@@ -140,6 +144,14 @@ class DeliveryService:
     def _tops_itself_up(self, channel_id: str) -> bool:
         worker = self._workers.get(channel_id)
         return worker is not None and worker.room() < worker.refill_at
+
+    async def reload_channels(self) -> None:
+        """A channel or a template file was written by this process: they are read again now, so that
+        what is sent after the write's answer goes where, and as, the write says."""
+        if self._running:
+            await self._refresh_channels(self._clock.now_ms())
+        else:
+            self._channels_read_at = None
 
     def config_changed(self, table: str) -> None:
         """Another replica changed `table` ("": any table may have changed, after a reconnect): the
@@ -223,6 +235,12 @@ class DeliveryService:
         worker.offer(row)
 
     async def _refresh_channels(self, now: int) -> None:
+        # One at a time: a claim and a configuration write may both read them, and two reads that
+        # each found a channel new would give it two workers.
+        async with self._refresh_lock:
+            await self._read_channels(now)
+
+    async def _read_channels(self, now: int) -> None:
         channels = {c.id: c for c in await self._store.channels.all()}
         files = tuple((f.name, f.text) for f in await self._store.notification_templates.list())
         templates_changed = files != self._template_files
@@ -233,12 +251,9 @@ class DeliveryService:
             worker = self._workers.get(channel_id)
             if worker is None:
                 self._add_worker(channel)
-            elif (
-                self._channels[channel_id].updated_at != channel.updated_at
-                or worker.channel.type != channel.type
-                # Every channel's templates may call the files.
-                or templates_changed
-            ):
+            # Compared whole: two writes within one millisecond leave updated_at as it was.
+            # Every channel's templates may call the files.
+            elif self._channels[channel_id] != channel or templates_changed:
                 worker.reconfigure(channel, self._notifier(channel))
         for channel_id in set(self._workers) - set(channels):
             worker = self._workers[channel_id]

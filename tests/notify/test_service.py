@@ -3,6 +3,7 @@ the clock is injected, so backoff and leases are computed, not waited for."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -366,3 +367,60 @@ async def test_a_change_another_replica_tells_is_read_at_once(
     service.config_changed("notification_templates")
     await service.claim_once(T0)
     assert await title() == "v2"
+
+
+async def test_a_channel_written_by_this_process_is_sent_to_as_written_at_once(
+    store: Store, service: DeliveryService, receiver: Receiver
+) -> None:
+    """reload_channels (the server calls it before answering a write of channels or template files):
+    what is sent next follows the write, with no refresh interval passed (the clock stands still),
+    even a write within the millisecond of the one before (updated_at stays as it was)."""
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/one")})
+    await service.start()
+    await enqueue(store, ch, group(), key="k1")
+    service.wake()
+    await eventually(lambda: _paths(receiver, ["/one"]), 5, "the first notification")
+    await store.channels.update(
+        ch.id, Channel(name="hook", type=ChannelType.WEBHOOK, config={"url": receiver.url("/two")}), T0
+    )
+    await service.reload_channels()
+    await enqueue(store, ch, group(), key="k2")
+    service.wake()
+    await eventually(lambda: _paths(receiver, ["/one", "/two"]), 5, "the second notification, to the new URL")
+
+
+async def test_channel_reads_that_overlap_apply_in_their_order(
+    store: Store, service: DeliveryService, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of the channels that began before a write and ends after the write's own read does not
+    put the old channel back: the reads run one at a time."""
+    ch = await channel(store, ChannelType.WEBHOOK, {"url": receiver.url("/old")})
+    await service.start()
+    await asyncio.sleep(0.05)  # the claimer's first read is done
+    read = store.channels.all
+    held = asyncio.Event()
+
+    async def held_read() -> list[Channel]:
+        channels = await read()
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == "before":
+            await held.wait()
+        return channels
+
+    monkeypatch.setattr(store.channels, "all", held_read)
+    before = asyncio.create_task(service.reload_channels(), name="before")
+    await asyncio.sleep(0.05)
+    await store.channels.update(
+        ch.id, Channel(name="hook", type=ChannelType.WEBHOOK, config={"url": receiver.url("/new")}), T0 + 1
+    )
+    after = asyncio.create_task(service.reload_channels())
+    await asyncio.sleep(0.05)
+    held.set()
+    await asyncio.gather(before, after)
+    await enqueue(store, ch, group())
+    service.wake()
+    await eventually(lambda: _paths(receiver, ["/new"]), 5, "the notification, to the URL written last")
+
+
+async def _paths(receiver: Receiver, expected: list[str]) -> bool:
+    return [r.path for r in receiver.requests] == expected
