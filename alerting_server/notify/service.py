@@ -235,8 +235,8 @@ class DeliveryService:
         worker.offer(row)
 
     async def _refresh_channels(self, now: int) -> None:
-        # One at a time: a claim and a configuration write may both read them, and two reads that
-        # each found a channel new would give it two workers.
+        # One at a time: a claim and a configuration write may both read them, and a read begun
+        # before a write but applied after the write's own would put the old channels back.
         async with self._refresh_lock:
             await self._read_channels(now)
 
