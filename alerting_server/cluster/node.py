@@ -79,14 +79,19 @@ class ClusterNode:
         self._config_revision = 0
         self._tasks: list[asyncio.Task[None]] = []
 
-    def attach(self, pipeline: Pipeline, rules: Rules, wake_deliveries: Callable[[], None]) -> None:
+    def attach(
+        self, pipeline: Pipeline, rules: Rules, wake_deliveries: Callable[[Collection[str] | None], None]
+    ) -> None:
         self._pipeline = pipeline
         self._rules = rules
         self.follower.on_events = pipeline.heard
         self.notifications.on("alerting_watch", lambda _: self.follower.wake())
         self.notifications.on("alerting_consumed", lambda _: self.pulse_consumed())
         self.notifications.on("alerting_inbox", lambda _: pipeline.wake())
-        self.notifications.on("alerting_outbox", lambda _: wake_deliveries())
+        # The channels of the rows added ('' when too many to name, or after a reconnect: any).
+        self.notifications.on(
+            "alerting_outbox", lambda channels: wake_deliveries(channels.split(",") if channels else None)
+        )
         self.notifications.on("alerting_config", self._heard_config)
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -94,7 +94,7 @@ async def start_replica(url: str, name: str) -> Replica:
     )
     pipeline = AlertPipeline(store, SystemClock(), hub, cluster=node)
     rules = FakeRules()
-    node.attach(pipeline, rules, lambda: None)
+    node.attach(pipeline, rules, lambda _: None)
     await pipeline.start()
     await node.follow()
     await node.join(f"{name}:1", f"{name}:2")

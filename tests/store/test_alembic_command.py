@@ -25,7 +25,7 @@ def test_upgrade_from_a_url_then_the_store_sees_head(tmp_path: Path) -> None:
         finally:
             await store.close()
 
-    assert asyncio.run(revision()) == "0012"
+    assert asyncio.run(revision()) == "0013"
 
 
 def test_offline_mode_renders_the_postgresql_script() -> None:

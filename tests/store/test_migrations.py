@@ -26,7 +26,7 @@ def _diff(connection: Connection) -> list[object]:
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert HEAD == "0012"
+    assert HEAD == "0013"
     assert await current_revision(store.engine) == HEAD
 
 
