@@ -112,12 +112,7 @@ class LeaseRepository:
             "AND l.expires_at > alerting_now_ms() RETURNING l.name, l.epoch"
         )
         params = {"names": names, "epochs": [held[n] for n in names], "holder": holder, "ttl": ttl_ms}
-
-        def renew(c: Connection) -> dict[str, int]:
-            bound_lock_waits(c, ttl_ms)
-            return {r.name: r.epoch for r in c.execute(statement, params)}
-
-        return await self._db.run(renew)
+        return await self._epochs(statement, params, ttl_ms)
 
     async def acquire(self, holder: str, names: Collection[str], ttl_ms: int) -> dict[str, int]:
         """Takes each named lease that is free (never held, given back, or ended); returns those taken
@@ -143,12 +138,19 @@ class LeaseRepository:
             ") SELECT name, epoch FROM taken UNION ALL SELECT name, epoch FROM added"
         )
         params = {"holder": holder, "names": sorted(names), "ttl": ttl_ms}
+        return await self._epochs(statement, params, ttl_ms)
 
-        def acquire(c: Connection) -> dict[str, int]:
+    async def _epochs(
+        self, statement: sa.TextClause, params: dict[str, object], ttl_ms: int
+    ) -> dict[str, int]:
+        """The leases a statement of the membership round took or renewed, with their epochs; its lock
+        waits bounded (bound_lock_waits)."""
+
+        def run(c: Connection) -> dict[str, int]:
             bound_lock_waits(c, ttl_ms)
             return {r.name: r.epoch for r in c.execute(statement, params)}
 
-        return await self._db.run(acquire)
+        return await self._db.run(run)
 
     async def release(self, holder: str, held: Mapping[str, int]) -> None:
         """Gives leases back at once, so that another replica need not wait for them to end."""
