@@ -22,6 +22,7 @@ from alerting_server.model import Delivery, DeliveryStatus
 from alerting_server.pipeline import AlertPipeline
 from alerting_server.store import Store
 from alerting_server.store.tables import deliveries
+from tests.cluster.test_replicas_in_process import FakeRules, eventually
 from tests.pg import temporary_database
 
 
@@ -90,36 +91,27 @@ async def test_too_many_channels_for_a_payload_are_sent_as_none(pg: tuple[Store,
 
 async def insert_rows(store: Store, channels: list[str]) -> None:
     """Rows for these channels in one INSERT statement."""
-    values = [{"id": str(uuid.uuid4()), "channel": c, "key": uuid.uuid4().hex} for c in channels]
     statement = sa.insert(deliveries).values(
         [
             {
-                "id": v["id"],
-                "channel_id": v["channel"],
+                "id": str(uuid.uuid4()),
+                "channel_id": channel,
                 "status": "pending",
                 "group_key": "{}:{}",
                 "fingerprints": [],
                 "payload": {},
                 "attempts": 0,
                 "last_error": "",
-                "idempotency_key": v["key"],
+                "idempotency_key": uuid.uuid4().hex,
                 "next_attempt_at": 1,
                 "created_at": 1,
                 "updated_at": 1,
             }
-            for v in values
+            for channel in channels
         ]
     )
     async with store.transaction() as connection:
         await connection.execute(statement)
-
-
-class NoRules:
-    async def own(self, partitions: Collection[int]) -> None:
-        return None
-
-    async def reload(self, groups: Collection[str] | None = None) -> None:
-        return None
 
 
 async def test_a_replica_wakes_its_claimer_for_the_channels_named(pg: tuple[Store, str]) -> None:
@@ -136,7 +128,7 @@ async def test_a_replica_wakes_its_claimer_for_the_channels_named(pg: tuple[Stor
         pipeline_partitions=1,
     )
     woken: list[Collection[str] | None] = []
-    node.attach(AlertPipeline(store, SystemClock(), hub, cluster=node), NoRules(), woken.append)
+    node.attach(AlertPipeline(store, SystemClock(), hub, cluster=node), FakeRules(), woken.append)
     await node.notifications.start()
     try:
         await asyncio.wait_for(node.notifications.connected.wait(), 5)
@@ -145,10 +137,7 @@ async def test_a_replica_wakes_its_claimer_for_the_channels_named(pg: tuple[Stor
         woken.clear()
         a = str(uuid.uuid4())
         await store.deliveries.add_many([row(a)])
-        deadline = time.monotonic() + 5
-        while not woken:
-            assert time.monotonic() < deadline, "the claimer was not woken"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: woken)
         assert woken == [[a]]
     finally:
         await node.notifications.stop()
